@@ -1,0 +1,195 @@
+/* Records and their arenas. The arena is a list of chunks so that strings never move once
+ * stored: a parser may keep pointers into the record while it adds more fields. */
+#include "collector/record.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Chunk header: chunks are chained through the first pointer-sized bytes. */
+#define ARENA_CHUNK 4096
+
+struct chunk {
+	struct chunk *next;
+	size_t used, size;
+	char data[];
+};
+
+void ev_record_init(struct ev_record *r) {
+	memset(r, 0, sizeof(*r));
+	r->pid = -1;
+	r->priority = -1;
+	r->facility = -1;
+}
+
+static void chunks_free(struct chunk *c) {
+	while (c) {
+		struct chunk *n = c->next;
+		free(c);
+		c = n;
+	}
+}
+
+void ev_record_reset(struct ev_record *r) {
+	struct ev_field *f = r->fields;
+	size_t fa = r->alloc_fields;
+	struct chunk *c = (struct chunk *)r->arena;
+	/* keep the first (largest, most recent) chunk, drop the rest */
+	if (c) {
+		chunks_free(c->next);
+		c->next = NULL;
+		c->used = 0;
+	}
+	ev_record_init(r);
+	r->fields = f;
+	r->alloc_fields = fa;
+	r->arena = (char *)c;
+}
+
+void ev_record_free(struct ev_record *r) {
+	chunks_free((struct chunk *)r->arena);
+	free(r->fields);
+	ev_record_init(r);
+}
+
+struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len) {
+	struct chunk *c = (struct chunk *)r->arena;
+	if (!c || c->size - c->used < len + 1) {
+		size_t sz = ARENA_CHUNK;
+		while (sz < len + 1)
+			sz *= 2;
+		struct chunk *n = malloc(sizeof(*n) + sz);
+		if (!n)
+			return (struct ev_str){NULL, 0};
+		n->size = sz;
+		n->used = 0;
+		n->next = c;
+		r->arena = (char *)n;
+		c = n;
+	}
+	char *d = c->data + c->used;
+	if (len)
+		memcpy(d, p, len);
+	d[len] = '\0';
+	c->used += len + 1;
+	return (struct ev_str){d, len};
+}
+
+int ev_record_set(struct ev_record *r, const char *which, const char *p, size_t len) {
+	struct ev_str *dst;
+	if (strcmp(which, "source") == 0)
+		dst = &r->source;
+	else if (strcmp(which, "host") == 0)
+		dst = &r->host;
+	else if (strcmp(which, "program") == 0)
+		dst = &r->program;
+	else if (strcmp(which, "unit") == 0)
+		dst = &r->unit;
+	else if (strcmp(which, "message") == 0)
+		dst = &r->message;
+	else
+		return -EINVAL;
+	struct ev_str s = ev_record_strdup(r, p, len);
+	if (!s.p)
+		return -ENOMEM;
+	*dst = s;
+	return 0;
+}
+
+int ev_record_add_field(struct ev_record *r, const char *name, size_t name_len, const char *value,
+			size_t value_len) {
+	if (r->n_fields == r->alloc_fields) {
+		size_t na = r->alloc_fields ? r->alloc_fields * 2 : 8;
+		struct ev_field *nf = realloc(r->fields, na * sizeof(*nf));
+		if (!nf)
+			return -ENOMEM;
+		r->fields = nf;
+		r->alloc_fields = na;
+	}
+	struct ev_str n = ev_record_strdup(r, name, name_len);
+	struct ev_str v = ev_record_strdup(r, value, value_len);
+	if (!n.p || !v.p)
+		return -ENOMEM;
+	r->fields[r->n_fields++] = (struct ev_field){n, v};
+	return 0;
+}
+
+static const struct ev_str *num_field(const struct ev_record *r, int slot, int64_t v) {
+	if (v < 0)
+		return NULL;
+	/* The rendered number lives in the record; casting away const is confined here. */
+	struct ev_record *w = (struct ev_record *)r;
+	int k = snprintf(w->num_buf[slot], sizeof(w->num_buf[slot]), "%lld", (long long)v);
+	w->num_str[slot].p = w->num_buf[slot];
+	w->num_str[slot].len = (size_t)k;
+	return &w->num_str[slot];
+}
+
+const struct ev_str *ev_record_get(const struct ev_record *r, const char *name) {
+	switch (name[0]) {
+	case 'm':
+		if (strcmp(name, "message") == 0)
+			return r->message.p ? &r->message : NULL;
+		break;
+	case 'h':
+		if (strcmp(name, "host") == 0)
+			return r->host.p ? &r->host : NULL;
+		break;
+	case 'p':
+		if (strcmp(name, "program") == 0)
+			return r->program.p ? &r->program : NULL;
+		if (strcmp(name, "pid") == 0)
+			return num_field(r, 0, r->pid);
+		if (strcmp(name, "priority") == 0)
+			return num_field(r, 1, r->priority);
+		break;
+	case 'f':
+		if (strcmp(name, "facility") == 0)
+			return num_field(r, 2, r->facility);
+		break;
+	case 'u':
+		if (strcmp(name, "unit") == 0)
+			return r->unit.p ? &r->unit : NULL;
+		break;
+	case 's':
+		if (strcmp(name, "source") == 0)
+			return r->source.p ? &r->source : NULL;
+		break;
+	}
+	for (size_t i = r->n_fields; i-- > 0;)
+		if (r->fields[i].name.len == strlen(name) &&
+		    memcmp(r->fields[i].name.p, name, r->fields[i].name.len) == 0)
+			return &r->fields[i].value;
+	return NULL;
+}
+
+int ev_record_copy(struct ev_record *dst, const struct ev_record *src) {
+	ev_record_init(dst);
+	dst->time_us = src->time_us;
+	dst->seq = src->seq;
+	dst->source_id = src->source_id;
+	dst->flags = src->flags;
+	dst->pid = src->pid;
+	dst->priority = src->priority;
+	dst->facility = src->facility;
+	dst->offset = src->offset;
+	dst->length = src->length;
+	const struct {
+		const char *n;
+		const struct ev_str *s;
+	} std[] = {{"source", &src->source},   {"host", &src->host},
+		   {"program", &src->program}, {"unit", &src->unit},
+		   {"message", &src->message}};
+	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++)
+		if (std[i].s->p && ev_record_set(dst, std[i].n, std[i].s->p, std[i].s->len) < 0)
+			goto oom;
+	for (size_t i = 0; i < src->n_fields; i++)
+		if (ev_record_add_field(dst, src->fields[i].name.p, src->fields[i].name.len,
+					src->fields[i].value.p, src->fields[i].value.len) < 0)
+			goto oom;
+	return 0;
+oom:
+	ev_record_free(dst);
+	return -ENOMEM;
+}

@@ -1,0 +1,79 @@
+/* The one record type that flows through evident (see DESIGN.md).
+ *
+ * A record is built by a parser or a source and owns every byte it points to: all strings
+ * live in the record's own arena, so a record stays valid until ev_record_reset() or
+ * ev_record_free(). Messages are bytes: they may contain NUL, invalid UTF-8 and control
+ * characters; every string carries its length.
+ *
+ * Standard fields (always answered by ev_record_get): message, host, program, pid,
+ * priority, facility, unit, source. Further named fields (journal fields, JSON/logfmt
+ * keys, decoder captures) are added with ev_record_add_field(); names are matched
+ * exactly. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	EV_REC_NO_TIME = 1u << 0,   /* no parseable time: time_us is the arrival time */
+	EV_REC_PART = 1u << 1,      /* one part of a line longer than max_line */
+	EV_REC_UNPARSED = 1u << 2,  /* no known format: the whole line is the message */
+	EV_REC_TRUNCATED = 1u << 3, /* a field was cut at its cap */
+};
+
+struct ev_str {
+	const char *p; /* NUL-terminated inside the arena, but may contain NULs */
+	size_t len;
+};
+
+struct ev_field {
+	struct ev_str name;
+	struct ev_str value;
+};
+
+struct ev_record {
+	int64_t time_us;    /* event time, µs since the epoch, UTC */
+	uint64_t seq;       /* arrival sequence within a run */
+	uint32_t source_id; /* index of the source in its collector */
+	uint32_t flags;     /* EV_REC_* */
+	struct ev_str source;  /* file path, or "journal" */
+	struct ev_str host;
+	struct ev_str program;
+	struct ev_str unit;
+	struct ev_str message;
+	int64_t pid;      /* -1 when unknown */
+	int priority;     /* 0..7, -1 when unknown */
+	int facility;     /* 0..23, -1 when unknown */
+	/* where the original bytes are: file offset and length of the line (files), or 0 */
+	uint64_t offset;
+	uint32_t length;
+	struct ev_field *fields;
+	size_t n_fields, alloc_fields;
+	/* arena */
+	char *arena;
+	size_t arena_len, arena_alloc;
+	char num_buf[3][24];       /* rendered pid/priority/facility for ev_record_get */
+	struct ev_str num_str[3];
+};
+
+/* Initialise an empty record (all unknown). */
+void ev_record_init(struct ev_record *r);
+/* Forget the content but keep the memory for reuse. */
+void ev_record_reset(struct ev_record *r);
+void ev_record_free(struct ev_record *r);
+
+/* Copy bytes into the record's arena; returns the stored string ({NULL,0} on OOM).
+ * Pointers returned earlier stay valid (the arena grows in chunks, never moves). */
+struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len);
+/* Set one standard string field (copies). `which` is one of "source", "host", "program",
+ * "unit", "message". Returns 0, -EINVAL for another name, -ENOMEM. */
+int ev_record_set(struct ev_record *r, const char *which, const char *p, size_t len);
+/* Add a named field (copies both). A later field with the same name shadows an earlier
+ * one for ev_record_get. Returns 0 or -ENOMEM. */
+int ev_record_add_field(struct ev_record *r, const char *name, size_t name_len, const char *value,
+			size_t value_len);
+/* Look a field up by exact name: the standard names first, then the named fields.
+ * Returns NULL when the record does not have that field (an unknown pid is absent). */
+const struct ev_str *ev_record_get(const struct ev_record *r, const char *name);
+/* Deep copy (for sample events kept by correlation). Returns 0 or -ENOMEM. */
+int ev_record_copy(struct ev_record *dst, const struct ev_record *src);

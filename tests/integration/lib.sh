@@ -1,0 +1,39 @@
+# Shared helpers for integration tests (sourced). Each check prints ok/FAIL; the script
+# exits 1 if any check failed, 77 (automake SKIP) via skip().
+set -u
+: "${EVIDENT:?EVIDENT must point at the built binary (run through make check)}"
+: "${EV_SRCDIR:=.}"
+T_FAILS=0
+T_CHECKS=0
+T_TMP=$(mktemp -d /tmp/evident-it-XXXXXX)
+trap 'rm -rf "$T_TMP"' EXIT
+
+ok() { T_CHECKS=$((T_CHECKS + 1)); echo "ok - $*"; }
+fail() { T_CHECKS=$((T_CHECKS + 1)); T_FAILS=$((T_FAILS + 1)); echo "FAIL - $*"; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+# run CMD...: runs, captures stdout/stderr/exit in $T_OUT $T_ERR $T_RC
+run() {
+	"$@" >"$T_TMP/out" 2>"$T_TMP/err"
+	T_RC=$?
+	T_OUT=$(cat "$T_TMP/out")
+	T_ERR=$(cat "$T_TMP/err")
+}
+expect_rc() { # expect_rc N description
+	if [ "$T_RC" -eq "$1" ]; then ok "$2 (exit $1)"; else
+		fail "$2: exit $T_RC, expected $1"; echo "  stdout: $T_OUT" | head -20; echo "  stderr: $T_ERR" | head -20; fi
+}
+expect_out() { # expect_out PATTERN description  (grep -E on stdout)
+	if printf '%s\n' "$T_OUT" | grep -Eq -- "$1"; then ok "$2"; else
+		fail "$2: stdout lacks /$1/"; printf '%s\n' "$T_OUT" | head -20 | sed 's/^/  | /'; fi
+}
+expect_err() {
+	if printf '%s\n' "$T_ERR" | grep -Eq -- "$1"; then ok "$2"; else
+		fail "$2: stderr lacks /$1/"; printf '%s\n' "$T_ERR" | head -20 | sed 's/^/  | /'; fi
+}
+done_testing() {
+	echo "# $T_CHECKS checks, $T_FAILS failed"
+	[ "$T_CHECKS" -gt 0 ] || { echo "FAIL - no checks ran"; exit 1; }
+	[ "$T_FAILS" -eq 0 ]
+	exit $?
+}

@@ -1,0 +1,50 @@
+# tests/: unit tests (CUnit), integration scripts, fuzz targets and corpora, benchmarks.
+
+# ---- unit tests ----
+UNIT_TEST_SOURCES += \
+	tests/unit/util/test_ytree.c \
+	tests/unit/agent/test_config.c
+if HAVE_CUNIT
+check_PROGRAMS += tests/unit/unit-tests
+TESTS += tests/unit/unit-tests
+endif
+tests_unit_unit_tests_SOURCES = tests/unit/main.c tests/unit/unit.h tests/unit/registry.h \
+	$(UNIT_TEST_SOURCES)
+nodist_tests_unit_unit_tests_SOURCES = tests/unit/registry.c
+tests_unit_unit_tests_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_unit_tests_LDADD = agent/libagent.a $(EV_LIBS) $(DEP_LIBS) $(CUNIT_LIBS)
+tests/unit/registry.c: $(UNIT_TEST_SOURCES:%=$(srcdir)/%) $(srcdir)/tests/unit/gen-registry.sh
+	$(AM_V_GEN)$(MKDIR_P) tests/unit && \
+	$(SHELL) $(srcdir)/tests/unit/gen-registry.sh $(srcdir) $(UNIT_TEST_SOURCES) > $@.tmp && mv $@.tmp $@
+CLEANFILES += tests/unit/registry.c
+EXTRA_DIST += tests/unit/gen-registry.sh
+
+# ---- integration tests (black-box scripts against agent/evident) ----
+TESTS += \
+	tests/integration/cli.sh \
+	tests/integration/config.sh \
+	tests/fuzz/run-corpora.sh
+EXTRA_DIST += tests/integration/lib.sh tests/integration/cli.sh tests/integration/config.sh \
+	tests/integration/data tests/fuzz/run-corpora.sh tests/fuzz/corpus
+
+# ---- fuzz targets: libFuzzer with --enable-fuzzing, else a standalone corpus driver ----
+FUZZ_TARGETS += tests/fuzz/fuzz-config
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c
+FUZZ_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
+FUZZ_LDADD = agent/libagent.a $(EV_LIBS) $(DEP_LIBS)
+tests_fuzz_fuzz_config_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_config_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+if ENABLE_FUZZING
+FUZZ_DRIVER =
+FUZZ_LINKFLAGS = -fsanitize=fuzzer
+else
+FUZZ_LINKFLAGS =
+FUZZ_DRIVER = tests/fuzz/libfuzzdriver.a
+check_LIBRARIES = tests/fuzz/libfuzzdriver.a
+tests_fuzz_libfuzzdriver_a_SOURCES = tests/fuzz/driver.c
+endif
+check_PROGRAMS += $(FUZZ_TARGETS)
+
+# ---- benchmarks: `make bench` ----
+EXTRA_DIST += tests/bench/run.sh

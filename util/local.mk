@@ -1,0 +1,7 @@
+# util/: helpers every module may use (error lists, YAML tree with positions, cleanup macros).
+noinst_LIBRARIES += util/libutil.a
+util_libutil_a_SOURCES = \
+	util/macro.h \
+	util/err.c util/err.h \
+	util/ytree.c util/ytree.h
+util_libutil_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
