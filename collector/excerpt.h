@@ -1,0 +1,31 @@
+/* Evidence extraction: the original bytes of a time window, for the store.
+ *
+ * CONTRACT (agreed between collector/ and agent/'s seal; change only together). The
+ * collector reads, the agent hands the bytes to the store: store/ never calls this. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector/reader.h"
+#include "util/err.h"
+
+/* Called with consecutive chunks of one output; returns 0 or -errno to stop. */
+typedef int (*collector_write_fn)(void *userdata, const void *buf, size_t len);
+
+/* Write the lines of file `path` (plain or .gz) whose event time lies in
+ * [since_us, until_us] as the original bytes, cut by byte range (the time index is used
+ * when it exists; otherwise the file is scanned). Lines without a parseable time belong
+ * to the record before them. Returns the number of bytes written, or -errno. */
+int64_t collector_excerpt_file(const char *path, const struct collector_reader_opts *o,
+			       int64_t since_us, int64_t until_us, collector_write_fn write,
+			       void *userdata, struct ev_errlist *errs);
+
+/* Export the journal entries in [since_us, until_us] (realtime) in journal export format
+ * (every field, __CURSOR and trusted fields included) to `export_fn`, and as JSON lines
+ * (one object per entry, binary fields as arrays of bytes) to `json_fn`.
+ * `dir` = NULL reads the system journal; `file` reads one journal file; `units` (NULL-
+ * terminated, may be NULL) restricts to _SYSTEMD_UNIT values. Returns the number of
+ * entries, or -errno. */
+int64_t collector_journal_export(const char *dir, const char *file, const char *const *units,
+				 int64_t since_us, int64_t until_us, collector_write_fn export_fn,
+				 collector_write_fn json_fn, void *userdata, struct ev_errlist *errs);
