@@ -7,7 +7,8 @@ agent_libagent_a_SOURCES = \
 	agent/config.c agent/config.h \
 	agent/version.c agent/version.h \
 	agent/cmd_config.c \
-	agent/cmd_demo.c
+	agent/cmd_demo.c \
+	agent/replay_rules.c agent/replay_rules.h
 nodist_agent_libagent_a_SOURCES = agent/default-config.c
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
