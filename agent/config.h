@@ -1,0 +1,96 @@
+/* evident.yaml: typed configuration, loaded with libyaml through a schema.
+ *
+ * The schema (agent/config-schema.c) lists every key with its type, range, default and a
+ * one-line description; the loader walks the YAML tree against it, so an unknown key, a
+ * wrong type, an out-of-range number or a bad duration is reported as FILE:LINE:COL with
+ * a did-you-mean suggestion, and all errors of a file are reported at once.
+ *
+ * Durations are µs (syntax: 500ms, 30s, 15m, 2h, 1d, combinable: 1h30m). Sizes are bytes
+ * (syntax: 512, 64KiB, 1MiB, 2GiB; K/M/G are 1024-based too). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/err.h"
+
+struct ev_strv {
+	char **v;
+	size_t n;
+};
+
+struct ev_cfg_file_source {
+	char *path;   /* path or glob */
+	char *format; /* auto|rfc3164|rfc5424|iso|json|logfmt */
+	char *tz;     /* time zone for zone-less times; NULL = local */
+	uint64_t max_line;
+};
+
+struct ev_config {
+	char *origin; /* file path, or "<embedded>" */
+	struct {
+		char *state_dir;
+		char *log_level;
+		char *control_socket;
+		char *control_group;
+	} agent;
+	struct {
+		struct ev_cfg_file_source *files;
+		size_t n_files;
+		bool journal;
+		struct ev_strv journal_units;
+		struct ev_strv journal_identifiers;
+		char *journal_dir;
+		int64_t journal_max_priority;
+		uint64_t journal_field_cap;
+		uint64_t max_line;
+		uint64_t checkpoint_interval;
+		uint64_t stat_interval;
+		uint64_t index_interval;
+	} sources;
+	struct {
+		struct ev_strv paths;
+		struct ev_strv decoders;
+		char *engine; /* auto|vectorscan|pcre2 */
+		uint64_t allowed_lateness;
+		int64_t max_groups;
+	} rules;
+	struct {
+		char *path;
+		char *key;
+		int64_t compression_level;
+		uint64_t max_member_size;
+		uint64_t command_timeout;
+		uint64_t command_output_cap;
+	} store;
+	struct {
+		uint64_t lookback;
+		uint64_t lookahead;
+		int64_t seal_rate_per_hour;
+		int64_t queue_size;
+		bool stdout_alerts;
+		bool journal_alerts;
+	} actions;
+};
+
+/* Load `path` (NULL: the embedded default configuration). Every error goes to errs as
+ * FILE:LINE:COL: message. Returns 0 and a config, -EINVAL when errs has errors (no
+ * config is returned then), or another -errno. */
+int ev_config_load(const char *path, struct ev_config **ret, struct ev_errlist *errs);
+struct ev_config *ev_config_free(struct ev_config *c);
+/* The embedded default configuration (conf/evident.yaml), NUL-terminated. */
+extern const char ev_default_config[];
+extern const size_t ev_default_config_len;
+
+/* Print the effective configuration: YAML-like text, or one JSON object. */
+void ev_config_print(const struct ev_config *c, FILE *f, bool json);
+
+/* Parsers for the shared value types; each returns 0 or -EINVAL / -ERANGE. */
+int ev_parse_duration(const char *s, uint64_t *ret_usec);
+int ev_parse_size(const char *s, uint64_t *ret_bytes);
+/* Format a duration as the shortest exact form ("15m", "1h30m", "250ms"). */
+void ev_format_duration(uint64_t usec, char *buf, size_t len);
+void ev_format_size(uint64_t bytes, char *buf, size_t len);
+/* Edit distance for did-you-mean suggestions (capped at 16). */
+unsigned ev_edit_distance(const char *a, const char *b);
