@@ -54,8 +54,12 @@ int ev_print_help(const struct ev_command *cmd) {
 	return EV_EXIT_OK;
 }
 
-bool ev_stdout_is_tty(void) { return isatty(STDOUT_FILENO) == 1; }
-bool ev_stderr_is_tty(void) { return isatty(STDERR_FILENO) == 1; }
+bool ev_stdout_is_tty(void) {
+	return isatty(STDOUT_FILENO) == 1;
+}
+bool ev_stderr_is_tty(void) {
+	return isatty(STDERR_FILENO) == 1;
+}
 
 const struct ev_command *ev_command_find(const char *name) {
 	for (size_t i = 0; i < ev_n_commands; i++)

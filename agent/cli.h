@@ -40,4 +40,7 @@ bool ev_stderr_is_tty(void);
 /* Standard options every command accepts. Use EV_COMMON_LONGOPTS in getopt_long's
  * table and call ev_common_option() from the switch's default branch. */
 enum { EV_OPT_HELP = 'h', EV_OPT_JSON = 0x1000 };
-#define EV_COMMON_LONGOPTS {"help", no_argument, NULL, EV_OPT_HELP}, {"json", no_argument, NULL, EV_OPT_JSON}
+#define EV_COMMON_LONGOPTS                                                                         \
+	{"help", no_argument, NULL, EV_OPT_HELP}, {                                                \
+		"json", no_argument, NULL, EV_OPT_JSON                                             \
+	}

@@ -23,7 +23,8 @@ static int config_run(int argc, char **argv) {
 			quiet = true;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_config, "invalid option '%s'", argv[optind - 1]);
+			return ev_usage_error(&ev_cmd_config, "invalid option '%s'",
+			                      argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
@@ -43,9 +44,10 @@ static int config_run(int argc, char **argv) {
 			json_t *arr = json_array();
 			for (size_t i = 0; i < errs.n; i++) {
 				const struct ev_error *e = &errs.v[i];
-				json_array_append_new(arr, json_pack("{s:s?, s:i, s:i, s:s}", "file", e->file,
-								     "line", (int)e->line, "column", (int)e->col,
-								     "message", e->msg));
+				json_array_append_new(
+				        arr, json_pack("{s:s?, s:i, s:i, s:s}", "file", e->file,
+				                       "line", (int)e->line, "column", (int)e->col,
+				                       "message", e->msg));
 			}
 			json_t *o = json_pack("{s:b, s:o}", "ok", 0, "errors", arr);
 			char *t = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
@@ -58,7 +60,7 @@ static int config_run(int argc, char **argv) {
 		ev_errlist_clear(&errs);
 		if (r == -EINVAL) {
 			fprintf(stderr, "evident: %s: %zu error%s\n", path ? path : "<embedded>", n,
-				n == 1 ? "" : "s");
+			        n == 1 ? "" : "s");
 			return EV_EXIT_FINDING;
 		}
 		return EV_EXIT_USAGE;
@@ -72,15 +74,15 @@ static int config_run(int argc, char **argv) {
 }
 
 const struct ev_command ev_cmd_config = {
-	.name = "config",
-	.summary = "check a configuration and show the effective settings",
-	.run = config_run,
-	.usage = "Usage: evident config check [--json] [-q] [FILE]\n"
-		 "\n"
-		 "Load FILE (default: the embedded configuration), report every error as\n"
-		 "FILE:LINE:COL: message, or print the effective configuration.\n"
-		 "\n"
-		 "  --json     machine-readable output\n"
-		 "  -q         print nothing when the configuration is valid\n"
-		 "  -h, --help show this help\n",
+        .name = "config",
+        .summary = "check a configuration and show the effective settings",
+        .run = config_run,
+        .usage = "Usage: evident config check [--json] [-q] [FILE]\n"
+                 "\n"
+                 "Load FILE (default: the embedded configuration), report every error as\n"
+                 "FILE:LINE:COL: message, or print the effective configuration.\n"
+                 "\n"
+                 "  --json     machine-readable output\n"
+                 "  -q         print nothing when the configuration is valid\n"
+                 "  -h, --help show this help\n",
 };

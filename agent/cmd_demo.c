@@ -14,7 +14,7 @@
 
 static int demo_run(int argc, char **argv) {
 	static const struct option opts[] = {
-		EV_COMMON_LONGOPTS, {"data", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
+	        EV_COMMON_LONGOPTS, {"data", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
 	const char *data = EV_PKGDATADIR "/demo";
 	int c;
 	while ((c = getopt_long(argc, argv, "+hd:", opts, NULL)) != -1) {
@@ -27,7 +27,8 @@ static int demo_run(int argc, char **argv) {
 		case EV_OPT_JSON:
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_demo, "invalid option '%s'", argv[optind - 1]);
+			return ev_usage_error(&ev_cmd_demo, "invalid option '%s'",
+			                      argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -69,15 +70,15 @@ static int demo_run(int argc, char **argv) {
 }
 
 const struct ev_command ev_cmd_demo = {
-	.name = "demo",
-	.summary = "run the main job on the bundled sample data",
-	.run = demo_run,
-	.usage = "Usage: evident demo [--data DIR]\n"
-		 "\n"
-		 "Replay the bundled sample logs through the bundled rules with the embedded\n"
-		 "default configuration, and show what evident finds. Writes only to a\n"
-		 "temporary directory.\n"
-		 "\n"
-		 "  --data DIR  sample data (default: " EV_PKGDATADIR "/demo)\n"
-		 "  -h, --help  show this help\n",
+        .name = "demo",
+        .summary = "run the main job on the bundled sample data",
+        .run = demo_run,
+        .usage = "Usage: evident demo [--data DIR]\n"
+                 "\n"
+                 "Replay the bundled sample logs through the bundled rules with the embedded\n"
+                 "default configuration, and show what evident finds. Writes only to a\n"
+                 "temporary directory.\n"
+                 "\n"
+                 "  --data DIR  sample data (default: " EV_PKGDATADIR "/demo)\n"
+                 "  -h, --help  show this help\n",
 };

@@ -34,121 +34,131 @@ struct cfg_key {
 	const char *name;
 	enum cfg_type type;
 	size_t offset;
-	int64_t min, max; /* CT_INT, CT_DURATION (µs), CT_SIZE (bytes) */
-	const char *def;  /* default, parsed like a file value; NULL = unset */
-	const char *choices; /* CT_ENUM: "a|b|c" */
+	int64_t min, max;          /* CT_INT, CT_DURATION (µs), CT_SIZE (bytes) */
+	const char *def;           /* default, parsed like a file value; NULL = unset */
+	const char *choices;       /* CT_ENUM: "a|b|c" */
 	const struct cfg_key *sub; /* CT_SECTION, CT_FILES */
 	const char *doc;
 };
 
-#define OFF(f) offsetof(struct ev_config, f)
+#define OFF(f)  offsetof(struct ev_config, f)
 #define FOFF(f) offsetof(struct ev_cfg_file_source, f)
-#define SEC(us) ((int64_t)(us) * 1000000)
-#define END {NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL}
+#define SEC(us) ((int64_t)(us)*1000000)
+#define END                                                                                        \
+	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 
 static const struct cfg_key file_keys[] = {
-	{"path", CT_PATH, FOFF(path), 0, 0, NULL, NULL, NULL, "file path or glob (required)"},
-	{"format", CT_ENUM, FOFF(format), 0, 0, "auto", "auto|rfc3164|rfc5424|iso|json|logfmt",
-	 NULL, "line format, or auto-detection per line"},
-	{"tz", CT_STRING, FOFF(tz), 0, 0, NULL, NULL, NULL,
-	 "time zone of times without an offset (default: local)"},
-	{"max_line", CT_SIZE, FOFF(max_line), 256, 64 << 20, "64KiB", NULL, NULL,
-	 "longer lines are split into flagged parts"},
-	END,
+        {"path", CT_PATH, FOFF(path), 0, 0, NULL, NULL, NULL, "file path or glob (required)"},
+        {"format", CT_ENUM, FOFF(format), 0, 0, "auto", "auto|rfc3164|rfc5424|iso|json|logfmt",
+         NULL, "line format, or auto-detection per line"},
+        {"tz", CT_STRING, FOFF(tz), 0, 0, NULL, NULL, NULL,
+         "time zone of times without an offset (default: local)"},
+        {"max_line", CT_SIZE, FOFF(max_line), 256, 64 << 20, "64KiB", NULL, NULL,
+         "longer lines are split into flagged parts"},
+        END,
 };
 
 static const struct cfg_key agent_keys[] = {
-	{"state_dir", CT_PATH, OFF(agent.state_dir), 0, 0, "/var/lib/evident", NULL, NULL,
-	 "positions, time index and chain head"},
-	{"log_level", CT_ENUM, OFF(agent.log_level), 0, 0, "info", "debug|info|notice|warning|error",
-	 NULL, "least severe message the agent logs"},
-	{"control_socket", CT_PATH, OFF(agent.control_socket), 0, 0, "/run/evident/control.sock",
-	 NULL, NULL, "control socket path"},
-	{"control_group", CT_STRING, OFF(agent.control_group), 0, 0, "evident", NULL, NULL,
-	 "group whose members may use the control socket (root always may)"},
-	END,
+        {"state_dir", CT_PATH, OFF(agent.state_dir), 0, 0, "/var/lib/evident", NULL, NULL,
+         "positions, time index and chain head"},
+        {"log_level", CT_ENUM, OFF(agent.log_level), 0, 0, "info",
+         "debug|info|notice|warning|error", NULL, "least severe message the agent logs"},
+        {"control_socket", CT_PATH, OFF(agent.control_socket), 0, 0, "/run/evident/control.sock",
+         NULL, NULL, "control socket path"},
+        {"control_group", CT_STRING, OFF(agent.control_group), 0, 0, "evident", NULL, NULL,
+         "group whose members may use the control socket (root always may)"},
+        END,
 };
 
 static const struct cfg_key sources_keys[] = {
-	{"files", CT_FILES, OFF(sources.files), 0, 0, NULL, NULL, file_keys,
-	 "log files to tail: paths/globs, or mappings with path, format, tz, max_line"},
-	{"journal", CT_BOOL, OFF(sources.journal), 0, 0, "true", NULL, NULL, "read the systemd journal"},
-	{"journal_units", CT_STRV, OFF(sources.journal_units), 0, 0, NULL, NULL, NULL,
-	 "only these units (default: all)"},
-	{"journal_identifiers", CT_STRV, OFF(sources.journal_identifiers), 0, 0, NULL, NULL, NULL,
-	 "only these SYSLOG_IDENTIFIERs (default: all)"},
-	{"journal_dir", CT_PATH, OFF(sources.journal_dir), 0, 0, NULL, NULL, NULL,
-	 "read journal files from this directory instead of the system journal"},
-	{"journal_max_priority", CT_INT, OFF(sources.journal_max_priority), 0, 7, "7", NULL, NULL,
-	 "least severe priority read (0 emerg .. 7 debug)"},
-	{"journal_field_cap", CT_SIZE, OFF(sources.journal_field_cap), 1024, 64 << 20, "1MiB", NULL,
-	 NULL, "longest journal field kept whole"},
-	{"max_line", CT_SIZE, OFF(sources.max_line), 256, 64 << 20, "64KiB", NULL, NULL,
-	 "default line cap for file sources"},
-	{"checkpoint_interval", CT_DURATION, OFF(sources.checkpoint_interval), SEC(1) / 10,
-	 SEC(3600), "5s", NULL, NULL, "how often positions are saved"},
-	{"stat_interval", CT_DURATION, OFF(sources.stat_interval), SEC(1) / 10, SEC(3600), "2s",
-	 NULL, NULL, "periodic stat check of tailed files"},
-	{"index_interval", CT_SIZE, OFF(sources.index_interval), 512, 64 << 20, "16KiB", NULL, NULL,
-	 "bytes between two time index entries"},
-	END,
+        {"files", CT_FILES, OFF(sources.files), 0, 0, NULL, NULL, file_keys,
+         "log files to tail: paths/globs, or mappings with path, format, tz, max_line"},
+        {"journal", CT_BOOL, OFF(sources.journal), 0, 0, "true", NULL, NULL,
+         "read the systemd journal"},
+        {"journal_units", CT_STRV, OFF(sources.journal_units), 0, 0, NULL, NULL, NULL,
+         "only these units (default: all)"},
+        {"journal_identifiers", CT_STRV, OFF(sources.journal_identifiers), 0, 0, NULL, NULL, NULL,
+         "only these SYSLOG_IDENTIFIERs (default: all)"},
+        {"journal_dir", CT_PATH, OFF(sources.journal_dir), 0, 0, NULL, NULL, NULL,
+         "read journal files from this directory instead of the system journal"},
+        {"journal_max_priority", CT_INT, OFF(sources.journal_max_priority), 0, 7, "7", NULL, NULL,
+         "least severe priority read (0 emerg .. 7 debug)"},
+        {"journal_field_cap", CT_SIZE, OFF(sources.journal_field_cap), 1024, 64 << 20, "1MiB", NULL,
+         NULL, "longest journal field kept whole"},
+        {"max_line", CT_SIZE, OFF(sources.max_line), 256, 64 << 20, "64KiB", NULL, NULL,
+         "default line cap for file sources"},
+        {"checkpoint_interval", CT_DURATION, OFF(sources.checkpoint_interval), SEC(1) / 10,
+         SEC(3600), "5s", NULL, NULL, "how often positions are saved"},
+        {"stat_interval", CT_DURATION, OFF(sources.stat_interval), SEC(1) / 10, SEC(3600), "2s",
+         NULL, NULL, "periodic stat check of tailed files"},
+        {"index_interval", CT_SIZE, OFF(sources.index_interval), 512, 64 << 20, "16KiB", NULL, NULL,
+         "bytes between two time index entries"},
+        END,
 };
 
 static const struct cfg_key rules_keys[] = {
-	{"paths", CT_STRV, OFF(rules.paths), 0, 0, NULL, NULL, NULL,
-	 "Sigma rule files or directories (default: the starter pack)"},
-	{"decoders", CT_STRV, OFF(rules.decoders), 0, 0, NULL, NULL, NULL,
-	 "decoder files or directories (default: the shipped decoders)"},
-	{"engine", CT_ENUM, OFF(rules.engine), 0, 0, "auto", "auto|vectorscan|pcre2", NULL,
-	 "matcher: Vectorscan prefilter with PCRE2 confirmation, or PCRE2 alone"},
-	{"allowed_lateness", CT_DURATION, OFF(rules.allowed_lateness), 0, SEC(86400), "10s", NULL,
-	 NULL, "how far out of order events may arrive and still give identical alerts"},
-	{"max_groups", CT_INT, OFF(rules.max_groups), 1, 100000000, "100000", NULL, NULL,
-	 "group cap per correlation rule (least recently used is evicted)"},
-	END,
+        {"paths", CT_STRV, OFF(rules.paths), 0, 0, NULL, NULL, NULL,
+         "Sigma rule files or directories (default: the starter pack)"},
+        {"decoders", CT_STRV, OFF(rules.decoders), 0, 0, NULL, NULL, NULL,
+         "decoder files or directories (default: the shipped decoders)"},
+        {"engine", CT_ENUM, OFF(rules.engine), 0, 0, "auto", "auto|vectorscan|pcre2", NULL,
+         "matcher: Vectorscan prefilter with PCRE2 confirmation, or PCRE2 alone"},
+        {"allowed_lateness", CT_DURATION, OFF(rules.allowed_lateness), 0, SEC(86400), "10s", NULL,
+         NULL, "how far out of order events may arrive and still give identical alerts"},
+        {"max_groups", CT_INT, OFF(rules.max_groups), 1, 100000000, "100000", NULL, NULL,
+         "group cap per correlation rule (least recently used is evicted)"},
+        END,
 };
 
 static const struct cfg_key store_keys[] = {
-	{"path", CT_PATH, OFF(store.path), 0, 0, "/var/lib/evident/store", NULL, NULL,
-	 "evidence store directory"},
-	{"key", CT_PATH, OFF(store.key), 0, 0, "/var/lib/evident/keys/evident.key", NULL, NULL,
-	 "Ed25519 private key (PEM PKCS#8, mode 0600)"},
-	{"compression_level", CT_INT, OFF(store.compression_level), 0, 9, "6", NULL, NULL,
-	 "gzip level of bundles"},
-	{"max_member_size", CT_SIZE, OFF(store.max_member_size), 4096, INT64_MAX, "1GiB", NULL,
-	 NULL, "largest evidence member"},
-	{"command_timeout", CT_DURATION, OFF(store.command_timeout), SEC(1) / 10, SEC(3600), "10s",
-	 NULL, NULL, "time limit of evidence commands"},
-	{"command_output_cap", CT_SIZE, OFF(store.command_output_cap), 1024, 1LL << 32, "16MiB",
-	 NULL, NULL, "output cap of evidence commands"},
-	END,
+        {"path", CT_PATH, OFF(store.path), 0, 0, "/var/lib/evident/store", NULL, NULL,
+         "evidence store directory"},
+        {"key", CT_PATH, OFF(store.key), 0, 0, "/var/lib/evident/keys/evident.key", NULL, NULL,
+         "Ed25519 private key (PEM PKCS#8, mode 0600)"},
+        {"compression_level", CT_INT, OFF(store.compression_level), 0, 9, "6", NULL, NULL,
+         "gzip level of bundles"},
+        {"max_member_size", CT_SIZE, OFF(store.max_member_size), 4096, INT64_MAX, "1GiB", NULL,
+         NULL, "largest evidence member"},
+        {"command_timeout", CT_DURATION, OFF(store.command_timeout), SEC(1) / 10, SEC(3600), "10s",
+         NULL, NULL, "time limit of evidence commands"},
+        {"command_output_cap", CT_SIZE, OFF(store.command_output_cap), 1024, 1LL << 32, "16MiB",
+         NULL, NULL, "output cap of evidence commands"},
+        END,
 };
 
 static const struct cfg_key actions_keys[] = {
-	{"lookback", CT_DURATION, OFF(actions.lookback), 0, SEC(7 * 86400), "15m", NULL, NULL,
-	 "evidence window start before an alert's first event"},
-	{"lookahead", CT_DURATION, OFF(actions.lookahead), 0, SEC(86400), "1m", NULL, NULL,
-	 "evidence window end after an alert's last event"},
-	{"seal_rate_per_hour", CT_INT, OFF(actions.seal_rate_per_hour), 0, 3600, "6", NULL, NULL,
-	 "seals per rule per hour at most (0 = no automatic seals)"},
-	{"queue_size", CT_INT, OFF(actions.queue_size), 1, 100000, "64", NULL, NULL,
-	 "pending slow work (seals, hooks) before new work is refused"},
-	{"stdout", CT_BOOL, OFF(actions.stdout_alerts), 0, 0, "true", NULL, NULL,
-	 "alerts as JSON lines on stdout"},
-	{"journal", CT_BOOL, OFF(actions.journal_alerts), 0, 0, "false", NULL, NULL,
-	 "alerts as structured journal entries"},
-	END,
+        {"lookback", CT_DURATION, OFF(actions.lookback), 0, SEC(7 * 86400), "15m", NULL, NULL,
+         "evidence window start before an alert's first event"},
+        {"lookahead", CT_DURATION, OFF(actions.lookahead), 0, SEC(86400), "1m", NULL, NULL,
+         "evidence window end after an alert's last event"},
+        {"seal_rate_per_hour", CT_INT, OFF(actions.seal_rate_per_hour), 0, 3600, "6", NULL, NULL,
+         "seals per rule per hour at most (0 = no automatic seals)"},
+        {"queue_size", CT_INT, OFF(actions.queue_size), 1, 100000, "64", NULL, NULL,
+         "pending slow work (seals, hooks) before new work is refused"},
+        {"stdout", CT_BOOL, OFF(actions.stdout_alerts), 0, 0, "true", NULL, NULL,
+         "alerts as JSON lines on stdout"},
+        {"journal", CT_BOOL, OFF(actions.journal_alerts), 0, 0, "false", NULL, NULL,
+         "alerts as structured journal entries"},
+        {"syslog", CT_STRING, OFF(actions.syslog), 0, 0, NULL, NULL, NULL,
+         "alerts as RFC 5424 syslog to udp://HOST:PORT or tcp://HOST:PORT (default: off)"},
+        {"hook", CT_STRV, OFF(actions.hook), 0, 0, NULL, NULL, NULL,
+         "command run for each alert, without a shell, the alert as JSON on stdin"},
+        {"hook_timeout", CT_DURATION, OFF(actions.hook_timeout), SEC(1) / 10, SEC(3600), "10s",
+         NULL, NULL, "time limit of the hook command (then it is killed)"},
+        {"workers", CT_INT, OFF(actions.workers), 1, 64, "2", NULL, NULL,
+         "worker threads for slow work (seals, hooks)"},
+        END,
 };
 
 static const struct cfg_key top_keys[] = {
-	{"include", CT_STRV, 0, 0, 0, NULL, NULL, NULL,
-	 "further configuration files applied on top, in order (relative to this file)"},
-	{"agent", CT_SECTION, 0, 0, 0, NULL, NULL, agent_keys, "the daemon"},
-	{"sources", CT_SECTION, 0, 0, 0, NULL, NULL, sources_keys, "what is read"},
-	{"rules", CT_SECTION, 0, 0, 0, NULL, NULL, rules_keys, "detection and correlation"},
-	{"store", CT_SECTION, 0, 0, 0, NULL, NULL, store_keys, "evidence store"},
-	{"actions", CT_SECTION, 0, 0, 0, NULL, NULL, actions_keys, "what alerts do"},
-	END,
+        {"include", CT_STRV, 0, 0, 0, NULL, NULL, NULL,
+         "further configuration files applied on top, in order (relative to this file)"},
+        {"agent", CT_SECTION, 0, 0, 0, NULL, NULL, agent_keys, "the daemon"},
+        {"sources", CT_SECTION, 0, 0, 0, NULL, NULL, sources_keys, "what is read"},
+        {"rules", CT_SECTION, 0, 0, 0, NULL, NULL, rules_keys, "detection and correlation"},
+        {"store", CT_SECTION, 0, 0, 0, NULL, NULL, store_keys, "evidence store"},
+        {"actions", CT_SECTION, 0, 0, 0, NULL, NULL, actions_keys, "what alerts do"},
+        END,
 };
 
 /* ---- value parsers ---- */
@@ -157,8 +167,13 @@ static const struct {
 	const char *suffix;
 	uint64_t mult;
 } duration_units[] = {
-	{"us", 1}, {"ms", 1000}, {"s", 1000000}, {"m", 60000000ULL},
-	{"h", 3600000000ULL}, {"d", 86400000000ULL}, {"w", 604800000000ULL},
+        {"us", 1},
+        {"ms", 1000},
+        {"s", 1000000},
+        {"m", 60000000ULL},
+        {"h", 3600000000ULL},
+        {"d", 86400000000ULL},
+        {"w", 604800000000ULL},
 };
 
 int ev_parse_duration(const char *s, uint64_t *ret_usec) {
@@ -206,7 +221,7 @@ void ev_format_duration(uint64_t usec, char *buf, size_t len) {
 		uint64_t m = duration_units[i].mult;
 		if (usec >= m && (i != 6 || usec % m == 0)) {
 			int k = snprintf(buf + o, len - o, "%" PRIu64 "%s", usec / m,
-					 duration_units[i].suffix);
+			                 duration_units[i].suffix);
 			if (k < 0)
 				return;
 			o += (size_t)k;
@@ -228,18 +243,18 @@ int ev_parse_size(const char *s, uint64_t *ret_bytes) {
 		const char *suffix;
 		uint64_t mult;
 	} units[] = {{"", 1},
-		     {"B", 1},
-		     {"K", 1024},
-		     {"KB", 1024},
-		     {"KiB", 1024},
-		     {"M", 1024 * 1024},
-		     {"MB", 1024 * 1024},
-		     {"MiB", 1024 * 1024},
-		     {"G", 1024ULL * 1024 * 1024},
-		     {"GB", 1024ULL * 1024 * 1024},
-		     {"GiB", 1024ULL * 1024 * 1024},
-		     {"T", 1024ULL * 1024 * 1024 * 1024},
-		     {"TiB", 1024ULL * 1024 * 1024 * 1024}};
+	             {"B", 1},
+	             {"K", 1024},
+	             {"KB", 1024},
+	             {"KiB", 1024},
+	             {"M", 1024 * 1024},
+	             {"MB", 1024 * 1024},
+	             {"MiB", 1024 * 1024},
+	             {"G", 1024ULL * 1024 * 1024},
+	             {"GB", 1024ULL * 1024 * 1024},
+	             {"GiB", 1024ULL * 1024 * 1024},
+	             {"T", 1024ULL * 1024 * 1024 * 1024},
+	             {"TiB", 1024ULL * 1024 * 1024 * 1024}};
 	for (size_t i = 0; i < ELEMENTSOF(units); i++)
 		if (strcmp(s, units[i].suffix) == 0) {
 			if (v > UINT64_MAX / units[i].mult)
@@ -292,7 +307,7 @@ struct loader {
 };
 
 static void err_at(struct loader *L, const struct ytree_node *n, const char *fmt, ...)
-	_printf_(3, 4);
+        _printf_(3, 4);
 static void err_at(struct loader *L, const struct ytree_node *n, const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
@@ -308,7 +323,7 @@ static const struct cfg_key *key_find(const struct cfg_key *keys, const char *na
 }
 
 static void unknown_key(struct loader *L, const struct cfg_key *keys, const char *where,
-			const struct ytree_node *kn) {
+                        const struct ytree_node *kn) {
 	const char *best = NULL;
 	unsigned bd = 16;
 	for (const struct cfg_key *k = keys; k->name; k++) {
@@ -372,7 +387,7 @@ static void strv_clear(struct ev_strv *v) {
 
 /* Parse one scalar value `s` (from node n, NULL for defaults) into dst. */
 static int set_scalar(struct loader *L, const struct cfg_key *k, void *dst, const char *s,
-		      const struct ytree_node *n) {
+                      const struct ytree_node *n) {
 	switch (k->type) {
 	case CT_STRING:
 	case CT_PATH: {
@@ -406,7 +421,8 @@ static int set_scalar(struct loader *L, const struct cfg_key *k, void *dst, cons
 			}
 			c = e ? e + 1 : c + cl;
 		}
-		err_at(L, n, "'%s': invalid value '%s' (expected one of: %s)", k->name, s, k->choices);
+		err_at(L, n, "'%s': invalid value '%s' (expected one of: %s)", k->name, s,
+		       k->choices);
 		return -EINVAL;
 	}
 	case CT_BOOL:
@@ -428,8 +444,8 @@ static int set_scalar(struct loader *L, const struct cfg_key *k, void *dst, cons
 			return -EINVAL;
 		}
 		if (v < k->min || v > k->max) {
-			err_at(L, n, "'%s': %lld is out of range (%" PRId64 "..%" PRId64 ")", k->name,
-			       v, k->min, k->max);
+			err_at(L, n, "'%s': %lld is out of range (%" PRId64 "..%" PRId64 ")",
+			       k->name, v, k->min, k->max);
 			return -ERANGE;
 		}
 		*(int64_t *)dst = v;
@@ -439,7 +455,9 @@ static int set_scalar(struct loader *L, const struct cfg_key *k, void *dst, cons
 		uint64_t v;
 		int r = ev_parse_duration(s, &v);
 		if (r < 0) {
-			err_at(L, n, "'%s': invalid duration '%s' (use a number and a unit: 500ms, 30s, 15m, 2h, 1d)",
+			err_at(L, n,
+			       "'%s': invalid duration '%s' (use a number and a unit: 500ms, 30s, "
+			       "15m, 2h, 1d)",
 			       k->name, s);
 			return -EINVAL;
 		}
@@ -457,7 +475,9 @@ static int set_scalar(struct loader *L, const struct cfg_key *k, void *dst, cons
 		uint64_t v;
 		int r = ev_parse_size(s, &v);
 		if (r < 0) {
-			err_at(L, n, "'%s': invalid size '%s' (use bytes or a unit: 4096, 64KiB, 1MiB, 2GiB)",
+			err_at(L, n,
+			       "'%s': invalid size '%s' (use bytes or a unit: 4096, 64KiB, 1MiB, "
+			       "2GiB)",
 			       k->name, s);
 			return -EINVAL;
 		}
@@ -496,7 +516,7 @@ static void apply_defaults(const struct cfg_key *keys, void *base) {
 }
 
 static int load_strv(struct loader *L, const struct cfg_key *k, struct ev_strv *v,
-		     const struct ytree_node *n, bool resolve) {
+                     const struct ytree_node *n, bool resolve) {
 	if (n->kind == YTREE_SCALAR && !ytree_is_null(n)) {
 		err_at(L, n, "'%s' must be a list (write it as [%s] or one '- item' per line)",
 		       k->name, n->str);
@@ -541,7 +561,7 @@ static void files_clear(struct ev_config *c) {
 }
 
 static int load_files(struct loader *L, const struct cfg_key *k, struct ev_config *c,
-		      const struct ytree_node *n) {
+                      const struct ytree_node *n) {
 	files_clear(c);
 	if (ytree_is_null(n))
 		return 0;
@@ -595,11 +615,12 @@ static int load_files(struct loader *L, const struct cfg_key *k, struct ev_confi
 }
 
 static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_config *c,
-			const struct ytree_node *n) {
+                        const struct ytree_node *n) {
 	if (ytree_is_null(n))
 		return 0;
 	if (n->kind != YTREE_MAP) {
-		err_at(L, n, "'%s' must be a mapping, found %s", sec->name, ytree_kind_name(n->kind));
+		err_at(L, n, "'%s' must be a mapping, found %s", sec->name,
+		       ytree_kind_name(n->kind));
 		return -EINVAL;
 	}
 	int ret = 0;
@@ -626,8 +647,8 @@ static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_c
 			*(char **)dst = NULL;
 			r = 0;
 		} else if (ytree_is_null(vn)) {
-			err_at(L, vn, "'%s.%s' must be %s, found an empty value", sec->name, k->name,
-			       type_name(k->type));
+			err_at(L, vn, "'%s.%s' must be %s, found an empty value", sec->name,
+			       k->name, type_name(k->type));
 			r = -EINVAL;
 		} else
 			r = set_scalar(L, k, dst, vn->str, vn);
@@ -642,7 +663,7 @@ static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_c
 static int load_buffer(struct loader *L, struct ev_config *c, const char *buf, size_t len);
 
 static int load_file(struct loader *L, struct ev_config *c, const char *path,
-		     const struct ytree_node *from) {
+                     const struct ytree_node *from) {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	int r = ev_read_file(path, YTREE_MAX_INPUT, &buf, &len);
@@ -666,19 +687,21 @@ static int load_buffer(struct loader *L, struct ev_config *c, const char *buf, s
 	int ret = 0;
 	if (docs.n == 0 || !docs.v[0].root) {
 		ev_errlist_add(L->errs, L->file, 0, 0,
-			       "empty file: expected a mapping of sections (agent, sources, rules, store, actions)");
+		               "empty file: expected a mapping of sections (agent, sources, rules, "
+		               "store, actions)");
 		ret = -EINVAL;
 		goto out;
 	}
 	if (docs.n > 1) {
 		ev_errlist_add(L->errs, L->file, docs.v[1].line, docs.v[1].col,
-			       "a configuration file holds one YAML document, found %zu", docs.n);
+		               "a configuration file holds one YAML document, found %zu", docs.n);
 		ret = -EINVAL;
 		goto out;
 	}
 	const struct ytree_node *root = docs.v[0].root;
 	if (root->kind != YTREE_MAP) {
-		err_at(L, root, "expected a mapping of sections, found %s", ytree_kind_name(root->kind));
+		err_at(L, root, "expected a mapping of sections, found %s",
+		       ytree_kind_name(root->kind));
 		ret = -EINVAL;
 		goto out;
 	}
@@ -713,7 +736,8 @@ static int load_buffer(struct loader *L, struct ev_config *c, const char *buf, s
 			ret = -EINVAL;
 		} else
 			for (size_t i = 0; i < files.n; i++) {
-				r = load_file(L, c, files.v[i], inc->kind == YTREE_SEQ ? inc->items[i] : inc);
+				r = load_file(L, c, files.v[i],
+				              inc->kind == YTREE_SEQ ? inc->items[i] : inc);
 				if (r < 0)
 					ret = r;
 			}
@@ -831,8 +855,11 @@ static json_t *config_json(const struct ev_config *c) {
 					json_t *fo = json_object();
 					for (const struct cfg_key *fk = file_keys; fk->name; fk++)
 						json_object_set_new(
-						    fo, fk->name,
-						    value_json(fk, (const char *)&c->sources.files[i] + fk->offset));
+						        fo, fk->name,
+						        value_json(
+						                fk,
+						                (const char *)&c->sources.files[i] +
+						                        fk->offset));
 					json_array_append_new(a, fo);
 				}
 				json_object_set_new(o, k->name, a);

@@ -71,6 +71,10 @@ struct ev_config {
 		int64_t queue_size;
 		bool stdout_alerts;
 		bool journal_alerts;
+		char *syslog;          /* "udp://HOST:PORT" or "tcp://HOST:PORT"; NULL = off */
+		struct ev_strv hook;   /* argv of the hook command; empty = none */
+		uint64_t hook_timeout; /* µs */
+		int64_t workers;       /* worker threads for slow work */
 	} actions;
 };
 

@@ -10,13 +10,13 @@
 #include "correlate/engine.h"
 
 static const char main_usage[] =
-	"Usage: evident COMMAND [OPTIONS] [ARGS]\n"
-	"       evident help [COMMAND]\n"
-	"       evident --version\n"
-	"\n"
-	"evident is a per-host incident-response agent: it tails journald and log files,\n"
-	"matches them against Sigma rules, and seals evidence into signed, hash-chained\n"
-	"bundles that investigators verify offline.\n";
+        "Usage: evident COMMAND [OPTIONS] [ARGS]\n"
+        "       evident help [COMMAND]\n"
+        "       evident --version\n"
+        "\n"
+        "evident is a per-host incident-response agent: it tails journald and log files,\n"
+        "matches them against Sigma rules, and seals evidence into signed, hash-chained\n"
+        "bundles that investigators verify offline.\n";
 
 static void print_main_usage(FILE *f) {
 	fputs(main_usage, f);
@@ -40,10 +40,11 @@ static int help_run(int argc, char **argv) {
 }
 
 const struct ev_command ev_cmd_help = {
-	.name = "help",
-	.summary = "show the commands, or one command's help",
-	.run = help_run,
-	.usage = "Usage: evident help [COMMAND]\n\nShow the list of commands, or the help of COMMAND.\n",
+        .name = "help",
+        .summary = "show the commands, or one command's help",
+        .run = help_run,
+        .usage = "Usage: evident help [COMMAND]\n\nShow the list of commands, or the help of "
+                 "COMMAND.\n",
 };
 
 static int version_run(int argc, char **argv) {
@@ -61,11 +62,12 @@ static int version_run(int argc, char **argv) {
 }
 
 const struct ev_command ev_cmd_version = {
-	.name = "version",
-	.summary = "show the version and the build's features",
-	.run = version_run,
-	.usage = "Usage: evident version [--json]\n\nShow the version and the features of this build.\n"
-		 "  --json     machine-readable output\n",
+        .name = "version",
+        .summary = "show the version and the build's features",
+        .run = version_run,
+        .usage = "Usage: evident version [--json]\n\nShow the version and the features of this "
+                 "build.\n"
+                 "  --json     machine-readable output\n",
 };
 
 int main(int argc, char **argv) {

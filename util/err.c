@@ -6,7 +6,7 @@
 #include <string.h>
 
 int ev_errlist_addv(struct ev_errlist *l, const char *file, unsigned line, unsigned col,
-		    const char *fmt, va_list ap) {
+                    const char *fmt, va_list ap) {
 	if (l->n >= EV_ERRLIST_CAP) {
 		l->dropped++;
 		return 0;
@@ -36,7 +36,7 @@ int ev_errlist_addv(struct ev_errlist *l, const char *file, unsigned line, unsig
 }
 
 int ev_errlist_add(struct ev_errlist *l, const char *file, unsigned line, unsigned col,
-		   const char *fmt, ...) {
+                   const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
 	int r = ev_errlist_addv(l, file, line, col, fmt, ap);

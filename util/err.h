@@ -11,7 +11,7 @@
 #define EV_ERRLIST_CAP 1000
 
 struct ev_error {
-	char *file;   /* may be NULL */
+	char *file;    /* may be NULL */
 	unsigned line; /* 1-based, 0 = unknown */
 	unsigned col;  /* 1-based, 0 = unknown */
 	char *msg;
@@ -25,9 +25,9 @@ struct ev_errlist {
 
 /* Append one error. Returns 0, or -ENOMEM (the error is then counted as dropped). */
 int ev_errlist_add(struct ev_errlist *l, const char *file, unsigned line, unsigned col,
-		   const char *fmt, ...) _printf_(5, 6);
+                   const char *fmt, ...) _printf_(5, 6);
 int ev_errlist_addv(struct ev_errlist *l, const char *file, unsigned line, unsigned col,
-		    const char *fmt, va_list ap) _printf_(5, 0);
+                    const char *fmt, va_list ap) _printf_(5, 0);
 /* Move every entry of src to the end of dst; src is left empty. */
 void ev_errlist_move(struct ev_errlist *dst, struct ev_errlist *src);
 /* Print each entry as "FILE:LINE:COL: message\n" (fields that are unknown are left out). */
@@ -35,4 +35,6 @@ void ev_errlist_print(const struct ev_errlist *l, FILE *f);
 /* Format one entry into a new string; NULL on OOM. */
 char *ev_error_format(const struct ev_error *e);
 void ev_errlist_clear(struct ev_errlist *l);
-static inline size_t ev_errlist_count(const struct ev_errlist *l) { return l->n + l->dropped; }
+static inline size_t ev_errlist_count(const struct ev_errlist *l) {
+	return l->n + l->dropped;
+}

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _unused_ __attribute__((unused))
+#define ELEMENTSOF(x)  (sizeof(x) / sizeof((x)[0]))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _unused_       __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
-static inline void freep(void *p) { free(*(void **)p); }
+static inline void freep(void *p) {
+	free(*(void **)p);
+}
 static inline void closep(int *fd) {
 	if (*fd >= 0) {
 		int saved = errno;
@@ -23,8 +25,8 @@ static inline void fclosep(FILE **f) {
 	if (*f)
 		fclose(*f);
 }
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_free_   _cleanup_(freep)
+#define _cleanup_close_  _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Hand a pointer (or fd) over and leave NULL (-1) behind, so cleanup skips it. */

@@ -71,16 +71,16 @@ static int add_child(struct builder *b, struct ytree_node *child) {
 	if (p->kind == YTREE_MAP && !f->pending_key) {
 		if (child->kind != YTREE_SCALAR) {
 			ev_errlist_add(b->errs, b->name, child->line, child->col,
-				       "mapping keys must be scalars, found %s",
-				       ytree_kind_name(child->kind));
+			               "mapping keys must be scalars, found %s",
+			               ytree_kind_name(child->kind));
 			node_free(child);
 			return -EINVAL;
 		}
 		for (size_t i = 0; i < p->n; i++)
 			if (strcmp(p->pairs[i].key->str, child->str) == 0) {
 				ev_errlist_add(b->errs, b->name, child->line, child->col,
-					       "duplicate key '%s' (first at line %u)", child->str,
-					       p->pairs[i].key->line);
+				               "duplicate key '%s' (first at line %u)", child->str,
+				               p->pairs[i].key->line);
 				node_free(child);
 				return -EINVAL;
 			}
@@ -118,7 +118,7 @@ oom:
 static struct ytree_node *node_new(struct builder *b, enum ytree_kind k, const yaml_mark_t *m) {
 	if (++b->nodes > YTREE_MAX_NODES) {
 		ev_errlist_add(b->errs, b->name, m->line + 1, m->column + 1,
-			       "document too large (more than %d nodes)", YTREE_MAX_NODES);
+		               "document too large (more than %d nodes)", YTREE_MAX_NODES);
 		return NULL;
 	}
 	struct ytree_node *n = calloc(1, sizeof(*n));
@@ -144,32 +144,33 @@ static void builder_reset(struct builder *b) {
 
 static void parser_error(struct builder *b, yaml_parser_t *p) {
 	const char *what = p->problem ? p->problem : "YAML error";
-	unsigned line = (unsigned)p->problem_mark.line + 1, col = (unsigned)p->problem_mark.column + 1;
+	unsigned line = (unsigned)p->problem_mark.line + 1,
+	         col = (unsigned)p->problem_mark.column + 1;
 	if (p->error == YAML_READER_ERROR) {
 		/* Reader errors have an offset, not a line: report the offset. */
 		ev_errlist_add(b->errs, b->name, 0, 0, "%s at byte offset %zu", what,
-			       (size_t)p->problem_offset);
+		               (size_t)p->problem_offset);
 		return;
 	}
 	if (p->context)
 		ev_errlist_add(b->errs, b->name, line, col, "%s %s (started at line %u)", what,
-			       p->context, (unsigned)p->context_mark.line + 1);
+		               p->context, (unsigned)p->context_mark.line + 1);
 	else
 		ev_errlist_add(b->errs, b->name, line, col, "%s", what);
 }
 
 int ytree_parse_buffer(const char *name, const char *buf, size_t len, struct ytree_docs *ret_docs,
-		       struct ev_errlist *errs) {
+                       struct ev_errlist *errs) {
 	const char *nul = memchr(buf, '\0', len);
 	if (nul) {
 		ev_errlist_add(errs, name, 0, 0,
-			       "binary data (NUL byte at offset %zu): not a YAML text file",
-			       (size_t)(nul - buf));
+		               "binary data (NUL byte at offset %zu): not a YAML text file",
+		               (size_t)(nul - buf));
 		return -EINVAL;
 	}
 	if (len > YTREE_MAX_INPUT) {
 		ev_errlist_add(errs, name, 0, 0, "file too large (%zu bytes, limit %u)", len,
-			       YTREE_MAX_INPUT);
+		               YTREE_MAX_INPUT);
 		return -EFBIG;
 	}
 
@@ -212,20 +213,20 @@ int ytree_parse_buffer(const char *name, const char *buf, size_t len, struct ytr
 				docs_alloc = na;
 			}
 			docs.v[docs.n++] = (struct ytree_doc){
-			    .root = b.root, .line = doc_line, .col = doc_col};
+			        .root = b.root, .line = doc_line, .col = doc_col};
 			b.root = NULL;
 			break;
 		case YAML_ALIAS_EVENT:
 			ev_errlist_add(errs, name, m->line + 1, m->column + 1,
-				       "YAML aliases (*%s) are not supported",
-				       (const char *)ev.data.alias.anchor);
+			               "YAML aliases (*%s) are not supported",
+			               (const char *)ev.data.alias.anchor);
 			r = -EINVAL;
 			break;
 		case YAML_SCALAR_EVENT:
 			if (ev.data.scalar.anchor) {
 				ev_errlist_add(errs, name, m->line + 1, m->column + 1,
-					       "YAML anchors (&%s) are not supported",
-					       (const char *)ev.data.scalar.anchor);
+				               "YAML anchors (&%s) are not supported",
+				               (const char *)ev.data.scalar.anchor);
 				r = -EINVAL;
 				break;
 			}
@@ -249,23 +250,24 @@ int ytree_parse_buffer(const char *name, const char *buf, size_t len, struct ytr
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT: {
 			const yaml_char_t *anchor = ev.type == YAML_SEQUENCE_START_EVENT
-							? ev.data.sequence_start.anchor
-							: ev.data.mapping_start.anchor;
+			                                    ? ev.data.sequence_start.anchor
+			                                    : ev.data.mapping_start.anchor;
 			if (anchor) {
 				ev_errlist_add(errs, name, m->line + 1, m->column + 1,
-					       "YAML anchors (&%s) are not supported",
-					       (const char *)anchor);
+				               "YAML anchors (&%s) are not supported",
+				               (const char *)anchor);
 				r = -EINVAL;
 				break;
 			}
 			if (b.depth >= YTREE_MAX_DEPTH) {
 				ev_errlist_add(errs, name, m->line + 1, m->column + 1,
-					       "nesting deeper than %d levels", YTREE_MAX_DEPTH);
+				               "nesting deeper than %d levels", YTREE_MAX_DEPTH);
 				r = -EINVAL;
 				break;
 			}
-			n = node_new(&b, ev.type == YAML_SEQUENCE_START_EVENT ? YTREE_SEQ : YTREE_MAP,
-				     m);
+			n = node_new(&b,
+			             ev.type == YAML_SEQUENCE_START_EVENT ? YTREE_SEQ : YTREE_MAP,
+			             m);
 			if (!n) {
 				r = b.nodes > YTREE_MAX_NODES ? -EINVAL : -ENOMEM;
 				break;
@@ -305,7 +307,8 @@ int ev_read_file(const char *path, size_t cap, char **ret_buf, size_t *ret_len) 
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	size_t alloc = S_ISREG(st.st_mode) && (size_t)st.st_size < cap ? (size_t)st.st_size + 1 : 4096;
+	size_t alloc =
+	        S_ISREG(st.st_mode) && (size_t)st.st_size < cap ? (size_t)st.st_size + 1 : 4096;
 	size_t len = 0;
 	_cleanup_free_ char *buf = malloc(alloc);
 	if (!buf)
@@ -344,7 +347,8 @@ int ytree_parse_file(const char *path, struct ytree_docs *ret_docs, struct ev_er
 	size_t len = 0;
 	int r = ev_read_file(path, YTREE_MAX_INPUT, &buf, &len);
 	if (r == -EFBIG) {
-		ev_errlist_add(errs, path, 0, 0, "file too large (limit %u bytes)", YTREE_MAX_INPUT);
+		ev_errlist_add(errs, path, 0, 0, "file too large (limit %u bytes)",
+		               YTREE_MAX_INPUT);
 		return r;
 	}
 	if (r < 0) {

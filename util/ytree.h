@@ -28,9 +28,9 @@ struct ytree_node {
 	enum ytree_kind kind;
 	unsigned line, col;
 	/* scalar */
-	char *str;   /* NUL-terminated (NUL bytes are rejected at parse time) */
+	char *str; /* NUL-terminated (NUL bytes are rejected at parse time) */
 	size_t len;
-	bool plain;  /* unquoted: `null`, `~`, empty, true/false, numbers are meaningful */
+	bool plain; /* unquoted: `null`, `~`, empty, true/false, numbers are meaningful */
 	/* sequence: items; mapping: pairs, in document order */
 	size_t n;
 	struct ytree_node **items;
@@ -51,7 +51,7 @@ struct ytree_docs {
  * On a syntax or structure error: returns -EINVAL with the error(s) in errs and no docs.
  * Returns -ENOMEM on allocation failure. */
 int ytree_parse_buffer(const char *name, const char *buf, size_t len, struct ytree_docs *ret_docs,
-		       struct ev_errlist *errs);
+                       struct ev_errlist *errs);
 /* Read and parse a file (capped at YTREE_MAX_INPUT). -errno on read failure, with a
  * message in errs naming the file. */
 int ytree_parse_file(const char *path, struct ytree_docs *ret_docs, struct ev_errlist *errs);

@@ -100,7 +100,8 @@ int main(int argc, char **argv) {
 	unsigned run = CU_get_number_of_tests_run();
 	unsigned asserts_failed = CU_get_number_of_failures();
 	CU_cleanup_registry();
-	printf("\nunit: %u passed, %u failed, %u skipped\n", run - failed - skipped, failed, skipped);
+	printf("\nunit: %u passed, %u failed, %u skipped\n", run - failed - skipped, failed,
+	       skipped);
 	if (run == 0) {
 		fprintf(stderr, "unit: no test ran\n");
 		return 1;

@@ -43,12 +43,12 @@ TEST(test_config_values) {
 	struct ev_config *c = NULL;
 	struct ev_errlist e = {0};
 	CU_ASSERT_EQUAL_FATAL(load("sources:\n  files:\n    - /var/log/auth.log\n"
-				   "    - {path: /var/log/app/*.json, format: json, tz: UTC}\n"
-				   "  journal: false\n"
-				   "actions:\n  lookback: 1h30m\n  lookahead: 250ms\n"
-				   "store:\n  max_member_size: 2GiB\n",
-				   &c, &e),
-			      0);
+	                           "    - {path: /var/log/app/*.json, format: json, tz: UTC}\n"
+	                           "  journal: false\n"
+	                           "actions:\n  lookback: 1h30m\n  lookahead: 250ms\n"
+	                           "store:\n  max_member_size: 2GiB\n",
+	                           &c, &e),
+	                      0);
 	CU_ASSERT_EQUAL_FATAL(c->sources.n_files, 2);
 	CU_ASSERT_STRING_EQUAL(c->sources.files[0].path, "/var/log/auth.log");
 	CU_ASSERT_STRING_EQUAL(c->sources.files[0].format, "auto");
@@ -62,9 +62,11 @@ TEST(test_config_values) {
 }
 
 TEST(test_config_unknown_key_suggests) {
-	expect_one("agent:\n  stat_dir: /x\n", 2, 3, "unknown key 'stat_dir' in agent (did you mean 'state_dir'?)");
+	expect_one("agent:\n  stat_dir: /x\n", 2, 3,
+	           "unknown key 'stat_dir' in agent (did you mean 'state_dir'?)");
 	expect_one("sorces:\n  journal: true\n", 1, 1, "did you mean 'sources'?");
-	expect_one("sources:\n  files:\n    - {path: /x, fromat: json}\n", 3, 18, "did you mean 'format'?");
+	expect_one("sources:\n  files:\n    - {path: /x, fromat: json}\n", 3, 18,
+	           "did you mean 'format'?");
 }
 
 TEST(test_config_wrong_types) {
@@ -86,7 +88,8 @@ TEST(test_config_bad_durations_and_sizes) {
 }
 
 TEST(test_config_structure_errors) {
-	expect_one("agent:\n  log_level: info\n  log_level: debug\n", 3, 3, "duplicate key 'log_level' (first at line 2)");
+	expect_one("agent:\n  log_level: info\n  log_level: debug\n", 3, 3,
+	           "duplicate key 'log_level' (first at line 2)");
 	expect_one("agent:\n  log_level: [info\n", 3, 1, "");
 	expect_one("a: &x 1\n", 1, 4, "anchors");
 }
@@ -101,7 +104,10 @@ TEST(test_config_empty_and_binary) {
 	CU_ASSERT_EQUAL(load("# only a comment\n", &c, &e), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.v[0].msg, "empty file"));
 	ev_errlist_clear(&e);
-	const char *p = unit_write_file("bin.yaml", "\x7f" "ELF\x02\x01\x00\x00", 8);
+	const char *p = unit_write_file("bin.yaml",
+	                                "\x7f"
+	                                "ELF\x02\x01\x00\x00",
+	                                8);
 	CU_ASSERT_EQUAL(ev_config_load(p, &c, &e), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.v[0].msg, "binary data (NUL byte at offset 6)"));
 	ev_errlist_clear(&e);
@@ -113,8 +119,10 @@ TEST(test_config_empty_and_binary) {
 TEST(test_config_all_errors_reported) {
 	struct ev_config *c = NULL;
 	struct ev_errlist e = {0};
-	CU_ASSERT_EQUAL(load("agent:\n  bogus: 1\nstore:\n  compression_level: 99\nactions:\n  lookback: x\n", &c, &e),
-			-EINVAL);
+	CU_ASSERT_EQUAL(load("agent:\n  bogus: 1\nstore:\n  compression_level: 99\nactions:\n  "
+	                     "lookback: x\n",
+	                     &c, &e),
+	                -EINVAL);
 	CU_ASSERT_EQUAL(e.n, 3);
 	ev_errlist_clear(&e);
 }
@@ -123,7 +131,8 @@ TEST(test_config_include) {
 	unit_write_str("inc-ok.yaml", "store:\n  compression_level: 3\n");
 	struct ev_config *c = NULL;
 	struct ev_errlist e = {0};
-	CU_ASSERT_EQUAL_FATAL(load("include: [inc-ok.yaml]\nstore:\n  compression_level: 9\n", &c, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	        load("include: [inc-ok.yaml]\nstore:\n  compression_level: 9\n", &c, &e), 0);
 	CU_ASSERT_EQUAL(c->store.compression_level, 3); /* includes apply on top */
 	ev_config_free(c);
 	expect_one("include:\n  - missing.yaml\n", 2, 5, "cannot read included file");
