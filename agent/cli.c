@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static void vlog(const char *prefix, const char *fmt, va_list ap) {
+_printf_(2, 0) static void vlog(const char *prefix, const char *fmt, va_list ap) {
 	fputs("evident: ", stderr);
 	if (prefix)
 		fputs(prefix, stderr);
@@ -49,7 +49,8 @@ int ev_usage_error(const struct ev_command *cmd, const char *fmt, ...) {
 
 int ev_print_help(const struct ev_command *cmd) {
 	fputs(cmd->usage, stdout);
-	fputs("\nExit status: 0 success, 1 a finding or failed check, 2 usage or I/O error.\n",
+	if (!strstr(cmd->usage, "Exit status"))
+		fputs("\nExit status: 0 success, 1 a finding or failed check, 2 usage or I/O error.\n",
 	      stdout);
 	return EV_EXIT_OK;
 }

@@ -1,28 +1,109 @@
-/* evident demo: run the main job on the bundled sample data with the embedded default
- * configuration, in a temporary directory, and show the result. Each capability adds its
- * step here as it lands. */
+/* evident demo: the main job, end to end, on the bundled sample data with the embedded
+ * default configuration, in a temporary directory:
+ *   1. make a signing key,
+ *   2. replay the sample logs through the starter rule pack (alerts as JSON lines),
+ *   3. seal the evidence window of every alert into the store (one bundle per alert),
+ *   4. verify the store (bundles, chain, custody ledger) against the pinned key,
+ *   5. show what was found and sealed.
+ * Each step runs this same binary as a subcommand, so the demo exercises exactly the
+ * commands a user runs. Nothing is written outside the work directory. */
 #include "config.h"
 
-#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "agent/commands.h"
 #include "agent/config.h"
 #include "agent/version.h"
 
+#define DEMO_MAX_ALERTS 64
+
+/* Run `evident ARGV...` with stdout to `out` (NULL: inherit) and stderr to `err`
+ * (NULL: inherit). Returns the exit status, or -errno when it could not run. */
+static int run_self(char *const argv[], const char *out, const char *err) {
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (out) {
+			int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+				_exit(127);
+		}
+		if (err) {
+			int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+				_exit(127);
+		}
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void cat_file(const char *path, const char *indent) {
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	char line[4096];
+	while (fgets(line, sizeof(line), f))
+		printf("%s%s", indent, line);
+	fclose(f);
+}
+
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+	/* bundles are 0440 and may carry the immutable flag: removal may fail, and that is
+	 * reported below */
+	return remove(p) < 0 ? 0 : 0;
+}
+
+/* Format µs since the epoch as RFC 3339 UTC. */
+static void fmt_time(int64_t us, char *buf, size_t len) {
+	time_t s = (time_t)(us / 1000000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int64_t parse_time(const char *s) {
+	struct tm tm = {0};
+	const char *e = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!e)
+		return -1;
+	return (int64_t)timegm(&tm) * 1000000;
+}
+
 static int demo_run(int argc, char **argv) {
-	static const struct option opts[] = {
-	        EV_COMMON_LONGOPTS, {"data", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
-	const char *data = EV_PKGDATADIR "/demo";
+	static const struct option opts[] = {EV_COMMON_LONGOPTS,
+	                                     {"data", required_argument, NULL, 'd'},
+	                                     {"workdir", required_argument, NULL, 'w'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *data = EV_PKGDATADIR;
+	const char *workdir = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+hd:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hd:w:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			return ev_print_help(&ev_cmd_demo);
 		case 'd':
 			data = optarg;
+			break;
+		case 'w':
+			workdir = optarg;
 			break;
 		case EV_OPT_JSON:
 			break;
@@ -34,51 +115,185 @@ static int demo_run(int argc, char **argv) {
 	if (optind < argc)
 		return ev_usage_error(&ev_cmd_demo, "unexpected argument '%s'", argv[optind]);
 
-	printf("== evident demo ==\n");
-	ev_version_print(stdout, false);
-
-	printf("\n-- 1. the embedded default configuration --\n");
-	struct ev_errlist errs = {0};
-	struct ev_config *cfg = NULL;
-	int r = ev_config_load(NULL, &cfg, &errs);
-	if (r < 0) {
-		ev_errlist_print(&errs, stderr);
-		ev_errlist_clear(&errs);
-		ev_log_error("embedded configuration does not load");
-		return EV_EXIT_FINDING;
-	}
-	ev_config_print(cfg, stdout, false);
-	ev_config_free(cfg);
-
-	printf("\n-- 2. the bundled sample logs (%s) --\n", data);
-	DIR *d = opendir(data);
-	if (!d) {
-		ev_log_error("cannot open demo data %s: %m", data);
+	char abs_data[PATH_MAX];
+	if (!realpath(data, abs_data)) {
+		ev_log_error("demo data %s: %m", data);
 		return EV_EXIT_USAGE;
 	}
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.') {
-			_cleanup_free_ char *p = NULL;
-			struct stat st;
-			if (asprintf(&p, "%s/%s", data, de->d_name) >= 0 && stat(p, &st) == 0)
-				printf("  %-24s %8lld bytes\n", de->d_name, (long long)st.st_size);
+	setenv("EVIDENT_DATADIR", abs_data, 1);
+
+	char tmpl[] = "/tmp/evident-demo-XXXXXX";
+	char wd[PATH_MAX];
+	if (workdir) {
+		if (mkdir(workdir, 0700) < 0 && errno != EEXIST) {
+			ev_log_error("cannot create %s: %m", workdir);
+			return EV_EXIT_USAGE;
 		}
-	closedir(d);
-	printf("\ndemo complete\n");
-	return EV_EXIT_OK;
+		snprintf(wd, sizeof(wd), "%s", workdir);
+	} else {
+		if (!mkdtemp(tmpl)) {
+			ev_log_error("cannot create a temporary directory: %m");
+			return EV_EXIT_USAGE;
+		}
+		snprintf(wd, sizeof(wd), "%s", tmpl);
+	}
+
+#define DEMO_PATH (2 * PATH_MAX)
+	char logs[DEMO_PATH], rules[DEMO_PATH], decoders[DEMO_PATH], keys[DEMO_PATH],
+	        key[2 * DEMO_PATH], pub[2 * DEMO_PATH], store[DEMO_PATH], alerts[DEMO_PATH],
+	        errf[DEMO_PATH], outf[DEMO_PATH];
+	snprintf(logs, sizeof(logs), "%s/demo/auth.log", abs_data);
+	snprintf(rules, sizeof(rules), "%s/rules", abs_data);
+	snprintf(decoders, sizeof(decoders), "%s/decoders", abs_data);
+	snprintf(keys, sizeof(keys), "%s/keys", wd);
+	snprintf(key, sizeof(key), "%s/evident.key", keys);
+	snprintf(pub, sizeof(pub), "%s/evident.pub", keys);
+	snprintf(store, sizeof(store), "%s/store", wd);
+	snprintf(alerts, sizeof(alerts), "%s/alerts.jsonl", wd);
+	snprintf(errf, sizeof(errf), "%s/step.err", wd);
+	snprintf(outf, sizeof(outf), "%s/step.out", wd);
+
+	int ret = EV_EXIT_OK, r;
+	printf("== evident demo (work directory %s) ==\n", wd);
+	ev_version_print(stdout, false);
+
+	printf("\n-- 1. configuration: the embedded default --\n");
+	struct ev_errlist errs = {0};
+	struct ev_config *cfg = NULL;
+	if (ev_config_load(NULL, &cfg, &errs) < 0) {
+		ev_errlist_print(&errs, stderr);
+		ev_errlist_clear(&errs);
+		ev_log_error("the embedded configuration does not load");
+		return EV_EXIT_FINDING;
+	}
+	int64_t lookback = (int64_t)cfg->actions.lookback,
+	        lookahead = (int64_t)cfg->actions.lookahead;
+	char lb[32], la[32];
+	ev_format_duration((uint64_t)lookback, lb, sizeof(lb));
+	ev_format_duration((uint64_t)lookahead, la, sizeof(la));
+	printf("   evidence window: %s before an alert's first event, %s after its last\n", lb, la);
+	ev_config_free(cfg);
+
+	printf("\n-- 2. a signing key --\n");
+	{
+		char *a[] = {"evident", "keygen", "--out", keys, NULL};
+		mkdir(keys, 0700);
+		r = run_self(a, outf, errf);
+		if (r != 0) {
+			cat_file(errf, "   ");
+			ev_log_error("keygen failed (exit %d)", r);
+			ret = EV_EXIT_FINDING;
+			goto out;
+		}
+		printf("   key id ");
+		cat_file(outf, "");
+	}
+
+	printf("\n-- 3. replay %s through the rules in %s --\n", logs, rules);
+	{
+		char *a[] = {"evident",    "replay", "--rules", rules,
+		             "--decoders", decoders, logs,      NULL};
+		r = run_self(a, alerts, errf);
+		cat_file(errf, "   ");
+		if (r != 0) {
+			ev_log_error("replay failed (exit %d)", r);
+			ret = EV_EXIT_FINDING;
+			goto out;
+		}
+	}
+
+	/* Read the alerts. */
+	json_error_t jerr;
+	FILE *af = fopen(alerts, "re");
+	size_t n_alerts = 0, n_sealed = 0;
+	char line[65536];
+	printf("\n-- 4. alerts, and the evidence of each sealed into %s --\n", store);
+	while (af && fgets(line, sizeof(line), af) && n_alerts < DEMO_MAX_ALERTS) {
+		json_t *a = json_loads(line, 0, &jerr);
+		if (!a)
+			continue;
+		n_alerts++;
+		const char *title =
+		        json_string_value(json_object_get(json_object_get(a, "rule"), "title"));
+		const char *level =
+		        json_string_value(json_object_get(json_object_get(a, "rule"), "level"));
+		const char *kind = json_string_value(json_object_get(a, "kind"));
+		const char *t = json_string_value(json_object_get(a, "time"));
+		const char *first = json_string_value(json_object_get(a, "first"));
+		const char *last = json_string_value(json_object_get(a, "last"));
+		char *group =
+		        json_dumps(json_object_get(a, "group"), JSON_COMPACT | JSON_SORT_KEYS);
+		printf("   ALERT %s [%s] %s (%s) group %s count %lld\n", t ? t : "?",
+		       level ? level : "?", title ? title : "?", kind ? kind : "?",
+		       group ? group : "{}",
+		       (long long)json_integer_value(json_object_get(a, "count")));
+		free(group);
+		int64_t f = first ? parse_time(first) : -1, l = last ? parse_time(last) : -1;
+		if (f >= 0 && l >= 0) {
+			char since[64], until[64], note[512];
+			fmt_time(f - lookback, since, sizeof(since));
+			fmt_time(l + lookahead + 999999, until, sizeof(until));
+			snprintf(note, sizeof(note), "demo: alert '%s' at %s", title ? title : "?",
+			         t ? t : "?");
+			char *s[] = {"evident",        "seal", "--store", store,
+			             "--key",          key,    "--file",  logs,
+			             "--since",        since,  "--until", until,
+			             "--note",         note,   "--actor", "evident demo",
+			             "--no-immutable", NULL};
+			r = run_self(s, outf, errf);
+			if (r == 0) {
+				n_sealed++;
+				cat_file(outf, "         ");
+			} else {
+				cat_file(errf, "         ");
+				ev_log_error("seal failed (exit %d)", r);
+				ret = EV_EXIT_FINDING;
+			}
+		}
+		json_decref(a);
+	}
+	if (af)
+		fclose(af);
+	if (n_alerts == 0)
+		printf("   (no alerts)\n");
+
+	if (n_sealed) {
+		printf("\n-- 5. verify the store against the pinned key --\n");
+		char *v[] = {"evident", "verify",  "--pub",        pub,   "--key",
+		             key,       "--actor", "evident demo", store, NULL};
+		r = run_self(v, outf, errf);
+		cat_file(outf, "   ");
+		cat_file(errf, "   ");
+		if (r != 0) {
+			ev_log_error("verification failed (exit %d)", r);
+			ret = EV_EXIT_FINDING;
+		}
+	}
+
+	printf("\n== %zu alert%s, %zu bundle%s sealed, store %s ==\n", n_alerts,
+	       n_alerts == 1 ? "" : "s", n_sealed, n_sealed == 1 ? "" : "s",
+	       ret == EV_EXIT_OK ? "verified" : "NOT verified");
+	if (workdir)
+		printf("kept: %s (alerts.jsonl, store/, keys/)\n", wd);
+out:
+	if (!workdir)
+		nftw(wd, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return ret;
 }
 
 const struct ev_command ev_cmd_demo = {
         .name = "demo",
-        .summary = "run the main job on the bundled sample data",
+        .summary = "run the main job end to end on the bundled sample data",
         .run = demo_run,
-        .usage = "Usage: evident demo [--data DIR]\n"
+        .usage = "Usage: evident demo [--data DIR] [--workdir DIR]\n"
                  "\n"
                  "Replay the bundled sample logs through the bundled rules with the embedded\n"
-                 "default configuration, and show what evident finds. Writes only to a\n"
-                 "temporary directory.\n"
+                 "default configuration, seal the evidence of every alert into a fresh store\n"
+                 "with a fresh key, verify the store, and show the result. Writes only to a\n"
+                 "temporary directory (removed afterwards) or to --workdir (kept).\n"
                  "\n"
-                 "  --data DIR  sample data (default: " EV_PKGDATADIR "/demo)\n"
-                 "  -h, --help  show this help\n",
+                 "  --data DIR     data root holding demo/, rules/ and decoders/\n"
+                 "                 (default: " EV_PKGDATADIR ")\n"
+                 "  --workdir DIR  keep the keys, alerts and store in DIR\n"
+                 "  -h, --help     show this help\n",
 };

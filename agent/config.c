@@ -147,6 +147,8 @@ static const struct cfg_key actions_keys[] = {
          NULL, NULL, "time limit of the hook command (then it is killed)"},
         {"workers", CT_INT, OFF(actions.workers), 1, 64, "2", NULL, NULL,
          "worker threads for slow work (seals, hooks)"},
+        {"seal_on", CT_STRV, OFF(actions.seal_on), 0, 0, NULL, NULL, NULL,
+         "alerts sealed automatically: level:LEVEL, rule:ID or tag:TAG (empty: none)"},
         END,
 };
 

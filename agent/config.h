@@ -75,6 +75,7 @@ struct ev_config {
 		struct ev_strv hook;   /* argv of the hook command; empty = none */
 		uint64_t hook_timeout; /* µs */
 		int64_t workers;       /* worker threads for slow work */
+		struct ev_strv seal_on; /* "level:L", "rule:ID", "tag:T": alerts sealed automatically */
 	} actions;
 };
 

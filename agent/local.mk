@@ -21,3 +21,36 @@ agent/default-config.c: $(srcdir)/conf/evident.yaml $(srcdir)/agent/gen-embed.sh
 BUILT_SOURCES += agent/default-config.c
 CLEANFILES += agent/default-config.c
 EXTRA_DIST += agent/gen-embed.sh
+
+# the daemon (issue 6): loop, control socket, worker queue, alert sinks, socket clients
+agent_libagent_a_SOURCES += \
+	agent/daemon.c agent/daemon.h \
+	agent/daemon_requests.c agent/daemon_seams.c agent/daemon_seal.c agent/daemon_autoseal.c \
+	agent/daemon_custody.c \
+	agent/daemon_log.c agent/daemon_log.h \
+	agent/control.c agent/control.h agent/control_request.c agent/control_client.c \
+	agent/queue.c agent/queue.h \
+	agent/sinks.c agent/sinks.h \
+	agent/cmd_agent.c agent/cmd_status.c
+TESTS += \
+	tests/integration/agent-alerts.sh \
+	tests/integration/agent-autoseal.sh \
+	tests/integration/agent-notify.sh \
+	tests/integration/agent-reload.sh \
+	tests/integration/agent-restart.sh \
+	tests/integration/agent-socket.sh \
+	tests/integration/agent-systemd.sh
+EXTRA_DIST += tests/integration/agent-lib.sh \
+	tests/integration/agent-alerts.sh \
+	tests/integration/agent-autoseal.sh \
+	tests/integration/agent-notify.sh \
+	tests/integration/agent-reload.sh \
+	tests/integration/agent-restart.sh \
+	tests/integration/agent-socket.sh \
+	tests/integration/agent-systemd.sh
+UNIT_TEST_SOURCES += \
+	tests/unit/agent/test_control.c \
+	tests/unit/agent/test_queue.c \
+	tests/unit/agent/test_sinks.c
+EXTRA_DIST += tests/bench/bench-agent.sh
+EXTRA_DIST += docs/agent.md

@@ -20,3 +20,7 @@ struct replay_rules_opts {
  * stderr. Returns an exit code: 0 no error (alerts or not), 1 rule load errors,
  * 2 I/O errors. */
 int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts *o);
+
+/* Where the shipped rule pack and decoders live: $EVIDENT_DATADIR when set (tests, a
+ * source tree), else the package data directory. Returns DIR/sub in a static buffer. */
+const char *replay_rules_datadir(const char *sub);

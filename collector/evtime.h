@@ -36,10 +36,10 @@ int32_t collector_tz_offset_at_utc(struct collector_tz *tz, int64_t utc_secs);
 /* Parse "Mmm dd hh:mm:ss" (day space- or zero-padded) at p. Returns the number of bytes
  * used (15) and the month (1..12), day and second of day, or 0 when it is not one. */
 size_t collector_parse_bsd_time(const char *p, size_t len, unsigned *ret_mon, unsigned *ret_day,
-				unsigned *ret_sod);
+                                unsigned *ret_sod);
 /* Parse an RFC 3339 / ISO 8601 timestamp at p: "YYYY-MM-DD[T ]hh:mm:ss[.frac][Z|±hh:mm|±hhmm]".
  * Zone-less times are read in `tz`. Returns the bytes used, or 0 when it is not one. */
 size_t collector_parse_iso_time(const char *p, size_t len, struct collector_tz *tz,
-				int64_t *ret_us);
+                                int64_t *ret_us);
 /* Current time in µs (CLOCK_REALTIME). */
 int64_t collector_now_us(void);

@@ -20,6 +20,17 @@ int64_t collector_excerpt_file(const char *path, const struct collector_reader_o
 			       int64_t since_us, int64_t until_us, collector_write_fn write,
 			       void *userdata, struct ev_errlist *errs);
 
+/* collector_excerpt_file, using the time index that collector_tail saved in
+ * STATE_DIR/positions.json for this file (when the file is the one indexed): the scan
+ * starts at the last index entry more than `slack_us` before since_us and stops at the
+ * first entry more than `slack_us` after until_us. Lines out of time order by more than
+ * the slack can be missed; use collector_excerpt_file when that matters. `state_dir` NULL
+ * or no index: the same as collector_excerpt_file. .gz files are always scanned whole. */
+int64_t collector_excerpt_file_indexed(const char *path, const char *state_dir,
+				       const struct collector_reader_opts *o, int64_t since_us,
+				       int64_t until_us, int64_t slack_us, collector_write_fn write,
+				       void *userdata, struct ev_errlist *errs);
+
 /* Export the journal entries in [since_us, until_us] (realtime) in journal export format
  * (every field, __CURSOR and trusted fields included) to `export_fn`, and as JSON lines
  * (one object per entry, binary fields as arrays of bytes) to `json_fn`.

@@ -1,8 +1,58 @@
 # collector/: sources, rotation, positions, parsers, event time, time index.
 noinst_LIBRARIES += collector/libcollector.a
 collector_libcollector_a_SOURCES = \
-	collector/record.c collector/record.h
+	collector/record.c collector/record.h \
+	collector/evtime.c collector/evtime.h \
+	collector/parse.c collector/parse.h \
+	collector/lines.c collector/lines.h \
+	collector/journal.c collector/journal.h \
+	collector/recjson.c collector/recjson.h \
+	collector/reader.c collector/reader.h \
+	collector/excerpt.c collector/excerpt.h \
+	collector/tail.c collector/tail.h collector/tail_state.c collector/tail-internal.h
 collector_libcollector_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
+agent_libagent_a_SOURCES += agent/cmd_replay.c agent/cmd_tail.c
+
 UNIT_TEST_SOURCES += \
-	tests/unit/collector/test_record.c
+	tests/unit/collector/test_record.c \
+	tests/unit/collector/test_parse.c \
+	tests/unit/collector/test_reader.c \
+	tests/unit/collector/test_tail.c
+
+TESTS += tests/integration/collector-replay.sh tests/integration/collector-tail.sh
+EXTRA_DIST += tests/integration/collector-replay.sh tests/integration/collector-tail.sh \
+	tests/bench/bench-collector.sh
+
+# fuzz targets, one per line parser (tests/fuzz/fuzz_parser.h is the shared body)
+EXTRA_DIST += tests/fuzz/fuzz_parser.h docs/records.md
+FUZZ_TARGETS += tests/fuzz/fuzz-rfc3164
+tests_fuzz_fuzz_rfc3164_SOURCES = tests/fuzz/fuzz_rfc3164.c
+tests_fuzz_fuzz_rfc3164_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_rfc3164_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_rfc3164_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+FUZZ_TARGETS += tests/fuzz/fuzz-rfc5424
+tests_fuzz_fuzz_rfc5424_SOURCES = tests/fuzz/fuzz_rfc5424.c
+tests_fuzz_fuzz_rfc5424_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_rfc5424_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_rfc5424_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+FUZZ_TARGETS += tests/fuzz/fuzz-iso
+tests_fuzz_fuzz_iso_SOURCES = tests/fuzz/fuzz_iso.c
+tests_fuzz_fuzz_iso_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_iso_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_iso_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+FUZZ_TARGETS += tests/fuzz/fuzz-json
+tests_fuzz_fuzz_json_SOURCES = tests/fuzz/fuzz_json.c
+tests_fuzz_fuzz_json_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_json_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_json_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+FUZZ_TARGETS += tests/fuzz/fuzz-logfmt
+tests_fuzz_fuzz_logfmt_SOURCES = tests/fuzz/fuzz_logfmt.c
+tests_fuzz_fuzz_logfmt_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_logfmt_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_logfmt_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+FUZZ_TARGETS += tests/fuzz/fuzz-auto
+tests_fuzz_fuzz_auto_SOURCES = tests/fuzz/fuzz_auto.c
+tests_fuzz_fuzz_auto_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_auto_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_auto_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)

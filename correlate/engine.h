@@ -1,4 +1,113 @@
-/* Correlation engine: placeholder until the correlation issue lands. */
+/* Correlation engine: Sigma detection and correlation rules over records, in one pass.
+ *
+ * Two users:
+ *  - replay: new -> add rules/decoders -> compile -> feed every record in order ->
+ *    finish; alerts arrive through the callback, deterministically (same input, same
+ *    bytes, whichever matcher).
+ *  - the daemon: the same, plus correlate_engine_advance() with the clock while idle so
+ *    deadlines fire on a quiet host; a reload builds a new engine and swaps it in.
+ *
+ * All times are event times in µs since the epoch (UTC). Windows are inclusive; see
+ * docs/rules.md for the exact semantics (event_count, value_count, temporal,
+ * temporal_ordered, absence, suppression, watermark, eviction).
+ *
+ * The engine never prints; errors go to an ev_errlist as FILE:LINE:COL: message. */
 #pragma once
-/* The matcher this build uses: "vectorscan+pcre2" or "pcre2". */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector/record.h"
+#include "util/err.h"
+
+/* The matcher this build uses by default: "vectorscan+pcre2" or "pcre2". */
 const char *correlate_engine_name(void);
+
+struct correlate_opts {
+	const char *engine;          /* "auto" (NULL), "vectorscan", "pcre2" */
+	int64_t allowed_lateness_us; /* < 0: default 10 s */
+	size_t max_groups;           /* per correlation; 0: default 100000 */
+	bool no_jit;                 /* force the PCRE2 interpreter (tests, hardening) */
+};
+
+struct correlate_alert {
+	const char *rule_id;    /* may be NULL */
+	const char *rule_title; /* may be NULL */
+	const char *level;      /* may be NULL */
+	const char *kind; /* match, event_count, value_count, temporal, temporal_ordered, absence */
+	int64_t time_us;
+	uint64_t count;
+	const char *json; /* canonical one-line JSON (sorted keys), valid during the callback */
+};
+typedef void (*correlate_alert_fn)(void *ctx, const struct correlate_alert *a);
+
+struct correlate_rule_stats {
+	const char *id, *title, *name;
+	uint64_t matches; /* detection matches (or correlation alerts) */
+};
+
+struct correlate_stats {
+	size_t rules; /* loaded */
+	size_t detections, correlations;
+	uint64_t records;
+	uint64_t matches;    /* detection matches, all rules */
+	uint64_t alerts;     /* alerts delivered */
+	uint64_t late;       /* events older than the watermark, not correlated */
+	uint64_t evicted;    /* groups evicted at the cap */
+	uint64_t suppressed; /* events ignored in a suppressed group */
+	uint64_t live_groups;
+	uint64_t decoded; /* records a decoder added fields to */
+	bool vectorscan;  /* the Vectorscan prefilter is in use */
+	bool jit;         /* every pattern is JIT-compiled */
+	int64_t watermark_us;
+};
+
+struct correlate_engine;
+
+/* Returns 0, -EINVAL (unknown engine name, or vectorscan asked for in a build without it;
+ * message in errs), -ENOMEM. */
+int correlate_engine_new(const struct correlate_opts *o, struct correlate_engine **ret,
+                         struct ev_errlist *errs);
+/* Load rules from a file or directory tree. Rules with errors are rejected whole (one
+ * message each in errs). Returns the number of rules loaded from `path`, or -errno when
+ * the path cannot be read. */
+int correlate_engine_add_rules(struct correlate_engine *e, const char *path,
+                               struct ev_errlist *errs);
+int correlate_engine_add_rules_buffer(struct correlate_engine *e, const char *name, const char *buf,
+                                      size_t len, struct ev_errlist *errs);
+/* Load decoders (file or directory of *.yml). Returns the number loaded or -errno. */
+int correlate_engine_add_decoders(struct correlate_engine *e, const char *path,
+                                  struct ev_errlist *errs);
+/* Extend the logsource table: service NAME is any of these programs or units. */
+int correlate_engine_add_logsource(struct correlate_engine *e, const char *service,
+                                   const char *const *programs, size_t n_programs,
+                                   const char *const *units, size_t n_units);
+/* Resolve references and logsources, compile patterns and the Vectorscan database.
+ * Rules that cannot be resolved are dropped with a message; warnings (a rule that can
+ * never match on this host, a reference to a rule that is not loaded) go to `warnings`.
+ * Returns 0 or -ENOMEM / -EINVAL (the prefilter could not be built at all). */
+int correlate_engine_compile(struct correlate_engine *e, struct ev_errlist *errs,
+                             struct ev_errlist *warnings);
+void correlate_engine_set_callback(struct correlate_engine *e, correlate_alert_fn fn, void *ctx);
+
+/* Feed one record (decoders may add fields to it). Alerts for matches are delivered at
+ * once; correlation alerts as the watermark passes. Returns 0 or -ENOMEM. */
+int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec);
+/* Daemon: the clock says `now_us`; the watermark advances to now - lateness. */
+int correlate_engine_advance(struct correlate_engine *e, int64_t now_us);
+/* End of input: release every buffered event and fire every pending deadline. */
+int correlate_engine_finish(struct correlate_engine *e);
+
+void correlate_engine_get_stats(const struct correlate_engine *e, struct correlate_stats *ret);
+size_t correlate_engine_n_rules(const struct correlate_engine *e);
+/* Per-rule numbers for summaries; NULL past the end. */
+bool correlate_engine_rule_stats(const struct correlate_engine *e, size_t i,
+                                 struct correlate_rule_stats *ret);
+/* One rule's listing as JSON (id, title, level, logsource, kind, file); caller frees. */
+char *correlate_engine_rule_json(const struct correlate_engine *e, size_t i);
+struct correlate_engine *correlate_engine_free(struct correlate_engine *e);
+
+/* RFC 3339 UTC with microseconds into buf (>= 32 bytes). */
+void correlate_format_time(int64_t us, char *buf, size_t len);
+/* Parse RFC 3339 ("2024-01-02T03:04:05[.ffffff](Z|+hh:mm)"). Returns 0 or -EINVAL. */
+int correlate_parse_time(const char *s, int64_t *ret_us);

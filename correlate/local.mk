@@ -1,5 +1,39 @@
 # correlate/: Sigma rules, matching, correlation windows.
 noinst_LIBRARIES += correlate/libcorrelate.a
 correlate_libcorrelate_a_SOURCES = \
-	correlate/engine.c correlate/engine.h
+	correlate/engine.c correlate/engine.h \
+	correlate/internal.h \
+	correlate/leaf.c correlate/leaf.h \
+	correlate/cond.c correlate/cond.h \
+	correlate/rule.h \
+	correlate/sigma.c correlate/sigma.h correlate/sigma_internal.h \
+	correlate/sigma_corr.c \
+	correlate/prefilter.c \
+	correlate/window.c \
+	correlate/alert.c
 correlate_libcorrelate_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
+
+agent_libagent_a_SOURCES += agent/cmd_rules.c
+
+UNIT_TEST_SOURCES += \
+	tests/unit/correlate/test_detection.c \
+	tests/unit/correlate/test_correlation.c \
+	tests/unit/correlate/test_sigmahq.c
+EXTRA_DIST += tests/unit/correlate/helpers.h docs/rules.md
+
+TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh
+EXTRA_DIST += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh
+
+# fuzz targets (see tests/local.mk): rule loader and condition parser
+FUZZ_TARGETS += tests/fuzz/fuzz-rules tests/fuzz/fuzz-condition
+tests_fuzz_fuzz_rules_SOURCES = tests/fuzz/fuzz_rules.c
+tests_fuzz_fuzz_rules_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_rules_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_rules_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_condition_SOURCES = tests/fuzz/fuzz_condition.c
+tests_fuzz_fuzz_condition_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_condition_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_condition_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+
+# benchmark (make bench): tests/bench/bench-correlate.sh and its inputs
+EXTRA_DIST += tests/bench/bench-correlate.sh tests/bench/gen-rare-rules.py tests/bench/rules-sec/sec10.yml

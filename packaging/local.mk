@@ -1,2 +1,18 @@
 # packaging/: dependency installer, systemd units, Debian packaging.
 EXTRA_DIST += packaging/install-deps.sh
+
+# systemd integration (issue 6): unit, sysusers.d and tmpfiles.d entries.
+systemdunitdir = $(prefix)/lib/systemd/system
+sysusersdir = $(prefix)/lib/sysusers.d
+tmpfilesdir = $(prefix)/lib/tmpfiles.d
+dist_systemdunit_DATA = packaging/systemd/evident.service
+EXTRA_DIST += packaging/systemd/evident.sysusers packaging/systemd/evident.tmpfiles
+install-data-local: install-evident-systemd
+uninstall-local: uninstall-evident-systemd
+install-evident-systemd:
+	$(MKDIR_P) '$(DESTDIR)$(sysusersdir)' '$(DESTDIR)$(tmpfilesdir)'
+	$(INSTALL_DATA) $(srcdir)/packaging/systemd/evident.sysusers '$(DESTDIR)$(sysusersdir)/evident.conf'
+	$(INSTALL_DATA) $(srcdir)/packaging/systemd/evident.tmpfiles '$(DESTDIR)$(tmpfilesdir)/evident.conf'
+uninstall-evident-systemd:
+	rm -f '$(DESTDIR)$(sysusersdir)/evident.conf' '$(DESTDIR)$(tmpfilesdir)/evident.conf'
+.PHONY: install-evident-systemd uninstall-evident-systemd

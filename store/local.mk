@@ -1,5 +1,34 @@
 # store/: bundles, manifest, Merkle root, signatures, chain, custody, verifier.
 noinst_LIBRARIES += store/libstore.a
 store_libstore_a_SOURCES = \
-	store/store.c store/store.h
+	store/store.c store/store.h \
+	store/crypto.c store/crypto.h \
+	store/merkle.c store/merkle.h \
+	store/bundle.h store/bundle_write.c store/bundle_read.c \
+	store/ledger.c store/ledger.h \
+	store/store_verify.c store/store_prune.c
 store_libstore_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
+
+# The store commands (agent/): keygen seal verify show custody extract prove prune.
+agent_libagent_a_SOURCES += \
+	agent/cmd_store_common.c agent/cmd_store_common.h \
+	agent/cmd_keygen.c agent/cmd_seal.c agent/cmd_verify.c agent/cmd_show.c \
+	agent/cmd_custody.c agent/cmd_extract.c agent/cmd_prove.c agent/cmd_prove.h \
+	agent/cmd_prune.c
+
+UNIT_TEST_SOURCES += tests/unit/store/test_store.c
+
+TESTS += tests/integration/store-basic.sh tests/integration/store-journal.sh
+EXTRA_DIST += tests/integration/store-basic.sh tests/integration/store-journal.sh packaging/verify-bundle.sh
+
+# Fuzz targets for hostile input: the bundle reader and the ledger parser.
+FUZZ_TARGETS += tests/fuzz/fuzz-bundle tests/fuzz/fuzz-ledger
+tests_fuzz_fuzz_bundle_SOURCES = tests/fuzz/fuzz_bundle.c
+tests_fuzz_fuzz_bundle_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_bundle_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_bundle_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_ledger_SOURCES = tests/fuzz/fuzz_ledger.c
+tests_fuzz_fuzz_ledger_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_ledger_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_ledger_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+EXTRA_DIST += docs/FORMAT.md tests/bench/bench-store.sh

@@ -23,8 +23,10 @@ EXTRA_DIST += tests/unit/gen-registry.sh
 TESTS += \
 	tests/integration/cli.sh \
 	tests/integration/config.sh \
+	tests/integration/demo.sh \
 	tests/fuzz/run-corpora.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/cli.sh tests/integration/config.sh \
+	tests/integration/demo.sh \
 	tests/integration/data tests/fuzz/run-corpora.sh tests/fuzz/corpus
 
 # ---- fuzz targets: libFuzzer with --enable-fuzzing, else a standalone corpus driver ----

@@ -1,0 +1,144 @@
+/* evident show BUNDLE: print a bundle's manifest, only after it verified (authenticated
+ * content only), and record it in the custody ledger. */
+#include "config.h"
+
+#include <getopt.h>
+#include <string.h>
+
+#include "agent/cmd_store_common.h"
+#include "agent/commands.h"
+
+static const char *js(json_t *o, const char *k) {
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "-";
+}
+
+static int show_run(int argc, char **argv) {
+	enum { OPT_PUB = 0x2000, OPT_KEY, OPT_LOG, OPT_ACTOR };
+	static const struct option opts[] = {EV_COMMON_LONGOPTS,
+	                                     {"pub", required_argument, NULL, OPT_PUB},
+	                                     {"key", required_argument, NULL, OPT_KEY},
+	                                     {"custody-log", required_argument, NULL, OPT_LOG},
+	                                     {"actor", required_argument, NULL, OPT_ACTOR},
+	                                     {NULL, 0, NULL, 0}};
+	char *pubs[64];
+	size_t n_pubs = 0;
+	const char *keyp = NULL, *log = NULL, *actor = NULL;
+	bool json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return ev_print_help(&ev_cmd_show);
+		case EV_OPT_JSON:
+			json = true;
+			break;
+		case OPT_PUB:
+			if (n_pubs >= ELEMENTSOF(pubs))
+				return ev_usage_error(&ev_cmd_show, "too many --pub");
+			pubs[n_pubs++] = optarg;
+			break;
+		case OPT_KEY:
+			keyp = optarg;
+			break;
+		case OPT_LOG:
+			log = optarg;
+			break;
+		case OPT_ACTOR:
+			actor = optarg;
+			break;
+		default:
+			return ev_usage_error(&ev_cmd_show, "invalid option '%s'",
+			                      argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return ev_usage_error(&ev_cmd_show, "expected one BUNDLE");
+	const char *bundle = argv[optind];
+	char *store = ev_store_of_bundle(bundle);
+	struct store_keyring kr = {0};
+	int ret = ev_store_keyring(pubs, n_pubs, store, &kr);
+	if (ret) {
+		free(store);
+		return ret;
+	}
+	struct store_report rep = {0};
+	struct store_bundle_info info = {0};
+	ret = EV_EXIT_USAGE;
+	if (ev_store_verify_bundle(bundle, &kr, &rep, &info) < 0)
+		goto out;
+	if (rep.n || !info.authenticated) {
+		if (!rep.n)
+			store_report_add(&rep, STORE_UNKNOWN_KEY, bundle, "no trusted key");
+		ev_store_print_report(&rep, json, NULL);
+		ev_log_error("%s does not verify; nothing shown", bundle);
+		ret = EV_EXIT_FINDING;
+		goto out;
+	}
+	json_t *m = info.manifest;
+	if (json) {
+		char *t = json_dumps(m, JSON_SORT_KEYS | JSON_INDENT(2));
+		printf("%s\n", t ? t : "{}");
+		free(t);
+	} else {
+		json_t *h = json_object_get(m, "host"), *t = json_object_get(m, "trigger"),
+		       *w = json_object_get(m, "window");
+		printf("bundle      %s\nchain       %s #%lld\ncreated     %s\nhost        %s "
+		       "(machine %s, boot %s)\n"
+		       "tool        %s\nkey         %s%s\ntrigger     %s, incident %s\nwindow      "
+		       "%s .. %s\n",
+		       js(m, "bundle_id"), js(m, "chain_id"),
+		       (long long)json_integer_value(json_object_get(m, "chain_sequence")),
+		       js(m, "created"), js(h, "hostname"), js(h, "machine_id"), js(h, "boot_id"),
+		       js(m, "tool_version"), js(m, "key_id"), info.key_pinned ? "" : " (unpinned)",
+		       js(t, "kind"), js(t, "incident"), js(w, "since"), js(w, "until"));
+		if (json_is_string(json_object_get(m, "note")))
+			printf("note        %s\n", js(m, "note"));
+		json_t *mem = json_object_get(m, "members");
+		printf("members     %zu (merkle root %s)\n", json_array_size(mem),
+		       js(m, "merkle_root"));
+		for (size_t i = 0; i < json_array_size(mem); i++) {
+			json_t *e = json_array_get(mem, i), *s = json_object_get(e, "source");
+			printf("  %s  %10lld  %s  [%s %s]%s%s\n", js(e, "sha256"),
+			       (long long)json_integer_value(json_object_get(e, "size")),
+			       js(e, "path"), js(s, "kind"), js(s, "asked"),
+			       json_object_get(e, "error") ? "  error: " : "",
+			       json_object_get(e, "error") ? js(e, "error") : "");
+		}
+		json_t *errs = json_object_get(m, "errors");
+		for (size_t i = 0; i < json_array_size(errs); i++) {
+			json_t *e = json_array_get(errs, i), *s = json_object_get(e, "source");
+			printf("  error: [%s %s] %s\n", js(s, "kind"), js(s, "asked"),
+			       js(e, "error"));
+		}
+		for (size_t i = 0; i < rep.n_warnings; i++)
+			printf("warning: %s\n", rep.warnings[i]);
+	}
+	ret = EV_EXIT_OK;
+	ev_store_record(store, log, keyp, "shown", bundle, json_object(), actor);
+out:
+	store_bundle_info_clear(&info);
+	store_report_clear(&rep);
+	store_keyring_clear(&kr);
+	free(store);
+	return ret;
+}
+
+const struct ev_command ev_cmd_show = {
+        .name = "show",
+        .summary = "show a bundle's authenticated manifest",
+        .run = show_run,
+        .usage = "Usage: evident show [--pub KEY]... [--json] BUNDLE\n"
+                 "\n"
+                 "Verify BUNDLE first; when it holds, print its manifest (host, trigger, window,\n"
+                 "members with sizes, hashes and sources, collection errors). Nothing is shown\n"
+                 "from a bundle that does not verify. The display is recorded in the custody\n"
+                 "ledger.\n"
+                 "\n"
+                 "  --pub KEY        trust only this public key (default: the store's keys)\n"
+                 "  --key FILE       sign the custody entry with this key\n"
+                 "  --custody-log F  record in F instead of the store's ledger\n"
+                 "  --actor NAME     who is looking (recorded)\n"
+                 "  --json           the manifest as JSON\n"
+                 "  -h, --help       show this help\n",
+};

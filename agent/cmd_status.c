@@ -1,0 +1,232 @@
+/* evident status / evident reload: clients of the agent's control socket.
+ * Exit: 0 answered ok; 1 the agent answered with an error (reload refused, permission
+ * denied); 2 usage error or no agent running (nothing listens on the socket). */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "agent/commands.h"
+#include "agent/config.h"
+#include "agent/control.h"
+
+#define CLIENT_TIMEOUT_USEC (10ULL * 1000000)
+
+/* The socket: --socket, else agent.control_socket of the embedded configuration. */
+static char *default_socket(void) {
+	struct ev_config *cfg = NULL;
+	struct ev_errlist errs = {0};
+	char *p = NULL;
+	if (ev_config_load(NULL, &cfg, &errs) >= 0 && cfg->agent.control_socket)
+		p = strdup(cfg->agent.control_socket);
+	ev_errlist_clear(&errs);
+	ev_config_free(cfg);
+	return p;
+}
+
+static int call(const struct ev_command *cmd, const char *sock, const char *request, json_t **ret) {
+	_cleanup_free_ char *def = NULL;
+	if (!sock)
+		sock = def = default_socket();
+	if (!sock)
+		return ev_usage_error(cmd, "no control socket configured");
+	json_t *rq = json_pack("{s:s}", "request", request);
+	int r = ev_control_call(sock, rq, CLIENT_TIMEOUT_USEC, ret);
+	json_decref(rq);
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		ev_log_error("the agent is not running (nothing listens on %s)", sock);
+		return EV_EXIT_USAGE;
+	}
+	if (r < 0) {
+		ev_log_error("%s: %s", sock, strerror(-r));
+		return EV_EXIT_USAGE;
+	}
+	return -1; /* answered */
+}
+
+static void print_json(json_t *a) {
+	char *s = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+	printf("%s\n", s ? s : "{}");
+	free(s);
+}
+
+static json_int_t geti(json_t *o, const char *a, const char *b) {
+	json_t *v = json_object_get(o, a);
+	if (b)
+		v = json_object_get(v, b);
+	return json_integer_value(v);
+}
+
+static const char *gets_(json_t *o, const char *a, const char *b) {
+	json_t *v = json_object_get(o, a);
+	if (b)
+		v = json_object_get(v, b);
+	return json_string_value(v) ? json_string_value(v) : "-";
+}
+
+static void print_status(json_t *a) {
+	json_int_t up = geti(a, "uptime_us", NULL) / 1000000;
+	printf("evident agent %s, pid %" JSON_INTEGER_FORMAT ", up %" JSON_INTEGER_FORMAT
+	       "h%02dm%02ds\n",
+	       gets_(a, "version", NULL), geti(a, "pid", NULL), up / 3600, (int)(up / 60 % 60),
+	       (int)(up % 60));
+	printf("  configuration  %s\n", gets_(a, "config", NULL));
+	printf("  state          %s\n", gets_(a, "state_dir", NULL));
+	printf("  sources        %zu (collector: %s)\n",
+	       json_array_size(json_object_get(a, "sources")), gets_(a, "collector", "state"));
+	json_t *src;
+	size_t i;
+	json_array_foreach(json_object_get(a, "sources"), i, src) {
+		char *s = json_dumps(src, JSON_COMPACT | JSON_SORT_KEYS);
+		printf("    %s\n", s ? s : "");
+		free(s);
+	}
+	printf("  rules          %" JSON_INTEGER_FORMAT " loaded (engine: %s, %s)\n",
+	       geti(a, "engine", "rules_loaded"), gets_(a, "engine", "matcher"),
+	       gets_(a, "engine", "state"));
+	printf("  lines          %" JSON_INTEGER_FORMAT " (%.0f/s)\n", geti(a, "lines", NULL),
+	       json_number_value(json_object_get(a, "lines_per_sec")));
+	printf("  alerts         %" JSON_INTEGER_FORMAT "\n", geti(a, "alerts", NULL));
+	printf("  seals          %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT
+	       " failed, %" JSON_INTEGER_FORMAT " refused (store: %s)\n",
+	       geti(a, "seals", "ok"), geti(a, "seals", "failed"), geti(a, "seals", "refused"),
+	       gets_(a, "store", "state"));
+	printf("  queue          %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+	       " (%" JSON_INTEGER_FORMAT " workers, %" JSON_INTEGER_FORMAT " refused)\n",
+	       geti(a, "queue", "depth"), geti(a, "queue", "capacity"), geti(a, "queue", "workers"),
+	       geti(a, "queue", "refused"));
+	printf("  control        %" JSON_INTEGER_FORMAT " requests, %" JSON_INTEGER_FORMAT
+	       " refused peers; audit log %s\n",
+	       geti(a, "control", "requests"), geti(a, "control", "refused_peers"),
+	       gets_(a, "audit_log", NULL));
+	printf("  reloads        %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT " failed\n",
+	       geti(a, "reloads", "ok"), geti(a, "reloads", "failed"));
+	json_t *errs = json_object_get(a, "last_errors");
+	if (json_array_size(errs)) {
+		printf("  last errors:\n");
+		json_t *e;
+		json_array_foreach(errs, i, e) {
+			printf("    %s\n", json_string_value(e));
+		}
+	}
+}
+
+static int parse_opts(const struct ev_command *cmd, int argc, char **argv, bool *json,
+                      const char **sock) {
+	enum { OPT_SOCKET = 0x2000 };
+	static const struct option opts[] = {EV_COMMON_LONGOPTS,
+	                                     {"socket", required_argument, NULL, OPT_SOCKET},
+	                                     {NULL, 0, NULL, 0}};
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return ev_print_help(cmd) + 100;
+		case EV_OPT_JSON:
+			*json = true;
+			break;
+		case OPT_SOCKET:
+			*sock = optarg;
+			break;
+		default:
+			return ev_usage_error(cmd, "invalid option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return ev_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+static int answer_error(json_t *a, bool json) {
+	if (json)
+		print_json(a);
+	ev_log_error("%s", gets_(a, "error", NULL));
+	json_t *e;
+	size_t i;
+	json_array_foreach(json_object_get(a, "errors"), i, e) {
+		fprintf(stderr, "%s\n", json_string_value(e));
+	}
+	return EV_EXIT_FINDING;
+}
+
+static int status_run(int argc, char **argv) {
+	bool json = false;
+	const char *sock = NULL;
+	int r = parse_opts(&ev_cmd_status, argc, argv, &json, &sock);
+	if (r >= 100)
+		return r - 100;
+	if (r >= 0)
+		return r;
+	json_t *a = NULL;
+	r = call(&ev_cmd_status, sock, "status", &a);
+	if (r >= 0)
+		return r;
+	if (!json_is_true(json_object_get(a, "ok")))
+		r = answer_error(a, json);
+	else {
+		if (json)
+			print_json(a);
+		else
+			print_status(a);
+		r = EV_EXIT_OK;
+	}
+	json_decref(a);
+	return r;
+}
+
+static int reload_run(int argc, char **argv) {
+	bool json = false;
+	const char *sock = NULL;
+	int r = parse_opts(&ev_cmd_reload, argc, argv, &json, &sock);
+	if (r >= 100)
+		return r - 100;
+	if (r >= 0)
+		return r;
+	json_t *a = NULL;
+	r = call(&ev_cmd_reload, sock, "reload", &a);
+	if (r >= 0)
+		return r;
+	if (!json_is_true(json_object_get(a, "ok")))
+		r = answer_error(a, json);
+	else {
+		if (json)
+			print_json(a);
+		else
+			printf("evident: configuration reloaded from %s\n",
+			       gets_(a, "config", NULL));
+		r = EV_EXIT_OK;
+	}
+	json_decref(a);
+	return r;
+}
+
+const struct ev_command ev_cmd_status = {
+        .name = "status",
+        .summary = "show the running agent's state (through the control socket)",
+        .run = status_run,
+        .usage = "Usage: evident status [--json] [--socket PATH]\n"
+                 "\n"
+                 "Ask the running agent for its state: uptime, sources, rules, lines/s, alerts,\n"
+                 "seals, queue depth, last errors. Exit 2 when no agent is running.\n"
+                 "\n"
+                 "  --json         the agent's answer as one JSON object\n"
+                 "  --socket PATH  control socket (default: agent.control_socket)\n"
+                 "  -h, --help     show this help\n",
+};
+
+const struct ev_command ev_cmd_reload = {
+        .name = "reload",
+        .summary = "make the running agent re-read its configuration",
+        .run = reload_run,
+        .usage = "Usage: evident reload [--json] [--socket PATH]\n"
+                 "\n"
+                 "Ask the running agent to re-read its configuration. A configuration with\n"
+                 "errors is refused (exit 1, every error printed) and the running one stays.\n"
+                 "Exit 2 when no agent is running.\n"
+                 "\n"
+                 "  --json         the agent's answer as one JSON object\n"
+                 "  --socket PATH  control socket (default: agent.control_socket)\n"
+                 "  -h, --help     show this help\n",
+};

@@ -1,0 +1,215 @@
+/* Shared plumbing of the store commands; see cmd_store_common.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/cmd_store_common.h"
+#include "agent/config.h"
+
+json_t *ev_store_actor(const char *name) {
+	char host[256] = "", exe[4096] = "";
+	gethostname(host, sizeof(host) - 1);
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res);
+	return json_pack("{s:I, s:s?, s:I, s:s, s:s, s:s?}", "uid", (json_int_t)getuid(), "user",
+	                 res ? res->pw_name : NULL, "pid", (json_int_t)getpid(), "executable", exe,
+	                 "host", host, "name", name);
+}
+
+int ev_store_keyring(char **pubs, size_t n_pubs, const char *store_dir, struct store_keyring *kr) {
+	for (size_t i = 0; i < n_pubs; i++) {
+		struct ev_errlist errs = {0};
+		struct store_key *k = NULL;
+		int r = store_key_load_public(pubs[i], &k, &errs);
+		if (r < 0) {
+			ev_errlist_print(&errs, stderr);
+			ev_errlist_clear(&errs);
+			return EV_EXIT_USAGE;
+		}
+		store_keyring_add(kr, k, true);
+	}
+	if (!n_pubs && store_dir)
+		store_load_store_keys(store_dir, kr);
+	return 0;
+}
+
+int ev_store_record(const char *store_dir, const char *custody_log, const char *key_path,
+                    const char *action, const char *bundle, json_t *details,
+                    const char *actor_name) {
+	struct ev_errlist errs = {0};
+	struct store_key *key = NULL;
+	int r;
+	char *cfg_key = NULL;
+	if (!key_path) {
+		struct ev_config *cfg = NULL;
+		if (ev_config_load(NULL, &cfg, &errs) == 0 && cfg->store.key)
+			cfg_key = strdup(cfg->store.key);
+		ev_config_free(cfg);
+		ev_errlist_clear(&errs);
+		key_path = cfg_key;
+	}
+	if (bundle && strrchr(bundle, '/'))
+		bundle = strrchr(bundle, '/') + 1; /* bundles are named by their file name */
+	r = key_path ? store_key_load_private(key_path, &key, &errs) : -ENOKEY;
+	if (r == 0) {
+		json_t *actor = ev_store_actor(actor_name);
+		if (custody_log)
+			r = store_ledger_append(custody_log, key, action, bundle, details, actor,
+			                        &errs);
+		else if (store_dir)
+			r = store_record(store_dir, key, action, bundle, details, actor, &errs);
+		else {
+			json_decref(details);
+			r = -ENOENT;
+		}
+		details = NULL;
+		json_decref(actor);
+	}
+	json_decref(details);
+	if (r < 0) {
+		ev_log_warning("could not record the '%s' custody entry (%s); use --key with a "
+		               "signing key "
+		               "or --custody-log FILE to keep your own ledger",
+		               action, strerror(-r));
+		if (errs.n)
+			ev_errlist_print(&errs, stderr);
+	}
+	ev_errlist_clear(&errs);
+	store_key_free(key);
+	free(cfg_key);
+	return r;
+}
+
+int ev_store_parse_time(const char *s, int64_t now_us, int64_t *ret_us) {
+	if (!strcmp(s, "now")) {
+		*ret_us = now_us;
+		return 0;
+	}
+	if (s[0] == '-' || s[0] == '+') {
+		char *end = NULL;
+		errno = 0;
+		long long v = strtoll(s + 1, &end, 10);
+		if (errno || end == s + 1 || v < 0)
+			return -EINVAL;
+		int64_t mul;
+		if (!strcmp(end, "s") || !*end)
+			mul = 1000000;
+		else if (!strcmp(end, "m") || !strcmp(end, "min"))
+			mul = 60000000;
+		else if (!strcmp(end, "h"))
+			mul = 3600000000LL;
+		else if (!strcmp(end, "d"))
+			mul = 86400000000LL;
+		else
+			return -EINVAL;
+		if (v > INT64_MAX / mul)
+			return -EINVAL;
+		*ret_us = s[0] == '-' ? now_us - v * mul : now_us + v * mul;
+		return 0;
+	}
+	struct tm tm = {0};
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		p = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!p)
+		return -EINVAL;
+	int64_t frac = 0;
+	if (*p == '.') {
+		int64_t scale = 100000;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			frac += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	long off = 0;
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
+		int hh = (p[1] - '0') * 10 + (p[2] - '0'), mm = (p[4] - '0') * 10 + (p[5] - '0');
+		off = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
+		p += 6;
+	} else
+		return -EINVAL;
+	if (*p)
+		return -EINVAL;
+	time_t t = timegm(&tm);
+	*ret_us = ((int64_t)t - off) * 1000000 + frac;
+	return 0;
+}
+
+int ev_store_print_report(const struct store_report *rep, bool json, json_t *extra) {
+	bool ok = rep->n == 0 && rep->dropped == 0;
+	if (json) {
+		json_t *w = json_array();
+		for (size_t i = 0; i < rep->n_warnings; i++)
+			json_array_append_new(w, json_string(rep->warnings[i]));
+		json_t *o = json_pack("{s:b, s:o, s:o}", "ok", ok, "findings",
+		                      store_report_json(rep), "warnings", w);
+		if (extra)
+			json_object_update(o, extra);
+		char *t = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+		printf("%s\n", t ? t : "{}");
+		free(t);
+		json_decref(o);
+	} else {
+		for (size_t i = 0; i < rep->n; i++)
+			printf("%s %s: %s\n", store_finding_name(rep->v[i].code),
+			       rep->v[i].where ? rep->v[i].where : "-",
+			       rep->v[i].msg ? rep->v[i].msg : "");
+		if (rep->dropped)
+			printf("... and %zu more findings\n", rep->dropped);
+		for (size_t i = 0; i < rep->n_warnings; i++)
+			printf("warning: %s\n", rep->warnings[i]);
+	}
+	return ok ? EV_EXIT_OK : EV_EXIT_FINDING;
+}
+
+char *ev_store_of_bundle(const char *bundle_path) {
+	char *a = strdup(bundle_path);
+	if (!a)
+		return NULL;
+	char *d = dirname(a);
+	size_t l = strlen(d);
+	char *res = NULL;
+	if ((l >= 8 && !strcmp(d + l - 8, "/bundles")) || !strcmp(d, "bundles")) {
+		char *b = strdup(d);
+		if (b) {
+			res = strdup(dirname(b));
+			free(b);
+		}
+	}
+	free(a);
+	return res;
+}
+
+int ev_store_verify_bundle(const char *path, struct store_keyring *kr, struct store_report *rep,
+                           struct store_bundle_info *info) {
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		ev_log_error("cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	struct ev_errlist errs = {0};
+	struct ev_config *cfg = NULL;
+	struct store_verify_limits lim = {0};
+	if (ev_config_load(NULL, &cfg, &errs) == 0)
+		lim.max_member_size = cfg->store.max_member_size;
+	ev_config_free(cfg);
+	ev_errlist_clear(&errs);
+	int r = store_bundle_verify_fd(fd, path, kr, &lim, NULL, rep, info);
+	close(fd);
+	if (r < 0)
+		ev_log_error("cannot read %s: %s", path, strerror(-r));
+	return r;
+}

@@ -1,0 +1,33 @@
+/* Helpers shared by the store commands (keygen, seal, verify, show, custody, extract,
+ * prove, prune): the custody actor, key loading, recording custody entries, time
+ * arguments, and printing verification reports. */
+#pragma once
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/cli.h"
+#include "store/store.h"
+
+/* The actor of a custody entry: uid, user, pid, executable, host, and `name` (--actor). */
+json_t *ev_store_actor(const char *name);
+/* Build a keyring: the --pub files (pinned); with none, STORE/keys (unpinned) when
+ * store_dir is given. Returns 0, or EV_EXIT_USAGE after printing why. */
+int ev_store_keyring(char **pubs, size_t n_pubs, const char *store_dir, struct store_keyring *kr);
+/* Append a custody entry for a command that touched a store: to `custody_log` when set,
+ * else to STORE/custody.jsonl. Needs a private key (--key, or the configured store key);
+ * without one, or on a read-only store, prints that it could not record and returns -errno. */
+int ev_store_record(const char *store_dir, const char *custody_log, const char *key_path,
+                    const char *action, const char *bundle, json_t *details,
+                    const char *actor_name);
+/* Parse an RFC 3339 time, "now", or a relative time like -15m, -2h, -1d, -30s, into
+ * microseconds since the epoch. Returns 0 or -EINVAL. */
+int ev_store_parse_time(const char *s, int64_t now_us, int64_t *ret_us);
+/* Print a report (human to stdout, or JSON); returns EV_EXIT_OK or EV_EXIT_FINDING. */
+int ev_store_print_report(const struct store_report *rep, bool json, json_t *extra);
+/* The store directory a bundle path lives in (BUNDLE's parent's parent when it sits in
+ * STORE/bundles/), or NULL. Caller frees. */
+char *ev_store_of_bundle(const char *bundle_path);
+/* Open a bundle and verify it (keys: --pub, else its store's keys). Fills rep and info. */
+int ev_store_verify_bundle(const char *path, struct store_keyring *kr, struct store_report *rep,
+                           struct store_bundle_info *info);

@@ -1,0 +1,191 @@
+/* evident verify: check a bundle or a whole store (or an inclusion proof) and report
+ * every finding with its stable code. Exit 0 all good, 1 any finding, 2 usage/I/O. */
+#include "config.h"
+
+#include <getopt.h>
+#include <string.h>
+
+#include "agent/cmd_prove.h"
+#include "agent/cmd_store_common.h"
+#include "agent/commands.h"
+
+/* A bundle inside a store: its file must be the one the ledger says was sealed. */
+static void check_sealed(const char *store, const char *bundle, struct store_keyring *kr,
+                         const struct store_bundle_info *info, struct store_report *rep) {
+	char lp[4096], *buf = NULL;
+	size_t len = 0;
+	if (store_path_join(lp, sizeof(lp), store, "custody.jsonl") < 0 ||
+	    store_read_file(lp, STORE_LEDGER_CAP, &buf, &len) < 0)
+		return;
+	struct store_report lrep = {0};
+	struct store_keyring work = {0};
+	json_t *entries = NULL;
+	store_keyring_copy(&work, kr);
+	store_ledger_verify_mem(buf, len, "custody.jsonl", &work, &lrep, &entries);
+	const char *name = strrchr(bundle, '/') ? strrchr(bundle, '/') + 1 : bundle;
+	char hex[STORE_HEX_LEN + 1];
+	store_hex(info->file_sha256, STORE_HASH_LEN, hex);
+	bool found = false, same = false;
+	for (size_t i = 0; i < json_array_size(entries); i++) {
+		json_t *e = json_array_get(entries, i);
+		if (!json_is_true(json_object_get(e, "_valid")) ||
+		    strcmp(json_string_value(json_object_get(e, "action")) ?: "", "sealed") ||
+		    strcmp(json_string_value(json_object_get(e, "bundle")) ?: "", name))
+			continue;
+		found = true;
+		same = !strcmp(json_string_value(json_object_get(json_object_get(e, "details"),
+		                                                 "bundle_sha256"))
+		                       ?: "",
+		               hex);
+	}
+	if (found && !same)
+		store_report_add(rep, STORE_BUNDLE_MODIFIED, name,
+		                 "bundle file differs from the one sealed (SHA-256 %s)", hex);
+	else if (!found)
+		store_report_warn(
+		        rep, "no valid 'sealed' entry for %s in the store's custody ledger", name);
+	json_decref(entries);
+	store_report_clear(&lrep);
+	store_keyring_clear(&work);
+	free(buf);
+}
+
+static int verify_run(int argc, char **argv) {
+	enum { OPT_PUB = 0x2000, OPT_PIN, OPT_PROOF, OPT_KEY, OPT_LOG, OPT_ACTOR, OPT_NOREC };
+	static const struct option opts[] = {EV_COMMON_LONGOPTS,
+	                                     {"pub", required_argument, NULL, OPT_PUB},
+	                                     {"pin-head", required_argument, NULL, OPT_PIN},
+	                                     {"proof", required_argument, NULL, OPT_PROOF},
+	                                     {"key", required_argument, NULL, OPT_KEY},
+	                                     {"custody-log", required_argument, NULL, OPT_LOG},
+	                                     {"actor", required_argument, NULL, OPT_ACTOR},
+	                                     {"no-record", no_argument, NULL, OPT_NOREC},
+	                                     {NULL, 0, NULL, 0}};
+	char *pubs[64];
+	size_t n_pubs = 0;
+	const char *pin = NULL, *proof = NULL, *keyp = NULL, *log = NULL, *actor = NULL;
+	bool json = false, record = true;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			return ev_print_help(&ev_cmd_verify);
+		case EV_OPT_JSON:
+			json = true;
+			break;
+		case OPT_PUB:
+			if (n_pubs >= ELEMENTSOF(pubs))
+				return ev_usage_error(&ev_cmd_verify, "too many --pub");
+			pubs[n_pubs++] = optarg;
+			break;
+		case OPT_PIN:
+			pin = optarg;
+			break;
+		case OPT_PROOF:
+			proof = optarg;
+			break;
+		case OPT_KEY:
+			keyp = optarg;
+			break;
+		case OPT_LOG:
+			log = optarg;
+			break;
+		case OPT_ACTOR:
+			actor = optarg;
+			break;
+		case OPT_NOREC:
+			record = false;
+			break;
+		default:
+			return ev_usage_error(&ev_cmd_verify, "invalid option '%s'",
+			                      argv[optind - 1]);
+		}
+	}
+	if (proof) {
+		if (optind != argc)
+			return ev_usage_error(&ev_cmd_verify,
+			                      "--proof FILE takes no other argument");
+		return ev_proof_verify_file(proof, pubs, n_pubs, json);
+	}
+	if (argc - optind != 1)
+		return ev_usage_error(&ev_cmd_verify, "expected one BUNDLE or STORE");
+	const char *target = argv[optind];
+	bool is_store = store_is_dir(target);
+	if (pin && !is_store)
+		return ev_usage_error(&ev_cmd_verify, "--pin-head needs a STORE");
+	char *store = is_store ? strdup(target) : ev_store_of_bundle(target);
+	struct store_keyring kr = {0};
+	int ret = ev_store_keyring(pubs, n_pubs, store, &kr);
+	if (ret) {
+		free(store);
+		return ret;
+	}
+	struct store_report rep = {0};
+	int r;
+	size_t n = 1;
+	if (is_store) {
+		struct store_verify_opts o = {.kr = &kr, .pin_head = pin};
+		r = store_verify_dir(target, &o, &rep, &n);
+		if (r < 0)
+			ev_log_error("cannot read store %s: %s", target, strerror(-r));
+	} else {
+		struct store_bundle_info info = {0};
+		r = ev_store_verify_bundle(target, &kr, &rep, &info);
+		if (r == 0 && store)
+			check_sealed(store, target, &kr, &info, &rep);
+		store_bundle_info_clear(&info);
+	}
+	if (!kr.n && !rep.n)
+		store_report_add(&rep, STORE_UNKNOWN_KEY, target,
+		                 "no key to verify with (use --pub)");
+	if (r < 0) {
+		ret = EV_EXIT_USAGE;
+		goto out;
+	}
+	json_t *extra = json_pack("{s:s, s:I}", "target", target, "bundles", (json_int_t)n);
+	ret = ev_store_print_report(&rep, json, extra);
+	json_decref(extra);
+	if (!json && ret == EV_EXIT_OK)
+		fprintf(stderr, "evident: %s: verified (%zu bundle%s)\n", target, n,
+		        n == 1 ? "" : "s");
+	else if (!json)
+		fprintf(stderr, "evident: %s: %zu finding%s\n", target, rep.n + rep.dropped,
+		        rep.n + rep.dropped == 1 ? "" : "s");
+	if (record && (store || log)) {
+		json_t *d = json_pack("{s:s, s:b, s:I}", "target", target, "ok", ret == EV_EXIT_OK,
+		                      "findings", (json_int_t)(rep.n + rep.dropped));
+		ev_store_record(store, log, keyp, "verified", is_store ? NULL : target, d, actor);
+	}
+out:
+	store_report_clear(&rep);
+	store_keyring_clear(&kr);
+	free(store);
+	return ret;
+}
+
+const struct ev_command ev_cmd_verify = {
+        .name = "verify",
+        .summary = "verify a bundle, a store (chain, head, custody) or an inclusion proof",
+        .run = verify_run,
+        .usage = "Usage: evident verify [--pub KEY]... [--pin-head FILE] [--json] BUNDLE|STORE\n"
+                 "       evident verify --proof FILE [--pub KEY]... [--json]\n"
+                 "\n"
+                 "Check every member against the manifest and SHA256SUMS, the signature and the\n"
+                 "key, and for a store the chain (gaps, reordering, forks, duplicates, resets,\n"
+                 "rollback against a pinned head) and the custody ledger. Each finding has a\n"
+                 "stable code: MEMBER_MODIFIED MEMBER_MISSING MEMBER_EXTRA SIGNATURE_INVALID\n"
+                 "UNKNOWN_KEY CHAIN_GAP CHAIN_REORDER CHAIN_FORK CHAIN_ROLLBACK CHAIN_RESET\n"
+                 "CUSTODY_BROKEN FORMAT_INVALID BUNDLE_MODIFIED.\n"
+                 "Exit status: 0 all good, 1 any finding, 2 usage or I/O error.\n"
+                 "\n"
+                 "  --pub KEY         trust only this public key (repeatable); without it the\n"
+                 "                    store's own keys are used and reported as unpinned\n"
+                 "  --pin-head FILE   a copy of STORE/HEAD kept earlier: detect rollback\n"
+                 "  --proof FILE      verify an inclusion proof made by `evident prove`\n"
+                 "  --key FILE        sign the custody entry with this key\n"
+                 "  --custody-log F   record in F instead of the store's ledger\n"
+                 "  --actor NAME      who is verifying (recorded)\n"
+                 "  --no-record       do not append a custody entry\n"
+                 "  --json            machine-readable output\n"
+                 "  -h, --help        show this help\n",
+};

@@ -1,0 +1,105 @@
+/* Control socket client: one request, one answer, with a deadline. Used by `evident
+ * status` and `evident reload`. The answer is capped like a request on the server side
+ * (status answers are small); a longer answer is an error, not a truncation. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/control.h"
+
+#define ANSWER_MAX (4 * 1024 * 1024)
+
+static int64_t remaining(const struct timespec *deadline) {
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t ms = (deadline->tv_sec - now.tv_sec) * 1000 +
+	             (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms;
+}
+
+int ev_control_call(const char *path, const json_t *request, uint64_t timeout_usec,
+                    json_t **ret_answer) {
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path));
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)(timeout_usec / 1000000);
+	deadline.tv_nsec += (long)(timeout_usec % 1000000) * 1000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	_cleanup_free_ char *req = json_dumps(request, JSON_COMPACT);
+	if (!req)
+		return -ENOMEM;
+	size_t len = strlen(req);
+	req[len] = '\n'; /* replaces the NUL; exactly len + 1 bytes are sent */
+	int send_error = 0;
+	for (size_t off = 0; off < len + 1;) {
+		ssize_t n = send(fd, req + off, len + 1 - off, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* The agent may have answered and closed already (a refusal): read it. */
+			send_error = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	_cleanup_free_ char *buf = NULL;
+	size_t blen = 0, balloc = 0;
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, 1, (int)remaining(&deadline));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (blen + 4096 > balloc) {
+			if (balloc >= ANSWER_MAX)
+				return -EMSGSIZE;
+			size_t na = balloc ? balloc * 2 : 8192;
+			char *nb = realloc(buf, na);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+			balloc = na;
+		}
+		ssize_t n = recv(fd, buf + blen, balloc - blen, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return send_error ? send_error : -errno;
+		if (n == 0)
+			return send_error ? send_error
+			                  : -ECONNRESET; /* closed before a full answer */
+		char *nl = memchr(buf + blen, '\n', (size_t)n);
+		blen += (size_t)n;
+		if (nl) {
+			json_error_t je;
+			json_t *a = json_loadb(buf, (size_t)(nl - buf), 0, &je);
+			if (!a || !json_is_object(a)) {
+				json_decref(a);
+				return -EBADMSG;
+			}
+			*ret_answer = a;
+			return 0;
+		}
+	}
+}

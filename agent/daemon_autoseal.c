@@ -1,0 +1,277 @@
+/* Automatic seals on alerts (actions.seal_on, lookback, lookahead, seal_rate_per_hour).
+ *
+ * An alert whose level, rule id or one of whose tags is listed in actions.seal_on opens a
+ * pending seal for its rule, unless one is already pending for that rule: then the alert
+ * joins it (coalesced, counted). A pending seal waits `lookahead` of wall-clock time after
+ * its first alert (so the lines that follow the attack are on disk), then is queued as a
+ * seal of [first event - lookback, last event + lookahead] over every configured source,
+ * the rule and its alerts in the note. A rule may open at most seal_rate_per_hour seals in
+ * any hour (a sliding window of the opening times); alerts beyond that are counted and
+ * logged once per rule per window, never sealed, never queued. Nothing waits in the loop.
+ *
+ * Limits: at most EV_AUTOSEAL_RULES rules are tracked (rules beyond it are rate-limited as
+ * a whole: counted); a pending seal lists at most EV_AUTOSEAL_NOTE_ALERTS alerts in its
+ * note (the count is exact). */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/daemon.h"
+#include "agent/daemon_log.h"
+#include "correlate/engine.h"
+
+#define EV_AUTOSEAL_RULES       1024
+#define EV_AUTOSEAL_NOTE_ALERTS 20
+#define RATE_MAX                3600 /* seal_rate_per_hour is at most 3600 (schema) */
+
+struct rule_state {
+	char *rule;
+	uint64_t *opened; /* CLOCK_MONOTONIC µs of the openings of the last hour, oldest first */
+	size_t n, alloc;  /* n <= seal_rate_per_hour <= 3600 */
+	bool limited_logged;
+	/* the pending seal, if any */
+	bool pending;
+	int64_t first_us, last_us;
+	uint64_t n_alerts;
+	json_t *summaries;
+	sd_event_source *timer;
+	struct ev_daemon *d;
+};
+
+struct ev_autoseal {
+	struct rule_state **rules;
+	size_t n_rules;
+	uint64_t opened, coalesced, rate_limited, queued_failed;
+};
+
+static uint64_t now_mono(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static bool policy_matches(const struct ev_config *cfg, const json_t *alert) {
+	json_t *rule = json_object_get(alert, "rule");
+	const char *id = json_string_value(json_object_get(rule, "id"));
+	const char *level = json_string_value(json_object_get(rule, "level"));
+	json_t *tags = json_object_get(rule, "tags");
+	for (size_t i = 0; i < cfg->actions.seal_on.n; i++) {
+		const char *p = cfg->actions.seal_on.v[i];
+		if (strncmp(p, "level:", 6) == 0 && level && strcmp(p + 6, level) == 0)
+			return true;
+		if (strncmp(p, "rule:", 5) == 0 && id && strcmp(p + 5, id) == 0)
+			return true;
+		if (strncmp(p, "tag:", 4) == 0) {
+			size_t k;
+			json_t *t;
+			json_array_foreach(tags, k, t) {
+				if (json_string_value(t) &&
+				    strcmp(p + 4, json_string_value(t)) == 0)
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+static struct rule_state *rule_find(struct ev_autoseal *a, const char *rule, bool create) {
+	for (size_t i = 0; i < a->n_rules; i++)
+		if (strcmp(a->rules[i]->rule, rule) == 0)
+			return a->rules[i];
+	if (!create || a->n_rules >= EV_AUTOSEAL_RULES)
+		return NULL;
+	struct rule_state **nv = realloc(a->rules, (a->n_rules + 1) * sizeof(*nv));
+	if (!nv)
+		return NULL;
+	a->rules = nv;
+	struct rule_state *r = calloc(1, sizeof(*r));
+	if (!r || !(r->rule = strdup(rule))) {
+		free(r);
+		return NULL;
+	}
+	a->rules[a->n_rules++] = r;
+	return r;
+}
+
+/* Openings within the last hour, after dropping older ones. */
+static size_t rate_count(struct rule_state *r, uint64_t now) {
+	size_t drop = 0;
+	while (drop < r->n && now - r->opened[drop] >= 3600ULL * 1000000)
+		drop++;
+	if (drop) {
+		memmove(r->opened, r->opened + drop, (r->n - drop) * sizeof(uint64_t));
+		r->n -= drop;
+	}
+	return r->n;
+}
+
+static int rate_add(struct rule_state *r, uint64_t now) {
+	if (r->n == r->alloc) {
+		size_t na = MIN(MAX(r->alloc * 2, (size_t)8), (size_t)RATE_MAX);
+		if (na <= r->n)
+			return -ENOSPC;
+		uint64_t *nv = realloc(r->opened, na * sizeof(uint64_t));
+		if (!nv)
+			return -ENOMEM;
+		r->opened = nv;
+		r->alloc = na;
+	}
+	r->opened[r->n++] = now;
+	return 0;
+}
+
+static int on_fire(sd_event_source *s, uint64_t usec, void *userdata) {
+	struct rule_state *r = userdata;
+	struct ev_daemon *d = r->d;
+	char from[64], to[64];
+	correlate_format_time(r->first_us - (int64_t)d->cfg->actions.lookback, from, sizeof(from));
+	correlate_format_time(r->last_us + (int64_t)d->cfg->actions.lookahead, to, sizeof(to));
+	char *alerts = json_dumps(r->summaries, JSON_COMPACT);
+	char *note = NULL;
+	if (asprintf(&note, "automatic seal: rule %s, %" PRIu64 " alert%s: %s", r->rule,
+	             r->n_alerts, r->n_alerts == 1 ? "" : "s", alerts ? alerts : "[]") < 0)
+		note = NULL;
+	free(alerts);
+	json_t *req = json_pack("{s:s, s:s, s:s, s:s?}", "request", "seal", "from", from, "to", to,
+	                        "note", note);
+	free(note);
+	struct ev_peer self = {.uid = getuid(), .gid = getgid(), .pid = getpid()};
+	snprintf(self.exe, sizeof(self.exe), "evident agent (automatic seal on rule %s)", r->rule);
+	json_t *err = ev_daemon_submit_seal(d, req, &self, 0);
+	if (err) {
+		d->autoseal->queued_failed++;
+		ev_dlog(LOG_WARNING, "automatic seal for rule %s not queued: %s", r->rule,
+		        json_string_value(json_object_get(err, "error")));
+		json_decref(err);
+	} else
+		ev_dlog(LOG_INFO,
+		        "automatic seal for rule %s queued (%" PRIu64 " alerts, %s .. %s)", r->rule,
+		        r->n_alerts, from, to);
+	r->pending = false;
+	r->summaries = (json_decref(r->summaries), NULL);
+	r->timer = sd_event_source_disable_unref(r->timer);
+	return 0;
+}
+
+static int64_t alert_time(const json_t *alert, const char *key) {
+	int64_t us = 0;
+	const char *s = json_string_value(json_object_get(alert, key));
+	if (!s || correlate_parse_time(s, &us) < 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	}
+	return us;
+}
+
+void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert) {
+	struct ev_autoseal *a = d->autoseal;
+	if (!a || !d->cfg->actions.seal_on.n || !policy_matches(d->cfg, alert))
+		return;
+	json_t *rule = json_object_get(alert, "rule");
+	const char *id = json_string_value(json_object_get(rule, "id"));
+	if (!id)
+		id = json_string_value(json_object_get(rule, "title"));
+	if (!id)
+		id = "(unnamed rule)";
+	int64_t first = alert_time(alert, "first"), last = alert_time(alert, "last");
+	struct rule_state *r = rule_find(a, id, true);
+	if (!r) {
+		if (a->rate_limited++ == 0)
+			ev_dlog(LOG_WARNING,
+			        "automatic seals: more than %d rules tracked, further rules are "
+			        "not sealed",
+			        EV_AUTOSEAL_RULES);
+		return;
+	}
+	json_t *summary = json_pack("{s:O?, s:O?, s:O?}", "time", json_object_get(alert, "time"),
+	                            "count", json_object_get(alert, "count"), "group",
+	                            json_object_get(alert, "group"));
+	if (r->pending) { /* joins the seal being prepared */
+		a->coalesced++;
+		r->n_alerts++;
+		r->first_us = MIN(r->first_us, first);
+		r->last_us = MAX(r->last_us, last);
+		if (summary && json_array_size(r->summaries) < EV_AUTOSEAL_NOTE_ALERTS)
+			json_array_append(r->summaries, summary);
+		json_decref(summary);
+		return;
+	}
+	uint64_t now = now_mono();
+	int64_t rate = d->cfg->actions.seal_rate_per_hour;
+	if ((int64_t)rate_count(r, now) >= rate) {
+		a->rate_limited++;
+		if (!r->limited_logged) {
+			ev_dlog(LOG_WARNING,
+			        "automatic seals for rule %s: rate limit of %" PRId64
+			        " per hour reached; further alerts of this rule are counted, not "
+			        "sealed",
+			        id, rate);
+			r->limited_logged = true;
+		}
+		json_decref(summary);
+		return;
+	}
+	if (rate_add(r, now) < 0) {
+		json_decref(summary);
+		return;
+	}
+	r->limited_logged = false;
+	r->pending = true;
+	r->d = d;
+	r->first_us = first;
+	r->last_us = last;
+	r->n_alerts = 1;
+	r->summaries = json_array();
+	if (summary && r->summaries)
+		json_array_append(r->summaries, summary);
+	json_decref(summary);
+	a->opened++;
+	int e = sd_event_add_time_relative(d->event, &r->timer, CLOCK_MONOTONIC,
+	                                   MAX(d->cfg->actions.lookahead, 1), 10000, on_fire, r);
+	if (e < 0) {
+		ev_dlog_errno(LOG_ERR, e, "automatic seal for rule %s: cannot schedule", id);
+		r->pending = false;
+	}
+}
+
+int ev_autoseal_new(struct ev_autoseal **ret) {
+	*ret = calloc(1, sizeof(**ret));
+	return *ret ? 0 : -ENOMEM;
+}
+
+struct ev_autoseal *ev_autoseal_free(struct ev_autoseal *a) {
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < a->n_rules; i++) {
+		struct rule_state *r = a->rules[i];
+		if (r->pending)
+			ev_dlog(LOG_WARNING,
+			        "automatic seal for rule %s dropped: the agent is stopping "
+			        "(%" PRIu64 " alerts)",
+			        r->rule, r->n_alerts);
+		sd_event_source_disable_unref(r->timer);
+		json_decref(r->summaries);
+		free(r->opened);
+		free(r->rule);
+		free(r);
+	}
+	free(a->rules);
+	free(a);
+	return NULL;
+}
+
+json_t *ev_autoseal_status(const struct ev_autoseal *a) {
+	size_t pending = 0;
+	for (size_t i = 0; a && i < a->n_rules; i++)
+		pending += a->rules[i]->pending;
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "opened", (json_int_t)(a ? a->opened : 0),
+	                 "coalesced", (json_int_t)(a ? a->coalesced : 0), "rate_limited",
+	                 (json_int_t)(a ? a->rate_limited : 0), "not_queued",
+	                 (json_int_t)(a ? a->queued_failed : 0), "pending", (json_int_t)pending);
+}

@@ -1,0 +1,274 @@
+/* Seal requests from the control socket, run by a queue worker as a child process:
+ * `evident seal --json ...` (this very binary, /proc/self/exe), the same code path and
+ * options as the offline seal, so a crash or a hang while collecting evidence cannot take
+ * the daemon down, and a time limit (EV_SEAL_TIMEOUT_USEC, or the queue stopping) kills
+ * it with its process group.
+ *
+ * The argument vector is built in the loop thread from the request and the configuration
+ * (the worker touches no shared state): the window (from/to, or lookback before now,
+ * default actions.lookback), the sources (the request's list, where "journal" means the
+ * configured journal; default: every configured source), the incident id and note, and
+ * the requester (uid, pid, executable) as the custody actor. stdout (the JSON result) and
+ * stderr (the reason of a failure) are captured with caps. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/daemon.h"
+
+#define OUT_CAP (64 * 1024)
+
+struct argv_builder {
+	char **v;
+	size_t n, alloc;
+	bool oom;
+};
+
+static void push(struct argv_builder *b, const char *s) {
+	if (b->oom)
+		return;
+	if (b->n + 2 > b->alloc) {
+		size_t na = b->alloc ? b->alloc * 2 : 16;
+		char **nv = realloc(b->v, na * sizeof(char *));
+		if (!nv) {
+			b->oom = true;
+			return;
+		}
+		b->v = nv;
+		b->alloc = na;
+	}
+	char *c = strdup(s);
+	if (!c) {
+		b->oom = true;
+		return;
+	}
+	b->v[b->n++] = c;
+	b->v[b->n] = NULL;
+}
+
+static void push2(struct argv_builder *b, const char *opt, const char *val) {
+	push(b, opt);
+	push(b, val);
+}
+
+void ev_seal_job_free(struct ev_seal_job *j) {
+	if (!j)
+		return;
+	for (size_t i = 0; j->argv && j->argv[i]; i++)
+		free(j->argv[i]);
+	free(j->argv);
+	free(j);
+}
+
+static void push_journal(struct argv_builder *b, const struct ev_config *cfg) {
+	if (cfg->sources.journal_dir)
+		push2(b, "--journal-dir", cfg->sources.journal_dir);
+	else
+		push(b, "--journal");
+	for (size_t i = 0; i < cfg->sources.journal_units.n; i++)
+		push2(b, "--unit", cfg->sources.journal_units.v[i]);
+}
+
+int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *config_path,
+                    const struct ev_peer *peer, struct ev_seal_job **ret) {
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -errno;
+	exe[n] = '\0';
+	struct argv_builder b = {0};
+	push(&b, exe);
+	push(&b, "seal");
+	push(&b, "--json");
+	if (config_path)
+		push2(&b, "--config", config_path);
+	const char *from = json_string_value(json_object_get(req, "from"));
+	const char *to = json_string_value(json_object_get(req, "to"));
+	const char *lookback = json_string_value(json_object_get(req, "lookback"));
+	char rel[80];
+	if (from)
+		push2(&b, "--since", from);
+	else if (lookback) {
+		snprintf(rel, sizeof(rel), "-%s", lookback);
+		push2(&b, "--since", rel);
+	}
+	if (to)
+		push2(&b, "--until", to);
+	const char *incident = json_string_value(json_object_get(req, "incident"));
+	const char *note = json_string_value(json_object_get(req, "note"));
+	if (incident)
+		push2(&b, "--incident", incident);
+	if (note)
+		push2(&b, "--note", note);
+	char actor[512];
+	snprintf(actor, sizeof(actor), "control socket: uid %u pid %d exe %s", (unsigned)peer->uid,
+	         (int)peer->pid, peer->exe[0] ? peer->exe : "unknown");
+	push2(&b, "--actor", actor);
+	json_t *sources = json_object_get(req, "sources");
+	if (json_array_size(sources)) {
+		size_t i;
+		json_t *s;
+		json_array_foreach(sources, i, s) {
+			if (strcmp(json_string_value(s), "journal") == 0)
+				push_journal(&b, cfg);
+			else
+				push2(&b, "--file", json_string_value(s));
+		}
+	} else {
+		if (cfg->sources.journal)
+			push_journal(&b, cfg);
+		for (size_t i = 0; i < cfg->sources.n_files; i++)
+			push2(&b, "--file", cfg->sources.files[i].path);
+	}
+	struct ev_seal_job *j = calloc(1, sizeof(*j));
+	if (b.oom || !j) {
+		for (size_t i = 0; i < b.n; i++)
+			free(b.v[i]);
+		free(b.v);
+		free(j);
+		return -ENOMEM;
+	}
+	j->argv = b.v;
+	j->timeout = EV_SEAL_TIMEOUT_USEC;
+	*ret = j;
+	return 0;
+}
+
+static uint64_t now_mono(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Append what is readable on fd to buf (capped; the rest is read and dropped). Returns
+ * false at EOF or error. */
+static bool drain(int fd, char *buf, size_t *len) {
+	char tmp[8192];
+	ssize_t k = read(fd, tmp, sizeof(tmp));
+	if (k < 0)
+		return errno == EAGAIN || errno == EINTR;
+	if (k == 0)
+		return false;
+	size_t take = MIN((size_t)k, OUT_CAP - *len);
+	memcpy(buf + *len, tmp, take);
+	*len += take;
+	return true;
+}
+
+int ev_seal_job_run(struct ev_seal_job *j, struct ev_queue *q, char **ret_msg,
+                    json_t **ret_result) {
+	int po[2], pe[2];
+	if (pipe2(po, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(pe, O_CLOEXEC) < 0) {
+		int r = -errno;
+		close(po[0]);
+		close(po[1]);
+		return r;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, po[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], STDERR_FILENO);
+	sigset_t none, def;
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGTERM);
+	sigaddset(&def, SIGINT);
+	sigaddset(&def, SIGHUP);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+	                                      POSIX_SPAWN_SETSID);
+	extern char **environ;
+	pid_t pid;
+	int e = posix_spawn(&pid, j->argv[0], &fa, &at, j->argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(po[1]);
+	close(pe[1]);
+	if (e != 0) {
+		close(po[0]);
+		close(pe[0]);
+		return -e;
+	}
+	_cleanup_free_ char *out = malloc(OUT_CAP + 1), *err = malloc(OUT_CAP + 1);
+	size_t olen = 0, elen = 0;
+	bool oopen = true, eopen = true, timed_out = false, stopped = false;
+	uint64_t deadline = now_mono() + j->timeout;
+	int status = 0;
+	while (out && err && (oopen || eopen)) {
+		struct pollfd p[2] = {{.fd = oopen ? po[0] : -1, .events = POLLIN},
+		                      {.fd = eopen ? pe[0] : -1, .events = POLLIN}};
+		int r = poll(p, 2, 50);
+		if (r > 0) {
+			if (p[0].revents && !drain(po[0], out, &olen))
+				oopen = false;
+			if (p[1].revents && !drain(pe[0], err, &elen))
+				eopen = false;
+		}
+		stopped = q && ev_queue_stopping(q);
+		if (stopped || now_mono() >= deadline) {
+			timed_out = !stopped;
+			break;
+		}
+	}
+	if (timed_out || stopped || !out || !err) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	close(po[0]);
+	close(pe[0]);
+	if (!out || !err)
+		return -ENOMEM;
+	out[olen] = '\0';
+	err[elen] = '\0';
+	if (stopped) {
+		*ret_msg = strdup("cancelled: the agent is stopping (the seal was killed; nothing "
+		                  "is placed before commit)");
+		return -ECANCELED;
+	}
+	if (timed_out) {
+		if (asprintf(ret_msg, "sealing took longer than %llus and was killed",
+		             (unsigned long long)(j->timeout / 1000000)) < 0)
+			*ret_msg = NULL;
+		return -ETIME;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		json_t *res = json_loads(out, 0, NULL);
+		if (!res) {
+			*ret_msg = strdup("evident seal succeeded but printed no JSON result");
+			return -EBADMSG;
+		}
+		*ret_result = res;
+		return 0;
+	}
+	/* the reason: stderr without trailing newlines, one line per message */
+	while (elen && (err[elen - 1] == '\n' || err[elen - 1] == '\r'))
+		err[--elen] = '\0';
+	if (WIFEXITED(status)) {
+		if (asprintf(ret_msg, "evident seal failed (exit %d): %s", WEXITSTATUS(status),
+		             elen ? err : "no message") < 0)
+			*ret_msg = NULL;
+	} else if (asprintf(ret_msg, "evident seal killed by signal %d: %s",
+	                    WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+	                    elen ? err : "no message") < 0)
+		*ret_msg = NULL;
+	return -EIO;
+}

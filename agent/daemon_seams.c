@@ -1,0 +1,335 @@
+/* Integration between the daemon and the modules built alongside it: the live sources
+ * (collector/tail.h) feed the correlation engine (correlate/engine.h), whose alerts go to
+ * ev_daemon_alert().
+ *
+ * Sources: one collector_tail on the daemon's loop, positions in the state directory,
+ * new files and the journal read from their end on the first start. The tail keeps
+ * pointers into its configuration, so the seams own a private copy loaded at start-up;
+ * a reload that changes sources.* is reported and applies at the next start.
+ * Engine: rules from rules.paths (default: the shipped starter pack), decoders from
+ * rules.decoders (default: the shipped ones). A reload builds and compiles a complete new
+ * engine first; any rule error keeps the old engine. Correlation state does not survive
+ * a reload or a restart (the new engine starts with empty windows).
+ * Watermark: a 1 s timer advances the engine with the wall clock so deadlines (absence
+ * rules, `lt` conditions) fire on a quiet host.
+ * Sealing on request is in daemon_seal.c. Automatic seals on alerts (actions policy,
+ * rate limit, lookahead wait, coalescing) are not wired yet: see ev_daemon_alert(). */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/daemon.h"
+#include "agent/daemon_log.h"
+#include "agent/replay_rules.h"
+#include "collector/tail.h"
+#include "correlate/engine.h"
+
+struct seams {
+	struct ev_config *src_cfg; /* what the tail was built from (it keeps pointers) */
+	struct collector_tail_file *files;
+	struct collector_tail *tail;
+	struct correlate_engine *engine;
+	sd_event_source *advance_timer, *checkpoint_timer;
+	uint64_t checkpoint_interval;
+	uint64_t feed_errors, checkpoint_errors;
+};
+
+static int64_t now_real(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void on_alert(void *ctx, const struct correlate_alert *a) {
+	struct ev_daemon *d = ctx;
+	json_error_t je;
+	json_t *j = json_loads(a->json, 0, &je);
+	if (!j) {
+		ev_dlog(LOG_ERR, "engine produced an alert that is not JSON (%s); rule %s", je.text,
+		        a->rule_id ? a->rule_id : "?");
+		return;
+	}
+	ev_daemon_alert(d, j);
+	json_decref(j);
+}
+
+static int on_record(void *userdata, const struct ev_record *rec) {
+	struct ev_daemon *d = userdata;
+	struct seams *s = d->seams;
+	d->lines++;
+	/* The tail hands over a record it resets before the next one; decoders add fields
+	 * to it during the call, which the contract allows (valid during the call only). */
+	if (s->engine && correlate_engine_feed(s->engine, (struct ev_record *)rec) < 0) {
+		if (s->feed_errors++ == 0)
+			ev_dlog(LOG_ERR, "correlation engine: out of memory; records are counted "
+			                 "but not matched");
+	}
+	return 0;
+}
+
+static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
+	struct ev_daemon *d = userdata;
+	struct seams *s = d->seams;
+	if (s->engine)
+		correlate_engine_advance(s->engine, now_real());
+	sd_event_source_set_time(src, usec + 1000000);
+	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+/* Positions are saved on our own timer too: the contract allows it, and it keeps the
+ * promise of sources.checkpoint_interval even if the tail's own timer does not repeat. */
+static int on_checkpoint(sd_event_source *src, uint64_t usec, void *userdata) {
+	struct ev_daemon *d = userdata;
+	struct seams *s = d->seams;
+	struct ev_errlist errs = {0};
+	if (s->tail && collector_tail_checkpoint(s->tail, &errs) < 0 && s->checkpoint_errors++ == 0)
+		for (size_t i = 0; i < errs.n; i++) {
+			char *m = ev_error_format(&errs.v[i]);
+			ev_dlog(LOG_ERR, "checkpoint: %s (further failures are only counted)",
+			        m ? m : "?");
+			free(m);
+		}
+	ev_errlist_clear(&errs);
+	sd_event_source_set_time(src, usec + s->checkpoint_interval);
+	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+/* Build and compile an engine for cfg. Errors to errs (then NULL), warnings logged. */
+static struct correlate_engine *engine_build(const struct ev_config *cfg, struct ev_errlist *errs) {
+	struct correlate_opts co = {
+	        .engine = cfg->rules.engine,
+	        .allowed_lateness_us = (int64_t)cfg->rules.allowed_lateness,
+	        .max_groups = (size_t)cfg->rules.max_groups,
+	};
+	struct correlate_engine *e = NULL;
+	struct ev_errlist warns = {0};
+	size_t before = ev_errlist_count(errs);
+	if (correlate_engine_new(&co, &e, errs) < 0)
+		return NULL;
+	if (cfg->rules.decoders.n)
+		for (size_t i = 0; i < cfg->rules.decoders.n; i++)
+			(void)correlate_engine_add_decoders(e, cfg->rules.decoders.v[i], errs);
+	else
+		(void)correlate_engine_add_decoders(e, replay_rules_datadir("decoders"), &warns);
+	if (cfg->rules.paths.n)
+		for (size_t i = 0; i < cfg->rules.paths.n; i++)
+			(void)correlate_engine_add_rules(e, cfg->rules.paths.v[i], errs);
+	else if (correlate_engine_add_rules(e, replay_rules_datadir("rules"), &warns) < 0)
+		ev_errlist_add(&warns, NULL, 0, 0,
+		               "the shipped rule pack %s cannot be read: no rules loaded (set "
+		               "rules.paths)",
+		               replay_rules_datadir("rules"));
+	if (ev_errlist_count(errs) == before && correlate_engine_compile(e, errs, &warns) < 0 &&
+	    ev_errlist_count(errs) == before)
+		ev_errlist_add(errs, NULL, 0, 0, "cannot compile the rules");
+	for (size_t i = 0; i < warns.n; i++) {
+		char *m = ev_error_format(&warns.v[i]);
+		if (m)
+			ev_dlog(LOG_WARNING, "rules: %s", m);
+		free(m);
+	}
+	ev_errlist_clear(&warns);
+	if (ev_errlist_count(errs) > before)
+		return correlate_engine_free(e);
+	return e;
+}
+
+static void log_errs(const struct ev_errlist *errs) {
+	for (size_t i = 0; i < errs->n; i++) {
+		char *m = ev_error_format(&errs->v[i]);
+		if (m)
+			ev_dlog(LOG_ERR, "%s", m);
+		free(m);
+	}
+}
+
+int ev_seams_start(struct ev_daemon *d) {
+	struct seams *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	d->seams = s;
+	struct ev_errlist errs = {0};
+	s->engine = engine_build(d->cfg, &errs);
+	if (!s->engine) {
+		log_errs(&errs);
+		ev_dlog(LOG_ERR, "rules: %zu error%s, not starting", ev_errlist_count(&errs),
+		        ev_errlist_count(&errs) == 1 ? "" : "s");
+		ev_errlist_clear(&errs);
+		return -EINVAL;
+	}
+	correlate_engine_set_callback(s->engine, on_alert, d);
+	struct correlate_stats cs;
+	correlate_engine_get_stats(s->engine, &cs);
+	ev_dlog(LOG_INFO, "rules: %zu loaded (%zu detections, %zu correlations), %s%s", cs.rules,
+	        cs.detections, cs.correlations, cs.vectorscan ? "vectorscan+pcre2" : "pcre2",
+	        cs.jit ? " with JIT" : ", PCRE2 JIT unavailable: interpreter (slower)");
+
+	int r = ev_config_load(d->opts.config_path, &s->src_cfg, &errs);
+	if (r < 0) {
+		log_errs(&errs);
+		ev_errlist_clear(&errs);
+		return r;
+	}
+	const struct ev_config *c = s->src_cfg;
+	if (c->sources.n_files || c->sources.journal) {
+		s->files = calloc(c->sources.n_files + 1, sizeof(*s->files));
+		if (!s->files)
+			return -ENOMEM;
+		for (size_t i = 0; i < c->sources.n_files; i++)
+			s->files[i] = (struct collector_tail_file){
+			        .path = c->sources.files[i].path,
+			        .format = c->sources.files[i].format,
+			        .tz = c->sources.files[i].tz,
+			        .max_line = c->sources.files[i].max_line};
+		struct collector_tail_config tc = {
+		        .files = s->files,
+		        .n_files = c->sources.n_files,
+		        .journal = c->sources.journal,
+		        .journal_dir = c->sources.journal_dir,
+		        .journal_units = (const char *const *)c->sources.journal_units.v,
+		        .journal_identifiers =
+		                (const char *const *)c->sources.journal_identifiers.v,
+		        .journal_max_priority = (int)c->sources.journal_max_priority,
+		        .journal_field_cap = c->sources.journal_field_cap,
+		        .max_line = c->sources.max_line,
+		        .stat_interval_us = c->sources.stat_interval,
+		        .checkpoint_interval_us = c->sources.checkpoint_interval,
+		        .index_interval = c->sources.index_interval,
+		        .state_dir = d->state_dir,
+		        .from_end = true,
+		};
+		r = collector_tail_new(d->event, &tc, on_record, d, &s->tail, &errs);
+		if (r < 0) {
+			log_errs(&errs);
+			ev_errlist_clear(&errs);
+			return r;
+		}
+	} else
+		ev_dlog(LOG_NOTICE,
+		        "no sources configured (sources.files empty, sources.journal false)");
+	ev_errlist_clear(&errs);
+	r = sd_event_add_time_relative(d->event, &s->advance_timer, CLOCK_MONOTONIC, 1000000,
+	                               100000, on_advance, d);
+	if (r >= 0 && s->tail) {
+		s->checkpoint_interval = c->sources.checkpoint_interval;
+		r = sd_event_add_time_relative(d->event, &s->checkpoint_timer, CLOCK_MONOTONIC,
+		                               s->checkpoint_interval, 10000, on_checkpoint, d);
+	}
+	return r < 0 ? r : 0;
+}
+
+static bool sources_differ(const struct ev_config *a, const struct ev_config *b) {
+	if (a->sources.n_files != b->sources.n_files || a->sources.journal != b->sources.journal ||
+	    (a->sources.journal_dir == NULL) != (b->sources.journal_dir == NULL) ||
+	    (a->sources.journal_dir && strcmp(a->sources.journal_dir, b->sources.journal_dir)))
+		return true;
+	for (size_t i = 0; i < a->sources.n_files; i++)
+		if (strcmp(a->sources.files[i].path, b->sources.files[i].path) != 0)
+			return true;
+	return false;
+}
+
+int ev_seams_reload(struct ev_daemon *d, const struct ev_config *next, struct ev_errlist *errs) {
+	struct seams *s = d->seams;
+	struct correlate_engine *e = engine_build(next, errs);
+	if (!e)
+		return -EINVAL;
+	/* from here on the reload cannot fail */
+	correlate_engine_set_callback(e, on_alert, d);
+	correlate_engine_free(s->engine);
+	s->engine = e;
+	if (s->src_cfg && sources_differ(s->src_cfg, next))
+		ev_dlog(LOG_WARNING, "sources changed: takes effect after a restart");
+	return 0;
+}
+
+void ev_seams_stop(struct ev_daemon *d) {
+	struct seams *s = d->seams;
+	if (!s)
+		return;
+	if (s->tail) {
+		struct ev_errlist errs = {0};
+		collector_tail_poll(s->tail); /* what is already written is handled: drain */
+		if (collector_tail_checkpoint(s->tail, &errs) < 0)
+			log_errs(&errs);
+		ev_errlist_clear(&errs);
+	}
+	s->tail = collector_tail_free(s->tail);
+	s->advance_timer = sd_event_source_disable_unref(s->advance_timer);
+	s->checkpoint_timer = sd_event_source_disable_unref(s->checkpoint_timer);
+	s->engine = correlate_engine_free(s->engine);
+	ev_config_free(s->src_cfg);
+	free(s->files);
+	free(s);
+	d->seams = NULL;
+}
+
+json_t *ev_seams_status(struct ev_daemon *d) {
+	struct seams *s = d->seams;
+	json_t *sources = json_array();
+	json_t *o = json_pack("{s:o, s:{s:s}, s:{s:s, s:s}}", "sources", sources, "collector",
+	                      "state", s && s->tail ? "running" : "no sources", "store", "state",
+	                      "seal requests only (no automatic seals yet)", "path",
+	                      d->cfg->store.path);
+	if (!o || !s)
+		return o;
+	if (s->tail) {
+		struct collector_tail_stats ts;
+		collector_tail_get_stats(s->tail, &ts);
+		for (size_t i = 0; i < ts.n_sources; i++) {
+			const struct collector_tail_source_stats *x = &ts.sources[i];
+			json_t *j = json_pack(
+			        "{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:s?}", "name",
+			        x->name ? x->name : "?", "journal", x->journal, "open", x->open,
+			        "records", (json_int_t)x->records, "errors", (json_int_t)x->errors,
+			        "offset", (json_int_t)x->offset, "lag_bytes",
+			        (json_int_t)(x->size > x->offset ? x->size - x->offset : 0),
+			        "last_time_us", (json_int_t)x->last_time_us, "last_error",
+			        x->last_error);
+			if (j)
+				json_array_append_new(sources, j);
+		}
+		json_object_set_new(o, "checkpoints", json_integer((json_int_t)ts.checkpoints));
+	}
+	if (s->engine) {
+		struct correlate_stats cs;
+		correlate_engine_get_stats(s->engine, &cs);
+		json_object_set_new(
+		        o, "engine",
+		        json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		                  "state", "running", "matcher",
+		                  cs.vectorscan ? "vectorscan+pcre2" : "pcre2", "jit", cs.jit,
+		                  "rules_loaded", (json_int_t)cs.rules, "matches",
+		                  (json_int_t)cs.matches, "alerts", (json_int_t)cs.alerts, "late",
+		                  (json_int_t)cs.late, "evicted", (json_int_t)cs.evicted,
+		                  "live_groups", (json_int_t)cs.live_groups, "watermark_us",
+		                  (json_int_t)cs.watermark_us, "feed_errors",
+		                  (json_int_t)s->feed_errors));
+	}
+	return o;
+}
+
+json_t *ev_seams_rules(struct ev_daemon *d, const char **ret_code, char **ret_error) {
+	struct seams *s = d->seams;
+	if (!s || !s->engine) {
+		*ret_code = "unavailable";
+		*ret_error = strdup("no rules are loaded");
+		return NULL;
+	}
+	json_t *rules = json_array();
+	size_t n = correlate_engine_n_rules(s->engine);
+	for (size_t i = 0; i < n; i++) {
+		char *j = correlate_engine_rule_json(s->engine, i);
+		json_t *r = j ? json_loads(j, 0, NULL) : NULL;
+		free(j);
+		if (r)
+			json_array_append_new(rules, r);
+	}
+	return json_pack("{s:b, s:I, s:o}", "ok", 1, "count", (json_int_t)n, "rules", rules);
+}

@@ -1,0 +1,274 @@
+/* Evidence excerpts (see excerpt.h).
+ *
+ * Files: the file is scanned line by line with the same parsers as replay; a line whose
+ * time lies in the window is written as its original bytes (newline included when the
+ * file had one), lines without a time and continuation parts of long lines follow the
+ * decision of the line before them. Output is batched into 64 KiB writes.
+ *
+ * Journal: sd_journal seeked with sd_journal_seek_realtime_usec to the start of the
+ * window, entries written in export format (binary-safe fields as NAME\n + le64 size +
+ * data) and as JSON objects, until the first entries past the end of the window. */
+#include "collector/excerpt.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "collector/lines.h"
+#include "collector/parse.h"
+#include "collector/recjson.h"
+#include "collector/tail.h"
+#include "util/macro.h"
+
+#define OUT_CHUNK (64 * 1024)
+
+static int flush(struct collector_buf *b, collector_write_fn fn, void *ud) {
+	if (!b->len || !fn)
+		return 0;
+	int r = fn(ud, b->p, b->len);
+	b->len = 0;
+	return r < 0 ? r : 0;
+}
+
+static int64_t excerpt_range(const char *path, const struct collector_reader_opts *o,
+                             int64_t since_us, int64_t until_us, uint64_t start, uint64_t end,
+                             collector_write_fn write, void *userdata, struct ev_errlist *errs) {
+	struct collector_reader_opts d = {0};
+	if (!o)
+		o = &d;
+	struct collector_parser p;
+	int r = collector_parser_init(&p, o->format, o->tz, o->year, o->now_us, errs);
+	if (r < 0)
+		return r;
+	struct collector_lines l;
+	r = collector_lines_open_path(&l, path, o->max_line ? o->max_line : 64 * 1024);
+	if (r >= 0 && start > 0 && !l.gz) {
+		if (lseek(l.fd, (off_t)start, SEEK_SET) < 0)
+			r = -errno;
+		else
+			l.buf_off = start;
+		if (r < 0)
+			collector_lines_close(&l);
+	}
+	if (r < 0) {
+		ev_errlist_add(errs, path, 0, 0, "cannot open: %s", strerror(-r));
+		collector_parser_done(&p);
+		return r;
+	}
+	struct collector_buf out = {0};
+	int64_t written = 0;
+	bool in = false, have_time = false;
+	for (;;) {
+		const char *line;
+		size_t len;
+		uint64_t off;
+		bool part;
+		bool cont = l.in_long; /* this line continues a long one */
+		r = collector_lines_next(&l, &line, &len, &off, &part);
+		if (r < 0) {
+			ev_errlist_add(errs, path, 0, 0, "read error: %s", strerror(-r));
+			break;
+		}
+		if (r == 0 || off >= end)
+			break;
+		int64_t t;
+		size_t plen = len && line[len - 1] == '\r' ? len - 1 : len;
+		if (!cont && collector_parse_time(&p, line, plen, &t) > 0) {
+			in = t >= since_us && t <= until_us;
+			have_time = true;
+		} else if (!have_time)
+			in = false; /* untimed lines before the first timed one */
+		if (!in)
+			continue;
+		if (collector_buf_put(&out, line, len) < 0 ||
+		    (l.last_nl && collector_buf_put(&out, "\n", 1) < 0)) {
+			r = -ENOMEM;
+			break;
+		}
+		written += (int64_t)(len + (l.last_nl ? 1 : 0));
+		if (out.len >= OUT_CHUNK && (r = flush(&out, write, userdata)) < 0)
+			break;
+	}
+	if (r >= 0)
+		r = flush(&out, write, userdata);
+	collector_buf_done(&out);
+	collector_lines_close(&l);
+	collector_parser_done(&p);
+	return r < 0 ? r : written;
+}
+
+int64_t collector_excerpt_file(const char *path, const struct collector_reader_opts *o,
+                               int64_t since_us, int64_t until_us, collector_write_fn write,
+                               void *userdata, struct ev_errlist *errs) {
+	return excerpt_range(path, o, since_us, until_us, 0, UINT64_MAX, write, userdata, errs);
+}
+
+int64_t collector_excerpt_file_indexed(const char *path, const char *state_dir,
+                                       const struct collector_reader_opts *o, int64_t since_us,
+                                       int64_t until_us, int64_t slack_us, collector_write_fn write,
+                                       void *userdata, struct ev_errlist *errs) {
+	uint64_t start = 0, end = UINT64_MAX;
+	if (state_dir && collector_tail_index_lookup(state_dir, path, since_us - slack_us,
+	                                             until_us + slack_us, &start, &end) <= 0)
+		start = 0, end = UINT64_MAX;
+	return excerpt_range(path, o, since_us, until_us, start, end, write, userdata, errs);
+}
+
+/* Fields that journal export writes in binary form. */
+static bool needs_binary(const char *v, size_t n) {
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return true;
+	}
+	return !collector_utf8_valid(v, n);
+}
+
+static int json_value(struct collector_buf *b, const char *v, size_t n) {
+	if (collector_utf8_valid(v, n) && !memchr(v, 0, n))
+		return collector_json_str(b, v, n, NULL);
+	int e = collector_buf_put(b, "[", 1);
+	char t[8];
+	for (size_t i = 0; i < n; i++) {
+		int k = snprintf(t, sizeof(t), i ? ",%u" : "%u", (unsigned)(unsigned char)v[i]);
+		e |= collector_buf_put(b, t, (size_t)k);
+	}
+	e |= collector_buf_put(b, "]", 1);
+	return e ? -ENOMEM : 0;
+}
+
+static int export_entry(sd_journal *j, struct collector_buf *ex, struct collector_buf *js) {
+	_cleanup_free_ char *cursor = NULL;
+	uint64_t rt, mono;
+	sd_id128_t boot;
+	int r = sd_journal_get_cursor(j, &cursor);
+	if (r < 0)
+		return r;
+	if ((r = sd_journal_get_realtime_usec(j, &rt)) < 0 ||
+	    (r = sd_journal_get_monotonic_usec(j, &mono, &boot)) < 0)
+		return r;
+	char bs[SD_ID128_STRING_MAX];
+	sd_id128_to_string(boot, bs);
+	char hdr[512];
+	int e = 0;
+	int k = snprintf(hdr, sizeof(hdr),
+	                 "__CURSOR=%s\n__REALTIME_TIMESTAMP=%" PRIu64
+	                 "\n__MONOTONIC_TIMESTAMP=%" PRIu64 "\n_BOOT_ID=%s\n",
+	                 cursor, rt, mono, bs);
+	if (k < 0 || (size_t)k >= sizeof(hdr))
+		return -EINVAL;
+	e |= collector_buf_put(ex, hdr, (size_t)k);
+	k = snprintf(hdr, sizeof(hdr),
+	             "{\"__REALTIME_TIMESTAMP\":\"%" PRIu64
+	             "\",\"__MONOTONIC_TIMESTAMP\":\"%" PRIu64
+	             "\",\"_BOOT_ID\":\"%s\",\"__CURSOR\":",
+	             rt, mono, bs);
+	e |= collector_buf_put(js, hdr, (size_t)k);
+	e |= collector_json_str(js, cursor, strlen(cursor), NULL);
+	const void *data;
+	size_t len;
+	sd_journal_restart_data(j);
+	while ((r = sd_journal_enumerate_data(j, &data, &len)) > 0) {
+		const char *d = data, *eq = memchr(d, '=', len);
+		if (!eq)
+			continue;
+		size_t nl = (size_t)(eq - d), vl = len - nl - 1;
+		if (nl == 8 && memcmp(d, "_BOOT_ID", 8) == 0)
+			continue; /* already in the header */
+		if (needs_binary(eq + 1, vl)) {
+			uint64_t le = htole64((uint64_t)vl);
+			e |= collector_buf_put(ex, d, nl);
+			e |= collector_buf_put(ex, "\n", 1);
+			e |= collector_buf_put(ex, &le, 8);
+			e |= collector_buf_put(ex, eq + 1, vl);
+			e |= collector_buf_put(ex, "\n", 1);
+		} else {
+			e |= collector_buf_put(ex, d, len);
+			e |= collector_buf_put(ex, "\n", 1);
+		}
+		e |= collector_buf_put(js, ",", 1);
+		e |= collector_json_str(js, d, nl, NULL);
+		e |= collector_buf_put(js, ":", 1);
+		e |= json_value(js, eq + 1, vl);
+	}
+	if (r < 0)
+		return r;
+	e |= collector_buf_put(ex, "\n", 1);
+	e |= collector_buf_put(js, "}\n", 2);
+	return e ? -ENOMEM : 0;
+}
+
+int64_t collector_journal_export(const char *dir, const char *file, const char *const *units,
+                                 int64_t since_us, int64_t until_us, collector_write_fn export_fn,
+                                 collector_write_fn json_fn, void *userdata,
+                                 struct ev_errlist *errs) {
+	sd_journal *j = NULL;
+	int r;
+	const char *what = file ? file : dir ? dir : "journal";
+	if (file) {
+		const char *paths[] = {file, NULL};
+		r = sd_journal_open_files(&j, paths, 0);
+	} else if (dir)
+		r = sd_journal_open_directory(&j, dir, 0);
+	else
+		r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+	if (r < 0) {
+		ev_errlist_add(errs, what, 0, 0, "cannot open journal: %s", strerror(-r));
+		return r;
+	}
+	sd_journal_set_data_threshold(j, 0);
+	for (size_t i = 0; units && units[i]; i++) {
+		_cleanup_free_ char *m = NULL;
+		if (asprintf(&m, "_SYSTEMD_UNIT=%s", units[i]) < 0) {
+			sd_journal_close(j);
+			return -ENOMEM;
+		}
+		r = sd_journal_add_match(j, m, 0);
+		if (r < 0) {
+			ev_errlist_add(errs, what, 0, 0, "bad unit match '%s': %s", units[i],
+			               strerror(-r));
+			sd_journal_close(j);
+			return r;
+		}
+	}
+	struct collector_buf ex = {0}, js = {0};
+	int64_t n = 0;
+	unsigned beyond = 0;
+	r = sd_journal_seek_realtime_usec(j, since_us < 0 ? 0 : (uint64_t)since_us);
+	while (r >= 0 && (r = sd_journal_next(j)) > 0) {
+		uint64_t rt;
+		if ((r = sd_journal_get_realtime_usec(j, &rt)) < 0)
+			break;
+		if ((int64_t)rt > until_us) {
+			/* entries of several files interleave: stop after a run past the end */
+			if (++beyond >= 256)
+				break;
+			continue;
+		}
+		beyond = 0;
+		if ((int64_t)rt < since_us)
+			continue;
+		if ((r = export_entry(j, &ex, &js)) < 0)
+			break;
+		n++;
+		if (ex.len >= OUT_CHUNK && (r = flush(&ex, export_fn, userdata)) < 0)
+			break;
+		if (js.len >= OUT_CHUNK && (r = flush(&js, json_fn, userdata)) < 0)
+			break;
+	}
+	if (r >= 0)
+		r = flush(&ex, export_fn, userdata);
+	if (r >= 0)
+		r = flush(&js, json_fn, userdata);
+	if (r < 0)
+		ev_errlist_add(errs, what, 0, 0, "journal export: %s", strerror(-r));
+	collector_buf_done(&ex);
+	collector_buf_done(&js);
+	sd_journal_close(j);
+	return r < 0 ? r : n;
+}

@@ -1,0 +1,139 @@
+/* Line splitting over a reusable buffer: one buffer of max(1 MiB, 2*max_line) per stream,
+ * refilled with read()/gzread(); lines are returned as pointers into it, so no per-line
+ * allocation or copy. Invariant: buf[start..end) holds unread bytes, buf_off is the
+ * stream offset of buf[0]. */
+#include "collector/lines.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector/evtime.h"
+#include "util/macro.h"
+
+int collector_lines_open(struct collector_lines *l, int fd, bool gzip, uint64_t start_off,
+                         size_t max_line) {
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->max_line = max_line ? max_line : 64 * 1024;
+	l->cap = MAX((size_t)1 << 20, 2 * l->max_line + 1);
+	l->buf = malloc(l->cap);
+	if (!l->buf)
+		return -ENOMEM;
+	l->buf_off = start_off;
+	if (gzip) {
+		l->gz = gzdopen(fd, "rb");
+		if (!l->gz) {
+			free(l->buf);
+			l->buf = NULL;
+			return -ENOMEM;
+		}
+		gzbuffer(l->gz, 256 * 1024);
+	}
+	return 0;
+}
+
+int collector_lines_open_path(struct collector_lines *l, const char *path, size_t max_line) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	unsigned char magic[2];
+	bool gz = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+	int r = collector_lines_open(l, fd, gz, 0, max_line);
+	if (r < 0)
+		close(fd);
+	return r;
+}
+
+static int fill(struct collector_lines *l) {
+	if (l->start > 0) {
+		memmove(l->buf, l->buf + l->start, l->end - l->start);
+		l->buf_off += l->start;
+		l->end -= l->start;
+		l->start = 0;
+	}
+	size_t room = l->cap - l->end;
+	ssize_t n;
+	if (l->gz) {
+		int k = gzread(l->gz, l->buf + l->end, (unsigned)MIN(room, (size_t)1 << 30));
+		if (k < 0) {
+			int e;
+			gzerror(l->gz, &e);
+			return e == Z_ERRNO ? -errno : -EBADMSG;
+		}
+		n = k;
+	} else {
+		do
+			n = read(l->fd, l->buf + l->end, room);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -errno;
+	}
+	if (n == 0)
+		l->eof = true;
+	l->end += (size_t)n;
+	l->read_us = collector_now_us();
+	return 0;
+}
+
+int collector_lines_next(struct collector_lines *l, const char **ret_line, size_t *ret_len,
+                         uint64_t *ret_off, bool *ret_part) {
+	for (;;) {
+		size_t avail = l->end - l->start;
+		size_t look = MIN(avail, l->max_line + 1);
+		char *s = l->buf + l->start;
+		char *nl = memchr(s, '\n', look);
+		if (nl) {
+			size_t n = (size_t)(nl - s);
+			if (n > l->max_line) { /* exactly max_line+1 bytes and then '\n' */
+				n = l->max_line;
+				*ret_part = true;
+				l->in_long = true;
+				l->last_nl = false;
+				*ret_line = s, *ret_len = n, *ret_off = l->buf_off + l->start;
+				l->start += n;
+				return 1;
+			}
+			*ret_part = l->in_long;
+			l->in_long = false;
+			l->last_nl = true;
+			*ret_line = s, *ret_len = n, *ret_off = l->buf_off + l->start;
+			l->start += n + 1;
+			return 1;
+		}
+		if (avail >= l->max_line) {
+			*ret_part = true;
+			l->in_long = true;
+			l->last_nl = false;
+			*ret_line = s, *ret_len = l->max_line, *ret_off = l->buf_off + l->start;
+			l->start += l->max_line;
+			return 1;
+		}
+		if (l->eof) {
+			if (avail == 0)
+				return 0;
+			*ret_part = l->in_long;
+			l->in_long = false;
+			l->last_nl = false;
+			*ret_line = s, *ret_len = avail, *ret_off = l->buf_off + l->start;
+			l->start = l->end;
+			return 1;
+		}
+		int r = fill(l);
+		if (r < 0)
+			return r;
+	}
+}
+
+void collector_lines_close(struct collector_lines *l) {
+	if (l->gz)
+		gzclose(l->gz); /* closes the fd too */
+	else if (l->fd >= 0)
+		close(l->fd);
+	l->gz = NULL;
+	l->fd = -1;
+	free(l->buf);
+	l->buf = NULL;
+}

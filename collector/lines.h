@@ -1,0 +1,35 @@
+/* Splitting a byte stream (plain file, .gz, stdin) into lines, with a hard cap.
+ *
+ * Lines longer than `max_line` come out as consecutive parts (each flagged `part`); the
+ * stream keeps being read. A last line without a newline is returned at the end of the
+ * input. A trailing '\r' stays part of the line (callers strip it for parsing). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <zlib.h>
+
+struct collector_lines {
+	int fd;
+	gzFile gz; /* set for compressed input (and stdin, which zlib passes through) */
+	bool eof;
+	bool in_long; /* inside a line longer than max_line */
+	char *buf;
+	size_t cap, start, end;
+	uint64_t buf_off; /* stream offset of buf[0] */
+	size_t max_line;
+	int64_t read_us; /* clock when the last chunk was read (arrival time) */
+	bool last_nl;    /* the last line returned was followed by a newline */
+};
+
+/* Take `fd` (closed by collector_lines_close). `gzip`: read through zlib. `start_off`:
+ * stream offset of the fd's current position. Returns 0 or -ENOMEM. */
+int collector_lines_open(struct collector_lines *l, int fd, bool gzip, uint64_t start_off,
+                         size_t max_line);
+/* Open a path: gzip detected by its magic bytes. Returns 0 or -errno. */
+int collector_lines_open_path(struct collector_lines *l, const char *path, size_t max_line);
+/* Next line: 1 with the bytes (valid until the next call), their stream offset and
+ * whether it is a part of a long line; 0 at the end; -errno on a read error. */
+int collector_lines_next(struct collector_lines *l, const char **ret_line, size_t *ret_len,
+                         uint64_t *ret_off, bool *ret_part);
+void collector_lines_close(struct collector_lines *l);

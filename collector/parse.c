@@ -1,0 +1,798 @@
+/* Line parsers (see parse.h). Every parser works on (pointer, length) and never reads
+ * past `len`; nothing assumes NUL termination or valid UTF-8. The hot path (RFC 3164)
+ * does no allocation: strings go to the record's arena, which keeps its memory between
+ * records. */
+#include "collector/parse.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/macro.h"
+
+int collector_format_from_string(const char *s, enum collector_format *ret) {
+	static const struct {
+		const char *n;
+		enum collector_format f;
+	} t[] = {{"auto", COLLECTOR_FMT_AUTO},       {"rfc3164", COLLECTOR_FMT_RFC3164},
+	         {"rfc5424", COLLECTOR_FMT_RFC5424}, {"iso", COLLECTOR_FMT_ISO},
+	         {"json", COLLECTOR_FMT_JSON},       {"logfmt", COLLECTOR_FMT_LOGFMT}};
+	if (!s) {
+		*ret = COLLECTOR_FMT_AUTO;
+		return 0;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(t); i++)
+		if (strcmp(s, t[i].n) == 0) {
+			*ret = t[i].f;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int collector_parser_init(struct collector_parser *p, const char *format, const char *tz, int year,
+                          int64_t now_us, struct ev_errlist *errs) {
+	memset(p, 0, sizeof(*p));
+	if (collector_format_from_string(format, &p->format) < 0) {
+		ev_errlist_add(
+		        errs, NULL, 0, 0,
+		        "unknown format '%s' (use auto, rfc3164, rfc5424, iso, json or logfmt)",
+		        format);
+		return -EINVAL;
+	}
+	int r = collector_tz_init(&p->tz, tz);
+	if (r < 0) {
+		if (r == -EINVAL)
+			ev_errlist_add(
+			        errs, NULL, 0, 0,
+			        "unknown time zone '%s' (use a name from /usr/share/zoneinfo, "
+			        "UTC, or an offset like +02:00)",
+			        tz);
+		return r;
+	}
+	if (year < 0 || year > 9999) {
+		ev_errlist_add(errs, NULL, 0, 0, "year %d out of range", year);
+		collector_tz_done(&p->tz);
+		return -EINVAL;
+	}
+	p->fixed_year = year;
+	if (now_us == 0)
+		now_us = collector_now_us();
+	int64_t s = now_us / 1000000;
+	s += collector_tz_offset_at_utc(&p->tz, s);
+	unsigned d;
+	collector_civil_from_days(s >= 0 ? s / 86400 : -((-s + 86399) / 86400), &p->now_year,
+	                          &p->now_mon, &d);
+	return 0;
+}
+
+void collector_parser_done(struct collector_parser *p) {
+	collector_tz_done(&p->tz);
+	free(p->scratch);
+	p->scratch = NULL;
+	p->scratch_len = 0;
+}
+
+static char *scratch(struct collector_parser *p, size_t need) {
+	if (p->scratch_len < need) {
+		size_t n = MAX(need, (size_t)256);
+		char *s = realloc(p->scratch, n);
+		if (!s)
+			return NULL;
+		p->scratch = s;
+		p->scratch_len = n;
+	}
+	return p->scratch;
+}
+
+int collector_level_to_priority(const char *s, size_t len) {
+	static const struct {
+		const char *n;
+		int pri;
+	} t[] = {{"emerg", 0},  {"emergency", 0}, {"panic", 0},        {"alert", 1},
+	         {"crit", 2},   {"critical", 2},  {"fatal", 2},        {"err", 3},
+	         {"error", 3},  {"eror", 3},      {"warn", 4},         {"warning", 4},
+	         {"notice", 5}, {"info", 6},      {"information", 6},  {"debug", 7},
+	         {"trace", 7},  {"dbug", 7},      {"informational", 6}};
+	if (len == 1 && s[0] >= '0' && s[0] <= '7')
+		return s[0] - '0';
+	for (size_t i = 0; i < ELEMENTSOF(t); i++)
+		if (strlen(t[i].n) == len && strncasecmp(t[i].n, s, len) == 0)
+			return t[i].pri;
+	return -1;
+}
+
+static inline struct ev_str sdup(struct ev_record *rec, const char *p, size_t n) {
+	return ev_record_strdup(rec, p, n);
+}
+
+/* "<PRI>": returns bytes used (0 if none) and the value. */
+static size_t parse_pri(const char *l, size_t len, int *ret) {
+	if (len < 3 || l[0] != '<')
+		return 0;
+	int v = 0;
+	size_t i = 1;
+	for (; i < len && i <= 4 && l[i] >= '0' && l[i] <= '9'; i++)
+		v = v * 10 + (l[i] - '0');
+	if (i == 1 || i > 4 || i >= len || l[i] != '>' || v > 191)
+		return 0;
+	*ret = v;
+	return i + 1;
+}
+
+static int infer_year(struct collector_parser *p, unsigned mon) {
+	int y;
+	if (p->have_last) {
+		int delta = (int)mon - (int)p->last_mon;
+		y = p->last_year + (delta < -6 ? 1 : delta > 6 ? -1 : 0);
+	} else if (p->fixed_year)
+		y = p->fixed_year; /* the year of the first line; later lines roll over */
+	else
+		/* a December line read in January is last year's */
+		y = p->now_year - (mon > p->now_mon + 1 ? 1 : 0);
+	p->have_last = true;
+	p->last_year = y;
+	p->last_mon = mon;
+	return y;
+}
+
+static int64_t bsd_to_us(struct collector_parser *p, unsigned mon, unsigned day, unsigned sod) {
+	int y = infer_year(p, mon);
+	int64_t local = collector_days_from_civil(y, mon, day) * 86400 + sod;
+	return collector_tz_local_to_utc(&p->tz, local) * 1000000;
+}
+
+/* "host program[pid]: message" / "program[pid]: message" / "host message".
+ * `need_tag`: accept only when a tag ending in ':' is found (ISO prefixed lines).
+ * Returns 1 when parsed (fields set), 0 when not (nothing set). */
+static int parse_syslog_tail(struct ev_record *rec, const char *s, size_t len, bool need_tag,
+                             bool allow_hostless) {
+	const char *end = s + len;
+	const char *t1 = s;
+	const char *sp = memchr(s, ' ', len);
+	size_t t1len = sp ? (size_t)(sp - s) : len;
+	const char *host = NULL;
+	size_t hostlen = 0;
+	const char *tag;
+	/* Is the first token a tag itself ("sshd[1]:" or "kernel:")? */
+	bool first_is_tag = allow_hostless && t1len > 1 && t1[t1len - 1] == ':';
+	if (first_is_tag)
+		tag = t1;
+	else {
+		if (!sp || t1len == 0)
+			return 0;
+		host = t1;
+		hostlen = t1len;
+		tag = sp + 1;
+	}
+	/* program: up to '[' ':' or ' ' (max 128 bytes) */
+	const char *q = tag;
+	while (q < end && *q != '[' && *q != ':' && *q != ' ' && q - tag < 128)
+		q++;
+	const char *prog = tag;
+	size_t proglen = (size_t)(q - tag);
+	int64_t pid = -1;
+	bool ok = false;
+	if (proglen > 0 && q < end && *q == '[') {
+		const char *r = q + 1;
+		int64_t v = 0;
+		int nd = 0;
+		while (r < end && *r >= '0' && *r <= '9' && nd < 18) {
+			v = v * 10 + (*r - '0');
+			r++;
+			nd++;
+		}
+		if (r + 1 < end + 1 && r < end && *r == ']' && r + 1 < end && r[1] == ':') {
+			pid = nd ? v : -1;
+			q = r + 2;
+			ok = true;
+		} else if (r < end && *r == ']' && r + 1 == end) {
+			pid = nd ? v : -1;
+			q = r + 1;
+			ok = true;
+		}
+	} else if (proglen > 0 && q < end && *q == ':') {
+		q++;
+		ok = true;
+	}
+	if (!ok) {
+		if (need_tag || !host)
+			return 0;
+		rec->host = sdup(rec, host, hostlen);
+		rec->message = sdup(rec, tag, (size_t)(end - tag));
+		return 1;
+	}
+	if (q < end && *q == ' ')
+		q++;
+	if (host)
+		rec->host = sdup(rec, host, hostlen);
+	rec->program = sdup(rec, prog, proglen);
+	rec->pid = pid;
+	rec->message = sdup(rec, q, (size_t)(end - q));
+	return 1;
+}
+
+static int parse_3164(struct collector_parser *p, const char *l, size_t len,
+                      struct ev_record *rec) {
+	int pri = -1;
+	size_t o = parse_pri(l, len, &pri);
+	unsigned mon, day, sod;
+	if (!collector_parse_bsd_time(l + o, len - o, &mon, &day, &sod))
+		return 0;
+	o += 15;
+	/* some daemons add fractions or a year: "Nov 27 01:39:13.123" */
+	int64_t frac = 0;
+	if (o < len && l[o] == '.') {
+		size_t i = o + 1;
+		int nd = 0;
+		while (i < len && l[i] >= '0' && l[i] <= '9') {
+			if (nd < 6) {
+				frac = frac * 10 + (l[i] - '0');
+				nd++;
+			}
+			i++;
+		}
+		if (nd == 0)
+			return 0;
+		while (nd++ < 6)
+			frac *= 10;
+		o = i;
+	}
+	if (o < len && l[o] != ' ')
+		return 0;
+	rec->time_us = bsd_to_us(p, mon, day, sod) + frac;
+	if (pri >= 0) {
+		rec->priority = pri & 7;
+		rec->facility = pri >> 3;
+	}
+	if (o < len)
+		o++;
+	if (!parse_syslog_tail(rec, l + o, len - o, false, true))
+		rec->message = sdup(rec, l + o, len - o);
+	return 1;
+}
+
+/* RFC 5424 header token: up to a space; "-" is nil. */
+static bool tok(const char *l, size_t len, size_t *o, const char **ret, size_t *ret_len) {
+	size_t s = *o;
+	const char *sp = memchr(l + s, ' ', len - s);
+	if (!sp)
+		return false;
+	size_t e = (size_t)(sp - l);
+	if (e == s)
+		return false;
+	*ret = l + s;
+	*ret_len = e - s;
+	*o = e + 1;
+	if (*ret_len == 1 && **ret == '-')
+		*ret = NULL;
+	return true;
+}
+
+static int add_sd(struct collector_parser *p, struct ev_record *rec, const char *l, size_t len,
+                  size_t *o) {
+	/* [id name="value" ...][id2 ...] */
+	size_t i = *o;
+	while (i < len && l[i] == '[') {
+		size_t ids = ++i;
+		while (i < len && l[i] != ' ' && l[i] != ']' && l[i] != '=' && l[i] != '"')
+			i++;
+		if (i >= len || i == ids)
+			return 0;
+		size_t idlen = i - ids;
+		while (i < len && l[i] == ' ') {
+			i++;
+			size_t ns = i;
+			while (i < len && l[i] != '=' && l[i] != ' ' && l[i] != ']' && l[i] != '"')
+				i++;
+			if (i + 1 >= len || l[i] != '=' || l[i + 1] != '"' || i == ns)
+				return 0;
+			size_t nlen = i - ns;
+			i += 2;
+			char *buf = scratch(p, idlen + 1 + nlen + (len - i) + 1);
+			if (!buf)
+				return -ENOMEM;
+			memcpy(buf, l + ids, idlen);
+			buf[idlen] = '.';
+			memcpy(buf + idlen + 1, l + ns, nlen);
+			size_t klen = idlen + 1 + nlen;
+			char *v = buf + klen;
+			size_t vlen = 0;
+			while (i < len && l[i] != '"') {
+				if (l[i] == '\\' && i + 1 < len &&
+				    (l[i + 1] == '"' || l[i + 1] == '\\' || l[i + 1] == ']'))
+					i++;
+				v[vlen++] = l[i++];
+			}
+			if (i >= len)
+				return 0;
+			i++; /* closing quote */
+			if (ev_record_add_field(rec, buf, klen, v, vlen) < 0)
+				return -ENOMEM;
+		}
+		if (i >= len || l[i] != ']')
+			return 0;
+		i++;
+	}
+	*o = i;
+	return 1;
+}
+
+static int parse_5424(struct collector_parser *p, const char *l, size_t len, struct ev_record *rec,
+                      int64_t arrival_us) {
+	int pri;
+	size_t o = parse_pri(l, len, &pri);
+	if (!o || o + 2 > len || l[o] != '1' || l[o + 1] != ' ')
+		return 0;
+	o += 2;
+	const char *ts, *host, *app, *procid, *msgid;
+	size_t tslen, hostlen, applen, procidlen, msgidlen;
+	if (!tok(l, len, &o, &ts, &tslen) || !tok(l, len, &o, &host, &hostlen) ||
+	    !tok(l, len, &o, &app, &applen) || !tok(l, len, &o, &procid, &procidlen) ||
+	    !tok(l, len, &o, &msgid, &msgidlen))
+		return 0;
+	int64_t t = 0;
+	if (ts) {
+		if (collector_parse_iso_time(ts, tslen, &p->tz, &t) != tslen)
+			return 0;
+		rec->time_us = t;
+	} else {
+		rec->time_us = arrival_us;
+		rec->flags |= EV_REC_NO_TIME;
+	}
+	/* structured data */
+	if (o < len && l[o] == '-')
+		o++;
+	else {
+		int r = add_sd(p, rec, l, len, &o);
+		if (r <= 0)
+			return r;
+	}
+	if (o < len && l[o] == ' ')
+		o++;
+	else if (o < len)
+		return 0;
+	/* a UTF-8 BOM starts a UTF-8 message */
+	if (len - o >= 3 && memcmp(l + o, "\xef\xbb\xbf", 3) == 0)
+		o += 3;
+	rec->priority = pri & 7;
+	rec->facility = pri >> 3;
+	if (host)
+		rec->host = sdup(rec, host, hostlen);
+	if (app)
+		rec->program = sdup(rec, app, applen);
+	if (procid) {
+		int64_t v = 0;
+		size_t i = 0;
+		for (; i < procidlen && i < 18 && procid[i] >= '0' && procid[i] <= '9'; i++)
+			v = v * 10 + (procid[i] - '0');
+		if (i == procidlen)
+			rec->pid = v;
+		else if (ev_record_add_field(rec, "procid", 6, procid, procidlen) < 0)
+			return -ENOMEM;
+	}
+	if (msgid && ev_record_add_field(rec, "msgid", 5, msgid, msgidlen) < 0)
+		return -ENOMEM;
+	rec->message = sdup(rec, l + o, len - o);
+	return 1;
+}
+
+static int parse_iso(struct collector_parser *p, const char *l, size_t len, struct ev_record *rec) {
+	int64_t t;
+	size_t o = collector_parse_iso_time(l, len, &p->tz, &t);
+	if (!o || (o < len && l[o] != ' ' && l[o] != '\t'))
+		return 0;
+	rec->time_us = t;
+	while (o < len && (l[o] == ' ' || l[o] == '\t'))
+		o++;
+	if (!parse_syslog_tail(rec, l + o, len - o, true, false))
+		rec->message = sdup(rec, l + o, len - o);
+	return 1;
+}
+
+/* ---- JSON ---- */
+
+/* Epoch seconds, milliseconds, microseconds or nanoseconds, by magnitude. False for
+ * values that are no plausible time (NaN, infinities, beyond year ~5000). */
+static bool epoch_number_to_us(double v, int64_t *ret) {
+	double a = v < 0 ? -v : v, us;
+	if (!(a == a) || a > 1e30)
+		return false;
+	if (a < 1e11)
+		us = v * 1e6;
+	else if (a < 1e14)
+		us = v * 1e3;
+	else if (a < 1e17)
+		us = v;
+	else
+		us = v / 1e3;
+	if (us < -1e17 || us > 1e17)
+		return false;
+	*ret = (int64_t)us;
+	return true;
+}
+
+struct json_ctx {
+	struct collector_parser *p;
+	struct ev_record *rec;
+	bool have_time;
+	int64_t time_us;
+	int time_rank; /* lower is better: @timestamp, timestamp, time, ts */
+};
+
+static int time_key_rank(const char *k) {
+	static const char *const keys[] = {"@timestamp", "timestamp", "time", "ts"};
+	for (int i = 0; i < 4; i++)
+		if (strcmp(k, keys[i]) == 0)
+			return i;
+	return -1;
+}
+
+#define JSON_NAME_MAX 1024
+
+static int json_add(struct json_ctx *c, const char *name, size_t nlen, json_t *v, int depth) {
+	struct ev_record *rec = c->rec;
+	char num[64];
+	const char *s = NULL;
+	size_t slen = 0;
+	char *dumped = NULL;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		if (depth >= 32)
+			goto dump;
+		const char *k;
+		json_t *sub;
+		size_t klen;
+		json_object_keylen_foreach(v, k, klen, sub) {
+			if (nlen + 1 + klen > JSON_NAME_MAX) {
+				rec->flags |= EV_REC_TRUNCATED;
+				continue;
+			}
+			char name2[JSON_NAME_MAX + 1];
+			memcpy(name2, name, nlen);
+			name2[nlen] = '.';
+			memcpy(name2 + nlen + 1, k, klen);
+			int r = json_add(c, name2, nlen + 1 + klen, sub, depth + 1);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	case JSON_ARRAY:
+	dump:
+		dumped = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!dumped)
+			return -ENOMEM;
+		s = dumped;
+		slen = strlen(dumped);
+		break;
+	case JSON_STRING:
+		s = json_string_value(v);
+		slen = json_string_length(v);
+		break;
+	case JSON_INTEGER:
+		slen = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		                        json_integer_value(v));
+		s = num;
+		break;
+	case JSON_REAL:
+		slen = (size_t)snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+		s = num;
+		break;
+	case JSON_TRUE:
+		s = "true", slen = 4;
+		break;
+	case JSON_FALSE:
+		s = "false", slen = 5;
+		break;
+	case JSON_NULL:
+		s = "null", slen = 4;
+		break;
+	}
+	int r = ev_record_add_field(rec, name, nlen, s, slen);
+	free(dumped);
+	return r;
+}
+
+static int parse_json(struct collector_parser *p, const char *l, size_t len,
+                      struct ev_record *rec) {
+	json_error_t e;
+	json_t *root = json_loadb(l, len, JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK, &e);
+	if (!root)
+		return 0;
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return 0;
+	}
+	/* only trailing whitespace may follow the object */
+	for (size_t i = e.position; i < len; i++)
+		if (l[i] != ' ' && l[i] != '\t' && l[i] != '\r') {
+			json_decref(root);
+			return 0;
+		}
+	struct json_ctx c = {.p = p, .rec = rec, .time_rank = 99};
+	const char *k;
+	size_t klen;
+	json_t *v;
+	int r = 0;
+	json_object_keylen_foreach(root, k, klen, v) {
+		if (klen > JSON_NAME_MAX) {
+			rec->flags |= EV_REC_TRUNCATED;
+			continue;
+		}
+		int rank = klen == strlen(k) ? time_key_rank(k) : -1;
+		if (rank >= 0 && rank < c.time_rank) {
+			int64_t t;
+			if (json_is_string(v) &&
+			    collector_parse_iso_time(json_string_value(v), json_string_length(v),
+			                             &p->tz, &t) == json_string_length(v)) {
+				c.time_us = t, c.have_time = true, c.time_rank = rank;
+			} else if (json_is_number(v) &&
+			           epoch_number_to_us(json_number_value(v), &t)) {
+				c.time_us = t;
+				c.have_time = true, c.time_rank = rank;
+			}
+		}
+		if (json_is_string(v) && klen == strlen(k)) {
+			const char *s = json_string_value(v);
+			size_t sl = json_string_length(v);
+			if ((strcmp(k, "message") == 0 ||
+			     (strcmp(k, "msg") == 0 && !rec->message.p)))
+				rec->message = sdup(rec, s, sl);
+			else if (strcmp(k, "host") == 0 ||
+			         (strcmp(k, "hostname") == 0 && !rec->host.p))
+				rec->host = sdup(rec, s, sl);
+			else if (strcmp(k, "program") == 0 || strcmp(k, "app") == 0 ||
+			         strcmp(k, "logger") == 0)
+				rec->program = sdup(rec, s, sl);
+			else if (strcmp(k, "level") == 0 || strcmp(k, "severity") == 0)
+				rec->priority = collector_level_to_priority(s, sl);
+		} else if (json_is_integer(v) && strcmp(k, "pid") == 0 &&
+		           json_integer_value(v) >= 0)
+			rec->pid = json_integer_value(v);
+		r = json_add(&c, k, klen, v, 0);
+		if (r < 0)
+			break;
+	}
+	json_decref(root);
+	if (r < 0)
+		return r;
+	if (!rec->message.p)
+		rec->message = sdup(rec, l, len);
+	if (c.have_time)
+		rec->time_us = c.time_us;
+	return c.have_time ? 1 : 2; /* 2: parsed, but no time */
+}
+
+/* ---- logfmt ---- */
+
+static bool logfmt_key_char(char ch) {
+	return ch > ' ' && ch != '=' && ch != '"' && ch != 0x7f;
+}
+
+static bool looks_logfmt(const char *l, size_t len) {
+	size_t i = 0;
+	while (i < len && logfmt_key_char(l[i]))
+		i++;
+	return i > 0 && i < len && l[i] == '=';
+}
+
+static int parse_logfmt(struct collector_parser *p, const char *l, size_t len,
+                        struct ev_record *rec) {
+	char *buf = scratch(p, len + 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t i = 0, pairs = 0;
+	int time_rank = 99;
+	while (i < len) {
+		while (i < len && (l[i] == ' ' || l[i] == '\t'))
+			i++;
+		if (i >= len)
+			break;
+		size_t ks = i;
+		while (i < len && logfmt_key_char(l[i]))
+			i++;
+		size_t klen = i - ks;
+		if (klen == 0) {
+			/* garbage (a stray quote or '='): skip one byte */
+			i++;
+			continue;
+		}
+		const char *v = "true";
+		size_t vlen = 4;
+		if (i < len && l[i] == '=') {
+			i++;
+			if (i < len && l[i] == '"') {
+				i++;
+				vlen = 0;
+				while (i < len && l[i] != '"') {
+					char ch = l[i];
+					if (ch == '\\' && i + 1 < len) {
+						i++;
+						ch = l[i] == 'n'   ? '\n'
+						     : l[i] == 't' ? '\t'
+						     : l[i] == 'r' ? '\r'
+						                   : l[i];
+					}
+					buf[vlen++] = ch;
+					i++;
+				}
+				if (i < len)
+					i++;
+				else
+					rec->flags |= EV_REC_TRUNCATED; /* unterminated quote */
+				v = buf;
+			} else {
+				size_t vs = i;
+				while (i < len && l[i] != ' ' && l[i] != '\t')
+					i++;
+				v = l + vs;
+				vlen = i - vs;
+			}
+		}
+		const char *k = l + ks;
+		pairs++;
+		if (ev_record_add_field(rec, k, klen, v, vlen) < 0)
+			return -ENOMEM;
+#define KEY(s) (klen == sizeof(s) - 1 && memcmp(k, s, sizeof(s) - 1) == 0)
+		int rank = KEY("@timestamp")  ? 0
+		           : KEY("timestamp") ? 1
+		           : KEY("time")      ? 2
+		           : KEY("ts")        ? 3
+		                              : -1;
+		int64_t t;
+		if (rank >= 0 && rank < time_rank &&
+		    collector_parse_iso_time(v, vlen, &p->tz, &t) == vlen) {
+			rec->time_us = t;
+			time_rank = rank;
+		} else if (KEY("msg") || KEY("message"))
+			rec->message = sdup(rec, v, vlen);
+		else if (KEY("level") || KEY("lvl") || KEY("severity"))
+			rec->priority = collector_level_to_priority(v, vlen);
+		else if (KEY("host") || KEY("hostname"))
+			rec->host = sdup(rec, v, vlen);
+		else if (KEY("program") || KEY("app"))
+			rec->program = sdup(rec, v, vlen);
+#undef KEY
+	}
+	if (pairs == 0)
+		return 0;
+	if (!rec->message.p)
+		rec->message = sdup(rec, l, len);
+	return time_rank < 99 ? 1 : 2;
+}
+
+/* Returns 1 parsed with time, 2 parsed without time, 0 not this format, -ENOMEM. */
+static int parse_as(struct collector_parser *p, enum collector_format f, const char *l, size_t len,
+                    struct ev_record *rec, int64_t arrival_us) {
+	switch (f) {
+	case COLLECTOR_FMT_RFC3164:
+		return parse_3164(p, l, len, rec);
+	case COLLECTOR_FMT_RFC5424: {
+		int r = parse_5424(p, l, len, rec, arrival_us);
+		return r == 1 && (rec->flags & EV_REC_NO_TIME) ? 2 : r;
+	}
+	case COLLECTOR_FMT_ISO:
+		return parse_iso(p, l, len, rec);
+	case COLLECTOR_FMT_JSON:
+		return parse_json(p, l, len, rec);
+	case COLLECTOR_FMT_LOGFMT:
+		return parse_logfmt(p, l, len, rec);
+	default:
+		return 0;
+	}
+}
+
+static enum collector_format detect(const char *l, size_t len) {
+	if (len == 0)
+		return COLLECTOR_FMT_AUTO;
+	char c = l[0];
+	if (c == '<') {
+		int pri;
+		size_t o = parse_pri(l, len, &pri);
+		if (o && o + 1 < len && l[o] == '1' && l[o + 1] == ' ')
+			return COLLECTOR_FMT_RFC5424;
+		if (o && o < len && l[o] >= '0' && l[o] <= '9')
+			return COLLECTOR_FMT_AUTO; /* "<13>2026-..." is not a format we know */
+		return COLLECTOR_FMT_RFC3164;
+	}
+	if (c >= 'A' && c <= 'S' && len >= 15 && l[3] == ' ')
+		return COLLECTOR_FMT_RFC3164;
+	if (c >= '0' && c <= '9' && len >= 19 && l[4] == '-')
+		return COLLECTOR_FMT_ISO;
+	if (c == '{')
+		return COLLECTOR_FMT_JSON;
+	if (looks_logfmt(l, len))
+		return COLLECTOR_FMT_LOGFMT;
+	return COLLECTOR_FMT_AUTO;
+}
+
+int collector_parse_line(struct collector_parser *p, const char *line, size_t len,
+                         int64_t arrival_us, struct ev_record *rec) {
+	enum collector_format f = p->format == COLLECTOR_FMT_AUTO ? detect(line, len) : p->format;
+	int r = 0;
+	if (f != COLLECTOR_FMT_AUTO) {
+		r = parse_as(p, f, line, len, rec, arrival_us);
+		if (r < 0)
+			return r;
+		if (r == 0 && p->format == COLLECTOR_FMT_AUTO && f == COLLECTOR_FMT_RFC3164 &&
+		    looks_logfmt(line, len))
+			r = parse_as(p, COLLECTOR_FMT_LOGFMT, line, len, rec, arrival_us);
+		if (r < 0)
+			return r;
+	}
+	if (r == 0) {
+		/* nothing recognised it: the whole line, with its arrival time */
+		uint32_t keep = rec->flags & EV_REC_PART;
+		struct ev_str src = rec->source;
+		uint64_t off = rec->offset;
+		uint32_t length = rec->length;
+		uint32_t sid = rec->source_id;
+		uint64_t seq = rec->seq;
+		ev_record_reset(rec);
+		rec->source = src, rec->offset = off, rec->length = length, rec->source_id = sid;
+		rec->seq = seq;
+		rec->flags = keep | EV_REC_UNPARSED | EV_REC_NO_TIME;
+		rec->time_us = arrival_us;
+		rec->message = sdup(rec, line, len);
+	} else if (r == 2) {
+		rec->time_us = arrival_us;
+		rec->flags |= EV_REC_NO_TIME;
+	}
+	if (!rec->message.p)
+		return -ENOMEM;
+	return 0;
+}
+
+int collector_parse_time(struct collector_parser *p, const char *l, size_t len, int64_t *ret_us) {
+	enum collector_format f = p->format == COLLECTOR_FMT_AUTO ? detect(l, len) : p->format;
+	int pri;
+	size_t o;
+	unsigned mon, day, sod;
+	int64_t t;
+	switch (f) {
+	case COLLECTOR_FMT_RFC3164:
+		o = parse_pri(l, len, &pri);
+		if (!collector_parse_bsd_time(l + o, len - o, &mon, &day, &sod))
+			return 0;
+		if (o + 15 < len && l[o + 15] != ' ' && l[o + 15] != '.')
+			return 0;
+		*ret_us = bsd_to_us(p, mon, day, sod);
+		return 1;
+	case COLLECTOR_FMT_ISO:
+		o = collector_parse_iso_time(l, len, &p->tz, &t);
+		if (!o || (o < len && l[o] != ' ' && l[o] != '\t'))
+			return 0;
+		*ret_us = t;
+		return 1;
+	case COLLECTOR_FMT_AUTO:
+		return 0;
+	default: {
+		/* the rarer formats: a full parse into a scratch record */
+		struct ev_record rec;
+		ev_record_init(&rec);
+		int r = parse_as(p, f, l, len, &rec, 0);
+		int64_t tt = rec.time_us;
+		ev_record_free(&rec);
+		if (r == 1) {
+			*ret_us = tt;
+			return 1;
+		}
+		return 0;
+	}
+	}
+}
+
+int collector_parse_continuation(const char *line, size_t len, bool have_prev, int64_t prev_us,
+                                 int64_t arrival_us, struct ev_record *rec) {
+	rec->flags |= EV_REC_PART;
+	if (have_prev)
+		rec->time_us = prev_us;
+	else {
+		rec->time_us = arrival_us;
+		rec->flags |= EV_REC_NO_TIME;
+	}
+	rec->message = sdup(rec, line, len);
+	return rec->message.p ? 0 : -ENOMEM;
+}

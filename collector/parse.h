@@ -1,0 +1,64 @@
+/* Line parsers: one log line (bytes, no newline) to one record.
+ *
+ * Formats: RFC 3164 (BSD syslog, year inferred), RFC 5424, ISO 8601 / RFC 3339 prefixed
+ * lines (optionally followed by "host program[pid]: "), JSON objects (flattened), logfmt.
+ * "auto" picks per line. A line that no format accepts becomes an EV_REC_UNPARSED record
+ * whose message is the whole line; a line without a parseable time gets the arrival time
+ * and EV_REC_NO_TIME. Lines are bytes: NUL and invalid UTF-8 are kept as they are.
+ *
+ * A parser holds per-stream state (the year of the last RFC 3164 line, for New Year
+ * rollover), so use one parser per input. Nothing is allocated per line except when a
+ * line is longer than every line before it (the scratch buffer grows). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector/evtime.h"
+#include "collector/record.h"
+#include "util/err.h"
+
+enum collector_format {
+	COLLECTOR_FMT_AUTO,
+	COLLECTOR_FMT_RFC3164,
+	COLLECTOR_FMT_RFC5424,
+	COLLECTOR_FMT_ISO,
+	COLLECTOR_FMT_JSON,
+	COLLECTOR_FMT_LOGFMT,
+};
+
+struct collector_parser {
+	enum collector_format format;
+	struct collector_tz tz;
+	int fixed_year; /* year of the first line (later lines roll over); 0 = infer */
+	int now_year;   /* in tz, at the reference time */
+	unsigned now_mon;
+	bool have_last; /* year-inference state of the stream */
+	int last_year;
+	unsigned last_mon;
+	char *scratch; /* unescaping buffer */
+	size_t scratch_len;
+};
+
+/* Parse a format name ("auto" or NULL, "rfc3164", "rfc5424", "iso", "json", "logfmt").
+ * Returns 0 or -EINVAL. */
+int collector_format_from_string(const char *s, enum collector_format *ret);
+/* Set a parser up. `tz` as for collector_tz_init, `year` 0 = infer from `now_us`
+ * (0 = the clock). Returns 0, -EINVAL (bad format or zone, message in errs), -ENOMEM. */
+int collector_parser_init(struct collector_parser *p, const char *format, const char *tz, int year,
+                          int64_t now_us, struct ev_errlist *errs);
+void collector_parser_done(struct collector_parser *p);
+/* Parse one line into `rec` (which the caller has reset; source, offset and length are the
+ * caller's). `arrival_us` is used when the line has no time. Returns 0 or -ENOMEM. */
+int collector_parse_line(struct collector_parser *p, const char *line, size_t len,
+                         int64_t arrival_us, struct ev_record *rec);
+/* A continuation part of a line longer than max_line: not parsed; the message is the
+ * bytes, the time that of the part before (`prev_us`, or `arrival_us` and EV_REC_NO_TIME
+ * when there is none). Sets EV_REC_PART. Returns 0 or -ENOMEM. */
+int collector_parse_continuation(const char *line, size_t len, bool have_prev, int64_t prev_us,
+                                 int64_t arrival_us, struct ev_record *rec);
+/* Only the event time of a line (for the time index and excerpts): 1 and the time, 0 when
+ * the line has no parseable time. Advances the year-inference state like parse_line. */
+int collector_parse_time(struct collector_parser *p, const char *line, size_t len, int64_t *ret_us);
+/* Map a level word (error, warn, info, debug, crit, ...) to a syslog priority, -1 if none. */
+int collector_level_to_priority(const char *s, size_t len);

@@ -1,0 +1,306 @@
+/* JSON rendering of records: a hand-written encoder because records carry bytes (NUL,
+ * invalid UTF-8) that a generic JSON library would reject, and because replay prints
+ * millions of them. */
+#include "collector/recjson.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/evtime.h"
+#include "util/macro.h"
+
+static int grow(struct collector_buf *b, size_t n) {
+	if (b->alloc - b->len >= n)
+		return 0;
+	size_t a = b->alloc ? b->alloc : 4096;
+	while (a - b->len < n)
+		a *= 2;
+	char *p = realloc(b->p, a);
+	if (!p)
+		return -ENOMEM;
+	b->p = p;
+	b->alloc = a;
+	return 0;
+}
+
+int collector_buf_put(struct collector_buf *b, const void *p, size_t n) {
+	if (grow(b, n) < 0)
+		return -ENOMEM;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+void collector_buf_done(struct collector_buf *b) {
+	free(b->p);
+	*b = (struct collector_buf){0};
+}
+
+/* Length of a valid UTF-8 sequence at s (0 if invalid). */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && s[1] < 0xa0)
+			return 0;
+		if (c == 0xed && s[1] >= 0xa0) /* surrogates */
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+bool collector_utf8_valid(const char *p, size_t n) {
+	const unsigned char *s = (const unsigned char *)p, *e = s + n;
+	while (s < e) {
+		size_t k = utf8_len(s, (size_t)(e - s));
+		if (!k)
+			return false;
+		s += k;
+	}
+	return true;
+}
+
+int collector_json_str(struct collector_buf *b, const char *p, size_t n, int *bad) {
+	/* worst case: every byte becomes \ufffd (3 bytes) or \u00XX (6 bytes) */
+	if (grow(b, n * 6 + 2) < 0)
+		return -ENOMEM;
+	static const char hex[] = "0123456789abcdef";
+	char *o = b->p + b->len;
+	const unsigned char *s = (const unsigned char *)p, *e = s + n;
+	*o++ = '"';
+	while (s < e) {
+		unsigned char c = *s;
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			s++;
+			continue;
+		}
+		if (c < 0x80) {
+			*o++ = '\\';
+			switch (c) {
+			case '"':
+				*o++ = '"';
+				break;
+			case '\\':
+				*o++ = '\\';
+				break;
+			case '\n':
+				*o++ = 'n';
+				break;
+			case '\t':
+				*o++ = 't';
+				break;
+			case '\r':
+				*o++ = 'r';
+				break;
+			default:
+				*o++ = 'u', *o++ = '0', *o++ = '0';
+				*o++ = hex[c >> 4], *o++ = hex[c & 15];
+			}
+			s++;
+			continue;
+		}
+		size_t k = utf8_len(s, (size_t)(e - s));
+		if (k == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			s++;
+			if (bad)
+				*bad = 1;
+			continue;
+		}
+		memcpy(o, s, k);
+		o += k;
+		s += k;
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+	return 0;
+}
+
+static void put2(char *p, unsigned v) {
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+size_t collector_format_time(int64_t us, char *out, size_t size) {
+	int64_t s = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+	int64_t frac = us - s * 1000000;
+	int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+	int64_t sod = s - days * 86400;
+	int y;
+	unsigned m, d;
+	collector_civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999 || size < 28) {
+		int k = snprintf(out, size, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", y, m, d,
+		                 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
+		                 (int)frac);
+		return k < 0 ? 0 : MIN((size_t)k, size ? size - 1 : 0);
+	}
+	/* YYYY-MM-DDThh:mm:ss.uuuuuuZ */
+	put2(out, (unsigned)y / 100);
+	put2(out + 2, (unsigned)y % 100);
+	out[4] = '-';
+	put2(out + 5, m);
+	out[7] = '-';
+	put2(out + 8, d);
+	out[10] = 'T';
+	put2(out + 11, (unsigned)(sod / 3600));
+	out[13] = ':';
+	put2(out + 14, (unsigned)(sod / 60 % 60));
+	out[16] = ':';
+	put2(out + 17, (unsigned)(sod % 60));
+	out[19] = '.';
+	unsigned f = (unsigned)frac;
+	for (int i = 25; i >= 20; i--) {
+		out[i] = (char)('0' + f % 10);
+		f /= 10;
+	}
+	out[26] = 'Z';
+	out[27] = 0;
+	return 27;
+}
+
+#define PUTS(b, s) collector_buf_put((b), (s), sizeof(s) - 1)
+
+/* decimal digits of v at the end of a 24-byte buffer; returns the start */
+static char *fmt_i64(int64_t v, char *end) {
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	char *p = end;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
+static int put_num(struct collector_buf *b, const char *key, int64_t v) {
+	char t[64];
+	size_t kl = strlen(key);
+	if (kl > 32)
+		return -EINVAL;
+	t[0] = ',', t[1] = '"';
+	memcpy(t + 2, key, kl);
+	t[2 + kl] = '"', t[3 + kl] = ':';
+	char num[24], *p = fmt_i64(v, num + sizeof(num));
+	size_t nl = (size_t)(num + sizeof(num) - p);
+	memcpy(t + 4 + kl, p, nl);
+	return collector_buf_put(b, t, 4 + kl + nl);
+}
+
+static int put_str(struct collector_buf *b, const char *key, const struct ev_str *s, int *bad) {
+	if (!s->p)
+		return 0;
+	char t[40];
+	size_t kl = strlen(key);
+	if (kl > 32)
+		return -EINVAL;
+	t[0] = ',', t[1] = '"';
+	memcpy(t + 2, key, kl);
+	t[2 + kl] = '"', t[3 + kl] = ':';
+	if (collector_buf_put(b, t, 4 + kl) < 0)
+		return -ENOMEM;
+	return collector_json_str(b, s->p, s->len, bad);
+}
+
+static bool same_name(const struct ev_field *a, const struct ev_field *b) {
+	return a->name.len == b->name.len && memcmp(a->name.p, b->name.p, a->name.len) == 0;
+}
+
+int collector_record_to_json(const struct ev_record *r, struct collector_buf *b) {
+	char t[40];
+	int bad = 0, e = 0;
+	size_t n = collector_format_time(r->time_us, t, sizeof(t));
+	e |= PUTS(b, "{\"time\":\"");
+	e |= collector_buf_put(b, t, n);
+	e |= PUTS(b, "\"");
+	e |= put_num(b, "time_us", r->time_us);
+	e |= put_num(b, "seq", (int64_t)r->seq);
+	e |= put_str(b, "source", &r->source, &bad);
+	e |= put_str(b, "host", &r->host, &bad);
+	e |= put_str(b, "program", &r->program, &bad);
+	if (r->pid >= 0)
+		e |= put_num(b, "pid", r->pid);
+	if (r->priority >= 0)
+		e |= put_num(b, "priority", r->priority);
+	if (r->facility >= 0)
+		e |= put_num(b, "facility", r->facility);
+	e |= put_str(b, "unit", &r->unit, &bad);
+	e |= put_str(b, "message", &r->message, &bad);
+	if (r->length || r->offset) {
+		e |= put_num(b, "offset", (int64_t)r->offset);
+		e |= put_num(b, "length", (int64_t)r->length);
+	}
+	if (r->flags) {
+		static const char *const names[] = {"no_time", "part", "unparsed", "truncated"};
+		e |= PUTS(b, ",\"flags\":[");
+		bool first = true;
+		for (unsigned i = 0; i < 4; i++)
+			if (r->flags & (1u << i)) {
+				if (!first)
+					e |= PUTS(b, ",");
+				first = false;
+				e |= PUTS(b, "\"");
+				e |= collector_buf_put(b, names[i], strlen(names[i]));
+				e |= PUTS(b, "\"");
+			}
+		e |= PUTS(b, "]");
+	}
+	if (r->n_fields) {
+		e |= PUTS(b, ",\"fields\":{");
+		bool first = true;
+		for (size_t i = 0; i < r->n_fields; i++) {
+			const struct ev_field *f = &r->fields[i];
+			bool seen = false;
+			for (size_t j = 0; j < i && !seen; j++)
+				seen = same_name(&r->fields[j], f);
+			if (seen)
+				continue;
+			size_t count = 1;
+			for (size_t j = i + 1; j < r->n_fields; j++)
+				count += same_name(&r->fields[j], f);
+			if (!first)
+				e |= PUTS(b, ",");
+			first = false;
+			e |= collector_json_str(b, f->name.p, f->name.len, &bad);
+			e |= PUTS(b, ":");
+			if (count == 1)
+				e |= collector_json_str(b, f->value.p, f->value.len, &bad);
+			else {
+				e |= PUTS(b, "[");
+				for (size_t j = i; j < r->n_fields; j++)
+					if (same_name(&r->fields[j], f)) {
+						if (j != i)
+							e |= PUTS(b, ",");
+						e |= collector_json_str(b, r->fields[j].value.p,
+						                        r->fields[j].value.len,
+						                        &bad);
+					}
+				e |= PUTS(b, "]");
+			}
+		}
+		e |= PUTS(b, "}");
+	}
+	if (bad)
+		e |= PUTS(b, ",\"invalid_utf8\":true");
+	e |= PUTS(b, "}\n");
+	return e ? -ENOMEM : 0;
+}

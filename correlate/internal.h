@@ -1,0 +1,204 @@
+/* Private to correlate/: the engine's state shared by engine.c (loading, matching),
+ * window.c (correlation windows) and alert.c (alert rendering). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef HAVE_VECTORSCAN
+#include <hs/hs.h>
+#endif
+
+#include "correlate/engine.h"
+#include "correlate/sigma.h"
+
+#define SAMPLE_MAX     10
+#define SAMPLE_MSG_CAP 512
+
+struct sample {
+	int64_t time;
+	const char *src; /* interned in the engine (sources are few), NUL-terminated */
+	uint32_t msg_len;
+	char msg[]; /* not NUL-terminated; allocated as offsetof(msg) + msg_len */
+};
+
+/* An event handed to a correlation: one per (match, correlation, reference position). */
+struct cev {
+	int64_t time;
+	uint64_t seq;
+	unsigned corr; /* rule index of the correlation */
+	unsigned ref;  /* position in its `rules` */
+	char *key;     /* group key: per group-by value, 4-byte length + bytes */
+	uint32_t key_len;
+	char *value; /* value_count field */
+	uint32_t value_len;
+	struct sample *sample;
+};
+
+struct gev {
+	int64_t time;
+	struct sample *s; /* NULL for all but the last SAMPLE_MAX */
+};
+
+struct gval {
+	int64_t last;
+	uint32_t len;
+	char *v;
+};
+
+/* Per-group state that only value_count and temporal correlations need. */
+struct gext {
+	int64_t *t; /* temporal: per ref last seen / ordered chain start */
+	struct gval *vals;
+	uint32_t n_vals, cap_vals;
+};
+
+/* Kept small: a table holds up to max_groups of these (see docs/benchmarks.md). */
+struct group {
+	struct group *hnext, *lprev, *lnext;
+	union {                         /* by the correlation's mode: */
+		int64_t suppress_until; /* counting: INT64_MIN = not suppressed */
+		int64_t deadline;       /* lt/lte windows, absence: INT64_MAX = none */
+	};
+	uint32_t heap_idx, corr;
+	uint32_t count; /* deadline mode: events in the open window (saturates) */
+	uint16_t n_ev, cap_ev;
+	uint32_t key_len;
+	struct gev *ev; /* &ev1 while one entry is enough */
+	struct gext *x; /* NULL for event_count */
+	struct gev ev1;
+	char key[];
+};
+
+struct corr_state {
+	struct group **buckets;
+	size_t n_buckets, n_groups;
+	struct group *lru_head, *lru_tail; /* head: most recently used */
+	uint32_t ev_cap;                   /* timestamps kept per group */
+	bool deadline_mode;
+};
+
+struct logsource_ent {
+	char *service;
+	char **programs, **units;
+	size_t n_programs, n_units;
+	uint32_t facilities; /* bit mask */
+	bool all;
+};
+
+struct decoder {
+	char *name;
+	char **programs;
+	size_t n_programs;
+	pcre2_code **pats;
+	size_t n_pats;
+};
+
+struct capture {
+	unsigned rule;
+	char *name, *value; /* pointers into cap_buf */
+	size_t name_len, value_len;
+};
+
+struct correlate_engine {
+	struct correlate_opts o;
+	bool use_hs, jit_ok;
+	/* Vectorscan gating per rule: a rule whose condition needs one of its message leaves
+	 * (its `must` set) runs only when Vectorscan marked one of them */
+	int *leaf_gate; /* per leaf: rule index gated by it, or -1 */
+	bool *rule_gated;
+	uint32_t *rule_gen; /* rule_gen[r] == gen: triggered for this record */
+	unsigned *trig;     /* rules triggered for this record, in any order */
+	size_t n_trig;
+	unsigned *always; /* active detection rules that are not gated, in order */
+	size_t n_always;
+	struct rule_set rules;
+	uint64_t *rule_matches;
+	struct leaf **leaves; /* global leaf table */
+	size_t n_leaves;
+	struct logsource_ent *ls;
+	size_t n_ls;
+	struct decoder *dec;
+	size_t n_dec;
+	char **fmap_from, **fmap_to; /* decoder field map: Sigma name -> record field */
+	size_t n_fmap;
+	bool compiled;
+	pcre2_match_data *md;
+	/* per-record */
+	struct ev_record *rec;
+	bool decoded; /* decoders run lazily, at the first non-standard field lookup */
+	uint32_t gen;
+	uint32_t *cand; /* Vectorscan candidates: cand[leaf] == gen */
+	const struct rule *cur;
+	struct capture *caps;
+	size_t n_caps, alloc_caps;
+	char *cap_buf;
+	size_t cap_len, cap_alloc;
+	int8_t *ls_cache; /* per logsource entry for this record: -1 unknown */
+#ifdef HAVE_VECTORSCAN
+	hs_database_t **dbs; /* [0]: rules for every record; [1 + i]: logsource i's rules */
+	size_t n_dbs;        /* 0: no prefilter */
+	hs_scratch_t *scratch;
+	bool *in_db;
+#endif
+	/* correlation */
+	struct corr_state *cs; /* per rule (only correlations used) */
+	struct cev **pend;     /* reorder heap by (time, seq, corr, -ref) */
+	size_t n_pend, alloc_pend;
+	struct cev **fifo; /* in-order arrivals: a ring, sorted by construction */
+	size_t fifo_head, fifo_n, fifo_cap;
+	struct group **dl; /* deadline heap */
+	size_t n_dl, alloc_dl;
+	char **sources; /* interned sample sources */
+	size_t n_sources;
+	char *kbuf; /* scratch for group keys */
+	size_t kbuf_alloc;
+	int64_t max_time, watermark;
+	uint64_t seq;
+	bool have_time;
+	/* output */
+	correlate_alert_fn cb;
+	void *cb_ctx;
+	struct correlate_stats st;
+};
+
+/* engine.c */
+bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_record *rec);
+
+/* prefilter.c (Vectorscan builds only) */
+#ifdef HAVE_VECTORSCAN
+int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs);
+void prefilter_scan(struct correlate_engine *e, const struct ev_record *rec);
+void prefilter_free(struct correlate_engine *e);
+#endif
+
+/* window.c */
+int window_init(struct correlate_engine *e);
+void window_free(struct correlate_engine *e);
+/* A detection (or correlation) rule fired: queue events for the correlations using it.
+ * For a correlation alert, `group_names`/`group_vals` give its group as fields. */
+int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
+                    const struct ev_record *rec, char *const *gnames, const struct ev_str *gvals,
+                    size_t n_g, struct sample *s);
+int window_release(struct correlate_engine *e, int64_t upto, bool all);
+struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
+                          const char *msg, size_t msg_len);
+
+/* alert.c */
+struct alert_data {
+	const struct rule *rule;
+	const char *kind;
+	int64_t time, first, last;
+	uint64_t count, distinct;
+	bool has_distinct;
+	char *const *gnames; /* group names */
+	const struct ev_str *gvals;
+	size_t n_g;
+	const struct ev_record *rec; /* match: the record (fields, event) */
+	const struct capture *caps;
+	size_t n_caps;
+	struct sample *const *samples;
+	size_t n_samples;
+};
+void alert_emit(struct correlate_engine *e, const struct alert_data *a);
+const struct ev_str *engine_field(struct correlate_engine *e, const struct ev_record *rec,
+                                  const char *name);

@@ -1,0 +1,73 @@
+/* Leaves of a Sigma detection: one field (or the message, for keywords) tested against
+ * one value with its modifiers. A leaf is compiled once at load time into a PCRE2 pattern
+ * (wildcards, contains/startswith/endswith, re, base64, windash), a CIDR, a number
+ * comparison, or an existence test. The same pattern source is handed to Vectorscan for
+ * the one-pass prefilter over the message; PCRE2 always decides, so both engines agree.
+ *
+ * Leaves are owned by their rule; a leaf is immutable after leaf_compile(). */
+#pragma once
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector/record.h"
+
+enum leaf_kind {
+	LEAF_PATTERN, /* PCRE2 pattern on the field (or message) */
+	LEAF_EXISTS,  /* |exists: true/false */
+	LEAF_NULL,    /* value null: field absent or empty */
+	LEAF_CIDR,    /* |cidr */
+	LEAF_NUM,     /* |lt |lte |gt |gte */
+};
+
+enum leaf_cmp { CMP_LT, CMP_LTE, CMP_GT, CMP_GTE };
+
+struct leaf {
+	unsigned id;     /* index in the engine's leaf table */
+	unsigned rule;   /* index of the owning rule */
+	char *field;     /* NULL: the message (keyword search) */
+	char *alt_field; /* mapped name tried when `field` is absent (decoder field map) */
+	bool std_field;  /* a standard record field (decoders cannot change it) */
+	enum leaf_kind kind;
+	bool negate; /* |neq */
+	/* LEAF_PATTERN */
+	char *regex; /* PCRE2 source, also given to Vectorscan */
+	uint32_t pcre_opts;
+	bool is_re; /* from |re: Vectorscan only as a prefilter */
+	pcre2_code *code;
+	uint32_t n_names; /* named captures that become fields of the match */
+	/* LEAF_EXISTS */
+	bool exists;
+	/* LEAF_CIDR */
+	int af;
+	uint8_t addr[16];
+	unsigned prefix;
+	/* LEAF_NUM */
+	enum leaf_cmp cmp;
+	double num;
+};
+
+/* Translate a Sigma value with wildcards into a regex body (no anchors): `*` -> `.*`,
+ * `?` -> `.`, `\*` `\?` `\\` escapes, every other byte literal. Returns a new string or
+ * NULL on OOM. */
+char *leaf_wildcard_to_regex(const char *v, size_t len, bool allow_wildcards);
+
+/* Compile the leaf's PCRE2 pattern (and JIT it unless `jit` is false). Returns 0, or
+ * -EINVAL with the PCRE2 message in `ret_msg` (static storage of the leaf module). */
+int leaf_compile(struct leaf *l, bool jit, bool *ret_jit_ok, char *msg, size_t msg_len);
+
+/* Test a value. The match data is the caller's (sized for the largest pattern). When the
+ * leaf has named captures and it matched, `on_capture` is called for each set one. */
+typedef void (*leaf_capture_fn)(void *ctx, const char *name, size_t name_len, const char *v,
+                                size_t v_len);
+bool leaf_test(const struct leaf *l, const struct ev_str *value, pcre2_match_data *md, bool jit,
+               leaf_capture_fn on_capture, void *ctx);
+
+void leaf_free(struct leaf *l);
+
+/* Standard base64 of bytes; returns a new NUL-terminated string or NULL. */
+char *leaf_base64(const char *p, size_t len);

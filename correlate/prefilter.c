@@ -1,0 +1,207 @@
+/* Vectorscan prefilter: every message-level pattern leaf of every active rule, compiled
+ * into one database per log source (rules for every record in database 0, the rules of
+ * logsource i in database 1 + i), so a record is scanned once by each database whose
+ * logsource applies to it.
+ *
+ * Invariant: Vectorscan never decides a match. A leaf it did not report is false (exact
+ * literal patterns, or a superset in PREFILTER mode for `re`), and PCRE2 confirms every
+ * leaf it did report; so results equal the PCRE2-only engine's. A rule whose condition
+ * cannot hold without one of its message leaves (its "must" set) is "gated": it is only
+ * evaluated for records where Vectorscan reported one of those leaves. */
+#include "config.h"
+
+#ifdef HAVE_VECTORSCAN
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate/internal.h"
+
+static int compile_db(struct correlate_engine *e, int ls, hs_database_t **ret,
+                      struct ev_errlist *errs) {
+	const char **exprs = calloc(e->n_leaves + 1, sizeof(char *));
+	unsigned *flags = calloc(e->n_leaves + 1, sizeof(unsigned)),
+	         *ids = calloc(e->n_leaves + 1, sizeof(unsigned));
+	int r = 0;
+	*ret = NULL;
+	if (!exprs || !flags || !ids) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		size_t n = 0;
+		for (size_t i = 0; i < e->n_leaves; i++) {
+			const struct leaf *l = e->leaves[i];
+			if (!e->in_db[i] || e->rules.v[l->rule].logsource != ls)
+				continue;
+			exprs[n] = l->regex;
+			flags[n] = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY |
+			           (l->pcre_opts & PCRE2_CASELESS ? HS_FLAG_CASELESS : 0) |
+			           (l->pcre_opts & PCRE2_DOTALL ? HS_FLAG_DOTALL : 0) |
+			           (l->pcre_opts & PCRE2_MULTILINE ? HS_FLAG_MULTILINE : 0) |
+			           (l->is_re ? HS_FLAG_PREFILTER : 0);
+			ids[n] = (unsigned)i;
+			n++;
+		}
+		if (n == 0)
+			break;
+		hs_compile_error_t *ce = NULL;
+		if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, ret,
+		                     &ce) == HS_SUCCESS) {
+			if (hs_alloc_scratch(*ret, &e->scratch) != HS_SUCCESS)
+				r = -ENOMEM;
+			break;
+		}
+		/* drop the expression it names (PCRE2 alone decides that leaf) and retry */
+		int bad = ce ? ce->expression : -1;
+		hs_free_compile_error(ce);
+		if (bad < 0 || (size_t)bad >= n) {
+			ev_errlist_add(errs, NULL, 0, 0,
+			               "Vectorscan could not build the prefilter database");
+			r = -EINVAL;
+			break;
+		}
+		e->in_db[ids[bad]] = false;
+	}
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	return r;
+}
+
+/* Message leaves without which a condition cannot hold: for AND the set of any child
+ * that has one, for OR the union when every child has one, nothing under NOT. Returns
+ * false when there is no such set. */
+static bool must_set(const struct correlate_engine *e, const struct rule *r, const struct cond *c,
+                     bool sel_level, bool *mark) {
+	switch (c->type) {
+	case COND_REF:
+		if (sel_level)
+			return must_set(e, r, r->sels[c->ref].tree, false, mark);
+		else {
+			const struct leaf *l = &r->leaves[c->ref];
+			if (!e->in_db[l->id] || l->negate)
+				return false;
+			mark[l->id] = true;
+			return true;
+		}
+	case COND_AND:
+		for (size_t i = 0; i < c->n; i++) {
+			bool *tmp = calloc(e->n_leaves + 1, sizeof(bool));
+			if (!tmp)
+				return false;
+			bool ok = must_set(e, r, c->kids[i], sel_level, tmp);
+			if (ok)
+				for (size_t k = 0; k < e->n_leaves; k++)
+					mark[k] |= tmp[k];
+			free(tmp);
+			if (ok)
+				return true;
+		}
+		return false;
+	case COND_OR: {
+		bool *tmp = calloc(e->n_leaves + 1, sizeof(bool));
+		if (!tmp)
+			return false;
+		bool ok = c->n > 0;
+		for (size_t i = 0; ok && i < c->n; i++)
+			ok = must_set(e, r, c->kids[i], sel_level, tmp);
+		if (ok)
+			for (size_t k = 0; k < e->n_leaves; k++)
+				mark[k] |= tmp[k];
+		free(tmp);
+		return ok;
+	}
+	default:
+		return false;
+	}
+}
+
+static int build_gates(struct correlate_engine *e) {
+	e->leaf_gate = malloc((e->n_leaves + 1) * sizeof(int));
+	e->rule_gated = calloc(e->rules.n + 1, sizeof(bool));
+	e->rule_gen = calloc(e->rules.n + 1, sizeof(uint32_t));
+	e->trig = calloc(e->rules.n + 1, sizeof(unsigned));
+	bool *mark = calloc(e->n_leaves + 1, sizeof(bool));
+	if (!e->leaf_gate || !e->rule_gated || !e->rule_gen || !e->trig || !mark) {
+		free(mark);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < e->n_leaves; i++)
+		e->leaf_gate[i] = -1;
+	for (size_t i = 0; i < e->rules.n; i++) {
+		const struct rule *r = &e->rules.v[i];
+		if (r->kind != RULE_DETECTION || r->inactive || !r->condition)
+			continue;
+		memset(mark, 0, e->n_leaves * sizeof(bool));
+		if (!must_set(e, r, r->condition, true, mark))
+			continue;
+		e->rule_gated[i] = true;
+		for (size_t k = 0; k < e->n_leaves; k++)
+			if (mark[k])
+				e->leaf_gate[k] = (int)i;
+	}
+	free(mark);
+	return 0;
+}
+
+int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
+	e->in_db = calloc(e->n_leaves + 1, sizeof(bool));
+	e->dbs = calloc(e->n_ls + 1, sizeof(*e->dbs));
+	if (!e->in_db || !e->dbs)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n_leaves; i++) {
+		const struct leaf *l = e->leaves[i];
+		if (l->kind != LEAF_PATTERN || (l->field && strcmp(l->field, "message")))
+			continue;
+		if (e->rules.v[l->rule].inactive)
+			continue;
+		e->in_db[i] = true;
+	}
+	bool any = false;
+	for (size_t d = 0; d <= e->n_ls; d++) {
+		int r = compile_db(e, (int)d - 1, &e->dbs[d], errs);
+		if (r < 0)
+			return r;
+		any |= e->dbs[d] != NULL;
+	}
+	e->n_dbs = any ? e->n_ls + 1 : 0;
+	if (!any)
+		memset(e->in_db, 0, e->n_leaves * sizeof(bool));
+	return build_gates(e);
+}
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                    void *ctx) {
+	(void)from, (void)to, (void)flags;
+	struct correlate_engine *e = ctx;
+	e->cand[id] = e->gen;
+	int r = e->leaf_gate[id];
+	if (r >= 0 && e->rule_gen[r] != e->gen) {
+		e->rule_gen[r] = e->gen;
+		e->trig[e->n_trig++] = (unsigned)r;
+	}
+	return 0;
+}
+
+void prefilter_scan(struct correlate_engine *e, const struct ev_record *rec) {
+	const char *m = rec->message.p ? rec->message.p : "";
+	unsigned len = (unsigned)MIN(rec->message.len, UINT32_MAX);
+	for (size_t d = 0; d < e->n_dbs; d++)
+		if (e->dbs[d] && (d == 0 || engine_ls_applies(e, (int)d - 1, rec)))
+			hs_scan(e->dbs[d], m, len, 0, e->scratch, on_match, e);
+}
+
+void prefilter_free(struct correlate_engine *e) {
+	free(e->leaf_gate);
+	free(e->rule_gated);
+	free(e->rule_gen);
+	free(e->trig);
+	hs_free_scratch(e->scratch);
+	for (size_t d = 0; e->dbs && d <= e->n_ls; d++)
+		hs_free_database(e->dbs[d]);
+	free(e->dbs);
+	free(e->in_db);
+}
+#endif

@@ -1,0 +1,915 @@
+/* Correlation windows, in event time.
+ *
+ * Matches that feed correlations become `cev`s and wait in a reorder heap ordered by
+ * (time, arrival, correlation, reference position descending) until the watermark
+ * (largest event time seen minus the allowed lateness) reaches them; deadlines (lt/lte
+ * windows, absence) wait in a second heap. Both are drained as one timeline: an event at
+ * time t is handled before a deadline at t (windows are inclusive), a deadline d fires
+ * once the watermark is past d. So any input that is out of order by no more than the
+ * lateness is handled exactly like sorted input, and alerts are deterministic.
+ *
+ * Each correlation keeps a hash table of groups (key: the group-by values) with an LRU
+ * list; at max_groups the least recently used group is evicted and counted. A group keeps
+ * at most ev_cap event times (what its condition can need) and SAMPLE_MAX samples. */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate/internal.h"
+
+static const char *intern(struct correlate_engine *e, const char *p, size_t n) {
+	for (size_t i = e->n_sources; i-- > 0;)
+		if (strlen(e->sources[i]) == n && !memcmp(e->sources[i], p, n))
+			return e->sources[i];
+	if (e->n_sources >= 4096)
+		return "(source)";
+	char **v = realloc(e->sources, (e->n_sources + 1) * sizeof(char *));
+	if (!v)
+		return "";
+	e->sources = v;
+	char *c = malloc(n + 1);
+	if (!c)
+		return "";
+	if (n)
+		memcpy(c, p, n);
+	c[n] = 0;
+	e->sources[e->n_sources++] = c;
+	return c;
+}
+
+struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
+                          const char *msg, size_t msg_len) {
+	if (msg_len > SAMPLE_MSG_CAP)
+		msg_len = SAMPLE_MSG_CAP;
+	if (src_len > 4096)
+		src_len = 4096;
+	struct sample *s = malloc(offsetof(struct sample, msg) + msg_len);
+	if (!s)
+		return NULL;
+	s->time = time;
+	s->src = intern(e, src ? src : "", src ? src_len : 0);
+	s->msg_len = (uint32_t)msg_len;
+	if (msg_len)
+		memcpy(s->msg, msg, msg_len);
+	return s;
+}
+
+static struct sample *sample_dup(const struct sample *s) {
+	if (!s)
+		return NULL;
+	struct sample *d = malloc(offsetof(struct sample, msg) + s->msg_len);
+	if (d)
+		memcpy(d, s, offsetof(struct sample, msg) + s->msg_len);
+	return d;
+}
+
+/* ---- heaps ---- */
+
+static bool cev_before(const struct cev *a, const struct cev *b) {
+	if (a->time != b->time)
+		return a->time < b->time;
+	if (a->seq != b->seq)
+		return a->seq < b->seq;
+	if (a->corr != b->corr)
+		return a->corr < b->corr;
+	return a->ref > b->ref;
+}
+
+static int heap_push(struct correlate_engine *e, struct cev *c) {
+	if (e->n_pend == e->alloc_pend) {
+		size_t na = e->alloc_pend ? e->alloc_pend * 2 : 256;
+		struct cev **v = realloc(e->pend, na * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		e->pend = v;
+		e->alloc_pend = na;
+	}
+	size_t i = e->n_pend++;
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (!cev_before(c, e->pend[p]))
+			break;
+		e->pend[i] = e->pend[p];
+		i = p;
+	}
+	e->pend[i] = c;
+	return 0;
+}
+
+static struct cev *heap_pop(struct correlate_engine *e) {
+	struct cev *top = e->pend[0], *last = e->pend[--e->n_pend];
+	size_t i = 0, n = e->n_pend;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		const struct cev *mv = last;
+		if (l < n && cev_before(e->pend[l], mv))
+			m = l, mv = e->pend[l];
+		if (r < n && cev_before(e->pend[r], mv))
+			m = r;
+		if (m == i)
+			break;
+		e->pend[i] = e->pend[m];
+		i = m;
+	}
+	if (n)
+		e->pend[i] = last;
+	return top;
+}
+
+/* Pending events: those that arrive in order (the common case) go to a FIFO, the others
+ * to the heap; the next event is the smaller of the two heads. */
+static int pend_push(struct correlate_engine *e, struct cev *c) {
+	if (e->fifo_n == 0 ||
+	    !cev_before(c, e->fifo[(e->fifo_head + e->fifo_n - 1) % e->fifo_cap])) {
+		if (e->fifo_n == e->fifo_cap) {
+			size_t nc = e->fifo_cap ? e->fifo_cap * 2 : 256;
+			struct cev **v = malloc(nc * sizeof(*v));
+			if (!v)
+				return heap_push(e, c);
+			for (size_t k = 0; k < e->fifo_n; k++)
+				v[k] = e->fifo[(e->fifo_head + k) % e->fifo_cap];
+			free(e->fifo);
+			e->fifo = v;
+			e->fifo_cap = nc;
+			e->fifo_head = 0;
+		}
+		e->fifo[(e->fifo_head + e->fifo_n++) % e->fifo_cap] = c;
+		return 0;
+	}
+	return heap_push(e, c);
+}
+
+static struct cev *pend_peek(const struct correlate_engine *e) {
+	struct cev *f = e->fifo_n ? e->fifo[e->fifo_head] : NULL,
+	           *h = e->n_pend ? e->pend[0] : NULL;
+	if (!f)
+		return h;
+	if (!h)
+		return f;
+	return cev_before(h, f) ? h : f;
+}
+
+static struct cev *pend_pop(struct correlate_engine *e) {
+	struct cev *f = e->fifo_n ? e->fifo[e->fifo_head] : NULL;
+	if (f && (!e->n_pend || !cev_before(e->pend[0], f))) {
+		e->fifo_head = (e->fifo_head + 1) % e->fifo_cap;
+		e->fifo_n--;
+		return f;
+	}
+	return heap_pop(e);
+}
+
+static bool dl_before(const struct group *a, const struct group *b) {
+	if (a->deadline != b->deadline)
+		return a->deadline < b->deadline;
+	if (a->corr != b->corr)
+		return a->corr < b->corr;
+	if (a->key_len != b->key_len)
+		return a->key_len < b->key_len;
+	return memcmp(a->key, b->key, a->key_len) < 0;
+}
+
+static void dl_set(struct correlate_engine *e, size_t i, struct group *g) {
+	e->dl[i] = g;
+	g->heap_idx = (uint32_t)i;
+}
+
+static void dl_up(struct correlate_engine *e, size_t i) {
+	struct group *g = e->dl[i];
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (!dl_before(g, e->dl[p]))
+			break;
+		dl_set(e, i, e->dl[p]);
+		i = p;
+	}
+	dl_set(e, i, g);
+}
+
+static void dl_down(struct correlate_engine *e, size_t i) {
+	struct group *g = e->dl[i];
+	size_t n = e->n_dl;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		const struct group *mv = g;
+		if (l < n && dl_before(e->dl[l], mv))
+			m = l, mv = e->dl[l];
+		if (r < n && dl_before(e->dl[r], mv))
+			m = r;
+		if (m == i)
+			break;
+		dl_set(e, i, e->dl[m]);
+		i = m;
+	}
+	dl_set(e, i, g);
+}
+
+static int dl_push(struct correlate_engine *e, struct group *g) {
+	if (e->n_dl == e->alloc_dl) {
+		size_t na = e->alloc_dl ? e->alloc_dl * 2 : 64;
+		struct group **v = realloc(e->dl, na * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		e->dl = v;
+		e->alloc_dl = na;
+	}
+	e->dl[e->n_dl++] = g;
+	dl_up(e, e->n_dl - 1);
+	return 0;
+}
+
+static void dl_remove(struct correlate_engine *e, struct group *g) {
+	if (g->heap_idx == UINT32_MAX)
+		return;
+	size_t i = g->heap_idx;
+	g->heap_idx = UINT32_MAX;
+	struct group *last = e->dl[--e->n_dl];
+	if (i == e->n_dl)
+		return;
+	dl_set(e, i, last);
+	dl_up(e, i);
+	dl_down(e, last->heap_idx);
+}
+
+/* ---- groups ---- */
+
+static uint32_t hash_key(const char *k, size_t n) {
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)k[i]) * 16777619u;
+	return h;
+}
+
+static void group_clear(struct group *g) {
+	for (uint32_t i = 0; i < g->n_ev; i++)
+		free(g->ev[i].s);
+	g->n_ev = 0;
+	if (g->x) {
+		for (uint32_t i = 0; i < g->x->n_vals; i++)
+			free(g->x->vals[i].v);
+		g->x->n_vals = 0;
+	}
+	g->count = 0;
+}
+
+static void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct group *g) {
+	struct group **pp = &cs->buckets[hash_key(g->key, g->key_len) & (cs->n_buckets - 1)];
+	while (*pp && *pp != g)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = g->hnext;
+	if (g->lprev)
+		g->lprev->lnext = g->lnext;
+	else
+		cs->lru_head = g->lnext;
+	if (g->lnext)
+		g->lnext->lprev = g->lprev;
+	else
+		cs->lru_tail = g->lprev;
+	dl_remove(e, g);
+	group_clear(g);
+	if (g->ev != &g->ev1)
+		free(g->ev);
+	if (g->x) {
+		free(g->x->vals);
+		free(g->x->t);
+		free(g->x);
+	}
+	free(g);
+	cs->n_groups--;
+}
+
+static void lru_front(struct corr_state *cs, struct group *g) {
+	if (cs->lru_head == g)
+		return;
+	if (g->lprev)
+		g->lprev->lnext = g->lnext;
+	if (g->lnext)
+		g->lnext->lprev = g->lprev;
+	else if (cs->lru_tail == g)
+		cs->lru_tail = g->lprev;
+	g->lprev = NULL;
+	g->lnext = cs->lru_head;
+	if (cs->lru_head)
+		cs->lru_head->lprev = g;
+	cs->lru_head = g;
+	if (!cs->lru_tail)
+		cs->lru_tail = g;
+}
+
+static int grow_buckets(struct corr_state *cs) {
+	size_t nb = cs->n_buckets ? cs->n_buckets * 2 : 64;
+	struct group **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < cs->n_buckets; i++)
+		for (struct group *g = cs->buckets[i], *n; g; g = n) {
+			n = g->hnext;
+			uint32_t h = hash_key(g->key, g->key_len);
+			g->hnext = b[h & (nb - 1)];
+			b[h & (nb - 1)] = g;
+		}
+	free(cs->buckets);
+	cs->buckets = b;
+	cs->n_buckets = nb;
+	return 0;
+}
+
+static struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
+                               uint32_t key_len) {
+	struct corr_state *cs = &e->cs[corr];
+	uint32_t h = hash_key(key, key_len);
+	if (cs->n_buckets)
+		for (struct group *g = cs->buckets[h & (cs->n_buckets - 1)]; g; g = g->hnext)
+			if (g->key_len == key_len && !memcmp(g->key, key, key_len)) {
+				lru_front(cs, g);
+				return g;
+			}
+	if (cs->n_groups >= e->o.max_groups && cs->lru_tail) {
+		group_unlink_free(e, cs, cs->lru_tail);
+		e->st.evicted++;
+	}
+	if (cs->n_groups >= cs->n_buckets && grow_buckets(cs) < 0)
+		return NULL;
+	struct group *g = calloc(1, sizeof(*g) + key_len);
+	if (!g)
+		return NULL;
+	const struct rule *r = &e->rules.v[corr];
+	if (r->corr.type != CORR_EVENT_COUNT) {
+		g->x = calloc(1, sizeof(*g->x));
+		if (!g->x) {
+			free(g);
+			return NULL;
+		}
+	}
+	if (r->corr.type == CORR_TEMPORAL || r->corr.type == CORR_TEMPORAL_ORDERED ||
+	    r->corr.type == CORR_ABSENCE) {
+		g->x->t = malloc(r->corr.n_refs * sizeof(int64_t));
+		if (!g->x->t) {
+			free(g->x);
+			free(g);
+			return NULL;
+		}
+		for (size_t i = 0; i < r->corr.n_refs; i++)
+			g->x->t[i] = INT64_MIN;
+	}
+	g->corr = corr;
+	g->heap_idx = UINT32_MAX;
+	if (cs->deadline_mode || r->corr.type == CORR_ABSENCE)
+		g->deadline = INT64_MAX;
+	else
+		g->suppress_until = INT64_MIN;
+	g->key_len = key_len;
+	memcpy(g->key, key, key_len);
+	g->hnext = cs->buckets[h & (cs->n_buckets - 1)];
+	cs->buckets[h & (cs->n_buckets - 1)] = g;
+	cs->n_groups++;
+	lru_front(cs, g);
+	return g;
+}
+
+/* ---- group state ---- */
+
+static void ev_expire(struct group *g, int64_t from) {
+	uint32_t k = 0;
+	while (k < g->n_ev && g->ev[k].time < from)
+		free(g->ev[k++].s);
+	if (k) {
+		memmove(g->ev, g->ev + k, (g->n_ev - k) * sizeof(*g->ev));
+		g->n_ev -= k;
+	}
+}
+
+/* Append (time, sample); keep at most `cap` times and the last SAMPLE_MAX samples (or,
+ * with keep_first, the first SAMPLE_MAX). Takes the sample. */
+static int ev_add(struct group *g, int64_t time, struct sample *s, uint32_t cap, bool keep_first) {
+	if (g->n_ev >= cap) {
+		if (keep_first) {
+			free(s);
+			return 0;
+		}
+		free(g->ev[0].s);
+		memmove(g->ev, g->ev + 1, (g->n_ev - 1) * sizeof(*g->ev));
+		g->n_ev--;
+	}
+	if (g->n_ev == g->cap_ev) {
+		uint32_t nc = g->cap_ev ? MIN((uint32_t)g->cap_ev * 2, cap) : 1;
+		if (nc <= g->n_ev)
+			nc = g->n_ev + 1;
+		struct gev *v;
+		if (nc == 1)
+			v = &g->ev1;
+		else if (g->ev == &g->ev1 || !g->ev) {
+			v = malloc(nc * sizeof(*v));
+			if (v && g->n_ev)
+				memcpy(v, g->ev, g->n_ev * sizeof(*v));
+		} else
+			v = realloc(g->ev, nc * sizeof(*v));
+		if (!v) {
+			free(s);
+			return -ENOMEM;
+		}
+		g->ev = v;
+		g->cap_ev = (uint16_t)nc;
+	}
+	g->ev[g->n_ev].time = time;
+	g->ev[g->n_ev].s = keep_first && g->n_ev >= SAMPLE_MAX ? (free(s), NULL) : s;
+	g->n_ev++;
+	if (!keep_first && g->n_ev > SAMPLE_MAX) {
+		free(g->ev[g->n_ev - SAMPLE_MAX - 1].s);
+		g->ev[g->n_ev - SAMPLE_MAX - 1].s = NULL;
+	}
+	return 0;
+}
+
+static bool conds_ok(const struct correlation *k, uint64_t x) {
+	for (size_t i = 0; i < k->n_conds; i++) {
+		uint64_t v = (uint64_t)k->conds[i].v;
+		bool ok = false;
+		switch (k->conds[i].op) {
+		case OP_GT:
+			ok = x > v;
+			break;
+		case OP_GTE:
+			ok = x >= v;
+			break;
+		case OP_LT:
+			ok = x < v;
+			break;
+		case OP_LTE:
+			ok = x <= v;
+			break;
+		case OP_EQ:
+			ok = x == v;
+			break;
+		case OP_NEQ:
+			ok = x != v;
+			break;
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static void decode_key(const struct group *g, struct ev_str *vals, size_t n) {
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t l = 0;
+		if (off + 4 <= g->key_len) {
+			memcpy(&l, g->key + off, 4);
+			off += 4;
+		}
+		vals[i].p = g->key + off;
+		vals[i].len = l;
+		off += l;
+	}
+}
+
+static int fire(struct correlate_engine *e, struct group *g, const char *kind, int64_t time,
+                uint64_t count, uint64_t distinct, bool has_distinct) {
+	const struct rule *r = &e->rules.v[g->corr];
+	const struct correlation *k = &r->corr;
+	struct ev_str vals[64];
+	size_t ng = MIN(k->n_group_by, ELEMENTSOF(vals));
+	decode_key(g, vals, ng);
+	struct sample *smp[SAMPLE_MAX];
+	size_t ns = 0;
+	for (uint32_t i = 0; i < g->n_ev && ns < SAMPLE_MAX; i++)
+		if (g->ev[i].s)
+			smp[ns++] = g->ev[i].s;
+	struct alert_data a = {.rule = r,
+	                       .kind = kind,
+	                       .time = time,
+	                       .count = count,
+	                       .distinct = distinct,
+	                       .has_distinct = has_distinct,
+	                       .gnames = k->group_by,
+	                       .gvals = vals,
+	                       .n_g = ng,
+	                       .samples = smp,
+	                       .n_samples = ns};
+	a.first = g->n_ev ? g->ev[0].time : time;
+	a.last = g->n_ev ? g->ev[g->n_ev - 1].time : time;
+	e->rule_matches[g->corr]++;
+	if (!r->quiet || !r->n_users)
+		alert_emit(e, &a);
+	if (r->n_users)
+		return window_on_match(e, g->corr, time, NULL, k->group_by, vals, ng,
+		                       ns ? smp[0] : NULL);
+	return 0;
+}
+
+static bool ref_seen(void *p, unsigned ref) {
+	const int64_t *t = p;
+	return t[ref + 1] != INT64_MIN && t[ref + 1] >= t[0];
+}
+
+/* A group whose window holds nothing any future event could use behaves exactly like a
+ * new one: no deadline pending, not suppressed at `now`, every kept time older than
+ * now - timespan. Freeing such groups keeps the tables to the groups that matter. */
+static bool group_idle(const struct correlation *k, const struct corr_state *cs,
+                       const struct group *g, int64_t now) {
+	int64_t from = now - k->timespan_us;
+	if (cs->deadline_mode || k->type == CORR_ABSENCE)
+		return false; /* they leave through their deadline */
+	if (g->suppress_until >= now)
+		return false;
+	if (g->n_ev && g->ev[g->n_ev - 1].time >= from)
+		return false;
+	if (g->x) {
+		for (uint32_t i = 0; i < g->x->n_vals; i++)
+			if (g->x->vals[i].last >= from)
+				return false;
+		for (size_t i = 0; g->x->t && i < k->n_refs; i++)
+			if (g->x->t[i] != INT64_MIN && g->x->t[i] >= from)
+				return false;
+	}
+	return true;
+}
+
+static int process(struct correlate_engine *e, struct cev *c) {
+	const struct rule *r = &e->rules.v[c->corr];
+	const struct correlation *k = &r->corr;
+	struct corr_state *cs = &e->cs[c->corr];
+	int64_t t = c->time, from = t - k->timespan_us;
+	/* reap up to two idle groups from the cold end (events arrive in time order, so the
+	 * least recently used groups are the oldest) */
+	for (int n = 0; n < 2 && cs->lru_tail && group_idle(k, cs, cs->lru_tail, t); n++)
+		group_unlink_free(e, cs, cs->lru_tail);
+	struct group *g = group_get(e, c->corr, c->key, c->key_len);
+	struct sample *s = TAKE_PTR(c->sample);
+	if (!g) {
+		free(s);
+		return -ENOMEM;
+	}
+	if (k->type == CORR_ABSENCE) {
+		if (c->ref == k->present_ref && g->deadline == INT64_MAX) {
+			g->deadline = t + k->timespan_us;
+			int rr = dl_push(e, g);
+			if (rr < 0)
+				return rr;
+			return ev_add(g, t, s, SAMPLE_MAX, true);
+		}
+		free(s);
+		if (c->ref == k->absent_ref && g->deadline != INT64_MAX) /* finished in time */
+			group_unlink_free(e, cs, g);
+		else if (g->deadline == INT64_MAX)
+			group_unlink_free(e, cs, g);
+		return 0;
+	}
+	if (cs->deadline_mode) {
+		if (g->deadline == INT64_MAX) {
+			g->deadline = t + k->timespan_us;
+			int rr = dl_push(e, g);
+			if (rr < 0) {
+				free(s);
+				return rr;
+			}
+		}
+		if (g->count < UINT32_MAX)
+			g->count++;
+		if (k->type == CORR_VALUE_COUNT && c->value) {
+			bool found = false;
+			for (uint32_t i = 0; i < g->x->n_vals && !found; i++)
+				found = g->x->vals[i].len == c->value_len &&
+				        !memcmp(g->x->vals[i].v, c->value, c->value_len);
+			if (!found && g->x->n_vals < 10000) {
+				if (g->x->n_vals == g->x->cap_vals) {
+					uint32_t nc = g->x->cap_vals ? g->x->cap_vals * 2 : 4;
+					struct gval *v = realloc(g->x->vals, nc * sizeof(*v));
+					if (!v) {
+						free(s);
+						return -ENOMEM;
+					}
+					g->x->vals = v;
+					g->x->cap_vals = nc;
+				}
+				char *v = malloc(c->value_len + 1);
+				if (!v) {
+					free(s);
+					return -ENOMEM;
+				}
+				memcpy(v, c->value, c->value_len + 1);
+				g->x->vals[g->x->n_vals++] = (struct gval){t, c->value_len, v};
+			}
+		}
+		return ev_add(g, t, s, SAMPLE_MAX, true);
+	}
+	if (t <= g->suppress_until) {
+		e->st.suppressed++;
+		free(s);
+		return 0;
+	}
+	ev_expire(g, from);
+	int rr = ev_add(g, t, s, cs->ev_cap, false);
+	if (rr < 0)
+		return rr;
+	bool ok = false;
+	uint64_t distinct = 0;
+	switch (k->type) {
+	case CORR_EVENT_COUNT:
+		ok = conds_ok(k, g->n_ev);
+		break;
+	case CORR_VALUE_COUNT: {
+		uint32_t w = 0;
+		for (uint32_t i = 0; i < g->x->n_vals; i++) {
+			if (g->x->vals[i].last < from)
+				free(g->x->vals[i].v);
+			else
+				g->x->vals[w++] = g->x->vals[i];
+		}
+		g->x->n_vals = w;
+		bool found = false;
+		for (uint32_t i = 0; i < g->x->n_vals && !found; i++)
+			if (g->x->vals[i].len == c->value_len &&
+			    !memcmp(g->x->vals[i].v, c->value, c->value_len)) {
+				g->x->vals[i].last = t;
+				found = true;
+			}
+		if (!found) {
+			if (g->x->n_vals >= 100000) {
+				/* drop the value seen longest ago */
+				uint32_t o = 0;
+				for (uint32_t i = 1; i < g->x->n_vals; i++)
+					if (g->x->vals[i].last < g->x->vals[o].last)
+						o = i;
+				free(g->x->vals[o].v);
+				g->x->vals[o] = g->x->vals[--g->x->n_vals];
+			}
+			if (g->x->n_vals == g->x->cap_vals) {
+				uint32_t nc = g->x->cap_vals ? g->x->cap_vals * 2 : 4;
+				struct gval *v = realloc(g->x->vals, nc * sizeof(*v));
+				if (!v)
+					return -ENOMEM;
+				g->x->vals = v;
+				g->x->cap_vals = nc;
+			}
+			char *v = malloc(c->value_len + 1);
+			if (!v)
+				return -ENOMEM;
+			memcpy(v, c->value, c->value_len + 1);
+			g->x->vals[g->x->n_vals++] = (struct gval){t, c->value_len, v};
+		}
+		distinct = g->x->n_vals;
+		ok = conds_ok(k, distinct);
+		break;
+	}
+	case CORR_TEMPORAL: {
+		g->x->t[c->ref] = t;
+		int64_t tv[65];
+		tv[0] = from;
+		for (size_t i = 0; i < k->n_refs; i++)
+			tv[i + 1] = g->x->t[i];
+		if (k->tcond)
+			ok = cond_eval(k->tcond, ref_seen, tv);
+		else {
+			ok = true;
+			for (size_t i = 0; i < k->n_refs && ok; i++)
+				ok = ref_seen(tv, (unsigned)i);
+		}
+		break;
+	}
+	case CORR_TEMPORAL_ORDERED: {
+		unsigned i = c->ref;
+		if (i == 0)
+			g->x->t[0] = t;
+		else if (g->x->t[i - 1] != INT64_MIN && g->x->t[i - 1] >= from &&
+		         g->x->t[i - 1] > g->x->t[i])
+			g->x->t[i] = g->x->t[i - 1];
+		ok = g->x->t[k->n_refs - 1] != INT64_MIN && g->x->t[k->n_refs - 1] >= from;
+		break;
+	}
+	default:
+		break;
+	}
+	if (!ok)
+		return 0;
+	int fr = fire(e, g, rule_kind_name(r), t, g->n_ev, distinct, k->type == CORR_VALUE_COUNT);
+	group_clear(g);
+	if (g->x && g->x->t)
+		for (size_t i = 0; i < k->n_refs; i++)
+			g->x->t[i] = INT64_MIN;
+	g->suppress_until = t + k->timespan_us;
+	return fr;
+}
+
+static int fire_deadline(struct correlate_engine *e, struct group *g) {
+	const struct rule *r = &e->rules.v[g->corr];
+	const struct correlation *k = &r->corr;
+	int64_t d = g->deadline;
+	dl_remove(e, g);
+	int rr = 0;
+	if (k->type == CORR_ABSENCE)
+		rr = fire(e, g, "absence", d, g->n_ev, 0, false);
+	else if (k->type == CORR_VALUE_COUNT && conds_ok(k, g->x->n_vals))
+		rr = fire(e, g, "value_count", d, g->count, g->x->n_vals, true);
+	else if (k->type == CORR_EVENT_COUNT && conds_ok(k, g->count))
+		rr = fire(e, g, "event_count", d, g->count, 0, false);
+	group_unlink_free(e, &e->cs[g->corr], g);
+	return rr;
+}
+
+static void cev_free(struct cev *c) {
+	if (!c)
+		return;
+	/* key and value live in the same allocation as the cev */
+	free(c->sample);
+	free(c);
+}
+
+int window_release(struct correlate_engine *e, int64_t upto, bool all) {
+	int ret = 0;
+	for (;;) {
+		struct cev *c = pend_peek(e);
+		struct group *g = e->n_dl ? e->dl[0] : NULL;
+		bool ce = c && (all || c->time <= upto);
+		bool ge = g && (all || g->deadline < upto);
+		int r;
+		if (ce && (!ge || c->time <= g->deadline)) {
+			c = pend_pop(e);
+			r = process(e, c);
+			cev_free(c);
+		} else if (ge)
+			r = fire_deadline(e, g);
+		else
+			break;
+		if (r < 0)
+			ret = r;
+	}
+	return ret;
+}
+
+static int key_append(char **buf, uint32_t *len, size_t *alloc, const char *p, size_t n) {
+	if (n > 65536)
+		n = 65536;
+	if (*len + 4 + n > *alloc) {
+		size_t na = (*len + 4 + n) * 2;
+		char *b = realloc(*buf, na);
+		if (!b)
+			return -ENOMEM;
+		*buf = b;
+		*alloc = na;
+	}
+	uint32_t l = (uint32_t)n;
+	memcpy(*buf + *len, &l, 4);
+	if (n)
+		memcpy(*buf + *len + 4, p, n);
+	*len += 4 + (uint32_t)n;
+	return 0;
+}
+
+static const struct ev_str *lookup(struct correlate_engine *e, const struct ev_record *rec,
+                                   char *const *gnames, const struct ev_str *gvals, size_t n_g,
+                                   const char *name) {
+	if (rec)
+		return engine_field(e, rec, name);
+	for (size_t i = 0; i < n_g; i++)
+		if (!strcmp(gnames[i], name))
+			return &gvals[i];
+	return NULL;
+}
+
+int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
+                    const struct ev_record *rec, char *const *gnames, const struct ev_str *gvals,
+                    size_t n_g, struct sample *s) {
+	const struct rule *src = &e->rules.v[rule];
+	for (size_t u = 0; u < src->n_users; u++) {
+		unsigned ci = src->users[u];
+		const struct correlation *k = &e->rules.v[ci].corr;
+		for (size_t j = 0; j < k->n_refs; j++) {
+			if (k->ref_rule[j] != (int)rule)
+				continue;
+			/* the key is built in the engine's scratch buffer and copied into the cev
+			 */
+			uint32_t klen = 0;
+			bool missing = false;
+			for (size_t g = 0; g < k->n_group_by && !missing; g++) {
+				const char *fname = k->group_by[g];
+				for (size_t a = 0; a < k->n_aliases; a++)
+					if (!strcmp(k->aliases[a].name, fname) &&
+					    k->aliases[a].fields && k->aliases[a].fields[j])
+						fname = k->aliases[a].fields[j];
+				const struct ev_str *v = lookup(e, rec, gnames, gvals, n_g, fname);
+				if (!v)
+					missing = true;
+				else if (key_append(&e->kbuf, &klen, &e->kbuf_alloc, v->p, v->len) <
+				         0)
+					return -ENOMEM;
+			}
+			const struct ev_str *val = NULL;
+			if (!missing && k->type == CORR_VALUE_COUNT) {
+				val = lookup(e, rec, gnames, gvals, n_g, k->field);
+				missing = !val;
+			}
+			if (missing)
+				continue;
+			size_t vlen = val ? val->len : 0;
+			struct cev *c = malloc(sizeof(*c) + klen + vlen + 2);
+			if (!c)
+				return -ENOMEM;
+			c->time = time;
+			c->seq = e->seq;
+			c->corr = ci;
+			c->ref = (unsigned)j;
+			c->key = (char *)(c + 1);
+			if (klen)
+				memcpy(c->key, e->kbuf, klen);
+			c->key[klen] = 0;
+			c->key_len = klen;
+			c->value = NULL;
+			c->value_len = 0;
+			if (val) {
+				c->value = c->key + klen + 1;
+				if (vlen)
+					memcpy(c->value, val->p, vlen);
+				c->value[vlen] = 0;
+				c->value_len = (uint32_t)vlen;
+			}
+			if (rec)
+				c->sample =
+				        sample_new(e, rec->time_us, rec->source.p, rec->source.len,
+				                   rec->message.p, rec->message.len);
+			else
+				c->sample = sample_dup(s);
+			int r;
+			if (rec)
+				r = pend_push(e, c);
+			else {
+				/* a correlation's alert: we are draining the timeline in order
+				 * already */
+				r = process(e, c);
+				cev_free(c);
+			}
+			if (r < 0) {
+				if (rec)
+					cev_free(c);
+				return r;
+			}
+		}
+	}
+	return 0;
+}
+
+int window_init(struct correlate_engine *e) {
+	e->cs = calloc(e->rules.n + 1, sizeof(*e->cs));
+	if (!e->cs)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->rules.n; i++) {
+		const struct rule *r = &e->rules.v[i];
+		if (r->kind != RULE_CORRELATION)
+			continue;
+		const struct correlation *k = &r->corr;
+		struct corr_state *cs = &e->cs[i];
+		bool upper_only = k->n_conds > 0;
+		uint64_t need = 1;
+		for (size_t j = 0; j < k->n_conds; j++) {
+			enum corr_op op = k->conds[j].op;
+			if (op != OP_LT && op != OP_LTE)
+				upper_only = false;
+			uint64_t v = (uint64_t)k->conds[j].v + 1;
+			need = MAX(need, v);
+		}
+		cs->deadline_mode =
+		        upper_only && (k->type == CORR_EVENT_COUNT || k->type == CORR_VALUE_COUNT);
+		if (k->type == CORR_EVENT_COUNT)
+			cs->ev_cap = (uint32_t)MIN(MAX(need, (uint64_t)SAMPLE_MAX),
+			                           (uint64_t)UINT16_MAX);
+		else
+			cs->ev_cap = 1024;
+	}
+	return 0;
+}
+
+void window_free(struct correlate_engine *e) {
+	while (e->n_pend || e->fifo_n)
+		cev_free(pend_pop(e));
+	free(e->fifo);
+	e->fifo = NULL;
+	e->fifo_cap = e->fifo_head = 0;
+	for (size_t i = 0; i < e->n_sources; i++)
+		free(e->sources[i]);
+	free(e->sources);
+	e->sources = NULL;
+	e->n_sources = 0;
+	free(e->pend);
+	e->pend = NULL;
+	if (e->cs) {
+		for (size_t i = 0; i < e->rules.n; i++) {
+			struct corr_state *cs = &e->cs[i];
+			while (cs->lru_head)
+				group_unlink_free(e, cs, cs->lru_head);
+			free(cs->buckets);
+		}
+		free(e->cs);
+		e->cs = NULL;
+	}
+	free(e->dl);
+	e->dl = NULL;
+	free(e->kbuf);
+	e->kbuf = NULL;
+	e->n_dl = 0;
+}

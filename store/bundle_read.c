@@ -1,0 +1,769 @@
+/* Bundle verifier: reads a bundle once (gzip + tar through libarchive), hashing every
+ * evidence member in flight, and checks it against SHA256SUMS, the canonical manifest, its
+ * signature and the Merkle root. Hostile input: every size is capped before it is read
+ * (declared member size, total uncompressed bytes, manifest size, member count), only
+ * regular-file members are read, nothing is written anywhere except through the caller's
+ * sink, and every problem becomes a finding rather than a crash. */
+#include "config.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "store/bundle.h"
+#include "store/merkle.h"
+
+static const char *const finding_names[] = {
+#define STORE_FINDING_STR(x) #x,
+        STORE_FINDINGS(STORE_FINDING_STR)};
+
+const char *store_finding_name(enum store_finding_code c) {
+	return (unsigned)c < ELEMENTSOF(finding_names) ? finding_names[c] : "UNKNOWN";
+}
+
+#define REPORT_CAP 10000
+
+int store_report_add(struct store_report *r, enum store_finding_code c, const char *where,
+                     const char *fmt, ...) {
+	if (r->n >= REPORT_CAP) {
+		r->dropped++;
+		return 0;
+	}
+	if (r->n == r->alloc) {
+		size_t na = r->alloc ? r->alloc * 2 : 8;
+		struct store_finding *nv = realloc(r->v, na * sizeof(*nv));
+		if (!nv) {
+			r->dropped++;
+			return -ENOMEM;
+		}
+		r->v = nv;
+		r->alloc = na;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	r->v[r->n++] = (struct store_finding){c, where ? strdup(where) : NULL, msg};
+	return 0;
+}
+
+int store_report_warn(struct store_report *r, const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_warnings; i++)
+		if (strcmp(r->warnings[i], msg) == 0) {
+			free(msg);
+			return 0;
+		}
+	char **nw = r->n_warnings < REPORT_CAP
+	                    ? realloc(r->warnings, (r->n_warnings + 1) * sizeof(*nw))
+	                    : NULL;
+	if (!nw) {
+		free(msg);
+		return -ENOMEM;
+	}
+	r->warnings = nw;
+	r->warnings[r->n_warnings++] = msg;
+	return 0;
+}
+
+void store_report_clear(struct store_report *r) {
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->v[i].where);
+		free(r->v[i].msg);
+	}
+	for (size_t i = 0; i < r->n_warnings; i++)
+		free(r->warnings[i]);
+	free(r->v);
+	free(r->warnings);
+	*r = (struct store_report){0};
+}
+
+json_t *store_report_json(const struct store_report *r) {
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < r->n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s?, s:s?}", "code",
+		                                   store_finding_name(r->v[i].code), "where",
+		                                   r->v[i].where, "message", r->v[i].msg));
+	return a;
+}
+
+int store_keyring_add(struct store_keyring *kr, struct store_key *k, bool pinned) {
+	for (size_t i = 0; i < kr->n; i++)
+		if (strcmp(store_key_id(kr->keys[i]), store_key_id(k)) == 0) {
+			kr->pinned[i] = kr->pinned[i] || pinned;
+			store_key_free(k);
+			return 0;
+		}
+	struct store_key **nk = realloc(kr->keys, (kr->n + 1) * sizeof(*nk));
+	if (!nk) {
+		store_key_free(k);
+		return -ENOMEM;
+	}
+	kr->keys = nk;
+	bool *np = realloc(kr->pinned, (kr->n + 1) * sizeof(*np));
+	if (!np) {
+		store_key_free(k);
+		return -ENOMEM;
+	}
+	kr->pinned = np;
+	kr->keys[kr->n] = k;
+	kr->pinned[kr->n++] = pinned;
+	return 0;
+}
+
+const struct store_key *store_keyring_find(const struct store_keyring *kr, const char *id,
+                                           bool *ret_pinned) {
+	for (size_t i = 0; kr && id && i < kr->n; i++)
+		if (strcmp(store_key_id(kr->keys[i]), id) == 0) {
+			if (ret_pinned)
+				*ret_pinned = kr->pinned[i];
+			return kr->keys[i];
+		}
+	return NULL;
+}
+
+int store_keyring_copy(struct store_keyring *dst, const struct store_keyring *src) {
+	for (size_t i = 0; src && i < src->n; i++) {
+		char *pem = store_key_public_pem(src->keys[i]);
+		struct store_key *k = NULL;
+		int r = pem ? store_key_public_from_pem(pem, strlen(pem), &k) : -ENOMEM;
+		free(pem);
+		if (r == 0)
+			r = store_keyring_add(dst, k, src->pinned[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void store_keyring_clear(struct store_keyring *kr) {
+	for (size_t i = 0; i < kr->n; i++)
+		store_key_free(kr->keys[i]);
+	free(kr->keys);
+	free(kr->pinned);
+	*kr = (struct store_keyring){0};
+}
+
+void store_bundle_info_clear(struct store_bundle_info *i) {
+	json_decref(i->manifest);
+	*i = (struct store_bundle_info){0};
+}
+
+/* ---- reading ---- */
+
+struct seen {
+	char *path;
+	uint64_t size;
+	uint8_t sha[STORE_HASH_LEN];
+	bool matched;
+};
+
+/* The gzip layer is ours (zlib), not libarchive's: inflate checks the CRC-32 and length
+ * in the gzip trailer, and we insist on exactly one gzip member with nothing after it and
+ * nothing but zero blocks after the end of the tar archive. */
+struct reader {
+	int fd; /* or -1 with mem */
+	const uint8_t *mem;
+	size_t mem_len, mem_pos;
+	struct store_sha256_ctx *fsha; /* hash of the bytes as stored (fd only) */
+	z_stream z;
+	bool z_init, z_end;
+	uint8_t in[65536];
+	uint8_t out[65536];
+	bool io_error;
+	int err;
+	char gz_err[160];
+};
+
+static ssize_t pull(struct reader *rd, const uint8_t **ret) {
+	if (!rd->mem) {
+		for (;;) {
+			ssize_t n = read(rd->fd, rd->in, sizeof(rd->in));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				rd->io_error = true;
+				rd->err = errno;
+				return -1;
+			}
+			if (rd->fsha)
+				store_sha256_update(rd->fsha, rd->in, (size_t)n);
+			*ret = rd->in;
+			return n;
+		}
+	}
+	size_t n = MIN(rd->mem_len - rd->mem_pos, (size_t)(1u << 30));
+	*ret = rd->mem + rd->mem_pos;
+	rd->mem_pos += n;
+	return (ssize_t)n;
+}
+
+static void gz_fail(struct reader *rd, const char *what) {
+	if (!rd->gz_err[0])
+		snprintf(rd->gz_err, sizeof(rd->gz_err), "%s", what);
+}
+
+/* After the end of the gzip stream: anything more is an error (and is still hashed). */
+static void check_trailing(struct reader *rd) {
+	if (rd->z.avail_in)
+		gz_fail(rd, "data after the end of the gzip stream");
+	const uint8_t *p;
+	ssize_t n;
+	while ((n = pull(rd, &p)) > 0)
+		gz_fail(rd, "data after the end of the gzip stream");
+}
+
+static ssize_t inflate_some(struct reader *rd) {
+	if (!rd->z_init) {
+		if (inflateInit2(&rd->z, 16 + 15) != Z_OK) {
+			gz_fail(rd, "out of memory");
+			return 0;
+		}
+		rd->z_init = true;
+	}
+	while (!rd->z_end && !rd->gz_err[0]) {
+		if (rd->z.avail_in == 0) {
+			const uint8_t *p;
+			ssize_t n = pull(rd, &p);
+			if (n < 0)
+				return -1;
+			if (n == 0) {
+				gz_fail(rd, "truncated gzip stream");
+				return 0;
+			}
+			rd->z.next_in = (Bytef *)p;
+			rd->z.avail_in = (uInt)n;
+		}
+		rd->z.next_out = rd->out;
+		rd->z.avail_out = sizeof(rd->out);
+		int zr = inflate(&rd->z, Z_NO_FLUSH);
+		size_t produced = sizeof(rd->out) - rd->z.avail_out;
+		if (zr == Z_STREAM_END) {
+			rd->z_end = true;
+			check_trailing(rd);
+		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			char m[160];
+			snprintf(m, sizeof(m), "corrupt gzip stream (%s)",
+			         rd->z.msg ? rd->z.msg : "inflate error");
+			gz_fail(rd, m);
+			return 0;
+		}
+		if (produced)
+			return (ssize_t)produced;
+	}
+	return 0;
+}
+
+static la_ssize_t rd_read(struct archive *a, void *ud, const void **buf) {
+	struct reader *rd = ud;
+	ssize_t n = inflate_some(rd);
+	if (n < 0) {
+		archive_set_error(a, rd->err, "read: %s", strerror(rd->err));
+		return -1;
+	}
+	*buf = rd->out;
+	return n;
+}
+
+/* After the tar end marker: the rest of the stream must be zero blocks (bounded). */
+static void drain(struct reader *rd) {
+	uint64_t total = 0;
+	for (;;) {
+		ssize_t n = inflate_some(rd);
+		if (n <= 0)
+			return;
+		total += (uint64_t)n;
+		for (ssize_t i = 0; i < n; i++)
+			if (rd->out[i]) {
+				gz_fail(rd, "data after the end of the tar archive");
+				return;
+			}
+		if (total > (1u << 20)) {
+			gz_fail(rd, "more than 1 MiB after the end of the tar archive");
+			return;
+		}
+	}
+}
+
+static int cmp_seen(const void *a, const void *b) {
+	return strcmp(((const struct seen *)a)->path, ((const struct seen *)b)->path);
+}
+
+static struct seen *find_seen(struct seen *v, size_t n, const char *path) {
+	struct seen k = {.path = (char *)path};
+	return n ? bsearch(&k, v, n, sizeof(*v), cmp_seen) : NULL;
+}
+
+/* Read the current entry's data into memory, at most cap bytes. */
+static int read_small(struct archive *a, uint64_t size, uint64_t cap, char **ret, size_t *ret_len) {
+	if (size > cap)
+		return -EFBIG;
+	char *b = malloc(size + 1);
+	if (!b)
+		return -ENOMEM;
+	size_t got = 0;
+	for (;;) {
+		if (got == size) {
+			char x;
+			la_ssize_t n = archive_read_data(a, &x, 1);
+			if (n == 0)
+				break;
+			free(b);
+			return n < 0 ? -EIO : -EFBIG;
+		}
+		la_ssize_t n = archive_read_data(a, b + got, size - got);
+		if (n < 0) {
+			free(b);
+			return -EIO;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != size) {
+		free(b);
+		return -EIO;
+	}
+	b[got] = 0;
+	*ret = b;
+	*ret_len = got;
+	return 0;
+}
+
+static bool is_meta(const char *p) {
+	return !strcmp(p, "SHA256SUMS") || !strcmp(p, "MANIFEST.json") ||
+	       !strcmp(p, "MANIFEST.sig");
+}
+
+static bool hex64(json_t *v, uint8_t out[STORE_HASH_LEN]) {
+	return json_is_string(v) && store_unhex(json_string_value(v), out, STORE_HASH_LEN) == 0;
+}
+
+/* Check the manifest against what was read. */
+static void check_manifest(const char *name, const char *man, size_t man_len, const char *sig,
+                           size_t sig_len, const char *sums, size_t sums_len, bool have_sums,
+                           struct seen *seen, size_t n_seen, const struct store_keyring *kr,
+                           struct store_report *rep, struct store_bundle_info *info) {
+	json_error_t jerr;
+	json_t *m = json_loadb(man, man_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!m || !json_is_object(m)) {
+		store_report_add(rep, STORE_FORMAT_INVALID, name, "MANIFEST.json:%d:%d: %s",
+		                 jerr.line, jerr.column, m ? "not a JSON object" : jerr.text);
+		json_decref(m);
+		return;
+	}
+	char *canon = store_json_canonical(m);
+	if (!canon || strlen(canon) != man_len || memcmp(canon, man, man_len) != 0)
+		store_report_add(rep, STORE_FORMAT_INVALID, name,
+		                 "MANIFEST.json is not in canonical form");
+	free(canon);
+	store_sha256(man, man_len, info->manifest_sha256);
+
+	const char *kid = json_string_value(json_object_get(m, "key_id"));
+	bool pinned = false;
+	const struct store_key *k = store_keyring_find(kr, kid, &pinned);
+	if (!kid)
+		store_report_add(rep, STORE_FORMAT_INVALID, name, "MANIFEST.json has no key_id");
+	else if (!k)
+		store_report_add(rep, STORE_UNKNOWN_KEY, name,
+		                 "signed by key %s, which is not trusted", kid);
+	if (!sig)
+		store_report_add(rep, STORE_SIGNATURE_INVALID, name, "MANIFEST.sig is missing");
+	else if (sig_len != STORE_SIG_LEN)
+		store_report_add(rep, STORE_SIGNATURE_INVALID, name,
+		                 "MANIFEST.sig is %zu bytes, not 64", sig_len);
+	else if (k && store_key_verify(k, man, man_len, (const uint8_t *)sig) < 0)
+		store_report_add(rep, STORE_SIGNATURE_INVALID, name,
+		                 "MANIFEST.sig does not verify with key %s", kid);
+	else if (k) {
+		info->authenticated = true;
+		info->key_pinned = pinned;
+		memcpy(info->signature, sig, STORE_SIG_LEN);
+		if (!pinned)
+			store_report_warn(
+			        rep, "key %s is taken from the store itself (unpinned; use --pub)",
+			        kid);
+	}
+
+	json_t *fv = json_object_get(m, "format_version");
+	if (!json_is_integer(fv) || json_integer_value(fv) != STORE_FORMAT_VERSION)
+		store_report_add(rep, STORE_FORMAT_INVALID, name, "unsupported format_version");
+	json_t *members = json_object_get(m, "members");
+	uint8_t want_sums[STORE_HASH_LEN], want_root[STORE_HASH_LEN];
+	if (!json_is_array(members) || json_array_size(members) > STORE_MEMBERS_CAP ||
+	    !hex64(json_object_get(m, "sha256sums_sha256"), want_sums) ||
+	    !hex64(json_object_get(m, "merkle_root"), want_root)) {
+		store_report_add(rep, STORE_FORMAT_INVALID, name,
+		                 "MANIFEST.json lacks members, sha256sums_sha256 or merkle_root");
+		goto done;
+	}
+	size_t n = json_array_size(members);
+	size_t cap = 1, len = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *p =
+		        json_string_value(json_object_get(json_array_get(members, i), "path"));
+		cap += (p ? strlen(p) : 0) + STORE_HEX_LEN + 3;
+	}
+	char *exp = malloc(cap);
+	store_hash_t *leaves = calloc(n ? n : 1, sizeof(*leaves));
+	if (!exp || !leaves) {
+		free(exp);
+		free(leaves);
+		store_report_add(rep, STORE_FORMAT_INVALID, name, "out of memory");
+		goto done;
+	}
+	const char *prev = NULL;
+	bool bad = false;
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(members, i);
+		const char *p = json_string_value(json_object_get(e, "path"));
+		json_t *sz = json_object_get(e, "size");
+		uint8_t h[STORE_HASH_LEN];
+		if (!p || !store_member_path_valid(p) || !json_is_integer(sz) ||
+		    json_integer_value(sz) < 0 || !hex64(json_object_get(e, "sha256"), h) ||
+		    (prev && strcmp(prev, p) >= 0)) {
+			store_report_add(rep, STORE_FORMAT_INVALID, name,
+			                 "manifest member %zu is malformed or out of order", i);
+			bad = true;
+			break;
+		}
+		prev = p;
+		size_t start = len;
+		len += (size_t)snprintf(exp + len, cap - len, "%s  %s\n",
+		                        json_string_value(json_object_get(e, "sha256")), p);
+		store_merkle_leaf(exp + start, len - start, leaves[i]);
+		struct seen *s = find_seen(seen, n_seen, p);
+		if (!s)
+			store_report_add(rep, STORE_MEMBER_MISSING, p,
+			                 "listed in the manifest, absent from the bundle");
+		else {
+			s->matched = true;
+			if (s->size != (uint64_t)json_integer_value(sz) ||
+			    memcmp(s->sha, h, STORE_HASH_LEN))
+				store_report_add(rep, STORE_MEMBER_MODIFIED, p,
+				                 "content differs from the manifest (size %llu, "
+				                 "expected %lld)",
+				                 (unsigned long long)s->size,
+				                 (long long)json_integer_value(sz));
+		}
+	}
+	if (!bad) {
+		store_hash_t root;
+		store_merkle_root(leaves, n, root);
+		if (memcmp(root, want_root, STORE_HASH_LEN))
+			store_report_add(rep, STORE_FORMAT_INVALID, name,
+			                 "merkle_root does not match the member list");
+		uint8_t sh[STORE_HASH_LEN];
+		store_sha256(exp, len, sh);
+		if (memcmp(sh, want_sums, STORE_HASH_LEN))
+			store_report_add(rep, STORE_FORMAT_INVALID, name,
+			                 "sha256sums_sha256 does not match the member list");
+		if (!have_sums)
+			store_report_add(rep, STORE_MEMBER_MISSING, "SHA256SUMS",
+			                 "SHA256SUMS is missing");
+		else {
+			store_sha256(sums, sums_len, sh);
+			if (memcmp(sh, want_sums, STORE_HASH_LEN))
+				store_report_add(rep, STORE_MEMBER_MODIFIED, "SHA256SUMS",
+				                 "SHA256SUMS differs from the manifest");
+		}
+	}
+	free(exp);
+	free(leaves);
+	for (size_t i = 0; i < n_seen; i++)
+		if (!seen[i].matched && !bad)
+			store_report_add(rep, STORE_MEMBER_EXTRA, seen[i].path,
+			                 "in the bundle, not in the manifest");
+done:
+	if (info->authenticated)
+		info->manifest = json_incref(m);
+	json_decref(m);
+}
+
+static int verify(struct archive *a, struct reader *rd, const char *name,
+                  const struct store_keyring *kr, const struct store_verify_limits *lim,
+                  const struct store_member_sink *sink, struct store_report *rep,
+                  struct store_bundle_info *info) {
+	uint64_t max_member = lim && lim->max_member_size ? lim->max_member_size : 1ull << 30;
+	uint64_t max_total = lim && lim->max_total_size ? lim->max_total_size : 64ull << 30;
+	uint64_t total = 0;
+	struct seen *seen = NULL;
+	size_t n_seen = 0, alloc = 0;
+	char *man = NULL, *sig = NULL, *sums = NULL;
+	size_t man_len = 0, sig_len = 0, sums_len = 0;
+	bool have_man = false, have_sig = false, have_sums = false, broken = false;
+	int ret = 0;
+	char buf[65536];
+
+	for (;;) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			store_report_add(rep, STORE_FORMAT_INVALID, name, "damaged archive: %s",
+			                 archive_error_string(a) ? archive_error_string(a)
+			                                         : "unreadable");
+			broken = true;
+			break;
+		}
+		const char *p = archive_entry_pathname(e);
+		if (!p)
+			p = "";
+		char where[300];
+		snprintf(where, sizeof(where), "%.280s", p);
+		if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) ||
+		    archive_entry_symlink(e)) {
+			store_report_add(
+			        rep, STORE_FORMAT_INVALID, where,
+			        "member is not a regular file (link, device or directory)");
+			continue;
+		}
+		if (!is_meta(p) && !store_member_path_valid(p)) {
+			store_report_add(rep, STORE_FORMAT_INVALID, where,
+			                 "unsafe or invalid member path");
+			continue;
+		}
+		la_int64_t sz = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+		if (sz < 0 || (uint64_t)sz > max_member || total + (uint64_t)sz > max_total) {
+			store_report_add(rep, STORE_FORMAT_INVALID, where,
+			                 "member declares %lld bytes, over the size cap; not read",
+			                 (long long)sz);
+			broken = true; /* a bomb: stop here */
+			break;
+		}
+		total += (uint64_t)sz;
+		bool dup = (have_man && !strcmp(p, "MANIFEST.json")) ||
+		           (have_sig && !strcmp(p, "MANIFEST.sig")) ||
+		           (have_sums && !strcmp(p, "SHA256SUMS"));
+		/* duplicate evidence members are found after the loop (sorted, linear) */
+		if (dup) {
+			store_report_add(rep, STORE_FORMAT_INVALID, where, "duplicate member");
+			continue;
+		}
+		if (is_meta(p)) {
+			char **dst = !strcmp(p, "MANIFEST.json")  ? &man
+			             : !strcmp(p, "MANIFEST.sig") ? &sig
+			                                          : &sums;
+			size_t *dl = dst == &man ? &man_len : dst == &sig ? &sig_len : &sums_len;
+			int rr = read_small(a, (uint64_t)sz,
+			                    dst == &sig ? 4096 : STORE_MANIFEST_CAP, dst, dl);
+			if (rr < 0) {
+				store_report_add(rep, STORE_FORMAT_INVALID, where,
+				                 "unreadable or too large (%s)", strerror(-rr));
+				broken = true;
+				break;
+			}
+			if (dst == &man)
+				have_man = true;
+			else if (dst == &sig)
+				have_sig = true;
+			else
+				have_sums = true;
+			continue;
+		}
+		if (n_seen >= STORE_MEMBERS_CAP) {
+			store_report_add(rep, STORE_FORMAT_INVALID, name, "more than %d members",
+			                 STORE_MEMBERS_CAP);
+			broken = true;
+			break;
+		}
+		if (n_seen == alloc) {
+			size_t na = alloc ? alloc * 2 : 16;
+			struct seen *ns = realloc(seen, na * sizeof(*ns));
+			if (!ns) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			seen = ns;
+			alloc = na;
+		}
+		struct seen *s = &seen[n_seen];
+		*s = (struct seen){.path = strdup(p)};
+		if (!s->path) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		n_seen++;
+		struct store_sha256_ctx *h = store_sha256_new();
+		if (!h) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		int want = sink && sink->begin ? sink->begin(sink->ud, p, (uint64_t)sz) : 1;
+		if (want < 0) {
+			store_sha256_free(h);
+			ret = want;
+			goto out;
+		}
+		uint64_t got = 0;
+		for (;;) {
+			la_ssize_t k = archive_read_data(a, buf, sizeof(buf));
+			if (k == 0)
+				break;
+			if (k < 0 || got + (uint64_t)k > (uint64_t)sz) {
+				store_report_add(rep, STORE_FORMAT_INVALID, where,
+				                 "damaged archive: %s",
+				                 archive_error_string(a) ? archive_error_string(a)
+				                                         : "data overrun");
+				broken = true;
+				break;
+			}
+			got += (uint64_t)k;
+			store_sha256_update(h, buf, (size_t)k);
+			if (want == 0 && sink->data) {
+				int rr = sink->data(sink->ud, buf, (size_t)k);
+				if (rr < 0) {
+					store_sha256_free(h);
+					ret = rr;
+					goto out;
+				}
+			}
+		}
+		s->size = got;
+		store_sha256_final(h, s->sha);
+		if (broken)
+			break;
+		if (want == 0 && sink->end) {
+			int rr = sink->end(sink->ud, p, s->sha);
+			if (rr < 0) {
+				ret = rr;
+				goto out;
+			}
+		}
+	}
+	if (!broken)
+		drain(rd);
+	if (rd->io_error) {
+		ret = -rd->err;
+		goto out;
+	}
+	if (rd->gz_err[0])
+		store_report_add(rep, STORE_FORMAT_INVALID, name, "%s", rd->gz_err);
+	if (n_seen)
+		qsort(seen, n_seen, sizeof(*seen), cmp_seen);
+	for (size_t i = 1; i < n_seen; i++)
+		if (!strcmp(seen[i - 1].path, seen[i].path)) {
+			store_report_add(rep, STORE_FORMAT_INVALID, seen[i].path, "duplicate member");
+			seen[i - 1].matched = seen[i].matched = true; /* not also "extra" */
+		}
+	if (!have_man)
+		store_report_add(rep, broken ? STORE_FORMAT_INVALID : STORE_MEMBER_MISSING,
+		                 broken ? name : "MANIFEST.json", "MANIFEST.json is missing");
+	else
+		check_manifest(name, man, man_len, have_sig ? sig : NULL, sig_len, sums, sums_len,
+		               have_sums, seen, n_seen, kr, rep, info);
+out:
+	for (size_t i = 0; i < n_seen; i++)
+		free(seen[i].path);
+	free(seen);
+	free(man);
+	free(sig);
+	free(sums);
+	return ret;
+}
+
+static struct archive *reader_new(void) {
+	struct archive *a = archive_read_new();
+	if (!a)
+		return NULL;
+	archive_read_support_format_tar(a);
+	return a;
+}
+
+static int verify_common(struct reader *rd, const char *name, const struct store_keyring *kr,
+                         const struct store_verify_limits *lim,
+                         const struct store_member_sink *sink, struct store_report *rep,
+                         struct store_bundle_info *info) {
+	struct archive *a = reader_new();
+	if (!a)
+		return -ENOMEM;
+	int r = 0;
+	if (archive_read_open(a, rd, NULL, rd_read, NULL) != ARCHIVE_OK) {
+		if (rd->io_error)
+			r = -rd->err;
+		else
+			store_report_add(rep, STORE_FORMAT_INVALID, name,
+			                 "not a gzip-compressed tar: %s",
+			                 rd->gz_err[0]             ? rd->gz_err
+			                 : archive_error_string(a) ? archive_error_string(a)
+			                                           : "unreadable");
+	} else
+		r = verify(a, rd, name, kr, lim, sink, rep, info);
+	archive_read_free(a);
+	if (rd->z_init)
+		inflateEnd(&rd->z);
+	return r;
+}
+
+int store_bundle_verify_fd(int fd, const char *name, const struct store_keyring *kr,
+                           const struct store_verify_limits *lim,
+                           const struct store_member_sink *sink, struct store_report *rep,
+                           struct store_bundle_info *ret_info) {
+	struct store_bundle_info info = {0};
+	struct reader *rd = calloc(1, sizeof(*rd));
+	if (!rd || !(rd->fsha = store_sha256_new())) {
+		free(rd);
+		return -ENOMEM;
+	}
+	rd->fd = fd;
+	int r = verify_common(rd, name, kr, lim, sink, rep, &info);
+	if (r == 0) { /* hash whatever was not read (after an early stop) */
+		const uint8_t *p;
+		ssize_t n;
+		while ((n = pull(rd, &p)) > 0) {
+		}
+		if (n < 0)
+			r = -rd->err;
+	}
+	store_sha256_final(rd->fsha, info.file_sha256);
+	free(rd);
+	if (r < 0) {
+		store_bundle_info_clear(&info);
+		return r;
+	}
+	if (ret_info)
+		*ret_info = info;
+	else
+		store_bundle_info_clear(&info);
+	return 0;
+}
+
+int store_bundle_verify_mem(const void *buf, size_t len, const char *name,
+                            const struct store_keyring *kr, const struct store_verify_limits *lim,
+                            const struct store_member_sink *sink, struct store_report *rep,
+                            struct store_bundle_info *ret_info) {
+	struct store_bundle_info info = {0};
+	struct reader *rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return -ENOMEM;
+	rd->fd = -1;
+	rd->mem = buf ? buf : (const void *)"";
+	rd->mem_len = len;
+	int r = verify_common(rd, name, kr, lim, sink, rep, &info);
+	free(rd);
+	store_sha256(buf, len, info.file_sha256);
+	if (r < 0) {
+		store_bundle_info_clear(&info);
+		return r;
+	}
+	if (ret_info)
+		*ret_info = info;
+	else
+		store_bundle_info_clear(&info);
+	return 0;
+}

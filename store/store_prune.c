@@ -1,0 +1,105 @@
+/* Pruning: the only way evident removes a bundle, always recorded first. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+int store_prune(const char *store_dir, const struct store_key *key, const struct store_keyring *kr,
+                const char *before, const char *reason, const json_t *actor,
+                struct ev_errlist *errs) {
+	char bdir[4096], lp[4096], hp[4096];
+	if (store_path_join(bdir, sizeof(bdir), store_dir, "bundles") < 0 ||
+	    store_path_join(lp, sizeof(lp), store_dir, ".lock") < 0 ||
+	    store_path_join(hp, sizeof(hp), store_dir, "HEAD") < 0)
+		return -ENAMETOOLONG;
+	int lock = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+		int r = -errno;
+		ev_errlist_add(errs, lp, 0, 0, "cannot lock the store: %s", strerror(errno));
+		if (lock >= 0)
+			close(lock);
+		return r;
+	}
+	struct store_head h = {0};
+	char *hb = NULL;
+	size_t hl = 0;
+	if (store_read_file(hp, 8192, &hb, &hl) == 0)
+		store_head_parse(hb, hl, kr, &h);
+	free(hb);
+	DIR *d = opendir(bdir);
+	if (!d) {
+		int r = -errno;
+		close(lock);
+		return r;
+	}
+	json_t *list = json_array();
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, h.bundle))
+			continue;
+		char p[4096];
+		if (store_path_join(p, sizeof(p), bdir, de->d_name) < 0)
+			continue;
+		int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct store_report rep = {0};
+		struct store_bundle_info info = {0};
+		store_bundle_verify_fd(fd, de->d_name, kr, NULL, NULL, &rep, &info);
+		close(fd);
+		const char *created = json_string_value(json_object_get(info.manifest, "created"));
+		if (info.authenticated && created && strcmp(created, before) < 0) {
+			char mh[STORE_HEX_LEN + 1], fh[STORE_HEX_LEN + 1];
+			store_hex(info.manifest_sha256, STORE_HASH_LEN, mh);
+			store_hex(info.file_sha256, STORE_HASH_LEN, fh);
+			json_array_append_new(
+			        list,
+			        json_pack("{s:s, s:O, s:O, s:s, s:s, s:s}", "bundle", de->d_name,
+			                  "chain_id", json_object_get(info.manifest, "chain_id"),
+			                  "sequence",
+			                  json_object_get(info.manifest, "chain_sequence"),
+			                  "manifest_sha256", mh, "bundle_sha256", fh, "created",
+			                  created));
+		}
+		store_bundle_info_clear(&info);
+		store_report_clear(&rep);
+	}
+	closedir(d);
+	size_t n = json_array_size(list);
+	int r = 0;
+	if (n) {
+		json_t *det = json_pack("{s:s, s:s, s:O}", "reason", reason, "before", before,
+		                        "bundles", list);
+		r = store_record(store_dir, key, "pruned", NULL, det, actor, errs);
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const char *name =
+		        json_string_value(json_object_get(json_array_get(list, i), "bundle"));
+		char p[4096];
+		store_path_join(p, sizeof(p), bdir, name);
+		int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int attr = 0;
+		if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_IMMUTABLE_FL)) {
+			attr &= ~FS_IMMUTABLE_FL;
+			ioctl(fd, FS_IOC_SETFLAGS, &attr);
+		}
+		if (fd >= 0)
+			close(fd);
+		if (unlink(p) < 0) {
+			r = -errno;
+			ev_errlist_add(errs, p, 0, 0, "cannot remove (recorded as pruned): %s",
+			               strerror(errno));
+		}
+	}
+	json_decref(list);
+	close(lock);
+	return r < 0 ? r : (int)n;
+}

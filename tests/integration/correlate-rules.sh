@@ -1,0 +1,77 @@
+#!/bin/sh
+# evident rules check|list|test against the shipped starter pack, and error reporting on
+# broken rules (FILE:LINE:COL, whole-rule rejection, exit codes).
+. "$EV_SRCDIR/tests/integration/lib.sh"
+EVIDENT_DATADIR="$EV_SRCDIR/conf"
+export EVIDENT_DATADIR
+
+run "$EVIDENT" rules test "$EV_SRCDIR/conf/rules"
+expect_rc 0 "starter pack rule tests pass"
+expect_out '^[0-9]+ passed, 0 failed$' "rules test summary"
+if printf '%s\n' "$T_OUT" | grep -q '^FAIL'; then fail "a starter pack case failed"; else ok "no FAIL lines"; fi
+for f in "$EV_SRCDIR"/conf/rules/*.yml; do
+	case $f in *.test.yml) continue ;; esac
+	t=${f%.yml}.test.yaml
+	if [ -f "$t" ]; then ok "$(basename "$f") has a test"; else fail "$(basename "$f") has no test file"; fi
+done
+for e in pcre2 vectorscan; do
+	if [ $e = vectorscan ] && ! "$EVIDENT" version 2>/dev/null | grep -q 'vectorscan=yes'; then continue; fi
+	run "$EVIDENT" rules test --engine $e "$EV_SRCDIR/conf/rules"
+	expect_rc 0 "starter pack tests pass with --engine $e"
+done
+
+run "$EVIDENT" rules check "$EV_SRCDIR/conf/rules"
+expect_rc 0 "starter pack checks clean"
+expect_out '^[0-9]+ rules loaded, 0 errors' "rules check count"
+
+# a failing expectation fails the run and shows the diff
+mkdir -p "$T_TMP/rt"
+cp "$EV_SRCDIR/conf/rules/oom_kill.yml" "$T_TMP/rt/"
+sed 's/T10:00:00Z}/T10:00:09Z}/' "$EV_SRCDIR/conf/rules/oom_kill.test.yaml" > "$T_TMP/rt/oom_kill.test.yaml"
+run "$EVIDENT" rules test "$T_TMP/rt"
+expect_rc 1 "a wrong expectation fails"
+expect_out '^FAIL ' "FAIL line"
+expect_out '^  \+ got ' "diff shows the actual alert"
+
+# broken rules: every error with its position, the good rule still loads
+cat > "$T_TMP/bad.yml" <<'YAML'
+title: typo
+detection:
+  sel:
+    message|contans: x
+  condition: sel
+---
+title: good
+detection:
+  sel:
+    message|contains: x
+  condition: sel
+---
+title: bad condition
+detection:
+  sel:
+    message: x
+  condition: sel and missing
+---
+title: sum
+correlation:
+  type: value_sum
+  rules: [good]
+  timespan: 1h
+YAML
+run "$EVIDENT" rules check "$T_TMP/bad.yml"
+expect_rc 1 "rules with errors exit 1"
+expect_out "bad.yml:4:5: unknown modifier 'contans' \(did you mean 'contains'\?\)" "modifier typo at 4:5"
+expect_out "bad.yml:17:22: condition: unknown identifier 'missing'" "unknown identifier at 17:22"
+expect_out "bad.yml:21:9: correlation type 'value_sum' is not supported" "value_sum named"
+expect_out '^1 rule loaded, 3 errors' "only the good rule loads"
+run "$EVIDENT" rules check --json "$T_TMP/bad.yml"
+expect_out '"ok":false' "json check"
+run "$EVIDENT" rules list --json "$EV_SRCDIR/conf/rules"
+expect_rc 0 "rules list --json"
+expect_out '"kind":"absence"' "absence rule listed"
+run "$EVIDENT" rules check "$T_TMP/nope"
+expect_rc 1 "missing path is an error"
+run "$EVIDENT" rules frobnicate
+expect_rc 2 "unknown subcommand"
+done_testing

@@ -1,0 +1,291 @@
+/* Line parsers: every format on valid, malformed and hostile lines; year inference and
+ * New Year rollover; time zones. Expected epoch values come from `date -u -d ... +%s`. */
+#include "collector/parse.h"
+#include "tests/unit/unit.h"
+
+#define NOV27_2026 1795737600LL /* 2026-11-27T00:00:00Z */
+#define S          (1000000LL)
+
+static struct collector_parser P;
+static struct ev_record R;
+
+static void setup(const char *fmt, const char *tz, int year, int64_t now_us) {
+	struct ev_errlist e = {0};
+	CU_ASSERT_EQUAL_FATAL(collector_parser_init(&P, fmt, tz, year, now_us, &e), 0);
+	ev_errlist_clear(&e);
+	ev_record_init(&R);
+}
+
+static void done(void) {
+	collector_parser_done(&P);
+	ev_record_free(&R);
+}
+
+static void parse(const char *line, size_t len) {
+	ev_record_reset(&R);
+	CU_ASSERT_EQUAL_FATAL(collector_parse_line(&P, line, len, 42, &R), 0);
+}
+#define PARSE(s) parse((s), sizeof(s) - 1)
+
+static bool streq(struct ev_str s, const char *want) {
+	return s.p && s.len == strlen(want) && memcmp(s.p, want, s.len) == 0;
+}
+
+TEST(test_collector_parse_rfc3164) {
+	setup("auto", "UTC", 0, NOV27_2026 * S);
+	PARSE("Nov 27 01:39:13 web1 sshd[123]: Accepted password for bob");
+	CU_ASSERT_EQUAL(R.time_us, (NOV27_2026 + 3600 + 39 * 60 + 13) * S);
+	CU_ASSERT(streq(R.host, "web1"));
+	CU_ASSERT(streq(R.program, "sshd"));
+	CU_ASSERT_EQUAL(R.pid, 123);
+	CU_ASSERT(streq(R.message, "Accepted password for bob"));
+	CU_ASSERT_EQUAL(R.flags, 0);
+	/* space-padded day, no pid, PRI */
+	PARSE("<38>Nov  2 00:00:00 h kernel: [1.0] x");
+	CU_ASSERT_EQUAL(R.priority, 6);
+	CU_ASSERT_EQUAL(R.facility, 4);
+	CU_ASSERT(streq(R.program, "kernel"));
+	CU_ASSERT_EQUAL(R.pid, -1);
+	CU_ASSERT(streq(R.message, "[1.0] x"));
+	CU_ASSERT_EQUAL(R.time_us, (NOV27_2026 - 25 * 86400) * S);
+	/* no host: the first token is the tag */
+	PARSE("Nov 27 00:00:00 CRON[5]: hi");
+	CU_ASSERT_PTR_NULL(R.host.p);
+	CU_ASSERT(streq(R.program, "CRON"));
+	CU_ASSERT_EQUAL(R.pid, 5);
+	/* host and a message without a tag */
+	PARSE("Nov 27 00:00:00 web1 no tag here");
+	CU_ASSERT(streq(R.host, "web1"));
+	CU_ASSERT_PTR_NULL(R.program.p);
+	CU_ASSERT(streq(R.message, "no tag here"));
+	done();
+}
+
+TEST(test_collector_parse_rfc3164_malformed) {
+	setup("auto", "UTC", 0, NOV27_2026 * S);
+	static const char *const bad[] = {"Nov 27 25:39:13 web1 x", "Nov 32 01:39:13 web1 x",
+	                                  "Foo 27 01:39:13 web1 x", "Nov 27 01:39",
+	                                  "Nov 27 01:39:13x",       "<999>Nov 27 01:39:13 h p: m"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(bad[i], strlen(bad[i]));
+		CU_ASSERT_EQUAL(R.flags, EV_REC_UNPARSED | EV_REC_NO_TIME);
+		CU_ASSERT_EQUAL(R.time_us, 42);
+		CU_ASSERT(streq(R.message, bad[i]));
+	}
+	/* bytes: NUL and invalid UTF-8 survive in the message */
+	PARSE("Nov 27 00:00:00 h p[1]: a\0b\xff\xfe");
+	CU_ASSERT_EQUAL(R.message.len, 5);
+	CU_ASSERT_EQUAL(memcmp(R.message.p, "a\0b\xff\xfe", 5), 0);
+	/* truncated tag / pid */
+	PARSE("Nov 27 00:00:00 h p[12");
+	CU_ASSERT_EQUAL(R.flags, 0);
+	CU_ASSERT(streq(R.host, "h"));
+	PARSE("Nov 27 00:00:00 ");
+	CU_ASSERT_EQUAL(R.flags, 0);
+	done();
+}
+
+TEST(test_collector_parse_year_rollover) {
+	/* now: 2026-01-01 00:00:05 UTC; a December line is from 2025 */
+	setup("rfc3164", "UTC", 0, 1767225605LL * S);
+	PARSE("Dec 31 23:59:59 h p: old");
+	CU_ASSERT_EQUAL(R.time_us, 1767225599LL * S);
+	PARSE("Jan  1 00:00:05 h p: new");
+	CU_ASSERT_EQUAL(R.time_us, 1767225605LL * S);
+	done();
+	/* a file that crosses New Year, read later in the year: years follow the stream */
+	setup("rfc3164", "UTC", 0, (1767225605LL + 200 * 86400) * S);
+	PARSE("Jan  1 00:00:05 h p: new");
+	CU_ASSERT_EQUAL(R.time_us, 1767225605LL * S);
+	done();
+	setup("rfc3164", "UTC", 2025, 0);
+	PARSE("Dec 31 23:59:59 h p: old");
+	CU_ASSERT_EQUAL(R.time_us, 1767225599LL * S);
+	PARSE("Jan  1 00:00:05 h p: rolled over within the stream");
+	CU_ASSERT_EQUAL(R.time_us, 1767225605LL * S); /* --year is the first line's year */
+	done();
+	setup("rfc3164", "UTC", 0, 1767225605LL * S - 86400 * S * 40);
+	PARSE("Dec 31 23:59:59 h p: old");
+	CU_ASSERT_EQUAL(R.time_us, 1767225599LL * S);
+	PARSE("Jan  1 00:00:05 h p: next year");
+	CU_ASSERT_EQUAL(R.time_us, 1767225605LL * S);
+	done();
+}
+
+TEST(test_collector_parse_tz) {
+	setup("rfc3164", "Europe/Berlin", 2026, 0);
+	PARSE("Jul  1 12:00:00 h p: summer");
+	CU_ASSERT_EQUAL(R.time_us, 1782900000LL * S);
+	done();
+	setup("iso", "America/New_York", 0, 0);
+	PARSE("2026-03-08 03:30:00 after the DST jump");
+	CU_ASSERT_EQUAL(R.time_us, 1772955000LL * S);
+	done();
+	setup("iso", "+02:00", 0, 0);
+	PARSE("2026-11-27T02:00:00 fixed");
+	CU_ASSERT_EQUAL(R.time_us, NOV27_2026 * S);
+	done();
+	struct ev_errlist e = {0};
+	CU_ASSERT_EQUAL(collector_parser_init(&P, "auto", "Mars/Olympus", 0, 0, &e), -EINVAL);
+	CU_ASSERT_EQUAL(collector_parser_init(&P, "auto", "../../etc/passwd", 0, 0, &e), -EINVAL);
+	CU_ASSERT_EQUAL(collector_parser_init(&P, "yaml", NULL, 0, 0, &e), -EINVAL);
+	CU_ASSERT_EQUAL(e.n, 3);
+	ev_errlist_clear(&e);
+}
+
+TEST(test_collector_parse_iso) {
+	setup("auto", "UTC", 0, 0);
+	PARSE("2026-11-27T01:00:00.123456789+01:00 web1 nginx[5]: GET /");
+	CU_ASSERT_EQUAL(R.time_us, NOV27_2026 * S + 123456);
+	CU_ASSERT(streq(R.host, "web1"));
+	CU_ASSERT(streq(R.program, "nginx"));
+	CU_ASSERT_EQUAL(R.pid, 5);
+	CU_ASSERT(streq(R.message, "GET /"));
+	PARSE("2026-11-27 00:00:01,5 INFO server started");
+	CU_ASSERT_EQUAL(R.time_us, NOV27_2026 * S + 1500000);
+	CU_ASSERT_PTR_NULL(R.host.p);
+	CU_ASSERT(streq(R.message, "INFO server started"));
+	PARSE("2026-11-27T00:00:00Z");
+	CU_ASSERT_EQUAL(R.time_us, NOV27_2026 * S);
+	CU_ASSERT_EQUAL(R.flags, 0);
+	PARSE("2026-11-27T00:00:00-0130 x");
+	CU_ASSERT_EQUAL(R.time_us, (NOV27_2026 + 5400) * S);
+	static const char *const bad[] = {"2026-13-27T00:00:00Z x", "2026-02-30T00:00:00Z x",
+	                                  "2026-11-27X00:00:00 x", "2026-11-27T00:00:00+99:00 x",
+	                                  "2026-11-27T00:00"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(bad[i], strlen(bad[i]));
+		CU_ASSERT_EQUAL(R.flags, EV_REC_UNPARSED | EV_REC_NO_TIME);
+	}
+	done();
+}
+
+TEST(test_collector_parse_rfc5424) {
+	setup("auto", "UTC", 0, 0);
+	PARSE("<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 "
+	      "[exampleSDID@32473 iut=\"3\" eventSource=\"Appl\\\"ication\"][x@1 a=\"\\]\"] "
+	      "\xef\xbb\xbf'su root' failed");
+	CU_ASSERT_EQUAL(R.flags, 0);
+	CU_ASSERT_EQUAL(R.time_us, 1065910455LL * S + 3000);
+	CU_ASSERT_EQUAL(R.priority, 2);
+	CU_ASSERT_EQUAL(R.facility, 4);
+	CU_ASSERT(streq(R.host, "mymachine.example.com"));
+	CU_ASSERT(streq(R.program, "su"));
+	CU_ASSERT_EQUAL(R.pid, -1);
+	CU_ASSERT(streq(R.message, "'su root' failed"));
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "msgid")->p, "ID47");
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "exampleSDID@32473.eventSource")->p,
+	                       "Appl\"ication");
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "x@1.a")->p, "]");
+	PARSE("<165>1 - host app 42 - - no time");
+	CU_ASSERT_EQUAL(R.flags, EV_REC_NO_TIME);
+	CU_ASSERT_EQUAL(R.time_us, 42);
+	CU_ASSERT_EQUAL(R.pid, 42);
+	CU_ASSERT(streq(R.message, "no time"));
+	PARSE("<165>1 2003-10-11T22:14:15Z h a - - -");
+	CU_ASSERT(streq(R.message, ""));
+	static const char *const bad[] = {
+	        "<34>1 2003-10-11T22:14:15Z h a - - [unterminated a=\"x\"",
+	        "<34>1 2003-10-11T22:14:15Z h", "<34>1 garbage h a - - - m",
+	        "<34>1 2003-10-11T22:14:15Z h a - - [id a=x] m"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(bad[i], strlen(bad[i]));
+		CU_ASSERT_EQUAL(R.flags, EV_REC_UNPARSED | EV_REC_NO_TIME);
+		CU_ASSERT_EQUAL(R.n_fields, 0);
+	}
+	done();
+}
+
+TEST(test_collector_parse_json) {
+	setup("auto", "UTC", 0, 0);
+	PARSE("{\"@timestamp\":\"2026-11-27T00:00:00Z\",\"msg\":\"x\",\"a\":{\"b\":1,\"c\":[1,2],"
+	      "\"d\":{\"e\":null}},\"level\":\"error\",\"host\":\"h\",\"pid\":7,\"ok\":true,\"f\":"
+	      "1.5}");
+	CU_ASSERT_EQUAL(R.flags, 0);
+	CU_ASSERT_EQUAL(R.time_us, NOV27_2026 * S);
+	CU_ASSERT(streq(R.message, "x"));
+	CU_ASSERT(streq(R.host, "h"));
+	CU_ASSERT_EQUAL(R.pid, 7);
+	CU_ASSERT_EQUAL(R.priority, 3);
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "a.b")->p, "1");
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "a.c")->p, "[1,2]");
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "a.d.e")->p, "null");
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "ok")->p, "true");
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "f")->p, "1.5");
+	/* time keys in order of preference, epoch numbers by magnitude */
+	PARSE("{\"ts\":1795737600,\"message\":\"m\"}");
+	CU_ASSERT_EQUAL(R.time_us, NOV27_2026 * S);
+	PARSE("{\"time\":1795737600123,\"ts\":1}");
+	CU_ASSERT_EQUAL(R.time_us, NOV27_2026 * S + 123000);
+	/* numbers that are no time (found by fuzzing: a float-to-int overflow) */
+	PARSE("{\"ts\":-1e308,\"message\":\"m\"}");
+	CU_ASSERT_EQUAL(R.flags, EV_REC_NO_TIME);
+	PARSE("{\"ts\":1e400}");
+	CU_ASSERT(R.flags & EV_REC_NO_TIME);
+	/* escaped NUL in a value is kept */
+	PARSE("{\"message\":\"a\\u0000b\"}");
+	CU_ASSERT_EQUAL(R.flags, EV_REC_NO_TIME);
+	CU_ASSERT_EQUAL(R.message.len, 3);
+	static const char *const bad[] = {"{", "{\"a\":}", "{\"a\":1} trailing",
+	                                  "{\"a\":\"\xff\"}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse(bad[i], strlen(bad[i]));
+		CU_ASSERT_EQUAL(R.flags, EV_REC_UNPARSED | EV_REC_NO_TIME);
+	}
+	/* hostile: deep nesting does not crash */
+	char deep[20001];
+	for (int i = 0; i < 10000; i++)
+		deep[i] = '[', deep[10000 + i] = ']';
+	deep[0] = '{';
+	parse(deep, 20000);
+	CU_ASSERT(R.flags & EV_REC_UNPARSED);
+	done();
+}
+
+TEST(test_collector_parse_logfmt) {
+	setup("auto", "UTC", 0, 0);
+	PARSE("ts=2026-11-27T00:00:01Z level=warn msg=\"quoted \\\"v\\\" \\n\" k=v bare");
+	CU_ASSERT_EQUAL(R.flags, 0);
+	CU_ASSERT_EQUAL(R.time_us, (NOV27_2026 + 1) * S);
+	CU_ASSERT_EQUAL(R.priority, 4);
+	CU_ASSERT(streq(R.message, "quoted \"v\" \n"));
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "k")->p, "v");
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "bare")->p, "true");
+	PARSE("a=1 b=\"unterminated");
+	CU_ASSERT_EQUAL(R.flags, EV_REC_NO_TIME | EV_REC_TRUNCATED);
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "b")->p, "unterminated");
+	PARSE("a= =b \"\" c");
+	CU_ASSERT(!(R.flags & EV_REC_UNPARSED));
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "a")->p, "");
+	done();
+	setup("logfmt", "UTC", 0, 0);
+	PARSE("");
+	CU_ASSERT_EQUAL(R.flags, EV_REC_UNPARSED | EV_REC_NO_TIME);
+	done();
+}
+
+TEST(test_collector_parse_fixed_format) {
+	/* a fixed format does not guess: an RFC 3164 line under --format json is unparsed */
+	setup("json", "UTC", 0, 0);
+	PARSE("Nov 27 01:39:13 web1 sshd[123]: x");
+	CU_ASSERT_EQUAL(R.flags, EV_REC_UNPARSED | EV_REC_NO_TIME);
+	done();
+	setup("auto", "UTC", 0, 0);
+	PARSE("");
+	CU_ASSERT_EQUAL(R.flags, EV_REC_UNPARSED | EV_REC_NO_TIME);
+	CU_ASSERT_EQUAL(R.message.len, 0);
+	PARSE("\0\0\0");
+	CU_ASSERT_EQUAL(R.message.len, 3);
+	done();
+}
+
+TEST(test_collector_parse_time_only) {
+	setup("auto", "UTC", 0, NOV27_2026 * S);
+	int64_t t;
+	CU_ASSERT_EQUAL(collector_parse_time(&P, "Nov 27 00:00:01 h p: x", 22, &t), 1);
+	CU_ASSERT_EQUAL(t, (NOV27_2026 + 1) * S);
+	CU_ASSERT_EQUAL(collector_parse_time(&P, "{\"ts\":1795737600}", 17, &t), 1);
+	CU_ASSERT_EQUAL(t, NOV27_2026 * S);
+	CU_ASSERT_EQUAL(collector_parse_time(&P, "no time", 7, &t), 0);
+	done();
+}

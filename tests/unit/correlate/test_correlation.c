@@ -1,0 +1,398 @@
+/* Correlation rules: window boundaries (exactly timespan later is inside, one µs more is
+ * outside), suppression, missing group-by fields, lt deadlines, absence, ordering,
+ * out-of-order input within and beyond the lateness, eviction, chains, aliases, generate. */
+#include "tests/unit/correlate/helpers.h"
+
+#define DET_FAIL                                                                                   \
+	"title: fail\nid: fail\nlogsource: {product: linux}\ndetection:\n  k: ['Failed']\n  "      \
+	"condition: k\n"
+#define DET_OK "title: ok\nid: ok\ndetection:\n  k: ['Accepted']\n  condition: k\n"
+
+static struct th *count_rule(const char *cond, const char *engine) {
+	char y[2048];
+	snprintf(
+	        y, sizeof(y),
+	        DET_FAIL
+	        "---\ntitle: brute\nid: brute\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
+	        "  group-by: [ip]\n  timespan: 10s\n  condition: %s\n",
+	        cond);
+	struct th *t = th_new(y, engine);
+	CU_ASSERT_EQUAL(t->errs.n, 0);
+	return t;
+}
+
+TEST(test_correlate_event_count_boundary) {
+	/* 3 events at 0, 5, 10 s: the last is exactly timespan after the first -> inside */
+	struct th *t = count_rule("{gte: 3}", "pcre2");
+	th_feed(t, 0, "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+	th_feed(t, S(5), "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+	th_feed(t, S(10), "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "kind"), "event_count");
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "time"), "2024-03-01T10:00:10.000000Z");
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "first"), "2024-03-01T10:00:00.000000Z");
+	CU_ASSERT_EQUAL(th_int(t, 0, "count"), 3);
+	CU_ASSERT_STRING_EQUAL(
+	        json_string_value(json_object_get(json_object_get(th_get(t, 0), "group"), "ip")),
+	        "1.1.1.1");
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(th_get(t, 0), "events")), 3);
+	th_free(t);
+	/* one µs more and the first event has left the window */
+	t = count_rule("{gte: 3}", "pcre2");
+	th_feed(t, 0, "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+	th_feed(t, S(5), "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+	th_feed(t, S(10) + 1, "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL(th_n(t), 0);
+	th_free(t);
+}
+
+TEST(test_correlate_event_count_suppression) {
+	struct th *t = count_rule("{gte: 2}", "pcre2");
+	th_feed(t, 0, "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+	th_feed(t, S(1), "sshd", "Failed", "ip", "1.1.1.1",
+	        (char *)NULL); /* alert at 1 s, suppressed until 11 s */
+	th_feed(t, S(2), "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+	th_feed(t, S(11), "sshd", "Failed", "ip", "1.1.1.1",
+	        (char *)NULL); /* still suppressed (inclusive) */
+	th_feed(t, S(11) + 1, "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+	th_feed(t, S(12), "sshd", "Failed", "ip", "1.1.1.1",
+	        (char *)NULL); /* second alert: two fresh events */
+	th_feed(t, S(12), "sshd", "Failed", "ip", "2.2.2.2",
+	        (char *)NULL);                             /* other group: one event */
+	th_feed(t, S(13), "sshd", "Failed", (char *)NULL); /* no ip: not counted */
+	th_feed(t, S(13), "sshd", "Failed", (char *)NULL);
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 2);
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "time"), "2024-03-01T10:00:01.000000Z");
+	CU_ASSERT_STRING_EQUAL(th_str(t, 1, "time"), "2024-03-01T10:00:12.000000Z");
+	CU_ASSERT_EQUAL(th_int(t, 1, "count"), 2);
+	struct correlate_stats st;
+	correlate_engine_get_stats(t->e, &st);
+	CU_ASSERT_EQUAL(st.suppressed, 2);
+	th_free(t);
+}
+
+TEST(test_correlate_event_count_lt_deadline) {
+	/* fewer than 3 events in the window the first event opened: decided at its close */
+	struct th *t = count_rule("{lt: 3}", "pcre2");
+	th_feed(t, 0, "sshd", "Failed", "ip", "a", (char *)NULL);
+	th_feed(t, S(10), "sshd", "Failed", "ip", "a", (char *)NULL); /* inside (inclusive) */
+	th_feed(t, 0, "sshd", "Failed", "ip", "b", (char *)NULL);
+	th_feed(t, S(3), "sshd", "Failed", "ip", "b", (char *)NULL);
+	th_feed(t, S(4), "sshd", "Failed", "ip", "b", (char *)NULL); /* b reaches 3: no alert */
+	th_feed(t, S(30), "x", "unrelated",
+	        (char *)NULL); /* watermark 20 s passes the 10 s deadlines */
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "time"), "2024-03-01T10:00:10.000000Z");
+	CU_ASSERT_EQUAL(th_int(t, 0, "count"), 2);
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL(th_n(t), 1);
+	th_free(t);
+}
+
+TEST(test_correlate_value_count) {
+	char y[2048];
+	snprintf(
+	        y, sizeof(y),
+	        DET_FAIL
+	        "---\ntitle: spray\nid: spray\ncorrelation:\n  type: value_count\n  rules: [fail]\n"
+	        "  group-by: [ip]\n  timespan: 10s\n  condition: {field: user, gte: 3}\n");
+	struct th *t = th_new(y, "pcre2");
+	CU_ASSERT_EQUAL(t->errs.n, 0);
+	th_feed(t, 0, "sshd", "Failed", "ip", "i", "user", "a", (char *)NULL);
+	th_feed(t, S(1), "sshd", "Failed", "ip", "i", "user", "a", (char *)NULL);
+	th_feed(t, S(2), "sshd", "Failed", "ip", "i", "user", "b", (char *)NULL);
+	th_feed(t, S(3), "sshd", "Failed", "ip", "i", (char *)NULL); /* no user: not counted */
+	th_feed(t, S(11) + 1, "sshd", "Failed", "ip", "i", "user", "c",
+	        (char *)NULL); /* 'a' (last at 1 s) has left */
+	CU_ASSERT_EQUAL(th_n(t), 0);
+	th_feed(t, S(12), "sshd", "Failed", "ip", "i", "user", "d",
+	        (char *)NULL); /* b (2 s) still inside */
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	CU_ASSERT_EQUAL(th_int(t, 0, "distinct"), 3);
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "kind"), "value_count");
+	th_free(t);
+}
+
+static const char *temporal_yaml(const char *type, const char *extra) {
+	static char y[2048];
+	snprintf(y, sizeof(y),
+	         DET_FAIL
+	         "---\n" DET_OK
+	         "---\ntitle: seq\nid: seq\ncorrelation:\n  type: %s\n  rules: [fail, ok]\n"
+	         "  group-by: [ip]\n  timespan: 10s\n%s",
+	         type, extra);
+	return y;
+}
+
+TEST(test_correlate_temporal) {
+	struct th *t = th_new(temporal_yaml("temporal", ""), "pcre2");
+	CU_ASSERT_EQUAL(t->errs.n, 0);
+	th_feed(t, 0, "sshd", "Accepted", "ip", "a", (char *)NULL);
+	th_feed(t, S(10), "sshd", "Failed", "ip", "a",
+	        (char *)NULL); /* any order, exactly timespan: inside */
+	th_feed(t, 0, "sshd", "Accepted", "ip", "b", (char *)NULL);
+	th_feed(t, S(10) + 1, "sshd", "Failed", "ip", "b", (char *)NULL); /* 1 µs too late */
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "kind"), "temporal");
+	CU_ASSERT_STRING_EQUAL(
+	        json_string_value(json_object_get(json_object_get(th_get(t, 0), "group"), "ip")),
+	        "a");
+	th_free(t);
+}
+
+TEST(test_correlate_temporal_ordered) {
+	struct th *t = th_new(temporal_yaml("temporal_ordered", ""), "pcre2");
+	CU_ASSERT_EQUAL(t->errs.n, 0);
+	th_feed(t, 0, "sshd", "Accepted", "ip", "a", (char *)NULL); /* wrong order */
+	th_feed(t, S(1), "sshd", "Failed", "ip", "a", (char *)NULL);
+	th_feed(t, 0, "sshd", "Failed", "ip", "b", (char *)NULL);
+	th_feed(t, S(10), "sshd", "Accepted", "ip", "b",
+	        (char *)NULL); /* in order, at the boundary */
+	th_feed(t, 0, "sshd", "Failed", "ip", "c", (char *)NULL);
+	th_feed(t, S(10) + 1, "sshd", "Accepted", "ip", "c", (char *)NULL);
+	th_feed(t, S(20), "sshd", "Failed", "ip", "d",
+	        (char *)NULL); /* equal times, arrived in order */
+	th_feed(t, S(20), "sshd", "Accepted", "ip", "d", (char *)NULL);
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 2);
+	const char *g[2];
+	for (size_t i = 0; i < 2; i++)
+		g[i] = json_string_value(
+		        json_object_get(json_object_get(th_get(t, i), "group"), "ip"));
+	CU_ASSERT_STRING_EQUAL(g[0], "b");
+	CU_ASSERT_STRING_EQUAL(g[1], "d");
+	th_free(t);
+}
+
+TEST(test_correlate_absence) {
+	const char *y =
+	        "title: start\nid: start\ndetection:\n  k: ['backup started']\n  condition: "
+	        "k\n---\n"
+	        "title: done\nid: done\ndetection:\n  k: ['backup finished']\n  condition: k\n---\n"
+	        "title: backup did not finish\nid: nofin\ncorrelation:\n  type: temporal\n  rules: "
+	        "[start, done]\n"
+	        "  group-by: [host]\n  timespan: 1h\n  condition: start and not done\n";
+	struct th *t = th_new(y, "pcre2");
+	CU_ASSERT_EQUAL(t->errs.n, 0);
+	th_feed(t, 0, "backup", "backup started", (char *)NULL);
+	th_feed(t, S(3600), "backup", "backup finished",
+	        (char *)NULL); /* exactly at the deadline: in time */
+	th_feed(t, S(4000), "backup", "backup started", (char *)NULL);
+	th_feed(t, S(7600) + 1, "backup", "backup finished", (char *)NULL); /* 1 µs late */
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "kind"), "absence");
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "time"),
+	                       "2024-03-01T12:06:40.000000Z"); /* 4000 s + 1 h */
+	th_free(t);
+	/* the daemon: the clock moves the watermark on a quiet host */
+	t = th_new(y, "pcre2");
+	th_feed(t, 0, "backup", "backup started", (char *)NULL);
+	correlate_engine_advance(t->e, t->base + S(3600) + S(10));
+	CU_ASSERT_EQUAL(th_n(t), 0); /* watermark == deadline: not past it yet */
+	correlate_engine_advance(t->e, t->base + S(3600) + S(10) + 1);
+	CU_ASSERT_EQUAL(th_n(t), 1);
+	th_free(t);
+	/* only `A and not B` is an absence */
+	t = th_new("title: x\ncorrelation:\n  type: temporal\n  rules: [a, b]\n  timespan: 1h\n  "
+	           "condition: not a or b\n",
+	           "pcre2");
+	CU_ASSERT_PTR_NOT_NULL(strstr(th_errors(t), "A and not B"));
+	th_free(t);
+}
+
+static char *run_order(const int64_t *offs, size_t n, int64_t lateness, uint64_t *late) {
+	char y[2048];
+	snprintf(
+	        y, sizeof(y),
+	        DET_FAIL
+	        "---\ntitle: brute\nid: brute\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
+	        "  group-by: [ip]\n  timespan: 10s\n  condition: {gte: 3}\n");
+	struct th *t = th_new_opts(y, "pcre2", lateness, 0);
+	for (size_t i = 0; i < n; i++)
+		th_feed(t, offs[i], "sshd", "Failed", "ip", "x", (char *)NULL);
+	correlate_engine_finish(t->e);
+	struct correlate_stats st;
+	correlate_engine_get_stats(t->e, &st);
+	*late = st.late;
+	char *s = json_dumps(t->alerts, JSON_SORT_KEYS | JSON_COMPACT);
+	th_free(t);
+	return s;
+}
+
+TEST(test_correlate_out_of_order) {
+	const int64_t sorted[] = {0, S(2), S(4), S(20), S(21), S(22), S(40)};
+	const int64_t shuffled[] = {S(4), 0, S(2), S(22), S(20), S(21), S(40)}; /* late by < 10 s */
+	uint64_t l1, l2, l3;
+	char *a = run_order(sorted, 7, -1, &l1), *b = run_order(shuffled, 7, -1, &l2);
+	CU_ASSERT_STRING_EQUAL(a, b);
+	CU_ASSERT_EQUAL(l1, 0);
+	CU_ASSERT_EQUAL(l2, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(a, "10:00:04.000000Z"));
+	/* with no lateness allowed the out-of-order events are late: counted, not used */
+	char *c = run_order(shuffled, 7, 0, &l3);
+	CU_ASSERT_EQUAL(l3, 4);
+	CU_ASSERT_STRING_NOT_EQUAL(a, c);
+	free(a);
+	free(b);
+	free(c);
+	/* beyond the lateness: 11 s late with 10 s allowed */
+	const int64_t beyond[] = {S(20), S(21), S(9), S(22)};
+	char *d = run_order(beyond, 4, -1, &l3);
+	CU_ASSERT_EQUAL(l3, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d, "10:00:22.000000Z"));
+	free(d);
+}
+
+TEST(test_correlate_eviction) {
+	char y[2048];
+	snprintf(
+	        y, sizeof(y),
+	        DET_FAIL
+	        "---\ntitle: brute\nid: brute\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
+	        "  group-by: [ip]\n  timespan: 1h\n  condition: {gte: 2}\n");
+	struct th *t = th_new_opts(y, "pcre2", 0, 2);
+	th_feed(t, 0, "sshd", "Failed", "ip", "a", (char *)NULL);
+	th_feed(t, 1, "sshd", "Failed", "ip", "b", (char *)NULL);
+	th_feed(t, 2, "sshd", "Failed", "ip", "c",
+	        (char *)NULL); /* evicts a, the least recently used */
+	th_feed(t, 3, "sshd", "Failed", "ip", "a", (char *)NULL); /* a starts over: evicts b */
+	th_feed(t, 4, "sshd", "Failed", "ip", "c",
+	        (char *)NULL); /* c still has its first event: alert */
+	correlate_engine_finish(t->e);
+	struct correlate_stats st;
+	correlate_engine_get_stats(t->e, &st);
+	CU_ASSERT_EQUAL(st.evicted, 2);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	CU_ASSERT_STRING_EQUAL(
+	        json_string_value(json_object_get(json_object_get(th_get(t, 0), "group"), "ip")),
+	        "c");
+	th_free(t);
+}
+
+TEST(test_correlate_chain_aliases_generate) {
+	/* brute force (event_count) followed by a success from the same address (temporal_ordered
+	 * over a correlation and a detection, with aliases mapping different field names) */
+	const char *y = DET_FAIL "---\n" DET_OK "---\n"
+	                         "title: brute\nid: brute\ncorrelation:\n  type: event_count\n  "
+	                         "rules: [fail]\n  group-by: [src]\n"
+	                         "  timespan: 1m\n  condition: {gte: 2}\n---\n"
+	                         "title: brute then success\nid: bts\ncorrelation:\n  type: "
+	                         "temporal_ordered\n  rules: [brute, ok]\n"
+	                         "  group-by: [addr]\n  timespan: 5m\n  aliases:\n    addr:\n      "
+	                         "brute: src\n      ok: client\n";
+	struct th *t = th_new(y, "pcre2");
+	CU_ASSERT_EQUAL(t->errs.n, 0);
+	th_feed(t, 0, "sshd", "Failed", "src", "9.9.9.9", (char *)NULL);
+	th_feed(t, S(1), "sshd", "Failed", "src", "9.9.9.9", (char *)NULL);
+	th_feed(t, S(2), "sshd", "Accepted", "client", "9.9.9.9", (char *)NULL);
+	th_feed(t, S(3), "sshd", "Accepted", "client", "8.8.8.8", (char *)NULL);
+	correlate_engine_finish(t->e);
+	/* generate: false (default) keeps `fail`, `ok` and `brute` quiet */
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "kind"), "temporal_ordered");
+	CU_ASSERT_STRING_EQUAL(
+	        json_string_value(json_object_get(json_object_get(th_get(t, 0), "group"), "addr")),
+	        "9.9.9.9");
+	th_free(t);
+	/* generate: true lets the referenced rules' alerts through */
+	const char *g = DET_FAIL
+	        "---\ntitle: brute\nid: brute\ncorrelation:\n  type: event_count\n  rules: [fail]\n"
+	        "  group-by: [src]\n  timespan: 1m\n  condition: {gte: 2}\n  generate: true\n";
+	t = th_new(g, "pcre2");
+	th_feed(t, 0, "sshd", "Failed", "src", "1", (char *)NULL);
+	th_feed(t, 1, "sshd", "Failed", "src", "1", (char *)NULL);
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 3);
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "kind"), "match");
+	CU_ASSERT_STRING_EQUAL(th_str(t, 2, "kind"), "event_count");
+	th_free(t);
+}
+
+TEST(test_correlate_engines_identical) {
+	/* a mixed rule set through both engines gives the same bytes */
+	const char *y =
+	        "title: a\nid: a\ndetection:\n  k: ['err*disk', 'I/O error']\n  condition: k\n---\n"
+	        "title: b\nid: b\ndetection:\n  s:\n    message|re: 'sd[a-z]+[0-9]?'\n  f:\n    "
+	        "program: kernel\n"
+	        "  condition: s and f\n---\n"
+	        "title: c\nid: c\ncorrelation:\n  type: event_count\n  rules: [b]\n  group-by: "
+	        "[host]\n"
+	        "  timespan: 1m\n  condition: {gte: 2}\n  generate: true\n";
+	const char *msgs[] = {"I/O error on sda1", "buffer error: disk full",
+	                      "sdb1 ok",           "nothing",
+	                      "ERR DISK",          "sdc"};
+	char *out[2];
+	for (int k = 0; k < 2; k++) {
+		struct th *t = th_new(y, k ? "vectorscan" : "pcre2");
+		for (size_t i = 0; i < ELEMENTSOF(msgs); i++)
+			th_feed(t, S(i), "kernel", msgs[i], (char *)NULL);
+		correlate_engine_finish(t->e);
+		out[k] = json_dumps(t->alerts, JSON_SORT_KEYS | JSON_COMPACT);
+		CU_ASSERT_EQUAL(th_n(t), 7);
+		th_free(t);
+	}
+	CU_ASSERT_STRING_EQUAL(out[0], out[1]);
+	/* the PCRE2 interpreter (JIT refused, e.g. MemoryDenyWriteExecute) gives the same */
+	struct th *t = calloc(1, sizeof(*t));
+	struct correlate_opts o = {.engine = "pcre2", .allowed_lateness_us = -1, .no_jit = true};
+	CU_ASSERT_EQUAL_FATAL(correlate_engine_new(&o, &t->e, &t->errs), 0);
+	t->alerts = json_array();
+	correlate_engine_add_rules_buffer(t->e, "test.yml", y, strlen(y), &t->errs);
+	correlate_engine_compile(t->e, &t->errs, &t->warns);
+	correlate_engine_set_callback(t->e, th_collect, t);
+	correlate_parse_time("2024-03-01T10:00:00Z", &t->base);
+	for (size_t i = 0; i < ELEMENTSOF(msgs); i++)
+		th_feed(t, S(i), "kernel", msgs[i], (char *)NULL);
+	correlate_engine_finish(t->e);
+	struct correlate_stats st;
+	correlate_engine_get_stats(t->e, &st);
+	CU_ASSERT_FALSE(st.jit);
+	CU_ASSERT_FALSE(st.vectorscan);
+	char *s = json_dumps(t->alerts, JSON_SORT_KEYS | JSON_COMPACT);
+	CU_ASSERT_STRING_EQUAL(s, out[0]);
+	free(s);
+	th_free(t);
+	free(out[0]);
+	free(out[1]);
+}
+
+TEST(test_correlate_reference_cycle) {
+	const char *y =
+	        "title: a\nid: a\ncorrelation:\n  type: event_count\n  rules: [b]\n  timespan: 1m\n"
+	        "  condition: {gte: 1}\n---\ntitle: b\nid: b\ncorrelation:\n  type: temporal\n  "
+	        "rules: [a]\n"
+	        "  timespan: 1m\n";
+	struct th *t = th_new(y, "pcre2");
+	CU_ASSERT_PTR_NOT_NULL(strstr(th_errors(t), "cycle"));
+	th_free(t);
+}
+
+TEST(test_correlate_idle_groups_reaped) {
+	/* a group whose window is empty and that is not suppressed is freed, not evicted */
+	struct th *t = count_rule("{gte: 3}", "pcre2");
+	th_feed(t, 0, "sshd", "Failed", "ip", "a", (char *)NULL);
+	th_feed(t, S(1), "sshd", "Failed", "ip", "b", (char *)NULL);
+	th_feed(t, S(40), "sshd", "Failed", "ip", "c",
+	        (char *)NULL); /* watermark 30 s: a, b released */
+	th_feed(t, S(60), "sshd", "Failed", "ip", "d",
+	        (char *)NULL); /* c released at 50 s: a, b idle */
+	struct correlate_stats st;
+	correlate_engine_get_stats(t->e, &st);
+	CU_ASSERT_EQUAL(st.live_groups, 1);
+	CU_ASSERT_EQUAL(st.evicted, 0);
+	/* a reaped group starts over exactly like a new one */
+	th_feed(t, S(61), "sshd", "Failed", "ip", "a", (char *)NULL);
+	th_feed(t, S(62), "sshd", "Failed", "ip", "a", (char *)NULL);
+	th_feed(t, S(63), "sshd", "Failed", "ip", "a", (char *)NULL);
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	CU_ASSERT_EQUAL(th_int(t, 0, "count"), 3);
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "first"), "2024-03-01T10:01:01.000000Z");
+	th_free(t);
+}

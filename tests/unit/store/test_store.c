@@ -1,0 +1,971 @@
+/* Store unit tests: Merkle tree, keys, bundle round trip, tampering of every kind the
+ * verifier must catch (byte flips of a whole small bundle, of its manifest and of the
+ * ledger, member games, re-signing, traversal and link members, a 10 GB bomb), and the
+ * chain (gap, reorder, fork, duplicate, rollback, reset, I/O error mid-seal). */
+#include "config.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "store/merkle.h"
+#include "store/store.h"
+#include "tests/unit/unit.h"
+
+/* ---- helpers ---- */
+
+static bool has(const struct store_report *r, enum store_finding_code c) {
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].code == c)
+			return true;
+	return false;
+}
+
+static void dump(const struct store_report *r) {
+	for (size_t i = 0; i < r->n; i++)
+		fprintf(stderr, "  %s %s: %s\n", store_finding_name(r->v[i].code),
+		        r->v[i].where ?: "", r->v[i].msg ?: "");
+}
+
+static struct store_key *key_a, *key_b;
+
+static void keys(void) {
+	if (!key_a) {
+		key_a = store_key_generate();
+		key_b = store_key_generate();
+	}
+}
+
+static char *slurp(const char *path, size_t *len) {
+	char *b = NULL;
+	if (store_read_file(path, 1u << 30, &b, len) < 0)
+		return NULL;
+	return b;
+}
+
+/* Seal a small bundle into a file; returns its bytes. */
+static char *small_bundle(const struct store_key *k, size_t *len) {
+	char path[600];
+	snprintf(path, sizeof(path), "%s/small-%d.tar.gz", unit_tmpdir(), rand());
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	struct store_bundle_writer *w = NULL;
+	struct store_bundle_writer_opts o = {.fd = fd, .level = 6, .mtime = 1700000000};
+	CU_ASSERT_FATAL(store_bundle_writer_new(&o, &w) == 0);
+	CU_ASSERT(store_bundle_member_begin(w, "evidence/files/a.log", 12, NULL) == 0);
+	CU_ASSERT(store_bundle_member_write(w, "line one\nab\n", 12) == 0);
+	CU_ASSERT(store_bundle_member_end(w, NULL) == 0);
+	CU_ASSERT(store_bundle_member_begin(w, "evidence/commands/ps", -1,
+	                                    json_pack("{s:s}", "kind", "command")) == 0);
+	CU_ASSERT(store_bundle_member_write(w, "PID CMD\n1 init\n", 15) == 0);
+	CU_ASSERT(store_bundle_member_end(w, NULL) == 0);
+	CU_ASSERT(store_bundle_member_begin(w, "evidence/x/b", -1, NULL) == 0);
+	CU_ASSERT(store_bundle_member_end(w, NULL) == 0);
+	struct store_bundle_result res;
+	CU_ASSERT_FATAL(store_bundle_finish(w, json_pack("{s:s}", "note", "unit"), k, &res) == 0);
+	CU_ASSERT(res.n_members == 3);
+	store_bundle_writer_free(w);
+	close(fd);
+	char *b = slurp(path, len);
+	CU_ASSERT_FATAL(b != NULL);
+	return b;
+}
+
+static void ring(struct store_keyring *kr, const struct store_key *k) {
+	struct store_key *pub = NULL;
+	char *pem = store_key_public_pem(k);
+	CU_ASSERT_FATAL(store_key_public_from_pem(pem, strlen(pem), &pub) == 0);
+	free(pem);
+	store_keyring_add(kr, pub, true);
+}
+
+static void verify_mem(const char *b, size_t len, const struct store_keyring *kr,
+                       struct store_report *rep, struct store_verify_limits *lim) {
+	*rep = (struct store_report){0};
+	CU_ASSERT(store_bundle_verify_mem(b, len, "t", kr, lim, NULL, rep, NULL) == 0);
+}
+
+struct ent {
+	const char *name;
+	const void *data;
+	size_t len;
+	int type; /* AE_IFREG, AE_IFLNK... */
+};
+
+/* Build a gzip'd pax tar from entries (for forged bundles). */
+static char *make_tgz(const struct ent *e, size_t n, size_t *ret_len) {
+	size_t cap = 4u << 20, used = 0;
+	char *buf = malloc(cap);
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	archive_write_add_filter_gzip(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	CU_ASSERT_FATAL(archive_write_open_memory(a, buf, cap, &used) == ARCHIVE_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct archive_entry *x = archive_entry_new();
+		archive_entry_set_pathname(x, e[i].name);
+		archive_entry_set_filetype(x, e[i].type ? (unsigned)e[i].type : AE_IFREG);
+		archive_entry_set_perm(x, 0440);
+		if (e[i].type == AE_IFLNK)
+			archive_entry_set_symlink(x, "/etc/passwd");
+		else
+			archive_entry_set_size(x, (la_int64_t)e[i].len);
+		archive_write_header(a, x);
+		if (e[i].type != AE_IFLNK && e[i].len)
+			archive_write_data(a, e[i].data, e[i].len);
+		archive_entry_free(x);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	*ret_len = used;
+	return buf;
+}
+
+/* Read every member of a bundle into ents (owned strings). */
+static size_t read_tgz(const char *b, size_t len, struct ent *out, size_t max) {
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_gzip(a);
+	archive_read_support_format_tar(a);
+	archive_read_open_memory(a, b, len);
+	struct archive_entry *e;
+	size_t n = 0;
+	while (n < max && archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		size_t sz = (size_t)archive_entry_size(e);
+		char *d = malloc(sz + 1);
+		size_t got = 0;
+		la_ssize_t k;
+		while (got < sz && (k = archive_read_data(a, d + got, sz - got)) > 0)
+			got += (size_t)k;
+		d[got] = 0;
+		out[n++] = (struct ent){strdup(archive_entry_pathname(e)), d, got, 0};
+	}
+	archive_read_free(a);
+	return n;
+}
+
+static void free_ents(struct ent *e, size_t n) {
+	for (size_t i = 0; i < n; i++) {
+		free((char *)e[i].name);
+		free((void *)e[i].data);
+	}
+}
+
+static int find_ent(struct ent *e, size_t n, const char *name) {
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(e[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* ---- Merkle ---- */
+
+TEST(test_store_merkle) {
+	store_hash_t leaves[17], root, empty, x;
+	store_merkle_root(leaves, 0, root);
+	store_sha256("", 0, empty);
+	CU_ASSERT(memcmp(root, empty, 32) == 0);
+	for (int i = 0; i < 17; i++) {
+		char d[8];
+		snprintf(d, sizeof(d), "%d", i);
+		store_merkle_leaf(d, strlen(d), leaves[i]);
+	}
+	/* three leaves by hand: H(1 || H(1||l0||l1) || l2) */
+	uint8_t buf[65];
+	buf[0] = 1;
+	memcpy(buf + 1, leaves[0], 32);
+	memcpy(buf + 33, leaves[1], 32);
+	store_sha256(buf, 65, x);
+	memcpy(buf + 1, x, 32);
+	memcpy(buf + 33, leaves[2], 32);
+	store_sha256(buf, 65, x);
+	store_merkle_root(leaves, 3, root);
+	CU_ASSERT(memcmp(root, x, 32) == 0);
+	/* leaf hash uses the 0x00 prefix */
+	uint8_t l0[2] = {0, '0'};
+	store_sha256(l0, 2, x);
+	CU_ASSERT(memcmp(x, leaves[0], 32) == 0);
+	for (size_t n = 1; n <= 17; n++) {
+		store_merkle_root(leaves, n, root);
+		for (size_t i = 0; i < n; i++) {
+			store_hash_t *p = NULL;
+			size_t pn = 0;
+			CU_ASSERT_FATAL(store_merkle_proof(leaves, n, i, &p, &pn) == 0);
+			CU_ASSERT(store_merkle_verify(leaves[i], i, n, p, pn, root) == 0);
+			CU_ASSERT(store_merkle_verify(leaves[(i + 1) % 17], i, n, p, pn, root) <
+			                                  0 ||
+			                          n == 1
+			                  ? true
+			                  : false);
+			if (n > 1)
+				CU_ASSERT(store_merkle_verify(leaves[i], (i + 1) % n, n, p, pn,
+				                              root) < 0);
+			free(p);
+		}
+	}
+}
+
+/* ---- keys ---- */
+
+TEST(test_store_keys) {
+	keys();
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s/keys", unit_tmpdir());
+	mkdir(dir, 0700);
+	struct ev_errlist errs = {0};
+	CU_ASSERT(store_key_write(key_a, dir, "k", &errs) == 0);
+	CU_ASSERT(store_key_write(key_a, dir, "k", &errs) == -EEXIST);
+	char kp[700], pp[700];
+	snprintf(kp, sizeof(kp), "%s/k.key", dir);
+	snprintf(pp, sizeof(pp), "%s/k.pub", dir);
+	struct stat st;
+	CU_ASSERT(stat(kp, &st) == 0 && (st.st_mode & 0777) == 0600);
+	struct store_key *k = NULL, *p = NULL;
+	CU_ASSERT(store_key_load_private(kp, &k, &errs) == 0);
+	CU_ASSERT(store_key_load_public(pp, &p, &errs) == 0);
+	CU_ASSERT_STRING_EQUAL(store_key_id(k), store_key_id(key_a));
+	CU_ASSERT_STRING_EQUAL(store_key_id(p), store_key_id(key_a));
+	uint8_t sig[64];
+	CU_ASSERT(store_key_sign(k, "abc", 3, sig) == 0);
+	CU_ASSERT(store_key_verify(p, "abc", 3, sig) == 0);
+	CU_ASSERT(store_key_verify(p, "abd", 3, sig) == -EBADMSG);
+	CU_ASSERT(store_key_verify(key_b, "abc", 3, sig) == -EBADMSG);
+	CU_ASSERT(store_key_sign(p, "abc", 3, sig) == -EINVAL);
+	store_key_free(k);
+	k = NULL;
+	chmod(kp, 0640);
+	CU_ASSERT(store_key_load_private(kp, &k, &errs) == -EPERM);
+	CU_ASSERT(store_key_load_private(pp, &k, &errs) < 0); /* not a private key (and 0644) */
+	store_key_free(p);
+	ev_errlist_clear(&errs);
+}
+
+/* ---- bundles ---- */
+
+TEST(test_store_bundle_roundtrip) {
+	keys();
+	struct store_keyring kr = {0};
+	ring(&kr, key_a);
+	size_t len;
+	char *b = small_bundle(key_a, &len);
+	struct store_report rep;
+	struct store_bundle_info info = {0};
+	rep = (struct store_report){0};
+	CU_ASSERT(store_bundle_verify_mem(b, len, "t", &kr, NULL, NULL, &rep, &info) == 0);
+	dump(&rep);
+	CU_ASSERT(rep.n == 0);
+	CU_ASSERT(info.authenticated && info.key_pinned);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(info.manifest, "note")), "unit");
+	CU_ASSERT(json_array_size(json_object_get(info.manifest, "members")) == 3);
+	store_bundle_info_clear(&info);
+	store_report_clear(&rep);
+	/* an unknown key, and an unpinned one */
+	struct store_keyring other = {0};
+	ring(&other, key_b);
+	verify_mem(b, len, &other, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_UNKNOWN_KEY));
+	store_report_clear(&rep);
+	store_keyring_clear(&other);
+	free(b);
+	store_keyring_clear(&kr);
+}
+
+TEST(test_store_bundle_spill_and_cut) {
+	keys();
+	char path[600];
+	snprintf(path, sizeof(path), "%s/big.tar.gz", unit_tmpdir());
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	struct store_bundle_writer *w = NULL;
+	struct store_bundle_writer_opts o = {
+	        .fd = fd, .level = 1, .max_member_size = 6u << 20, .spill_dir = unit_tmpdir()};
+	CU_ASSERT_FATAL(store_bundle_writer_new(&o, &w) == 0);
+	char *chunk = malloc(1 << 20);
+	memset(chunk, 'x', 1 << 20);
+	CU_ASSERT(store_bundle_member_begin(w, "evidence/big", -1, NULL) == 0);
+	for (int i = 0; i < 7; i++) /* 7 MiB: spills past 4 MiB, cut at 6 MiB */
+		CU_ASSERT(store_bundle_member_write(w, chunk, 1 << 20) == 0);
+	CU_ASSERT(store_bundle_member_end(w, NULL) == 0);
+	CU_ASSERT(store_bundle_member_begin(w, "evidence/shrank", 100, NULL) == 0);
+	CU_ASSERT(store_bundle_member_write(w, "abc", 3) == 0);
+	CU_ASSERT(store_bundle_member_end(w, NULL) == 0);
+	CU_ASSERT(store_bundle_member_begin(w, "evidence/../x", 1, NULL) == -EINVAL);
+	CU_ASSERT(store_bundle_member_begin(w, "/etc/passwd", 1, NULL) == -EINVAL);
+	CU_ASSERT(store_bundle_member_begin(w, "evidence/big", 1, NULL) == -EEXIST);
+	struct store_bundle_result res;
+	CU_ASSERT_FATAL(store_bundle_finish(w, json_object(), key_a, &res) == 0);
+	store_bundle_writer_free(w);
+	free(chunk);
+	lseek(fd, 0, SEEK_SET);
+	struct store_keyring kr = {0};
+	ring(&kr, key_a);
+	struct store_report rep = {0};
+	struct store_bundle_info info = {0};
+	CU_ASSERT(store_bundle_verify_fd(fd, "big", &kr, NULL, NULL, &rep, &info) == 0);
+	close(fd);
+	dump(&rep);
+	CU_ASSERT(rep.n == 0);
+	CU_ASSERT(memcmp(info.file_sha256, res.file_sha256, 32) == 0);
+	json_t *m = json_object_get(info.manifest, "members");
+	CU_ASSERT(json_integer_value(json_object_get(json_array_get(m, 0), "size")) == 6 << 20);
+	CU_ASSERT(json_object_get(json_array_get(m, 0), "error") != NULL);
+	CU_ASSERT(json_integer_value(json_object_get(json_array_get(m, 1), "size")) == 100);
+	CU_ASSERT(json_object_get(json_array_get(m, 1), "error") != NULL);
+	/* the total cap stops a bundle that inflates past it */
+	store_report_clear(&rep);
+	struct store_verify_limits lim = {.max_total_size = 1u << 20};
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CU_ASSERT(store_bundle_verify_fd(fd, "big", &kr, &lim, NULL, &rep, NULL) == 0);
+	close(fd);
+	CU_ASSERT(has(&rep, STORE_FORMAT_INVALID));
+	store_report_clear(&rep);
+	store_bundle_info_clear(&info);
+	store_keyring_clear(&kr);
+}
+
+/* Gunzip (for the test's own comparison); NULL when the stream is not valid gzip. */
+static uint8_t *gunzip(const char *b, size_t len, size_t *ret_len) {
+	z_stream z = {0};
+	if (inflateInit2(&z, 31) != Z_OK)
+		return NULL;
+	size_t cap = 1u << 20;
+	uint8_t *out = malloc(cap);
+	z.next_in = (Bytef *)b;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	int r = inflate(&z, Z_FINISH);
+	*ret_len = z.total_out;
+	inflateEnd(&z);
+	if (r != Z_STREAM_END) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Flip every byte of a small bundle. The verifier reports a finding for every flip that
+ * changes the archive's content; the only flips it cannot see are those that leave the
+ * decompressed bytes identical (gzip header MTIME/XFL/OS/FTEXT, or a deflate back-reference
+ * redirected into another run of zeros), and the bundle's file hash, sealed in the ledger
+ * and the head, catches those (BUNDLE_MODIFIED in a store check). */
+TEST(test_store_bundle_byte_flips) {
+	keys();
+	struct store_keyring kr = {0};
+	ring(&kr, key_a);
+	size_t len;
+	char *b = small_bundle(key_a, &len);
+	uint8_t sealed[32];
+	store_sha256(b, len, sealed);
+	size_t orig_len = 0;
+	uint8_t *orig = gunzip(b, len, &orig_len);
+	CU_ASSERT_FATAL(orig != NULL);
+	size_t undetected_content = 0, missed = 0;
+	for (size_t i = 0; i < len; i++) {
+		b[i] ^= 0x01;
+		struct store_report rep = {0};
+		struct store_bundle_info info = {0};
+		CU_ASSERT(store_bundle_verify_mem(b, len, "t", &kr, NULL, NULL, &rep, &info) == 0);
+		bool content = rep.n > 0;
+		bool file = memcmp(info.file_sha256, sealed, 32) != 0;
+		if (!content) {
+			undetected_content++;
+			size_t tl = 0;
+			uint8_t *t = gunzip(b, len, &tl);
+			bool same = t && tl == orig_len && memcmp(t, orig, tl) == 0;
+			if (!same)
+				fprintf(stderr, "flip at %zu of %zu changed content unnoticed\n", i,
+				        len);
+			CU_ASSERT(same);
+			free(t);
+		}
+		if (!content && !file)
+			missed++;
+		store_report_clear(&rep);
+		store_bundle_info_clear(&info);
+		b[i] ^= 0x01;
+	}
+	CU_ASSERT(missed == 0);
+	CU_ASSERT(undetected_content < len / 20);
+	free(orig);
+	free(b);
+	store_keyring_clear(&kr);
+}
+
+/* Flip every byte of MANIFEST.json and rebuild the bundle around it. */
+TEST(test_store_manifest_byte_flips) {
+	keys();
+	struct store_keyring kr = {0};
+	ring(&kr, key_a);
+	size_t len;
+	char *b = small_bundle(key_a, &len);
+	struct ent e[16];
+	size_t n = read_tgz(b, len, e, 16);
+	int mi = find_ent(e, n, "MANIFEST.json");
+	CU_ASSERT_FATAL(mi >= 0);
+	char *man = (char *)e[mi].data;
+	for (size_t i = 0; i < e[mi].len; i++) {
+		man[i] ^= 0x20;
+		size_t tl;
+		char *t = make_tgz(e, n, &tl);
+		struct store_report rep;
+		verify_mem(t, tl, &kr, &rep, NULL);
+		CU_ASSERT(has(&rep, STORE_SIGNATURE_INVALID) || has(&rep, STORE_FORMAT_INVALID) ||
+		          has(&rep, STORE_UNKNOWN_KEY));
+		store_report_clear(&rep);
+		free(t);
+		man[i] ^= 0x20;
+	}
+	free_ents(e, n);
+	free(b);
+	store_keyring_clear(&kr);
+}
+
+TEST(test_store_member_games) {
+	keys();
+	struct store_keyring kr = {0};
+	ring(&kr, key_a);
+	size_t len;
+	char *b = small_bundle(key_a, &len);
+	struct ent e[16], f[17];
+	size_t n = read_tgz(b, len, e, 16), tl;
+	struct store_report rep;
+	char *t;
+	/* untouched rebuild: no finding */
+	t = make_tgz(e, n, &tl);
+	verify_mem(t, tl, &kr, &rep, NULL);
+	CU_ASSERT(rep.n == 0);
+	store_report_clear(&rep);
+	free(t);
+	/* append a member */
+	memcpy(f, e, n * sizeof(*e));
+	f[n] = (struct ent){"evidence/extra", "x", 1, 0};
+	t = make_tgz(f, n + 1, &tl);
+	verify_mem(t, tl, &kr, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_MEMBER_EXTRA));
+	store_report_clear(&rep);
+	free(t);
+	/* the same member twice (the second copy different) */
+	memcpy(f, e, n * sizeof(*e));
+	f[n] = (struct ent){"evidence/files/a.log", "other", 5, 0};
+	t = make_tgz(f, n + 1, &tl);
+	verify_mem(t, tl, &kr, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_FORMAT_INVALID));
+	store_report_clear(&rep);
+	free(t);
+	/* remove a member */
+	int ai = find_ent(e, n, "evidence/files/a.log");
+	memcpy(f, e, n * sizeof(*e));
+	f[ai] = f[n - 1];
+	t = make_tgz(f, n - 1, &tl);
+	verify_mem(t, tl, &kr, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_MEMBER_MISSING));
+	store_report_clear(&rep);
+	free(t);
+	/* rename a member */
+	memcpy(f, e, n * sizeof(*e));
+	f[ai].name = "evidence/files/b.log";
+	t = make_tgz(f, n, &tl);
+	verify_mem(t, tl, &kr, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_MEMBER_MISSING) && has(&rep, STORE_MEMBER_EXTRA));
+	store_report_clear(&rep);
+	free(t);
+	/* change content and recompute SHA256SUMS */
+	memcpy(f, e, n * sizeof(*e));
+	f[ai].data = "line one\nXb\n";
+	int si = find_ent(e, n, "SHA256SUMS");
+	char *sums = strdup(e[si].data), hx[65];
+	uint8_t h[32];
+	store_sha256("line one\nXb\n", 12, h);
+	store_hex(h, 32, hx);
+	char *pos = strstr(sums, "  evidence/files/a.log");
+	memcpy(pos - 64, hx, 64);
+	f[si].data = sums;
+	t = make_tgz(f, n, &tl);
+	verify_mem(t, tl, &kr, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_MEMBER_MODIFIED));
+	store_report_clear(&rep);
+	free(t);
+	free(sums);
+	/* re-sign the manifest with another key (and claim it) */
+	memcpy(f, e, n * sizeof(*e));
+	int mi = find_ent(e, n, "MANIFEST.json"), gi = find_ent(e, n, "MANIFEST.sig");
+	json_t *m = json_loadb(e[mi].data, e[mi].len, 0, NULL);
+	json_object_set_new(m, "key_id", json_string(store_key_id(key_b)));
+	char *mb = store_json_canonical(m);
+	uint8_t sig[64];
+	store_key_sign(key_b, mb, strlen(mb), sig);
+	f[mi].data = mb;
+	f[mi].len = strlen(mb);
+	f[gi].data = sig;
+	t = make_tgz(f, n, &tl);
+	verify_mem(t, tl, &kr, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_UNKNOWN_KEY));
+	store_report_clear(&rep);
+	free(t);
+	/* re-sign keeping the old key id */
+	json_object_set_new(m, "key_id", json_string(store_key_id(key_a)));
+	free(mb);
+	mb = store_json_canonical(m);
+	store_key_sign(key_b, mb, strlen(mb), sig);
+	f[mi].data = mb;
+	f[mi].len = strlen(mb);
+	t = make_tgz(f, n, &tl);
+	verify_mem(t, tl, &kr, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_SIGNATURE_INVALID));
+	store_report_clear(&rep);
+	free(t);
+	free(mb);
+	json_decref(m);
+	/* path traversal, absolute and symlink members */
+	const char *bad[] = {"../../etc/cron.d/x", "/etc/passwd", "evidence/../../x"};
+	for (size_t k = 0; k < 3; k++) {
+		memcpy(f, e, n * sizeof(*e));
+		f[n] = (struct ent){bad[k], "x", 1, 0};
+		t = make_tgz(f, n + 1, &tl);
+		verify_mem(t, tl, &kr, &rep, NULL);
+		CU_ASSERT(has(&rep, STORE_FORMAT_INVALID));
+		store_report_clear(&rep);
+		free(t);
+	}
+	memcpy(f, e, n * sizeof(*e));
+	f[n] = (struct ent){"evidence/link", NULL, 0, AE_IFLNK};
+	t = make_tgz(f, n + 1, &tl);
+	verify_mem(t, tl, &kr, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_FORMAT_INVALID));
+	store_report_clear(&rep);
+	free(t);
+	/* truncated gzip stream */
+	for (size_t cut = 1; cut < len; cut += len / 7) {
+		verify_mem(b, len - cut, &kr, &rep, NULL);
+		CU_ASSERT(rep.n > 0);
+		store_report_clear(&rep);
+	}
+	free_ents(e, n);
+	free(b);
+	store_keyring_clear(&kr);
+}
+
+/* A member that declares 10 GB (GNU base-256 size), followed by 1 MiB of zeros. */
+TEST(test_store_decompression_bomb) {
+	keys();
+	struct store_keyring kr = {0};
+	ring(&kr, key_a);
+	size_t tar_len = 512 + (1u << 20);
+	uint8_t *tar = calloc(1, tar_len);
+	memcpy(tar, "evidence/bomb", 13);
+	memcpy(tar + 100, "0000440", 8);
+	memcpy(tar + 108, "0000000", 8);
+	memcpy(tar + 116, "0000000", 8);
+	uint64_t size = 10ull << 30;
+	tar[124] = 0x80;
+	for (int i = 0; i < 8; i++)
+		tar[135 - i] = (uint8_t)(size >> (8 * i));
+	memcpy(tar + 136, "00000000000", 12);
+	tar[156] = '0';
+	memcpy(tar + 257,
+	       "ustar\0"
+	       "00",
+	       8);
+	memset(tar + 148, ' ', 8);
+	unsigned sum = 0;
+	for (int i = 0; i < 512; i++)
+		sum += tar[i];
+	snprintf((char *)tar + 148, 8, "%06o", sum);
+	/* gzip it */
+	z_stream z = {0};
+	CU_ASSERT_FATAL(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+	size_t cap = deflateBound(&z, tar_len);
+	uint8_t *gz = malloc(cap);
+	z.next_in = tar;
+	z.avail_in = (uInt)tar_len;
+	z.next_out = gz;
+	z.avail_out = (uInt)cap;
+	CU_ASSERT(deflate(&z, Z_FINISH) == Z_STREAM_END);
+	size_t gl = z.total_out;
+	deflateEnd(&z);
+	struct store_report rep;
+	verify_mem((char *)gz, gl, &kr, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_FORMAT_INVALID));
+	bool capped = false;
+	for (size_t i = 0; i < rep.n; i++)
+		capped = capped || (rep.v[i].msg && strstr(rep.v[i].msg, "size cap"));
+	CU_ASSERT(capped);
+	store_report_clear(&rep);
+	free(gz);
+	free(tar);
+	store_keyring_clear(&kr);
+}
+
+/* ---- ledger ---- */
+
+TEST(test_store_ledger) {
+	keys();
+	struct store_keyring kr = {0};
+	ring(&kr, key_a);
+	char lp[600];
+	snprintf(lp, sizeof(lp), "%s/ledger.jsonl", unit_tmpdir());
+	struct ev_errlist errs = {0};
+	json_t *actor = json_pack("{s:i, s:s}", "uid", 0, "name", "investigator \"x\"");
+	CU_ASSERT(store_ledger_append(lp, key_a, "sealed", "b1", json_pack("{s:i}", "n", 1), actor,
+	                              &errs) == 0);
+	CU_ASSERT(store_ledger_append(lp, key_a, "verified", NULL, NULL, actor, &errs) == 0);
+	CU_ASSERT(store_ledger_append(lp, key_a, "shown", "b1", json_object(), actor, &errs) == 0);
+	json_decref(actor);
+	size_t len;
+	char *b = slurp(lp, &len);
+	struct store_report rep = {0};
+	json_t *ents = NULL;
+	CU_ASSERT(store_ledger_verify_mem(b, len, "l", &kr, &rep, &ents) == 0);
+	dump(&rep);
+	CU_ASSERT(rep.n == 0);
+	CU_ASSERT(json_array_size(ents) == 3);
+	json_decref(ents);
+	store_report_clear(&rep);
+	/* every byte flipped */
+	for (size_t i = 0; i < len; i++) {
+		b[i] ^= 0x01;
+		CU_ASSERT(store_ledger_verify_mem(b, len, "l", &kr, &rep, NULL) == 0);
+		if (rep.n == 0)
+			fprintf(stderr, "ledger flip at %zu not caught\n", i);
+		CU_ASSERT(rep.n > 0);
+		store_report_clear(&rep);
+		b[i] ^= 0x01;
+	}
+	/* delete the middle line, swap two lines, drop the last newline */
+	char *l2 = strchr(b, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
+	size_t n1 = (size_t)(l2 - b), n2 = (size_t)(l3 - l2), n3 = len - n1 - n2;
+	char *t = malloc(len);
+	memcpy(t, b, n1);
+	memcpy(t + n1, l3, n3);
+	store_ledger_verify_mem(t, n1 + n3, "l", &kr, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_CUSTODY_BROKEN));
+	store_report_clear(&rep);
+	memcpy(t, l2, n2);
+	memcpy(t + n2, b, n1);
+	memcpy(t + n1 + n2, l3, n3);
+	store_ledger_verify_mem(t, len, "l", &kr, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_CUSTODY_BROKEN));
+	store_report_clear(&rep);
+	store_ledger_verify_mem(b, len - 1, "l", &kr, &rep, NULL);
+	CU_ASSERT(has(&rep, STORE_CUSTODY_BROKEN));
+	store_report_clear(&rep);
+	free(t);
+	free(b);
+	ev_errlist_clear(&errs);
+	store_keyring_clear(&kr);
+}
+
+/* ---- the store: chain, head, reset, I/O errors ---- */
+
+static int seal_imm(const char *store, const char *data, uint64_t max_bundle, bool imm,
+                    struct store_seal_result *res) {
+	struct ev_errlist errs = {0};
+	struct store_seal_params p = {.store_dir = store,
+	                              .key = key_a,
+	                              .tool_version = "test",
+	                              .fields = json_object(),
+	                              .level = 6,
+	                              .max_bundle_size = max_bundle,
+	                              .immutable = imm};
+	struct store_seal *s = NULL;
+	int r = store_seal_begin(&p, &s, &errs);
+	if (r == 0) {
+		struct store_bundle_writer *w = store_seal_writer(s);
+		r = store_bundle_member_begin(w, "evidence/data", -1, NULL);
+		for (int i = 0; r == 0 && i < 64; i++)
+			r = store_bundle_member_write(w, data, strlen(data));
+		if (r == 0)
+			r = store_bundle_member_end(w, NULL);
+		if (r == 0)
+			r = store_seal_commit(s, res, &errs);
+		else
+			store_seal_abort(s);
+	}
+	ev_errlist_clear(&errs);
+	return r;
+}
+
+static int seal_one(const char *store, const char *data, uint64_t max_bundle,
+                    struct store_seal_result *res) {
+	return seal_imm(store, data, max_bundle, false, res);
+}
+
+static void vstore(const char *store, const char *pin, struct store_report *rep) {
+	struct store_keyring kr = {0};
+	ring(&kr, key_a);
+	struct store_verify_opts o = {.kr = &kr, .pin_head = pin};
+	*rep = (struct store_report){0};
+	CU_ASSERT(store_verify_dir(store, &o, rep, NULL) == 0);
+	store_keyring_clear(&kr);
+}
+
+static void bpath(char *out, size_t len, const char *store, const struct store_seal_result *r) {
+	snprintf(out, len, "%s", r->path);
+	(void)store;
+}
+
+static int count_bundles(const char *store) {
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "ls %s/bundles | wc -l", store);
+	FILE *f = popen(cmd, "r");
+	int n = -1;
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		pclose(f);
+	}
+	return n;
+}
+
+TEST(test_store_chain) {
+	keys();
+	char store[600], pin[700], tmp[700];
+	snprintf(store, sizeof(store), "%s/store1", unit_tmpdir());
+	struct store_seal_result r[5];
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_FATAL(seal_one(store, "some evidence line\n", 0, &r[i]) == 0);
+		CU_ASSERT(r[i].sequence == (uint64_t)i + 1);
+	}
+	struct store_report rep;
+	vstore(store, NULL, &rep);
+	dump(&rep);
+	CU_ASSERT(rep.n == 0);
+	store_report_clear(&rep);
+	snprintf(pin, sizeof(pin), "%s/pinned-head", unit_tmpdir());
+	char hp[700];
+	snprintf(hp, sizeof(hp), "%s/HEAD", store);
+	size_t hl;
+	char *h3 = slurp(hp, &hl);
+	FILE *f = fopen(pin, "we");
+	fwrite(h3, 1, hl, f);
+	fclose(f);
+	vstore(store, pin, &rep);
+	CU_ASSERT(rep.n == 0);
+	store_report_clear(&rep);
+
+	/* I/O error mid-seal: no final file, head unchanged, the chain continues */
+	CU_ASSERT(seal_one(store, "x", 200, &r[3]) == -EFBIG);
+	CU_ASSERT(count_bundles(store) == 3);
+	size_t hl2;
+	char *hnow = slurp(hp, &hl2);
+	CU_ASSERT(hl2 == hl && memcmp(hnow, h3, hl) == 0);
+	free(hnow);
+	CU_ASSERT_FATAL(seal_one(store, "fourth\n", 0, &r[3]) == 0);
+	CU_ASSERT(r[3].sequence == 4);
+	vstore(store, pin, &rep);
+	CU_ASSERT(rep.n == 0);
+	store_report_clear(&rep);
+
+	char b2[4200], b3[4200];
+	bpath(b2, sizeof(b2), store, &r[1]);
+	bpath(b3, sizeof(b3), store, &r[2]);
+	/* delete a bundle in the middle: gap */
+	snprintf(tmp, sizeof(tmp), "%s/aside", unit_tmpdir());
+	CU_ASSERT(rename(b2, tmp) == 0);
+	vstore(store, NULL, &rep);
+	CU_ASSERT(has(&rep, STORE_CHAIN_GAP));
+	store_report_clear(&rep);
+	/* duplicate: the same bundle under a second name */
+	char dup[4300];
+	snprintf(dup, sizeof(dup), "%s/bundles/0000000002-ffffffffffffffffffffffffffffffff.tar.gz",
+	         store);
+	CU_ASSERT(rename(tmp, b2) == 0);
+	CU_ASSERT(link(b2, dup) == 0);
+	vstore(store, NULL, &rep);
+	CU_ASSERT(has(&rep, STORE_CHAIN_FORK));
+	store_report_clear(&rep);
+	unlink(dup);
+	/* swap two bundles' names: reorder */
+	char s2[4300], s3[4300];
+	snprintf(s2, sizeof(s2), "%s/bundles/0000000003-%s.tar.gz", store, r[1].bundle_id);
+	snprintf(s3, sizeof(s3), "%s/bundles/0000000002-%s.tar.gz", store, r[2].bundle_id);
+	CU_ASSERT(rename(b2, s2) == 0 && rename(b3, s3) == 0);
+	vstore(store, NULL, &rep);
+	CU_ASSERT(has(&rep, STORE_CHAIN_REORDER));
+	store_report_clear(&rep);
+	CU_ASSERT(rename(s2, b2) == 0 && rename(s3, b3) == 0);
+	/* a bundle file changed where the content still verifies (gzip MTIME) */
+	size_t bl;
+	char *bb = slurp(b3, &bl);
+	bb[5] ^= 1;
+	chmod(b3, 0640);
+	f = fopen(b3, "we");
+	fwrite(bb, 1, bl, f);
+	fclose(f);
+	vstore(store, NULL, &rep);
+	CU_ASSERT(has(&rep, STORE_BUNDLE_MODIFIED));
+	store_report_clear(&rep);
+	bb[5] ^= 1;
+	f = fopen(b3, "we");
+	fwrite(bb, 1, bl, f);
+	fclose(f);
+	free(bb);
+	vstore(store, NULL, &rep);
+	CU_ASSERT(rep.n == 0);
+	store_report_clear(&rep);
+
+	/* insert a bundle from another store (same key) as if it were sequence 2 */
+	char other[700], ins[4300];
+	snprintf(other, sizeof(other), "%s/store-other", unit_tmpdir());
+	struct store_seal_result o1, o2;
+	CU_ASSERT_FATAL(seal_one(other, "a\n", 0, &o1) == 0);
+	CU_ASSERT_FATAL(seal_one(other, "b\n", 0, &o2) == 0);
+	snprintf(ins, sizeof(ins), "%s/bundles/0000000002-%s.tar.gz", store, o2.bundle_id);
+	CU_ASSERT(link(o2.path, ins) == 0);
+	vstore(store, NULL, &rep);
+	CU_ASSERT(has(&rep, STORE_CUSTODY_BROKEN));
+	CU_ASSERT(has(&rep, STORE_CHAIN_GAP) || has(&rep, STORE_CHAIN_RESET));
+	store_report_clear(&rep);
+	unlink(ins);
+
+	/* roll the head back to bundle 3 against a head pinned at 4 */
+	char *h4 = slurp(hp, &hl2);
+	f = fopen(pin, "we");
+	fwrite(h4, 1, hl2, f);
+	fclose(f);
+	f = fopen(hp, "we");
+	fwrite(h3, 1, hl, f);
+	fclose(f);
+	vstore(store, pin, &rep);
+	CU_ASSERT(has(&rep, STORE_CHAIN_ROLLBACK));
+	store_report_clear(&rep);
+	f = fopen(hp, "we");
+	fwrite(h4, 1, hl2, f);
+	fclose(f);
+	free(h4);
+	free(h3);
+
+	/* lose the head: the next seal starts a new chain with a signed reset */
+	CU_ASSERT(unlink(hp) == 0);
+	CU_ASSERT_FATAL(seal_one(store, "after reset\n", 0, &r[4]) == 0);
+	CU_ASSERT(r[4].chain_reset);
+	CU_ASSERT(r[4].sequence == 1);
+	vstore(store, NULL, &rep);
+	CU_ASSERT(has(&rep, STORE_CHAIN_RESET));
+	for (size_t i = 0; i < rep.n; i++)
+		CU_ASSERT(rep.v[i].code == STORE_CHAIN_RESET);
+	store_report_clear(&rep);
+}
+
+/* A store whose ledger already holds custody entries (but no chain) starts its chain
+ * without a reset. */
+TEST(test_store_ledger_before_first_seal) {
+	keys();
+	char store[600];
+	snprintf(store, sizeof(store), "%s/store-ledger-first", unit_tmpdir());
+	struct ev_errlist errs = {0};
+	mkdir(store, 0750);
+	CU_ASSERT(store_record(store, key_a, "verified", NULL, NULL, NULL, &errs) == 0);
+	struct store_seal_result r;
+	CU_ASSERT_FATAL(seal_one(store, "x\n", 0, &r) == 0);
+	CU_ASSERT(!r.chain_reset);
+	CU_ASSERT(r.sequence == 1);
+	struct store_report rep;
+	vstore(store, NULL, &rep);
+	dump(&rep);
+	CU_ASSERT(rep.n == 0);
+	store_report_clear(&rep);
+	ev_errlist_clear(&errs);
+}
+
+/* The immutable flag where permitted (root), recorded either way; prune clears it. */
+TEST(test_store_immutable_and_prune) {
+	keys();
+	char store[600];
+	snprintf(store, sizeof(store), "%s/store-imm", unit_tmpdir());
+	struct store_seal_result r1, r2;
+	CU_ASSERT_FATAL(seal_imm(store, "one\n", 0, true, &r1) == 0);
+	CU_ASSERT_FATAL(seal_imm(store, "two\n", 0, true, &r2) == 0);
+	int fd = open(r1.path, O_RDONLY | O_CLOEXEC);
+	int attr = 0;
+	CU_ASSERT(fd >= 0);
+	bool flagged = ioctl(fd, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_IMMUTABLE_FL);
+	close(fd);
+	CU_ASSERT(flagged == r1.immutable);
+	if (!r1.immutable)
+		CU_ASSERT(r1.immutable_note[0] != 0);
+	struct store_keyring kr = {0};
+	ring(&kr, key_a);
+	struct ev_errlist errs = {0};
+	/* everything before the far future, except the head's bundle */
+	CU_ASSERT(store_prune(store, key_a, &kr, "9999-01-01T00:00:00Z", "test", NULL, &errs) == 1);
+	CU_ASSERT(access(r1.path, F_OK) != 0);
+	CU_ASSERT(access(r2.path, F_OK) == 0);
+	struct store_report rep;
+	vstore(store, NULL, &rep);
+	dump(&rep);
+	CU_ASSERT(rep.n == 0);
+	store_report_clear(&rep);
+	/* leave the temporary directory removable */
+	fd = open(r2.path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &attr) == 0 && (attr & FS_IMMUTABLE_FL)) {
+		attr &= ~FS_IMMUTABLE_FL;
+		ioctl(fd, FS_IOC_SETFLAGS, &attr);
+	}
+	if (fd >= 0)
+		close(fd);
+	ev_errlist_clear(&errs);
+	store_keyring_clear(&kr);
+}
+
+/* Two outputs collected at once through pending members (one spilling past 4 MiB). */
+TEST(test_store_pending_members) {
+	keys();
+	char path[600];
+	snprintf(path, sizeof(path), "%s/pending.tar.gz", unit_tmpdir());
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	struct store_bundle_writer *w = NULL;
+	struct store_bundle_writer_opts o = {.fd = fd, .level = 1, .spill_dir = unit_tmpdir()};
+	CU_ASSERT_FATAL(store_bundle_writer_new(&o, &w) == 0);
+	struct store_bundle_pending *a = NULL, *b = NULL;
+	CU_ASSERT_FATAL(store_bundle_pending_new(w, "evidence/j/a", NULL, &a) == 0);
+	CU_ASSERT_FATAL(store_bundle_pending_new(w, "evidence/j/b", json_pack("{s:s}", "kind", "t"),
+	                                         &b) == 0);
+	CU_ASSERT(store_bundle_pending_new(w, "../x", NULL, &b) == -EINVAL);
+	char *chunk = malloc(1 << 20);
+	memset(chunk, 'a', 1 << 20);
+	struct store_sha256_ctx *ha = store_sha256_new(), *hb = store_sha256_new();
+	for (int i = 0; i < 5; i++) {
+		CU_ASSERT(store_bundle_pending_write(a, chunk, 1 << 20) == 0);
+		store_sha256_update(ha, chunk, 1 << 20);
+		CU_ASSERT(store_bundle_pending_write(b, "line\n", 5) == 0);
+		store_sha256_update(hb, "line\n", 5);
+	}
+	uint8_t da[32], db[32];
+	store_sha256_final(ha, da);
+	store_sha256_final(hb, db);
+	CU_ASSERT(store_bundle_pending_commit(w, a, json_pack("{s:i}", "entries", 5), NULL) == 0);
+	CU_ASSERT(store_bundle_pending_commit(w, b, NULL, "partial") == 0);
+	struct store_bundle_result res;
+	CU_ASSERT_FATAL(store_bundle_finish(w, json_object(), key_a, &res) == 0);
+	store_bundle_writer_free(w);
+	free(chunk);
+	lseek(fd, 0, SEEK_SET);
+	struct store_keyring kr = {0};
+	ring(&kr, key_a);
+	struct store_report rep = {0};
+	struct store_bundle_info info = {0};
+	CU_ASSERT(store_bundle_verify_fd(fd, "pending", &kr, NULL, NULL, &rep, &info) == 0);
+	close(fd);
+	dump(&rep);
+	CU_ASSERT(rep.n == 0);
+	json_t *m = json_object_get(info.manifest, "members");
+	char ha_hex[65], hb_hex[65];
+	store_hex(da, 32, ha_hex);
+	store_hex(db, 32, hb_hex);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(m, 0), "sha256")),
+	                       ha_hex);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(m, 1), "sha256")),
+	                       hb_hex);
+	CU_ASSERT(json_integer_value(json_object_get(json_array_get(m, 0), "entries")) == 5);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(m, 1), "error")),
+	                       "partial");
+	store_report_clear(&rep);
+	store_bundle_info_clear(&info);
+	store_keyring_clear(&kr);
+}
