@@ -24,6 +24,8 @@ struct opts {
 	const char *engine;
 	char **decoders;
 	size_t n_decoders;
+	char **logsources;
+	size_t n_logsources;
 };
 
 static struct correlate_engine *load(const struct opts *o, char **paths, size_t n,
@@ -38,6 +40,8 @@ static struct correlate_engine *load(const struct opts *o, char **paths, size_t 
 			correlate_engine_add_decoders(e, o->decoders[i], errs);
 	else
 		correlate_engine_add_decoders(e, replay_rules_datadir("decoders"), warns);
+	for (size_t i = 0; i < o->n_logsources; i++)
+		(void)correlate_engine_add_logsource_spec(e, o->logsources[i], "--logsource", errs);
 	size_t loaded = 0;
 	for (size_t i = 0; i < n; i++) {
 		int r = correlate_engine_add_rules(e, paths[i], errs);
@@ -455,17 +459,19 @@ static int do_test(const struct opts *o, char **paths, size_t n) {
 	return fail ? EV_EXIT_FINDING : pass ? EV_EXIT_OK : EV_EXIT_FINDING;
 }
 
-enum { OPT_ENGINE = 0x2000, OPT_DECODERS };
+enum { OPT_ENGINE = 0x2000, OPT_DECODERS, OPT_LOGSOURCE };
 
 static int rules_run(int argc, char **argv) {
 	static const struct option lo[] = {EV_COMMON_LONGOPTS,
 	                                   {"engine", required_argument, NULL, OPT_ENGINE},
 	                                   {"decoders", required_argument, NULL, OPT_DECODERS},
+	                                   {"logsource", required_argument, NULL, OPT_LOGSOURCE},
 	                                   {NULL, 0, NULL, 0}};
 	struct opts o = {.engine = "auto"};
-	char *decs[32];
+	char *decs[32], *lss[32];
 	int c;
 	o.decoders = decs;
+	o.logsources = lss;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -485,6 +491,11 @@ static int rules_run(int argc, char **argv) {
 			if (o.n_decoders >= ELEMENTSOF(decs))
 				return ev_usage_error(&ev_cmd_rules, "too many --decoders");
 			decs[o.n_decoders++] = optarg;
+			break;
+		case OPT_LOGSOURCE:
+			if (o.n_logsources >= ELEMENTSOF(lss))
+				return ev_usage_error(&ev_cmd_rules, "too many --logsource");
+			lss[o.n_logsources++] = optarg;
 			break;
 		default:
 			return ev_usage_error(&ev_cmd_rules, "invalid option '%s'",
@@ -533,6 +544,9 @@ const struct ev_command ev_cmd_rules = {
                  "\n"
                  "  --engine NAME     matcher: auto, vectorscan or pcre2\n"
                  "  --decoders PATH   decoder file or directory (default: the shipped decoders)\n"
+                 "  --logsource SPEC  define a logsource service, e.g. 'myapp: myapp "
+                 "unit:myapp.service\n"
+                 "                    facility:16' (programs, unit:NAME, facility:N); repeatable\n"
                  "  --json            machine-readable output\n"
                  "  -h, --help        show this help\n"
                  "\n"

@@ -33,8 +33,8 @@ struct seams {
 	struct collector_tail_file *files;
 	struct collector_tail *tail;
 	struct correlate_engine *engine;
-	sd_event_source *advance_timer, *checkpoint_timer;
-	uint64_t checkpoint_interval;
+	sd_event_source *advance_timer, *checkpoint_timer, *rescan_timer;
+	uint64_t checkpoint_interval, stat_interval;
 	uint64_t feed_errors, checkpoint_errors;
 };
 
@@ -96,6 +96,19 @@ static int on_checkpoint(sd_event_source *src, uint64_t usec, void *userdata) {
 		}
 	ev_errlist_clear(&errs);
 	sd_event_source_set_time(src, usec + s->checkpoint_interval);
+	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+/* A rescan at sources.stat_interval (new files matching a glob, rotation missed by
+ * inotify), driven from here as well: the tail's own periodic stat did not repeat when
+ * this was written (its timer is one-shot), and a source must never go unnoticed. */
+static int on_rescan(sd_event_source *src, uint64_t usec, void *userdata) {
+	struct ev_daemon *d = userdata;
+	struct seams *s = d->seams;
+	if (s->tail)
+		collector_tail_poll(s->tail);
+	sd_event_source_set_time(src, usec + s->stat_interval);
 	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
 	return 0;
 }
@@ -217,6 +230,12 @@ int ev_seams_start(struct ev_daemon *d) {
 	r = sd_event_add_time_relative(d->event, &s->advance_timer, CLOCK_MONOTONIC, 1000000,
 	                               100000, on_advance, d);
 	if (r >= 0 && s->tail) {
+		collector_tail_poll(s->tail); /* every configured file is followed before READY */
+		s->stat_interval = c->sources.stat_interval;
+		r = sd_event_add_time_relative(d->event, &s->rescan_timer, CLOCK_MONOTONIC,
+		                               s->stat_interval, 10000, on_rescan, d);
+	}
+	if (r >= 0 && s->tail) {
 		s->checkpoint_interval = c->sources.checkpoint_interval;
 		r = sd_event_add_time_relative(d->event, &s->checkpoint_timer, CLOCK_MONOTONIC,
 		                               s->checkpoint_interval, 10000, on_checkpoint, d);
@@ -263,6 +282,7 @@ void ev_seams_stop(struct ev_daemon *d) {
 	s->tail = collector_tail_free(s->tail);
 	s->advance_timer = sd_event_source_disable_unref(s->advance_timer);
 	s->checkpoint_timer = sd_event_source_disable_unref(s->checkpoint_timer);
+	s->rescan_timer = sd_event_source_disable_unref(s->rescan_timer);
 	s->engine = correlate_engine_free(s->engine);
 	ev_config_free(s->src_cfg);
 	free(s->files);

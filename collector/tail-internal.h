@@ -36,8 +36,8 @@ struct tfile {
 	bool retired, seen, in_long;
 	bool prev_timed; /* time of the record before (for long-line parts) */
 	int64_t prev_time;
-	bool check_copy;  /* new file: see whether it is a copy before the first read */
-	bool more; /* stopped for fairness with bytes left: poll again soon */
+	bool check_copy; /* new file: see whether it is a copy before the first read */
+	bool more;       /* stopped for fairness with bytes left: poll again soon */
 	int idle_polls;
 	struct collector_parser parser;
 	char *buf;
@@ -100,6 +100,7 @@ struct collector_tail {
 	bool polling;
 	uint64_t seq;
 	bool names_changed;
+	bool dirty; /* positions changed since the last checkpoint */
 	struct ghost ghosts[N_GHOSTS];
 	unsigned next_ghost; /* an inotify event that may add, move or remove a name */
 	bool j_more;

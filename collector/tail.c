@@ -115,9 +115,10 @@ static void tfile_update_fp(struct tfile *f) {
 }
 
 static void tfile_reset(struct collector_tail *t, struct tfile *f) {
+	t->dirty = true;
 	if (f->offset && f->head_len)
-		t->ghosts[t->next_ghost++ % N_GHOSTS] = (struct ghost){
-		        f->head_len, f->fp_len, f->head_hash, f->fp_hash, f->offset};
+		t->ghosts[t->next_ghost++ % N_GHOSTS] =
+		        (struct ghost){f->head_len, f->fp_len, f->head_hash, f->fp_hash, f->offset};
 	f->offset = 0;
 	f->start = f->len = 0;
 	f->in_long = false;
@@ -182,6 +183,7 @@ static int deliver(struct collector_tail *t, struct tfile *f, size_t n, size_t c
 	f->st.bytes += consumed;
 	t->st.records++;
 	t->seq++;
+	t->dirty = true;
 	/* grow the identity hash while the file is young */
 	if (f->head_len < HEAD_MAX && f->offset > f->head_len) {
 		uint32_t nl = (uint32_t)MIN((uint64_t)HEAD_MAX, f->offset);
@@ -319,6 +321,7 @@ static int add_tf(struct collector_tail *t, struct tfile *f) {
 		return -ENOMEM;
 	t->tf = n;
 	t->tf[t->n_tf++] = f;
+	t->dirty = true;
 	return 0;
 }
 
@@ -348,8 +351,9 @@ static void match_copy(struct collector_tail *t, struct tfile *f) {
 			continue;
 		if (collector_tail_hash_range(f->fd, 0, g->head_len, &h) < 0 || h != g->head_hash)
 			continue;
-		if (g->fp_len && (collector_tail_hash_range(f->fd, g->offset - g->fp_len, g->fp_len, &h) < 0 ||
-		                  h != g->fp_hash))
+		if (g->fp_len &&
+		    (collector_tail_hash_range(f->fd, g->offset - g->fp_len, g->fp_len, &h) < 0 ||
+		     h != g->fp_hash))
 			continue;
 		f->offset = g->offset;
 		return;
@@ -392,7 +396,8 @@ static bool copy_in_progress(struct collector_tail *t, struct tfile *f, const st
 		if (!g->head_len || (uint64_t)st->st_size >= g->offset)
 			continue;
 		if ((uint64_t)st->st_size < g->head_len ||
-		    (collector_tail_hash_range(f->fd, 0, g->head_len, &h) == 0 && h == g->head_hash))
+		    (collector_tail_hash_range(f->fd, 0, g->head_len, &h) == 0 &&
+		     h == g->head_hash))
 			return true; /* maybe the start of a copy of a truncated file: wait */
 	}
 	return false;
@@ -626,6 +631,7 @@ static int journal_read(struct collector_tail *t) {
 		t->jst.last_time_us = t->rec.time_us;
 		t->st.records++;
 		t->seq++;
+		t->dirty = true;
 	}
 }
 
@@ -759,6 +765,7 @@ static void poll_files(struct collector_tail *t, bool tick, bool rescan) {
 					memmove(t->tf + i, t->tf + i + 1,
 					        (t->n_tf - i - 1) * sizeof(*t->tf));
 					t->n_tf--;
+					t->dirty = true;
 					continue;
 				}
 			}
@@ -831,7 +838,8 @@ static int on_stat_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_ckpt_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct collector_tail *t = userdata;
 	struct ev_errlist e = {0};
-	collector_tail_checkpoint(t, &e);
+	if (t->dirty) /* nothing moved: no rewrite, no fsync */
+		collector_tail_checkpoint(t, &e);
 	ev_errlist_clear(&e);
 	sd_event_source_set_time(
 	        s,

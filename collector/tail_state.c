@@ -201,6 +201,7 @@ int collector_tail_checkpoint(struct collector_tail *t, struct ev_errlist *errs)
 		ev_errlist_add(errs, dst, 0, 0, "cannot save positions: %s", strerror(-r));
 		return r;
 	}
+	t->dirty = false;
 	t->st.checkpoints++;
 	t->st.last_checkpoint_us = collector_now_us();
 	return 0;

@@ -97,6 +97,75 @@ int correlate_engine_add_logsource(struct correlate_engine *e, const char *servi
 	return 0;
 }
 
+int correlate_engine_add_logsource_spec(struct correlate_engine *e, const char *spec,
+                                        const char *origin, struct ev_errlist *errs) {
+	const char *colon = strchr(spec, ':');
+	size_t sl = colon ? (size_t)(colon - spec) : 0;
+	while (sl > 0 && spec[sl - 1] == ' ')
+		sl--;
+	if (!colon || sl == 0 || sl > 64) {
+		ev_errlist_add(
+		        errs, origin, 0, 0,
+		        "logsource '%s': expected 'SERVICE: program... unit:NAME... facility:N...'",
+		        spec);
+		return -EINVAL;
+	}
+	char service[65];
+	memcpy(service, spec, sl);
+	service[sl] = 0;
+	size_t nw = 0;
+	char **w = split_words(colon + 1, &nw);
+	if (!w)
+		return -ENOMEM;
+	const char **progs = calloc(nw + 1, sizeof(char *)),
+	           **units = calloc(nw + 1, sizeof(char *));
+	size_t np = 0, nu = 0;
+	uint32_t fac = 0;
+	int r = progs && units ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < nw; i++) {
+		if (!w[i])
+			r = -ENOMEM;
+		else if (!strncmp(w[i], "unit:", 5) && w[i][5])
+			units[nu++] = w[i] + 5;
+		else if (!strncmp(w[i], "facility:", 9)) {
+			char *end;
+			long f = strtol(w[i] + 9, &end, 10);
+			if (*end || end == w[i] + 9 || f < 0 || f > 23) {
+				ev_errlist_add(errs, origin, 0, 0,
+				               "logsource '%s': invalid facility '%s' (0..23)",
+				               service, w[i] + 9);
+				r = -EINVAL;
+			} else
+				fac |= 1u << f;
+		} else if (strchr(w[i], ':')) {
+			ev_errlist_add(errs, origin, 0, 0, "logsource '%s': unknown word '%s'",
+			               service, w[i]);
+			r = -EINVAL;
+		} else
+			progs[np++] = w[i];
+	}
+	if (r == 0 && np + nu == 0 && !fac) {
+		ev_errlist_add(errs, origin, 0, 0,
+		               "logsource '%s' names no program, unit or facility", service);
+		r = -EINVAL;
+	}
+	if (r == 0) {
+		/* a later definition of a service replaces the earlier (built-in) one */
+		for (size_t i = 0; i < e->n_ls; i++)
+			if (!strcmp(e->ls[i].service, service))
+				e->ls[i].service[0] = 0;
+		r = correlate_engine_add_logsource(e, service, progs, np, units, nu);
+		if (r == 0)
+			e->ls[e->n_ls - 1].facilities = fac;
+	}
+	free(progs);
+	free(units);
+	for (size_t i = 0; i < nw; i++)
+		free(w[i]);
+	free(w);
+	return r;
+}
+
 /* Equal to a NUL-terminated name; cheap when the first bytes differ (no strlen). */
 static bool str_eq(const struct ev_str *s, const char *c) {
 	if (s->len == 0 || s->p[0] != c[0])
@@ -468,7 +537,7 @@ int correlate_engine_compile(struct correlate_engine *e, struct ev_errlist *errs
 				r->inactive = true;
 				ev_errlist_add(warnings, r->file, r->line, r->col,
 				               "rule '%s': unknown logsource service '%s' (never "
-				               "matches; map it in evident.yaml)",
+				               "matches; define it with --logsource)",
 				               r->title ? r->title : "?", r->service);
 			}
 		}

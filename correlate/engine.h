@@ -82,6 +82,12 @@ int correlate_engine_add_decoders(struct correlate_engine *e, const char *path,
 int correlate_engine_add_logsource(struct correlate_engine *e, const char *service,
                                    const char *const *programs, size_t n_programs,
                                    const char *const *units, size_t n_units);
+/* The same from one line of configuration, "SERVICE: WORD...", where a WORD is a program
+ * name, `unit:NAME` or `facility:N` (0..23); for example
+ * "myapp: myapp myapp-worker unit:myapp.service facility:16". Returns 0, or -EINVAL with a
+ * message naming `origin` in errs. */
+int correlate_engine_add_logsource_spec(struct correlate_engine *e, const char *spec,
+                                        const char *origin, struct ev_errlist *errs);
 /* Resolve references and logsources, compile patterns and the Vectorscan database.
  * Rules that cannot be resolved are dropped with a message; warnings (a rule that can
  * never match on this host, a reference to a rule that is not loaded) go to `warnings`.

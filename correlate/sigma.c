@@ -367,6 +367,11 @@ static struct cond *value_tree(struct ctx *c, const char *field, unsigned mods,
 	}
 	for (size_t i = 0; i < nv; i++)
 		free(variants[i]);
+	if (!single && (!out || out->n == 0)) {
+		cond_free(out);
+		err(c, v, "value '%s' gives nothing to match with these modifiers", v->str);
+		return NULL;
+	}
 	return out ? out : single;
 }
 

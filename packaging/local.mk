@@ -16,3 +16,6 @@ install-evident-systemd:
 uninstall-evident-systemd:
 	rm -f '$(DESTDIR)$(sysusersdir)/evident.conf' '$(DESTDIR)$(tmpfilesdir)/evident.conf'
 .PHONY: install-evident-systemd uninstall-evident-systemd
+
+# The standalone verifier for investigators (POSIX sh, tar, coreutils, openssl).
+pkgdata_SCRIPTS = packaging/verify-bundle.sh

@@ -658,7 +658,8 @@ static int verify(struct archive *a, struct reader *rd, const char *name,
 		qsort(seen, n_seen, sizeof(*seen), cmp_seen);
 	for (size_t i = 1; i < n_seen; i++)
 		if (!strcmp(seen[i - 1].path, seen[i].path)) {
-			store_report_add(rep, STORE_FORMAT_INVALID, seen[i].path, "duplicate member");
+			store_report_add(rep, STORE_FORMAT_INVALID, seen[i].path,
+			                 "duplicate member");
 			seen[i - 1].matched = seen[i].matched = true; /* not also "extra" */
 		}
 	if (!have_man)

@@ -621,9 +621,10 @@ int store_bundle_pending_commit(struct store_bundle_writer *w, struct store_bund
 		return r;
 	}
 	if (fields) {
-		const char *k;
-		json_t *v;
-		json_object_foreach(fields, k, v) store_bundle_member_set(w, k, json_incref(v));
+		for (void *it = json_object_iter(fields); it;
+		     it = json_object_iter_next(fields, it))
+			store_bundle_member_set(w, json_object_iter_key(it),
+			                        json_incref(json_object_iter_value(it)));
 		json_decref(fields);
 	}
 	if (p->spill_fd < 0)

@@ -250,9 +250,9 @@ int store_verify_dir(const char *store_dir, const struct store_verify_opts *o,
 					                    json_true());
 		}
 	}
-	const char *bn;
-	json_t *det;
-	json_object_foreach(sealed, bn, det) {
+	for (void *it = json_object_iter(sealed); it; it = json_object_iter_next(sealed, it)) {
+		const char *bn = json_object_iter_key(it);
+		json_t *det = json_object_iter_value(it);
 		const char *have = json_string_value(json_object_get(present, bn));
 		const char *fh = jstr(det, "bundle_sha256");
 		if (have && (!fh || strcmp(fh, have)))

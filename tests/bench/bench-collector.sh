@@ -2,7 +2,8 @@
 # Collector throughput: `evident replay --stats` (parse, records built, nothing printed)
 # and `evident replay` (records printed as JSON) on a 1M-line RFC 3164 corpus, next to
 # `wc -l` and `cat` on the same file (the floor); journal reading (`evident replay
-# --journal-file F --stats`) against `journalctl --file F -o export`. Prints a Markdown
+# --journal-dir D --stats`) against `journalctl -D D -o export` on the same journal files
+# (200k entries made from the corpus with systemd-journal-remote). Prints a Markdown
 # table. Skips when python3 or the shared corpus generator is missing.
 set -u
 : "${EVIDENT:?run through make bench}"
@@ -46,20 +47,32 @@ row "evident replay --records (JSON out)" "$(best taskset -c 0 "$EVIDENT" replay
 JR=/lib/systemd/systemd-journal-remote
 if [ -x "$JR" ] && command -v journalctl >/dev/null; then
 	JN=$((N / 5))
-	head -n "$JN" "$T/corpus.log" | awk '{
-		printf "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=0123456789abcdef0123456789abcdef\n", 1795737600000000 + NR * 1000, NR * 1000
-		printf "_HOSTNAME=%s\nSYSLOG_IDENTIFIER=app\n_PID=%d\nPRIORITY=6\n_SYSTEMD_UNIT=app.service\n", $4, NR
-		m = $0; sub(/^[^:]*: /, "", m); printf "MESSAGE=%s\n\n", m }' | "$JR" -o "$T/bench.journal" - 2>/dev/null
+	mkdir -p "$T/journal"
+	# export format from the corpus (journal-remote rotates big files: a directory of them)
+	head -n "$JN" "$T/corpus.log" | python3 -c '
+import sys
+out = sys.stdout
+for i, line in enumerate(sys.stdin, 1):
+    f = line.rstrip("\n").split(" ", 4)
+    host, rest = f[3], f[4] if len(f) > 4 else ""
+    prog, _, msg = rest.partition(": ")
+    out.write("__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n" % (1795737600000000 + i * 1000, i * 1000))
+    out.write("_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=%s\nSYSLOG_IDENTIFIER=%s\n" % (host, prog.split("[")[0]))
+    out.write("_PID=%d\nPRIORITY=6\n_SYSTEMD_UNIT=app.service\nMESSAGE=%s\n\n" % (i, msg))
+' | "$JR" -o "$T/journal/bench.journal" - 2>/dev/null
 	echo
-	echo "Journal: $JN entries, $(du -h "$T/bench.journal" | cut -f1) journal file."
+	echo "Journal: $JN entries in $(ls "$T/journal" | wc -l) files, $(du -sh "$T/journal" | cut -f1)."
 	echo
 	echo "| command | seconds | entries/s |"
 	echo "|---|---|---|"
-	for c in "journalctl --file F -o export" "evident replay --journal-file F --stats" "evident replay --journal-file F --records"; do
+	n1=$(journalctl -D "$T/journal" -o export | grep -c '^__CURSOR=')
+	n2=$("$EVIDENT" replay --journal-dir "$T/journal" --stats 2>&1 | sed -n 's/.*replay: \([0-9]*\) lines.*/\1/p')
+	[ "$n1" = "$n2" ] || echo "WARNING: journalctl read $n1 entries, evident $n2"
+	for c in "journalctl -D DIR -o export" "evident replay --journal-dir DIR --stats" "evident replay --journal-dir DIR --records"; do
 		case $c in
-		journalctl*) t=$(best journalctl --file "$T/bench.journal" -o export) ;;
-		*--stats) t=$(best "$EVIDENT" replay --journal-file "$T/bench.journal" --stats) ;;
-		*) t=$(best "$EVIDENT" replay --journal-file "$T/bench.journal" --records) ;;
+		journalctl*) t=$(best journalctl -D "$T/journal" -o export) ;;
+		*--stats) t=$(best "$EVIDENT" replay --journal-dir "$T/journal" --stats) ;;
+		*) t=$(best "$EVIDENT" replay --journal-dir "$T/journal" --records) ;;
 		esac
 		awk -v c="$c" -v t="$t" -v n="$JN" 'BEGIN { printf "| %s | %.3f | %.2f M/s |\n", c, t, n / t / 1e6 }'
 	done

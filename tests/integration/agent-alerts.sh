@@ -54,7 +54,7 @@ for name, s in (("udp.port", u), ("tcp.port", t)):
     with open(d + "/" + name + ".tmp", "w") as f:
         f.write(str(s.getsockname()[1]))
     os.rename(d + "/" + name + ".tmp", d + "/" + name)
-threading.Event().wait()
+threading.Event().wait(300)  # never outlive a killed test by long
 EOF
 SYSLOGD=$!
 wait_for "syslog listeners" test -s "$T_TMP/tcp.port" || { fail "listeners did not start"; done_testing; }

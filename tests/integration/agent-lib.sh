@@ -32,9 +32,13 @@ notify_listen() {
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
+s.settimeout(120)  # never outlive a killed test by long
 with open(sys.argv[2], "a", buffering=1) as f:
     while True:
-        d = s.recv(65536)
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            sys.exit(0)
         for line in d.decode("utf-8", "replace").split("\n"):
             if line:
                 f.write(line + "\n")

@@ -92,6 +92,17 @@ lines 12 12 >>"$D/app.log.1"
 wait_count 12; settle; stop
 expect_exactly 12 "2. copytruncate (copy, truncate, write original, append copy)"
 
+# ---- 2b. copytruncate while stopped, the copy's name outside the glob: the lines that
+# were not read before the copy are read from the copy ----
+reset; config "$D/app.log"
+lines 1 10 >"$D/app.log"
+start; wait_count 10; stop
+lines 11 15 >>"$D/app.log"
+cp "$D/app.log" "$D/app.log.1"; truncate -s 0 "$D/app.log"
+lines 16 20 >>"$D/app.log"
+start; wait_count 20; settle; stop
+expect_exactly 20 "2b. copytruncate while stopped, copy outside the glob"
+
 # ---- 3. truncate and rewrite past the old offset, running and stopped ----
 reset; config "$D/app.log"
 lines 1 10 >"$D/app.log"

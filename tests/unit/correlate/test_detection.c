@@ -255,6 +255,20 @@ TEST(test_correlate_load_errors) {
 	CU_ASSERT_PTR_NOT_NULL(strstr(e, "apply only to 're'"));
 	e = load_error("title: t\ndetection:\n  s:\n    v|gt: abc\n  condition: s\n");
 	CU_ASSERT_PTR_NOT_NULL(strstr(e, "not a number"));
+	e = load_error("title: t\ndetection:\n  s:\n    message|base64offset|contains: ''\n  "
+	               "condition: s\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(e, "test.yml:4:36: value '' gives nothing to match"));
+	e = load_error("title: t\ndetection:\n  s:\n    v|exists: maybe\n  condition: s\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(e, "'exists' needs true or false"));
+	e = load_error("title: t\ndetection:\n  s:\n    v|re|contains: x\n  condition: s\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(e, "'re' cannot be combined"));
+	e = load_error("title: t\ndetection:\n  s: []\n  condition: s\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(e, "empty selection"));
+	e = load_error("title: t\ndetection:\n  s:\n    v: x\n  condition: 2 of them\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(e, "unsupported quantifier '2'"));
+	e = load_error("title: t\ncorrelation:\n  type: value_count\n  rules: [a]\n  timespan: "
+	               "1h\n  condition: {gte: 2}\n");
+	CU_ASSERT_PTR_NOT_NULL(strstr(e, "needs 'field'"));
 	/* one bad rule in a file does not stop the good one */
 	const char *two = "title: bad\ndetection:\n  s:\n    v|nope: x\n  condition: "
 	                  "s\n---\ntitle: good\ndetection:\n  s:\n    v: x\n  condition: s\n";
@@ -374,5 +388,46 @@ TEST(test_correlate_decoders) {
 	CU_ASSERT_EQUAL(errs.v[0].col, 5);
 	CU_ASSERT_PTR_NOT_NULL(strstr(errs.v[0].msg, "invalid pattern"));
 	ev_errlist_clear(&errs);
+	correlate_engine_free(e);
+}
+
+TEST(test_correlate_logsource_spec) {
+	struct ev_errlist errs = {0}, warns = {0};
+	struct correlate_engine *e = NULL;
+	struct correlate_opts o = {.engine = "pcre2", .allowed_lateness_us = -1};
+	CU_ASSERT_EQUAL_FATAL(correlate_engine_new(&o, &e, &errs), 0);
+	CU_ASSERT_EQUAL(
+	        correlate_engine_add_logsource_spec(
+	                e, "myapp: myapp worker unit:myapp.service facility:16", "cfg", &errs),
+	        0);
+	CU_ASSERT_EQUAL(correlate_engine_add_logsource_spec(e, "nocolon", "cfg", &errs), -EINVAL);
+	CU_ASSERT_EQUAL(correlate_engine_add_logsource_spec(e, "x: facility:99", "cfg", &errs),
+	                -EINVAL);
+	CU_ASSERT_EQUAL(correlate_engine_add_logsource_spec(e, "x: bogus:1", "cfg", &errs),
+	                -EINVAL);
+	CU_ASSERT_EQUAL(errs.n, 3);
+	ev_errlist_clear(&errs);
+	const char *y = "title: t\nlogsource: {product: linux, service: myapp}\ndetection:\n  k: "
+	                "['boom']\n  condition: k\n";
+	correlate_engine_add_rules_buffer(e, "t.yml", y, strlen(y), &errs);
+	CU_ASSERT_EQUAL(correlate_engine_compile(e, &errs, &warns), 0);
+	CU_ASSERT_EQUAL(warns.n, 0);
+	struct th t = {.e = e, .alerts = json_array()};
+	correlate_engine_set_callback(e, th_collect, &t);
+	th_feed(&t, 0, "worker", "boom", (char *)NULL);
+	th_feed(&t, 1, "other", "boom", (char *)NULL);
+	struct ev_record r;
+	ev_record_init(&r);
+	ev_record_set(&r, "unit", "myapp.service", 13);
+	ev_record_set(&r, "message", "boom", 4);
+	correlate_engine_feed(e, &r);
+	r.facility = 16;
+	ev_record_set(&r, "unit", "x", 1);
+	correlate_engine_feed(e, &r);
+	ev_record_free(&r);
+	CU_ASSERT_EQUAL(th_n(&t), 3);
+	json_decref(t.alerts);
+	ev_errlist_clear(&errs);
+	ev_errlist_clear(&warns);
 	correlate_engine_free(e);
 }
