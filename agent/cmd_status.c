@@ -101,6 +101,18 @@ static void print_status(json_t *a) {
 	       " refused peers; audit log %s\n",
 	       geti(a, "control", "requests"), geti(a, "control", "refused_peers"),
 	       gets_(a, "audit_log", NULL));
+	printf("  custody ledger %s\n", gets_(a, "audit", "ledger"));
+	printf("  auto seals     %" JSON_INTEGER_FORMAT " opened, %" JSON_INTEGER_FORMAT
+	       " coalesced, %" JSON_INTEGER_FORMAT " rate-limited, %" JSON_INTEGER_FORMAT
+	       " pending\n",
+	       geti(a, "automatic_seals", "opened"), geti(a, "automatic_seals", "coalesced"),
+	       geti(a, "automatic_seals", "rate_limited"), geti(a, "automatic_seals", "pending"));
+	printf("  sinks          %" JSON_INTEGER_FORMAT " alerts; hooks %" JSON_INTEGER_FORMAT
+	       " ok, %" JSON_INTEGER_FORMAT " failed, %" JSON_INTEGER_FORMAT
+	       " refused; syslog %" JSON_INTEGER_FORMAT " sent, %" JSON_INTEGER_FORMAT " dropped\n",
+	       geti(a, "sinks", "alerts"), geti(a, "sinks", "hooks_ok"),
+	       geti(a, "sinks", "hooks_failed"), geti(a, "sinks", "hooks_refused"),
+	       geti(a, "sinks", "syslog_sent"), geti(a, "sinks", "syslog_dropped"));
 	printf("  reloads        %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT " failed\n",
 	       geti(a, "reloads", "ok"), geti(a, "reloads", "failed"));
 	json_t *errs = json_object_get(a, "last_errors");

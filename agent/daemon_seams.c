@@ -295,8 +295,10 @@ json_t *ev_seams_status(struct ev_daemon *d) {
 	json_t *sources = json_array();
 	json_t *o = json_pack("{s:o, s:{s:s}, s:{s:s, s:s}}", "sources", sources, "collector",
 	                      "state", s && s->tail ? "running" : "no sources", "store", "state",
-	                      "seal requests only (no automatic seals yet)", "path",
-	                      d->cfg->store.path);
+	                      d->cfg->actions.seal_on.n
+	                              ? "seal requests and automatic seals (actions.seal_on)"
+	                              : "seal requests only (actions.seal_on is empty)",
+	                      "path", d->cfg->store.path);
 	if (!o || !s)
 		return o;
 	if (s->tail) {

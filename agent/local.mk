@@ -50,6 +50,7 @@ EXTRA_DIST += tests/integration/agent-lib.sh \
 	tests/integration/agent-systemd.sh
 UNIT_TEST_SOURCES += \
 	tests/unit/agent/test_control.c \
+	tests/unit/agent/test_daemon_seal.c \
 	tests/unit/agent/test_queue.c \
 	tests/unit/agent/test_sinks.c
 EXTRA_DIST += tests/bench/bench-agent.sh

@@ -265,7 +265,8 @@ void alert_emit(struct correlate_engine *e, const struct alert_data *a) {
 		const struct sample *s = a->samples[i];
 		if (comma)
 			JB_LIT(&b, ",");
-		jb_event(&b, s->time, s->src, strlen(s->src), s->msg, s->msg_len);
+		const char *src = sample_src(e, s);
+		jb_event(&b, s->time, src, strlen(src), s->msg, s->msg_len);
 		comma = true;
 	}
 	JB_LIT(&b, "]");

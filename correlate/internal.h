@@ -14,11 +14,13 @@
 #define SAMPLE_MAX     10
 #define SAMPLE_MSG_CAP 512
 
+/* 12 bytes of header: a group keeps up to SAMPLE_MAX of these, and a table holds up to
+ * max_groups groups (see docs/benchmarks.md, the memory run). */
 struct sample {
 	int64_t time;
-	const char *src; /* interned in the engine (sources are few), NUL-terminated */
-	uint32_t msg_len;
-	char msg[]; /* not NUL-terminated; allocated as offsetof(msg) + msg_len */
+	uint16_t src;     /* index into the engine's interned sources (sources are few) */
+	uint16_t msg_len; /* <= SAMPLE_MSG_CAP */
+	char msg[];       /* not NUL-terminated; allocated as offsetof(msg) + msg_len */
 };
 
 /* An event handed to a correlation: one per (match, correlation, reference position). */
@@ -45,27 +47,34 @@ struct gval {
 	char *v;
 };
 
-/* Per-group state that only value_count and temporal correlations need. */
+/* Per-group state that only value_count, temporal and deadline (lt/lte, absence)
+ * correlations need; a plain counting event_count group has none. */
 struct gext {
+	uint32_t heap_idx; /* in the deadline heap; UINT32_MAX: not in it */
+	uint32_t count;    /* deadline mode: events in the open window (saturates) */
 	int64_t *t; /* temporal: per ref last seen / ordered chain start */
 	struct gval *vals;
 	uint32_t n_vals, cap_vals;
 };
 
-/* Kept small: a table holds up to max_groups of these (see docs/benchmarks.md). */
+/* Kept small: a table holds up to max_groups of these (see docs/benchmarks.md). One
+ * allocation holds the group, its key and, right after the key (8-aligned), a copy of
+ * the sample of the event that created it (group_inline()), so that the common group
+ * of one event costs one malloc chunk above the fastbin sizes (freed chunks coalesce). */
 struct group {
 	struct group *hnext, *lprev, *lnext;
 	union {                         /* by the correlation's mode: */
 		int64_t suppress_until; /* counting: INT64_MIN = not suppressed */
 		int64_t deadline;       /* lt/lte windows, absence: INT64_MAX = none */
 	};
-	uint32_t heap_idx, corr;
-	uint32_t count; /* deadline mode: events in the open window (saturates) */
-	uint16_t n_ev, cap_ev;
+	struct gext *x; /* NULL for a counting event_count */
+	union {
+		struct gev ev1;  /* cap_ev <= 1: the one entry */
+		struct gev *evp; /* cap_ev > 1: the entries */
+	};
+	uint32_t corr;
 	uint32_t key_len;
-	struct gev *ev; /* &ev1 while one entry is enough */
-	struct gext *x; /* NULL for event_count */
-	struct gev ev1;
+	uint16_t n_ev, cap_ev;
 	char key[];
 };
 
@@ -182,6 +191,8 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
 int window_release(struct correlate_engine *e, int64_t upto, bool all);
 struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
                           const char *msg, size_t msg_len);
+/* The sample's source path, NUL-terminated. */
+const char *sample_src(const struct correlate_engine *e, const struct sample *s);
 
 /* alert.c */
 struct alert_data {

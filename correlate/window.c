@@ -20,24 +20,33 @@
 
 #include "correlate/internal.h"
 
-static const char *intern(struct correlate_engine *e, const char *p, size_t n) {
+#define SRC_MANY 0xffff /* more than 4096 distinct sources: "(source)" */
+#define SRC_NONE 0xfffe /* out of memory: "" */
+
+static uint16_t intern(struct correlate_engine *e, const char *p, size_t n) {
 	for (size_t i = e->n_sources; i-- > 0;)
 		if (strlen(e->sources[i]) == n && !memcmp(e->sources[i], p, n))
-			return e->sources[i];
+			return (uint16_t)i;
 	if (e->n_sources >= 4096)
-		return "(source)";
+		return SRC_MANY;
 	char **v = realloc(e->sources, (e->n_sources + 1) * sizeof(char *));
 	if (!v)
-		return "";
+		return SRC_NONE;
 	e->sources = v;
 	char *c = malloc(n + 1);
 	if (!c)
-		return "";
+		return SRC_NONE;
 	if (n)
 		memcpy(c, p, n);
 	c[n] = 0;
 	e->sources[e->n_sources++] = c;
-	return c;
+	return (uint16_t)(e->n_sources - 1);
+}
+
+const char *sample_src(const struct correlate_engine *e, const struct sample *s) {
+	if (s->src < e->n_sources)
+		return e->sources[s->src];
+	return s->src == SRC_MANY ? "(source)" : "";
 }
 
 struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
@@ -51,7 +60,7 @@ struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *
 		return NULL;
 	s->time = time;
 	s->src = intern(e, src ? src : "", src ? src_len : 0);
-	s->msg_len = (uint32_t)msg_len;
+	s->msg_len = (uint16_t)msg_len;
 	if (msg_len)
 		memcpy(s->msg, msg, msg_len);
 	return s;
@@ -174,7 +183,7 @@ static bool dl_before(const struct group *a, const struct group *b) {
 
 static void dl_set(struct correlate_engine *e, size_t i, struct group *g) {
 	e->dl[i] = g;
-	g->heap_idx = (uint32_t)i;
+	g->x->heap_idx = (uint32_t)i;
 }
 
 static void dl_up(struct correlate_engine *e, size_t i) {
@@ -222,16 +231,16 @@ static int dl_push(struct correlate_engine *e, struct group *g) {
 }
 
 static void dl_remove(struct correlate_engine *e, struct group *g) {
-	if (g->heap_idx == UINT32_MAX)
+	if (!g->x || g->x->heap_idx == UINT32_MAX)
 		return;
-	size_t i = g->heap_idx;
-	g->heap_idx = UINT32_MAX;
+	size_t i = g->x->heap_idx;
+	g->x->heap_idx = UINT32_MAX;
 	struct group *last = e->dl[--e->n_dl];
 	if (i == e->n_dl)
 		return;
 	dl_set(e, i, last);
 	dl_up(e, i);
-	dl_down(e, last->heap_idx);
+	dl_down(e, last->x->heap_idx);
 }
 
 /* ---- groups ---- */
@@ -243,16 +252,36 @@ static uint32_t hash_key(const char *k, size_t n) {
 	return h;
 }
 
+static struct gev *gevs(struct group *g) {
+	return g->cap_ev > 1 ? g->evp : &g->ev1;
+}
+
+static size_t inline_off(uint32_t key_len) {
+	return (offsetof(struct group, key) + key_len + 7) & ~(size_t)7;
+}
+
+/* Where the group's allocation keeps the sample of its first event (if it was made with
+ * one): that sample is released with the group, never freed on its own. */
+static struct sample *group_inline(struct group *g) {
+	return (struct sample *)((char *)g + inline_off(g->key_len));
+}
+
+static void sample_release(struct group *g, struct sample *s) {
+	if (s != group_inline(g))
+		free(s);
+}
+
 static void group_clear(struct group *g) {
+	struct gev *ev = gevs(g);
 	for (uint32_t i = 0; i < g->n_ev; i++)
-		free(g->ev[i].s);
+		sample_release(g, ev[i].s);
 	g->n_ev = 0;
 	if (g->x) {
 		for (uint32_t i = 0; i < g->x->n_vals; i++)
 			free(g->x->vals[i].v);
 		g->x->n_vals = 0;
+		g->x->count = 0;
 	}
-	g->count = 0;
 }
 
 static void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct group *g) {
@@ -271,8 +300,8 @@ static void group_unlink_free(struct correlate_engine *e, struct corr_state *cs,
 		cs->lru_tail = g->lprev;
 	dl_remove(e, g);
 	group_clear(g);
-	if (g->ev != &g->ev1)
-		free(g->ev);
+	if (g->cap_ev > 1)
+		free(g->evp);
 	if (g->x) {
 		free(g->x->vals);
 		free(g->x->t);
@@ -318,8 +347,10 @@ static int grow_buckets(struct corr_state *cs) {
 	return 0;
 }
 
+/* Find or make the group. A new group takes a copy of *sp (if any) into its own
+ * allocation, frees the original and points *sp at the copy. */
 static struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
-                               uint32_t key_len) {
+                               uint32_t key_len, struct sample **sp) {
 	struct corr_state *cs = &e->cs[corr];
 	uint32_t h = hash_key(key, key_len);
 	if (cs->n_buckets)
@@ -332,18 +363,22 @@ static struct group *group_get(struct correlate_engine *e, unsigned corr, const 
 		group_unlink_free(e, cs, cs->lru_tail);
 		e->st.evicted++;
 	}
-	if (cs->n_groups >= cs->n_buckets && grow_buckets(cs) < 0)
+	if (cs->n_groups >= 2 * cs->n_buckets && grow_buckets(cs) < 0)
 		return NULL;
-	struct group *g = calloc(1, sizeof(*g) + key_len);
+	struct sample *s0 = *sp;
+	size_t sz = s0 ? inline_off(key_len) + offsetof(struct sample, msg) + s0->msg_len
+	               : offsetof(struct group, key) + key_len;
+	struct group *g = calloc(1, MAX(sz, sizeof(*g)));
 	if (!g)
 		return NULL;
 	const struct rule *r = &e->rules.v[corr];
-	if (r->corr.type != CORR_EVENT_COUNT) {
+	if (r->corr.type != CORR_EVENT_COUNT || cs->deadline_mode) {
 		g->x = calloc(1, sizeof(*g->x));
 		if (!g->x) {
 			free(g);
 			return NULL;
 		}
+		g->x->heap_idx = UINT32_MAX;
 	}
 	if (r->corr.type == CORR_TEMPORAL || r->corr.type == CORR_TEMPORAL_ORDERED ||
 	    r->corr.type == CORR_ABSENCE) {
@@ -357,13 +392,18 @@ static struct group *group_get(struct correlate_engine *e, unsigned corr, const 
 			g->x->t[i] = INT64_MIN;
 	}
 	g->corr = corr;
-	g->heap_idx = UINT32_MAX;
 	if (cs->deadline_mode || r->corr.type == CORR_ABSENCE)
 		g->deadline = INT64_MAX;
 	else
 		g->suppress_until = INT64_MIN;
 	g->key_len = key_len;
 	memcpy(g->key, key, key_len);
+	if (s0) {
+		struct sample *in = group_inline(g);
+		memcpy(in, s0, offsetof(struct sample, msg) + s0->msg_len);
+		free(s0);
+		*sp = in;
+	}
 	g->hnext = cs->buckets[h & (cs->n_buckets - 1)];
 	cs->buckets[h & (cs->n_buckets - 1)] = g;
 	cs->n_groups++;
@@ -374,11 +414,12 @@ static struct group *group_get(struct correlate_engine *e, unsigned corr, const 
 /* ---- group state ---- */
 
 static void ev_expire(struct group *g, int64_t from) {
+	struct gev *ev = gevs(g);
 	uint32_t k = 0;
-	while (k < g->n_ev && g->ev[k].time < from)
-		free(g->ev[k++].s);
+	while (k < g->n_ev && ev[k].time < from)
+		sample_release(g, ev[k++].s);
 	if (k) {
-		memmove(g->ev, g->ev + k, (g->n_ev - k) * sizeof(*g->ev));
+		memmove(ev, ev + k, (g->n_ev - k) * sizeof(*ev));
 		g->n_ev -= k;
 	}
 }
@@ -386,41 +427,48 @@ static void ev_expire(struct group *g, int64_t from) {
 /* Append (time, sample); keep at most `cap` times and the last SAMPLE_MAX samples (or,
  * with keep_first, the first SAMPLE_MAX). Takes the sample. */
 static int ev_add(struct group *g, int64_t time, struct sample *s, uint32_t cap, bool keep_first) {
+	struct gev *ev = gevs(g);
 	if (g->n_ev >= cap) {
 		if (keep_first) {
-			free(s);
+			sample_release(g, s);
 			return 0;
 		}
-		free(g->ev[0].s);
-		memmove(g->ev, g->ev + 1, (g->n_ev - 1) * sizeof(*g->ev));
+		sample_release(g, ev[0].s);
+		memmove(ev, ev + 1, (g->n_ev - 1) * sizeof(*ev));
 		g->n_ev--;
 	}
 	if (g->n_ev == g->cap_ev) {
 		uint32_t nc = g->cap_ev ? MIN((uint32_t)g->cap_ev * 2, cap) : 1;
 		if (nc <= g->n_ev)
 			nc = g->n_ev + 1;
-		struct gev *v;
-		if (nc == 1)
-			v = &g->ev1;
-		else if (g->ev == &g->ev1 || !g->ev) {
-			v = malloc(nc * sizeof(*v));
-			if (v && g->n_ev)
-				memcpy(v, g->ev, g->n_ev * sizeof(*v));
-		} else
-			v = realloc(g->ev, nc * sizeof(*v));
-		if (!v) {
-			free(s);
-			return -ENOMEM;
+		if (nc > 1) {
+			struct gev *v;
+			if (g->cap_ev > 1)
+				v = realloc(g->evp, nc * sizeof(*v));
+			else {
+				v = malloc(nc * sizeof(*v));
+				if (v && g->n_ev)
+					memcpy(v, &g->ev1, g->n_ev * sizeof(*v));
+			}
+			if (!v) {
+				sample_release(g, s);
+				return -ENOMEM;
+			}
+			g->evp = v;
 		}
-		g->ev = v;
 		g->cap_ev = (uint16_t)nc;
+		ev = gevs(g);
 	}
-	g->ev[g->n_ev].time = time;
-	g->ev[g->n_ev].s = keep_first && g->n_ev >= SAMPLE_MAX ? (free(s), NULL) : s;
+	ev[g->n_ev].time = time;
+	if (keep_first && g->n_ev >= SAMPLE_MAX) {
+		sample_release(g, s);
+		s = NULL;
+	}
+	ev[g->n_ev].s = s;
 	g->n_ev++;
 	if (!keep_first && g->n_ev > SAMPLE_MAX) {
-		free(g->ev[g->n_ev - SAMPLE_MAX - 1].s);
-		g->ev[g->n_ev - SAMPLE_MAX - 1].s = NULL;
+		sample_release(g, ev[g->n_ev - SAMPLE_MAX - 1].s);
+		ev[g->n_ev - SAMPLE_MAX - 1].s = NULL;
 	}
 	return 0;
 }
@@ -478,9 +526,10 @@ static int fire(struct correlate_engine *e, struct group *g, const char *kind, i
 	decode_key(g, vals, ng);
 	struct sample *smp[SAMPLE_MAX];
 	size_t ns = 0;
+	struct gev *ev = gevs(g);
 	for (uint32_t i = 0; i < g->n_ev && ns < SAMPLE_MAX; i++)
-		if (g->ev[i].s)
-			smp[ns++] = g->ev[i].s;
+		if (ev[i].s)
+			smp[ns++] = ev[i].s;
 	struct alert_data a = {.rule = r,
 	                       .kind = kind,
 	                       .time = time,
@@ -492,8 +541,8 @@ static int fire(struct correlate_engine *e, struct group *g, const char *kind, i
 	                       .n_g = ng,
 	                       .samples = smp,
 	                       .n_samples = ns};
-	a.first = g->n_ev ? g->ev[0].time : time;
-	a.last = g->n_ev ? g->ev[g->n_ev - 1].time : time;
+	a.first = g->n_ev ? ev[0].time : time;
+	a.last = g->n_ev ? ev[g->n_ev - 1].time : time;
 	e->rule_matches[g->corr]++;
 	if (!r->quiet || !r->n_users)
 		alert_emit(e, &a);
@@ -512,13 +561,13 @@ static bool ref_seen(void *p, unsigned ref) {
  * new one: no deadline pending, not suppressed at `now`, every kept time older than
  * now - timespan. Freeing such groups keeps the tables to the groups that matter. */
 static bool group_idle(const struct correlation *k, const struct corr_state *cs,
-                       const struct group *g, int64_t now) {
+                       struct group *g, int64_t now) {
 	int64_t from = now - k->timespan_us;
 	if (cs->deadline_mode || k->type == CORR_ABSENCE)
 		return false; /* they leave through their deadline */
 	if (g->suppress_until >= now)
 		return false;
-	if (g->n_ev && g->ev[g->n_ev - 1].time >= from)
+	if (g->n_ev && gevs(g)[g->n_ev - 1].time >= from)
 		return false;
 	if (g->x) {
 		for (uint32_t i = 0; i < g->x->n_vals; i++)
@@ -540,8 +589,8 @@ static int process(struct correlate_engine *e, struct cev *c) {
 	 * least recently used groups are the oldest) */
 	for (int n = 0; n < 2 && cs->lru_tail && group_idle(k, cs, cs->lru_tail, t); n++)
 		group_unlink_free(e, cs, cs->lru_tail);
-	struct group *g = group_get(e, c->corr, c->key, c->key_len);
 	struct sample *s = TAKE_PTR(c->sample);
+	struct group *g = group_get(e, c->corr, c->key, c->key_len, &s);
 	if (!g) {
 		free(s);
 		return -ENOMEM;
@@ -554,7 +603,7 @@ static int process(struct correlate_engine *e, struct cev *c) {
 				return rr;
 			return ev_add(g, t, s, SAMPLE_MAX, true);
 		}
-		free(s);
+		sample_release(g, s);
 		if (c->ref == k->absent_ref && g->deadline != INT64_MAX) /* finished in time */
 			group_unlink_free(e, cs, g);
 		else if (g->deadline == INT64_MAX)
@@ -566,12 +615,12 @@ static int process(struct correlate_engine *e, struct cev *c) {
 			g->deadline = t + k->timespan_us;
 			int rr = dl_push(e, g);
 			if (rr < 0) {
-				free(s);
+				sample_release(g, s);
 				return rr;
 			}
 		}
-		if (g->count < UINT32_MAX)
-			g->count++;
+		if (g->x->count < UINT32_MAX)
+			g->x->count++;
 		if (k->type == CORR_VALUE_COUNT && c->value) {
 			bool found = false;
 			for (uint32_t i = 0; i < g->x->n_vals && !found; i++)
@@ -582,7 +631,7 @@ static int process(struct correlate_engine *e, struct cev *c) {
 					uint32_t nc = g->x->cap_vals ? g->x->cap_vals * 2 : 4;
 					struct gval *v = realloc(g->x->vals, nc * sizeof(*v));
 					if (!v) {
-						free(s);
+						sample_release(g, s);
 						return -ENOMEM;
 					}
 					g->x->vals = v;
@@ -590,7 +639,7 @@ static int process(struct correlate_engine *e, struct cev *c) {
 				}
 				char *v = malloc(c->value_len + 1);
 				if (!v) {
-					free(s);
+					sample_release(g, s);
 					return -ENOMEM;
 				}
 				memcpy(v, c->value, c->value_len + 1);
@@ -601,7 +650,7 @@ static int process(struct correlate_engine *e, struct cev *c) {
 	}
 	if (t <= g->suppress_until) {
 		e->st.suppressed++;
-		free(s);
+		sample_release(g, s);
 		return 0;
 	}
 	ev_expire(g, from);
@@ -706,9 +755,9 @@ static int fire_deadline(struct correlate_engine *e, struct group *g) {
 	if (k->type == CORR_ABSENCE)
 		rr = fire(e, g, "absence", d, g->n_ev, 0, false);
 	else if (k->type == CORR_VALUE_COUNT && conds_ok(k, g->x->n_vals))
-		rr = fire(e, g, "value_count", d, g->count, g->x->n_vals, true);
-	else if (k->type == CORR_EVENT_COUNT && conds_ok(k, g->count))
-		rr = fire(e, g, "event_count", d, g->count, 0, false);
+		rr = fire(e, g, "value_count", d, g->x->count, g->x->n_vals, true);
+	else if (k->type == CORR_EVENT_COUNT && conds_ok(k, g->x->count))
+		rr = fire(e, g, "event_count", d, g->x->count, 0, false);
 	group_unlink_free(e, &e->cs[g->corr], g);
 	return rr;
 }
