@@ -26,6 +26,7 @@ enum {
 	OPT_DECODERS,
 	OPT_ENGINE,
 	OPT_STATS,
+	OPT_CONFIG,
 	OPT_MAX_LINE,
 	OPT_NOW,
 };
@@ -143,12 +144,14 @@ static int replay_run(int argc, char **argv) {
 	                                     {"decoders", required_argument, NULL, OPT_DECODERS},
 	                                     {"engine", required_argument, NULL, OPT_ENGINE},
 	                                     {"stats", no_argument, NULL, OPT_STATS},
+	                                     {"config", required_argument, NULL, OPT_CONFIG},
 	                                     {"max-line", required_argument, NULL, OPT_MAX_LINE},
 	                                     {"now", required_argument, NULL, OPT_NOW},
 	                                     {NULL, 0, NULL, 0}};
 	struct collector_reader_opts o = {0};
 	struct strlist jfiles = {0}, jdirs = {0}, rules = {0}, decoders = {0};
-	const char *engine = "auto";
+	const char *engine = NULL, *config = NULL;
+	struct ev_config *cfg = NULL;
 	bool stats_only = false;
 	int rc = EV_EXIT_USAGE, c;
 	uint64_t v;
@@ -221,6 +224,9 @@ static int replay_run(int argc, char **argv) {
 		case OPT_STATS:
 			stats_only = true;
 			break;
+		case OPT_CONFIG:
+			config = optarg;
+			break;
 		default:
 			rc = ev_usage_error(&ev_cmd_replay, "invalid option '%s'",
 			                    argv[optind - 1]);
@@ -253,7 +259,13 @@ static int replay_run(int argc, char **argv) {
 			goto ioerr;
 
 	if (rules.n) {
+		cfg = replay_rules_load_config(config);
+		if (!cfg) {
+			rc = EV_EXIT_USAGE;
+			goto out;
+		}
 		struct replay_rules_opts ro = {
+		        .cfg = cfg,
 		        .rule_paths = rules.v,
 		        .n_rule_paths = rules.n,
 		        .decoder_paths = decoders.n ? decoders.v : NULL,
@@ -277,6 +289,7 @@ oom:
 	ev_log_error("out of memory");
 	rc = EV_EXIT_USAGE;
 out:
+	ev_config_free(cfg);
 	collector_reader_free(rd);
 	ev_errlist_clear(&errs);
 	free(jfiles.v);
@@ -294,7 +307,8 @@ const struct ev_command ev_cmd_replay = {
                  "YYYY]\n"
                  "                      [--journal-file F]... [--journal-dir D]... [FILE...|-]\n"
                  "       evident replay --rules PATH [--rules PATH]... [--decoders PATH]...\n"
-                 "                      [--engine auto|vectorscan|pcre2] [options] FILE...\n"
+                 "                      [--engine auto|vectorscan|pcre2] [--config FILE] [options]\n"
+                 "                      FILE...\n"
                  "\n"
                  "Read log files (plain or .gz, '-' for standard input) and journal files, parse\n"
                  "every line into a record and merge all inputs by event time. Without --rules,\n"
@@ -313,7 +327,10 @@ const struct ev_command ev_cmd_replay = {
                  "  --journal-dir D    read a journal directory (repeatable)\n"
                  "  --rules PATH       Sigma rule file or directory (repeatable)\n"
                  "  --decoders PATH    decoder file or directory (repeatable)\n"
-                 "  --engine E         auto, vectorscan or pcre2\n"
+                 "  --engine E         auto, vectorscan or pcre2 (default: rules.engine)\n"
+                 "  --config FILE      take rules.engine, rules.allowed_lateness, rules.max_groups\n"
+                 "                     and rules.logsources from FILE (default: the embedded\n"
+                 "                     configuration)\n"
                  "  --json             accepted; records are always JSON\n"
                  "  -h, --help         show this help\n"
                  "\n"

@@ -15,6 +15,7 @@
 
 #include "agent/commands.h"
 #include "agent/replay_rules.h"
+#include "collector/parse.h"
 #include "correlate/engine.h"
 #include "correlate/sigma.h"
 #include "util/ytree.h"
@@ -26,15 +27,18 @@ struct opts {
 	size_t n_decoders;
 	char **logsources;
 	size_t n_logsources;
+	const struct ev_config *cfg; /* rules.* settings (--config, or the embedded one) */
 };
 
 static struct correlate_engine *load(const struct opts *o, char **paths, size_t n,
                                      struct ev_errlist *errs, struct ev_errlist *warns,
                                      size_t *ret_loaded) {
-	struct correlate_opts co = {.engine = o->engine, .allowed_lateness_us = -1};
+	struct correlate_opts co;
+	replay_rules_corr_opts(o->cfg, o->engine, &co);
 	struct correlate_engine *e = NULL;
 	if (correlate_engine_new(&co, &e, errs) < 0)
 		return NULL;
+	(void)replay_rules_add_logsources(e, o->cfg, errs);
 	if (o->n_decoders)
 		for (size_t i = 0; i < o->n_decoders; i++)
 			correlate_engine_add_decoders(e, o->decoders[i], errs);
@@ -154,16 +158,83 @@ static void collect(void *ctx, const struct correlate_alert *a) {
 	json_array_append_new(al->arr, json_loads(a->json, 0, NULL));
 }
 
+/* An input entry with `line`: a raw log line parsed as the collector parses files (time,
+ * host, program, pid and message from the line; `format`, `tz` (default UTC) and `year`
+ * (default: inferred) steer the parser; `repeat`/`every` as for records). */
+static int add_input_line(struct correlate_engine *e, const struct ytree_node *in, const char *file,
+                          long n, int64_t step, struct ev_errlist *errs) {
+	const char *format = NULL, *tz = "UTC";
+	long year = 0;
+	const struct ytree_node *line = NULL;
+	for (size_t i = 0; i < in->n; i++) {
+		const char *key = in->pairs[i].key->str;
+		const struct ytree_node *v = in->pairs[i].value;
+		if (!strcmp(key, "repeat") || !strcmp(key, "every"))
+			continue;
+		if (v->kind != YTREE_SCALAR) {
+			ev_errlist_add(errs, file, v->line, v->col, "'%s' must be a scalar", key);
+			return -EINVAL;
+		}
+		if (!strcmp(key, "line"))
+			line = v;
+		else if (!strcmp(key, "format"))
+			format = v->str;
+		else if (!strcmp(key, "tz"))
+			tz = v->str;
+		else if (!strcmp(key, "year")) {
+			char *end;
+			year = strtol(v->str, &end, 10);
+			if (*end || year < 1 || year > 9999) {
+				ev_errlist_add(errs, file, v->line, v->col,
+				               "'year' must be 1..9999");
+				return -EINVAL;
+			}
+		} else {
+			ev_errlist_add(
+			        errs, file, in->pairs[i].key->line, in->pairs[i].key->col,
+			        "unknown key '%s' in a 'line' input (line, format, tz, year, "
+			        "repeat, every)",
+			        key);
+			return -EINVAL;
+		}
+	}
+	struct collector_parser p;
+	int r = collector_parser_init(&p, format, tz, (int)year, 0, errs);
+	if (r < 0)
+		return r;
+	struct ev_record rec;
+	ev_record_init(&rec);
+	for (long k = 0; k < n && r == 0; k++) {
+		ev_record_reset(&rec);
+		r = collector_parse_line(&p, line->str, line->len, 0, &rec);
+		if (r < 0)
+			break;
+		if (rec.flags & (EV_REC_UNPARSED | EV_REC_NO_TIME)) {
+			ev_errlist_add(errs, file, line->line, line->col,
+			               "the line has no time the parser understands");
+			r = -EINVAL;
+			break;
+		}
+		rec.time_us += step * k;
+		ev_record_set(&rec, "source", file, strlen(file));
+		r = correlate_engine_feed(e, &rec);
+	}
+	ev_record_free(&rec);
+	collector_parser_done(&p);
+	return r;
+}
+
 static int add_input(struct correlate_engine *e, const struct ytree_node *in, const char *file,
                      struct ev_errlist *errs) {
 	if (in->kind != YTREE_MAP) {
 		ev_errlist_add(errs, file, in->line, in->col, "an input event must be a mapping");
 		return -EINVAL;
 	}
+	const struct ytree_node *line = ytree_map_get(in, "line");
 	const struct ytree_node *t = ytree_map_get(in, "time"), *rep = ytree_map_get(in, "repeat"),
 	                        *every = ytree_map_get(in, "every");
-	int64_t us;
-	if (!t || t->kind != YTREE_SCALAR || correlate_parse_time(t->str, &us) < 0) {
+	int64_t us = 0;
+	if (!line && (!t || t->kind != YTREE_SCALAR || correlate_parse_time(t->str, &us) < 0)) {
 		ev_errlist_add(errs, file, in->line, in->col,
 		               "an input event needs 'time' in RFC 3339 (2024-01-02T03:04:05Z)");
 		return -EINVAL;
@@ -179,6 +250,14 @@ static int add_input(struct correlate_engine *e, const struct ytree_node *in, co
 		ev_errlist_add(errs, file, every->line, every->col,
 		               "'every' must be a duration (1s, 500ms)");
 		return -EINVAL;
+	}
+	if (line) {
+		if (t) {
+			ev_errlist_add(errs, file, t->line, t->col,
+			               "an input event with 'line' takes its time from the line");
+			return -EINVAL;
+		}
+		return add_input_line(e, in, file, n, step, errs);
 	}
 	struct ev_record rec;
 	ev_record_init(&rec);
@@ -459,15 +538,27 @@ static int do_test(const struct opts *o, char **paths, size_t n) {
 	return fail ? EV_EXIT_FINDING : pass ? EV_EXIT_OK : EV_EXIT_FINDING;
 }
 
-enum { OPT_ENGINE = 0x2000, OPT_DECODERS, OPT_LOGSOURCE };
+enum { OPT_ENGINE = 0x2000, OPT_DECODERS, OPT_LOGSOURCE, OPT_CONFIG };
+
+static int rules_sub(const struct opts *o, const char *sub, char **paths, size_t n) {
+	if (!strcmp(sub, "check"))
+		return do_check(o, paths, n);
+	if (!strcmp(sub, "list"))
+		return do_list(o, paths, n);
+	if (!strcmp(sub, "test"))
+		return do_test(o, paths, n);
+	return ev_usage_error(&ev_cmd_rules, "unknown subcommand '%s' (check, list, test)", sub);
+}
 
 static int rules_run(int argc, char **argv) {
 	static const struct option lo[] = {EV_COMMON_LONGOPTS,
 	                                   {"engine", required_argument, NULL, OPT_ENGINE},
 	                                   {"decoders", required_argument, NULL, OPT_DECODERS},
 	                                   {"logsource", required_argument, NULL, OPT_LOGSOURCE},
+	                                   {"config", required_argument, NULL, OPT_CONFIG},
 	                                   {NULL, 0, NULL, 0}};
-	struct opts o = {.engine = "auto"};
+	struct opts o = {.engine = NULL};
+	const char *config = NULL;
 	char *decs[32], *lss[32];
 	int c;
 	o.decoders = decs;
@@ -497,6 +588,9 @@ static int rules_run(int argc, char **argv) {
 				return ev_usage_error(&ev_cmd_rules, "too many --logsource");
 			lss[o.n_logsources++] = optarg;
 			break;
+		case OPT_CONFIG:
+			config = optarg;
+			break;
 		default:
 			return ev_usage_error(&ev_cmd_rules, "invalid option '%s'",
 			                      argv[optind - 1]);
@@ -515,13 +609,16 @@ static int rules_run(int argc, char **argv) {
 		paths = def;
 		n = 1;
 	}
-	if (!strcmp(sub, "check"))
-		return do_check(&o, paths, n);
-	if (!strcmp(sub, "list"))
-		return do_list(&o, paths, n);
-	if (!strcmp(sub, "test"))
-		return do_test(&o, paths, n);
-	return ev_usage_error(&ev_cmd_rules, "unknown subcommand '%s' (check, list, test)", sub);
+	if (strcmp(sub, "check") && strcmp(sub, "list") && strcmp(sub, "test"))
+		return ev_usage_error(&ev_cmd_rules, "unknown subcommand '%s' (check, list, test)",
+		                      sub);
+	struct ev_config *cfg = replay_rules_load_config(config);
+	if (!cfg)
+		return EV_EXIT_USAGE;
+	o.cfg = cfg;
+	int rc = rules_sub(&o, sub, paths, n);
+	ev_config_free(cfg);
+	return rc;
 }
 
 const struct ev_command ev_cmd_rules = {
@@ -542,7 +639,10 @@ const struct ev_command ev_cmd_rules = {
                  "with\n"
                  "       the expected and actual alerts; exit 1 on any failure\n"
                  "\n"
-                 "  --engine NAME     matcher: auto, vectorscan or pcre2\n"
+                 "  --engine NAME     matcher: auto, vectorscan or pcre2 (default: rules.engine)\n"
+                 "  --config FILE     take rules.engine, rules.allowed_lateness, rules.max_groups\n"
+                 "                    and rules.logsources from FILE (default: the embedded\n"
+                 "                    configuration); --logsource adds to and overrides them\n"
                  "  --decoders PATH   decoder file or directory (default: the shipped decoders)\n"
                  "  --logsource SPEC  define a logsource service, e.g. 'myapp: myapp "
                  "unit:myapp.service\n"

@@ -21,6 +21,7 @@
 #include "agent/cmd_store_common.h"
 #include "agent/commands.h"
 #include "agent/config.h"
+#include "agent/cmd_seal_agent.h"
 #include "collector/evtime.h"
 #include "collector/excerpt.h"
 
@@ -41,11 +42,7 @@ static int seal_write(void *w, const void *buf, size_t len) {
 	return r;
 }
 
-struct strv {
-	char **v;
-	size_t n;
-};
-static int strv_push(struct strv *s, char *x) {
+static int strv_push(struct ev_seal_list *s, char *x) {
 	char **nv = realloc(s->v, (s->n + 1) * sizeof(*nv));
 	if (!nv)
 		return -ENOMEM;
@@ -140,7 +137,7 @@ static int seal_copy(struct store_bundle_writer *w, const char *path) {
 }
 
 /* Split CMD into words: blanks separate, '...' and "..." quote, backslash escapes. */
-static int split_words(const char *s, struct strv *out) {
+static int split_words(const char *s, struct ev_seal_list *out) {
 	char *buf = malloc(strlen(s) + 1);
 	if (!buf)
 		return -ENOMEM;
@@ -188,7 +185,7 @@ static int seal_command(struct store_bundle_writer *w, const char *spec, uint64_
 	const char *eq = strchr(spec, '=');
 	char name[128];
 	snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - spec) : 0, spec);
-	struct strv av = {0};
+	struct ev_seal_list av = {0};
 	json_t *src = json_pack("{s:s, s:s, s:s}", "kind", "command", "name", name, "asked",
 	                        eq ? eq + 1 : spec);
 	int r = eq && name[0] ? split_words(eq + 1, &av) : -EINVAL;
@@ -394,7 +391,7 @@ static int journal_json_write(void *ud, const void *buf, size_t len) {
 }
 
 static int seal_journal(struct store_bundle_writer *w, const char *dir, const char *file,
-                        struct strv *units, int64_t since, int64_t until) {
+                        struct ev_seal_list *units, int64_t since, int64_t until) {
 	static const char *const paths[2] = {"evidence/journal/journal.export",
 	                                     "evidence/journal/journal.jsonl"};
 	static const char *const kinds[2] = {"journal_export", "journal_json"};
@@ -469,6 +466,9 @@ static int seal_run(int argc, char **argv) {
 		OPT_NOIMM,
 		OPT_CONFIG,
 		OPT_MAXB,
+		OPT_OFFLINE,
+		OPT_SOCKET,
+		OPT_TRIGGER,
 	};
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"store", required_argument, NULL, OPT_STORE},
@@ -489,13 +489,18 @@ static int seal_run(int argc, char **argv) {
 	                                     {"no-immutable", no_argument, NULL, OPT_NOIMM},
 	                                     {"config", required_argument, NULL, OPT_CONFIG},
 	                                     {"max-bundle-size", required_argument, NULL, OPT_MAXB},
+	                                     {"offline", no_argument, NULL, OPT_OFFLINE},
+	                                     {"socket", required_argument, NULL, OPT_SOCKET},
+	                                     {"trigger", required_argument, NULL, OPT_TRIGGER},
 	                                     {NULL, 0, NULL, 0}};
 	const char *store = NULL, *keyp = NULL, *incident = NULL, *note = NULL, *since_s = NULL,
-	           *until_s = NULL, *jdir = NULL, *jfile = NULL, *actor = NULL, *config = NULL;
-	bool json = false, journal = false, immutable = true;
+	           *until_s = NULL, *jdir = NULL, *jfile = NULL, *actor = NULL, *config = NULL,
+	           *sock = NULL;
+	bool json = false, journal = false, immutable = true, offline = false;
+	json_t *trigger = NULL;
 	int level = -1;
 	unsigned long long maxb = 0;
-	struct strv units = {0}, files = {0}, copies = {0}, cmds = {0};
+	struct ev_seal_list units = {0}, files = {0}, copies = {0}, cmds = {0};
 	int c, ret = EV_EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -555,6 +560,20 @@ static int seal_run(int argc, char **argv) {
 		case OPT_CONFIG:
 			config = optarg;
 			break;
+		case OPT_OFFLINE:
+			offline = true;
+			break;
+		case OPT_SOCKET:
+			sock = optarg;
+			break;
+		case OPT_TRIGGER:
+			json_decref(trigger);
+			trigger = json_loads(optarg, JSON_REJECT_DUPLICATES, NULL);
+			if (!json_is_object(trigger)) {
+				ret = ev_usage_error(&ev_cmd_seal, "--trigger takes a JSON object");
+				goto out;
+			}
+			break;
 		case OPT_LEVEL:
 			if (strlen(optarg) != 1 || optarg[0] < '0' || optarg[0] > '9') {
 				ret = ev_usage_error(&ev_cmd_seal, "--level must be 0..9");
@@ -599,6 +618,41 @@ static int seal_run(int argc, char **argv) {
 		ev_errlist_clear(&errs);
 		goto out;
 	}
+	/* Through the running agent unless told otherwise, or unless an option names
+	 * something only this process can honour (its own store, key, actor, journal files,
+	 * a trigger). */
+	if (!offline && !store && !keyp && !actor && !jdir && !jfile && !trigger) {
+		const char *s = sock ? sock : cfg->agent.control_socket;
+		struct ev_seal_request q = {.since_s = since_s,
+		                            .until_s = until_s,
+		                            .incident = incident,
+		                            .note = note,
+		                            .journal = journal,
+		                            .immutable = immutable,
+		                            .level = level,
+		                            .maxb = maxb,
+		                            .units = &units,
+		                            .files = &files,
+		                            .copies = &copies,
+		                            .cmds = &cmds};
+		int64_t now = (int64_t)time(NULL) * 1000000, t;
+		if ((since_s && ev_store_parse_time(since_s, now, &t) < 0) ||
+		    (until_s && ev_store_parse_time(until_s, now, &t) < 0)) {
+			ev_config_free(cfg);
+			ret = ev_usage_error(&ev_cmd_seal,
+			                     "--since/--until: want RFC 3339 "
+			                     "(2026-01-02T03:04:05Z), now, or -15m/-2h/-1d");
+			goto out;
+		}
+		int r = s ? ev_seal_via_agent(s, &q, json) : -ENOTCONN;
+		if (r != -ENOTCONN) {
+			ev_config_free(cfg);
+			ret = r;
+			goto out;
+		}
+		fprintf(stderr, "evident: no agent answers on %s; sealing in-process\n",
+		        s ? s : "(no control socket configured)");
+	}
 	if (!store)
 		store = cfg->store.path;
 	if (!keyp)
@@ -634,6 +688,15 @@ static int seal_run(int argc, char **argv) {
 	                           "kind", "manual", "incident", incident, "requester", act,
 	                           "window", "since", sb, "until", ub, "since_us",
 	                           (json_int_t)since, "until_us", (json_int_t)until, "note", note);
+	if (trigger && fields) { /* the agent's automatic seal: rule and alerts */
+		json_t *tr = json_object_get(fields, "trigger");
+		const char *k;
+		json_t *v;
+		json_object_foreach(trigger, k, v) {
+			if (strcmp(k, "requester") != 0 && strcmp(k, "incident") != 0)
+				json_object_set(tr, k, v);
+		}
+	}
 	char ver[64];
 	snprintf(ver, sizeof(ver), "evident %s", PACKAGE_VERSION);
 	struct store_seal_params sp = {
@@ -727,6 +790,7 @@ done:
 	store_key_free(key);
 	ev_config_free(cfg);
 out:
+	json_decref(trigger);
 	free(units.v);
 	free(files.v);
 	free(copies.v);
@@ -742,6 +806,7 @@ const struct ev_command ev_cmd_seal = {
                  "                    [--since T] [--until T] [--journal | --journal-dir D |\n"
                  "                    --journal-file F] [--unit U]... [--file PATH|GLOB]...\n"
                  "                    [--copy PATH]... [--command NAME=CMD]... [--json]\n"
+                 "                    [--offline | --socket PATH]\n"
                  "\n"
                  "Collect the evidence of a time window and seal it into a new bundle in the\n"
                  "store: journal entries (export format and JSON lines), file excerpts cut by\n"
@@ -750,6 +815,13 @@ const struct ev_command ev_cmd_seal = {
                  "limit and output cap; exit status and stderr recorded). A source that fails\n"
                  "is recorded in the manifest and the seal completes. Prints the bundle path,\n"
                  "id, sequence and manifest hash.\n"
+                 "\n"
+                 "When the agent answers on its control socket, it seals (a seal request with\n"
+                 "these options; the agent adds its actions.seal_commands and seal_files, and\n"
+                 "without --file/--journal/--unit it seals its configured sources) and the\n"
+                 "custody ledger names you as the requester. When no agent runs, the seal is\n"
+                 "made in this process (said on stderr). --store, --key, --actor,\n"
+                 "--journal-dir and --journal-file imply --offline.\n"
                  "\n"
                  "  --store DIR         evidence store (default: store.path)\n"
                  "  --key FILE          Ed25519 private key, mode 0600 (default: store.key)\n"
@@ -762,6 +834,11 @@ const struct ev_command ev_cmd_seal = {
                  "  --no-immutable      do not set the immutable flag on the bundle\n"
                  "  --max-bundle-size N refuse bundles larger than N bytes\n"
                  "  --config FILE       configuration (default: the embedded one)\n"
+                 "  --offline           seal in this process, not through the agent\n"
+                 "  --socket PATH       the agent's control socket (default:\n"
+                 "                      agent.control_socket)\n"
+                 "  --trigger JSON      keys added to the manifest's trigger (the agent's\n"
+                 "                      automatic seals: rule and alerts); implies --offline\n"
                  "  --json              machine-readable output\n"
                  "  -h, --help          show this help\n",
 };

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "agent/config.h"
+#include "correlate/engine.h"
 #include "util/ytree.h"
 
 enum cfg_type {
@@ -67,6 +68,10 @@ static const struct cfg_key agent_keys[] = {
          NULL, NULL, "control socket path"},
         {"control_group", CT_STRING, OFF(agent.control_group), 0, 0, "evident", NULL, NULL,
          "group whose members may use the control socket (root always may)"},
+        {"audit_max_size", CT_SIZE, OFF(agent.audit_max_size), 4096, (int64_t)1 << 40, "64MiB",
+         NULL, NULL, "size of STATE_DIR/control-audit.jsonl before it is rotated"},
+        {"audit_files", CT_INT, OFF(agent.audit_files), 1, 100, "4", NULL, NULL,
+         "rotated audit files kept (control-audit.jsonl.1 .. .N)"},
         END,
 };
 
@@ -107,6 +112,9 @@ static const struct cfg_key rules_keys[] = {
          NULL, "how far out of order events may arrive and still give identical alerts"},
         {"max_groups", CT_INT, OFF(rules.max_groups), 1, 100000000, "100000", NULL, NULL,
          "group cap per correlation rule (least recently used is evicted)"},
+        {"logsources", CT_STRV, OFF(rules.logsources), 0, 0, NULL, NULL, NULL,
+         "logsource services added to (or replacing) the built-in table, each "
+         "'SERVICE: PROGRAM... unit:UNIT... facility:N...'"},
         END,
 };
 
@@ -149,6 +157,15 @@ static const struct cfg_key actions_keys[] = {
          "worker threads for slow work (seals, hooks)"},
         {"seal_on", CT_STRV, OFF(actions.seal_on), 0, 0, NULL, NULL, NULL,
          "alerts sealed automatically: level:LEVEL, rule:ID or tag:TAG (empty: none)"},
+        {"seal_commands", CT_STRV, OFF(actions.seal_commands), 0, 0,
+         "ps=/bin/ps auxww\nsockets=/bin/ss -tanp\nlogins=/usr/bin/who\nmounts=/bin/findmnt -l",
+         NULL, NULL,
+         "evidence commands of every seal by the agent (automatic and requested): "
+         "NAME=CMD ARGS..., run without a shell"},
+        {"seal_files", CT_STRV, OFF(actions.seal_files), 0, 0, NULL, NULL, NULL,
+         "files copied whole into every seal by the agent"},
+        {"seal_journal_units", CT_STRV, OFF(actions.seal_journal_units), 0, 0, NULL, NULL, NULL,
+         "journal units sealed (default: sources.journal_units, or the whole journal)"},
         END,
 };
 
@@ -506,6 +523,21 @@ static void apply_defaults(const struct cfg_key *keys, void *base) {
 		}
 		if (!k->def)
 			continue;
+		if (k->type == CT_STRV) { /* a list default: one item per line */
+			struct ev_strv *v = (struct ev_strv *)((char *)base + k->offset);
+			size_t n = 1;
+			for (const char *p = k->def; *p; p++)
+				n += *p == '\n';
+			v->v = calloc(n + 1, sizeof(char *));
+			for (const char *p = k->def; v->v && *p;) { /* OOM: a shorter list */
+				size_t len = strcspn(p, "\n");
+				if (!(v->v[v->n] = strndup(p, len)))
+					break;
+				v->n++;
+				p += len + (p[len] == '\n');
+			}
+			continue;
+		}
 		struct loader L = {0};
 		struct ev_errlist e = {0};
 		L.errs = &e;
@@ -515,6 +547,37 @@ static void apply_defaults(const struct cfg_key *keys, void *base) {
 			abort();
 		ev_errlist_clear(&e);
 	}
+}
+
+/* rules.logsources: each item must be a line the engine accepts ("SERVICE: WORD..."), so a
+ * bad one is reported here with its position rather than when rules are built. */
+static int check_logsources(struct loader *L, const struct ytree_node *n) {
+	if (n->kind != YTREE_SEQ)
+		return 0;
+	struct correlate_engine *e = NULL;
+	struct ev_errlist errs = {0};
+	if (correlate_engine_new(NULL, &e, &errs) < 0) {
+		ev_errlist_clear(&errs);
+		return -ENOMEM;
+	}
+	int ret = 0;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ytree_node *it = n->items[i];
+		if (it->kind != YTREE_SCALAR || it->len == 0)
+			continue; /* load_strv said so */
+		int r = correlate_engine_add_logsource_spec(e, it->str, NULL, &errs);
+		if (r == -ENOMEM) {
+			ret = r;
+			break;
+		}
+		if (r < 0) {
+			err_at(L, it, "%s", errs.n ? errs.v[errs.n - 1].msg : "invalid logsource");
+			ret = -EINVAL;
+		}
+	}
+	ev_errlist_clear(&errs);
+	correlate_engine_free(e);
+	return ret;
 }
 
 static int load_strv(struct loader *L, const struct cfg_key *k, struct ev_strv *v,
@@ -636,9 +699,13 @@ static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_c
 		}
 		void *dst = (char *)c + k->offset;
 		int r;
-		if (k->type == CT_STRV)
-			r = load_strv(L, k, dst, vn, strcmp(sec->name, "rules") == 0);
-		else if (k->type == CT_FILES)
+		if (k->type == CT_STRV) {
+			/* rules.paths and rules.decoders are paths (relative to the file) */
+			bool ls = !strcmp(sec->name, "rules") && !strcmp(k->name, "logsources");
+			r = load_strv(L, k, dst, vn, !strcmp(sec->name, "rules") && !ls);
+			if (r >= 0 && ls)
+				r = check_logsources(L, vn);
+		} else if (k->type == CT_FILES)
 			r = load_files(L, k, c, vn);
 		else if (vn->kind != YTREE_SCALAR) {
 			err_at(L, vn, "'%s.%s' must be %s, found %s", sec->name, k->name,

@@ -34,6 +34,8 @@ struct ev_config {
 		char *log_level;
 		char *control_socket;
 		char *control_group;
+		uint64_t audit_max_size; /* control-audit.jsonl rotated beyond this */
+		int64_t audit_files;     /* rotated generations kept */
 	} agent;
 	struct {
 		struct ev_cfg_file_source *files;
@@ -55,6 +57,7 @@ struct ev_config {
 		char *engine; /* auto|vectorscan|pcre2 */
 		uint64_t allowed_lateness;
 		int64_t max_groups;
+		struct ev_strv logsources; /* "SERVICE: WORD..." (correlate_engine_add_logsource_spec) */
 	} rules;
 	struct {
 		char *path;
@@ -76,6 +79,9 @@ struct ev_config {
 		uint64_t hook_timeout; /* µs */
 		int64_t workers;       /* worker threads for slow work */
 		struct ev_strv seal_on; /* "level:L", "rule:ID", "tag:T": alerts sealed automatically */
+		struct ev_strv seal_commands;      /* "NAME=CMD ARGS..." run by every agent seal */
+		struct ev_strv seal_files;         /* copied whole by every agent seal */
+		struct ev_strv seal_journal_units; /* empty: sources.journal_units */
 	} actions;
 };
 

@@ -46,7 +46,9 @@ struct ev_request {
  * *ret_error (malloc'd message; may be NULL on OOM). Accepted forms:
  *   {"request":"status"}  {"request":"reload"}  {"request":"rules"}
  *   {"request":"seal", "from":T, "to":T, "lookback":DURATION, "sources":[S...],
- *    "incident":S, "note":S}                         (all optional)
+ *    "incident":S, "note":S, "units":[S...], "copies":[S...], "commands":[S...],
+ *    "level":0..9, "immutable":B, "max_bundle_size":N}  (all optional; the options of
+ *    `evident seal`)
  *   {"request":"triage", "incident":S (required), "impact":S, "urgency":S,
  *    "service":S, "services":[S...], "affected_users":N, "note":S}
  * Unknown keys, wrong types and oversized strings are invalid_argument. */

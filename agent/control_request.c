@@ -25,17 +25,29 @@ const char *ev_request_name(enum ev_request_type t) {
 	return (size_t)t < ELEMENTSOF(req_names) ? req_names[t] : "?";
 }
 
-enum arg_type { A_STRING, A_ID, A_DURATION, A_STRV, A_UINT };
+enum arg_type { A_STRING, A_ID, A_DURATION, A_STRV, A_UINT, A_BOOL };
 
 struct arg {
 	const char *name;
 	enum arg_type type;
 	bool required;
+	json_int_t max; /* A_UINT: largest value (0: no limit) */
 };
 
 static const struct arg seal_args[] = {
-        {"from", A_STRING, false},  {"to", A_STRING, false},   {"lookback", A_DURATION, false},
-        {"sources", A_STRV, false}, {"incident", A_ID, false}, {"note", A_STRING, false},
+        {"from", A_STRING, false},
+        {"to", A_STRING, false},
+        {"lookback", A_DURATION, false},
+        {"sources", A_STRV, false},
+        {"incident", A_ID, false},
+        {"note", A_STRING, false},
+        /* the rest of `evident seal`'s options (commands: root only, see the daemon) */
+        {"units", A_STRV, false},
+        {"copies", A_STRV, false},
+        {"commands", A_STRV, false},
+        {"level", A_UINT, false, 9},
+        {"immutable", A_BOOL, false},
+        {"max_bundle_size", A_UINT, false, 0},
         {NULL, 0, false},
 };
 
@@ -114,6 +126,14 @@ static int check_arg(const struct arg *a, json_t *v, const char **ret_code, char
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
 			return fail(ret_code, ret_error, "invalid_argument",
 			            "'%s' must be a non-negative integer", a->name);
+		if (a->max && json_integer_value(v) > a->max)
+			return fail(ret_code, ret_error, "invalid_argument",
+			            "'%s' must be at most %" JSON_INTEGER_FORMAT, a->name, a->max);
+		return 0;
+	case A_BOOL:
+		if (!json_is_boolean(v))
+			return fail(ret_code, ret_error, "invalid_argument",
+			            "'%s' must be true or false", a->name);
 		return 0;
 	}
 	return fail(ret_code, ret_error, "invalid_argument", "'%s': unsupported", a->name);

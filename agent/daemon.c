@@ -24,12 +24,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/daemon_log.h"
+#include "correlate/engine.h"
 
 static uint64_t now_clock(clockid_t id) {
 	struct timespec ts;
@@ -85,8 +90,13 @@ static int on_queue(sd_event_source *s, int fd, uint32_t revents, void *userdata
 	return 0;
 }
 
-void ev_daemon_alert(struct ev_daemon *d, const json_t *alert) {
+void ev_daemon_alert(struct ev_daemon *d, json_t *alert) {
 	d->alerts++;
+	/* "RUN-N": unique per agent run (random run id), so that the "sealed" line of an
+	 * automatic seal can name the alerts it holds */
+	char id[48];
+	snprintf(id, sizeof(id), "%s-%" PRIu64, d->run_id, d->alerts);
+	json_object_set_new(alert, "alert_id", json_string(id));
 	ev_sinks_emit(d->sinks, alert);
 	ev_autoseal_alert(d, alert); /* actions.seal_on: coalesced, rate-limited, queued */
 }
@@ -109,42 +119,45 @@ static bool str_differs(const char *a, const char *b) {
 	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
 }
 
-int ev_daemon_reload(struct ev_daemon *d, struct ev_errlist *out_errs) {
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=reloading configuration",
-	           now_clock(CLOCK_MONOTONIC));
-	const char *origin = d->opts.config_path ? d->opts.config_path : "<embedded>";
-	ev_dlog(LOG_INFO, "reloading configuration from %s", origin);
-	struct ev_errlist errs = {0};
-	struct ev_config *next = NULL;
-	struct ev_sinks *sinks = NULL;
-	int r = ev_config_load(d->opts.config_path, &next, &errs);
-	if (r >= 0)
-		r = ev_sinks_new(next, d->event, d->queue, &sinks, &errs);
-	if (r >= 0)
-		r = ev_seams_reload(d, next, &errs);
-	if (r < 0) {
-		size_t n = ev_errlist_count(&errs);
-		ev_dlog(LOG_ERR,
-		        "reload failed: %s: %zu error%s; the previous configuration stays in "
-		        "effect",
-		        origin, n, n == 1 ? "" : "s");
-		ev_daemon_note_error(d, "reload failed: %s: %zu error%s", origin, n,
-		                     n == 1 ? "" : "s");
-		log_errlist(&errs, d);
-		if (n == 0)
-			ev_dlog_errno(LOG_ERR, r, "reload failed");
-		d->reloads_failed++;
-		if (out_errs)
-			ev_errlist_move(out_errs, &errs);
-		ev_errlist_clear(&errs);
-		ev_sinks_free(sinks);
-		ev_config_free(next);
-		sd_notify(0, "READY=1");
-		ev_daemon_notify_status(d);
-		return r < 0 ? r : -EINVAL;
-	}
-	ev_errlist_clear(&errs);
-	/* apply */
+/* A reload whose rules compile in a thread of their own. The thread reads `next` and
+ * writes only `engine` and `errs`, then signals `efd`; the loop joins it and swaps. */
+struct ev_reload {
+	struct ev_daemon *d;
+	struct ev_config *next;
+	struct ev_sinks *sinks;
+	struct correlate_engine *engine;
+	struct ev_errlist errs;
+	uint64_t ticket;
+	pthread_t thread;
+	int efd;
+	sd_event_source *src;
+};
+
+static const char *reload_origin(const struct ev_daemon *d) {
+	return d->opts.config_path ? d->opts.config_path : "<embedded>";
+}
+
+/* The old configuration stays: log and keep every error, count, READY=1. */
+static void reload_failed(struct ev_daemon *d, int r, struct ev_errlist *errs) {
+	const char *origin = reload_origin(d);
+	size_t n = ev_errlist_count(errs);
+	ev_dlog(LOG_ERR,
+	        "reload failed: %s: %zu error%s; the previous configuration stays in "
+	        "effect",
+	        origin, n, n == 1 ? "" : "s");
+	ev_daemon_note_error(d, "reload failed: %s: %zu error%s", origin, n, n == 1 ? "" : "s");
+	log_errlist(errs, d);
+	if (n == 0)
+		ev_dlog_errno(LOG_ERR, r, "reload failed");
+	d->reloads_failed++;
+	sd_notify(0, "READY=1");
+	ev_daemon_notify_status(d);
+}
+
+/* Swap in the new configuration, sinks and engine (cannot fail). */
+static void reload_apply(struct ev_daemon *d, struct ev_config *next, struct ev_sinks *sinks,
+                         struct correlate_engine *engine) {
+	ev_seams_install_engine(d, engine, next);
 	if (str_differs(next->agent.control_socket, d->cfg->agent.control_socket) &&
 	    !d->opts.socket_path)
 		ev_dlog(LOG_WARNING, "agent.control_socket changed: takes effect after a restart");
@@ -166,19 +179,120 @@ int ev_daemon_reload(struct ev_daemon *d, struct ev_errlist *out_errs) {
 	if (str_differs(next->store.key, d->cfg->store.key) ||
 	    str_differs(next->store.path, d->cfg->store.path))
 		(void)ev_custody_set_ledger(d->custody, next->store.path, next->store.key);
+	ev_custody_set_limits(d->custody, next->agent.audit_max_size,
+	                      (unsigned)next->agent.audit_files);
 	ev_config_free(d->cfg);
 	d->cfg = next;
 	d->reloads_ok++;
-	ev_dlog(LOG_INFO, "configuration reloaded from %s", origin);
+	ev_dlog(LOG_INFO, "configuration reloaded from %s", reload_origin(d));
 	sd_notify(0, "READY=1");
 	ev_daemon_notify_status(d);
+}
+
+static void *reload_thread(void *userdata) {
+	struct ev_reload *rl = userdata;
+	rl->engine = ev_seams_build_engine(rl->next, &rl->errs);
+	uint64_t one = 1;
+	while (write(rl->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* Join the thread (it has finished or is about to) and stop watching its eventfd. */
+static void reload_join(struct ev_reload *rl) {
+	pthread_join(rl->thread, NULL);
+	rl->src = sd_event_source_disable_unref(rl->src);
+	close(rl->efd);
+}
+
+static void reload_discard(struct ev_reload *rl) {
+	if (!rl)
+		return;
+	reload_join(rl);
+	correlate_engine_free(rl->engine);
+	ev_sinks_free(rl->sinks);
+	ev_config_free(rl->next);
+	ev_errlist_clear(&rl->errs);
+	free(rl);
+}
+
+static int on_reload_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+	struct ev_reload *rl = userdata;
+	struct ev_daemon *d = rl->d;
+	reload_join(rl);
+	d->reload = NULL;
+	int r = rl->engine ? 0 : -EINVAL;
+	if (rl->engine) {
+		reload_apply(d, rl->next, rl->sinks, rl->engine);
+		rl->next = NULL;
+		rl->sinks = NULL;
+		rl->engine = NULL;
+	} else
+		reload_failed(d, r, &rl->errs);
+	if (rl->ticket && d->control)
+		ev_control_answer(d->control, rl->ticket, ev_daemon_reload_answer(d, r, &rl->errs));
+	ev_sinks_free(rl->sinks);
+	ev_config_free(rl->next);
+	ev_errlist_clear(&rl->errs);
+	free(rl);
+	if (d->reload_again && !d->stopping) { /* a SIGHUP came during the compile */
+		d->reload_again = false;
+		struct ev_errlist errs = {0};
+		(void)ev_daemon_reload_start(d, 0, &errs);
+		ev_errlist_clear(&errs);
+	}
 	return 0;
+}
+
+int ev_daemon_reload_start(struct ev_daemon *d, uint64_t ticket, struct ev_errlist *out_errs) {
+	if (d->reload) {
+		if (ticket)
+			return -EBUSY;
+		d->reload_again = true;
+		ev_dlog(LOG_INFO, "reload requested while one is running: it follows");
+		return 0;
+	}
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=reloading configuration",
+	           now_clock(CLOCK_MONOTONIC));
+	ev_dlog(LOG_INFO, "reloading configuration from %s", reload_origin(d));
+	struct ev_reload *rl = calloc(1, sizeof(*rl));
+	if (!rl) {
+		reload_failed(d, -ENOMEM, out_errs);
+		return -ENOMEM;
+	}
+	rl->d = d;
+	rl->ticket = ticket;
+	rl->efd = -1;
+	int r = ev_config_load(d->opts.config_path, &rl->next, out_errs);
+	if (r >= 0)
+		r = ev_sinks_new(rl->next, d->event, d->queue, &rl->sinks, out_errs);
+	if (r >= 0 && (rl->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		r = -errno;
+	if (r >= 0)
+		r = sd_event_add_io(d->event, &rl->src, rl->efd, EPOLLIN, on_reload_done, rl);
+	/* the thread inherits the blocked signals: only the loop's signalfd sees them */
+	if (r >= 0)
+		r = -pthread_create(&rl->thread, NULL, reload_thread, rl);
+	if (r < 0) {
+		reload_failed(d, r, out_errs);
+		rl->src = sd_event_source_disable_unref(rl->src);
+		if (rl->efd >= 0)
+			close(rl->efd);
+		ev_sinks_free(rl->sinks);
+		ev_config_free(rl->next);
+		free(rl);
+		return r;
+	}
+	d->reload = rl;
+	return 1;
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
 	struct ev_daemon *d = userdata;
 	if (si->ssi_signo == SIGHUP) {
-		ev_daemon_reload(d, NULL);
+		struct ev_errlist errs = {0};
+		(void)ev_daemon_reload_start(d, 0, &errs);
+		ev_errlist_clear(&errs);
 		return 0;
 	}
 	if (!d->stopping) {
@@ -204,6 +318,8 @@ static int mkdir_state(const char *path) {
 static void daemon_free(struct ev_daemon *d) {
 	/* order: no new requests, then the work in flight, then everything else */
 	d->control = ev_control_free(d->control);
+	reload_discard(d->reload); /* waits for a compile in progress; its result is dropped */
+	d->reload = NULL;
 	ev_seams_stop(d);
 	d->queue_src = sd_event_source_disable_unref(d->queue_src);
 	d->autoseal =
@@ -263,6 +379,10 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 	}
 	d->started_mono = now_clock(CLOCK_MONOTONIC);
 	d->started_real = now_clock(CLOCK_REALTIME);
+	uint32_t rnd;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (uint32_t)(d->started_real ^ ((uint64_t)getpid() << 20));
+	snprintf(d->run_id, sizeof(d->run_id), "%08" PRIx32, rnd);
 	int status = 2;
 
 	/* Signals are blocked before any thread exists, so only the loop's signalfd sees
@@ -285,6 +405,8 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 		ev_dlog_errno(LOG_ERR, r, "cannot open the audit log in %s", d->state_dir);
 		goto out;
 	}
+	ev_custody_set_limits(d->custody, d->cfg->agent.audit_max_size,
+	                      (unsigned)d->cfg->agent.audit_files);
 	if (ev_custody_set_ledger(d->custody, d->cfg->store.path, d->cfg->store.key) < 0)
 		ev_dlog(LOG_NOTICE,
 		        "custody ledger: store key %s not usable: control requests are audited in "

@@ -32,6 +32,7 @@ struct ev_daemon_opts {
 
 struct ev_custody;
 struct ev_autoseal;
+struct ev_reload;
 
 struct ev_daemon {
 	sd_event *event;
@@ -46,6 +47,7 @@ struct ev_daemon {
 	struct ev_autoseal *autoseal;
 	sd_event_source *queue_src, *status_timer;
 	uint64_t started_mono, started_real;
+	char run_id[9]; /* random, 8 hex digits: alert ids are RUN_ID-N */
 	/* counters */
 	uint64_t reloads_ok, reloads_failed;
 	uint64_t lines, alerts, seals_ok, seals_failed, seals_refused;
@@ -54,6 +56,9 @@ struct ev_daemon {
 	/* the last errors (reload failures, work failures), newest last */
 	char *last_errors[EV_DAEMON_LAST_ERRORS];
 	size_t n_last_errors;
+	/* a reload compiling its rules (daemon.c), and a SIGHUP that came meanwhile */
+	struct ev_reload *reload;
+	bool reload_again;
 	/* integration state (daemon_seams.c) */
 	void *seams;
 	bool stopping;
@@ -63,10 +68,17 @@ struct ev_daemon {
 int ev_daemon_run(const struct ev_daemon_opts *opts);
 
 /* daemon.c */
-/* Re-read the configuration. On success the new one is live; on failure the old one keeps
- * running, every error is logged and kept in last_errors, and errs (if not NULL) receives
- * them too. Returns 0 or -errno. */
-int ev_daemon_reload(struct ev_daemon *d, struct ev_errlist *errs);
+/* Re-read the configuration. The configuration and the sinks are checked in the loop
+ * thread; the rules are compiled by a thread of their own, and the new configuration and
+ * engine are swapped in by the loop when it finishes (the old ones run meanwhile). On
+ * failure the old ones keep running, every error is logged and kept in last_errors.
+ * Returns 1 when the compile was started (the control request with `ticket`, if not 0,
+ * is answered when it ends), -EBUSY when a reload is already running (a SIGHUP, ticket 0,
+ * is then remembered and run after it: returns 0), or -errno with the errors in errs
+ * (not NULL) when the configuration was refused at once. */
+int ev_daemon_reload_start(struct ev_daemon *d, uint64_t ticket, struct ev_errlist *errs);
+/* daemon_requests.c: the answer to a reload request: ok, or the errors. */
+json_t *ev_daemon_reload_answer(struct ev_daemon *d, int r, const struct ev_errlist *errs);
 void ev_daemon_note_error(struct ev_daemon *d, const char *fmt, ...) _printf_(2, 3);
 /* Send STATUS= with the current counters. */
 void ev_daemon_notify_status(struct ev_daemon *d);
@@ -90,6 +102,9 @@ struct ev_custody *ev_custody_free(struct ev_custody *c);
 /* Append one entry (a copy gets "time" added). Failures are logged once and counted. */
 void ev_custody_append(struct ev_custody *c, json_t *entry);
 const char *ev_custody_path(const struct ev_custody *c);
+/* Rotate the file before it would exceed max_size bytes (0: never), keeping `keep`
+ * generations (PATH.1 newest .. PATH.keep). Called at start-up and on reload. */
+void ev_custody_set_limits(struct ev_custody *c, uint64_t max_size, unsigned keep);
 /* Also record requests and refusals in the store's signed ledger (STORE/custody.jsonl)
  * with the key at key_path. Returns 0, or -errno when the key cannot be loaded (the
  * ledger part is then off; status says why). Called again on reload. */
@@ -101,8 +116,14 @@ void ev_daemon_audit(void *userdata, json_t *entry);
 /* daemon_seams.c: integration points with the other modules. Each documents what it does
  * today and what it will do. All return >= 0 or -errno and never block the loop. */
 int ev_seams_start(struct ev_daemon *d); /* sources + engine, at start-up */
-int ev_seams_reload(struct ev_daemon *d, const struct ev_config *next,
-                    struct ev_errlist *errs); /* validate/apply rules on reload */
+struct correlate_engine;
+/* Reload, in two steps: build and compile the engine of `next` (any thread: it touches
+ * no daemon state; NULL with errors in errs), then install it in the loop thread (the old
+ * engine is freed; cannot fail). */
+struct correlate_engine *ev_seams_build_engine(const struct ev_config *next,
+                                               struct ev_errlist *errs);
+void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
+                             const struct ev_config *next);
 void ev_seams_stop(struct ev_daemon *d);      /* drain, checkpoint positions */
 json_t *ev_seams_status(struct ev_daemon *d); /* sources, engine, store state */
 json_t *ev_seams_rules(struct ev_daemon *d, const char **ret_code, char **ret_error);
@@ -112,6 +133,10 @@ json_t *ev_seams_rules(struct ev_daemon *d, const char **ret_code, char **ret_er
 int ev_autoseal_new(struct ev_autoseal **ret);
 struct ev_autoseal *ev_autoseal_free(struct ev_autoseal *a);
 void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert);
+/* An automatic seal is done: tell the sinks (stdout line {"type":"sealed",...}, journal)
+ * and the log which bundle holds which alerts. `trigger` is the seal's trigger (rule,
+ * alert_ids, alert_count), `result` the seal's result (bundle, bundle_id, ...). */
+void ev_daemon_sealed(struct ev_daemon *d, const json_t *trigger, const json_t *result);
 json_t *ev_autoseal_status(const struct ev_autoseal *a);
 
 /* daemon_seal.c: a seal request as a child process `evident seal --json ...`. */
@@ -129,5 +154,6 @@ int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *
  * -ECANCELED when the queue stops). */
 int ev_seal_job_run(struct ev_seal_job *j, struct ev_queue *q, char **ret_msg, json_t **ret_result);
 void ev_seal_job_free(struct ev_seal_job *j);
-/* Where alerts from the engine enter the agent: count, sinks, seal policy. */
-void ev_daemon_alert(struct ev_daemon *d, const json_t *alert);
+/* Where alerts from the engine enter the agent: count, an "alert_id" added ("RUN-N"),
+ * sinks, seal policy. */
+void ev_daemon_alert(struct ev_daemon *d, json_t *alert);

@@ -9,9 +9,16 @@
  * any hour (a sliding window of the opening times); alerts beyond that are counted and
  * logged once per rule per window, never sealed, never queued. Nothing waits in the loop.
  *
+ * The seal's manifest records its alerts: the trigger is {"kind":"rule", "rule", "title",
+ * "level", "alert_count", "alert_ids", "alerts" (summaries)}; when the seal is done the
+ * association goes to the sinks as {"type":"sealed", "bundle", "bundle_id", ..., "rule",
+ * "alert_ids", "alert_count"} (ev_daemon_sealed), so every sealed alert, identified by
+ * its "alert_id", finds its bundle.
+ *
  * Limits: at most EV_AUTOSEAL_RULES rules are tracked (rules beyond it are rate-limited as
  * a whole: counted); a pending seal lists at most EV_AUTOSEAL_NOTE_ALERTS alerts in its
- * note (the count is exact). */
+ * note and at most EV_AUTOSEAL_ALERT_IDS alert ids (the count is exact; beyond the cap
+ * "alert_ids_truncated" is true). */
 #include "config.h"
 
 #include <errno.h>
@@ -27,6 +34,7 @@
 
 #define EV_AUTOSEAL_RULES       1024
 #define EV_AUTOSEAL_NOTE_ALERTS 20
+#define EV_AUTOSEAL_ALERT_IDS   4096 /* ~80 KiB in the seal's argv (one argument < 128 KiB) */
 #define RATE_MAX                3600 /* seal_rate_per_hour is at most 3600 (schema) */
 
 struct rule_state {
@@ -39,6 +47,8 @@ struct rule_state {
 	int64_t first_us, last_us;
 	uint64_t n_alerts;
 	json_t *summaries;
+	json_t *alert_ids;
+	json_t *rule_info; /* {"title", "level"} of the first alert */
 	sd_event_source *timer;
 	struct ev_daemon *d;
 };
@@ -137,8 +147,14 @@ static int on_fire(sd_event_source *s, uint64_t usec, void *userdata) {
 	             r->n_alerts, r->n_alerts == 1 ? "" : "s", alerts ? alerts : "[]") < 0)
 		note = NULL;
 	free(alerts);
-	json_t *req = json_pack("{s:s, s:s, s:s, s:s?}", "request", "seal", "from", from, "to", to,
-	                        "note", note);
+	json_t *trigger =
+	        json_pack("{s:s, s:s, s:O?, s:O?, s:I, s:O, s:b, s:O}", "kind", "rule", "rule",
+	                  r->rule, "title", json_object_get(r->rule_info, "title"), "level",
+	                  json_object_get(r->rule_info, "level"), "alert_count",
+	                  (json_int_t)r->n_alerts, "alert_ids", r->alert_ids, "alert_ids_truncated",
+	                  r->n_alerts > json_array_size(r->alert_ids), "alerts", r->summaries);
+	json_t *req = json_pack("{s:s, s:s, s:s, s:s?, s:o?}", "request", "seal", "from", from,
+	                        "to", to, "note", note, "trigger", trigger);
 	free(note);
 	struct ev_peer self = {.uid = getuid(), .gid = getgid(), .pid = getpid()};
 	snprintf(self.exe, sizeof(self.exe), "evident agent (automatic seal on rule %s)", r->rule);
@@ -154,6 +170,8 @@ static int on_fire(sd_event_source *s, uint64_t usec, void *userdata) {
 		        r->n_alerts, from, to);
 	r->pending = false;
 	r->summaries = (json_decref(r->summaries), NULL);
+	r->alert_ids = (json_decref(r->alert_ids), NULL);
+	r->rule_info = (json_decref(r->rule_info), NULL);
 	r->timer = sd_event_source_disable_unref(r->timer);
 	return 0;
 }
@@ -189,9 +207,11 @@ void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert) {
 			        EV_AUTOSEAL_RULES);
 		return;
 	}
-	json_t *summary = json_pack("{s:O?, s:O?, s:O?}", "time", json_object_get(alert, "time"),
-	                            "count", json_object_get(alert, "count"), "group",
-	                            json_object_get(alert, "group"));
+	json_t *alert_id = json_object_get(alert, "alert_id");
+	json_t *summary =
+	        json_pack("{s:O?, s:O?, s:O?, s:O?}", "alert_id", alert_id, "time",
+	                  json_object_get(alert, "time"), "count", json_object_get(alert, "count"),
+	                  "group", json_object_get(alert, "group"));
 	if (r->pending) { /* joins the seal being prepared */
 		a->coalesced++;
 		r->n_alerts++;
@@ -199,6 +219,8 @@ void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert) {
 		r->last_us = MAX(r->last_us, last);
 		if (summary && json_array_size(r->summaries) < EV_AUTOSEAL_NOTE_ALERTS)
 			json_array_append(r->summaries, summary);
+		if (alert_id && json_array_size(r->alert_ids) < EV_AUTOSEAL_ALERT_IDS)
+			json_array_append(r->alert_ids, alert_id);
 		json_decref(summary);
 		return;
 	}
@@ -231,6 +253,12 @@ void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert) {
 	if (summary && r->summaries)
 		json_array_append(r->summaries, summary);
 	json_decref(summary);
+	r->alert_ids = json_array();
+	if (alert_id && r->alert_ids)
+		json_array_append(r->alert_ids, alert_id);
+	json_decref(r->rule_info);
+	r->rule_info = json_pack("{s:O?, s:O?}", "title", json_object_get(rule, "title"), "level",
+	                         json_object_get(rule, "level"));
 	a->opened++;
 	int e = sd_event_add_time_relative(d->event, &r->timer, CLOCK_MONOTONIC,
 	                                   MAX(d->cfg->actions.lookahead, 1), 10000, on_fire, r);
@@ -257,6 +285,8 @@ struct ev_autoseal *ev_autoseal_free(struct ev_autoseal *a) {
 			        r->rule, r->n_alerts);
 		sd_event_source_disable_unref(r->timer);
 		json_decref(r->summaries);
+		json_decref(r->alert_ids);
+		json_decref(r->rule_info);
 		free(r->opened);
 		free(r->rule);
 		free(r);
@@ -274,4 +304,26 @@ json_t *ev_autoseal_status(const struct ev_autoseal *a) {
 	                 "coalesced", (json_int_t)(a ? a->coalesced : 0), "rate_limited",
 	                 (json_int_t)(a ? a->rate_limited : 0), "not_queued",
 	                 (json_int_t)(a ? a->queued_failed : 0), "pending", (json_int_t)pending);
+}
+
+void ev_daemon_sealed(struct ev_daemon *d, const json_t *trigger, const json_t *result) {
+	json_t *o = json_pack("{s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "type",
+	                      "sealed", "bundle", json_object_get(result, "bundle"), "bundle_id",
+	                      json_object_get(result, "bundle_id"), "sequence",
+	                      json_object_get(result, "sequence"), "manifest_sha256",
+	                      json_object_get(result, "manifest_sha256"), "rule",
+	                      json_object_get(trigger, "rule"), "alert_count",
+	                      json_object_get(trigger, "alert_count"), "alert_ids",
+	                      json_object_get(trigger, "alert_ids"), "alert_ids_truncated",
+	                      json_object_get(trigger, "alert_ids_truncated"));
+	if (!o)
+		return;
+	ev_dlog(LOG_INFO,
+	        "automatic seal for rule %s: bundle %s holds its %" JSON_INTEGER_FORMAT " alert(s)",
+	        json_string_value(json_object_get(trigger, "rule")) ?: "?",
+	        json_string_value(json_object_get(result, "bundle_id")) ?: "?",
+	        json_integer_value(json_object_get(trigger, "alert_count")));
+	if (d->sinks)
+		ev_sinks_emit_sealed(d->sinks, o);
+	json_decref(o);
 }

@@ -1,7 +1,9 @@
 /* The control socket's audit trail, in two places:
  *  - an append-only JSON-lines file in the state directory, always: every refusal,
  *    request and answer. Each entry is one write() on an O_APPEND descriptor, so lines
- *    never interleave. Not signed.
+ *    never interleave. Not signed. Beyond max_size bytes it is rotated (renamed to
+ *    .1, older generations shifted up to .keep, the oldest removed) and the new file
+ *    starts with a "rotated" entry naming its predecessor.
  *  - the store's signed, hash-chained custody ledger (STORE/custody.jsonl, via
  *    store_record) when the store key can be loaded: every refusal and every request
  *    that acts (reload, seal, triage, and malformed ones; not the read-only status and
@@ -27,7 +29,9 @@
 struct ev_custody {
 	int fd;
 	char *path;
-	uint64_t failures;
+	uint64_t size, max_size; /* max_size 0: no cap */
+	unsigned keep;
+	uint64_t failures, rotations;
 	/* the signed ledger */
 	struct store_key *key;
 	char *store_dir;
@@ -62,13 +66,14 @@ json_t *ev_custody_status(const struct ev_custody *c) {
 	char ledger[4200];
 	if (c->store_dir)
 		snprintf(ledger, sizeof(ledger), "%s/custody.jsonl", c->store_dir);
-	return json_pack("{s:s, s:s, s:I, s:I, s:I}", "file", c->path, "ledger",
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "file", c->path, "ledger",
 	                 c->store_dir    ? ledger
 	                 : c->ledger_off ? c->ledger_off
 	                                 : "off",
 	                 "file_failures", (json_int_t)c->failures, "ledger_entries",
 	                 (json_int_t)c->ledger_entries, "ledger_failures",
-	                 (json_int_t)c->ledger_failures);
+	                 (json_int_t)c->ledger_failures, "file_size", (json_int_t)c->size,
+	                 "file_rotations", (json_int_t)c->rotations);
 }
 
 int ev_custody_open(const char *state_dir, struct ev_custody **ret) {
@@ -80,14 +85,60 @@ int ev_custody_open(const char *state_dir, struct ev_custody **ret) {
 		return -ENOMEM;
 	}
 	c->fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (c->fd < 0) {
+	struct stat st;
+	if (c->fd < 0 || fstat(c->fd, &st) < 0) {
 		int r = -errno;
+		if (c->fd >= 0)
+			close(c->fd);
 		free(c->path);
 		free(c);
 		return r;
 	}
+	c->size = (uint64_t)st.st_size;
 	*ret = c;
 	return 0;
+}
+
+void ev_custody_set_limits(struct ev_custody *c, uint64_t max_size, unsigned keep) {
+	c->max_size = max_size;
+	c->keep = keep ? keep : 1;
+}
+
+/* Shift PATH.(k-1) -> PATH.k down to PATH -> PATH.1, reopen PATH. On failure the old file
+ * stays in use (and keeps growing): the trail is never lost to a failed rotation. */
+static void rotate(struct ev_custody *c) {
+	char from[4200], to[4200];
+	snprintf(to, sizeof(to), "%s.%u", c->path, c->keep);
+	(void)unlink(to);
+	for (unsigned k = c->keep; k > 1; k--) {
+		snprintf(from, sizeof(from), "%s.%u", c->path, k - 1);
+		snprintf(to, sizeof(to), "%s.%u", c->path, k);
+		(void)rename(from, to);
+	}
+	snprintf(to, sizeof(to), "%s.1", c->path);
+	if (rename(c->path, to) < 0) {
+		if (c->failures++ == 0)
+			ev_dlog(LOG_ERR, "audit log %s: cannot rotate (%s); it keeps growing",
+			        c->path, strerror(errno));
+		return;
+	}
+	int fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0) { /* keep writing to the renamed file rather than lose entries */
+		if (c->failures++ == 0)
+			ev_dlog(LOG_ERR, "audit log %s: cannot reopen after rotation (%s)", c->path,
+			        strerror(errno));
+		return;
+	}
+	fsync(c->fd);
+	close(c->fd);
+	c->fd = fd;
+	c->size = 0;
+	c->rotations++;
+	json_t *e = json_pack("{s:s, s:s, s:I}", "event", "rotated", "previous", to, "rotations",
+	                      (json_int_t)c->rotations);
+	if (e)
+		ev_custody_append(c, e);
+	json_decref(e);
 }
 
 struct ev_custody *ev_custody_free(struct ev_custody *c) {
@@ -130,7 +181,13 @@ void ev_custody_append(struct ev_custody *c, json_t *entry) {
 	if (s) {
 		len = strlen(s);
 		s[len] = '\n'; /* replaces the NUL: exactly len + 1 bytes are written */
+		const char *ev = json_string_value(json_object_get(entry, "event"));
+		if (c->max_size && c->size > 0 && c->size + len + 1 > c->max_size &&
+		    !(ev && strcmp(ev, "rotated") == 0))
+			rotate(c);
 		n = write(c->fd, s, len + 1);
+		if (n > 0)
+			c->size += (uint64_t)n;
 	}
 	free(s);
 	if (n != (ssize_t)(len + 1)) {

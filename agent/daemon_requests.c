@@ -99,6 +99,9 @@ static void seal_done(struct ev_work *w, int result, char *msg) {
 		const char *bundle = json_string_value(json_object_get(s->result, "bundle"));
 		ev_dlog(LOG_INFO, "%s (work %" PRIu64 "): sealed %s", what ? what : "seal", w->id,
 		        bundle ? bundle : "(no path)");
+		json_t *trigger = json_object_get(s->req, "trigger");
+		if (trigger) /* an automatic seal: its alerts now know their bundle */
+			ev_daemon_sealed(d, trigger, s->result);
 		if (answer && what && strcmp(what, "triage") == 0)
 			json_object_set_new(
 			        answer, "incident_record",
@@ -190,6 +193,28 @@ json_t *ev_daemon_submit_seal(struct ev_daemon *d, json_t *req, const struct ev_
 	return NULL; /* answered by seal_done */
 }
 
+json_t *ev_daemon_reload_answer(struct ev_daemon *d, int r, const struct ev_errlist *errs) {
+	if (r >= 0)
+		return json_pack("{s:b, s:s}", "ok", 1, "config", d->cfg->origin);
+	json_t *a = ev_control_error(
+	        "invalid_argument",
+	        "the new configuration has errors; the previous one stays in effect");
+	json_t *arr = json_array();
+	for (size_t i = 0; errs && i < errs->n; i++) {
+		char *m = ev_error_format(&errs->v[i]);
+		if (m)
+			json_array_append_new(arr, json_string(m));
+		free(m);
+	}
+	if (!errs || ev_errlist_count(errs) == 0)
+		json_array_append_new(arr, json_string(strerror(-r)));
+	if (a)
+		json_object_set_new(a, "errors", arr);
+	else
+		json_decref(arr);
+	return a;
+}
+
 json_t *ev_daemon_handle_request(void *userdata, const struct ev_request *req,
                                  const struct ev_peer *peer, uint64_t ticket) {
 	struct ev_daemon *d = userdata;
@@ -202,24 +227,12 @@ json_t *ev_daemon_handle_request(void *userdata, const struct ev_request *req,
 		ev_dlog(LOG_INFO, "reload requested by uid %u pid %d", (unsigned)peer->uid,
 		        (int)peer->pid);
 		struct ev_errlist errs = {0};
-		int r = ev_daemon_reload(d, &errs);
-		if (r >= 0) {
-			ev_errlist_clear(&errs);
-			return json_pack("{s:b, s:s}", "ok", 1, "config", d->cfg->origin);
-		}
-		json_t *a = ev_control_error(
-		        "invalid_argument",
-		        "the new configuration has errors; the previous one stays in effect");
-		json_t *arr = json_array();
-		for (size_t i = 0; i < errs.n; i++) {
-			char *m = ev_error_format(&errs.v[i]);
-			if (m)
-				json_array_append_new(arr, json_string(m));
-			free(m);
-		}
-		if (ev_errlist_count(&errs) == 0)
-			json_array_append_new(arr, json_string(strerror(-r)));
-		json_object_set_new(a, "errors", arr);
+		int r = ev_daemon_reload_start(d, ticket, &errs);
+		if (r == 1)
+			return NULL; /* answered when the rules are compiled */
+		json_t *a = r == -EBUSY ? ev_control_error("busy", "a reload is already running; "
+		                                                   "try again when it is done")
+		                        : ev_daemon_reload_answer(d, r, &errs);
 		ev_errlist_clear(&errs);
 		return a;
 	}
@@ -234,6 +247,18 @@ json_t *ev_daemon_handle_request(void *userdata, const struct ev_request *req,
 		return a;
 	}
 	case EV_REQ_SEAL:
+		/* A command runs, and a copied file is read, with the agent's privileges: only
+		 * root may add them (actions.seal_commands and seal_files apply to every seal
+		 * anyway; anyone else can seal in-process, with their own access). */
+		if (peer->uid != 0 && (json_array_size(json_object_get(req->obj, "commands")) ||
+		                       json_array_size(json_object_get(req->obj, "copies"))))
+			return ev_control_error(
+			        "permission_denied",
+			        "only root may add commands or copied files to a "
+			        "seal (the agent adds actions.seal_commands and "
+			        "seal_files to every seal; --offline seals with your "
+			        "own access)");
+		/* fall through */
 	case EV_REQ_TRIAGE:
 		return ev_daemon_submit_seal(d,
 		                             req->type == EV_REQ_TRIAGE ? triage_as_seal(req->obj)

@@ -8,8 +8,12 @@
  * (the worker touches no shared state): the window (from/to, or lookback before now,
  * default actions.lookback), the sources (the request's list, where "journal" means the
  * configured journal; default: every configured source), the incident id and note, and
- * the requester (uid, pid, executable) as the custody actor. stdout (the JSON result) and
- * stderr (the reason of a failure) are captured with caps. */
+ * the requester (uid, pid, executable) as the custody actor; then --offline (the child
+ * never asks the agent back), the rest of the request's options (units, copies, commands,
+ * level, immutable, max_bundle_size), the configured evidence of every agent seal
+ * (actions.seal_files, seal_commands; seal_journal_units for the journal) and, for an
+ * automatic seal, its trigger (rule and alert ids) as --trigger JSON. stdout (the JSON
+ * result) and stderr (the reason of a failure) are captured with caps. */
 #include "config.h"
 
 #include <errno.h>
@@ -70,13 +74,59 @@ void ev_seal_job_free(struct ev_seal_job *j) {
 	free(j);
 }
 
-static void push_journal(struct argv_builder *b, const struct ev_config *cfg) {
+/* The journal: the request's units, else actions.seal_journal_units, else
+ * sources.journal_units (none: the whole journal). */
+static void push_journal(struct argv_builder *b, const struct ev_config *cfg, const json_t *units) {
 	if (cfg->sources.journal_dir)
 		push2(b, "--journal-dir", cfg->sources.journal_dir);
 	else
 		push(b, "--journal");
-	for (size_t i = 0; i < cfg->sources.journal_units.n; i++)
-		push2(b, "--unit", cfg->sources.journal_units.v[i]);
+	const struct ev_strv *u = cfg->actions.seal_journal_units.n
+	                                  ? &cfg->actions.seal_journal_units
+	                                  : &cfg->sources.journal_units;
+	if (json_array_size(units)) {
+		size_t i;
+		json_t *s;
+		json_array_foreach(units, i, s) push2(b, "--unit", json_string_value(s));
+	} else
+		for (size_t i = 0; i < u->n; i++)
+			push2(b, "--unit", u->v[i]);
+}
+
+static void push_strings(struct argv_builder *b, const char *opt, const json_t *list) {
+	size_t i;
+	json_t *s;
+	json_array_foreach(list, i, s) {
+		if (json_string_value(s))
+			push2(b, opt, json_string_value(s));
+	}
+}
+
+/* The trigger as one argument, under the kernel's limit for a single argument (128 KiB):
+ * beyond TRIGGER_ARG_MAX the alert summaries are left out (they are in the note too), then
+ * the alert id list is cut (alert_ids_truncated; alert_count stays exact). */
+#define TRIGGER_ARG_MAX (96 * 1024)
+static char *trigger_arg(const json_t *trigger) {
+	json_t *t = json_deep_copy(trigger);
+	char *s = t ? json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (s && strlen(s) > TRIGGER_ARG_MAX) {
+		free(s);
+		json_object_del(t, "alerts");
+		json_object_set_new(t, "alerts_omitted", json_true());
+		json_t *ids = json_object_get(t, "alert_ids");
+		for (;;) {
+			s = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
+			if (!s || strlen(s) <= TRIGGER_ARG_MAX || json_array_size(ids) == 0)
+				break;
+			free(s);
+			size_t n = json_array_size(ids);
+			for (size_t k = n / 2; k < n; k++) /* drop the later half */
+				json_array_remove(ids, json_array_size(ids) - 1);
+			json_object_set_new(t, "alert_ids_truncated", json_true());
+		}
+	}
+	json_decref(t);
+	return s;
 }
 
 int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *config_path,
@@ -115,20 +165,61 @@ int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *
 	         (int)peer->pid, peer->exe[0] ? peer->exe : "unknown");
 	push2(&b, "--actor", actor);
 	json_t *sources = json_object_get(req, "sources");
+	json_t *units = json_object_get(req, "units");
+	bool journal = false;
 	if (json_array_size(sources)) {
 		size_t i;
 		json_t *s;
 		json_array_foreach(sources, i, s) {
-			if (strcmp(json_string_value(s), "journal") == 0)
-				push_journal(&b, cfg);
-			else
+			if (strcmp(json_string_value(s), "journal") == 0) {
+				if (!journal)
+					push_journal(&b, cfg, units);
+				journal = true;
+			} else
 				push2(&b, "--file", json_string_value(s));
 		}
 	} else {
-		if (cfg->sources.journal)
-			push_journal(&b, cfg);
+		if (cfg->sources.journal || json_array_size(units)) {
+			push_journal(&b, cfg, units);
+			journal = true;
+		}
 		for (size_t i = 0; i < cfg->sources.n_files; i++)
 			push2(&b, "--file", cfg->sources.files[i].path);
+	}
+	/* Never back through the agent: this child seals in-process. */
+	push(&b, "--offline");
+	if (!journal && json_array_size(units)) /* units name the journal, as in `evident seal` */
+		push_journal(&b, cfg, units);
+	/* the request's evidence, then the configured evidence of every agent seal */
+	push_strings(&b, "--copy", json_object_get(req, "copies"));
+	for (size_t i = 0; i < cfg->actions.seal_files.n; i++)
+		push2(&b, "--copy", cfg->actions.seal_files.v[i]);
+	push_strings(&b, "--command", json_object_get(req, "commands"));
+	for (size_t i = 0; i < cfg->actions.seal_commands.n; i++)
+		push2(&b, "--command", cfg->actions.seal_commands.v[i]);
+	char num[32];
+	json_t *v = json_object_get(req, "level");
+	if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		push2(&b, "--level", num);
+	}
+	if (json_is_false(json_object_get(req, "immutable")))
+		push(&b, "--no-immutable");
+	v = json_object_get(req, "max_bundle_size");
+	if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		push2(&b, "--max-bundle-size", num);
+	}
+	/* automatic seals only (the control socket accepts no "trigger"): the rule and its
+	 * alerts, recorded in the manifest's trigger */
+	v = json_object_get(req, "trigger");
+	if (json_is_object(v)) {
+		char *t = trigger_arg(v);
+		if (t)
+			push2(&b, "--trigger", t);
+		else
+			b.oom = true;
+		free(t);
 	}
 	struct ev_seal_job *j = calloc(1, sizeof(*j));
 	if (b.oom || !j) {

@@ -254,18 +254,23 @@ static bool sources_differ(const struct ev_config *a, const struct ev_config *b)
 	return false;
 }
 
-int ev_seams_reload(struct ev_daemon *d, const struct ev_config *next, struct ev_errlist *errs) {
+struct correlate_engine *ev_seams_build_engine(const struct ev_config *next,
+                                               struct ev_errlist *errs) {
+	return engine_build(next, errs);
+}
+
+void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
+                             const struct ev_config *next) {
 	struct seams *s = d->seams;
-	struct correlate_engine *e = engine_build(next, errs);
-	if (!e)
-		return -EINVAL;
-	/* from here on the reload cannot fail */
+	if (!s) { /* nothing to install into (start-up failed): drop it */
+		correlate_engine_free(e);
+		return;
+	}
 	correlate_engine_set_callback(e, on_alert, d);
 	correlate_engine_free(s->engine);
 	s->engine = e;
 	if (s->src_cfg && sources_differ(s->src_cfg, next))
 		ev_dlog(LOG_WARNING, "sources changed: takes effect after a restart");
-	return 0;
 }
 
 void ev_seams_stop(struct ev_daemon *d) {

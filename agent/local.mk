@@ -27,6 +27,7 @@ agent_libagent_a_SOURCES += \
 	agent/daemon.c agent/daemon.h \
 	agent/daemon_requests.c agent/daemon_seams.c agent/daemon_seal.c agent/daemon_autoseal.c \
 	agent/daemon_custody.c \
+	agent/cmd_seal_agent.c agent/cmd_seal_agent.h \
 	agent/daemon_log.c agent/daemon_log.h \
 	agent/control.c agent/control.h agent/control_request.c agent/control_client.c \
 	agent/queue.c agent/queue.h \
@@ -34,18 +35,22 @@ agent_libagent_a_SOURCES += \
 	agent/cmd_agent.c agent/cmd_status.c
 TESTS += \
 	tests/integration/agent-alerts.sh \
+	tests/integration/agent-audit.sh \
 	tests/integration/agent-autoseal.sh \
 	tests/integration/agent-notify.sh \
 	tests/integration/agent-reload.sh \
 	tests/integration/agent-restart.sh \
+	tests/integration/agent-seal.sh \
 	tests/integration/agent-socket.sh \
 	tests/integration/agent-systemd.sh
 EXTRA_DIST += tests/integration/agent-lib.sh \
 	tests/integration/agent-alerts.sh \
+	tests/integration/agent-audit.sh \
 	tests/integration/agent-autoseal.sh \
 	tests/integration/agent-notify.sh \
 	tests/integration/agent-reload.sh \
 	tests/integration/agent-restart.sh \
+	tests/integration/agent-seal.sh \
 	tests/integration/agent-socket.sh \
 	tests/integration/agent-systemd.sh
 UNIT_TEST_SOURCES += \

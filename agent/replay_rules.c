@@ -3,6 +3,7 @@
  * stderr. Output is deterministic: same input, same bytes, whichever engine. */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,50 @@
 #include "agent/cli.h"
 #include "agent/replay_rules.h"
 #include "correlate/engine.h"
+
+struct ev_config *replay_rules_load_config(const char *path) {
+	struct ev_errlist errs = {0};
+	struct ev_config *cfg = NULL;
+	int r = ev_config_load(path, &cfg, &errs);
+	if (r < 0) {
+		if (errs.n)
+			ev_errlist_print(&errs, stderr);
+		else
+			ev_log_error("cannot load the configuration %s: %s",
+			             path ? path : "<embedded>", strerror(-r));
+		cfg = NULL;
+	}
+	ev_errlist_clear(&errs);
+	return cfg;
+}
+
+void replay_rules_corr_opts(const struct ev_config *cfg, const char *engine,
+                            struct correlate_opts *ret) {
+	*ret = (struct correlate_opts){.engine = engine, .allowed_lateness_us = -1};
+	if (!cfg)
+		return;
+	if (!engine)
+		ret->engine = cfg->rules.engine;
+	ret->allowed_lateness_us = (int64_t)cfg->rules.allowed_lateness;
+	ret->max_groups = (size_t)cfg->rules.max_groups;
+}
+
+int replay_rules_add_logsources(struct correlate_engine *e, const struct ev_config *cfg,
+                                struct ev_errlist *errs) {
+	if (!cfg)
+		return 0;
+	char origin[PATH_MAX + 32];
+	snprintf(origin, sizeof(origin), "%s: rules.logsources",
+	         cfg->origin ? cfg->origin : "<embedded>");
+	int ret = 0;
+	for (size_t i = 0; i < cfg->rules.logsources.n; i++) {
+		int r = correlate_engine_add_logsource_spec(e, cfg->rules.logsources.v[i], origin,
+		                                            errs);
+		if (r < 0 && ret == 0)
+			ret = r;
+	}
+	return ret;
+}
 
 const char *replay_rules_datadir(const char *sub) {
 	static char buf[PATH_MAX];
@@ -37,7 +82,8 @@ static void on_alert(void *ctx, const struct correlate_alert *a) {
 
 int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts *o) {
 	struct ev_errlist errs = {0}, warns = {0};
-	struct correlate_opts co = {.engine = o->engine, .allowed_lateness_us = -1};
+	struct correlate_opts co;
+	replay_rules_corr_opts(o->cfg, o->engine, &co);
 	struct correlate_engine *e = NULL;
 	int rc = EV_EXIT_OK;
 	int r = correlate_engine_new(&co, &e, &errs);
@@ -47,6 +93,7 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 		return EV_EXIT_USAGE;
 	}
 	bool io = false;
+	io |= replay_rules_add_logsources(e, o->cfg, &errs) < 0;
 	if (o->n_decoder_paths)
 		for (size_t i = 0; i < o->n_decoder_paths; i++)
 			io |= correlate_engine_add_decoders(e, o->decoder_paths[i], &errs) < 0;

@@ -4,14 +4,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "agent/config.h"
 #include "collector/reader.h"
+#include "correlate/engine.h"
 
 struct replay_rules_opts {
 	char **rule_paths; /* files or directories */
 	size_t n_rule_paths;
 	char **decoder_paths; /* NULL/0 = shipped decoders */
 	size_t n_decoder_paths;
-	const char *engine; /* "auto", "vectorscan", "pcre2" */
+	const char *engine; /* "auto", "vectorscan", "pcre2"; NULL: the config's rules.engine */
+	const struct ev_config *cfg; /* rules.* settings; NULL: the built-in defaults */
 	bool progress;      /* progress on stderr (a terminal) */
 	bool stats_only;    /* count, print no alerts */
 };
@@ -24,3 +27,16 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 /* Where the shipped rule pack and decoders live: $EVIDENT_DATADIR when set (tests, a
  * source tree), else the package data directory. Returns DIR/sub in a static buffer. */
 const char *replay_rules_datadir(const char *sub);
+
+/* Load the configuration for an offline command (`--config FILE`; NULL: the embedded
+ * default). On errors print them to stderr and return NULL. */
+struct ev_config *replay_rules_load_config(const char *path);
+/* Engine options from the configuration's rules.* keys (allowed_lateness, max_groups,
+ * engine); `engine` (a command line's --engine), when not NULL, wins over rules.engine.
+ * cfg NULL: the engine's defaults. */
+void replay_rules_corr_opts(const struct ev_config *cfg, const char *engine,
+                            struct correlate_opts *ret);
+/* Add the configuration's rules.logsources to the engine's logsource table; messages name
+ * "ORIGIN: rules.logsources". Returns 0 or the first error (-EINVAL, -ENOMEM). */
+int replay_rules_add_logsources(struct correlate_engine *e, const struct ev_config *cfg,
+                                struct ev_errlist *errs);

@@ -541,6 +541,26 @@ static void hook_emit(struct ev_sinks *s, const json_t *alert) {
 
 /* ---- the sinks ---- */
 
+void ev_sinks_emit_sealed(struct ev_sinks *s, const json_t *sealed) {
+	char *j = json_dumps(sealed, JSON_COMPACT | JSON_SORT_KEYS);
+	if (s->to_stdout && (!j || printf("%s\n", j) < 0 || fflush(stdout) != 0))
+		s->st.stdout_errors++;
+	if (s->to_journal) {
+		const char *bid = json_string_value(json_object_get(sealed, "bundle_id"));
+		const char *rule = json_string_value(json_object_get(sealed, "rule"));
+		int r = sd_journal_send(
+		        "MESSAGE=alerts sealed: bundle %s (rule %s, %lld alerts)", bid ? bid : "?",
+		        rule ? rule : "-",
+		        (long long)json_integer_value(json_object_get(sealed, "alert_count")),
+		        "MESSAGE_ID=" EV_SEALED_MESSAGE_ID, "PRIORITY=5", "RULE=%s",
+		        rule ? rule : "", "BUNDLE_ID=%s", bid ? bid : "", "SEALED_JSON=%s",
+		        j ? j : "{}", NULL);
+		if (r < 0 && s->st.journal_errors++ == 0)
+			ev_dlog_errno(LOG_WARNING, r, "journal sink: sd_journal_send failed");
+	}
+	free(j);
+}
+
 void ev_sinks_emit(struct ev_sinks *s, const json_t *alert) {
 	s->st.alerts++;
 	if (s->to_stdout) {

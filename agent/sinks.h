@@ -32,6 +32,7 @@
 
 /* journalctl MESSAGE_ID=81e468705c5f4e1bbf4e391551c05922 lists every alert. */
 #define EV_ALERT_MESSAGE_ID    "81e468705c5f4e1bbf4e391551c05922"
+#define EV_SEALED_MESSAGE_ID   "5b2f4e0c9a1d4c6e8f3a7b1d2e9c0f47"
 #define EV_SINK_TCP_BUFFER_CAP (1024 * 1024)
 
 struct ev_sinks;
@@ -52,6 +53,10 @@ int ev_sinks_new(const struct ev_config *cfg, sd_event *e, struct ev_queue *q,
 struct ev_sinks *ev_sinks_free(struct ev_sinks *s);
 /* Send one alert to every sink. Failures are counted and logged, never returned. */
 void ev_sinks_emit(struct ev_sinks *s, const json_t *alert);
+/* An automatic seal's association of alerts and bundle ({"type":"sealed", ...}): one
+ * JSON line on stdout, and a journal entry (EV_SEALED_MESSAGE_ID, BUNDLE_ID=, RULE=,
+ * SEALED_JSON=) when those sinks are on. Not sent to syslog or the hook. */
+void ev_sinks_emit_sealed(struct ev_sinks *s, const json_t *sealed);
 /* Running statistics. A reload carries them over: get from the old sinks, set on the new. */
 void ev_sinks_get_stats(const struct ev_sinks *s, struct ev_sinks_stats *ret);
 void ev_sinks_set_stats(struct ev_sinks *s, const struct ev_sinks_stats *st);

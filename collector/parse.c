@@ -437,6 +437,8 @@ static int json_add(struct json_ctx *c, const char *name, size_t nlen, json_t *v
 	const char *s = NULL;
 	size_t slen = 0;
 	char *dumped = NULL;
+	/* v comes from json_object_foreach/json_array_foreach: never NULL */
+	// cppcheck-suppress [nullPointerRedundantCheck, ctunullpointer]
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
 		if (depth >= 32)

@@ -70,9 +70,15 @@ struct ghost {
 };
 #define N_GHOSTS 8
 
+/* An inotify watch on the directory of a configured path ("full": names and contents), or,
+ * while that directory does not exist, on its deepest existing ancestor ("ancestor":
+ * names only), so that its creation triggers a rescan at once. */
 struct watch {
 	char *dir;
 	sd_event_source *src;
+	bool ancestor;
+	bool dead;   /* the kernel dropped it (directory deleted or moved): re-add */
+	bool needed; /* ancestors: still on the way to a missing directory */
 };
 
 struct collector_tail {
@@ -105,7 +111,8 @@ struct collector_tail {
 	unsigned next_ghost; /* an inotify event that may add, move or remove a name */
 	bool j_more;
 	int64_t last_scan_us;   /* realtime at the start of the previous scan */
-	sd_event_source *soon;  /* coalesces inotify bursts into one poll */
+	sd_event_source *soon;  /* polls again soon when a source stopped at its fairness cap */
+	sd_event_source *kick;  /* defer: one poll after the queued inotify events */
 	int64_t state_mtime_us; /* mtime of the positions file we started from */
 };
 

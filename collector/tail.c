@@ -413,6 +413,8 @@ static bool tfile_settle_copy(struct collector_tail *t, struct tfile *f, const s
 		f->check_copy = false;
 		return true;
 	}
+	/* match_copy compares against f->size: the size of this stat, not of the open */
+	f->size = (uint64_t)st->st_size;
 	if (st->st_size == 0 || copy_in_progress(t, f, st))
 		return false;
 	f->check_copy = false;
@@ -729,11 +731,14 @@ bad:
 
 /* ---- polling ---- */
 
+static void watches_refresh(struct collector_tail *t);
+
 static void poll_files(struct collector_tail *t, bool tick, bool rescan) {
 	/* names change only with create/move/delete events (or ones we missed: the tick) */
 	if (tick || rescan || t->names_changed) {
 		int64_t now = collector_now_us();
 		t->names_changed = false;
+		watches_refresh(t); /* before the glob: a later file makes an event */
 		scan(t, false);
 		/* files created and renamed away between two scans (coarse fs clock: 50 ms) */
 		adopt_rotated_siblings(t, t->last_scan_us - 50000);
@@ -806,19 +811,24 @@ static int on_soon(sd_event_source *s, uint64_t usec, void *userdata) {
 	return 0;
 }
 
+/* Inotify events only mark work to do; the read happens in `kick`, a defer source at a
+ * lower priority than the inotify sources: every event already queued is dispatched
+ * first, then one poll reads each file to EOF (or its fairness cap). No fixed delay. */
+static int on_kick(sd_event_source *s, void *userdata) {
+	poll_all(userdata, false, false);
+	return 0;
+}
+
 static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
 	struct collector_tail *t = userdata;
-	int enabled = SD_EVENT_OFF;
 	if (ev->mask & (IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_ATTRIB |
-	                IN_Q_OVERFLOW | IN_IGNORED))
+	                IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
 		t->names_changed = true;
-	if (t->soon && sd_event_source_get_enabled(t->soon, &enabled) >= 0 &&
-	    enabled != SD_EVENT_OFF)
-		return 0; /* a poll is already due */
-	uint64_t now;
-	if (t->soon && sd_event_now(t->event, CLOCK_MONOTONIC, &now) >= 0 &&
-	    sd_event_source_set_time(t->soon, now + 10000) >= 0 &&
-	    sd_event_source_set_enabled(t->soon, SD_EVENT_ONESHOT) >= 0)
+	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
+		for (size_t i = 0; i < t->n_watches; i++)
+			if (t->watches[i].src == s)
+				t->watches[i].dead = true; /* re-added by the next rescan */
+	if (t->kick && sd_event_source_set_enabled(t->kick, SD_EVENT_ONESHOT) >= 0)
 		return 0;
 	poll_all(t, false, false);
 	return 0;
@@ -828,10 +838,21 @@ static uint64_t stat_interval(struct collector_tail *t) {
 	return t->cfg.stat_interval_us ? t->cfg.stat_interval_us : 2000000;
 }
 
+/* Timers made by sd_event_add_time() are SD_EVENT_ONESHOT: after each dispatch they are
+ * off until enabled again. The next tick is an interval after now (not after the due
+ * time), so a loop that was stalled does not fire a backlog of ticks. */
+static void rearm(struct collector_tail *t, sd_event_source *s, uint64_t usec, uint64_t interval) {
+	uint64_t now;
+	if (sd_event_now(t->event, CLOCK_MONOTONIC, &now) < 0 || now < usec)
+		now = usec;
+	if (sd_event_source_set_time(s, now + interval) >= 0)
+		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
 static int on_stat_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct collector_tail *t = userdata;
 	poll_all(t, true, true);
-	sd_event_source_set_time(s, usec + stat_interval(t));
+	rearm(t, s, usec, stat_interval(t));
 	return 0;
 }
 
@@ -841,37 +862,103 @@ static int on_ckpt_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	if (t->dirty) /* nothing moved: no rewrite, no fsync */
 		collector_tail_checkpoint(t, &e);
 	ev_errlist_clear(&e);
-	sd_event_source_set_time(
-	        s,
-	        usec + (t->cfg.checkpoint_interval_us ? t->cfg.checkpoint_interval_us : 5000000));
+	rearm(t, s, usec,
+	      t->cfg.checkpoint_interval_us ? t->cfg.checkpoint_interval_us : 5000000);
 	return 0;
 }
 
-static void add_watch(struct collector_tail *t, const char *pattern) {
-	_cleanup_free_ char *d = strdup(pattern);
-	if (!d)
-		return;
-	char *dir = dirname(d);
-	if (strpbrk(dir, "*?["))
-		return; /* globbed directories: the stat timer finds their files */
+#define WATCH_FULL                                                                         \
+	(IN_CREATE | IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_CLOSE_WRITE |   \
+	 IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+#define WATCH_ANCESTOR (IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+static struct watch *find_watch(struct collector_tail *t, const char *dir, bool ancestor) {
 	for (size_t i = 0; i < t->n_watches; i++)
-		if (strcmp(t->watches[i].dir, dir) == 0)
-			return;
-	struct watch *n = realloc(t->watches, (t->n_watches + 1) * sizeof(*n));
-	if (!n)
-		return;
-	t->watches = n;
-	struct watch *w = &t->watches[t->n_watches];
-	w->dir = strdup(dir);
-	w->src = NULL;
-	if (!w->dir)
-		return;
-	if (sd_event_add_inotify(t->event, &w->src, dir,
-	                         IN_CREATE | IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE |
-	                                 IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR,
+		if (t->watches[i].ancestor == ancestor && strcmp(t->watches[i].dir, dir) == 0)
+			return &t->watches[i];
+	return NULL;
+}
+
+/* Watch `dir`; returns the entry (existing or new) or NULL when it cannot be watched. */
+static struct watch *watch_dir(struct collector_tail *t, const char *dir, bool ancestor) {
+	struct watch *w = find_watch(t, dir, ancestor);
+	if (w && w->src && !w->dead)
+		return w;
+	sd_event_source *src = NULL;
+	if (sd_event_add_inotify(t->event, &src, dir, ancestor ? WATCH_ANCESTOR : WATCH_FULL,
 	                         on_inotify, t) < 0)
-		w->src = NULL;
-	t->n_watches++;
+		return NULL;
+	if (!w) {
+		struct watch *n = realloc(t->watches, (t->n_watches + 1) * sizeof(*n));
+		char *d = strdup(dir);
+		if (!n || !d) {
+			if (n)
+				t->watches = n;
+			free(d);
+			sd_event_source_disable_unref(src);
+			return NULL;
+		}
+		t->watches = n;
+		w = &t->watches[t->n_watches++];
+		*w = (struct watch){.dir = d, .ancestor = ancestor};
+	}
+	sd_event_source_disable_unref(w->src);
+	w->src = src;
+	w->dead = false;
+	return w;
+}
+
+/* The directory of every configured path is watched, or while it is missing its deepest
+ * existing ancestor. Called before each glob expansion, so that a file is either there
+ * for the glob or created after the watch (an event). Never from an inotify callback
+ * (watches are replaced here). */
+static void watches_refresh(struct collector_tail *t) {
+	if (!t->event)
+		return;
+	for (size_t i = 0; i < t->n_watches; i++)
+		if (t->watches[i].ancestor)
+			t->watches[i].needed = false;
+	for (size_t c = 0; c < t->cfg.n_files; c++) {
+		_cleanup_free_ char *d = strdup(t->files[c].path);
+		if (!d)
+			return;
+		char *dir = dirname(d);
+		if (strpbrk(dir, "*?["))
+			continue; /* globbed directories: the stat timer finds their files */
+		for (int round = 0; round < 64; round++) {
+			if (watch_dir(t, dir, false))
+				break;
+			/* missing: the deepest existing ancestor tells us when it appears */
+			_cleanup_free_ char *a = strdup(dir);
+			if (!a)
+				return;
+			struct stat st;
+			char *up = a;
+			do {
+				up = dirname(up);
+			} while (stat(up, &st) < 0 && strcmp(up, "/") != 0 && strcmp(up, ".") != 0);
+			struct watch *w = find_watch(t, up, true);
+			bool had = w && w->src && !w->dead;
+			if (!had)
+				w = watch_dir(t, up, true);
+			if (w)
+				w->needed = true;
+			if (had || !w)
+				break; /* watched before the last look at `dir`: an event will come */
+			/* new watch: what was created below it meanwhile is looked at again */
+		}
+	}
+	for (size_t i = 0; i < t->n_watches;) {
+		struct watch *w = &t->watches[i];
+		if (w->ancestor && !w->needed) {
+			sd_event_source_disable_unref(w->src);
+			free(w->dir);
+			memmove(w, w + 1, (t->n_watches - i - 1) * sizeof(*w));
+			t->n_watches--;
+			continue;
+		}
+		i++;
+	}
 }
 
 /* ---- life cycle ---- */
@@ -959,23 +1046,20 @@ int collector_tail_new(sd_event *event, const struct collector_tail_config *c,
 		if (r < 0)
 			goto fail;
 	}
-	t->last_scan_us = collector_now_us();
-	scan(t, true);
-	adopt_renamed(t);
-	if (t->have_state)
-		adopt_rotated_siblings(t, t->state_mtime_us);
-	for (size_t i = 0; i < t->n_tf; i++)
-		if (!t->tf[i]->seen)
-			t->tf[i]->retired = true;
 	if (t->event) {
-		for (size_t i = 0; i < t->cfg.n_files; i++)
-			add_watch(t, t->files[i].path);
+		/* the event sources first, then the directory watches, then the initial scan:
+		 * a file is either there for the scan or announced by an event afterwards, and
+		 * every file that matches now is a source when this returns */
 		uint64_t now;
 		sd_event_now(t->event, CLOCK_MONOTONIC, &now);
-		if (sd_event_add_time(t->event, &t->soon, CLOCK_MONOTONIC, now, 1, on_soon, t) >= 0)
-			sd_event_source_set_enabled(t->soon, SD_EVENT_OFF);
-		if ((r = sd_event_add_time(t->event, &t->stat_timer, CLOCK_MONOTONIC, now, 0,
-		                           on_stat_timer, t)) < 0 ||
+		if ((r = sd_event_add_time(t->event, &t->soon, CLOCK_MONOTONIC, now, 1, on_soon, t)) <
+		            0 ||
+		    (r = sd_event_source_set_enabled(t->soon, SD_EVENT_OFF)) < 0 ||
+		    (r = sd_event_add_defer(t->event, &t->kick, on_kick, t)) < 0 ||
+		    (r = sd_event_source_set_priority(t->kick, SD_EVENT_PRIORITY_NORMAL + 1)) < 0 ||
+		    (r = sd_event_source_set_enabled(t->kick, SD_EVENT_OFF)) < 0 ||
+		    (r = sd_event_add_time(t->event, &t->stat_timer, CLOCK_MONOTONIC,
+		                           now + stat_interval(t), 0, on_stat_timer, t)) < 0 ||
 		    (t->cfg.state_dir &&
 		     (r = sd_event_add_time(t->event, &t->ckpt_timer, CLOCK_MONOTONIC,
 		                            now + (t->cfg.checkpoint_interval_us
@@ -985,7 +1069,19 @@ int collector_tail_new(sd_event *event, const struct collector_tail_config *c,
 			ev_errlist_add(errs, NULL, 0, 0, "cannot set up timers: %s", strerror(-r));
 			goto fail;
 		}
+		watches_refresh(t);
 	}
+	t->last_scan_us = collector_now_us();
+	scan(t, true);
+	adopt_renamed(t);
+	if (t->have_state)
+		adopt_rotated_siblings(t, t->state_mtime_us);
+	for (size_t i = 0; i < t->n_tf; i++)
+		if (!t->tf[i]->seen)
+			t->tf[i]->retired = true;
+	/* the first read before the first wait of the loop, not at the first timer */
+	if (t->kick)
+		sd_event_source_set_enabled(t->kick, SD_EVENT_ONESHOT);
 	*ret = t;
 	return 0;
 fail:
@@ -1004,6 +1100,7 @@ static void tail_release(struct collector_tail *t) {
 	free(t->watches);
 	sd_event_source_disable_unref(t->stat_timer);
 	sd_event_source_disable_unref(t->soon);
+	sd_event_source_disable_unref(t->kick);
 	sd_event_source_disable_unref(t->ckpt_timer);
 	sd_event_source_disable_unref(t->journal_src);
 	if (t->j)

@@ -23,17 +23,18 @@ struct sample {
 	char msg[];       /* not NUL-terminated; allocated as offsetof(msg) + msg_len */
 };
 
-/* An event handed to a correlation: one per (match, correlation, reference position). */
+/* An event handed to a correlation: one per (match, correlation, reference position).
+ * One allocation holds the cev, its key, its value and (8-aligned) its sample; up to
+ * the allowed lateness of them wait in the reorder buffer. */
 struct cev {
 	int64_t time;
 	uint64_t seq;
 	unsigned corr; /* rule index of the correlation */
 	unsigned ref;  /* position in its `rules` */
-	char *key;     /* group key: per group-by value, 4-byte length + bytes */
-	uint32_t key_len;
-	char *value; /* value_count field */
-	uint32_t value_len;
-	struct sample *sample;
+	uint32_t key_len, value_len;
+	char *key;             /* group key: per group-by value, 4-byte length + bytes */
+	char *value;           /* value_count field, or NULL */
+	struct sample *sample; /* NULL, or inside the cev's allocation (borrowed) */
 };
 
 struct gev {
@@ -51,8 +52,9 @@ struct gval {
  * correlations need; a plain counting event_count group has none. */
 struct gext {
 	uint32_t heap_idx; /* in the deadline heap; UINT32_MAX: not in it */
+	uint32_t corr;     /* rule index of the correlation (the deadline heap needs it) */
 	uint32_t count;    /* deadline mode: events in the open window (saturates) */
-	int64_t *t; /* temporal: per ref last seen / ordered chain start */
+	int64_t *t;        /* temporal: per ref last seen / ordered chain start */
 	struct gval *vals;
 	uint32_t n_vals, cap_vals;
 };
@@ -72,7 +74,6 @@ struct group {
 		struct gev ev1;  /* cap_ev <= 1: the one entry */
 		struct gev *evp; /* cap_ev > 1: the entries */
 	};
-	uint32_t corr;
 	uint32_t key_len;
 	uint16_t n_ev, cap_ev;
 	char key[];

@@ -21,8 +21,10 @@ UNIT_TEST_SOURCES += \
 	tests/unit/correlate/test_sigmahq.c
 EXTRA_DIST += tests/unit/correlate/helpers.h docs/rules.md
 
-TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh
-EXTRA_DIST += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh
+TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
+	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh
+EXTRA_DIST += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
+	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh
 
 # fuzz targets (see tests/local.mk): rule loader and condition parser
 FUZZ_TARGETS += tests/fuzz/fuzz-rules tests/fuzz/fuzz-condition

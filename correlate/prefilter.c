@@ -98,6 +98,18 @@ static char *required_literal(const char *re, uint32_t opts) {
 				cur_n--;
 			END_RUN();
 			i++;
+			if (ch == '{') { /* skip the quantifier: {n}, {n,}, {n,m}, {,m} */
+				size_t j = i;
+				while (re[j] >= '0' && re[j] <= '9')
+					j++;
+				if (re[j] == ',')
+					j++;
+				while (re[j] >= '0' && re[j] <= '9')
+					j++;
+				if (re[j] != '}')
+					return NULL; /* a literal '{' or something else: give up */
+				i = j + 1;
+			}
 			continue;
 		}
 		int lb = -1; /* the literal byte at i, if any */
@@ -106,7 +118,8 @@ static char *required_literal(const char *re, uint32_t opts) {
 			unsigned char n = (unsigned char)re[i + 1];
 			if (!n)
 				return NULL;
-			if ((n >= 'a' && n <= 'z') || (n >= 'A' && n <= 'Z') || (n >= '0' && n <= '9')) {
+			if ((n >= 'a' && n <= 'z') || (n >= 'A' && n <= 'Z') ||
+			    (n >= '0' && n <= '9')) {
 				if (!strchr("dDwWsSbBAzZGhHvVRN", n))
 					return NULL;
 			} else

@@ -49,20 +49,25 @@ const char *sample_src(const struct correlate_engine *e, const struct sample *s)
 	return s->src == SRC_MANY ? "(source)" : "";
 }
 
-struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
-                          const char *msg, size_t msg_len) {
+static void sample_fill(struct correlate_engine *e, struct sample *s, int64_t time, const char *src,
+                        size_t src_len, const char *msg, size_t msg_len) {
 	if (msg_len > SAMPLE_MSG_CAP)
 		msg_len = SAMPLE_MSG_CAP;
 	if (src_len > 4096)
 		src_len = 4096;
-	struct sample *s = malloc(offsetof(struct sample, msg) + msg_len);
-	if (!s)
-		return NULL;
 	s->time = time;
 	s->src = intern(e, src ? src : "", src ? src_len : 0);
 	s->msg_len = (uint16_t)msg_len;
 	if (msg_len)
 		memcpy(s->msg, msg, msg_len);
+}
+
+struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
+                          const char *msg, size_t msg_len) {
+	struct sample *s =
+	        malloc(offsetof(struct sample, msg) + MIN(msg_len, (size_t)SAMPLE_MSG_CAP));
+	if (s)
+		sample_fill(e, s, time, src, src_len, msg, msg_len);
 	return s;
 }
 
@@ -174,8 +179,8 @@ static struct cev *pend_pop(struct correlate_engine *e) {
 static bool dl_before(const struct group *a, const struct group *b) {
 	if (a->deadline != b->deadline)
 		return a->deadline < b->deadline;
-	if (a->corr != b->corr)
-		return a->corr < b->corr;
+	if (a->x->corr != b->x->corr)
+		return a->x->corr < b->x->corr;
 	if (a->key_len != b->key_len)
 		return a->key_len < b->key_len;
 	return memcmp(a->key, b->key, a->key_len) < 0;
@@ -348,7 +353,7 @@ static int grow_buckets(struct corr_state *cs) {
 }
 
 /* Find or make the group. A new group takes a copy of *sp (if any) into its own
- * allocation, frees the original and points *sp at the copy. */
+ * allocation and points *sp at the copy. */
 static struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
                                uint32_t key_len, struct sample **sp) {
 	struct corr_state *cs = &e->cs[corr];
@@ -365,7 +370,7 @@ static struct group *group_get(struct correlate_engine *e, unsigned corr, const 
 	}
 	if (cs->n_groups >= 2 * cs->n_buckets && grow_buckets(cs) < 0)
 		return NULL;
-	struct sample *s0 = *sp;
+	const struct sample *s0 = *sp;
 	size_t sz = s0 ? inline_off(key_len) + offsetof(struct sample, msg) + s0->msg_len
 	               : offsetof(struct group, key) + key_len;
 	struct group *g = calloc(1, MAX(sz, sizeof(*g)));
@@ -391,7 +396,8 @@ static struct group *group_get(struct correlate_engine *e, unsigned corr, const 
 		for (size_t i = 0; i < r->corr.n_refs; i++)
 			g->x->t[i] = INT64_MIN;
 	}
-	g->corr = corr;
+	if (g->x)
+		g->x->corr = corr;
 	if (cs->deadline_mode || r->corr.type == CORR_ABSENCE)
 		g->deadline = INT64_MAX;
 	else
@@ -401,7 +407,6 @@ static struct group *group_get(struct correlate_engine *e, unsigned corr, const 
 	if (s0) {
 		struct sample *in = group_inline(g);
 		memcpy(in, s0, offsetof(struct sample, msg) + s0->msg_len);
-		free(s0);
 		*sp = in;
 	}
 	g->hnext = cs->buckets[h & (cs->n_buckets - 1)];
@@ -517,9 +522,9 @@ static void decode_key(const struct group *g, struct ev_str *vals, size_t n) {
 	}
 }
 
-static int fire(struct correlate_engine *e, struct group *g, const char *kind, int64_t time,
-                uint64_t count, uint64_t distinct, bool has_distinct) {
-	const struct rule *r = &e->rules.v[g->corr];
+static int fire(struct correlate_engine *e, unsigned corr, struct group *g, const char *kind,
+                int64_t time, uint64_t count, uint64_t distinct, bool has_distinct) {
+	const struct rule *r = &e->rules.v[corr];
 	const struct correlation *k = &r->corr;
 	struct ev_str vals[64];
 	size_t ng = MIN(k->n_group_by, ELEMENTSOF(vals));
@@ -543,11 +548,11 @@ static int fire(struct correlate_engine *e, struct group *g, const char *kind, i
 	                       .n_samples = ns};
 	a.first = g->n_ev ? ev[0].time : time;
 	a.last = g->n_ev ? ev[g->n_ev - 1].time : time;
-	e->rule_matches[g->corr]++;
+	e->rule_matches[corr]++;
 	if (!r->quiet || !r->n_users)
 		alert_emit(e, &a);
 	if (r->n_users)
-		return window_on_match(e, g->corr, time, NULL, k->group_by, vals, ng,
+		return window_on_match(e, corr, time, NULL, k->group_by, vals, ng,
 		                       ns ? smp[0] : NULL);
 	return 0;
 }
@@ -560,8 +565,8 @@ static bool ref_seen(void *p, unsigned ref) {
 /* A group whose window holds nothing any future event could use behaves exactly like a
  * new one: no deadline pending, not suppressed at `now`, every kept time older than
  * now - timespan. Freeing such groups keeps the tables to the groups that matter. */
-static bool group_idle(const struct correlation *k, const struct corr_state *cs,
-                       struct group *g, int64_t now) {
+static bool group_idle(const struct correlation *k, const struct corr_state *cs, struct group *g,
+                       int64_t now) {
 	int64_t from = now - k->timespan_us;
 	if (cs->deadline_mode || k->type == CORR_ABSENCE)
 		return false; /* they leave through their deadline */
@@ -580,6 +585,12 @@ static bool group_idle(const struct correlation *k, const struct corr_state *cs,
 	return true;
 }
 
+/* A sample for a group to keep: the group's own inline copy as it is, the cev's (which
+ * the cev frees) copied. NULL when there is none or no memory. */
+static struct sample *sample_keep(const struct cev *c, struct sample *s) {
+	return s && s == c->sample ? sample_dup(s) : s;
+}
+
 static int process(struct correlate_engine *e, struct cev *c) {
 	const struct rule *r = &e->rules.v[c->corr];
 	const struct correlation *k = &r->corr;
@@ -589,21 +600,20 @@ static int process(struct correlate_engine *e, struct cev *c) {
 	 * least recently used groups are the oldest) */
 	for (int n = 0; n < 2 && cs->lru_tail && group_idle(k, cs, cs->lru_tail, t); n++)
 		group_unlink_free(e, cs, cs->lru_tail);
-	struct sample *s = TAKE_PTR(c->sample);
+	/* the cev's sample is borrowed: a new group copies it into its own allocation,
+	 * otherwise sample_keep() copies it where the group keeps it */
+	struct sample *s = c->sample;
 	struct group *g = group_get(e, c->corr, c->key, c->key_len, &s);
-	if (!g) {
-		free(s);
+	if (!g)
 		return -ENOMEM;
-	}
 	if (k->type == CORR_ABSENCE) {
 		if (c->ref == k->present_ref && g->deadline == INT64_MAX) {
 			g->deadline = t + k->timespan_us;
 			int rr = dl_push(e, g);
 			if (rr < 0)
 				return rr;
-			return ev_add(g, t, s, SAMPLE_MAX, true);
+			return ev_add(g, t, sample_keep(c, s), SAMPLE_MAX, true);
 		}
-		sample_release(g, s);
 		if (c->ref == k->absent_ref && g->deadline != INT64_MAX) /* finished in time */
 			group_unlink_free(e, cs, g);
 		else if (g->deadline == INT64_MAX)
@@ -614,10 +624,8 @@ static int process(struct correlate_engine *e, struct cev *c) {
 		if (g->deadline == INT64_MAX) {
 			g->deadline = t + k->timespan_us;
 			int rr = dl_push(e, g);
-			if (rr < 0) {
-				sample_release(g, s);
+			if (rr < 0)
 				return rr;
-			}
 		}
 		if (g->x->count < UINT32_MAX)
 			g->x->count++;
@@ -630,31 +638,26 @@ static int process(struct correlate_engine *e, struct cev *c) {
 				if (g->x->n_vals == g->x->cap_vals) {
 					uint32_t nc = g->x->cap_vals ? g->x->cap_vals * 2 : 4;
 					struct gval *v = realloc(g->x->vals, nc * sizeof(*v));
-					if (!v) {
-						sample_release(g, s);
+					if (!v)
 						return -ENOMEM;
-					}
 					g->x->vals = v;
 					g->x->cap_vals = nc;
 				}
 				char *v = malloc(c->value_len + 1);
-				if (!v) {
-					sample_release(g, s);
+				if (!v)
 					return -ENOMEM;
-				}
 				memcpy(v, c->value, c->value_len + 1);
 				g->x->vals[g->x->n_vals++] = (struct gval){t, c->value_len, v};
 			}
 		}
-		return ev_add(g, t, s, SAMPLE_MAX, true);
+		return ev_add(g, t, sample_keep(c, s), SAMPLE_MAX, true);
 	}
 	if (t <= g->suppress_until) {
 		e->st.suppressed++;
-		sample_release(g, s);
 		return 0;
 	}
 	ev_expire(g, from);
-	int rr = ev_add(g, t, s, cs->ev_cap, false);
+	int rr = ev_add(g, t, sample_keep(c, s), cs->ev_cap, false);
 	if (rr < 0)
 		return rr;
 	bool ok = false;
@@ -737,7 +740,8 @@ static int process(struct correlate_engine *e, struct cev *c) {
 	}
 	if (!ok)
 		return 0;
-	int fr = fire(e, g, rule_kind_name(r), t, g->n_ev, distinct, k->type == CORR_VALUE_COUNT);
+	int fr = fire(e, c->corr, g, rule_kind_name(r), t, g->n_ev, distinct,
+	              k->type == CORR_VALUE_COUNT);
 	group_clear(g);
 	if (g->x && g->x->t)
 		for (size_t i = 0; i < k->n_refs; i++)
@@ -747,26 +751,26 @@ static int process(struct correlate_engine *e, struct cev *c) {
 }
 
 static int fire_deadline(struct correlate_engine *e, struct group *g) {
-	const struct rule *r = &e->rules.v[g->corr];
+	unsigned corr = g->x->corr;
+	const struct rule *r = &e->rules.v[corr];
 	const struct correlation *k = &r->corr;
 	int64_t d = g->deadline;
 	dl_remove(e, g);
 	int rr = 0;
 	if (k->type == CORR_ABSENCE)
-		rr = fire(e, g, "absence", d, g->n_ev, 0, false);
+		rr = fire(e, corr, g, "absence", d, g->n_ev, 0, false);
 	else if (k->type == CORR_VALUE_COUNT && conds_ok(k, g->x->n_vals))
-		rr = fire(e, g, "value_count", d, g->x->count, g->x->n_vals, true);
+		rr = fire(e, corr, g, "value_count", d, g->x->count, g->x->n_vals, true);
 	else if (k->type == CORR_EVENT_COUNT && conds_ok(k, g->x->count))
-		rr = fire(e, g, "event_count", d, g->x->count, 0, false);
-	group_unlink_free(e, &e->cs[g->corr], g);
+		rr = fire(e, corr, g, "event_count", d, g->x->count, 0, false);
+	group_unlink_free(e, &e->cs[corr], g);
 	return rr;
 }
 
 static void cev_free(struct cev *c) {
 	if (!c)
 		return;
-	/* key and value live in the same allocation as the cev */
-	free(c->sample);
+	/* key, value and sample live in the same allocation as the cev */
 	free(c);
 }
 
@@ -857,7 +861,13 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
 			if (missing)
 				continue;
 			size_t vlen = val ? val->len : 0;
-			struct cev *c = malloc(sizeof(*c) + klen + vlen + 2);
+			size_t soff = (sizeof(struct cev) + klen + vlen + 2 + 7) & ~(size_t)7;
+			size_t mlen = rec ? MIN(rec->message.len, (size_t)SAMPLE_MSG_CAP)
+			              : s ? s->msg_len
+			                  : 0;
+			bool has_s = rec || s;
+			struct cev *c =
+			        malloc(has_s ? soff + offsetof(struct sample, msg) + mlen : soff);
 			if (!c)
 				return -ENOMEM;
 			c->time = time;
@@ -878,12 +888,12 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
 				c->value[vlen] = 0;
 				c->value_len = (uint32_t)vlen;
 			}
+			c->sample = has_s ? (struct sample *)((char *)c + soff) : NULL;
 			if (rec)
-				c->sample =
-				        sample_new(e, rec->time_us, rec->source.p, rec->source.len,
-				                   rec->message.p, rec->message.len);
-			else
-				c->sample = sample_dup(s);
+				sample_fill(e, c->sample, rec->time_us, rec->source.p,
+				            rec->source.len, rec->message.p, rec->message.len);
+			else if (s)
+				memcpy(c->sample, s, offsetof(struct sample, msg) + s->msg_len);
 			int r;
 			if (rec)
 				r = pend_push(e, c);

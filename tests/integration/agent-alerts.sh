@@ -83,7 +83,9 @@ agent_start --config "$T_TMP/evident.yaml"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; cat "$T_TMP/agent.err"; kill "$SYSLOGD"; done_testing; }
 
 echo "Nov 27 02:31:00 host1 sshd[77]: Accepted publickey for alice from 10.0.0.2 port 22 ssh2" >>"$LOG"
-echo "Nov 27 02:31:01 host1 sshd[78]: Failed password for root from 10.0.0.9 port 2222 ssh2" >>"$LOG"
+# Stamped now (local time, as the file is read): the seal request below looks back 1h
+# from the wall clock, so a fixed date would fall out of its window an hour later.
+echo "$(LC_ALL=C date '+%b %e %H:%M:%S') host1 sshd[78]: Failed password for root from 10.0.0.9 port 2222 ssh2" >>"$LOG"
 
 if wait_for "alert on stdout" grep -q '"title":"Test failed password"' "$T_TMP/agent.out"; then
 	ok "alert on stdout"; else fail "no alert on stdout"; sed 's/^/  | /' "$T_TMP/agent.err"; fi

@@ -51,6 +51,26 @@ if wait_for "second good reload" grep -c "configuration reloaded" "$T_TMP/agent.
 T_DEADLINE=5 wait_for "reloaded twice" sh -c "[ \$(grep -c 'configuration reloaded' '$T_TMP/agent.err') -ge 2 ]" &&
 	ok "SIGHUP with a good configuration reloads" || fail "SIGHUP good reload not logged"
 
+# The rules compile off the loop: the answer comes once the new engine is swapped in, so
+# the next request already sees it; a status request during the compile is answered.
+mkdir -p "$T_TMP/many-rules"
+i=0
+while [ $i -lt 300 ]; do
+	printf 'title: generated %d\nid: 00000000-0000-4000-8000-%012d\nlevel: low\nlogsource:\n  product: linux\ndetection:\n  sel:\n    message|contains: token-%d-x\n  condition: sel\n' \
+		$i $i $i >"$T_TMP/many-rules/r$i.yml"
+	i=$((i + 1))
+done
+cp "$CFG.good" "$CFG"
+printf 'rules:\n  paths: [%s]\n' "$T_TMP/many-rules" >>"$CFG"
+"$EVIDENT" reload --socket "$A_SOCK" >"$T_TMP/reload.out" 2>"$T_TMP/reload.err" &
+RP=$!
+run "$EVIDENT" status --json --socket "$A_SOCK"
+expect_rc 0 "status answered while a reload compiles"
+wait $RP
+[ $? -eq 0 ] && ok "reload of 300 rules: ok" || { fail "reload of 300 rules failed"; sed 's/^/  | /' "$T_TMP/reload.err"; }
+run "$EVIDENT" status --json --socket "$A_SOCK"
+expect_out '"rules_loaded":300' "the new engine is in place when the reload answers"
+
 agent_stop
 [ "$A_RC" -eq 0 ] && ok "exit 0 on SIGTERM" || fail "exit $A_RC on SIGTERM"
 done_testing

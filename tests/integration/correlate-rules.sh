@@ -20,6 +20,38 @@ for e in pcre2 vectorscan; do
 	expect_rc 0 "starter pack tests pass with --engine $e"
 done
 
+# rule tests with raw log lines: mistakes in a `line` entry are positioned failures
+mkdir -p "$T_TMP/lt"
+cp "$EV_SRCDIR/conf/rules/ssh_bruteforce.yml" "$T_TMP/lt/"
+cat > "$T_TMP/lt/ssh_bruteforce.test.yaml" <<'YAML'
+cases:
+  - name: raw lines alert
+    input:
+      - {line: "Mar  1 10:00:00 web1 sshd[1]: Failed password for root from 192.0.2.1 port 1 ssh2",
+         year: 2024, repeat: 5, every: 1s}
+    expect:
+      - {kind: event_count, group: {src_ip: 192.0.2.1}, count: 5, time: 2024-03-01T10:00:04Z}
+  - name: unknown key
+    input:
+      - {line: "Mar  1 10:00:00 web1 sshd[1]: x", colour: red}
+    expect: []
+  - name: no time in the line
+    input:
+      - {line: "no time here"}
+    expect: []
+  - name: time and line together
+    input:
+      - {line: "Mar  1 10:00:00 web1 sshd[1]: x", time: 2024-03-01T10:00:00Z}
+    expect: []
+YAML
+run "$EVIDENT" rules test "$T_TMP/lt"
+expect_rc 1 "bad line entries fail the run"
+expect_out '^PASS .*raw lines alert$' "raw lines are parsed like a log file"
+expect_out "ssh_bruteforce.test.yaml:10:[0-9]+: unknown key 'colour'" "unknown key, positioned"
+expect_out 'test.yaml:14:[0-9]+: the line has no time' "line without a time"
+expect_out "test.yaml:18:[0-9]+: an input event with 'line' takes its time from the line" "time with line"
+expect_out '^1 passed, 3 failed$' "summary"
+
 run "$EVIDENT" rules check "$EV_SRCDIR/conf/rules"
 expect_rc 0 "starter pack checks clean"
 expect_out '^[0-9]+ rules loaded, 0 errors' "rules check count"

@@ -139,3 +139,18 @@ TEST(test_control_error_answer) {
 	free(s);
 	json_decref(j);
 }
+
+TEST(test_control_request_seal_options) {
+	/* the options of `evident seal`, as a request */
+	expect_ok("{\"request\":\"seal\",\"units\":[\"ssh.service\"],\"copies\":[\"/etc/passwd\"],"
+	          "\"commands\":[\"id=/usr/bin/id\"],\"level\":9,\"immutable\":false,"
+	          "\"max_bundle_size\":1048576}",
+	          EV_REQ_SEAL);
+	expect_refused("{\"request\":\"seal\",\"level\":10}", "invalid_argument", "at most 9");
+	expect_refused("{\"request\":\"seal\",\"immutable\":\"no\"}", "invalid_argument",
+	               "true or false");
+	expect_refused("{\"request\":\"seal\",\"commands\":\"ps\"}", "invalid_argument", "list");
+	/* the trigger is the agent's own (automatic seals), never a peer's */
+	expect_refused("{\"request\":\"seal\",\"trigger\":{\"kind\":\"rule\"}}", "invalid_argument",
+	               "trigger");
+}

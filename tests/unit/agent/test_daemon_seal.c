@@ -24,6 +24,11 @@ static struct ev_config *cfg_with(const char *yaml) {
 	return c;
 }
 
+/* What every agent seal appends: --offline and actions.seal_commands (the defaults). */
+#define DEFAULT_TAIL                                                                               \
+	"|--offline|--command|ps=/bin/ps auxww|--command|sockets=/bin/ss -tanp|--command|"         \
+	"logins=/usr/bin/who|--command|mounts=/bin/findmnt -l"
+
 TEST(test_daemon_seal_argv_from_request) {
 	struct ev_config *c = cfg_with("sources:\n  journal: true\n  journal_units: [ssh.service]\n"
 	                               "  files: [/var/log/auth.log]\n");
@@ -35,10 +40,11 @@ TEST(test_daemon_seal_argv_from_request) {
 	struct ev_seal_job *j = NULL;
 	CU_ASSERT_EQUAL_FATAL(ev_seal_job_new(req, c, "/etc/evident/evident.yaml", &peer, &j), 0);
 	char *s = joined(j);
+	/* then never back through the agent, and the configured evidence commands */
 	CU_ASSERT_STRING_EQUAL(s, "seal|--json|--config|/etc/evident/evident.yaml|--since|-2h|"
 	                          "--incident|INC-9|--note|a; rm -rf / $(x)|--actor|"
 	                          "control socket: uid 0 pid 42 exe /usr/bin/curl|--journal|--unit|"
-	                          "ssh.service|--file|/var/log/auth.log");
+	                          "ssh.service|--file|/var/log/auth.log" DEFAULT_TAIL);
 	free(s);
 	ev_seal_job_free(j);
 	json_decref(req);
@@ -49,10 +55,49 @@ TEST(test_daemon_seal_argv_from_request) {
 	                "/srv/app.log");
 	CU_ASSERT_EQUAL_FATAL(ev_seal_job_new(req, c, NULL, &peer, &j), 0);
 	s = joined(j);
-	CU_ASSERT_STRING_EQUAL(s, "seal|--json|--since|2026-01-01T00:00:00Z|--until|"
-	                          "2026-01-01T01:00:00Z|--actor|control socket: uid 0 pid 42 exe "
-	                          "/usr/bin/curl|--journal|--unit|ssh.service|--file|/srv/app.log");
+	CU_ASSERT_STRING_EQUAL(
+	        s, "seal|--json|--since|2026-01-01T00:00:00Z|--until|"
+	           "2026-01-01T01:00:00Z|--actor|control socket: uid 0 pid 42 exe "
+	           "/usr/bin/curl|--journal|--unit|ssh.service|--file|/srv/app.log" DEFAULT_TAIL);
 	CU_ASSERT_EQUAL(j->timeout, EV_SEAL_TIMEOUT_USEC);
+	free(s);
+	ev_seal_job_free(j);
+	json_decref(req);
+	ev_config_free(c);
+}
+
+TEST(test_daemon_seal_argv_options_and_configured_evidence) {
+	/* the options of `evident seal` in a request; actions.seal_* from the configuration;
+	 * the trigger of an automatic seal */
+	struct ev_config *c = cfg_with("sources:\n  journal: false\n  files: [/var/log/a.log]\n"
+	                               "actions:\n  seal_commands: ['w=/usr/bin/w -h']\n"
+	                               "  seal_files: [/etc/hostname]\n"
+	                               "  seal_journal_units: [cron.service]\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	struct ev_peer peer = {.uid = 0, .gid = 0, .pid = 7};
+	json_t *req =
+	        json_pack("{s:s, s:[s], s:[s], s:[s], s:i, s:b, s:i, s:{s:s, s:[s]}}", "request",
+	                  "seal", "units", "ssh.service", "copies", "/etc/passwd", "commands",
+	                  "id=/usr/bin/id", "level", 1, "immutable", 0, "max_bundle_size", 1000,
+	                  "trigger", "kind", "rule", "alert_ids", "ab-1");
+	struct ev_seal_job *j = NULL;
+	CU_ASSERT_EQUAL_FATAL(ev_seal_job_new(req, c, NULL, &peer, &j), 0);
+	char *s = joined(j);
+	CU_ASSERT_STRING_EQUAL(s,
+	                       "seal|--json|--actor|control socket: uid 0 pid 7 exe unknown|"
+	                       "--journal|--unit|ssh.service|--file|/var/log/a.log|--offline|"
+	                       "--copy|/etc/passwd|--copy|/etc/hostname|--command|id=/usr/bin/id|"
+	                       "--command|w=/usr/bin/w -h|--level|1|--no-immutable|"
+	                       "--max-bundle-size|1000|--trigger|"
+	                       "{\"alert_ids\":[\"ab-1\"],\"kind\":\"rule\"}");
+	free(s);
+	ev_seal_job_free(j);
+	json_decref(req);
+	/* no units in the request: the journal is sealed with actions.seal_journal_units */
+	req = json_pack("{s:s, s:[s]}", "request", "seal", "sources", "journal");
+	CU_ASSERT_EQUAL_FATAL(ev_seal_job_new(req, c, NULL, &peer, &j), 0);
+	s = joined(j);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "|--journal|--unit|cron.service|--offline|"));
 	free(s);
 	ev_seal_job_free(j);
 	json_decref(req);
@@ -86,4 +131,48 @@ TEST(test_daemon_seal_run_reports_the_child_failure) {
 	msg = NULL;
 	CU_ASSERT_EQUAL(ev_seal_job_run(&j, NULL, &msg, &res), -ETIME);
 	free(msg);
+}
+
+TEST(test_daemon_seal_trigger_fits_one_argument) {
+	/* a trigger too large for one argument: summaries left out, then alert ids cut */
+	struct ev_config *c = cfg_with("sources:\n  journal: false\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	struct ev_peer peer = {.uid = 0, .gid = 0, .pid = 7};
+	json_t *ids = json_array(), *alerts = json_array();
+	char big[2000];
+	memset(big, 'g', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	for (int i = 0; i < 20; i++)
+		json_array_append_new(alerts, json_pack("{s:s}", "group", big));
+	for (int i = 0; i < 9000; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "0123abcd-%d", i);
+		json_array_append_new(ids, json_string(id));
+	}
+	json_t *req = json_pack("{s:s, s:{s:s, s:I, s:o, s:o, s:b}}", "request", "seal", "trigger",
+	                        "kind", "rule", "alert_count", (json_int_t)9000, "alert_ids", ids,
+	                        "alerts", alerts, "alert_ids_truncated", 0);
+	struct ev_seal_job *j = NULL;
+	CU_ASSERT_EQUAL_FATAL(ev_seal_job_new(req, c, NULL, &peer, &j), 0);
+	const char *t = NULL;
+	for (size_t i = 0; j->argv[i]; i++)
+		if (strcmp(j->argv[i], "--trigger") == 0)
+			t = j->argv[i + 1];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT(strlen(t) <= 96 * 1024);
+	json_t *o = json_loads(t, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_PTR_NULL(json_object_get(o, "alerts"));
+	CU_ASSERT(json_is_true(json_object_get(o, "alerts_omitted")));
+	CU_ASSERT(json_is_true(json_object_get(o, "alert_ids_truncated")));
+	CU_ASSERT(json_array_size(json_object_get(o, "alert_ids")) > 1000);
+	CU_ASSERT(json_array_size(json_object_get(o, "alert_ids")) < 9000);
+	CU_ASSERT_STRING_EQUAL(
+	        json_string_value(json_array_get(json_object_get(o, "alert_ids"), 0)),
+	        "0123abcd-0");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(o, "alert_count")), 9000);
+	json_decref(o);
+	ev_seal_job_free(j);
+	json_decref(req);
+	ev_config_free(c);
 }

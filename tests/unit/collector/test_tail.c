@@ -1,8 +1,11 @@
 /* The tail API without a loop (collector_tail_poll by hand): delivery order, backpressure
  * (a failing callback gets the same record again), positions across a restart, partial
  * lines, stats. The rotation cases run against the binary in collector-tail.sh. */
+#include <poll.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "collector/excerpt.h"
 #include "collector/tail.h"
@@ -129,4 +132,243 @@ TEST(test_collector_tail_time_index_excerpt) {
 	free(a.p);
 	free(b.p);
 	ev_errlist_clear(&e);
+}
+
+/* ---- on a real sd-event loop ---- */
+
+static int64_t mono_ms(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Run the loop until `done(u)` holds or 10 s pass (a deadline, not a timing assertion). */
+static bool run_until(sd_event *e, bool (*done)(void *), void *u) {
+	int64_t end = mono_ms() + 10000;
+	while (!done(u) && mono_ms() < end)
+		if (sd_event_run(e, 50 * 1000) < 0)
+			return false;
+	return done(u);
+}
+
+struct want {
+	struct got *g;
+	int n;
+	struct collector_tail *t;
+	uint64_t checkpoints;
+};
+static bool have_records(void *u) {
+	struct want *w = u;
+	return w->g->n >= w->n;
+}
+static bool have_checkpoints(void *u) {
+	struct want *w = u;
+	struct collector_tail_stats st;
+	collector_tail_get_stats(w->t, &st);
+	return st.checkpoints >= w->checkpoints;
+}
+
+/* Run zero-timeout iterations until nothing is dispatched (timers due now included). */
+static void run_idle(sd_event *e) {
+	for (int i = 0; i < 1000 && sd_event_run(e, 0) > 0; i++)
+		;
+}
+
+/* The stat tick and the checkpoint repeat (sd_event_add_time sources are one-shot and must
+ * be enabled again after each dispatch). The file sits in a globbed directory, so no
+ * inotify watch exists: only the stat tick can find its new lines. */
+TEST(test_collector_tail_timers_repeat) {
+	char dir[4096], sub[4200], glob[4200], path[4300], state[4200];
+	snprintf(dir, sizeof(dir), "%s/timers", unit_tmpdir());
+	mkdir(dir, 0700);
+	snprintf(sub, sizeof(sub), "%s/logs", dir);
+	mkdir(sub, 0700);
+	snprintf(glob, sizeof(glob), "%s/log?/app.log", dir);
+	snprintf(path, sizeof(path), "%s/app.log", sub);
+	snprintf(state, sizeof(state), "%s/state", dir);
+	append(path, "Nov 27 00:00:01 h p: one\n");
+	sd_event *e = NULL;
+	CU_ASSERT_EQUAL_FATAL(sd_event_new(&e), 0);
+	struct collector_tail_file files[] = {{.path = glob, .tz = "UTC"}};
+	struct collector_tail_config c = {.files = files,
+	                                  .n_files = 1,
+	                                  .state_dir = state,
+	                                  .stat_interval_us = 20000,
+	                                  .checkpoint_interval_us = 20000};
+	struct got g = {0};
+	struct collector_tail *t = NULL;
+	struct ev_errlist er = {0};
+	CU_ASSERT_EQUAL_FATAL(collector_tail_new(e, &c, cb, &g, &t, &er), 0);
+	struct want w = {.g = &g, .n = 1, .t = t};
+	CU_ASSERT(run_until(e, have_records, &w));
+	/* each new line needs another stat tick */
+	append(path, "Nov 27 00:00:02 h p: two\n");
+	w.n = 2;
+	CU_ASSERT(run_until(e, have_records, &w));
+	append(path, "Nov 27 00:00:03 h p: three\n");
+	w.n = 3;
+	CU_ASSERT(run_until(e, have_records, &w));
+	CU_ASSERT_EQUAL(g.n, 3);
+	CU_ASSERT_STRING_EQUAL(g.msgs[2], "three");
+	/* positions were written by the tail's own timer more than once, the last time
+	 * after the third line */
+	w.checkpoints = 2;
+	CU_ASSERT(run_until(e, have_checkpoints, &w));
+	struct collector_tail_stats st;
+	collector_tail_get_stats(t, &st);
+	uint64_t before = st.checkpoints;
+	append(path, "Nov 27 00:00:04 h p: four\n");
+	w.n = 4;
+	w.checkpoints = before + 1;
+	CU_ASSERT(run_until(e, have_records, &w));
+	CU_ASSERT(run_until(e, have_checkpoints, &w));
+	char pj[4300], text[8192] = "";
+	snprintf(pj, sizeof(pj), "%s/positions.json", state);
+	FILE *f = fopen(pj, "re");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	size_t k = fread(text, 1, sizeof(text) - 1, f);
+	text[k] = 0;
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"offset\":103,")); /* the four lines: 25+25+27+26 */
+	collector_tail_free(t);
+	sd_event_unref(e);
+	ev_errlist_clear(&er);
+}
+
+/* Start-up: every file matching now is a source when collector_tail_new returns, before
+ * the loop ran; a file in a directory that does not exist yet is picked up when it
+ * appears, by inotify (the stat tick is an hour away). */
+TEST(test_collector_tail_startup_sources) {
+	char dir[4096], glob[4200], p[4300], late[4300];
+	snprintf(dir, sizeof(dir), "%s/startup", unit_tmpdir());
+	mkdir(dir, 0700);
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/f%d.log", dir, i);
+		append(p, "Nov 27 00:00:01 h p: x\n");
+	}
+	snprintf(glob, sizeof(glob), "%s/*.log", dir);
+	snprintf(late, sizeof(late), "%s/later/sub/app.log", dir);
+	sd_event *e = NULL;
+	CU_ASSERT_EQUAL_FATAL(sd_event_new(&e), 0);
+	struct collector_tail_file files[] = {{.path = glob, .tz = "UTC"},
+	                                      {.path = late, .tz = "UTC"}};
+	struct collector_tail_config c = {
+	        .files = files, .n_files = 2, .stat_interval_us = 3600ULL * 1000000};
+	struct got g = {0};
+	struct collector_tail *t = NULL;
+	struct ev_errlist er = {0};
+	CU_ASSERT_EQUAL_FATAL(collector_tail_new(e, &c, cb, &g, &t, &er), 0);
+	struct collector_tail_stats st;
+	collector_tail_get_stats(t, &st);
+	CU_ASSERT_EQUAL(st.n_sources, 3);
+	struct want w = {.g = &g, .n = 3, .t = t};
+	CU_ASSERT(run_until(e, have_records, &w));
+	run_idle(e);
+	/* the directory two levels down appears after the start */
+	snprintf(p, sizeof(p), "%s/later", dir);
+	mkdir(p, 0700);
+	run_idle(e); /* the tail sees "later" and watches it; "sub" comes after */
+	snprintf(p, sizeof(p), "%s/later/sub", dir);
+	mkdir(p, 0700);
+	append(late, "Nov 27 00:00:02 h p: late\n");
+	w.n = 4;
+	CU_ASSERT(run_until(e, have_records, &w));
+	CU_ASSERT_STRING_EQUAL(g.msgs[3], "late");
+	collector_tail_get_stats(t, &st);
+	CU_ASSERT_EQUAL(st.n_sources, 4);
+	/* and keeps being followed through its own watch */
+	append(late, "Nov 27 00:00:03 h p: later\n");
+	w.n = 5;
+	CU_ASSERT(run_until(e, have_records, &w));
+	collector_tail_free(t);
+	sd_event_unref(e);
+	ev_errlist_clear(&er);
+}
+
+/* An append is read on the inotify event itself, not on a timer armed by it: after the
+ * loop's fd becomes readable, a few zero-timeout iterations (no waiting at all) deliver
+ * the line. No time is measured. */
+TEST(test_collector_tail_reads_on_event) {
+	char dir[4096], path[4200];
+	snprintf(dir, sizeof(dir), "%s/onevent", unit_tmpdir());
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/app.log", dir);
+	append(path, "Nov 27 00:00:01 h p: one\n");
+	sd_event *e = NULL;
+	CU_ASSERT_EQUAL_FATAL(sd_event_new(&e), 0);
+	struct collector_tail_file files[] = {{.path = path, .tz = "UTC"}};
+	struct collector_tail_config c = {
+	        .files = files, .n_files = 1, .stat_interval_us = 3600ULL * 1000000};
+	struct got g = {0};
+	struct collector_tail *t = NULL;
+	struct ev_errlist er = {0};
+	CU_ASSERT_EQUAL_FATAL(collector_tail_new(e, &c, cb, &g, &t, &er), 0);
+	run_idle(e);
+	CU_ASSERT_EQUAL(g.n, 1); /* the existing line, before the loop ever waited */
+	for (int round = 2; round <= 4; round++) {
+		append(path, round == 2   ? "Nov 27 00:00:02 h p: two\n"
+		             : round == 3 ? "Nov 27 00:00:03 h p: three\n"
+		                          : "Nov 27 00:00:04 h p: four\n");
+		struct pollfd pfd = {.fd = sd_event_get_fd(e), .events = POLLIN};
+		CU_ASSERT_EQUAL(poll(&pfd, 1, 10000), 1); /* the inotify event is queued */
+		for (int i = 0; i < 16 && g.n < round; i++)
+			CU_ASSERT(sd_event_run(e, 0) >= 0);
+		CU_ASSERT_EQUAL(g.n, round);
+		run_idle(e);
+	}
+	collector_tail_free(t);
+	sd_event_unref(e);
+	ev_errlist_clear(&er);
+}
+
+/* copytruncate where the copy was seen while still empty, and the copy, the truncation and
+ * the next lines all happen before the next poll: the copy continues where the original
+ * was read (its size is taken at that poll, not when it was opened). Exactly once. */
+TEST(test_collector_tail_copy_seen_empty) {
+	char dir[4096], glob[4200], path[4200], copy[4200];
+	snprintf(dir, sizeof(dir), "%s/copyempty", unit_tmpdir());
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/app.log", dir);
+	snprintf(copy, sizeof(copy), "%s/app.log.1", dir);
+	snprintf(glob, sizeof(glob), "%s/app.log*", dir);
+	char ten[1024];
+	size_t tl = 0;
+	for (int i = 1; i <= 10; i++)
+		tl += (size_t)snprintf(ten + tl, sizeof(ten) - tl, "Nov 27 00:00:%02d h p: n=%d\n", i, i);
+	append(path, ten);
+	sd_event *e = NULL;
+	CU_ASSERT_EQUAL_FATAL(sd_event_new(&e), 0);
+	struct collector_tail_file files[] = {{.path = glob, .tz = "UTC"}};
+	struct collector_tail_config c = {
+	        .files = files, .n_files = 1, .stat_interval_us = 3600ULL * 1000000};
+	struct got g = {0};
+	struct collector_tail *t = NULL;
+	struct ev_errlist er = {0};
+	CU_ASSERT_EQUAL_FATAL(collector_tail_new(e, &c, cb, &g, &t, &er), 0);
+	struct want w = {.g = &g, .n = 10, .t = t};
+	CU_ASSERT(run_until(e, have_records, &w));
+	append(copy, ""); /* cp has created the copy, not written it yet */
+	struct collector_tail_stats st = {0};
+	for (int64_t end = mono_ms() + 10000; st.n_sources < 2 && mono_ms() < end;) {
+		sd_event_run(e, 50 * 1000);
+		collector_tail_get_stats(t, &st);
+	}
+	CU_ASSERT_EQUAL(st.n_sources, 2);
+	run_idle(e);
+	append(copy, ten);
+	CU_ASSERT_EQUAL(truncate(path, 0), 0);
+	append(path, "Nov 27 00:00:11 h p: n=11\n");
+	append(copy, "Nov 27 00:00:12 h p: n=12\n");
+	w.n = 12;
+	CU_ASSERT(run_until(e, have_records, &w));
+	run_idle(e);
+	CU_ASSERT_EQUAL(g.n, 12);
+	for (int i = 0; i < g.n && i < 10; i++) {
+		char m[16];
+		snprintf(m, sizeof(m), "n=%d", i + 1);
+		CU_ASSERT_STRING_EQUAL(g.msgs[i], m);
+	}
+	collector_tail_free(t);
+	sd_event_unref(e);
+	ev_errlist_clear(&er);
 }

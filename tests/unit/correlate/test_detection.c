@@ -146,6 +146,37 @@ TEST(test_correlate_modifiers_re) {
 	th_free(t);
 }
 
+/* Message `re` values reach Vectorscan as their longest required literal when they have
+ * one (correlate/prefilter.c): optional and repeated bytes, groups, classes, alternation,
+ * inline options and escapes must never make that literal demand more than the regex. */
+TEST(test_correlate_re_required_literal) {
+#define RE(re, msg) M("  s:\n    message|re: '" re "'\n  condition: s", msg)
+	CU_ASSERT_EQUAL(RE("abcdx?yz", "zz abcdyz"), 1);      /* x optional */
+	CU_ASSERT_EQUAL(RE("abcdx*yz", "zz abcdyz"), 1);      /* x repeated or absent */
+	CU_ASSERT_EQUAL(RE("abcdx{0,3}yzzz", "abcdyzzz"), 1); /* bounded repeat */
+	CU_ASSERT_EQUAL(RE("abcdx{2}yzzz", "abcdxxyzzz"), 1);
+	CU_ASSERT_EQUAL(RE("abcdx{2,}yzzz", "abcdxxxyzzz"), 1);
+	CU_ASSERT_EQUAL(RE("abcd{x}yzzz", "abcd{x}yzzz"), 1); /* a literal brace */
+	CU_ASSERT_EQUAL(RE("abcdx+yzzz", "abcdxxxyzzz"), 1);  /* x+ then yzzz */
+	CU_ASSERT_EQUAL(RE("abcdx+yzzz", "abcdyzzz"), 0);
+	CU_ASSERT_EQUAL(RE("wxyz|abcd", "zz abcd"), 1); /* top-level alternation */
+	CU_ASSERT_EQUAL(RE("(?i)abcdef", "ABCDEF"), 1); /* inline option */
+	CU_ASSERT_EQUAL(RE("abc(?i)defgh", "abcDEFGH"), 1);
+	CU_ASSERT_EQUAL(RE("\\Qa.b*c\\E", "a.b*c"), 1); /* quoted literal */
+	CU_ASSERT_EQUAL(RE("\\x41BCDEF", "ABCDEF"), 1); /* hex escape */
+	CU_ASSERT_EQUAL(RE("user \\d+ from [a-z]+ host", "user 42 from ab host"), 1);
+	CU_ASSERT_EQUAL(RE("user \\d+ from [a-z]+ host", "user 42 from AB host"), 0);
+	CU_ASSERT_EQUAL(RE("[[:alpha:]]+ failed login", "x failed login"), 1);
+	CU_ASSERT_EQUAL(RE("(abcd)?efgh", "efgh"), 1);
+	CU_ASSERT_EQUAL(RE("pre\\.fix\\[1\\]", "a pre.fix[1]"), 1); /* escaped punctuation */
+	CU_ASSERT_EQUAL(RE("pre\\.fix\\[1\\]", "a preXfix[1]"), 0);
+	CU_ASSERT_EQUAL(RE("^Failed password for (?:invalid user )?\\S+ from",
+	                   "Failed password for root from"),
+	                1);
+	CU_ASSERT_EQUAL(RE("colou?r is", "the color is"), 1);
+#undef RE
+}
+
 TEST(test_correlate_modifiers_other) {
 	CU_ASSERT_EQUAL(MF("  s:\n    ip|cidr: '10.0.0.0/8'\n  condition: s", "ip", "10.1.2.3"), 1);
 	CU_ASSERT_EQUAL(MF("  s:\n    ip|cidr: '10.0.0.0/8'\n  condition: s", "ip", "11.1.2.3"), 0);

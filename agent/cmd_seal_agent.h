@@ -1,0 +1,24 @@
+/* evident seal through the running agent (agent/cmd_seal_agent.c). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ev_seal_list {
+	char **v;
+	size_t n;
+};
+
+/* The options of `evident seal` that travel in a seal request. NULL / -1 / 0: not given. */
+struct ev_seal_request {
+	const char *since_s, *until_s, *incident, *note;
+	bool journal, immutable;
+	int level;
+	unsigned long long maxb;
+	const struct ev_seal_list *units, *files, *copies, *cmds;
+};
+
+/* Send the seal to the agent on `sock` and print its answer (`json`: one object, as
+ * `evident seal --json` prints it). Returns -ENOTCONN when nothing listens on the socket
+ * (the caller seals in-process), else the exit status: EV_EXIT_OK, or EV_EXIT_USAGE when
+ * the agent refused or failed (its code and message on stderr) or could not be asked. */
+int ev_seal_via_agent(const char *sock, const struct ev_seal_request *q, bool json);

@@ -1,0 +1,131 @@
+#!/bin/sh
+# `evident seal` through the running agent: the agent seals (the custody ledger names the
+# requesting process), with the configured evidence commands and files (actions.seal_*);
+# --offline seals in-process while the agent runs; without an agent the seal is made
+# in-process and stderr says so. Automatic seals: the manifest's trigger lists the rule
+# and its alert ids, and a {"type":"sealed"} line on stdout tells which bundle holds
+# which alerts.
+. "$EV_SRCDIR/tests/integration/lib.sh"
+. "$EV_SRCDIR/tests/integration/agent-lib.sh"
+
+LOG="$T_TMP/auth.log"
+mkdir -p "$T_TMP/rules" "$T_TMP/keys" "$T_TMP/no-decoders"
+printf 'Nov 27 02:40:00 host1 sshd[1]: Accepted password for alice from 10.1.1.1 port 22 ssh2\n' >"$LOG"
+echo "copied whole" >"$T_TMP/copy-me.txt"
+RULE_ID=0b7c4d1e-2f3a-4b5c-8d6e-7f8091a2b3c4
+cat >"$T_TMP/rules/failed.yml" <<EOR
+title: Test failed password
+id: $RULE_ID
+level: high
+logsource:
+  product: linux
+detection:
+  sel:
+    message|contains: 'Failed password'
+  condition: sel
+EOR
+"$EVIDENT" keygen --out "$T_TMP/keys" --name agent >/dev/null 2>&1 || fail "keygen"
+agent_write_config "$T_TMP/evident.yaml"
+# nogroup is the control group, so that nobody (primary group nogroup) is a member
+sed -i -e "s|^  control_group: evident-test-nonexistent|  control_group: nogroup|" -e "s|^  journal: false|  journal: false\n  files: [$LOG]|" \
+	-e "s|^  path: $T_TMP/store|  path: $T_TMP/store\n  key: $T_TMP/keys/agent.key|" "$T_TMP/evident.yaml"
+cat >>"$T_TMP/evident.yaml" <<EOF2
+rules:
+  paths: [$T_TMP/rules]
+  decoders: [$T_TMP/no-decoders]
+actions:
+  seal_on: [rule:$RULE_ID]
+  lookback: 1h
+  lookahead: 1s
+  seal_files: [$T_TMP/copy-me.txt]
+EOF2
+agent_start --config "$T_TMP/evident.yaml"
+wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; cat "$T_TMP/agent.err"; done_testing; }
+LEDGER="$T_TMP/store/custody.jsonl"
+
+# --- a seal requested through the agent ---
+"$EVIDENT" seal --socket "$A_SOCK" --json --no-immutable --file "$LOG" --note "by hand" \
+	--command 'id=/usr/bin/id' >"$T_TMP/seal1.out" 2>"$T_TMP/seal1.err" &
+SP=$!
+wait $SP
+RC=$?
+[ "$RC" -eq 0 ] && ok "seal through the agent: exit 0" || { fail "seal through the agent: exit $RC"; sed 's/^/  | /' "$T_TMP/seal1.err" "$T_TMP/agent.err"; }
+grep -q '"bundle":"[^"]*\.tar\.gz","bundle_id":"[^"]*","sequence":1,"manifest_sha256":"[0-9a-f]\{64\}"' "$T_TMP/seal1.out" &&
+	ok "the agent answers with bundle path, id, sequence and manifest hash" || { fail "answer: $(cat "$T_TMP/seal1.out")"; }
+grep -q 'sealing in-process' "$T_TMP/seal1.err" && fail "sealed in-process although the agent runs" || ok "not sealed in-process"
+B1=$(sed -n 's/.*"bundle":"\([^"]*\)".*/\1/p' "$T_TMP/seal1.out")
+grep '"action":"sealed"' "$LEDGER" 2>/dev/null | grep -q "control socket: uid $(id -u) pid $SP exe [^\"]*evident" &&
+	ok "the custody ledger names the requesting process (uid, pid, executable)" ||
+	{ fail "ledger lacks the requester (pid $SP)"; sed 's/^/  | /' "$LEDGER"; }
+grep -q '"work_id"' "$T_TMP/agent.err" 2>/dev/null || true
+grep -q "seal (work [0-9]*): sealed $B1" "$T_TMP/agent.err" && ok "the agent logged the seal" || fail "agent did not log the seal"
+if [ -n "$B1" ] && [ -f "$B1" ]; then
+	tar -tzf "$B1" >"$T_TMP/members1"
+	for m in evidence/commands/ps evidence/commands/sockets evidence/commands/logins evidence/commands/mounts; do
+		grep -qx "$m" "$T_TMP/members1" && ok "configured evidence command: $m" || fail "member $m missing"
+	done
+	grep -qx "evidence/commands/id" "$T_TMP/members1" && ok "the requested --command ran (root peer)" || fail "requested command missing"
+	grep -q "^evidence/files/.*copy-me.txt$" "$T_TMP/members1" && ok "actions.seal_files copied" || fail "seal_files copy missing"
+	grep -q "^evidence/excerpts/.*auth.log$" "$T_TMP/members1" && ok "the requested --file excerpted" || fail "excerpt missing"
+	tar -xzOf "$B1" evidence/commands/ps | grep -q 'PID' && ok "ps output in the bundle" || fail "ps output empty"
+	tar -xzOf "$B1" evidence/commands/mounts | grep -q '/proc' && ok "findmnt output in the bundle" || fail "findmnt output empty"
+	tar -xzOf "$B1" MANIFEST.json | grep -q '"note":"by hand"' && ok "the note went through" || fail "note missing"
+else fail "no bundle at '$B1'"; fi
+
+# --- --offline while the agent runs: this process seals ---
+run "$EVIDENT" seal --offline --config "$T_TMP/evident.yaml" --json --no-immutable --copy "$T_TMP/copy-me.txt"
+expect_rc 0 "--offline seals while the agent runs"
+expect_out '"sequence":2,' "the offline seal is the next in the chain"
+[ "$(grep '"action":"sealed"' "$LEDGER" | tail -1 | grep -c 'control socket')" -eq 0 ] &&
+	ok "the offline seal's ledger entry is not the agent's" || fail "offline seal went through the agent"
+
+# --- a bad request: the agent's answer is the error ---
+run "$EVIDENT" seal --socket "$A_SOCK" --level 9 --max-bundle-size 10 --no-immutable --file "$LOG"
+expect_rc 2 "a seal the agent cannot make: exit 2"
+expect_err 'the agent did not seal \(failed\)' "the agent's failure is reported"
+
+# --- a member of the control group who is not root: no commands, no copies ---
+if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1 || ! id nobody >/dev/null 2>&1 ||
+	! getent group nogroup >/dev/null 2>&1; then
+	echo "# skipping the non-root member checks (needs root, setpriv, nobody and nogroup)"
+else
+	chmod 755 "$T_TMP" "$T_TMP/run"
+	NB="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+	run $NB "$EVIDENT" seal --socket "$A_SOCK" --no-immutable --command 'sh=/bin/sh -c id'
+	expect_rc 2 "a member may not add a command"
+	expect_err 'did not seal \(permission_denied\): only root may add commands or copied files' "the refusal says why"
+	run $NB "$EVIDENT" seal --socket "$A_SOCK" --no-immutable --copy /etc/shadow
+	expect_rc 2 "a member may not add a copied file"
+	[ "$(grep '"code":"permission_denied".*"uid":65534},"request":"seal"' "$A_STATE/control-audit.jsonl" | grep -c '"event":"answer"')" -eq 2 ] &&
+		ok "both refusals are audited with the peer" || fail "refusals not in the audit log"
+fi
+
+# --- automatic seal: alert ids in the manifest and the "sealed" line ---
+printf 'Nov 27 02:41:00 host1 sshd[2]: Failed password for root from 10.9.9.9 port 22 ssh2\n' >>"$LOG"
+if wait_for "sealed line" grep -q '"type":"sealed"' "$T_TMP/agent.out"; then ok "a sealed line on stdout after the automatic seal"
+else fail "no sealed line"; sed 's/^/  | /' "$T_TMP/agent.out" "$T_TMP/agent.err"; fi
+AID=$(grep '"kind":"match"' "$T_TMP/agent.out" | head -1 | sed -n 's/.*"alert_id":"\([^"]*\)".*/\1/p')
+[ -n "$AID" ] && ok "the alert carries an alert_id ($AID)" || fail "no alert_id on the alert"
+SL=$(grep '"type":"sealed"' "$T_TMP/agent.out" | head -1)
+case "$SL" in *"\"alert_ids\":[\"$AID\"]"*) ok "the sealed line lists the alert" ;; *) fail "sealed line: $SL" ;; esac
+case "$SL" in *"\"rule\":\"$RULE_ID\""*) ok "the sealed line names the rule" ;; *) fail "sealed line: $SL" ;; esac
+case "$SL" in *'"bundle":"'*'"sequence":3'*) ok "the sealed line names the bundle and its sequence" ;; *) fail "sealed line: $SL" ;; esac
+B3=$(printf '%s' "$SL" | sed -n 's/.*"bundle":"\([^"]*\)".*/\1/p')
+BID=$(printf '%s' "$SL" | sed -n 's/.*"bundle_id":"\([^"]*\)".*/\1/p')
+M=$(tar -xzOf "$B3" MANIFEST.json 2>/dev/null)
+case "$M" in *'"trigger":{'*'"alert_ids":["'"$AID"'"]'*) ok "the manifest's trigger lists the alert id" ;; *) fail "manifest trigger: $M" ;; esac
+case "$M" in *'"kind":"rule"'*'"rule":"'"$RULE_ID"'"'*) ok "the manifest's trigger names the rule" ;; *) fail "manifest trigger kind/rule" ;; esac
+case "$M" in *"\"bundle_id\":\"$BID\""*) ok "the sealed line's bundle_id is the bundle's" ;; *) fail "bundle id mismatch" ;; esac
+tar -tzf "$B3" | grep -qx evidence/commands/sockets && ok "automatic seal: evidence commands too" || fail "automatic seal lacks commands"
+run "$EVIDENT" verify "$T_TMP/store"
+expect_rc 0 "evident verify passes on the store"
+
+agent_stop
+[ "$A_RC" -eq 0 ] && ok "exit 0 on SIGTERM" || fail "exit $A_RC"
+
+# --- no agent: in-process, said on stderr ---
+run "$EVIDENT" seal --socket "$A_SOCK" --config "$T_TMP/evident.yaml" --json --no-immutable --copy "$T_TMP/copy-me.txt"
+expect_rc 0 "no agent: sealed in-process"
+expect_err "no agent answers on $A_SOCK; sealing in-process" "stderr says it sealed in-process"
+expect_out '"sequence":4,' "in the same chain"
+done_testing

@@ -1,0 +1,87 @@
+#!/bin/sh
+# `evident replay --config FILE` and `evident rules --config FILE`: rules.logsources,
+# rules.engine, rules.allowed_lateness and rules.max_groups come from the configuration
+# (default: the embedded one); --engine and --logsource on the command line win.
+. "$EV_SRCDIR/tests/integration/lib.sh"
+EVIDENT_DATADIR="$EV_SRCDIR/conf"
+export EVIDENT_DATADIR
+conf="$EV_SRCDIR/conf/evident.yaml"
+# cfg NAME SED-EXPRESSION: a copy of the shipped configuration with one change
+cfg() { sed "$2" "$conf" > "$T_TMP/$1.yaml"; }
+cfg ls 's/^  logsources: \[\]/  logsources:\n    - "myapp: myapp unit:myapp.service"/'
+cfg badls 's/^  logsources: \[\]/  logsources:\n    - "myapp myapp"/'
+cfg pcre 's/^  engine: auto/  engine: pcre2/'
+cfg late0 's/^  allowed_lateness: 10s/  allowed_lateness: 0s/'
+cfg cap1 's/^  max_groups: 100000/  max_groups: 1/'
+
+cat > "$T_TMP/myapp.yml" <<'YAML'
+title: myapp boom
+id: myapp-boom
+logsource: {product: linux, service: myapp}
+detection:
+  k:
+    - 'boom'
+  condition: k
+level: high
+YAML
+printf 'Nov 27 10:00:00 h1 myapp[3]: boom here\nNov 27 10:00:01 h1 other[3]: boom there\n' > "$T_TMP/my.log"
+
+R="replay --tz UTC --year 2026"
+run "$EVIDENT" $R --rules "$T_TMP/myapp.yml" "$T_TMP/my.log"
+expect_rc 0 "replay, embedded configuration"
+expect_err "unknown logsource service 'myapp'" "service unknown without the configuration"
+expect_err ' 0 alerts' "no alert without the logsource"
+run "$EVIDENT" $R --config "$T_TMP/ls.yaml" --rules "$T_TMP/myapp.yml" "$T_TMP/my.log"
+expect_rc 0 "replay --config with rules.logsources"
+expect_out '"message":"boom here"' "the myapp line matches"
+if printf '%s\n' "$T_OUT" | grep -q 'boom there'; then fail "other program matched"; else ok "other program does not match"; fi
+run "$EVIDENT" config check "$T_TMP/badls.yaml"
+expect_rc 1 "config check rejects a bad rules.logsources entry"
+expect_err "badls.yaml:[0-9]+:[0-9]+: logsource 'myapp myapp': expected" "positioned error"
+run "$EVIDENT" config check "$T_TMP/ls.yaml"
+expect_rc 0 "config check accepts rules.logsources"
+run "$EVIDENT" $R --config "$T_TMP/badls.yaml" --rules "$T_TMP/myapp.yml" "$T_TMP/my.log"
+expect_rc 2 "replay refuses a bad configuration"
+expect_err "badls.yaml:[0-9]+:[0-9]+: logsource" "with the positioned error"
+run "$EVIDENT" $R --config "$T_TMP/nonexistent.yaml" --rules "$T_TMP/myapp.yml" "$T_TMP/my.log"
+expect_rc 2 "missing configuration"
+
+run "$EVIDENT" rules --config "$T_TMP/ls.yaml" check "$T_TMP/myapp.yml"
+expect_rc 0 "rules check --config"
+expect_out '1 rule loaded, 0 errors, 0 warnings' "no warning with the configured logsource"
+run "$EVIDENT" rules check "$T_TMP/myapp.yml"
+expect_out '1 warning' "warning without it"
+run "$EVIDENT" rules --config "$T_TMP/badls.yaml" check "$T_TMP/myapp.yml"
+expect_rc 2 "rules check refuses a bad configuration"
+
+# engine: from the configuration, unless --engine says otherwise
+run "$EVIDENT" $R --config "$T_TMP/pcre.yaml" --rules "$T_TMP/myapp.yml" "$T_TMP/my.log"
+expect_err '\(pcre2 (JIT|interpreter)\)' "rules.engine: pcre2"
+case "$("$EVIDENT" rules --help 2>&1)" in *--config*) ok "rules --help names --config" ;; *) fail "rules --help lacks --config" ;; esac
+
+# allowed_lateness and max_groups
+ev="$T_TMP/ev.log"
+{
+	echo "Nov 27 10:00:05 h1 sshd[1]: Failed password for root from 10.0.0.1 port 22 ssh2"
+	echo "Nov 27 10:00:01 h1 sshd[1]: Failed password for root from 10.0.0.2 port 22 ssh2"
+	echo "Nov 27 10:00:06 h1 sshd[1]: Failed password for root from 10.0.0.3 port 22 ssh2"
+} > "$ev"
+cat > "$T_TMP/cnt.yml" <<'YAML'
+title: f
+name: f
+logsource: {product: linux, service: sshd}
+detection:
+  s:
+    message|re: 'from (?<ip>\S+) port'
+  condition: s
+---
+title: per-address failures
+correlation: {type: event_count, rules: [f], group-by: [ip], timespan: 1h, condition: {gte: 5}}
+YAML
+run "$EVIDENT" $R --rules "$T_TMP/cnt.yml" "$ev"
+expect_err ' 0 late events, 0 evicted groups' "defaults: nothing late, nothing evicted"
+run "$EVIDENT" $R --config "$T_TMP/late0.yaml" --rules "$T_TMP/cnt.yml" "$ev"
+expect_err ' 1 late events' "rules.allowed_lateness: 0s makes the out-of-order event late"
+run "$EVIDENT" $R --config "$T_TMP/cap1.yaml" --rules "$T_TMP/cnt.yml" "$ev"
+expect_err ' 2 evicted groups' "rules.max_groups: 1 evicts"
+done_testing
