@@ -349,8 +349,11 @@ done:
 	return r;
 }
 
+/* The lines of `path` in the window. With a state directory whose positions.json indexes
+ * this file, only the indexed byte range around the window (widened by `slack_us`) is
+ * read; otherwise the whole file is scanned. */
 static int seal_excerpt(struct store_bundle_writer *w, const char *path, int64_t since,
-                        int64_t until) {
+                        int64_t until, const char *state_dir, int64_t slack_us) {
 	json_t *src = json_pack("{s:s, s:s, s:I, s:I}", "kind", "excerpt", "asked", path,
 	                        "since_us", (json_int_t)since, "until_us", (json_int_t)until);
 	char mp[600];
@@ -360,7 +363,8 @@ static int seal_excerpt(struct store_bundle_writer *w, const char *path, int64_t
 		return r;
 	struct collector_reader_opts o = {0};
 	struct ev_errlist errs = {0};
-	int64_t n = collector_excerpt_file(path, &o, since, until, seal_write, w, &errs);
+	int64_t n = collector_excerpt_file_indexed(path, state_dir, &o, since, until, slack_us,
+	                                           seal_write, w, &errs);
 	char msg[512] = "";
 	if (n < 0) {
 		if (errs.n) {
@@ -469,6 +473,7 @@ static int seal_run(int argc, char **argv) {
 		OPT_OFFLINE,
 		OPT_SOCKET,
 		OPT_TRIGGER,
+		OPT_STATE_DIR,
 	};
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"store", required_argument, NULL, OPT_STORE},
@@ -492,10 +497,11 @@ static int seal_run(int argc, char **argv) {
 	                                     {"offline", no_argument, NULL, OPT_OFFLINE},
 	                                     {"socket", required_argument, NULL, OPT_SOCKET},
 	                                     {"trigger", required_argument, NULL, OPT_TRIGGER},
+	                                     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	                                     {NULL, 0, NULL, 0}};
 	const char *store = NULL, *keyp = NULL, *incident = NULL, *note = NULL, *since_s = NULL,
 	           *until_s = NULL, *jdir = NULL, *jfile = NULL, *actor = NULL, *config = NULL,
-	           *sock = NULL;
+	           *sock = NULL, *state_dir = NULL;
 	bool json = false, journal = false, immutable = true, offline = false;
 	json_t *trigger = NULL;
 	int level = -1;
@@ -563,6 +569,9 @@ static int seal_run(int argc, char **argv) {
 		case OPT_OFFLINE:
 			offline = true;
 			break;
+		case OPT_STATE_DIR:
+			state_dir = optarg;
+			break;
 		case OPT_SOCKET:
 			sock = optarg;
 			break;
@@ -620,8 +629,8 @@ static int seal_run(int argc, char **argv) {
 	}
 	/* Through the running agent unless told otherwise, or unless an option names
 	 * something only this process can honour (its own store, key, actor, journal files,
-	 * a trigger). */
-	if (!offline && !store && !keyp && !actor && !jdir && !jfile && !trigger) {
+	 * a trigger, a state directory). */
+	if (!offline && !store && !keyp && !actor && !jdir && !jfile && !trigger && !state_dir) {
 		const char *s = sock ? sock : cfg->agent.control_socket;
 		struct ev_seal_request q = {.since_s = since_s,
 		                            .until_s = until_s,
@@ -723,6 +732,10 @@ static int seal_run(int argc, char **argv) {
 	for (size_t i = 0; r >= 0 && i < cmds.n; i++)
 		r = seal_command(w, cmds.v[i], cfg->store.command_timeout,
 		                 cfg->store.command_output_cap);
+	/* the agent's time index cuts excerpts; lines later than allowed_lateness are the
+	 * engine's limit too */
+	const char *sdir = state_dir ? state_dir : cfg->agent.state_dir;
+	int64_t slack = (int64_t)cfg->rules.allowed_lateness;
 	for (size_t i = 0; r >= 0 && i < files.n; i++) {
 		glob_t g = {0};
 		int gr = glob(files.v[i], GLOB_NOSORT, NULL, &g);
@@ -733,13 +746,14 @@ static int seal_run(int argc, char **argv) {
 			glob(pat, GLOB_APPEND | GLOB_NOSORT, NULL, &g);
 		}
 		if (gr != 0 && !is_glob)
-			r = seal_excerpt(w, files.v[i], since, until); /* records why it failed */
+			r = seal_excerpt(w, files.v[i], since, until, sdir,
+			                 slack); /* records why it failed */
 		else if (gr != 0)
 			r = store_bundle_add_error(
 			        w, json_pack("{s:s, s:s}", "kind", "excerpt", "asked", files.v[i]),
 			        "no file matches");
 		for (size_t k = 0; r >= 0 && gr == 0 && k < g.gl_pathc; k++)
-			r = seal_excerpt(w, g.gl_pathv[k], since, until);
+			r = seal_excerpt(w, g.gl_pathv[k], since, until, sdir, slack);
 		globfree(&g);
 	}
 	if (r >= 0 && journal)
@@ -821,7 +835,7 @@ const struct ev_command ev_cmd_seal = {
                  "without --file/--journal/--unit it seals its configured sources) and the\n"
                  "custody ledger names you as the requester. When no agent runs, the seal is\n"
                  "made in this process (said on stderr). --store, --key, --actor,\n"
-                 "--journal-dir and --journal-file imply --offline.\n"
+                 "--journal-dir, --journal-file and --state-dir imply --offline.\n"
                  "\n"
                  "  --store DIR         evidence store (default: store.path)\n"
                  "  --key FILE          Ed25519 private key, mode 0600 (default: store.key)\n"
@@ -835,6 +849,9 @@ const struct ev_command ev_cmd_seal = {
                  "  --max-bundle-size N refuse bundles larger than N bytes\n"
                  "  --config FILE       configuration (default: the embedded one)\n"
                  "  --offline           seal in this process, not through the agent\n"
+                 "  --state-dir DIR     the agent's state (default: agent.state_dir): file\n"
+                 "                      excerpts are cut with its time index, widened by\n"
+                 "                      rules.allowed_lateness; without one, files are scanned\n"
                  "  --socket PATH       the agent's control socket (default:\n"
                  "                      agent.control_socket)\n"
                  "  --trigger JSON      keys added to the manifest's trigger (the agent's\n"

@@ -110,6 +110,8 @@ struct collector_tail {
 	struct ghost ghosts[N_GHOSTS];
 	unsigned next_ghost; /* an inotify event that may add, move or remove a name */
 	bool j_more;
+	bool j_skip_saved;      /* resumed by time: skip the saved entry if it shows up again */
+	uint64_t j_skip_until;  /* ... among entries at this realtime */
 	int64_t last_scan_us;   /* realtime at the start of the previous scan */
 	sd_event_source *soon;  /* polls again soon when a source stopped at its fairness cap */
 	sd_event_source *kick;  /* defer: one poll after the queued inotify events */

@@ -13,8 +13,11 @@
  * deleted and read to the end, or when it has been read to the end and not grown for two
  * polls after its successor appeared. There is no time limit that could drop lines.
  *
- * Every inotify event on a watched directory and every stat tick runs one poll of every
- * source. Positions are written as JSON, atomically. */
+ * Inotify events on a watched directory enable `kick`, a defer source below the inotify
+ * sources' priority: once the queued events are dispatched, one poll reads every source
+ * (a burst costs one poll, and the first event adds no delay). Every stat tick (a
+ * one-shot timer re-armed after each dispatch) also runs one poll, with a rescan of the
+ * globs. Positions are written as JSON, atomically. */
 #include "collector/tail-internal.h"
 
 #include <dirent.h>
@@ -604,6 +607,13 @@ static int journal_read(struct collector_tail *t) {
 		}
 		if (r == 0)
 			return 0;
+		if (t->j_skip_saved) {
+			uint64_t rt = 0;
+			if (sd_journal_get_realtime_usec(t->j, &rt) >= 0 && rt > t->j_skip_until)
+				t->j_skip_saved = false; /* past the saved entry's time */
+			else if (t->cursor && sd_journal_test_cursor(t->j, t->cursor) > 0)
+				continue; /* the saved entry itself: delivered before */
+		}
 		ev_record_reset(&t->rec);
 		size_t cap = t->cfg.journal_field_cap ? t->cfg.journal_field_cap : 1024 * 1024;
 		r = collector_journal_entry_to_record(t->j, cap, &t->rec);
@@ -638,7 +648,8 @@ static int journal_read(struct collector_tail *t) {
 }
 
 /* Position the journal after the saved cursor; a vacuumed cursor resumes at the first
- * entry after its timestamp. */
+ * entry at or after its timestamp (other entries of the same microsecond are not
+ * skipped; the saved entry itself is, should it appear in another file). */
 static int journal_seek_saved(struct collector_tail *t) {
 	if (!t->cursor) {
 		if (t->cfg.from_end && !t->have_state) {
@@ -656,7 +667,11 @@ static int journal_seek_saved(struct collector_tail *t) {
 	const char *p = strstr(t->cursor, ";t=");
 	uint64_t rt = p ? strtoull(p + 3, NULL, 16) : 0;
 	t->jst.rotations++;
-	r = sd_journal_seek_realtime_usec(t->j, rt + 1);
+	r = sd_journal_seek_realtime_usec(t->j, rt);
+	if (r >= 0) {
+		t->j_skip_saved = true;
+		t->j_skip_until = rt;
+	}
 	return r;
 }
 
@@ -862,13 +877,12 @@ static int on_ckpt_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	if (t->dirty) /* nothing moved: no rewrite, no fsync */
 		collector_tail_checkpoint(t, &e);
 	ev_errlist_clear(&e);
-	rearm(t, s, usec,
-	      t->cfg.checkpoint_interval_us ? t->cfg.checkpoint_interval_us : 5000000);
+	rearm(t, s, usec, t->cfg.checkpoint_interval_us ? t->cfg.checkpoint_interval_us : 5000000);
 	return 0;
 }
 
-#define WATCH_FULL                                                                         \
-	(IN_CREATE | IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_CLOSE_WRITE |   \
+#define WATCH_FULL                                                                                 \
+	(IN_CREATE | IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_CLOSE_WRITE |        \
 	 IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 #define WATCH_ANCESTOR (IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
@@ -944,7 +958,7 @@ static void watches_refresh(struct collector_tail *t) {
 			if (w)
 				w->needed = true;
 			if (had || !w)
-				break; /* watched before the last look at `dir`: an event will come */
+				break; /* watched before we looked at `dir`: an event comes */
 			/* new watch: what was created below it meanwhile is looked at again */
 		}
 	}
@@ -1052,8 +1066,8 @@ int collector_tail_new(sd_event *event, const struct collector_tail_config *c,
 		 * every file that matches now is a source when this returns */
 		uint64_t now;
 		sd_event_now(t->event, CLOCK_MONOTONIC, &now);
-		if ((r = sd_event_add_time(t->event, &t->soon, CLOCK_MONOTONIC, now, 1, on_soon, t)) <
-		            0 ||
+		if ((r = sd_event_add_time(t->event, &t->soon, CLOCK_MONOTONIC, now, 1, on_soon,
+		                           t)) < 0 ||
 		    (r = sd_event_source_set_enabled(t->soon, SD_EVENT_OFF)) < 0 ||
 		    (r = sd_event_add_defer(t->event, &t->kick, on_kick, t)) < 0 ||
 		    (r = sd_event_source_set_priority(t->kick, SD_EVENT_PRIORITY_NORMAL + 1)) < 0 ||

@@ -22,7 +22,12 @@
  * are delivered again (at-least-once); a clean stop (checkpoint then free) gives exactly
  * once.
  *
- * Files. `path` may be a glob; globs are re-expanded on every stat tick. A file is known
+ * Files. `path` may be a glob; globs are re-expanded on every stat tick and on inotify
+ * events that add, move or remove names. Every file matching when collector_tail_new()
+ * returns is a source then (get_stats lists it); the directory of each path is watched
+ * before that scan, or while it does not exist its deepest existing ancestor, so a file
+ * created later is picked up on its event, not on a stat tick. Appends are read on the
+ * inotify event (after the events already queued), without a fixed delay. A file is known
  * by device + inode + a hash of its first bytes; on resume the bytes just before the
  * saved offset are compared too. Rotation by rename (the old file is read to its end
  * first), copytruncate and truncation (reading restarts at 0), delete + recreate, symlink
@@ -32,7 +37,8 @@
  *
  * Journal. sd_journal on the local journal or `journal_dir`, data threshold 0, fields cut
  * at `journal_field_cap`. Resumes after the saved cursor; when that entry is gone
- * (vacuumed) it resumes at the first entry after the cursor's realtime timestamp.
+ * (vacuumed) it resumes at the first entry at or after the cursor's realtime timestamp
+ * (the saved entry itself, should another file hold it, is skipped).
  * SD_JOURNAL_INVALIDATE (rotation) is handled without losing entries.
  *
  * Errors. Functions return >= 0 or -errno; messages go to `errs` (never printed). Errors

@@ -95,6 +95,12 @@ YAML
 head -n 5 "$T/mem.yml" > "$T/base.yml"; printf '    message|re: %s\n  condition: s\n' "'from (?<ip>\\S+) port'" >> "$T/base.yml"
 timed "$T/mb" $EVR --rules "$T/base.yml" --stats "$T/ips.log"
 base=$R
+# steady state: the same run stopped at 400k lines (100000 live groups as well)
+head -n 400000 "$T/ips.log" > "$T/ips400k.log"
+timed "$T/mb4" $EVR --rules "$T/base.yml" --stats "$T/ips400k.log"
+base4=$R
+timed "$T/mm4" $EVR --rules "$T/mem.yml" "$T/ips400k.log"
+mem4=$R
 timed "$T/mm" $EVR --rules "$T/mem.yml" "$T/ips.log"
 ev=$(sed -n 's/.* \([0-9]*\) evicted groups.*/\1/p' "$T/mm.err")
 live=$((1000000 - ${ev:-0}))
@@ -105,4 +111,5 @@ echo "| peak RSS with correlation | $(awk -v r="$R" 'BEGIN { printf "%.1f MiB", 
 echo "| peak RSS, same rules without the correlation | $(awk -v r="$base" 'BEGIN { printf "%.1f MiB", r / 1024 }') |"
 echo "| live groups at the end / evicted | $live / ${ev:-?} |"
 echo "| bytes per live group (RSS difference / live groups) | $(awk -v a="$R" -v b="$base" -v l="$live" 'BEGIN { printf "%.0f", (a - b) * 1024 / l }') |"
+echo "| bytes per live group, the run stopped at 400k lines | $(awk -v a="$mem4" -v b="$base4" 'BEGIN { printf "%.0f", (a - b) * 1024 / 100000 }') |"
 echo "| CPU | $(awk -v c="$C" 'BEGIN { printf "%.2f s (%.0f lines/s)", c, 1000000 / c }') |"

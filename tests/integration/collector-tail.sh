@@ -201,6 +201,35 @@ while [ "$(numbers | sort -u | wc -l)" -lt 13000 ] && [ $i -lt 100 ]; do sleep 0
 stop
 expect_atleast 13000 "6. kill -9 loop during writes and rotation"
 
+# ---- evidence excerpts cut with the tail's time index (evident seal --state-dir) ----
+# An hour of lines, one a second, then one line stamped 50 minutes back (out of order).
+# With the index the seal reads only the indexed byte range around the window (widened by
+# rules.allowed_lateness), so that late line at the end of the file is outside the cut,
+# as documented; scanning the file (no index) finds it.
+reset; config "$D/app.log"
+awk 'BEGIN { for (i = 0; i < 3600; i++) printf "2026-11-27T00:%02d:%02dZ h app[1]: n=%d\n", i / 60, i % 60, i }' >"$D/app.log"
+echo "2026-11-27T00:20:30Z h app[1]: n=late" >>"$D/app.log"
+start; wait_count 3601; stop
+K=$T_TMP/keys; mkdir -p "$K"
+"$EVIDENT" keygen --out "$K" >/dev/null 2>&1 || fail "keygen"
+excerpt() { # excerpt STATE-DIR OUT: seal the window 00:20:00..00:29:59, extract the excerpt
+	rm -rf "$T_TMP/ext"
+	b=$("$EVIDENT" seal --config "$T_TMP/cfg.yaml" --store "$T_TMP/store" --key "$K/evident.key" \
+		--no-immutable --state-dir "$1" --file "$D/app.log" \
+		--since 2026-11-27T00:20:00Z --until 2026-11-27T00:29:59Z 2>>"$T_TMP/tail.err" | head -n 1)
+	"$EVIDENT" extract --key "$K/evident.key" --to "$T_TMP/ext" "$b" >/dev/null 2>&1 || fail "extract $b"
+	find "$T_TMP/ext" -path '*excerpts*' -type f -exec cat {} + >"$2"
+}
+excerpt "$T_TMP/state" "$T_TMP/indexed"
+excerpt "$T_TMP/no-state" "$T_TMP/scanned"
+n=$(grep -c . "$T_TMP/indexed")
+if [ "$n" -eq 600 ] && head -n 1 "$T_TMP/indexed" | grep -q 'n=1200$' && tail -n 1 "$T_TMP/indexed" | grep -q 'n=1799$'; then
+	ok "excerpt with the time index: the 600 lines of the window"; else fail "indexed excerpt: $n lines"; fi
+grep -q 'n=late' "$T_TMP/scanned" && ! grep -q 'n=late' "$T_TMP/indexed" &&
+	[ "$(grep -c . "$T_TMP/scanned")" -eq 601 ] &&
+	ok "the seal cut the excerpt with the index (a full scan also finds the late line)" ||
+	fail "excerpt not cut by the index (indexed $n lines, scanned $(grep -c . "$T_TMP/scanned"))"
+
 # ---- journal (7, 8, 9) ----
 if [ ! -x "$JREMOTE" ]; then
 	echo "# journal cases skipped: $JREMOTE missing"
@@ -239,6 +268,23 @@ start; wait_count 13; settle; stop
 got=$(numbers | tr '\n' ' ')
 [ "$got" = "1 2 3 4 5 6 7 8 11 12 13 14 15 " ] && ok "7. vacuumed cursor: resumed at the next entry by time" ||
 	fail "7. vacuumed cursor: got $got"
+
+# 7b. the same, when another file holds an entry of the very microsecond of the vacuumed
+# cursor entry: that entry is delivered (resume at >= the cursor's time, not >)
+reset; rm -rf "$T_TMP/j"; mkdir -p "$T_TMP/j"; jconfig
+jentries 1 5 | "$JREMOTE" -o "$T_TMP/j/a.journal" - 2>/dev/null
+jentries 6 10 | "$JREMOTE" -o "$T_TMP/j/b.journal" - 2>/dev/null
+start --count 8; wait "$TPID" || fail "tail --count exited $?"; TPID=
+rm "$T_TMP/j/b.journal" # vacuum the file holding the cursor (entry 8)
+{
+	printf '__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=0123456789abcdef0123456789abcdef\nMESSAGE=n=11\nSYSLOG_IDENTIFIER=app\n\n' \
+		$((1795737600000000 + 8 * 1000000)) 11000000 # the time of entry 8
+	jentries 12 15
+} | "$JREMOTE" -o "$T_TMP/j/c.journal" - 2>/dev/null
+start; wait_count 13; settle; stop
+got=$(numbers | tr '\n' ' ')
+[ "$got" = "1 2 3 4 5 6 7 8 11 12 13 14 15 " ] && ok "7b. vacuumed cursor: an entry of the same microsecond is not skipped" ||
+	fail "7b. vacuumed cursor, same microsecond: got $got"
 
 # 8. the first entry after a journal rotation (a new file appears while following)
 reset; rm -rf "$T_TMP/j"; mkdir -p "$T_TMP/j"; jconfig

@@ -396,3 +396,53 @@ TEST(test_correlate_idle_groups_reaped) {
 	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "first"), "2024-03-01T10:01:01.000000Z");
 	th_free(t);
 }
+
+/* Alert samples: the group keeps the sample of its first event inside its own allocation
+ * and later ones apart; whichever way they are stored, an alert lists the last 10 (the
+ * first 10 for lt/lte windows), in event order, with their messages. */
+static const char *sample_msg(struct th *t, size_t alert, size_t i) {
+	json_t *ev = json_array_get(json_object_get(th_get(t, alert), "events"), i);
+	return json_string_value(json_object_get(ev, "message"));
+}
+
+TEST(test_correlate_samples) {
+	char msg[64];
+	/* 14 events, alert at the 14th: samples are events 5..14 (the first, inline, left) */
+	struct th *t = count_rule("{gte: 14}", "pcre2");
+	for (int i = 1; i <= 14; i++) {
+		snprintf(msg, sizeof(msg), "Failed %d", i);
+		th_feed(t, S(i) / 2, "sshd", msg, "ip", "1.1.1.1", (char *)NULL);
+	}
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	CU_ASSERT_EQUAL(th_int(t, 0, "count"), 14);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(json_object_get(th_get(t, 0), "events")), 10);
+	CU_ASSERT_STRING_EQUAL(sample_msg(t, 0, 0), "Failed 5");
+	CU_ASSERT_STRING_EQUAL(sample_msg(t, 0, 9), "Failed 14");
+	th_free(t);
+	/* the first event expires from the window before the alert: its inline sample goes */
+	t = count_rule("{gte: 3}", "pcre2");
+	th_feed(t, 0, "sshd", "Failed a", "ip", "2.2.2.2", (char *)NULL);
+	th_feed(t, S(8), "sshd", "Failed b", "ip", "2.2.2.2", (char *)NULL);
+	th_feed(t, S(12), "sshd", "Failed c", "ip", "2.2.2.2", (char *)NULL);
+	th_feed(t, S(13), "sshd", "Failed d", "ip", "2.2.2.2", (char *)NULL);
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	CU_ASSERT_EQUAL(th_int(t, 0, "count"), 3);
+	CU_ASSERT_STRING_EQUAL(sample_msg(t, 0, 0), "Failed b");
+	CU_ASSERT_STRING_EQUAL(sample_msg(t, 0, 2), "Failed d");
+	th_free(t);
+	/* lt window: decided at the deadline, the first 10 samples */
+	t = count_rule("{lt: 100}", "pcre2");
+	for (int i = 1; i <= 12; i++) {
+		snprintf(msg, sizeof(msg), "Failed %d", i);
+		th_feed(t, S(i) / 4, "sshd", msg, "ip", "3.3.3.3", (char *)NULL);
+	}
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	CU_ASSERT_EQUAL(th_int(t, 0, "count"), 12);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(json_object_get(th_get(t, 0), "events")), 10);
+	CU_ASSERT_STRING_EQUAL(sample_msg(t, 0, 0), "Failed 1");
+	CU_ASSERT_STRING_EQUAL(sample_msg(t, 0, 9), "Failed 10");
+	th_free(t);
+}
