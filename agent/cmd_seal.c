@@ -28,6 +28,13 @@
 #define MAX_ARGS 256
 
 /* Progress on a terminal: bytes collected, every 64 MiB. */
+/* The wall clock in µs: a window ending "now" includes this second's entries. */
+static int64_t now_realtime_us(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static uint64_t progress_bytes, progress_next;
 static bool progress_on;
 
@@ -644,7 +651,7 @@ static int seal_run(int argc, char **argv) {
 		                            .files = &files,
 		                            .copies = &copies,
 		                            .cmds = &cmds};
-		int64_t now = (int64_t)time(NULL) * 1000000, t;
+		int64_t now = now_realtime_us(), t;
 		if ((since_s && ev_store_parse_time(since_s, now, &t) < 0) ||
 		    (until_s && ev_store_parse_time(until_s, now, &t) < 0)) {
 			ev_config_free(cfg);
@@ -668,7 +675,7 @@ static int seal_run(int argc, char **argv) {
 		keyp = cfg->store.key;
 	if (level < 0)
 		level = (int)cfg->store.compression_level;
-	int64_t now = (int64_t)time(NULL) * 1000000, since = now - (int64_t)cfg->actions.lookback,
+	int64_t now = now_realtime_us(), since = now - (int64_t)cfg->actions.lookback,
 	        until = now;
 	if ((since_s && ev_store_parse_time(since_s, now, &since) < 0) ||
 	    (until_s && ev_store_parse_time(until_s, now, &until) < 0)) {

@@ -35,6 +35,7 @@ agent_libagent_a_SOURCES += \
 	agent/cmd_agent.c agent/cmd_status.c
 TESTS += \
 	tests/integration/agent-alerts.sh \
+	tests/integration/agent-journal.sh \
 	tests/integration/agent-audit.sh \
 	tests/integration/agent-autoseal.sh \
 	tests/integration/agent-notify.sh \
@@ -45,6 +46,7 @@ TESTS += \
 	tests/integration/agent-systemd.sh
 EXTRA_DIST += tests/integration/agent-lib.sh \
 	tests/integration/agent-alerts.sh \
+	tests/integration/agent-journal.sh \
 	tests/integration/agent-audit.sh \
 	tests/integration/agent-autoseal.sh \
 	tests/integration/agent-notify.sh \
