@@ -50,8 +50,9 @@ int ev_usage_error(const struct ev_command *cmd, const char *fmt, ...) {
 int ev_print_help(const struct ev_command *cmd) {
 	fputs(cmd->usage, stdout);
 	if (!strstr(cmd->usage, "Exit status"))
-		fputs("\nExit status: 0 success, 1 a finding or failed check, 2 usage or I/O error.\n",
-	      stdout);
+		fputs("\nExit status: 0 success, 1 a finding or failed check, 2 usage or I/O "
+		      "error.\n",
+		      stdout);
 	return EV_EXIT_OK;
 }
 

@@ -675,8 +675,7 @@ static int seal_run(int argc, char **argv) {
 		keyp = cfg->store.key;
 	if (level < 0)
 		level = (int)cfg->store.compression_level;
-	int64_t now = now_realtime_us(), since = now - (int64_t)cfg->actions.lookback,
-	        until = now;
+	int64_t now = now_realtime_us(), since = now - (int64_t)cfg->actions.lookback, until = now;
 	if ((since_s && ev_store_parse_time(since_s, now, &since) < 0) ||
 	    (until_s && ev_store_parse_time(until_s, now, &until) < 0)) {
 		ev_config_free(cfg);

@@ -57,7 +57,8 @@ struct ev_config {
 		char *engine; /* auto|vectorscan|pcre2 */
 		uint64_t allowed_lateness;
 		int64_t max_groups;
-		struct ev_strv logsources; /* "SERVICE: WORD..." (correlate_engine_add_logsource_spec) */
+		struct ev_strv
+		        logsources; /* "SERVICE: WORD..." (correlate_engine_add_logsource_spec) */
 	} rules;
 	struct {
 		char *path;
@@ -78,7 +79,8 @@ struct ev_config {
 		struct ev_strv hook;   /* argv of the hook command; empty = none */
 		uint64_t hook_timeout; /* µs */
 		int64_t workers;       /* worker threads for slow work */
-		struct ev_strv seal_on; /* "level:L", "rule:ID", "tag:T": alerts sealed automatically */
+		struct ev_strv
+		        seal_on; /* "level:L", "rule:ID", "tag:T": alerts sealed automatically */
 		struct ev_strv seal_commands;      /* "NAME=CMD ARGS..." run by every agent seal */
 		struct ev_strv seal_files;         /* copied whole by every agent seal */
 		struct ev_strv seal_journal_units; /* empty: sources.journal_units */

@@ -125,6 +125,7 @@ static struct correlate_engine *engine_build(const struct ev_config *cfg, struct
 	size_t before = ev_errlist_count(errs);
 	if (correlate_engine_new(&co, &e, errs) < 0)
 		return NULL;
+	(void)replay_rules_add_logsources(e, cfg, errs); /* rules.logsources */
 	if (cfg->rules.decoders.n)
 		for (size_t i = 0; i < cfg->rules.decoders.n; i++)
 			(void)correlate_engine_add_decoders(e, cfg->rules.decoders.v[i], errs);

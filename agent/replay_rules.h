@@ -15,8 +15,8 @@ struct replay_rules_opts {
 	size_t n_decoder_paths;
 	const char *engine; /* "auto", "vectorscan", "pcre2"; NULL: the config's rules.engine */
 	const struct ev_config *cfg; /* rules.* settings; NULL: the built-in defaults */
-	bool progress;      /* progress on stderr (a terminal) */
-	bool stats_only;    /* count, print no alerts */
+	bool progress;               /* progress on stderr (a terminal) */
+	bool stats_only;             /* count, print no alerts */
 };
 
 /* Read every record of `rd`, print alerts as JSON lines on stdout and a summary on

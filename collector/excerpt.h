@@ -17,8 +17,8 @@ typedef int (*collector_write_fn)(void *userdata, const void *buf, size_t len);
  * when it exists; otherwise the file is scanned). Lines without a parseable time belong
  * to the record before them. Returns the number of bytes written, or -errno. */
 int64_t collector_excerpt_file(const char *path, const struct collector_reader_opts *o,
-			       int64_t since_us, int64_t until_us, collector_write_fn write,
-			       void *userdata, struct ev_errlist *errs);
+                               int64_t since_us, int64_t until_us, collector_write_fn write,
+                               void *userdata, struct ev_errlist *errs);
 
 /* collector_excerpt_file, using the time index that collector_tail saved in
  * STATE_DIR/positions.json for this file (when the file is the one indexed): the scan
@@ -27,9 +27,9 @@ int64_t collector_excerpt_file(const char *path, const struct collector_reader_o
  * the slack can be missed; use collector_excerpt_file when that matters. `state_dir` NULL
  * or no index: the same as collector_excerpt_file. .gz files are always scanned whole. */
 int64_t collector_excerpt_file_indexed(const char *path, const char *state_dir,
-				       const struct collector_reader_opts *o, int64_t since_us,
-				       int64_t until_us, int64_t slack_us, collector_write_fn write,
-				       void *userdata, struct ev_errlist *errs);
+                                       const struct collector_reader_opts *o, int64_t since_us,
+                                       int64_t until_us, int64_t slack_us, collector_write_fn write,
+                                       void *userdata, struct ev_errlist *errs);
 
 /* Export the journal entries in [since_us, until_us] (realtime) in journal export format
  * (every field, __CURSOR and trusted fields included) to `export_fn`, and as JSON lines
@@ -38,5 +38,6 @@ int64_t collector_excerpt_file_indexed(const char *path, const char *state_dir,
  * terminated, may be NULL) restricts to _SYSTEMD_UNIT values. Returns the number of
  * entries, or -errno. */
 int64_t collector_journal_export(const char *dir, const char *file, const char *const *units,
-				 int64_t since_us, int64_t until_us, collector_write_fn export_fn,
-				 collector_write_fn json_fn, void *userdata, struct ev_errlist *errs);
+                                 int64_t since_us, int64_t until_us, collector_write_fn export_fn,
+                                 collector_write_fn json_fn, void *userdata,
+                                 struct ev_errlist *errs);

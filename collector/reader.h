@@ -12,7 +12,8 @@
 #include "util/err.h"
 
 struct collector_reader_opts {
-	const char *format; /* "auto" (default when NULL), "rfc3164", "rfc5424", "iso", "json", "logfmt" */
+	const char *format; /* "auto" (default when NULL), "rfc3164", "rfc5424", "iso", "json",
+	                       "logfmt" */
 	const char *tz;     /* zone for zone-less times (NULL = local) */
 	int year;           /* year for RFC 3164 times; 0 = infer from the reference time */
 	int64_t now_us;     /* reference "now" for year inference and arrival times; 0 = clock */
@@ -33,16 +34,19 @@ struct collector_reader;
 /* Create a reader. Returns 0, or -ENOMEM / -EINVAL (bad format or zone name, message in
  * errs). */
 int collector_reader_new(const struct collector_reader_opts *o, struct collector_reader **ret,
-			 struct ev_errlist *errs);
+                         struct ev_errlist *errs);
 /* Add inputs; they are merged by event time (ties: order of adding, then file order).
  * "-" is standard input. -errno when the input cannot be opened, with a message in errs. */
-int collector_reader_add_file(struct collector_reader *r, const char *path, struct ev_errlist *errs);
+int collector_reader_add_file(struct collector_reader *r, const char *path,
+                              struct ev_errlist *errs);
 int collector_reader_add_journal_file(struct collector_reader *r, const char *path,
-				      struct ev_errlist *errs);
+                                      struct ev_errlist *errs);
 int collector_reader_add_journal_dir(struct collector_reader *r, const char *dir,
-				     struct ev_errlist *errs);
+                                     struct ev_errlist *errs);
 /* Next record into `rec` (reset first by the reader). Returns 1 for a record, 0 at the end
  * of all inputs, -errno on a read error (message in errs; reading may continue). */
-int collector_reader_next(struct collector_reader *r, struct ev_record *rec, struct ev_errlist *errs);
-void collector_reader_get_stats(const struct collector_reader *r, struct collector_reader_stats *ret);
+int collector_reader_next(struct collector_reader *r, struct ev_record *rec,
+                          struct ev_errlist *errs);
+void collector_reader_get_stats(const struct collector_reader *r,
+                                struct collector_reader_stats *ret);
 struct collector_reader *collector_reader_free(struct collector_reader *r);

@@ -98,7 +98,7 @@ int ev_record_set(struct ev_record *r, const char *which, const char *p, size_t 
 }
 
 int ev_record_add_field(struct ev_record *r, const char *name, size_t name_len, const char *value,
-			size_t value_len) {
+                        size_t value_len) {
 	if (r->n_fields == r->alloc_fields) {
 		size_t na = r->alloc_fields ? r->alloc_fields * 2 : 8;
 		struct ev_field *nf = realloc(r->fields, na * sizeof(*nf));
@@ -178,15 +178,17 @@ int ev_record_copy(struct ev_record *dst, const struct ev_record *src) {
 	const struct {
 		const char *n;
 		const struct ev_str *s;
-	} std[] = {{"source", &src->source},   {"host", &src->host},
-		   {"program", &src->program}, {"unit", &src->unit},
-		   {"message", &src->message}};
+	} std[] = {{"source", &src->source},
+	           {"host", &src->host},
+	           {"program", &src->program},
+	           {"unit", &src->unit},
+	           {"message", &src->message}};
 	for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++)
 		if (std[i].s->p && ev_record_set(dst, std[i].n, std[i].s->p, std[i].s->len) < 0)
 			goto oom;
 	for (size_t i = 0; i < src->n_fields; i++)
 		if (ev_record_add_field(dst, src->fields[i].name.p, src->fields[i].name.len,
-					src->fields[i].value.p, src->fields[i].value.len) < 0)
+		                        src->fields[i].value.p, src->fields[i].value.len) < 0)
 			goto oom;
 	return 0;
 oom:

@@ -32,18 +32,18 @@ struct ev_field {
 };
 
 struct ev_record {
-	int64_t time_us;    /* event time, µs since the epoch, UTC */
-	uint64_t seq;       /* arrival sequence within a run */
-	uint32_t source_id; /* index of the source in its collector */
-	uint32_t flags;     /* EV_REC_* */
-	struct ev_str source;  /* file path, or "journal" */
+	int64_t time_us;      /* event time, µs since the epoch, UTC */
+	uint64_t seq;         /* arrival sequence within a run */
+	uint32_t source_id;   /* index of the source in its collector */
+	uint32_t flags;       /* EV_REC_* */
+	struct ev_str source; /* file path, or "journal" */
 	struct ev_str host;
 	struct ev_str program;
 	struct ev_str unit;
 	struct ev_str message;
-	int64_t pid;      /* -1 when unknown */
-	int priority;     /* 0..7, -1 when unknown */
-	int facility;     /* 0..23, -1 when unknown */
+	int64_t pid;  /* -1 when unknown */
+	int priority; /* 0..7, -1 when unknown */
+	int facility; /* 0..23, -1 when unknown */
 	/* where the original bytes are: file offset and length of the line (files), or 0 */
 	uint64_t offset;
 	uint32_t length;
@@ -52,7 +52,7 @@ struct ev_record {
 	/* arena */
 	char *arena;
 	size_t arena_len, arena_alloc;
-	char num_buf[3][24];       /* rendered pid/priority/facility for ev_record_get */
+	char num_buf[3][24]; /* rendered pid/priority/facility for ev_record_get */
 	struct ev_str num_str[3];
 };
 
@@ -71,7 +71,7 @@ int ev_record_set(struct ev_record *r, const char *which, const char *p, size_t 
 /* Add a named field (copies both). A later field with the same name shadows an earlier
  * one for ev_record_get. Returns 0 or -ENOMEM. */
 int ev_record_add_field(struct ev_record *r, const char *name, size_t name_len, const char *value,
-			size_t value_len);
+                        size_t value_len);
 /* Look a field up by exact name: the standard names first, then the named fields.
  * Returns NULL when the record does not have that field (an unknown pid is absent). */
 const struct ev_str *ev_record_get(const struct ev_record *r, const char *name);

@@ -23,6 +23,8 @@ for cmd in $("$EVIDENT" help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p'); do
 	expect_out '^Usage: evident' "$cmd --help shows usage"
 	run "$EVIDENT" "$cmd" --no-such-option
 	expect_rc 2 "$cmd with an unknown option"
+	if grep -q "^\.SS $cmd\$" "$EV_SRCDIR/docs/evident.1"; then ok "man page documents $cmd"
+	else fail "docs/evident.1 has no section for $cmd (run 'make man')"; fi
 done
 
 run "$EVIDENT"
