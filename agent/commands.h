@@ -20,3 +20,4 @@ extern const struct ev_command ev_cmd_custody;
 extern const struct ev_command ev_cmd_extract;
 extern const struct ev_command ev_cmd_prove;
 extern const struct ev_command ev_cmd_prune;
+extern const struct ev_command ev_cmd_triage;

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,28 @@ json_t *ev_daemon_reload_answer(struct ev_daemon *d, int r, const struct ev_errl
 	return a;
 }
 
+/* A seal request's `sources` are read with the agent's privileges: a peer other than root
+ * may name only what the agent already reads ("journal", or a path matching one of
+ * sources.files). Returns the first source that is not allowed, or NULL. */
+static const char *disallowed_source(const struct ev_config *cfg, const json_t *req) {
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(req, "sources"), i, v) {
+		const char *s = json_string_value(v);
+		if (!s)
+			return "(not a string)";
+		if (strcmp(s, "journal") == 0)
+			continue;
+		bool ok = false;
+		for (size_t k = 0; k < cfg->sources.n_files && !ok; k++)
+			ok = strcmp(cfg->sources.files[k].path, s) == 0 ||
+			     fnmatch(cfg->sources.files[k].path, s, FNM_PATHNAME | FNM_PERIOD) == 0;
+		if (!ok || strstr(s, "/../") || strstr(s, "/./"))
+			return s;
+	}
+	return NULL;
+}
+
 json_t *ev_daemon_handle_request(void *userdata, const struct ev_request *req,
                                  const struct ev_peer *peer, uint64_t ticket) {
 	struct ev_daemon *d = userdata;
@@ -259,7 +282,15 @@ json_t *ev_daemon_handle_request(void *userdata, const struct ev_request *req,
 			        "seal_files to every seal; --offline seals with your "
 			        "own access)");
 		/* fall through */
-	case EV_REQ_TRIAGE:
+	case EV_REQ_TRIAGE: {
+		const char *bad = peer->uid != 0 ? disallowed_source(d->cfg, req->obj) : NULL;
+		if (bad)
+			return ev_control_error(
+			        "permission_denied",
+			        "source '%s' is not one the agent reads (journal or "
+			        "sources.files); only root may name other files",
+			        bad);
+	}
 		return ev_daemon_submit_seal(d,
 		                             req->type == EV_REQ_TRIAGE ? triage_as_seal(req->obj)
 		                                                        : json_deep_copy(req->obj),

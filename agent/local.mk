@@ -32,7 +32,7 @@ agent_libagent_a_SOURCES += \
 	agent/control.c agent/control.h agent/control_request.c agent/control_client.c \
 	agent/queue.c agent/queue.h \
 	agent/sinks.c agent/sinks.h \
-	agent/cmd_agent.c agent/cmd_status.c
+	agent/cmd_agent.c agent/cmd_status.c agent/cmd_triage.c
 TESTS += \
 	tests/integration/agent-alerts.sh \
 	tests/integration/agent-journal.sh \

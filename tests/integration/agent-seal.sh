@@ -98,6 +98,11 @@ else
 	expect_rc 2 "a member may not add a copied file"
 	[ "$(grep '"code":"permission_denied".*"uid":65534},"request":"seal"' "$A_STATE/control-audit.jsonl" | grep -c '"event":"answer"')" -eq 2 ] &&
 		ok "both refusals are audited with the peer" || fail "refusals not in the audit log"
+	run $NB "$EVIDENT" seal --socket "$A_SOCK" --no-immutable --file /etc/shadow
+	expect_rc 2 "a member may not name a file the agent does not read"
+	expect_err "did not seal \(permission_denied\): source '/etc/shadow' is not one the agent reads" "the refusal names the source"
+	run $NB "$EVIDENT" seal --socket "$A_SOCK" --no-immutable --file "$T_TMP/../$(basename "$T_TMP")/auth.log"
+	expect_rc 2 "a path that only resolves to a tailed file is refused too"
 fi
 
 # --- automatic seal: alert ids in the manifest and the "sealed" line ---
