@@ -112,44 +112,23 @@ static int ex_end(void *ud, const char *path, const uint8_t sha[STORE_HASH_LEN])
 }
 
 static int extract_run(int argc, char **argv) {
-	enum { OPT_PUB = 0x2000, OPT_TO, OPT_KEY, OPT_LOG, OPT_ACTOR };
-	static const struct option opts[] = {EV_COMMON_LONGOPTS,
-	                                     {"pub", required_argument, NULL, OPT_PUB},
+	enum { OPT_TO = EV_SOPT_OWN };
+	static const struct option opts[] = {EV_STORE_READ_LONGOPTS,
 	                                     {"to", required_argument, NULL, OPT_TO},
-	                                     {"key", required_argument, NULL, OPT_KEY},
-	                                     {"custody-log", required_argument, NULL, OPT_LOG},
-	                                     {"actor", required_argument, NULL, OPT_ACTOR},
 	                                     {NULL, 0, NULL, 0}};
-	char *pubs[64];
-	size_t n_pubs = 0;
-	const char *to = NULL, *keyp = NULL, *log = NULL, *actor = NULL;
+	struct ev_store_read_opts so = {0};
+	const char *to = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			return ev_print_help(&ev_cmd_extract);
-		case EV_OPT_JSON:
-			break;
-		case OPT_PUB:
-			if (n_pubs >= ELEMENTSOF(pubs))
-				return ev_usage_error(&ev_cmd_extract, "too many --pub");
-			pubs[n_pubs++] = optarg;
-			break;
 		case OPT_TO:
 			to = optarg;
 			break;
-		case OPT_KEY:
-			keyp = optarg;
-			break;
-		case OPT_LOG:
-			log = optarg;
-			break;
-		case OPT_ACTOR:
-			actor = optarg;
-			break;
-		default:
-			return ev_usage_error(&ev_cmd_extract, "invalid option '%s'",
-			                      argv[optind - 1]);
+		default: {
+			int r = ev_store_read_opt(&ev_cmd_extract, c, argv, &so);
+			if (r >= 0)
+				return r;
+		}
 		}
 	}
 	if (!to)
@@ -159,7 +138,7 @@ static int extract_run(int argc, char **argv) {
 	const char *bundle = argv[optind];
 	char *store = ev_store_of_bundle(bundle);
 	struct store_keyring kr = {0};
-	int ret = ev_store_keyring(pubs, n_pubs, store, &kr);
+	int ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
 	if (ret) {
 		free(store);
 		return ret;
@@ -227,7 +206,7 @@ static int extract_run(int argc, char **argv) {
 	if (rep.n)
 		ev_store_print_report(&rep, false, NULL);
 	json_t *d = json_pack("{s:s, s:I}", "to", to, "members", (json_int_t)x.written);
-	ev_store_record(store, log, keyp, "extracted", bundle, d, actor);
+	ev_store_record(store, so.log, so.key, "extracted", bundle, d, so.actor);
 out:
 	if (x.dirfd >= 0)
 		close(x.dirfd);

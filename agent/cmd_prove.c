@@ -43,44 +43,23 @@ static long b64dec(const char *in, unsigned char **ret) {
 }
 
 static int prove_run(int argc, char **argv) {
-	enum { OPT_PUB = 0x2000, OPT_OUT, OPT_KEY, OPT_LOG, OPT_ACTOR };
-	static const struct option opts[] = {EV_COMMON_LONGOPTS,
-	                                     {"pub", required_argument, NULL, OPT_PUB},
+	enum { OPT_OUT = EV_SOPT_OWN };
+	static const struct option opts[] = {EV_STORE_READ_LONGOPTS,
 	                                     {"out", required_argument, NULL, OPT_OUT},
-	                                     {"key", required_argument, NULL, OPT_KEY},
-	                                     {"custody-log", required_argument, NULL, OPT_LOG},
-	                                     {"actor", required_argument, NULL, OPT_ACTOR},
 	                                     {NULL, 0, NULL, 0}};
-	char *pubs[64];
-	size_t n_pubs = 0;
-	const char *outp = NULL, *keyp = NULL, *log = NULL, *actor = NULL;
+	struct ev_store_read_opts so = {0};
+	const char *outp = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			return ev_print_help(&ev_cmd_prove);
-		case EV_OPT_JSON:
-			break;
-		case OPT_PUB:
-			if (n_pubs >= ELEMENTSOF(pubs))
-				return ev_usage_error(&ev_cmd_prove, "too many --pub");
-			pubs[n_pubs++] = optarg;
-			break;
 		case OPT_OUT:
 			outp = optarg;
 			break;
-		case OPT_KEY:
-			keyp = optarg;
-			break;
-		case OPT_LOG:
-			log = optarg;
-			break;
-		case OPT_ACTOR:
-			actor = optarg;
-			break;
-		default:
-			return ev_usage_error(&ev_cmd_prove, "invalid option '%s'",
-			                      argv[optind - 1]);
+		default: {
+			int r = ev_store_read_opt(&ev_cmd_prove, c, argv, &so);
+			if (r >= 0)
+				return r;
+		}
 		}
 	}
 	if (argc - optind != 2)
@@ -88,7 +67,7 @@ static int prove_run(int argc, char **argv) {
 	const char *bundle = argv[optind], *member = argv[optind + 1];
 	char *store = ev_store_of_bundle(bundle);
 	struct store_keyring kr = {0};
-	int ret = ev_store_keyring(pubs, n_pubs, store, &kr);
+	int ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
 	if (ret) {
 		free(store);
 		return ret;
@@ -153,10 +132,10 @@ static int prove_run(int argc, char **argv) {
 	free(mb);
 	free(sb);
 	if (ret == EV_EXIT_OK)
-		ev_store_record(store, log, keyp, "exported", bundle,
+		ev_store_record(store, so.log, so.key, "exported", bundle,
 		                json_pack("{s:s, s:s, s:s}", "what", "inclusion_proof", "member",
 		                          member, "to", outp ? outp : "-"),
-		                actor);
+		                so.actor);
 out:
 	free(store);
 	store_bundle_info_clear(&info);

@@ -14,42 +14,16 @@ static const char *js(json_t *o, const char *k) {
 }
 
 static int show_run(int argc, char **argv) {
-	enum { OPT_PUB = 0x2000, OPT_KEY, OPT_LOG, OPT_ACTOR };
-	static const struct option opts[] = {EV_COMMON_LONGOPTS,
-	                                     {"pub", required_argument, NULL, OPT_PUB},
-	                                     {"key", required_argument, NULL, OPT_KEY},
-	                                     {"custody-log", required_argument, NULL, OPT_LOG},
-	                                     {"actor", required_argument, NULL, OPT_ACTOR},
-	                                     {NULL, 0, NULL, 0}};
-	char *pubs[64];
-	size_t n_pubs = 0;
-	const char *keyp = NULL, *log = NULL, *actor = NULL;
-	bool json = false;
+	static const struct option opts[] = {EV_STORE_READ_LONGOPTS, {NULL, 0, NULL, 0}};
+	struct ev_store_read_opts so = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			return ev_print_help(&ev_cmd_show);
-		case EV_OPT_JSON:
-			json = true;
-			break;
-		case OPT_PUB:
-			if (n_pubs >= ELEMENTSOF(pubs))
-				return ev_usage_error(&ev_cmd_show, "too many --pub");
-			pubs[n_pubs++] = optarg;
-			break;
-		case OPT_KEY:
-			keyp = optarg;
-			break;
-		case OPT_LOG:
-			log = optarg;
-			break;
-		case OPT_ACTOR:
-			actor = optarg;
-			break;
-		default:
-			return ev_usage_error(&ev_cmd_show, "invalid option '%s'",
-			                      argv[optind - 1]);
+		default: {
+			int r = ev_store_read_opt(&ev_cmd_show, c, argv, &so);
+			if (r >= 0)
+				return r;
+		}
 		}
 	}
 	if (argc - optind != 1)
@@ -57,7 +31,7 @@ static int show_run(int argc, char **argv) {
 	const char *bundle = argv[optind];
 	char *store = ev_store_of_bundle(bundle);
 	struct store_keyring kr = {0};
-	int ret = ev_store_keyring(pubs, n_pubs, store, &kr);
+	int ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
 	if (ret) {
 		free(store);
 		return ret;
@@ -70,13 +44,13 @@ static int show_run(int argc, char **argv) {
 	if (rep.n || !info.authenticated) {
 		if (!rep.n)
 			store_report_add(&rep, STORE_UNKNOWN_KEY, bundle, "no trusted key");
-		ev_store_print_report(&rep, json, NULL);
+		ev_store_print_report(&rep, so.json, NULL);
 		ev_log_error("%s does not verify; nothing shown", bundle);
 		ret = EV_EXIT_FINDING;
 		goto out;
 	}
 	json_t *m = info.manifest;
-	if (json) {
+	if (so.json) {
 		char *t = json_dumps(m, JSON_SORT_KEYS | JSON_INDENT(2));
 		printf("%s\n", t ? t : "{}");
 		free(t);
@@ -115,7 +89,7 @@ static int show_run(int argc, char **argv) {
 			printf("warning: %s\n", rep.warnings[i]);
 	}
 	ret = EV_EXIT_OK;
-	ev_store_record(store, log, keyp, "shown", bundle, json_object(), actor);
+	ev_store_record(store, so.log, so.key, "shown", bundle, json_object(), so.actor);
 out:
 	store_bundle_info_clear(&info);
 	store_report_clear(&rep);

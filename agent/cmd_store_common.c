@@ -1,6 +1,8 @@
 /* Shared plumbing of the store commands; see cmd_store_common.h. */
 #include "config.h"
 
+#include <getopt.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -212,4 +214,32 @@ int ev_store_verify_bundle(const char *path, struct store_keyring *kr, struct st
 	if (r < 0)
 		ev_log_error("cannot read %s: %s", path, strerror(-r));
 	return r;
+}
+
+int ev_store_read_opt(const struct ev_command *cmd, int c, char **argv,
+                      struct ev_store_read_opts *o) {
+	switch (c) {
+	case 'h':
+		return ev_print_help(cmd);
+	case EV_OPT_JSON:
+		o->json = true;
+		return -1;
+	case EV_SOPT_PUB:
+		if (o->n_pubs >= ELEMENTSOF(o->pubs))
+			return ev_usage_error(cmd, "too many --pub (at most %zu)",
+			                      ELEMENTSOF(o->pubs));
+		o->pubs[o->n_pubs++] = optarg;
+		return -1;
+	case EV_SOPT_KEY:
+		o->key = optarg;
+		return -1;
+	case EV_SOPT_LOG:
+		o->log = optarg;
+		return -1;
+	case EV_SOPT_ACTOR:
+		o->actor = optarg;
+		return -1;
+	default:
+		return ev_usage_error(cmd, "invalid option '%s'", argv[optind - 1]);
+	}
 }

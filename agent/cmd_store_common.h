@@ -31,3 +31,27 @@ char *ev_store_of_bundle(const char *bundle_path);
 /* Open a bundle and verify it (keys: --pub, else its store's keys). Fills rep and info. */
 int ev_store_verify_bundle(const char *path, struct store_keyring *kr, struct store_report *rep,
                            struct store_bundle_info *info);
+
+/* Options shared by the commands that read a store (show, verify, extract, prove):
+ * --pub (repeatable), --key, --custody-log, --actor and --json. Put
+ * EV_STORE_READ_LONGOPTS in the getopt_long table, number the command's own options
+ * from EV_SOPT_OWN, and hand every option the command does not handle itself to
+ * ev_store_read_opt(). */
+enum { EV_SOPT_PUB = 0x2000, EV_SOPT_KEY, EV_SOPT_LOG, EV_SOPT_ACTOR, EV_SOPT_OWN = 0x2100 };
+#define EV_STORE_READ_LONGOPTS                                                                     \
+	EV_COMMON_LONGOPTS, {"pub", required_argument, NULL, EV_SOPT_PUB},                         \
+	        {"key", required_argument, NULL, EV_SOPT_KEY},                                     \
+	        {"custody-log", required_argument, NULL, EV_SOPT_LOG}, {                           \
+		"actor", required_argument, NULL, EV_SOPT_ACTOR                                    \
+	}
+struct ev_store_read_opts {
+	char *pubs[64];
+	size_t n_pubs;
+	const char *key, *log, *actor;
+	bool json;
+};
+/* Handle option `c` (with optarg) for `cmd`. Returns -1 when it was handled and parsing
+ * goes on; otherwise the exit code the command returns: EV_EXIT_OK after --help,
+ * EV_EXIT_USAGE for an unknown option or too many --pub (after printing why). */
+int ev_store_read_opt(const struct ev_command *cmd, int c, char **argv,
+                      struct ev_store_read_opts *o);

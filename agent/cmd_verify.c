@@ -51,61 +51,39 @@ static void check_sealed(const char *store, const char *bundle, struct store_key
 }
 
 static int verify_run(int argc, char **argv) {
-	enum { OPT_PUB = 0x2000, OPT_PIN, OPT_PROOF, OPT_KEY, OPT_LOG, OPT_ACTOR, OPT_NOREC };
-	static const struct option opts[] = {EV_COMMON_LONGOPTS,
-	                                     {"pub", required_argument, NULL, OPT_PUB},
+	enum { OPT_PIN = EV_SOPT_OWN, OPT_PROOF, OPT_NOREC };
+	static const struct option opts[] = {EV_STORE_READ_LONGOPTS,
 	                                     {"pin-head", required_argument, NULL, OPT_PIN},
 	                                     {"proof", required_argument, NULL, OPT_PROOF},
-	                                     {"key", required_argument, NULL, OPT_KEY},
-	                                     {"custody-log", required_argument, NULL, OPT_LOG},
-	                                     {"actor", required_argument, NULL, OPT_ACTOR},
 	                                     {"no-record", no_argument, NULL, OPT_NOREC},
 	                                     {NULL, 0, NULL, 0}};
-	char *pubs[64];
-	size_t n_pubs = 0;
-	const char *pin = NULL, *proof = NULL, *keyp = NULL, *log = NULL, *actor = NULL;
-	bool json = false, record = true;
+	struct ev_store_read_opts so = {0};
+	const char *pin = NULL, *proof = NULL;
+	bool record = true;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'h':
-			return ev_print_help(&ev_cmd_verify);
-		case EV_OPT_JSON:
-			json = true;
-			break;
-		case OPT_PUB:
-			if (n_pubs >= ELEMENTSOF(pubs))
-				return ev_usage_error(&ev_cmd_verify, "too many --pub");
-			pubs[n_pubs++] = optarg;
-			break;
 		case OPT_PIN:
 			pin = optarg;
 			break;
 		case OPT_PROOF:
 			proof = optarg;
 			break;
-		case OPT_KEY:
-			keyp = optarg;
-			break;
-		case OPT_LOG:
-			log = optarg;
-			break;
-		case OPT_ACTOR:
-			actor = optarg;
-			break;
 		case OPT_NOREC:
 			record = false;
 			break;
-		default:
-			return ev_usage_error(&ev_cmd_verify, "invalid option '%s'",
-			                      argv[optind - 1]);
+		default: {
+			int r = ev_store_read_opt(&ev_cmd_verify, c, argv, &so);
+			if (r >= 0)
+				return r;
+		}
 		}
 	}
 	if (proof) {
 		if (optind != argc)
 			return ev_usage_error(&ev_cmd_verify,
 			                      "--proof FILE takes no other argument");
-		return ev_proof_verify_file(proof, pubs, n_pubs, json);
+		return ev_proof_verify_file(proof, so.pubs, so.n_pubs, so.json);
 	}
 	if (argc - optind != 1)
 		return ev_usage_error(&ev_cmd_verify, "expected one BUNDLE or STORE");
@@ -115,7 +93,7 @@ static int verify_run(int argc, char **argv) {
 		return ev_usage_error(&ev_cmd_verify, "--pin-head needs a STORE");
 	char *store = is_store ? strdup(target) : ev_store_of_bundle(target);
 	struct store_keyring kr = {0};
-	int ret = ev_store_keyring(pubs, n_pubs, store, &kr);
+	int ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
 	if (ret) {
 		free(store);
 		return ret;
@@ -143,18 +121,19 @@ static int verify_run(int argc, char **argv) {
 		goto out;
 	}
 	json_t *extra = json_pack("{s:s, s:I}", "target", target, "bundles", (json_int_t)n);
-	ret = ev_store_print_report(&rep, json, extra);
+	ret = ev_store_print_report(&rep, so.json, extra);
 	json_decref(extra);
-	if (!json && ret == EV_EXIT_OK)
+	if (!so.json && ret == EV_EXIT_OK)
 		fprintf(stderr, "evident: %s: verified (%zu bundle%s)\n", target, n,
 		        n == 1 ? "" : "s");
-	else if (!json)
+	else if (!so.json)
 		fprintf(stderr, "evident: %s: %zu finding%s\n", target, rep.n + rep.dropped,
 		        rep.n + rep.dropped == 1 ? "" : "s");
-	if (record && (store || log)) {
+	if (record && (store || so.log)) {
 		json_t *d = json_pack("{s:s, s:b, s:I}", "target", target, "ok", ret == EV_EXIT_OK,
 		                      "findings", (json_int_t)(rep.n + rep.dropped));
-		ev_store_record(store, log, keyp, "verified", is_store ? NULL : target, d, actor);
+		ev_store_record(store, so.log, so.key, "verified", is_store ? NULL : target, d,
+		                so.actor);
 	}
 out:
 	store_report_clear(&rep);
