@@ -14,36 +14,11 @@
 
 #define CLIENT_TIMEOUT_USEC (10ULL * 1000000)
 
-/* The socket: --socket, else agent.control_socket of the embedded configuration. */
-static char *default_socket(void) {
-	struct ev_config *cfg = NULL;
-	struct ev_errlist errs = {0};
-	char *p = NULL;
-	if (ev_config_load(NULL, &cfg, &errs) >= 0 && cfg->agent.control_socket)
-		p = strdup(cfg->agent.control_socket);
-	ev_errlist_clear(&errs);
-	ev_config_free(cfg);
-	return p;
-}
-
 static int call(const struct ev_command *cmd, const char *sock, const char *request, json_t **ret) {
-	_cleanup_free_ char *def = NULL;
-	if (!sock)
-		sock = def = default_socket();
-	if (!sock)
-		return ev_usage_error(cmd, "no control socket configured");
 	json_t *rq = json_pack("{s:s}", "request", request);
-	int r = ev_control_call(sock, rq, CLIENT_TIMEOUT_USEC, ret);
+	int r = ev_control_client(cmd, sock, rq, CLIENT_TIMEOUT_USEC, NULL, ret);
 	json_decref(rq);
-	if (r == -ENOENT || r == -ECONNREFUSED) {
-		ev_log_error("the agent is not running (nothing listens on %s)", sock);
-		return EV_EXIT_USAGE;
-	}
-	if (r < 0) {
-		ev_log_error("%s: %s", sock, strerror(-r));
-		return EV_EXIT_USAGE;
-	}
-	return -1; /* answered */
+	return r;
 }
 
 static void print_json(json_t *a) {

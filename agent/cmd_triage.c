@@ -108,21 +108,6 @@ static int triage_run(int argc, char **argv) {
 		return ev_usage_error(&ev_cmd_triage, "%s", problem);
 	}
 
-	_cleanup_free_ char *def = NULL;
-	if (!sock) {
-		struct ev_config *cfg = NULL;
-		struct ev_errlist errs = {0};
-		if (ev_config_load(NULL, &cfg, &errs) >= 0 && cfg->agent.control_socket)
-			def = strdup(cfg->agent.control_socket);
-		ev_errlist_clear(&errs);
-		ev_config_free(cfg);
-		sock = def;
-	}
-	if (!sock) {
-		json_decref(services);
-		return ev_usage_error(&ev_cmd_triage, "no control socket configured");
-	}
-
 	json_t *rq = json_pack("{s:s, s:s}", "request", "triage", "incident", incident);
 	if (impact)
 		json_object_set_new(rq, "impact", json_string(impact));
@@ -137,18 +122,13 @@ static int triage_run(int argc, char **argv) {
 	json_decref(services);
 
 	json_t *a = NULL;
-	int r = ev_control_call(sock, rq, TRIAGE_TIMEOUT_USEC, &a);
+	int r = ev_control_client(&ev_cmd_triage, sock, rq, TRIAGE_TIMEOUT_USEC,
+	                          "start it with 'systemctl start evident', or seal offline "
+	                          "with 'evident seal'",
+	                          &a);
 	json_decref(rq);
-	if (r == -ENOENT || r == -ECONNREFUSED) {
-		ev_log_error("the agent is not running (nothing listens on %s); start it with "
-		             "'systemctl start evident', or seal offline with 'evident seal'",
-		             sock);
-		return EV_EXIT_USAGE;
-	}
-	if (r < 0) {
-		ev_log_error("%s: %s", sock, strerror(-r));
-		return EV_EXIT_USAGE;
-	}
+	if (r >= 0)
+		return r;
 	bool ok = json_is_true(json_object_get(a, "ok"));
 	if (json) {
 		char *s = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);

@@ -1,6 +1,6 @@
 /* Control socket client: one request, one answer, with a deadline. Used by `evident
- * status` and `evident reload`. The answer is capped like a request on the server side
- * (status answers are small); a longer answer is an error, not a truncation. */
+ * status`, `evident reload` and `evident triage`. The answer is capped like a request on the server
+ * side (status answers are small); a longer answer is an error, not a truncation. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/cli.h"
+#include "agent/config.h"
 #include "agent/control.h"
 
 #define ANSWER_MAX (4 * 1024 * 1024)
@@ -102,4 +104,36 @@ int ev_control_call(const char *path, const json_t *request, uint64_t timeout_us
 			return 0;
 		}
 	}
+}
+
+/* The socket of the embedded configuration, or NULL. Caller frees. */
+static char *default_socket(void) {
+	struct ev_config *cfg = NULL;
+	struct ev_errlist errs = {0};
+	char *p = NULL;
+	if (ev_config_load(NULL, &cfg, &errs) >= 0 && cfg->agent.control_socket)
+		p = strdup(cfg->agent.control_socket);
+	ev_errlist_clear(&errs);
+	ev_config_free(cfg);
+	return p;
+}
+
+int ev_control_client(const struct ev_command *cmd, const char *sock, const json_t *request,
+                      uint64_t timeout_usec, const char *hint, json_t **ret_answer) {
+	_cleanup_free_ char *def = NULL;
+	if (!sock)
+		sock = def = default_socket();
+	if (!sock)
+		return ev_usage_error(cmd, "no control socket configured");
+	int r = ev_control_call(sock, request, timeout_usec, ret_answer);
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		ev_log_error("the agent is not running (nothing listens on %s)%s%s", sock,
+		             hint ? "; " : "", hint ? hint : "");
+		return EV_EXIT_USAGE;
+	}
+	if (r < 0) {
+		ev_log_error("%s: %s", sock, strerror(-r));
+		return EV_EXIT_USAGE;
+	}
+	return -1; /* answered */
 }
