@@ -48,5 +48,17 @@ tests_fuzz_libfuzzdriver_a_SOURCES = tests/fuzz/driver.c
 endif
 check_PROGRAMS += $(FUZZ_TARGETS)
 
+# control-socket request lines and the evidence excerpt cutter
+FUZZ_TARGETS += tests/fuzz/fuzz-control tests/fuzz/fuzz-excerpt
+tests_fuzz_fuzz_control_SOURCES = tests/fuzz/fuzz_control.c
+tests_fuzz_fuzz_control_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_control_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_control_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_excerpt_SOURCES = tests/fuzz/fuzz_excerpt.c
+tests_fuzz_fuzz_excerpt_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_excerpt_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_excerpt_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+EXTRA_DIST += tests/fuzz/campaign.sh
+
 # ---- benchmarks: `make bench` ----
 EXTRA_DIST += tests/bench/run.sh
