@@ -12,8 +12,10 @@
  * never asks the agent back), the rest of the request's options (units, copies, commands,
  * level, immutable, max_bundle_size), the configured evidence of every agent seal
  * (actions.seal_files, seal_commands; seal_journal_units for the journal) and, for an
- * automatic seal, its trigger (rule and alert ids) as --trigger JSON. stdout (the JSON
- * result) and stderr (the reason of a failure) are captured with caps. */
+ * automatic seal, its trigger (rule and alert ids) as --trigger JSON. The child is started
+ * by agent/spawn.c (clean environment plus the few variables evident itself reads, fds 0-2
+ * only); stdout (the JSON result) and stderr (the reason of a failure) are captured with
+ * caps. */
 #include "config.h"
 
 #include <errno.h>

@@ -3,6 +3,7 @@
  * the output cap with the bytes produced counted, a program that cannot start. */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,7 +60,7 @@ TEST(test_spawn_limits) {
 	CU_ASSERT_EQUAL_FATAL(ev_spawn_run(&sp, &res), 0);
 	CU_ASSERT(res.timed_out);
 	CU_ASSERT(WIFSIGNALED(res.status) && WTERMSIG(res.status) == SIGKILL);
-	pid_t bg = (pid_t)atoi(res.err);
+	pid_t bg = (pid_t)strtol(res.err, NULL, 10);
 	CU_ASSERT(bg > 0);
 	/* the background sleep is gone too (a zombie until init reaps it at most) */
 	for (int i = 0; bg > 0 && i < 100 && kill(bg, 0) == 0; i++) {
