@@ -30,15 +30,6 @@ static int64_t now_realtime_us(void) {
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void rfc3339(int64_t us, char *buf, size_t len) {
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char b[32];
-	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06lldZ", b, (long long)(us % 1000000 + 1000000) % 1000000);
-}
-
 static int list_push(struct ev_seal_list *s, const char *x) {
 	char **nv = realloc(s->v, (s->n + 1) * sizeof(*nv));
 	if (!nv)
@@ -298,8 +289,8 @@ static int seal_window(const struct seal_opts *o, const struct ev_config *cfg, i
  * --trigger), window, note. NULL on OOM. */
 static json_t *seal_fields(const struct seal_opts *o, json_t *act, int64_t since, int64_t until) {
 	char sb[40], ub[40];
-	rfc3339(since, sb, sizeof(sb));
-	rfc3339(until, ub, sizeof(ub));
+	ev_seal_rfc3339(since, sb, sizeof(sb));
+	ev_seal_rfc3339(until, ub, sizeof(ub));
 	json_t *fields = json_pack(
 	        "{s:{s:s, s:s?, s:O}, s:{s:s, s:s, s:I, s:I}, s:s?}", "trigger", "kind", "manual",
 	        "incident", o->incident, "requester", act, "window", "since", sb, "until", ub,

@@ -17,7 +17,7 @@
 /* The agent's own seal time limit (10 min) plus a margin. */
 #define AGENT_SEAL_TIMEOUT_USEC (11ULL * 60 * 1000000)
 
-static void rfc3339(int64_t us, char *buf, size_t len) {
+void ev_seal_rfc3339(int64_t us, char *buf, size_t len) {
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
 	gmtime_r(&t, &tm);
@@ -93,11 +93,11 @@ int ev_seal_via_agent(const char *sock, const struct ev_seal_request *q, bool js
 	       *cmds = json_array();
 	int r = rq && sources && units && copies && cmds ? 0 : -ENOMEM;
 	if (r == 0 && q->since_s && ev_store_parse_time(q->since_s, now, &t) == 0) {
-		rfc3339(t, b, sizeof(b));
+		ev_seal_rfc3339(t, b, sizeof(b));
 		json_object_set_new(rq, "from", json_string(b));
 	}
 	if (r == 0 && q->until_s && ev_store_parse_time(q->until_s, now, &t) == 0) {
-		rfc3339(t, b, sizeof(b));
+		ev_seal_rfc3339(t, b, sizeof(b));
 		json_object_set_new(rq, "to", json_string(b));
 	}
 	if (r == 0 && q->journal)

@@ -286,10 +286,6 @@ static int seal_outcome(const struct ev_seal_job *j, struct ev_spawn_result *res
 	return -EIO;
 }
 
-static bool seal_stopping(void *q) {
-	return q && ev_queue_stopping(q);
-}
-
 int ev_seal_job_run(struct ev_seal_job *j, struct ev_queue *q, char **ret_msg,
                     json_t **ret_result) {
 	struct ev_spawn sp = {.argv = j->argv,
@@ -298,7 +294,7 @@ int ev_seal_job_run(struct ev_seal_job *j, struct ev_queue *q, char **ret_msg,
 	                      .out_cap = OUT_CAP,
 	                      .err_cap = OUT_CAP,
 	                      .userdata = q,
-	                      .stop = seal_stopping};
+	                      .stop = ev_queue_stopping_cb};
 	struct ev_spawn_result res;
 	int r = ev_spawn_run(&sp, &res);
 	if (r < 0)

@@ -142,18 +142,29 @@ static int open_evidence(const char *path, struct stat *st, const char **ret_why
 	return fd;
 }
 
+/* open_evidence, or the refusal logged and recorded in the manifest's errors (`src`
+ * stolen then, *ret_r the result of recording it). */
+static int open_source(struct seal_collect *c, const char *opt, const char *path, json_t *src,
+                       struct stat *st, int *ret_r) {
+	const char *why = NULL;
+	int fd = open_evidence(path, st, &why);
+	if (fd < 0) {
+		ev_log_warning("%s %s: %s (recorded)", opt, path, why);
+		*ret_r = store_bundle_add_error(c->w, src, why);
+	}
+	return fd;
+}
+
 int ev_seal_copy(struct seal_collect *c, const char *path) {
 	json_t *src = json_pack("{s:s, s:s}", "kind", "copy", "asked", path);
 	struct stat st;
-	const char *why = NULL;
-	_cleanup_close_ int fd = open_evidence(path, &st, &why);
-	if (fd < 0) {
-		ev_log_warning("--copy %s: %s (recorded)", path, why);
-		return store_bundle_add_error(c->w, src, why);
-	}
+	int r;
+	_cleanup_close_ int fd = open_source(c, "--copy", path, src, &st, &r);
+	if (fd < 0)
+		return r;
 	char mp[600];
 	member_name(mp, sizeof(mp), "files", path);
-	int r = begin_unique(c->w, mp, st.st_size, src);
+	r = begin_unique(c->w, mp, st.st_size, src);
 	if (r < 0)
 		return r;
 	char buf[1 << 16];
@@ -306,12 +317,10 @@ static int seal_excerpt(struct seal_collect *c, const char *path) {
 	json_t *src = json_pack("{s:s, s:s, s:I, s:I}", "kind", "excerpt", "asked", path,
 	                        "since_us", (json_int_t)c->since, "until_us", (json_int_t)c->until);
 	struct stat st;
-	const char *why = NULL;
-	_cleanup_close_ int fd = open_evidence(path, &st, &why);
-	if (fd < 0) {
-		ev_log_warning("--file %s: %s (recorded)", path, why);
-		return store_bundle_add_error(c->w, src, why);
-	}
+	int r;
+	_cleanup_close_ int fd = open_source(c, "--file", path, src, &st, &r);
+	if (fd < 0)
+		return r;
 	char mp[600];
 	member_name(mp, sizeof(mp), "excerpts", path);
 	struct lazy z = {.c = c, .path = mp, .src = src};
@@ -326,7 +335,7 @@ static int seal_excerpt(struct seal_collect *c, const char *path) {
 		ev_log_warning("--file %s: %s (recorded)", path, msg);
 	}
 	ev_errlist_clear(&errs);
-	int r = z.werr;
+	r = z.werr;
 	if (!r && z.begun)
 		r = store_bundle_member_end(c->w, msg[0] ? msg : NULL);
 	else if (!r && msg[0])

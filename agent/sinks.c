@@ -344,10 +344,6 @@ static void syslog_emit(struct ev_sinks *s, const json_t *alert) {
 
 /* ---- hook ---- */
 
-static bool hook_stopping(void *q) {
-	return q && ev_queue_stopping(q);
-}
-
 int ev_sink_run_hook(char *const *argv, const char *input, size_t len, uint64_t timeout_usec,
                      struct ev_queue *q) {
 	/* the hook's stdout must not mix with the alert stream on ours; its stderr is logged */
@@ -358,7 +354,7 @@ int ev_sink_run_hook(char *const *argv, const char *input, size_t len, uint64_t 
 	                      .stdout_null = true,
 	                      .err_cap = HOOK_STDERR_CAP,
 	                      .userdata = q,
-	                      .stop = hook_stopping};
+	                      .stop = ev_queue_stopping_cb};
 	struct ev_spawn_result res;
 	int r = ev_spawn_run(&sp, &res);
 	if (r < 0)
