@@ -17,7 +17,7 @@
 /* The agent's own seal time limit (10 min) plus a margin. */
 #define AGENT_SEAL_TIMEOUT_USEC (11ULL * 60 * 1000000)
 
-static void rfc3339(int64_t us, char *buf, size_t len) {
+void ev_seal_rfc3339(int64_t us, char *buf, size_t len) {
 	time_t t = (time_t)(us / 1000000);
 	struct tm tm;
 	gmtime_r(&t, &tm);
@@ -38,16 +38,16 @@ static char *absolute(const char *p) {
 	return r;
 }
 
-static void print_result(bool json, json_t *res) {
+void ev_seal_print_result(bool json, const json_t *res) {
 	if (json) { /* the keys in the order of the in-process seal's output */
 		static const char *const order[] = {"bundle",          "bundle_id",     "sequence",
 		                                    "manifest_sha256", "bundle_sha256", "members",
-		                                    "immutable",       "chain_reset"};
+		                                    "immutable",       "chain_reset",   "notes"};
 		json_t *o = json_object();
 		for (size_t i = 0; o && i < ELEMENTSOF(order); i++)
 			if (json_object_get(res, order[i]))
 				json_object_set(o, order[i], json_object_get(res, order[i]));
-		json_object_update_missing(o, res);
+		json_object_update_missing(o, (json_t *)res);
 		char *s = json_dumps(o ? o : res, JSON_COMPACT);
 		json_decref(o);
 		printf("%s\n", s ? s : "{}");
@@ -60,6 +60,16 @@ static void print_result(bool json, json_t *res) {
 	printf("%s\nbundle_id %s\nsequence %" JSON_INTEGER_FORMAT "\nmanifest_sha256 %s\n",
 	       path ? path : "?", id ? id : "?",
 	       json_integer_value(json_object_get(res, "sequence")), mh ? mh : "?");
+	/* sources with nothing in the window: "note SOURCE: no lines in the window" */
+	size_t i;
+	json_t *n;
+	json_array_foreach(json_object_get(res, "notes"), i, n) {
+		json_t *src = json_object_get(n, "source");
+		const char *what = json_string_value(json_object_get(src, "asked"));
+		printf("note %s: %s\n",
+		       what ? what : json_string_value(json_object_get(src, "kind")),
+		       json_string_value(json_object_get(n, "note")));
+	}
 }
 
 static int push_abs(json_t *arr, const struct ev_seal_list *v) {
@@ -83,11 +93,11 @@ int ev_seal_via_agent(const char *sock, const struct ev_seal_request *q, bool js
 	       *cmds = json_array();
 	int r = rq && sources && units && copies && cmds ? 0 : -ENOMEM;
 	if (r == 0 && q->since_s && ev_store_parse_time(q->since_s, now, &t) == 0) {
-		rfc3339(t, b, sizeof(b));
+		ev_seal_rfc3339(t, b, sizeof(b));
 		json_object_set_new(rq, "from", json_string(b));
 	}
 	if (r == 0 && q->until_s && ev_store_parse_time(q->until_s, now, &t) == 0) {
-		rfc3339(t, b, sizeof(b));
+		ev_seal_rfc3339(t, b, sizeof(b));
 		json_object_set_new(rq, "to", json_string(b));
 	}
 	if (r == 0 && q->journal)
@@ -137,7 +147,7 @@ int ev_seal_via_agent(const char *sock, const struct ev_seal_request *q, bool js
 	int ret = EV_EXIT_OK;
 	json_t *res = json_object_get(a, "result");
 	if (json_is_true(json_object_get(a, "ok")) && json_is_object(res))
-		print_result(json, res);
+		ev_seal_print_result(json, res);
 	else {
 		const char *code = json_string_value(json_object_get(a, "code"));
 		const char *err = json_string_value(json_object_get(a, "error"));

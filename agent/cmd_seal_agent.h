@@ -1,7 +1,9 @@
 /* evident seal through the running agent (agent/cmd_seal_agent.c). */
 #pragma once
 #include <stdbool.h>
+#include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct ev_seal_list {
 	char **v;
@@ -22,3 +24,12 @@ struct ev_seal_request {
  * (the caller seals in-process), else the exit status: EV_EXIT_OK, or EV_EXIT_USAGE when
  * the agent refused or failed (its code and message on stderr) or could not be asked. */
 int ev_seal_via_agent(const char *sock, const struct ev_seal_request *q, bool json);
+
+/* `us` (µs since the epoch) as RFC 3339 UTC with microseconds into buf (40 bytes do). */
+void ev_seal_rfc3339(int64_t us, char *buf, size_t len);
+
+/* Print a seal's result object (bundle, bundle_id, sequence, manifest_sha256, ...,
+ * notes): with `json` one compact line, keys in that order; else the bundle path, then
+ * "bundle_id ID", "sequence N", "manifest_sha256 HEX" and a "note SOURCE: TEXT" line per
+ * source that had nothing in the window. */
+void ev_seal_print_result(bool json, const json_t *res);

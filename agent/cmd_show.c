@@ -85,6 +85,13 @@ static int show_run(int argc, char **argv) {
 			printf("  error: [%s %s] %s\n", js(s, "kind"), js(s, "asked"),
 			       js(e, "error"));
 		}
+		json_t *notes =
+		        json_object_get(m, "notes"); /* sources with nothing in the window */
+		for (size_t i = 0; i < json_array_size(notes); i++) {
+			json_t *e = json_array_get(notes, i), *s = json_object_get(e, "source");
+			printf("  note: [%s %s] %s\n", js(s, "kind"), js(s, "asked"),
+			       js(e, "note"));
+		}
 		for (size_t i = 0; i < rep.n_warnings; i++)
 			printf("warning: %s\n", rep.warnings[i]);
 	}

@@ -143,6 +143,7 @@ json_t *ev_autoseal_status(const struct ev_autoseal *a);
 #define EV_SEAL_TIMEOUT_USEC (600ULL * 1000000)
 struct ev_seal_job {
 	char **argv; /* NULL-terminated; argv[0] is this binary */
+	char **env;  /* NULL-terminated additions to the child's clean environment; may be NULL */
 	uint64_t timeout;
 };
 /* Loop thread: build the job from a seal request object (from, to, lookback, sources,

@@ -12,15 +12,16 @@
  * never asks the agent back), the rest of the request's options (units, copies, commands,
  * level, immutable, max_bundle_size), the configured evidence of every agent seal
  * (actions.seal_files, seal_commands; seal_journal_units for the journal) and, for an
- * automatic seal, its trigger (rule and alert ids) as --trigger JSON. stdout (the JSON
- * result) and stderr (the reason of a failure) are captured with caps. */
+ * automatic seal, its trigger (rule and alert ids) as --trigger JSON. The child is started
+ * by agent/spawn.c (clean environment plus the few variables evident itself reads, fds 0-2
+ * only); stdout (the JSON result) and stderr (the reason of a failure) are captured with
+ * caps. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/seal_config.h"
 #include "agent/daemon.h"
+#include "agent/spawn.h"
 
 #define OUT_CAP (64 * 1024)
 
@@ -65,32 +68,44 @@ static void push2(struct argv_builder *b, const char *opt, const char *val) {
 	push(b, val);
 }
 
+/* The seal child is this binary: besides the clean environment it keeps the variables
+ * that change what evident itself does (its data directory, the time zone that local
+ * timestamps are read in, sanitizer settings of test builds). */
+static char **seal_env(void) {
+	static const char *const keep[] = {
+	        "TZ",           "EVIDENT_DATADIR", "EVIDENT_QUIET_WARNINGS",
+	        "ASAN_OPTIONS", "UBSAN_OPTIONS",   "LSAN_OPTIONS"};
+	char **e = calloc(ELEMENTSOF(keep) + 1, sizeof(char *));
+	size_t n = 0;
+	for (size_t i = 0; e && i < ELEMENTSOF(keep); i++) {
+		const char *v = getenv(keep[i]);
+		if (v && asprintf(&e[n], "%s=%s", keep[i], v) >= 0)
+			n++;
+	}
+	return e;
+}
+
+static void strv_free(char **v) {
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
 void ev_seal_job_free(struct ev_seal_job *j) {
 	if (!j)
 		return;
-	for (size_t i = 0; j->argv && j->argv[i]; i++)
-		free(j->argv[i]);
-	free(j->argv);
+	strv_free(j->argv);
+	strv_free(j->env);
 	free(j);
 }
 
-/* The journal: the request's units, else actions.seal_journal_units, else
- * sources.journal_units (none: the whole journal). */
-static void push_journal(struct argv_builder *b, const struct ev_config *cfg, const json_t *units) {
-	if (cfg->sources.journal_dir)
-		push2(b, "--journal-dir", cfg->sources.journal_dir);
-	else
-		push(b, "--journal");
-	const struct ev_strv *u = cfg->actions.seal_journal_units.n
-	                                  ? &cfg->actions.seal_journal_units
-	                                  : &cfg->sources.journal_units;
-	if (json_array_size(units)) {
-		size_t i;
-		json_t *s;
-		json_array_foreach(units, i, s) push2(b, "--unit", json_string_value(s));
-	} else
-		for (size_t i = 0; i < u->n; i++)
-			push2(b, "--unit", u->v[i]);
+/* ev_seal_opt_fn: the option and its value onto the argument vector. */
+static int push_opt(void *ud, const char *opt, const char *val) {
+	struct argv_builder *b = ud;
+	push(b, opt);
+	if (val)
+		push(b, val);
+	return b->oom ? -ENOMEM : 0;
 }
 
 static void push_strings(struct argv_builder *b, const char *opt, const json_t *list) {
@@ -173,30 +188,23 @@ int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *
 		json_array_foreach(sources, i, s) {
 			if (strcmp(json_string_value(s), "journal") == 0) {
 				if (!journal)
-					push_journal(&b, cfg, units);
+					ev_seal_config_journal(cfg, units, push_opt, &b);
 				journal = true;
 			} else
 				push2(&b, "--file", json_string_value(s));
 		}
 	} else {
-		if (cfg->sources.journal || json_array_size(units)) {
-			push_journal(&b, cfg, units);
-			journal = true;
-		}
-		for (size_t i = 0; i < cfg->sources.n_files; i++)
-			push2(&b, "--file", cfg->sources.files[i].path);
+		ev_seal_config_sources(cfg, units, push_opt, &b);
+		journal = cfg->sources.journal || json_array_size(units);
 	}
 	/* Never back through the agent: this child seals in-process. */
 	push(&b, "--offline");
 	if (!journal && json_array_size(units)) /* units name the journal, as in `evident seal` */
-		push_journal(&b, cfg, units);
+		ev_seal_config_journal(cfg, units, push_opt, &b);
 	/* the request's evidence, then the configured evidence of every agent seal */
 	push_strings(&b, "--copy", json_object_get(req, "copies"));
-	for (size_t i = 0; i < cfg->actions.seal_files.n; i++)
-		push2(&b, "--copy", cfg->actions.seal_files.v[i]);
 	push_strings(&b, "--command", json_object_get(req, "commands"));
-	for (size_t i = 0; i < cfg->actions.seal_commands.n; i++)
-		push2(&b, "--command", cfg->actions.seal_commands.v[i]);
+	ev_seal_config_extras(cfg, push_opt, &b);
 	char num[32];
 	json_t *v = json_object_get(req, "level");
 	if (json_is_integer(v)) {
@@ -222,132 +230,46 @@ int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *
 		free(t);
 	}
 	struct ev_seal_job *j = calloc(1, sizeof(*j));
-	if (b.oom || !j) {
+	char **env = seal_env();
+	if (b.oom || !j || !env) {
 		for (size_t i = 0; i < b.n; i++)
 			free(b.v[i]);
 		free(b.v);
 		free(j);
+		strv_free(env);
 		return -ENOMEM;
 	}
 	j->argv = b.v;
+	j->env = env;
 	j->timeout = EV_SEAL_TIMEOUT_USEC;
 	*ret = j;
 	return 0;
 }
 
-static uint64_t now_mono(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* Append what is readable on fd to buf (capped; the rest is read and dropped). Returns
- * false at EOF or error. */
-static bool drain(int fd, char *buf, size_t *len) {
-	char tmp[8192];
-	ssize_t k = read(fd, tmp, sizeof(tmp));
-	if (k < 0)
-		return errno == EAGAIN || errno == EINTR;
-	if (k == 0)
-		return false;
-	size_t take = MIN((size_t)k, OUT_CAP - *len);
-	memcpy(buf + *len, tmp, take);
-	*len += take;
-	return true;
-}
-
-int ev_seal_job_run(struct ev_seal_job *j, struct ev_queue *q, char **ret_msg,
-                    json_t **ret_result) {
-	int po[2], pe[2];
-	if (pipe2(po, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(pe, O_CLOEXEC) < 0) {
-		int r = -errno;
-		close(po[0]);
-		close(po[1]);
-		return r;
-	}
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&at);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, po[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], STDERR_FILENO);
-	sigset_t none, def;
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGHUP);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &def);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-	                                      POSIX_SPAWN_SETSID);
-	extern char **environ;
-	pid_t pid;
-	int e = posix_spawn(&pid, j->argv[0], &fa, &at, j->argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	close(po[1]);
-	close(pe[1]);
-	if (e != 0) {
-		close(po[0]);
-		close(pe[0]);
-		return -e;
-	}
-	_cleanup_free_ char *out = malloc(OUT_CAP + 1), *err = malloc(OUT_CAP + 1);
-	size_t olen = 0, elen = 0;
-	bool oopen = true, eopen = true, timed_out = false, stopped = false;
-	uint64_t deadline = now_mono() + j->timeout;
-	int status = 0;
-	while (out && err && (oopen || eopen)) {
-		struct pollfd p[2] = {{.fd = oopen ? po[0] : -1, .events = POLLIN},
-		                      {.fd = eopen ? pe[0] : -1, .events = POLLIN}};
-		int r = poll(p, 2, 50);
-		if (r > 0) {
-			if (p[0].revents && !drain(po[0], out, &olen))
-				oopen = false;
-			if (p[1].revents && !drain(pe[0], err, &elen))
-				eopen = false;
-		}
-		stopped = q && ev_queue_stopping(q);
-		if (stopped || now_mono() >= deadline) {
-			timed_out = !stopped;
-			break;
-		}
-	}
-	if (timed_out || stopped || !out || !err) {
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	close(po[0]);
-	close(pe[0]);
-	if (!out || !err)
-		return -ENOMEM;
-	out[olen] = '\0';
-	err[elen] = '\0';
-	if (stopped) {
+/* What the child's end means: its JSON result, or the reason it failed. */
+static int seal_outcome(const struct ev_seal_job *j, struct ev_spawn_result *res, char **ret_msg,
+                        json_t **ret_result) {
+	int status = res->status;
+	char *out = res->out, *err = res->err;
+	size_t elen = res->err_len;
+	if (res->cancelled) {
 		*ret_msg = strdup("cancelled: the agent is stopping (the seal was killed; nothing "
 		                  "is placed before commit)");
 		return -ECANCELED;
 	}
-	if (timed_out) {
+	if (res->timed_out) {
 		if (asprintf(ret_msg, "sealing took longer than %llus and was killed",
 		             (unsigned long long)(j->timeout / 1000000)) < 0)
 			*ret_msg = NULL;
 		return -ETIME;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		json_t *res = json_loads(out, 0, NULL);
-		if (!res) {
+		json_t *result = json_loads(out, 0, NULL);
+		if (!result) {
 			*ret_msg = strdup("evident seal succeeded but printed no JSON result");
 			return -EBADMSG;
 		}
-		*ret_result = res;
+		*ret_result = result;
 		return 0;
 	}
 	/* the reason: stderr without trailing newlines, one line per message */
@@ -362,4 +284,22 @@ int ev_seal_job_run(struct ev_seal_job *j, struct ev_queue *q, char **ret_msg,
 	                    elen ? err : "no message") < 0)
 		*ret_msg = NULL;
 	return -EIO;
+}
+
+int ev_seal_job_run(struct ev_seal_job *j, struct ev_queue *q, char **ret_msg,
+                    json_t **ret_result) {
+	struct ev_spawn sp = {.argv = j->argv,
+	                      .env = j->env,
+	                      .timeout_usec = j->timeout,
+	                      .out_cap = OUT_CAP,
+	                      .err_cap = OUT_CAP,
+	                      .userdata = q,
+	                      .stop = ev_queue_stopping_cb};
+	struct ev_spawn_result res;
+	int r = ev_spawn_run(&sp, &res);
+	if (r < 0)
+		return r;
+	r = seal_outcome(j, &res, ret_msg, ret_result);
+	ev_spawn_result_clear(&res);
+	return r;
 }

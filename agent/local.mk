@@ -28,6 +28,8 @@ agent_libagent_a_SOURCES += \
 	agent/daemon_requests.c agent/daemon_seams.c agent/daemon_seal.c agent/daemon_autoseal.c \
 	agent/daemon_custody.c \
 	agent/cmd_seal_agent.c agent/cmd_seal_agent.h \
+	agent/seal_collect.c agent/seal_collect.h agent/seal_config.c agent/seal_config.h \
+	agent/spawn.c agent/spawn.h \
 	agent/daemon_log.c agent/daemon_log.h \
 	agent/control.c agent/control.h agent/control_request.c agent/control_client.c \
 	agent/queue.c agent/queue.h \
@@ -59,6 +61,10 @@ UNIT_TEST_SOURCES += \
 	tests/unit/agent/test_control.c \
 	tests/unit/agent/test_daemon_seal.c \
 	tests/unit/agent/test_queue.c \
-	tests/unit/agent/test_sinks.c
+	tests/unit/agent/test_sinks.c \
+	tests/unit/agent/test_spawn.c
 EXTRA_DIST += tests/bench/bench-agent.sh
 EXTRA_DIST += docs/agent.md
+# evidence collection: hostile and empty sources, least-privilege children (issues 9-11)
+TESTS += tests/integration/agent-seal-evidence.sh tests/integration/agent-spawn.sh
+EXTRA_DIST += tests/integration/agent-seal-evidence.sh tests/integration/agent-spawn.sh

@@ -165,6 +165,10 @@ bool ev_queue_stopping(struct ev_queue *q) {
 	return s;
 }
 
+bool ev_queue_stopping_cb(void *q) {
+	return q && ev_queue_stopping(q);
+}
+
 size_t ev_queue_dispatch(struct ev_queue *q) {
 	uint64_t v;
 	ssize_t k = read(q->efd, &v, sizeof(v)); /* reset the counter; EAGAIN is fine */

@@ -63,4 +63,7 @@ int ev_queue_fd(const struct ev_queue *q);
 size_t ev_queue_dispatch(struct ev_queue *q);
 /* True once ev_queue_free() started: long work should stop early. Thread-safe. */
 bool ev_queue_stopping(struct ev_queue *q);
+/* The same as a callback (agent/spawn.h's `stop`): `q` a struct ev_queue * or NULL
+ * (never stopping). */
+bool ev_queue_stopping_cb(void *q);
 void ev_queue_get_stats(struct ev_queue *q, struct ev_queue_stats *ret);

@@ -12,7 +12,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,10 @@
 #include <unistd.h>
 
 #include "agent/daemon_log.h"
+#include "agent/spawn.h"
+
+/* What of a hook's stderr is logged. */
+#define HOOK_STDERR_CAP 4096
 
 struct ev_sinks {
 	bool to_stdout, to_journal;
@@ -343,91 +346,27 @@ static void syslog_emit(struct ev_sinks *s, const json_t *alert) {
 
 int ev_sink_run_hook(char *const *argv, const char *input, size_t len, uint64_t timeout_usec,
                      struct ev_queue *q) {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&at);
-	posix_spawn_file_actions_adddup2(&fa, p[0], STDIN_FILENO);
-	/* the hook's stdout must not mix with the alert stream on ours */
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	sigset_t none, def;
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGHUP);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &def);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-	                                      POSIX_SPAWN_SETSID);
-	extern char **environ;
-	pid_t pid;
-	int e = posix_spawn(&pid, argv[0], &fa, &at, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	close(p[0]);
-	if (e != 0) {
-		close(p[1]);
-		return -e;
-	}
-	int fl = fcntl(p[1], F_GETFL);
-	if (fl >= 0)
-		fcntl(p[1], F_SETFL, fl | O_NONBLOCK);
-	uint64_t deadline = now_mono() + timeout_usec;
-	size_t off = 0;
-	int status = 0, r = 0;
-	for (;;) {
-		if (p[1] >= 0 && off < len) {
-			/* A hook that exits without reading makes the write fail with EPIPE: keep
-			 * SIGPIPE from killing us (callers need not ignore it) and consume it. */
-			sigset_t pipe_set, old_mask;
-			sigemptyset(&pipe_set);
-			sigaddset(&pipe_set, SIGPIPE);
-			pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
-			ssize_t k = write(p[1], input + off, len - off);
-			int werr = errno;
-			if (k < 0 && werr == EPIPE) {
-				struct timespec zero = {0, 0};
-				while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-					;
-			}
-			pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-			if (k > 0)
-				off += (size_t)k;
-			else if (k < 0 && werr != EAGAIN && werr != EINTR)
-				off = len; /* the hook closed its stdin: fine, it decides */
-		}
-		if (p[1] >= 0 && off >= len) {
-			close(p[1]);
-			p[1] = -1;
-		}
-		pid_t w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			r = -errno;
-			break;
-		}
-		bool stop = q && ev_queue_stopping(q);
-		if (stop || now_mono() >= deadline) {
-			kill(-pid, SIGKILL); /* its own session: take its children too */
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-			r = stop ? -ECANCELED : -ETIME;
-			break;
-		}
-		/* 5 ms steps: hooks are slow work; this thread has nothing else to do */
-		struct timespec ts = {0, 5 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	if (p[1] >= 0)
-		close(p[1]);
-	return r < 0 ? r : status;
+	/* the hook's stdout must not mix with the alert stream on ours; its stderr is logged */
+	struct ev_spawn sp = {.argv = argv,
+	                      .input = input ? input : "",
+	                      .input_len = len,
+	                      .timeout_usec = timeout_usec,
+	                      .stdout_null = true,
+	                      .err_cap = HOOK_STDERR_CAP,
+	                      .userdata = q,
+	                      .stop = ev_queue_stopping_cb};
+	struct ev_spawn_result res;
+	int r = ev_spawn_run(&sp, &res);
+	if (r < 0)
+		return r;
+	while (res.err_len && res.err[res.err_len - 1] == '\n')
+		res.err[--res.err_len] = '\0';
+	if (res.err_len)
+		ev_dlog(LOG_WARNING, "hook %s: stderr%s: %s", argv[0],
+		        res.err_truncated ? " (cut)" : "", res.err);
+	r = res.cancelled ? -ECANCELED : res.timed_out ? -ETIME : res.status;
+	ev_spawn_result_clear(&res);
+	return r;
 }
 
 struct hook_work {

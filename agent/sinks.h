@@ -67,8 +67,10 @@ int ev_sink_parse_address(const char *s, bool *ret_tcp, char **ret_host, char **
 /* Format one RFC 5424 message for `alert` at time `now_us` (no framing). Returns a
  * malloc'd string or NULL (OOM). */
 char *ev_sink_format_rfc5424(const json_t *alert, int64_t now_us, const char *hostname, long pid);
-/* Run argv with `input` on its stdin, no shell, killed after timeout_usec (or as soon as
- * `q` is stopping, when q is not NULL). Returns the wait status (>= 0), or -ETIME after a
- * timeout (the child killed and reaped), -ECANCELED when stopping, or -errno. */
+/* Run argv with `input` on its stdin, no shell, killed with its process group after
+ * timeout_usec (or as soon as `q` is stopping, when q is not NULL); started by
+ * agent/spawn.c (clean environment, fds 0-2 only), stdout to /dev/null, stderr logged. Returns the
+ * wait status (>= 0), or -ETIME after a timeout (the child killed and reaped), -ECANCELED when
+ * stopping, or -errno. */
 int ev_sink_run_hook(char *const *argv, const char *input, size_t len, uint64_t timeout_usec,
                      struct ev_queue *q);

@@ -12,6 +12,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ static int flush(struct collector_buf *b, collector_write_fn fn, void *ud) {
 	return r < 0 ? r : 0;
 }
 
-static int64_t excerpt_range(const char *path, const struct collector_reader_opts *o,
+static int64_t excerpt_range(int fd, const char *path, const struct collector_reader_opts *o,
                              int64_t since_us, int64_t until_us, uint64_t start, uint64_t end,
                              collector_write_fn write, void *userdata, struct ev_errlist *errs) {
 	struct collector_reader_opts d = {0};
@@ -46,7 +47,18 @@ static int64_t excerpt_range(const char *path, const struct collector_reader_opt
 	if (r < 0)
 		return r;
 	struct collector_lines l;
-	r = collector_lines_open_path(&l, path, o->max_line ? o->max_line : 64 * 1024);
+	size_t max_line = o->max_line ? o->max_line : 64 * 1024;
+	if (fd < 0)
+		r = collector_lines_open_path(&l, path, max_line);
+	else if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		r = -errno;
+	else {
+		unsigned char magic[2];
+		bool gz = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+		r = collector_lines_open(&l, fd, gz, 0, max_line);
+		if (r < 0)
+			close(fd);
+	}
 	if (r >= 0 && start > 0 && !l.gz) {
 		if (lseek(l.fd, (off_t)start, SEEK_SET) < 0)
 			r = -errno;
@@ -105,18 +117,26 @@ static int64_t excerpt_range(const char *path, const struct collector_reader_opt
 int64_t collector_excerpt_file(const char *path, const struct collector_reader_opts *o,
                                int64_t since_us, int64_t until_us, collector_write_fn write,
                                void *userdata, struct ev_errlist *errs) {
-	return excerpt_range(path, o, since_us, until_us, 0, UINT64_MAX, write, userdata, errs);
+	return excerpt_range(-1, path, o, since_us, until_us, 0, UINT64_MAX, write, userdata, errs);
+}
+
+int64_t collector_excerpt_fd_indexed(int fd, const char *path, const char *state_dir,
+                                     const struct collector_reader_opts *o, int64_t since_us,
+                                     int64_t until_us, int64_t slack_us, collector_write_fn write,
+                                     void *userdata, struct ev_errlist *errs) {
+	uint64_t start = 0, end = UINT64_MAX;
+	if (state_dir && collector_tail_index_lookup(state_dir, path, since_us - slack_us,
+	                                             until_us + slack_us, &start, &end) <= 0)
+		start = 0, end = UINT64_MAX;
+	return excerpt_range(fd, path, o, since_us, until_us, start, end, write, userdata, errs);
 }
 
 int64_t collector_excerpt_file_indexed(const char *path, const char *state_dir,
                                        const struct collector_reader_opts *o, int64_t since_us,
                                        int64_t until_us, int64_t slack_us, collector_write_fn write,
                                        void *userdata, struct ev_errlist *errs) {
-	uint64_t start = 0, end = UINT64_MAX;
-	if (state_dir && collector_tail_index_lookup(state_dir, path, since_us - slack_us,
-	                                             until_us + slack_us, &start, &end) <= 0)
-		start = 0, end = UINT64_MAX;
-	return excerpt_range(path, o, since_us, until_us, start, end, write, userdata, errs);
+	return collector_excerpt_fd_indexed(-1, path, state_dir, o, since_us, until_us, slack_us,
+	                                    write, userdata, errs);
 }
 
 /* Fields that journal export writes in binary form. */

@@ -31,6 +31,15 @@ int64_t collector_excerpt_file_indexed(const char *path, const char *state_dir,
                                        int64_t until_us, int64_t slack_us, collector_write_fn write,
                                        void *userdata, struct ev_errlist *errs);
 
+/* collector_excerpt_file_indexed on an open descriptor of `path` (the caller opened and
+ * checked it: evidence collection reads only regular files it opened without blocking);
+ * `fd` stays the caller's (a duplicate is read). `path` names the file in the index and in
+ * messages. */
+int64_t collector_excerpt_fd_indexed(int fd, const char *path, const char *state_dir,
+                                     const struct collector_reader_opts *o, int64_t since_us,
+                                     int64_t until_us, int64_t slack_us, collector_write_fn write,
+                                     void *userdata, struct ev_errlist *errs);
+
 /* Export the journal entries in [since_us, until_us] (realtime) in journal export format
  * (every field, __CURSOR and trusted fields included) to `export_fn`, and as JSON lines
  * (one object per entry, binary fields as arrays of bytes) to `json_fn`.

@@ -24,6 +24,13 @@ agent_write_config() { # agent_write_config FILE [extra yaml appended]
 	} >"$1"
 }
 
+# agent_rule_failed_password FILE ID: a rule matching "Failed password" lines (level high).
+agent_rule_failed_password() {
+	printf '%s\n' "title: Test failed password" "id: $2" "level: high" "logsource:" \
+		"  product: linux" "detection:" "  sel:" "    message|contains: 'Failed password'" \
+		"  condition: sel" >"$1"
+}
+
 # Datagram listener: every datagram's lines appended to $A_NOTIFY_LOG.
 notify_listen() {
 	rm -f "$A_NOTIFY" "$A_NOTIFY_LOG"

@@ -86,7 +86,7 @@ TEST(test_daemon_seal_argv_options_and_configured_evidence) {
 	CU_ASSERT_STRING_EQUAL(s,
 	                       "seal|--json|--actor|control socket: uid 0 pid 7 exe unknown|"
 	                       "--journal|--unit|ssh.service|--file|/var/log/a.log|--offline|"
-	                       "--copy|/etc/passwd|--copy|/etc/hostname|--command|id=/usr/bin/id|"
+	                       "--copy|/etc/passwd|--command|id=/usr/bin/id|--copy|/etc/hostname|"
 	                       "--command|w=/usr/bin/w -h|--level|1|--no-immutable|"
 	                       "--max-bundle-size|1000|--trigger|"
 	                       "{\"alert_ids\":[\"ab-1\"],\"kind\":\"rule\"}");
