@@ -1,6 +1,8 @@
 /* Standalone fuzz driver: feeds every file named on the command line (directories are
  * walked one level) to LLVMFuzzerTestOneInput, so `make check` replays the corpora
- * without libFuzzer. A crash is a test failure. */
+ * without libFuzzer. A crash is a test failure. Arguments that start with '-' are
+ * libFuzzer flags (tests/fuzz/run-corpora.sh passes the same command line to both
+ * kinds of binary) and are ignored. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +45,8 @@ int main(int argc, char **argv) {
 	int bad = 0;
 	for (int i = 1; i < argc; i++) {
 		struct stat st;
+		if (argv[i][0] == '-')
+			continue;
 		if (stat(argv[i], &st) != 0) {
 			perror(argv[i]);
 			return 2;
