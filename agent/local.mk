@@ -9,6 +9,7 @@ agent_libagent_a_SOURCES = \
 	agent/cmd_config.c \
 	agent/cmd_demo.c \
 	agent/replay_rules.c agent/replay_rules.h
+agent_libagent_a_SOURCES += agent/term.c agent/term.h
 nodist_agent_libagent_a_SOURCES = agent/default-config.c
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
@@ -62,3 +63,5 @@ UNIT_TEST_SOURCES += \
 	tests/unit/agent/test_sinks.c
 EXTRA_DIST += tests/bench/bench-agent.sh
 EXTRA_DIST += docs/agent.md
+TESTS += tests/integration/json.sh
+EXTRA_DIST += tests/integration/json.sh
