@@ -15,6 +15,7 @@
 
 #include "agent/cmd_store_common.h"
 #include "agent/config.h"
+#include "agent/term.h"
 
 json_t *ev_store_actor(const char *name) {
 	char host[256] = "", exe[4096] = "";
@@ -176,14 +177,17 @@ int ev_store_print_report(const struct store_report *rep, bool json, json_t *ext
 		free(t);
 		json_decref(o);
 	} else {
+		const char *red = ev_term_on(stdout, EV_COLOR_RED),
+		           *yellow = ev_term_on(stdout, EV_COLOR_YELLOW),
+		           *off = ev_term_off(stdout);
 		for (size_t i = 0; i < rep->n; i++)
-			printf("%s %s: %s\n", store_finding_name(rep->v[i].code),
+			printf("%s%s%s %s: %s\n", red, store_finding_name(rep->v[i].code), off,
 			       rep->v[i].where ? rep->v[i].where : "-",
 			       rep->v[i].msg ? rep->v[i].msg : "");
 		if (rep->dropped)
 			printf("... and %zu more findings\n", rep->dropped);
 		for (size_t i = 0; i < rep->n_warnings; i++)
-			printf("warning: %s\n", rep->warnings[i]);
+			printf("%swarning:%s %s\n", yellow, off, rep->warnings[i]);
 	}
 	return ok ? EV_EXIT_OK : EV_EXIT_FINDING;
 }

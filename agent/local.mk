@@ -63,5 +63,5 @@ UNIT_TEST_SOURCES += \
 	tests/unit/agent/test_sinks.c
 EXTRA_DIST += tests/bench/bench-agent.sh
 EXTRA_DIST += docs/agent.md
-TESTS += tests/integration/json.sh
-EXTRA_DIST += tests/integration/json.sh
+TESTS += tests/integration/json.sh tests/integration/agent-readable.sh
+EXTRA_DIST += tests/integration/json.sh tests/integration/agent-readable.sh
