@@ -8,34 +8,9 @@
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 
 LOG="$T_TMP/auth.log"
-mkdir -p "$T_TMP/rules" "$T_TMP/keys" "$T_TMP/no-decoders"
-: >"$LOG"
 RULE_ID=4f1e2d3c-5b6a-4789-9abc-def012345678
-cat >"$T_TMP/rules/failed.yml" <<EOR
-title: Readable failed password
-id: $RULE_ID
-level: high
-logsource:
-  product: linux
-detection:
-  sel:
-    message|contains: 'Failed password'
-  condition: sel
-EOR
-"$EVIDENT" keygen --out "$T_TMP/keys" --name agent >/dev/null 2>&1 || fail "keygen"
+agent_rule_config "$RULE_ID" "Readable failed password" "  lookahead: 1s"
 "$EVIDENT" keygen --out "$T_TMP/keys" --name other >/dev/null 2>&1 || fail "keygen other"
-agent_write_config "$T_TMP/evident.yaml"
-sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]|" \
-	-e "s|^  path: $T_TMP/store|  path: $T_TMP/store\n  key: $T_TMP/keys/agent.key|" "$T_TMP/evident.yaml"
-cat >>"$T_TMP/evident.yaml" <<EOF2
-rules:
-  paths: [$T_TMP/rules]
-  decoders: [$T_TMP/no-decoders]
-actions:
-  seal_on: [rule:$RULE_ID]
-  lookback: 1h
-  lookahead: 1s
-EOF2
 agent_start --config "$T_TMP/evident.yaml"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; cat "$T_TMP/agent.err"; done_testing; }
 printf 'Nov 27 02:40:00 host1 sshd[1]: Accepted password for alice from 10.1.1.1 port 22 ssh2\n' >>"$LOG"
