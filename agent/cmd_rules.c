@@ -128,11 +128,12 @@ static int do_list(const struct opts *o, char **paths, size_t n) {
 			const char *cat = json_string_value(json_object_get(ls, "category"));
 			const char *lv = json_string_value(json_object_get(j, "level"));
 			const char *t = json_string_value(json_object_get(j, "title"));
-			printf("%-36s  %-13s  %-16s  %-16s  %s\n",
+			printf("%-36s  %s%-13s%s  %-16s  %-16s  %s\n",
 			       id     ? id
 			       : name ? name
 			              : "-",
-			       lv ? lv : "-", json_string_value(json_object_get(j, "kind")),
+			       ev_term_on(stdout, ev_term_level_color(lv)), lv ? lv : "-",
+			       ev_term_off(stdout), json_string_value(json_object_get(j, "kind")),
 			       svc    ? svc
 			       : cat  ? cat
 			       : prod ? prod
