@@ -2,7 +2,8 @@
  * walked one level) to LLVMFuzzerTestOneInput, so `make check` replays the corpora
  * without libFuzzer. A crash is a test failure. Arguments that start with '-' are
  * libFuzzer flags (tests/fuzz/run-corpora.sh passes the same command line to both
- * kinds of binary) and are ignored. */
+ * kinds of binary) and are ignored; without any input it fails (exit 2), so that
+ * `-help=1` tells it from a libFuzzer binary. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -71,6 +72,13 @@ int main(int argc, char **argv) {
 			n++;
 		}
 		closedir(d);
+	}
+	if (n == 0) { /* e.g. `-help=1`: not libFuzzer, and nothing replayed is not a pass */
+		fprintf(stderr,
+		        "%s: no inputs (the standalone replay driver; libFuzzer flags are "
+		        "ignored)\n",
+		        argv[0]);
+		return 2;
 	}
 	printf("%s: %u inputs replayed\n", argv[0], n);
 	return bad ? 1 : 0;
