@@ -15,19 +15,28 @@ static const char *jstr(const json_t *o, const char *k) {
 	return json_string_value(json_object_get(o, k));
 }
 
+/* Ledger text is untrusted: printed through ev_term_put_text (no control characters). */
+static void put(const char *s) {
+	ev_term_put_text(stdout, s);
+}
+
 /* "alice (uid 1000)", "evident pid 42 (uid 0, via control socket)". */
 static void print_actor(const json_t *a) {
 	const char *who = jstr(a, "name") ?: jstr(a, "user");
 	const char *exe = jstr(a, "exe") ?: jstr(a, "executable");
 	if (who)
-		printf("%s", who);
-	else if (exe)
-		printf("%s pid %lld", strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe,
-		       (long long)json_integer_value(json_object_get(a, "pid")));
-	else
-		printf("?");
-	printf(" (uid %lld%s%s)", (long long)json_integer_value(json_object_get(a, "uid")),
-	       jstr(a, "via") ? ", via " : "", jstr(a, "via") ?: "");
+		put(who);
+	else if (exe) {
+		put(strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe);
+		printf(" pid %lld", (long long)json_integer_value(json_object_get(a, "pid")));
+	} else
+		put(NULL);
+	printf(" (uid %lld", (long long)json_integer_value(json_object_get(a, "uid")));
+	if (jstr(a, "via")) {
+		printf(", via ");
+		put(jstr(a, "via"));
+	}
+	putchar(')');
 }
 
 /* What the entry is about, after a colon; nothing for the plain actions. */
@@ -35,28 +44,42 @@ static void print_about(const char *action, const json_t *d) {
 	static const char *const keys[] = {"incident", "rule", "impact", "urgency", "note"};
 	if (!strcmp(action, "control_request")) {
 		const json_t *args = json_object_get(d, "args");
-		printf(": %s", jstr(d, "request") ?: "?");
+		printf(": ");
+		put(jstr(d, "request"));
 		for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-			if (jstr(args, keys[i]))
-				printf(" %s=%s", keys[i], jstr(args, keys[i]));
+			if (jstr(args, keys[i])) {
+				printf(" %s=", keys[i]);
+				put(jstr(args, keys[i]));
+			}
 		if (json_is_integer(json_object_get(d, "bytes")))
 			printf(" (%lld bytes)",
 			       (long long)json_integer_value(json_object_get(d, "bytes")));
-	} else if (!strcmp(action, "control_refused"))
-		printf(": %s%s%s", jstr(d, "code") ?: "?", jstr(d, "reason") ? ", " : "",
-		       jstr(d, "reason") ?: "");
-	else if (!strcmp(action, "verified"))
+	} else if (!strcmp(action, "control_refused")) {
+		printf(": ");
+		put(jstr(d, "code"));
+		if (jstr(d, "reason")) {
+			printf(", ");
+			put(jstr(d, "reason"));
+		}
+	} else if (!strcmp(action, "verified"))
 		printf(": %s%lld finding%s", json_is_true(json_object_get(d, "ok")) ? "ok, " : "",
 		       (long long)json_integer_value(json_object_get(d, "findings")),
 		       json_integer_value(json_object_get(d, "findings")) == 1 ? "" : "s");
-	else if (!strcmp(action, "pruned") && jstr(d, "reason"))
-		printf(": %s", jstr(d, "reason"));
+	else if (!strcmp(action, "pruned") && jstr(d, "reason")) {
+		printf(": ");
+		put(jstr(d, "reason"));
+	}
 }
 
 static void print_entry(const json_t *e) {
 	const char *action = jstr(e, "action") ?: "?";
-	printf("%5lld %s %-15s %s by ", (long long)json_integer_value(json_object_get(e, "seq")),
-	       jstr(e, "time") ?: "?", action, jstr(e, "bundle") ?: "-");
+	printf("%5lld ", (long long)json_integer_value(json_object_get(e, "seq")));
+	put(jstr(e, "time"));
+	putchar(' ');
+	put(action);
+	printf("%*s ", strlen(action) < 15 ? (int)(15 - strlen(action)) : 0, "");
+	put(jstr(e, "bundle") ?: "-");
+	printf(" by ");
 	print_actor(json_object_get(e, "actor"));
 	print_about(action, json_object_get(e, "details"));
 	if (!json_is_true(json_object_get(e, "_valid")))

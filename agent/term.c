@@ -37,6 +37,13 @@ const char *ev_term_off(FILE *f) {
 	return ev_term_color(f) ? "\033[0m" : "";
 }
 
+void ev_term_put_text(FILE *f, const char *s) {
+	if (!s)
+		s = "?";
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
 enum ev_color ev_term_level_color(const char *level) {
 	if (!level)
 		return EV_COLOR_NONE;

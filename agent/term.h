@@ -14,5 +14,8 @@ bool ev_term_color(FILE *f);
 const char *ev_term_on(FILE *f, enum ev_color c);
 /* The sequence that ends it, or "". */
 const char *ev_term_off(FILE *f);
+/* Write untrusted text (from a ledger, a bundle, a log) to `f` with every control
+ * character (escape sequences included) shown as '?', coloured or not. NULL writes "?". */
+void ev_term_put_text(FILE *f, const char *s);
 /* The colour of a Sigma level: critical and high red, medium yellow, others none. */
 enum ev_color ev_term_level_color(const char *level);

@@ -63,6 +63,13 @@ expect_rc 0 "the investigator's ledger verifies with their public key"
 for a in shown extracted exported verified; do
 	expect_out " $a .* by investigator" "their ledger records '$a'"
 done
+# a ledger is untrusted input: control characters in it never reach the terminal
+"$EVIDENT" show --pub "$OPK/evident.pub" --custody-log "$INV/ledger.jsonl" --key "$INV/me.key" \
+	--actor "$(printf 'evil\033[2Jname')" "$B" >/dev/null 2>&1 || fail "show with a hostile --actor"
+run "$EVIDENT" custody --pub "$INV/me.pub" "$INV/ledger.jsonl"
+expect_out 'by evil\?\[2Jname ' "custody shows a control character as '?'"
+printf '%s' "$T_OUT" | grep -q "$(printf '\033')" && fail "an escape character reached the output" ||
+	ok "no escape character in the listing"
 run "$EVIDENT" custody --pub "$OPK/evident.pub" "$INV/ledger.jsonl"
 expect_rc 1 "and does not verify with the operator's key"
 
