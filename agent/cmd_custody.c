@@ -1,4 +1,7 @@
-/* evident custody STORE|LEDGER: list the custody ledger and verify every entry. */
+/* evident custody STORE|LEDGER: list the custody ledger and verify every entry. Each
+ * line names the actor (the --actor name, the user, or the process for requests on the
+ * agent's control socket) and what the entry is about (the request and its incident,
+ * rule or note; a refusal's reason; a verification's result). */
 #include "config.h"
 
 #include <getopt.h>
@@ -6,6 +9,83 @@
 
 #include "agent/cmd_store_common.h"
 #include "agent/commands.h"
+#include "agent/term.h"
+
+static const char *jstr(const json_t *o, const char *k) {
+	return json_string_value(json_object_get(o, k));
+}
+
+/* Ledger text is untrusted: printed through ev_term_put_text (no control characters). */
+static void put(const char *s) {
+	ev_term_put_text(stdout, s);
+}
+
+/* "alice (uid 1000)", "evident pid 42 (uid 0, via control socket)". */
+static void print_actor(const json_t *a) {
+	const char *who = jstr(a, "name") ?: jstr(a, "user");
+	const char *exe = jstr(a, "exe") ?: jstr(a, "executable");
+	if (who)
+		put(who);
+	else if (exe) {
+		put(strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe);
+		printf(" pid %lld", (long long)json_integer_value(json_object_get(a, "pid")));
+	} else
+		put(NULL);
+	printf(" (uid %lld", (long long)json_integer_value(json_object_get(a, "uid")));
+	if (jstr(a, "via")) {
+		printf(", via ");
+		put(jstr(a, "via"));
+	}
+	putchar(')');
+}
+
+/* What the entry is about, after a colon; nothing for the plain actions. */
+static void print_about(const char *action, const json_t *d) {
+	static const char *const keys[] = {"incident", "rule", "impact", "urgency", "note"};
+	if (!strcmp(action, "control_request")) {
+		const json_t *args = json_object_get(d, "args");
+		printf(": ");
+		put(jstr(d, "request"));
+		for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+			if (jstr(args, keys[i])) {
+				printf(" %s=", keys[i]);
+				put(jstr(args, keys[i]));
+			}
+		if (json_is_integer(json_object_get(d, "bytes")))
+			printf(" (%lld bytes)",
+			       (long long)json_integer_value(json_object_get(d, "bytes")));
+	} else if (!strcmp(action, "control_refused")) {
+		printf(": ");
+		put(jstr(d, "code"));
+		if (jstr(d, "reason")) {
+			printf(", ");
+			put(jstr(d, "reason"));
+		}
+	} else if (!strcmp(action, "verified"))
+		printf(": %s%lld finding%s", json_is_true(json_object_get(d, "ok")) ? "ok, " : "",
+		       (long long)json_integer_value(json_object_get(d, "findings")),
+		       json_integer_value(json_object_get(d, "findings")) == 1 ? "" : "s");
+	else if (!strcmp(action, "pruned") && jstr(d, "reason")) {
+		printf(": ");
+		put(jstr(d, "reason"));
+	}
+}
+
+static void print_entry(const json_t *e) {
+	const char *action = jstr(e, "action") ?: "?";
+	printf("%5lld ", (long long)json_integer_value(json_object_get(e, "seq")));
+	put(jstr(e, "time"));
+	putchar(' ');
+	put(action);
+	printf("%*s ", strlen(action) < 15 ? (int)(15 - strlen(action)) : 0, "");
+	put(jstr(e, "bundle") ?: "-");
+	printf(" by ");
+	print_actor(json_object_get(e, "actor"));
+	print_about(action, json_object_get(e, "details"));
+	if (!json_is_true(json_object_get(e, "_valid")))
+		printf("  %s[NOT VALID]%s", ev_term_on(stdout, EV_COLOR_RED), ev_term_off(stdout));
+	putchar('\n');
+}
 
 static int custody_run(int argc, char **argv) {
 	enum { OPT_PUB = 0x2000 };
@@ -59,20 +139,8 @@ static int custody_run(int argc, char **argv) {
 	if (!kr.n)
 		store_report_add(&rep, STORE_UNKNOWN_KEY, lp, "no key to verify with (use --pub)");
 	if (!json)
-		for (size_t i = 0; i < json_array_size(entries); i++) {
-			json_t *e = json_array_get(entries, i), *a = json_object_get(e, "actor");
-			const char *who = json_string_value(json_object_get(a, "name"));
-			if (!who)
-				who = json_string_value(json_object_get(a, "user"));
-			printf("%5lld %s %-11s %s by %s (uid %lld)%s\n",
-			       (long long)json_integer_value(json_object_get(e, "seq")),
-			       json_string_value(json_object_get(e, "time")) ?: "?",
-			       json_string_value(json_object_get(e, "action")) ?: "?",
-			       json_string_value(json_object_get(e, "bundle")) ?: "-",
-			       who ? who : "?",
-			       (long long)json_integer_value(json_object_get(a, "uid")),
-			       json_is_true(json_object_get(e, "_valid")) ? "" : "  [NOT VALID]");
-		}
+		for (size_t i = 0; i < json_array_size(entries); i++)
+			print_entry(json_array_get(entries, i));
 	json_t *extra = json_pack("{s:O}", "entries", entries);
 	ret = ev_store_print_report(&rep, json, extra);
 	json_decref(extra);

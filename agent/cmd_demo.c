@@ -6,7 +6,8 @@
  *   4. verify the store (bundles, chain, custody ledger) against the pinned key,
  *   5. show what was found and sealed.
  * Each step runs this same binary as a subcommand, so the demo exercises exactly the
- * commands a user runs. Nothing is written outside the work directory. */
+ * commands a user runs. Nothing is written outside the work directory. With --json the
+ * steps' text is dropped and one JSON document is printed at the end (see the usage). */
 #include "config.h"
 
 #include <errno.h>
@@ -24,6 +25,7 @@
 
 #include "agent/commands.h"
 #include "agent/config.h"
+#include "agent/term.h"
 #include "agent/version.h"
 
 #define DEMO_MAX_ALERTS 64
@@ -55,14 +57,23 @@ static int run_self(char *const argv[], const char *out, const char *err) {
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* The human output: stdout, or nowhere with --json. */
+static FILE *out;
+
 static void cat_file(const char *path, const char *indent) {
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return;
 	char line[4096];
 	while (fgets(line, sizeof(line), f))
-		printf("%s%s", indent, line);
+		fprintf(out, "%s%s", indent, line);
 	fclose(f);
+}
+
+/* The JSON a step printed (its --json output), or null. */
+static json_t *load_json(const char *path) {
+	json_t *j = json_load_file(path, 0, NULL);
+	return j ? j : json_null();
 }
 
 static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
@@ -94,6 +105,7 @@ static int demo_run(int argc, char **argv) {
 	                                     {NULL, 0, NULL, 0}};
 	const char *data = EV_PKGDATADIR;
 	const char *workdir = NULL;
+	bool json = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "hd:w:", opts, NULL)) != -1) {
 		switch (c) {
@@ -106,6 +118,7 @@ static int demo_run(int argc, char **argv) {
 			workdir = optarg;
 			break;
 		case EV_OPT_JSON:
+			json = true;
 			break;
 		default:
 			return ev_usage_error(&ev_cmd_demo, "invalid option '%s'",
@@ -153,28 +166,37 @@ static int demo_run(int argc, char **argv) {
 	snprintf(errf, sizeof(errf), "%s/step.err", wd);
 	snprintf(outf, sizeof(outf), "%s/step.out", wd);
 
+	out = json ? fopen("/dev/null", "we") : stdout;
+	if (!out) {
+		ev_log_error("cannot open /dev/null: %m");
+		return EV_EXIT_USAGE;
+	}
+	json_t *doc = json_pack("{s:s?, s:o, s:o}", "workdir", workdir ? wd : NULL, "alerts",
+	                        json_array(), "seals", json_array());
 	int ret = EV_EXIT_OK, r;
-	printf("== evident demo (work directory %s) ==\n", wd);
-	ev_version_print(stdout, false);
+	fprintf(out, "== evident demo (work directory %s) ==\n", wd);
+	ev_version_print(out, false);
 
-	printf("\n-- 1. configuration: the embedded default --\n");
+	fprintf(out, "\n-- 1. configuration: the embedded default --\n");
 	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;
 	if (ev_config_load(NULL, &cfg, &errs) < 0) {
 		ev_errlist_print(&errs, stderr);
 		ev_errlist_clear(&errs);
 		ev_log_error("the embedded configuration does not load");
-		return EV_EXIT_FINDING;
+		ret = EV_EXIT_FINDING;
+		goto out;
 	}
 	int64_t lookback = (int64_t)cfg->actions.lookback,
 	        lookahead = (int64_t)cfg->actions.lookahead;
 	char lb[32], la[32];
 	ev_format_duration((uint64_t)lookback, lb, sizeof(lb));
 	ev_format_duration((uint64_t)lookahead, la, sizeof(la));
-	printf("   evidence window: %s before an alert's first event, %s after its last\n", lb, la);
+	fprintf(out, "   evidence window: %s before an alert's first event, %s after its last\n",
+	        lb, la);
 	ev_config_free(cfg);
 
-	printf("\n-- 2. a signing key --\n");
+	fprintf(out, "\n-- 2. a signing key --\n");
 	{
 		char *a[] = {"evident", "keygen", "--out", keys, NULL};
 		mkdir(keys, 0700);
@@ -185,11 +207,18 @@ static int demo_run(int argc, char **argv) {
 			ret = EV_EXIT_FINDING;
 			goto out;
 		}
-		printf("   key id ");
+		fprintf(out, "   key id ");
 		cat_file(outf, "");
+		char kid[128] = "";
+		FILE *kf = fopen(outf, "re");
+		if (kf && fgets(kid, sizeof(kid), kf))
+			kid[strcspn(kid, "\n")] = 0;
+		if (kf)
+			fclose(kf);
+		json_object_set_new(doc, "key_id", json_string(kid));
 	}
 
-	printf("\n-- 3. replay %s through the rules in %s --\n", logs, rules);
+	fprintf(out, "\n-- 3. replay %s through the rules in %s --\n", logs, rules);
 	{
 		char *a[] = {"evident",    "replay", "--rules", rules,
 		             "--decoders", decoders, logs,      NULL};
@@ -207,7 +236,7 @@ static int demo_run(int argc, char **argv) {
 	FILE *af = fopen(alerts, "re");
 	size_t n_alerts = 0, n_sealed = 0;
 	char line[65536];
-	printf("\n-- 4. alerts, and the evidence of each sealed into %s --\n", store);
+	fprintf(out, "\n-- 4. alerts, and the evidence of each sealed into %s --\n", store);
 	while (af && fgets(line, sizeof(line), af) && n_alerts < DEMO_MAX_ALERTS) {
 		json_t *a = json_loads(line, 0, &jerr);
 		if (!a)
@@ -223,10 +252,12 @@ static int demo_run(int argc, char **argv) {
 		const char *last = json_string_value(json_object_get(a, "last"));
 		char *group =
 		        json_dumps(json_object_get(a, "group"), JSON_COMPACT | JSON_SORT_KEYS);
-		printf("   ALERT %s [%s] %s (%s) group %s count %lld\n", t ? t : "?",
-		       level ? level : "?", title ? title : "?", kind ? kind : "?",
-		       group ? group : "{}",
-		       (long long)json_integer_value(json_object_get(a, "count")));
+		fprintf(out, "   ALERT %s [%s%s%s] %s (%s) group %s count %lld\n", t ? t : "?",
+		        ev_term_on(out, ev_term_level_color(level)), level ? level : "?",
+		        ev_term_off(out), title ? title : "?", kind ? kind : "?",
+		        group ? group : "{}",
+		        (long long)json_integer_value(json_object_get(a, "count")));
+		json_array_append(json_object_get(doc, "alerts"), a);
 		free(group);
 		int64_t f = first ? parse_time(first) : -1, l = last ? parse_time(last) : -1;
 		if (f >= 0 && l >= 0) {
@@ -235,15 +266,19 @@ static int demo_run(int argc, char **argv) {
 			fmt_time(l + lookahead + 999999, until, sizeof(until));
 			snprintf(note, sizeof(note), "demo: alert '%s' at %s", title ? title : "?",
 			         t ? t : "?");
-			char *s[] = {"evident",        "seal", "--store", store,
-			             "--key",          key,    "--file",  logs,
-			             "--since",        since,  "--until", until,
-			             "--note",         note,   "--actor", "evident demo",
-			             "--no-immutable", NULL};
+			char *s[] = {"evident",        "seal",   "--store", store,
+			             "--key",          key,      "--file",  logs,
+			             "--since",        since,    "--until", until,
+			             "--note",         note,     "--actor", "evident demo",
+			             "--no-immutable", "--json", NULL};
+			if (!json)
+				s[ELEMENTSOF(s) - 2] = NULL; /* the human output of seal */
 			r = run_self(s, outf, errf);
 			if (r == 0) {
 				n_sealed++;
 				cat_file(outf, "         ");
+				json_array_append_new(json_object_get(doc, "seals"),
+				                      load_json(outf));
 			} else {
 				cat_file(errf, "         ");
 				ev_log_error("seal failed (exit %d)", r);
@@ -255,29 +290,41 @@ static int demo_run(int argc, char **argv) {
 	if (af)
 		fclose(af);
 	if (n_alerts == 0)
-		printf("   (no alerts)\n");
+		fprintf(out, "   (no alerts)\n");
 
 	if (n_sealed) {
-		printf("\n-- 5. verify the store against the pinned key --\n");
-		char *v[] = {"evident", "verify",  "--pub",        pub,   "--key",
-		             key,       "--actor", "evident demo", store, NULL};
+		fprintf(out, "\n-- 5. verify the store against the pinned key --\n");
+		char *v[] = {"evident", "verify",       "--pub", pub,      "--key", key,
+		             "--actor", "evident demo", store,   "--json", NULL};
+		if (!json)
+			v[ELEMENTSOF(v) - 2] = NULL;
 		r = run_self(v, outf, errf);
 		cat_file(outf, "   ");
 		cat_file(errf, "   ");
+		json_object_set_new(doc, "verify", load_json(outf));
 		if (r != 0) {
 			ev_log_error("verification failed (exit %d)", r);
 			ret = EV_EXIT_FINDING;
 		}
 	}
 
-	printf("\n== %zu alert%s, %zu bundle%s sealed, store %s ==\n", n_alerts,
-	       n_alerts == 1 ? "" : "s", n_sealed, n_sealed == 1 ? "" : "s",
-	       ret == EV_EXIT_OK ? "verified" : "NOT verified");
+	fprintf(out, "\n== %zu alert%s, %zu bundle%s sealed, store %s%s%s ==\n", n_alerts,
+	        n_alerts == 1 ? "" : "s", n_sealed, n_sealed == 1 ? "" : "s",
+	        ev_term_on(out, ret == EV_EXIT_OK ? EV_COLOR_GREEN : EV_COLOR_RED),
+	        ret == EV_EXIT_OK ? "verified" : "NOT verified", ev_term_off(out));
 	if (workdir)
-		printf("kept: %s (alerts.jsonl, store/, keys/)\n", wd);
+		fprintf(out, "kept: %s (alerts.jsonl, store/, keys/)\n", wd);
 out:
 	if (!workdir)
 		nftw(wd, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	if (json) {
+		json_object_set_new(doc, "ok", json_boolean(ret == EV_EXIT_OK));
+		char *s = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
+		printf("%s\n", s ? s : "{}");
+		free(s);
+		fclose(out);
+	}
+	json_decref(doc);
 	return ret;
 }
 
@@ -285,7 +332,7 @@ const struct ev_command ev_cmd_demo = {
         .name = "demo",
         .summary = "run the main job end to end on the bundled sample data",
         .run = demo_run,
-        .usage = "Usage: evident demo [--data DIR] [--workdir DIR]\n"
+        .usage = "Usage: evident demo [--data DIR] [--workdir DIR] [--json]\n"
                  "\n"
                  "Replay the bundled sample logs through the bundled rules with the embedded\n"
                  "default configuration, seal the evidence of every alert into a fresh store\n"
@@ -295,5 +342,8 @@ const struct ev_command ev_cmd_demo = {
                  "  --data DIR     data root holding demo/, rules/ and decoders/\n"
                  "                 (default: " EV_PKGDATADIR ")\n"
                  "  --workdir DIR  keep the keys, alerts and store in DIR\n"
+                 "  --json         no step-by-step text; one JSON document at the end: ok,\n"
+                 "                 key_id, alerts, seals (each seal's --json), verify (the\n"
+                 "                 store's verify --json), workdir (with --workdir)\n"
                  "  -h, --help     show this help\n",
 };

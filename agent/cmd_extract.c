@@ -26,6 +26,8 @@ struct ex {
 	size_t written;
 	int err;
 	size_t bad;
+	struct store_report *rep; /* a member that changed after verification is a finding */
+	json_t *done;             /* --json: the paths written, else NULL (printed as written) */
 };
 
 static int ex_begin(void *ud, const char *path, uint64_t size) {
@@ -101,9 +103,12 @@ static int ex_end(void *ud, const char *path, const uint8_t sha[STORE_HASH_LEN])
 	x->fd = -1;
 	if (!want || strcmp(want, hex)) {
 		unlinkat(x->parent, x->leaf, 0);
-		ev_log_error("%s: changed between verification and extraction; removed", path);
+		store_report_add(x->rep, STORE_MEMBER_MODIFIED, path,
+		                 "changed between verification and extraction; removed");
 		x->bad++;
-	} else
+	} else if (x->done)
+		json_array_append_new(x->done, json_string(path));
+	else
 		printf("%s\n", path);
 	close(x->parent);
 	x->parent = -1;
@@ -131,6 +136,9 @@ static int extract_run(int argc, char **argv) {
 		}
 		}
 	}
+	int ret = ev_store_read_check(&ev_cmd_extract, &so);
+	if (ret >= 0)
+		return ret;
 	if (!to)
 		return ev_usage_error(&ev_cmd_extract, "--to DIR is required");
 	if (argc - optind < 1)
@@ -138,21 +146,22 @@ static int extract_run(int argc, char **argv) {
 	const char *bundle = argv[optind];
 	char *store = ev_store_of_bundle(bundle);
 	struct store_keyring kr = {0};
-	int ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
+	ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
 	if (ret) {
 		free(store);
 		return ret;
 	}
 	struct store_report rep = {0};
 	struct store_bundle_info info = {0};
-	struct ex x = {.dirfd = -1, .fd = -1, .parent = -1};
+	struct ex x = {.dirfd = -1, .fd = -1, .parent = -1, .rep = &rep};
+	json_t *extra = json_pack("{s:s, s:s}", "bundle", bundle, "to", to);
 	ret = EV_EXIT_USAGE;
 	if (ev_store_verify_bundle(bundle, &kr, &rep, &info) < 0)
 		goto out;
 	if (rep.n || !info.authenticated) {
 		if (!rep.n)
 			store_report_add(&rep, STORE_UNKNOWN_KEY, bundle, "no trusted key");
-		ev_store_print_report(&rep, false, NULL);
+		ev_store_print_report(&rep, so.json, extra);
 		ev_log_error("%s does not verify; nothing extracted", bundle);
 		ret = EV_EXIT_FINDING;
 		goto out;
@@ -190,6 +199,8 @@ static int extract_run(int argc, char **argv) {
 	}
 	struct store_member_sink sink = {ex_begin, ex_data, ex_end, &x};
 	store_report_clear(&rep);
+	if (so.json)
+		x.done = json_array();
 	int r = store_bundle_verify_fd(fd, bundle, &kr, NULL, &sink, &rep, NULL);
 	close(fd);
 	if (x.fd >= 0) {
@@ -202,12 +213,17 @@ static int extract_run(int argc, char **argv) {
 		ev_log_error("extraction stopped: %s", strerror(x.err ? -x.err : -r));
 		goto out;
 	}
-	ret = rep.n || x.bad ? EV_EXIT_FINDING : EV_EXIT_OK;
-	if (rep.n)
-		ev_store_print_report(&rep, false, NULL);
+	if (x.done)
+		json_object_set(extra, "members", x.done);
+	if (rep.n || x.done)
+		ret = ev_store_print_report(&rep, so.json, extra);
+	else
+		ret = EV_EXIT_OK;
 	json_t *d = json_pack("{s:s, s:I}", "to", to, "members", (json_int_t)x.written);
-	ev_store_record(store, so.log, so.key, "extracted", bundle, d, so.actor);
+	ev_store_read_record(&so, store, "extracted", bundle, d);
 out:
+	json_decref(x.done);
+	json_decref(extra);
 	if (x.dirfd >= 0)
 		close(x.dirfd);
 	store_bundle_info_clear(&info);
@@ -221,16 +237,17 @@ const struct ev_command ev_cmd_extract = {
         .name = "extract",
         .summary = "extract verified members of a bundle into a directory",
         .run = extract_run,
-        .usage = "Usage: evident extract [--pub KEY]... --to DIR BUNDLE [MEMBER...]\n"
+        .usage = "Usage: evident extract [--pub KEY]... [--json] [--no-record] --to DIR\n"
+                 "                       BUNDLE [MEMBER...]\n"
                  "\n"
                  "Verify BUNDLE, then write MEMBER (default: every evidence member) under DIR,\n"
                  "never outside it: absolute paths, '..', links and devices are refused, no\n"
                  "existing file is overwritten, and each file is hashed again as it is written.\n"
                  "\n"
                  "  --to DIR         destination directory (created if missing)\n"
-                 "  --pub KEY        trust only this public key (default: the store's keys)\n"
-                 "  --key FILE       sign the custody entry with this key\n"
-                 "  --custody-log F  record in F instead of the store's ledger\n"
-                 "  --actor NAME     who is extracting (recorded)\n"
+                 "  --pub KEY        trust only this public key (default: the store's "
+                 "keys)\n" EV_STORE_READ_HELP "  --actor NAME     who is extracting (recorded)\n"
+                 "  --json           one JSON document: ok, findings, bundle, to, members\n"
+                 "                   (the paths written)\n"
                  "  -h, --help       show this help\n",
 };

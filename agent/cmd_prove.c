@@ -4,6 +4,7 @@
  * SHA256SUMS line and the audit path; docs/FORMAT.md "Inclusion proofs". */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -42,6 +43,19 @@ static long b64dec(const char *in, unsigned char **ret) {
 	return n;
 }
 
+/* --json: one document naming the proof; its text under "proof" when it went to no file. */
+static void print_proof_json(const char *bundle, const char *member, size_t idx, size_t n,
+                             const char *outp, const char *text) {
+	json_t *o =
+	        json_pack("{s:b, s:o, s:s, s:s, s:I, s:I, s:s?, s:s?}", "ok", 1, "findings",
+	                  json_array(), "bundle", bundle, "member", member, "leaf_index",
+	                  (json_int_t)idx, "tree_size", (json_int_t)n, "out", outp, "proof", text);
+	char *s = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+	printf("%s\n", s ? s : "{}");
+	free(s);
+	json_decref(o);
+}
+
 static int prove_run(int argc, char **argv) {
 	enum { OPT_OUT = EV_SOPT_OWN };
 	static const struct option opts[] = {EV_STORE_READ_LONGOPTS,
@@ -62,12 +76,15 @@ static int prove_run(int argc, char **argv) {
 		}
 		}
 	}
+	int ret = ev_store_read_check(&ev_cmd_prove, &so);
+	if (ret >= 0)
+		return ret;
 	if (argc - optind != 2)
 		return ev_usage_error(&ev_cmd_prove, "expected BUNDLE MEMBER");
 	const char *bundle = argv[optind], *member = argv[optind + 1];
 	char *store = ev_store_of_bundle(bundle);
 	struct store_keyring kr = {0};
-	int ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
+	ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
 	if (ret) {
 		free(store);
 		return ret;
@@ -78,7 +95,11 @@ static int prove_run(int argc, char **argv) {
 	if (ev_store_verify_bundle(bundle, &kr, &rep, &info) < 0)
 		goto out;
 	if (rep.n || !info.authenticated) {
-		ev_store_print_report(&rep, false, NULL);
+		if (!rep.n)
+			store_report_add(&rep, STORE_UNKNOWN_KEY, bundle, "no trusted key");
+		json_t *extra = json_pack("{s:s, s:s}", "bundle", bundle, "member", member);
+		ev_store_print_report(&rep, so.json, extra);
+		json_decref(extra);
 		ev_log_error("%s does not verify; no proof made", bundle);
 		ret = EV_EXIT_FINDING;
 		goto out;
@@ -110,32 +131,51 @@ static int prove_run(int argc, char **argv) {
 	char *man = store_json_canonical(info.manifest);
 	char *mb = man ? b64enc(man, strlen(man)) : NULL;
 	char *sb = b64enc(info.signature, STORE_SIG_LEN);
-	FILE *f = outp ? fopen(outp, "wxe") : stdout;
-	if (!f || !mb || !sb || !path) {
-		ev_log_error("cannot write the proof%s%s", outp ? " to " : "", outp ? outp : "");
-	} else {
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *m = mb && sb && path ? open_memstream(&text, &tlen) : NULL;
+	if (m) {
 		line[strcspn(line, "\n")] = 0;
-		fprintf(f, "evident-proof 1\nleaf_index %zu\ntree_size %zu\nmember %s\n", idx, n,
+		fprintf(m, "evident-proof 1\nleaf_index %zu\ntree_size %zu\nmember %s\n", idx, n,
 		        line);
 		for (size_t i = 0; i < pn; i++) {
 			char h[STORE_HEX_LEN + 1];
 			store_hex(path[i], STORE_HASH_LEN, h);
-			fprintf(f, "path %s\n", h);
+			fprintf(m, "path %s\n", h);
 		}
-		fprintf(f, "manifest %s\nsignature %s\n", mb, sb);
+		fprintf(m, "manifest %s\nsignature %s\n", mb, sb);
+		if (fclose(m) != 0) {
+			free(text);
+			text = NULL;
+		}
+	}
+	if (!text)
+		ev_log_error("cannot make the proof: %s", strerror(ENOMEM));
+	else if (outp) {
+		FILE *f = fopen(outp, "wxe");
+		bool ok = f && fputs(text, f) >= 0;
+		if (f && fclose(f) != 0)
+			ok = false;
+		if (ok)
+			ret = EV_EXIT_OK;
+		else
+			ev_log_error("cannot write the proof to %s: %m", outp);
+	} else {
+		if (!so.json)
+			fputs(text, stdout);
 		ret = EV_EXIT_OK;
 	}
-	if (f && f != stdout && fclose(f) != 0)
-		ret = EV_EXIT_USAGE;
+	if (ret == EV_EXIT_OK && so.json)
+		print_proof_json(bundle, member, idx, n, outp, outp ? NULL : text);
+	free(text);
 	free(path);
 	free(man);
 	free(mb);
 	free(sb);
 	if (ret == EV_EXIT_OK)
-		ev_store_record(store, so.log, so.key, "exported", bundle,
-		                json_pack("{s:s, s:s, s:s}", "what", "inclusion_proof", "member",
-		                          member, "to", outp ? outp : "-"),
-		                so.actor);
+		ev_store_read_record(&so, store, "exported", bundle,
+		                     json_pack("{s:s, s:s, s:s}", "what", "inclusion_proof",
+		                               "member", member, "to", outp ? outp : "-"));
 out:
 	free(store);
 	store_bundle_info_clear(&info);
@@ -241,17 +281,20 @@ const struct ev_command ev_cmd_prove = {
         .name = "prove",
         .summary = "make an RFC 6962 inclusion proof for one bundle member",
         .run = prove_run,
-        .usage = "Usage: evident prove [--pub KEY]... [--out FILE] [--key FILE] BUNDLE MEMBER\n"
+        .usage = "Usage: evident prove [--pub KEY]... [--out FILE] [--json] [--no-record]\n"
+                 "                     BUNDLE MEMBER\n"
                  "\n"
                  "Verify BUNDLE, then write an inclusion proof for MEMBER (its SHA256SUMS line,\n"
                  "the audit path to the signed Merkle root, the signed manifest). A third party\n"
                  "checks it with `evident verify --proof FILE --pub KEY` and compares the\n"
                  "member's SHA-256 with `sha256sum`.\n"
                  "\n"
-                 "  --pub KEY   trust only this public key (default: the store's keys)\n"
-                 "  --out FILE  write the proof here (refuses to overwrite; default: stdout)\n"
-                 "  --key FILE  sign the custody entry ('exported') with this key\n"
-                 "  --custody-log F  record in F instead of the store's ledger\n"
+                 "  --pub KEY        trust only this public key (default: the store's keys)\n"
+                 "  --out FILE       write the proof here (refuses to overwrite; default:\n"
+                 "                   stdout)\n" EV_STORE_READ_HELP
                  "  --actor NAME     who is exporting (recorded)\n"
-                 "  -h, --help  show this help\n",
+                 "  --json           one JSON document: ok, bundle, member, leaf_index,\n"
+                 "                   tree_size, out, and the proof's text as 'proof' when\n"
+                 "                   there is no --out\n"
+                 "  -h, --help       show this help\n",
 };

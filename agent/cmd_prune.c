@@ -106,7 +106,7 @@ const struct ev_command ev_cmd_prune = {
         .name = "prune",
         .summary = "remove old bundles from a store (recorded in the custody ledger)",
         .run = prune_run,
-        .usage = "Usage: evident prune --before DATE --reason TEXT [--key FILE] STORE\n"
+        .usage = "Usage: evident prune --before DATE --reason TEXT [--key FILE] [--json] STORE\n"
                  "\n"
                  "Remove the verified bundles created before DATE, except the chain head's.\n"
                  "A signed 'pruned' custody entry listing each bundle's sequence and hashes is\n"
@@ -117,5 +117,6 @@ const struct ev_command ev_cmd_prune = {
                  "  --key FILE     signing key (default: store.key)\n"
                  "  --pub KEY      trust only this public key when selecting bundles\n"
                  "  --actor NAME   who is pruning (recorded)\n"
+                 "  --json         one JSON document: pruned, before\n"
                  "  -h, --help     show this help\n",
 };

@@ -15,6 +15,7 @@
 
 #include "agent/commands.h"
 #include "agent/replay_rules.h"
+#include "agent/term.h"
 #include "collector/parse.h"
 #include "correlate/engine.h"
 #include "correlate/sigma.h"
@@ -28,6 +29,7 @@ struct opts {
 	char **logsources;
 	size_t n_logsources;
 	const struct ev_config *cfg; /* rules.* settings (--config, or the embedded one) */
+	json_t *cases;               /* rules test --json: every case's result, else NULL */
 };
 
 static struct correlate_engine *load(const struct opts *o, char **paths, size_t n,
@@ -126,11 +128,12 @@ static int do_list(const struct opts *o, char **paths, size_t n) {
 			const char *cat = json_string_value(json_object_get(ls, "category"));
 			const char *lv = json_string_value(json_object_get(j, "level"));
 			const char *t = json_string_value(json_object_get(j, "title"));
-			printf("%-36s  %-13s  %-16s  %-16s  %s\n",
+			printf("%-36s  %s%-13s%s  %-16s  %-16s  %s\n",
 			       id     ? id
 			       : name ? name
 			              : "-",
-			       lv ? lv : "-", json_string_value(json_object_get(j, "kind")),
+			       ev_term_on(stdout, ev_term_level_color(lv)), lv ? lv : "-",
+			       ev_term_off(stdout), json_string_value(json_object_get(j, "kind")),
 			       svc    ? svc
 			       : cat  ? cat
 			       : prod ? prod
@@ -355,6 +358,54 @@ static char *brief(json_t *a) {
 	return s;
 }
 
+static json_t *errs_json(const struct ev_errlist *errs) {
+	json_t *a = json_array();
+	for (size_t i = 0; i < errs->n; i++) {
+		char *s = ev_error_format(&errs->v[i]);
+		json_array_append_new(a, json_string(s ? s : "?"));
+		free(s);
+	}
+	return a;
+}
+
+/* One test result, as a line or two of text or as an object of --json's "cases". `name`
+ * NULL: the file itself is wrong (its errors say why). Takes `errors` (strings), `expected`
+ * and `got` (alerts; either may be NULL). */
+static void case_result(const struct opts *o, const char *file, const char *name,
+                        const char *result, json_t *errors, json_t *expected, json_t *got) {
+	if (o->cases) {
+		json_array_append_new(o->cases,
+		                      json_pack("{s:s, s:s?, s:s, s:o, s:o, s:o}", "file", file,
+		                                "name", name, "result", result, "errors", errors,
+		                                "expected", expected ? expected : json_array(),
+		                                "got", got ? got : json_array()));
+		return;
+	}
+	if (name) {
+		bool ok = !strcmp(result, "pass");
+		printf("%s%s%s %s: %s\n", ev_term_on(stdout, ok ? EV_COLOR_GREEN : EV_COLOR_RED),
+		       ok ? "PASS" : "FAIL", ev_term_off(stdout), file, name);
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach(errors, i, v) {
+		printf("%s%s\n", name ? "  " : "", json_string_value(v));
+	}
+	json_array_foreach(expected, i, v) {
+		char *s = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT);
+		printf("  - expected %s\n", s ? s : "?");
+		free(s);
+	}
+	json_array_foreach(got, i, v) {
+		char *s = brief(v);
+		printf("  + got      %s\n", s ? s : "?");
+		free(s);
+	}
+	json_decref(errors);
+	json_decref(expected);
+	json_decref(got);
+}
+
 static int run_test_file(const struct opts *o, const char *test, unsigned *pass, unsigned *fail) {
 	struct ev_errlist errs = {0};
 	struct ytree_docs docs = {0};
@@ -364,7 +415,7 @@ static int run_test_file(const struct opts *o, const char *test, unsigned *pass,
 		if (!errs.n)
 			ev_errlist_add(&errs, test, 1, 1,
 			               "a rule test file holds one mapping with 'cases'");
-		ev_errlist_print(&errs, stdout);
+		case_result(o, test, NULL, "fail", errs_json(&errs), NULL, NULL);
 		ev_errlist_clear(&errs);
 		ytree_docs_free(&docs);
 		(*fail)++;
@@ -400,8 +451,10 @@ static int run_test_file(const struct opts *o, const char *test, unsigned *pass,
 	}
 	const struct ytree_node *cases = ytree_map_get(root, "cases");
 	if (!cases || cases->kind != YTREE_SEQ) {
-		printf("%s:%u:%u: a rule test file needs a list 'cases'\n", test, root->line,
-		       root->col);
+		ev_errlist_add(&errs, test, root->line, root->col,
+		               "a rule test file needs a list 'cases'");
+		case_result(o, test, NULL, "fail", errs_json(&errs), NULL, NULL);
+		ev_errlist_clear(&errs);
 		ytree_docs_free(&docs);
 		(*fail)++;
 		return -EINVAL;
@@ -414,12 +467,12 @@ static int run_test_file(const struct opts *o, const char *test, unsigned *pass,
 		        cs->kind == YTREE_MAP ? ytree_map_get(cs, "input") : NULL;
 		const struct ytree_node *expect =
 		        cs->kind == YTREE_MAP ? ytree_map_get(cs, "expect") : NULL;
-		char label[512];
-		snprintf(label, sizeof(label), "%s: %s", test,
-		         name && name->kind == YTREE_SCALAR ? name->str : "(unnamed)");
+		const char *label = name && name->kind == YTREE_SCALAR ? name->str : "(unnamed)";
 		if (!input || input->kind != YTREE_SEQ || !expect || expect->kind != YTREE_SEQ) {
-			printf("FAIL %s\n  %s:%u:%u: a case needs lists 'input' and 'expect'\n",
-			       label, test, cs->line, cs->col);
+			ev_errlist_add(&errs, test, cs->line, cs->col,
+			               "a case needs lists 'input' and 'expect'");
+			case_result(o, test, label, "fail", errs_json(&errs), NULL, NULL);
+			ev_errlist_clear(&errs);
 			(*fail)++;
 			rc = -EINVAL;
 			continue;
@@ -441,27 +494,14 @@ static int run_test_file(const struct opts *o, const char *test, unsigned *pass,
 			same = expect->items[i]->kind == YTREE_MAP &&
 			       alert_matches(expect->items[i], json_array_get(al.arr, i));
 		if (same) {
-			printf("PASS %s\n", label);
+			case_result(o, test, label, "pass", json_array(), NULL, NULL);
 			(*pass)++;
 		} else {
-			printf("FAIL %s\n", label);
-			for (size_t i = 0; i < errs.n; i++) {
-				char *s = ev_error_format(&errs.v[i]);
-				printf("  %s\n", s ? s : "?");
-				free(s);
-			}
-			for (size_t i = 0; i < expect->n; i++) {
-				json_t *x = node_json(expect->items[i]);
-				char *s = json_dumps(x, JSON_SORT_KEYS | JSON_COMPACT);
-				printf("  - expected %s\n", s ? s : "?");
-				free(s);
-				json_decref(x);
-			}
-			for (size_t i = 0; i < json_array_size(al.arr); i++) {
-				char *s = brief(json_array_get(al.arr, i));
-				printf("  + got      %s\n", s ? s : "?");
-				free(s);
-			}
+			json_t *want = json_array();
+			for (size_t i = 0; i < expect->n; i++)
+				json_array_append_new(want, node_json(expect->items[i]));
+			case_result(o, test, label, "fail", errs_json(&errs), want,
+			            json_incref(al.arr));
 			(*fail)++;
 			rc = -EINVAL;
 		}
@@ -498,7 +538,12 @@ static int test_path(const struct opts *o, const char *path, unsigned *pass, uns
 		         path);
 		if (stat(t, &st) == 0)
 			return run_test_file(o, t, pass, fail);
-		printf("SKIP %s: no %s\n", path, t);
+		char *why = NULL;
+		if (o->cases && asprintf(&why, "no %s", t) >= 0)
+			case_result(o, path, NULL, "skip", json_pack("[s]", why), NULL, NULL);
+		else if (!o->cases)
+			printf("SKIP %s: no %s\n", path, t);
+		free(why);
 		return 0;
 	}
 	if (depth > 16)
@@ -532,7 +577,16 @@ static int do_test(const struct opts *o, char **paths, size_t n) {
 	for (size_t i = 0; i < n; i++)
 		if (test_path(o, paths[i], &pass, &fail, 0) < 0 && pass + fail == 0)
 			io = true;
-	printf("%u passed, %u failed\n", pass, fail);
+	if (o->cases) {
+		json_t *out =
+		        json_pack("{s:b, s:i, s:i, s:O}", "ok", !fail && pass && !io, "passed",
+		                  (int)pass, "failed", (int)fail, "cases", o->cases);
+		char *s = out ? json_dumps(out, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+		printf("%s\n", s ? s : "{}");
+		free(s);
+		json_decref(out);
+	} else
+		printf("%u passed, %u failed\n", pass, fail);
 	if (io && !fail)
 		return EV_EXIT_USAGE;
 	return fail ? EV_EXIT_FINDING : pass ? EV_EXIT_OK : EV_EXIT_FINDING;
@@ -616,7 +670,10 @@ static int rules_run(int argc, char **argv) {
 	if (!cfg)
 		return EV_EXIT_USAGE;
 	o.cfg = cfg;
+	if (o.json && !strcmp(sub, "test"))
+		o.cases = json_array();
 	int rc = rules_sub(&o, sub, paths, n);
+	json_decref(o.cases);
 	ev_config_free(cfg);
 	return rc;
 }
@@ -627,7 +684,7 @@ const struct ev_command ev_cmd_rules = {
         .run = rules_run,
         .usage = "Usage: evident rules check [--json] [--decoders PATH]... [PATH...]\n"
                  "       evident rules list [--json] [PATH...]\n"
-                 "       evident rules test [--engine auto|vectorscan|pcre2] [PATH...]\n"
+                 "       evident rules test [--json] [--engine auto|vectorscan|pcre2] [PATH...]\n"
                  "\n"
                  "check  load every rule file under PATH (default: the shipped rule pack) and "
                  "print\n"
@@ -647,7 +704,7 @@ const struct ev_command ev_cmd_rules = {
                  "  --logsource SPEC  define a logsource service, e.g. 'myapp: myapp "
                  "unit:myapp.service\n"
                  "                    facility:16' (programs, unit:NAME, facility:N); repeatable\n"
-                 "  --json            machine-readable output\n"
+                 "  --json            check, test: one JSON document; list: JSON lines\n"
                  "  -h, --help        show this help\n"
                  "\n"
                  "Rule and test formats: docs/rules.md.\n",

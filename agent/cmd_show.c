@@ -26,12 +26,15 @@ static int show_run(int argc, char **argv) {
 		}
 		}
 	}
+	int ret = ev_store_read_check(&ev_cmd_show, &so);
+	if (ret >= 0)
+		return ret;
 	if (argc - optind != 1)
 		return ev_usage_error(&ev_cmd_show, "expected one BUNDLE");
 	const char *bundle = argv[optind];
 	char *store = ev_store_of_bundle(bundle);
 	struct store_keyring kr = {0};
-	int ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
+	ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
 	if (ret) {
 		free(store);
 		return ret;
@@ -96,7 +99,7 @@ static int show_run(int argc, char **argv) {
 			printf("warning: %s\n", rep.warnings[i]);
 	}
 	ret = EV_EXIT_OK;
-	ev_store_record(store, so.log, so.key, "shown", bundle, json_object(), so.actor);
+	ev_store_read_record(&so, store, "shown", bundle, json_object());
 out:
 	store_bundle_info_clear(&info);
 	store_report_clear(&rep);
@@ -109,17 +112,15 @@ const struct ev_command ev_cmd_show = {
         .name = "show",
         .summary = "show a bundle's authenticated manifest",
         .run = show_run,
-        .usage = "Usage: evident show [--pub KEY]... [--json] BUNDLE\n"
+        .usage = "Usage: evident show [--pub KEY]... [--json] [--no-record] BUNDLE\n"
                  "\n"
                  "Verify BUNDLE first; when it holds, print its manifest (host, trigger, window,\n"
                  "members with sizes, hashes and sources, collection errors). Nothing is shown\n"
                  "from a bundle that does not verify. The display is recorded in the custody\n"
                  "ledger.\n"
                  "\n"
-                 "  --pub KEY        trust only this public key (default: the store's keys)\n"
-                 "  --key FILE       sign the custody entry with this key\n"
-                 "  --custody-log F  record in F instead of the store's ledger\n"
-                 "  --actor NAME     who is looking (recorded)\n"
-                 "  --json           the manifest as JSON\n"
+                 "  --pub KEY        trust only this public key (default: the store's "
+                 "keys)\n" EV_STORE_READ_HELP "  --actor NAME     who is looking (recorded)\n"
+                 "  --json           the manifest as one JSON document\n"
                  "  -h, --help       show this help\n",
 };

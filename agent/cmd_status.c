@@ -7,10 +7,12 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/commands.h"
 #include "agent/config.h"
 #include "agent/control.h"
+#include "agent/term.h"
 
 #define CLIENT_TIMEOUT_USEC (10ULL * 1000000)
 
@@ -41,6 +43,43 @@ static const char *gets_(json_t *o, const char *a, const char *b) {
 	return json_string_value(v) ? json_string_value(v) : "-";
 }
 
+/* The sources as a table, one line each (the name last: paths are long), and a source's
+ * last error under it. */
+static void print_sources(json_t *sources) {
+	if (!json_array_size(sources))
+		return;
+	printf("    %-7s  %-6s  %10s  %6s  %10s  %-20s  %s\n", "KIND", "STATE", "RECORDS", "ERRORS",
+	       "LAG", "LAST EVENT", "NAME");
+	json_t *src;
+	size_t i;
+	json_array_foreach(sources, i, src) {
+		char last[32] = "-", lag[32];
+		json_int_t us = geti(src, "last_time_us", NULL), errs = geti(src, "errors", NULL);
+		if (us > 0) {
+			time_t t = (time_t)(us / 1000000);
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		}
+		bool journal = json_is_true(json_object_get(src, "journal")),
+		     open = json_is_true(json_object_get(src, "open"));
+		if (journal)
+			snprintf(lag, sizeof(lag), "-");
+		else
+			snprintf(lag, sizeof(lag), "%" JSON_INTEGER_FORMAT " B",
+			         geti(src, "lag_bytes", NULL));
+		printf("    %-7s  %s%-6s%s  %10" JSON_INTEGER_FORMAT "  %s%6" JSON_INTEGER_FORMAT
+		       "%s  %10s  %-20s  %s\n",
+		       journal ? "journal" : "file",
+		       ev_term_on(stdout, open ? EV_COLOR_NONE : EV_COLOR_YELLOW),
+		       open ? "open" : "closed", ev_term_off(stdout), geti(src, "records", NULL),
+		       ev_term_on(stdout, errs ? EV_COLOR_RED : EV_COLOR_NONE), errs,
+		       ev_term_off(stdout), lag, last, gets_(src, "name", NULL));
+		if (json_string_value(json_object_get(src, "last_error")))
+			printf("             last error: %s\n", gets_(src, "last_error", NULL));
+	}
+}
+
 static void print_status(json_t *a) {
 	json_int_t up = geti(a, "uptime_us", NULL) / 1000000;
 	printf("evident agent %s, pid %" JSON_INTEGER_FORMAT ", up %" JSON_INTEGER_FORMAT
@@ -51,13 +90,8 @@ static void print_status(json_t *a) {
 	printf("  state          %s\n", gets_(a, "state_dir", NULL));
 	printf("  sources        %zu (collector: %s)\n",
 	       json_array_size(json_object_get(a, "sources")), gets_(a, "collector", "state"));
-	json_t *src;
+	print_sources(json_object_get(a, "sources"));
 	size_t i;
-	json_array_foreach(json_object_get(a, "sources"), i, src) {
-		char *s = json_dumps(src, JSON_COMPACT | JSON_SORT_KEYS);
-		printf("    %s\n", s ? s : "");
-		free(s);
-	}
 	printf("  rules          %" JSON_INTEGER_FORMAT " loaded (engine: %s, %s)\n",
 	       geti(a, "engine", "rules_loaded"), gets_(a, "engine", "matcher"),
 	       gets_(a, "engine", "state"));
@@ -92,7 +126,8 @@ static void print_status(json_t *a) {
 	       geti(a, "reloads", "ok"), geti(a, "reloads", "failed"));
 	json_t *errs = json_object_get(a, "last_errors");
 	if (json_array_size(errs)) {
-		printf("  last errors:\n");
+		printf("  %slast errors:%s\n", ev_term_on(stdout, EV_COLOR_RED),
+		       ev_term_off(stdout));
 		json_t *e;
 		json_array_foreach(errs, i, e) {
 			printf("    %s\n", json_string_value(e));

@@ -15,6 +15,7 @@
 
 #include "agent/cmd_store_common.h"
 #include "agent/config.h"
+#include "agent/term.h"
 
 json_t *ev_store_actor(const char *name) {
 	char host[256] = "", exe[4096] = "";
@@ -59,11 +60,11 @@ int ev_store_record(const char *store_dir, const char *custody_log, const char *
 			cfg_key = strdup(cfg->store.key);
 		ev_config_free(cfg);
 		ev_errlist_clear(&errs);
-		key_path = cfg_key;
 	}
 	if (bundle && strrchr(bundle, '/'))
 		bundle = strrchr(bundle, '/') + 1; /* bundles are named by their file name */
-	r = key_path ? store_key_load_private(key_path, &key, &errs) : -ENOKEY;
+	const char *kp = key_path ? key_path : cfg_key;
+	r = kp ? store_key_load_private(kp, &key, &errs) : -ENOKEY;
 	if (r == 0) {
 		json_t *actor = ev_store_actor(actor_name);
 		if (custody_log)
@@ -80,17 +81,28 @@ int ev_store_record(const char *store_dir, const char *custody_log, const char *
 	}
 	json_decref(details);
 	if (r < 0) {
-		ev_log_warning("could not record the '%s' custody entry (%s); use --key with a "
-		               "signing key "
-		               "or --custody-log FILE to keep your own ledger",
-		               action, strerror(-r));
-		if (errs.n)
-			ev_errlist_print(&errs, stderr);
+		char *why = errs.n ? ev_error_format(&errs.v[0]) : NULL;
+		ev_log_warning("'%s' not recorded in the custody ledger (%s); keep your own ledger "
+		               "with --custody-log FILE --key YOUR.key, or pass --no-record",
+		               action,
+		               why   ? why
+		               : !kp ? "no signing key"
+		                     : strerror(-r));
+		free(why);
 	}
 	ev_errlist_clear(&errs);
 	store_key_free(key);
 	free(cfg_key);
 	return r;
+}
+
+int ev_store_read_record(const struct ev_store_read_opts *o, const char *store_dir,
+                         const char *action, const char *bundle, json_t *details) {
+	if (o->no_record) {
+		json_decref(details);
+		return 0;
+	}
+	return ev_store_record(store_dir, o->log, o->key, action, bundle, details, o->actor);
 }
 
 int ev_store_parse_time(const char *s, int64_t now_us, int64_t *ret_us) {
@@ -165,14 +177,17 @@ int ev_store_print_report(const struct store_report *rep, bool json, json_t *ext
 		free(t);
 		json_decref(o);
 	} else {
+		const char *red = ev_term_on(stdout, EV_COLOR_RED),
+		           *yellow = ev_term_on(stdout, EV_COLOR_YELLOW),
+		           *off = ev_term_off(stdout);
 		for (size_t i = 0; i < rep->n; i++)
-			printf("%s %s: %s\n", store_finding_name(rep->v[i].code),
+			printf("%s%s%s %s: %s\n", red, store_finding_name(rep->v[i].code), off,
 			       rep->v[i].where ? rep->v[i].where : "-",
 			       rep->v[i].msg ? rep->v[i].msg : "");
 		if (rep->dropped)
 			printf("... and %zu more findings\n", rep->dropped);
 		for (size_t i = 0; i < rep->n_warnings; i++)
-			printf("warning: %s\n", rep->warnings[i]);
+			printf("%swarning:%s %s\n", yellow, off, rep->warnings[i]);
 	}
 	return ok ? EV_EXIT_OK : EV_EXIT_FINDING;
 }
@@ -239,7 +254,21 @@ int ev_store_read_opt(const struct ev_command *cmd, int c, char **argv,
 	case EV_SOPT_ACTOR:
 		o->actor = optarg;
 		return -1;
+	case EV_SOPT_NOREC:
+		o->no_record = true;
+		return -1;
 	default:
 		return ev_usage_error(cmd, "invalid option '%s'", argv[optind - 1]);
 	}
+}
+
+int ev_store_read_check(const struct ev_command *cmd, const struct ev_store_read_opts *o) {
+	if (o->no_record && (o->log || o->key))
+		return ev_usage_error(cmd,
+		                      "--no-record records nothing: drop --custody-log and --key");
+	if (o->log && !o->key)
+		return ev_usage_error(
+		        cmd, "--custody-log FILE needs --key FILE: your own key signs your "
+		             "own ledger (make one with 'evident keygen --out DIR')");
+	return -1;
 }

@@ -16,7 +16,8 @@ json_t *ev_store_actor(const char *name);
 int ev_store_keyring(char **pubs, size_t n_pubs, const char *store_dir, struct store_keyring *kr);
 /* Append a custody entry for a command that touched a store: to `custody_log` when set,
  * else to STORE/custody.jsonl. Needs a private key (--key, or the configured store key);
- * without one, or on a read-only store, prints that it could not record and returns -errno. */
+ * without one, or on a read-only store, prints one warning line (why, and how to record
+ * in one's own ledger or not at all) and returns -errno. */
 int ev_store_record(const char *store_dir, const char *custody_log, const char *key_path,
                     const char *action, const char *bundle, json_t *details,
                     const char *actor_name);
@@ -33,25 +34,48 @@ int ev_store_verify_bundle(const char *path, struct store_keyring *kr, struct st
                            struct store_bundle_info *info);
 
 /* Options shared by the commands that read a store (show, verify, extract, prove):
- * --pub (repeatable), --key, --custody-log, --actor and --json. Put
+ * --pub (repeatable), --key, --custody-log, --actor, --no-record and --json. Put
  * EV_STORE_READ_LONGOPTS in the getopt_long table, number the command's own options
  * from EV_SOPT_OWN, and hand every option the command does not handle itself to
  * ev_store_read_opt(). */
-enum { EV_SOPT_PUB = 0x2000, EV_SOPT_KEY, EV_SOPT_LOG, EV_SOPT_ACTOR, EV_SOPT_OWN = 0x2100 };
+enum {
+	EV_SOPT_PUB = 0x2000,
+	EV_SOPT_KEY,
+	EV_SOPT_LOG,
+	EV_SOPT_ACTOR,
+	EV_SOPT_NOREC,
+	EV_SOPT_OWN = 0x2100
+};
 #define EV_STORE_READ_LONGOPTS                                                                     \
 	EV_COMMON_LONGOPTS, {"pub", required_argument, NULL, EV_SOPT_PUB},                         \
 	        {"key", required_argument, NULL, EV_SOPT_KEY},                                     \
-	        {"custody-log", required_argument, NULL, EV_SOPT_LOG}, {                           \
-		"actor", required_argument, NULL, EV_SOPT_ACTOR                                    \
+	        {"custody-log", required_argument, NULL, EV_SOPT_LOG},                             \
+	        {"actor", required_argument, NULL, EV_SOPT_ACTOR}, {                               \
+		"no-record", no_argument, NULL, EV_SOPT_NOREC                                      \
 	}
+/* The help lines of these options, for the commands' usage texts. */
+#define EV_STORE_READ_HELP                                                                         \
+	"  --key FILE       sign the custody entry with this key (default: store.key)\n"           \
+	"  --custody-log F  record in your own ledger F instead of the store's; needs\n"           \
+	"                   --key with your own key (an investigator without the\n"                \
+	"                   store's key: evident keygen --out DIR)\n"                              \
+	"  --no-record      record nothing (no custody entry, no warning)\n"
 struct ev_store_read_opts {
 	char *pubs[64];
 	size_t n_pubs;
 	const char *key, *log, *actor;
-	bool json;
+	bool json, no_record;
 };
 /* Handle option `c` (with optarg) for `cmd`. Returns -1 when it was handled and parsing
  * goes on; otherwise the exit code the command returns: EV_EXIT_OK after --help,
  * EV_EXIT_USAGE for an unknown option or too many --pub (after printing why). */
 int ev_store_read_opt(const struct ev_command *cmd, int c, char **argv,
                       struct ev_store_read_opts *o);
+/* After parsing: the combinations that cannot work (--custody-log without --key,
+ * --no-record with --custody-log or --key). Returns -1 when fine, else EV_EXIT_USAGE after
+ * printing why. */
+int ev_store_read_check(const struct ev_command *cmd, const struct ev_store_read_opts *o);
+/* Record `action` for a reading command as the options say: nothing with --no-record,
+ * else ev_store_record() with --custody-log, --key and --actor. Takes `details`. */
+int ev_store_read_record(const struct ev_store_read_opts *o, const char *store_dir,
+                         const char *action, const char *bundle, json_t *details);

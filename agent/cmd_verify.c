@@ -51,15 +51,13 @@ static void check_sealed(const char *store, const char *bundle, struct store_key
 }
 
 static int verify_run(int argc, char **argv) {
-	enum { OPT_PIN = EV_SOPT_OWN, OPT_PROOF, OPT_NOREC };
+	enum { OPT_PIN = EV_SOPT_OWN, OPT_PROOF };
 	static const struct option opts[] = {EV_STORE_READ_LONGOPTS,
 	                                     {"pin-head", required_argument, NULL, OPT_PIN},
 	                                     {"proof", required_argument, NULL, OPT_PROOF},
-	                                     {"no-record", no_argument, NULL, OPT_NOREC},
 	                                     {NULL, 0, NULL, 0}};
 	struct ev_store_read_opts so = {0};
 	const char *pin = NULL, *proof = NULL;
-	bool record = true;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -69,9 +67,6 @@ static int verify_run(int argc, char **argv) {
 		case OPT_PROOF:
 			proof = optarg;
 			break;
-		case OPT_NOREC:
-			record = false;
-			break;
 		default: {
 			int r = ev_store_read_opt(&ev_cmd_verify, c, argv, &so);
 			if (r >= 0)
@@ -79,6 +74,9 @@ static int verify_run(int argc, char **argv) {
 		}
 		}
 	}
+	int ret = ev_store_read_check(&ev_cmd_verify, &so);
+	if (ret >= 0)
+		return ret;
 	if (proof) {
 		if (optind != argc)
 			return ev_usage_error(&ev_cmd_verify,
@@ -93,7 +91,7 @@ static int verify_run(int argc, char **argv) {
 		return ev_usage_error(&ev_cmd_verify, "--pin-head needs a STORE");
 	char *store = is_store ? strdup(target) : ev_store_of_bundle(target);
 	struct store_keyring kr = {0};
-	int ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
+	ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
 	if (ret) {
 		free(store);
 		return ret;
@@ -129,11 +127,10 @@ static int verify_run(int argc, char **argv) {
 	else if (!so.json)
 		fprintf(stderr, "evident: %s: %zu finding%s\n", target, rep.n + rep.dropped,
 		        rep.n + rep.dropped == 1 ? "" : "s");
-	if (record && (store || so.log)) {
+	if (store || so.log) {
 		json_t *d = json_pack("{s:s, s:b, s:I}", "target", target, "ok", ret == EV_EXIT_OK,
 		                      "findings", (json_int_t)(rep.n + rep.dropped));
-		ev_store_record(store, so.log, so.key, "verified", is_store ? NULL : target, d,
-		                so.actor);
+		ev_store_read_record(&so, store, "verified", is_store ? NULL : target, d);
 	}
 out:
 	store_report_clear(&rep);
@@ -160,11 +157,8 @@ const struct ev_command ev_cmd_verify = {
                  "  --pub KEY         trust only this public key (repeatable); without it the\n"
                  "                    store's own keys are used and reported as unpinned\n"
                  "  --pin-head FILE   a copy of STORE/HEAD kept earlier: detect rollback\n"
-                 "  --proof FILE      verify an inclusion proof made by `evident prove`\n"
-                 "  --key FILE        sign the custody entry with this key\n"
-                 "  --custody-log F   record in F instead of the store's ledger\n"
-                 "  --actor NAME      who is verifying (recorded)\n"
-                 "  --no-record       do not append a custody entry\n"
+                 "  --proof FILE      verify an inclusion proof made by `evident "
+                 "prove`\n" EV_STORE_READ_HELP "  --actor NAME     who is verifying (recorded)\n"
                  "  --json            machine-readable output\n"
                  "  -h, --help        show this help\n",
 };

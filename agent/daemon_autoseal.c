@@ -156,8 +156,8 @@ static int on_fire(sd_event_source *s, uint64_t usec, void *userdata) {
 	json_t *req = json_pack("{s:s, s:s, s:s, s:s?, s:o?}", "request", "seal", "from", from,
 	                        "to", to, "note", note, "trigger", trigger);
 	free(note);
+	/* the ledger names the rule (daemon_seal.c reads it from the trigger) */
 	struct ev_peer self = {.uid = getuid(), .gid = getgid(), .pid = getpid()};
-	snprintf(self.exe, sizeof(self.exe), "evident agent (automatic seal on rule %s)", r->rule);
 	json_t *err = ev_daemon_submit_seal(d, req, &self, 0);
 	if (err) {
 		d->autoseal->queued_failed++;

@@ -8,7 +8,8 @@
  * (the worker touches no shared state): the window (from/to, or lookback before now,
  * default actions.lookback), the sources (the request's list, where "journal" means the
  * configured journal; default: every configured source), the incident id and note, and
- * the requester (uid, pid, executable) as the custody actor; then --offline (the child
+ * the requester (uid, pid, executable; for an automatic seal, its rule) as the custody
+ * actor; then --offline (the child
  * never asks the agent back), the rest of the request's options (units, copies, commands,
  * level, immutable, max_bundle_size), the configured evidence of every agent seal
  * (actions.seal_files, seal_commands; seal_journal_units for the journal) and, for an
@@ -144,6 +145,22 @@ static char *trigger_arg(const json_t *trigger) {
 	return s;
 }
 
+/* Who the custody ledger names for this seal: the rule that triggered an automatic seal
+ * (the control socket accepts no "trigger", so only the agent's own seals have one), else
+ * the peer of the control socket. */
+static void seal_actor(const json_t *req, const struct ev_peer *peer, char *buf, size_t len) {
+	const json_t *trigger = json_object_get(req, "trigger");
+	if (json_is_object(trigger)) {
+		const char *rule = json_string_value(json_object_get(trigger, "rule"));
+		const char *title = json_string_value(json_object_get(trigger, "title"));
+		snprintf(buf, len, "rule %s%s%s%s, automatic seal by the agent (pid %d)",
+		         rule ? rule : "(unnamed)", title ? " (" : "", title ? title : "",
+		         title ? ")" : "", (int)peer->pid);
+	} else
+		snprintf(buf, len, "control socket: uid %u pid %d exe %s", (unsigned)peer->uid,
+		         (int)peer->pid, peer->exe[0] ? peer->exe : "unknown");
+}
+
 int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *config_path,
                     const struct ev_peer *peer, struct ev_seal_job **ret) {
 	char exe[4096];
@@ -176,8 +193,7 @@ int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *
 	if (note)
 		push2(&b, "--note", note);
 	char actor[512];
-	snprintf(actor, sizeof(actor), "control socket: uid %u pid %d exe %s", (unsigned)peer->uid,
-	         (int)peer->pid, peer->exe[0] ? peer->exe : "unknown");
+	seal_actor(req, peer, actor, sizeof(actor));
 	push2(&b, "--actor", actor);
 	json_t *sources = json_object_get(req, "sources");
 	json_t *units = json_object_get(req, "units");

@@ -9,6 +9,7 @@ agent_libagent_a_SOURCES = \
 	agent/cmd_config.c \
 	agent/cmd_demo.c \
 	agent/replay_rules.c agent/replay_rules.h
+agent_libagent_a_SOURCES += agent/term.c agent/term.h
 nodist_agent_libagent_a_SOURCES = agent/default-config.c
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
@@ -68,3 +69,5 @@ EXTRA_DIST += docs/agent.md
 # evidence collection: hostile and empty sources, least-privilege children (issues 9-11)
 TESTS += tests/integration/agent-seal-evidence.sh tests/integration/agent-spawn.sh
 EXTRA_DIST += tests/integration/agent-seal-evidence.sh tests/integration/agent-spawn.sh
+TESTS += tests/integration/json.sh tests/integration/agent-readable.sh
+EXTRA_DIST += tests/integration/json.sh tests/integration/agent-readable.sh

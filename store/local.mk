@@ -20,6 +20,8 @@ UNIT_TEST_SOURCES += tests/unit/store/test_store.c
 
 TESTS += tests/integration/store-basic.sh tests/integration/store-journal.sh
 EXTRA_DIST += tests/integration/store-basic.sh tests/integration/store-journal.sh packaging/verify-bundle.sh
+TESTS += tests/integration/store-investigator.sh
+EXTRA_DIST += tests/integration/store-investigator.sh
 
 # Fuzz targets for hostile input: the bundle reader and the ledger parser.
 FUZZ_TARGETS += tests/fuzz/fuzz-bundle tests/fuzz/fuzz-ledger

@@ -24,7 +24,9 @@ TESTS += \
 	tests/integration/cli.sh \
 	tests/integration/config.sh \
 	tests/integration/demo.sh \
-	tests/fuzz/run-corpora.sh
+	tests/fuzz/run-corpora.sh \
+	tests/fuzz/replay-clean.sh
+EXTRA_DIST += tests/fuzz/replay-clean.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/cli.sh tests/integration/config.sh \
 	tests/integration/demo.sh \
 	tests/integration/data tests/fuzz/run-corpora.sh tests/fuzz/corpus

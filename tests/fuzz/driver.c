@@ -1,6 +1,9 @@
 /* Standalone fuzz driver: feeds every file named on the command line (directories are
  * walked one level) to LLVMFuzzerTestOneInput, so `make check` replays the corpora
- * without libFuzzer. A crash is a test failure. */
+ * without libFuzzer. A crash is a test failure. Arguments that start with '-' are
+ * libFuzzer flags (tests/fuzz/run-corpora.sh passes the same command line to both
+ * kinds of binary) and are ignored; without any input it fails (exit 2), so that
+ * `-help=1` tells it from a libFuzzer binary. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +46,8 @@ int main(int argc, char **argv) {
 	int bad = 0;
 	for (int i = 1; i < argc; i++) {
 		struct stat st;
+		if (argv[i][0] == '-')
+			continue;
 		if (stat(argv[i], &st) != 0) {
 			perror(argv[i]);
 			return 2;
@@ -67,6 +72,13 @@ int main(int argc, char **argv) {
 			n++;
 		}
 		closedir(d);
+	}
+	if (n == 0) { /* e.g. `-help=1`: not libFuzzer, and nothing replayed is not a pass */
+		fprintf(stderr,
+		        "%s: no inputs (the standalone replay driver; libFuzzer flags are "
+		        "ignored)\n",
+		        argv[0]);
+		return 2;
 	}
 	printf("%s: %u inputs replayed\n", argv[0], n);
 	return bad ? 1 : 0;

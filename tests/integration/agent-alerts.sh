@@ -9,18 +9,7 @@
 LOG="$T_TMP/auth.log"
 RULES="$T_TMP/rules"
 mkdir -p "$RULES"
-cat >"$RULES/failed.yml" <<'EOF'
-title: Test failed password
-id: 6a0e0c2e-7f0b-4d43-9d1c-3c1f1e0b6a01
-status: test
-level: high
-logsource:
-  product: linux
-detection:
-  sel:
-    message|contains: 'Failed password'
-  condition: sel
-EOF
+agent_write_rule "$RULES/failed.yml" 6a0e0c2e-7f0b-4d43-9d1c-3c1f1e0b6a01 "Test failed password"
 echo "Nov 27 02:00:00 host1 sshd[1]: old line before the agent started: Failed password" >"$LOG"
 
 # Syslog listeners on 127.0.0.1 (ephemeral ports written to files).

@@ -7,33 +7,9 @@
 
 LOG="$T_TMP/auth.log"
 : >"$LOG"
-mkdir -p "$T_TMP/rules" "$T_TMP/keys" "$T_TMP/no-decoders"
 RULE_ID=6a0e0c2e-7f0b-4d43-9d1c-3c1f1e0b6a01
-cat >"$T_TMP/rules/failed.yml" <<EOF
-title: Test failed password
-id: $RULE_ID
-level: high
-logsource:
-  product: linux
-detection:
-  sel:
-    message|contains: 'Failed password'
-  condition: sel
-EOF
-"$EVIDENT" keygen --out "$T_TMP/keys" --name agent >/dev/null 2>&1 || fail "keygen"
-agent_write_config "$T_TMP/evident.yaml"
-sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]|" \
-	-e "s|^  path: $T_TMP/store|  path: $T_TMP/store\n  key: $T_TMP/keys/agent.key|" "$T_TMP/evident.yaml"
-cat >>"$T_TMP/evident.yaml" <<EOF
-rules:
-  paths: [$T_TMP/rules]
-  decoders: [$T_TMP/no-decoders]
-actions:
-  seal_on: [rule:$RULE_ID]
-  lookback: 1h
-  lookahead: 2s
-  seal_rate_per_hour: 2
-EOF
+agent_rule_config "$RULE_ID" "Test failed password" "  lookahead: 2s
+  seal_rate_per_hour: 2"
 agent_start --config "$T_TMP/evident.yaml"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; cat "$T_TMP/agent.err"; done_testing; }
 

@@ -24,11 +24,34 @@ agent_write_config() { # agent_write_config FILE [extra yaml appended]
 	} >"$1"
 }
 
-# agent_rule_failed_password FILE ID: a rule matching "Failed password" lines (level high).
-agent_rule_failed_password() {
-	printf '%s\n' "title: Test failed password" "id: $2" "level: high" "logsource:" \
-		"  product: linux" "detection:" "  sel:" "    message|contains: 'Failed password'" \
-		"  condition: sel" >"$1"
+# agent_write_rule FILE RULE_ID TITLE: a detection rule (level high) on 'Failed password'.
+agent_write_rule() {
+	cat >"$1" <<EOR
+title: $3
+id: $2
+level: high
+logsource:
+  product: linux
+detection:
+  sel:
+    message|contains: 'Failed password'
+  condition: sel
+EOR
+}
+
+# agent_rule_config RULE_ID TITLE [YAML]: for the automatic-seal tests, that rule in
+# $T_TMP/rules, the store key $T_TMP/keys/agent.key, and $T_TMP/evident.yaml tailing
+# $LOG into $T_TMP/store with actions.seal_on the rule and lookback 1h; YAML: more
+# `actions:` lines (indented).
+agent_rule_config() {
+	mkdir -p "$T_TMP/rules" "$T_TMP/keys" "$T_TMP/no-decoders"
+	agent_write_rule "$T_TMP/rules/failed.yml" "$1" "$2"
+	"$EVIDENT" keygen --out "$T_TMP/keys" --name agent >/dev/null 2>&1 || fail "keygen"
+	agent_write_config "$T_TMP/evident.yaml"
+	sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]|" \
+		-e "s|^  path: $T_TMP/store|  path: $T_TMP/store\n  key: $T_TMP/keys/agent.key|" "$T_TMP/evident.yaml"
+	printf 'rules:\n  paths: [%s/rules]\n  decoders: [%s/no-decoders]\nactions:\n  seal_on: [rule:%s]\n  lookback: 1h\n%s\n' \
+		"$T_TMP" "$T_TMP" "$1" "${3:-}" >>"$T_TMP/evident.yaml"
 }
 
 # Datagram listener: every datagram's lines appended to $A_NOTIFY_LOG.

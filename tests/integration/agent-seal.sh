@@ -9,26 +9,13 @@
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 
 LOG="$T_TMP/auth.log"
-mkdir -p "$T_TMP/rules" "$T_TMP/keys" "$T_TMP/no-decoders"
 printf 'Nov 27 02:40:00 host1 sshd[1]: Accepted password for alice from 10.1.1.1 port 22 ssh2\n' >"$LOG"
 echo "copied whole" >"$T_TMP/copy-me.txt"
 RULE_ID=0b7c4d1e-2f3a-4b5c-8d6e-7f8091a2b3c4
-agent_rule_failed_password "$T_TMP/rules/failed.yml" "$RULE_ID"
-"$EVIDENT" keygen --out "$T_TMP/keys" --name agent >/dev/null 2>&1 || fail "keygen"
-agent_write_config "$T_TMP/evident.yaml"
+agent_rule_config "$RULE_ID" "Test failed password" "  lookahead: 1s
+  seal_files: [$T_TMP/copy-me.txt]"
 # nogroup is the control group, so that nobody (primary group nogroup) is a member
-sed -i -e "s|^  control_group: evident-test-nonexistent|  control_group: nogroup|" -e "s|^  journal: false|  journal: false\n  files: [$LOG]|" \
-	-e "s|^  path: $T_TMP/store|  path: $T_TMP/store\n  key: $T_TMP/keys/agent.key|" "$T_TMP/evident.yaml"
-cat >>"$T_TMP/evident.yaml" <<EOF2
-rules:
-  paths: [$T_TMP/rules]
-  decoders: [$T_TMP/no-decoders]
-actions:
-  seal_on: [rule:$RULE_ID]
-  lookback: 1h
-  lookahead: 1s
-  seal_files: [$T_TMP/copy-me.txt]
-EOF2
+sed -i -e "s|^  control_group: evident-test-nonexistent|  control_group: nogroup|" "$T_TMP/evident.yaml"
 agent_start --config "$T_TMP/evident.yaml"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; cat "$T_TMP/agent.err"; done_testing; }
 LEDGER="$T_TMP/store/custody.jsonl"

@@ -14,7 +14,7 @@ OUT="$T_TMP/hook-out"
 mkdir -p "$T_TMP/rules" "$T_TMP/keys" "$T_TMP/no-decoders" "$OUT"
 : >"$LOG"
 RULE_ID=5d0c1e2f-3a4b-4c5d-8e6f-708192a3b4c5
-agent_rule_failed_password "$T_TMP/rules/failed.yml" "$RULE_ID"
+agent_write_rule "$T_TMP/rules/failed.yml" "$RULE_ID" "Test failed password"
 "$EVIDENT" keygen --out "$T_TMP/keys" --name agent >/dev/null 2>&1 || fail "keygen"
 agent_write_config "$T_TMP/evident.yaml"
 sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]|" \

@@ -83,13 +83,13 @@ TEST(test_daemon_seal_argv_options_and_configured_evidence) {
 	struct ev_seal_job *j = NULL;
 	CU_ASSERT_EQUAL_FATAL(ev_seal_job_new(req, c, NULL, &peer, &j), 0);
 	char *s = joined(j);
-	CU_ASSERT_STRING_EQUAL(s,
-	                       "seal|--json|--actor|control socket: uid 0 pid 7 exe unknown|"
-	                       "--journal|--unit|ssh.service|--file|/var/log/a.log|--offline|"
-	                       "--copy|/etc/passwd|--command|id=/usr/bin/id|--copy|/etc/hostname|"
-	                       "--command|w=/usr/bin/w -h|--level|1|--no-immutable|"
-	                       "--max-bundle-size|1000|--trigger|"
-	                       "{\"alert_ids\":[\"ab-1\"],\"kind\":\"rule\"}");
+	CU_ASSERT_STRING_EQUAL(
+	        s, "seal|--json|--actor|rule (unnamed), automatic seal by the "
+	           "agent (pid 7)|--journal|--unit|ssh.service|--file|/var/log/a.log|--offline|"
+	           "--copy|/etc/passwd|--command|id=/usr/bin/id|--copy|/etc/hostname|"
+	           "--command|w=/usr/bin/w -h|--level|1|--no-immutable|"
+	           "--max-bundle-size|1000|--trigger|"
+	           "{\"alert_ids\":[\"ab-1\"],\"kind\":\"rule\"}");
 	free(s);
 	ev_seal_job_free(j);
 	json_decref(req);
