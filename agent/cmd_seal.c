@@ -791,8 +791,19 @@ static int seal_run(int argc, char **argv) {
 		printf("bundle_id %s\nsequence %llu\nmanifest_sha256 %s\n", res.bundle_id,
 		       (unsigned long long)res.sequence, res.manifest_sha256);
 		if (res.chain_reset)
-			fprintf(stderr, "evident: chain state was lost; a signed chain_reset entry "
-			                "was recorded\n");
+			fprintf(stderr,
+			        "evident: chain state was lost (%s); a signed chain_reset entry "
+			        "was recorded\n",
+			        res.reset_reason);
+		if (res.recovered)
+			fprintf(stderr,
+			        "evident: an earlier seal failed after placing its bundle; the "
+			        "chain "
+			        "head was brought forward and its custody entries recovered\n");
+		if (res.stale_removed)
+			fprintf(stderr,
+			        "evident: removed %u temporary file%s left by a killed seal\n",
+			        res.stale_removed, res.stale_removed == 1 ? "" : "s");
 		if (immutable && !res.immutable)
 			fprintf(stderr, "evident: immutable flag not set (%s); recorded\n",
 			        res.immutable_note);

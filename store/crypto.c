@@ -23,6 +23,9 @@ struct store_sha256_ctx {
 	EVP_MD_CTX *md;
 };
 
+const char store_zero_hex[STORE_HEX_LEN + 1] =
+        "0000000000000000000000000000000000000000000000000000000000000000";
+
 void store_hex(const uint8_t *in, size_t len, char *out) {
 	static const char hx[] = "0123456789abcdef";
 	for (size_t i = 0; i < len; i++) {
