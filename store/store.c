@@ -395,6 +395,14 @@ static int seal_chain_state(struct store_seal *s, struct ev_errlist *errs) {
 	store_path_join(lgp, sizeof(lgp), s->dir, "custody.jsonl");
 	struct stat lst;
 	bool ledger_present = lstat(lgp, &lst) == 0 && lst.st_size > 0;
+	/* the keys this chain knows: the store's first (its ledger's first entry) or its
+	 * head's, plus every key a key_rotated entry signed by a known key announced */
+	struct store_keyring known = {0};
+	int kn = ledger_present ? store_chain_keys(s->dir, NULL, &known, NULL) : 0;
+	if (kn <= 0 && hr == 0)
+		kn = store_chain_keys(s->dir, s->head.key_id, &known, NULL);
+	if (hr == 0 && kn > 0 && !store_keyring_find(&known, s->head.key_id, NULL))
+		hr = -EKEYREJECTED; /* a head signed by a key the chain does not know */
 	if (hr == 0) {
 		s->have_head = true;
 		if (!ledger_present) {
@@ -403,28 +411,22 @@ static int seal_chain_state(struct store_seal *s, struct ev_errlist *errs) {
 			         "custody ledger lost; chain continues");
 		}
 	} else if (hr == -ENOENT && !dir_has_bundles(s->bdir) && !ledger_has_chain(lgp)) {
-		/* a new store (its ledger may already hold other custody entries) */
+		kn = 0; /* a new store (its ledger may hold other entries): its first key is its key
+		         */
 	} else {
 		s->reset = true;
 		snprintf(s->reset_reason, sizeof(s->reset_reason), "chain head %s (%s); new chain",
-		         hr == -ENOENT ? "lost" : "invalid", strerror(-hr));
+		         hr == -ENOENT ? "lost" : "invalid",
+		         hr == -EKEYREJECTED ? "signed by a key the chain does not know"
+		                             : strerror(-hr));
 	}
-	/* the keys this chain knows: its head's, or the store's first, plus rotations */
-	struct store_keyring known = {0};
-	int kn = s->have_head || s->reset
-	                 ? store_chain_keys(s->dir, s->have_head ? s->head.key_id : NULL, &known,
-	                                    NULL)
-	                 : 0; /* a new store: its first key is its key */
 	int r = 0;
 	if (kn > 0 && !store_keyring_find(&known, store_key_id(s->p.key), NULL)) {
 		ev_errlist_add(errs, s->dir, 0, 0,
-		               "key %s is not a key of this store's chain (%s %s); a new key must "
-		               "first be announced by the current one: evident keygen "
-		               "--rotate-from CURRENT.key --store %s",
-		               store_key_id(s->p.key),
-		               s->have_head ? "the chain head is signed by"
-		                            : "the store began with",
-		               s->have_head ? s->head.key_id : store_key_id(known.keys[0]), s->dir);
+		               "key %s is not a key of this store's chain (it began with key %s); "
+		               "a new key must first be announced by the current one: evident "
+		               "keygen --rotate-from CURRENT.key --store %s",
+		               store_key_id(s->p.key), store_key_id(known.keys[0]), s->dir);
 		r = -EKEYREJECTED;
 	}
 	if (r == 0 && s->have_head) {

@@ -55,6 +55,10 @@ static int cmp_b(const void *x, const void *y) {
 	return strcmp(a->name, c->name);
 }
 
+static int cmp_name(const void *x, const void *y) {
+	return strcmp(((const struct b *)x)->name, ((const struct b *)y)->name);
+}
+
 static const char *jstr(json_t *o, const char *k) {
 	return json_string_value(json_object_get(o, k));
 }
@@ -183,13 +187,22 @@ static int verify_one(struct vstate *st, struct b *x) {
 			        "file name says sequence %llu, the signed manifest says %llu",
 			        (unsigned long long)x->name_seq, (unsigned long long)x->seq);
 	}
-	if (x->untrusted)
-		store_report_add(st->rep, STORE_CHAIN_UNTRUSTED, x->name,
-		                 "bundle %llu is signed by a key this chain does not trust (no "
-		                 "key_rotated entry signed by a trusted key introduces it)",
-		                 (unsigned long long)x->name_seq);
 	store_bundle_info_clear(&info);
 	return 0;
+}
+
+/* Bundles signed by an untrusted key among trusted ones: foreign links in the chain
+ * (when no bundle is trusted, the UNKNOWN_KEY findings say it all: a wrong --pub). */
+static void report_untrusted(struct vstate *st) {
+	bool any_ok = false;
+	for (size_t i = 0; i < st->n; i++)
+		any_ok = any_ok || st->v[i].ok;
+	for (size_t i = 0; any_ok && i < st->n; i++)
+		if (st->v[i].untrusted)
+			store_report_add(
+			        st->rep, STORE_CHAIN_UNTRUSTED, st->v[i].name,
+			        "in the chain, signed by a key it does not trust (no "
+			        "key_rotated entry signed by a trusted key introduces it)");
 }
 
 /* The manifest hash of bundle seq-1 of x's chain as a `pruned` entry recorded it. */
@@ -452,6 +465,8 @@ int store_verify_dir(const char *store_dir, const struct store_verify_opts *o,
 		r = list_bundles(&st);
 	if (r == -ENOENT) /* a store with a ledger and no bundle yet */
 		r = 0;
+	if (r == 0 && st.n) /* in name (sequence) order, so findings read in order */
+		qsort(st.v, st.n, sizeof(*st.v), cmp_name);
 	if (r == 0)
 		r = store_keyring_copy(&st.kr, o->kr);
 	if (r == 0)
@@ -459,6 +474,7 @@ int store_verify_dir(const char *store_dir, const struct store_verify_opts *o,
 	for (size_t i = 0; r == 0 && i < st.n; i++)
 		r = verify_one(&st, &st.v[i]);
 	if (r == 0) {
+		report_untrusted(&st);
 		if (st.n)
 			qsort(st.v, st.n, sizeof(*st.v), cmp_b);
 		for (size_t i = 0; i < st.n; i++)
