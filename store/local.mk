@@ -21,10 +21,10 @@ UNIT_TEST_SOURCES += tests/unit/store/test_store.c
 
 TESTS += tests/integration/store-basic.sh tests/integration/store-journal.sh \
 	tests/integration/store-full-disk.sh tests/integration/store-attack.sh \
-	tests/integration/store-interrupt.sh
+	tests/integration/store-interrupt.sh tests/integration/store-agent-reset.sh
 EXTRA_DIST += tests/integration/store-basic.sh tests/integration/store-journal.sh \
 	tests/integration/store-full-disk.sh tests/integration/store-attack.sh \
-	tests/integration/store-interrupt.sh packaging/verify-bundle.sh
+	tests/integration/store-interrupt.sh tests/integration/store-agent-reset.sh packaging/verify-bundle.sh
 
 # Fuzz targets for hostile input: the bundle reader and the ledger parser.
 FUZZ_TARGETS += tests/fuzz/fuzz-bundle tests/fuzz/fuzz-ledger

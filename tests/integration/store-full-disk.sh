@@ -85,4 +85,11 @@ expect_rc 0 "the next seal"
 expect_out 'sequence 4' "continues after the recovered bundle (sequence 4, not 3 again)"
 expect_err 'recovered|brought forward' "and says it repaired the store"
 grep -q '"recovered"' "$S/custody.jsonl" && ok "the repair is recorded in the custody ledger" || fail "no recovered entry"
+run "$EVIDENT" verify --no-record --pub "$K/evident.pub" "$S"
+expect_rc 0 "the recovered store verifies"
+expect_out 'warning: custody.jsonl:[0-9]+: 0000000003-.*: chain head brought forward' "and the repair is reported"
+if command -v openssl >/dev/null 2>&1; then
+	run sh "$EV_SRCDIR/packaging/verify-bundle.sh" -k "$K/evident.pub" "$S"
+	expect_rc 0 "verify-bundle.sh agrees"
+fi
 done_testing
