@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -245,10 +246,19 @@ char *ev_store_of_bundle(const char *bundle_path) {
 
 int ev_store_verify_bundle(const char *path, struct store_keyring *kr, struct store_report *rep,
                            struct store_bundle_info *info) {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
+		int r = -errno;
 		ev_log_error("cannot open %s: %s", path, strerror(errno));
-		return -errno;
+		return r;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { /* a FIFO would hang the read */
+		ev_log_error("%s is not a regular file (expected a bundle .tar.gz or a store "
+		             "directory)",
+		             path);
+		close(fd);
+		return -EINVAL;
 	}
 	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;

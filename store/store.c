@@ -430,7 +430,9 @@ static int seal_chain_state(struct store_seal *s, struct ev_errlist *errs) {
 		r = -EKEYREJECTED;
 	}
 	if (r == 0 && s->have_head) {
-		int n = store_roll_forward(s->dir, &s->head, &known, s->p.key, s->p.actor, errs);
+		struct store_verify_limits lim = {.max_member_size = s->p.max_member_size};
+		int n = store_roll_forward(s->dir, &s->head, &known, &lim, s->p.key, s->p.actor,
+		                           errs);
 		if (n < 0)
 			r = n;
 		else
@@ -655,6 +657,9 @@ int store_key_rotate(const char *store_dir, const struct store_key *old_key,
 		return r;
 	if (mkdir(kd, 0755) < 0 && errno != EEXIST)
 		return -errno;
+	r = store_check_permissions(store_dir, errs);
+	if (r < 0)
+		return r;
 	r = publish_key(store_dir, new_key);
 	if (r < 0) {
 		ev_errlist_add(errs, kd, 0, 0, "cannot publish the new key: %s", strerror(-r));

@@ -252,7 +252,7 @@ static bool ledger_has(const char *buf, size_t len, const char *action, const ch
 
 /* Verify bundles/NAME and fill `b`; true when it authenticates with kr. */
 static bool load_bundle(const char *bdir, const char *name, const struct store_keyring *kr,
-                        struct store_bundle_info *info) {
+                        const struct store_verify_limits *lim, struct store_bundle_info *info) {
 	char p[4096];
 	if (store_path_join(p, sizeof(p), bdir, name) < 0)
 		return false;
@@ -260,7 +260,7 @@ static bool load_bundle(const char *bdir, const char *name, const struct store_k
 	if (fd < 0)
 		return false;
 	struct store_report rep = {0};
-	int r = store_bundle_verify_fd(fd, name, kr, NULL, NULL, &rep, info);
+	int r = store_bundle_verify_fd(fd, name, kr, lim, NULL, &rep, info);
 	close(fd);
 	bool ok = r == 0 && info->authenticated && rep.n == 0;
 	store_report_clear(&rep);
@@ -298,11 +298,12 @@ static int ensure_entries(const char *store_dir, const char *name,
 		}
 		r = store_record(
 		        store_dir, key, "sealed", name,
-		        json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:b, s:s}", "chain_id", chain,
-		                  "sequence", seq, "manifest_sha256", mh, "bundle_sha256", fh,
-		                  "bundle_size", (json_int_t)st.st_size, "members",
+		        json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:b, s:s, s:s}", "chain_id",
+		                  chain, "sequence", seq, "manifest_sha256", mh, "bundle_sha256",
+		                  fh, "bundle_size", (json_int_t)st.st_size, "members",
 		                  (json_int_t)json_array_size(json_object_get(m, "members")),
-		                  "immutable", 0, "recovered",
+		                  "immutable", 0, "immutable_note",
+		                  "not known: recorded by a repair", "recovered",
 		                  "placed by a seal whose chain head or custody entry could not be "
 		                  "written; recorded by the next seal"),
 		        actor, errs);
@@ -313,8 +314,8 @@ static int ensure_entries(const char *store_dir, const char *name,
 
 /* The bundle one past `h` in bundles/ that continues its chain, or false. */
 static bool next_bundle(const char *bdir, const struct store_head *h,
-                        const struct store_keyring *kr, char *ret_name, size_t name_len,
-                        struct store_bundle_info *ret_info) {
+                        const struct store_keyring *kr, const struct store_verify_limits *lim,
+                        char *ret_name, size_t name_len, struct store_bundle_info *ret_info) {
 	DIR *d = opendir(bdir);
 	if (!d)
 		return false;
@@ -325,7 +326,7 @@ static bool next_bundle(const char *bdir, const struct store_head *h,
 		if (!store_bundle_name_parse(de->d_name, &seq) || seq != h->sequence + 1)
 			continue;
 		struct store_bundle_info info = {0};
-		if (load_bundle(bdir, de->d_name, kr, &info) &&
+		if (load_bundle(bdir, de->d_name, kr, lim, &info) &&
 		    !strcmp(jstr(info.manifest, "chain_id") ?: "", h->chain_id) &&
 		    json_integer_value(json_object_get(info.manifest, "chain_sequence")) ==
 		            (json_int_t)seq &&
@@ -342,7 +343,8 @@ static bool next_bundle(const char *bdir, const struct store_head *h,
 }
 
 int store_roll_forward(const char *store_dir, struct store_head *h, const struct store_keyring *kr,
-                       const struct store_key *key, const json_t *actor, struct ev_errlist *errs) {
+                       const struct store_verify_limits *lim, const struct store_key *key,
+                       const json_t *actor, struct ev_errlist *errs) {
 	char bdir[4096];
 	if (store_path_join(bdir, sizeof(bdir), store_dir, "bundles") < 0)
 		return -ENAMETOOLONG;
@@ -350,7 +352,7 @@ int store_roll_forward(const char *store_dir, struct store_head *h, const struct
 	for (;;) {
 		char name[256];
 		struct store_bundle_info info = {0};
-		if (!next_bundle(bdir, h, kr, name, sizeof(name), &info))
+		if (!next_bundle(bdir, h, kr, lim, name, sizeof(name), &info))
 			break;
 		struct store_head nh = *h;
 		nh.sequence++;
@@ -392,7 +394,7 @@ int store_roll_forward(const char *store_dir, struct store_head *h, const struct
 		            ledger_has(lb, ll, "sealed", h->bundle, NULL);
 		free(lb);
 		struct store_bundle_info info = {0};
-		if (!have && load_bundle(bdir, h->bundle, kr, &info)) {
+		if (!have && load_bundle(bdir, h->bundle, kr, lim, &info)) {
 			int r = ensure_entries(store_dir, h->bundle, &info, key, actor, errs);
 			if (r < 0) {
 				store_bundle_info_clear(&info);

@@ -29,4 +29,5 @@ int store_head_write(const char *dir, const struct store_head *h, const struct s
  * (sealed, chain_reset; marked "recovered") and make it the head (h updated). Also writes
  * the head bundle's missing `sealed` entry. Returns how many repairs were made, -errno. */
 int store_roll_forward(const char *store_dir, struct store_head *h, const struct store_keyring *kr,
-                       const struct store_key *key, const json_t *actor, struct ev_errlist *errs);
+                       const struct store_verify_limits *lim, const struct store_key *key,
+                       const json_t *actor, struct ev_errlist *errs);
