@@ -45,9 +45,11 @@ bool store_bundle_name_parse(const char *n, uint64_t *ret_seq) {
 
 /* ---- permissions ---- */
 
-static int check_dir_mode(const char *path, struct ev_errlist *errs) {
+/* `follow`: the store's own path may be a symlink the administrator made; bundles/ and
+ * keys/ inside it may not. */
+static int check_dir_mode(const char *path, bool follow, struct ev_errlist *errs) {
 	struct stat st;
-	if (lstat(path, &st) < 0)
+	if ((follow ? stat(path, &st) : lstat(path, &st)) < 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode)) {
 		ev_errlist_add(
@@ -84,7 +86,7 @@ int store_check_permissions(const char *store_dir, struct ev_errlist *errs) {
 			return -ENAMETOOLONG;
 		if (!*sub[i])
 			snprintf(p, sizeof(p), "%s", store_dir);
-		int r = check_dir_mode(p, errs);
+		int r = check_dir_mode(p, !*sub[i], errs);
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
