@@ -298,9 +298,13 @@ static void check_ledger(struct vstate *st) {
 			store_report_add(st->rep, STORE_CHAIN_RESET, "custody.jsonl",
 			                 "line %lld: chain reset: %s", line,
 			                 jstr(det, "reason") ?: "?");
-		} else if (!strcmp(act, "sealed") && jstr(en, "bundle"))
+		} else if (!strcmp(act, "sealed") && jstr(en, "bundle")) {
 			json_object_set(sealed, jstr(en, "bundle"), det);
-		else if (!strcmp(act, "pruned")) {
+			if (jstr(det, "recovered"))
+				store_report_warn(st->rep,
+				                  "custody.jsonl:%lld: %s: sealed entry %s", line,
+				                  jstr(en, "bundle"), jstr(det, "recovered"));
+		} else if (!strcmp(act, "pruned")) {
 			json_t *pb = json_object_get(det, "bundles");
 			for (size_t k = 0; k < json_array_size(pb); k++)
 				if (jstr(json_array_get(pb, k), "bundle"))

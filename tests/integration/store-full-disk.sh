@@ -63,6 +63,26 @@ done
 [ "$behind" -gt 0 ] && ok "a bundle was placed while HEAD could not be written ($behind times)" ||
 	fail "never hit the window between placing a bundle and writing HEAD"
 
+# HEAD written, the custody entry not. On tmpfs this window cannot be hit by filling the
+# disk (replacing HEAD frees the old one's page for the ledger), so make the state it
+# leaves: the last ledger line (the seal's entry) dropped, which leaves a valid ledger.
+rm -rf "$S" "$M/fill"
+cp -a "$T_TMP/base" "$S"
+run $SEAL --copy "$T_TMP/payload"
+last=$(ls "$S/bundles" | tail -n 1)
+tail -n 1 "$S/custody.jsonl" | grep -q "\"action\":\"sealed\",.*\"bundle\":\"$last\"" &&
+	ok "the last ledger line is the seal's entry" || fail "the last ledger line is not the seal's entry"
+sed -i '$d' "$S/custody.jsonl"
+run "$EVIDENT" verify --no-record --pub "$K/evident.pub" "$S"
+expect_out "CUSTODY_BROKEN $last: no sealed entry" "without its entry the bundle is a finding"
+run $SEAL --copy "$T_TMP/payload"
+expect_rc 0 "the next seal"
+run "$EVIDENT" verify --no-record --pub "$K/evident.pub" "$S"
+expect_rc 0 "the store verifies: the missing entry was written"
+expect_out "warning: custody.jsonl:[0-9]+: $last: sealed entry placed by a seal whose" "and verify says the entry was written by a repair"
+grep -q "\"action\":\"sealed\",.*\"bundle\":\"$last\".*placed by a seal whose" "$S/custody.jsonl" &&
+	ok "the recovered sealed entry says so" || fail "no recovered sealed entry for $last"
+
 # the recovered entry is in the ledger, signed, and says what happened
 rm -rf "$S" "$M/fill"
 cp -a "$T_TMP/base" "$S"
