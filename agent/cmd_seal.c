@@ -798,8 +798,8 @@ static int seal_run(int argc, char **argv) {
 		if (res.recovered)
 			fprintf(stderr,
 			        "evident: an earlier seal failed after placing its bundle; the "
-			        "chain "
-			        "head was brought forward and its custody entries recovered\n");
+			        "chain head was brought forward and its custody entries "
+			        "recovered\n");
 		if (res.stale_removed)
 			fprintf(stderr,
 			        "evident: removed %u temporary file%s left by a killed seal\n",

@@ -6,6 +6,8 @@
 # with a recorded reset or repair, never a fork. And the messages of issue 11 item 10.
 . "$EV_SRCDIR/tests/integration/lib.sh"
 command -v timeout >/dev/null 2>&1 || skip "timeout not installed"
+command -v openssl >/dev/null 2>&1 || skip "openssl not installed"
+command -v mkfifo >/dev/null 2>&1 || skip "mkfifo not installed"
 K="$T_TMP/keys"
 mkdir -p "$K"
 "$EVIDENT" keygen --out "$K" >/dev/null 2>&1 && "$EVIDENT" keygen --out "$K" --name other >/dev/null 2>&1 ||
