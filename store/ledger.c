@@ -102,7 +102,7 @@ static void now_rfc3339(char *buf, size_t len) {
  * a crash or a full disk) and complete lines at the end that are not JSON objects
  * (zeroed or garbage blocks) form a damaged tail. *ret_lines counts the complete lines
  * in the tail. */
-static size_t intact_end(const char *buf, size_t len, size_t *ret_lines) {
+size_t store_ledger_intact_end(const char *buf, size_t len, size_t *ret_lines) {
 	size_t end = len, lines = 0;
 	while (end && buf[end - 1] != '\n')
 		end--;
@@ -194,7 +194,7 @@ int store_ledger_append(const char *path, const struct store_key *key, const cha
 		ev_errlist_add(errs, path, 0, 0, "cannot read custody ledger: %s", strerror(-r));
 		goto out;
 	}
-	size_t bad_lines = 0, keep = intact_end(buf, len, &bad_lines);
+	size_t bad_lines = 0, keep = store_ledger_intact_end(buf, len, &bad_lines);
 	json_t *repair = NULL;
 	if (keep < len) { /* a damaged tail: cut it, and say so in a signed entry */
 		uint8_t h[STORE_HASH_LEN];
@@ -203,7 +203,8 @@ int store_ledger_append(const char *path, const struct store_key *key, const cha
 		store_hex(h, STORE_HASH_LEN, hx);
 		repair = json_pack("{s:s, s:I, s:I, s:s, s:I}", "reason",
 		                   bad_lines ? "damaged lines at the end of the ledger removed"
-		                             : "partial last line (interrupted write) removed",
+		                             : "partial last line (an interrupted write) or zeroed "
+		                               "blocks removed",
 		                   "removed_bytes", (json_int_t)(len - keep), "removed_lines",
 		                   (json_int_t)bad_lines, "removed_sha256", hx, "offset",
 		                   (json_int_t)keep);

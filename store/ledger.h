@@ -25,6 +25,11 @@ int store_ledger_append(const char *path, const struct store_key *key, const cha
  * Never crashes on hostile bytes. */
 int store_ledger_verify_mem(const char *buf, size_t len, const char *name, struct store_keyring *kr,
                             struct store_report *rep, json_t **ret_entries);
+/* Where a ledger's intact part ends: after it come a partial last line (an interrupted
+ * write) and complete lines that are not JSON objects (zeroed or garbage blocks), which
+ * the next append cuts (recorded in a `ledger_repaired` entry). *ret_lines: how many
+ * complete lines that tail holds. */
+size_t store_ledger_intact_end(const char *buf, size_t len, size_t *ret_lines);
 /* Add to kr every key announced by a key_rotated entry of the ledger bytes whose signature
  * holds by a key already in kr (in ledger order, so rotations chain). When `why` is given,
  * each added key id maps to a sentence saying which entry introduced it. 0 or -ENOMEM. */

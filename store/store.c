@@ -393,8 +393,12 @@ static int seal_chain_state(struct store_seal *s, struct ev_errlist *errs) {
 	store_keyring_clear(&kr);
 	char lgp[4096];
 	store_path_join(lgp, sizeof(lgp), s->dir, "custody.jsonl");
-	struct stat lst;
-	bool ledger_present = lstat(lgp, &lst) == 0 && lst.st_size > 0;
+	/* a ledger with no intact line (zeroed, garbage) is a lost one */
+	char *lb = NULL;
+	size_t ll = 0, bad = 0;
+	bool ledger_present = store_read_file(lgp, STORE_LEDGER_CAP, &lb, &ll) == 0 &&
+	                      store_ledger_intact_end(lb, ll, &bad) > 0;
+	free(lb);
 	/* the keys this chain knows: the store's first (its ledger's first entry) or its
 	 * head's, plus every key a key_rotated entry signed by a known key announced */
 	struct store_keyring known = {0};

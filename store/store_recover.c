@@ -392,7 +392,9 @@ int store_roll_forward(const char *store_dir, struct store_head *h, const struct
 		char *lb = NULL;
 		size_t ll = 0;
 		/* (a lost ledger is a recorded reset, not something to fill in) */
-		bool have = store_read_file(lp, STORE_LEDGER_CAP, &lb, &ll) < 0 || ll == 0 ||
+		size_t bad = 0;
+		bool have = store_read_file(lp, STORE_LEDGER_CAP, &lb, &ll) < 0 ||
+		            store_ledger_intact_end(lb, ll, &bad) == 0 ||
 		            ledger_has(lb, ll, "sealed", h->bundle, NULL);
 		free(lb);
 		struct store_bundle_info info = {0};

@@ -325,13 +325,15 @@ static void check_ledger(struct vstate *st) {
 				        "ledger's end: %s",
 				        line, (long long)lines, jstr(det, "reason") ?: "?");
 			else
-				store_report_warn(
-				        st->rep,
-				        "custody.jsonl:%lld: a partial last line (%lld bytes, "
-				        "an interrupted write) was removed",
-				        line,
-				        (long long)json_integer_value(
-				                json_object_get(det, "removed_bytes")));
+				store_report_warn(st->rep,
+				                  "custody.jsonl:%lld: the ledger's damaged end "
+				                  "was removed (%lld "
+				                  "bytes without a complete line: an interrupted "
+				                  "write or zeroed "
+				                  "blocks)",
+				                  line,
+				                  (long long)json_integer_value(
+				                          json_object_get(det, "removed_bytes")));
 		}
 	}
 	const char *bn;

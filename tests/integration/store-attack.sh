@@ -174,12 +174,21 @@ for how in partial zeroed garbage; do
 	elif [ $how = partial ]; then
 		# the cut line was the last seal's entry: that bundle has no sealed entry now
 		expect_out 'no sealed entry' "partial: the bundle whose entry was cut is named"
-		expect_out 'warning: .*partial last line' "partial: the repair is reported"
+		expect_out 'warning: .*damaged end was removed' "partial: the repair is reported"
 	else
 		expect_rc 0 "zeroed tail: the store verifies"
-		expect_out 'warning: .*partial last line \(4096 bytes' "zeroed tail: the repair is reported"
+		expect_out 'warning: .*damaged end was removed \(4096 bytes' "zeroed tail: the repair is reported"
 	fi
 done
+
+base
+head -c "$(stat -c %s "$S/custody.jsonl")" /dev/zero > "$T_TMP/t/custody.jsonl"
+seal "$T_TMP/t" "$K/evident.key"
+expect_rc 0 "a zeroed ledger: the seal goes on"
+expect_err 'custody ledger lost; chain continues' "a zeroed ledger is a lost ledger: a recorded reset"
+verify --pub "$K/evident.pub" "$T_TMP/t"
+expect_out '^CHAIN_RESET custody.jsonl: line 2: chain reset: custody ledger lost' "verify reports the reset"
+expect_out '^CUSTODY_BROKEN x[0-9]+: 0000000001-.*no sealed entry' "and the bundles whose entries were lost"
 
 # ---- stray temporary files (issue 11 item 5) ----
 base
