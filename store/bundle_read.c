@@ -353,147 +353,6 @@ static bool hex64(json_t *v, uint8_t out[STORE_HASH_LEN]) {
 	return json_is_string(v) && store_unhex(json_string_value(v), out, STORE_HASH_LEN) == 0;
 }
 
-/* Check the manifest against what was read. */
-static void check_manifest(const char *name, const char *man, size_t man_len, const char *sig,
-                           size_t sig_len, const char *sums, size_t sums_len, bool have_sums,
-                           struct seen *seen, size_t n_seen, const struct store_keyring *kr,
-                           struct store_report *rep, struct store_bundle_info *info) {
-	json_error_t jerr;
-	json_t *m = json_loadb(man, man_len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!m || !json_is_object(m)) {
-		store_report_add(rep, STORE_FORMAT_INVALID, name, "MANIFEST.json:%d:%d: %s",
-		                 jerr.line, jerr.column, m ? "not a JSON object" : jerr.text);
-		json_decref(m);
-		return;
-	}
-	char *canon = store_json_canonical(m);
-	if (!canon || strlen(canon) != man_len || memcmp(canon, man, man_len) != 0)
-		store_report_add(rep, STORE_FORMAT_INVALID, name,
-		                 "MANIFEST.json is not in canonical form");
-	free(canon);
-	store_sha256(man, man_len, info->manifest_sha256);
-
-	const char *kid = json_string_value(json_object_get(m, "key_id"));
-	bool pinned = false;
-	const struct store_key *k = store_keyring_find(kr, kid, &pinned);
-	if (!kid)
-		store_report_add(rep, STORE_FORMAT_INVALID, name, "MANIFEST.json has no key_id");
-	else if (!k)
-		store_report_add(rep, STORE_UNKNOWN_KEY, name,
-		                 "signed by key %s, which is not trusted", kid);
-	if (!sig)
-		store_report_add(rep, STORE_SIGNATURE_INVALID, name, "MANIFEST.sig is missing");
-	else if (sig_len != STORE_SIG_LEN)
-		store_report_add(rep, STORE_SIGNATURE_INVALID, name,
-		                 "MANIFEST.sig is %zu bytes, not 64", sig_len);
-	else if (k && store_key_verify(k, man, man_len, (const uint8_t *)sig) < 0)
-		store_report_add(rep, STORE_SIGNATURE_INVALID, name,
-		                 "MANIFEST.sig does not verify with key %s", kid);
-	else if (k) {
-		info->authenticated = true;
-		info->key_pinned = pinned;
-		memcpy(info->signature, sig, STORE_SIG_LEN);
-		if (!pinned)
-			store_report_warn(
-			        rep, "key %s is taken from the store itself (unpinned; use --pub)",
-			        kid);
-	}
-
-	json_t *fv = json_object_get(m, "format_version");
-	if (!json_is_integer(fv) || json_integer_value(fv) != STORE_FORMAT_VERSION)
-		store_report_add(rep, STORE_FORMAT_INVALID, name, "unsupported format_version");
-	json_t *members = json_object_get(m, "members");
-	uint8_t want_sums[STORE_HASH_LEN], want_root[STORE_HASH_LEN];
-	if (!json_is_array(members) || json_array_size(members) > STORE_MEMBERS_CAP ||
-	    !hex64(json_object_get(m, "sha256sums_sha256"), want_sums) ||
-	    !hex64(json_object_get(m, "merkle_root"), want_root)) {
-		store_report_add(rep, STORE_FORMAT_INVALID, name,
-		                 "MANIFEST.json lacks members, sha256sums_sha256 or merkle_root");
-		goto done;
-	}
-	size_t n = json_array_size(members);
-	size_t cap = 1, len = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *p =
-		        json_string_value(json_object_get(json_array_get(members, i), "path"));
-		cap += (p ? strlen(p) : 0) + STORE_HEX_LEN + 3;
-	}
-	char *exp = malloc(cap);
-	store_hash_t *leaves = calloc(n ? n : 1, sizeof(*leaves));
-	if (!exp || !leaves) {
-		free(exp);
-		free(leaves);
-		store_report_add(rep, STORE_FORMAT_INVALID, name, "out of memory");
-		goto done;
-	}
-	const char *prev = NULL;
-	bool bad = false;
-	for (size_t i = 0; i < n; i++) {
-		json_t *e = json_array_get(members, i);
-		const char *p = json_string_value(json_object_get(e, "path"));
-		json_t *sz = json_object_get(e, "size");
-		uint8_t h[STORE_HASH_LEN];
-		if (!p || !store_member_path_valid(p) || !json_is_integer(sz) ||
-		    json_integer_value(sz) < 0 || !hex64(json_object_get(e, "sha256"), h) ||
-		    (prev && strcmp(prev, p) >= 0)) {
-			store_report_add(rep, STORE_FORMAT_INVALID, name,
-			                 "manifest member %zu is malformed or out of order", i);
-			bad = true;
-			break;
-		}
-		prev = p;
-		size_t start = len;
-		len += (size_t)snprintf(exp + len, cap - len, "%s  %s\n",
-		                        json_string_value(json_object_get(e, "sha256")), p);
-		store_merkle_leaf(exp + start, len - start, leaves[i]);
-		struct seen *s = find_seen(seen, n_seen, p);
-		if (!s)
-			store_report_add(rep, STORE_MEMBER_MISSING, p,
-			                 "listed in the manifest, absent from the bundle");
-		else {
-			s->matched = true;
-			if (s->size != (uint64_t)json_integer_value(sz) ||
-			    memcmp(s->sha, h, STORE_HASH_LEN))
-				store_report_add(rep, STORE_MEMBER_MODIFIED, p,
-				                 "content differs from the manifest (size %llu, "
-				                 "expected %lld)",
-				                 (unsigned long long)s->size,
-				                 (long long)json_integer_value(sz));
-		}
-	}
-	if (!bad) {
-		store_hash_t root;
-		store_merkle_root(leaves, n, root);
-		if (memcmp(root, want_root, STORE_HASH_LEN))
-			store_report_add(rep, STORE_FORMAT_INVALID, name,
-			                 "merkle_root does not match the member list");
-		uint8_t sh[STORE_HASH_LEN];
-		store_sha256(exp, len, sh);
-		if (memcmp(sh, want_sums, STORE_HASH_LEN))
-			store_report_add(rep, STORE_FORMAT_INVALID, name,
-			                 "sha256sums_sha256 does not match the member list");
-		if (!have_sums)
-			store_report_add(rep, STORE_MEMBER_MISSING, "SHA256SUMS",
-			                 "SHA256SUMS is missing");
-		else {
-			store_sha256(sums, sums_len, sh);
-			if (memcmp(sh, want_sums, STORE_HASH_LEN))
-				store_report_add(rep, STORE_MEMBER_MODIFIED, "SHA256SUMS",
-				                 "SHA256SUMS differs from the manifest");
-		}
-	}
-	free(exp);
-	free(leaves);
-	for (size_t i = 0; i < n_seen; i++)
-		if (!seen[i].matched && !bad)
-			store_report_add(rep, STORE_MEMBER_EXTRA, seen[i].path,
-			                 "in the bundle, not in the manifest");
-done:
-	if (info->authenticated)
-		info->manifest = json_incref(m);
-	json_decref(m);
-}
-
 /* One pass over a bundle's tar entries. */
 struct pass {
 	struct archive *a;
@@ -510,6 +369,161 @@ struct pass {
 	bool broken; /* stop reading: damaged archive or a size bomb */
 	char buf[65536];
 };
+
+/* The manifest's form and signature: the parsed manifest (new reference), or NULL when it
+ * is no JSON object. info->authenticated when the signature holds by a key in kr. */
+static json_t *check_signature(struct pass *ps, const struct store_keyring *kr,
+                               struct store_bundle_info *info) {
+	const char *name = ps->name, *sig = ps->have_sig ? ps->sig : NULL;
+	struct store_report *rep = ps->rep;
+	json_error_t jerr;
+	json_t *m = json_loadb(ps->man, ps->man_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!m || !json_is_object(m)) {
+		store_report_add(rep, STORE_FORMAT_INVALID, name, "MANIFEST.json:%d:%d: %s",
+		                 jerr.line, jerr.column, m ? "not a JSON object" : jerr.text);
+		json_decref(m);
+		return NULL;
+	}
+	char *canon = store_json_canonical(m);
+	if (!canon || strlen(canon) != ps->man_len || memcmp(canon, ps->man, ps->man_len) != 0)
+		store_report_add(rep, STORE_FORMAT_INVALID, name,
+		                 "MANIFEST.json is not in canonical form");
+	free(canon);
+	store_sha256(ps->man, ps->man_len, info->manifest_sha256);
+	const char *kid = json_string_value(json_object_get(m, "key_id"));
+	bool pinned = false;
+	const struct store_key *k = store_keyring_find(kr, kid, &pinned);
+	if (!kid)
+		store_report_add(rep, STORE_FORMAT_INVALID, name, "MANIFEST.json has no key_id");
+	else if (!k)
+		store_report_add(rep, STORE_UNKNOWN_KEY, name,
+		                 "signed by key %s, which is not trusted", kid);
+	if (!sig)
+		store_report_add(rep, STORE_SIGNATURE_INVALID, name, "MANIFEST.sig is missing");
+	else if (ps->sig_len != STORE_SIG_LEN)
+		store_report_add(rep, STORE_SIGNATURE_INVALID, name,
+		                 "MANIFEST.sig is %zu bytes, not 64", ps->sig_len);
+	else if (k && store_key_verify(k, ps->man, ps->man_len, (const uint8_t *)sig) < 0)
+		store_report_add(rep, STORE_SIGNATURE_INVALID, name,
+		                 "MANIFEST.sig does not verify with key %s", kid);
+	else if (k) {
+		info->authenticated = true;
+		info->key_pinned = pinned;
+		memcpy(info->signature, sig, STORE_SIG_LEN);
+		if (!pinned)
+			store_report_warn(
+			        rep, "key %s is taken from the store itself (unpinned; use --pub)",
+			        kid);
+	}
+	json_t *fv = json_object_get(m, "format_version");
+	if (!json_is_integer(fv) || json_integer_value(fv) != STORE_FORMAT_VERSION)
+		store_report_add(rep, STORE_FORMAT_INVALID, name, "unsupported format_version");
+	return m;
+}
+
+/* Each manifest member against the member read: its SHA256SUMS line goes to exp (and its
+ * Merkle leaf to leaves). False when the list itself is malformed. */
+static bool check_members(struct pass *ps, json_t *members, char *exp, size_t cap, size_t *len,
+                          store_hash_t *leaves) {
+	const char *prev = NULL;
+	for (size_t i = 0; i < json_array_size(members); i++) {
+		json_t *e = json_array_get(members, i);
+		const char *p = json_string_value(json_object_get(e, "path"));
+		json_t *sz = json_object_get(e, "size");
+		uint8_t h[STORE_HASH_LEN];
+		if (!p || !store_member_path_valid(p) || !json_is_integer(sz) ||
+		    json_integer_value(sz) < 0 || !hex64(json_object_get(e, "sha256"), h) ||
+		    (prev && strcmp(prev, p) >= 0)) {
+			store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name,
+			                 "manifest member %zu is malformed or out of order", i);
+			return false;
+		}
+		prev = p;
+		size_t start = *len;
+		*len += (size_t)snprintf(exp + *len, cap - *len, "%s  %s\n",
+		                         json_string_value(json_object_get(e, "sha256")), p);
+		store_merkle_leaf(exp + start, *len - start, leaves[i]);
+		struct seen *s = find_seen(ps->seen, ps->n_seen, p);
+		if (!s) {
+			store_report_add(ps->rep, STORE_MEMBER_MISSING, p,
+			                 "listed in the manifest, absent from the bundle");
+			continue;
+		}
+		s->matched = true;
+		if (s->size != (uint64_t)json_integer_value(sz) ||
+		    memcmp(s->sha, h, STORE_HASH_LEN))
+			store_report_add(
+			        ps->rep, STORE_MEMBER_MODIFIED, p,
+			        "content differs from the manifest (size %llu, expected %lld)",
+			        (unsigned long long)s->size, (long long)json_integer_value(sz));
+	}
+	return true;
+}
+
+/* SHA256SUMS and the Merkle root against the member list. */
+static void check_sums(struct pass *ps, const char *exp, size_t len, const store_hash_t *leaves,
+                       size_t n, const uint8_t want_sums[STORE_HASH_LEN],
+                       const uint8_t want_root[STORE_HASH_LEN]) {
+	store_hash_t root;
+	store_merkle_root(leaves, n, root);
+	if (memcmp(root, want_root, STORE_HASH_LEN))
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name,
+		                 "merkle_root does not match the member list");
+	uint8_t sh[STORE_HASH_LEN];
+	store_sha256(exp, len, sh);
+	if (memcmp(sh, want_sums, STORE_HASH_LEN))
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name,
+		                 "sha256sums_sha256 does not match the member list");
+	if (!ps->have_sums)
+		store_report_add(ps->rep, STORE_MEMBER_MISSING, "SHA256SUMS",
+		                 "SHA256SUMS is missing");
+	else {
+		store_sha256(ps->sums, ps->sums_len, sh);
+		if (memcmp(sh, want_sums, STORE_HASH_LEN))
+			store_report_add(ps->rep, STORE_MEMBER_MODIFIED, "SHA256SUMS",
+			                 "SHA256SUMS differs from the manifest");
+	}
+}
+
+/* Check the manifest against what was read: signature, members, sums, extras. */
+static void check_manifest(struct pass *ps, const struct store_keyring *kr,
+                           struct store_bundle_info *info) {
+	json_t *m = check_signature(ps, kr, info);
+	if (!m)
+		return;
+	json_t *members = json_object_get(m, "members");
+	uint8_t want_sums[STORE_HASH_LEN], want_root[STORE_HASH_LEN];
+	if (!json_is_array(members) || json_array_size(members) > STORE_MEMBERS_CAP ||
+	    !hex64(json_object_get(m, "sha256sums_sha256"), want_sums) ||
+	    !hex64(json_object_get(m, "merkle_root"), want_root)) {
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name,
+		                 "MANIFEST.json lacks members, sha256sums_sha256 or merkle_root");
+		goto done;
+	}
+	size_t n = json_array_size(members), cap = 1, len = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *p =
+		        json_string_value(json_object_get(json_array_get(members, i), "path"));
+		cap += (p ? strlen(p) : 0) + STORE_HEX_LEN + 3;
+	}
+	char *exp = malloc(cap);
+	store_hash_t *leaves = calloc(n ? n : 1, sizeof(*leaves));
+	if (!exp || !leaves)
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name, "out of memory");
+	else if (check_members(ps, members, exp, cap, &len, leaves)) {
+		check_sums(ps, exp, len, leaves, n, want_sums, want_root);
+		for (size_t i = 0; i < ps->n_seen; i++)
+			if (!ps->seen[i].matched)
+				store_report_add(ps->rep, STORE_MEMBER_EXTRA, ps->seen[i].path,
+				                 "in the bundle, not in the manifest");
+	}
+	free(exp);
+	free(leaves);
+done:
+	if (info->authenticated)
+		info->manifest = json_incref(m);
+	json_decref(m);
+}
 
 /* MANIFEST.json, MANIFEST.sig or SHA256SUMS into memory (capped). */
 static void read_meta(struct pass *ps, const char *p, const char *where, uint64_t sz) {
@@ -684,9 +698,7 @@ static int verify(struct archive *a, struct reader *rd, const char *name,
 			        rep, ps->broken ? STORE_FORMAT_INVALID : STORE_MEMBER_MISSING,
 			        ps->broken ? name : "MANIFEST.json", "MANIFEST.json is missing");
 		else
-			check_manifest(name, ps->man, ps->man_len, ps->have_sig ? ps->sig : NULL,
-			               ps->sig_len, ps->sums, ps->sums_len, ps->have_sums, ps->seen,
-			               ps->n_seen, kr, rep, info);
+			check_manifest(ps, kr, info);
 	}
 	for (size_t i = 0; i < ps->n_seen; i++)
 		free(ps->seen[i].path);
