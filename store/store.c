@@ -536,13 +536,8 @@ struct store_bundle_writer *store_seal_writer(struct store_seal *s) {
 	return s->w;
 }
 
-int store_seal_commit(struct store_seal *s, struct store_seal_result *ret,
-                      struct ev_errlist *errs) {
-	int r;
-	*ret = (struct store_seal_result){0};
-	json_t *f = s->p.fields;
-	s->p.fields = NULL;
-	uint64_t seq = s->head.sequence + 1;
+/* The chain, host and tool fields of the manifest. */
+static void seal_fields(const struct store_seal *s, json_t *f, uint64_t seq) {
 	char hostname[256] = "", mid[64], bid[64];
 	gethostname(hostname, sizeof(hostname) - 1);
 	host_file("/etc/machine-id", mid, sizeof(mid));
@@ -560,8 +555,85 @@ int store_seal_commit(struct store_seal *s, struct store_seal_result *ret,
 	                    json_string(s->p.tool_version ? s->p.tool_version : ""));
 	if (s->reset && !s->have_head)
 		json_object_set_new(f, "chain_reset", json_string(s->reset_reason));
+}
+
+/* Link the finished temporary file to its final name (never replacing anything). */
+static int seal_place(struct store_seal *s, const char *fin, struct ev_errlist *errs) {
+	/* link(2) never replaces: a name planted meanwhile (file, symlink) makes it fail */
+	if ((s->unnamed ? linkat(AT_FDCWD, s->tmp, AT_FDCWD, fin, AT_SYMLINK_FOLLOW)
+	                : link(s->tmp, fin)) < 0) {
+		int r = -errno;
+		ev_errlist_add(errs, fin, 0, 0, "cannot place the bundle: %s; nothing was sealed",
+		               strerror(errno));
+		return r;
+	}
+	if (!s->unnamed)
+		unlink(s->tmp);
+	close(s->fd);
+	s->fd = -1;
+	int r = fsync_dir(s->bdir);
+	if (r < 0)
+		ev_errlist_add(errs, s->bdir, 0, 0, "fsync: %s", strerror(-r));
+	return 0;
+}
+
+static void seal_immutable(const char *fin, bool want, struct store_seal_result *ret) {
+	if (!want) {
+		snprintf(ret->immutable_note, sizeof(ret->immutable_note), "not requested");
+		return;
+	}
+	int fd = open(fin, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int attr = 0;
+	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &attr) == 0) {
+		attr |= FS_IMMUTABLE_FL;
+		if (ioctl(fd, FS_IOC_SETFLAGS, &attr) == 0)
+			ret->immutable = true;
+	}
+	if (!ret->immutable)
+		snprintf(ret->immutable_note, sizeof(ret->immutable_note), "%s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* After placement: the chain_reset entry, HEAD, the sealed entry. A failure here leaves
+ * a placed bundle that the next seal takes into the chain (store_roll_forward). */
+static int seal_record(struct store_seal *s, const struct store_head *nh,
+                       const struct store_bundle_result *br, const struct store_seal_result *ret,
+                       struct ev_errlist *errs) {
+	int r = 0;
+	if (s->reset) {
+		json_t *d = json_pack("{s:s, s:s, s:I}", "reason", s->reset_reason, "chain_id",
+		                      s->head.chain_id, "next_sequence", (json_int_t)nh->sequence);
+		r = store_record(s->dir, s->p.key, "chain_reset", NULL, d, s->p.actor, errs);
+	}
+	int hr = store_head_write(s->dir, nh, s->p.key);
+	if (hr < 0)
+		ev_errlist_add(errs, s->dir, 0, 0, "cannot update HEAD: %s", strerror(-hr));
+	json_t *d = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:b, s:s?}", "chain_id", nh->chain_id,
+	                      "sequence", (json_int_t)nh->sequence, "manifest_sha256",
+	                      nh->manifest_sha256, "bundle_sha256", nh->bundle_sha256,
+	                      "bundle_size", (json_int_t)br->file_size, "members",
+	                      (json_int_t)br->n_members, "immutable", ret->immutable,
+	                      "immutable_note", ret->immutable ? NULL : ret->immutable_note);
+	int lr = store_record(s->dir, s->p.key, "sealed", nh->bundle, d, s->p.actor, errs);
+	r = r < 0 ? r : hr < 0 ? hr : lr;
+	if (r < 0)
+		ev_errlist_add(errs, s->dir, 0, 0,
+		               "the bundle %s is placed, but the chain head or the custody ledger "
+		               "could not be updated; the next seal completes them",
+		               nh->bundle);
+	return r;
+}
+
+int store_seal_commit(struct store_seal *s, struct store_seal_result *ret,
+                      struct ev_errlist *errs) {
+	*ret = (struct store_seal_result){0};
+	json_t *f = s->p.fields;
+	s->p.fields = NULL;
+	uint64_t seq = s->head.sequence + 1;
+	seal_fields(s, f, seq);
 	struct store_bundle_result br;
-	r = store_bundle_finish(s->w, f, s->p.key, &br);
+	int r = store_bundle_finish(s->w, f, s->p.key, &br);
 	if (r == 0 && fsync(s->fd) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -570,74 +642,24 @@ int store_seal_commit(struct store_seal *s, struct store_seal_result *ret,
 		store_seal_abort(s);
 		return r;
 	}
-	char name[128], fin[4096];
-	snprintf(name, sizeof(name), "%010llu-%s.tar.gz", (unsigned long long)seq, s->bundle_id);
-	if (store_path_join(fin, sizeof(fin), s->bdir, name) < 0) {
-		store_seal_abort(s);
-		return -ENAMETOOLONG;
-	}
-	/* link(2) never replaces: a name planted meanwhile (file, symlink) makes it fail */
-	if ((s->unnamed ? linkat(AT_FDCWD, s->tmp, AT_FDCWD, fin, AT_SYMLINK_FOLLOW)
-	                : link(s->tmp, fin)) < 0) {
-		r = -errno;
-		ev_errlist_add(errs, fin, 0, 0, "cannot place the bundle: %s; nothing was sealed",
-		               strerror(errno));
+	struct store_head nh = s->head;
+	nh.sequence = seq;
+	snprintf(nh.bundle, sizeof(nh.bundle), "%010llu-%s.tar.gz", (unsigned long long)seq,
+	         s->bundle_id);
+	char fin[4096];
+	r = store_path_join(fin, sizeof(fin), s->bdir, nh.bundle);
+	if (r == 0)
+		r = seal_place(s, fin, errs);
+	if (r < 0) {
 		store_seal_abort(s);
 		return r;
 	}
-	if (!s->unnamed)
-		unlink(s->tmp);
-	close(s->fd);
-	s->fd = -1;
-	r = fsync_dir(s->bdir);
-	if (r < 0)
-		ev_errlist_add(errs, s->bdir, 0, 0, "fsync: %s", strerror(-r));
-	*ret = (struct store_seal_result){0};
-	if (s->p.immutable) {
-		int fd = open(fin, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		int attr = 0;
-		if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &attr) == 0) {
-			attr |= FS_IMMUTABLE_FL;
-			if (ioctl(fd, FS_IOC_SETFLAGS, &attr) == 0)
-				ret->immutable = true;
-		}
-		if (!ret->immutable)
-			snprintf(ret->immutable_note, sizeof(ret->immutable_note), "%s",
-			         strerror(errno));
-		if (fd >= 0)
-			close(fd);
-	} else
-		snprintf(ret->immutable_note, sizeof(ret->immutable_note), "not requested");
-	struct store_head nh = s->head;
-	nh.sequence = seq;
+	seal_immutable(fin, s->p.immutable, ret);
 	store_hex(br.manifest_sha256, STORE_HASH_LEN, nh.manifest_sha256);
 	store_hex(br.file_sha256, STORE_HASH_LEN, nh.bundle_sha256);
-	snprintf(nh.bundle, sizeof(nh.bundle), "%s", name);
 	snprintf(nh.key_id, sizeof(nh.key_id), "%s", store_key_id(s->p.key));
-	if (s->reset) {
-		json_t *d = json_pack("{s:s, s:s, s:I}", "reason", s->reset_reason, "chain_id",
-		                      s->head.chain_id, "next_sequence", (json_int_t)seq);
-		int rr = store_record(s->dir, s->p.key, "chain_reset", NULL, d, s->p.actor, errs);
-		if (rr < 0 && r == 0)
-			r = rr;
-	}
-	int hr = store_head_write(s->dir, &nh, s->p.key);
-	if (hr < 0) {
-		ev_errlist_add(errs, s->dir, 0, 0, "cannot update HEAD: %s", strerror(-hr));
-		if (r == 0)
-			r = hr;
-	}
-	json_t *d = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:b, s:s?}", "chain_id", nh.chain_id,
-	                      "sequence", (json_int_t)seq, "manifest_sha256", nh.manifest_sha256,
-	                      "bundle_sha256", nh.bundle_sha256, "bundle_size",
-	                      (json_int_t)br.file_size, "members", (json_int_t)br.n_members,
-	                      "immutable", ret->immutable, "immutable_note",
-	                      ret->immutable ? NULL : ret->immutable_note);
-	int lr = store_record(s->dir, s->p.key, "sealed", name, d, s->p.actor, errs);
-	if (lr < 0 && r == 0)
-		r = lr;
-	if (store_path_join(ret->path, sizeof(ret->path), s->bdir, name) < 0)
-		ret->path[0] = 0;
+	r = seal_record(s, &nh, &br, ret, errs);
+	snprintf(ret->path, sizeof(ret->path), "%s", fin);
 	snprintf(ret->bundle_id, sizeof(ret->bundle_id), "%s", s->bundle_id);
 	ret->sequence = seq;
 	memcpy(ret->manifest_sha256, nh.manifest_sha256, sizeof(nh.manifest_sha256));
