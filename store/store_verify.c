@@ -281,11 +281,37 @@ static void check_link(struct vstate *st, size_t i) {
 	}
 }
 
-/* Phase 5: the ledger against the bundles, through hash maps keyed by bundle name. */
-static void check_ledger(struct vstate *st) {
-	json_t *sealed = json_object(), *pruned = json_object(), *present = json_object();
-	for (size_t i = 0; i < st->n; i++)
-		json_object_set_new(present, st->v[i].name, json_string(st->v[i].fhash));
+/* The repairs a seal made, as the ledger records them. */
+static void report_repair(struct vstate *st, json_t *en, long long line) {
+	const char *act = jstr(en, "action") ?: "";
+	json_t *det = json_object_get(en, "details");
+	if (!strcmp(act, "recovered"))
+		store_report_warn(st->rep, "custody.jsonl:%lld: %s: %s", line,
+		                  jstr(en, "bundle") ?: "-", jstr(det, "repair") ?: "repaired");
+	else if (!strcmp(act, "sealed") && jstr(det, "recovered"))
+		store_report_warn(st->rep, "custody.jsonl:%lld: %s: sealed entry %s", line,
+		                  jstr(en, "bundle") ?: "-", jstr(det, "recovered"));
+	else if (!strcmp(act, "ledger_repaired")) {
+		json_int_t lines = json_integer_value(json_object_get(det, "removed_lines"));
+		if (lines > 0)
+			store_report_add(st->rep, STORE_CUSTODY_BROKEN, "custody.jsonl",
+			                 "line %lld: %lld damaged line(s) were removed from the "
+			                 "ledger's end: %s",
+			                 line, (long long)lines, jstr(det, "reason") ?: "?");
+		else
+			store_report_warn(
+			        st->rep,
+			        "custody.jsonl:%lld: the ledger's damaged end was removed (%lld "
+			        "bytes without a complete line: an interrupted write or zeroed "
+			        "blocks)",
+			        line,
+			        (long long)json_integer_value(
+			                json_object_get(det, "removed_bytes")));
+	}
+}
+
+/* Phase 5a: the valid ledger entries: resets, sealed and pruned bundles, repairs. */
+static void scan_entries(struct vstate *st, json_t *sealed, json_t *pruned) {
 	for (size_t e = 0; e < st->ne; e++) {
 		json_t *en = json_array_get(st->entries, e);
 		if (!json_is_true(json_object_get(en, "_valid")))
@@ -293,49 +319,31 @@ static void check_ledger(struct vstate *st) {
 		const char *act = jstr(en, "action") ?: "";
 		json_t *det = json_object_get(en, "details");
 		long long line = (long long)json_integer_value(json_object_get(en, "_line"));
+		report_repair(st, en, line);
 		if (!strcmp(act, "chain_reset")) {
 			st->resets++;
 			store_report_add(st->rep, STORE_CHAIN_RESET, "custody.jsonl",
 			                 "line %lld: chain reset: %s", line,
 			                 jstr(det, "reason") ?: "?");
-		} else if (!strcmp(act, "sealed") && jstr(en, "bundle")) {
+		} else if (!strcmp(act, "sealed") && jstr(en, "bundle"))
 			json_object_set(sealed, jstr(en, "bundle"), det);
-			if (jstr(det, "recovered"))
-				store_report_warn(st->rep,
-				                  "custody.jsonl:%lld: %s: sealed entry %s", line,
-				                  jstr(en, "bundle"), jstr(det, "recovered"));
-		} else if (!strcmp(act, "pruned")) {
+		else if (!strcmp(act, "pruned")) {
 			json_t *pb = json_object_get(det, "bundles");
 			for (size_t k = 0; k < json_array_size(pb); k++)
 				if (jstr(json_array_get(pb, k), "bundle"))
 					json_object_set_new(pruned,
 					                    jstr(json_array_get(pb, k), "bundle"),
 					                    json_true());
-		} else if (!strcmp(act, "recovered"))
-			store_report_warn(st->rep, "custody.jsonl:%lld: %s: %s", line,
-			                  jstr(en, "bundle") ?: "-",
-			                  jstr(det, "repair") ?: "repaired");
-		else if (!strcmp(act, "ledger_repaired")) {
-			json_int_t lines =
-			        json_integer_value(json_object_get(det, "removed_lines"));
-			if (lines > 0)
-				store_report_add(
-				        st->rep, STORE_CUSTODY_BROKEN, "custody.jsonl",
-				        "line %lld: %lld damaged line(s) were removed from the "
-				        "ledger's end: %s",
-				        line, (long long)lines, jstr(det, "reason") ?: "?");
-			else
-				store_report_warn(st->rep,
-				                  "custody.jsonl:%lld: the ledger's damaged end "
-				                  "was removed (%lld "
-				                  "bytes without a complete line: an interrupted "
-				                  "write or zeroed "
-				                  "blocks)",
-				                  line,
-				                  (long long)json_integer_value(
-				                          json_object_get(det, "removed_bytes")));
 		}
 	}
+}
+
+/* Phase 5b: the ledger against the bundles, through hash maps keyed by bundle name. */
+static void check_ledger(struct vstate *st) {
+	json_t *sealed = json_object(), *pruned = json_object(), *present = json_object();
+	for (size_t i = 0; i < st->n; i++)
+		json_object_set_new(present, st->v[i].name, json_string(st->v[i].fhash));
+	scan_entries(st, sealed, pruned);
 	const char *bn;
 	json_t *det;
 	json_object_foreach(sealed, bn, det) {
