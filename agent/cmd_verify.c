@@ -51,6 +51,46 @@ static void check_sealed(const char *store, const char *bundle, struct store_key
 	free(buf);
 }
 
+/* Verify a store (or a bundle, against its store's ledger when it sits in one). 0, or
+ * -errno after saying why. */
+static int verify_target(const char *target, bool is_store, const char *store, const char *pin,
+                         struct store_keyring *kr, struct store_report *rep, size_t *n) {
+	int r;
+	if (is_store) {
+		struct store_verify_opts o = {.kr = kr, .pin_head = pin};
+		r = store_verify_dir(target, &o, rep, n);
+		if (r == -EMEDIUMTYPE)
+			ev_log_error(
+			        "%s is not an evidence store: it has no bundles/, HEAD or "
+			        "custody.jsonl (expected a STORE directory written by 'evident "
+			        "seal', or a bundle file SSSSSSSSSS-ID.tar.gz)",
+			        target);
+		else if (r < 0)
+			ev_log_error("cannot read store %s: %s", target, strerror(-r));
+		return r;
+	}
+	struct store_bundle_info info = {0};
+	r = ev_store_verify_bundle(target, kr, rep, &info);
+	if (r == 0 && store)
+		check_sealed(store, target, kr, &info, rep);
+	store_bundle_info_clear(&info);
+	return r;
+}
+
+/* The last line: verified, or how many findings of which codes. */
+static void print_summary(const char *target, const struct store_report *rep, size_t n, bool ok) {
+	if (ok) {
+		fprintf(stderr, "evident: %s: verified (%zu bundle%s)\n", target, n,
+		        n == 1 ? "" : "s");
+		return;
+	}
+	char per[512];
+	ev_store_summary(rep, per, sizeof(per));
+	fprintf(stderr, "evident: %s: %zu finding%s (%s) in %zu bundle%s\n", target,
+	        rep->n + rep->dropped, rep->n + rep->dropped == 1 ? "" : "s", per, n,
+	        n == 1 ? "" : "s");
+}
+
 static int verify_run(int argc, char **argv) {
 	enum { OPT_PIN = EV_SOPT_OWN, OPT_PROOF, OPT_NOREC };
 	static const struct option opts[] = {EV_STORE_READ_LONGOPTS,
@@ -103,26 +143,8 @@ static int verify_run(int argc, char **argv) {
 		free(store);
 		return EV_EXIT_USAGE;
 	}
-	int r;
 	size_t n = 1;
-	if (is_store) {
-		struct store_verify_opts o = {.kr = &kr, .pin_head = pin};
-		r = store_verify_dir(target, &o, &rep, &n);
-		if (r == -EMEDIUMTYPE)
-			ev_log_error(
-			        "%s is not an evidence store: it has no bundles/, HEAD or "
-			        "custody.jsonl (expected a STORE directory written by 'evident "
-			        "seal', or a bundle file SSSSSSSSSS-ID.tar.gz)",
-			        target);
-		else if (r < 0)
-			ev_log_error("cannot read store %s: %s", target, strerror(-r));
-	} else {
-		struct store_bundle_info info = {0};
-		r = ev_store_verify_bundle(target, &kr, &rep, &info);
-		if (r == 0 && store)
-			check_sealed(store, target, &kr, &info, &rep);
-		store_bundle_info_clear(&info);
-	}
+	int r = verify_target(target, is_store, store, pin, &kr, &rep, &n);
 	if (!kr.n && !rep.n)
 		store_report_add(&rep, STORE_UNKNOWN_KEY, target,
 		                 "no key to verify with (use --pub)");
@@ -133,16 +155,8 @@ static int verify_run(int argc, char **argv) {
 	json_t *extra = json_pack("{s:s, s:I}", "target", target, "bundles", (json_int_t)n);
 	ret = ev_store_print_report(&rep, so.json, extra);
 	json_decref(extra);
-	if (!so.json && ret == EV_EXIT_OK)
-		fprintf(stderr, "evident: %s: verified (%zu bundle%s)\n", target, n,
-		        n == 1 ? "" : "s");
-	else if (!so.json) {
-		char per[512];
-		ev_store_summary(&rep, per, sizeof(per));
-		fprintf(stderr, "evident: %s: %zu finding%s (%s) in %zu bundle%s\n", target,
-		        rep.n + rep.dropped, rep.n + rep.dropped == 1 ? "" : "s", per, n,
-		        n == 1 ? "" : "s");
-	}
+	if (!so.json)
+		print_summary(target, &rep, n, ret == EV_EXIT_OK);
 	if (record && (store || so.log)) {
 		json_t *d = json_pack("{s:s, s:b, s:I}", "target", target, "ok", ret == EV_EXIT_OK,
 		                      "findings", (json_int_t)(rep.n + rep.dropped));
