@@ -336,8 +336,16 @@ static int print_result(const struct seal_opts *o, const struct store_seal_resul
 	ev_seal_print_result(o->json, j);
 	json_decref(j);
 	if (!o->json && res->chain_reset)
-		fprintf(stderr, "evident: chain state was lost; a signed chain_reset entry "
-		                "was recorded\n");
+		fprintf(stderr,
+		        "evident: chain state was lost (%s); a signed chain_reset entry was "
+		        "recorded\n",
+		        res->reset_reason);
+	if (!o->json && res->recovered)
+		fprintf(stderr, "evident: an earlier seal failed after placing its bundle; the "
+		                "chain head was brought forward and its custody entries recovered\n");
+	if (!o->json && res->stale_removed)
+		fprintf(stderr, "evident: removed %u temporary file%s left by a killed seal\n",
+		        res->stale_removed, res->stale_removed == 1 ? "" : "s");
 	if (!o->json && o->immutable && !res->immutable)
 		fprintf(stderr, "evident: immutable flag not set (%s); recorded\n",
 		        res->immutable_note);

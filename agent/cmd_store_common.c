@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/cmd_store_common.h"
 #include "agent/config.h"
 #include "agent/term.h"
+#include "util/macro.h"
 
 json_t *ev_store_actor(const char *name) {
 	char host[256] = "", exe[4096] = "";
@@ -43,7 +45,7 @@ int ev_store_keyring(char **pubs, size_t n_pubs, const char *store_dir, struct s
 		store_keyring_add(kr, k, true);
 	}
 	if (!n_pubs && store_dir)
-		store_load_store_keys(store_dir, kr);
+		store_trusted_keys(store_dir, kr, NULL);
 	return 0;
 }
 
@@ -162,6 +164,56 @@ int ev_store_parse_time(const char *s, int64_t now_us, int64_t *ret_us) {
 	return 0;
 }
 
+/* Human output: findings that share a code and a message are one line,
+ * "CODE xN: FIRST ... LAST: message", in the order of their first occurrence. */
+static void print_grouped(const struct store_report *rep, const char *red, const char *off) {
+	json_t *index = json_object();
+	size_t *count = calloc(rep->n ? rep->n : 1, sizeof(*count)),
+	       *last = calloc(rep->n ? rep->n : 1, sizeof(*last));
+	for (size_t i = 0; index && count && last && i < rep->n; i++) {
+		_cleanup_free_ char *key = NULL;
+		if (asprintf(&key, "%d %s", (int)rep->v[i].code, rep->v[i].msg ?: "") < 0)
+			break;
+		json_t *at = json_object_get(index, key);
+		size_t g = at ? (size_t)json_integer_value(at) : i;
+		if (!at)
+			json_object_set_new(index, key, json_integer((json_int_t)i));
+		count[g]++;
+		last[g] = i;
+	}
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct store_finding *f = &rep->v[i];
+		size_t c = count && last ? count[i] : 1;
+		if (c == 1)
+			printf("%s%s%s %s: %s\n", red, store_finding_name(f->code), off,
+			       f->where ?: "-", f->msg ?: "");
+		else if (c > 1)
+			printf("%s%s%s x%zu: %s ... %s: %s\n", red, store_finding_name(f->code), off,
+			       c, f->where ?: "-", rep->v[last[i]].where ?: "-", f->msg ?: "");
+	}
+	json_decref(index);
+	free(count);
+	free(last);
+}
+
+int ev_store_summary(const struct store_report *rep, char *buf, size_t len) {
+	size_t per[_STORE_FINDING_MAX] = {0};
+	for (size_t i = 0; i < rep->n; i++)
+		if ((unsigned)rep->v[i].code < _STORE_FINDING_MAX)
+			per[rep->v[i].code]++;
+	size_t o = 0;
+	buf[0] = 0;
+	for (size_t c = 0; c < _STORE_FINDING_MAX && o < len; c++)
+		if (per[c]) {
+			int k = snprintf(buf + o, len - o, "%s%s x%zu", o ? ", " : "",
+			                 store_finding_name((enum store_finding_code)c), per[c]);
+			if (k < 0)
+				break;
+			o += (size_t)k;
+		}
+	return 0;
+}
+
 int ev_store_print_report(const struct store_report *rep, bool json, json_t *extra) {
 	bool ok = rep->n == 0 && rep->dropped == 0;
 	if (json) {
@@ -180,10 +232,7 @@ int ev_store_print_report(const struct store_report *rep, bool json, json_t *ext
 		const char *red = ev_term_on(stdout, EV_COLOR_RED),
 		           *yellow = ev_term_on(stdout, EV_COLOR_YELLOW),
 		           *off = ev_term_off(stdout);
-		for (size_t i = 0; i < rep->n; i++)
-			printf("%s%s%s %s: %s\n", red, store_finding_name(rep->v[i].code), off,
-			       rep->v[i].where ? rep->v[i].where : "-",
-			       rep->v[i].msg ? rep->v[i].msg : "");
+		print_grouped(rep, red, off);
 		if (rep->dropped)
 			printf("... and %zu more findings\n", rep->dropped);
 		for (size_t i = 0; i < rep->n_warnings; i++)
@@ -212,10 +261,19 @@ char *ev_store_of_bundle(const char *bundle_path) {
 
 int ev_store_verify_bundle(const char *path, struct store_keyring *kr, struct store_report *rep,
                            struct store_bundle_info *info) {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
+		int r = -errno;
 		ev_log_error("cannot open %s: %s", path, strerror(errno));
-		return -errno;
+		return r;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { /* a FIFO would hang the read */
+		ev_log_error("%s is not a regular file (expected a bundle .tar.gz or a store "
+		             "directory)",
+		             path);
+		close(fd);
+		return -EINVAL;
 	}
 	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;

@@ -11,7 +11,8 @@
 
 /* The actor of a custody entry: uid, user, pid, executable, host, and `name` (--actor). */
 json_t *ev_store_actor(const char *name);
-/* Build a keyring: the --pub files (pinned); with none, STORE/keys (unpinned) when
+/* Build a keyring: the --pub files (pinned); with none, the keys the store trusts
+ * (store_trusted_keys: the key it began with and announced rotations, unpinned) when
  * store_dir is given. Returns 0, or EV_EXIT_USAGE after printing why. */
 int ev_store_keyring(char **pubs, size_t n_pubs, const char *store_dir, struct store_keyring *kr);
 /* Append a custody entry for a command that touched a store: to `custody_log` when set,
@@ -24,8 +25,11 @@ int ev_store_record(const char *store_dir, const char *custody_log, const char *
 /* Parse an RFC 3339 time, "now", or a relative time like -15m, -2h, -1d, -30s, into
  * microseconds since the epoch. Returns 0 or -EINVAL. */
 int ev_store_parse_time(const char *s, int64_t now_us, int64_t *ret_us);
-/* Print a report (human to stdout, or JSON); returns EV_EXIT_OK or EV_EXIT_FINDING. */
+/* Print a report (human to stdout, with findings that share a code and message grouped
+ * on one line, or JSON); returns EV_EXIT_OK or EV_EXIT_FINDING. */
 int ev_store_print_report(const struct store_report *rep, bool json, json_t *extra);
+/* "CODE xN, CODE xM" for the findings of rep, into buf (cut at len). Returns 0. */
+int ev_store_summary(const struct store_report *rep, char *buf, size_t len);
 /* The store directory a bundle path lives in (BUNDLE's parent's parent when it sits in
  * STORE/bundles/), or NULL. Caller frees. */
 char *ev_store_of_bundle(const char *bundle_path);

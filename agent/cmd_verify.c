@@ -2,6 +2,7 @@
  * every finding with its stable code. Exit 0 all good, 1 any finding, 2 usage/I/O. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 
@@ -50,6 +51,46 @@ static void check_sealed(const char *store, const char *bundle, struct store_key
 	free(buf);
 }
 
+/* Verify a store (or a bundle, against its store's ledger when it sits in one). 0, or
+ * -errno after saying why. */
+static int verify_target(const char *target, bool is_store, const char *store, const char *pin,
+                         struct store_keyring *kr, struct store_report *rep, size_t *n) {
+	int r;
+	if (is_store) {
+		struct store_verify_opts o = {.kr = kr, .pin_head = pin};
+		r = store_verify_dir(target, &o, rep, n);
+		if (r == -EMEDIUMTYPE)
+			ev_log_error(
+			        "%s is not an evidence store: it has no bundles/, HEAD or "
+			        "custody.jsonl (expected a STORE directory written by 'evident "
+			        "seal', or a bundle file SSSSSSSSSS-ID.tar.gz)",
+			        target);
+		else if (r < 0)
+			ev_log_error("cannot read store %s: %s", target, strerror(-r));
+		return r;
+	}
+	struct store_bundle_info info = {0};
+	r = ev_store_verify_bundle(target, kr, rep, &info);
+	if (r == 0 && store)
+		check_sealed(store, target, kr, &info, rep);
+	store_bundle_info_clear(&info);
+	return r;
+}
+
+/* The last line: verified, or how many findings of which codes. */
+static void print_summary(const char *target, const struct store_report *rep, size_t n, bool ok) {
+	if (ok) {
+		fprintf(stderr, "evident: %s: verified (%zu bundle%s)\n", target, n,
+		        n == 1 ? "" : "s");
+		return;
+	}
+	char per[512];
+	ev_store_summary(rep, per, sizeof(per));
+	fprintf(stderr, "evident: %s: %zu finding%s (%s) in %zu bundle%s\n", target,
+	        rep->n + rep->dropped, rep->n + rep->dropped == 1 ? "" : "s", per, n,
+	        n == 1 ? "" : "s");
+}
+
 static int verify_run(int argc, char **argv) {
 	enum { OPT_PIN = EV_SOPT_OWN, OPT_PROOF };
 	static const struct option opts[] = {EV_STORE_READ_LONGOPTS,
@@ -91,26 +132,17 @@ static int verify_run(int argc, char **argv) {
 		return ev_usage_error(&ev_cmd_verify, "--pin-head needs a STORE");
 	char *store = is_store ? strdup(target) : ev_store_of_bundle(target);
 	struct store_keyring kr = {0};
-	ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
-	if (ret) {
-		free(store);
-		return ret;
-	}
 	struct store_report rep = {0};
-	int r;
-	size_t n = 1;
-	if (is_store) {
-		struct store_verify_opts o = {.kr = &kr, .pin_head = pin};
-		r = store_verify_dir(target, &o, &rep, &n);
-		if (r < 0)
-			ev_log_error("cannot read store %s: %s", target, strerror(-r));
-	} else {
-		struct store_bundle_info info = {0};
-		r = ev_store_verify_bundle(target, &kr, &rep, &info);
-		if (r == 0 && store)
-			check_sealed(store, target, &kr, &info, &rep);
-		store_bundle_info_clear(&info);
+	ret = so.n_pubs || !store ? ev_store_keyring(so.pubs, so.n_pubs, store, &kr)
+	                              : store_trusted_keys(store, &kr, &rep) < 0; /* says why */
+	if (ret) {
+		store_report_clear(&rep);
+		store_keyring_clear(&kr);
+		free(store);
+		return EV_EXIT_USAGE;
 	}
+	size_t n = 1;
+	int r = verify_target(target, is_store, store, pin, &kr, &rep, &n);
 	if (!kr.n && !rep.n)
 		store_report_add(&rep, STORE_UNKNOWN_KEY, target,
 		                 "no key to verify with (use --pub)");
@@ -121,12 +153,8 @@ static int verify_run(int argc, char **argv) {
 	json_t *extra = json_pack("{s:s, s:I}", "target", target, "bundles", (json_int_t)n);
 	ret = ev_store_print_report(&rep, so.json, extra);
 	json_decref(extra);
-	if (!so.json && ret == EV_EXIT_OK)
-		fprintf(stderr, "evident: %s: verified (%zu bundle%s)\n", target, n,
-		        n == 1 ? "" : "s");
-	else if (!so.json)
-		fprintf(stderr, "evident: %s: %zu finding%s\n", target, rep.n + rep.dropped,
-		        rep.n + rep.dropped == 1 ? "" : "s");
+	if (!so.json)
+		print_summary(target, &rep, n, ret == EV_EXIT_OK);
 	if (store || so.log) {
 		json_t *d = json_pack("{s:s, s:b, s:I}", "target", target, "ok", ret == EV_EXIT_OK,
 		                      "findings", (json_int_t)(rep.n + rep.dropped));
@@ -151,11 +179,15 @@ const struct ev_command ev_cmd_verify = {
                  "rollback against a pinned head) and the custody ledger. Each finding has a\n"
                  "stable code: MEMBER_MODIFIED MEMBER_MISSING MEMBER_EXTRA SIGNATURE_INVALID\n"
                  "UNKNOWN_KEY CHAIN_GAP CHAIN_REORDER CHAIN_FORK CHAIN_ROLLBACK CHAIN_RESET\n"
-                 "CUSTODY_BROKEN FORMAT_INVALID BUNDLE_MODIFIED.\n"
+                 "CUSTODY_BROKEN FORMAT_INVALID BUNDLE_MODIFIED CHAIN_UNTRUSTED\n"
+                 "STRAY_TEMPORARY. Findings with the same code and message are grouped on\n"
+                 "one line (CODE xN: FIRST ... LAST: message); --json lists every one.\n"
                  "Exit status: 0 all good, 1 any finding, 2 usage or I/O error.\n"
                  "\n"
                  "  --pub KEY         trust only this public key (repeatable); without it the\n"
-                 "                    store's own keys are used and reported as unpinned\n"
+                 "                    key the store began with (its ledger's first entry)\n"
+                 "                    and the keys it announced by key_rotated entries are\n"
+                 "                    trusted, reported as unpinned, each with the reason\n"
                  "  --pin-head FILE   a copy of STORE/HEAD kept earlier: detect rollback\n"
                  "  --proof FILE      verify an inclusion proof made by `evident "
                  "prove`\n" EV_STORE_READ_HELP "  --actor NAME     who is verifying (recorded)\n"

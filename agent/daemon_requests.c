@@ -100,6 +100,13 @@ static void seal_done(struct ev_work *w, int result, char *msg) {
 		const char *bundle = json_string_value(json_object_get(s->result, "bundle"));
 		ev_dlog(LOG_INFO, "%s (work %" PRIu64 "): sealed %s", what ? what : "seal", w->id,
 		        bundle ? bundle : "(no path)");
+		if (json_is_true(json_object_get(s->result, "chain_reset")))
+			ev_dlog(LOG_WARNING,
+			        "%s (work %" PRIu64
+			        "): the store's chain state was lost or invalid: "
+			        "a new chain was started and a signed chain_reset entry recorded "
+			        "(evident verify reports it as CHAIN_RESET)",
+			        what ? what : "seal", w->id);
 		json_t *trigger = json_object_get(s->req, "trigger");
 		if (trigger) /* an automatic seal: its alerts now know their bundle */
 			ev_daemon_sealed(d, trigger, s->result);

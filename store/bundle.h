@@ -93,7 +93,9 @@ struct store_bundle_writer *store_bundle_writer_free(struct store_bundle_writer 
 	X(CHAIN_RESET)                                                                             \
 	X(CUSTODY_BROKEN)                                                                          \
 	X(FORMAT_INVALID)                                                                          \
-	X(BUNDLE_MODIFIED)
+	X(BUNDLE_MODIFIED)                                                                         \
+	X(CHAIN_UNTRUSTED)                                                                         \
+	X(STRAY_TEMPORARY)
 #define STORE_FINDING_ENUM(x) STORE_##x,
 enum store_finding_code { STORE_FINDINGS(STORE_FINDING_ENUM) _STORE_FINDING_MAX };
 const char *store_finding_name(enum store_finding_code c);

@@ -353,26 +353,43 @@ static bool hex64(json_t *v, uint8_t out[STORE_HASH_LEN]) {
 	return json_is_string(v) && store_unhex(json_string_value(v), out, STORE_HASH_LEN) == 0;
 }
 
-/* Check the manifest against what was read. */
-static void check_manifest(const char *name, const char *man, size_t man_len, const char *sig,
-                           size_t sig_len, const char *sums, size_t sums_len, bool have_sums,
-                           struct seen *seen, size_t n_seen, const struct store_keyring *kr,
-                           struct store_report *rep, struct store_bundle_info *info) {
+/* One pass over a bundle's tar entries. */
+struct pass {
+	struct archive *a;
+	struct reader *rd;
+	const char *name;
+	const struct store_member_sink *sink;
+	struct store_report *rep;
+	uint64_t max_member, max_total, total;
+	struct seen *seen;
+	size_t n_seen, alloc;
+	char *man, *sig, *sums;
+	size_t man_len, sig_len, sums_len;
+	bool have_man, have_sig, have_sums;
+	bool broken; /* stop reading: damaged archive or a size bomb */
+	char buf[65536];
+};
+
+/* The manifest's form and signature: the parsed manifest (new reference), or NULL when it
+ * is no JSON object. info->authenticated when the signature holds by a key in kr. */
+static json_t *check_signature(struct pass *ps, const struct store_keyring *kr,
+                               struct store_bundle_info *info) {
+	const char *name = ps->name, *sig = ps->have_sig ? ps->sig : NULL;
+	struct store_report *rep = ps->rep;
 	json_error_t jerr;
-	json_t *m = json_loadb(man, man_len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *m = json_loadb(ps->man, ps->man_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!m || !json_is_object(m)) {
 		store_report_add(rep, STORE_FORMAT_INVALID, name, "MANIFEST.json:%d:%d: %s",
 		                 jerr.line, jerr.column, m ? "not a JSON object" : jerr.text);
 		json_decref(m);
-		return;
+		return NULL;
 	}
 	char *canon = store_json_canonical(m);
-	if (!canon || strlen(canon) != man_len || memcmp(canon, man, man_len) != 0)
+	if (!canon || strlen(canon) != ps->man_len || memcmp(canon, ps->man, ps->man_len) != 0)
 		store_report_add(rep, STORE_FORMAT_INVALID, name,
 		                 "MANIFEST.json is not in canonical form");
 	free(canon);
-	store_sha256(man, man_len, info->manifest_sha256);
-
+	store_sha256(ps->man, ps->man_len, info->manifest_sha256);
 	const char *kid = json_string_value(json_object_get(m, "key_id"));
 	bool pinned = false;
 	const struct store_key *k = store_keyring_find(kr, kid, &pinned);
@@ -383,10 +400,10 @@ static void check_manifest(const char *name, const char *man, size_t man_len, co
 		                 "signed by key %s, which is not trusted", kid);
 	if (!sig)
 		store_report_add(rep, STORE_SIGNATURE_INVALID, name, "MANIFEST.sig is missing");
-	else if (sig_len != STORE_SIG_LEN)
+	else if (ps->sig_len != STORE_SIG_LEN)
 		store_report_add(rep, STORE_SIGNATURE_INVALID, name,
-		                 "MANIFEST.sig is %zu bytes, not 64", sig_len);
-	else if (k && store_key_verify(k, man, man_len, (const uint8_t *)sig) < 0)
+		                 "MANIFEST.sig is %zu bytes, not 64", ps->sig_len);
+	else if (k && store_key_verify(k, ps->man, ps->man_len, (const uint8_t *)sig) < 0)
 		store_report_add(rep, STORE_SIGNATURE_INVALID, name,
 		                 "MANIFEST.sig does not verify with key %s", kid);
 	else if (k) {
@@ -398,37 +415,18 @@ static void check_manifest(const char *name, const char *man, size_t man_len, co
 			        rep, "key %s is taken from the store itself (unpinned; use --pub)",
 			        kid);
 	}
-
 	json_t *fv = json_object_get(m, "format_version");
 	if (!json_is_integer(fv) || json_integer_value(fv) != STORE_FORMAT_VERSION)
 		store_report_add(rep, STORE_FORMAT_INVALID, name, "unsupported format_version");
-	json_t *members = json_object_get(m, "members");
-	uint8_t want_sums[STORE_HASH_LEN], want_root[STORE_HASH_LEN];
-	if (!json_is_array(members) || json_array_size(members) > STORE_MEMBERS_CAP ||
-	    !hex64(json_object_get(m, "sha256sums_sha256"), want_sums) ||
-	    !hex64(json_object_get(m, "merkle_root"), want_root)) {
-		store_report_add(rep, STORE_FORMAT_INVALID, name,
-		                 "MANIFEST.json lacks members, sha256sums_sha256 or merkle_root");
-		goto done;
-	}
-	size_t n = json_array_size(members);
-	size_t cap = 1, len = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *p =
-		        json_string_value(json_object_get(json_array_get(members, i), "path"));
-		cap += (p ? strlen(p) : 0) + STORE_HEX_LEN + 3;
-	}
-	char *exp = malloc(cap);
-	store_hash_t *leaves = calloc(n ? n : 1, sizeof(*leaves));
-	if (!exp || !leaves) {
-		free(exp);
-		free(leaves);
-		store_report_add(rep, STORE_FORMAT_INVALID, name, "out of memory");
-		goto done;
-	}
+	return m;
+}
+
+/* Each manifest member against the member read: its SHA256SUMS line goes to exp (and its
+ * Merkle leaf to leaves). False when the list itself is malformed. */
+static bool check_members(struct pass *ps, json_t *members, char *exp, size_t cap, size_t *len,
+                          store_hash_t *leaves) {
 	const char *prev = NULL;
-	bool bad = false;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < json_array_size(members); i++) {
 		json_t *e = json_array_get(members, i);
 		const char *p = json_string_value(json_object_get(e, "path"));
 		json_t *sz = json_object_get(e, "size");
@@ -436,80 +434,244 @@ static void check_manifest(const char *name, const char *man, size_t man_len, co
 		if (!p || !store_member_path_valid(p) || !json_is_integer(sz) ||
 		    json_integer_value(sz) < 0 || !hex64(json_object_get(e, "sha256"), h) ||
 		    (prev && strcmp(prev, p) >= 0)) {
-			store_report_add(rep, STORE_FORMAT_INVALID, name,
+			store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name,
 			                 "manifest member %zu is malformed or out of order", i);
-			bad = true;
-			break;
+			return false;
 		}
 		prev = p;
-		size_t start = len;
-		len += (size_t)snprintf(exp + len, cap - len, "%s  %s\n",
-		                        json_string_value(json_object_get(e, "sha256")), p);
-		store_merkle_leaf(exp + start, len - start, leaves[i]);
-		struct seen *s = find_seen(seen, n_seen, p);
-		if (!s)
-			store_report_add(rep, STORE_MEMBER_MISSING, p,
+		size_t start = *len;
+		*len += (size_t)snprintf(exp + *len, cap - *len, "%s  %s\n",
+		                         json_string_value(json_object_get(e, "sha256")), p);
+		store_merkle_leaf(exp + start, *len - start, leaves[i]);
+		struct seen *s = find_seen(ps->seen, ps->n_seen, p);
+		if (!s) {
+			store_report_add(ps->rep, STORE_MEMBER_MISSING, p,
 			                 "listed in the manifest, absent from the bundle");
-		else {
-			s->matched = true;
-			if (s->size != (uint64_t)json_integer_value(sz) ||
-			    memcmp(s->sha, h, STORE_HASH_LEN))
-				store_report_add(rep, STORE_MEMBER_MODIFIED, p,
-				                 "content differs from the manifest (size %llu, "
-				                 "expected %lld)",
-				                 (unsigned long long)s->size,
-				                 (long long)json_integer_value(sz));
+			continue;
 		}
+		s->matched = true;
+		if (s->size != (uint64_t)json_integer_value(sz) ||
+		    memcmp(s->sha, h, STORE_HASH_LEN))
+			store_report_add(
+			        ps->rep, STORE_MEMBER_MODIFIED, p,
+			        "content differs from the manifest (size %llu, expected %lld)",
+			        (unsigned long long)s->size, (long long)json_integer_value(sz));
 	}
-	if (!bad) {
-		store_hash_t root;
-		store_merkle_root(leaves, n, root);
-		if (memcmp(root, want_root, STORE_HASH_LEN))
-			store_report_add(rep, STORE_FORMAT_INVALID, name,
-			                 "merkle_root does not match the member list");
-		uint8_t sh[STORE_HASH_LEN];
-		store_sha256(exp, len, sh);
+	return true;
+}
+
+/* SHA256SUMS and the Merkle root against the member list. */
+static void check_sums(struct pass *ps, const char *exp, size_t len, const store_hash_t *leaves,
+                       size_t n, const uint8_t want_sums[STORE_HASH_LEN],
+                       const uint8_t want_root[STORE_HASH_LEN]) {
+	store_hash_t root;
+	store_merkle_root(leaves, n, root);
+	if (memcmp(root, want_root, STORE_HASH_LEN))
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name,
+		                 "merkle_root does not match the member list");
+	uint8_t sh[STORE_HASH_LEN];
+	store_sha256(exp, len, sh);
+	if (memcmp(sh, want_sums, STORE_HASH_LEN))
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name,
+		                 "sha256sums_sha256 does not match the member list");
+	if (!ps->have_sums)
+		store_report_add(ps->rep, STORE_MEMBER_MISSING, "SHA256SUMS",
+		                 "SHA256SUMS is missing");
+	else {
+		store_sha256(ps->sums, ps->sums_len, sh);
 		if (memcmp(sh, want_sums, STORE_HASH_LEN))
-			store_report_add(rep, STORE_FORMAT_INVALID, name,
-			                 "sha256sums_sha256 does not match the member list");
-		if (!have_sums)
-			store_report_add(rep, STORE_MEMBER_MISSING, "SHA256SUMS",
-			                 "SHA256SUMS is missing");
-		else {
-			store_sha256(sums, sums_len, sh);
-			if (memcmp(sh, want_sums, STORE_HASH_LEN))
-				store_report_add(rep, STORE_MEMBER_MODIFIED, "SHA256SUMS",
-				                 "SHA256SUMS differs from the manifest");
-		}
+			store_report_add(ps->rep, STORE_MEMBER_MODIFIED, "SHA256SUMS",
+			                 "SHA256SUMS differs from the manifest");
+	}
+}
+
+/* Check the manifest against what was read: signature, members, sums, extras. */
+static void check_manifest(struct pass *ps, const struct store_keyring *kr,
+                           struct store_bundle_info *info) {
+	json_t *m = check_signature(ps, kr, info);
+	if (!m)
+		return;
+	json_t *members = json_object_get(m, "members");
+	uint8_t want_sums[STORE_HASH_LEN], want_root[STORE_HASH_LEN];
+	if (!json_is_array(members) || json_array_size(members) > STORE_MEMBERS_CAP ||
+	    !hex64(json_object_get(m, "sha256sums_sha256"), want_sums) ||
+	    !hex64(json_object_get(m, "merkle_root"), want_root)) {
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name,
+		                 "MANIFEST.json lacks members, sha256sums_sha256 or merkle_root");
+		goto done;
+	}
+	size_t n = json_array_size(members), cap = 1, len = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *p =
+		        json_string_value(json_object_get(json_array_get(members, i), "path"));
+		cap += (p ? strlen(p) : 0) + STORE_HEX_LEN + 3;
+	}
+	char *exp = malloc(cap);
+	store_hash_t *leaves = calloc(n ? n : 1, sizeof(*leaves));
+	if (!exp || !leaves)
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name, "out of memory");
+	else if (check_members(ps, members, exp, cap, &len, leaves)) {
+		check_sums(ps, exp, len, leaves, n, want_sums, want_root);
+		for (size_t i = 0; i < ps->n_seen; i++)
+			if (!ps->seen[i].matched)
+				store_report_add(ps->rep, STORE_MEMBER_EXTRA, ps->seen[i].path,
+				                 "in the bundle, not in the manifest");
 	}
 	free(exp);
 	free(leaves);
-	for (size_t i = 0; i < n_seen; i++)
-		if (!seen[i].matched && !bad)
-			store_report_add(rep, STORE_MEMBER_EXTRA, seen[i].path,
-			                 "in the bundle, not in the manifest");
 done:
 	if (info->authenticated)
 		info->manifest = json_incref(m);
 	json_decref(m);
 }
 
+/* MANIFEST.json, MANIFEST.sig or SHA256SUMS into memory (capped). */
+static void read_meta(struct pass *ps, const char *p, const char *where, uint64_t sz) {
+	bool is_man = !strcmp(p, "MANIFEST.json"), is_sig = !strcmp(p, "MANIFEST.sig");
+	bool *have = is_man ? &ps->have_man : is_sig ? &ps->have_sig : &ps->have_sums;
+	if (*have) {
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, where, "duplicate member");
+		return;
+	}
+	char **dst = is_man ? &ps->man : is_sig ? &ps->sig : &ps->sums;
+	size_t *dl = is_man ? &ps->man_len : is_sig ? &ps->sig_len : &ps->sums_len;
+	int r = read_small(ps->a, sz, is_sig ? 4096 : STORE_MANIFEST_CAP, dst, dl);
+	if (r < 0) {
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, where,
+		                 "unreadable or too large (%s)", strerror(-r));
+		ps->broken = true;
+		return;
+	}
+	*have = true;
+}
+
+static struct seen *add_seen(struct pass *ps, const char *p) {
+	if (ps->n_seen == ps->alloc) {
+		size_t na = ps->alloc ? ps->alloc * 2 : 16;
+		struct seen *ns = realloc(ps->seen, na * sizeof(*ns));
+		if (!ns)
+			return NULL;
+		ps->seen = ns;
+		ps->alloc = na;
+	}
+	struct seen *s = &ps->seen[ps->n_seen];
+	*s = (struct seen){.path = strdup(p)};
+	if (!s->path)
+		return NULL;
+	ps->n_seen++;
+	return s;
+}
+
+/* An evidence member: hashed as it streams, handed to the sink when it wants it. */
+static int read_member(struct pass *ps, const char *p, const char *where, uint64_t sz) {
+	if (ps->n_seen >= STORE_MEMBERS_CAP) {
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name, "more than %d members",
+		                 STORE_MEMBERS_CAP);
+		ps->broken = true;
+		return 0;
+	}
+	struct seen *s = add_seen(ps, p);
+	struct store_sha256_ctx *h = s ? store_sha256_new() : NULL;
+	if (!h)
+		return -ENOMEM;
+	const struct store_member_sink *sink = ps->sink;
+	int want = sink && sink->begin ? sink->begin(sink->ud, p, sz) : 1;
+	if (want < 0) {
+		store_sha256_free(h);
+		return want;
+	}
+	uint64_t got = 0;
+	for (;;) {
+		la_ssize_t k = archive_read_data(ps->a, ps->buf, sizeof(ps->buf));
+		if (k == 0)
+			break;
+		if (k < 0 || got + (uint64_t)k > sz) {
+			store_report_add(ps->rep, STORE_FORMAT_INVALID, where,
+			                 "damaged archive: %s",
+			                 archive_error_string(ps->a) ? archive_error_string(ps->a)
+			                                             : "data overrun");
+			ps->broken = true;
+			break;
+		}
+		got += (uint64_t)k;
+		store_sha256_update(h, ps->buf, (size_t)k);
+		int r = want == 0 && sink->data ? sink->data(sink->ud, ps->buf, (size_t)k) : 0;
+		if (r < 0) {
+			store_sha256_free(h);
+			return r;
+		}
+	}
+	s->size = got;
+	store_sha256_final(h, s->sha);
+	if (!ps->broken && want == 0 && sink->end)
+		return sink->end(sink->ud, p, s->sha);
+	return 0;
+}
+
+/* One tar entry: only regular files with safe names, sizes capped before reading. */
+static int read_entry(struct pass *ps, struct archive_entry *e) {
+	const char *p = archive_entry_pathname(e);
+	if (!p)
+		p = "";
+	char where[300];
+	snprintf(where, sizeof(where), "%.280s", p);
+	if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) ||
+	    archive_entry_symlink(e)) {
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, where,
+		                 "member is not a regular file (link, device or directory)");
+		return 0;
+	}
+	if (!is_meta(p) && !store_member_path_valid(p)) {
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, where,
+		                 "unsafe or invalid member path");
+		return 0;
+	}
+	la_int64_t sz = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+	if (sz < 0 || (uint64_t)sz > ps->max_member || ps->total + (uint64_t)sz > ps->max_total) {
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, where,
+		                 "member declares %lld bytes, over the size cap; not read",
+		                 (long long)sz);
+		ps->broken = true; /* a bomb: stop here */
+		return 0;
+	}
+	ps->total += (uint64_t)sz;
+	/* duplicate evidence members are found after the pass (sorted, linear) */
+	if (is_meta(p)) {
+		read_meta(ps, p, where, (uint64_t)sz);
+		return 0;
+	}
+	return read_member(ps, p, where, (uint64_t)sz);
+}
+
+static void check_duplicates(struct pass *ps) {
+	if (ps->n_seen)
+		qsort(ps->seen, ps->n_seen, sizeof(*ps->seen), cmp_seen);
+	for (size_t i = 1; i < ps->n_seen; i++)
+		if (!strcmp(ps->seen[i - 1].path, ps->seen[i].path)) {
+			store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->seen[i].path,
+			                 "duplicate member");
+			ps->seen[i - 1].matched = ps->seen[i].matched = true; /* not also "extra" */
+		}
+}
+
 static int verify(struct archive *a, struct reader *rd, const char *name,
                   const struct store_keyring *kr, const struct store_verify_limits *lim,
                   const struct store_member_sink *sink, struct store_report *rep,
                   struct store_bundle_info *info) {
-	uint64_t max_member = lim && lim->max_member_size ? lim->max_member_size : 1ull << 30;
-	uint64_t max_total = lim && lim->max_total_size ? lim->max_total_size : 64ull << 30;
-	uint64_t total = 0;
-	struct seen *seen = NULL;
-	size_t n_seen = 0, alloc = 0;
-	char *man = NULL, *sig = NULL, *sums = NULL;
-	size_t man_len = 0, sig_len = 0, sums_len = 0;
-	bool have_man = false, have_sig = false, have_sums = false, broken = false;
+	struct pass *ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	*ps = (struct pass){
+	        .a = a,
+	        .rd = rd,
+	        .name = name,
+	        .sink = sink,
+	        .rep = rep,
+	        .max_member = lim && lim->max_member_size ? lim->max_member_size : 1ull << 30,
+	        .max_total = lim && lim->max_total_size ? lim->max_total_size : 64ull << 30,
+	};
 	int ret = 0;
-	char buf[65536];
-
-	for (;;) {
+	while (ret == 0 && !ps->broken) {
 		struct archive_entry *e;
 		int r = archive_read_next_header(a, &e);
 		if (r == ARCHIVE_EOF)
@@ -518,163 +680,33 @@ static int verify(struct archive *a, struct reader *rd, const char *name,
 			store_report_add(rep, STORE_FORMAT_INVALID, name, "damaged archive: %s",
 			                 archive_error_string(a) ? archive_error_string(a)
 			                                         : "unreadable");
-			broken = true;
+			ps->broken = true;
 			break;
 		}
-		const char *p = archive_entry_pathname(e);
-		if (!p)
-			p = "";
-		char where[300];
-		snprintf(where, sizeof(where), "%.280s", p);
-		if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) ||
-		    archive_entry_symlink(e)) {
-			store_report_add(
-			        rep, STORE_FORMAT_INVALID, where,
-			        "member is not a regular file (link, device or directory)");
-			continue;
-		}
-		if (!is_meta(p) && !store_member_path_valid(p)) {
-			store_report_add(rep, STORE_FORMAT_INVALID, where,
-			                 "unsafe or invalid member path");
-			continue;
-		}
-		la_int64_t sz = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
-		if (sz < 0 || (uint64_t)sz > max_member || total + (uint64_t)sz > max_total) {
-			store_report_add(rep, STORE_FORMAT_INVALID, where,
-			                 "member declares %lld bytes, over the size cap; not read",
-			                 (long long)sz);
-			broken = true; /* a bomb: stop here */
-			break;
-		}
-		total += (uint64_t)sz;
-		bool dup = (have_man && !strcmp(p, "MANIFEST.json")) ||
-		           (have_sig && !strcmp(p, "MANIFEST.sig")) ||
-		           (have_sums && !strcmp(p, "SHA256SUMS"));
-		/* duplicate evidence members are found after the loop (sorted, linear) */
-		if (dup) {
-			store_report_add(rep, STORE_FORMAT_INVALID, where, "duplicate member");
-			continue;
-		}
-		if (is_meta(p)) {
-			char **dst = !strcmp(p, "MANIFEST.json")  ? &man
-			             : !strcmp(p, "MANIFEST.sig") ? &sig
-			                                          : &sums;
-			size_t *dl = dst == &man ? &man_len : dst == &sig ? &sig_len : &sums_len;
-			int rr = read_small(a, (uint64_t)sz,
-			                    dst == &sig ? 4096 : STORE_MANIFEST_CAP, dst, dl);
-			if (rr < 0) {
-				store_report_add(rep, STORE_FORMAT_INVALID, where,
-				                 "unreadable or too large (%s)", strerror(-rr));
-				broken = true;
-				break;
-			}
-			if (dst == &man)
-				have_man = true;
-			else if (dst == &sig)
-				have_sig = true;
-			else
-				have_sums = true;
-			continue;
-		}
-		if (n_seen >= STORE_MEMBERS_CAP) {
-			store_report_add(rep, STORE_FORMAT_INVALID, name, "more than %d members",
-			                 STORE_MEMBERS_CAP);
-			broken = true;
-			break;
-		}
-		if (n_seen == alloc) {
-			size_t na = alloc ? alloc * 2 : 16;
-			struct seen *ns = realloc(seen, na * sizeof(*ns));
-			if (!ns) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			seen = ns;
-			alloc = na;
-		}
-		struct seen *s = &seen[n_seen];
-		*s = (struct seen){.path = strdup(p)};
-		if (!s->path) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		n_seen++;
-		struct store_sha256_ctx *h = store_sha256_new();
-		if (!h) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		int want = sink && sink->begin ? sink->begin(sink->ud, p, (uint64_t)sz) : 1;
-		if (want < 0) {
-			store_sha256_free(h);
-			ret = want;
-			goto out;
-		}
-		uint64_t got = 0;
-		for (;;) {
-			la_ssize_t k = archive_read_data(a, buf, sizeof(buf));
-			if (k == 0)
-				break;
-			if (k < 0 || got + (uint64_t)k > (uint64_t)sz) {
-				store_report_add(rep, STORE_FORMAT_INVALID, where,
-				                 "damaged archive: %s",
-				                 archive_error_string(a) ? archive_error_string(a)
-				                                         : "data overrun");
-				broken = true;
-				break;
-			}
-			got += (uint64_t)k;
-			store_sha256_update(h, buf, (size_t)k);
-			if (want == 0 && sink->data) {
-				int rr = sink->data(sink->ud, buf, (size_t)k);
-				if (rr < 0) {
-					store_sha256_free(h);
-					ret = rr;
-					goto out;
-				}
-			}
-		}
-		s->size = got;
-		store_sha256_final(h, s->sha);
-		if (broken)
-			break;
-		if (want == 0 && sink->end) {
-			int rr = sink->end(sink->ud, p, s->sha);
-			if (rr < 0) {
-				ret = rr;
-				goto out;
-			}
-		}
+		ret = read_entry(ps, e);
 	}
-	if (!broken)
+	if (ret == 0 && !ps->broken)
 		drain(rd);
-	if (rd->io_error) {
+	if (ret == 0 && rd->io_error)
 		ret = -rd->err;
-		goto out;
+	if (ret == 0) {
+		if (rd->gz_err[0])
+			store_report_add(rep, STORE_FORMAT_INVALID, name, "%s", rd->gz_err);
+		check_duplicates(ps);
+		if (!ps->have_man)
+			store_report_add(
+			        rep, ps->broken ? STORE_FORMAT_INVALID : STORE_MEMBER_MISSING,
+			        ps->broken ? name : "MANIFEST.json", "MANIFEST.json is missing");
+		else
+			check_manifest(ps, kr, info);
 	}
-	if (rd->gz_err[0])
-		store_report_add(rep, STORE_FORMAT_INVALID, name, "%s", rd->gz_err);
-	if (n_seen)
-		qsort(seen, n_seen, sizeof(*seen), cmp_seen);
-	for (size_t i = 1; i < n_seen; i++)
-		if (!strcmp(seen[i - 1].path, seen[i].path)) {
-			store_report_add(rep, STORE_FORMAT_INVALID, seen[i].path,
-			                 "duplicate member");
-			seen[i - 1].matched = seen[i].matched = true; /* not also "extra" */
-		}
-	if (!have_man)
-		store_report_add(rep, broken ? STORE_FORMAT_INVALID : STORE_MEMBER_MISSING,
-		                 broken ? name : "MANIFEST.json", "MANIFEST.json is missing");
-	else
-		check_manifest(name, man, man_len, have_sig ? sig : NULL, sig_len, sums, sums_len,
-		               have_sums, seen, n_seen, kr, rep, info);
-out:
-	for (size_t i = 0; i < n_seen; i++)
-		free(seen[i].path);
-	free(seen);
-	free(man);
-	free(sig);
-	free(sums);
+	for (size_t i = 0; i < ps->n_seen; i++)
+		free(ps->seen[i].path);
+	free(ps->seen);
+	free(ps->man);
+	free(ps->sig);
+	free(ps->sums);
+	free(ps);
 	return ret;
 }
 

@@ -23,6 +23,9 @@ struct store_sha256_ctx {
 	EVP_MD_CTX *md;
 };
 
+const char store_zero_hex[STORE_HEX_LEN + 1] =
+        "0000000000000000000000000000000000000000000000000000000000000000";
+
 void store_hex(const uint8_t *in, size_t len, char *out) {
 	static const char hx[] = "0123456789abcdef";
 	for (size_t i = 0; i < len; i++) {
@@ -227,7 +230,7 @@ int store_key_write(const struct store_key *k, const char *dir, const char *name
 
 static int read_small(const char *path, bool secret, char **ret, size_t *ret_len,
                       struct ev_errlist *errs) {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		int r = -errno;
 		ev_errlist_add(errs, path, 0, 0, "cannot open key: %s", strerror(errno));
@@ -237,6 +240,15 @@ static int read_small(const char *path, bool secret, char **ret, size_t *ret_len
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		ev_errlist_add(errs, path, 0, 0, "not a regular file");
+		return -EINVAL;
+	}
+	char peek[32] = "";
+	if (secret && pread(fd, peek, sizeof(peek) - 1, 0) > 0 &&
+	    !strncmp(peek, "-----BEGIN PUBLIC KEY-----", 26)) {
+		close(fd);
+		ev_errlist_add(errs, path, 0, 0,
+		               "this is a public key; signing needs the private key (the .key file "
+		               "that evident keygen wrote beside it, mode 0600)");
 		return -EINVAL;
 	}
 	if (secret && (st.st_mode & 077)) {

@@ -49,6 +49,8 @@ void store_sha256_update(struct store_sha256_ctx *c, const void *data, size_t le
 /* Writes the digest and frees the context. */
 void store_sha256_final(struct store_sha256_ctx *c, uint8_t out[STORE_HASH_LEN]);
 void store_sha256_free(struct store_sha256_ctx *c);
+/* 64 zeros: the "previous hash" of a chain's or a ledger's first element. */
+extern const char store_zero_hex[STORE_HEX_LEN + 1];
 /* Lowercase hex of `len` bytes into out (2*len+1 bytes). */
 void store_hex(const uint8_t *in, size_t len, char *out);
 /* Parse exactly 2*len lowercase hex chars. Returns 0 or -EINVAL. */

@@ -2,6 +2,7 @@
  * holding the SHA-256 of the line before it. See docs/FORMAT.md "Custody ledger". */
 #pragma once
 #include <jansson.h>
+#include <sys/types.h>
 
 #include "store/bundle.h"
 #include "store/crypto.h"
@@ -24,5 +25,18 @@ int store_ledger_append(const char *path, const struct store_key *key, const cha
  * Never crashes on hostile bytes. */
 int store_ledger_verify_mem(const char *buf, size_t len, const char *name, struct store_keyring *kr,
                             struct store_report *rep, json_t **ret_entries);
+/* Where a ledger's intact part ends: after it come a partial last line (an interrupted
+ * write) and complete lines that are not JSON objects (zeroed or garbage blocks), which
+ * the next append cuts (recorded in a `ledger_repaired` entry). *ret_lines: how many
+ * complete lines that tail holds. */
+size_t store_ledger_intact_end(const char *buf, size_t len, size_t *ret_lines);
+/* Add to kr every key announced by a key_rotated entry of the ledger bytes whose signature
+ * holds by a key already in kr (in ledger order, so rotations chain). When `why` is given,
+ * each added key id maps to a sentence saying which entry introduced it. 0 or -ENOMEM. */
+int store_ledger_add_rotations(const char *buf, size_t len, struct store_keyring *kr, json_t *why);
+/* Open a file the store writes (O_NOFOLLOW|O_CLOEXEC plus `flags`), refusing anything
+ * but a regular file with one link (a planted symlink, hard link or FIFO): -ELOOP,
+ * -EPERM, -errno, with a message naming the path in errs. Returns the fd. */
+int store_open_regular(const char *path, int flags, mode_t mode, struct ev_errlist *errs);
 /* Read a whole small file (at most cap bytes; O_NOFOLLOW). -ENOENT, -EFBIG, -errno. */
 int store_read_file(const char *path, size_t cap, char **ret, size_t *ret_len);

@@ -6,7 +6,8 @@ store_libstore_a_SOURCES = \
 	store/merkle.c store/merkle.h \
 	store/bundle.h store/bundle_write.c store/bundle_read.c \
 	store/ledger.c store/ledger.h \
-	store/store_verify.c store/store_prune.c
+	store/store_verify.c store/store_prune.c \
+	store/store_recover.c store/store_recover.h
 store_libstore_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
 # The store commands (agent/): keygen seal verify show custody extract prove prune.
@@ -18,8 +19,12 @@ agent_libagent_a_SOURCES += \
 
 UNIT_TEST_SOURCES += tests/unit/store/test_store.c
 
-TESTS += tests/integration/store-basic.sh tests/integration/store-journal.sh
-EXTRA_DIST += tests/integration/store-basic.sh tests/integration/store-journal.sh packaging/verify-bundle.sh
+TESTS += tests/integration/store-basic.sh tests/integration/store-journal.sh \
+	tests/integration/store-full-disk.sh tests/integration/store-attack.sh \
+	tests/integration/store-interrupt.sh tests/integration/store-agent-reset.sh
+EXTRA_DIST += tests/integration/store-basic.sh tests/integration/store-journal.sh \
+	tests/integration/store-full-disk.sh tests/integration/store-attack.sh \
+	tests/integration/store-interrupt.sh tests/integration/store-agent-reset.sh packaging/verify-bundle.sh
 TESTS += tests/integration/store-investigator.sh
 EXTRA_DIST += tests/integration/store-investigator.sh
 

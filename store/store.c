@@ -19,13 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/store.h"
+#include "store/store_recover.h"
 
 int store_format_version(void) {
 	return STORE_FORMAT_VERSION;
 }
-
-static const char zero_hex[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
 bool store_is_dir(const char *path) {
 	struct stat st;
@@ -170,7 +168,7 @@ int store_head_parse(const char *buf, size_t len, const struct store_keyring *kr
 	return 0;
 }
 
-static int head_write(const char *dir, const struct store_head *h, const struct store_key *key) {
+int store_head_write(const char *dir, const struct store_head *h, const struct store_key *key) {
 	char *body = head_body(h);
 	if (!body)
 		return -ENOMEM;
@@ -247,8 +245,9 @@ static int publish_key(const char *store_dir, const struct store_key *key) {
 	snprintf(n, sizeof(n), "keys/%s.pub", store_key_id(key));
 	if (store_path_join(p, sizeof(p), store_dir, n) < 0)
 		return -ENAMETOOLONG;
-	if (access(p, F_OK) == 0)
-		return 0;
+	struct stat st;
+	if (lstat(p, &st) == 0)
+		return S_ISREG(st.st_mode) ? 0 : -ELOOP; /* a planted link or FIFO: refused */
 	char *pem = store_key_public_pem(key);
 	if (!pem)
 		return -ENOMEM;
@@ -280,12 +279,14 @@ struct store_seal {
 	char bdir[4096];
 	int lock_fd;
 	int fd;
+	bool unnamed; /* fd is an O_TMPFILE: tmp holds /proc/self/fd/N */
 	char tmp[4096];
 	struct store_bundle_writer *w;
 	struct store_head head;
 	bool have_head;
 	bool reset;
 	char reset_reason[256];
+	unsigned recovered, stale;
 	char bundle_id[33];
 	char created[40];
 };
@@ -338,12 +339,135 @@ void store_seal_abort(struct store_seal *s) {
 	store_bundle_writer_free(s->w);
 	if (s->fd >= 0) {
 		close(s->fd);
-		unlink(s->tmp);
+		if (!s->unnamed)
+			unlink(s->tmp);
 	}
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	json_decref(s->p.fields);
 	free(s);
+}
+
+static int seal_dirs(struct store_seal *s, struct ev_errlist *errs) {
+	char kd[4096];
+	store_path_join(kd, sizeof(kd), s->dir, "keys");
+	if ((mkdir(s->dir, 0750) < 0 && errno != EEXIST) ||
+	    (mkdir(s->bdir, 0750) < 0 && errno != EEXIST) ||
+	    (mkdir(kd, 0755) < 0 && errno != EEXIST)) {
+		int r = -errno;
+		ev_errlist_add(errs, s->dir, 0, 0, "cannot create store directory: %s",
+		               strerror(errno));
+		return r;
+	}
+	int r = store_check_permissions(s->dir, errs);
+	if (r < 0)
+		return r;
+	char lp[4096];
+	store_path_join(lp, sizeof(lp), s->dir, ".lock");
+	s->lock_fd = store_open_regular(lp, O_RDWR | O_CREAT, 0640, errs);
+	if (s->lock_fd < 0)
+		return s->lock_fd;
+	if (flock(s->lock_fd, LOCK_EX) < 0) {
+		r = -errno;
+		ev_errlist_add(errs, lp, 0, 0, "cannot lock the store: %s", strerror(errno));
+		return r;
+	}
+	r = store_remove_stale(s->dir, NULL);
+	s->stale = r > 0 ? (unsigned)r : 0;
+	return 0;
+}
+
+/* Read HEAD; decide between continuing the chain (rolled forward over a bundle a failed
+ * seal placed) and a new chain with a recorded reset. */
+static int seal_chain_state(struct store_seal *s, struct ev_errlist *errs) {
+	struct store_keyring kr = {0};
+	store_load_store_keys(s->dir, &kr);
+	char hp[4096];
+	store_path_join(hp, sizeof(hp), s->dir, "HEAD");
+	char *hb = NULL;
+	size_t hl = 0;
+	int hr = store_read_file(hp, 8192, &hb, &hl);
+	if (hr == 0)
+		hr = store_head_parse(hb, hl, &kr, &s->head);
+	free(hb);
+	store_keyring_clear(&kr);
+	char lgp[4096];
+	store_path_join(lgp, sizeof(lgp), s->dir, "custody.jsonl");
+	/* a ledger with no intact line (zeroed, garbage) is a lost one */
+	char *lb = NULL;
+	size_t ll = 0, bad = 0;
+	bool ledger_present = store_read_file(lgp, STORE_LEDGER_CAP, &lb, &ll) == 0 &&
+	                      store_ledger_intact_end(lb, ll, &bad) > 0;
+	free(lb);
+	/* the keys this chain knows: the store's first (its ledger's first entry) or its
+	 * head's, plus every key a key_rotated entry signed by a known key announced */
+	struct store_keyring known = {0};
+	int kn = ledger_present ? store_chain_keys(s->dir, NULL, &known, NULL) : 0;
+	if (kn <= 0 && hr == 0)
+		kn = store_chain_keys(s->dir, s->head.key_id, &known, NULL);
+	if (hr == 0 && kn > 0 && !store_keyring_find(&known, s->head.key_id, NULL))
+		hr = -EKEYREJECTED; /* a head signed by a key the chain does not know */
+	if (hr == 0) {
+		s->have_head = true;
+		if (!ledger_present) {
+			s->reset = true;
+			snprintf(s->reset_reason, sizeof(s->reset_reason),
+			         "custody ledger lost; chain continues");
+		}
+	} else if (hr == -ENOENT && !dir_has_bundles(s->bdir) && !ledger_has_chain(lgp)) {
+		kn = 0; /* a new store (its ledger may hold other entries): its first key is its key
+		         */
+	} else {
+		s->reset = true;
+		snprintf(s->reset_reason, sizeof(s->reset_reason), "chain head %s (%s); new chain",
+		         hr == -ENOENT ? "lost" : "invalid",
+		         hr == -EKEYREJECTED ? "signed by a key the chain does not know"
+		                             : strerror(-hr));
+	}
+	int r = 0;
+	if (kn > 0 && !store_keyring_find(&known, store_key_id(s->p.key), NULL)) {
+		ev_errlist_add(errs, s->dir, 0, 0,
+		               "key %s is not a key of this store's chain (it began with key %s); "
+		               "a new key must first be announced by the current one: evident "
+		               "keygen --rotate-from CURRENT.key --store %s",
+		               store_key_id(s->p.key), store_key_id(known.keys[0]), s->dir);
+		r = -EKEYREJECTED;
+	}
+	if (r == 0 && s->have_head) {
+		struct store_verify_limits lim = {.max_member_size = s->p.max_member_size};
+		int n = store_roll_forward(s->dir, &s->head, &known, &lim, s->p.key, s->p.actor,
+		                           errs);
+		if (n < 0)
+			r = n;
+		else
+			s->recovered = (unsigned)n;
+	}
+	store_keyring_clear(&known);
+	return r;
+}
+
+/* The bundle's temporary file: unnamed (O_TMPFILE) where the file system has it, so a
+ * seal killed at any point leaves nothing; else bundles/.tmp-ID (removed by the next
+ * seal when a kill left it). */
+static int seal_open_tmp(struct store_seal *s, struct ev_errlist *errs) {
+	s->fd = open(s->bdir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0440);
+	if (s->fd >= 0) {
+		s->unnamed = true;
+		snprintf(s->tmp, sizeof(s->tmp), "/proc/self/fd/%d", s->fd);
+		return 0;
+	}
+	char tn[64];
+	snprintf(tn, sizeof(tn), ".tmp-%s", s->bundle_id);
+	int r = store_path_join(s->tmp, sizeof(s->tmp), s->bdir, tn);
+	if (r < 0)
+		return r;
+	s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0440);
+	if (s->fd < 0) {
+		r = -errno;
+		ev_errlist_add(errs, s->tmp, 0, 0, "cannot create: %s", strerror(errno));
+		return r;
+	}
+	return 0;
 }
 
 int store_seal_begin(struct store_seal_params *p, struct store_seal **ret,
@@ -360,81 +484,31 @@ int store_seal_begin(struct store_seal_params *p, struct store_seal **ret,
 	s->lock_fd = s->fd = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s", p->store_dir);
 	store_path_join(s->bdir, sizeof(s->bdir), p->store_dir, "bundles");
-	int r = 0;
-	char kd[4096];
-	store_path_join(kd, sizeof(kd), p->store_dir, "keys");
-	if ((mkdir(s->dir, 0750) < 0 && errno != EEXIST) ||
-	    (mkdir(s->bdir, 0750) < 0 && errno != EEXIST) ||
-	    (mkdir(kd, 0755) < 0 && errno != EEXIST)) {
-		r = -errno;
-		ev_errlist_add(errs, s->dir, 0, 0, "cannot create store directory: %s",
-		               strerror(errno));
+	int r = seal_dirs(s, errs);
+	if (r < 0)
 		goto fail;
-	}
-	char lp[4096];
-	store_path_join(lp, sizeof(lp), s->dir, ".lock");
-	s->lock_fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX) < 0) {
-		r = -errno;
-		ev_errlist_add(errs, lp, 0, 0, "cannot lock the store: %s", strerror(errno));
+	r = seal_chain_state(s, errs);
+	if (r < 0)
 		goto fail;
-	}
 	r = publish_key(s->dir, p->key);
 	if (r < 0) {
-		ev_errlist_add(errs, kd, 0, 0, "cannot publish the public key: %s", strerror(-r));
+		ev_errlist_add(errs, s->dir, 0, 0, "cannot publish the public key in keys/: %s",
+		               strerror(-r));
 		goto fail;
-	}
-	/* chain state */
-	struct store_keyring kr = {0};
-	store_load_store_keys(s->dir, &kr);
-	char hp[4096];
-	store_path_join(hp, sizeof(hp), s->dir, "HEAD");
-	char *hb = NULL;
-	size_t hl = 0;
-	int hr = store_read_file(hp, 8192, &hb, &hl);
-	if (hr == 0)
-		hr = store_head_parse(hb, hl, &kr, &s->head);
-	free(hb);
-	store_keyring_clear(&kr);
-	char lgp[4096];
-	store_path_join(lgp, sizeof(lgp), s->dir, "custody.jsonl");
-	struct stat lst;
-	bool ledger_present = stat(lgp, &lst) == 0 && lst.st_size > 0;
-	if (hr == 0) {
-		s->have_head = true;
-		if (!ledger_present) {
-			s->reset = true;
-			snprintf(s->reset_reason, sizeof(s->reset_reason),
-			         "custody ledger lost; chain continues");
-		}
-	} else if (hr == -ENOENT && !dir_has_bundles(s->bdir) && !ledger_has_chain(lgp)) {
-		/* a new store (its ledger may already hold other custody entries) */
-	} else {
-		s->reset = true;
-		snprintf(s->reset_reason, sizeof(s->reset_reason), "chain head %s (%s); new chain",
-		         hr == -ENOENT ? "lost" : "invalid", strerror(-hr));
 	}
 	if (!s->have_head) {
 		r = random_hex(s->head.chain_id, 16);
 		if (r < 0)
 			goto fail;
 		s->head.sequence = 0;
-		memcpy(s->head.manifest_sha256, zero_hex, sizeof(zero_hex));
+		memcpy(s->head.manifest_sha256, store_zero_hex, sizeof(store_zero_hex));
 	}
 	r = random_hex(s->bundle_id, 16);
 	if (r < 0)
 		goto fail;
-	char tn[64];
-	snprintf(tn, sizeof(tn), ".tmp-%s", s->bundle_id);
-	r = store_path_join(s->tmp, sizeof(s->tmp), s->bdir, tn);
+	r = seal_open_tmp(s, errs);
 	if (r < 0)
 		goto fail;
-	s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0440);
-	if (s->fd < 0) {
-		r = -errno;
-		ev_errlist_add(errs, s->tmp, 0, 0, "cannot create: %s", strerror(errno));
-		goto fail;
-	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
@@ -462,12 +536,8 @@ struct store_bundle_writer *store_seal_writer(struct store_seal *s) {
 	return s->w;
 }
 
-int store_seal_commit(struct store_seal *s, struct store_seal_result *ret,
-                      struct ev_errlist *errs) {
-	int r;
-	json_t *f = s->p.fields;
-	s->p.fields = NULL;
-	uint64_t seq = s->head.sequence + 1;
+/* The chain, host and tool fields of the manifest. */
+static void seal_fields(const struct store_seal *s, json_t *f, uint64_t seq) {
 	char hostname[256] = "", mid[64], bid[64];
 	gethostname(hostname, sizeof(hostname) - 1);
 	host_file("/etc/machine-id", mid, sizeof(mid));
@@ -485,87 +555,121 @@ int store_seal_commit(struct store_seal *s, struct store_seal_result *ret,
 	                    json_string(s->p.tool_version ? s->p.tool_version : ""));
 	if (s->reset && !s->have_head)
 		json_object_set_new(f, "chain_reset", json_string(s->reset_reason));
+}
+
+/* Link the finished temporary file to its final name (never replacing anything). */
+static int seal_place(struct store_seal *s, const char *fin, struct ev_errlist *errs) {
+	/* link(2) never replaces: a name planted meanwhile (file, symlink) makes it fail */
+	if ((s->unnamed ? linkat(AT_FDCWD, s->tmp, AT_FDCWD, fin, AT_SYMLINK_FOLLOW)
+	                : link(s->tmp, fin)) < 0) {
+		int r = -errno;
+		ev_errlist_add(errs, fin, 0, 0, "cannot place the bundle: %s; nothing was sealed",
+		               strerror(errno));
+		return r;
+	}
+	if (!s->unnamed)
+		unlink(s->tmp);
+	close(s->fd);
+	s->fd = -1;
+	int r = fsync_dir(s->bdir);
+	if (r < 0)
+		ev_errlist_add(errs, s->bdir, 0, 0, "fsync: %s", strerror(-r));
+	return 0;
+}
+
+static void seal_immutable(const char *fin, bool want, struct store_seal_result *ret) {
+	if (!want) {
+		snprintf(ret->immutable_note, sizeof(ret->immutable_note), "not requested");
+		return;
+	}
+	int fd = open(fin, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int attr = 0;
+	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &attr) == 0) {
+		attr |= FS_IMMUTABLE_FL;
+		if (ioctl(fd, FS_IOC_SETFLAGS, &attr) == 0)
+			ret->immutable = true;
+	}
+	if (!ret->immutable)
+		snprintf(ret->immutable_note, sizeof(ret->immutable_note), "%s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* After placement: the chain_reset entry, HEAD, the sealed entry. A failure here leaves
+ * a placed bundle that the next seal takes into the chain (store_roll_forward). */
+static int seal_record(struct store_seal *s, const struct store_head *nh,
+                       const struct store_bundle_result *br, const struct store_seal_result *ret,
+                       struct ev_errlist *errs) {
+	int r = 0;
+	if (s->reset) {
+		json_t *d = json_pack("{s:s, s:s, s:I}", "reason", s->reset_reason, "chain_id",
+		                      s->head.chain_id, "next_sequence", (json_int_t)nh->sequence);
+		r = store_record(s->dir, s->p.key, "chain_reset", NULL, d, s->p.actor, errs);
+	}
+	int hr = store_head_write(s->dir, nh, s->p.key);
+	if (hr < 0)
+		ev_errlist_add(errs, s->dir, 0, 0, "cannot update HEAD: %s", strerror(-hr));
+	json_t *d = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:b, s:s?}", "chain_id", nh->chain_id,
+	                      "sequence", (json_int_t)nh->sequence, "manifest_sha256",
+	                      nh->manifest_sha256, "bundle_sha256", nh->bundle_sha256,
+	                      "bundle_size", (json_int_t)br->file_size, "members",
+	                      (json_int_t)br->n_members, "immutable", ret->immutable,
+	                      "immutable_note", ret->immutable ? NULL : ret->immutable_note);
+	int lr = store_record(s->dir, s->p.key, "sealed", nh->bundle, d, s->p.actor, errs);
+	r = r < 0 ? r : hr < 0 ? hr : lr;
+	if (r < 0)
+		ev_errlist_add(errs, s->dir, 0, 0,
+		               "the bundle %s is placed, but the chain head or the custody ledger "
+		               "could not be updated; the next seal completes them",
+		               nh->bundle);
+	return r;
+}
+
+int store_seal_commit(struct store_seal *s, struct store_seal_result *ret,
+                      struct ev_errlist *errs) {
+	*ret = (struct store_seal_result){0};
+	json_t *f = s->p.fields;
+	s->p.fields = NULL;
+	uint64_t seq = s->head.sequence + 1;
+	seal_fields(s, f, seq);
 	struct store_bundle_result br;
-	r = store_bundle_finish(s->w, f, s->p.key, &br);
+	int r = store_bundle_finish(s->w, f, s->p.key, &br);
 	if (r == 0 && fsync(s->fd) < 0)
 		r = -errno;
 	if (r < 0) {
-		ev_errlist_add(errs, s->tmp, 0, 0,
+		ev_errlist_add(errs, s->unnamed ? s->bdir : s->tmp, 0, 0,
 		               "cannot write the bundle: %s; nothing was sealed", strerror(-r));
 		store_seal_abort(s);
 		return r;
 	}
-	char name[128], fin[4096];
-	snprintf(name, sizeof(name), "%010llu-%s.tar.gz", (unsigned long long)seq, s->bundle_id);
-	if (store_path_join(fin, sizeof(fin), s->bdir, name) < 0) {
-		store_seal_abort(s);
-		return -ENAMETOOLONG;
-	}
-	if (link(s->tmp, fin) < 0) {
-		r = -errno;
-		ev_errlist_add(errs, fin, 0, 0, "cannot place the bundle: %s; nothing was sealed",
-		               strerror(errno));
+	struct store_head nh = s->head;
+	nh.sequence = seq;
+	snprintf(nh.bundle, sizeof(nh.bundle), "%010llu-%s.tar.gz", (unsigned long long)seq,
+	         s->bundle_id);
+	char fin[4096];
+	r = store_path_join(fin, sizeof(fin), s->bdir, nh.bundle);
+	if (r == 0)
+		r = seal_place(s, fin, errs);
+	if (r < 0) {
 		store_seal_abort(s);
 		return r;
 	}
-	unlink(s->tmp);
-	close(s->fd);
-	s->fd = -1;
-	r = fsync_dir(s->bdir);
-	if (r < 0)
-		ev_errlist_add(errs, s->bdir, 0, 0, "fsync: %s", strerror(-r));
-	*ret = (struct store_seal_result){0};
-	if (s->p.immutable) {
-		int fd = open(fin, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		int attr = 0;
-		if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &attr) == 0) {
-			attr |= FS_IMMUTABLE_FL;
-			if (ioctl(fd, FS_IOC_SETFLAGS, &attr) == 0)
-				ret->immutable = true;
-		}
-		if (!ret->immutable)
-			snprintf(ret->immutable_note, sizeof(ret->immutable_note), "%s",
-			         strerror(errno));
-		if (fd >= 0)
-			close(fd);
-	} else
-		snprintf(ret->immutable_note, sizeof(ret->immutable_note), "not requested");
-	struct store_head nh = s->head;
-	nh.sequence = seq;
+	seal_immutable(fin, s->p.immutable, ret);
 	store_hex(br.manifest_sha256, STORE_HASH_LEN, nh.manifest_sha256);
 	store_hex(br.file_sha256, STORE_HASH_LEN, nh.bundle_sha256);
-	snprintf(nh.bundle, sizeof(nh.bundle), "%s", name);
 	snprintf(nh.key_id, sizeof(nh.key_id), "%s", store_key_id(s->p.key));
-	if (s->reset) {
-		json_t *d = json_pack("{s:s, s:s, s:I}", "reason", s->reset_reason, "chain_id",
-		                      s->head.chain_id, "next_sequence", (json_int_t)seq);
-		int rr = store_record(s->dir, s->p.key, "chain_reset", NULL, d, s->p.actor, errs);
-		if (rr < 0 && r == 0)
-			r = rr;
-	}
-	int hr = head_write(s->dir, &nh, s->p.key);
-	if (hr < 0) {
-		ev_errlist_add(errs, s->dir, 0, 0, "cannot update HEAD: %s", strerror(-hr));
-		if (r == 0)
-			r = hr;
-	}
-	json_t *d = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:b, s:s?}", "chain_id", nh.chain_id,
-	                      "sequence", (json_int_t)seq, "manifest_sha256", nh.manifest_sha256,
-	                      "bundle_sha256", nh.bundle_sha256, "bundle_size",
-	                      (json_int_t)br.file_size, "members", (json_int_t)br.n_members,
-	                      "immutable", ret->immutable, "immutable_note",
-	                      ret->immutable ? NULL : ret->immutable_note);
-	int lr = store_record(s->dir, s->p.key, "sealed", name, d, s->p.actor, errs);
-	if (lr < 0 && r == 0)
-		r = lr;
-	if (store_path_join(ret->path, sizeof(ret->path), s->bdir, name) < 0)
-		ret->path[0] = 0;
+	r = seal_record(s, &nh, &br, ret, errs);
+	snprintf(ret->path, sizeof(ret->path), "%s", fin);
 	snprintf(ret->bundle_id, sizeof(ret->bundle_id), "%s", s->bundle_id);
 	ret->sequence = seq;
 	memcpy(ret->manifest_sha256, nh.manifest_sha256, sizeof(nh.manifest_sha256));
 	memcpy(ret->bundle_sha256, nh.bundle_sha256, sizeof(nh.bundle_sha256));
 	ret->n_members = br.n_members;
 	ret->chain_reset = s->reset;
+	snprintf(ret->reset_reason, sizeof(ret->reset_reason), "%s",
+	         s->reset ? s->reset_reason : "");
+	ret->recovered = s->recovered;
+	ret->stale_removed = s->stale;
 	store_seal_abort(s); /* releases the lock; the temp file is already gone */
 	return r;
 }
@@ -579,6 +683,9 @@ int store_key_rotate(const char *store_dir, const struct store_key *old_key,
 		return r;
 	if (mkdir(kd, 0755) < 0 && errno != EEXIST)
 		return -errno;
+	r = store_check_permissions(store_dir, errs);
+	if (r < 0)
+		return r;
 	r = publish_key(store_dir, new_key);
 	if (r < 0) {
 		ev_errlist_add(errs, kd, 0, 0, "cannot publish the new key: %s", strerror(-r));

@@ -53,11 +53,18 @@ struct store_seal_result {
 	char bundle_sha256[STORE_HEX_LEN + 1];
 	size_t n_members;
 	bool chain_reset;
+	char reset_reason[256]; /* why, when chain_reset */
+	unsigned recovered;     /* repairs of an earlier failed seal (head rolled forward...) */
+	unsigned stale_removed; /* temporary files of killed seals removed */
 	bool immutable;
 	char immutable_note[128];
 };
-/* Lock the store, read the chain state (a lost or invalid head means a signed chain_reset
- * entry), open the temporary bundle file and its writer. Returns 0 or -errno. */
+/* Check the store's permissions (store_check_permissions), lock it, remove stale
+ * temporaries, read the chain state (a lost or invalid head means a signed chain_reset
+ * entry), roll the head forward over a bundle an earlier failed seal placed, refuse
+ * (-EKEYREJECTED) a key the chain does not know (neither the head's key nor announced by
+ * a key_rotated entry), open the temporary bundle file (unnamed, O_TMPFILE, where the file
+ * system allows: a killed seal leaves nothing) and its writer. Returns 0 or -errno. */
 int store_seal_begin(struct store_seal_params *p, struct store_seal **ret, struct ev_errlist *errs);
 struct store_bundle_writer *store_seal_writer(struct store_seal *s);
 /* Finish, sign, place write-once, update HEAD, append the custody entry. On any error
@@ -67,8 +74,15 @@ int store_seal_commit(struct store_seal *s, struct store_seal_result *ret, struc
 void store_seal_abort(struct store_seal *s);
 
 /* ---- store-level paths and keys ---- */
+/* Whether `n` is a bundle file name, SSSSSSSSSS-ID.tar.gz; its sequence in *ret_seq. */
+bool store_bundle_name_parse(const char *n, uint64_t *ret_seq);
 /* Load STORE/keys/\*.pub into kr (unpinned). Returns the number loaded or -errno. */
 int store_load_store_keys(const char *store_dir, struct store_keyring *kr);
+/* The keys an unpinned check trusts (unpinned): the key the store began with (its
+ * ledger's first entry) and every key a key_rotated entry signed by a trusted key
+ * announced; without a ledger, every STORE/keys/\*.pub. Each trusted key and each key of
+ * STORE/keys left untrusted is explained in rep's warnings (rep may be NULL). 0 or -errno. */
+int store_trusted_keys(const char *store_dir, struct store_keyring *kr, struct store_report *rep);
 /* Append a custody entry to STORE/custody.jsonl. */
 int store_record(const char *store_dir, const struct store_key *key, const char *action,
                  const char *bundle, json_t *details, const json_t *actor, struct ev_errlist *errs);
@@ -79,8 +93,9 @@ struct store_verify_opts {
 	const char *pin_head;           /* a HEAD file kept earlier, or NULL */
 	struct store_verify_limits lim;
 };
-/* Verify every bundle, the chain, the head and the ledger. Findings in rep; 0 or -errno
- * (the store could not be read). */
+/* Verify every bundle, the chain, the head and the ledger, and report stray temporary
+ * files. Findings in rep; 0, -EMEDIUMTYPE (the directory is not a store: no bundles/,
+ * HEAD or custody.jsonl), or -errno (the store could not be read). */
 int store_verify_dir(const char *store_dir, const struct store_verify_opts *o,
                      struct store_report *rep, size_t *ret_n_bundles);
 /* Whether `path` is a directory (a store) rather than a bundle file. */

@@ -10,7 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "store/store.h"
+#include "store/store_recover.h"
 
 int store_prune(const char *store_dir, const struct store_key *key, const struct store_keyring *kr,
                 const char *before, const char *reason, const json_t *actor,
@@ -20,8 +20,13 @@ int store_prune(const char *store_dir, const struct store_key *key, const struct
 	    store_path_join(lp, sizeof(lp), store_dir, ".lock") < 0 ||
 	    store_path_join(hp, sizeof(hp), store_dir, "HEAD") < 0)
 		return -ENAMETOOLONG;
-	int lock = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+	int lock = store_check_permissions(store_dir, errs);
+	if (lock < 0)
+		return lock;
+	lock = store_open_regular(lp, O_RDWR | O_CREAT, 0640, errs);
+	if (lock < 0)
+		return lock;
+	if (flock(lock, LOCK_EX) < 0) {
 		int r = -errno;
 		ev_errlist_add(errs, lp, 0, 0, "cannot lock the store: %s", strerror(errno));
 		if (lock >= 0)

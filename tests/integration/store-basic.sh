@@ -185,9 +185,10 @@ run sh "$VB" -k "$K/evident.pub" -k "$K/new.pub" "$S"
 expect_rc 0 "verify-bundle.sh with both keys"
 rm -rf "$T_TMP/t"; cp -a "$S" "$T_TMP/t"
 run "$EVIDENT" seal --store "$T_TMP/t" --key "$K/other.key" --no-immutable --copy "$T_TMP/app.log"
+expect_rc 2 "a seal with an unannounced key is refused"
+expect_err 'not a key of this store' "and says why"
 run "$EVIDENT" verify --no-record --pub "$K/evident.pub" "$T_TMP/t"
-expect_rc 1 "an unannounced key"
-expect_out 'UNKNOWN_KEY' "UNKNOWN_KEY for the unannounced key"
+expect_rc 0 "the refused seal left the store as it was"
 
 # ---- prune, recorded; the store still verifies ----
 run "$EVIDENT" prune --key "$K/evident.key" --before +1d --reason "retention test" "$S"

@@ -873,6 +873,37 @@ TEST(test_store_ledger_before_first_seal) {
 	ev_errlist_clear(&errs);
 }
 
+/* More chains than recorded resets are counted however many there are (the check used
+ * to stop counting at 64). 70 stores of one bundle each, their bundles moved into one. */
+TEST(test_store_many_chains_counted) {
+	keys();
+	char all[600];
+	snprintf(all, sizeof(all), "%s/store-many", unit_tmpdir());
+	CU_ASSERT_FATAL(mkdir(all, 0750) == 0);
+	char bd[700];
+	snprintf(bd, sizeof(bd), "%s/bundles", all);
+	CU_ASSERT_FATAL(mkdir(bd, 0750) == 0);
+	for (int i = 0; i < 70; i++) {
+		char one[700], to[1000];
+		snprintf(one, sizeof(one), "%s/store-many-%d", unit_tmpdir(), i);
+		struct store_seal_result r;
+		CU_ASSERT_FATAL(seal_one(one, "x\n", 0, &r) == 0);
+		snprintf(to, sizeof(to), "%s/%s", bd, strrchr(r.path, '/') + 1);
+		CU_ASSERT_FATAL(rename(r.path, to) == 0);
+	}
+	struct store_report rep;
+	vstore(all, NULL, &rep);
+	bool found = false;
+	for (size_t i = 0; i < rep.n; i++)
+		found = found ||
+		        (rep.v[i].code == STORE_CHAIN_RESET &&
+		         strstr(rep.v[i].msg, "70 chains in the store, 0 recorded resets"));
+	CU_ASSERT(found);
+	if (!found)
+		dump(&rep);
+	store_report_clear(&rep);
+}
+
 /* The immutable flag where permitted (root), recorded either way; prune clears it. */
 TEST(test_store_immutable_and_prune) {
 	keys();
