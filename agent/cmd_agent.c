@@ -85,8 +85,7 @@ static int agent_run(int argc, char **argv) {
 			o.socket_path = optarg;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_agent, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_agent, argv);
 		}
 	}
 	if (optind < argc)

@@ -23,8 +23,7 @@ static int config_run(int argc, char **argv) {
 			quiet = true;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_config, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_config, argv);
 		}
 	}
 	if (optind >= argc)

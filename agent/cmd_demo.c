@@ -108,8 +108,7 @@ static int demo_run(int argc, char **argv) {
 		case EV_OPT_JSON:
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_demo, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_demo, argv);
 		}
 	}
 	if (optind < argc)

@@ -42,8 +42,7 @@ static int keygen_run(int argc, char **argv) {
 			actor = optarg;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_keygen, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_keygen, argv);
 		}
 	}
 	if (optind < argc)

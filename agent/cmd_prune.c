@@ -48,8 +48,7 @@ static int prune_run(int argc, char **argv) {
 			actor = optarg;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_prune, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_prune, argv);
 		}
 	}
 	if (argc - optind != 1 || !before || !reason || !*reason)

@@ -228,8 +228,7 @@ static int replay_run(int argc, char **argv) {
 			config = optarg;
 			break;
 		default:
-			rc = ev_usage_error(&ev_cmd_replay, "invalid option '%s'",
-			                    argv[optind - 1]);
+			rc = ev_option_error(&ev_cmd_replay, argv);
 			goto out;
 		}
 	}

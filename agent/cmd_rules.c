@@ -592,8 +592,7 @@ static int rules_run(int argc, char **argv) {
 			config = optarg;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_rules, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_rules, argv);
 		}
 	}
 	if (optind >= argc)

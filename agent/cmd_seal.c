@@ -608,7 +608,7 @@ static int seal_run(int argc, char **argv) {
 			break;
 		}
 		default:
-			ret = ev_usage_error(&ev_cmd_seal, "invalid option '%s'", argv[optind - 1]);
+			ret = ev_option_error(&ev_cmd_seal, argv);
 			goto out;
 		}
 	}

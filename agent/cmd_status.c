@@ -118,7 +118,7 @@ static int parse_opts(const struct ev_command *cmd, int argc, char **argv, bool 
 			*sock = optarg;
 			break;
 		default:
-			return ev_usage_error(cmd, "invalid option '%s'", argv[optind - 1]);
+			return ev_option_error(cmd, argv);
 		}
 	}
 	if (optind < argc)

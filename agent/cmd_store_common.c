@@ -240,6 +240,6 @@ int ev_store_read_opt(const struct ev_command *cmd, int c, char **argv,
 		o->actor = optarg;
 		return -1;
 	default:
-		return ev_usage_error(cmd, "invalid option '%s'", argv[optind - 1]);
+		return ev_option_error(cmd, argv);
 	}
 }

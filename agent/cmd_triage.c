@@ -88,8 +88,7 @@ static int triage_run(int argc, char **argv) {
 			break;
 		default:
 			json_decref(services);
-			return ev_usage_error(&ev_cmd_triage, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_triage, argv);
 		}
 	}
 	const char *problem = NULL;
