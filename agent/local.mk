@@ -62,3 +62,7 @@ UNIT_TEST_SOURCES += \
 	tests/unit/agent/test_sinks.c
 EXTRA_DIST += tests/bench/bench-agent.sh
 EXTRA_DIST += docs/agent.md
+# The agent as a new user meets it: client commands with --config, where alerts go when
+# detached, seal_on checked against the rules, relative --config, a new state directory.
+TESTS += tests/integration/agent-cli.sh
+EXTRA_DIST += tests/integration/agent-cli.sh

@@ -537,8 +537,9 @@ int correlate_engine_compile(struct correlate_engine *e, struct ev_errlist *errs
 				r->inactive = true;
 				ev_errlist_add(warnings, r->file, r->line, r->col,
 				               "rule '%s': unknown logsource service '%s' (never "
-				               "matches; define it with --logsource)",
-				               r->title ? r->title : "?", r->service);
+				               "matches; define it in rules.logsources, e.g. '%s: "
+				               "PROGRAM unit:NAME.service')",
+				               r->title ? r->title : "?", r->service, r->service);
 			}
 		}
 	}
