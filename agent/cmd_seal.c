@@ -20,6 +20,7 @@
 
 #include "agent/cmd_store_common.h"
 #include "agent/commands.h"
+#include "agent/timeparse.h"
 #include "agent/config.h"
 #include "agent/cmd_seal_agent.h"
 #include "collector/evtime.h"
@@ -652,12 +653,10 @@ static int seal_run(int argc, char **argv) {
 		                            .copies = &copies,
 		                            .cmds = &cmds};
 		int64_t now = now_realtime_us(), t;
-		if ((since_s && ev_store_parse_time(since_s, now, &t) < 0) ||
-		    (until_s && ev_store_parse_time(until_s, now, &t) < 0)) {
+		if ((since_s && ev_parse_time(since_s, now, &t) < 0) ||
+		    (until_s && ev_parse_time(until_s, now, &t) < 0)) {
 			ev_config_free(cfg);
-			ret = ev_usage_error(&ev_cmd_seal,
-			                     "--since/--until: want RFC 3339 "
-			                     "(2026-01-02T03:04:05Z), now, or -15m/-2h/-1d");
+			ret = ev_usage_error(&ev_cmd_seal, "--since/--until: want " EV_TIME_FORMS);
 			goto out;
 		}
 		int r = s ? ev_seal_via_agent(s, &q, json) : -ENOTCONN;
@@ -676,11 +675,10 @@ static int seal_run(int argc, char **argv) {
 	if (level < 0)
 		level = (int)cfg->store.compression_level;
 	int64_t now = now_realtime_us(), since = now - (int64_t)cfg->actions.lookback, until = now;
-	if ((since_s && ev_store_parse_time(since_s, now, &since) < 0) ||
-	    (until_s && ev_store_parse_time(until_s, now, &until) < 0)) {
+	if ((since_s && ev_parse_time(since_s, now, &since) < 0) ||
+	    (until_s && ev_parse_time(until_s, now, &until) < 0)) {
 		ev_config_free(cfg);
-		ret = ev_usage_error(&ev_cmd_seal, "--since/--until: want RFC 3339 "
-		                                   "(2026-01-02T03:04:05Z), now, or -15m/-2h/-1d");
+		ret = ev_usage_error(&ev_cmd_seal, "--since/--until: want " EV_TIME_FORMS);
 		goto out;
 	}
 	if (since > until) {
@@ -845,8 +843,10 @@ const struct ev_command ev_cmd_seal = {
                  "\n"
                  "  --store DIR         evidence store (default: store.path)\n"
                  "  --key FILE          Ed25519 private key, mode 0600 (default: store.key)\n"
-                 "  --since T, --until T  window: RFC 3339, now, or relative (-15m, -2h, -1d);\n"
-                 "                      default: the last actions.lookback until now\n"
+                 "  --since T, --until T  window: '2026-11-29 14:00:00' (local time),\n"
+                 "                      2026-11-29T14:00:00Z, today, yesterday, now, -1h30m,\n"
+                 "                      '2h ago', @EPOCH; default: the last actions.lookback\n"
+                 "                      until now\n"
                  "  --incident ID       incident id recorded in the trigger\n"
                  "  --note TEXT         free text recorded in the manifest\n"
                  "  --actor NAME        who is sealing (recorded in the custody entry)\n"

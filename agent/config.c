@@ -182,10 +182,11 @@ static const struct cfg_key top_keys[] = {
 
 /* ---- value parsers ---- */
 
-static const struct {
+struct duration_unit {
 	const char *suffix;
 	uint64_t mult;
-} duration_units[] = {
+};
+static const struct duration_unit duration_units[] = {
         {"us", 1},
         {"ms", 1000},
         {"s", 1000000},
@@ -194,6 +195,32 @@ static const struct {
         {"d", 86400000000ULL},
         {"w", 604800000000ULL},
 };
+
+/* Other spellings accepted on input (systemd.time's), never printed. */
+static const struct duration_unit duration_aliases[] = {
+        {"usec", 1},
+        {"msec", 1000},
+        {"sec", 1000000},
+        {"second", 1000000},
+        {"seconds", 1000000},
+        {"min", 60000000ULL},
+        {"minute", 60000000ULL},
+        {"minutes", 60000000ULL},
+        {"hr", 3600000000ULL},
+        {"hour", 3600000000ULL},
+        {"hours", 3600000000ULL},
+        {"day", 86400000000ULL},
+        {"days", 86400000000ULL},
+        {"week", 604800000000ULL},
+        {"weeks", 604800000000ULL},
+};
+
+static uint64_t unit_mult(const struct duration_unit *t, size_t n, const char *s, size_t len) {
+	for (size_t i = 0; i < n; i++)
+		if (strlen(t[i].suffix) == len && strncmp(s, t[i].suffix, len) == 0)
+			return t[i].mult;
+	return 0;
+}
 
 int ev_parse_duration(const char *s, uint64_t *ret_usec) {
 	uint64_t total = 0;
@@ -213,11 +240,9 @@ int ev_parse_duration(const char *s, uint64_t *ret_usec) {
 			ul++;
 		if (ul == 0)
 			return -EINVAL; /* a unit is required */
-		uint64_t mult = 0;
-		for (size_t i = 0; i < ELEMENTSOF(duration_units); i++)
-			if (strlen(duration_units[i].suffix) == ul &&
-			    strncmp(s, duration_units[i].suffix, ul) == 0)
-				mult = duration_units[i].mult;
+		uint64_t mult = unit_mult(duration_units, ELEMENTSOF(duration_units), s, ul);
+		if (!mult)
+			mult = unit_mult(duration_aliases, ELEMENTSOF(duration_aliases), s, ul);
 		if (!mult)
 			return -EINVAL;
 		if (v > (UINT64_MAX - total) / mult)

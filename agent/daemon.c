@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "agent/daemon_log.h"
+#include "util/mkdir.h"
 #include "correlate/engine.h"
 
 static uint64_t now_clock(clockid_t id) {
@@ -304,17 +305,6 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
-static int mkdir_state(const char *path) {
-	if (mkdir(path, 0750) < 0 && errno != EEXIST)
-		return -errno;
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	return 0;
-}
-
 static void daemon_free(struct ev_daemon *d) {
 	/* order: no new requests, then the work in flight, then everything else */
 	d->control = ev_control_free(d->control);
@@ -395,7 +385,7 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	r = mkdir_state(d->state_dir);
+	r = ev_mkdir_p(d->state_dir, 0750, 0755); /* parents too: a fresh host has none */
 	if (r < 0) {
 		ev_dlog_errno(LOG_ERR, r, "state directory %s", d->state_dir);
 		goto out;

@@ -66,3 +66,6 @@ EXTRA_DIST += docs/agent.md
 # detached, seal_on checked against the rules, relative --config, a new state directory.
 TESTS += tests/integration/agent-cli.sh
 EXTRA_DIST += tests/integration/agent-cli.sh
+# Times typed on the command line (--since, --until, --before): one parser.
+agent_libagent_a_SOURCES += agent/timeparse.c agent/timeparse.h
+UNIT_TEST_SOURCES += tests/unit/agent/test_timeparse.c

@@ -28,6 +28,9 @@ TESTS += \
 EXTRA_DIST += tests/integration/lib.sh tests/integration/cli.sh tests/integration/config.sh \
 	tests/integration/demo.sh \
 	tests/integration/data tests/fuzz/run-corpora.sh tests/fuzz/corpus
+# Times typed on the command line (one parser for --since, --until, --before, --now).
+TESTS += tests/integration/cli-times.sh
+EXTRA_DIST += tests/integration/cli-times.sh
 
 # ---- fuzz targets: libFuzzer with --enable-fuzzing, else a standalone corpus driver ----
 FUZZ_TARGETS += tests/fuzz/fuzz-config
