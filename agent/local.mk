@@ -69,3 +69,5 @@ EXTRA_DIST += tests/integration/agent-cli.sh
 # Times typed on the command line (--since, --until, --before): one parser.
 agent_libagent_a_SOURCES += agent/timeparse.c agent/timeparse.h
 UNIT_TEST_SOURCES += tests/unit/agent/test_timeparse.c
+# actions.seal_on's rule: and tag: selectors checked against the loaded rules.
+agent_libagent_a_SOURCES += agent/selectors.c agent/selectors.h

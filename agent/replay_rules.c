@@ -58,6 +58,37 @@ int replay_rules_add_logsources(struct correlate_engine *e, const struct ev_conf
 	return ret;
 }
 
+struct correlate_engine *replay_rules_engine_for_config(const struct ev_config *cfg,
+                                                        struct ev_errlist *errs,
+                                                        struct ev_errlist *warns) {
+	struct correlate_opts co;
+	replay_rules_corr_opts(cfg, NULL, &co);
+	struct correlate_engine *e = NULL;
+	size_t before = ev_errlist_count(errs);
+	if (correlate_engine_new(&co, &e, errs) < 0)
+		return NULL;
+	(void)replay_rules_add_logsources(e, cfg, errs); /* rules.logsources */
+	if (cfg->rules.decoders.n)
+		for (size_t i = 0; i < cfg->rules.decoders.n; i++)
+			(void)correlate_engine_add_decoders(e, cfg->rules.decoders.v[i], errs);
+	else
+		(void)correlate_engine_add_decoders(e, replay_rules_datadir("decoders"), warns);
+	if (cfg->rules.paths.n)
+		for (size_t i = 0; i < cfg->rules.paths.n; i++)
+			(void)correlate_engine_add_rules(e, cfg->rules.paths.v[i], errs);
+	else if (correlate_engine_add_rules(e, replay_rules_datadir("rules"), warns) < 0)
+		ev_errlist_add(warns, NULL, 0, 0,
+		               "the shipped rule pack %s cannot be read: no rules loaded (set "
+		               "rules.paths)",
+		               replay_rules_datadir("rules"));
+	if (ev_errlist_count(errs) == before && correlate_engine_compile(e, errs, warns) < 0 &&
+	    ev_errlist_count(errs) == before)
+		ev_errlist_add(errs, NULL, 0, 0, "cannot compile the rules");
+	if (ev_errlist_count(errs) > before)
+		return correlate_engine_free(e);
+	return e;
+}
+
 const char *replay_rules_datadir(const char *sub) {
 	static char buf[PATH_MAX];
 	const char *d = getenv("EVIDENT_DATADIR");

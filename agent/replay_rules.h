@@ -28,6 +28,13 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
  * source tree), else the package data directory. Returns DIR/sub in a static buffer. */
 const char *replay_rules_datadir(const char *sub);
 
+/* The engine the agent runs for `cfg`: rules.paths (default: the shipped pack),
+ * rules.decoders (default: the shipped ones), rules.logsources and the engine options,
+ * compiled. Errors to errs (then NULL is returned), warnings to warns. */
+struct correlate_engine *replay_rules_engine_for_config(const struct ev_config *cfg,
+                                                        struct ev_errlist *errs,
+                                                        struct ev_errlist *warns);
+
 /* Load the configuration for an offline command (`--config FILE`; NULL: the embedded
  * default). On errors print them to stderr and return NULL. */
 struct ev_config *replay_rules_load_config(const char *path);

@@ -920,6 +920,9 @@ bool correlate_engine_rule_stats(const struct correlate_engine *e, size_t i,
 	ret->id = r->id;
 	ret->title = r->title;
 	ret->name = r->name;
+	ret->level = r->level;
+	ret->tags = (const char *const *)r->tags;
+	ret->n_tags = r->n_tags;
 	ret->matches = e->rule_matches ? e->rule_matches[i] : 0;
 	return true;
 }

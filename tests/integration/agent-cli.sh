@@ -36,4 +36,68 @@ agent_stop
 expect_rc_agent() { [ "$A_RC" -eq 0 ] && ok "agent stopped cleanly" || fail "agent exit $A_RC"; }
 expect_rc_agent
 
+# --- actions.seal_on: typos are reported in config check, at start and on reload ---
+typos='actions:
+  seal_on: [level:hihg, tag:attack.credential_access, rule:no-such-rule]'
+agent_write_config "$T_TMP/typo.yaml" "$typos"
+run "$EVIDENT" config check -q "$T_TMP/typo.yaml"
+expect_rc 1 "config check: an unknown level is an error"
+expect_err "typo.yaml:[0-9]+:[0-9]+: seal_on 'level:hihg': unknown level 'hihg' \(did you mean 'high'\?\)" \
+	"the level error has its position and a did-you-mean"
+agent_write_config "$T_TMP/bad.yaml" 'actions:
+  seal_on: [severity:high]'
+run "$EVIDENT" config check -q "$T_TMP/bad.yaml"
+expect_rc 1 "config check: a selector that is not level:, rule: or tag: is an error"
+expect_err "seal_on 'severity:high': expected level:LEVEL, rule:ID or tag:TAG" "and says what is expected"
+agent_write_config "$T_TMP/warn.yaml" 'actions:
+  seal_on: [level:high, tag:attack.credential_access, rule:no-such-rule, rule:ssh_failed_password]'
+run "$EVIDENT" config check -q "$T_TMP/warn.yaml"
+expect_rc 0 "config check: unknown tags and rule ids are warnings"
+expect_err "warning: .*warn.yaml: actions.seal_on: no loaded rule has the tag 'attack.credential_access' \(did you mean 'attack.credential-access'\?\)" \
+	"an unknown tag is named with the closest shipped tag"
+expect_err "no loaded rule has the id 'no-such-rule'" "an unknown rule id is named"
+expect_err "'ssh_failed_password' is a rule's name, and seal_on matches rule ids: write rule:3b1f7d2e-" \
+	"a rule name is pointed at its id"
+agent_write_config "$T_TMP/good.yaml" 'actions:
+  seal_on: [level:critical, tag:attack.credential-access, rule:3b1f7d2e-5a47-4c35-9d0e-1f0a6c2b8e01]'
+run "$EVIDENT" config check -q "$T_TMP/good.yaml"
+expect_rc 0 "config check: existing selectors"
+[ -z "$T_ERR" ] && ok "no warning for selectors the rules have" || fail "unexpected output: $T_ERR"
+# the shipped example in conf/evident.yaml names a tag the shipped rules have
+ex=$(sed -n 's/.*for example \[\(.*\)\]\. Needs.*/\1/p' "$EV_SRCDIR/conf/evident.yaml")
+agent_write_config "$T_TMP/example.yaml" "actions:
+  seal_on: [$ex]"
+run "$EVIDENT" config check -q "$T_TMP/example.yaml"
+if [ -n "$ex" ] && [ "$T_RC" -eq 0 ] && [ -z "$T_ERR" ]; then ok "the documented example ($ex) is clean"
+else fail "the documented seal_on example '$ex': exit $T_RC: $T_ERR"; fi
+
+# at start: the level error stops the agent; the warnings are logged
+"$EVIDENT" agent --foreground --config "$T_TMP/typo.yaml" >"$T_TMP/typo.out" 2>"$T_TMP/typo.err" &
+tp=$!
+if wait_for "agent refusing" sh -c "! kill -0 $tp"; then
+	wait $tp
+	[ $? -eq 2 ] && ok "agent refuses to start with an unknown level" || fail "agent with an unknown level did not exit 2"
+else
+	kill -KILL $tp; wait $tp; fail "agent started with an unknown level"
+fi
+grep -q "unknown level 'hihg'" "$T_TMP/typo.err" && ok "and says why" || fail "no level error: $(cat "$T_TMP/typo.err")"
+agent_start --config "$T_TMP/warn.yaml"
+wait_for "control socket" test -S "$A_SOCK" || fail "agent with selector warnings did not start"
+grep -q "actions.seal_on: no loaded rule has the tag 'attack.credential_access' (did you mean 'attack.credential-access'?)" "$T_TMP/agent.err" &&
+	ok "start: the unknown tag is logged" || fail "start: no tag warning: $(cat "$T_TMP/agent.err")"
+# on reload: a configuration with a new typo is loaded with a warning
+agent_write_config "$T_TMP/warn.yaml" 'actions:
+  seal_on: [tag:attack.privilege_escalation]'
+run "$EVIDENT" reload --config "$T_TMP/warn.yaml"
+expect_rc 0 "reload with a selector warning"
+wait_for "reload warning" grep -q "no loaded rule has the tag 'attack.privilege_escalation' (did you mean 'attack.privilege-escalation'?)" "$T_TMP/agent.err" &&
+	ok "reload: the unknown tag is logged" || fail "reload: no tag warning"
+agent_write_config "$T_TMP/warn.yaml" 'actions:
+  seal_on: [level:hgih]'
+run "$EVIDENT" reload --socket "$A_SOCK"
+expect_rc 1 "reload refuses an unknown level"
+expect_err "unknown level 'hgih' \(did you mean 'high'\?\)" "and the answer says why"
+agent_stop
+expect_rc_agent
+
 done_testing
