@@ -43,7 +43,7 @@ static struct correlate_engine *load(const struct opts *o, char **paths, size_t 
 		for (size_t i = 0; i < o->n_decoders; i++)
 			correlate_engine_add_decoders(e, o->decoders[i], errs);
 	else
-		correlate_engine_add_decoders(e, replay_rules_datadir("decoders"), warns);
+		(void)replay_rules_add_shipped_decoders(e, warns);
 	for (size_t i = 0; i < o->n_logsources; i++)
 		(void)correlate_engine_add_logsource_spec(e, o->logsources[i], "--logsource", errs);
 	size_t loaded = 0;
@@ -448,6 +448,11 @@ static int run_test_file(const struct opts *o, const char *test, unsigned *pass,
 			for (size_t i = 0; i < errs.n; i++) {
 				char *s = ev_error_format(&errs.v[i]);
 				printf("  %s\n", s ? s : "?");
+				free(s);
+			}
+			for (size_t i = 0; i < warns.n; i++) { /* e.g. no decoders: why */
+				char *s = ev_error_format(&warns.v[i]);
+				printf("  warning: %s\n", s ? s : "?");
 				free(s);
 			}
 			for (size_t i = 0; i < expect->n; i++) {

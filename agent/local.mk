@@ -11,6 +11,9 @@ agent_libagent_a_SOURCES = \
 	agent/replay_rules.c agent/replay_rules.h
 nodist_agent_libagent_a_SOURCES = agent/default-config.c
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
+# A binary run from its build tree finds the source tree's conf/ (agent/replay_rules.c).
+agent_libagent_a_CPPFLAGS = $(AM_CPPFLAGS) -DEV_ABS_BUILDDIR=\"$(abs_top_builddir)\" \
+	-DEV_ABS_SRCDIR=\"$(abs_top_srcdir)\"
 
 agent_evident_SOURCES = agent/main.c
 agent_evident_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)

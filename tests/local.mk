@@ -31,6 +31,9 @@ EXTRA_DIST += tests/integration/lib.sh tests/integration/cli.sh tests/integratio
 # Times typed on the command line (one parser for --since, --until, --before, --now).
 TESTS += tests/integration/cli-times.sh
 EXTRA_DIST += tests/integration/cli-times.sh
+# The build tree's binary finds the source tree's conf/.
+TESTS += tests/integration/cli-datadir.sh
+EXTRA_DIST += tests/integration/cli-datadir.sh
 
 # ---- fuzz targets: libFuzzer with --enable-fuzzing, else a standalone corpus driver ----
 FUZZ_TARGETS += tests/fuzz/fuzz-config
