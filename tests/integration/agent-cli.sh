@@ -100,4 +100,48 @@ expect_err "unknown level 'hgih' \(did you mean 'high'\?\)" "and the answer says
 agent_stop
 expect_rc_agent
 
+# --- detached (no --foreground): alerts are kept and the start message says where;
+# --- a relative --config, and a state directory whose parents do not exist yet ---
+LOG="$T_TMP/auth.log"
+mkdir -p "$T_TMP/rules/none"
+cat >"$T_TMP/rules/failed.yml" <<'YAML'
+title: Test failed password
+id: 6a0e0c2e-7f0b-4d43-9d1c-3c1f1e0b6a02
+level: high
+logsource:
+  product: linux
+detection:
+  sel:
+    message|contains: 'Failed password'
+  condition: sel
+YAML
+: >"$LOG"
+D_STATE="$T_TMP/fresh/var/lib/evident"
+A_STATE_SAVED=$A_STATE
+A_STATE=$D_STATE
+agent_write_config "$T_TMP/detached.yaml" "rules:
+  paths: [$T_TMP/rules/failed.yml]
+  decoders: [$T_TMP/rules/none]"
+A_STATE=$A_STATE_SAVED
+sed -i "s|^  journal: false|  journal: false\n  files: [$LOG]\n  stat_interval: 200ms|" "$T_TMP/detached.yaml"
+(cd "$T_TMP" && "$EVIDENT" agent --config detached.yaml) >"$T_TMP/detached.out" 2>"$T_TMP/detached.err"
+rc=$?
+[ "$rc" -eq 0 ] && ok "agent detaches with a relative --config (exit 0)" || fail "detached start: exit $rc: $(cat "$T_TMP/detached.err")"
+DPID=$("$EVIDENT" status --socket "$A_SOCK" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])' 2>/dev/null)
+if [ -n "$DPID" ]; then ok "the detached agent answers (pid $DPID)"; else fail "the detached agent does not answer"; fi
+if grep -q "alerts go to $D_STATE/alerts.jsonl" "$T_TMP/detached.err"; then ok "the start message says where alerts go"
+else fail "the start message does not name the alerts file: $(cat "$T_TMP/detached.err")"; fi
+[ -d "$D_STATE" ] && ok "the state directory was created with its parents" || fail "no state directory $D_STATE"
+[ "$(stat -c %a "$D_STATE" 2>/dev/null)" = 750 ] && ok "state directory mode 0750" || fail "state directory mode $(stat -c %a "$D_STATE" 2>/dev/null)"
+"$EVIDENT" status --config "$T_TMP/detached.yaml" --json 2>/dev/null | grep -q "\"config\":\"$T_TMP/detached.yaml\"" &&
+	ok "the relative --config was resolved to an absolute path" || fail "configuration path not absolute in status"
+echo "$(LC_ALL=C date '+%b %e %H:%M:%S') host1 sshd[78]: Failed password for root from 10.0.0.9 port 2222 ssh2" >>"$LOG"
+if wait_for "alert in the alerts file" grep -q '"title":"Test failed password"' "$D_STATE/alerts.jsonl"; then
+	ok "a detached agent's alert is in STATE/alerts.jsonl"
+else fail "the alert was dropped (alerts.jsonl: $(cat "$D_STATE/alerts.jsonl" 2>&1))"; fi
+if [ -n "$DPID" ]; then
+	kill -TERM "$DPID"
+	wait_for "detached agent to stop" sh -c "! kill -0 $DPID" && ok "detached agent stopped" || { kill -KILL "$DPID"; fail "detached agent did not stop"; }
+fi
+
 done_testing
