@@ -64,7 +64,8 @@ int ev_option_error(const struct ev_command *cmd, char **argv) {
 		if (optopt == 0)
 			return ev_usage_error(cmd, "unrecognized option '%.*s'", (int)len, arg);
 		if (arg[len] == '=')
-			return ev_usage_error(cmd, "option '%.*s' takes no argument", (int)len, arg);
+			return ev_usage_error(cmd, "option '%.*s' takes no argument", (int)len,
+			                      arg);
 		return ev_usage_error(cmd, "option '%s' needs an argument", arg);
 	}
 	char known[8];

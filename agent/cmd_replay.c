@@ -185,9 +185,11 @@ static int replay_run(int argc, char **argv) {
 		               * any time ev_parse_time() reads */
 			if (parse_u64(optarg, &v) == 0 && v <= INT64_MAX)
 				o.now_us = (int64_t)v;
-			else if (ev_parse_time(optarg, (int64_t)time(NULL) * 1000000, &o.now_us) < 0) {
-				rc = ev_usage_error(&ev_cmd_replay, "invalid --now '%s' (want µs since "
-				                                    "the epoch, or " EV_TIME_FORMS ")",
+			else if (ev_parse_time(optarg, (int64_t)time(NULL) * 1000000, &o.now_us) <
+			         0) {
+				rc = ev_usage_error(&ev_cmd_replay,
+				                    "invalid --now '%s' (want µs since "
+				                    "the epoch, or " EV_TIME_FORMS ")",
 				                    optarg);
 				goto out;
 			}

@@ -106,8 +106,7 @@ static void print_status(json_t *a) {
 	}
 }
 
-static int parse_opts(const struct ev_command *cmd, int argc, char **argv,
-                      struct client_opts *o) {
+static int parse_opts(const struct ev_command *cmd, int argc, char **argv, struct client_opts *o) {
 	enum { OPT_SOCKET = 0x2000 };
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"socket", required_argument, NULL, OPT_SOCKET},

@@ -581,8 +581,7 @@ static int check_logsources(struct loader *L, const struct ytree_node *n) {
 /* actions.seal_on: each item is level:LEVEL (a Sigma level), rule:ID or tag:TAG. Whether a
  * rule or tag exists depends on the rules loaded, checked later (agent/selectors.c). */
 static int check_seal_on(struct loader *L, const struct ytree_node *n) {
-	static const char *const levels[] = {"informational", "low", "medium", "high",
-	                                     "critical"};
+	static const char *const levels[] = {"informational", "low", "medium", "high", "critical"};
 	int ret = 0;
 	for (size_t i = 0; n->kind == YTREE_SEQ && i < n->n; i++) {
 		const struct ytree_node *it = n->items[i];

@@ -137,8 +137,9 @@ int ev_control_client(const struct ev_command *cmd, const char *sock, const char
 		sock = def;
 	}
 	if (!sock)
-		return ev_usage_error(cmd, "no control socket configured (agent.control_socket in "
-		                           "%s; or --socket PATH)",
+		return ev_usage_error(cmd,
+		                      "no control socket configured (agent.control_socket in "
+		                      "%s; or --socket PATH)",
 		                      config ? config : "the embedded configuration");
 	int r = ev_control_call(sock, request, timeout_usec, ret_answer);
 	if (r == -ENOENT || r == -ECONNREFUSED) {

@@ -57,8 +57,7 @@ static int version_run(int argc, char **argv) {
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return ev_print_help(&ev_cmd_version);
 		else
-			return ev_usage_error(&ev_cmd_version, "unrecognized option '%s'",
-			                      argv[i]);
+			return ev_usage_error(&ev_cmd_version, "unrecognized option '%s'", argv[i]);
 	}
 	ev_version_print(stdout, json);
 	return EV_EXIT_OK;

@@ -48,10 +48,11 @@ size_t ev_selectors_check(const struct ev_config *cfg, const struct correlate_en
 		const char *best = ev_suggest_best(&sg), *what = tag ? "tag" : "id";
 		n++;
 		if (named)
-			ev_errlist_add(warns, cfg->origin, 0, 0,
-			               "actions.seal_on: '%s' is a rule's name, and seal_on matches "
-			               "rule ids: write rule:%s",
-			               want, named);
+			ev_errlist_add(
+			        warns, cfg->origin, 0, 0,
+			        "actions.seal_on: '%s' is a rule's name, and seal_on matches "
+			        "rule ids: write rule:%s",
+			        want, named);
 		else if (best)
 			ev_errlist_add(warns, cfg->origin, 0, 0,
 			               "actions.seal_on: no loaded rule has the %s '%s' (did you "

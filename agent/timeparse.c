@@ -57,9 +57,8 @@ static int relative(const char *s, size_t len, uint64_t *ret_us) {
 
 static int shift(int64_t now_us, uint64_t d, int sign, int64_t *ret_us) {
 	int64_t t;
-	if (d > (uint64_t)INT64_MAX ||
-	    (sign < 0 ? __builtin_sub_overflow(now_us, (int64_t)d, &t)
-	              : __builtin_add_overflow(now_us, (int64_t)d, &t)))
+	if (d > (uint64_t)INT64_MAX || (sign < 0 ? __builtin_sub_overflow(now_us, (int64_t)d, &t)
+	                                         : __builtin_add_overflow(now_us, (int64_t)d, &t)))
 		return -ERANGE;
 	*ret_us = t;
 	return 0;

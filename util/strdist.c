@@ -7,7 +7,7 @@
 #include "util/macro.h"
 
 #define DIST_MAX_LEN 64
-#define DIST_CAP 16u
+#define DIST_CAP     16u
 
 unsigned ev_edit_distance(const char *a, const char *b) {
 	size_t la = strlen(a), lb = strlen(b);

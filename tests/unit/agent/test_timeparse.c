@@ -17,8 +17,13 @@ static int64_t parse(const char *s) {
 }
 
 static int64_t local(int y, int mon, int d, int h, int min, int sec) {
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d, .tm_hour = h,
-	                .tm_min = min, .tm_sec = sec, .tm_isdst = -1};
+	struct tm tm = {.tm_year = y - 1900,
+	                .tm_mon = mon - 1,
+	                .tm_mday = d,
+	                .tm_hour = h,
+	                .tm_min = min,
+	                .tm_sec = sec,
+	                .tm_isdst = -1};
 	return (int64_t)mktime(&tm) * USEC;
 }
 
@@ -73,12 +78,26 @@ TEST(test_agent_timeparse_local) {
 
 TEST(test_agent_timeparse_refused) {
 	static const char *const bad[] = {
-	        "",           "   ",           "soon",        "2026-13-01",
-	        "2026-02-30", "2027-02-29",    "2026-11-29x", "2026-11-29T25:00",
-	        "2026-1-2",   "14:60",         "-",           "-1x",
-	        "1h",         "ago",           "@",           "@12a",
-	        "2026-11-29T14:00:00+25:00",   "2026-11-29T14:00:00 CET",
-	        "-99999999999999999999d",      "1969-12-31",
+	        "",
+	        "   ",
+	        "soon",
+	        "2026-13-01",
+	        "2026-02-30",
+	        "2027-02-29",
+	        "2026-11-29x",
+	        "2026-11-29T25:00",
+	        "2026-1-2",
+	        "14:60",
+	        "-",
+	        "-1x",
+	        "1h",
+	        "ago",
+	        "@",
+	        "@12a",
+	        "2026-11-29T14:00:00+25:00",
+	        "2026-11-29T14:00:00 CET",
+	        "-99999999999999999999d",
+	        "1969-12-31",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int64_t t = 42;
