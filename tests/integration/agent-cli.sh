@@ -104,17 +104,7 @@ expect_rc_agent
 # --- a relative --config, and a state directory whose parents do not exist yet ---
 LOG="$T_TMP/auth.log"
 mkdir -p "$T_TMP/rules/none"
-cat >"$T_TMP/rules/failed.yml" <<'YAML'
-title: Test failed password
-id: 6a0e0c2e-7f0b-4d43-9d1c-3c1f1e0b6a02
-level: high
-logsource:
-  product: linux
-detection:
-  sel:
-    message|contains: 'Failed password'
-  condition: sel
-YAML
+agent_write_rule "$T_TMP/rules/failed.yml" 6a0e0c2e-7f0b-4d43-9d1c-3c1f1e0b6a02
 : >"$LOG"
 D_STATE="$T_TMP/fresh/var/lib/evident"
 A_STATE_SAVED=$A_STATE

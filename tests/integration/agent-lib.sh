@@ -24,6 +24,13 @@ agent_write_config() { # agent_write_config FILE [extra yaml appended]
 	} >"$1"
 }
 
+# agent_write_rule FILE ID: a Sigma rule (level high) matching "Failed password".
+agent_write_rule() {
+	printf '%s\n' "title: Test failed password" "id: $2" "level: high" "logsource:" \
+		"  product: linux" "detection:" "  sel:" "    message|contains: 'Failed password'" \
+		"  condition: sel" >"$1"
+}
+
 # Datagram listener: every datagram's lines appended to $A_NOTIFY_LOG.
 notify_listen() {
 	rm -f "$A_NOTIFY" "$A_NOTIFY_LOG"
