@@ -3,6 +3,7 @@
 # ---- unit tests ----
 UNIT_TEST_SOURCES += \
 	tests/unit/util/test_ytree.c \
+	tests/unit/util/test_strdist.c \
 	tests/unit/agent/test_config.c
 if HAVE_CUNIT
 check_PROGRAMS += tests/unit/unit-tests
