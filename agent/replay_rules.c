@@ -103,7 +103,11 @@ static bool running_from_build_tree(void) {
 	if (!slash)
 		return false;
 	*slash = '\0';
-	return strcmp(exe, EV_ABS_BUILDDIR "/agent") == 0;
+	/* /proc/self/exe has every symlink resolved; the baked path may not */
+	char built[PATH_MAX];
+	if (!realpath(EV_ABS_BUILDDIR "/agent", built))
+		return false;
+	return strcmp(exe, built) == 0;
 }
 
 const char *replay_rules_datadir(const char *sub) {
