@@ -2,6 +2,7 @@
  * errors. */
 #include "agent/cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,16 +36,45 @@ void ev_log_info(const char *fmt, ...) {
 	va_end(ap);
 }
 
+static void try_help(const struct ev_command *cmd) {
+	if (cmd)
+		fprintf(stderr, "Try 'evident %s --help'.\n", cmd->name);
+	else
+		fputs("Try 'evident help'.\n", stderr);
+}
+
 int ev_usage_error(const struct ev_command *cmd, const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
 	vlog(NULL, fmt, ap);
 	va_end(ap);
-	if (cmd && cmd->usage)
-		fputs(cmd->usage, stderr);
-	else
-		fprintf(stderr, "Try 'evident help'.\n");
+	try_help(cmd);
 	return EV_EXIT_USAGE;
+}
+
+/* getopt_long runs with opterr = 0 (main.c), so this is the only report of a bad option.
+ * A long option: glibc leaves optopt 0 when the name is unknown (or an ambiguous prefix)
+ * and sets it to the option's value when its argument is missing or not allowed. A short
+ * option: optopt is the letter either way; a letter the usage lists ("-c, --config") is a
+ * known one, so its argument is what is missing. */
+int ev_option_error(const struct ev_command *cmd, char **argv) {
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	if (strncmp(arg, "--", 2) == 0) {
+		size_t len = strcspn(arg, "=");
+		if (optopt == 0)
+			return ev_usage_error(cmd, "unrecognized option '%.*s'", (int)len, arg);
+		if (arg[len] == '=')
+			return ev_usage_error(cmd, "option '%.*s' takes no argument", (int)len,
+			                      arg);
+		return ev_usage_error(cmd, "option '%s' needs an argument", arg);
+	}
+	char known[8];
+	snprintf(known, sizeof(known), "-%c, ", optopt);
+	if (optopt > ' ' && optopt < 0x7f && cmd && cmd->usage && strstr(cmd->usage, known))
+		return ev_usage_error(cmd, "option '-%c' needs an argument", optopt);
+	if (optopt > ' ' && optopt < 0x7f)
+		return ev_usage_error(cmd, "invalid option '-%c'", optopt);
+	return ev_usage_error(cmd, "invalid option '%s'", arg);
 }
 
 int ev_print_help(const struct ev_command *cmd) {

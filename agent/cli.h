@@ -29,8 +29,12 @@ const struct ev_command *ev_command_find(const char *name);
 void ev_log_error(const char *fmt, ...) _printf_(1, 2);
 void ev_log_warning(const char *fmt, ...) _printf_(1, 2);
 void ev_log_info(const char *fmt, ...) _printf_(1, 2);
-/* A usage error: one line, then the command's usage; returns EV_EXIT_USAGE. */
+/* A usage error: one line saying what is wrong, then "Try 'evident CMD --help'." (cmd
+ * NULL: "Try 'evident help'."); returns EV_EXIT_USAGE. */
 int ev_usage_error(const struct ev_command *cmd, const char *fmt, ...) _printf_(2, 3);
+/* The usage error for getopt_long's '?' (unknown option, missing or unexpected argument),
+ * from optind/optopt; getopt itself prints nothing (opterr = 0). Returns EV_EXIT_USAGE. */
+int ev_option_error(const struct ev_command *cmd, char **argv);
 /* Print a command's --help to stdout; returns EV_EXIT_OK. */
 int ev_print_help(const struct ev_command *cmd);
 /* Whether stdout/stderr are terminals (for human output and progress). */

@@ -85,15 +85,27 @@ static int agent_run(int argc, char **argv) {
 			o.socket_path = optarg;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_agent, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_agent, argv);
 		}
 	}
 	if (optind < argc)
 		return ev_usage_error(&ev_cmd_agent, "unexpected argument '%s'", argv[optind]);
-	if (o.config_path && o.config_path[0] != '/')
-		return ev_usage_error(&ev_cmd_agent,
-		                      "--config needs an absolute path (reload re-reads it)");
+	/* Absolute paths: reload re-reads the configuration, and a detached agent runs in /. */
+	_cleanup_free_ char *config = NULL, *state_dir = NULL;
+	if (o.config_path && !(config = realpath(o.config_path, NULL))) {
+		ev_log_error("--config %s: %s", o.config_path, strerror(errno));
+		return EV_EXIT_USAGE;
+	}
+	if (config)
+		o.config_path = config;
+	if (o.state_dir && o.state_dir[0] != '/') {
+		_cleanup_free_ char *cwd = getcwd(NULL, 0);
+		if (!cwd || asprintf(&state_dir, "%s/%s", cwd, o.state_dir) < 0) {
+			ev_log_error("--state-dir %s: %s", o.state_dir, strerror(errno));
+			return EV_EXIT_USAGE;
+		}
+		o.state_dir = state_dir;
+	}
 	if (!foreground) {
 		int r = detach(&o.ready_fd);
 		if (r < 0) {
@@ -115,11 +127,15 @@ const struct ev_command ev_cmd_agent = {
                  "the worker queue and the control socket. SIGTERM stops it cleanly, SIGHUP\n"
                  "(or `evident reload`) re-reads FILE; a configuration with errors is refused\n"
                  "and the running one stays. Speaks sd_notify (Type=notify) and the watchdog.\n"
+                 "Detached (without --foreground), the stdout sink's alerts go to\n"
+                 "STATE_DIR/alerts.jsonl and messages to the journal; the start message says\n"
+                 "where alerts go.\n"
                  "\n"
-                 "  -c, --config FILE  configuration (absolute path; default: the embedded one)\n"
+                 "  -c, --config FILE  configuration (default: the embedded one)\n"
                  "  -f, --foreground   stay in the foreground (systemd); otherwise detach once "
                  "ready\n"
-                 "      --state-dir DIR  override agent.state_dir\n"
+                 "      --state-dir DIR  override agent.state_dir (created with its parents,\n"
+                 "                       mode 0750, if missing)\n"
                  "      --socket PATH    override agent.control_socket\n"
                  "  -h, --help         show this help\n",
 };

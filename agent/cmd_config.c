@@ -3,10 +3,41 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/commands.h"
 #include "agent/config.h"
+#include "agent/replay_rules.h"
+#include "agent/selectors.h"
+
+/* actions.seal_on's rule: and tag: selectors against the rules this configuration loads
+ * (as the agent does at start and on reload): warnings on stderr, never a failure. */
+static void check_selectors(const struct ev_config *cfg) {
+	bool any = false;
+	for (size_t i = 0; i < cfg->actions.seal_on.n; i++)
+		any = any || strncmp(cfg->actions.seal_on.v[i], "level:", 6) != 0;
+	if (!any)
+		return;
+	struct ev_errlist errs = {0}, warns = {0};
+	struct correlate_engine *e = replay_rules_engine_for_config(cfg, &errs, &warns);
+	ev_errlist_clear(&warns); /* the rules' own warnings: `evident rules check` */
+	if (!e)
+		ev_log_warning("%s: actions.seal_on not checked against the rules: they do not "
+		               "load (%zu error%s; see 'evident rules --config %s check')",
+		               cfg->origin, ev_errlist_count(&errs),
+		               ev_errlist_count(&errs) == 1 ? "" : "s", cfg->origin);
+	else
+		ev_selectors_check(cfg, e, &warns);
+	for (size_t i = 0; i < warns.n; i++) {
+		char *m = ev_error_format(&warns.v[i]);
+		ev_log_warning("%s", m ? m : warns.v[i].msg);
+		free(m);
+	}
+	ev_errlist_clear(&warns);
+	ev_errlist_clear(&errs);
+	correlate_engine_free(e);
+}
 
 static int config_run(int argc, char **argv) {
 	static const struct option opts[] = {EV_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
@@ -23,8 +54,7 @@ static int config_run(int argc, char **argv) {
 			quiet = true;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_config, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_config, argv);
 		}
 	}
 	if (optind >= argc)
@@ -65,6 +95,7 @@ static int config_run(int argc, char **argv) {
 		}
 		return EV_EXIT_USAGE;
 	}
+	check_selectors(cfg);
 	if (!quiet)
 		ev_config_print(cfg, stdout, json);
 	if (!json && !quiet)

@@ -108,8 +108,7 @@ static int custody_run(int argc, char **argv) {
 			pubs[n_pubs++] = optarg;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_custody, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_custody, argv);
 		}
 	}
 	if (argc - optind != 1)

@@ -121,8 +121,7 @@ static int demo_run(int argc, char **argv) {
 			json = true;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_demo, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_demo, argv);
 		}
 	}
 	if (optind < argc)

@@ -6,6 +6,7 @@
 
 #include "agent/cmd_store_common.h"
 #include "agent/commands.h"
+#include "util/mkdir.h"
 
 static int keygen_run(int argc, char **argv) {
 	enum { OPT_OUT = 0x2000, OPT_NAME, OPT_ROTATE, OPT_STORE, OPT_ACTOR };
@@ -42,8 +43,7 @@ static int keygen_run(int argc, char **argv) {
 			actor = optarg;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_keygen, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_keygen, argv);
 		}
 	}
 	if (optind < argc)
@@ -52,6 +52,11 @@ static int keygen_run(int argc, char **argv) {
 		return ev_usage_error(&ev_cmd_keygen, "--name must be a plain file name");
 	if (!rotate != !store)
 		return ev_usage_error(&ev_cmd_keygen, "--rotate-from and --store go together");
+	int r = ev_mkdir_p(out, 0700, 0755);
+	if (r < 0) {
+		ev_log_error("cannot create %s: %s", out, strerror(-r));
+		return EV_EXIT_USAGE;
+	}
 	struct ev_errlist errs = {0};
 	struct store_key *old = NULL;
 	if (rotate && store_key_load_private(rotate, &old, &errs) < 0) {
@@ -65,7 +70,7 @@ static int keygen_run(int argc, char **argv) {
 		store_key_free(old);
 		return EV_EXIT_USAGE;
 	}
-	int r = store_key_write(k, out, name, &errs);
+	r = store_key_write(k, out, name, &errs);
 	if (r == 0 && old) {
 		json_t *a = ev_store_actor(actor);
 		r = store_key_rotate(store, old, k, a, &errs);
@@ -106,7 +111,7 @@ const struct ev_command ev_cmd_keygen = {
                 "(public key, PEM), refusing to overwrite either, and print the key id (SHA-256\n"
                 "of the raw public key).\n"
                 "\n"
-                "  --out DIR   where to write (default: .)\n"
+                "  --out DIR   where to write (default: .); created with mode 0700 if missing\n"
                 "  --name NAME file name stem (default: evident)\n"
                 "  --rotate-from OLD.key --store STORE\n"
                 "              key rotation: announce the new key in STORE's custody ledger\n"

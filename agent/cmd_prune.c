@@ -7,6 +7,7 @@
 
 #include "agent/cmd_store_common.h"
 #include "agent/commands.h"
+#include "agent/timeparse.h"
 #include "agent/config.h"
 
 static int prune_run(int argc, char **argv) {
@@ -48,16 +49,15 @@ static int prune_run(int argc, char **argv) {
 			actor = optarg;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_prune, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_prune, argv);
 		}
 	}
 	if (argc - optind != 1 || !before || !reason || !*reason)
 		return ev_usage_error(&ev_cmd_prune, "expected STORE --before DATE --reason TEXT");
 	const char *store = argv[optind];
 	int64_t now = (int64_t)time(NULL) * 1000000, b = 0;
-	if (ev_store_parse_time(before, now, &b) < 0)
-		return ev_usage_error(&ev_cmd_prune, "--before: want RFC 3339, now, or -30d style");
+	if (ev_parse_time(before, now, &b) < 0)
+		return ev_usage_error(&ev_cmd_prune, "--before: want " EV_TIME_FORMS);
 	char bs[32];
 	time_t bt = (time_t)(b / 1000000);
 	struct tm tm;
@@ -112,7 +112,8 @@ const struct ev_command ev_cmd_prune = {
                  "A signed 'pruned' custody entry listing each bundle's sequence and hashes is\n"
                  "written first, so the chain remains verifiable across the gap.\n"
                  "\n"
-                 "  --before DATE  RFC 3339, now, or relative (-30d)\n"
+                 "  --before DATE  2026-11-29 (local midnight), '2026-11-29 14:00' (local),\n"
+                 "                 RFC 3339 with a zone, yesterday, -30d, '4w ago', @EPOCH\n"
                  "  --reason TEXT  why (recorded)\n"
                  "  --key FILE     signing key (default: store.key)\n"
                  "  --pub KEY      trust only this public key when selecting bundles\n"

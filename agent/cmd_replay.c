@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "agent/commands.h"
+#include "agent/timeparse.h"
 #include "agent/replay_rules.h"
 #include "collector/reader.h"
 #include "collector/recjson.h"
@@ -180,12 +181,18 @@ static int replay_run(int argc, char **argv) {
 			}
 			o.year = (int)v;
 			break;
-		case OPT_NOW: /* reference time for year inference (tests): µs since the epoch */
-			if (parse_u64(optarg, &v) < 0 || v > INT64_MAX) {
-				rc = ev_usage_error(&ev_cmd_replay, "invalid --now '%s'", optarg);
+		case OPT_NOW: /* reference time for year inference (tests): µs since the epoch, or
+		               * any time ev_parse_time() reads */
+			if (parse_u64(optarg, &v) == 0 && v <= INT64_MAX)
+				o.now_us = (int64_t)v;
+			else if (ev_parse_time(optarg, (int64_t)time(NULL) * 1000000, &o.now_us) <
+			         0) {
+				rc = ev_usage_error(&ev_cmd_replay,
+				                    "invalid --now '%s' (want µs since "
+				                    "the epoch, or " EV_TIME_FORMS ")",
+				                    optarg);
 				goto out;
 			}
-			o.now_us = (int64_t)v;
 			break;
 		case OPT_MAX_LINE:
 			if (parse_u64(optarg, &v) < 0 || v < 16 || v > (1u << 30)) {
@@ -228,8 +235,7 @@ static int replay_run(int argc, char **argv) {
 			config = optarg;
 			break;
 		default:
-			rc = ev_usage_error(&ev_cmd_replay, "invalid option '%s'",
-			                    argv[optind - 1]);
+			rc = ev_option_error(&ev_cmd_replay, argv);
 			goto out;
 		}
 	}

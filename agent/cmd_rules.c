@@ -45,7 +45,7 @@ static struct correlate_engine *load(const struct opts *o, char **paths, size_t 
 		for (size_t i = 0; i < o->n_decoders; i++)
 			correlate_engine_add_decoders(e, o->decoders[i], errs);
 	else
-		correlate_engine_add_decoders(e, replay_rules_datadir("decoders"), warns);
+		(void)replay_rules_add_shipped_decoders(e, warns);
 	for (size_t i = 0; i < o->n_logsources; i++)
 		(void)correlate_engine_add_logsource_spec(e, o->logsources[i], "--logsource", errs);
 	size_t loaded = 0;
@@ -368,6 +368,17 @@ static json_t *errs_json(const struct ev_errlist *errs) {
 	return a;
 }
 
+/* The errors, then the warnings (e.g. no decoders: why), as strings. */
+static json_t *errs_warns_json(const struct ev_errlist *errs, const struct ev_errlist *warns) {
+	json_t *a = errs_json(errs);
+	for (size_t i = 0; a && i < warns->n; i++) {
+		char *s = ev_error_format(&warns->v[i]);
+		json_array_append_new(a, json_sprintf("warning: %s", s ? s : "?"));
+		free(s);
+	}
+	return a;
+}
+
 /* One test result, as a line or two of text or as an object of --json's "cases". `name`
  * NULL: the file itself is wrong (its errors say why). Takes `errors` (strings), `expected`
  * and `got` (alerts; either may be NULL). */
@@ -500,7 +511,7 @@ static int run_test_file(const struct opts *o, const char *test, unsigned *pass,
 			json_t *want = json_array();
 			for (size_t i = 0; i < expect->n; i++)
 				json_array_append_new(want, node_json(expect->items[i]));
-			case_result(o, test, label, "fail", errs_json(&errs), want,
+			case_result(o, test, label, "fail", errs_warns_json(&errs, &warns), want,
 			            json_incref(al.arr));
 			(*fail)++;
 			rc = -EINVAL;
@@ -646,8 +657,7 @@ static int rules_run(int argc, char **argv) {
 			config = optarg;
 			break;
 		default:
-			return ev_usage_error(&ev_cmd_rules, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_rules, argv);
 		}
 	}
 	if (optind >= argc)

@@ -17,6 +17,7 @@
 #include "agent/cmd_seal_agent.h"
 #include "agent/cmd_store_common.h"
 #include "agent/commands.h"
+#include "agent/timeparse.h"
 #include "agent/config.h"
 #include "agent/seal_collect.h"
 #include "agent/seal_config.h"
@@ -200,8 +201,7 @@ static int opts_parse(int argc, char **argv, struct seal_opts *o) {
 			o->offline = true;
 			continue;
 		case '?':
-			return ev_usage_error(&ev_cmd_seal, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_seal, argv);
 		}
 		if ((r = opt_value(o, c, optarg)) != 0) {
 			if (r == EV_EXIT_USAGE &&
@@ -222,8 +222,7 @@ static int opts_parse(int argc, char **argv, struct seal_opts *o) {
 }
 
 static int bad_time(void) {
-	return ev_usage_error(&ev_cmd_seal, "--since/--until: want RFC 3339 "
-	                                    "(2026-01-02T03:04:05Z), now, or -15m/-2h/-1d");
+	return ev_usage_error(&ev_cmd_seal, "--since/--until: want " EV_TIME_FORMS);
 }
 
 /* Through the running agent unless told otherwise, or unless an option names something
@@ -249,8 +248,8 @@ static int seal_agent_phase(struct seal_opts *o, const struct ev_config *cfg) {
 	                            .copies = &o->copies,
 	                            .cmds = &o->cmds};
 	int64_t now = now_realtime_us(), t;
-	if ((o->since_s && ev_store_parse_time(o->since_s, now, &t) < 0) ||
-	    (o->until_s && ev_store_parse_time(o->until_s, now, &t) < 0))
+	if ((o->since_s && ev_parse_time(o->since_s, now, &t) < 0) ||
+	    (o->until_s && ev_parse_time(o->until_s, now, &t) < 0))
 		return bad_time();
 	int r = s ? ev_seal_via_agent(s, &q, o->json) : -ENOTCONN;
 	if (r != -ENOTCONN)
@@ -277,8 +276,8 @@ static int seal_window(const struct seal_opts *o, const struct ev_config *cfg, i
 	int64_t now = now_realtime_us();
 	*since = now - (int64_t)cfg->actions.lookback;
 	*until = now;
-	if ((o->since_s && ev_store_parse_time(o->since_s, now, since) < 0) ||
-	    (o->until_s && ev_store_parse_time(o->until_s, now, until) < 0))
+	if ((o->since_s && ev_parse_time(o->since_s, now, since) < 0) ||
+	    (o->until_s && ev_parse_time(o->until_s, now, until) < 0))
 		return bad_time();
 	if (*since > *until)
 		return ev_usage_error(&ev_cmd_seal, "--since is after --until");
@@ -486,8 +485,10 @@ const struct ev_command ev_cmd_seal = {
                  "\n"
                  "  --store DIR         evidence store (default: store.path)\n"
                  "  --key FILE          Ed25519 private key, mode 0600 (default: store.key)\n"
-                 "  --since T, --until T  window: RFC 3339, now, or relative (-15m, -2h, -1d);\n"
-                 "                      default: the last actions.lookback until now\n"
+                 "  --since T, --until T  window: '2026-11-29 14:00:00' (local time),\n"
+                 "                      2026-11-29T14:00:00Z, today, yesterday, now, -1h30m,\n"
+                 "                      '2h ago', @EPOCH; default: the last actions.lookback\n"
+                 "                      until now\n"
                  "  --incident ID       incident id recorded in the trigger\n"
                  "  --note TEXT         free text recorded in the manifest\n"
                  "  --actor NAME        who is sealing (recorded in the custody entry)\n"

@@ -13,6 +13,7 @@
 #include "agent/cmd_seal_agent.h"
 #include "agent/cmd_store_common.h"
 #include "agent/control.h"
+#include "agent/timeparse.h"
 
 /* The agent's own seal time limit (10 min) plus a margin. */
 #define AGENT_SEAL_TIMEOUT_USEC (11ULL * 60 * 1000000)
@@ -92,11 +93,11 @@ int ev_seal_via_agent(const char *sock, const struct ev_seal_request *q, bool js
 	json_t *sources = json_array(), *units = json_array(), *copies = json_array(),
 	       *cmds = json_array();
 	int r = rq && sources && units && copies && cmds ? 0 : -ENOMEM;
-	if (r == 0 && q->since_s && ev_store_parse_time(q->since_s, now, &t) == 0) {
+	if (r == 0 && q->since_s && ev_parse_time(q->since_s, now, &t) == 0) {
 		ev_seal_rfc3339(t, b, sizeof(b));
 		json_object_set_new(rq, "from", json_string(b));
 	}
-	if (r == 0 && q->until_s && ev_store_parse_time(q->until_s, now, &t) == 0) {
+	if (r == 0 && q->until_s && ev_parse_time(q->until_s, now, &t) == 0) {
 		ev_seal_rfc3339(t, b, sizeof(b));
 		json_object_set_new(rq, "to", json_string(b));
 	}

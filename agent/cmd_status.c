@@ -16,9 +16,15 @@
 
 #define CLIENT_TIMEOUT_USEC (10ULL * 1000000)
 
-static int call(const struct ev_command *cmd, const char *sock, const char *request, json_t **ret) {
+struct client_opts {
+	bool json;
+	const char *sock, *config;
+};
+
+static int call(const struct ev_command *cmd, const struct client_opts *o, const char *request,
+                json_t **ret) {
 	json_t *rq = json_pack("{s:s}", "request", request);
-	int r = ev_control_client(cmd, sock, rq, CLIENT_TIMEOUT_USEC, NULL, ret);
+	int r = ev_control_client(cmd, o->sock, o->config, rq, CLIENT_TIMEOUT_USEC, NULL, ret);
 	json_decref(rq);
 	return r;
 }
@@ -135,25 +141,28 @@ static void print_status(json_t *a) {
 	}
 }
 
-static int parse_opts(const struct ev_command *cmd, int argc, char **argv, bool *json,
-                      const char **sock) {
+static int parse_opts(const struct ev_command *cmd, int argc, char **argv, struct client_opts *o) {
 	enum { OPT_SOCKET = 0x2000 };
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"socket", required_argument, NULL, OPT_SOCKET},
+	                                     {"config", required_argument, NULL, 'c'},
 	                                     {NULL, 0, NULL, 0}};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			return ev_print_help(cmd) + 100;
 		case EV_OPT_JSON:
-			*json = true;
+			o->json = true;
 			break;
 		case OPT_SOCKET:
-			*sock = optarg;
+			o->sock = optarg;
+			break;
+		case 'c':
+			o->config = optarg;
 			break;
 		default:
-			return ev_usage_error(cmd, "invalid option '%s'", argv[optind - 1]);
+			return ev_option_error(cmd, argv);
 		}
 	}
 	if (optind < argc)
@@ -174,15 +183,15 @@ static int answer_error(json_t *a, bool json) {
 }
 
 static int status_run(int argc, char **argv) {
-	bool json = false;
-	const char *sock = NULL;
-	int r = parse_opts(&ev_cmd_status, argc, argv, &json, &sock);
+	struct client_opts o = {0};
+	int r = parse_opts(&ev_cmd_status, argc, argv, &o);
+	bool json = o.json;
 	if (r >= 100)
 		return r - 100;
 	if (r >= 0)
 		return r;
 	json_t *a = NULL;
-	r = call(&ev_cmd_status, sock, "status", &a);
+	r = call(&ev_cmd_status, &o, "status", &a);
 	if (r >= 0)
 		return r;
 	if (!json_is_true(json_object_get(a, "ok")))
@@ -199,15 +208,15 @@ static int status_run(int argc, char **argv) {
 }
 
 static int reload_run(int argc, char **argv) {
-	bool json = false;
-	const char *sock = NULL;
-	int r = parse_opts(&ev_cmd_reload, argc, argv, &json, &sock);
+	struct client_opts o = {0};
+	int r = parse_opts(&ev_cmd_reload, argc, argv, &o);
+	bool json = o.json;
 	if (r >= 100)
 		return r - 100;
 	if (r >= 0)
 		return r;
 	json_t *a = NULL;
-	r = call(&ev_cmd_reload, sock, "reload", &a);
+	r = call(&ev_cmd_reload, &o, "reload", &a);
 	if (r >= 0)
 		return r;
 	if (!json_is_true(json_object_get(a, "ok")))
@@ -228,12 +237,14 @@ const struct ev_command ev_cmd_status = {
         .name = "status",
         .summary = "show the running agent's state (through the control socket)",
         .run = status_run,
-        .usage = "Usage: evident status [--json] [--socket PATH]\n"
+        .usage = "Usage: evident status [--json] [--config FILE | --socket PATH]\n"
                  "\n"
                  "Ask the running agent for its state: uptime, sources, rules, lines/s, alerts,\n"
                  "seals, queue depth, last errors. Exit 2 when no agent is running.\n"
                  "\n"
                  "  --json         the agent's answer as one JSON object\n"
+                 "  -c, --config FILE  the agent's configuration: its agent.control_socket\n"
+                 "                 (default: the embedded configuration)\n"
                  "  --socket PATH  control socket (default: agent.control_socket)\n"
                  "  -h, --help     show this help\n",
 };
@@ -242,13 +253,15 @@ const struct ev_command ev_cmd_reload = {
         .name = "reload",
         .summary = "make the running agent re-read its configuration",
         .run = reload_run,
-        .usage = "Usage: evident reload [--json] [--socket PATH]\n"
+        .usage = "Usage: evident reload [--json] [--config FILE | --socket PATH]\n"
                  "\n"
                  "Ask the running agent to re-read its configuration. A configuration with\n"
                  "errors is refused (exit 1, every error printed) and the running one stays.\n"
                  "Exit 2 when no agent is running.\n"
                  "\n"
                  "  --json         the agent's answer as one JSON object\n"
+                 "  -c, --config FILE  the agent's configuration: its agent.control_socket\n"
+                 "                 (default: the embedded configuration)\n"
                  "  --socket PATH  control socket (default: agent.control_socket)\n"
                  "  -h, --help     show this help\n",
 };

@@ -107,63 +107,6 @@ int ev_store_read_record(const struct ev_store_read_opts *o, const char *store_d
 	return ev_store_record(store_dir, o->log, o->key, action, bundle, details, o->actor);
 }
 
-int ev_store_parse_time(const char *s, int64_t now_us, int64_t *ret_us) {
-	if (!strcmp(s, "now")) {
-		*ret_us = now_us;
-		return 0;
-	}
-	if (s[0] == '-' || s[0] == '+') {
-		char *end = NULL;
-		errno = 0;
-		long long v = strtoll(s + 1, &end, 10);
-		if (errno || end == s + 1 || v < 0)
-			return -EINVAL;
-		int64_t mul;
-		if (!strcmp(end, "s") || !*end)
-			mul = 1000000;
-		else if (!strcmp(end, "m") || !strcmp(end, "min"))
-			mul = 60000000;
-		else if (!strcmp(end, "h"))
-			mul = 3600000000LL;
-		else if (!strcmp(end, "d"))
-			mul = 86400000000LL;
-		else
-			return -EINVAL;
-		if (v > INT64_MAX / mul)
-			return -EINVAL;
-		*ret_us = s[0] == '-' ? now_us - v * mul : now_us + v * mul;
-		return 0;
-	}
-	struct tm tm = {0};
-	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
-		p = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
-	if (!p)
-		return -EINVAL;
-	int64_t frac = 0;
-	if (*p == '.') {
-		int64_t scale = 100000;
-		for (p++; *p >= '0' && *p <= '9'; p++) {
-			frac += (*p - '0') * scale;
-			scale /= 10;
-		}
-	}
-	long off = 0;
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
-		int hh = (p[1] - '0') * 10 + (p[2] - '0'), mm = (p[4] - '0') * 10 + (p[5] - '0');
-		off = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
-		p += 6;
-	} else
-		return -EINVAL;
-	if (*p)
-		return -EINVAL;
-	time_t t = timegm(&tm);
-	*ret_us = ((int64_t)t - off) * 1000000 + frac;
-	return 0;
-}
-
 /* Human output: findings that share a code and a message are one line,
  * "CODE xN: FIRST ... LAST: message", in the order of their first occurrence. */
 static void print_grouped(const struct store_report *rep, const char *red, const char *off) {
@@ -316,7 +259,7 @@ int ev_store_read_opt(const struct ev_command *cmd, int c, char **argv,
 		o->no_record = true;
 		return -1;
 	default:
-		return ev_usage_error(cmd, "invalid option '%s'", argv[optind - 1]);
+		return ev_option_error(cmd, argv);
 	}
 }
 

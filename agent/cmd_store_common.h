@@ -22,9 +22,6 @@ int ev_store_keyring(char **pubs, size_t n_pubs, const char *store_dir, struct s
 int ev_store_record(const char *store_dir, const char *custody_log, const char *key_path,
                     const char *action, const char *bundle, json_t *details,
                     const char *actor_name);
-/* Parse an RFC 3339 time, "now", or a relative time like -15m, -2h, -1d, -30s, into
- * microseconds since the epoch. Returns 0 or -EINVAL. */
-int ev_store_parse_time(const char *s, int64_t now_us, int64_t *ret_us);
 /* Print a report (human to stdout, with findings that share a code and message grouped
  * on one line, or JSON); returns EV_EXIT_OK or EV_EXIT_FINDING. */
 int ev_store_print_report(const struct store_report *rep, bool json, json_t *extra);

@@ -125,8 +125,7 @@ static int tail_run(int argc, char **argv) {
 			break;
 		}
 		default:
-			return ev_usage_error(&ev_cmd_tail, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_tail, argv);
 		}
 	}
 	if (optind < argc)

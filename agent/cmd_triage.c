@@ -40,15 +40,17 @@ static int triage_run(int argc, char **argv) {
 	                                     {"service", required_argument, NULL, 's'},
 	                                     {"note", required_argument, NULL, 'n'},
 	                                     {"socket", required_argument, NULL, 'S'},
+	                                     {"config", required_argument, NULL, 'c'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *incident = NULL, *impact = NULL, *urgency = NULL, *note = NULL, *sock = NULL;
+	const char *incident = NULL, *impact = NULL, *urgency = NULL, *note = NULL, *sock = NULL,
+	           *config = NULL;
 	long long users = -1;
 	bool json = false;
 	json_t *services = json_array();
 	int c, ret = EV_EXIT_USAGE;
 	if (!services)
 		return EV_EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			json_decref(services);
@@ -86,10 +88,12 @@ static int triage_run(int argc, char **argv) {
 		case 'S':
 			sock = optarg;
 			break;
+		case 'c':
+			config = optarg;
+			break;
 		default:
 			json_decref(services);
-			return ev_usage_error(&ev_cmd_triage, "invalid option '%s'",
-			                      argv[optind - 1]);
+			return ev_option_error(&ev_cmd_triage, argv);
 		}
 	}
 	const char *problem = NULL;
@@ -122,7 +126,7 @@ static int triage_run(int argc, char **argv) {
 	json_decref(services);
 
 	json_t *a = NULL;
-	int r = ev_control_client(&ev_cmd_triage, sock, rq, TRIAGE_TIMEOUT_USEC,
+	int r = ev_control_client(&ev_cmd_triage, sock, config, rq, TRIAGE_TIMEOUT_USEC,
 	                          "start it with 'systemctl start evident', or seal offline "
 	                          "with 'evident seal'",
 	                          &a);
@@ -168,7 +172,7 @@ const struct ev_command ev_cmd_triage = {
         .run = triage_run,
         .usage = "Usage: evident triage --incident ID [--impact TYPE] [--urgency U]\n"
                  "                      [--affected-users N] [--service NAME]... [--note TEXT]\n"
-                 "                      [--socket PATH] [--json]\n"
+                 "                      [--config FILE | --socket PATH] [--json]\n"
                  "\n"
                  "Send a triage request to the running agent over its control socket: the\n"
                  "agent seals the evidence window at once (actions.lookback until now, with\n"
@@ -185,6 +189,8 @@ const struct ev_command ev_cmd_triage = {
                  "  --affected-users N   number of affected users\n"
                  "  --service NAME       affected service (repeatable)\n"
                  "  --note TEXT          free text\n"
+                 "  -c, --config FILE    the agent's configuration: its agent.control_socket\n"
+                 "                       (default: the embedded configuration)\n"
                  "  --socket PATH        control socket (default: agent.control_socket)\n"
                  "  --json               print the agent's answer as JSON\n"
                  "  -h, --help           show this help\n"

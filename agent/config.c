@@ -182,10 +182,11 @@ static const struct cfg_key top_keys[] = {
 
 /* ---- value parsers ---- */
 
-static const struct {
+struct duration_unit {
 	const char *suffix;
 	uint64_t mult;
-} duration_units[] = {
+};
+static const struct duration_unit duration_units[] = {
         {"us", 1},
         {"ms", 1000},
         {"s", 1000000},
@@ -194,6 +195,32 @@ static const struct {
         {"d", 86400000000ULL},
         {"w", 604800000000ULL},
 };
+
+/* Other spellings accepted on input (systemd.time's), never printed. */
+static const struct duration_unit duration_aliases[] = {
+        {"usec", 1},
+        {"msec", 1000},
+        {"sec", 1000000},
+        {"second", 1000000},
+        {"seconds", 1000000},
+        {"min", 60000000ULL},
+        {"minute", 60000000ULL},
+        {"minutes", 60000000ULL},
+        {"hr", 3600000000ULL},
+        {"hour", 3600000000ULL},
+        {"hours", 3600000000ULL},
+        {"day", 86400000000ULL},
+        {"days", 86400000000ULL},
+        {"week", 604800000000ULL},
+        {"weeks", 604800000000ULL},
+};
+
+static uint64_t unit_mult(const struct duration_unit *t, size_t n, const char *s, size_t len) {
+	for (size_t i = 0; i < n; i++)
+		if (strlen(t[i].suffix) == len && strncmp(s, t[i].suffix, len) == 0)
+			return t[i].mult;
+	return 0;
+}
 
 int ev_parse_duration(const char *s, uint64_t *ret_usec) {
 	uint64_t total = 0;
@@ -213,11 +240,9 @@ int ev_parse_duration(const char *s, uint64_t *ret_usec) {
 			ul++;
 		if (ul == 0)
 			return -EINVAL; /* a unit is required */
-		uint64_t mult = 0;
-		for (size_t i = 0; i < ELEMENTSOF(duration_units); i++)
-			if (strlen(duration_units[i].suffix) == ul &&
-			    strncmp(s, duration_units[i].suffix, ul) == 0)
-				mult = duration_units[i].mult;
+		uint64_t mult = unit_mult(duration_units, ELEMENTSOF(duration_units), s, ul);
+		if (!mult)
+			mult = unit_mult(duration_aliases, ELEMENTSOF(duration_aliases), s, ul);
 		if (!mult)
 			return -EINVAL;
 		if (v > (UINT64_MAX - total) / mult)
@@ -296,27 +321,6 @@ void ev_format_size(uint64_t b, char *buf, size_t len) {
 	snprintf(buf, len, "%" PRIu64, b);
 }
 
-unsigned ev_edit_distance(const char *a, const char *b) {
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return 16;
-	unsigned d[65][65];
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = (unsigned)i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned c = a[i - 1] == b[j - 1] ? 0 : 1;
-			unsigned v = MIN(d[i - 1][j] + 1, d[i][j - 1] + 1);
-			v = MIN(v, d[i - 1][j - 1] + c);
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-				v = MIN(v, d[i - 2][j - 2] + 1);
-			d[i][j] = v;
-		}
-	return MIN(d[la][lb], 16u);
-}
-
 /* ---- loading ---- */
 
 struct loader {
@@ -343,17 +347,11 @@ static const struct cfg_key *key_find(const struct cfg_key *keys, const char *na
 
 static void unknown_key(struct loader *L, const struct cfg_key *keys, const char *where,
                         const struct ytree_node *kn) {
-	const char *best = NULL;
-	unsigned bd = 16;
-	for (const struct cfg_key *k = keys; k->name; k++) {
-		unsigned d = ev_edit_distance(kn->str, k->name);
-		if (d < bd) {
-			bd = d;
-			best = k->name;
-		}
-	}
-	size_t len = strlen(kn->str);
-	if (best && (bd <= 2 || bd <= len / 3))
+	struct ev_suggest sg = ev_suggest_init(kn->str);
+	for (const struct cfg_key *k = keys; k->name; k++)
+		ev_suggest_add(&sg, k->name);
+	const char *best = ev_suggest_best(&sg);
+	if (best)
 		err_at(L, kn, "unknown key '%s' in %s (did you mean '%s'?)", kn->str, where, best);
 	else
 		err_at(L, kn, "unknown key '%s' in %s", kn->str, where);
@@ -580,6 +578,50 @@ static int check_logsources(struct loader *L, const struct ytree_node *n) {
 	return ret;
 }
 
+/* actions.seal_on: each item is level:LEVEL (a Sigma level), rule:ID or tag:TAG. Whether a
+ * rule or tag exists depends on the rules loaded, checked later (agent/selectors.c). */
+static int check_seal_on(struct loader *L, const struct ytree_node *n) {
+	static const char *const levels[] = {"informational", "low", "medium", "high", "critical"};
+	int ret = 0;
+	for (size_t i = 0; n->kind == YTREE_SEQ && i < n->n; i++) {
+		const struct ytree_node *it = n->items[i];
+		if (it->kind != YTREE_SCALAR || it->len == 0)
+			continue; /* load_strv said so */
+		const char *colon = strchr(it->str, ':');
+		size_t kl = colon ? (size_t)(colon - it->str) : 0;
+		bool known = colon && ((kl == 5 && !strncmp(it->str, "level", 5)) ||
+		                       (kl == 4 && !strncmp(it->str, "rule", 4)) ||
+		                       (kl == 3 && !strncmp(it->str, "tag", 3)));
+		if (!known || !colon[1]) {
+			err_at(L, it, "seal_on '%s': expected level:LEVEL, rule:ID or tag:TAG",
+			       it->str);
+			ret = -EINVAL;
+			continue;
+		}
+		if (kl != 5)
+			continue;
+		struct ev_suggest sg = ev_suggest_init(colon + 1);
+		bool found = false;
+		for (size_t j = 0; j < ELEMENTSOF(levels); j++) {
+			found = found || !strcmp(colon + 1, levels[j]);
+			ev_suggest_add(&sg, levels[j]);
+		}
+		if (found)
+			continue;
+		const char *best = ev_suggest_best(&sg);
+		if (best)
+			err_at(L, it, "seal_on '%s': unknown level '%s' (did you mean '%s'?)",
+			       it->str, colon + 1, best);
+		else
+			err_at(L, it,
+			       "seal_on '%s': unknown level '%s' (informational, low, medium, "
+			       "high or critical)",
+			       it->str, colon + 1);
+		ret = -EINVAL;
+	}
+	return ret;
+}
+
 static int load_strv(struct loader *L, const struct cfg_key *k, struct ev_strv *v,
                      const struct ytree_node *n, bool resolve) {
 	if (n->kind == YTREE_SCALAR && !ytree_is_null(n)) {
@@ -705,6 +747,8 @@ static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_c
 			r = load_strv(L, k, dst, vn, !strcmp(sec->name, "rules") && !ls);
 			if (r >= 0 && ls)
 				r = check_logsources(L, vn);
+			if (r >= 0 && !strcmp(sec->name, "actions") && !strcmp(k->name, "seal_on"))
+				r = check_seal_on(L, vn);
 		} else if (k->type == CT_FILES)
 			r = load_files(L, k, c, vn);
 		else if (vn->kind != YTREE_SCALAR) {

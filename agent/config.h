@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "util/err.h"
+#include "util/strdist.h" /* ev_edit_distance, did-you-mean */
 
 struct ev_strv {
 	char **v;
@@ -105,5 +106,3 @@ int ev_parse_size(const char *s, uint64_t *ret_bytes);
 /* Format a duration as the shortest exact form ("15m", "1h30m", "250ms"). */
 void ev_format_duration(uint64_t usec, char *buf, size_t len);
 void ev_format_size(uint64_t bytes, char *buf, size_t len);
-/* Edit distance for did-you-mean suggestions (capped at 16). */
-unsigned ev_edit_distance(const char *a, const char *b);

@@ -109,10 +109,12 @@ int ev_control_call(const char *path, const json_t *request, uint64_t timeout_us
                     json_t **ret_answer);
 
 struct ev_command;
-/* The client commands' exchange (status, reload, triage): `sock`, or agent.control_socket
- * of the embedded configuration when NULL; one request, one answer. Returns -1 with
+/* The client commands' exchange (status, reload, triage): `sock`, or when NULL the
+ * agent.control_socket of `config` (NULL: the embedded configuration); one request, one
+ * answer. Returns -1 with
  * *ret_answer set when the agent answered. Otherwise prints why and returns the exit code:
  * EV_EXIT_USAGE when no socket is configured, no agent listens (then `hint`, when not
  * NULL, follows the message), or the exchange failed. */
-int ev_control_client(const struct ev_command *cmd, const char *sock, const json_t *request,
-                      uint64_t timeout_usec, const char *hint, json_t **ret_answer);
+int ev_control_client(const struct ev_command *cmd, const char *sock, const char *config,
+                      const json_t *request, uint64_t timeout_usec, const char *hint,
+                      json_t **ret_answer);

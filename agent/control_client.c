@@ -106,29 +106,49 @@ int ev_control_call(const char *path, const json_t *request, uint64_t timeout_us
 	}
 }
 
-/* The socket of the embedded configuration, or NULL. Caller frees. */
-static char *default_socket(void) {
+/* agent.control_socket of `config` (NULL: the embedded configuration) into *ret (NULL
+ * when none is configured). A configuration that does not load is reported here. */
+static int config_socket(const char *config, char **ret) {
 	struct ev_config *cfg = NULL;
 	struct ev_errlist errs = {0};
-	char *p = NULL;
-	if (ev_config_load(NULL, &cfg, &errs) >= 0 && cfg->agent.control_socket)
-		p = strdup(cfg->agent.control_socket);
-	ev_errlist_clear(&errs);
+	int r = ev_config_load(config, &cfg, &errs);
+	if (r < 0) {
+		if (errs.n)
+			ev_errlist_print(&errs, stderr);
+		else
+			ev_log_error("cannot load the configuration %s: %s", config, strerror(-r));
+		ev_errlist_clear(&errs);
+		return r;
+	}
+	*ret = NULL;
+	if (cfg->agent.control_socket && !(*ret = strdup(cfg->agent.control_socket)))
+		r = -ENOMEM;
 	ev_config_free(cfg);
-	return p;
+	return r;
 }
 
-int ev_control_client(const struct ev_command *cmd, const char *sock, const json_t *request,
-                      uint64_t timeout_usec, const char *hint, json_t **ret_answer) {
+int ev_control_client(const struct ev_command *cmd, const char *sock, const char *config,
+                      const json_t *request, uint64_t timeout_usec, const char *hint,
+                      json_t **ret_answer) {
 	_cleanup_free_ char *def = NULL;
+	if (!sock) {
+		if (config_socket(config, &def) < 0)
+			return EV_EXIT_USAGE;
+		sock = def;
+	}
 	if (!sock)
-		sock = def = default_socket();
-	if (!sock)
-		return ev_usage_error(cmd, "no control socket configured");
+		return ev_usage_error(cmd,
+		                      "no control socket configured (agent.control_socket in "
+		                      "%s; or --socket PATH)",
+		                      config ? config : "the embedded configuration");
 	int r = ev_control_call(sock, request, timeout_usec, ret_answer);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		ev_log_error("the agent is not running (nothing listens on %s)%s%s", sock,
 		             hint ? "; " : "", hint ? hint : "");
+		if (!config)
+			fputs("evident: an agent started with its own configuration: pass it with "
+			      "--config FILE or --socket PATH\n",
+			      stderr);
 		return EV_EXIT_USAGE;
 	}
 	if (r < 0) {

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "agent/daemon_log.h"
+#include "util/mkdir.h"
 #include "correlate/engine.h"
 
 static uint64_t now_clock(clockid_t id) {
@@ -304,17 +305,6 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
-static int mkdir_state(const char *path) {
-	if (mkdir(path, 0750) < 0 && errno != EEXIST)
-		return -errno;
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	return 0;
-}
-
 static void daemon_free(struct ev_daemon *d) {
 	/* order: no new requests, then the work in flight, then everything else */
 	d->control = ev_control_free(d->control);
@@ -334,6 +324,48 @@ static void daemon_free(struct ev_daemon *d) {
 	free(d->state_dir);
 	free(d->socket_path);
 	sd_event_unref(d->event);
+}
+
+/* Detached, stdout is /dev/null: point it at STATE_DIR/alerts.jsonl so the stdout sink's
+ * alerts are kept (appended, 0640, not through a symlink). Returns 0 and the path (caller
+ * frees), or -errno. */
+static int detached_alerts_file(const struct ev_daemon *d, char **ret_path) {
+	char *p = NULL;
+	if (asprintf(&p, "%s/alerts.jsonl", d->state_dir) < 0)
+		return -ENOMEM;
+	int fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+		int r = -errno;
+		if (fd >= 0)
+			close(fd);
+		free(p);
+		return r;
+	}
+	close(fd);
+	*ret_path = p;
+	return 0;
+}
+
+static void append(char *buf, size_t len, const char *what) {
+	size_t o = strlen(buf);
+	snprintf(buf + o, len - o, "%s%s", o ? ", " : "", what);
+}
+
+/* Where alerts go, for the start message: "stdout, the journal, ..." or NULL when nowhere. */
+static char *alert_destinations(const struct ev_config *c, const char *alerts_file) {
+	char buf[1024] = "", hook[512];
+	if (c->actions.stdout_alerts)
+		append(buf, sizeof(buf), alerts_file ? alerts_file : "stdout");
+	if (c->actions.journal_alerts)
+		append(buf, sizeof(buf),
+		       "the journal (journalctl MESSAGE_ID=81e468705c5f4e1bbf4e391551c05922)");
+	if (c->actions.syslog)
+		append(buf, sizeof(buf), c->actions.syslog);
+	if (c->actions.hook.n) {
+		snprintf(hook, sizeof(hook), "the hook %s", c->actions.hook.v[0]);
+		append(buf, sizeof(buf), hook);
+	}
+	return buf[0] ? strdup(buf) : NULL;
 }
 
 static void ready_signal(struct ev_daemon *d) {
@@ -384,6 +416,7 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 		rnd = (uint32_t)(d->started_real ^ ((uint64_t)getpid() << 20));
 	snprintf(d->run_id, sizeof(d->run_id), "%08" PRIx32, rnd);
 	int status = 2;
+	_cleanup_free_ char *alerts_file = NULL, *dest = NULL;
 
 	/* Signals are blocked before any thread exists, so only the loop's signalfd sees
 	 * them; SIGPIPE is ignored (every socket write uses MSG_NOSIGNAL, stdout may not). */
@@ -395,7 +428,7 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	r = mkdir_state(d->state_dir);
+	r = ev_mkdir_p(d->state_dir, 0750, 0755); /* parents too: a fresh host has none */
 	if (r < 0) {
 		ev_dlog_errno(LOG_ERR, r, "state directory %s", d->state_dir);
 		goto out;
@@ -430,6 +463,13 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 	r = ev_autoseal_new(&d->autoseal);
 	if (r < 0)
 		goto fail;
+	if (d->opts.ready_fd >= 0 && d->cfg->actions.stdout_alerts) {
+		r = detached_alerts_file(d, &alerts_file);
+		if (r < 0) {
+			ev_dlog_errno(LOG_ERR, r, "alerts file in %s", d->state_dir);
+			goto out;
+		}
+	}
 	r = ev_sinks_new(d->cfg, d->event, d->queue, &d->sinks, &errs);
 	if (r < 0) {
 		log_errlist(&errs, NULL);
@@ -464,6 +504,14 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 		goto fail;
 	ev_dlog(LOG_INFO, "agent started (pid %d, configuration %s, state %s, control socket %s)",
 	        (int)getpid(), d->cfg->origin, d->state_dir, d->socket_path);
+	dest = alert_destinations(d->cfg, alerts_file);
+	if (dest)
+		ev_dlog(LOG_INFO, "alerts go to %s%s", dest,
+		        d->opts.ready_fd >= 0 ? "; messages to the journal (journalctl -t evident)"
+		                              : "");
+	else
+		ev_dlog(LOG_WARNING, "alerts go nowhere: actions.stdout, journal, syslog and hook "
+		                     "are all off");
 	sd_notifyf(0, "READY=1\nMAINPID=%d", (int)getpid());
 	ev_daemon_notify_status(d);
 	ready_signal(d);

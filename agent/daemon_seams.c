@@ -25,6 +25,7 @@
 #include "agent/daemon.h"
 #include "agent/daemon_log.h"
 #include "agent/replay_rules.h"
+#include "agent/selectors.h"
 #include "collector/tail.h"
 #include "correlate/engine.h"
 
@@ -113,44 +114,25 @@ static int on_rescan(sd_event_source *src, uint64_t usec, void *userdata) {
 	return 0;
 }
 
-/* Build and compile an engine for cfg. Errors to errs (then NULL), warnings logged. */
-static struct correlate_engine *engine_build(const struct ev_config *cfg, struct ev_errlist *errs) {
-	struct correlate_opts co = {
-	        .engine = cfg->rules.engine,
-	        .allowed_lateness_us = (int64_t)cfg->rules.allowed_lateness,
-	        .max_groups = (size_t)cfg->rules.max_groups,
-	};
-	struct correlate_engine *e = NULL;
-	struct ev_errlist warns = {0};
-	size_t before = ev_errlist_count(errs);
-	if (correlate_engine_new(&co, &e, errs) < 0)
-		return NULL;
-	(void)replay_rules_add_logsources(e, cfg, errs); /* rules.logsources */
-	if (cfg->rules.decoders.n)
-		for (size_t i = 0; i < cfg->rules.decoders.n; i++)
-			(void)correlate_engine_add_decoders(e, cfg->rules.decoders.v[i], errs);
-	else
-		(void)correlate_engine_add_decoders(e, replay_rules_datadir("decoders"), &warns);
-	if (cfg->rules.paths.n)
-		for (size_t i = 0; i < cfg->rules.paths.n; i++)
-			(void)correlate_engine_add_rules(e, cfg->rules.paths.v[i], errs);
-	else if (correlate_engine_add_rules(e, replay_rules_datadir("rules"), &warns) < 0)
-		ev_errlist_add(&warns, NULL, 0, 0,
-		               "the shipped rule pack %s cannot be read: no rules loaded (set "
-		               "rules.paths)",
-		               replay_rules_datadir("rules"));
-	if (ev_errlist_count(errs) == before && correlate_engine_compile(e, errs, &warns) < 0 &&
-	    ev_errlist_count(errs) == before)
-		ev_errlist_add(errs, NULL, 0, 0, "cannot compile the rules");
-	for (size_t i = 0; i < warns.n; i++) {
-		char *m = ev_error_format(&warns.v[i]);
+static void log_warnings(struct ev_errlist *warns, const char *prefix) {
+	for (size_t i = 0; i < warns->n; i++) {
+		char *m = ev_error_format(&warns->v[i]);
 		if (m)
-			ev_dlog(LOG_WARNING, "rules: %s", m);
+			ev_dlog(LOG_WARNING, "%s%s", prefix, m);
 		free(m);
 	}
-	ev_errlist_clear(&warns);
-	if (ev_errlist_count(errs) > before)
-		return correlate_engine_free(e);
+	ev_errlist_clear(warns);
+}
+
+/* Build and compile an engine for cfg. Errors to errs (then NULL); warnings, those of the
+ * rules and of actions.seal_on's selectors against them, are logged. */
+static struct correlate_engine *engine_build(const struct ev_config *cfg, struct ev_errlist *errs) {
+	struct ev_errlist warns = {0}, sel = {0};
+	struct correlate_engine *e = replay_rules_engine_for_config(cfg, errs, &warns);
+	if (e)
+		ev_selectors_check(cfg, e, &sel);
+	log_warnings(&warns, "rules: ");
+	log_warnings(&sel, "");
 	return e;
 }
 

@@ -12,6 +12,9 @@ agent_libagent_a_SOURCES = \
 agent_libagent_a_SOURCES += agent/term.c agent/term.h
 nodist_agent_libagent_a_SOURCES = agent/default-config.c
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
+# A binary run from its build tree finds the source tree's conf/ (agent/replay_rules.c).
+agent_libagent_a_CPPFLAGS = $(AM_CPPFLAGS) -DEV_ABS_BUILDDIR=\"$(abs_top_builddir)\" \
+	-DEV_ABS_SRCDIR=\"$(abs_top_srcdir)\"
 
 agent_evident_SOURCES = agent/main.c
 agent_evident_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
@@ -71,3 +74,12 @@ TESTS += tests/integration/agent-seal-evidence.sh tests/integration/agent-spawn.
 EXTRA_DIST += tests/integration/agent-seal-evidence.sh tests/integration/agent-spawn.sh
 TESTS += tests/integration/json.sh tests/integration/agent-readable.sh
 EXTRA_DIST += tests/integration/json.sh tests/integration/agent-readable.sh
+# The agent as a new user meets it: client commands with --config, where alerts go when
+# detached, seal_on checked against the rules, relative --config, a new state directory.
+TESTS += tests/integration/agent-cli.sh
+EXTRA_DIST += tests/integration/agent-cli.sh
+# Times typed on the command line (--since, --until, --before): one parser.
+agent_libagent_a_SOURCES += agent/timeparse.c agent/timeparse.h
+UNIT_TEST_SOURCES += tests/unit/agent/test_timeparse.c
+# actions.seal_on's rule: and tag: selectors checked against the loaded rules.
+agent_libagent_a_SOURCES += agent/selectors.c agent/selectors.h

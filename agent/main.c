@@ -28,6 +28,8 @@ static void print_main_usage(FILE *f) {
 
 static int help_run(int argc, char **argv) {
 	if (argc > 1 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0) {
+		if (argv[1][0] == '-')
+			return ev_usage_error(&ev_cmd_help, "unrecognized option '%s'", argv[1]);
 		const struct ev_command *c = ev_command_find(argv[1]);
 		if (!c)
 			return ev_usage_error(NULL, "unknown command '%s'", argv[1]);
@@ -55,7 +57,7 @@ static int version_run(int argc, char **argv) {
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return ev_print_help(&ev_cmd_version);
 		else
-			return ev_usage_error(&ev_cmd_version, "unknown option '%s'", argv[i]);
+			return ev_usage_error(&ev_cmd_version, "unrecognized option '%s'", argv[i]);
 	}
 	ev_version_print(stdout, json);
 	return EV_EXIT_OK;
@@ -85,18 +87,14 @@ int main(int argc, char **argv) {
 		char *hargv[] = {(char *)"help", NULL};
 		return help_run(1, hargv);
 	}
-	if (cmd[0] == '-') {
-		ev_log_error("unknown option '%s'", cmd);
-		print_main_usage(stderr);
-		return EV_EXIT_USAGE;
-	}
+	if (cmd[0] == '-')
+		return ev_usage_error(NULL, "unknown option '%s'", cmd);
 	const struct ev_command *c = ev_command_find(cmd);
-	if (!c) {
-		ev_log_error("unknown command '%s'", cmd);
-		print_main_usage(stderr);
-		return EV_EXIT_USAGE;
-	}
-	/* getopt_long state is global: reset it for the subcommand. */
+	if (!c)
+		return ev_usage_error(NULL, "unknown command '%s'", cmd);
+	/* getopt_long state is global: reset it for the subcommand, and let the command
+	 * report a bad option once, in its own words (ev_option_error). */
 	optind = 1;
+	opterr = 0;
 	return c->run(argc - 1, argv + 1);
 }

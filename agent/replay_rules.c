@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/cli.h"
 #include "agent/replay_rules.h"
@@ -58,11 +59,85 @@ int replay_rules_add_logsources(struct correlate_engine *e, const struct ev_conf
 	return ret;
 }
 
+struct correlate_engine *replay_rules_engine_for_config(const struct ev_config *cfg,
+                                                        struct ev_errlist *errs,
+                                                        struct ev_errlist *warns) {
+	struct correlate_opts co;
+	replay_rules_corr_opts(cfg, NULL, &co);
+	struct correlate_engine *e = NULL;
+	size_t before = ev_errlist_count(errs);
+	if (correlate_engine_new(&co, &e, errs) < 0)
+		return NULL;
+	(void)replay_rules_add_logsources(e, cfg, errs); /* rules.logsources */
+	if (cfg->rules.decoders.n)
+		for (size_t i = 0; i < cfg->rules.decoders.n; i++)
+			(void)correlate_engine_add_decoders(e, cfg->rules.decoders.v[i], errs);
+	else
+		(void)replay_rules_add_shipped_decoders(e, warns);
+	if (cfg->rules.paths.n)
+		for (size_t i = 0; i < cfg->rules.paths.n; i++)
+			(void)correlate_engine_add_rules(e, cfg->rules.paths.v[i], errs);
+	else if (correlate_engine_add_rules(e, replay_rules_datadir("rules"), warns) < 0)
+		ev_errlist_add(warns, NULL, 0, 0,
+		               "the shipped rule pack %s cannot be read: no rules loaded (set "
+		               "rules.paths)",
+		               replay_rules_datadir("rules"));
+	if (ev_errlist_count(errs) == before && correlate_engine_compile(e, errs, warns) < 0 &&
+	    ev_errlist_count(errs) == before)
+		ev_errlist_add(errs, NULL, 0, 0, "cannot compile the rules");
+	if (ev_errlist_count(errs) > before)
+		return correlate_engine_free(e);
+	return e;
+}
+
+/* Whether this process is the binary of the build tree it was built in (its directory is
+ * the build's agent/): then the shipped rules and decoders are the source tree's conf/,
+ * since nothing is installed under the prefix before `make install`. */
+static bool running_from_build_tree(void) {
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	/* /proc/self/exe has every symlink resolved; the baked path may not */
+	char built[PATH_MAX];
+	if (!realpath(EV_ABS_BUILDDIR "/agent", built))
+		return false;
+	return strcmp(exe, built) == 0;
+}
+
 const char *replay_rules_datadir(const char *sub) {
 	static char buf[PATH_MAX];
 	const char *d = getenv("EVIDENT_DATADIR");
-	snprintf(buf, sizeof(buf), "%s/%s", d && *d ? d : EV_PKGDATADIR, sub);
+	if (!d || !*d)
+		d = running_from_build_tree() ? EV_ABS_SRCDIR "/conf" : EV_PKGDATADIR;
+	snprintf(buf, sizeof(buf), "%s/%s", d, sub);
 	return buf;
+}
+
+int replay_rules_add_shipped_decoders(struct correlate_engine *e, struct ev_errlist *warns) {
+	const char *dir = replay_rules_datadir("decoders");
+	struct ev_errlist quiet = {0};
+	int r = correlate_engine_add_decoders(e, dir, &quiet);
+	if (r == -ENOMEM) {
+		ev_errlist_clear(&quiet);
+		return r;
+	}
+	if (r < 0)
+		ev_errlist_add(warns, NULL, 0, 0,
+		               "no decoders loaded: cannot read %s (%s); rules that need decoded "
+		               "fields never match. Point at the decoders with --decoders DIR "
+		               "(rules.decoders in the configuration) or EVIDENT_DATADIR=DIR (the "
+		               "directory holding decoders/ and rules/)",
+		               dir, strerror(-r));
+	else
+		ev_errlist_move(warns, &quiet);
+	ev_errlist_clear(&quiet);
+	return r;
 }
 
 struct out {
@@ -98,7 +173,7 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 		for (size_t i = 0; i < o->n_decoder_paths; i++)
 			io |= correlate_engine_add_decoders(e, o->decoder_paths[i], &errs) < 0;
 	else
-		(void)correlate_engine_add_decoders(e, replay_rules_datadir("decoders"), &warns);
+		(void)replay_rules_add_shipped_decoders(e, &warns);
 	for (size_t i = 0; i < o->n_rule_paths; i++)
 		io |= correlate_engine_add_rules(e, o->rule_paths[i], &errs) < 0;
 	if (ev_errlist_count(&errs) == 0 && correlate_engine_compile(e, &errs, &warns) < 0 &&

@@ -24,9 +24,21 @@ struct replay_rules_opts {
  * 2 I/O errors. */
 int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts *o);
 
-/* Where the shipped rule pack and decoders live: $EVIDENT_DATADIR when set (tests, a
- * source tree), else the package data directory. Returns DIR/sub in a static buffer. */
+/* Where the shipped rule pack and decoders live: $EVIDENT_DATADIR when set; else, for the
+ * binary of a build tree (run before `make install`), the source tree's conf/; else the
+ * package data directory. Returns DIR/sub in a static buffer. */
 const char *replay_rules_datadir(const char *sub);
+/* Add the shipped decoders (replay_rules_datadir("decoders")). When they cannot be read,
+ * one warning says where it looked and how to point elsewhere (--decoders,
+ * rules.decoders, EVIDENT_DATADIR). Returns what correlate_engine_add_decoders returns. */
+int replay_rules_add_shipped_decoders(struct correlate_engine *e, struct ev_errlist *warns);
+
+/* The engine the agent runs for `cfg`: rules.paths (default: the shipped pack),
+ * rules.decoders (default: the shipped ones), rules.logsources and the engine options,
+ * compiled. Errors to errs (then NULL is returned), warnings to warns. */
+struct correlate_engine *replay_rules_engine_for_config(const struct ev_config *cfg,
+                                                        struct ev_errlist *errs,
+                                                        struct ev_errlist *warns);
 
 /* Load the configuration for an offline command (`--config FILE`; NULL: the embedded
  * default). On errors print them to stderr and return NULL. */

@@ -537,8 +537,9 @@ int correlate_engine_compile(struct correlate_engine *e, struct ev_errlist *errs
 				r->inactive = true;
 				ev_errlist_add(warnings, r->file, r->line, r->col,
 				               "rule '%s': unknown logsource service '%s' (never "
-				               "matches; define it with --logsource)",
-				               r->title ? r->title : "?", r->service);
+				               "matches; define it in rules.logsources, e.g. '%s: "
+				               "PROGRAM unit:NAME.service')",
+				               r->title ? r->title : "?", r->service, r->service);
 			}
 		}
 	}
@@ -919,6 +920,9 @@ bool correlate_engine_rule_stats(const struct correlate_engine *e, size_t i,
 	ret->id = r->id;
 	ret->title = r->title;
 	ret->name = r->name;
+	ret->level = r->level;
+	ret->tags = (const char *const *)r->tags;
+	ret->n_tags = r->n_tags;
 	ret->matches = e->rule_matches ? e->rule_matches[i] : 0;
 	return true;
 }

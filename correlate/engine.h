@@ -43,6 +43,9 @@ typedef void (*correlate_alert_fn)(void *ctx, const struct correlate_alert *a);
 
 struct correlate_rule_stats {
 	const char *id, *title, *name;
+	const char *level;       /* may be NULL */
+	const char *const *tags; /* as written in the rule, n_tags of them */
+	size_t n_tags;
 	uint64_t matches; /* detection matches (or correlation alerts) */
 };
 

@@ -17,6 +17,7 @@
 
 #include "correlate/sigma.h"
 #include "correlate/sigma_internal.h"
+#include "util/strdist.h"
 #include "util/ytree.h"
 
 void sigma_err(struct ctx *c, const struct ytree_node *n, const char *fmt, ...) {
@@ -87,24 +88,6 @@ static const struct {
         {"base64offset", M_BASE64OFFSET},
         {"windash", M_WINDASH},
 };
-
-static unsigned edit_distance(const char *a, const char *b) {
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 30 || lb > 30)
-		return 99;
-	unsigned d[32][32];
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = (unsigned)i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned x = d[i - 1][j] + 1, y = d[i][j - 1] + 1,
-			         z = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			d[i][j] = MIN(x, MIN(y, z));
-		}
-	return d[la][lb];
-}
 
 /* ---- leaves ---- */
 
@@ -391,13 +374,10 @@ static struct cond *field_tree(struct ctx *c, const struct ytree_node *key,
 				if (!strcmp(m, modifiers[i].name))
 					bit = modifiers[i].bit;
 			if (!bit) {
-				const char *best = NULL;
-				unsigned bd = 3;
-				for (size_t i = 0; i < ELEMENTSOF(modifiers); i++) {
-					unsigned d = edit_distance(m, modifiers[i].name);
-					if (d < bd)
-						bd = d, best = modifiers[i].name;
-				}
+				struct ev_suggest sg = ev_suggest_init(m);
+				for (size_t i = 0; i < ELEMENTSOF(modifiers); i++)
+					ev_suggest_add(&sg, modifiers[i].name);
+				const char *best = ev_suggest_best(&sg);
 				if (best)
 					err(c, key, "unknown modifier '%s' (did you mean '%s'?)", m,
 					    best);

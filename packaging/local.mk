@@ -19,3 +19,7 @@ uninstall-evident-systemd:
 
 # The standalone verifier for investigators (POSIX sh, tar, coreutils, openssl).
 pkgdata_SCRIPTS = packaging/verify-bundle.sh
+
+# verify-bundle.sh's help, usage errors and missing tools.
+TESTS += tests/integration/packaging-verify-bundle.sh
+EXTRA_DIST += tests/integration/packaging-verify-bundle.sh

@@ -4,6 +4,7 @@
 # "Verifying without evident"). No jq, no evident.
 #
 #   verify-bundle.sh -k KEY.pub [-k KEY.pub]... BUNDLE.tar.gz|STORE...
+#   verify-bundle.sh --help
 #
 # Every check that fails prints "FAIL CODE WHERE: message" with the codes of
 # `evident verify`. Exit 0 when everything holds, 1 on any finding, 2 on usage errors.
@@ -11,19 +12,48 @@ set -u
 LC_ALL=C
 export LC_ALL
 
-usage() { echo "usage: $0 -k PUBKEY.pem [-k PUBKEY.pem]... BUNDLE|STORE..." >&2; exit 2; }
+me=${0##*/}
+help() {
+	cat <<EOF
+Usage: $me -k PUBKEY.pem [-k PUBKEY.pem]... BUNDLE.tar.gz|STORE...
+
+Verify evident evidence bundles, or a whole store (its bundles, hash chain, signed HEAD
+and custody ledger), with only a POSIX shell, coreutils, tar, sed, awk and openssl: no
+evident needed. Each key is an Ed25519 public key (PEM) you trust, from the store's
+owner through a channel other than the store itself.
+
+  -k PUBKEY.pem  a trusted public key (repeatable; at least one)
+  -h, --help     show this help
+
+Every failed check prints "FAIL CODE WHERE: message" (the codes of 'evident verify');
+then "OK" or "FAILED: N finding(s)".
+Exit status: 0 everything holds, 1 a finding, 2 usage error or a missing tool.
+EOF
+}
+usage() { # usage MESSAGE: one line, the hint, exit 2
+	echo "$me: $1" >&2
+	echo "Try '$me --help'." >&2
+	exit 2
+}
+case ${1:-} in --help | -h) help; exit 0 ;; --) ;; --*) usage "unrecognized option '$1'" ;; esac
 keys=""
-while getopts k: opt; do
+while getopts :hk: opt; do
 	case $opt in
-	k) [ -r "$OPTARG" ] || { echo "$0: cannot read key $OPTARG" >&2; exit 2; }
+	h) help; exit 0 ;;
+	k) [ -r "$OPTARG" ] || { echo "$me: cannot read key $OPTARG" >&2; exit 2; }
 	   keys="$keys $OPTARG" ;;
-	*) usage ;;
+	:) usage "option -$OPTARG needs an argument" ;;
+	*) usage "invalid option -$OPTARG" ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ -n "$keys" ] && [ $# -gt 0 ] || usage
-for t in openssl tar sha256sum base64 awk sed; do
-	command -v "$t" >/dev/null 2>&1 || { echo "$0: $t is required" >&2; exit 2; }
+[ -n "$keys" ] || usage "at least one -k PUBKEY.pem is needed"
+[ $# -gt 0 ] || usage "no BUNDLE or STORE given"
+# Every external command used below: a missing one stops here, not half-way (without
+# this, a missing tool could leave a loop below without progress).
+for t in openssl tar gzip sha256sum base64 awk sed grep cut tr od sort uniq comm wc head \
+	tail cat rm mkdir mktemp chmod basename; do
+	command -v "$t" >/dev/null 2>&1 || { echo "$me: $t is required" >&2; exit 2; }
 done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/verify-bundle.XXXXXX") || exit 2
@@ -61,9 +91,13 @@ merkle_root() { # SHA256SUMS -> hex root
 	done < "$1"
 	n=$(wc -l < "$level")
 	if [ "$n" -eq 0 ]; then printf '' | sha_hex; return; fi
+	# Each level is written to a new file (no mv): the next level always has fewer
+	# lines, so the loop ends whatever happens to a single command.
+	lv=0
 	while [ "$n" -gt 1 ]; do
-		next="$level.n"
-		: > "$next"
+		lv=$((lv + 1))
+		next="$TMP/merkle.$lv"
+		: > "$next" || exit 2
 		set --
 		while IFS= read -r h; do
 			if [ $# -eq 0 ]; then set -- "$h"; else
@@ -73,8 +107,10 @@ merkle_root() { # SHA256SUMS -> hex root
 			fi
 		done < "$level"
 		[ $# -eq 1 ] && echo "$1" >> "$next"
-		mv "$next" "$level"
-		n=$(wc -l < "$level")
+		m=$(wc -l < "$next")
+		[ "$m" -lt "$n" ] || { echo "$me: cannot compute the Merkle root" >&2; exit 2; }
+		level=$next
+		n=$m
 	done
 	cat "$level"
 }
@@ -221,7 +257,7 @@ verify_store() {
 for t in "$@"; do
 	if [ -d "$t" ]; then verify_store "$t"
 	elif [ -f "$t" ]; then verify_bundle "$t"
-	else echo "$0: no such bundle or store: $t" >&2; exit 2
+	else echo "$me: no such bundle or store: $t" >&2; exit 2
 	fi
 done
 if [ "$findings" -eq 0 ]; then echo "OK"; exit 0; fi

@@ -3,6 +3,7 @@
 # ---- unit tests ----
 UNIT_TEST_SOURCES += \
 	tests/unit/util/test_ytree.c \
+	tests/unit/util/test_strdist.c \
 	tests/unit/agent/test_config.c
 if HAVE_CUNIT
 check_PROGRAMS += tests/unit/unit-tests
@@ -30,6 +31,12 @@ EXTRA_DIST += tests/fuzz/replay-clean.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/cli.sh tests/integration/config.sh \
 	tests/integration/demo.sh \
 	tests/integration/data tests/fuzz/run-corpora.sh tests/fuzz/corpus
+# Times typed on the command line (one parser for --since, --until, --before, --now).
+TESTS += tests/integration/cli-times.sh
+EXTRA_DIST += tests/integration/cli-times.sh
+# The build tree's binary finds the source tree's conf/.
+TESTS += tests/integration/cli-datadir.sh
+EXTRA_DIST += tests/integration/cli-datadir.sh
 
 # ---- fuzz targets: libFuzzer with --enable-fuzzing, else a standalone corpus driver ----
 FUZZ_TARGETS += tests/fuzz/fuzz-config

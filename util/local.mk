@@ -3,5 +3,7 @@ noinst_LIBRARIES += util/libutil.a
 util_libutil_a_SOURCES = \
 	util/macro.h \
 	util/err.c util/err.h \
-	util/ytree.c util/ytree.h
+	util/ytree.c util/ytree.h \
+	util/mkdir.c util/mkdir.h \
+	util/strdist.c util/strdist.h
 util_libutil_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)

@@ -24,10 +24,10 @@ agent_write_config() { # agent_write_config FILE [extra yaml appended]
 	} >"$1"
 }
 
-# agent_write_rule FILE RULE_ID TITLE: a detection rule (level high) on 'Failed password'.
+# agent_write_rule FILE RULE_ID [TITLE]: a detection rule (level high) on 'Failed password'.
 agent_write_rule() {
 	cat >"$1" <<EOR
-title: $3
+title: ${3:-Test failed password}
 id: $2
 level: high
 logsource:

@@ -30,6 +30,13 @@ R="replay --tz UTC --year 2026"
 run "$EVIDENT" $R --rules "$T_TMP/myapp.yml" "$T_TMP/my.log"
 expect_rc 0 "replay, embedded configuration"
 expect_err "unknown logsource service 'myapp'" "service unknown without the configuration"
+expect_err "define it in rules.logsources, e.g. 'myapp: PROGRAM" "the hint names the configuration key"
+# Every option a hint names exists on the command that printed it.
+replay_help=$("$EVIDENT" replay --help)
+for o in $(printf '%s\n' "$T_ERR" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	case "$replay_help" in *"$o"*) ok "replay hint option $o exists" ;;
+	*) fail "replay's warning names $o, which replay does not have" ;; esac
+done
 expect_err ' 0 alerts' "no alert without the logsource"
 run "$EVIDENT" $R --config "$T_TMP/ls.yaml" --rules "$T_TMP/myapp.yml" "$T_TMP/my.log"
 expect_rc 0 "replay --config with rules.logsources"
