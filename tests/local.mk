@@ -24,9 +24,10 @@ TESTS += \
 	tests/integration/cli.sh \
 	tests/integration/config.sh \
 	tests/integration/demo.sh \
+	tests/integration/agent-replay-live.sh \
 	tests/fuzz/run-corpora.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/cli.sh tests/integration/config.sh \
-	tests/integration/demo.sh \
+	tests/integration/demo.sh tests/integration/agent-replay-live.sh \
 	tests/integration/data tests/fuzz/run-corpora.sh tests/fuzz/corpus
 
 # ---- fuzz targets: libFuzzer with --enable-fuzzing, else a standalone corpus driver ----
