@@ -232,7 +232,7 @@ grep -q 'n=late' "$T_TMP/scanned" && ! grep -q 'n=late' "$T_TMP/indexed" &&
 
 # ---- journal (7, 8, 9) ----
 if [ ! -x "$JREMOTE" ]; then
-	echo "# journal cases skipped: $JREMOTE missing"
+	skip_part "journal cases: $JREMOTE missing"
 	done_testing
 fi
 jentries() { # jentries FROM TO [extra field line]: export format, 1 s apart
