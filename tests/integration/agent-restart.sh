@@ -53,7 +53,7 @@ with open(sys.argv[1], "a") as f:
 ' "$LOG" "$@"
 }
 alerted() { grep -o 'LINE-[0-9]*' "$@" | sed 's/LINE-0*//'; } # line numbers alerted, in order
-RATE=2000 # lines/s while the agent is killed; checkpoint_interval is 100ms (above)
+RATE=1000 # lines/s while the agent is killed; checkpoint_interval is 100ms (above)
 INTERVAL_MS=100
 
 start_run 1
@@ -61,7 +61,7 @@ write_lines 1 500
 wait_for "first alerts" grep -q LINE-000500 "$T_TMP/run-1.out" || fail "run 1: no alert for line 500"
 write_lines 501 2500 "$RATE" &
 WRITER=$!
-# kill once the agent is a quarter into the 1 s of writing
+# kill once the agent is a quarter into the 2 s of writing
 wait_for "alerts past line 1000" grep -q LINE-001000 "$T_TMP/run-1.out" || fail "run 1: no alert for line 1000"
 kill -0 "$WRITER" 2>/dev/null && ok "the writer is still writing when the agent is killed" || fail "the writer finished before the kill"
 kill -KILL "$A_PID"
@@ -89,9 +89,10 @@ else
 	fail "lines alerted across SIGKILL: $(cat "$T_TMP"/run-*.out | grep -o 'LINE-[0-9]*' | sort -u | wc -l) of 3000"
 fi
 # At least once, and only from the checkpoint: run 2 repeats exactly lines C+1..K, and
-# that is at most what is written in one checkpoint interval (doubled for timer slack,
-# plus one writer batch).
-BOUND=$((RATE * INTERVAL_MS * 2 / 1000 + RATE / 100))
+# that is what is written in one checkpoint interval, with two more intervals for timer
+# and scheduling slack on a loaded machine (under ASan), plus one writer batch: an
+# interval of 500 ms or more fails.
+BOUND=$((RATE * INTERVAL_MS * 3 / 1000 + RATE / 100))
 alerted "$T_TMP/run-1.out" | sort >"$T_TMP/r1"
 alerted "$T_TMP/run-2.out" | sort >"$T_TMP/r2"
 comm -12 "$T_TMP/r1" "$T_TMP/r2" | sort -n >"$T_TMP/dups"
@@ -99,7 +100,7 @@ DUPS=$(grep -c . "$T_TMP/dups")
 if [ "$DUPS" -eq $((K - C)) ] && { [ "$DUPS" -eq 0 ] || [ "$(head -n 1 "$T_TMP/dups")" -eq $((C + 1)) ]; }; then
 	ok "run 2 repeated exactly the $DUPS lines after the checkpoint ($((C + 1))..$K)"
 else fail "run 2 repeated $DUPS lines, expected $((K - C)) (lines $((C + 1))..$K)"; fi
-[ "$DUPS" -le "$BOUND" ] && ok "$DUPS repeated lines <= $BOUND (${INTERVAL_MS} ms of writing at $RATE lines/s, x2, + one batch)" ||
+[ "$DUPS" -le "$BOUND" ] && ok "$DUPS repeated lines <= $BOUND (3 x ${INTERVAL_MS} ms of writing at $RATE lines/s + one batch)" ||
 	fail "$DUPS repeated lines > $BOUND: the checkpoint is older than its interval"
 [ "$(sort -n "$T_TMP/r2" | uniq -d | wc -l)" -eq 0 ] && ok "run 2 alerted no line twice" || fail "run 2 alerted a line twice"
 
