@@ -53,6 +53,12 @@ with open(sys.argv[1], "a") as f:
 ' "$LOG" "$@"
 }
 alerted() { grep -o 'LINE-[0-9]*' "$@" | sed 's/LINE-0*//'; } # line numbers alerted, in order
+run_alerted_exactly() { # run_alerted_exactly N FROM TO DESCRIPTION: run N alerted FROM..TO, each once
+	wait_for "run $1: line $3" grep -q "$(printf 'LINE-%06d' "$3")" "$T_TMP/run-$1.out" || fail "run $1: no alert for line $3"
+	if [ "$(alerted "$T_TMP/run-$1.out" | tr '\n' ' ')" = "$(seq "$2" "$3" | tr '\n' ' ')" ]; then
+		ok "$4 (run $1 alerted exactly lines $2..$3)"
+	else fail "$4: run $1 alerted $(alerted "$T_TMP/run-$1.out" | head -3 | tr '\n' ' ')..., expected exactly $2..$3"; fi
+}
 RATE=1000 # lines/s while the agent is killed
 INTERVAL_MS=100 # sources.checkpoint_interval (above)
 
@@ -145,19 +151,13 @@ A_PID=""
 rm -f "$A_SOCK"
 write_lines 3001 3500
 start_run 3
-wait_for "run 3 alerts" grep -q LINE-003500 "$T_TMP/run-3.out" || fail "run 3: no alert for line 3500"
-if [ "$(alerted "$T_TMP/run-3.out" | tr '\n' ' ')" = "$(seq 3001 3500 | tr '\n' ' ')" ]; then
-	ok "kill -9 once the checkpoint caught up: run 3 repeated nothing (exactly lines 3001..3500)"
-else fail "run 3 alerted $(alerted "$T_TMP/run-3.out" | head -3 | tr '\n' ' ')..., expected exactly 3001..3500"; fi
+run_alerted_exactly 3 3001 3500 "kill -9 once the checkpoint caught up: run 3 repeated nothing"
 
 agent_stop
 [ "$A_RC" -eq 0 ] && ok "run 3: exit 0 on SIGTERM" || fail "run 3: exit $A_RC"
 start_run 4
 write_lines 3501 3510
-wait_for "run 4 alerts" grep -q LINE-003510 "$T_TMP/run-4.out" || fail "run 4: no alert for line 3510"
-if [ "$(alerted "$T_TMP/run-4.out" | tr '\n' ' ')" = "$(seq 3501 3510 | tr '\n' ' ')" ]; then
-	ok "after a clean stop nothing is repeated: run 4 alerted exactly the 10 new lines"
-else fail "run 4 alerted $(alerted "$T_TMP/run-4.out" | tr '\n' ' '), expected 3501..3510"; fi
+run_alerted_exactly 4 3501 3510 "after a clean stop nothing is repeated"
 agent_stop
 [ "$A_RC" -eq 0 ] && ok "run 4: exit 0 on SIGTERM" || fail "run 4: exit $A_RC"
 
