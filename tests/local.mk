@@ -9,6 +9,10 @@ if HAVE_CUNIT
 check_PROGRAMS += tests/unit/unit-tests
 TESTS += tests/unit/unit-tests
 endif
+# The runner speaks TAP, so automake counts every unit test (a skipped one as SKIP). This
+# driver applies to tests without a registered extension: only the unit-test runner (the
+# scripts are .sh, see TEST_EXTENSIONS in Makefile.am).
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 tests_unit_unit_tests_SOURCES = tests/unit/main.c tests/unit/unit.h tests/unit/registry.h \
 	$(UNIT_TEST_SOURCES)
 nodist_tests_unit_unit_tests_SOURCES = tests/unit/registry.c
@@ -25,11 +29,12 @@ TESTS += \
 	tests/integration/cli.sh \
 	tests/integration/config.sh \
 	tests/integration/demo.sh \
+	tests/integration/agent-replay-live.sh \
 	tests/fuzz/run-corpora.sh \
 	tests/fuzz/replay-clean.sh
 EXTRA_DIST += tests/fuzz/replay-clean.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/cli.sh tests/integration/config.sh \
-	tests/integration/demo.sh \
+	tests/integration/demo.sh tests/integration/agent-replay-live.sh \
 	tests/integration/data tests/fuzz/run-corpora.sh tests/fuzz/corpus
 # Times typed on the command line (one parser for --since, --until, --before, --now).
 TESTS += tests/integration/cli-times.sh

@@ -155,7 +155,8 @@ expect_out '"refused":2,' "queue counts the refusals"
 
 agent_stop
 [ "$A_RC" -eq 0 ] && ok "exit 0 on SIGTERM" || fail "exit $A_RC"
-test -s "$A_STATE/positions.json" && ok "positions checkpointed in the state directory" || fail "no positions.json"
+grep -q "\"path\":\"$LOG\".*\"offset\":$(stat -c %s "$LOG")," "$A_STATE/positions.json" 2>/dev/null &&
+	ok "position of the file's end checkpointed in the state directory" || { fail "positions.json lacks the file's end"; cat "$A_STATE/positions.json"; }
 kill "$SYSLOGD" 2>/dev/null
 wait "$SYSLOGD" 2>/dev/null
 done_testing

@@ -14,8 +14,12 @@ echo "copied whole" >"$T_TMP/copy-me.txt"
 RULE_ID=0b7c4d1e-2f3a-4b5c-8d6e-7f8091a2b3c4
 agent_rule_config "$RULE_ID" "Test failed password" "  lookahead: 1s
   seal_files: [$T_TMP/copy-me.txt]"
-# nogroup is the control group, so that nobody (primary group nogroup) is a member
-sed -i -e "s|^  control_group: evident-test-nonexistent|  control_group: nogroup|" "$T_TMP/evident.yaml"
+# The group of gid 65534 (nogroup) is the control group, so that uid 65534 with gid 65534
+# is a member; with gid 65000 it is not.
+CGROUP=$(getent group 65534 | cut -d: -f1)
+NOPRIV=$(need_setpriv)
+[ -n "$CGROUP" ] || NOPRIV="${NOPRIV:-no group with gid 65534}"
+sed -i -e "s|^  control_group: evident-test-nonexistent|  control_group: ${CGROUP:-evident-test-nonexistent}|" "$T_TMP/evident.yaml"
 agent_start --config "$T_TMP/evident.yaml"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; cat "$T_TMP/agent.err"; done_testing; }
 LEDGER="$T_TMP/store/custody.jsonl"
@@ -34,7 +38,6 @@ B1=$(sed -n 's/.*"bundle":"\([^"]*\)".*/\1/p' "$T_TMP/seal1.out")
 grep '"action":"sealed"' "$LEDGER" 2>/dev/null | grep -q "control socket: uid $(id -u) pid $SP exe [^\"]*evident" &&
 	ok "the custody ledger names the requesting process (uid, pid, executable)" ||
 	{ fail "ledger lacks the requester (pid $SP)"; sed 's/^/  | /' "$LEDGER"; }
-grep -q '"work_id"' "$T_TMP/agent.err" 2>/dev/null || true
 grep -q "seal (work [0-9]*): sealed $B1" "$T_TMP/agent.err" && ok "the agent logged the seal" || fail "agent did not log the seal"
 if [ -n "$B1" ] && [ -f "$B1" ]; then
 	tar -tzf "$B1" >"$T_TMP/members1"
@@ -64,25 +67,44 @@ run "$EVIDENT" seal --socket "$A_SOCK" --level 9 --max-bundle-size 10 --no-immut
 expect_rc 2 "a seal the agent cannot make: exit 2"
 expect_err 'the agent did not seal \(failed\)' "the agent's failure is reported"
 
-# --- a member of the control group who is not root: no commands, no copies ---
-if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1 || ! id nobody >/dev/null 2>&1 ||
-	! getent group nogroup >/dev/null 2>&1; then
-	echo "# skipping the non-root member checks (needs root, setpriv, nobody and nogroup)"
+# --- a member of the control group who is not root: no commands, no copies, only
+# sources the agent reads; each refused, the request in the signed custody ledger with
+# the peer as actor, the refusal in the audit file. Not a member: refused at connect,
+# the refusal in the custody ledger. ---
+if [ -n "$NOPRIV" ]; then
+	skip_part "the non-root checks: $NOPRIV"
 else
 	chmod 755 "$T_TMP" "$T_TMP/run"
-	NB="setpriv --reuid=nobody --regid=nogroup --clear-groups"
-	run $NB "$EVIDENT" seal --socket "$A_SOCK" --no-immutable --command 'sh=/bin/sh -c id'
+	nseq=$(grep -c '"action":"sealed"' "$LEDGER")
+	run as_nobody "$EVIDENT" seal --socket "$A_SOCK" --no-immutable --command 'sh=/bin/sh -c id'
 	expect_rc 2 "a member may not add a command"
 	expect_err 'did not seal \(permission_denied\): only root may add commands or copied files' "the refusal says why"
-	run $NB "$EVIDENT" seal --socket "$A_SOCK" --no-immutable --copy /etc/shadow
+	run as_nobody "$EVIDENT" seal --socket "$A_SOCK" --no-immutable --copy /etc/shadow
 	expect_rc 2 "a member may not add a copied file"
-	[ "$(grep '"code":"permission_denied".*"uid":65534},"request":"seal"' "$A_STATE/control-audit.jsonl" | grep -c '"event":"answer"')" -eq 2 ] &&
-		ok "both refusals are audited with the peer" || fail "refusals not in the audit log"
-	run $NB "$EVIDENT" seal --socket "$A_SOCK" --no-immutable --file /etc/shadow
+	expect_err 'did not seal \(permission_denied\): only root may add commands or copied files' "the refusal of the copy says why"
+	run as_nobody "$EVIDENT" seal --socket "$A_SOCK" --no-immutable --file /etc/shadow
 	expect_rc 2 "a member may not name a file the agent does not read"
 	expect_err "did not seal \(permission_denied\): source '/etc/shadow' is not one the agent reads" "the refusal names the source"
-	run $NB "$EVIDENT" seal --socket "$A_SOCK" --no-immutable --file "$T_TMP/../$(basename "$T_TMP")/auth.log"
+	run as_nobody "$EVIDENT" seal --socket "$A_SOCK" --no-immutable --file "$T_TMP/../$(basename "$T_TMP")/auth.log"
 	expect_rc 2 "a path that only resolves to a tailed file is refused too"
+	expect_err "did not seal \(permission_denied\): source '[^']*/\.\./[^']*auth.log' is not one the agent reads" "that refusal names the path as given"
+	[ "$(grep '"code":"permission_denied"' "$A_STATE/control-audit.jsonl" | grep '"event":"answer"' | grep -c '"uid":65534},"request":"seal"')" -eq 4 ] &&
+		ok "the four refusals are in the audit file with the peer" || fail "refusals not in the audit file"
+	n=$(grep '"action":"control_request"' "$LEDGER" | grep '"request":"seal"' | grep -c '"gid":65534,"pid":[0-9]*,"uid":65534,"via":"control socket"')
+	[ "$n" -eq 4 ] && ok "the four refused requests are in the signed custody ledger, uid 65534 as actor" ||
+		{ fail "$n of 4 refused requests in the custody ledger"; grep control_ "$LEDGER" | cut -c1-300 | sed 's/^/  | /'; }
+	grep '"action":"control_request"' "$LEDGER" | grep '"uid":65534' | grep -q '"commands":\["sh=/bin/sh -c id"\]' &&
+		ok "the ledger names the command that was asked for" || fail "the ledger lacks the requested command"
+	[ "$(grep -c '"action":"sealed"' "$LEDGER")" -eq "$nseq" ] && ok "nothing was sealed for the refused requests" ||
+		fail "a refused request sealed a bundle"
+	run as_nonmember "$EVIDENT" status --json --socket "$A_SOCK"
+	[ "$T_RC" -eq 1 ] && printf '%s' "$T_OUT" | grep -q '"code":"permission_denied"' &&
+		ok "not a member of $CGROUP: refused (permission_denied, exit 1)" || fail "non-member: exit $T_RC: $T_OUT $T_ERR"
+	grep '"action":"control_refused"' "$LEDGER" | grep -q '"gid":65000,"pid":[1-9][0-9]*,"uid":65534,"via":"control socket"' &&
+		ok "the non-member's refusal is in the signed custody ledger with uid, gid and pid" ||
+		{ fail "no control_refused entry for the non-member"; grep control_ "$LEDGER" | cut -c1-300 | sed 's/^/  | /'; }
+	run "$EVIDENT" custody "$T_TMP/store"
+	expect_rc 0 "the custody ledger with the refusals verifies"
 fi
 
 # --- automatic seal: alert ids in the manifest and the "sealed" line ---

@@ -21,22 +21,26 @@ if grep '"event":"request"' "$AUDIT" | grep -q '"peer":{"exe":"[^"]*evident","gi
 	ok "root's request in the audit log with uid, gid, pid and executable"
 else fail "root's request not in the audit log"; sed 's/^/  | /' "$AUDIT"; fi
 
-if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null 2>&1 || ! id nobody >/dev/null 2>&1; then
-	echo "# skipping the non-member check (needs root, setpriv and user nobody)"
+NOPRIV=$(need_setpriv)
+if [ -n "$NOPRIV" ]; then
+	skip_part "the non-member check: $NOPRIV"
 else
 	chmod 755 "$T_TMP" "$T_TMP/run"
-	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$EVIDENT" status --json --socket "$A_SOCK"
+	run as_nobody "$EVIDENT" status --json --socket "$A_SOCK"
 	if [ "$T_RC" -eq 1 ] && printf '%s' "$T_OUT" | grep -q '"code":"permission_denied"'; then
-		ok "nobody is refused (permission_denied, exit 1)"
+		ok "uid 65534 is refused (permission_denied, exit 1)"
 	elif [ "$T_RC" -eq 2 ] && printf '%s' "$T_ERR" | grep -q 'Permission denied'; then
-		fail "nobody could not even reach the socket: $T_ERR"
+		fail "uid 65534 could not even reach the socket: $T_ERR"
 	else
-		fail "nobody not refused: exit $T_RC: $T_OUT $T_ERR"
+		fail "uid 65534 not refused: exit $T_RC: $T_OUT $T_ERR"
 	fi
-	if grep -q "refused peer uid 65534 .*not root and not in group 'evident-test-nonexistent'" "$T_TMP/agent.err"; then
-		ok "refusal logged"; else fail "refusal not logged"; sed 's/^/  | /' "$T_TMP/agent.err"; fi
-	if grep '"event":"refused"' "$AUDIT" | grep -q '"uid":65534'; then ok "refusal in the audit log with the peer's uid"; else fail "refusal not in the audit log"; fi
-	if grep '"event":"refused"' "$AUDIT" | grep -q '"pid":[1-9]'; then ok "refusal records the peer's pid"; else fail "refusal lacks the pid"; fi
+	if grep -q "refused peer uid 65534 gid 65534 pid [1-9][0-9]* (.*evident): not root and not in group 'evident-test-nonexistent'" "$T_TMP/agent.err"; then
+		ok "refusal logged with uid, gid, pid and executable"; else fail "refusal not logged"; sed 's/^/  | /' "$T_TMP/agent.err"; fi
+	if grep '"event":"refused"' "$AUDIT" | grep -q '"code":"permission_denied".*"peer":{"exe":"[^"]*evident","gid":65534,"pid":[1-9][0-9]*,"uid":65534}'; then
+		ok "refusal in the audit file with the peer's uid, gid, pid and executable"
+	else fail "refusal not in the audit file"; grep refused "$AUDIT" | sed 's/^/  | /'; fi
+	run "$EVIDENT" status --json --socket "$A_SOCK"
+	expect_out '"refused_peers":1,' "status counts the refused peer"
 fi
 
 # --- malformed and unknown requests ---

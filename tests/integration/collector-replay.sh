@@ -61,7 +61,7 @@ if [ -x /lib/systemd/systemd-journal-remote ]; then
 		ok "journal merged by time" || fail "journal merge: $order"
 	expect_out '"unit":"ssh.service".*"_SYSTEMD_UNIT":"ssh.service"' "journal fields as record fields"
 else
-	echo "# journal part skipped: systemd-journal-remote missing"
+	skip_part "journal part: systemd-journal-remote missing"
 fi
 
 # errors

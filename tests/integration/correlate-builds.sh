@@ -2,7 +2,9 @@
 # The same replay through two builds (one with Vectorscan, one --without-vectorscan) must
 # give byte-identical alerts. The other build's binary comes from $EVIDENT_OTHER, e.g.
 #   make check EVIDENT_OTHER=$PWD/../build-novs/agent/evident
-# skipped when it is not set (or not runnable).
+# skipped when it is not set (or not runnable); .ci/run sets it in every build it tests.
+# The two builds must differ in the matcher (one vectorscan=yes, one vectorscan=no), and
+# the Vectorscan build must really use Vectorscan for these rules.
 . "$EV_SRCDIR/tests/integration/lib.sh"
 other=${EVIDENT_OTHER:-}
 [ -n "$other" ] || skip "EVIDENT_OTHER not set (path of the evident binary of another build)"
@@ -13,6 +15,10 @@ export EVIDENT_DATADIR EVIDENT_QUIET_WARNINGS
 vs_this=$("$EVIDENT" version 2>&1 | grep -o 'vectorscan=[a-z]*')
 vs_other=$("$other" version 2>&1 | grep -o 'vectorscan=[a-z]*')
 echo "# this build: $vs_this, other build: $vs_other"
+case "$vs_this/$vs_other" in
+vectorscan=yes/vectorscan=no | vectorscan=no/vectorscan=yes) ok "one build with Vectorscan, one without" ;;
+*) fail "EVIDENT_OTHER must be the other kind of build ($vs_this here, $vs_other there)"; done_testing ;;
+esac
 
 log="$T_TMP/in.log"
 for f in "$EV_SRCDIR"/tests/integration/data/*.log; do [ -f "$f" ] && cat "$f" >> "$log"; done
@@ -43,6 +49,12 @@ ra=$?
 "$other" replay --tz UTC --year 2024 $rules "$log" > "$T_TMP/b" 2> "$T_TMP/be"
 rb=$?
 if [ $ra -eq 0 ] && [ $rb -eq 0 ]; then ok "both builds replay"; else fail "exit $ra / $rb"; tail -3 "$T_TMP/ae" "$T_TMP/be"; fi
+# the summary names the matcher: vectorscan+pcre2 in one build, pcre2 alone in the other
+if [ "$vs_this" = vectorscan=yes ]; then vs_err="$T_TMP/ae"; pc_err="$T_TMP/be"; else vs_err="$T_TMP/be"; pc_err="$T_TMP/ae"; fi
+grep -q 'rules (vectorscan+pcre2' "$vs_err" && ok "the Vectorscan build matched with Vectorscan" ||
+	fail "the Vectorscan build did not use Vectorscan: $(grep 'rules (' "$vs_err")"
+grep -q 'rules (pcre2' "$pc_err" && ok "the PCRE2-only build matched with PCRE2 alone" ||
+	fail "the PCRE2-only build: $(grep 'rules (' "$pc_err")"
 n=$(wc -l < "$T_TMP/a")
 if [ "$n" -gt 0 ]; then ok "alerts to compare ($n)"; else fail "no alerts"; fi
 if cmp -s "$T_TMP/a" "$T_TMP/b"; then ok "identical alerts ($vs_this vs $vs_other)"

@@ -64,6 +64,13 @@ expect_rc 2 "rules check refuses a bad configuration"
 # engine: from the configuration, unless --engine says otherwise
 run "$EVIDENT" $R --config "$T_TMP/pcre.yaml" --rules "$T_TMP/myapp.yml" "$T_TMP/my.log"
 expect_err '\(pcre2 (JIT|interpreter)\)' "rules.engine: pcre2"
+# ... which makes a difference where the default (auto) uses Vectorscan: the starter pack
+if "$EVIDENT" version 2>/dev/null | grep -q 'vectorscan=yes'; then
+	run "$EVIDENT" $R --rules "$EV_SRCDIR/conf/rules" "$EV_SRCDIR/conf/demo/auth.log"
+	expect_err ' rules \(vectorscan\+pcre2' "the starter pack: vectorscan+pcre2 by default"
+	run "$EVIDENT" $R --config "$T_TMP/pcre.yaml" --rules "$EV_SRCDIR/conf/rules" "$EV_SRCDIR/conf/demo/auth.log"
+	expect_err ' rules \(pcre2 (JIT|interpreter)\)' "the starter pack: pcre2 alone with rules.engine: pcre2"
+fi
 case "$("$EVIDENT" rules --help 2>&1)" in *--config*) ok "rules --help names --config" ;; *) fail "rules --help lacks --config" ;; esac
 
 # allowed_lateness and max_groups

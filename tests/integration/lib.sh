@@ -1,16 +1,19 @@
 # Shared helpers for integration tests (sourced). Each check prints ok/FAIL; the script
-# exits 1 if any check failed, 77 (automake SKIP) via skip().
+# exits 1 if any check failed, 77 (automake SKIP) via skip(), or at the end when a part
+# could not run (skip_part) and nothing failed: a check that cannot run is never a PASS.
 set -u
 : "${EVIDENT:?EVIDENT must point at the built binary (run through make check)}"
 : "${EV_SRCDIR:=.}"
 T_FAILS=0
 T_CHECKS=0
+T_SKIPPED=""
 T_TMP=$(mktemp -d /tmp/evident-it-XXXXXX)
 trap 'rm -rf "$T_TMP"' EXIT
 
 ok() { T_CHECKS=$((T_CHECKS + 1)); echo "ok - $*"; }
 fail() { T_CHECKS=$((T_CHECKS + 1)); T_FAILS=$((T_FAILS + 1)); echo "FAIL - $*"; }
 skip() { echo "SKIP: $*"; exit 77; }
+skip_part() { echo "# SKIP (part): $*"; T_SKIPPED="$T_SKIPPED${T_SKIPPED:+; }$*"; }
 
 # run CMD...: runs, captures stdout/stderr/exit in $T_OUT $T_ERR $T_RC
 run() {
@@ -34,6 +37,17 @@ expect_err() {
 done_testing() {
 	echo "# $T_CHECKS checks, $T_FAILS failed"
 	[ "$T_CHECKS" -gt 0 ] || { echo "FAIL - no checks ran"; exit 1; }
-	[ "$T_FAILS" -eq 0 ]
-	exit $?
+	[ "$T_FAILS" -eq 0 ] || exit 1
+	[ -z "$T_SKIPPED" ] || { echo "SKIP: $T_SKIPPED"; exit 77; }
+	exit 0
+}
+# as_nobody CMD...: run CMD as uid/gid 65534 without supplementary groups; as_nonmember
+# with gid 65000 (in no group evident uses). need_setpriv says why they cannot run.
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+as_nonmember() { setpriv --reuid=65534 --regid=65000 --clear-groups "$@"; }
+need_setpriv() {
+	if [ "$(id -u)" -ne 0 ]; then echo "not root"
+	elif ! command -v setpriv >/dev/null 2>&1; then echo "setpriv missing"
+	elif ! setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then echo "setpriv cannot drop to uid 65534"
+	fi
 }

@@ -1,8 +1,12 @@
-/* Unit test runner: registers every generated suite with CUnit and runs them.
+/* Unit test runner: registers every generated suite with CUnit and runs them, reporting
+ * in TAP (one "ok"/"not ok" line per test, "# SKIP reason" for a test that called
+ * unit_skip()), which automake's tap-driver counts test by test: a skipped unit test is a
+ * SKIP in the suite's summary, not a pass. Exit status: 0 when no test failed.
  * Usage: unit-tests [SUBSTRING...]  (only suites or tests whose name contains one). */
 #include "config.h"
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+#include <CUnit/TestRun.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +17,8 @@
 #include "tests/unit/unit.h"
 
 static char tmpdir[256];
-static unsigned skipped;
+static unsigned skipped, n_done, n_failed;
+static char skip_why[256]; /* the running test's unit_skip() reason ("" if none) */
 
 const char *unit_srcdir(void) {
 	const char *s = getenv("EV_SRCDIR");
@@ -67,8 +72,33 @@ const char *unit_write_file(const char *name, const void *data, size_t len) {
 }
 
 void unit_skip(const char *why) {
-	skipped++;
-	fprintf(stderr, "\n  SKIP: %s\n", why);
+	if (skip_why[0])
+		return; /* the first reason is the one reported */
+	snprintf(skip_why, sizeof(skip_why), "%s", why && *why ? why : "skipped");
+	for (char *p = skip_why; *p; p++) /* one TAP line */
+		if (*p == '\n' || *p == '#')
+			*p = ' ';
+}
+
+static void on_test_start(const CU_pTest test, const CU_pSuite suite) {
+	skip_why[0] = '\0';
+}
+
+static void on_test_complete(const CU_pTest test, const CU_pSuite suite,
+                             const CU_pFailureRecord failure) {
+	n_done++;
+	if (failure) {
+		n_failed++;
+		printf("not ok %u - %s: %s\n", n_done, suite->pName, test->pName);
+		for (const CU_FailureRecord *f = failure; f && f->pTest == test; f = f->pNext)
+			printf("#   %s:%u: %s\n", f->strFileName ? f->strFileName : "?",
+			       f->uiLineNumber, f->strCondition ? f->strCondition : "?");
+	} else if (skip_why[0]) {
+		skipped++;
+		printf("ok %u - %s: %s # SKIP %s\n", n_done, suite->pName, test->pName, skip_why);
+	} else
+		printf("ok %u - %s: %s\n", n_done, suite->pName, test->pName);
+	fflush(stdout);
 }
 
 static bool wanted(const char *name, int argc, char **argv) {
@@ -83,6 +113,7 @@ static bool wanted(const char *name, int argc, char **argv) {
 int main(int argc, char **argv) {
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
+	unsigned planned = 0;
 	for (const struct unit_suite *s = unit_suites; s->name; s++) {
 		CU_pSuite cs = NULL;
 		for (const struct unit_case *c = s->cases; c->name; c++) {
@@ -92,19 +123,27 @@ int main(int argc, char **argv) {
 				return 2;
 			if (!CU_add_test(cs, c->name, c->fn))
 				return 2;
+			planned++;
 		}
 	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_tests_failed();
-	unsigned run = CU_get_number_of_tests_run();
-	unsigned asserts_failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	printf("\nunit: %u passed, %u failed, %u skipped\n", run - failed - skipped, failed,
-	       skipped);
-	if (run == 0) {
+	if (planned == 0) {
+		printf("1..0 # SKIP no test matches\n");
 		fprintf(stderr, "unit: no test ran\n");
+		CU_cleanup_registry();
 		return 1;
 	}
-	return failed || asserts_failed ? 1 : 0;
+	printf("1..%u\n", planned);
+	fflush(stdout);
+	CU_set_test_start_handler(on_test_start);
+	CU_set_test_complete_handler(on_test_complete);
+	CU_ErrorCode rc = CU_run_all_tests();
+	CU_cleanup_registry();
+	printf("# unit: %u passed, %u failed, %u skipped\n", n_done - n_failed - skipped, n_failed,
+	       skipped);
+	if (rc != CUE_SUCCESS || n_done != planned) {
+		printf("Bail out! CUnit: %s; %u of %u tests ran\n", CU_get_error_msg(), n_done,
+		       planned);
+		return 1;
+	}
+	return n_failed ? 1 : 0;
 }
