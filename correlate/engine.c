@@ -204,6 +204,10 @@ int correlate_engine_new(const struct correlate_opts *o, struct correlate_engine
 		e->o.allowed_lateness_us = 10 * 1000000LL;
 	if (!e->o.max_groups)
 		e->o.max_groups = 100000;
+	if (!e->o.max_values)
+		e->o.max_values = 100000;
+	if (e->o.max_future_us <= 0)
+		e->o.max_future_us = 300 * 1000000LL;
 	const char *eng = e->o.engine ? e->o.engine : "auto";
 #ifdef HAVE_VECTORSCAN
 	if (!strcmp(eng, "auto") || !strcmp(eng, "vectorscan"))
@@ -244,6 +248,7 @@ int correlate_engine_new(const struct correlate_opts *o, struct correlate_engine
 		e->ls[e->n_ls - 1].all = builtin_ls[i].all;
 	}
 	e->jit_ok = !e->o.no_jit;
+	e->st.last_future_us = INT64_MIN;
 	e->watermark = INT64_MIN;
 	e->max_time = INT64_MIN;
 	*ret = e;
@@ -823,8 +828,11 @@ int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec) {
 	if (e->n_dbs)
 		prefilter_scan(e, rec);
 #endif
-	bool late = e->have_time && rec->time_us < e->watermark;
 	int ret = 0;
+	enum tg_class cls = timeguard_begin(e, rec->time_us, &ret);
+	bool late = e->have_time && rec->time_us < e->watermark;
+	e->holding = cls == TG_SUSPECT;
+	e->flag_future = cls == TG_FUTURE;
 	if (e->n_trig > 1)
 		qsort(e->trig, e->n_trig, sizeof(unsigned), cmp_unsigned);
 	/* merge the always-run rules with the triggered ones, in rule order */
@@ -856,10 +864,11 @@ int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec) {
 			                       .count = 1,
 			                       .rec = rec,
 			                       .caps = e->caps ? e->caps + caps_before : NULL,
-			                       .n_caps = e->n_caps - caps_before};
+			                       .n_caps = e->n_caps - caps_before,
+			                       .future = e->flag_future};
 			alert_emit(e, &a);
 		}
-		if (r->n_users) {
+		if (r->n_users && cls != TG_FUTURE) {
 			if (late) {
 				e->st.late++;
 				continue;
@@ -871,27 +880,26 @@ int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec) {
 		}
 	}
 	e->cur = NULL;
-	if (!e->have_time || rec->time_us > e->max_time) {
-		e->max_time = rec->time_us;
-		e->have_time = true;
-		int64_t w = e->max_time - e->o.allowed_lateness_us;
-		if (w > e->watermark)
-			e->watermark = w;
-	}
+	e->holding = e->flag_future = false;
+	timeguard_end(e, cls, rec->time_us);
 	int k = window_release(e, e->watermark, false);
 	e->rec = NULL;
 	return ret < 0 ? ret : k;
 }
 
 int correlate_engine_advance(struct correlate_engine *e, int64_t now_us) {
+	int r = correlate_engine_set_clock(e, now_us);
 	int64_t w = now_us - e->o.allowed_lateness_us;
 	if (w > e->watermark)
 		e->watermark = w;
-	return window_release(e, e->watermark, false);
+	int k = window_release(e, e->watermark, false);
+	return r < 0 ? r : k;
 }
 
 int correlate_engine_finish(struct correlate_engine *e) {
-	return window_release(e, INT64_MAX, true);
+	int r = timeguard_flush(e);
+	int k = window_release(e, INT64_MAX, true);
+	return r < 0 ? r : k;
 }
 
 void correlate_engine_get_stats(const struct correlate_engine *e, struct correlate_stats *ret) {
@@ -945,6 +953,7 @@ char *correlate_engine_rule_json(const struct correlate_engine *e, size_t i) {
 struct correlate_engine *correlate_engine_free(struct correlate_engine *e) {
 	if (!e)
 		return NULL;
+	timeguard_free(e);
 	window_free(e);
 #ifdef HAVE_VECTORSCAN
 	prefilter_free(e);

@@ -109,6 +109,12 @@ struct capture {
 	size_t name_len, value_len;
 };
 
+/* A suspect record's alert, rendered both ways until the next record decides. */
+struct held_alert {
+	struct correlate_alert al; /* al.json: NULL; strings borrowed from the rule */
+	char *json, *json_future;
+};
+
 struct correlate_engine {
 	struct correlate_opts o;
 	bool use_hs, jit_ok;
@@ -165,6 +171,18 @@ struct correlate_engine {
 	int64_t max_time, watermark;
 	uint64_t seq;
 	bool have_time;
+	/* far-future guard (timeguard.c) */
+	int64_t clock; /* the daemon's host clock at the last advance/set_clock */
+	bool have_clock;
+	bool holding;     /* the record being fed is a suspect: its cevs and alerts wait */
+	bool flag_future; /* the record being fed is far ahead of the clock: alerts flagged */
+	bool have_held;   /* a suspect record waits for the next one to confirm its time */
+	int64_t held_time;
+	struct cev **held;
+	size_t n_held, alloc_held;
+	struct held_alert *halerts;
+	size_t n_halerts, alloc_halerts;
+	bool held_oom; /* holding failed: the suspect is treated as refuted */
 	/* output */
 	correlate_alert_fn cb;
 	void *cb_ctx;
@@ -190,10 +208,24 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
                     const struct ev_record *rec, char *const *gnames, const struct ev_str *gvals,
                     size_t n_g, struct sample *s);
 int window_release(struct correlate_engine *e, int64_t upto, bool all);
+int pend_push(struct correlate_engine *e, struct cev *c);
 struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
                           const char *msg, size_t msg_len);
 /* The sample's source path, NUL-terminated. */
 const char *sample_src(const struct correlate_engine *e, const struct sample *s);
+
+/* timeguard.c: far-future events (see docs/rules.md, "Far-future events") */
+enum tg_class { TG_NORMAL, TG_SUSPECT, TG_FUTURE };
+/* Before matching a record at `t`: settle a waiting suspect, then classify `t`. */
+enum tg_class timeguard_begin(struct correlate_engine *e, int64_t t, int *ret);
+/* After matching: move the watermark (TG_NORMAL), or remember/count the record. */
+void timeguard_end(struct correlate_engine *e, enum tg_class cls, int64_t t);
+/* Accept a waiting suspect (end of input). */
+int timeguard_flush(struct correlate_engine *e);
+int timeguard_hold_cev(struct correlate_engine *e, struct cev *c);
+void timeguard_hold_alert(struct correlate_engine *e, const struct correlate_alert *al,
+                          char *json, char *json_future);
+void timeguard_free(struct correlate_engine *e);
 
 /* alert.c */
 struct alert_data {
@@ -210,6 +242,7 @@ struct alert_data {
 	size_t n_caps;
 	struct sample *const *samples;
 	size_t n_samples;
+	bool future; /* the record is far ahead of the clock: "time_suspect":"future" */
 };
 void alert_emit(struct correlate_engine *e, const struct alert_data *a);
 const struct ev_str *engine_field(struct correlate_engine *e, const struct ev_record *rec,

@@ -10,6 +10,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/sigma_corr.c \
 	correlate/prefilter.c \
 	correlate/window.c \
+	correlate/timeguard.c \
 	correlate/alert.c
 correlate_libcorrelate_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 

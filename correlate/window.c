@@ -135,7 +135,7 @@ static struct cev *heap_pop(struct correlate_engine *e) {
 
 /* Pending events: those that arrive in order (the common case) go to a FIFO, the others
  * to the heap; the next event is the smaller of the two heads. */
-static int pend_push(struct correlate_engine *e, struct cev *c) {
+int pend_push(struct correlate_engine *e, struct cev *c) {
 	if (e->fifo_n == 0 ||
 	    !cev_before(c, e->fifo[(e->fifo_head + e->fifo_n - 1) % e->fifo_cap])) {
 		if (e->fifo_n == e->fifo_cap) {
@@ -896,7 +896,7 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
 				memcpy(c->sample, s, offsetof(struct sample, msg) + s->msg_len);
 			int r;
 			if (rec)
-				r = pend_push(e, c);
+				r = e->holding ? timeguard_hold_cev(e, c) : pend_push(e, c);
 			else {
 				/* a correlation's alert: we are draining the timeline in order
 				 * already */
