@@ -36,6 +36,8 @@ struct seams {
 	sd_event_source *advance_timer, *checkpoint_timer, *rescan_timer;
 	uint64_t checkpoint_interval, stat_interval;
 	uint64_t feed_errors, checkpoint_errors;
+	uint64_t logged_future, logged_late; /* counters at the last log line about them */
+	int64_t logged_at;                   /* µs, CLOCK_REALTIME */
 };
 
 static int64_t now_real(void) {
@@ -71,11 +73,42 @@ static int on_record(void *userdata, const struct ev_record *rec) {
 	return 0;
 }
 
+/* Events the engine could not correlate because of their time are logged, at most once a
+ * minute (the first at once): a hostile line must not flood the log either. */
+static void log_time_outliers(struct seams *s, int64_t now) {
+	struct correlate_stats cs;
+	correlate_engine_get_stats(s->engine, &cs);
+	if ((cs.future == s->logged_future && cs.late == s->logged_late) ||
+	    (s->logged_at && now - s->logged_at < 60 * 1000000LL))
+		return;
+	if (cs.future > s->logged_future) {
+		char t[48];
+		correlate_format_time(cs.last_future_us, t, sizeof(t));
+		ev_dlog(LOG_WARNING,
+		        "correlation: %" PRIu64 " event%s dated more than rules.max_future ahead of "
+		        "the clock (last: %s): not correlated, the watermark keeps to the clock, "
+		        "alerts flagged time_suspect",
+		        cs.future - s->logged_future, cs.future - s->logged_future == 1 ? "" : "s",
+		        t);
+	}
+	if (cs.late > s->logged_late)
+		ev_dlog(LOG_NOTICE,
+		        "correlation: %" PRIu64 " late event%s (older than the watermark, "
+		        "rules.allowed_lateness) not correlated",
+		        cs.late - s->logged_late, cs.late - s->logged_late == 1 ? "" : "s");
+	s->logged_future = cs.future;
+	s->logged_late = cs.late;
+	s->logged_at = now;
+}
+
 static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
 	struct ev_daemon *d = userdata;
 	struct seams *s = d->seams;
-	if (s->engine)
-		correlate_engine_advance(s->engine, now_real());
+	if (s->engine) {
+		int64_t now = now_real();
+		correlate_engine_advance(s->engine, now);
+		log_time_outliers(s, now);
+	}
 	sd_event_source_set_time(src, usec + 1000000);
 	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
 	return 0;
@@ -115,11 +148,8 @@ static int on_rescan(sd_event_source *src, uint64_t usec, void *userdata) {
 
 /* Build and compile an engine for cfg. Errors to errs (then NULL), warnings logged. */
 static struct correlate_engine *engine_build(const struct ev_config *cfg, struct ev_errlist *errs) {
-	struct correlate_opts co = {
-	        .engine = cfg->rules.engine,
-	        .allowed_lateness_us = (int64_t)cfg->rules.allowed_lateness,
-	        .max_groups = (size_t)cfg->rules.max_groups,
-	};
+	struct correlate_opts co;
+	replay_rules_corr_opts(cfg, NULL, &co);
 	struct correlate_engine *e = NULL;
 	struct ev_errlist warns = {0};
 	size_t before = ev_errlist_count(errs);
@@ -178,6 +208,8 @@ int ev_seams_start(struct ev_daemon *d) {
 		return -EINVAL;
 	}
 	correlate_engine_set_callback(s->engine, on_alert, d);
+	/* the host clock is the reference for far-future events and drives the watermark */
+	correlate_engine_advance(s->engine, now_real());
 	struct correlate_stats cs;
 	correlate_engine_get_stats(s->engine, &cs);
 	ev_dlog(LOG_INFO, "rules: %zu loaded (%zu detections, %zu correlations), %s%s", cs.rules,
@@ -268,8 +300,10 @@ void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
 		return;
 	}
 	correlate_engine_set_callback(e, on_alert, d);
+	correlate_engine_advance(e, now_real());
 	correlate_engine_free(s->engine);
 	s->engine = e;
+	s->logged_future = s->logged_late = 0; /* the new engine counts from zero */
 	if (s->src_cfg && sources_differ(s->src_cfg, next))
 		ev_dlog(LOG_WARNING, "sources changed: takes effect after a restart");
 }
@@ -330,7 +364,7 @@ json_t *ev_seams_status(struct ev_daemon *d) {
 		correlate_engine_get_stats(s->engine, &cs);
 		json_object_set_new(
 		        o, "engine",
-		        json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		        json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		                  "state", "running", "matcher",
 		                  cs.vectorscan ? "vectorscan+pcre2" : "pcre2", "jit", cs.jit,
 		                  "rules_loaded", (json_int_t)cs.rules, "matches",
@@ -338,7 +372,8 @@ json_t *ev_seams_status(struct ev_daemon *d) {
 		                  (json_int_t)cs.late, "evicted", (json_int_t)cs.evicted,
 		                  "live_groups", (json_int_t)cs.live_groups, "watermark_us",
 		                  (json_int_t)cs.watermark_us, "feed_errors",
-		                  (json_int_t)s->feed_errors));
+		                  (json_int_t)s->feed_errors, "future", (json_int_t)cs.future,
+		                  "values_dropped", (json_int_t)cs.values_dropped));
 	}
 	return o;
 }

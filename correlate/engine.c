@@ -830,7 +830,7 @@ int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec) {
 #endif
 	int ret = 0;
 	enum tg_class cls = timeguard_begin(e, rec->time_us, &ret);
-	bool late = e->have_time && rec->time_us < e->watermark;
+	bool late = rec->time_us < e->watermark; /* INT64_MIN until a record or the clock */
 	e->holding = cls == TG_SUSPECT;
 	e->flag_future = cls == TG_FUTURE;
 	if (e->n_trig > 1)

@@ -84,6 +84,8 @@ struct corr_state {
 	size_t n_buckets, n_groups;
 	struct group *lru_head, *lru_tail; /* head: most recently used */
 	uint32_t ev_cap;                   /* timestamps kept per group */
+	uint32_t val_cap;                  /* value_count: distinct values kept per group */
+	bool val_cap_exact; /* deadline mode: val_cap is the threshold + 1 (no loss) */
 	bool deadline_mode;
 };
 

@@ -23,7 +23,9 @@ UNIT_TEST_SOURCES += \
 EXTRA_DIST += tests/unit/correlate/helpers.h docs/rules.md
 
 TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
-	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh
+	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh \
+	tests/integration/correlate-time.sh
+EXTRA_DIST += tests/integration/correlate-time.sh
 EXTRA_DIST += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
 	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh
 

@@ -591,67 +591,143 @@ static struct sample *sample_keep(const struct cev *c, struct sample *s) {
 	return s && s == c->sample ? sample_dup(s) : s;
 }
 
-static int process(struct correlate_engine *e, struct cev *c) {
+/* Append a copy of the cev's value to the group's values (room is made by the caller). */
+static int gval_add(struct group *g, const struct cev *c, int64_t t) {
+	if (g->x->n_vals == g->x->cap_vals) {
+		uint32_t nc = g->x->cap_vals ? g->x->cap_vals * 2 : 4;
+		struct gval *v = realloc(g->x->vals, nc * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		g->x->vals = v;
+		g->x->cap_vals = nc;
+	}
+	char *v = malloc(c->value_len + 1);
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, c->value, c->value_len + 1);
+	g->x->vals[g->x->n_vals++] = (struct gval){t, c->value_len, v};
+	return 0;
+}
+
+static struct gval *gval_find(struct group *g, const struct cev *c) {
+	for (uint32_t i = 0; i < g->x->n_vals; i++)
+		if (g->x->vals[i].len == c->value_len &&
+		    !memcmp(g->x->vals[i].v, c->value, c->value_len))
+			return &g->x->vals[i];
+	return NULL;
+}
+
+/* Absence: `present` opens a deadline, `absent` in time frees the group. */
+static int process_absence(struct correlate_engine *e, struct cev *c, struct group *g,
+                           struct sample *s) {
+	const struct correlation *k = &e->rules.v[c->corr].corr;
+	struct corr_state *cs = &e->cs[c->corr];
+	if (c->ref == k->present_ref && g->deadline == INT64_MAX) {
+		g->deadline = c->time + k->timespan_us;
+		int r = dl_push(e, g);
+		if (r < 0)
+			return r;
+		return ev_add(g, c->time, sample_keep(c, s), SAMPLE_MAX, true);
+	}
+	/* a `finished` in time, or one with nothing started: the group is done; a second
+	 * `started` while one waits changes nothing */
+	if (c->ref == k->absent_ref || g->deadline == INT64_MAX)
+		group_unlink_free(e, cs, g);
+	return 0;
+}
+
+/* lt/lte windows: count (and collect values) until the deadline decides. */
+static int process_deadline(struct correlate_engine *e, struct cev *c, struct group *g,
+                           struct sample *s) {
+	const struct correlation *k = &e->rules.v[c->corr].corr;
+	const struct corr_state *cs = &e->cs[c->corr];
+	if (g->deadline == INT64_MAX) {
+		g->deadline = c->time + k->timespan_us;
+		int r = dl_push(e, g);
+		if (r < 0)
+			return r;
+	}
+	if (g->x->count < UINT32_MAX)
+		g->x->count++;
+	if (k->type == CORR_VALUE_COUNT && c->value && !gval_find(g, c)) {
+		if (g->x->n_vals < cs->val_cap) {
+			int r = gval_add(g, c, c->time);
+			if (r < 0)
+				return r;
+		} else if (!cs->val_cap_exact)
+			e->st.values_dropped++;
+	}
+	return ev_add(g, c->time, sample_keep(c, s), SAMPLE_MAX, true);
+}
+
+/* value_count: forget values that left the window, note this one; the distinct count. */
+static int value_count_update(struct correlate_engine *e, struct cev *c, struct group *g,
+                              int64_t from, uint64_t *ret_distinct) {
+	const struct corr_state *cs = &e->cs[c->corr];
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < g->x->n_vals; i++) {
+		if (g->x->vals[i].last < from)
+			free(g->x->vals[i].v);
+		else
+			g->x->vals[w++] = g->x->vals[i];
+	}
+	g->x->n_vals = w;
+	struct gval *found = gval_find(g, c);
+	if (found)
+		found->last = c->time;
+	else {
+		if (g->x->n_vals >= cs->val_cap) {
+			/* drop the value seen longest ago */
+			uint32_t o = 0;
+			for (uint32_t i = 1; i < g->x->n_vals; i++)
+				if (g->x->vals[i].last < g->x->vals[o].last)
+					o = i;
+			free(g->x->vals[o].v);
+			g->x->vals[o] = g->x->vals[--g->x->n_vals];
+			e->st.values_dropped++;
+		}
+		int r = gval_add(g, c, c->time);
+		if (r < 0)
+			return r;
+	}
+	*ret_distinct = g->x->n_vals;
+	return 0;
+}
+
+static bool temporal_update(const struct correlation *k, const struct cev *c, struct group *g,
+                            int64_t from) {
+	g->x->t[c->ref] = c->time;
+	int64_t tv[65];
+	tv[0] = from;
+	for (size_t i = 0; i < k->n_refs; i++)
+		tv[i + 1] = g->x->t[i];
+	if (k->tcond)
+		return cond_eval(k->tcond, ref_seen, tv);
+	for (size_t i = 0; i < k->n_refs; i++)
+		if (!ref_seen(tv, (unsigned)i))
+			return false;
+	return true;
+}
+
+static bool temporal_ordered_update(const struct correlation *k, const struct cev *c,
+                                    struct group *g, int64_t from) {
+	unsigned i = c->ref;
+	int64_t *t = g->x->t;
+	if (i == 0)
+		t[0] = c->time;
+	else if (t[i - 1] != INT64_MIN && t[i - 1] >= from && t[i - 1] > t[i])
+		t[i] = t[i - 1];
+	return t[k->n_refs - 1] != INT64_MIN && t[k->n_refs - 1] >= from;
+}
+
+/* event_count (gt, gte, eq, neq), value_count, temporal, temporal_ordered: alert when the
+ * condition holds at this event, then clear the group and suppress it for a timespan. */
+static int process_window(struct correlate_engine *e, struct cev *c, struct group *g,
+                          struct sample *s) {
 	const struct rule *r = &e->rules.v[c->corr];
 	const struct correlation *k = &r->corr;
 	struct corr_state *cs = &e->cs[c->corr];
 	int64_t t = c->time, from = t - k->timespan_us;
-	/* reap up to two idle groups from the cold end (events arrive in time order, so the
-	 * least recently used groups are the oldest) */
-	for (int n = 0; n < 2 && cs->lru_tail && group_idle(k, cs, cs->lru_tail, t); n++)
-		group_unlink_free(e, cs, cs->lru_tail);
-	/* the cev's sample is borrowed: a new group copies it into its own allocation,
-	 * otherwise sample_keep() copies it where the group keeps it */
-	struct sample *s = c->sample;
-	struct group *g = group_get(e, c->corr, c->key, c->key_len, &s);
-	if (!g)
-		return -ENOMEM;
-	if (k->type == CORR_ABSENCE) {
-		if (c->ref == k->present_ref && g->deadline == INT64_MAX) {
-			g->deadline = t + k->timespan_us;
-			int rr = dl_push(e, g);
-			if (rr < 0)
-				return rr;
-			return ev_add(g, t, sample_keep(c, s), SAMPLE_MAX, true);
-		}
-		if (c->ref == k->absent_ref && g->deadline != INT64_MAX) /* finished in time */
-			group_unlink_free(e, cs, g);
-		else if (g->deadline == INT64_MAX)
-			group_unlink_free(e, cs, g);
-		return 0;
-	}
-	if (cs->deadline_mode) {
-		if (g->deadline == INT64_MAX) {
-			g->deadline = t + k->timespan_us;
-			int rr = dl_push(e, g);
-			if (rr < 0)
-				return rr;
-		}
-		if (g->x->count < UINT32_MAX)
-			g->x->count++;
-		if (k->type == CORR_VALUE_COUNT && c->value) {
-			bool found = false;
-			for (uint32_t i = 0; i < g->x->n_vals && !found; i++)
-				found = g->x->vals[i].len == c->value_len &&
-				        !memcmp(g->x->vals[i].v, c->value, c->value_len);
-			if (!found && g->x->n_vals < 10000) {
-				if (g->x->n_vals == g->x->cap_vals) {
-					uint32_t nc = g->x->cap_vals ? g->x->cap_vals * 2 : 4;
-					struct gval *v = realloc(g->x->vals, nc * sizeof(*v));
-					if (!v)
-						return -ENOMEM;
-					g->x->vals = v;
-					g->x->cap_vals = nc;
-				}
-				char *v = malloc(c->value_len + 1);
-				if (!v)
-					return -ENOMEM;
-				memcpy(v, c->value, c->value_len + 1);
-				g->x->vals[g->x->n_vals++] = (struct gval){t, c->value_len, v};
-			}
-		}
-		return ev_add(g, t, sample_keep(c, s), SAMPLE_MAX, true);
-	}
 	if (t <= g->suppress_until) {
 		e->st.suppressed++;
 		return 0;
@@ -666,75 +742,18 @@ static int process(struct correlate_engine *e, struct cev *c) {
 	case CORR_EVENT_COUNT:
 		ok = conds_ok(k, g->n_ev);
 		break;
-	case CORR_VALUE_COUNT: {
-		uint32_t w = 0;
-		for (uint32_t i = 0; i < g->x->n_vals; i++) {
-			if (g->x->vals[i].last < from)
-				free(g->x->vals[i].v);
-			else
-				g->x->vals[w++] = g->x->vals[i];
-		}
-		g->x->n_vals = w;
-		bool found = false;
-		for (uint32_t i = 0; i < g->x->n_vals && !found; i++)
-			if (g->x->vals[i].len == c->value_len &&
-			    !memcmp(g->x->vals[i].v, c->value, c->value_len)) {
-				g->x->vals[i].last = t;
-				found = true;
-			}
-		if (!found) {
-			if (g->x->n_vals >= 100000) {
-				/* drop the value seen longest ago */
-				uint32_t o = 0;
-				for (uint32_t i = 1; i < g->x->n_vals; i++)
-					if (g->x->vals[i].last < g->x->vals[o].last)
-						o = i;
-				free(g->x->vals[o].v);
-				g->x->vals[o] = g->x->vals[--g->x->n_vals];
-			}
-			if (g->x->n_vals == g->x->cap_vals) {
-				uint32_t nc = g->x->cap_vals ? g->x->cap_vals * 2 : 4;
-				struct gval *v = realloc(g->x->vals, nc * sizeof(*v));
-				if (!v)
-					return -ENOMEM;
-				g->x->vals = v;
-				g->x->cap_vals = nc;
-			}
-			char *v = malloc(c->value_len + 1);
-			if (!v)
-				return -ENOMEM;
-			memcpy(v, c->value, c->value_len + 1);
-			g->x->vals[g->x->n_vals++] = (struct gval){t, c->value_len, v};
-		}
-		distinct = g->x->n_vals;
+	case CORR_VALUE_COUNT:
+		rr = value_count_update(e, c, g, from, &distinct);
+		if (rr < 0)
+			return rr;
 		ok = conds_ok(k, distinct);
 		break;
-	}
-	case CORR_TEMPORAL: {
-		g->x->t[c->ref] = t;
-		int64_t tv[65];
-		tv[0] = from;
-		for (size_t i = 0; i < k->n_refs; i++)
-			tv[i + 1] = g->x->t[i];
-		if (k->tcond)
-			ok = cond_eval(k->tcond, ref_seen, tv);
-		else {
-			ok = true;
-			for (size_t i = 0; i < k->n_refs && ok; i++)
-				ok = ref_seen(tv, (unsigned)i);
-		}
+	case CORR_TEMPORAL:
+		ok = temporal_update(k, c, g, from);
 		break;
-	}
-	case CORR_TEMPORAL_ORDERED: {
-		unsigned i = c->ref;
-		if (i == 0)
-			g->x->t[0] = t;
-		else if (g->x->t[i - 1] != INT64_MIN && g->x->t[i - 1] >= from &&
-		         g->x->t[i - 1] > g->x->t[i])
-			g->x->t[i] = g->x->t[i - 1];
-		ok = g->x->t[k->n_refs - 1] != INT64_MIN && g->x->t[k->n_refs - 1] >= from;
+	case CORR_TEMPORAL_ORDERED:
+		ok = temporal_ordered_update(k, c, g, from);
 		break;
-	}
 	default:
 		break;
 	}
@@ -748,6 +767,26 @@ static int process(struct correlate_engine *e, struct cev *c) {
 			g->x->t[i] = INT64_MIN;
 	g->suppress_until = t + k->timespan_us;
 	return fr;
+}
+
+static int process(struct correlate_engine *e, struct cev *c) {
+	const struct correlation *k = &e->rules.v[c->corr].corr;
+	struct corr_state *cs = &e->cs[c->corr];
+	/* reap up to two idle groups from the cold end (events arrive in time order, so the
+	 * least recently used groups are the oldest) */
+	for (int n = 0; n < 2 && cs->lru_tail && group_idle(k, cs, cs->lru_tail, c->time); n++)
+		group_unlink_free(e, cs, cs->lru_tail);
+	/* the cev's sample is borrowed: a new group copies it into its own allocation,
+	 * otherwise sample_keep() copies it where the group keeps it */
+	struct sample *s = c->sample;
+	struct group *g = group_get(e, c->corr, c->key, c->key_len, &s);
+	if (!g)
+		return -ENOMEM;
+	if (k->type == CORR_ABSENCE)
+		return process_absence(e, c, g, s);
+	if (cs->deadline_mode)
+		return process_deadline(e, c, g, s);
+	return process_window(e, c, g, s);
 }
 
 static int fire_deadline(struct correlate_engine *e, struct group *g) {
@@ -934,6 +973,12 @@ int window_init(struct correlate_engine *e) {
 		}
 		cs->deadline_mode =
 		        upper_only && (k->type == CORR_EVENT_COUNT || k->type == CORR_VALUE_COUNT);
+		/* lt/lte: past the largest threshold the answer is known, so that many values
+		 * are enough; otherwise the configured cap */
+		cs->val_cap = (uint32_t)MIN((uint64_t)e->o.max_values, (uint64_t)UINT32_MAX);
+		cs->val_cap_exact = cs->deadline_mode && need <= cs->val_cap;
+		if (cs->val_cap_exact)
+			cs->val_cap = (uint32_t)need;
 		if (k->type == CORR_EVENT_COUNT)
 			cs->ev_cap = (uint32_t)MIN(MAX(need, (uint64_t)SAMPLE_MAX),
 			                           (uint64_t)UINT16_MAX);
