@@ -8,6 +8,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/rule.h \
 	correlate/sigma.c correlate/sigma.h correlate/sigma_internal.h \
 	correlate/sigma_corr.c \
+	correlate/sigma_det.c \
 	correlate/prefilter.c \
 	correlate/window.c \
 	correlate/timeguard.c \
