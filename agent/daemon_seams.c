@@ -292,6 +292,26 @@ struct correlate_engine *ev_seams_build_engine(const struct ev_config *next,
 	return engine_build(next, errs);
 }
 
+bool ev_seams_reload_empties(struct ev_daemon *d, const struct correlate_engine *next_engine,
+                             const struct ev_config *next, struct ev_errlist *errs) {
+	struct seams *s = d->seams;
+	size_t running = s && s->engine ? correlate_engine_n_rules(s->engine) : 0;
+	if (running == 0 || correlate_engine_n_rules(next_engine) > 0)
+		return false;
+	char where[512];
+	if (next->rules.paths.n)
+		snprintf(where, sizeof(where), "%s%s", next->rules.paths.v[0],
+		         next->rules.paths.n > 1 ? " ..." : "");
+	else
+		snprintf(where, sizeof(where), "the shipped pack %s", replay_rules_datadir("rules"));
+	ev_errlist_add(errs, next->origin, 0, 0,
+	               "the new configuration loads no rules (rules.paths: %s) while %zu rule%s "
+	               "run: reload refused so that detection does not silently stop (restart "
+	               "the agent to run without rules)",
+	               where, running, running == 1 ? "" : "s");
+	return true;
+}
+
 void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
                              const struct ev_config *next) {
 	struct seams *s = d->seams;
