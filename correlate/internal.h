@@ -191,8 +191,18 @@ struct correlate_engine {
 	struct correlate_stats st;
 };
 
-/* engine.c */
+/* logsource.c */
 bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_record *rec);
+/* Equal to a NUL-terminated name; cheap when the first bytes differ (no strlen). */
+bool engine_str_eq(const struct ev_str *s, const char *c);
+int logsource_add_builtins(struct correlate_engine *e);
+void logsource_free_all(struct correlate_engine *e);
+
+/* decoder.c */
+bool engine_is_std_field(const char *n);
+/* Run the decoders on the current record once (at the first non-standard field lookup). */
+void engine_ensure_decoded(struct correlate_engine *e);
+void decoder_free_all(struct correlate_engine *e);
 
 /* prefilter.c (Vectorscan builds only) */
 #ifdef HAVE_VECTORSCAN
@@ -210,7 +220,29 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
                     const struct ev_record *rec, char *const *gnames, const struct ev_str *gvals,
                     size_t n_g, struct sample *s);
 int window_release(struct correlate_engine *e, int64_t upto, bool all);
+
+/* pending.c: samples, the events waiting for the watermark, the deadline heap */
+void sample_fill(struct correlate_engine *e, struct sample *s, int64_t time, const char *src,
+                 size_t src_len, const char *msg, size_t msg_len);
+struct sample *sample_dup(const struct sample *s);
 int pend_push(struct correlate_engine *e, struct cev *c);
+struct cev *pend_peek(const struct correlate_engine *e);
+struct cev *pend_pop(struct correlate_engine *e);
+int dl_push(struct correlate_engine *e, struct group *g);
+void dl_remove(struct correlate_engine *e, struct group *g);
+
+/* group.c: group tables */
+struct gev *gevs(struct group *g);
+void group_clear(struct group *g);
+void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct group *g);
+/* Find or make the group. A new group takes a copy of *sp (if any) into its own
+ * allocation and points *sp at the copy. NULL: out of memory. */
+struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
+                        uint32_t key_len, struct sample **sp);
+void ev_expire(struct group *g, int64_t from);
+/* Append (time, sample); keep at most `cap` times and the last SAMPLE_MAX samples (or,
+ * with keep_first, the first SAMPLE_MAX). Takes the sample. */
+int ev_add(struct group *g, int64_t time, struct sample *s, uint32_t cap, bool keep_first);
 struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
                           const char *msg, size_t msg_len);
 /* The sample's source path, NUL-terminated. */

@@ -2,6 +2,9 @@
 noinst_LIBRARIES += correlate/libcorrelate.a
 correlate_libcorrelate_a_SOURCES = \
 	correlate/engine.c correlate/engine.h \
+	correlate/compile.c \
+	correlate/decoder.c \
+	correlate/logsource.c \
 	correlate/internal.h \
 	correlate/leaf.c correlate/leaf.h \
 	correlate/cond.c correlate/cond.h \
@@ -11,6 +14,8 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/sigma_det.c \
 	correlate/prefilter.c \
 	correlate/window.c \
+	correlate/pending.c \
+	correlate/group.c \
 	correlate/timeguard.c \
 	correlate/alert.c
 correlate_libcorrelate_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
