@@ -49,8 +49,8 @@ static void set_str(struct ctx *c, char **dst, const struct ytree_node *n, const
 	if (!n)
 		return;
 	const char *s = sigma_scalar(c, n, what);
-	if (s)
-		*dst = strdup(s);
+	if (s && !(*dst = strdup(s)))
+		sigma_oom(c, n);
 }
 
 static json_t *node_json(const struct ytree_node *n) {
@@ -78,6 +78,8 @@ static int load_doc(const char *name, const struct ytree_doc *doc, struct rule_s
 	if (!root)
 		return 0; /* empty document */
 	r.file = strdup(name);
+	if (!r.file)
+		return -ENOMEM;
 	r.line = root->line;
 	r.col = root->col;
 	if (root->kind != YTREE_MAP) {
@@ -94,11 +96,12 @@ static int load_doc(const char *name, const struct ytree_doc *doc, struct rule_s
 		bool is_known = false;
 		for (size_t j = 0; j < ELEMENTSOF(known); j++)
 			is_known |= !strcmp(k, known[j]);
-		if (!is_known) {
-			if (!r.meta)
-				r.meta = json_object();
-			json_object_set_new(r.meta, k, node_json(root->pairs[i].value));
-		}
+		if (is_known)
+			continue;
+		if (!r.meta)
+			r.meta = json_object();
+		if (!r.meta || json_object_set_new(r.meta, k, node_json(root->pairs[i].value)) < 0)
+			sigma_oom(&c, root->pairs[i].key);
 	}
 	set_str(&c, &r.title, ytree_map_get(root, "title"), "title");
 	set_str(&c, &r.id, ytree_map_get(root, "id"), "id");
@@ -124,10 +127,12 @@ static int load_doc(const char *name, const struct ytree_doc *doc, struct rule_s
 		sigma_err(&c, tags, "'tags' must be a list");
 	else if (tags) {
 		r.tags = calloc(tags->n + 1, sizeof(char *));
+		if (!r.tags)
+			sigma_oom(&c, tags);
 		for (size_t i = 0; r.tags && i < tags->n; i++) {
 			const char *s = sigma_scalar(&c, tags->items[i], "a tag");
-			if (s)
-				r.tags[r.n_tags++] = strdup(s);
+			if (s && !(r.tags[r.n_tags++] = strdup(s)))
+				sigma_oom(&c, tags->items[i]);
 		}
 	}
 	const struct ytree_node *ls = ytree_map_get(root, "logsource");
@@ -150,6 +155,10 @@ static int load_doc(const char *name, const struct ytree_doc *doc, struct rule_s
 		sigma_load_correlation(&c, cor);
 	} else
 		sigma_err(&c, root, "a rule needs 'detection' or 'correlation'");
+	if (c.oom) {
+		rule_free(&r);
+		return -ENOMEM;
+	}
 	if (c.bad)
 		goto bad;
 	if (set->n == set->alloc) {
