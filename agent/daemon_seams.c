@@ -85,7 +85,8 @@ static void log_time_outliers(struct seams *s, int64_t now) {
 		char t[48];
 		correlate_format_time(cs.last_future_us, t, sizeof(t));
 		ev_dlog(LOG_WARNING,
-		        "correlation: %" PRIu64 " event%s dated more than rules.max_future ahead of "
+		        "correlation: %" PRIu64
+		        " event%s dated more than rules.max_future ahead of "
 		        "the clock (last: %s): not correlated, the watermark keeps to the clock, "
 		        "alerts flagged time_suspect",
 		        cs.future - s->logged_future, cs.future - s->logged_future == 1 ? "" : "s",
@@ -303,7 +304,8 @@ bool ev_seams_reload_empties(struct ev_daemon *d, const struct correlate_engine 
 		snprintf(where, sizeof(where), "%s%s", next->rules.paths.v[0],
 		         next->rules.paths.n > 1 ? " ..." : "");
 	else
-		snprintf(where, sizeof(where), "the shipped pack %s", replay_rules_datadir("rules"));
+		snprintf(where, sizeof(where), "the shipped pack %s",
+		         replay_rules_datadir("rules"));
 	ev_errlist_add(errs, next->origin, 0, 0,
 	               "the new configuration loads no rules (rules.paths: %s) while %zu rule%s "
 	               "run: reload refused so that detection does not silently stop (restart "
@@ -384,16 +386,17 @@ json_t *ev_seams_status(struct ev_daemon *d) {
 		correlate_engine_get_stats(s->engine, &cs);
 		json_object_set_new(
 		        o, "engine",
-		        json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		                  "state", "running", "matcher",
-		                  cs.vectorscan ? "vectorscan+pcre2" : "pcre2", "jit", cs.jit,
-		                  "rules_loaded", (json_int_t)cs.rules, "matches",
-		                  (json_int_t)cs.matches, "alerts", (json_int_t)cs.alerts, "late",
-		                  (json_int_t)cs.late, "evicted", (json_int_t)cs.evicted,
-		                  "live_groups", (json_int_t)cs.live_groups, "watermark_us",
-		                  (json_int_t)cs.watermark_us, "feed_errors",
-		                  (json_int_t)s->feed_errors, "future", (json_int_t)cs.future,
-		                  "values_dropped", (json_int_t)cs.values_dropped));
+		        json_pack(
+		                "{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		                "state", "running", "matcher",
+		                cs.vectorscan ? "vectorscan+pcre2" : "pcre2", "jit", cs.jit,
+		                "rules_loaded", (json_int_t)cs.rules, "matches",
+		                (json_int_t)cs.matches, "alerts", (json_int_t)cs.alerts, "late",
+		                (json_int_t)cs.late, "evicted", (json_int_t)cs.evicted,
+		                "live_groups", (json_int_t)cs.live_groups, "watermark_us",
+		                (json_int_t)cs.watermark_us, "feed_errors",
+		                (json_int_t)s->feed_errors, "future", (json_int_t)cs.future,
+		                "values_dropped", (json_int_t)cs.values_dropped));
 	}
 	return o;
 }

@@ -169,7 +169,8 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 		char t[48];
 		correlate_format_time(cs.last_future_us, t, sizeof(t));
 		fprintf(stderr,
-		        "evident: replay: warning: %" PRIu64 " record%s dated more than rules.max_future "
+		        "evident: replay: warning: %" PRIu64
+		        " record%s dated more than rules.max_future "
 		        "ahead of the input (last: %s) did not move the watermark and were not "
 		        "correlated; their alerts carry \"time_suspect\":\"future\"\n",
 		        cs.future, cs.future == 1 ? "" : "s", t);

@@ -225,7 +225,8 @@ int correlate_engine_compile(struct correlate_engine *e, struct ev_errlist *errs
 		return r;
 	if (cyc >= 0) {
 		const struct rule *c = &e->rules.v[cyc];
-		ev_errlist_add(errs, c->file, c->line, c->col, "correlation references form a cycle");
+		ev_errlist_add(errs, c->file, c->line, c->col,
+		               "correlation references form a cycle");
 		return -EINVAL;
 	}
 	r = compile_leaves(e, errs);

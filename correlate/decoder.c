@@ -47,7 +47,8 @@ static bool decoder_shape_ok(const char *file, const struct ytree_node *root,
 		const char *k = root->pairs[i].key->str;
 		if (strcmp(k, "decoder") && strcmp(k, "programs") && strcmp(k, "patterns") &&
 		    strcmp(k, "fields")) {
-			ev_errlist_add(errs, file, root->pairs[i].key->line, root->pairs[i].key->col,
+			ev_errlist_add(errs, file, root->pairs[i].key->line,
+			               root->pairs[i].key->col,
 			               "unknown decoder key '%s' (expected decoder, programs, "
 			               "patterns, fields)",
 			               k);
@@ -59,7 +60,8 @@ static bool decoder_shape_ok(const char *file, const struct ytree_node *root,
 	                        *pats = ytree_map_get(root, "patterns"),
 	                        *fields = ytree_map_get(root, "fields");
 	if (!name || name->kind != YTREE_SCALAR) {
-		ev_errlist_add(errs, file, root->line, root->col, "a decoder needs 'decoder: NAME'");
+		ev_errlist_add(errs, file, root->line, root->col,
+		               "a decoder needs 'decoder: NAME'");
 		ok = false;
 	}
 	if (progs && progs->kind != YTREE_SEQ) {
@@ -114,8 +116,8 @@ static int decoder_compile(struct correlate_engine *e, struct decoder *d, const 
 		if (!c) {
 			char buf[200];
 			pcre2_get_error_message(ec, (PCRE2_UCHAR *)buf, sizeof(buf));
-			ev_errlist_add(errs, file, p->line, p->col, "invalid pattern at offset %zu: %s",
-			               (size_t)off, buf);
+			ev_errlist_add(errs, file, p->line, p->col,
+			               "invalid pattern at offset %zu: %s", (size_t)off, buf);
 			return -EINVAL;
 		}
 		if (!e->o.no_jit && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) != 0)
@@ -151,7 +153,8 @@ static int decoder_fields(struct correlate_engine *e, const struct ytree_node *f
 		if (!b)
 			return -ENOMEM;
 		e->fmap_to = b;
-		char *from = strdup(fields->pairs[i].key->str), *to = strdup(fields->pairs[i].value->str);
+		char *from = strdup(fields->pairs[i].key->str),
+		     *to = strdup(fields->pairs[i].value->str);
 		if (!from || !to) {
 			free(from);
 			free(to);
@@ -287,4 +290,3 @@ void engine_ensure_decoded(struct correlate_engine *e) {
 	if (e->n_dec)
 		decode(e, e->rec);
 }
-

@@ -34,7 +34,7 @@ struct correlate_opts {
 	 * correlate_engine_advance() or _set_clock() gave one (the daemon), else the input
 	 * itself (replay; see docs/rules.md). 0: default 5 min. */
 	int64_t max_future_us;
-	bool no_jit;                 /* force the PCRE2 interpreter (tests, hardening) */
+	bool no_jit; /* force the PCRE2 interpreter (tests, hardening) */
 };
 
 struct correlate_alert {
@@ -57,14 +57,14 @@ struct correlate_stats {
 	size_t rules; /* loaded */
 	size_t detections, correlations;
 	uint64_t records;
-	uint64_t matches;    /* detection matches, all rules */
-	uint64_t alerts;     /* alerts delivered */
-	uint64_t late;       /* events older than the watermark, not correlated */
-	uint64_t future;     /* records far ahead of the reference clock, not correlated */
-	int64_t last_future_us; /* the time of the last such record (INT64_MIN: none) */
-	uint64_t evicted;    /* groups evicted at the cap (max_groups) */
+	uint64_t matches;        /* detection matches, all rules */
+	uint64_t alerts;         /* alerts delivered */
+	uint64_t late;           /* events older than the watermark, not correlated */
+	uint64_t future;         /* records far ahead of the reference clock, not correlated */
+	int64_t last_future_us;  /* the time of the last such record (INT64_MIN: none) */
+	uint64_t evicted;        /* groups evicted at the cap (max_groups) */
 	uint64_t values_dropped; /* value_count: distinct values dropped at max_values */
-	uint64_t suppressed; /* events ignored in a suppressed group */
+	uint64_t suppressed;     /* events ignored in a suppressed group */
 	uint64_t live_groups;
 	uint64_t decoded; /* records a decoder added fields to */
 	bool vectorscan;  /* the Vectorscan prefilter is in use */

@@ -118,7 +118,7 @@ static int grow_buckets(struct corr_state *cs) {
 /* Find or make the group. A new group takes a copy of *sp (if any) into its own
  * allocation and points *sp at the copy. */
 struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
-                               uint32_t key_len, struct sample **sp) {
+                        uint32_t key_len, struct sample **sp) {
 	struct corr_state *cs = &e->cs[corr];
 	uint32_t h = hash_key(key, key_len);
 	if (cs->n_buckets)
@@ -240,4 +240,3 @@ int ev_add(struct group *g, int64_t time, struct sample *s, uint32_t cap, bool k
 	}
 	return 0;
 }
-

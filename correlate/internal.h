@@ -257,8 +257,8 @@ void timeguard_end(struct correlate_engine *e, enum tg_class cls, int64_t t);
 /* Accept a waiting suspect (end of input). */
 int timeguard_flush(struct correlate_engine *e);
 int timeguard_hold_cev(struct correlate_engine *e, struct cev *c);
-void timeguard_hold_alert(struct correlate_engine *e, const struct correlate_alert *al,
-                          char *json, char *json_future);
+void timeguard_hold_alert(struct correlate_engine *e, const struct correlate_alert *al, char *json,
+                          char *json_future);
 void timeguard_free(struct correlate_engine *e);
 
 /* alert.c */

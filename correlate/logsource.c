@@ -239,4 +239,3 @@ bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_reco
 	e->ls_cache[idx] = ok;
 	return ok;
 }
-

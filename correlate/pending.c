@@ -41,7 +41,7 @@ const char *sample_src(const struct correlate_engine *e, const struct sample *s)
 }
 
 void sample_fill(struct correlate_engine *e, struct sample *s, int64_t time, const char *src,
-                        size_t src_len, const char *msg, size_t msg_len) {
+                 size_t src_len, const char *msg, size_t msg_len) {
 	if (msg_len > SAMPLE_MSG_CAP)
 		msg_len = SAMPLE_MSG_CAP;
 	if (src_len > 4096)
@@ -238,4 +238,3 @@ void dl_remove(struct correlate_engine *e, struct group *g) {
 	dl_up(e, i);
 	dl_down(e, last->x->heap_idx);
 }
-

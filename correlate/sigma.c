@@ -35,7 +35,7 @@ void sigma_oom(struct ctx *c, const struct ytree_node *n) {
 const char *sigma_scalar(struct ctx *c, const struct ytree_node *n, const char *what) {
 	if (!n || n->kind != YTREE_SCALAR) {
 		sigma_err(c, n, "%s must be a string, not a %s", what,
-		    n ? ytree_kind_name(n->kind) : "nothing");
+		          n ? ytree_kind_name(n->kind) : "nothing");
 		return NULL;
 	}
 	return n->str;
@@ -83,7 +83,8 @@ static int load_doc(const char *name, const struct ytree_doc *doc, struct rule_s
 	r.line = root->line;
 	r.col = root->col;
 	if (root->kind != YTREE_MAP) {
-		sigma_err(&c, root, "a rule must be a mapping, not a %s", ytree_kind_name(root->kind));
+		sigma_err(&c, root, "a rule must be a mapping, not a %s",
+		          ytree_kind_name(root->kind));
 		goto bad;
 	}
 	static const char *known[] = {
@@ -117,10 +118,11 @@ static int load_doc(const char *name, const struct ytree_doc *doc, struct rule_s
 		for (size_t i = 0; i < ELEMENTSOF(levels); i++)
 			ok |= !strcmp(r.level, levels[i]);
 		if (!ok)
-			sigma_err(&c, lv,
-			    "unknown level '%s' (expected informational, low, medium, high or "
-			    "critical)",
-			    r.level);
+			sigma_err(
+			        &c, lv,
+			        "unknown level '%s' (expected informational, low, medium, high or "
+			        "critical)",
+			        r.level);
 	}
 	const struct ytree_node *tags = ytree_map_get(root, "tags");
 	if (tags && tags->kind != YTREE_SEQ)

@@ -187,8 +187,7 @@ static void load_timespan(struct ctx *c, const struct ytree_node *d, const struc
 }
 
 /* One `op: N` (or `field: NAME`) of a counting condition. */
-static void load_count_op(struct ctx *c, const struct ytree_node *key,
-                          const struct ytree_node *v) {
+static void load_count_op(struct ctx *c, const struct ytree_node *key, const struct ytree_node *v) {
 	struct correlation *k = &c->r->corr;
 	if (!strcmp(key->str, "field")) {
 		if (k->type != CORR_VALUE_COUNT)
@@ -262,8 +261,8 @@ static void load_temporal_condition(struct ctx *c, const struct ytree_node *cond
 	k->absent_ref = x->kids[1]->kids[0]->ref;
 }
 
-static void load_condition(struct ctx *c, const struct ytree_node *d,
-                           const struct ytree_node *cond, bool type_ok) {
+static void load_condition(struct ctx *c, const struct ytree_node *d, const struct ytree_node *cond,
+                           bool type_ok) {
 	struct correlation *k = &c->r->corr;
 	bool temporal = k->type == CORR_TEMPORAL || k->type == CORR_TEMPORAL_ORDERED;
 	if (cond && cond->kind == YTREE_MAP)
@@ -290,8 +289,8 @@ static void load_alias(struct ctx *c, struct corr_alias *a, const struct ytree_n
 				found = (int)q;
 		if (found < 0) {
 			sigma_err(c, m->pairs[j].key,
-			          "alias '%s': '%s' is not one of this correlation's rules", a->name,
-			          m->pairs[j].key->str);
+			          "alias '%s': '%s' is not one of this correlation's rules",
+			          a->name, m->pairs[j].key->str);
 			continue;
 		}
 		free(a->fields[found]);

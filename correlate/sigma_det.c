@@ -250,10 +250,7 @@ static struct cond *value_cidr(struct ctx *c, const char *field, unsigned mods,
 static struct cond *value_num(struct ctx *c, const char *field, unsigned mods,
                               const struct ytree_node *v) {
 	struct leaf l = {.kind = LEAF_NUM, .field = (char *)field, .negate = !!(mods & M_NEQ)};
-	l.cmp = mods & M_LT    ? CMP_LT
-	        : mods & M_LTE ? CMP_LTE
-	        : mods & M_GT  ? CMP_GT
-	                       : CMP_GTE;
+	l.cmp = mods & M_LT ? CMP_LT : mods & M_LTE ? CMP_LTE : mods & M_GT ? CMP_GT : CMP_GTE;
 	char *end;
 	errno = 0;
 	l.num = strtod(v->str, &end);
@@ -341,9 +338,9 @@ static struct cond *value_string(struct ctx *c, const char *field, unsigned mods
 	struct cond *single = NULL;
 	bool oom = nv > 1 && !out;
 	for (size_t i = 0; i < nv && !oom; i++) {
-		char *body = variants[i] ? leaf_wildcard_to_regex(variants[i], strlen(variants[i]),
-		                                                  wild)
-		                         : NULL;
+		char *body =
+		        variants[i] ? leaf_wildcard_to_regex(variants[i], strlen(variants[i]), wild)
+		                    : NULL;
 		struct cond *k = body ? pattern_leaf(c, v, field, body, opts, mods, false) : NULL;
 		free(body);
 		if (!k)
@@ -430,7 +427,8 @@ static const char *modifiers_conflict(unsigned mods, bool keyword) {
 	if ((mods & M_RE) && (mods & (M_CONTAINS | M_STARTSWITH | M_ENDSWITH | M_BASE64 |
 	                              M_BASE64OFFSET | M_WINDASH | M_CIDR | M_CASED | M_EXISTS) ||
 	                      num))
-		return "'re' cannot be combined with other value modifiers (only i, m, s, all, neq)";
+		return "'re' cannot be combined with other value modifiers (only i, m, s, all, "
+		       "neq)";
 	if ((mods & (M_I | M_M | M_S)) && !(mods & M_RE))
 		return "the i, m and s modifiers apply only to 're'";
 	if ((mods & M_EXISTS) && (mods & ~M_EXISTS))
@@ -538,7 +536,8 @@ static struct cond *selection_tree(struct ctx *c, const struct ytree_node *v) {
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ytree_node *it = v->items[i];
 		if ((it->kind == YTREE_MAP) != maps || it->kind == YTREE_SEQ) {
-			sigma_err(c, it, "a selection list must hold only keywords or only mappings");
+			sigma_err(c, it,
+			          "a selection list must hold only keywords or only mappings");
 			continue;
 		}
 		struct cond *x = maps ? map_tree(c, it) : value_tree(c, NULL, M_CONTAINS, it);

@@ -88,7 +88,7 @@ static bool confirms(const struct correlate_engine *e, int64_t t) {
 	if (e->have_clock)
 		return !far_ahead(e, e->held_time, e->clock);
 	if (e->have_time && !far_ahead(e, t, e->max_time))
-		return false; /* back near the old reference */
+		return false;                  /* back near the old reference */
 	return !far_ahead(e, e->held_time, t); /* not far behind the suspect */
 }
 
@@ -165,8 +165,8 @@ int timeguard_hold_cev(struct correlate_engine *e, struct cev *c) {
 	return 0;
 }
 
-void timeguard_hold_alert(struct correlate_engine *e, const struct correlate_alert *al,
-                          char *json, char *json_future) {
+void timeguard_hold_alert(struct correlate_engine *e, const struct correlate_alert *al, char *json,
+                          char *json_future) {
 	if (e->n_halerts == e->alloc_halerts) {
 		size_t na = e->alloc_halerts ? e->alloc_halerts * 2 : 4;
 		struct held_alert *v = realloc(e->halerts, na * sizeof(*v));

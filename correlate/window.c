@@ -133,7 +133,7 @@ static struct sample *sample_keep(const struct cev *c, struct sample *s) {
 	return s && s == c->sample ? sample_dup(s) : s;
 }
 
-/* Append a copy of the cev's value to the group's values (room is made by the caller). */
+/* Append a copy of the cev's value to the group's values (the caller keeps to the cap). */
 static int gval_add(struct group *g, const struct cev *c, int64_t t) {
 	if (g->x->n_vals == g->x->cap_vals) {
 		uint32_t nc = g->x->cap_vals ? g->x->cap_vals * 2 : 4;
@@ -147,7 +147,10 @@ static int gval_add(struct group *g, const struct cev *c, int64_t t) {
 	if (!v)
 		return -ENOMEM;
 	memcpy(v, c->value, c->value_len + 1);
-	g->x->vals[g->x->n_vals++] = (struct gval){t, c->value_len, v};
+	struct gval *gv = &g->x->vals[g->x->n_vals++];
+	gv->last = t;
+	gv->len = c->value_len;
+	gv->v = v;
 	return 0;
 }
 
@@ -180,7 +183,7 @@ static int process_absence(struct correlate_engine *e, struct cev *c, struct gro
 
 /* lt/lte windows: count (and collect values) until the deadline decides. */
 static int process_deadline(struct correlate_engine *e, struct cev *c, struct group *g,
-                           struct sample *s) {
+                            struct sample *s) {
 	const struct correlation *k = &e->rules.v[c->corr].corr;
 	const struct corr_state *cs = &e->cs[c->corr];
 	if (g->deadline == INT64_MAX) {

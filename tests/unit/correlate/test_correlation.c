@@ -450,11 +450,12 @@ TEST(test_correlate_samples) {
 /* One line dated 2099 must not blind the correlations (issue 10): it is flagged, counted,
  * not correlated, and the brute force after it still fires, in replay and in the daemon. */
 static struct th *future_rule(void) {
-	struct th *t = th_new(DET_FAIL "---\ntitle: seen\nid: seen\ndetection:\n  k: ['Failed']\n"
-	                               "  condition: k\n---\ntitle: brute\nid: brute\ncorrelation:\n"
-	                               "  type: event_count\n  rules: [fail]\n  group-by: [ip]\n"
-	                               "  timespan: 10s\n  condition: {gte: 3}\n",
-	                      "pcre2");
+	struct th *t =
+	        th_new(DET_FAIL "---\ntitle: seen\nid: seen\ndetection:\n  k: ['Failed']\n"
+	                        "  condition: k\n---\ntitle: brute\nid: brute\ncorrelation:\n"
+	                        "  type: event_count\n  rules: [fail]\n  group-by: [ip]\n"
+	                        "  timespan: 10s\n  condition: {gte: 3}\n",
+	               "pcre2");
 	CU_ASSERT_EQUAL(t->errs.n, 0);
 	return t;
 }
