@@ -43,6 +43,17 @@ static void deliver(struct correlate_engine *e, struct held_alert *h, bool futur
 	h->json = h->json_future = NULL;
 }
 
+/* An accepted event time: the largest so far moves the watermark. */
+static void accept_time(struct correlate_engine *e, int64_t t) {
+	if (e->have_time && t <= e->max_time)
+		return;
+	e->max_time = t;
+	e->have_time = true;
+	int64_t w = t - e->o.allowed_lateness_us;
+	if (w > e->watermark)
+		e->watermark = w;
+}
+
 static int confirm(struct correlate_engine *e) {
 	int ret = 0;
 	for (size_t i = 0; i < e->n_halerts; i++)
@@ -56,13 +67,7 @@ static int confirm(struct correlate_engine *e) {
 	}
 	int64_t t = e->held_time;
 	held_clear(e);
-	if (!e->have_time || t > e->max_time) {
-		e->max_time = t;
-		e->have_time = true;
-		int64_t w = t - e->o.allowed_lateness_us;
-		if (w > e->watermark)
-			e->watermark = w;
-	}
+	accept_time(e, t);
 	int r = window_release(e, e->watermark, false);
 	return ret < 0 ? ret : r;
 }
@@ -118,13 +123,7 @@ void timeguard_end(struct correlate_engine *e, enum tg_class cls, int64_t t) {
 		e->st.last_future_us = t;
 		break;
 	case TG_NORMAL:
-		if (!e->have_time || t > e->max_time) {
-			e->max_time = t;
-			e->have_time = true;
-			int64_t w = t - e->o.allowed_lateness_us;
-			if (w > e->watermark)
-				e->watermark = w;
-		}
+		accept_time(e, t);
 		break;
 	}
 }

@@ -9,27 +9,14 @@
 
 RULES="$T_TMP/rules"
 mkdir -p "$RULES"
-cat >"$RULES/rules.yml" <<'EOF'
-title: Failed password
-id: failed
-level: low
-logsource:
-  product: linux
-detection:
-  sel:
-    message|contains: 'Failed password'
-  condition: sel
----
-title: Failed password seen
-id: seen
-level: low
-logsource:
-  product: linux
-detection:
-  sel:
-    message|contains: 'Failed password'
-  condition: sel
----
+detection() { # detection ID TITLE
+	printf 'title: %s\nid: %s\nlevel: low\nlogsource:\n  product: linux\ndetection:\n' "$2" "$1"
+	printf "  sel:\n    message|contains: 'Failed password'\n  condition: sel\n---\n"
+}
+{
+	detection failed "Failed password"
+	detection seen "Failed password seen"
+	cat <<'EOF'
 title: Brute force
 id: brute
 level: high
@@ -40,6 +27,7 @@ correlation:
   timespan: 1m
   condition: {gte: 3}
 EOF
+} >"$RULES/rules.yml"
 
 # ---- replay ----
 log="$T_TMP/auth.log"
