@@ -190,9 +190,8 @@ static bool eval_sel(void *p, unsigned idx) {
 	return cond_eval(e->cur->sels[idx].tree, eval_leaf, e);
 }
 
-int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec) {
-	if (!e->compiled)
-		return -EINVAL;
+/* Per-record state back to empty; Vectorscan marks the candidates. */
+static void feed_begin(struct correlate_engine *e, struct ev_record *rec) {
 	e->st.records++;
 	e->seq++;
 	e->rec = rec;
@@ -209,13 +208,50 @@ int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec) {
 	if (e->n_dbs)
 		prefilter_scan(e, rec);
 #endif
+	if (e->n_trig > 1)
+		qsort(e->trig, e->n_trig, sizeof(unsigned), cmp_unsigned);
+}
+
+/* Rule i matched the current record: its alert (unless quiet), then the correlations
+ * that use it (unless the record is late or far in the future). */
+static int on_rule_match(struct correlate_engine *e, size_t i, size_t caps_before,
+                         enum tg_class cls, bool late) {
+	const struct rule *r = &e->rules.v[i];
+	const struct ev_record *rec = e->rec;
+	e->rule_matches[i]++;
+	e->st.matches++;
+	if (!r->quiet || !r->n_users) {
+		engine_ensure_decoded(e); /* the alert lists every field */
+		struct alert_data a = {.rule = r,
+		                       .kind = "match",
+		                       .time = rec->time_us,
+		                       .first = rec->time_us,
+		                       .last = rec->time_us,
+		                       .count = 1,
+		                       .rec = rec,
+		                       .caps = e->caps ? e->caps + caps_before : NULL,
+		                       .n_caps = e->n_caps - caps_before,
+		                       .future = e->flag_future};
+		alert_emit(e, &a);
+	}
+	if (!r->n_users || cls == TG_FUTURE)
+		return 0;
+	if (late) {
+		e->st.late++;
+		return 0;
+	}
+	return window_on_match(e, (unsigned)i, rec->time_us, rec, NULL, NULL, 0, NULL);
+}
+
+int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec) {
+	if (!e->compiled)
+		return -EINVAL;
+	feed_begin(e, rec);
 	int ret = 0;
 	enum tg_class cls = timeguard_begin(e, rec->time_us, &ret);
 	bool late = rec->time_us < e->watermark; /* INT64_MIN until a record or the clock */
 	e->holding = cls == TG_SUSPECT;
 	e->flag_future = cls == TG_FUTURE;
-	if (e->n_trig > 1)
-		qsort(e->trig, e->n_trig, sizeof(unsigned), cmp_unsigned);
 	/* merge the always-run rules with the triggered ones, in rule order */
 	size_t ai = 0, ti = 0;
 	while (ai < e->n_always || ti < e->n_trig) {
@@ -233,32 +269,9 @@ int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec) {
 			e->n_caps = caps_before;
 			continue;
 		}
-		e->rule_matches[i]++;
-		e->st.matches++;
-		if (!r->quiet || !r->n_users) {
-			engine_ensure_decoded(e); /* the alert lists every field */
-			struct alert_data a = {.rule = r,
-			                       .kind = "match",
-			                       .time = rec->time_us,
-			                       .first = rec->time_us,
-			                       .last = rec->time_us,
-			                       .count = 1,
-			                       .rec = rec,
-			                       .caps = e->caps ? e->caps + caps_before : NULL,
-			                       .n_caps = e->n_caps - caps_before,
-			                       .future = e->flag_future};
-			alert_emit(e, &a);
-		}
-		if (r->n_users && cls != TG_FUTURE) {
-			if (late) {
-				e->st.late++;
-				continue;
-			}
-			int k = window_on_match(e, (unsigned)i, rec->time_us, rec, NULL, NULL, 0,
-			                        NULL);
-			if (k < 0)
-				ret = k;
-		}
+		int k = on_rule_match(e, i, caps_before, cls, late);
+		if (k < 0)
+			ret = k;
 	}
 	e->cur = NULL;
 	e->holding = e->flag_future = false;

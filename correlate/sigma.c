@@ -70,6 +70,107 @@ static json_t *node_json(const struct ytree_node *n) {
 	return o;
 }
 
+/* Top-level keys that are not Sigma's: kept as JSON in r->meta. */
+static void load_meta(struct ctx *c, const struct ytree_node *root) {
+	static const char *known[] = {
+	        "title",       "id",         "name",      "status",      "level",
+	        "tags",        "logsource",  "detection", "correlation", "falsepositives",
+	        "description", "references", "author",    "date",        "modified",
+	        "related",     "fields",     "license",   "taxonomy",    "scope"};
+	struct rule *r = c->r;
+	for (size_t i = 0; i < root->n; i++) {
+		const char *k = root->pairs[i].key->str;
+		bool is_known = false;
+		for (size_t j = 0; j < ELEMENTSOF(known); j++)
+			is_known |= !strcmp(k, known[j]);
+		if (is_known)
+			continue;
+		if (!r->meta)
+			r->meta = json_object();
+		if (!r->meta ||
+		    json_object_set_new(r->meta, k, node_json(root->pairs[i].value)) < 0)
+			sigma_oom(c, root->pairs[i].key);
+	}
+}
+
+static void load_level(struct ctx *c, const struct ytree_node *lv) {
+	static const char *levels[] = {"informational", "low", "medium", "high", "critical"};
+	set_str(c, &c->r->level, lv, "level");
+	if (!c->r->level)
+		return;
+	bool ok = false;
+	for (size_t i = 0; i < ELEMENTSOF(levels); i++)
+		ok |= !strcmp(c->r->level, levels[i]);
+	if (!ok)
+		sigma_err(c, lv,
+		          "unknown level '%s' (expected informational, low, medium, high or "
+		          "critical)",
+		          c->r->level);
+}
+
+static void load_tags(struct ctx *c, const struct ytree_node *tags) {
+	struct rule *r = c->r;
+	if (!tags)
+		return;
+	if (tags->kind != YTREE_SEQ) {
+		sigma_err(c, tags, "'tags' must be a list");
+		return;
+	}
+	r->tags = calloc(tags->n + 1, sizeof(char *));
+	if (!r->tags) {
+		sigma_oom(c, tags);
+		return;
+	}
+	for (size_t i = 0; i < tags->n; i++) {
+		const char *s = sigma_scalar(c, tags->items[i], "a tag");
+		if (s && !(r->tags[r->n_tags++] = strdup(s)))
+			sigma_oom(c, tags->items[i]);
+	}
+}
+
+static void load_logsource(struct ctx *c, const struct ytree_node *ls) {
+	if (!ls)
+		return;
+	if (ls->kind != YTREE_MAP) {
+		sigma_err(c, ls, "'logsource' must be a mapping");
+		return;
+	}
+	set_str(c, &c->r->product, ytree_map_get(ls, "product"), "logsource product");
+	set_str(c, &c->r->service, ytree_map_get(ls, "service"), "logsource service");
+	set_str(c, &c->r->category, ytree_map_get(ls, "category"), "logsource category");
+}
+
+/* The rule's body: a detection or a correlation, never both. */
+static void load_body(struct ctx *c, const struct ytree_node *root) {
+	const struct ytree_node *det = ytree_map_get(root, "detection"),
+	                        *cor = ytree_map_get(root, "correlation");
+	if (det && cor)
+		sigma_err(c, cor, "a rule has either 'detection' or 'correlation', not both");
+	else if (det) {
+		c->r->kind = RULE_DETECTION;
+		sigma_load_detection(c, det);
+	} else if (cor) {
+		c->r->kind = RULE_CORRELATION;
+		sigma_load_correlation(c, cor);
+	} else
+		sigma_err(c, root, "a rule needs 'detection' or 'correlation'");
+}
+
+static int rule_set_add(struct rule_set *set, struct rule *r) {
+	if (set->n == set->alloc) {
+		size_t na = set->alloc ? set->alloc * 2 : 16;
+		struct rule *v = realloc(set->v, na * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		set->v = v;
+		set->alloc = na;
+	}
+	set->v[set->n++] = *r;
+	return 0;
+}
+
+/* One YAML document: 1 when its rule was added, 0 when it had errors (all of them in
+ * errs), -ENOMEM. */
 static int load_doc(const char *name, const struct ytree_doc *doc, struct rule_set *set,
                     struct ev_errlist *errs) {
 	const struct ytree_node *root = doc->root;
@@ -82,102 +183,25 @@ static int load_doc(const char *name, const struct ytree_doc *doc, struct rule_s
 		return -ENOMEM;
 	r.line = root->line;
 	r.col = root->col;
-	if (root->kind != YTREE_MAP) {
+	if (root->kind != YTREE_MAP)
 		sigma_err(&c, root, "a rule must be a mapping, not a %s",
 		          ytree_kind_name(root->kind));
-		goto bad;
+	else {
+		load_meta(&c, root);
+		set_str(&c, &r.title, ytree_map_get(root, "title"), "title");
+		set_str(&c, &r.id, ytree_map_get(root, "id"), "id");
+		set_str(&c, &r.name, ytree_map_get(root, "name"), "name");
+		set_str(&c, &r.status, ytree_map_get(root, "status"), "status");
+		set_str(&c, &r.description, ytree_map_get(root, "description"), "description");
+		load_level(&c, ytree_map_get(root, "level"));
+		load_tags(&c, ytree_map_get(root, "tags"));
+		load_logsource(&c, ytree_map_get(root, "logsource"));
+		load_body(&c, root);
 	}
-	static const char *known[] = {
-	        "title",       "id",         "name",      "status",      "level",
-	        "tags",        "logsource",  "detection", "correlation", "falsepositives",
-	        "description", "references", "author",    "date",        "modified",
-	        "related",     "fields",     "license",   "taxonomy",    "scope"};
-	for (size_t i = 0; i < root->n; i++) {
-		const char *k = root->pairs[i].key->str;
-		bool is_known = false;
-		for (size_t j = 0; j < ELEMENTSOF(known); j++)
-			is_known |= !strcmp(k, known[j]);
-		if (is_known)
-			continue;
-		if (!r.meta)
-			r.meta = json_object();
-		if (!r.meta || json_object_set_new(r.meta, k, node_json(root->pairs[i].value)) < 0)
-			sigma_oom(&c, root->pairs[i].key);
-	}
-	set_str(&c, &r.title, ytree_map_get(root, "title"), "title");
-	set_str(&c, &r.id, ytree_map_get(root, "id"), "id");
-	set_str(&c, &r.name, ytree_map_get(root, "name"), "name");
-	set_str(&c, &r.status, ytree_map_get(root, "status"), "status");
-	set_str(&c, &r.description, ytree_map_get(root, "description"), "description");
-	const struct ytree_node *lv = ytree_map_get(root, "level");
-	set_str(&c, &r.level, lv, "level");
-	if (r.level) {
-		static const char *levels[] = {"informational", "low", "medium", "high",
-		                               "critical"};
-		bool ok = false;
-		for (size_t i = 0; i < ELEMENTSOF(levels); i++)
-			ok |= !strcmp(r.level, levels[i]);
-		if (!ok)
-			sigma_err(
-			        &c, lv,
-			        "unknown level '%s' (expected informational, low, medium, high or "
-			        "critical)",
-			        r.level);
-	}
-	const struct ytree_node *tags = ytree_map_get(root, "tags");
-	if (tags && tags->kind != YTREE_SEQ)
-		sigma_err(&c, tags, "'tags' must be a list");
-	else if (tags) {
-		r.tags = calloc(tags->n + 1, sizeof(char *));
-		if (!r.tags)
-			sigma_oom(&c, tags);
-		for (size_t i = 0; r.tags && i < tags->n; i++) {
-			const char *s = sigma_scalar(&c, tags->items[i], "a tag");
-			if (s && !(r.tags[r.n_tags++] = strdup(s)))
-				sigma_oom(&c, tags->items[i]);
-		}
-	}
-	const struct ytree_node *ls = ytree_map_get(root, "logsource");
-	if (ls && ls->kind != YTREE_MAP)
-		sigma_err(&c, ls, "'logsource' must be a mapping");
-	else if (ls) {
-		set_str(&c, &r.product, ytree_map_get(ls, "product"), "logsource product");
-		set_str(&c, &r.service, ytree_map_get(ls, "service"), "logsource service");
-		set_str(&c, &r.category, ytree_map_get(ls, "category"), "logsource category");
-	}
-	const struct ytree_node *det = ytree_map_get(root, "detection"),
-	                        *cor = ytree_map_get(root, "correlation");
-	if (det && cor)
-		sigma_err(&c, cor, "a rule has either 'detection' or 'correlation', not both");
-	else if (det) {
-		r.kind = RULE_DETECTION;
-		sigma_load_detection(&c, det);
-	} else if (cor) {
-		r.kind = RULE_CORRELATION;
-		sigma_load_correlation(&c, cor);
-	} else
-		sigma_err(&c, root, "a rule needs 'detection' or 'correlation'");
-	if (c.oom) {
+	int ret = c.oom ? -ENOMEM : c.bad ? 0 : rule_set_add(set, &r);
+	if (ret < 0 || c.bad)
 		rule_free(&r);
-		return -ENOMEM;
-	}
-	if (c.bad)
-		goto bad;
-	if (set->n == set->alloc) {
-		size_t na = set->alloc ? set->alloc * 2 : 16;
-		struct rule *v = realloc(set->v, na * sizeof(*v));
-		if (!v) {
-			rule_free(&r);
-			return -ENOMEM;
-		}
-		set->v = v;
-		set->alloc = na;
-	}
-	set->v[set->n++] = r;
-	return 1;
-bad:
-	rule_free(&r);
-	return 0;
+	return ret < 0 ? ret : !c.bad;
 }
 
 int sigma_load_buffer(const char *name, const char *buf, size_t len, struct rule_set *set,

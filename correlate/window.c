@@ -410,80 +410,108 @@ static const struct ev_str *lookup(struct correlate_engine *e, const struct ev_r
 	return NULL;
 }
 
+/* Where a match comes from: a record, or a correlation's alert (its group as fields and
+ * its first sample). */
+struct match_src {
+	const struct ev_record *rec;
+	char *const *gnames;
+	const struct ev_str *gvals;
+	size_t n_g;
+	const struct sample *s;
+};
+
+/* The group key of reference j of correlation k into e->kbuf (*ret_klen bytes) and the
+ * value_count value. Returns 1 when a group-by field or the value is missing (the event
+ * is not counted), 0, or -ENOMEM. */
+static int match_key(struct correlate_engine *e, const struct correlation *k, size_t j,
+                     const struct match_src *m, uint32_t *ret_klen, const struct ev_str **ret_val) {
+	uint32_t klen = 0;
+	for (size_t g = 0; g < k->n_group_by; g++) {
+		const char *fname = k->group_by[g];
+		for (size_t a = 0; a < k->n_aliases; a++)
+			if (!strcmp(k->aliases[a].name, fname) && k->aliases[a].fields &&
+			    k->aliases[a].fields[j])
+				fname = k->aliases[a].fields[j];
+		const struct ev_str *v = lookup(e, m->rec, m->gnames, m->gvals, m->n_g, fname);
+		if (!v)
+			return 1;
+		if (key_append(&e->kbuf, &klen, &e->kbuf_alloc, v->p, v->len) < 0)
+			return -ENOMEM;
+	}
+	*ret_val = NULL;
+	if (k->type == CORR_VALUE_COUNT) {
+		*ret_val = lookup(e, m->rec, m->gnames, m->gvals, m->n_g, k->field);
+		if (!*ret_val)
+			return 1;
+	}
+	*ret_klen = klen;
+	return 0;
+}
+
+/* One allocation: the cev, its key (from e->kbuf), its value and (8-aligned) its sample. */
+static struct cev *cev_new(struct correlate_engine *e, int64_t time, unsigned ci, size_t j,
+                           uint32_t klen, const struct ev_str *val, const struct match_src *m) {
+	size_t vlen = val ? val->len : 0;
+	size_t soff = (sizeof(struct cev) + klen + vlen + 2 + 7) & ~(size_t)7;
+	size_t mlen = m->rec ? MIN(m->rec->message.len, (size_t)SAMPLE_MSG_CAP)
+	              : m->s ? m->s->msg_len
+	                     : 0;
+	bool has_s = m->rec || m->s;
+	struct cev *c = malloc(has_s ? soff + offsetof(struct sample, msg) + mlen : soff);
+	if (!c)
+		return NULL;
+	c->time = time;
+	c->seq = e->seq;
+	c->corr = ci;
+	c->ref = (unsigned)j;
+	c->key = (char *)(c + 1);
+	if (klen)
+		memcpy(c->key, e->kbuf, klen);
+	c->key[klen] = 0;
+	c->key_len = klen;
+	c->value = NULL;
+	c->value_len = 0;
+	if (val) {
+		c->value = c->key + klen + 1;
+		if (vlen)
+			memcpy(c->value, val->p, vlen);
+		c->value[vlen] = 0;
+		c->value_len = (uint32_t)vlen;
+	}
+	c->sample = has_s ? (struct sample *)((char *)c + soff) : NULL;
+	if (m->rec)
+		sample_fill(e, c->sample, m->rec->time_us, m->rec->source.p, m->rec->source.len,
+		            m->rec->message.p, m->rec->message.len);
+	else if (m->s)
+		memcpy(c->sample, m->s, offsetof(struct sample, msg) + m->s->msg_len);
+	return c;
+}
+
 int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
                     const struct ev_record *rec, char *const *gnames, const struct ev_str *gvals,
                     size_t n_g, struct sample *s) {
 	const struct rule *src = &e->rules.v[rule];
+	const struct match_src m = {rec, gnames, gvals, n_g, s};
 	for (size_t u = 0; u < src->n_users; u++) {
 		unsigned ci = src->users[u];
 		const struct correlation *k = &e->rules.v[ci].corr;
 		for (size_t j = 0; j < k->n_refs; j++) {
 			if (k->ref_rule[j] != (int)rule)
 				continue;
-			/* the key is built in the engine's scratch buffer and copied into the cev
-			 */
 			uint32_t klen = 0;
-			bool missing = false;
-			for (size_t g = 0; g < k->n_group_by && !missing; g++) {
-				const char *fname = k->group_by[g];
-				for (size_t a = 0; a < k->n_aliases; a++)
-					if (!strcmp(k->aliases[a].name, fname) &&
-					    k->aliases[a].fields && k->aliases[a].fields[j])
-						fname = k->aliases[a].fields[j];
-				const struct ev_str *v = lookup(e, rec, gnames, gvals, n_g, fname);
-				if (!v)
-					missing = true;
-				else if (key_append(&e->kbuf, &klen, &e->kbuf_alloc, v->p, v->len) <
-				         0)
-					return -ENOMEM;
-			}
 			const struct ev_str *val = NULL;
-			if (!missing && k->type == CORR_VALUE_COUNT) {
-				val = lookup(e, rec, gnames, gvals, n_g, k->field);
-				missing = !val;
-			}
-			if (missing)
+			int r = match_key(e, k, j, &m, &klen, &val);
+			if (r < 0)
+				return r;
+			if (r > 0)
 				continue;
-			size_t vlen = val ? val->len : 0;
-			size_t soff = (sizeof(struct cev) + klen + vlen + 2 + 7) & ~(size_t)7;
-			size_t mlen = rec ? MIN(rec->message.len, (size_t)SAMPLE_MSG_CAP)
-			              : s ? s->msg_len
-			                  : 0;
-			bool has_s = rec || s;
-			struct cev *c =
-			        malloc(has_s ? soff + offsetof(struct sample, msg) + mlen : soff);
+			struct cev *c = cev_new(e, time, ci, j, klen, val, &m);
 			if (!c)
 				return -ENOMEM;
-			c->time = time;
-			c->seq = e->seq;
-			c->corr = ci;
-			c->ref = (unsigned)j;
-			c->key = (char *)(c + 1);
-			if (klen)
-				memcpy(c->key, e->kbuf, klen);
-			c->key[klen] = 0;
-			c->key_len = klen;
-			c->value = NULL;
-			c->value_len = 0;
-			if (val) {
-				c->value = c->key + klen + 1;
-				if (vlen)
-					memcpy(c->value, val->p, vlen);
-				c->value[vlen] = 0;
-				c->value_len = (uint32_t)vlen;
-			}
-			c->sample = has_s ? (struct sample *)((char *)c + soff) : NULL;
-			if (rec)
-				sample_fill(e, c->sample, rec->time_us, rec->source.p,
-				            rec->source.len, rec->message.p, rec->message.len);
-			else if (s)
-				memcpy(c->sample, s, offsetof(struct sample, msg) + s->msg_len);
-			int r;
 			if (rec)
 				r = e->holding ? timeguard_hold_cev(e, c) : pend_push(e, c);
 			else {
-				/* a correlation's alert: we are draining the timeline in order
-				 * already */
+				/* a correlation's alert: the timeline is being drained in order */
 				r = process(e, c);
 				cev_free(c);
 			}
