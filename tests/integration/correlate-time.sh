@@ -99,6 +99,9 @@ grep '192.0.2.67' "$T_TMP/agent.out" | grep -q 'time_suspect' &&
 run "$EVIDENT" status --json --socket "$A_SOCK"
 expect_out '"future":1[,}]' "agent: status counts the far-future event"
 expect_out '"late":1[,}]' "agent: status counts the late event"
+run "$EVIDENT" status --socket "$A_SOCK"
+expect_out 'correlation +[0-9]+ groups; not correlated: 1 late, 1 far-future; caps: 0 groups evicted, 0 values dropped' "agent: human status shows the counts"
+run "$EVIDENT" status --json --socket "$A_SOCK"
 wmk=$(printf '%s' "$T_OUT" | sed -n 's/.*"watermark_us":\([0-9]*\).*/\1/p')
 now=$(date +%s)
 if [ -n "$wmk" ] && [ $((wmk / 1000000)) -le $((now + 1)) ] && [ $((wmk / 1000000)) -ge $((now - 60)) ]; then
