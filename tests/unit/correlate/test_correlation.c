@@ -514,3 +514,56 @@ TEST(test_correlate_far_future_line) {
 	CU_ASSERT_STRING_EQUAL(th_str(t, 4, "kind"), "event_count");
 	th_free(t);
 }
+
+/* value_count's distinct values per group: rules.max_values drops the value seen longest
+ * ago and counts it; an lt/lte window keeps threshold + 1 values, which decides it
+ * exactly (nothing counted as dropped). */
+TEST(test_correlate_value_cap) {
+	static const char *conds[2] = {"{field: user, gte: 3}", "{field: user, lt: 3}"};
+	for (int lt = 0; lt < 2; lt++) {
+		char y[2048];
+		snprintf(y, sizeof(y),
+		         DET_FAIL
+		         "---\ntitle: spray\nid: spray\ncorrelation:\n  type: value_count\n"
+		         "  rules: [fail]\n  group-by: [ip]\n  timespan: 10s\n  condition: %s\n",
+		         conds[lt]);
+		struct th *t = calloc(1, sizeof(*t));
+		struct correlate_opts o = {
+		        .engine = "pcre2", .allowed_lateness_us = -1, .max_values = 2};
+		CU_ASSERT_EQUAL_FATAL(correlate_engine_new(&o, &t->e, &t->errs), 0);
+		t->alerts = json_array();
+		correlate_engine_add_rules_buffer(t->e, "test.yml", y, strlen(y), &t->errs);
+		correlate_engine_compile(t->e, &t->errs, &t->warns);
+		CU_ASSERT_EQUAL(t->errs.n, 0);
+		correlate_engine_set_callback(t->e, th_collect, t);
+		correlate_parse_time("2024-03-01T10:00:00Z", &t->base);
+		const char *users[] = {"a", "b", "c", "d", "e"};
+		for (int i = 0; i < 5; i++)
+			th_feed(t, S(i), "sshd", "Failed", "ip", "i", "user", users[i],
+			        (char *)NULL);
+		correlate_engine_finish(t->e);
+		struct correlate_stats st;
+		correlate_engine_get_stats(t->e, &st);
+		/* gte 3 with a cap of 2: never 3 distinct, 3 values dropped. lt 3: the cap is
+		 * min(3 + 1, 2) = 2 < 4, so values beyond 2 are dropped and counted too */
+		CU_ASSERT_EQUAL(st.values_dropped, 3);
+		CU_ASSERT_EQUAL(th_n(t), lt ? 1 : 0); /* lt: 2 < 3 at the deadline (the cap lies) */
+		th_free(t);
+	}
+	/* the default cap: lt 3 keeps 4 values at most and nothing counts as dropped */
+	char y[2048];
+	snprintf(y, sizeof(y),
+	         DET_FAIL "---\ntitle: spray\nid: spray\ncorrelation:\n  type: value_count\n"
+	                  "  rules: [fail]\n  group-by: [ip]\n  timespan: 10s\n"
+	                  "  condition: {field: user, lt: 3}\n");
+	struct th *t = th_new(y, "pcre2");
+	const char *users[] = {"a", "b", "c", "d", "e"};
+	for (int i = 0; i < 5; i++)
+		th_feed(t, S(i), "sshd", "Failed", "ip", "i", "user", users[i], (char *)NULL);
+	correlate_engine_finish(t->e);
+	struct correlate_stats st;
+	correlate_engine_get_stats(t->e, &st);
+	CU_ASSERT_EQUAL(st.values_dropped, 0);
+	CU_ASSERT_EQUAL(th_n(t), 0);
+	th_free(t);
+}
