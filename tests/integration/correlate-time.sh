@@ -31,12 +31,16 @@ EOF
 
 # ---- replay ----
 log="$T_TMP/auth.log"
+# brute HH:MM: three failed passwords from one address at HH:MM:01..03 on Mar 1
+brute() {
+	for i in 01 02 03; do
+		echo "Mar  1 $1:$i web1 sshd[100$i]: Failed password for root from 203.0.113.9 port 40$i ssh2"
+	done
+}
 {
 	echo "Mar  1 09:59:00 web1 sshd[1000]: Connection from 198.51.100.1 port 1"
 	echo "2099-03-01T10:00:00Z web1 sshd[999]: Failed password for root from 192.0.2.66 port 1 ssh2"
-	for i in 01 02 03; do
-		echo "Mar  1 10:00:$i web1 sshd[100$i]: Failed password for root from 203.0.113.9 port 40$i ssh2"
-	done
+	brute 10:00
 } >"$log"
 run "$EVIDENT" replay --tz UTC --year 2024 --rules "$RULES" "$log"
 expect_rc 0 "replay after a far-future line"
@@ -65,9 +69,7 @@ if printf '%s\n' "$T_OUT" | grep -q '"title":"Brute force"'; then fail "brute fo
 # a real gap (8 hours of quiet) is confirmed by the next line: nothing flagged or lost
 {
 	echo "Mar  1 01:00:00 web1 sshd[1000]: Connection from 198.51.100.1 port 1"
-	for i in 01 02 03; do
-		echo "Mar  1 09:00:$i web1 sshd[100$i]: Failed password for root from 203.0.113.9 port 40$i ssh2"
-	done
+	brute 09:00
 } >"$T_TMP/gap.log"
 run "$EVIDENT" replay --tz UTC --year 2024 --rules "$RULES" "$T_TMP/gap.log"
 expect_out '"title":"Brute force"' "a quiet night: the brute force fires"
