@@ -11,7 +11,9 @@
  * engine first; any rule error keeps the old engine. Correlation state does not survive
  * a reload or a restart (the new engine starts with empty windows).
  * Watermark: a 1 s timer advances the engine with the wall clock so deadlines (absence
- * rules, `lt` conditions) fire on a quiet host.
+ * rules, `lt` conditions) fire on a quiet host. The clock is also the reference for
+ * far-future events (rules.max_future): they never move the watermark; they and late
+ * events are counted in status and logged at most once a minute.
  * Sealing on request is in daemon_seal.c. Automatic seals on alerts (actions policy,
  * rate limit, lookahead wait, coalescing) are not wired yet: see ev_daemon_alert(). */
 #include "config.h"
@@ -209,8 +211,9 @@ int ev_seams_start(struct ev_daemon *d) {
 		return -EINVAL;
 	}
 	correlate_engine_set_callback(s->engine, on_alert, d);
-	/* the host clock is the reference for far-future events and drives the watermark */
-	correlate_engine_advance(s->engine, now_real());
+	/* the host clock is the reference for far-future events at once; it drives the
+	 * watermark from the first tick, so the backlog read at start-up is still correlated */
+	correlate_engine_set_clock(s->engine, now_real());
 	struct correlate_stats cs;
 	correlate_engine_get_stats(s->engine, &cs);
 	ev_dlog(LOG_INFO, "rules: %zu loaded (%zu detections, %zu correlations), %s%s", cs.rules,
@@ -322,7 +325,7 @@ void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
 		return;
 	}
 	correlate_engine_set_callback(e, on_alert, d);
-	correlate_engine_advance(e, now_real());
+	correlate_engine_set_clock(e, now_real());
 	correlate_engine_free(s->engine);
 	s->engine = e;
 	s->logged_future = s->logged_late = 0; /* the new engine counts from zero */

@@ -84,6 +84,10 @@ sed -i -e "s|^  journal: false|  journal: false\n  files: [$FLOG]\n  stat_interv
 printf 'rules:\n  paths: [%s]\n  allowed_lateness: 3s\n' "$RULES" >>"$T_TMP/evident.yaml"
 agent_start --config "$T_TMP/evident.yaml"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; sed 's/^/  | /' "$T_TMP/agent.err"; done_testing; }
+# after the first clock tick (the watermark keeps to the clock from then on; the backlog
+# read at start-up is correlated as it comes)
+T_DEADLINE=5 wait_for "first clock tick" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"watermark_us\":[1-9]'" ||
+	fail "the watermark does not follow the clock"
 # one write, so that both are counted before the first (rate-limited) log line
 printf '%s\n' "2099-03-01T10:00:00Z web1 sshd[999]: Failed password for root from 192.0.2.66 port 1 ssh2" \
 	"2020-03-01T10:00:00Z web1 sshd[998]: Failed password for root from 192.0.2.67 port 1 ssh2" >>"$FLOG"
