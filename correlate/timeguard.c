@@ -83,7 +83,8 @@ static void refute(struct correlate_engine *e) {
 }
 
 static bool far_ahead(const struct correlate_engine *e, int64_t t, int64_t ref) {
-	return t > ref && t - ref > e->o.max_future_us;
+	/* unsigned: the difference of two hostile times may not fit in an int64_t */
+	return t > ref && (uint64_t)t - (uint64_t)ref > (uint64_t)e->o.max_future_us;
 }
 
 /* A record at t follows the suspect: does it confirm the suspect's time? */
