@@ -34,7 +34,7 @@ struct opts {
 
 static struct correlate_engine *load(const struct opts *o, char **paths, size_t n,
                                      struct ev_errlist *errs, struct ev_errlist *warns,
-                                     size_t *ret_loaded) {
+                                     size_t *ret_loaded, bool *ret_io) {
 	struct correlate_opts co;
 	replay_rules_corr_opts(o->cfg, o->engine, &co);
 	struct correlate_engine *e = NULL;
@@ -49,20 +49,26 @@ static struct correlate_engine *load(const struct opts *o, char **paths, size_t 
 	for (size_t i = 0; i < o->n_logsources; i++)
 		(void)correlate_engine_add_logsource_spec(e, o->logsources[i], "--logsource", errs);
 	size_t loaded = 0;
+	bool io = false;
 	for (size_t i = 0; i < n; i++) {
 		int r = correlate_engine_add_rules(e, paths[i], errs);
 		if (r > 0)
 			loaded += (size_t)r;
+		else if (r < 0)
+			io = true; /* the path cannot be read: an I/O error, not a rule finding */
 	}
 	correlate_engine_compile(e, errs, warns);
 	*ret_loaded = loaded;
+	if (ret_io)
+		*ret_io = io;
 	return e;
 }
 
 static int do_check(const struct opts *o, char **paths, size_t n) {
 	struct ev_errlist errs = {0}, warns = {0};
 	size_t loaded = 0;
-	struct correlate_engine *e = load(o, paths, n, &errs, &warns, &loaded);
+	bool io = false;
+	struct correlate_engine *e = load(o, paths, n, &errs, &warns, &loaded, &io);
 	size_t ne = ev_errlist_count(&errs);
 	if (o->json) {
 		json_t *arr = json_array(), *warr = json_array();
@@ -96,13 +102,13 @@ static int do_check(const struct opts *o, char **paths, size_t n) {
 	ev_errlist_clear(&errs);
 	ev_errlist_clear(&warns);
 	correlate_engine_free(e);
-	return !e ? EV_EXIT_USAGE : ne ? EV_EXIT_FINDING : EV_EXIT_OK;
+	return !e || io ? EV_EXIT_USAGE : ne ? EV_EXIT_FINDING : EV_EXIT_OK;
 }
 
 static int do_list(const struct opts *o, char **paths, size_t n) {
 	struct ev_errlist errs = {0}, warns = {0};
 	size_t loaded = 0;
-	struct correlate_engine *e = load(o, paths, n, &errs, &warns, &loaded);
+	struct correlate_engine *e = load(o, paths, n, &errs, &warns, &loaded, NULL);
 	if (!e) {
 		ev_errlist_print(&errs, stderr);
 		ev_errlist_clear(&errs);
@@ -490,7 +496,7 @@ static int run_test_file(const struct opts *o, const char *test, unsigned *pass,
 		}
 		struct ev_errlist warns = {0};
 		size_t loaded = 0;
-		struct correlate_engine *e = load(o, paths, np, &errs, &warns, &loaded);
+		struct correlate_engine *e = load(o, paths, np, &errs, &warns, &loaded, NULL);
 		struct alerts al = {json_array()};
 		bool ok = e && ev_errlist_count(&errs) == 0;
 		if (ok) {
@@ -698,8 +704,9 @@ const struct ev_command ev_cmd_rules = {
                  "\n"
                  "check  load every rule file under PATH (default: the shipped rule pack) and "
                  "print\n"
-                 "       every error as FILE:LINE:COL: message and the number of rules loaded;\n"
-                 "       exit 1 if any rule was rejected\n"
+                 "       every error as FILE:LINE:COL: message (all of them, several per rule)\n"
+                 "       and the number of rules loaded; exit 1 if any rule was rejected, 2 if\n"
+                 "       a PATH cannot be read\n"
                  "list   id, level, kind, logsource and title of every rule (--json: one object a "
                  "line)\n"
                  "test   run the rule tests (foo.test.yaml beside foo.yml): PASS/FAIL per case "
@@ -707,9 +714,10 @@ const struct ev_command ev_cmd_rules = {
                  "       the expected and actual alerts; exit 1 on any failure\n"
                  "\n"
                  "  --engine NAME     matcher: auto, vectorscan or pcre2 (default: rules.engine)\n"
-                 "  --config FILE     take rules.engine, rules.allowed_lateness, rules.max_groups\n"
-                 "                    and rules.logsources from FILE (default: the embedded\n"
-                 "                    configuration); --logsource adds to and overrides them\n"
+                 "  --config FILE     take the rules.* settings (engine, allowed_lateness,\n"
+                 "                    max_groups, max_values, max_future, logsources)\n"
+                 "                    from FILE (default: the embedded configuration);\n"
+                 "                    --logsource adds to and overrides them\n"
                  "  --decoders PATH   decoder file or directory (default: the shipped decoders)\n"
                  "  --logsource SPEC  define a logsource service, e.g. 'myapp: myapp "
                  "unit:myapp.service\n"

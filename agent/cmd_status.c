@@ -101,6 +101,13 @@ static void print_status(json_t *a) {
 	printf("  rules          %" JSON_INTEGER_FORMAT " loaded (engine: %s, %s)\n",
 	       geti(a, "engine", "rules_loaded"), gets_(a, "engine", "matcher"),
 	       gets_(a, "engine", "state"));
+	printf("  correlation    %" JSON_INTEGER_FORMAT
+	       " groups; not correlated: %" JSON_INTEGER_FORMAT " late, %" JSON_INTEGER_FORMAT
+	       " far-future; caps: %" JSON_INTEGER_FORMAT " groups evicted, %" JSON_INTEGER_FORMAT
+	       " values dropped\n",
+	       geti(a, "engine", "live_groups"), geti(a, "engine", "late"),
+	       geti(a, "engine", "future"), geti(a, "engine", "evicted"),
+	       geti(a, "engine", "values_dropped"));
 	printf("  lines          %" JSON_INTEGER_FORMAT " (%.0f/s)\n", geti(a, "lines", NULL),
 	       json_number_value(json_object_get(a, "lines_per_sec")));
 	printf("  alerts         %" JSON_INTEGER_FORMAT "\n", geti(a, "alerts", NULL));

@@ -112,6 +112,10 @@ static const struct cfg_key rules_keys[] = {
          NULL, "how far out of order events may arrive and still give identical alerts"},
         {"max_groups", CT_INT, OFF(rules.max_groups), 1, 100000000, "100000", NULL, NULL,
          "group cap per correlation rule (least recently used is evicted)"},
+        {"max_values", CT_INT, OFF(rules.max_values), 1, 100000000, "100000", NULL, NULL,
+         "distinct values kept per value_count group (the one seen longest ago is dropped)"},
+        {"max_future", CT_DURATION, OFF(rules.max_future), SEC(1), SEC(86400LL * 36525), "5m", NULL,
+         NULL, "events further ahead of the clock are flagged and not correlated"},
         {"logsources", CT_STRV, OFF(rules.logsources), 0, 0, NULL, NULL, NULL,
          "logsource services added to (or replacing) the built-in table, each "
          "'SERVICE: PROGRAM... unit:UNIT... facility:N...'"},

@@ -58,6 +58,8 @@ struct ev_config {
 		char *engine; /* auto|vectorscan|pcre2 */
 		uint64_t allowed_lateness;
 		int64_t max_groups;
+		int64_t max_values;  /* value_count: distinct values per group */
+		uint64_t max_future; /* µs ahead of the clock that an event may be */
 		struct ev_strv
 		        logsources; /* "SERVICE: WORD..." (correlate_engine_add_logsource_spec) */
 	} rules;

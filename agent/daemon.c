@@ -222,6 +222,8 @@ static int on_reload_done(sd_event_source *s, int fd, uint32_t revents, void *us
 	struct ev_daemon *d = rl->d;
 	reload_join(rl);
 	d->reload = NULL;
+	if (rl->engine && ev_seams_reload_empties(d, rl->engine, rl->next, &rl->errs))
+		rl->engine = correlate_engine_free(rl->engine);
 	int r = rl->engine ? 0 : -EINVAL;
 	if (rl->engine) {
 		reload_apply(d, rl->next, rl->sinks, rl->engine);

@@ -122,6 +122,10 @@ struct correlate_engine;
  * engine is freed; cannot fail). */
 struct correlate_engine *ev_seams_build_engine(const struct ev_config *next,
                                                struct ev_errlist *errs);
+/* A reload must not silently end detection: a new engine with no rules while the running
+ * one has rules is refused (message in errs, returns true); the caller keeps the old. */
+bool ev_seams_reload_empties(struct ev_daemon *d, const struct correlate_engine *next_engine,
+                             const struct ev_config *next, struct ev_errlist *errs);
 void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
                              const struct ev_config *next);
 void ev_seams_stop(struct ev_daemon *d);      /* drain, checkpoint positions */

@@ -11,7 +11,9 @@
  * engine first; any rule error keeps the old engine. Correlation state does not survive
  * a reload or a restart (the new engine starts with empty windows).
  * Watermark: a 1 s timer advances the engine with the wall clock so deadlines (absence
- * rules, `lt` conditions) fire on a quiet host.
+ * rules, `lt` conditions) fire on a quiet host. The clock is also the reference for
+ * far-future events (rules.max_future): they never move the watermark; they and late
+ * events are counted in status and logged at most once a minute.
  * Sealing on request is in daemon_seal.c. Automatic seals on alerts (actions policy,
  * rate limit, lookahead wait, coalescing) are not wired yet: see ev_daemon_alert(). */
 #include "config.h"
@@ -37,6 +39,8 @@ struct seams {
 	sd_event_source *advance_timer, *checkpoint_timer, *rescan_timer;
 	uint64_t checkpoint_interval, stat_interval;
 	uint64_t feed_errors, checkpoint_errors;
+	uint64_t logged_future, logged_late; /* counters at the last log line about them */
+	int64_t logged_at;                   /* µs, CLOCK_REALTIME */
 };
 
 static int64_t now_real(void) {
@@ -72,11 +76,43 @@ static int on_record(void *userdata, const struct ev_record *rec) {
 	return 0;
 }
 
+/* Events the engine could not correlate because of their time are logged, at most once a
+ * minute (the first at once): a hostile line must not flood the log either. */
+static void log_time_outliers(struct seams *s, int64_t now) {
+	struct correlate_stats cs;
+	correlate_engine_get_stats(s->engine, &cs);
+	if ((cs.future == s->logged_future && cs.late == s->logged_late) ||
+	    (s->logged_at && now - s->logged_at < 60 * 1000000LL))
+		return;
+	if (cs.future > s->logged_future) {
+		char t[48];
+		correlate_format_time(cs.last_future_us, t, sizeof(t));
+		ev_dlog(LOG_WARNING,
+		        "correlation: %" PRIu64
+		        " event%s dated more than rules.max_future ahead of "
+		        "the clock (last: %s): not correlated, the watermark keeps to the clock, "
+		        "alerts flagged time_suspect",
+		        cs.future - s->logged_future, cs.future - s->logged_future == 1 ? "" : "s",
+		        t);
+	}
+	if (cs.late > s->logged_late)
+		ev_dlog(LOG_NOTICE,
+		        "correlation: %" PRIu64 " late event%s (older than the watermark, "
+		        "rules.allowed_lateness) not correlated",
+		        cs.late - s->logged_late, cs.late - s->logged_late == 1 ? "" : "s");
+	s->logged_future = cs.future;
+	s->logged_late = cs.late;
+	s->logged_at = now;
+}
+
 static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
 	struct ev_daemon *d = userdata;
 	struct seams *s = d->seams;
-	if (s->engine)
-		correlate_engine_advance(s->engine, now_real());
+	if (s->engine) {
+		int64_t now = now_real();
+		correlate_engine_advance(s->engine, now);
+		log_time_outliers(s, now);
+	}
 	sd_event_source_set_time(src, usec + 1000000);
 	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
 	return 0;
@@ -160,6 +196,9 @@ int ev_seams_start(struct ev_daemon *d) {
 		return -EINVAL;
 	}
 	correlate_engine_set_callback(s->engine, on_alert, d);
+	/* the host clock is the reference for far-future events at once; it drives the
+	 * watermark from the first tick, so the backlog read at start-up is still correlated */
+	correlate_engine_set_clock(s->engine, now_real());
 	struct correlate_stats cs;
 	correlate_engine_get_stats(s->engine, &cs);
 	ev_dlog(LOG_INFO, "rules: %zu loaded (%zu detections, %zu correlations), %s%s", cs.rules,
@@ -242,6 +281,27 @@ struct correlate_engine *ev_seams_build_engine(const struct ev_config *next,
 	return engine_build(next, errs);
 }
 
+bool ev_seams_reload_empties(struct ev_daemon *d, const struct correlate_engine *next_engine,
+                             const struct ev_config *next, struct ev_errlist *errs) {
+	struct seams *s = d->seams;
+	size_t running = s && s->engine ? correlate_engine_n_rules(s->engine) : 0;
+	if (running == 0 || correlate_engine_n_rules(next_engine) > 0)
+		return false;
+	char where[512];
+	if (next->rules.paths.n)
+		snprintf(where, sizeof(where), "%s%s", next->rules.paths.v[0],
+		         next->rules.paths.n > 1 ? " ..." : "");
+	else
+		snprintf(where, sizeof(where), "the shipped pack %s",
+		         replay_rules_datadir("rules"));
+	ev_errlist_add(errs, next->origin, 0, 0,
+	               "the new configuration loads no rules (rules.paths: %s) while %zu rule%s "
+	               "run: reload refused so that detection does not silently stop (restart "
+	               "the agent to run without rules)",
+	               where, running, running == 1 ? "" : "s");
+	return true;
+}
+
 void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
                              const struct ev_config *next) {
 	struct seams *s = d->seams;
@@ -250,8 +310,10 @@ void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
 		return;
 	}
 	correlate_engine_set_callback(e, on_alert, d);
+	correlate_engine_set_clock(e, now_real());
 	correlate_engine_free(s->engine);
 	s->engine = e;
+	s->logged_future = s->logged_late = 0; /* the new engine counts from zero */
 	if (s->src_cfg && sources_differ(s->src_cfg, next))
 		ev_dlog(LOG_WARNING, "sources changed: takes effect after a restart");
 }
@@ -312,15 +374,17 @@ json_t *ev_seams_status(struct ev_daemon *d) {
 		correlate_engine_get_stats(s->engine, &cs);
 		json_object_set_new(
 		        o, "engine",
-		        json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		                  "state", "running", "matcher",
-		                  cs.vectorscan ? "vectorscan+pcre2" : "pcre2", "jit", cs.jit,
-		                  "rules_loaded", (json_int_t)cs.rules, "matches",
-		                  (json_int_t)cs.matches, "alerts", (json_int_t)cs.alerts, "late",
-		                  (json_int_t)cs.late, "evicted", (json_int_t)cs.evicted,
-		                  "live_groups", (json_int_t)cs.live_groups, "watermark_us",
-		                  (json_int_t)cs.watermark_us, "feed_errors",
-		                  (json_int_t)s->feed_errors));
+		        json_pack(
+		                "{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		                "state", "running", "matcher",
+		                cs.vectorscan ? "vectorscan+pcre2" : "pcre2", "jit", cs.jit,
+		                "rules_loaded", (json_int_t)cs.rules, "matches",
+		                (json_int_t)cs.matches, "alerts", (json_int_t)cs.alerts, "late",
+		                (json_int_t)cs.late, "evicted", (json_int_t)cs.evicted,
+		                "live_groups", (json_int_t)cs.live_groups, "watermark_us",
+		                (json_int_t)cs.watermark_us, "feed_errors",
+		                (json_int_t)s->feed_errors, "future", (json_int_t)cs.future,
+		                "values_dropped", (json_int_t)cs.values_dropped));
 	}
 	return o;
 }

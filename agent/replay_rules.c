@@ -40,6 +40,8 @@ void replay_rules_corr_opts(const struct ev_config *cfg, const char *engine,
 		ret->engine = cfg->rules.engine;
 	ret->allowed_lateness_us = (int64_t)cfg->rules.allowed_lateness;
 	ret->max_groups = (size_t)cfg->rules.max_groups;
+	ret->max_values = (size_t)cfg->rules.max_values;
+	ret->max_future_us = (int64_t)cfg->rules.max_future;
 }
 
 int replay_rules_add_logsources(struct correlate_engine *e, const struct ev_config *cfg,
@@ -233,10 +235,21 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	fprintf(stderr,
 	        "evident: replay: %" PRIu64 " lines, %" PRIu64 " records, %" PRIu64
 	        " unparsed, %zu rules (%s%s), %" PRIu64 " matches, %" PRIu64 " alerts, %" PRIu64
-	        " late events, %" PRIu64 " evicted groups\n",
+	        " late events, %" PRIu64 " evicted groups, %" PRIu64 " far-future events, %" PRIu64
+	        " values dropped\n",
 	        rs.lines, rs.records, rs.unparsed, cs.rules,
 	        cs.vectorscan ? "vectorscan+pcre2" : "pcre2", cs.jit ? " JIT" : " interpreter",
-	        cs.matches, cs.alerts, cs.late, cs.evicted);
+	        cs.matches, cs.alerts, cs.late, cs.evicted, cs.future, cs.values_dropped);
+	if (cs.future) {
+		char t[48];
+		correlate_format_time(cs.last_future_us, t, sizeof(t));
+		fprintf(stderr,
+		        "evident: replay: warning: %" PRIu64
+		        " record%s dated more than rules.max_future "
+		        "ahead of the input (last: %s) did not move the watermark and were not "
+		        "correlated; their alerts carry \"time_suspect\":\"future\"\n",
+		        cs.future, cs.future == 1 ? "" : "s", t);
+	}
 	struct correlate_rule_stats rst;
 	for (size_t i = 0; correlate_engine_rule_stats(e, i, &rst); i++)
 		if (rst.matches)

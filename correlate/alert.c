@@ -282,7 +282,9 @@ static void jb_object(struct jbuf *b, struct kv *v, size_t n) {
 	JB_LIT(b, "}");
 }
 
-void alert_emit(struct correlate_engine *e, const struct alert_data *a) {
+/* The alert as canonical JSON into b; `future` adds "time_suspect":"future". */
+static void alert_render(struct correlate_engine *e, const struct alert_data *a, bool future,
+                         struct jbuf *bp) {
 	const struct rule *r = a->rule;
 	struct jbuf b = {0};
 	/* keys in byte order: count distinct events fields first group kind last rule time */
@@ -362,16 +364,35 @@ void alert_emit(struct correlate_engine *e, const struct alert_data *a) {
 	jb_cstr(&b, r->title ? r->title : r->name);
 	JB_LIT(&b, "},\"time\":");
 	jb_time(&b, a->time);
+	if (future)
+		JB_LIT(&b, ",\"time_suspect\":\"future\"");
 	JB_LIT(&b, "}");
+	*bp = b;
+}
+
+void alert_emit(struct correlate_engine *e, const struct alert_data *a) {
+	const struct rule *r = a->rule;
+	struct correlate_alert al = {.rule_id = r->id,
+	                             .rule_title = r->title ? r->title : r->name,
+	                             .level = r->level,
+	                             .kind = a->kind,
+	                             .time_us = a->time,
+	                             .count = a->count};
+	struct jbuf b = {0}, f = {0};
+	alert_render(e, a, a->future, &b);
+	if (e->holding && !b.bad) {
+		/* the next record decides whether this one's time holds: keep both renderings */
+		alert_render(e, a, true, &f);
+		if (!f.bad) {
+			timeguard_hold_alert(e, &al, b.p, f.p);
+			return;
+		}
+		e->held_oom = true;
+		free(f.p);
+	}
 	e->st.alerts++;
 	if (e->cb && !b.bad) {
-		struct correlate_alert al = {.rule_id = r->id,
-		                             .rule_title = r->title ? r->title : r->name,
-		                             .level = r->level,
-		                             .kind = a->kind,
-		                             .time_us = a->time,
-		                             .count = a->count,
-		                             .json = b.p};
+		al.json = b.p;
 		e->cb(e->cb_ctx, &al);
 	}
 	free(b.p);

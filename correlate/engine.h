@@ -27,7 +27,14 @@ struct correlate_opts {
 	const char *engine;          /* "auto" (NULL), "vectorscan", "pcre2" */
 	int64_t allowed_lateness_us; /* < 0: default 10 s */
 	size_t max_groups;           /* per correlation; 0: default 100000 */
-	bool no_jit;                 /* force the PCRE2 interpreter (tests, hardening) */
+	size_t max_values;           /* value_count: distinct values per group; 0: 100000 */
+	/* An event more than this ahead of the reference clock is "far future": it does not
+	 * move the watermark, is not correlated, is counted and its alerts carry
+	 * "time_suspect":"future". The reference is the host clock once
+	 * correlate_engine_advance() or _set_clock() gave one (the daemon), else the input
+	 * itself (replay; see docs/rules.md). 0: default 5 min. */
+	int64_t max_future_us;
+	bool no_jit; /* force the PCRE2 interpreter (tests, hardening) */
 };
 
 struct correlate_alert {
@@ -53,11 +60,14 @@ struct correlate_stats {
 	size_t rules; /* loaded */
 	size_t detections, correlations;
 	uint64_t records;
-	uint64_t matches;    /* detection matches, all rules */
-	uint64_t alerts;     /* alerts delivered */
-	uint64_t late;       /* events older than the watermark, not correlated */
-	uint64_t evicted;    /* groups evicted at the cap */
-	uint64_t suppressed; /* events ignored in a suppressed group */
+	uint64_t matches;        /* detection matches, all rules */
+	uint64_t alerts;         /* alerts delivered */
+	uint64_t late;           /* events older than the watermark, not correlated */
+	uint64_t future;         /* records far ahead of the reference clock, not correlated */
+	int64_t last_future_us;  /* the time of the last such record (INT64_MIN: none) */
+	uint64_t evicted;        /* groups evicted at the cap (max_groups) */
+	uint64_t values_dropped; /* value_count: distinct values dropped at max_values */
+	uint64_t suppressed;     /* events ignored in a suppressed group */
 	uint64_t live_groups;
 	uint64_t decoded; /* records a decoder added fields to */
 	bool vectorscan;  /* the Vectorscan prefilter is in use */
@@ -102,9 +112,14 @@ void correlate_engine_set_callback(struct correlate_engine *e, correlate_alert_f
 /* Feed one record (decoders may add fields to it). Alerts for matches are delivered at
  * once; correlation alerts as the watermark passes. Returns 0 or -ENOMEM. */
 int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec);
-/* Daemon: the clock says `now_us`; the watermark advances to now - lateness. */
+/* Daemon: the clock says `now_us`; the watermark advances to now - lateness, and the
+ * clock becomes the reference for far-future events. */
 int correlate_engine_advance(struct correlate_engine *e, int64_t now_us);
-/* End of input: release every buffered event and fire every pending deadline. */
+/* Only make `now_us` the reference clock for far-future events (the watermark stays);
+ * the daemon calls it before the first record. */
+int correlate_engine_set_clock(struct correlate_engine *e, int64_t now_us);
+/* End of input: release every buffered event and fire every pending deadline (a record
+ * still waiting for confirmation of a far-ahead time is accepted first). */
 int correlate_engine_finish(struct correlate_engine *e);
 
 void correlate_engine_get_stats(const struct correlate_engine *e, struct correlate_stats *ret);

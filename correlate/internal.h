@@ -84,6 +84,8 @@ struct corr_state {
 	size_t n_buckets, n_groups;
 	struct group *lru_head, *lru_tail; /* head: most recently used */
 	uint32_t ev_cap;                   /* timestamps kept per group */
+	uint32_t val_cap;                  /* value_count: distinct values kept per group */
+	bool val_cap_exact; /* deadline mode: val_cap is the threshold + 1 (no loss) */
 	bool deadline_mode;
 };
 
@@ -107,6 +109,12 @@ struct capture {
 	unsigned rule;
 	char *name, *value; /* pointers into cap_buf */
 	size_t name_len, value_len;
+};
+
+/* A suspect record's alert, rendered both ways until the next record decides. */
+struct held_alert {
+	struct correlate_alert al; /* al.json: NULL; strings borrowed from the rule */
+	char *json, *json_future;
 };
 
 struct correlate_engine {
@@ -165,14 +173,36 @@ struct correlate_engine {
 	int64_t max_time, watermark;
 	uint64_t seq;
 	bool have_time;
+	/* far-future guard (timeguard.c) */
+	int64_t clock; /* the daemon's host clock at the last advance/set_clock */
+	bool have_clock;
+	bool holding;     /* the record being fed is a suspect: its cevs and alerts wait */
+	bool flag_future; /* the record being fed is far ahead of the clock: alerts flagged */
+	bool have_held;   /* a suspect record waits for the next one to confirm its time */
+	int64_t held_time;
+	struct cev **held;
+	size_t n_held, alloc_held;
+	struct held_alert *halerts;
+	size_t n_halerts, alloc_halerts;
+	bool held_oom; /* holding failed: the suspect is treated as refuted */
 	/* output */
 	correlate_alert_fn cb;
 	void *cb_ctx;
 	struct correlate_stats st;
 };
 
-/* engine.c */
+/* logsource.c */
 bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_record *rec);
+/* Equal to a NUL-terminated name; cheap when the first bytes differ (no strlen). */
+bool engine_str_eq(const struct ev_str *s, const char *c);
+int logsource_add_builtins(struct correlate_engine *e);
+void logsource_free_all(struct correlate_engine *e);
+
+/* decoder.c */
+bool engine_is_std_field(const char *n);
+/* Run the decoders on the current record once (at the first non-standard field lookup). */
+void engine_ensure_decoded(struct correlate_engine *e);
+void decoder_free_all(struct correlate_engine *e);
 
 /* prefilter.c (Vectorscan builds only) */
 #ifdef HAVE_VECTORSCAN
@@ -190,10 +220,46 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
                     const struct ev_record *rec, char *const *gnames, const struct ev_str *gvals,
                     size_t n_g, struct sample *s);
 int window_release(struct correlate_engine *e, int64_t upto, bool all);
+
+/* pending.c: samples, the events waiting for the watermark, the deadline heap */
+void sample_fill(struct correlate_engine *e, struct sample *s, int64_t time, const char *src,
+                 size_t src_len, const char *msg, size_t msg_len);
+struct sample *sample_dup(const struct sample *s);
+int pend_push(struct correlate_engine *e, struct cev *c);
+struct cev *pend_peek(const struct correlate_engine *e);
+struct cev *pend_pop(struct correlate_engine *e);
+int dl_push(struct correlate_engine *e, struct group *g);
+void dl_remove(struct correlate_engine *e, struct group *g);
+
+/* group.c: group tables */
+struct gev *gevs(struct group *g);
+void group_clear(struct group *g);
+void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct group *g);
+/* Find or make the group. A new group takes a copy of *sp (if any) into its own
+ * allocation and points *sp at the copy. NULL: out of memory. */
+struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
+                        uint32_t key_len, struct sample **sp);
+void ev_expire(struct group *g, int64_t from);
+/* Append (time, sample); keep at most `cap` times and the last SAMPLE_MAX samples (or,
+ * with keep_first, the first SAMPLE_MAX). Takes the sample. */
+int ev_add(struct group *g, int64_t time, struct sample *s, uint32_t cap, bool keep_first);
 struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
                           const char *msg, size_t msg_len);
 /* The sample's source path, NUL-terminated. */
 const char *sample_src(const struct correlate_engine *e, const struct sample *s);
+
+/* timeguard.c: far-future events (see docs/rules.md, "Far-future events") */
+enum tg_class { TG_NORMAL, TG_SUSPECT, TG_FUTURE };
+/* Before matching a record at `t`: settle a waiting suspect, then classify `t`. */
+enum tg_class timeguard_begin(struct correlate_engine *e, int64_t t, int *ret);
+/* After matching: move the watermark (TG_NORMAL), or remember/count the record. */
+void timeguard_end(struct correlate_engine *e, enum tg_class cls, int64_t t);
+/* Accept a waiting suspect (end of input). */
+int timeguard_flush(struct correlate_engine *e);
+int timeguard_hold_cev(struct correlate_engine *e, struct cev *c);
+void timeguard_hold_alert(struct correlate_engine *e, const struct correlate_alert *al, char *json,
+                          char *json_future);
+void timeguard_free(struct correlate_engine *e);
 
 /* alert.c */
 struct alert_data {
@@ -210,6 +276,7 @@ struct alert_data {
 	size_t n_caps;
 	struct sample *const *samples;
 	size_t n_samples;
+	bool future; /* the record is far ahead of the clock: "time_suspect":"future" */
 };
 void alert_emit(struct correlate_engine *e, const struct alert_data *a);
 const struct ev_str *engine_field(struct correlate_engine *e, const struct ev_record *rec,

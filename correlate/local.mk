@@ -2,14 +2,21 @@
 noinst_LIBRARIES += correlate/libcorrelate.a
 correlate_libcorrelate_a_SOURCES = \
 	correlate/engine.c correlate/engine.h \
+	correlate/compile.c \
+	correlate/decoder.c \
+	correlate/logsource.c \
 	correlate/internal.h \
 	correlate/leaf.c correlate/leaf.h \
 	correlate/cond.c correlate/cond.h \
 	correlate/rule.h \
 	correlate/sigma.c correlate/sigma.h correlate/sigma_internal.h \
 	correlate/sigma_corr.c \
+	correlate/sigma_det.c \
 	correlate/prefilter.c \
 	correlate/window.c \
+	correlate/pending.c \
+	correlate/group.c \
+	correlate/timeguard.c \
 	correlate/alert.c
 correlate_libcorrelate_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
@@ -22,7 +29,9 @@ UNIT_TEST_SOURCES += \
 EXTRA_DIST += tests/unit/correlate/helpers.h docs/rules.md
 
 TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
-	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh
+	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh \
+	tests/integration/correlate-time.sh tests/integration/correlate-reload.sh
+EXTRA_DIST += tests/integration/correlate-time.sh tests/integration/correlate-reload.sh
 EXTRA_DIST += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
 	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh
 

@@ -6,10 +6,8 @@
  * (struct cond with COND_REF = leaf index); the condition becomes a tree over selections. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +15,6 @@
 
 #include "correlate/sigma.h"
 #include "correlate/sigma_internal.h"
-#include "util/strdist.h"
 #include "util/ytree.h"
 
 void sigma_err(struct ctx *c, const struct ytree_node *n, const char *fmt, ...) {
@@ -28,537 +25,20 @@ void sigma_err(struct ctx *c, const struct ytree_node *n, const char *fmt, ...) 
 	c->bad = true;
 }
 
+void sigma_oom(struct ctx *c, const struct ytree_node *n) {
+	if (!c->oom)
+		sigma_err(c, n, "out of memory");
+	c->oom = true;
+	c->bad = true;
+}
+
 const char *sigma_scalar(struct ctx *c, const struct ytree_node *n, const char *what) {
 	if (!n || n->kind != YTREE_SCALAR) {
-		err(c, n, "%s must be a string, not a %s", what,
-		    n ? ytree_kind_name(n->kind) : "nothing");
+		sigma_err(c, n, "%s must be a string, not a %s", what,
+		          n ? ytree_kind_name(n->kind) : "nothing");
 		return NULL;
 	}
 	return n->str;
-}
-
-static char *xstrdup(const char *s) {
-	return s ? strdup(s) : NULL;
-}
-
-/* ---- modifiers ---- */
-
-enum {
-	M_CONTAINS = 1 << 0,
-	M_STARTSWITH = 1 << 1,
-	M_ENDSWITH = 1 << 2,
-	M_ALL = 1 << 3,
-	M_RE = 1 << 4,
-	M_I = 1 << 5,
-	M_M = 1 << 6,
-	M_S = 1 << 7,
-	M_CASED = 1 << 8,
-	M_EXISTS = 1 << 9,
-	M_NEQ = 1 << 10,
-	M_CIDR = 1 << 11,
-	M_LT = 1 << 12,
-	M_LTE = 1 << 13,
-	M_GT = 1 << 14,
-	M_GTE = 1 << 15,
-	M_BASE64 = 1 << 16,
-	M_BASE64OFFSET = 1 << 17,
-	M_WINDASH = 1 << 18,
-};
-static const struct {
-	const char *name;
-	unsigned bit;
-} modifiers[] = {
-        {"contains", M_CONTAINS},
-        {"startswith", M_STARTSWITH},
-        {"endswith", M_ENDSWITH},
-        {"all", M_ALL},
-        {"re", M_RE},
-        {"i", M_I},
-        {"m", M_M},
-        {"s", M_S},
-        {"cased", M_CASED},
-        {"exists", M_EXISTS},
-        {"neq", M_NEQ},
-        {"cidr", M_CIDR},
-        {"lt", M_LT},
-        {"lte", M_LTE},
-        {"gt", M_GT},
-        {"gte", M_GTE},
-        {"base64", M_BASE64},
-        {"base64offset", M_BASE64OFFSET},
-        {"windash", M_WINDASH},
-};
-
-/* ---- leaves ---- */
-
-static int add_leaf(struct ctx *c, struct leaf *tmpl, unsigned *ret_idx) {
-	struct rule *r = c->r;
-	struct leaf *v = realloc(r->leaves, (r->n_leaves + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	r->leaves = v;
-	tmpl->field = xstrdup(tmpl->field);
-	r->leaves[r->n_leaves] = *tmpl;
-	*ret_idx = (unsigned)r->n_leaves++;
-	return 0;
-}
-
-static struct cond *cnode(enum cond_type t) {
-	struct cond *n = calloc(1, sizeof(*n));
-	if (n)
-		n->type = t;
-	return n;
-}
-
-static int cadd(struct cond *p, struct cond *k) {
-	if (!k)
-		return -ENOMEM;
-	struct cond **v = realloc(p->kids, (p->n + 1) * sizeof(*v));
-	if (!v) {
-		cond_free(k);
-		return -ENOMEM;
-	}
-	p->kids = v;
-	p->kids[p->n++] = k;
-	return 0;
-}
-
-static struct cond *pattern_leaf(struct ctx *c, const char *field, const char *body, uint32_t opts,
-                                 unsigned mods, bool is_re) {
-	struct leaf l = {.kind = LEAF_PATTERN,
-	                 .field = (char *)field,
-	                 .pcre_opts = opts,
-	                 .is_re = is_re,
-	                 .negate = !!(mods & M_NEQ)};
-	size_t n = strlen(body) + 16;
-	l.regex = malloc(n);
-	if (!l.regex)
-		return NULL;
-	if (is_re)
-		snprintf(l.regex, n, "%s", body);
-	else if (mods & (M_CONTAINS | M_BASE64OFFSET) || !field)
-		snprintf(l.regex, n, "%s", body);
-	else if (mods & M_STARTSWITH)
-		snprintf(l.regex, n, "\\A%s", body);
-	else if (mods & M_ENDSWITH)
-		snprintf(l.regex, n, "%s\\z", body);
-	else
-		snprintf(l.regex, n, "\\A%s\\z", body);
-	unsigned idx;
-	if (add_leaf(c, &l, &idx) < 0) {
-		free(l.regex);
-		return NULL;
-	}
-	struct cond *k = cnode(COND_REF);
-	if (k)
-		k->ref = idx;
-	return k;
-}
-
-static char *windash_variant(const char *v, const char *dash) {
-	size_t nd = 0, dl = strlen(dash);
-	for (const char *p = v; *p; p++)
-		nd += *p == '-';
-	char *o = malloc(strlen(v) + nd * dl + 1), *q = o;
-	if (!o)
-		return NULL;
-	for (const char *p = v; *p; p++) {
-		if (*p == '-') {
-			memcpy(q, dash, dl);
-			q += dl;
-		} else
-			*q++ = *p;
-	}
-	*q = 0;
-	return o;
-}
-
-/* One value of a field with its modifiers -> a subtree (usually one leaf). */
-static struct cond *value_tree(struct ctx *c, const char *field, unsigned mods,
-                               const struct ytree_node *v) {
-	if (v->kind != YTREE_SCALAR) {
-		err(c, v, "a value must be a scalar, not a %s", ytree_kind_name(v->kind));
-		return NULL;
-	}
-	if (mods & M_EXISTS) {
-		struct leaf l = {.kind = LEAF_EXISTS, .field = (char *)field};
-		if (v->plain && (!strcmp(v->str, "true") || !strcmp(v->str, "yes")))
-			l.exists = true;
-		else if (v->plain && (!strcmp(v->str, "false") || !strcmp(v->str, "no")))
-			l.exists = false;
-		else {
-			err(c, v, "'exists' needs true or false, not '%s'", v->str);
-			return NULL;
-		}
-		unsigned idx;
-		if (add_leaf(c, &l, &idx) < 0)
-			return NULL;
-		struct cond *k = cnode(COND_REF);
-		if (k)
-			k->ref = idx;
-		return k;
-	}
-	if (ytree_is_null(v) && v->plain) {
-		if (mods & ~(M_NEQ | M_ALL)) {
-			err(c, v, "null cannot be combined with modifiers");
-			return NULL;
-		}
-		if (!field) {
-			err(c, v, "a keyword cannot be null");
-			return NULL;
-		}
-		struct leaf l = {
-		        .kind = LEAF_NULL, .field = (char *)field, .negate = !!(mods & M_NEQ)};
-		unsigned idx;
-		if (add_leaf(c, &l, &idx) < 0)
-			return NULL;
-		struct cond *k = cnode(COND_REF);
-		if (k)
-			k->ref = idx;
-		return k;
-	}
-	if (mods & M_CIDR) {
-		struct leaf l = {
-		        .kind = LEAF_CIDR, .field = (char *)field, .negate = !!(mods & M_NEQ)};
-		char buf[64];
-		const char *slash = strchr(v->str, '/');
-		size_t al = slash ? (size_t)(slash - v->str) : v->len;
-		if (al >= sizeof(buf)) {
-			err(c, v, "invalid CIDR '%s'", v->str);
-			return NULL;
-		}
-		memcpy(buf, v->str, al);
-		buf[al] = 0;
-		unsigned max;
-		if (inet_pton(AF_INET, buf, l.addr) == 1)
-			l.af = AF_INET, max = 32;
-		else if (inet_pton(AF_INET6, buf, l.addr) == 1)
-			l.af = AF_INET6, max = 128;
-		else {
-			err(c, v, "invalid CIDR '%s': not an IPv4 or IPv6 address", v->str);
-			return NULL;
-		}
-		l.prefix = max;
-		if (slash) {
-			char *end;
-			errno = 0;
-			unsigned long p = strtoul(slash + 1, &end, 10);
-			if (errno || *end || end == slash + 1 || p > max) {
-				err(c, v, "invalid CIDR '%s': prefix length must be 0..%u", v->str,
-				    max);
-				return NULL;
-			}
-			l.prefix = (unsigned)p;
-		}
-		unsigned idx;
-		if (add_leaf(c, &l, &idx) < 0)
-			return NULL;
-		struct cond *k = cnode(COND_REF);
-		if (k)
-			k->ref = idx;
-		return k;
-	}
-	if (mods & (M_LT | M_LTE | M_GT | M_GTE)) {
-		struct leaf l = {
-		        .kind = LEAF_NUM, .field = (char *)field, .negate = !!(mods & M_NEQ)};
-		l.cmp = mods & M_LT    ? CMP_LT
-		        : mods & M_LTE ? CMP_LTE
-		        : mods & M_GT  ? CMP_GT
-		                       : CMP_GTE;
-		char *end;
-		errno = 0;
-		l.num = strtod(v->str, &end);
-		if (errno || *end || end == v->str || isnan(l.num)) {
-			err(c, v, "'%s' is not a number", v->str);
-			return NULL;
-		}
-		unsigned idx;
-		if (add_leaf(c, &l, &idx) < 0)
-			return NULL;
-		struct cond *k = cnode(COND_REF);
-		if (k)
-			k->ref = idx;
-		return k;
-	}
-	uint32_t opts = PCRE2_DOTALL;
-	if (mods & M_RE) {
-		opts = (mods & M_I ? PCRE2_CASELESS : 0) | (mods & M_M ? PCRE2_MULTILINE : 0) |
-		       (mods & M_S ? PCRE2_DOTALL : 0);
-		int ec;
-		PCRE2_SIZE off;
-		pcre2_code *code = pcre2_compile((PCRE2_SPTR)v->str, v->len, opts, &ec, &off, NULL);
-		if (!code) {
-			char buf[200];
-			pcre2_get_error_message(ec, (PCRE2_UCHAR *)buf, sizeof(buf));
-			err(c, v, "invalid regular expression at offset %zu: %s", (size_t)off, buf);
-			return NULL;
-		}
-		pcre2_code_free(code);
-		return pattern_leaf(c, field, v->str, opts, mods, true);
-	}
-	if (!(mods & (M_CASED | M_BASE64 | M_BASE64OFFSET)))
-		opts |= PCRE2_CASELESS;
-	/* variants: base64offset gives 3, windash 5, else 1 */
-	char *variants[5] = {0};
-	size_t nv = 0;
-	bool wild = true;
-	if (mods & M_BASE64) {
-		variants[nv++] = leaf_base64(v->str, v->len);
-		wild = false;
-	} else if (mods & M_BASE64OFFSET) {
-		static const size_t start[3] = {0, 2, 3}, endcut[3] = {0, 3, 2};
-		for (size_t i = 0; i < 3; i++) {
-			char *pad = malloc(v->len + 3);
-			if (!pad)
-				break;
-			memset(pad, ' ', i);
-			memcpy(pad + i, v->str, v->len);
-			char *b = leaf_base64(pad, v->len + i);
-			free(pad);
-			if (!b)
-				break;
-			size_t bl = strlen(b), cut = endcut[(v->len + i) % 3];
-			size_t e = bl > cut ? bl - cut : 0;
-			if (e <= start[i]) {
-				free(b);
-				continue;
-			}
-			memmove(b, b + start[i], e - start[i]);
-			b[e - start[i]] = 0;
-			variants[nv++] = b;
-		}
-		wild = false;
-	} else if (mods & M_WINDASH) {
-		static const char *dashes[] = {"-", "/", "\xe2\x80\x93", "\xe2\x80\x94",
-		                               "\xe2\x80\x95"};
-		for (size_t i = 0; i < 5; i++)
-			variants[nv++] = windash_variant(v->str, dashes[i]);
-	} else
-		variants[nv++] = strdup(v->str);
-	struct cond *out = nv > 1 ? cnode(COND_OR) : NULL;
-	struct cond *single = NULL;
-	for (size_t i = 0; i < nv; i++) {
-		if (!variants[i])
-			continue;
-		char *body = leaf_wildcard_to_regex(variants[i], strlen(variants[i]), wild);
-		struct cond *k = body ? pattern_leaf(c, field, body, opts, mods, false) : NULL;
-		free(body);
-		if (out)
-			cadd(out, k);
-		else
-			single = k;
-	}
-	for (size_t i = 0; i < nv; i++)
-		free(variants[i]);
-	if (!single && (!out || out->n == 0)) {
-		cond_free(out);
-		err(c, v, "value '%s' gives nothing to match with these modifiers", v->str);
-		return NULL;
-	}
-	return out ? out : single;
-}
-
-/* `field|mods: value(s)` -> subtree. */
-static struct cond *field_tree(struct ctx *c, const struct ytree_node *key,
-                               const struct ytree_node *val) {
-	char *k = strdup(key->str);
-	if (!k)
-		return NULL;
-	char *save = NULL, *field = k, *bar = strchr(k, '|');
-	unsigned mods = 0;
-	if (bar) {
-		*bar = 0;
-		for (char *m = strtok_r(bar + 1, "|", &save); m; m = strtok_r(NULL, "|", &save)) {
-			unsigned bit = 0;
-			for (size_t i = 0; i < ELEMENTSOF(modifiers); i++)
-				if (!strcmp(m, modifiers[i].name))
-					bit = modifiers[i].bit;
-			if (!bit) {
-				struct ev_suggest sg = ev_suggest_init(m);
-				for (size_t i = 0; i < ELEMENTSOF(modifiers); i++)
-					ev_suggest_add(&sg, modifiers[i].name);
-				const char *best = ev_suggest_best(&sg);
-				if (best)
-					err(c, key, "unknown modifier '%s' (did you mean '%s'?)", m,
-					    best);
-				else
-					err(c, key, "unknown or unsupported modifier '%s'", m);
-				free(k);
-				return NULL;
-			}
-			mods |= bit;
-		}
-	}
-	const char *f = *field ? field : NULL;
-	const char *why = NULL;
-	unsigned pos = mods & (M_CONTAINS | M_STARTSWITH | M_ENDSWITH);
-	unsigned num = mods & (M_LT | M_LTE | M_GT | M_GTE);
-	if (pos & (pos - 1))
-		why = "only one of contains, startswith, endswith may be used";
-	else if ((mods & M_RE) &&
-	         (mods & (M_CONTAINS | M_STARTSWITH | M_ENDSWITH | M_BASE64 | M_BASE64OFFSET |
-	                  M_WINDASH | M_CIDR | M_CASED | M_EXISTS) ||
-	          num))
-		why = "'re' cannot be combined with other value modifiers (only i, m, s, all, neq)";
-	else if ((mods & (M_I | M_M | M_S)) && !(mods & M_RE))
-		why = "the i, m and s modifiers apply only to 're'";
-	else if ((mods & M_EXISTS) && (mods & ~M_EXISTS))
-		why = "'exists' cannot be combined with other modifiers";
-	else if ((mods & M_CIDR) && (mods & ~(M_CIDR | M_NEQ | M_ALL)))
-		why = "'cidr' cannot be combined with other value modifiers";
-	else if (num & (num - 1))
-		why = "only one of lt, lte, gt, gte may be used";
-	else if (num && (mods & ~(num | M_NEQ | M_ALL)))
-		why = "lt/lte/gt/gte cannot be combined with other value modifiers";
-	else if ((mods & M_BASE64) && (mods & M_BASE64OFFSET))
-		why = "base64 and base64offset are exclusive";
-	else if ((mods & (M_BASE64 | M_BASE64OFFSET)) && (mods & M_WINDASH))
-		why = "base64 and windash cannot be combined";
-	else if (!f && (mods & (M_EXISTS | M_CIDR | M_NEQ) || num))
-		why = "keywords (no field name) take only string modifiers";
-	if (why) {
-		err(c, key, "%s", why);
-		free(k);
-		return NULL;
-	}
-	struct cond *t = NULL;
-	if (val->kind == YTREE_SEQ) {
-		if (val->n == 0) {
-			err(c, val, "empty value list");
-			free(k);
-			return NULL;
-		}
-		t = cnode(mods & M_ALL ? COND_AND : COND_OR);
-		for (size_t i = 0; t && i < val->n && !c->bad; i++) {
-			struct cond *x = value_tree(c, f, mods, val->items[i]);
-			if (!x || cadd(t, x) < 0) {
-				if (!c->bad)
-					err(c, val->items[i], "out of memory");
-			}
-		}
-	} else if (val->kind == YTREE_SCALAR) {
-		t = value_tree(c, f, mods, val);
-	} else {
-		err(c, val, "a field's value must be a scalar or a list, not a mapping");
-	}
-	free(k);
-	if (c->bad)
-		return cond_free(t);
-	return t;
-}
-
-static struct cond *map_tree(struct ctx *c, const struct ytree_node *m) {
-	if (m->n == 0) {
-		err(c, m, "empty selection");
-		return NULL;
-	}
-	struct cond *t = cnode(COND_AND);
-	for (size_t i = 0; t && i < m->n && !c->bad; i++) {
-		struct cond *x = field_tree(c, m->pairs[i].key, m->pairs[i].value);
-		if (x)
-			cadd(t, x);
-	}
-	return c->bad ? cond_free(t) : t;
-}
-
-static struct cond *selection_tree(struct ctx *c, const struct ytree_node *v) {
-	if (v->kind == YTREE_MAP)
-		return map_tree(c, v);
-	if (v->kind == YTREE_SCALAR)
-		return value_tree(c, NULL, M_CONTAINS, v);
-	if (v->n == 0) {
-		err(c, v, "empty selection");
-		return NULL;
-	}
-	bool maps = v->items[0]->kind == YTREE_MAP;
-	struct cond *t = cnode(COND_OR);
-	for (size_t i = 0; t && i < v->n && !c->bad; i++) {
-		const struct ytree_node *it = v->items[i];
-		if ((it->kind == YTREE_MAP) != maps || it->kind == YTREE_SEQ) {
-			err(c, it, "a selection list must hold only keywords or only mappings");
-			break;
-		}
-		struct cond *x = maps ? map_tree(c, it) : value_tree(c, NULL, M_CONTAINS, it);
-		if (x)
-			cadd(t, x);
-	}
-	return c->bad ? cond_free(t) : t;
-}
-
-static void load_detection(struct ctx *c, const struct ytree_node *d) {
-	struct rule *r = c->r;
-	if (d->kind != YTREE_MAP) {
-		err(c, d, "'detection' must be a mapping");
-		return;
-	}
-	const struct ytree_node *cond = NULL;
-	for (size_t i = 0; i < d->n && !c->bad; i++) {
-		const struct ytree_node *k = d->pairs[i].key, *v = d->pairs[i].value;
-		if (!strcmp(k->str, "condition")) {
-			cond = v;
-			continue;
-		}
-		if (!strcmp(k->str, "timeframe")) {
-			err(c, k, "'timeframe' is not supported: use a correlation rule");
-			return;
-		}
-		struct selection *s = realloc(r->sels, (r->n_sels + 1) * sizeof(*s));
-		if (!s) {
-			err(c, k, "out of memory");
-			return;
-		}
-		r->sels = s;
-		s[r->n_sels].name = strdup(k->str);
-		s[r->n_sels].tree = NULL;
-		r->n_sels++;
-		s[r->n_sels - 1].tree = selection_tree(c, v);
-	}
-	if (c->bad)
-		return;
-	if (!cond) {
-		err(c, d, "detection has no 'condition'");
-		return;
-	}
-	char **names = calloc(r->n_sels + 1, sizeof(char *));
-	if (!names)
-		return;
-	for (size_t i = 0; i < r->n_sels; i++)
-		names[i] = r->sels[i].name;
-	const struct ytree_node *items_one[1] = {cond};
-	const struct ytree_node *const *items = items_one;
-	size_t n = 1;
-	if (cond->kind == YTREE_SEQ) {
-		items = (const struct ytree_node *const *)cond->items;
-		n = cond->n;
-		if (n == 0)
-			err(c, cond, "empty condition list");
-	}
-	struct cond *top = n == 1 ? NULL : cnode(COND_OR);
-	for (size_t i = 0; i < n && !c->bad; i++) {
-		const char *text = scalar(c, items[i], "condition");
-		if (!text)
-			break;
-		char msg[256];
-		unsigned col = 0;
-		struct cond *x = NULL;
-		if (cond_parse(text, names, r->n_sels, &x, msg, sizeof(msg), &col) < 0) {
-			/* the column inside a plain one-line scalar maps onto the file */
-			unsigned fcol = items[i]->col + (items[i]->plain ? col - 1 : col);
-			ev_errlist_add(c->errs, c->file, items[i]->line, fcol, "condition: %s",
-			               msg);
-			c->bad = true;
-			break;
-		}
-		if (top)
-			cadd(top, x);
-		else
-			top = x;
-	}
-	free(names);
-	if (c->bad)
-		cond_free(top);
-	else
-		r->condition = top;
 }
 
 /* ---- correlations ---- */
@@ -568,9 +48,9 @@ static void load_detection(struct ctx *c, const struct ytree_node *d) {
 static void set_str(struct ctx *c, char **dst, const struct ytree_node *n, const char *what) {
 	if (!n)
 		return;
-	const char *s = scalar(c, n, what);
-	if (s)
-		*dst = strdup(s);
+	const char *s = sigma_scalar(c, n, what);
+	if (s && !(*dst = strdup(s)))
+		sigma_oom(c, n);
 }
 
 static json_t *node_json(const struct ytree_node *n) {
@@ -590,6 +70,107 @@ static json_t *node_json(const struct ytree_node *n) {
 	return o;
 }
 
+/* Top-level keys that are not Sigma's: kept as JSON in r->meta. */
+static void load_meta(struct ctx *c, const struct ytree_node *root) {
+	static const char *known[] = {
+	        "title",       "id",         "name",      "status",      "level",
+	        "tags",        "logsource",  "detection", "correlation", "falsepositives",
+	        "description", "references", "author",    "date",        "modified",
+	        "related",     "fields",     "license",   "taxonomy",    "scope"};
+	struct rule *r = c->r;
+	for (size_t i = 0; i < root->n; i++) {
+		const char *k = root->pairs[i].key->str;
+		bool is_known = false;
+		for (size_t j = 0; j < ELEMENTSOF(known); j++)
+			is_known |= !strcmp(k, known[j]);
+		if (is_known)
+			continue;
+		if (!r->meta)
+			r->meta = json_object();
+		if (!r->meta ||
+		    json_object_set_new(r->meta, k, node_json(root->pairs[i].value)) < 0)
+			sigma_oom(c, root->pairs[i].key);
+	}
+}
+
+static void load_level(struct ctx *c, const struct ytree_node *lv) {
+	static const char *levels[] = {"informational", "low", "medium", "high", "critical"};
+	set_str(c, &c->r->level, lv, "level");
+	if (!c->r->level)
+		return;
+	bool ok = false;
+	for (size_t i = 0; i < ELEMENTSOF(levels); i++)
+		ok |= !strcmp(c->r->level, levels[i]);
+	if (!ok)
+		sigma_err(c, lv,
+		          "unknown level '%s' (expected informational, low, medium, high or "
+		          "critical)",
+		          c->r->level);
+}
+
+static void load_tags(struct ctx *c, const struct ytree_node *tags) {
+	struct rule *r = c->r;
+	if (!tags)
+		return;
+	if (tags->kind != YTREE_SEQ) {
+		sigma_err(c, tags, "'tags' must be a list");
+		return;
+	}
+	r->tags = calloc(tags->n + 1, sizeof(char *));
+	if (!r->tags) {
+		sigma_oom(c, tags);
+		return;
+	}
+	for (size_t i = 0; i < tags->n; i++) {
+		const char *s = sigma_scalar(c, tags->items[i], "a tag");
+		if (s && !(r->tags[r->n_tags++] = strdup(s)))
+			sigma_oom(c, tags->items[i]);
+	}
+}
+
+static void load_logsource(struct ctx *c, const struct ytree_node *ls) {
+	if (!ls)
+		return;
+	if (ls->kind != YTREE_MAP) {
+		sigma_err(c, ls, "'logsource' must be a mapping");
+		return;
+	}
+	set_str(c, &c->r->product, ytree_map_get(ls, "product"), "logsource product");
+	set_str(c, &c->r->service, ytree_map_get(ls, "service"), "logsource service");
+	set_str(c, &c->r->category, ytree_map_get(ls, "category"), "logsource category");
+}
+
+/* The rule's body: a detection or a correlation, never both. */
+static void load_body(struct ctx *c, const struct ytree_node *root) {
+	const struct ytree_node *det = ytree_map_get(root, "detection"),
+	                        *cor = ytree_map_get(root, "correlation");
+	if (det && cor)
+		sigma_err(c, cor, "a rule has either 'detection' or 'correlation', not both");
+	else if (det) {
+		c->r->kind = RULE_DETECTION;
+		sigma_load_detection(c, det);
+	} else if (cor) {
+		c->r->kind = RULE_CORRELATION;
+		sigma_load_correlation(c, cor);
+	} else
+		sigma_err(c, root, "a rule needs 'detection' or 'correlation'");
+}
+
+static int rule_set_add(struct rule_set *set, struct rule *r) {
+	if (set->n == set->alloc) {
+		size_t na = set->alloc ? set->alloc * 2 : 16;
+		struct rule *v = realloc(set->v, na * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		set->v = v;
+		set->alloc = na;
+	}
+	set->v[set->n++] = *r;
+	return 0;
+}
+
+/* One YAML document: 1 when its rule was added, 0 when it had errors (all of them in
+ * errs), -ENOMEM. */
 static int load_doc(const char *name, const struct ytree_doc *doc, struct rule_set *set,
                     struct ev_errlist *errs) {
 	const struct ytree_node *root = doc->root;
@@ -598,95 +179,29 @@ static int load_doc(const char *name, const struct ytree_doc *doc, struct rule_s
 	if (!root)
 		return 0; /* empty document */
 	r.file = strdup(name);
+	if (!r.file)
+		return -ENOMEM;
 	r.line = root->line;
 	r.col = root->col;
-	if (root->kind != YTREE_MAP) {
-		err(&c, root, "a rule must be a mapping, not a %s", ytree_kind_name(root->kind));
-		goto bad;
+	if (root->kind != YTREE_MAP)
+		sigma_err(&c, root, "a rule must be a mapping, not a %s",
+		          ytree_kind_name(root->kind));
+	else {
+		load_meta(&c, root);
+		set_str(&c, &r.title, ytree_map_get(root, "title"), "title");
+		set_str(&c, &r.id, ytree_map_get(root, "id"), "id");
+		set_str(&c, &r.name, ytree_map_get(root, "name"), "name");
+		set_str(&c, &r.status, ytree_map_get(root, "status"), "status");
+		set_str(&c, &r.description, ytree_map_get(root, "description"), "description");
+		load_level(&c, ytree_map_get(root, "level"));
+		load_tags(&c, ytree_map_get(root, "tags"));
+		load_logsource(&c, ytree_map_get(root, "logsource"));
+		load_body(&c, root);
 	}
-	static const char *known[] = {
-	        "title",       "id",         "name",      "status",      "level",
-	        "tags",        "logsource",  "detection", "correlation", "falsepositives",
-	        "description", "references", "author",    "date",        "modified",
-	        "related",     "fields",     "license",   "taxonomy",    "scope"};
-	for (size_t i = 0; i < root->n; i++) {
-		const char *k = root->pairs[i].key->str;
-		bool is_known = false;
-		for (size_t j = 0; j < ELEMENTSOF(known); j++)
-			is_known |= !strcmp(k, known[j]);
-		if (!is_known) {
-			if (!r.meta)
-				r.meta = json_object();
-			json_object_set_new(r.meta, k, node_json(root->pairs[i].value));
-		}
-	}
-	set_str(&c, &r.title, ytree_map_get(root, "title"), "title");
-	set_str(&c, &r.id, ytree_map_get(root, "id"), "id");
-	set_str(&c, &r.name, ytree_map_get(root, "name"), "name");
-	set_str(&c, &r.status, ytree_map_get(root, "status"), "status");
-	set_str(&c, &r.description, ytree_map_get(root, "description"), "description");
-	const struct ytree_node *lv = ytree_map_get(root, "level");
-	set_str(&c, &r.level, lv, "level");
-	if (r.level) {
-		static const char *levels[] = {"informational", "low", "medium", "high",
-		                               "critical"};
-		bool ok = false;
-		for (size_t i = 0; i < ELEMENTSOF(levels); i++)
-			ok |= !strcmp(r.level, levels[i]);
-		if (!ok)
-			err(&c, lv,
-			    "unknown level '%s' (expected informational, low, medium, high or "
-			    "critical)",
-			    r.level);
-	}
-	const struct ytree_node *tags = ytree_map_get(root, "tags");
-	if (tags && tags->kind != YTREE_SEQ)
-		err(&c, tags, "'tags' must be a list");
-	else if (tags) {
-		r.tags = calloc(tags->n + 1, sizeof(char *));
-		for (size_t i = 0; r.tags && i < tags->n; i++) {
-			const char *s = scalar(&c, tags->items[i], "a tag");
-			if (s)
-				r.tags[r.n_tags++] = strdup(s);
-		}
-	}
-	const struct ytree_node *ls = ytree_map_get(root, "logsource");
-	if (ls && ls->kind != YTREE_MAP)
-		err(&c, ls, "'logsource' must be a mapping");
-	else if (ls) {
-		set_str(&c, &r.product, ytree_map_get(ls, "product"), "logsource product");
-		set_str(&c, &r.service, ytree_map_get(ls, "service"), "logsource service");
-		set_str(&c, &r.category, ytree_map_get(ls, "category"), "logsource category");
-	}
-	const struct ytree_node *det = ytree_map_get(root, "detection"),
-	                        *cor = ytree_map_get(root, "correlation");
-	if (det && cor)
-		err(&c, cor, "a rule has either 'detection' or 'correlation', not both");
-	else if (det) {
-		r.kind = RULE_DETECTION;
-		load_detection(&c, det);
-	} else if (cor) {
-		r.kind = RULE_CORRELATION;
-		sigma_load_correlation(&c, cor);
-	} else
-		err(&c, root, "a rule needs 'detection' or 'correlation'");
-	if (c.bad)
-		goto bad;
-	if (set->n == set->alloc) {
-		size_t na = set->alloc ? set->alloc * 2 : 16;
-		struct rule *v = realloc(set->v, na * sizeof(*v));
-		if (!v) {
-			rule_free(&r);
-			return -ENOMEM;
-		}
-		set->v = v;
-		set->alloc = na;
-	}
-	set->v[set->n++] = r;
-	return 1;
-bad:
-	rule_free(&r);
-	return 0;
+	int ret = c.oom ? -ENOMEM : c.bad ? 0 : rule_set_add(set, &r);
+	if (ret < 0 || c.bad)
+		rule_free(&r);
+	return ret < 0 ? ret : !c.bad;
 }
 
 int sigma_load_buffer(const char *name, const char *buf, size_t len, struct rule_set *set,

@@ -1,6 +1,8 @@
 /* Sigma correlation rules: the `correlation` mapping (type, rules, group-by, timespan,
  * condition, aliases, generate) into struct correlation, every problem a positioned
- * error. Absence is recognised here: a temporal rule whose condition reads `A and not B`. */
+ * error. Each part is checked even when an earlier one had an error, so a rule with
+ * several mistakes reports them all. Absence is recognised here: a temporal rule whose
+ * condition reads `A and not B`. */
 #include "config.h"
 
 #include <errno.h>
@@ -49,68 +51,92 @@ static bool parse_i64(const char *s, int64_t *ret) {
 	return true;
 }
 
-void sigma_load_correlation(struct ctx *c, const struct ytree_node *d) {
-	struct correlation *k = &c->r->corr;
-	k->generate = false;
-	if (d->kind != YTREE_MAP) {
-		err(c, d, "'correlation' must be a mapping");
-		return;
+/* A copy of the node's string into *dst; false (with an error) when it is not a string
+ * or memory ran out. */
+static bool dup_scalar(struct ctx *c, const struct ytree_node *n, const char *what, char **dst) {
+	const char *s = sigma_scalar(c, n, what);
+	if (!s)
+		return false;
+	*dst = strdup(s);
+	if (!*dst) {
+		sigma_oom(c, n);
+		return false;
 	}
-	const struct ytree_node *type = ytree_map_get(d, "type"),
-	                        *rules = ytree_map_get(d, "rules"),
-	                        *gb = ytree_map_get(d, "group-by"),
-	                        *ts = ytree_map_get(d, "timespan"),
-	                        *cond = ytree_map_get(d, "condition"),
-	                        *al = ytree_map_get(d, "aliases"),
-	                        *gen = ytree_map_get(d, "generate");
+	return true;
+}
+
+/* A scalar or a list of scalars, as items. */
+static const struct ytree_node *const *one_or_list(const struct ytree_node *n,
+                                                   const struct ytree_node **one, size_t *ret_n) {
+	if (n->kind == YTREE_SEQ) {
+		*ret_n = n->n;
+		return (const struct ytree_node *const *)n->items;
+	}
+	*one = n;
+	*ret_n = 1;
+	return one;
+}
+
+static void check_keys(struct ctx *c, const struct ytree_node *d) {
+	static const char *known[] = {"type",      "rules",   "group-by", "timespan",
+	                              "condition", "aliases", "generate"};
 	for (size_t i = 0; i < d->n; i++) {
-		static const char *known[] = {"type",      "rules",   "group-by", "timespan",
-		                              "condition", "aliases", "generate"};
 		bool ok = false;
 		for (size_t j = 0; j < ELEMENTSOF(known); j++)
 			ok |= !strcmp(d->pairs[i].key->str, known[j]);
 		if (!ok)
-			err(c, d->pairs[i].key, "unknown correlation key '%s'",
-			    d->pairs[i].key->str);
+			sigma_err(c, d->pairs[i].key, "unknown correlation key '%s'",
+			          d->pairs[i].key->str);
 	}
-	const char *t = type ? scalar(c, type, "type") : NULL;
-	if (!type)
-		err(c, d, "correlation has no 'type'");
-	else if (t) {
-		if (!strcmp(t, "event_count"))
-			k->type = CORR_EVENT_COUNT;
-		else if (!strcmp(t, "value_count"))
-			k->type = CORR_VALUE_COUNT;
-		else if (!strcmp(t, "temporal"))
-			k->type = CORR_TEMPORAL;
-		else if (!strcmp(t, "temporal_ordered"))
-			k->type = CORR_TEMPORAL_ORDERED;
-		else if (!strcmp(t, "value_sum") || !strcmp(t, "value_avg") ||
-		         !strcmp(t, "value_percentile") || !strcmp(t, "value_median"))
-			err(c, type,
-			    "correlation type '%s' is not supported yet (supported: event_count, "
-			    "value_count, temporal, temporal_ordered)",
-			    t);
-		else
-			err(c, type,
-			    "unknown correlation type '%s' (expected event_count, value_count, "
-			    "temporal or "
-			    "temporal_ordered)",
-			    t);
+}
+
+/* Returns false when the type is missing or not supported. */
+static bool load_type(struct ctx *c, const struct ytree_node *d, const struct ytree_node *type) {
+	struct correlation *k = &c->r->corr;
+	if (!type) {
+		sigma_err(c, d, "correlation has no 'type'");
+		return false;
 	}
-	if (c->bad)
-		return;
-	/* rules */
+	const char *t = sigma_scalar(c, type, "type");
+	if (!t)
+		return false;
+	static const struct {
+		const char *name;
+		enum corr_type type;
+	} types[] = {{"event_count", CORR_EVENT_COUNT},
+	             {"value_count", CORR_VALUE_COUNT},
+	             {"temporal", CORR_TEMPORAL},
+	             {"temporal_ordered", CORR_TEMPORAL_ORDERED}};
+	for (size_t i = 0; i < ELEMENTSOF(types); i++)
+		if (!strcmp(t, types[i].name)) {
+			k->type = types[i].type;
+			return true;
+		}
+	if (!strcmp(t, "value_sum") || !strcmp(t, "value_avg") || !strcmp(t, "value_percentile") ||
+	    !strcmp(t, "value_median"))
+		sigma_err(c, type,
+		          "correlation type '%s' is not supported yet (supported: event_count, "
+		          "value_count, temporal, temporal_ordered)",
+		          t);
+	else
+		sigma_err(c, type,
+		          "unknown correlation type '%s' (expected event_count, value_count, "
+		          "temporal or temporal_ordered)",
+		          t);
+	return false;
+}
+
+static void load_rules(struct ctx *c, const struct ytree_node *d, const struct ytree_node *rules) {
+	struct correlation *k = &c->r->corr;
 	if (!rules) {
-		err(c, d, "correlation has no 'rules'");
+		sigma_err(c, d, "correlation has no 'rules'");
 		return;
 	}
-	const struct ytree_node *one[1] = {rules};
-	const struct ytree_node *const *items =
-	        rules->kind == YTREE_SEQ ? (const struct ytree_node *const *)rules->items : one;
-	size_t n = rules->kind == YTREE_SEQ ? rules->n : 1;
+	const struct ytree_node *one;
+	size_t n;
+	const struct ytree_node *const *items = one_or_list(rules, &one, &n);
 	if (n == 0 || n > 64) {
-		err(c, rules, "'rules' must name 1 to 64 rules");
+		sigma_err(c, rules, "'rules' must name 1 to 64 rules");
 		return;
 	}
 	k->refs = calloc(n, sizeof(char *));
@@ -118,165 +144,217 @@ void sigma_load_correlation(struct ctx *c, const struct ytree_node *d) {
 	k->ref_col = calloc(n, sizeof(unsigned));
 	k->ref_rule = calloc(n, sizeof(int));
 	if (!k->refs || !k->ref_line || !k->ref_col || !k->ref_rule) {
-		err(c, rules, "out of memory");
+		sigma_oom(c, rules);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *s = scalar(c, items[i], "a rule reference");
-		if (!s)
-			return;
-		k->refs[i] = strdup(s);
-		k->ref_line[i] = items[i]->line;
-		k->ref_col[i] = items[i]->col;
-		k->ref_rule[i] = -1;
+		if (!dup_scalar(c, items[i], "a rule reference", &k->refs[k->n_refs]))
+			continue;
+		k->ref_line[k->n_refs] = items[i]->line;
+		k->ref_col[k->n_refs] = items[i]->col;
+		k->ref_rule[k->n_refs] = -1;
 		k->n_refs++;
 	}
-	/* group-by */
-	if (gb) {
-		const struct ytree_node *g1[1] = {gb};
-		const struct ytree_node *const *gi =
-		        gb->kind == YTREE_SEQ ? (const struct ytree_node *const *)gb->items : g1;
-		size_t gn = gb->kind == YTREE_SEQ ? gb->n : 1;
-		k->group_by = calloc(gn + 1, sizeof(char *));
-		for (size_t i = 0; k->group_by && i < gn; i++) {
-			const char *s = scalar(c, gi[i], "a group-by field");
-			if (!s)
-				return;
-			k->group_by[k->n_group_by++] = strdup(s);
-		}
+}
+
+static void load_group_by(struct ctx *c, const struct ytree_node *gb) {
+	struct correlation *k = &c->r->corr;
+	if (!gb)
+		return;
+	const struct ytree_node *one;
+	size_t n;
+	const struct ytree_node *const *items = one_or_list(gb, &one, &n);
+	k->group_by = calloc(n + 1, sizeof(char *));
+	if (!k->group_by) {
+		sigma_oom(c, gb);
+		return;
 	}
-	/* timespan */
-	if (!ts)
-		err(c, d, "correlation has no 'timespan'");
-	else {
-		const char *s = scalar(c, ts, "timespan");
-		if (s && sigma_parse_duration(s, &k->timespan_us) < 0)
-			err(c, ts,
-			    "invalid timespan '%s' (expected a number and a unit: ms, s, m, h, d, "
-			    "w)",
-			    s);
+	for (size_t i = 0; i < n; i++)
+		if (dup_scalar(c, items[i], "a group-by field", &k->group_by[k->n_group_by]))
+			k->n_group_by++;
+}
+
+static void load_timespan(struct ctx *c, const struct ytree_node *d, const struct ytree_node *ts) {
+	if (!ts) {
+		sigma_err(c, d, "correlation has no 'timespan'");
+		return;
 	}
-	/* condition */
+	const char *s = sigma_scalar(c, ts, "timespan");
+	if (s && sigma_parse_duration(s, &c->r->corr.timespan_us) < 0)
+		sigma_err(c, ts,
+		          "invalid timespan '%s' (expected a number and a unit: ms, s, m, h, d, w)",
+		          s);
+}
+
+/* One `op: N` (or `field: NAME`) of a counting condition. */
+static void load_count_op(struct ctx *c, const struct ytree_node *key, const struct ytree_node *v) {
+	struct correlation *k = &c->r->corr;
+	if (!strcmp(key->str, "field")) {
+		if (k->type != CORR_VALUE_COUNT)
+			sigma_err(c, key, "'field' applies only to value_count");
+		free(k->field);
+		k->field = NULL;
+		dup_scalar(c, v, "field", &k->field);
+		return;
+	}
+	static const char *ops[] = {"gt", "gte", "lt", "lte", "eq", "neq"};
+	int op = -1;
+	for (size_t j = 0; j < ELEMENTSOF(ops); j++)
+		if (!strcmp(key->str, ops[j]))
+			op = (int)j;
+	int64_t x;
+	if (op < 0)
+		sigma_err(c, key,
+		          "unknown condition operator '%s' (expected gt, gte, lt, lte, eq, neq%s)",
+		          key->str, k->type == CORR_VALUE_COUNT ? " or field" : "");
+	else if (v->kind != YTREE_SCALAR || !parse_i64(v->str, &x) || x < 0)
+		sigma_err(c, v, "'%s' needs a non-negative integer", key->str);
+	else if (k->n_conds >= ELEMENTSOF(k->conds))
+		sigma_err(c, key, "too many condition operators");
+	else
+		k->conds[k->n_conds++] = (struct corr_cond){(enum corr_op)op, x};
+}
+
+static void load_count_condition(struct ctx *c, const struct ytree_node *cond, bool temporal) {
+	struct correlation *k = &c->r->corr;
+	bool bad_before = c->bad;
+	for (size_t i = 0; i < cond->n; i++)
+		load_count_op(c, cond->pairs[i].key, cond->pairs[i].value);
+	for (size_t i = 0; i < k->n_conds && k->type == CORR_EVENT_COUNT; i++)
+		if (k->conds[i].v > 65534 && k->conds[i].op != OP_LT && k->conds[i].op != OP_LTE)
+			sigma_err(c, cond, "event_count thresholds above 65534 are not supported");
+	if (temporal && k->n_conds)
+		sigma_err(c, cond, "a %s correlation takes a condition expression, not a count",
+		          k->type == CORR_TEMPORAL ? "temporal" : "temporal_ordered");
+	if (bad_before || c->bad)
+		return;
+	if (!temporal && k->n_conds == 0)
+		sigma_err(c, cond, "condition needs at least one of gt, gte, lt, lte, eq, neq");
+	else if (k->type == CORR_VALUE_COUNT && !k->field)
+		sigma_err(c, cond, "value_count needs 'field' in its condition");
+}
+
+/* temporal: a boolean expression over the referenced rules; `A and not B` is absence. */
+static void load_temporal_condition(struct ctx *c, const struct ytree_node *cond) {
+	struct correlation *k = &c->r->corr;
+	char msg[256];
+	unsigned col = 0;
+	/* references can be used by their name or id, as written in `rules` */
+	if (cond_parse(cond->str, k->refs, k->n_refs, &k->tcond, msg, sizeof(msg), &col) < 0) {
+		ev_errlist_add(c->errs, c->file, cond->line,
+		               cond->col + (cond->plain ? col - 1 : col), "condition: %s", msg);
+		c->bad = true;
+		return;
+	}
+	if (!cond_has_not(k->tcond))
+		return;
+	const struct cond *x = k->tcond;
+	if (k->type != CORR_TEMPORAL || x->type != COND_AND || x->n != 2 ||
+	    x->kids[0]->type != COND_REF || x->kids[1]->type != COND_NOT ||
+	    x->kids[1]->kids[0]->type != COND_REF) {
+		sigma_err(c, cond,
+		          "an absence condition must read 'A and not B' on a temporal correlation");
+		return;
+	}
+	k->type = CORR_ABSENCE;
+	k->present_ref = x->kids[0]->ref;
+	k->absent_ref = x->kids[1]->kids[0]->ref;
+}
+
+static void load_condition(struct ctx *c, const struct ytree_node *d, const struct ytree_node *cond,
+                           bool type_ok) {
+	struct correlation *k = &c->r->corr;
 	bool temporal = k->type == CORR_TEMPORAL || k->type == CORR_TEMPORAL_ORDERED;
-	if (cond && cond->kind == YTREE_MAP) {
-		for (size_t i = 0; i < cond->n && !c->bad; i++) {
-			const char *key = cond->pairs[i].key->str;
-			const struct ytree_node *v = cond->pairs[i].value;
-			if (!strcmp(key, "field")) {
-				if (k->type != CORR_VALUE_COUNT)
-					err(c, cond->pairs[i].key,
-					    "'field' applies only to value_count");
-				const char *s = scalar(c, v, "field");
-				if (s)
-					k->field = strdup(s);
-				continue;
-			}
-			static const char *ops[] = {"gt", "gte", "lt", "lte", "eq", "neq"};
-			int op = -1;
-			for (size_t j = 0; j < ELEMENTSOF(ops); j++)
-				if (!strcmp(key, ops[j]))
-					op = (int)j;
-			if (op < 0) {
-				err(c, cond->pairs[i].key,
-				    "unknown condition operator '%s' (expected gt, gte, lt, lte, "
-				    "eq, neq%s)",
-				    key, k->type == CORR_VALUE_COUNT ? " or field" : "");
-				break;
-			}
-			int64_t x;
-			if (v->kind != YTREE_SCALAR || !parse_i64(v->str, &x) || x < 0) {
-				err(c, v, "'%s' needs a non-negative integer", key);
-				break;
-			}
-			if (k->n_conds >= ELEMENTSOF(k->conds)) {
-				err(c, cond->pairs[i].key, "too many condition operators");
-				break;
-			}
-			k->conds[k->n_conds++] = (struct corr_cond){(enum corr_op)op, x};
-		}
-		for (size_t i = 0; i < k->n_conds && k->type == CORR_EVENT_COUNT; i++)
-			if (k->conds[i].v > 65534 && k->conds[i].op != OP_LT &&
-			    k->conds[i].op != OP_LTE)
-				err(c, cond,
-				    "event_count thresholds above 65534 are not supported");
-		if (temporal && k->n_conds)
-			err(c, cond, "a %s correlation takes a condition expression, not a count",
-			    t);
-		if (!c->bad && !temporal && k->n_conds == 0)
-			err(c, cond, "condition needs at least one of gt, gte, lt, lte, eq, neq");
-		if (!c->bad && k->type == CORR_VALUE_COUNT && !k->field)
-			err(c, cond, "value_count needs 'field' in its condition");
-	} else if (cond && cond->kind == YTREE_SCALAR && temporal) {
-		char msg[256];
-		unsigned col = 0;
-		/* references can be used by their name or id, as written in `rules` */
-		if (cond_parse(cond->str, k->refs, k->n_refs, &k->tcond, msg, sizeof(msg), &col) <
-		    0) {
-			ev_errlist_add(c->errs, c->file, cond->line,
-			               cond->col + (cond->plain ? col - 1 : col), "condition: %s",
-			               msg);
-			c->bad = true;
-		} else if (cond_has_not(k->tcond)) {
-			/* absence: exactly `A and not B` */
-			const struct cond *x = k->tcond;
-			if (k->type != CORR_TEMPORAL || x->type != COND_AND || x->n != 2 ||
-			    x->kids[0]->type != COND_REF || x->kids[1]->type != COND_NOT ||
-			    x->kids[1]->kids[0]->type != COND_REF)
-				err(c, cond,
-				    "an absence condition must read 'A and not B' on a temporal "
-				    "correlation");
-			else {
-				k->type = CORR_ABSENCE;
-				k->present_ref = x->kids[0]->ref;
-				k->absent_ref = x->kids[1]->kids[0]->ref;
-			}
-		}
-	} else if (cond) {
-		err(c, cond, "condition must be a mapping of operators%s",
-		    temporal ? " or an expression" : "");
-	} else if (!temporal) {
-		err(c, d, "%s correlation has no 'condition'", t);
+	if (cond && cond->kind == YTREE_MAP)
+		load_count_condition(c, cond, temporal);
+	else if (cond && cond->kind == YTREE_SCALAR && temporal)
+		load_temporal_condition(c, cond);
+	else if (cond)
+		sigma_err(c, cond, "condition must be a mapping of operators%s",
+		          temporal ? " or an expression" : "");
+	else if (!temporal && type_ok)
+		sigma_err(c, d, "%s correlation has no 'condition'", rule_kind_name(c->r));
+}
+
+static void load_alias(struct ctx *c, struct corr_alias *a, const struct ytree_node *m) {
+	struct correlation *k = &c->r->corr;
+	if (m->kind != YTREE_MAP) {
+		sigma_err(c, m, "alias '%s' must map rule names to field names", a->name);
+		return;
 	}
-	/* aliases */
-	if (al && al->kind != YTREE_MAP)
-		err(c, al, "'aliases' must be a mapping");
-	else if (al && !c->bad) {
-		k->aliases = calloc(al->n + 1, sizeof(*k->aliases));
-		for (size_t i = 0; k->aliases && i < al->n && !c->bad; i++) {
-			struct corr_alias *a = &k->aliases[k->n_aliases++];
-			a->name = strdup(al->pairs[i].key->str);
-			a->fields = calloc(k->n_refs, sizeof(char *));
-			const struct ytree_node *m = al->pairs[i].value;
-			if (m->kind != YTREE_MAP) {
-				err(c, m, "alias '%s' must map rule names to field names", a->name);
-				break;
-			}
-			for (size_t j = 0; j < m->n; j++) {
-				int found = -1;
-				for (size_t q = 0; q < k->n_refs; q++)
-					if (!strcmp(k->refs[q], m->pairs[j].key->str))
-						found = (int)q;
-				if (found < 0) {
-					err(c, m->pairs[j].key,
-					    "alias '%s': '%s' is not one of this correlation's "
-					    "rules",
-					    a->name, m->pairs[j].key->str);
-					break;
-				}
-				const char *f = scalar(c, m->pairs[j].value, "an alias field");
-				if (f && a->fields)
-					a->fields[found] = strdup(f);
-			}
+	for (size_t j = 0; j < m->n; j++) {
+		int found = -1;
+		for (size_t q = 0; q < k->n_refs; q++)
+			if (!strcmp(k->refs[q], m->pairs[j].key->str))
+				found = (int)q;
+		if (found < 0) {
+			sigma_err(c, m->pairs[j].key,
+			          "alias '%s': '%s' is not one of this correlation's rules",
+			          a->name, m->pairs[j].key->str);
+			continue;
 		}
+		free(a->fields[found]);
+		a->fields[found] = NULL;
+		dup_scalar(c, m->pairs[j].value, "an alias field", &a->fields[found]);
 	}
-	if (gen) {
-		if (gen->kind == YTREE_SCALAR && gen->plain && !strcmp(gen->str, "true"))
-			k->generate = true;
-		else if (gen->kind == YTREE_SCALAR && gen->plain && !strcmp(gen->str, "false"))
-			k->generate = false;
-		else
-			err(c, gen, "'generate' must be true or false");
+}
+
+static void load_aliases(struct ctx *c, const struct ytree_node *al) {
+	struct correlation *k = &c->r->corr;
+	if (!al)
+		return;
+	if (al->kind != YTREE_MAP) {
+		sigma_err(c, al, "'aliases' must be a mapping");
+		return;
 	}
-	if (k->type == CORR_VALUE_COUNT && !k->field && !c->bad)
-		err(c, d, "value_count needs condition.field");
+	k->aliases = calloc(al->n + 1, sizeof(*k->aliases));
+	if (!k->aliases) {
+		sigma_oom(c, al);
+		return;
+	}
+	for (size_t i = 0; i < al->n; i++) {
+		struct corr_alias *a = &k->aliases[k->n_aliases];
+		a->name = strdup(al->pairs[i].key->str);
+		a->fields = calloc(k->n_refs + 1, sizeof(char *));
+		if (!a->name || !a->fields) {
+			free(a->name);
+			free(a->fields);
+			*a = (struct corr_alias){0};
+			sigma_oom(c, al->pairs[i].key);
+			return;
+		}
+		k->n_aliases++;
+		load_alias(c, a, al->pairs[i].value);
+	}
+}
+
+static void load_generate(struct ctx *c, const struct ytree_node *gen) {
+	if (!gen)
+		return;
+	if (gen->kind == YTREE_SCALAR && gen->plain && !strcmp(gen->str, "true"))
+		c->r->corr.generate = true;
+	else if (gen->kind == YTREE_SCALAR && gen->plain && !strcmp(gen->str, "false"))
+		c->r->corr.generate = false;
+	else
+		sigma_err(c, gen, "'generate' must be true or false");
+}
+
+void sigma_load_correlation(struct ctx *c, const struct ytree_node *d) {
+	struct correlation *k = &c->r->corr;
+	k->generate = false;
+	if (d->kind != YTREE_MAP) {
+		sigma_err(c, d, "'correlation' must be a mapping");
+		return;
+	}
+	check_keys(c, d);
+	bool type_ok = load_type(c, d, ytree_map_get(d, "type"));
+	load_rules(c, d, ytree_map_get(d, "rules"));
+	load_group_by(c, ytree_map_get(d, "group-by"));
+	load_timespan(c, d, ytree_map_get(d, "timespan"));
+	if (type_ok)
+		load_condition(c, d, ytree_map_get(d, "condition"), type_ok);
+	load_aliases(c, ytree_map_get(d, "aliases"));
+	load_generate(c, ytree_map_get(d, "generate"));
+	if (type_ok && k->type == CORR_VALUE_COUNT && !k->field && !c->bad)
+		sigma_err(c, d, "value_count needs condition.field");
 }

@@ -11,15 +11,17 @@ struct ctx {
 	const char *file;
 	struct ev_errlist *errs;
 	bool bad; /* the rule has an error: it will be rejected whole */
+	bool oom; /* ... and one of them is out of memory: loading stops with -ENOMEM */
 	struct rule *r;
 };
 
 /* Append "FILE:LINE:COL: message" for node n (may be NULL) and mark the rule bad. */
 void sigma_err(struct ctx *c, const struct ytree_node *n, const char *fmt, ...) _printf_(3, 4);
+/* Out of memory while building the rule at node n: an error, and the load fails. */
+void sigma_oom(struct ctx *c, const struct ytree_node *n);
 /* The node's string, or an error naming `what` when it is not a scalar. */
 const char *sigma_scalar(struct ctx *c, const struct ytree_node *n, const char *what);
-/* The `correlation` mapping of a rule into c->r->corr. */
+/* The `detection` mapping of a rule into c->r (sigma_det.c). */
+void sigma_load_detection(struct ctx *c, const struct ytree_node *d);
+/* The `correlation` mapping of a rule into c->r->corr (sigma_corr.c). */
 void sigma_load_correlation(struct ctx *c, const struct ytree_node *d);
-
-#define err    sigma_err
-#define scalar sigma_scalar

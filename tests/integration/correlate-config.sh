@@ -13,6 +13,7 @@ cfg badls 's/^  logsources: \[\]/  logsources:\n    - "myapp myapp"/'
 cfg pcre 's/^  engine: auto/  engine: pcre2/'
 cfg late0 's/^  allowed_lateness: 10s/  allowed_lateness: 0s/'
 cfg cap1 's/^  max_groups: 100000/  max_groups: 1/'
+cfg vals2 's/^  max_values: 100000/  max_values: 2/'
 
 cat > "$T_TMP/myapp.yml" <<'YAML'
 title: myapp boom
@@ -98,4 +99,28 @@ run "$EVIDENT" $R --config "$T_TMP/late0.yaml" --rules "$T_TMP/cnt.yml" "$ev"
 expect_err ' 1 late events' "rules.allowed_lateness: 0s makes the out-of-order event late"
 run "$EVIDENT" $R --config "$T_TMP/cap1.yaml" --rules "$T_TMP/cnt.yml" "$ev"
 expect_err ' 2 evicted groups' "rules.max_groups: 1 evicts"
+
+# max_values: distinct values per value_count group, dropped at the cap and counted
+cat > "$T_TMP/vals.yml" <<'YAML'
+title: f
+name: f
+logsource: {product: linux, service: sshd}
+detection:
+  s:
+    message|re: 'for (?<user>\S+) from (?<ip>\S+) port'
+  condition: s
+---
+title: many users from one address
+correlation: {type: value_count, rules: [f], group-by: [ip], timespan: 1h,
+              condition: {field: user, gte: 3}}
+YAML
+for u in alice bob carol; do
+	echo "Nov 27 10:00:0${#u} h1 sshd[1]: Failed password for $u from 10.0.0.9 port 22 ssh2"
+done > "$T_TMP/vals.log"
+run "$EVIDENT" $R --rules "$T_TMP/vals.yml" "$T_TMP/vals.log"
+expect_err ' 0 values dropped' "defaults: no value dropped"
+expect_out '"distinct":3,' "defaults: three users alert"
+run "$EVIDENT" $R --config "$T_TMP/vals2.yaml" --rules "$T_TMP/vals.yml" "$T_TMP/vals.log"
+expect_err ' 1 values dropped' "rules.max_values: 2 drops one value, counted"
+if [ -z "$T_OUT" ]; then ok "rules.max_values: 2: no alert at 3 distinct"; else fail "alert despite the cap: $T_OUT"; fi
 done_testing

@@ -103,7 +103,47 @@ run "$EVIDENT" rules list --json "$EV_SRCDIR/conf/rules"
 expect_rc 0 "rules list --json"
 expect_out '"kind":"absence"' "absence rule listed"
 run "$EVIDENT" rules check "$T_TMP/nope"
-expect_rc 1 "missing path is an error"
+expect_rc 2 "a missing path is an I/O error (exit 2)"
+expect_out "nope: cannot read: No such file or directory" "the missing path is named"
+run "$EVIDENT" rules check "$T_TMP/bad.yml" "$T_TMP/nope"
+expect_rc 2 "rule errors and a missing path: the I/O error wins (exit 2)"
+
+# A rule with several mistakes: every one is reported, each with FILE:LINE:COL.
+cat > "$T_TMP/three.yml" <<'YAML'
+title: three mistakes
+id: three-mistakes
+level: hihg
+logsource:
+  service: sshd
+detection:
+  sel:
+    message|contians: Failed
+  other:
+    program|startwith: sshd
+  condition: sel and othr
+YAML
+run "$EVIDENT" rules check "$T_TMP/three.yml"
+expect_rc 1 "a rule with three mistakes is rejected"
+expect_out "three.yml:3:8: unknown level 'hihg'" "mistake 1 (level) at 3:8"
+expect_out "three.yml:8:5: unknown modifier 'contians' \(did you mean 'contains'\?\)" "mistake 2 (modifier) at 8:5"
+expect_out "three.yml:10:5: unknown modifier 'startwith' \(did you mean 'startswith'\?\)" "mistake 3 (modifier) at 10:5"
+expect_out "three.yml:11:22: condition: unknown identifier 'othr'" "mistake 4 (condition) at 11:22"
+expect_out '^0 rules loaded, 4 errors' "four errors counted"
+cat > "$T_TMP/corr3.yml" <<'YAML'
+title: three correlation mistakes
+correlation:
+  type: event_count
+  rules: [a]
+  group-by: [ip]
+  timespan: 5 minutes
+  condition: {gte: many}
+  generate: maybe
+YAML
+run "$EVIDENT" rules check "$T_TMP/corr3.yml"
+expect_rc 1 "a correlation with three mistakes is rejected"
+expect_out "corr3.yml:6:13: invalid timespan '5 minutes'" "correlation mistake 1 (timespan)"
+expect_out "corr3.yml:7:20: 'gte' needs a non-negative integer" "correlation mistake 2 (condition)"
+expect_out "corr3.yml:8:13: 'generate' must be true or false" "correlation mistake 3 (generate)"
 run "$EVIDENT" rules frobnicate
 expect_rc 2 "unknown subcommand"
 done_testing

@@ -446,3 +446,124 @@ TEST(test_correlate_samples) {
 	CU_ASSERT_STRING_EQUAL(sample_msg(t, 0, 9), "Failed 10");
 	th_free(t);
 }
+
+/* One line dated 2099 must not blind the correlations (issue 10): it is flagged, counted,
+ * not correlated, and the brute force after it still fires, in replay and in the daemon. */
+static struct th *future_rule(void) {
+	struct th *t =
+	        th_new(DET_FAIL "---\ntitle: seen\nid: seen\ndetection:\n  k: ['Failed']\n"
+	                        "  condition: k\n---\ntitle: brute\nid: brute\ncorrelation:\n"
+	                        "  type: event_count\n  rules: [fail]\n  group-by: [ip]\n"
+	                        "  timespan: 10s\n  condition: {gte: 3}\n",
+	               "pcre2");
+	CU_ASSERT_EQUAL(t->errs.n, 0);
+	return t;
+}
+
+TEST(test_correlate_far_future_line) {
+	int64_t y2099 = S(75LL * 365 * 86400);
+	for (int daemon = 0; daemon < 2; daemon++) {
+		struct th *t = future_rule();
+		if (daemon)
+			correlate_engine_set_clock(t->e, t->base);
+		th_feed(t, 0, "sshd", "hello", (char *)NULL);
+		th_feed(t, y2099, "sshd", "Failed", "ip", "6.6.6.6", (char *)NULL);
+		for (int i = 1; i <= 3; i++)
+			th_feed(t, S(i), "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+		correlate_engine_finish(t->e);
+		struct correlate_stats st;
+		correlate_engine_get_stats(t->e, &st);
+		CU_ASSERT_EQUAL(st.future, 1);
+		CU_ASSERT_EQUAL(st.late, 0);
+		CU_ASSERT_EQUAL(st.last_future_us, t->base + y2099);
+		/* fail (flagged), fail x3, brute */
+		CU_ASSERT_EQUAL_FATAL(th_n(t), 5);
+		CU_ASSERT_STRING_EQUAL(th_str(t, 0, "time_suspect"), "future");
+		CU_ASSERT_PTR_NULL(th_str(t, 1, "time_suspect"));
+		CU_ASSERT_STRING_EQUAL(th_str(t, 4, "kind"), "event_count");
+		CU_ASSERT_EQUAL(th_int(t, 4, "count"), 3);
+		th_free(t);
+	}
+	/* replay: a real gap (a quiet night) is confirmed by the next line and changes nothing */
+	struct th *t = future_rule();
+	th_feed(t, 0, "sshd", "hello", (char *)NULL);
+	for (int i = 1; i <= 3; i++)
+		th_feed(t, S(8 * 3600 + i), "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+	th_feed(t, S(16 * 3600), "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+	correlate_engine_finish(t->e);
+	struct correlate_stats st;
+	correlate_engine_get_stats(t->e, &st);
+	CU_ASSERT_EQUAL(st.future, 0);
+	/* seen x3, seen (the last line, 8 h later: accepted at the end), brute (released by
+	 * it, as it was before the guard) */
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 5);
+	for (size_t i = 0; i < 5; i++)
+		CU_ASSERT_PTR_NULL(th_str(t, i, "time_suspect"));
+	CU_ASSERT_STRING_EQUAL(th_str(t, 4, "kind"), "event_count");
+	th_free(t);
+	/* replay: a 2099 line as the very first record is refuted by the second */
+	t = future_rule();
+	th_feed(t, y2099, "sshd", "Failed", "ip", "6.6.6.6", (char *)NULL);
+	for (int i = 1; i <= 3; i++)
+		th_feed(t, S(i), "sshd", "Failed", "ip", "1.1.1.1", (char *)NULL);
+	correlate_engine_finish(t->e);
+	correlate_engine_get_stats(t->e, &st);
+	CU_ASSERT_EQUAL(st.future, 1);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 5);
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "time_suspect"), "future");
+	CU_ASSERT_STRING_EQUAL(th_str(t, 4, "kind"), "event_count");
+	th_free(t);
+}
+
+/* value_count's distinct values per group: rules.max_values drops the value seen longest
+ * ago and counts it; an lt/lte window keeps threshold + 1 values, which decides it
+ * exactly (nothing counted as dropped). */
+TEST(test_correlate_value_cap) {
+	static const char *conds[2] = {"{field: user, gte: 3}", "{field: user, lt: 3}"};
+	for (int lt = 0; lt < 2; lt++) {
+		char y[2048];
+		snprintf(y, sizeof(y),
+		         DET_FAIL
+		         "---\ntitle: spray\nid: spray\ncorrelation:\n  type: value_count\n"
+		         "  rules: [fail]\n  group-by: [ip]\n  timespan: 10s\n  condition: %s\n",
+		         conds[lt]);
+		struct th *t = calloc(1, sizeof(*t));
+		struct correlate_opts o = {
+		        .engine = "pcre2", .allowed_lateness_us = -1, .max_values = 2};
+		CU_ASSERT_EQUAL_FATAL(correlate_engine_new(&o, &t->e, &t->errs), 0);
+		t->alerts = json_array();
+		correlate_engine_add_rules_buffer(t->e, "test.yml", y, strlen(y), &t->errs);
+		correlate_engine_compile(t->e, &t->errs, &t->warns);
+		CU_ASSERT_EQUAL(t->errs.n, 0);
+		correlate_engine_set_callback(t->e, th_collect, t);
+		correlate_parse_time("2024-03-01T10:00:00Z", &t->base);
+		const char *users[] = {"a", "b", "c", "d", "e"};
+		for (int i = 0; i < 5; i++)
+			th_feed(t, S(i), "sshd", "Failed", "ip", "i", "user", users[i],
+			        (char *)NULL);
+		correlate_engine_finish(t->e);
+		struct correlate_stats st;
+		correlate_engine_get_stats(t->e, &st);
+		/* gte 3 with a cap of 2: never 3 distinct, 3 values dropped. lt 3: the cap is
+		 * min(3 + 1, 2) = 2 < 4, so values beyond 2 are dropped and counted too */
+		CU_ASSERT_EQUAL(st.values_dropped, 3);
+		CU_ASSERT_EQUAL(th_n(t), lt ? 1 : 0); /* lt: 2 < 3 at the deadline (the cap lies) */
+		th_free(t);
+	}
+	/* the default cap: lt 3 keeps 4 values at most and nothing counts as dropped */
+	char y[2048];
+	snprintf(y, sizeof(y),
+	         DET_FAIL "---\ntitle: spray\nid: spray\ncorrelation:\n  type: value_count\n"
+	                  "  rules: [fail]\n  group-by: [ip]\n  timespan: 10s\n"
+	                  "  condition: {field: user, lt: 3}\n");
+	struct th *t = th_new(y, "pcre2");
+	const char *users[] = {"a", "b", "c", "d", "e"};
+	for (int i = 0; i < 5; i++)
+		th_feed(t, S(i), "sshd", "Failed", "ip", "i", "user", users[i], (char *)NULL);
+	correlate_engine_finish(t->e);
+	struct correlate_stats st;
+	correlate_engine_get_stats(t->e, &st);
+	CU_ASSERT_EQUAL(st.values_dropped, 0);
+	CU_ASSERT_EQUAL(th_n(t), 0);
+	th_free(t);
+}

@@ -138,6 +138,7 @@ TEST(test_correlate_modifiers_re) {
 	char yaml[] = "title: t\nid: r1\ndetection:\n  s:\n    message|re: 'user (?<who>\\w+) "
 	              "from'\n  condition: s\n";
 	struct th *t = th_new(yaml, "pcre2");
+	correlate_engine_set_clock(t->e, t->base); /* the daemon's way: alerts at once */
 	th_feed(t, 0, "p", "bad user mallory from x", (char *)NULL);
 	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
 	CU_ASSERT_STRING_EQUAL(
@@ -352,6 +353,7 @@ TEST(test_correlate_alert_json) {
 	struct th *t = th_new("title: T\nid: abc\nlevel: high\ntags: [attack.t1110]\ndetection:\n  "
 	                      "k: ['boom']\n  condition: k\n",
 	                      "pcre2");
+	correlate_engine_set_clock(t->e, t->base); /* the daemon's way: alerts at once */
 	th_feed(t, 1, "prog", "a boom \xff here", "user", "bob", (char *)NULL);
 	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
 	char *s = json_dumps(th_get(t, 0), JSON_SORT_KEYS | JSON_COMPACT);

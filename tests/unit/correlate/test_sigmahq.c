@@ -59,6 +59,8 @@ static size_t fire_all(const char *file, const char *id, const struct probe *p, 
 		CU_ASSERT_EQUAL(correlate_engine_add_rules(t->e, file, &t->errs), 1);
 		correlate_engine_compile(t->e, &t->errs, &t->warns);
 		correlate_engine_set_callback(t->e, th_collect, t);
+		correlate_parse_time("2024-03-01T10:00:00Z", &t->base);
+		correlate_engine_set_clock(t->e, t->base); /* the daemon's way: alerts at once */
 		for (size_t i = 0; i < n; i++) {
 			size_t before = th_n(t);
 			th_feed(t, (int64_t)i, p[i].program, p[i].msg, (char *)NULL);

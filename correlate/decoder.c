@@ -1,0 +1,292 @@
+/* Decoders: per program, regexes with named captures that add fields to a record (for
+ * example sshd's `Failed password for USER from ADDR`), and a field map from Sigma names
+ * to record fields. They run lazily, at the first lookup of a field that is not standard.
+ * Every problem in a decoder file is a positioned error; a decoder with an error is not
+ * used; out of memory is -ENOMEM, never a decoder silently missing a pattern. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate/internal.h"
+#include "util/ytree.h"
+
+static void decoder_free(struct decoder *d) {
+	free(d->name);
+	for (size_t i = 0; i < d->n_programs; i++)
+		free(d->programs[i]);
+	free(d->programs);
+	for (size_t i = 0; i < d->n_pats; i++)
+		pcre2_code_free(d->pats[i]);
+	free(d->pats);
+	memset(d, 0, sizeof(*d));
+}
+
+void decoder_free_all(struct correlate_engine *e) {
+	for (size_t i = 0; i < e->n_dec; i++)
+		decoder_free(&e->dec[i]);
+	free(e->dec);
+	e->dec = NULL;
+	e->n_dec = 0;
+	for (size_t i = 0; i < e->n_fmap; i++) {
+		free(e->fmap_from[i]);
+		free(e->fmap_to[i]);
+	}
+	free(e->fmap_from);
+	free(e->fmap_to);
+	e->fmap_from = e->fmap_to = NULL;
+	e->n_fmap = 0;
+}
+
+/* The decoder's shape: known keys, a name, lists and a mapping where they belong. */
+static bool decoder_shape_ok(const char *file, const struct ytree_node *root,
+                             struct ev_errlist *errs) {
+	bool ok = true;
+	for (size_t i = 0; i < root->n; i++) {
+		const char *k = root->pairs[i].key->str;
+		if (strcmp(k, "decoder") && strcmp(k, "programs") && strcmp(k, "patterns") &&
+		    strcmp(k, "fields")) {
+			ev_errlist_add(errs, file, root->pairs[i].key->line,
+			               root->pairs[i].key->col,
+			               "unknown decoder key '%s' (expected decoder, programs, "
+			               "patterns, fields)",
+			               k);
+			ok = false;
+		}
+	}
+	const struct ytree_node *name = ytree_map_get(root, "decoder"),
+	                        *progs = ytree_map_get(root, "programs"),
+	                        *pats = ytree_map_get(root, "patterns"),
+	                        *fields = ytree_map_get(root, "fields");
+	if (!name || name->kind != YTREE_SCALAR) {
+		ev_errlist_add(errs, file, root->line, root->col,
+		               "a decoder needs 'decoder: NAME'");
+		ok = false;
+	}
+	if (progs && progs->kind != YTREE_SEQ) {
+		ev_errlist_add(errs, file, progs->line, progs->col, "'programs' must be a list");
+		ok = false;
+	}
+	for (size_t i = 0; progs && progs->kind == YTREE_SEQ && i < progs->n; i++)
+		if (progs->items[i]->kind != YTREE_SCALAR) {
+			ev_errlist_add(errs, file, progs->items[i]->line, progs->items[i]->col,
+			               "a program must be a string");
+			ok = false;
+		}
+	if (pats && pats->kind != YTREE_SEQ) {
+		ev_errlist_add(errs, file, pats->line, pats->col, "'patterns' must be a list");
+		ok = false;
+	}
+	for (size_t i = 0; pats && pats->kind == YTREE_SEQ && i < pats->n; i++)
+		if (pats->items[i]->kind != YTREE_SCALAR) {
+			ev_errlist_add(errs, file, pats->items[i]->line, pats->items[i]->col,
+			               "a pattern must be a string");
+			ok = false;
+		}
+	if (fields && fields->kind != YTREE_MAP) {
+		ev_errlist_add(errs, file, fields->line, fields->col,
+		               "'fields' must map Sigma field names to fields");
+		ok = false;
+	}
+	for (size_t i = 0; fields && fields->kind == YTREE_MAP && i < fields->n; i++)
+		if (fields->pairs[i].value->kind != YTREE_SCALAR) {
+			ev_errlist_add(errs, file, fields->pairs[i].value->line,
+			               fields->pairs[i].value->col,
+			               "a field mapping must be a string");
+			ok = false;
+		}
+	return ok;
+}
+
+/* Compile the patterns into d. Returns 0, -EINVAL (message in errs) or -ENOMEM. */
+static int decoder_compile(struct correlate_engine *e, struct decoder *d, const char *file,
+                           const struct ytree_node *pats, struct ev_errlist *errs) {
+	if (!pats)
+		return 0;
+	d->pats = calloc(pats->n + 1, sizeof(pcre2_code *));
+	if (!d->pats)
+		return -ENOMEM;
+	for (size_t i = 0; i < pats->n; i++) {
+		const struct ytree_node *p = pats->items[i];
+		int ec;
+		PCRE2_SIZE off;
+		pcre2_code *c =
+		        pcre2_compile((PCRE2_SPTR)p->str, p->len, PCRE2_DOTALL, &ec, &off, NULL);
+		if (!c) {
+			char buf[200];
+			pcre2_get_error_message(ec, (PCRE2_UCHAR *)buf, sizeof(buf));
+			ev_errlist_add(errs, file, p->line, p->col,
+			               "invalid pattern at offset %zu: %s", (size_t)off, buf);
+			return -EINVAL;
+		}
+		if (!e->o.no_jit && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) != 0)
+			e->jit_ok = false;
+		d->pats[d->n_pats++] = c;
+	}
+	return 0;
+}
+
+static int decoder_programs(struct decoder *d, const struct ytree_node *progs) {
+	if (!progs)
+		return 0;
+	d->programs = calloc(progs->n + 1, sizeof(char *));
+	if (!d->programs)
+		return -ENOMEM;
+	for (size_t i = 0; i < progs->n; i++) {
+		d->programs[i] = strdup(progs->items[i]->str);
+		if (!d->programs[i])
+			return -ENOMEM;
+		d->n_programs++;
+	}
+	return 0;
+}
+
+/* Add the decoder's field map to the engine's. */
+static int decoder_fields(struct correlate_engine *e, const struct ytree_node *fields) {
+	for (size_t i = 0; fields && i < fields->n; i++) {
+		char **a = realloc(e->fmap_from, (e->n_fmap + 1) * sizeof(char *));
+		if (!a)
+			return -ENOMEM;
+		e->fmap_from = a;
+		char **b = realloc(e->fmap_to, (e->n_fmap + 1) * sizeof(char *));
+		if (!b)
+			return -ENOMEM;
+		e->fmap_to = b;
+		char *from = strdup(fields->pairs[i].key->str),
+		     *to = strdup(fields->pairs[i].value->str);
+		if (!from || !to) {
+			free(from);
+			free(to);
+			return -ENOMEM;
+		}
+		e->fmap_from[e->n_fmap] = from;
+		e->fmap_to[e->n_fmap] = to;
+		e->n_fmap++;
+	}
+	return 0;
+}
+
+/* One YAML document: 1 when a decoder was added, 0 when it had errors, -ENOMEM. */
+static int load_decoder_doc(struct correlate_engine *e, const char *file,
+                            const struct ytree_node *root, struct ev_errlist *errs) {
+	if (!root)
+		return 0;
+	if (root->kind != YTREE_MAP) {
+		ev_errlist_add(errs, file, root->line, root->col, "a decoder must be a mapping");
+		return 0;
+	}
+	if (!decoder_shape_ok(file, root, errs))
+		return 0;
+	const struct ytree_node *pats = ytree_map_get(root, "patterns"),
+	                        *fields = ytree_map_get(root, "fields");
+	struct decoder d = {0};
+	d.name = strdup(ytree_map_get(root, "decoder")->str);
+	int r = d.name ? decoder_programs(&d, ytree_map_get(root, "programs")) : -ENOMEM;
+	if (r == 0)
+		r = decoder_compile(e, &d, file, pats, errs);
+	if (r == 0 && !(d.n_pats || fields)) {
+		ev_errlist_add(errs, file, root->line, root->col,
+		               "decoder '%s' has neither patterns nor fields", d.name);
+		r = -EINVAL;
+	}
+	if (r == 0)
+		r = decoder_fields(e, fields);
+	struct decoder *v = r == 0 ? realloc(e->dec, (e->n_dec + 1) * sizeof(*v)) : NULL;
+	if (r == 0 && !v)
+		r = -ENOMEM;
+	if (r < 0) {
+		decoder_free(&d);
+		return r == -ENOMEM ? r : 0;
+	}
+	e->dec = v;
+	e->dec[e->n_dec++] = d;
+	return 1;
+}
+
+struct dec_ctx {
+	struct correlate_engine *e;
+	struct ev_errlist *errs;
+	int n;
+};
+
+static int load_decoder_file(const char *file, void *p) {
+	struct dec_ctx *c = p;
+	struct ytree_docs docs = {0};
+	int r = ytree_parse_file(file, &docs, c->errs);
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	for (size_t i = 0; i < docs.n; i++) {
+		r = load_decoder_doc(c->e, file, docs.v[i].root, c->errs);
+		if (r < 0)
+			break;
+		c->n += r;
+	}
+	ytree_docs_free(&docs);
+	return r < 0 ? r : 0;
+}
+
+int correlate_engine_add_decoders(struct correlate_engine *e, const char *path,
+                                  struct ev_errlist *errs) {
+	struct dec_ctx c = {e, errs, 0};
+	int r = sigma_walk(path, load_decoder_file, &c, errs);
+	return r < 0 ? r : c.n;
+}
+
+static void decode(struct correlate_engine *e, struct ev_record *rec) {
+	if (!rec->program.p)
+		return;
+	for (size_t i = 0; i < e->n_dec; i++) {
+		const struct decoder *d = &e->dec[i];
+		bool prog = false;
+		for (size_t j = 0; !prog && j < d->n_programs; j++)
+			prog = engine_str_eq(&rec->program, d->programs[j]);
+		if (!prog)
+			continue;
+		for (size_t j = 0; j < d->n_pats; j++) {
+			pcre2_code *c = d->pats[j];
+			pcre2_match_data *md = e->md;
+			const char *m = rec->message.p ? rec->message.p : "";
+			int rc = pcre2_match(c, (PCRE2_SPTR)m, rec->message.len, 0, 0, md, NULL);
+			if (rc >= 0) {
+				uint32_t nn = 0, esz = 0;
+				PCRE2_SPTR tab;
+				pcre2_pattern_info(c, PCRE2_INFO_NAMECOUNT, &nn);
+				pcre2_pattern_info(c, PCRE2_INFO_NAMEENTRYSIZE, &esz);
+				pcre2_pattern_info(c, PCRE2_INFO_NAMETABLE, &tab);
+				PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+				uint32_t ovn = pcre2_get_ovector_count(md);
+				/* captures point into the message arena: copy name/value before
+				 * adding */
+				for (uint32_t k = 0; k < nn; k++) {
+					PCRE2_SPTR ent = tab + (size_t)k * esz;
+					unsigned g = ((unsigned)ent[0] << 8) | ent[1];
+					if (g >= ovn || ov[2 * g] == PCRE2_UNSET)
+						continue;
+					const char *nm = (const char *)ent + 2;
+					ev_record_add_field(rec, nm, strlen(nm), m + ov[2 * g],
+					                    ov[2 * g + 1] - ov[2 * g]);
+				}
+				e->st.decoded++;
+				return;
+			}
+		}
+	}
+}
+
+bool engine_is_std_field(const char *n) {
+	static const char *std[] = {"message",  "host",     "program", "pid",
+	                            "priority", "facility", "unit",    "source"};
+	for (size_t i = 0; i < ELEMENTSOF(std); i++)
+		if (!strcmp(n, std[i]))
+			return true;
+	return false;
+}
+
+void engine_ensure_decoded(struct correlate_engine *e) {
+	if (e->decoded || !e->rec)
+		return;
+	e->decoded = true;
+	if (e->n_dec)
+		decode(e, e->rec);
+}

@@ -1,0 +1,241 @@
+/* The logsource table: Sigma `logsource: {service: NAME}` -> the programs, units and
+ * syslog facilities whose records that service means. Built-in entries first, then those
+ * of the configuration (rules.logsources), a later definition of a service replacing an
+ * earlier one. Out of memory is reported, never a silently shorter list. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate/internal.h"
+
+static const struct {
+	const char *service;
+	const char *programs; /* space separated */
+	const char *units;
+	uint32_t facilities;
+	bool all;
+} builtin_ls[] = {
+        {"sshd", "sshd", "ssh.service sshd.service", 0, false},
+        {"sudo", "sudo", "", 0, false},
+        {"su", "su", "", 0, false},
+        {"auth",
+         "sshd sudo su login passwd useradd groupadd usermod userdel groupdel chpasswd chage "
+         "systemd-logind "
+         "pkexec polkitd unix_chkpwd",
+         "ssh.service sshd.service", (1u << 4) | (1u << 10), false},
+        {"syslog", "", "", 0, true},
+        {"cron", "cron CRON crond crontab anacron", "cron.service crond.service", 1u << 9, false},
+        {"clamav", "clamd freshclam clamscan clamav-milter",
+         "clamav-daemon.service clamav-freshclam.service", 0, false},
+        {"vsftpd", "vsftpd", "vsftpd.service", 0, false},
+        {"guacamole", "guacd guacamole tomcat tomcat9", "guacd.service", 0, false},
+        {"kernel", "kernel", "", 1u << 0, false},
+        {"systemd", "systemd", "", 0, false},
+        {"auditd", "auditd audit", "auditd.service", 0, false},
+        {"apache", "apache2 httpd", "apache2.service httpd.service", 0, false},
+        {"nginx", "nginx", "nginx.service", 0, false},
+};
+
+static void strv_free(char **v, size_t n) {
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The space-separated words of s; NULL when out of memory. */
+static char **split_words(const char *s, size_t *ret_n) {
+	size_t n = 0, cap = 4;
+	*ret_n = 0;
+	char **v = calloc(cap, sizeof(char *));
+	char *dup = strdup(s), *save = NULL;
+	if (!v || !dup) {
+		free(v);
+		free(dup);
+		return NULL;
+	}
+	for (char *w = strtok_r(dup, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (n == cap) {
+			char **nv = realloc(v, (cap *= 2) * sizeof(char *));
+			if (!nv)
+				goto oom;
+			v = nv;
+		}
+		v[n] = strdup(w);
+		if (!v[n])
+			goto oom;
+		n++;
+	}
+	free(dup);
+	*ret_n = n;
+	return v;
+oom:
+	free(dup);
+	strv_free(v, n);
+	return NULL;
+}
+
+static void logsource_ent_free(struct logsource_ent *l) {
+	free(l->service);
+	strv_free(l->programs, l->n_programs);
+	strv_free(l->units, l->n_units);
+	memset(l, 0, sizeof(*l));
+}
+
+void logsource_free_all(struct correlate_engine *e) {
+	for (size_t i = 0; i < e->n_ls; i++)
+		logsource_ent_free(&e->ls[i]);
+	free(e->ls);
+	e->ls = NULL;
+	e->n_ls = 0;
+}
+
+static int strv_copy(const char *const *src, size_t n, char ***ret, size_t *ret_n) {
+	char **v = calloc(n + 1, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = strdup(src[i]);
+		if (!v[i]) {
+			strv_free(v, i);
+			return -ENOMEM;
+		}
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int correlate_engine_add_logsource(struct correlate_engine *e, const char *service,
+                                   const char *const *programs, size_t n_programs,
+                                   const char *const *units, size_t n_units) {
+	struct logsource_ent l = {0};
+	l.service = strdup(service);
+	if (!l.service || strv_copy(programs, n_programs, &l.programs, &l.n_programs) < 0 ||
+	    strv_copy(units, n_units, &l.units, &l.n_units) < 0) {
+		logsource_ent_free(&l);
+		return -ENOMEM;
+	}
+	struct logsource_ent *v = realloc(e->ls, (e->n_ls + 1) * sizeof(*v));
+	if (!v) {
+		logsource_ent_free(&l);
+		return -ENOMEM;
+	}
+	e->ls = v;
+	e->ls[e->n_ls++] = l;
+	return 0;
+}
+
+int logsource_add_builtins(struct correlate_engine *e) {
+	for (size_t i = 0; i < ELEMENTSOF(builtin_ls); i++) {
+		size_t np = 0, nu = 0;
+		char **p = split_words(builtin_ls[i].programs, &np),
+		     **u = split_words(builtin_ls[i].units, &nu);
+		int r = p && u ? correlate_engine_add_logsource(e, builtin_ls[i].service,
+		                                                (const char *const *)p, np,
+		                                                (const char *const *)u, nu)
+		               : -ENOMEM;
+		strv_free(p, np);
+		strv_free(u, nu);
+		if (r < 0)
+			return r;
+		e->ls[e->n_ls - 1].facilities = builtin_ls[i].facilities;
+		e->ls[e->n_ls - 1].all = builtin_ls[i].all;
+	}
+	return 0;
+}
+
+int correlate_engine_add_logsource_spec(struct correlate_engine *e, const char *spec,
+                                        const char *origin, struct ev_errlist *errs) {
+	const char *colon = strchr(spec, ':');
+	size_t sl = colon ? (size_t)(colon - spec) : 0;
+	while (sl > 0 && spec[sl - 1] == ' ')
+		sl--;
+	if (!colon || sl == 0 || sl > 64) {
+		ev_errlist_add(
+		        errs, origin, 0, 0,
+		        "logsource '%s': expected 'SERVICE: program... unit:NAME... facility:N...'",
+		        spec);
+		return -EINVAL;
+	}
+	char service[65];
+	memcpy(service, spec, sl);
+	service[sl] = 0;
+	size_t nw = 0;
+	char **w = split_words(colon + 1, &nw);
+	if (!w)
+		return -ENOMEM;
+	const char **progs = calloc(nw + 1, sizeof(char *)),
+	           **units = calloc(nw + 1, sizeof(char *));
+	size_t np = 0, nu = 0;
+	uint32_t fac = 0;
+	int r = progs && units ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < nw; i++) {
+		if (!w[i])
+			r = -ENOMEM;
+		else if (!strncmp(w[i], "unit:", 5) && w[i][5])
+			units[nu++] = w[i] + 5;
+		else if (!strncmp(w[i], "facility:", 9)) {
+			char *end;
+			long f = strtol(w[i] + 9, &end, 10);
+			if (*end || end == w[i] + 9 || f < 0 || f > 23) {
+				ev_errlist_add(errs, origin, 0, 0,
+				               "logsource '%s': invalid facility '%s' (0..23)",
+				               service, w[i] + 9);
+				r = -EINVAL;
+			} else
+				fac |= 1u << f;
+		} else if (strchr(w[i], ':')) {
+			ev_errlist_add(errs, origin, 0, 0, "logsource '%s': unknown word '%s'",
+			               service, w[i]);
+			r = -EINVAL;
+		} else
+			progs[np++] = w[i];
+	}
+	if (r == 0 && np + nu == 0 && !fac) {
+		ev_errlist_add(errs, origin, 0, 0,
+		               "logsource '%s' names no program, unit or facility", service);
+		r = -EINVAL;
+	}
+	if (r == 0) {
+		/* a later definition of a service replaces the earlier (built-in) one */
+		for (size_t i = 0; i < e->n_ls; i++)
+			if (!strcmp(e->ls[i].service, service))
+				e->ls[i].service[0] = 0;
+		r = correlate_engine_add_logsource(e, service, progs, np, units, nu);
+		if (r == 0)
+			e->ls[e->n_ls - 1].facilities = fac;
+	}
+	free(progs);
+	free(units);
+	for (size_t i = 0; i < nw; i++)
+		free(w[i]);
+	free(w);
+	return r;
+}
+
+/* Equal to a NUL-terminated name; cheap when the first bytes differ (no strlen). */
+bool engine_str_eq(const struct ev_str *s, const char *c) {
+	if (s->len == 0 || s->p[0] != c[0])
+		return c[0] == 0 && s->len == 0;
+	size_t l = strlen(c);
+	return s->len == l && memcmp(s->p, c, l) == 0;
+}
+
+bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_record *rec) {
+	if (idx < 0)
+		return true;
+	if (e->ls_cache[idx] >= 0)
+		return e->ls_cache[idx];
+	const struct logsource_ent *l = &e->ls[idx];
+	bool ok = l->all;
+	for (size_t i = 0; !ok && i < l->n_programs; i++)
+		ok = rec->program.p && engine_str_eq(&rec->program, l->programs[i]);
+	for (size_t i = 0; !ok && i < l->n_units; i++)
+		ok = rec->unit.p && engine_str_eq(&rec->unit, l->units[i]);
+	if (!ok && rec->facility >= 0 && rec->facility < 32)
+		ok = (l->facilities >> rec->facility) & 1;
+	e->ls_cache[idx] = ok;
+	return ok;
+}
