@@ -1,9 +1,12 @@
-/* Internals of collector/tail.c shared with collector/tail_state.c (positions, time
- * index). Not for use outside collector/. */
+/* Internals of collector_tail, shared by its files: tail.c (life cycle, polling, watches,
+ * timers), tail_scan.c (discovery, symlink policy), tail_file.c (reading one file, copy
+ * recognition), tail_journal.c (the journal) and tail_state.c (positions, time index).
+ * Not for use outside collector/. */
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 #include <systemd/sd-journal.h>
@@ -125,3 +128,31 @@ int collector_tail_hash_range(int fd, uint64_t off, size_t n, uint64_t *ret);
 int collector_tail_load_positions(struct collector_tail *t, struct ev_errlist *errs);
 void collector_tail_saved_free(struct collector_tail *t);
 uint64_t collector_tail_ju64(json_t *o, const char *k);
+
+/* Does `fd` (of `size` bytes) hold the content a mark describes: the hash of its first
+ * head_len bytes, and of the fp_len bytes before `offset`? (identity and fingerprint) */
+bool tail_content_matches(int fd, uint64_t size, uint32_t head_len, uint64_t head_hash,
+                          uint64_t offset, uint32_t fp_len, uint64_t fp_hash);
+/* Count an error and keep its message (printf format) in *slot. */
+void tail_set_error(char **slot, uint64_t *count, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* tail_file.c */
+struct tfile *tail_file_new(struct collector_tail *t, size_t cfg, const char *path, int fd,
+                            const struct stat *st);
+void tail_file_free(struct tfile *f);
+void tail_file_update_fp(struct tfile *f);
+/* Read and deliver what the file has (`final`: also a last line without newline), then
+ * fingerprint where it stopped; errors are counted in the file's stats. 0 or -errno. */
+int tail_file_read(struct collector_tail *t, struct tfile *f, bool final);
+/* Before a new file's first read: false while it may be a copy still being made. */
+bool tail_file_settle_copy(struct collector_tail *t, struct tfile *f, const struct stat *st);
+
+/* tail_scan.c */
+void tail_scan(struct collector_tail *t, bool startup);
+void tail_adopt_renamed(struct collector_tail *t);
+void tail_adopt_rotated(struct collector_tail *t, int64_t since_us);
+
+/* tail_journal.c */
+int tail_journal_open(struct collector_tail *t, struct ev_errlist *errs);
+int tail_journal_process(struct collector_tail *t);
