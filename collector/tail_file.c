@@ -317,8 +317,17 @@ static bool recent(const struct stat *st) {
 	return collector_now_us() - mt <= 2000000;
 }
 
-/* Is `f` a copy of a followed file that is not truncated yet (its bytes are still in
- * the original)? Then the original delivers them: while the original has not reached
+/* Is `copy` named like a rotated copy of `orig` ("app.log" -> "app.log.1", "app.log-2026")? */
+static bool sibling_name(const char *orig, const char *copy) {
+	const char *a = strrchr(orig, '/'), *b = strrchr(copy, '/');
+	a = a ? a + 1 : orig;
+	b = b ? b + 1 : copy;
+	size_t n = strlen(a);
+	return strlen(b) > n && strncmp(a, b, n) == 0;
+}
+
+/* Is `f` (named like a rotated copy) a copy of a followed file that is not truncated yet (its bytes
+ * are still in the original)? Then the original delivers them: while the original has not reached
  * the copy's end, or the copy may still be being written (the original is longer and the
  * copy was modified in the last 2 s), wait (returns true); once it has, the copy goes on
  * at its end (*ret_end). If the original is truncated first, the copy is matched to what
@@ -329,8 +338,9 @@ static bool copy_of_live(struct collector_tail *t, struct tfile *f, const struct
 	for (size_t i = 0; i < t->n_tf; i++) {
 		struct tfile *o = t->tf[i];
 		struct stat ost;
-		if (o == f || o->check_copy || fstat(o->fd, &ost) < 0 ||
-		    (uint64_t)ost.st_size < size || !live_prefix(f, o, size))
+		if (o == f || o->check_copy || !sibling_name(o->path, f->path) ||
+		    fstat(o->fd, &ost) < 0 || (uint64_t)ost.st_size < size ||
+		    !live_prefix(f, o, size))
 			continue;
 		if (o->offset < size || ((uint64_t)ost.st_size > size && recent(st)))
 			return true;
