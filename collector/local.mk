@@ -10,7 +10,7 @@ collector_libcollector_a_SOURCES = \
 	collector/reader.c collector/reader.h \
 	collector/excerpt.c collector/excerpt.h \
 	collector/tail.c collector/tail.h collector/tail_state.c collector/tail-internal.h \
-	collector/tail_file.c collector/tail_scan.c collector/tail_journal.c
+	collector/tail_file.c collector/tail_scan.c collector/tail_journal.c collector/tail_policy.c
 collector_libcollector_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
 agent_libagent_a_SOURCES += agent/cmd_replay.c agent/cmd_tail.c
@@ -22,9 +22,9 @@ UNIT_TEST_SOURCES += \
 	tests/unit/collector/test_tail.c
 
 TESTS += tests/integration/collector-replay.sh tests/integration/collector-tail.sh \
-	tests/integration/collector-fresh-rotate.sh
+	tests/integration/collector-fresh-rotate.sh tests/integration/collector-symlink.sh
 EXTRA_DIST += tests/integration/collector-replay.sh tests/integration/collector-tail.sh \
-	tests/integration/collector-fresh-rotate.sh \
+	tests/integration/collector-fresh-rotate.sh tests/integration/collector-symlink.sh \
 	tests/bench/bench-collector.sh
 
 # fuzz targets, one per line parser (tests/fuzz/fuzz_parser.h is the shared body)

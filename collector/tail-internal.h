@@ -73,6 +73,12 @@ struct ghost {
 };
 #define N_GHOSTS 8
 
+/* A refused name (tail_policy.c), reported once while it lasts. */
+struct refusal {
+	char *msg;
+	bool seen;
+};
+
 /* An inotify watch on the directory of a configured path ("full": names and contents), or,
  * while that directory does not exist, on its deepest existing ancestor ("ancestor":
  * names only), so that its creation triggers a rescan at once. */
@@ -119,6 +125,9 @@ struct collector_tail {
 	sd_event_source *soon;  /* polls again soon when a source stopped at its fairness cap */
 	sd_event_source *kick;  /* defer: one poll after the queued inotify events */
 	int64_t state_mtime_us; /* mtime of the positions file we started from */
+	char **src_dirs;        /* per configured path: its directory, fixed part resolved */
+	struct refusal *refused;
+	size_t n_refused;
 };
 
 /* FNV-1a 64 of a buffer; of n bytes of fd at off (-1 when they cannot all be read). */
@@ -152,6 +161,14 @@ bool tail_file_settle_copy(struct collector_tail *t, struct tfile *f, const stru
 void tail_scan(struct collector_tail *t, bool startup);
 void tail_adopt_renamed(struct collector_tail *t);
 void tail_adopt_rotated(struct collector_tail *t, int64_t since_us);
+
+/* tail_policy.c: symbolic links (see there). check: 1 with *ret_open (the path to open
+ * with O_NOFOLLOW), 0 when refused (counted and reported), -ENOMEM. */
+int tail_policy_init(struct collector_tail *t);
+void tail_policy_free(struct collector_tail *t);
+void tail_policy_begin_scan(struct collector_tail *t);
+void tail_policy_end_scan(struct collector_tail *t);
+int tail_policy_check(struct collector_tail *t, size_t c, const char *path, char **ret_open);
 
 /* tail_journal.c */
 int tail_journal_open(struct collector_tail *t, struct ev_errlist *errs);

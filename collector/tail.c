@@ -336,6 +336,8 @@ int collector_tail_new(sd_event *event, const struct collector_tail_config *c,
 		               "cannot create the state directory: %s", strerror(errno));
 		goto fail;
 	}
+	if ((r = tail_policy_init(t)) < 0)
+		goto fail;
 	if ((r = collector_tail_load_positions(t, errs)) < 0)
 		goto fail;
 	if (event)
@@ -415,6 +417,7 @@ static void tail_release(struct collector_tail *t) {
 		free((char *)t->files[i].format);
 		free((char *)t->files[i].tz);
 	}
+	tail_policy_free(t);
 	free(t->files);
 	collector_tail_saved_free(t);
 	free(t->cursor);

@@ -63,10 +63,12 @@ static int add_tf(struct collector_tail *t, struct tfile *f) {
 	return 0;
 }
 
-/* Open a newly seen file. `startup`: the first scan of this run. */
-static struct tfile *open_new(struct collector_tail *t, size_t cfg, const char *path, bool startup,
-                              bool copy_check) {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+/* Open a newly seen file, found as `path`, through `open_path` (the same, or the resolved
+ * target of an accepted symbolic link: see tail_policy.c). `startup`: the first scan of
+ * this run. A FIFO or device opens without blocking and is closed again. */
+static struct tfile *open_new(struct collector_tail *t, size_t cfg, const char *path,
+                              const char *open_path, bool startup, bool copy_check) {
+	int fd = open(open_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0)
 		return NULL;
 	struct stat st;
@@ -128,7 +130,7 @@ void tail_adopt_renamed(struct collector_tail *t) {
 			    st.st_ino != s->ino)
 				continue;
 			struct tfile *f =
-			        open_new(t, cfg_for_pattern(t, s->pattern), p, true, false);
+			        open_new(t, cfg_for_pattern(t, s->pattern), p, p, true, false);
 			if (f)
 				f->retired = true;
 			break;
@@ -176,7 +178,7 @@ void tail_adopt_rotated(struct collector_tail *t, int64_t since_us) {
 				continue;
 			/* never "from end": a rotated sibling holds lines not read yet (it is
 			 * continued where a copy's original was, or read from its start) */
-			struct tfile *f = open_new(t, c, p, false, true);
+			struct tfile *f = open_new(t, c, p, p, false, true);
 			if (f)
 				f->retired = true;
 		}
@@ -187,6 +189,7 @@ void tail_adopt_rotated(struct collector_tail *t, int64_t since_us) {
 void tail_scan(struct collector_tail *t, bool startup) {
 	for (size_t i = 0; i < t->n_tf; i++)
 		t->tf[i]->seen = false;
+	tail_policy_begin_scan(t);
 	for (size_t c = 0; c < t->cfg.n_files; c++) {
 		glob_t g;
 		int r = glob(t->files[c].path, GLOB_NOSORT, NULL, &g);
@@ -196,8 +199,10 @@ void tail_scan(struct collector_tail *t, bool startup) {
 			continue;
 		}
 		for (size_t k = 0; k < g.gl_pathc; k++) {
+			_cleanup_free_ char *op = NULL;
 			struct stat st;
-			if (stat(g.gl_pathv[k], &st) < 0 || !S_ISREG(st.st_mode))
+			if (tail_policy_check(t, c, g.gl_pathv[k], &op) <= 0 || stat(op, &st) < 0 ||
+			    !S_ISREG(st.st_mode))
 				continue;
 			struct tfile *f = find_tf(t, st.st_dev, st.st_ino);
 			if (f) {
@@ -213,12 +218,13 @@ void tail_scan(struct collector_tail *t, bool startup) {
 				f->retired = false;
 				continue;
 			}
-			f = open_new(t, c, g.gl_pathv[k], startup, true);
+			f = open_new(t, c, g.gl_pathv[k], op, startup, true);
 			if (f)
 				f->seen = true;
 		}
 		globfree(&g);
 	}
+	tail_policy_end_scan(t);
 	for (size_t i = 0; i < t->n_tf; i++)
 		if (!t->tf[i]->seen && !t->tf[i]->retired) {
 			t->tf[i]->retired = true;
