@@ -119,6 +119,7 @@ struct collector_tail {
 	struct ghost ghosts[N_GHOSTS];
 	unsigned next_ghost; /* an inotify event that may add, move or remove a name */
 	bool j_more;
+	bool j_first_start;     /* the saved cursor was not valid: start as on a first start */
 	bool j_skip_saved;      /* resumed by time: skip the saved entry if it shows up again */
 	uint64_t j_skip_until;  /* ... among entries at this realtime */
 	int64_t last_scan_us;   /* realtime at the start of the previous scan */
@@ -136,7 +137,8 @@ int collector_tail_hash_range(int fd, uint64_t off, size_t n, uint64_t *ret);
 /* positions.json: load into t->saved / t->cursor, free the loaded entries. */
 int collector_tail_load_positions(struct collector_tail *t, struct ev_errlist *errs);
 void collector_tail_saved_free(struct collector_tail *t);
-uint64_t collector_tail_ju64(json_t *o, const char *k);
+/* o[k] as a non-negative integer or a hex string; false when absent or malformed. */
+bool collector_tail_ju64(json_t *o, const char *k, uint64_t *ret);
 
 /* Does `fd` (of `size` bytes) hold the content a mark describes: the hash of its first
  * head_len bytes, and of the fp_len bytes before `offset`? (identity and fingerprint) */
@@ -145,6 +147,10 @@ bool tail_content_matches(int fd, uint64_t size, uint32_t head_len, uint64_t hea
 /* Count an error and keep its message (printf format) in *slot. */
 void tail_set_error(char **slot, uint64_t *count, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+
+/* Tell the operator (config.notice), printf format. */
+void tail_notice(struct collector_tail *t, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 
 /* tail_file.c */
 struct tfile *tail_file_new(struct collector_tail *t, size_t cfg, const char *path, int fd,

@@ -32,6 +32,19 @@ void tail_set_error(char **slot, uint64_t *count, const char *fmt, ...) {
 	*slot = m;
 }
 
+void tail_notice(struct collector_tail *t, const char *fmt, ...) {
+	char *m = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vasprintf(&m, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return;
+	if (t->cfg.notice)
+		t->cfg.notice(t->userdata, m);
+	free(m);
+}
+
 void tail_file_free(struct tfile *f) {
 	if (!f)
 		return;

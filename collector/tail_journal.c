@@ -75,8 +75,22 @@ static int journal_read(struct collector_tail *t) {
  * entry at or after its timestamp (other entries of the same microsecond are not
  * skipped; the saved entry itself is, should it appear in another file). */
 static int journal_seek_saved(struct collector_tail *t) {
+	/* "t=" in the cursor is the entry's realtime (hex): what a vacuumed cursor resumes at */
+	const char *p = t->cursor ? strstr(t->cursor, ";t=") : NULL;
+	char *end = NULL;
+	errno = 0;
+	uint64_t rt = p ? strtoull(p + 3, &end, 16) : 0;
+	if (t->cursor && (!p || errno || end == p + 3 || (*end && *end != ';'))) {
+		tail_notice(t,
+		            "the saved journal cursor is not valid ('%.80s'): the journal is read "
+		            "from its %s, as on a first start",
+		            t->cursor, t->cfg.from_end ? "end" : "start");
+		free(t->cursor);
+		t->cursor = NULL;
+		t->j_first_start = true;
+	}
 	if (!t->cursor) {
-		if (t->cfg.from_end && !t->have_state) {
+		if (t->cfg.from_end && (!t->have_state || t->j_first_start)) {
 			int r = sd_journal_seek_tail(t->j);
 			if (r >= 0)
 				sd_journal_previous(t->j);
@@ -87,9 +101,7 @@ static int journal_seek_saved(struct collector_tail *t) {
 	int r = sd_journal_seek_cursor(t->j, t->cursor);
 	if (r >= 0 && sd_journal_next(t->j) > 0 && sd_journal_test_cursor(t->j, t->cursor) > 0)
 		return 0; /* on the saved entry: the next read starts after it */
-	/* gone: "t=" in the cursor is the entry's realtime (hex) */
-	const char *p = strstr(t->cursor, ";t=");
-	uint64_t rt = p ? strtoull(p + 3, NULL, 16) : 0;
+	/* gone: resume at its time */
 	t->jst.rotations++;
 	r = sd_journal_seek_realtime_usec(t->j, rt);
 	if (r >= 0) {
