@@ -2,7 +2,7 @@
 noinst_LIBRARIES += collector/libcollector.a
 collector_libcollector_a_SOURCES = \
 	collector/record.c collector/record.h \
-	collector/evtime.c collector/evtime.h \
+	collector/evtime.c collector/evtime.h collector/tzfile.c collector/tzfile.h \
 	collector/parse.c collector/parse.h \
 	collector/lines.c collector/lines.h \
 	collector/journal.c collector/journal.h \
