@@ -370,8 +370,16 @@ static int seal_excerpt(struct store_bundle_writer *w, const char *path, int64_t
 		return r;
 	struct collector_reader_opts o = {0};
 	struct ev_errlist errs = {0};
+	struct collector_excerpt_info ci;
 	int64_t n = collector_excerpt_file_indexed(path, state_dir, &o, since, until, slack_us,
-	                                           seal_write, w, &errs);
+	                                           seal_write, w, &ci, &errs);
+	if (n >= 0) /* how it was cut: by position (time index) or by each line's time */
+		store_bundle_member_set(w, "cut",
+		                        json_pack("{s:s, s:I, s:I, s:I, s:I}", "method", ci.method,
+		                                  "start", (json_int_t)ci.start, "end",
+		                                  (json_int_t)ci.end, "lines", (json_int_t)ci.lines,
+		                                  "lines_off_window",
+		                                  (json_int_t)ci.lines_off_window));
 	char msg[512] = "";
 	if (n < 0) {
 		if (errs.n) {

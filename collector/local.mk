@@ -23,10 +23,10 @@ UNIT_TEST_SOURCES += \
 
 TESTS += tests/integration/collector-replay.sh tests/integration/collector-tail.sh \
 	tests/integration/collector-fresh-rotate.sh tests/integration/collector-symlink.sh \
-	tests/integration/collector-state.sh
+	tests/integration/collector-state.sh tests/integration/collector-excerpt.sh
 EXTRA_DIST += tests/integration/collector-replay.sh tests/integration/collector-tail.sh \
 	tests/integration/collector-fresh-rotate.sh tests/integration/collector-symlink.sh \
-	tests/integration/collector-state.sh \
+	tests/integration/collector-state.sh tests/integration/collector-excerpt.sh \
 	tests/bench/bench-collector.sh
 
 # fuzz targets, one per line parser (tests/fuzz/fuzz_parser.h is the shared body)
