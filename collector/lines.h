@@ -33,3 +33,10 @@ int collector_lines_open_path(struct collector_lines *l, const char *path, size_
 int collector_lines_next(struct collector_lines *l, const char **ret_line, size_t *ret_len,
                          uint64_t *ret_off, bool *ret_part);
 void collector_lines_close(struct collector_lines *l);
+
+/* Read a whole regular file of at most `cap` bytes into memory (NUL appended), opened
+ * with O_NONBLOCK|O_CLOEXEC (and O_NOFOLLOW unless `follow`): a FIFO or device (or a
+ * link, without `follow`) is -EINVAL without blocking, a larger file -EFBIG.
+ * *ret_mtime_us (may be NULL): its modification time. */
+int collector_read_regular(const char *path, bool follow, size_t cap, char **ret_buf,
+                           size_t *ret_len, int64_t *ret_mtime_us);

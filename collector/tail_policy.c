@@ -106,20 +106,19 @@ static bool writable_by_others(const char *dir, char *why, size_t n) {
 }
 
 static bool inside_sources(struct collector_tail *t, const char *real) {
-	_cleanup_free_ char *d = strdup(real);
-	if (!d)
-		return false;
-	char *slash = strrchr(d, '/');
-	if (!slash)
-		return false;
-	if (slash == d)
-		slash[1] = 0;
-	else
-		*slash = 0;
-	for (size_t c = 0; c < t->cfg.n_files; c++)
-		if (t->src_dirs[c] && fnmatch(t->src_dirs[c], d, FNM_PATHNAME) == 0)
-			return true;
-	return false;
+	char *d = strdup(real);
+	char *slash = d ? strrchr(d, '/') : NULL;
+	bool in = false;
+	if (slash) {
+		if (slash == d)
+			slash[1] = 0;
+		else
+			*slash = 0;
+		for (size_t c = 0; c < t->cfg.n_files && !in; c++)
+			in = t->src_dirs[c] && fnmatch(t->src_dirs[c], d, FNM_PATHNAME) == 0;
+	}
+	free(d);
+	return in;
 }
 
 /* Report a refusal once while it lasts. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "collector/evtime.h"
+#include "collector/lines.h"
 #include "collector/tail-internal.h"
 #include "util/macro.h"
 
@@ -210,37 +211,18 @@ static int salvage(struct loaded *l, const char *text, size_t len) {
 /* Read and check one positions file. 0: there is none; 1: read (l->problem says what
  * was wrong, if anything; the valid part is in l); -errno. */
 static int load_file(const char *p, struct loaded *l) {
-	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0 && errno == ENOENT)
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r = collector_read_regular(p, false, STATE_MAX, &text, &len, &l->mtime_us);
+	if (r == -ENOENT)
 		return 0;
-	if (fd < 0) {
-		snprintf(l->problem, sizeof(l->problem), "cannot be read (%s)", strerror(errno));
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		snprintf(l->problem, sizeof(l->problem), "cannot be read (%s)",
+		         r == -EINVAL ? "not a regular file" : strerror(-r));
 		return 1;
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > STATE_MAX) {
-		snprintf(l->problem, sizeof(l->problem), "is not a regular file under 512 MiB");
-		close(fd);
-		return 1;
-	}
-	l->mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
-	size_t len = (size_t)st.st_size, got = 0;
-	_cleanup_free_ char *text = malloc(len + 1);
-	if (!text) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < len) {
-		ssize_t k = read(fd, text + got, len - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	close(fd);
-	len = got;
-	text[len] = 0;
 	if (len == 0) {
 		snprintf(l->problem, sizeof(l->problem), "is empty (0 bytes)");
 		return 1;
@@ -267,7 +249,6 @@ static int load_file(const char *p, struct loaded *l) {
 		snprintf(l->problem, sizeof(l->problem),
 		         "is not a positions file (an object with version 1 and a files array)");
 	size_t i;
-	int r = 0;
 	json_array_foreach(files, i, o) {
 		if ((r = loaded_add(l, o)) < 0)
 			break;

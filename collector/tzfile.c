@@ -4,14 +4,13 @@
 #include "collector/tzfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "collector/evtime.h"
+#include "collector/lines.h"
 #include "util/macro.h"
 
 #define TZ_FILE_MAX  (1 << 20)
@@ -256,33 +255,15 @@ static int parse(const unsigned char *p, size_t len, struct collector_tzdata *z)
 }
 
 int collector_tzdata_load(const char *path, struct collector_tzdata **ret) {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TZ_FILE_MAX) {
-		close(fd);
-		return -EINVAL;
-	}
-	size_t len = (size_t)st.st_size, got = 0;
-	_cleanup_free_ unsigned char *buf = malloc(len ? len : 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < len) {
-		ssize_t k = read(fd, buf + got, len - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	close(fd);
+	_cleanup_free_ char *buf = NULL;
+	size_t got = 0;
+	int r = collector_read_regular(path, true, TZ_FILE_MAX, &buf, &got, NULL);
+	if (r < 0)
+		return r == -EFBIG ? -EINVAL : r;
 	struct collector_tzdata *z = calloc(1, sizeof(*z));
 	if (!z)
 		return -ENOMEM;
-	int r = parse(buf, got, z);
+	r = parse((const unsigned char *)buf, got, z);
 	if (r < 0) {
 		collector_tzdata_free(z);
 		return r;
