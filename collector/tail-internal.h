@@ -119,6 +119,7 @@ struct collector_tail {
 	struct ghost ghosts[N_GHOSTS];
 	unsigned next_ghost; /* an inotify event that may add, move or remove a name */
 	bool j_more;
+	int64_t j_resume_us;    /* no valid cursor: resume at entries from this realtime */
 	bool j_first_start;     /* the saved cursor was not valid: start as on a first start */
 	bool j_skip_saved;      /* resumed by time: skip the saved entry if it shows up again */
 	uint64_t j_skip_until;  /* ... among entries at this realtime */
@@ -148,6 +149,9 @@ bool tail_content_matches(int fd, uint64_t size, uint32_t head_len, uint64_t hea
 void tail_set_error(char **slot, uint64_t *count, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* Realtime a lost journal cursor resumes at: a checkpoint written at `mtime_us` covered
+ * the entries up to about two checkpoint intervals before it. */
+int64_t tail_resume_time(struct collector_tail *t, int64_t mtime_us);
 /* Tell the operator (config.notice), printf format. */
 void tail_notice(struct collector_tail *t, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

@@ -22,6 +22,13 @@
  * are delivered again (at-least-once); a clean stop (checkpoint then free) gives exactly
  * once.
  *
+ * Corrupt state. A positions.json that is empty, zeroed, cut short, not JSON or has
+ * malformed entries never fails collector_tail_new: it is reported through `notice`
+ * (its name and what was wrong), renamed positions.json.corrupt-TIME, and its valid
+ * entries are used, completed from positions.json.prev (the checkpoint before it, kept
+ * by every checkpoint: lines since then come again). Files, or the journal, without any
+ * valid position start as on a first start (`from_end`), and the notice says so.
+ *
  * Files. `path` may be a glob; globs are re-expanded on every stat tick and on inotify
  * events that add, move or remove names. Every file matching when collector_tail_new()
  * returns is a source then (get_stats lists it); the directory of each path is watched
@@ -40,7 +47,8 @@
  * the link is writable by nobody but root and the service user (owner root or us, no
  * write bit for others, a group write bit only for root's or our group): never otherwise,
  * whatever the configuration; and (2) the link's target lies in the directory of a
- * configured path, or `follow_symlinks` is set. A refusal is counted in
+ * configured path, or `follow_symlinks` is set, or the link is a configured path itself
+ * (no glob). A refusal is counted in
  * stats.links_refused and reported once through `notice`. Files are opened with
  * O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC and read only when fstat says regular (a FIFO or a
  * device in a watched directory is never opened for reading).

@@ -81,14 +81,27 @@ static int journal_seek_saved(struct collector_tail *t) {
 	errno = 0;
 	uint64_t rt = p ? strtoull(p + 3, &end, 16) : 0;
 	if (t->cursor && (!p || errno || end == p + 3 || (*end && *end != ';'))) {
-		tail_notice(t,
-		            "the saved journal cursor is not valid ('%.80s'): the journal is read "
-		            "from its %s, as on a first start",
-		            t->cursor, t->cfg.from_end ? "end" : "start");
+		if (t->state_mtime_us) {
+			t->j_resume_us = tail_resume_time(t, t->state_mtime_us);
+			tail_notice(
+			        t,
+			        "the saved journal cursor is not valid ('%.80s'): the journal "
+			        "resumes at the entries of the last checkpoint's time (some may "
+			        "be delivered again)",
+			        t->cursor);
+		} else {
+			t->j_first_start = true;
+			tail_notice(
+			        t,
+			        "the saved journal cursor is not valid ('%.80s'): the journal is "
+			        "read from its %s, as on a first start",
+			        t->cursor, t->cfg.from_end ? "end" : "start");
+		}
 		free(t->cursor);
 		t->cursor = NULL;
-		t->j_first_start = true;
 	}
+	if (!t->cursor && t->j_resume_us > 0)
+		return sd_journal_seek_realtime_usec(t->j, (uint64_t)t->j_resume_us);
 	if (!t->cursor) {
 		if (t->cfg.from_end && (!t->have_state || t->j_first_start)) {
 			int r = sd_journal_seek_tail(t->j);

@@ -9,8 +9,9 @@
  *    could point the link at any file the service may read. Never followed then, whatever
  *    the configuration says;
  *  - the resolved target must lie in the directory of a configured path (its fixed part
- *    resolved, the rest of the pattern matched with fnmatch), unless
- *    `follow_symlinks` is set.
+ *    resolved, the rest of the pattern matched with fnmatch), unless `follow_symlinks`
+ *    is set or the configuration names the link exactly (a path without glob characters:
+ *    the operator chose it).
  * A refused name is counted once (stats.links_refused) and reported through the notice
  * callback, until it disappears from the scan or changes its reason. An accepted name is
  * opened through its resolved target with O_NOFOLLOW, O_NONBLOCK and O_CLOEXEC, and only
@@ -213,7 +214,9 @@ int tail_policy_check(struct collector_tail *t, size_t c, const char *path, char
 		char *real = realpath(path, NULL);
 		if (!real)
 			return 0; /* dangling: nothing to read (yet) */
-		if (t->cfg.follow_symlinks || inside_sources(t, real)) {
+		/* a path the configuration names exactly (no glob) may lead anywhere */
+		bool named = strcmp(t->files[c].path, path) == 0;
+		if (named || t->cfg.follow_symlinks || inside_sources(t, real)) {
 			*ret_open = real;
 			return 1;
 		}

@@ -280,6 +280,11 @@ static int move_aside(const char *p, char **ret) {
 	return rename(p, *ret) < 0 ? -errno : 0;
 }
 
+int64_t tail_resume_time(struct collector_tail *t, int64_t mtime_us) {
+	uint64_t ci = t->cfg.checkpoint_interval_us ? t->cfg.checkpoint_interval_us : 5000000;
+	return MAX(mtime_us - 2 * (int64_t)ci, (int64_t)1);
+}
+
 /* Entries of `b` whose file is not in `a` go to `a`; a's cursor, else b's. */
 static int merge(struct loaded *a, struct loaded *b) {
 	for (size_t i = 0; i < b->n; i++) {
@@ -321,12 +326,22 @@ static int recover(struct collector_tail *t, const char *p, struct loaded *l) {
 		l->mtime_us = prev.mtime_us; /* older: siblings since then are looked at */
 	}
 	char what[640];
+	/* no cursor: the journal resumes at the time of the checkpoint before, or (nothing
+	 * survived) starts as on a first start; never all of it again */
+	if (!l->cursor && prev_ok)
+		t->j_resume_us = tail_resume_time(t, prev.mtime_us);
+	else if (!l->cursor)
+		t->j_first_start = true;
 	if (l->n || l->cursor)
 		snprintf(what, sizeof(what),
 		         "recovered %zu file position%s from it and %zu from positions.json.prev "
 		         "(the checkpoint before: lines since then may be delivered again)%s",
 		         own, own == 1 ? "" : "s", l->n - own,
-		         l->cursor ? "" : "; no journal cursor survives");
+		         l->cursor ? ""
+		         : prev_ok ? "; no journal cursor survives: the journal resumes at "
+		                     "the time of positions.json.prev"
+		                   : "; no journal cursor survives: the journal starts as on a "
+		                     "first start");
 	else
 		snprintf(what, sizeof(what),
 		         "no saved position survives (positions.json.prev: %s): files and the "

@@ -103,6 +103,56 @@ stop
 grep -q "no saved position survives (positions.json.prev: none): files and the journal start as on a first start, from their end" "$T_TMP/tail.err" &&
 	ok "no valid state: the policy is stated" || { fail "no valid state: message"; cat "$T_TMP/tail.err"; }
 
+# the journal: a cursor that is not valid resumes at the time of the last checkpoint
+# (before: read again from the very start); a 0-byte positions file takes the cursor
+# from positions.json.prev
+JREMOTE=/lib/systemd/systemd-journal-remote
+if [ -x "$JREMOTE" ]; then
+	printf 'sources:\n  files: []\n  journal: true\n  journal_dir: %s\n  stat_interval: 100ms\n  checkpoint_interval: 100ms\n' "$T_TMP/j" >"$T_TMP/cfg.yaml"
+	jentries() { # jentries FROM TO BASE_US
+		i=$1
+		while [ "$i" -le "$2" ]; do
+			printf '__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=0123456789abcdef0123456789abcdef\nMESSAGE=n=%d\nSYSLOG_IDENTIFIER=app\n\n' \
+				$(($3 + i * 1000)) $((i * 1000000)) "$i"
+			i=$((i + 1))
+		done
+	}
+	for kind in cursor empty; do
+		rm -rf "$T_TMP/j" "$ST" "$T_TMP/rec.jsonl" "$T_TMP/tail.err"; mkdir -p "$T_TMP/j"
+		now=$(($(date +%s) * 1000000))
+		jentries 1 5 $((now - 600000000)) | "$JREMOTE" -o "$T_TMP/j/a.journal" - 2>/dev/null
+		"$EVIDENT" tail --config "$T_TMP/cfg.yaml" --state-dir "$ST" --from-start --json >>"$T_TMP/rec.jsonl" 2>>"$T_TMP/tail.err" &
+		TPID=$!
+		wait_for have_count 5
+		wait_for grep -qs journal_cursor "$P"
+		stop
+		: >"$T_TMP/rec.jsonl"
+		if [ $kind = cursor ]; then
+			sed -i 's/"journal_cursor":"[^"]*"/"journal_cursor":"garbage"/' "$P"
+		else
+			: >"$P"
+		fi
+		sleep 0.1
+		now=$(($(date +%s%N) / 1000))
+		jentries 6 8 $((now + 1000)) | "$JREMOTE" -o "$T_TMP/j/b.journal" - 2>/dev/null
+		start # from end without a valid position
+		wait_for have_count 3
+		sleep 0.3
+		stop
+		got=$(numbers | tr '\n' ' ')
+		[ "$got" = "6 7 8 " ] && ok "journal, $kind: the entries after the checkpoint, nothing again" ||
+			{ fail "journal, $kind: got '$got'"; cat "$T_TMP/tail.err"; }
+		if [ $kind = cursor ]; then
+			want="the saved journal cursor is not valid ('garbage'): the journal resumes at the entries of the last checkpoint's time"
+		else
+			want="is empty (0 bytes); moved aside to $P.corrupt-"
+		fi
+		grep -qF "$want" "$T_TMP/tail.err" && ok "journal, $kind: reported" || { fail "journal, $kind: report"; cat "$T_TMP/tail.err"; }
+	done
+else
+	echo "# journal cases not run: $JREMOTE missing"
+fi
+
 # the agent with a 0-byte positions file starts and logs why
 if command -v python3 >/dev/null 2>&1; then
 	. "$EV_SRCDIR/tests/integration/agent-lib.sh"

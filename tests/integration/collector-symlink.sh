@@ -57,6 +57,13 @@ tail_run
 grep -q '"n=2 inside"' "$T_TMP/rec.jsonl" && ok "link within the source directory followed" || fail "link within the source directory not followed"
 [ "$(refusals)" -eq 0 ] && ok "no refusal for it" || fail "refused a link inside the sources"
 
+# 2b. a link the configuration names exactly (no glob) is followed wherever it leads
+reset; config "$D/named.log"
+ln -s "$S/shadow" "$D/named.log"
+line "n=1" >>"$S/shadow"
+tail_run
+read_secret && ok "a configured path that is a link is followed" || { fail "configured link not followed"; cat "$T_TMP/tail.err"; }
+
 # 3. a directory on the way that is a link out of the sources (glob over directories)
 reset; config "$D/*/app.log"
 mkdir -p "$D/real"; line "n=1" >"$D/real/app.log"
