@@ -74,7 +74,7 @@ static int64_t excerpt_pass(const char *path, const struct collector_reader_opts
 	if (r < 0)
 		return r;
 	struct collector_lines l;
-	r = collector_lines_open_path(&l, path, o->max_line ? o->max_line : 64 * 1024);
+	r = collector_lines_open_regular(&l, path, o->max_line ? o->max_line : 64 * 1024);
 	if (r >= 0 && start > 0 && !l.gz) {
 		if (lseek(l.fd, (off_t)start, SEEK_SET) < 0)
 			r = -errno;
@@ -84,7 +84,8 @@ static int64_t excerpt_pass(const char *path, const struct collector_reader_opts
 			collector_lines_close(&l);
 	}
 	if (r < 0) {
-		ev_errlist_add(errs, path, 0, 0, "cannot open: %s", strerror(-r));
+		ev_errlist_add(errs, path, 0, 0, "cannot open: %s",
+		               r == -EINVAL ? "not a regular file" : strerror(-r));
 		collector_parser_done(&p);
 		return r;
 	}

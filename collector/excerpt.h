@@ -12,7 +12,8 @@
 /* Called with consecutive chunks of one output; returns 0 or -errno to stop. */
 typedef int (*collector_write_fn)(void *userdata, const void *buf, size_t len);
 
-/* Write the lines of file `path` (plain or .gz) whose event time lies in
+/* Write the lines of regular file `path` (plain or .gz; a FIFO or device is -EINVAL,
+ * without blocking) whose event time lies in
  * [since_us, until_us] as the original bytes, cut by byte range (the time index is used
  * when it exists; otherwise the file is scanned). Lines without a parseable time belong
  * to the record before them. Returns the number of bytes written, or -errno. */

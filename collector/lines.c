@@ -36,16 +36,30 @@ int collector_lines_open(struct collector_lines *l, int fd, bool gzip, uint64_t 
 	return 0;
 }
 
-int collector_lines_open_path(struct collector_lines *l, const char *path, size_t max_line) {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+static int open_path(struct collector_lines *l, const char *path, size_t max_line,
+                     bool regular_only) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (regular_only ? O_NONBLOCK : 0));
 	if (fd < 0)
 		return -errno;
+	struct stat st;
+	if (regular_only && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		return -EINVAL;
+	}
 	unsigned char magic[2];
 	bool gz = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 	int r = collector_lines_open(l, fd, gz, 0, max_line);
 	if (r < 0)
 		close(fd);
 	return r;
+}
+
+int collector_lines_open_path(struct collector_lines *l, const char *path, size_t max_line) {
+	return open_path(l, path, max_line, false);
+}
+
+int collector_lines_open_regular(struct collector_lines *l, const char *path, size_t max_line) {
+	return open_path(l, path, max_line, true);
 }
 
 static int fill(struct collector_lines *l) {

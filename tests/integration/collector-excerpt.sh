@@ -71,6 +71,15 @@ if c.get("method") != "time" or c.get("lines") != 601 or c.get("lines_off_window
     print("  cut:", c)
     sys.exit(1)
 PY
+# a FIFO named as evidence (issue 10, bug 4's open): never waited on, recorded as an error
+mkfifo "$D/pipe.log"
+timeout 20 "$EVIDENT" seal --config "$T_TMP/cfg.yaml" --store "$T_TMP/store" --key "$K/evident.key" \
+	--no-immutable --file "$D/pipe.log" --since 2026-11-27T00:20:00Z --until 2026-11-27T00:29:59Z \
+	>"$T_TMP/fifo.out" 2>"$T_TMP/fifo.err"
+rc=$?
+[ $rc -ne 124 ] && ok "seal of a FIFO does not hang (exit $rc)" || fail "seal of a FIFO hung"
+grep -q "pipe.log: .*not a regular file" "$T_TMP/fifo.err" && ok "the FIFO is recorded as not a regular file" ||
+	{ fail "FIFO not reported"; cat "$T_TMP/fifo.err"; }
 "$EVIDENT" verify --pub "$K/evident.pub" "$T_TMP/store" >/dev/null 2>&1 && ok "the store verifies" || fail "verify failed"
 
 done_testing
