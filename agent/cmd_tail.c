@@ -34,6 +34,10 @@ static int put_human(struct collector_buf *b, const char *p, size_t n) {
 	return 0;
 }
 
+static void on_notice(void *userdata, const char *msg) {
+	ev_log_warning("%s", msg);
+}
+
 static int on_record(void *userdata, const struct ev_record *r) {
 	struct tail_ctx *c = userdata;
 	if (c->max && c->n >= c->max)
@@ -168,6 +172,8 @@ static int tail_run(int argc, char **argv) {
 	        .index_interval = cfg->sources.index_interval,
 	        .state_dir = state_dir,
 	        .from_end = !from_start,
+	        .follow_symlinks = cfg->sources.follow_symlinks,
+	        .notice = on_notice,
 	};
 	if (tc.n_files == 0 && !tc.journal) {
 		ev_log_error("%s: no sources configured (sources.files is empty and "

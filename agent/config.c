@@ -98,6 +98,9 @@ static const struct cfg_key sources_keys[] = {
          NULL, NULL, "periodic stat check of tailed files"},
         {"index_interval", CT_SIZE, OFF(sources.index_interval), 512, 64 << 20, "16KiB", NULL, NULL,
          "bytes between two time index entries"},
+        {"follow_symlinks", CT_BOOL, OFF(sources.follow_symlinks), 0, 0, "false", NULL, NULL,
+         "follow symbolic links whose target is outside the directories of sources.files "
+         "(never where others may write)"},
         END,
 };
 

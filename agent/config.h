@@ -51,6 +51,7 @@ struct ev_config {
 		uint64_t checkpoint_interval;
 		uint64_t stat_interval;
 		uint64_t index_interval;
+		bool follow_symlinks; /* links to targets outside the source directories */
 	} sources;
 	struct {
 		struct ev_strv paths;

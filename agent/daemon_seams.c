@@ -62,6 +62,10 @@ static void on_alert(void *ctx, const struct correlate_alert *a) {
 	json_decref(j);
 }
 
+static void on_notice(void *userdata, const char *msg) {
+	ev_dlog(LOG_WARNING, "%s", msg);
+}
+
 static int on_record(void *userdata, const struct ev_record *rec) {
 	struct ev_daemon *d = userdata;
 	struct seams *s = d->seams;
@@ -238,6 +242,8 @@ int ev_seams_start(struct ev_daemon *d) {
 		        .index_interval = c->sources.index_interval,
 		        .state_dir = d->state_dir,
 		        .from_end = true,
+		        .follow_symlinks = c->sources.follow_symlinks,
+		        .notice = on_notice,
 		};
 		r = collector_tail_new(d->event, &tc, on_record, d, &s->tail, &errs);
 		if (r < 0) {
@@ -368,6 +374,7 @@ json_t *ev_seams_status(struct ev_daemon *d) {
 				json_array_append_new(sources, j);
 		}
 		json_object_set_new(o, "checkpoints", json_integer((json_int_t)ts.checkpoints));
+		json_object_set_new(o, "links_refused", json_integer((json_int_t)ts.links_refused));
 	}
 	if (s->engine) {
 		struct correlate_stats cs;

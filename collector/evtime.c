@@ -1,16 +1,18 @@
 /* Event time arithmetic and zone conversion with a per-hour offset cache.
  *
- * Invariant: a zone's offset is asked of the C library (mktime/localtime_r under the
- * zone's TZ) only on a cache miss, i.e. about once per local hour of input; everything
- * else is integer arithmetic. TZ is restored after every lookup. */
+ * Invariant: a zone's offset is looked up only on a cache miss, i.e. about once per local
+ * hour of input; everything else is integer arithmetic. Named zones are read from their
+ * TZif file once, at init (collector/tzfile.c), and converted without the C library's
+ * process-wide zone: nothing here calls setenv("TZ") or tzset(). Only "local" asks the C
+ * library (mktime/localtime_r under the process's own TZ, which is read, never changed). */
 #include "collector/evtime.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
+#include "collector/tzfile.h"
 #include "util/macro.h"
 
 int64_t collector_days_from_civil(int64_t y, unsigned m, unsigned d) {
@@ -79,45 +81,23 @@ int collector_tz_init(struct collector_tz *tz, const char *name) {
 		return -EINVAL;
 	char path[256];
 	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
-	struct stat st;
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+	int r = collector_tzdata_load(path, &tz->data);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
 		return -EINVAL;
 	tz->name = strdup(name);
-	return tz->name ? 0 : -ENOMEM;
+	if (!tz->name) {
+		tz->data = collector_tzdata_free(tz->data);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void collector_tz_done(struct collector_tz *tz) {
 	free(tz->name);
 	tz->name = NULL;
-}
-
-/* Run the C library under the zone's TZ and restore the previous TZ afterwards. */
-struct tz_swap {
-	char *saved;
-	bool had, swapped;
-};
-
-static void tz_enter(const struct collector_tz *tz, struct tz_swap *s) {
-	s->swapped = false;
-	if (!tz->name)
-		return;
-	const char *old = getenv("TZ");
-	s->had = old != NULL;
-	s->saved = old ? strdup(old) : NULL;
-	setenv("TZ", tz->name, 1);
-	tzset();
-	s->swapped = true;
-}
-
-static void tz_leave(struct tz_swap *s) {
-	if (!s->swapped)
-		return;
-	if (s->had && s->saved)
-		setenv("TZ", s->saved, 1);
-	else
-		unsetenv("TZ");
-	free(s->saved);
-	tzset();
+	tz->data = collector_tzdata_free(tz->data);
 }
 
 static int32_t lookup_offset(struct collector_tz *tz, int64_t local_secs) {
@@ -133,10 +113,9 @@ static int32_t lookup_offset(struct collector_tz *tz, int64_t local_secs) {
 	                .tm_min = (int)(sod / 60 % 60),
 	                .tm_sec = (int)(sod % 60),
 	                .tm_isdst = -1};
-	struct tz_swap s;
-	tz_enter(tz, &s);
-	time_t t = mktime(&tm);
-	tz_leave(&s);
+	if (tz->data)
+		return (int32_t)(local_secs - collector_tzdata_local_to_utc(tz->data, local_secs));
+	time_t t = mktime(&tm); /* the process's local zone */
 	if (t == (time_t)-1)
 		return 0;
 	return (int32_t)(local_secs - (int64_t)t);
@@ -162,12 +141,11 @@ int64_t collector_tz_local_to_utc(struct collector_tz *tz, int64_t local_secs) {
 int32_t collector_tz_offset_at_utc(struct collector_tz *tz, int64_t utc_secs) {
 	if (tz->utc)
 		return tz->fixed;
+	if (tz->data)
+		return collector_tzdata_offset_at(tz->data, utc_secs);
 	time_t t = (time_t)utc_secs;
 	struct tm tm;
-	struct tz_swap s;
-	tz_enter(tz, &s);
 	struct tm *ok = localtime_r(&t, &tm);
-	tz_leave(&s);
 	return ok ? (int32_t)tm.tm_gmtoff : 0;
 }
 

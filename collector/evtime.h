@@ -2,17 +2,21 @@
  * the timestamp syntaxes the line parsers share (RFC 3164, RFC 3339 / ISO 8601).
  *
  * Conversions never call mktime/strftime per line: dates are turned into days with pure
- * arithmetic, and a zone's UTC offset is looked up once per local hour and cached. */
+ * arithmetic, and a zone's UTC offset is looked up once per local hour and cached. Named
+ * zones are read from their TZif file: the process environment (TZ) is never changed. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* A time zone for zone-less timestamps. */
+struct collector_tzdata;
+
 struct collector_tz {
-	char *name;    /* NULL = local (the process TZ), "UTC", or a tz database name */
-	bool utc;      /* fixed offset, no lookups */
-	int32_t fixed; /* offset in seconds when utc (e.g. "+02:00" zones) */
+	char *name; /* NULL = local (the process TZ), "UTC", or a tz database name */
+	struct collector_tzdata *data; /* a named zone's rules (owned), NULL otherwise */
+	bool utc;                      /* fixed offset, no lookups */
+	int32_t fixed;                 /* offset in seconds when utc (e.g. "+02:00" zones) */
 	/* cache: local hour -> offset (seconds east of UTC) */
 	int64_t hour_key[2];
 	int32_t hour_off[2];

@@ -1,9 +1,13 @@
 /* Evidence excerpts (see excerpt.h).
  *
- * Files: the file is scanned line by line with the same parsers as replay; a line whose
- * time lies in the window is written as its original bytes (newline included when the
- * file had one), lines without a time and continuation parts of long lines follow the
- * decision of the line before them. Output is batched into 64 KiB writes.
+ * Files: the file is scanned line by line with the same parsers as replay. Cut by time
+ * (no time index): a line whose time lies in the window is written as its original bytes
+ * (newline included when the file had one), lines without a time and continuation parts
+ * of long lines follow the decision of the line before them; output is batched into
+ * 64 KiB writes. Cut by position (the tail's time index covers the file): between the
+ * index entries around the window, the bytes from the first line of the window to the
+ * end of its last one are copied whole, so that a line with a wrong date among them is
+ * kept (and counted); .gz files are never indexed.
  *
  * Journal: sd_journal seeked with sd_journal_seek_realtime_usec to the start of the
  * window, entries written in export format (binary-safe fields as NAME\n + le64 size +
@@ -36,12 +40,36 @@ static int flush(struct collector_buf *b, collector_write_fn fn, void *ud) {
 	return r < 0 ? r : 0;
 }
 
-static int64_t excerpt_range(int fd, const char *path, const struct collector_reader_opts *o,
-                             int64_t since_us, int64_t until_us, uint64_t start, uint64_t end,
-                             collector_write_fn write, void *userdata, struct ev_errlist *errs) {
-	struct collector_reader_opts d = {0};
-	if (!o)
-		o = &d;
+/* Copy bytes [start, end) of fd to `write`. */
+static int copy_range(int fd, uint64_t start, uint64_t end, collector_write_fn write,
+                      void *userdata) {
+	char buf[OUT_CHUNK];
+	while (start < end) {
+		ssize_t k = pread(fd, buf, (size_t)MIN((uint64_t)sizeof(buf), end - start),
+		                  (off_t)start);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			return -ENODATA; /* shrank meanwhile */
+		int r = write ? write(userdata, buf, (size_t)k) : 0;
+		if (r < 0)
+			return r;
+		start += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* One pass over [start, end) of the file. By time (`positional` false): the lines whose
+ * own time is in the window are written (untimed lines and long-line parts follow the
+ * line before them). By position: nothing is written here; the byte range from the first
+ * line of the window to the end of its last one is found (*info), with the count of lines
+ * in between whose own time lies outside the window. */
+static int64_t excerpt_pass(int fd, const char *path, const struct collector_reader_opts *o,
+                            int64_t since_us, int64_t until_us, uint64_t start, uint64_t end,
+                            bool positional, collector_write_fn write, void *userdata,
+                            struct collector_excerpt_info *info, struct ev_errlist *errs) {
 	struct collector_parser p;
 	int r = collector_parser_init(&p, o->format, o->tz, o->year, o->now_us, errs);
 	if (r < 0)
@@ -49,10 +77,10 @@ static int64_t excerpt_range(int fd, const char *path, const struct collector_re
 	struct collector_lines l;
 	size_t max_line = o->max_line ? o->max_line : 64 * 1024;
 	if (fd < 0)
-		r = collector_lines_open_path(&l, path, max_line);
+		r = collector_lines_open_regular(&l, path, max_line);
 	else if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
 		r = -errno;
-	else {
+	else { /* the caller's descriptor, opened and checked by it: read a duplicate */
 		unsigned char magic[2];
 		bool gz = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 		r = collector_lines_open(&l, fd, gz, 0, max_line);
@@ -68,13 +96,19 @@ static int64_t excerpt_range(int fd, const char *path, const struct collector_re
 			collector_lines_close(&l);
 	}
 	if (r < 0) {
-		ev_errlist_add(errs, path, 0, 0, "cannot open: %s", strerror(-r));
+		ev_errlist_add(errs, path, 0, 0, "cannot open: %s",
+		               r == -EINVAL ? "not a regular file" : strerror(-r));
 		collector_parser_done(&p);
 		return r;
 	}
+	if (l.gz && positional) { /* offsets in a .gz are not file offsets: by time */
+		positional = false;
+		info->method = "time";
+	}
 	struct collector_buf out = {0};
 	int64_t written = 0;
-	bool in = false, have_time = false;
+	uint64_t pending = 0, pending_lines = 0; /* since the last line of the window */
+	bool in = false, have_time = false, any = false;
 	for (;;) {
 		const char *line;
 		size_t len;
@@ -90,12 +124,28 @@ static int64_t excerpt_range(int fd, const char *path, const struct collector_re
 			break;
 		int64_t t;
 		size_t plen = len && line[len - 1] == '\r' ? len - 1 : len;
-		if (!cont && collector_parse_time(&p, line, plen, &t) > 0) {
+		bool timed = !cont && collector_parse_time(&p, line, plen, &t) > 0;
+		if (timed) {
 			in = t >= since_us && t <= until_us;
 			have_time = true;
 		} else if (!have_time)
 			in = false; /* untimed lines before the first timed one */
-		if (!in)
+		uint64_t line_end = off + len + (l.last_nl ? 1 : 0);
+		if (!in) {
+			if (any && timed)
+				pending++;
+			if (any)
+				pending_lines++;
+			continue;
+		}
+		if (!any)
+			info->start = off;
+		any = true;
+		info->end = line_end;
+		info->lines += 1 + (positional ? pending_lines : 0);
+		info->lines_off_window += positional ? pending : 0;
+		pending = pending_lines = 0;
+		if (positional)
 			continue;
 		if (collector_buf_put(&out, line, len) < 0 ||
 		    (l.last_nl && collector_buf_put(&out, "\n", 1) < 0)) {
@@ -106,37 +156,62 @@ static int64_t excerpt_range(int fd, const char *path, const struct collector_re
 		if (out.len >= OUT_CHUNK && (r = flush(&out, write, userdata)) < 0)
 			break;
 	}
+	if (r >= 0 && positional && any)
+		r = copy_range(l.fd, info->start, info->end, write, userdata);
+	if (r >= 0 && positional)
+		written = any ? (int64_t)(info->end - info->start) : 0;
 	if (r >= 0)
 		r = flush(&out, write, userdata);
+	if (r < 0 && positional)
+		ev_errlist_add(errs, path, 0, 0, "read error: %s", strerror(-r));
 	collector_buf_done(&out);
 	collector_lines_close(&l);
 	collector_parser_done(&p);
 	return r < 0 ? r : written;
 }
 
+static int64_t excerpt_range(int fd, const char *path, const struct collector_reader_opts *o,
+                             int64_t since_us, int64_t until_us, uint64_t start, uint64_t end,
+                             bool positional, collector_write_fn write, void *userdata,
+                             struct collector_excerpt_info *ret_info, struct ev_errlist *errs) {
+	struct collector_reader_opts d = {0};
+	struct collector_excerpt_info info = {.method = positional ? "position" : "time"};
+	int64_t r = excerpt_pass(fd, path, o ? o : &d, since_us, until_us, start, end, positional,
+	                         write, userdata, &info, errs);
+	if (r >= 0 && ret_info)
+		*ret_info = info;
+	return r;
+}
+
 int64_t collector_excerpt_file(const char *path, const struct collector_reader_opts *o,
                                int64_t since_us, int64_t until_us, collector_write_fn write,
                                void *userdata, struct ev_errlist *errs) {
-	return excerpt_range(-1, path, o, since_us, until_us, 0, UINT64_MAX, write, userdata, errs);
+	return excerpt_range(-1, path, o, since_us, until_us, 0, UINT64_MAX, false, write,
+	                     userdata, NULL, errs);
 }
 
 int64_t collector_excerpt_fd_indexed(int fd, const char *path, const char *state_dir,
                                      const struct collector_reader_opts *o, int64_t since_us,
                                      int64_t until_us, int64_t slack_us, collector_write_fn write,
-                                     void *userdata, struct ev_errlist *errs) {
+                                     void *userdata, struct collector_excerpt_info *ret_info,
+                                     struct ev_errlist *errs) {
 	uint64_t start = 0, end = UINT64_MAX;
-	if (state_dir && collector_tail_index_lookup(state_dir, path, since_us - slack_us,
-	                                             until_us + slack_us, &start, &end) <= 0)
+	bool indexed =
+	        state_dir && collector_tail_index_lookup(state_dir, path, since_us - slack_us,
+	                                                 until_us + slack_us, &start, &end) > 0;
+	if (!indexed)
 		start = 0, end = UINT64_MAX;
-	return excerpt_range(fd, path, o, since_us, until_us, start, end, write, userdata, errs);
+	return excerpt_range(fd, path, o, since_us, until_us, start, end, indexed, write,
+	                     userdata, ret_info, errs);
 }
 
 int64_t collector_excerpt_file_indexed(const char *path, const char *state_dir,
                                        const struct collector_reader_opts *o, int64_t since_us,
                                        int64_t until_us, int64_t slack_us, collector_write_fn write,
-                                       void *userdata, struct ev_errlist *errs) {
+                                       void *userdata, struct collector_excerpt_info *ret_info,
+                                       struct ev_errlist *errs) {
 	return collector_excerpt_fd_indexed(-1, path, state_dir, o, since_us, until_us, slack_us,
-	                                    write, userdata, errs);
+	                                    write, userdata, ret_info, errs);
 }
 
 /* Fields that journal export writes in binary form. */

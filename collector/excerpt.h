@@ -12,7 +12,8 @@
 /* Called with consecutive chunks of one output; returns 0 or -errno to stop. */
 typedef int (*collector_write_fn)(void *userdata, const void *buf, size_t len);
 
-/* Write the lines of file `path` (plain or .gz) whose event time lies in
+/* Write the lines of regular file `path` (plain or .gz; a FIFO or device is -EINVAL,
+ * without blocking) whose event time lies in
  * [since_us, until_us] as the original bytes, cut by byte range (the time index is used
  * when it exists; otherwise the file is scanned). Lines without a parseable time belong
  * to the record before them. Returns the number of bytes written, or -errno. */
@@ -20,16 +21,32 @@ int64_t collector_excerpt_file(const char *path, const struct collector_reader_o
                                int64_t since_us, int64_t until_us, collector_write_fn write,
                                void *userdata, struct ev_errlist *errs);
 
-/* collector_excerpt_file, using the time index that collector_tail saved in
- * STATE_DIR/positions.json for this file (when the file is the one indexed): the scan
- * starts at the last index entry more than `slack_us` before since_us and stops at the
- * first entry more than `slack_us` after until_us. Lines out of time order by more than
- * the slack can be missed; use collector_excerpt_file when that matters. `state_dir` NULL
- * or no index: the same as collector_excerpt_file. .gz files are always scanned whole. */
+/* How an excerpt was cut, for the record (the seal puts it in the member's manifest
+ * entry). */
+struct collector_excerpt_info {
+	const char *method;  /* "position" or "time" (static string) */
+	uint64_t start, end; /* file offsets of the first byte written and one past the last */
+	uint64_t lines;      /* lines written */
+	uint64_t lines_off_window; /* of those, lines whose own time is outside the window
+	                              (kept for their position: "position" only) */
+};
+
+/* The lines of the window in `path`, cut by position when the time index that
+ * collector_tail saved in STATE_DIR/positions.json covers this file (the same device,
+ * inode and first bytes): between the last index entry more than `slack_us` before
+ * since_us and the first entry more than `slack_us` after until_us, the bytes from the
+ * first line whose time is in the window to the end of the last such line (with the lines
+ * that follow it without a time) are written whole, every line in between included
+ * whatever its own time says. Lines of the window outside those index entries (out of
+ * order by more than the slack) are not found; use collector_excerpt_file when that
+ * matters. `state_dir` NULL, no index, or a .gz file: cut by time, as
+ * collector_excerpt_file. *ret_info (may be NULL) says what was done. Returns the bytes
+ * written or -errno. */
 int64_t collector_excerpt_file_indexed(const char *path, const char *state_dir,
                                        const struct collector_reader_opts *o, int64_t since_us,
                                        int64_t until_us, int64_t slack_us, collector_write_fn write,
-                                       void *userdata, struct ev_errlist *errs);
+                                       void *userdata, struct collector_excerpt_info *ret_info,
+                                       struct ev_errlist *errs);
 
 /* collector_excerpt_file_indexed on an open descriptor of `path` (the caller opened and
  * checked it: evidence collection reads only regular files it opened without blocking);
@@ -38,7 +55,8 @@ int64_t collector_excerpt_file_indexed(const char *path, const char *state_dir,
 int64_t collector_excerpt_fd_indexed(int fd, const char *path, const char *state_dir,
                                      const struct collector_reader_opts *o, int64_t since_us,
                                      int64_t until_us, int64_t slack_us, collector_write_fn write,
-                                     void *userdata, struct ev_errlist *errs);
+                                     void *userdata, struct collector_excerpt_info *ret_info,
+                                     struct ev_errlist *errs);
 
 /* Export the journal entries in [since_us, until_us] (realtime) in journal export format
  * (every field, __CURSOR and trusted fields included) to `export_fn`, and as JSON lines

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,16 +36,30 @@ int collector_lines_open(struct collector_lines *l, int fd, bool gzip, uint64_t 
 	return 0;
 }
 
-int collector_lines_open_path(struct collector_lines *l, const char *path, size_t max_line) {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+static int open_path(struct collector_lines *l, const char *path, size_t max_line,
+                     bool regular_only) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (regular_only ? O_NONBLOCK : 0));
 	if (fd < 0)
 		return -errno;
+	struct stat st;
+	if (regular_only && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		return -EINVAL;
+	}
 	unsigned char magic[2];
 	bool gz = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 	int r = collector_lines_open(l, fd, gz, 0, max_line);
 	if (r < 0)
 		close(fd);
 	return r;
+}
+
+int collector_lines_open_path(struct collector_lines *l, const char *path, size_t max_line) {
+	return open_path(l, path, max_line, false);
+}
+
+int collector_lines_open_regular(struct collector_lines *l, const char *path, size_t max_line) {
+	return open_path(l, path, max_line, true);
 }
 
 static int fill(struct collector_lines *l) {
@@ -136,4 +151,45 @@ void collector_lines_close(struct collector_lines *l) {
 	l->fd = -1;
 	free(l->buf);
 	l->buf = NULL;
+}
+
+int collector_read_regular(const char *path, bool follow, size_t cap, char **ret_buf,
+                           size_t *ret_len, int64_t *ret_mtime_us) {
+	int fd = open(path,
+	              O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	struct stat st;
+	int r = 0;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if ((uint64_t)st.st_size > cap)
+		r = -EFBIG;
+	size_t len = r < 0 ? 0 : (size_t)st.st_size, got = 0;
+	char *buf = r < 0 ? NULL : malloc(len + 1);
+	if (r == 0 && !buf)
+		r = -ENOMEM;
+	while (r == 0 && got < len) {
+		ssize_t k = read(fd, buf + got, len - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			r = -errno;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[got] = 0; /* a file that shrank meanwhile: what was there */
+	*ret_buf = buf;
+	*ret_len = got;
+	if (ret_mtime_us)
+		*ret_mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+	return 0;
 }

@@ -28,8 +28,18 @@ int collector_lines_open(struct collector_lines *l, int fd, bool gzip, uint64_t 
                          size_t max_line);
 /* Open a path: gzip detected by its magic bytes. Returns 0 or -errno. */
 int collector_lines_open_path(struct collector_lines *l, const char *path, size_t max_line);
+/* The same for a regular file only, opened without blocking: a FIFO or device is -EINVAL
+ * (evidence is never read from them; opening a FIFO must not wait for a writer). */
+int collector_lines_open_regular(struct collector_lines *l, const char *path, size_t max_line);
 /* Next line: 1 with the bytes (valid until the next call), their stream offset and
  * whether it is a part of a long line; 0 at the end; -errno on a read error. */
 int collector_lines_next(struct collector_lines *l, const char **ret_line, size_t *ret_len,
                          uint64_t *ret_off, bool *ret_part);
 void collector_lines_close(struct collector_lines *l);
+
+/* Read a whole regular file of at most `cap` bytes into memory (NUL appended), opened
+ * with O_NONBLOCK|O_CLOEXEC (and O_NOFOLLOW unless `follow`): a FIFO or device (or a
+ * link, without `follow`) is -EINVAL without blocking, a larger file -EFBIG.
+ * *ret_mtime_us (may be NULL): its modification time. */
+int collector_read_regular(const char *path, bool follow, size_t cap, char **ret_buf,
+                           size_t *ret_len, int64_t *ret_mtime_us);

@@ -2,14 +2,15 @@
 noinst_LIBRARIES += collector/libcollector.a
 collector_libcollector_a_SOURCES = \
 	collector/record.c collector/record.h \
-	collector/evtime.c collector/evtime.h \
+	collector/evtime.c collector/evtime.h collector/tzfile.c collector/tzfile.h \
 	collector/parse.c collector/parse.h \
 	collector/lines.c collector/lines.h \
 	collector/journal.c collector/journal.h \
 	collector/recjson.c collector/recjson.h \
 	collector/reader.c collector/reader.h \
 	collector/excerpt.c collector/excerpt.h \
-	collector/tail.c collector/tail.h collector/tail_state.c collector/tail-internal.h
+	collector/tail.c collector/tail.h collector/tail_state.c collector/tail-internal.h \
+	collector/tail_file.c collector/tail_scan.c collector/tail_journal.c collector/tail_policy.c
 collector_libcollector_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
 agent_libagent_a_SOURCES += agent/cmd_replay.c agent/cmd_tail.c
@@ -20,8 +21,12 @@ UNIT_TEST_SOURCES += \
 	tests/unit/collector/test_reader.c \
 	tests/unit/collector/test_tail.c
 
-TESTS += tests/integration/collector-replay.sh tests/integration/collector-tail.sh
+TESTS += tests/integration/collector-replay.sh tests/integration/collector-tail.sh \
+	tests/integration/collector-fresh-rotate.sh tests/integration/collector-symlink.sh \
+	tests/integration/collector-state.sh tests/integration/collector-excerpt.sh
 EXTRA_DIST += tests/integration/collector-replay.sh tests/integration/collector-tail.sh \
+	tests/integration/collector-fresh-rotate.sh tests/integration/collector-symlink.sh \
+	tests/integration/collector-state.sh tests/integration/collector-excerpt.sh \
 	tests/bench/bench-collector.sh
 
 # fuzz targets, one per line parser (tests/fuzz/fuzz_parser.h is the shared body)
@@ -56,3 +61,8 @@ tests_fuzz_fuzz_auto_SOURCES = tests/fuzz/fuzz_auto.c
 tests_fuzz_fuzz_auto_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_auto_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
 tests_fuzz_fuzz_auto_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+FUZZ_TARGETS += tests/fuzz/fuzz-positions
+tests_fuzz_fuzz_positions_SOURCES = tests/fuzz/fuzz_positions.c
+tests_fuzz_fuzz_positions_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_positions_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_positions_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)

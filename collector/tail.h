@@ -22,6 +22,13 @@
  * are delivered again (at-least-once); a clean stop (checkpoint then free) gives exactly
  * once.
  *
+ * Corrupt state. A positions.json that is empty, zeroed, cut short, not JSON or has
+ * malformed entries never fails collector_tail_new: it is reported through `notice`
+ * (its name and what was wrong), renamed positions.json.corrupt-TIME, and its valid
+ * entries are used, completed from positions.json.prev (the checkpoint before it, kept
+ * by every checkpoint: lines since then come again). Files, or the journal, without any
+ * valid position start as on a first start (`from_end`), and the notice says so.
+ *
  * Files. `path` may be a glob; globs are re-expanded on every stat tick and on inotify
  * events that add, move or remove names. Every file matching when collector_tail_new()
  * returns is a source then (get_stats lists it); the directory of each path is watched
@@ -34,6 +41,17 @@
  * target changes and inode reuse are detected. A file that matched the glob under an old
  * name is not read again under its rotated name. Lines longer than max_line are split
  * into parts flagged EV_REC_PART.
+ *
+ * Symbolic links. A name that a glob matched and that is, or passes through, a symbolic
+ * link below the configured directory is followed only when (1) the directory holding
+ * the link is writable by nobody but root and the service user (owner root or us, no
+ * write bit for others, a group write bit only for root's or our group): never otherwise,
+ * whatever the configuration; and (2) the link's target lies in the directory of a
+ * configured path, or `follow_symlinks` is set, or the link is a configured path itself
+ * (no glob). A refusal is counted in
+ * stats.links_refused and reported once through `notice`. Files are opened with
+ * O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC and read only when fstat says regular (a FIFO or a
+ * device in a watched directory is never opened for reading).
  *
  * Journal. sd_journal on the local journal or `journal_dir`, data threshold 0, fields cut
  * at `journal_field_cap`. Resumes after the saved cursor; when that entry is gone
@@ -60,6 +78,12 @@ struct collector_tail_file {
 	size_t max_line;    /* 0 = the tail's max_line */
 };
 
+/* Called for every record; see the contract above. */
+typedef int (*collector_tail_record_fn)(void *userdata, const struct ev_record *rec);
+/* Called (with the record callback's userdata) for what the operator should hear about
+ * although nothing failed: a refused symbolic link, corrupt state moved aside. */
+typedef void (*collector_tail_notice_fn)(void *userdata, const char *msg);
+
 struct collector_tail_config {
 	const struct collector_tail_file *files;
 	size_t n_files;
@@ -77,10 +101,10 @@ struct collector_tail_config {
 	const char *state_dir;                  /* NULL = no persistence (positions in memory) */
 	bool from_end;                          /* files/journal without a saved position:
 	                                           start at the end (daemon) or at the start */
+	bool follow_symlinks;                   /* links to targets outside the configured
+	                                           directories (see Symbolic links) */
+	collector_tail_notice_fn notice;        /* NULL = notices are dropped */
 };
-
-/* Called for every record; see the contract above. */
-typedef int (*collector_tail_record_fn)(void *userdata, const struct ev_record *rec);
 
 struct collector_tail_source_stats {
 	const char *name; /* path, or "journal" (valid until the next get_stats/free) */
@@ -99,6 +123,7 @@ struct collector_tail_stats {
 	uint64_t records;
 	uint64_t checkpoints;
 	int64_t last_checkpoint_us; /* realtime of the last successful checkpoint, 0 if none */
+	uint64_t links_refused;     /* names refused by the symlink policy (each once) */
 	const struct collector_tail_source_stats *sources;
 	size_t n_sources;
 };

@@ -3,6 +3,8 @@
  * and the directory fsync'd, so a crash leaves either the old or the new file whole.
  * Hashes are hex strings (64-bit values do not survive JSON numbers everywhere). */
 #include <errno.h>
+#include <stdarg.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "collector/evtime.h"
+#include "collector/lines.h"
 #include "collector/tail-internal.h"
 #include "util/macro.h"
 
@@ -56,13 +59,305 @@ void collector_tail_saved_free(struct collector_tail *t) {
 	t->n_saved = 0;
 }
 
-uint64_t collector_tail_ju64(json_t *o, const char *k) {
+/* A non-negative integer, or a hex string (hashes): false when absent or malformed. */
+bool collector_tail_ju64(json_t *o, const char *k, uint64_t *ret) {
 	json_t *v = json_object_get(o, k);
-	if (json_is_integer(v))
-		return (uint64_t)json_integer_value(v);
-	if (json_is_string(v))
-		return strtoull(json_string_value(v), NULL, 16);
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*ret = (uint64_t)json_integer_value(v);
+		return true;
+	}
+	const char *str = json_string_value(v);
+	if (!str || !*str || strlen(str) > 16 || str[strspn(str, "0123456789abcdefABCDEF")])
+		return false;
+	char *end = NULL;
+	errno = 0;
+	unsigned long long x = strtoull(str, &end, 16);
+	if (errno || !end || *end)
+		return false;
+	*ret = x;
+	return true;
+}
+
+/* One entry of "files"; false when a field that positions need is missing or malformed.
+ * A malformed time index alone drops the index (*ret_bad_index), not the position. */
+static bool entry_parse(json_t *o, struct saved_pos *s, bool *ret_bad_index) {
+	uint64_t dev, ino, hl, hh, off, fl = 0, fh = 0;
+	*s = (struct saved_pos){0};
+	const char *path = json_string_value(json_object_get(o, "path"));
+	const char *pat = json_string_value(json_object_get(o, "pattern"));
+	if (!json_is_object(o) || !path || !collector_tail_ju64(o, "dev", &dev) ||
+	    !collector_tail_ju64(o, "ino", &ino) || !collector_tail_ju64(o, "head_len", &hl) ||
+	    !collector_tail_ju64(o, "head_hash", &hh) || !collector_tail_ju64(o, "offset", &off) ||
+	    hl > HEAD_MAX ||
+	    (json_object_get(o, "fp_len") &&
+	     (!collector_tail_ju64(o, "fp_len", &fl) || !collector_tail_ju64(o, "fp_hash", &fh) ||
+	      fl > FP_LEN || fl > off)))
+		return false;
+	*s = (struct saved_pos){.dev = (dev_t)dev,
+	                        .ino = (ino_t)ino,
+	                        .head_len = (uint32_t)hl,
+	                        .head_hash = hh,
+	                        .offset = off,
+	                        .fp_len = (uint32_t)fl,
+	                        .fp_hash = fh};
+	s->path = strdup(path);
+	s->pattern = pat ? strdup(pat) : NULL;
+	json_t *ix = json_object_get(o, "index");
+	size_t m = json_is_array(ix) ? MIN(json_array_size(ix), (size_t)INDEX_CAP) : 0;
+	if (m && (s->index = calloc(m, sizeof(*s->index)))) {
+		uint64_t last = 0;
+		for (size_t k = 0; k < m; k++) {
+			json_t *e = json_array_get(ix, k);
+			json_t *tm = json_array_get(e, 0), *of = json_array_get(e, 1);
+			if (!json_is_integer(tm) || !json_is_integer(of) ||
+			    json_integer_value(of) < 0 || (uint64_t)json_integer_value(of) < last ||
+			    (uint64_t)json_integer_value(of) > off) {
+				free(s->index);
+				s->index = NULL;
+				s->n_index = 0;
+				*ret_bad_index = true;
+				break;
+			}
+			last = (uint64_t)json_integer_value(of);
+			s->index[s->n_index++] = (struct index_entry){json_integer_value(tm), last};
+		}
+	}
+	return s->path && (!pat || s->pattern);
+}
+
+/* What one positions file held: entries, cursor, and what was wrong with it. */
+struct loaded {
+	struct saved_pos *v;
+	size_t n, bad;
+	bool bad_index;
+	char *cursor;
+	int64_t mtime_us;
+	char problem[256]; /* empty: the file is whole */
+};
+
+static void loaded_free(struct loaded *l) {
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].path);
+		free(l->v[i].pattern);
+		free(l->v[i].index);
+	}
+	free(l->v);
+	free(l->cursor);
+	*l = (struct loaded){0};
+}
+
+static int loaded_add(struct loaded *l, json_t *o) {
+	struct saved_pos sp;
+	if (!entry_parse(o, &sp, &l->bad_index)) {
+		free(sp.path);
+		free(sp.pattern);
+		free(sp.index);
+		l->bad++;
+		return 0;
+	}
+	if (l->n >= MAX_TFILES * 2) {
+		l->bad++;
+		free(sp.path);
+		free(sp.pattern);
+		free(sp.index);
+		return 0;
+	}
+	struct saved_pos *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v) {
+		free(sp.path);
+		free(sp.pattern);
+		free(sp.index);
+		return -ENOMEM;
+	}
+	l->v = v;
+	l->v[l->n++] = sp;
 	return 0;
+}
+
+/* A file cut short (or with garbage after a good start): the entries that parse whole,
+ * one after the other, and the journal cursor if it is there. */
+static int salvage(struct loaded *l, const char *text, size_t len) {
+	const char *c = strstr(text, "\"journal_cursor\":");
+	if (c) {
+		size_t at = (size_t)(c - text) + strlen("\"journal_cursor\":");
+		json_error_t je;
+		json_t *v = json_loadb(text + at, len - at, JSON_DISABLE_EOF_CHECK, &je);
+		if (json_is_string(v))
+			l->cursor = strdup(json_string_value(v));
+		json_decref(v);
+	}
+	const char *f = strstr(text, "\"files\":[");
+	if (!f)
+		return 0;
+	size_t at = (size_t)(f - text) + strlen("\"files\":[");
+	for (;;) {
+		at += strspn(text + at, " \t\r\n,");
+		if (at >= len || text[at] != '{')
+			return 0;
+		json_error_t je;
+		json_t *o = json_loadb(text + at, len - at, JSON_DISABLE_EOF_CHECK, &je);
+		if (!o)
+			return 0;
+		int r = loaded_add(l, o);
+		json_decref(o);
+		if (r < 0)
+			return r;
+		at += (size_t)je.position;
+	}
+}
+
+#define STATE_MAX ((size_t)512 << 20)
+
+/* Read and check one positions file. 0: there is none; 1: read (l->problem says what
+ * was wrong, if anything; the valid part is in l); -errno. */
+static int load_file(const char *p, struct loaded *l) {
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r = collector_read_regular(p, false, STATE_MAX, &text, &len, &l->mtime_us);
+	if (r == -ENOENT)
+		return 0;
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		snprintf(l->problem, sizeof(l->problem), "cannot be read (%s)",
+		         r == -EINVAL ? "not a regular file" : strerror(-r));
+		return 1;
+	}
+	if (len == 0) {
+		snprintf(l->problem, sizeof(l->problem), "is empty (0 bytes)");
+		return 1;
+	}
+	size_t z = 0;
+	while (z < len && text[z] == 0)
+		z++;
+	if (z == len) {
+		snprintf(l->problem, sizeof(l->problem), "holds only zero bytes (%zu)", len);
+		return 1;
+	}
+	json_error_t je;
+	json_t *root = json_loadb(text, len, 0, &je);
+	if (!root) {
+		snprintf(l->problem, sizeof(l->problem), "is not valid JSON (%d:%d: %s)", je.line,
+		         je.column, je.text);
+		return salvage(l, text, len) < 0 ? -ENOMEM : 1;
+	}
+	json_t *files = json_object_get(root, "files"), *o;
+	json_t *ver = json_object_get(root, "version");
+	const char *c = json_string_value(json_object_get(root, "journal_cursor"));
+	if (!json_is_object(root) || !json_is_array(files) ||
+	    (ver && (!json_is_integer(ver) || json_integer_value(ver) != 1)))
+		snprintf(l->problem, sizeof(l->problem),
+		         "is not a positions file (an object with version 1 and a files array)");
+	size_t i;
+	json_array_foreach(files, i, o) {
+		if ((r = loaded_add(l, o)) < 0)
+			break;
+	}
+	if (c && !(l->cursor = strdup(c)))
+		r = -ENOMEM;
+	json_decref(root);
+	if (r < 0)
+		return r;
+	if (!l->problem[0] && l->bad)
+		snprintf(l->problem, sizeof(l->problem), "has %zu malformed entr%s (of %zu)",
+		         l->bad, l->bad == 1 ? "y" : "ies", l->bad + l->n);
+	else if (!l->problem[0] && l->bad_index)
+		snprintf(l->problem, sizeof(l->problem), "has a malformed time index");
+	return 1;
+}
+
+/* Move a corrupt file aside (FILE.corrupt-YYYYmmddTHHMMSSZ); its new name in *ret. */
+static int move_aside(const char *p, char **ret) {
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	if (asprintf(ret, "%s.corrupt-%s", p, ts) < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return rename(p, *ret) < 0 ? -errno : 0;
+}
+
+int64_t tail_resume_time(struct collector_tail *t, int64_t mtime_us) {
+	uint64_t ci = t->cfg.checkpoint_interval_us ? t->cfg.checkpoint_interval_us : 5000000;
+	return MAX(mtime_us - 2 * (int64_t)ci, (int64_t)1);
+}
+
+/* Entries of `b` whose file is not in `a` go to `a`; a's cursor, else b's. */
+static int merge(struct loaded *a, struct loaded *b) {
+	for (size_t i = 0; i < b->n; i++) {
+		bool have = false;
+		for (size_t k = 0; k < a->n && !have; k++)
+			have = a->v[k].dev == b->v[i].dev && a->v[k].ino == b->v[i].ino;
+		if (have)
+			continue;
+		struct saved_pos *v = realloc(a->v, (a->n + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		a->v = v;
+		a->v[a->n++] = b->v[i];
+		b->v[i] = (struct saved_pos){0};
+	}
+	if (!a->cursor)
+		a->cursor = TAKE_PTR(b->cursor);
+	return 0;
+}
+
+/* A corrupt positions.json is reported, moved aside and recovered from: its valid
+ * entries, then positions.json.prev (the checkpoint before) for the rest. 1 or -errno. */
+static int recover(struct collector_tail *t, const char *p, struct loaded *l) {
+	_cleanup_free_ char *aside = NULL, *prev_p = state_path(t, "positions.json.prev");
+	if (!prev_p)
+		return -ENOMEM;
+	int k = move_aside(p, &aside);
+	size_t own = l->n;
+	struct loaded prev = {0};
+	int r = load_file(prev_p, &prev);
+	if (r < 0)
+		return r;
+	bool prev_ok = r > 0 && (!prev.problem[0] || prev.n);
+	if (prev_ok) {
+		if ((r = merge(l, &prev)) < 0) {
+			loaded_free(&prev);
+			return r;
+		}
+		l->mtime_us = prev.mtime_us; /* older: siblings since then are looked at */
+	}
+	char what[640];
+	/* no cursor: the journal resumes at the time of the checkpoint before, or (nothing
+	 * survived) starts as on a first start; never all of it again */
+	if (!l->cursor && prev_ok)
+		t->j_resume_us = tail_resume_time(t, prev.mtime_us);
+	else if (!l->cursor)
+		t->j_first_start = true;
+	if (l->n || l->cursor)
+		snprintf(what, sizeof(what),
+		         "recovered %zu file position%s from it and %zu from positions.json.prev "
+		         "(the checkpoint before: lines since then may be delivered again)%s",
+		         own, own == 1 ? "" : "s", l->n - own,
+		         l->cursor ? ""
+		         : prev_ok ? "; no journal cursor survives: the journal resumes at "
+		                     "the time of positions.json.prev"
+		                   : "; no journal cursor survives: the journal starts as on a "
+		                     "first start");
+	else
+		snprintf(what, sizeof(what),
+		         "no saved position survives (positions.json.prev: %s): files and the "
+		         "journal start as on a first start, from their %s",
+		         r == 0            ? "none"
+		         : prev.problem[0] ? prev.problem
+		                           : "empty",
+		         t->cfg.from_end ? "end (lines written while stopped are not read)"
+		                         : "start");
+	if (k < 0)
+		tail_notice(t, "%s %s; it could not be moved aside (%s); %s", p, l->problem,
+		            strerror(-k), what);
+	else
+		tail_notice(t, "%s %s; moved aside to %s; %s", p, l->problem, aside, what);
+	loaded_free(&prev);
+	return 1;
 }
 
 int collector_tail_load_positions(struct collector_tail *t, struct ev_errlist *errs) {
@@ -71,60 +366,24 @@ int collector_tail_load_positions(struct collector_tail *t, struct ev_errlist *e
 	_cleanup_free_ char *p = state_path(t, "positions.json");
 	if (!p)
 		return -ENOMEM;
-	json_error_t je;
-	json_t *root = json_load_file(p, 0, &je);
-	if (!root) {
-		if (access(p, F_OK) == 0) {
-			ev_errlist_add(errs, p, (unsigned)je.line, (unsigned)je.column, "%s",
-			               je.text);
-			return -EBADMSG;
-		}
+	struct loaded l = {0};
+	int r = load_file(p, &l);
+	if (r > 0 && l.problem[0])
+		r = recover(t, p, &l);
+	if (r < 0) {
+		ev_errlist_add(errs, p, 0, 0, "cannot load positions: %s", strerror(-r));
+		loaded_free(&l);
+		return r;
+	}
+	if (r == 0 || (l.problem[0] && !l.n && !l.cursor)) {
+		loaded_free(&l); /* none, or nothing survived: a first start */
 		return 0;
 	}
 	t->have_state = true;
-	struct stat pst;
-	if (stat(p, &pst) == 0)
-		t->state_mtime_us =
-		        (int64_t)pst.st_mtim.tv_sec * 1000000 + pst.st_mtim.tv_nsec / 1000;
-	json_t *files = json_object_get(root, "files");
-	size_t n = json_is_array(files) ? json_array_size(files) : 0;
-	t->saved = calloc(n ? n : 1, sizeof(*t->saved));
-	if (!t->saved) {
-		json_decref(root);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_array_get(files, i);
-		struct saved_pos *s = &t->saved[t->n_saved];
-		const char *path = json_string_value(json_object_get(o, "path"));
-		const char *pat = json_string_value(json_object_get(o, "pattern"));
-		s->path = path ? strdup(path) : NULL;
-		s->pattern = pat ? strdup(pat) : NULL;
-		s->dev = (dev_t)collector_tail_ju64(o, "dev");
-		s->ino = (ino_t)collector_tail_ju64(o, "ino");
-		s->head_len = (uint32_t)MIN(collector_tail_ju64(o, "head_len"), (uint64_t)HEAD_MAX);
-		s->head_hash = collector_tail_ju64(o, "head_hash");
-		s->offset = collector_tail_ju64(o, "offset");
-		s->fp_len = (uint32_t)MIN(collector_tail_ju64(o, "fp_len"), (uint64_t)FP_LEN);
-		s->fp_hash = collector_tail_ju64(o, "fp_hash");
-		if (s->fp_len > s->offset)
-			s->fp_len = 0;
-		json_t *ix = json_object_get(o, "index");
-		size_t m = json_is_array(ix) ? MIN(json_array_size(ix), (size_t)INDEX_CAP) : 0;
-		if (m && (s->index = calloc(m, sizeof(*s->index)))) {
-			for (size_t k = 0; k < m; k++) {
-				json_t *e = json_array_get(ix, k);
-				s->index[s->n_index++] = (struct index_entry){
-				        json_integer_value(json_array_get(e, 0)),
-				        (uint64_t)json_integer_value(json_array_get(e, 1))};
-			}
-		}
-		t->n_saved++;
-	}
-	const char *c = json_string_value(json_object_get(root, "journal_cursor"));
-	if (c)
-		t->cursor = strdup(c);
-	json_decref(root);
+	t->state_mtime_us = l.mtime_us;
+	t->saved = l.v;
+	t->n_saved = l.n;
+	t->cursor = l.cursor;
 	return 0;
 }
 
@@ -156,17 +415,18 @@ int collector_tail_checkpoint(struct collector_tail *t, struct ev_errlist *errs)
 		                  ix));
 	}
 	json_object_set_new(root, "version", json_integer(1));
-	json_object_set_new(root, "files", files);
-	if (t->cursor)
+	if (t->cursor) /* before the files: a file cut short still has it */
 		json_object_set_new(root, "journal_cursor", json_string(t->cursor));
+	json_object_set_new(root, "files", files);
 	char *text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	if (!text)
 		return -ENOMEM;
 	_cleanup_free_ char *tmp = state_path(t, "positions.json.tmp");
 	_cleanup_free_ char *dst = state_path(t, "positions.json");
+	_cleanup_free_ char *prev = state_path(t, "positions.json.prev");
 	int r = 0;
-	if (!tmp || !dst) {
+	if (!tmp || !dst || !prev) {
 		free(text);
 		return -ENOMEM;
 	}
@@ -185,6 +445,10 @@ int collector_tail_checkpoint(struct collector_tail *t, struct ev_errlist *errs)
 		if (r == 0 && fsync(fd) < 0)
 			r = -errno;
 		close(fd);
+		/* the file being replaced stays as positions.json.prev: what a corrupt
+		 * positions.json is recovered from */
+		if (r == 0 && (unlink(prev) == 0 || errno == ENOENT))
+			(void)link(dst, prev);
 		if (r == 0 && rename(tmp, dst) < 0)
 			r = -errno;
 		if (r == 0) {
@@ -222,16 +486,18 @@ int collector_tail_index_lookup(const char *state_dir, const char *path, int64_t
 	json_t *files = json_object_get(root, "files"), *o;
 	size_t i;
 	json_array_foreach(files, i, o) {
-		if ((dev_t)collector_tail_ju64(o, "dev") != st.st_dev ||
-		    (ino_t)collector_tail_ju64(o, "ino") != st.st_ino)
+		uint64_t dev, ino, hl64, hh;
+		if (!collector_tail_ju64(o, "dev", &dev) || !collector_tail_ju64(o, "ino", &ino) ||
+		    (dev_t)dev != st.st_dev || (ino_t)ino != st.st_ino ||
+		    !collector_tail_ju64(o, "head_len", &hl64) ||
+		    !collector_tail_ju64(o, "head_hash", &hh))
 			continue;
-		uint32_t hl = (uint32_t)MIN(collector_tail_ju64(o, "head_len"), (uint64_t)HEAD_MAX);
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		uint32_t hl = (uint32_t)MIN(hl64, (uint64_t)HEAD_MAX);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0)
 			break;
 		uint64_t h;
-		bool same = collector_tail_hash_range(fd, 0, hl, &h) == 0 &&
-		            h == collector_tail_ju64(o, "head_hash");
+		bool same = collector_tail_hash_range(fd, 0, hl, &h) == 0 && h == hh;
 		close(fd);
 		if (!same)
 			break;

@@ -201,34 +201,7 @@ while [ "$(numbers | sort -u | wc -l)" -lt 13000 ] && [ $i -lt 300 ]; do sleep 0
 stop
 expect_atleast 13000 "6. kill -9 loop during writes and rotation"
 
-# ---- evidence excerpts cut with the tail's time index (evident seal --state-dir) ----
-# An hour of lines, one a second, then one line stamped 50 minutes back (out of order).
-# With the index the seal reads only the indexed byte range around the window (widened by
-# rules.allowed_lateness), so that late line at the end of the file is outside the cut,
-# as documented; scanning the file (no index) finds it.
-reset; config "$D/app.log"
-awk 'BEGIN { for (i = 0; i < 3600; i++) printf "2026-11-27T00:%02d:%02dZ h app[1]: n=%d\n", i / 60, i % 60, i }' >"$D/app.log"
-echo "2026-11-27T00:20:30Z h app[1]: n=late" >>"$D/app.log"
-start; wait_count 3601; stop
-K=$T_TMP/keys; mkdir -p "$K"
-"$EVIDENT" keygen --out "$K" >/dev/null 2>&1 || fail "keygen"
-excerpt() { # excerpt STATE-DIR OUT: seal the window 00:20:00..00:29:59, extract the excerpt
-	rm -rf "$T_TMP/ext"
-	b=$("$EVIDENT" seal --config "$T_TMP/cfg.yaml" --store "$T_TMP/store" --key "$K/evident.key" \
-		--no-immutable --state-dir "$1" --file "$D/app.log" \
-		--since 2026-11-27T00:20:00Z --until 2026-11-27T00:29:59Z 2>>"$T_TMP/tail.err" | head -n 1)
-	"$EVIDENT" extract --key "$K/evident.key" --to "$T_TMP/ext" "$b" >/dev/null 2>&1 || fail "extract $b"
-	find "$T_TMP/ext" -path '*excerpts*' -type f -exec cat {} + >"$2"
-}
-excerpt "$T_TMP/state" "$T_TMP/indexed"
-excerpt "$T_TMP/no-state" "$T_TMP/scanned"
-n=$(grep -c . "$T_TMP/indexed")
-if [ "$n" -eq 600 ] && head -n 1 "$T_TMP/indexed" | grep -q 'n=1200$' && tail -n 1 "$T_TMP/indexed" | grep -q 'n=1799$'; then
-	ok "excerpt with the time index: the 600 lines of the window"; else fail "indexed excerpt: $n lines"; fi
-grep -q 'n=late' "$T_TMP/scanned" && ! grep -q 'n=late' "$T_TMP/indexed" &&
-	[ "$(grep -c . "$T_TMP/scanned")" -eq 601 ] &&
-	ok "the seal cut the excerpt with the index (a full scan also finds the late line)" ||
-	fail "excerpt not cut by the index (indexed $n lines, scanned $(grep -c . "$T_TMP/scanned"))"
+# (evidence excerpts cut with the tail's time index: collector-excerpt.sh)
 
 # ---- journal (7, 8, 9) ----
 if [ ! -x "$JREMOTE" ]; then

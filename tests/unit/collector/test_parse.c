@@ -289,3 +289,73 @@ TEST(test_collector_parse_time_only) {
 	CU_ASSERT_EQUAL(collector_parse_time(&P, "no time", 7, &t), 0);
 	done();
 }
+
+/* Named zones come from their TZif files, beyond the transition table too (the footer
+ * rule), south of the equator, with negative DST (Dublin), odd offsets (Chatham), and the
+ * two local times that are not one instant: a time skipped when clocks go forward is
+ * read with the offset before the change (mktime's answer), a time that occurs twice is
+ * the first. Expected values from `TZ=ZONE date -d ... +%s`. */
+TEST(test_collector_parse_tz_rules) {
+	static const struct {
+		const char *zone, *line;
+		int64_t want;
+	} v[] = {
+	        {"Europe/Berlin", "2040-07-01 12:00:00 x", 2224749600LL},
+	        {"Europe/Berlin", "2040-01-01 12:00:00 x", 2209028400LL},
+	        {"Australia/Sydney", "2026-01-15 12:00:00 x", 1768438800LL},
+	        {"Australia/Sydney", "2026-07-15 12:00:00 x", 1784080800LL},
+	        {"America/New_York", "2026-11-01 00:30:00 x", 1793507400LL},
+	        {"America/New_York", "2026-11-01 03:00:00 x", 1793520000LL},
+	        {"America/New_York", "2026-03-08 02:30:00 in the gap", 1772955000LL},
+	        {"America/New_York", "2026-11-01 01:30:00 twice", 1793511000LL},
+	        {"Asia/Kolkata", "2026-05-05 10:00:00 x", 1777955400LL},
+	        {"America/Sao_Paulo", "1990-12-01 12:00:00 x", 660060000LL},
+	        {"Pacific/Chatham", "2045-12-01 12:00:00 x", 2395692900LL},
+	        {"Europe/Dublin", "2030-01-15 12:00:00 x", 1894708800LL},
+	        {"Europe/Dublin", "2030-07-15 12:00:00 x", 1910343600LL},
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		setup("iso", v[i].zone, 0, 0);
+		parse(v[i].line, strlen(v[i].line));
+		if (R.time_us != v[i].want * S)
+			fprintf(stderr, "%s %s: got %lld\n", v[i].zone, v[i].line,
+			        (long long)(R.time_us / S));
+		CU_ASSERT_EQUAL(R.time_us, v[i].want * S);
+		done();
+	}
+}
+
+/* Parsing with named zones leaves the process environment alone: the TZ entry is still
+ * the very string put there (setenv would have replaced it), and an unset TZ stays unset. */
+TEST(test_collector_parse_tz_env_untouched) {
+	static char tz_entry[] = "TZ=Asia/Tokyo";
+	const char *orig = getenv("TZ");
+	char *saved = orig ? strdup(orig) : NULL;
+	CU_ASSERT_EQUAL_FATAL(putenv(tz_entry), 0);
+	const char *before = getenv("TZ");
+	static const char *const zones[] = {"Europe/Berlin", "America/New_York"};
+	for (int z = 0; z < 2; z++) {
+		setup("iso", zones[z], 0, 0);
+		for (int h = 0; h < 72; h++) { /* every hour a cache miss */
+			char line[64];
+			int n = snprintf(line, sizeof(line), "2026-03-%02d %02d:15:00 x",
+			                 7 + h / 24, h % 24);
+			parse(line, (size_t)n);
+		}
+		done();
+		setup("rfc3164", zones[z], 0, NOV27_2026 * S); /* year inference: offset at now */
+		PARSE("Nov 27 01:39:13 web1 sshd[123]: x");
+		done();
+	}
+	CU_ASSERT_PTR_EQUAL(getenv("TZ"), before);
+	CU_ASSERT_STRING_EQUAL(getenv("TZ"), "Asia/Tokyo");
+	unsetenv("TZ");
+	setup("iso", "Europe/Berlin", 0, 0);
+	PARSE("2026-07-01 12:00:00 x");
+	CU_ASSERT_EQUAL(R.time_us, 1782900000LL * S);
+	done();
+	CU_ASSERT_PTR_NULL(getenv("TZ"));
+	if (saved)
+		setenv("TZ", saved, 1);
+	free(saved);
+}

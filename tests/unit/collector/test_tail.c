@@ -124,7 +124,13 @@ TEST(test_collector_tail_time_index_excerpt) {
 	struct collector_reader_opts o = {.tz = "UTC", .now_us = base};
 	struct outbuf a = {0}, b = {0};
 	int64_t na = collector_excerpt_file(path, &o, since, until, put, &a, &e);
-	int64_t nb = collector_excerpt_file_indexed(path, state, &o, since, until, 0, put, &b, &e);
+	struct collector_excerpt_info info;
+	int64_t nb = collector_excerpt_file_indexed(path, state, &o, since, until, 0, put, &b,
+	                                            &info, &e);
+	CU_ASSERT_STRING_EQUAL(info.method, "position");
+	CU_ASSERT_EQUAL(info.lines, 600);
+	CU_ASSERT_EQUAL(info.lines_off_window, 0);
+	CU_ASSERT_EQUAL(info.end - info.start, (uint64_t)nb);
 	CU_ASSERT_EQUAL(na, nb);
 	CU_ASSERT(na > 0 && a.len == b.len && memcmp(a.p, b.p, a.len) == 0);
 	CU_ASSERT(a.len > 10 && memcmp(a.p, "Nov 27 00:10:00 h p: n=600\n", 27) == 0);
