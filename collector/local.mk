@@ -66,3 +66,6 @@ tests_fuzz_fuzz_positions_SOURCES = tests/fuzz/fuzz_positions.c
 tests_fuzz_fuzz_positions_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_positions_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
 tests_fuzz_fuzz_positions_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+# Rotation of files configured by a glob that starts with a wildcard (copytruncate, rename).
+TESTS += tests/integration/collector-glob-rotation.sh
+EXTRA_DIST += tests/integration/collector-glob-rotation.sh

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,28 @@ void tail_adopt_renamed(struct collector_tail *t) {
 	}
 }
 
+/* Is `name` a rotated generation of a file the pattern `base` names: not itself such a
+ * file, not compressed, and a name the pattern matches followed by '.', '-' or '_' and
+ * more ("app.log.1", "app.log-20261129" for "app.log" or "*.log")? A pattern starting
+ * with a wildcard ("*.log") has siblings too: the copy of a copytruncate is one. */
+static bool rotated_sibling(const char *base, const char *name) {
+	size_t n = strlen(name);
+	if (n >= 3 && strcmp(name + n - 3, ".gz") == 0)
+		return false;
+	if (fnmatch(base, name, FNM_PERIOD) == 0)
+		return false; /* a source in its own right */
+	char prefix[NAME_MAX + 1];
+	for (size_t k = 1; k < n && k <= NAME_MAX; k++) {
+		if (!strchr(".-_", name[k]) || name[k + 1] == 0)
+			continue;
+		memcpy(prefix, name, k);
+		prefix[k] = 0;
+		if (fnmatch(base, prefix, FNM_PERIOD) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Files next to a configured path whose name extends it ("app.log.1", "app.log-2026"),
  * that we do not know and that changed after our last checkpoint: a file created and
  * rotated away between that checkpoint and a crash. They are read from the start (or
@@ -152,18 +175,12 @@ void tail_adopt_rotated(struct collector_tail *t, int64_t since_us) {
 		char *dir = dirname(d), *base = basename(b);
 		if (strpbrk(dir, "*?["))
 			continue;
-		size_t plen = strcspn(base, "*?[");
-		if (plen == 0)
-			continue;
 		DIR *dp = opendir(dir);
 		if (!dp)
 			continue;
 		struct dirent *de;
 		while ((de = readdir(dp))) {
-			if (strncmp(de->d_name, base, plen) != 0 ||
-			    strcmp(de->d_name + strlen(de->d_name) -
-			                   MIN(strlen(de->d_name), (size_t)3),
-			           ".gz") == 0)
+			if (!rotated_sibling(base, de->d_name))
 				continue;
 			char p[4096];
 			if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= sizeof(p))
