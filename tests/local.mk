@@ -74,5 +74,9 @@ tests_fuzz_fuzz_excerpt_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
 tests_fuzz_fuzz_excerpt_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
 EXTRA_DIST += tests/fuzz/campaign.sh
 
+# The soak under faults, two minutes (make soak: 30 minutes, a random seed).
+TESTS += tests/integration/soak-short.sh
+EXTRA_DIST += tests/integration/soak-short.sh tests/soak/soak.py
+
 # ---- benchmarks: `make bench` ----
 EXTRA_DIST += tests/bench/run.sh
