@@ -3,6 +3,7 @@
 #include "agent/cli.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,6 +90,27 @@ int ev_print_help(const struct ev_command *cmd) {
 bool ev_stdout_is_tty(void) {
 	return isatty(STDOUT_FILENO) == 1;
 }
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) {
+	interrupted = sig;
+}
+
+void ev_catch_interrupts(void) {
+	struct sigaction sa = {.sa_handler = on_interrupt}; /* no SA_RESTART: reads return */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int ev_interrupted(void) {
+	return interrupted;
+}
+
+int ev_interrupt_status(void) {
+	return interrupted ? 128 + interrupted : 0;
+}
+
 bool ev_stderr_is_tty(void) {
 	return isatty(STDERR_FILENO) == 1;
 }

@@ -37,6 +37,13 @@ int ev_usage_error(const struct ev_command *cmd, const char *fmt, ...) _printf_(
 int ev_option_error(const struct ev_command *cmd, char **argv);
 /* Print a command's --help to stdout; returns EV_EXIT_OK. */
 int ev_print_help(const struct ev_command *cmd);
+/* SIGINT and SIGTERM for a command that reads long input (replay): instead of dying, the
+ * signal is noted (the handler does nothing else; a blocking read returns EINTR), the
+ * command finishes the line at hand, prints its summary and exits 128 + the signal.
+ * ev_interrupted() is that signal, or 0. ev_interrupt_status() the exit status for it. */
+void ev_catch_interrupts(void);
+int ev_interrupted(void);
+int ev_interrupt_status(void);
 /* Whether stdout/stderr are terminals (for human output and progress). */
 bool ev_stdout_is_tty(void);
 bool ev_stderr_is_tty(void);

@@ -72,8 +72,12 @@ static int print_records(struct collector_reader *rd, bool stats_only, bool prog
 	int rc = EV_EXIT_OK;
 	double t0 = mono_s(), last = t0;
 	ev_record_init(&rec);
-	for (uint64_t n = 1;; n++) {
+	for (uint64_t n = 1; !ev_interrupted(); n++) {
 		int r = collector_reader_next(rd, &rec, &errs);
+		if (r < 0 && ev_interrupted()) {
+			ev_errlist_clear(&errs); /* the read the signal cut short */
+			break;
+		}
 		if (r < 0) {
 			ev_errlist_print(&errs, stderr);
 			ev_errlist_clear(&errs);
@@ -117,6 +121,11 @@ static int print_records(struct collector_reader *rd, bool stats_only, bool prog
 		rc = EV_EXIT_USAGE;
 	}
 	summary(rd, t0, progress);
+	if (ev_interrupted()) {
+		ev_log_warning("replay: interrupted by signal %d; the records above are complete",
+		               ev_interrupted());
+		rc = ev_interrupt_status();
+	}
 	collector_buf_done(&b);
 	ev_record_free(&rec);
 	ev_errlist_clear(&errs);
@@ -280,9 +289,12 @@ static int replay_run(int argc, char **argv) {
 		        .progress = ev_stderr_is_tty(),
 		        .stats_only = stats_only,
 		};
+		ev_catch_interrupts();
 		rc = replay_rules_run(rd, &ro);
-	} else
+	} else {
+		ev_catch_interrupts();
 		rc = print_records(rd, stats_only, ev_stderr_is_tty());
+	}
 	goto out;
 ioerr:
 	for (size_t i = 0; i < errs.n; i++) {
@@ -342,5 +354,10 @@ const struct ev_command ev_cmd_replay = {
                 "  --json             accepted; records are always JSON\n"
                 "  -h, --help         show this help\n"
                 "\n"
-                "Exit status: 0 success, 1 rule errors, 2 usage or I/O error.\n",
+                "SIGINT or SIGTERM ends the replay after the record at hand: the output\n"
+                "holds only whole lines, the summary is printed, and the exit status is\n"
+                "128 + the signal (130 for SIGINT, 143 for SIGTERM).\n"
+                "\n"
+                "Exit status: 0 success, 1 rule errors, 2 usage or I/O error, 130/143\n"
+                "interrupted.\n",
 };

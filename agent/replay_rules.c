@@ -199,10 +199,14 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	struct ev_record rec;
 	ev_record_init(&rec);
 	uint64_t n = 0;
-	for (;;) {
+	while (!ev_interrupted()) {
 		r = collector_reader_next(rd, &rec, &errs);
 		if (r == 0)
 			break;
+		if (r < 0 && ev_interrupted()) {
+			ev_errlist_clear(&errs); /* the read the signal cut short */
+			break;
+		}
 		if (r < 0) {
 			ev_errlist_print(&errs, stderr);
 			ev_errlist_clear(&errs);
@@ -249,6 +253,13 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 		        "ahead of the input (last: %s) did not move the watermark and were not "
 		        "correlated; their alerts carry \"time_suspect\":\"future\"\n",
 		        cs.future, cs.future == 1 ? "" : "s", t);
+	}
+	if (ev_interrupted()) {
+		ev_log_warning("replay: interrupted by signal %d after %" PRIu64
+		               " lines; the alerts above are complete (windows still open were "
+		               "closed as at the end of input)",
+		               ev_interrupted(), rs.lines);
+		rc = ev_interrupt_status();
 	}
 	struct correlate_rule_stats rst;
 	for (size_t i = 0; correlate_engine_rule_stats(e, i, &rst); i++)

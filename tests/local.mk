@@ -80,3 +80,6 @@ EXTRA_DIST += tests/integration/soak-short.sh tests/soak/soak.py
 
 # ---- benchmarks: `make bench` ----
 EXTRA_DIST += tests/bench/run.sh
+# Ctrl-C during replay: whole lines, the summary, exit 128 + the signal.
+TESTS += tests/integration/replay-interrupt.sh
+EXTRA_DIST += tests/integration/replay-interrupt.sh
