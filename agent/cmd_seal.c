@@ -340,8 +340,9 @@ static int print_result(const struct seal_opts *o, const struct store_seal_resul
 		        "recorded\n",
 		        res->reset_reason);
 	if (!o->json && res->recovered)
-		fprintf(stderr, "evident: an earlier seal failed after placing its bundle; the "
-		                "chain head was brought forward and its custody entries recovered\n");
+		fprintf(stderr,
+		        "evident: an earlier seal failed after placing its bundle; the "
+		        "chain head was brought forward and its custody entries recovered\n");
 	if (!o->json && res->stale_removed)
 		fprintf(stderr, "evident: removed %u temporary file%s left by a killed seal\n",
 		        res->stale_removed, res->stale_removed == 1 ? "" : "s");

@@ -131,8 +131,8 @@ static void print_grouped(const struct store_report *rep, const char *red, const
 			printf("%s%s%s %s: %s\n", red, store_finding_name(f->code), off,
 			       f->where ?: "-", f->msg ?: "");
 		else if (c > 1)
-			printf("%s%s%s x%zu: %s ... %s: %s\n", red, store_finding_name(f->code), off,
-			       c, f->where ?: "-", rep->v[last[i]].where ?: "-", f->msg ?: "");
+			printf("%s%s%s x%zu: %s ... %s: %s\n", red, store_finding_name(f->code),
+			       off, c, f->where ?: "-", rep->v[last[i]].where ?: "-", f->msg ?: "");
 	}
 	json_decref(index);
 	free(count);

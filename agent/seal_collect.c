@@ -330,12 +330,12 @@ static int seal_excerpt(struct seal_collect *c, const char *path) {
 	int64_t n = collector_excerpt_fd_indexed(fd, path, c->state_dir, &o, c->since, c->until,
 	                                         c->slack_us, lazy_write, &z, &ci, &errs);
 	if (n >= 0 && z.begun && !z.werr) /* how it was cut: by position (time index) or time */
-		z.werr = store_bundle_member_set(
-		        c->w, "cut",
-		        json_pack("{s:s, s:I, s:I, s:I, s:I}", "method", ci.method, "start",
-		                  (json_int_t)ci.start, "end", (json_int_t)ci.end, "lines",
-		                  (json_int_t)ci.lines, "lines_off_window",
-		                  (json_int_t)ci.lines_off_window));
+		z.werr = store_bundle_member_set(c->w, "cut",
+		                                 json_pack("{s:s, s:I, s:I, s:I, s:I}", "method",
+		                                           ci.method, "start", (json_int_t)ci.start,
+		                                           "end", (json_int_t)ci.end, "lines",
+		                                           (json_int_t)ci.lines, "lines_off_window",
+		                                           (json_int_t)ci.lines_off_window));
 	char msg[512] = "";
 	if (n < 0 && !z.werr) {
 		_cleanup_free_ char *m = errs.n ? ev_error_format(&errs.v[0]) : NULL;

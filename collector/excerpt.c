@@ -186,8 +186,8 @@ static int64_t excerpt_range(int fd, const char *path, const struct collector_re
 int64_t collector_excerpt_file(const char *path, const struct collector_reader_opts *o,
                                int64_t since_us, int64_t until_us, collector_write_fn write,
                                void *userdata, struct ev_errlist *errs) {
-	return excerpt_range(-1, path, o, since_us, until_us, 0, UINT64_MAX, false, write,
-	                     userdata, NULL, errs);
+	return excerpt_range(-1, path, o, since_us, until_us, 0, UINT64_MAX, false, write, userdata,
+	                     NULL, errs);
 }
 
 int64_t collector_excerpt_fd_indexed(int fd, const char *path, const char *state_dir,
@@ -201,8 +201,8 @@ int64_t collector_excerpt_fd_indexed(int fd, const char *path, const char *state
 	                                                 until_us + slack_us, &start, &end) > 0;
 	if (!indexed)
 		start = 0, end = UINT64_MAX;
-	return excerpt_range(fd, path, o, since_us, until_us, start, end, indexed, write,
-	                     userdata, ret_info, errs);
+	return excerpt_range(fd, path, o, since_us, until_us, start, end, indexed, write, userdata,
+	                     ret_info, errs);
 }
 
 int64_t collector_excerpt_file_indexed(const char *path, const char *state_dir,
