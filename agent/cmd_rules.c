@@ -164,7 +164,7 @@ struct alerts {
 
 static void collect(void *ctx, const struct correlate_alert *a) {
 	struct alerts *al = ctx;
-	json_array_append_new(al->arr, json_loads(a->json, 0, NULL));
+	json_array_append_new(al->arr, correlate_alert_to_json(a, NULL));
 }
 
 /* An input entry with `line`: a raw log line parsed as the collector parses files (time,

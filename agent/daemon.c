@@ -91,15 +91,14 @@ static int on_queue(sd_event_source *s, int fd, uint32_t revents, void *userdata
 	return 0;
 }
 
-void ev_daemon_alert(struct ev_daemon *d, json_t *alert) {
+void ev_daemon_alert(struct ev_daemon *d, const struct correlate_alert *alert) {
 	d->alerts++;
 	/* "RUN-N": unique per agent run (random run id), so that the "sealed" line of an
 	 * automatic seal can name the alerts it holds */
 	char id[48];
 	snprintf(id, sizeof(id), "%s-%" PRIu64, d->run_id, d->alerts);
-	json_object_set_new(alert, "alert_id", json_string(id));
-	ev_sinks_emit(d->sinks, alert);
-	ev_autoseal_alert(d, alert); /* actions.seal_on: coalesced, rate-limited, queued */
+	ev_sinks_emit(d->sinks, alert, id);
+	ev_autoseal_alert(d, alert, id); /* actions.seal_on: coalesced, rate-limited, queued */
 }
 
 static void log_errlist(const struct ev_errlist *errs, struct ev_daemon *d) {

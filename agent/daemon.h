@@ -18,6 +18,7 @@
 #include "agent/control.h"
 #include "agent/queue.h"
 #include "agent/sinks.h"
+#include "correlate/alert.h"
 #include "util/err.h"
 
 struct ev_daemon_opts {
@@ -136,7 +137,8 @@ json_t *ev_seams_rules(struct ev_daemon *d, const char **ret_code, char **ret_er
  * rate-limited per rule, each queued `lookahead` after its first alert. */
 int ev_autoseal_new(struct ev_autoseal **ret);
 struct ev_autoseal *ev_autoseal_free(struct ev_autoseal *a);
-void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert);
+/* Reads the typed alert (rule id/level/tags, first/last, group) only during the call. */
+void ev_autoseal_alert(struct ev_daemon *d, const struct correlate_alert *al, const char *alert_id);
 /* An automatic seal is done: tell the sinks (stdout line {"type":"sealed",...}, journal)
  * and the log which bundle holds which alerts. `trigger` is the seal's trigger (rule,
  * alert_ids, alert_count), `result` the seal's result (bundle, bundle_id, ...). */
@@ -159,6 +161,6 @@ int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *
  * -ECANCELED when the queue stops). */
 int ev_seal_job_run(struct ev_seal_job *j, struct ev_queue *q, char **ret_msg, json_t **ret_result);
 void ev_seal_job_free(struct ev_seal_job *j);
-/* Where alerts from the engine enter the agent: count, an "alert_id" added ("RUN-N"),
- * sinks, seal policy. */
-void ev_daemon_alert(struct ev_daemon *d, json_t *alert);
+/* Where alerts from the engine enter the agent: count, an alert id ("RUN-N"), sinks, seal
+ * policy. `a` is borrowed for the call (see correlate/alert.h). */
+void ev_daemon_alert(struct ev_daemon *d, const struct correlate_alert *a);

@@ -50,16 +50,7 @@ static int64_t now_real(void) {
 }
 
 static void on_alert(void *ctx, const struct correlate_alert *a) {
-	struct ev_daemon *d = ctx;
-	json_error_t je;
-	json_t *j = json_loads(a->json, 0, &je);
-	if (!j) {
-		ev_dlog(LOG_ERR, "engine produced an alert that is not JSON (%s); rule %s", je.text,
-		        a->rule_id ? a->rule_id : "?");
-		return;
-	}
-	ev_daemon_alert(d, j);
-	json_decref(j);
+	ev_daemon_alert(ctx, a);
 }
 
 static int on_record(void *userdata, const struct ev_record *rec) {

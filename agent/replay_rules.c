@@ -143,9 +143,10 @@ int replay_rules_add_shipped_decoders(struct correlate_engine *e, struct ev_errl
 }
 
 struct out {
-	bool quiet;
+	bool quiet; /* --stats: alerts are counted, never rendered */
 	uint64_t n;
 	bool write_failed;
+	struct correlate_alert_buf buf; /* reused for every alert */
 };
 
 static void on_alert(void *ctx, const struct correlate_alert *a) {
@@ -153,7 +154,14 @@ static void on_alert(void *ctx, const struct correlate_alert *a) {
 	o->n++;
 	if (o->quiet)
 		return;
-	if (fputs(a->json, stdout) == EOF || fputc('\n', stdout) == EOF)
+	size_t len;
+	const char *j = correlate_alert_render(a, NULL, &o->buf, &len);
+	if (!j) {
+		o->write_failed = true; /* out of memory */
+		return;
+	}
+	o->buf.p[len] = '\n'; /* the buffer keeps a byte for the NUL */
+	if (fwrite(j, 1, len + 1, stdout) != len + 1)
 		o->write_failed = true;
 }
 
@@ -221,6 +229,7 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	}
 	ev_record_free(&rec);
 	correlate_engine_finish(e);
+	correlate_alert_buf_done(&out.buf);
 	if (o->progress && n >= 0x100000)
 		fprintf(stderr, "\r\033[K");
 	fflush(stdout);
