@@ -34,7 +34,7 @@ static int put_human(struct collector_buf *b, const char *p, size_t n) {
 	return 0;
 }
 
-static int on_record(void *userdata, const struct ev_record *r) {
+static int on_record(void *userdata, struct ev_record *r) {
 	struct tail_ctx *c = userdata;
 	if (c->max && c->n >= c->max)
 		return -ECANCELED; /* not processed: stays for the next run */

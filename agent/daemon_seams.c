@@ -53,13 +53,13 @@ static void on_alert(void *ctx, const struct correlate_alert *a) {
 	ev_daemon_alert(ctx, a);
 }
 
-static int on_record(void *userdata, const struct ev_record *rec) {
+static int on_record(void *userdata, struct ev_record *rec) {
 	struct ev_daemon *d = userdata;
 	struct seams *s = d->seams;
 	d->lines++;
-	/* The tail hands over a record it resets before the next one; decoders add fields
-	 * to it during the call, which the contract allows (valid during the call only). */
-	if (s->engine && correlate_engine_feed(s->engine, (struct ev_record *)rec) < 0) {
+	/* The tail lends the record writable (collector/tail.h): the engine's decoders add
+	 * their fields to it during the call. */
+	if (s->engine && correlate_engine_feed(s->engine, rec) < 0) {
 		if (s->feed_errors++ == 0)
 			ev_dlog(LOG_ERR, "correlation engine: out of memory; records are counted "
 			                 "but not matched");

@@ -7,9 +7,13 @@
  * Delivery. Every record goes through `record_cb` synchronously from the sd-event loop,
  * in file order for each file and in journal order for the journal. The record (and
  * every pointer into it) is valid only during the call: copy what you keep
- * (ev_record_copy). When the callback returns >= 0 the record counts as processed; a
- * negative return stops delivery from that source for this wake-up, and the same record
- * is delivered again on the next one (backpressure: nothing is lost or skipped).
+ * (ev_record_copy). The record is the tail's, lent to the callback writable: the callback
+ * may add fields to it (ev_record_add_field; the correlation engine's decoders do) but
+ * changes nothing else; the tail resets it before the next record, and a record delivered
+ * again (below) is parsed afresh, without the added fields. When the callback returns >= 0 the
+ * record counts as processed; a negative return stops delivery from that source for this wake-up,
+ * and the same record is delivered again on the next one (backpressure: nothing is lost or
+ * skipped).
  *
  * Positions. A source's position (file identity + offset of the first unprocessed byte,
  * which keeps a partial last line on disk rather than in memory; journal cursor) only
@@ -80,7 +84,7 @@ struct collector_tail_config {
 };
 
 /* Called for every record; see the contract above. */
-typedef int (*collector_tail_record_fn)(void *userdata, const struct ev_record *rec);
+typedef int (*collector_tail_record_fn)(void *userdata, struct ev_record *rec);
 
 struct collector_tail_source_stats {
 	const char *name; /* path, or "journal" (valid until the next get_stats/free) */

@@ -17,8 +17,12 @@ struct got {
 	int fail_at; /* return -EAGAIN once when n reaches this */
 };
 
-static int cb(void *u, const struct ev_record *r) {
+/* The record is lent writable: a field added here (as decoders do) must not survive into
+ * the next record, nor into the same record delivered again after a refusal. */
+static int cb(void *u, struct ev_record *r) {
 	struct got *g = u;
+	CU_ASSERT_PTR_NULL(ev_record_get(r, "added_by_cb"));
+	CU_ASSERT_EQUAL(ev_record_add_field(r, "added_by_cb", 11, "1", 1), 0);
 	if (g->fail_at && g->n == g->fail_at) {
 		g->fail_at = 0;
 		return -EAGAIN;
