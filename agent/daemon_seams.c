@@ -2,12 +2,16 @@
  * (collector/tail.h) feed the correlation engine (correlate/engine.h), whose alerts go to
  * ev_daemon_alert().
  *
- * Sources: one collector_tail on the daemon's loop, positions in the state directory,
- * new files and the journal read from their end on the first start. The tail keeps
- * pointers into its configuration, so the seams own a private copy loaded at start-up;
- * a reload that changes sources.* is reported and applies at the next start.
- * Engine: rules from rules.paths (default: the shipped starter pack), decoders from
- * rules.decoders (default: the shipped ones). A reload builds and compiles a complete new
+ * Sources: one collector_tail on the daemon's loop, built by agent/pipeline.c from the
+ * configuration as `evident tail` builds it, positions in the state directory, new files
+ * and the journal read from their end on the first start. The tail keeps pointers into
+ * its configuration, so the seams own a private copy loaded at start-up; a reload that
+ * changes sources.* is reported and applies at the next start. The tail runs its own
+ * rescan (sources.stat_interval) and checkpoint (sources.checkpoint_interval) timers; a
+ * failing checkpoint is logged once (from the 1 s tick) and counted in status.
+ * Engine: built by agent/pipeline.c as every command builds it: rules from rules.paths
+ * (default: the shipped starter pack), decoders from rules.decoders (default: the shipped
+ * ones). A reload builds and compiles a complete new
  * engine first; any rule error keeps the old engine. Correlation state does not survive
  * a reload or a restart (the new engine starts with empty windows).
  * Watermark: a 1 s timer advances the engine with the wall clock so deadlines (absence
@@ -26,6 +30,7 @@
 
 #include "agent/daemon.h"
 #include "agent/daemon_log.h"
+#include "agent/pipeline.h"
 #include "agent/replay_rules.h"
 #include "agent/selectors.h"
 #include "collector/tail.h"
@@ -33,12 +38,12 @@
 
 struct seams {
 	struct ev_config *src_cfg; /* what the tail was built from (it keeps pointers) */
-	struct collector_tail_file *files;
+	struct ev_pipeline_sources sources;
 	struct collector_tail *tail;
 	struct correlate_engine *engine;
-	sd_event_source *advance_timer, *checkpoint_timer, *rescan_timer;
-	uint64_t checkpoint_interval, stat_interval;
-	uint64_t feed_errors, checkpoint_errors;
+	sd_event_source *advance_timer;
+	uint64_t feed_errors;
+	bool logged_checkpoint_error;
 	uint64_t logged_future, logged_late; /* counters at the last log line about them */
 	int64_t logged_at;                   /* µs, CLOCK_REALTIME */
 };
@@ -96,6 +101,19 @@ static void log_time_outliers(struct seams *s, int64_t now) {
 	s->logged_at = now;
 }
 
+/* The tail checkpoints on its own timer; its first failure is logged here. */
+static void log_checkpoint_error(struct seams *s) {
+	if (!s->tail || s->logged_checkpoint_error)
+		return;
+	struct collector_tail_stats ts;
+	collector_tail_get_stats(s->tail, &ts);
+	if (!ts.checkpoint_errors)
+		return;
+	ev_dlog(LOG_ERR, "checkpoint: %s (further failures are only counted)",
+	        ts.checkpoint_error ? ts.checkpoint_error : "failed");
+	s->logged_checkpoint_error = true;
+}
+
 static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
 	struct ev_daemon *d = userdata;
 	struct seams *s = d->seams;
@@ -104,39 +122,8 @@ static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
 		correlate_engine_advance(s->engine, now);
 		log_time_outliers(s, now);
 	}
+	log_checkpoint_error(s);
 	sd_event_source_set_time(src, usec + 1000000);
-	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
-	return 0;
-}
-
-/* Positions are saved on our own timer too: the contract allows it, and it keeps the
- * promise of sources.checkpoint_interval even if the tail's own timer does not repeat. */
-static int on_checkpoint(sd_event_source *src, uint64_t usec, void *userdata) {
-	struct ev_daemon *d = userdata;
-	struct seams *s = d->seams;
-	struct ev_errlist errs = {0};
-	if (s->tail && collector_tail_checkpoint(s->tail, &errs) < 0 && s->checkpoint_errors++ == 0)
-		for (size_t i = 0; i < errs.n; i++) {
-			char *m = ev_error_format(&errs.v[i]);
-			ev_dlog(LOG_ERR, "checkpoint: %s (further failures are only counted)",
-			        m ? m : "?");
-			free(m);
-		}
-	ev_errlist_clear(&errs);
-	sd_event_source_set_time(src, usec + s->checkpoint_interval);
-	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
-	return 0;
-}
-
-/* A rescan at sources.stat_interval (new files matching a glob, rotation missed by
- * inotify), driven from here as well: the tail's own periodic stat did not repeat when
- * this was written (its timer is one-shot), and a source must never go unnoticed. */
-static int on_rescan(sd_event_source *src, uint64_t usec, void *userdata) {
-	struct ev_daemon *d = userdata;
-	struct seams *s = d->seams;
-	if (s->tail)
-		collector_tail_poll(s->tail);
-	sd_event_source_set_time(src, usec + s->stat_interval);
 	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
 	return 0;
 }
@@ -155,7 +142,7 @@ static void log_warnings(struct ev_errlist *warns, const char *prefix) {
  * rules and of actions.seal_on's selectors against them, are logged. */
 static struct correlate_engine *engine_build(const struct ev_config *cfg, struct ev_errlist *errs) {
 	struct ev_errlist warns = {0}, sel = {0};
-	struct correlate_engine *e = replay_rules_engine_for_config(cfg, errs, &warns);
+	struct correlate_engine *e = ev_pipeline_engine_for_config(cfg, errs, &warns);
 	if (e)
 		ev_selectors_check(cfg, e, &sel);
 	log_warnings(&warns, "rules: ");
@@ -204,33 +191,10 @@ int ev_seams_start(struct ev_daemon *d) {
 	}
 	const struct ev_config *c = s->src_cfg;
 	if (c->sources.n_files || c->sources.journal) {
-		s->files = calloc(c->sources.n_files + 1, sizeof(*s->files));
-		if (!s->files)
-			return -ENOMEM;
-		for (size_t i = 0; i < c->sources.n_files; i++)
-			s->files[i] = (struct collector_tail_file){
-			        .path = c->sources.files[i].path,
-			        .format = c->sources.files[i].format,
-			        .tz = c->sources.files[i].tz,
-			        .max_line = c->sources.files[i].max_line};
-		struct collector_tail_config tc = {
-		        .files = s->files,
-		        .n_files = c->sources.n_files,
-		        .journal = c->sources.journal,
-		        .journal_dir = c->sources.journal_dir,
-		        .journal_units = (const char *const *)c->sources.journal_units.v,
-		        .journal_identifiers =
-		                (const char *const *)c->sources.journal_identifiers.v,
-		        .journal_max_priority = (int)c->sources.journal_max_priority,
-		        .journal_field_cap = c->sources.journal_field_cap,
-		        .max_line = c->sources.max_line,
-		        .stat_interval_us = c->sources.stat_interval,
-		        .checkpoint_interval_us = c->sources.checkpoint_interval,
-		        .index_interval = c->sources.index_interval,
-		        .state_dir = d->state_dir,
-		        .from_end = true,
-		};
-		r = collector_tail_new(d->event, &tc, on_record, d, &s->tail, &errs);
+		r = ev_pipeline_sources(c, d->state_dir, true, &s->sources);
+		if (r >= 0)
+			r = collector_tail_new(d->event, &s->sources.tc, on_record, d, &s->tail,
+			                       &errs);
 		if (r < 0) {
 			log_errs(&errs);
 			ev_errlist_clear(&errs);
@@ -242,17 +206,8 @@ int ev_seams_start(struct ev_daemon *d) {
 	ev_errlist_clear(&errs);
 	r = sd_event_add_time_relative(d->event, &s->advance_timer, CLOCK_MONOTONIC, 1000000,
 	                               100000, on_advance, d);
-	if (r >= 0 && s->tail) {
+	if (r >= 0 && s->tail)
 		collector_tail_poll(s->tail); /* every configured file is followed before READY */
-		s->stat_interval = c->sources.stat_interval;
-		r = sd_event_add_time_relative(d->event, &s->rescan_timer, CLOCK_MONOTONIC,
-		                               s->stat_interval, 10000, on_rescan, d);
-	}
-	if (r >= 0 && s->tail) {
-		s->checkpoint_interval = c->sources.checkpoint_interval;
-		r = sd_event_add_time_relative(d->event, &s->checkpoint_timer, CLOCK_MONOTONIC,
-		                               s->checkpoint_interval, 10000, on_checkpoint, d);
-	}
 	return r < 0 ? r : 0;
 }
 
@@ -322,11 +277,9 @@ void ev_seams_stop(struct ev_daemon *d) {
 	}
 	s->tail = collector_tail_free(s->tail);
 	s->advance_timer = sd_event_source_disable_unref(s->advance_timer);
-	s->checkpoint_timer = sd_event_source_disable_unref(s->checkpoint_timer);
-	s->rescan_timer = sd_event_source_disable_unref(s->rescan_timer);
 	s->engine = correlate_engine_free(s->engine);
+	ev_pipeline_sources_done(&s->sources);
 	ev_config_free(s->src_cfg);
-	free(s->files);
 	free(s);
 	d->seams = NULL;
 }
@@ -359,6 +312,8 @@ json_t *ev_seams_status(struct ev_daemon *d) {
 				json_array_append_new(sources, j);
 		}
 		json_object_set_new(o, "checkpoints", json_integer((json_int_t)ts.checkpoints));
+		json_object_set_new(o, "checkpoint_errors",
+		                    json_integer((json_int_t)ts.checkpoint_errors));
 	}
 	if (s->engine) {
 		struct correlate_stats cs;

@@ -8,7 +8,8 @@ agent_libagent_a_SOURCES = \
 	agent/version.c agent/version.h \
 	agent/cmd_config.c \
 	agent/cmd_demo.c \
-	agent/replay_rules.c agent/replay_rules.h
+	agent/replay_rules.c agent/replay_rules.h \
+	agent/pipeline.c agent/pipeline.h
 agent_libagent_a_SOURCES += agent/term.c agent/term.h
 nodist_agent_libagent_a_SOURCES = agent/default-config.c
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)

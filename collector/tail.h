@@ -102,7 +102,9 @@ struct collector_tail_source_stats {
 struct collector_tail_stats {
 	uint64_t records;
 	uint64_t checkpoints;
-	int64_t last_checkpoint_us; /* realtime of the last successful checkpoint, 0 if none */
+	int64_t last_checkpoint_us;   /* realtime of the last successful checkpoint, 0 if none */
+	uint64_t checkpoint_errors;   /* failures of the tail's own checkpoint timer */
+	const char *checkpoint_error; /* the first one's message, or NULL */
 	const struct collector_tail_source_stats *sources;
 	size_t n_sources;
 };
