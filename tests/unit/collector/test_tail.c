@@ -235,6 +235,53 @@ TEST(test_collector_tail_timers_repeat) {
 	ev_errlist_clear(&er);
 }
 
+static bool have_checkpoint_error(void *u) {
+	struct want *w = u;
+	struct collector_tail_stats st;
+	collector_tail_get_stats(w->t, &st);
+	return st.checkpoint_errors > 0;
+}
+
+/* A checkpoint of the tail's own timer that fails is counted, with the first message
+ * (the daemon logs it; it has no timer of its own). */
+TEST(test_collector_tail_checkpoint_failure_counted) {
+	char dir[4096], path[4200], state[4200], tmp[4300];
+	snprintf(dir, sizeof(dir), "%s/ckfail", unit_tmpdir());
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/app.log", dir);
+	snprintf(state, sizeof(state), "%s/state", dir);
+	mkdir(state, 0700);
+	/* the temporary file cannot be written: a directory holds its name */
+	snprintf(tmp, sizeof(tmp), "%s/positions.json.tmp", state);
+	mkdir(tmp, 0700);
+	append(path, "Nov 27 00:00:01 h p: one\n");
+	sd_event *e = NULL;
+	CU_ASSERT_EQUAL_FATAL(sd_event_new(&e), 0);
+	struct collector_tail_file files[] = {{.path = path, .tz = "UTC"}};
+	struct collector_tail_config c = {.files = files,
+	                                  .n_files = 1,
+	                                  .state_dir = state,
+	                                  .stat_interval_us = 20000,
+	                                  .checkpoint_interval_us = 20000};
+	struct got g = {0};
+	struct collector_tail *t = NULL;
+	struct ev_errlist er = {0};
+	CU_ASSERT_EQUAL_FATAL(collector_tail_new(e, &c, cb, &g, &t, &er), 0);
+	struct want w = {.g = &g, .n = 1, .t = t};
+	CU_ASSERT(run_until(e, have_records, &w));
+	CU_ASSERT(run_until(e, have_checkpoint_error, &w));
+	struct collector_tail_stats st;
+	collector_tail_get_stats(t, &st);
+	CU_ASSERT(st.checkpoint_errors >= 1);
+	CU_ASSERT_PTR_NOT_NULL(st.checkpoint_error);
+	CU_ASSERT_PTR_NOT_NULL(st.checkpoint_error ? strstr(st.checkpoint_error, "positions")
+	                                           : NULL);
+	rmdir(tmp);
+	collector_tail_free(t);
+	sd_event_unref(e);
+	ev_errlist_clear(&er);
+}
+
 /* Start-up: every file matching now is a source when collector_tail_new returns, before
  * the loop ran; a file in a directory that does not exist yet is picked up when it
  * appears, by inotify (the stat tick is an hour away). */
