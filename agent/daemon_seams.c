@@ -1,6 +1,6 @@
-/* Integration between the daemon and the modules built alongside it: the live sources
- * (collector/tail.h) feed the correlation engine (correlate/engine.h), whose alerts go to
- * ev_daemon_alert().
+/* The daemon's pipeline (agent/daemon_seams.h): the live sources (collector/tail.h) feed
+ * the correlation engine (correlate/engine.h), whose typed alerts go to the consumer the
+ * daemon gave at start (ev_daemon_alert). Nothing here knows struct ev_daemon.
  *
  * Sources: one collector_tail on the daemon's loop, built by agent/pipeline.c from the
  * configuration as `evident tail` builds it, positions in the state directory, new files
@@ -18,8 +18,8 @@
  * rules, `lt` conditions) fire on a quiet host. The clock is also the reference for
  * far-future events (rules.max_future): they never move the watermark; they and late
  * events are counted in status and logged at most once a minute.
- * Sealing on request is in daemon_seal.c. Automatic seals on alerts (actions policy,
- * rate limit, lookahead wait, coalescing) are not wired yet: see ev_daemon_alert(). */
+ * Sealing on request is in daemon_seal.c, automatic seals on alerts in
+ * daemon_autoseal.c, both reached from the daemon's alert consumer. */
 #include "config.h"
 
 #include <errno.h>
@@ -28,7 +28,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/daemon.h"
+#include "agent/daemon_seams.h"
 #include "agent/daemon_log.h"
 #include "agent/pipeline.h"
 #include "agent/replay_rules.h"
@@ -36,7 +36,10 @@
 #include "collector/tail.h"
 #include "correlate/engine.h"
 
-struct seams {
+struct ev_seams {
+	struct ev_seams_consumer consumer;
+	sd_event *event;
+	uint64_t lines;            /* records read from the sources */
 	struct ev_config *src_cfg; /* what the tail was built from (it keeps pointers) */
 	struct ev_pipeline_sources sources;
 	struct collector_tail *tail;
@@ -55,13 +58,14 @@ static int64_t now_real(void) {
 }
 
 static void on_alert(void *ctx, const struct correlate_alert *a) {
-	ev_daemon_alert(ctx, a);
+	struct ev_seams *s = ctx;
+	if (s->consumer.alert)
+		s->consumer.alert(s->consumer.ctx, a);
 }
 
 static int on_record(void *userdata, struct ev_record *rec) {
-	struct ev_daemon *d = userdata;
-	struct seams *s = d->seams;
-	d->lines++;
+	struct ev_seams *s = userdata;
+	s->lines++;
 	/* The tail lends the record writable (collector/tail.h): the engine's decoders add
 	 * their fields to it during the call. */
 	if (s->engine && correlate_engine_feed(s->engine, rec) < 0) {
@@ -74,7 +78,7 @@ static int on_record(void *userdata, struct ev_record *rec) {
 
 /* Events the engine could not correlate because of their time are logged, at most once a
  * minute (the first at once): a hostile line must not flood the log either. */
-static void log_time_outliers(struct seams *s, int64_t now) {
+static void log_time_outliers(struct ev_seams *s, int64_t now) {
 	struct correlate_stats cs;
 	correlate_engine_get_stats(s->engine, &cs);
 	if ((cs.future == s->logged_future && cs.late == s->logged_late) ||
@@ -102,7 +106,7 @@ static void log_time_outliers(struct seams *s, int64_t now) {
 }
 
 /* The tail checkpoints on its own timer; its first failure is logged here. */
-static void log_checkpoint_error(struct seams *s) {
+static void log_checkpoint_error(struct ev_seams *s) {
 	if (!s->tail || s->logged_checkpoint_error)
 		return;
 	struct collector_tail_stats ts;
@@ -115,8 +119,7 @@ static void log_checkpoint_error(struct seams *s) {
 }
 
 static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
-	struct ev_daemon *d = userdata;
-	struct seams *s = d->seams;
+	struct ev_seams *s = userdata;
 	if (s->engine) {
 		int64_t now = now_real();
 		correlate_engine_advance(s->engine, now);
@@ -159,13 +162,10 @@ static void log_errs(const struct ev_errlist *errs) {
 	}
 }
 
-int ev_seams_start(struct ev_daemon *d) {
-	struct seams *s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	d->seams = s;
+static int seams_start(struct ev_seams *s, const struct ev_config *cfg, const char *config_path,
+                       const char *state_dir) {
 	struct ev_errlist errs = {0};
-	s->engine = engine_build(d->cfg, &errs);
+	s->engine = engine_build(cfg, &errs);
 	if (!s->engine) {
 		log_errs(&errs);
 		ev_dlog(LOG_ERR, "rules: %zu error%s, not starting", ev_errlist_count(&errs),
@@ -173,7 +173,7 @@ int ev_seams_start(struct ev_daemon *d) {
 		ev_errlist_clear(&errs);
 		return -EINVAL;
 	}
-	correlate_engine_set_callback(s->engine, on_alert, d);
+	correlate_engine_set_callback(s->engine, on_alert, s);
 	/* the host clock is the reference for far-future events at once; it drives the
 	 * watermark from the first tick, so the backlog read at start-up is still correlated */
 	correlate_engine_set_clock(s->engine, now_real());
@@ -183,7 +183,7 @@ int ev_seams_start(struct ev_daemon *d) {
 	        cs.detections, cs.correlations, cs.vectorscan ? "vectorscan+pcre2" : "pcre2",
 	        cs.jit ? " with JIT" : ", PCRE2 JIT unavailable: interpreter (slower)");
 
-	int r = ev_config_load(d->opts.config_path, &s->src_cfg, &errs);
+	int r = ev_config_load(config_path, &s->src_cfg, &errs);
 	if (r < 0) {
 		log_errs(&errs);
 		ev_errlist_clear(&errs);
@@ -191,9 +191,9 @@ int ev_seams_start(struct ev_daemon *d) {
 	}
 	const struct ev_config *c = s->src_cfg;
 	if (c->sources.n_files || c->sources.journal) {
-		r = ev_pipeline_sources(c, d->state_dir, true, &s->sources);
+		r = ev_pipeline_sources(c, state_dir, true, &s->sources);
 		if (r >= 0)
-			r = collector_tail_new(d->event, &s->sources.tc, on_record, d, &s->tail,
+			r = collector_tail_new(s->event, &s->sources.tc, on_record, s, &s->tail,
 			                       &errs);
 		if (r < 0) {
 			log_errs(&errs);
@@ -204,11 +204,32 @@ int ev_seams_start(struct ev_daemon *d) {
 		ev_dlog(LOG_NOTICE,
 		        "no sources configured (sources.files empty, sources.journal false)");
 	ev_errlist_clear(&errs);
-	r = sd_event_add_time_relative(d->event, &s->advance_timer, CLOCK_MONOTONIC, 1000000,
-	                               100000, on_advance, d);
+	r = sd_event_add_time_relative(s->event, &s->advance_timer, CLOCK_MONOTONIC, 1000000,
+	                               100000, on_advance, s);
 	if (r >= 0 && s->tail)
 		collector_tail_poll(s->tail); /* every configured file is followed before READY */
 	return r < 0 ? r : 0;
+}
+
+int ev_seams_start(sd_event *event, const struct ev_config *cfg, const char *config_path,
+                   const char *state_dir, const struct ev_seams_consumer *consumer,
+                   struct ev_seams **ret) {
+	struct ev_seams *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->event = event;
+	s->consumer = *consumer;
+	int r = seams_start(s, cfg, config_path, state_dir);
+	if (r < 0) {
+		ev_seams_stop(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+uint64_t ev_seams_lines(const struct ev_seams *s) {
+	return s ? s->lines : 0;
 }
 
 static bool sources_differ(const struct ev_config *a, const struct ev_config *b) {
@@ -227,9 +248,8 @@ struct correlate_engine *ev_seams_build_engine(const struct ev_config *next,
 	return engine_build(next, errs);
 }
 
-bool ev_seams_reload_empties(struct ev_daemon *d, const struct correlate_engine *next_engine,
+bool ev_seams_reload_empties(const struct ev_seams *s, const struct correlate_engine *next_engine,
                              const struct ev_config *next, struct ev_errlist *errs) {
-	struct seams *s = d->seams;
 	size_t running = s && s->engine ? correlate_engine_n_rules(s->engine) : 0;
 	if (running == 0 || correlate_engine_n_rules(next_engine) > 0)
 		return false;
@@ -248,14 +268,13 @@ bool ev_seams_reload_empties(struct ev_daemon *d, const struct correlate_engine 
 	return true;
 }
 
-void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
+void ev_seams_install_engine(struct ev_seams *s, struct correlate_engine *e,
                              const struct ev_config *next) {
-	struct seams *s = d->seams;
 	if (!s) { /* nothing to install into (start-up failed): drop it */
 		correlate_engine_free(e);
 		return;
 	}
-	correlate_engine_set_callback(e, on_alert, d);
+	correlate_engine_set_callback(e, on_alert, s);
 	correlate_engine_set_clock(e, now_real());
 	correlate_engine_free(s->engine);
 	s->engine = e;
@@ -264,10 +283,9 @@ void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
 		ev_dlog(LOG_WARNING, "sources changed: takes effect after a restart");
 }
 
-void ev_seams_stop(struct ev_daemon *d) {
-	struct seams *s = d->seams;
+struct ev_seams *ev_seams_stop(struct ev_seams *s) {
 	if (!s)
-		return;
+		return NULL;
 	if (s->tail) {
 		struct ev_errlist errs = {0};
 		collector_tail_poll(s->tail); /* what is already written is handled: drain */
@@ -281,18 +299,17 @@ void ev_seams_stop(struct ev_daemon *d) {
 	ev_pipeline_sources_done(&s->sources);
 	ev_config_free(s->src_cfg);
 	free(s);
-	d->seams = NULL;
+	return NULL;
 }
 
-json_t *ev_seams_status(struct ev_daemon *d) {
-	struct seams *s = d->seams;
+json_t *ev_seams_status(const struct ev_seams *s, const struct ev_config *cfg) {
 	json_t *sources = json_array();
 	json_t *o = json_pack("{s:o, s:{s:s}, s:{s:s, s:s}}", "sources", sources, "collector",
 	                      "state", s && s->tail ? "running" : "no sources", "store", "state",
-	                      d->cfg->actions.seal_on.n
+	                      cfg->actions.seal_on.n
 	                              ? "seal requests and automatic seals (actions.seal_on)"
 	                              : "seal requests only (actions.seal_on is empty)",
-	                      "path", d->cfg->store.path);
+	                      "path", cfg->store.path);
 	if (!o || !s)
 		return o;
 	if (s->tail) {
@@ -335,8 +352,7 @@ json_t *ev_seams_status(struct ev_daemon *d) {
 	return o;
 }
 
-json_t *ev_seams_rules(struct ev_daemon *d, const char **ret_code, char **ret_error) {
-	struct seams *s = d->seams;
+json_t *ev_seams_rules(const struct ev_seams *s, const char **ret_code, char **ret_error) {
 	if (!s || !s->engine) {
 		*ret_code = "unavailable";
 		*ret_error = strdup("no rules are loaded");

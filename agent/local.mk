@@ -30,7 +30,7 @@ EXTRA_DIST += agent/gen-embed.sh
 # the daemon (issue 6): loop, control socket, worker queue, alert sinks, socket clients
 agent_libagent_a_SOURCES += \
 	agent/daemon.c agent/daemon.h \
-	agent/daemon_requests.c agent/daemon_seams.c agent/daemon_seal.c agent/daemon_autoseal.c \
+	agent/daemon_requests.c agent/daemon_seams.c agent/daemon_seams.h agent/daemon_seal.c agent/daemon_autoseal.c \
 	agent/daemon_custody.c \
 	agent/cmd_seal_agent.c agent/cmd_seal_agent.h \
 	agent/seal_collect.c agent/seal_collect.h agent/seal_config.c agent/seal_config.h \
