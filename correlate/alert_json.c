@@ -41,22 +41,29 @@ static size_t utf8_valid_len(const unsigned char *u, size_t i, size_t n) {
 
 /* ---- the fast renderer ---- */
 
-static void jb_put(struct correlate_alert_buf *b, const char *s, size_t n) {
-	if (b->bad)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t nc = MAX(b->cap * 2, b->n + n + 256);
-		char *np = realloc(b->p, nc);
-		if (!np) {
-			b->bad = true;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
+/* Appends keep room for the final NUL, written once at the end (jb_end). */
+static bool jb_grow(struct correlate_alert_buf *b, size_t n) {
+	size_t nc = MAX(b->cap * 2, b->n + n + 256);
+	char *np = realloc(b->p, nc);
+	if (!np) {
+		b->bad = true;
+		return false;
 	}
+	b->p = np;
+	b->cap = nc;
+	return true;
+}
+
+static inline void jb_put(struct correlate_alert_buf *b, const char *s, size_t n) {
+	if (b->n + n + 1 > b->cap && (b->bad || !jb_grow(b, n)))
+		return;
 	memcpy(b->p + b->n, s, n);
 	b->n += n;
-	b->p[b->n] = 0;
+}
+
+static void jb_end(struct correlate_alert_buf *b) {
+	if (!b->bad && (b->n + 1 <= b->cap || jb_grow(b, 1)))
+		b->p[b->n] = 0;
 }
 #define JB_LIT(b, s) jb_put((b), (s), sizeof(s) - 1)
 
@@ -82,6 +89,10 @@ static const char *escape_of(unsigned char c, char tmp[8]) {
 	}
 }
 
+/* 1: a byte that is not copied as it is (control, '"', '\\', non-ASCII) */
+static const unsigned char special[256] = {
+        [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1};
+
 static void jb_str(struct correlate_alert_buf *b, const char *p, size_t n) {
 	JB_LIT(b, "\"");
 	const unsigned char *u = (const unsigned char *)(p ? p : "");
@@ -90,7 +101,7 @@ static void jb_str(struct correlate_alert_buf *b, const char *p, size_t n) {
 	size_t run = 0; /* start of a run of bytes copied verbatim */
 	for (size_t i = 0; i < n;) {
 		unsigned char c = u[i];
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+		if (!special[c]) {
 			i++;
 			continue;
 		}
@@ -198,6 +209,7 @@ const char *correlate_alert_render_rule(const struct correlate_alert *a,
 	struct correlate_alert r = *a;
 	r.rule_json = NULL;
 	jb_rule(b, &r);
+	jb_end(b);
 	if (b->bad)
 		return NULL;
 	if (ret_len)
@@ -256,6 +268,7 @@ const char *correlate_alert_render(const struct correlate_alert *a, const char *
 	if (a->time_suspect_future)
 		JB_LIT(b, ",\"time_suspect\":\"future\"");
 	JB_LIT(b, "}");
+	jb_end(b);
 	if (b->bad)
 		return NULL;
 	if (ret_len)
