@@ -178,6 +178,24 @@ static void run_idle(sd_event *e) {
 		;
 }
 
+/* A tail of one file pattern with 20 ms stat and checkpoint ticks on a new loop, run until
+ * its first record arrived. */
+static struct collector_tail *start_fast(sd_event **ret_e, const char *pattern, const char *state,
+                                         struct got *g, struct ev_errlist *er) {
+	CU_ASSERT_EQUAL_FATAL(sd_event_new(ret_e), 0);
+	struct collector_tail_file files[] = {{.path = pattern, .tz = "UTC"}};
+	struct collector_tail_config c = {.files = files,
+	                                  .n_files = 1,
+	                                  .state_dir = state,
+	                                  .stat_interval_us = 20000,
+	                                  .checkpoint_interval_us = 20000};
+	struct collector_tail *t = NULL;
+	CU_ASSERT_EQUAL_FATAL(collector_tail_new(*ret_e, &c, cb, g, &t, er), 0);
+	struct want w = {.g = g, .n = 1, .t = t};
+	CU_ASSERT(run_until(*ret_e, have_records, &w));
+	return t;
+}
+
 /* The stat tick and the checkpoint repeat (sd_event_add_time sources are one-shot and must
  * be enabled again after each dispatch). The file sits in a globbed directory, so no
  * inotify watch exists: only the stat tick can find its new lines. */
@@ -192,19 +210,10 @@ TEST(test_collector_tail_timers_repeat) {
 	snprintf(state, sizeof(state), "%s/state", dir);
 	append(path, "Nov 27 00:00:01 h p: one\n");
 	sd_event *e = NULL;
-	CU_ASSERT_EQUAL_FATAL(sd_event_new(&e), 0);
-	struct collector_tail_file files[] = {{.path = glob, .tz = "UTC"}};
-	struct collector_tail_config c = {.files = files,
-	                                  .n_files = 1,
-	                                  .state_dir = state,
-	                                  .stat_interval_us = 20000,
-	                                  .checkpoint_interval_us = 20000};
 	struct got g = {0};
-	struct collector_tail *t = NULL;
 	struct ev_errlist er = {0};
-	CU_ASSERT_EQUAL_FATAL(collector_tail_new(e, &c, cb, &g, &t, &er), 0);
+	struct collector_tail *t = start_fast(&e, glob, state, &g, &er);
 	struct want w = {.g = &g, .n = 1, .t = t};
-	CU_ASSERT(run_until(e, have_records, &w));
 	/* each new line needs another stat tick, and is checkpointed by another run of the
 	 * checkpoint timer */
 	static const char *const more[] = {"Nov 27 00:00:02 h p: two\n",
@@ -256,19 +265,10 @@ TEST(test_collector_tail_checkpoint_failure_counted) {
 	mkdir(tmp, 0700);
 	append(path, "Nov 27 00:00:01 h p: one\n");
 	sd_event *e = NULL;
-	CU_ASSERT_EQUAL_FATAL(sd_event_new(&e), 0);
-	struct collector_tail_file files[] = {{.path = path, .tz = "UTC"}};
-	struct collector_tail_config c = {.files = files,
-	                                  .n_files = 1,
-	                                  .state_dir = state,
-	                                  .stat_interval_us = 20000,
-	                                  .checkpoint_interval_us = 20000};
 	struct got g = {0};
-	struct collector_tail *t = NULL;
 	struct ev_errlist er = {0};
-	CU_ASSERT_EQUAL_FATAL(collector_tail_new(e, &c, cb, &g, &t, &er), 0);
+	struct collector_tail *t = start_fast(&e, path, state, &g, &er);
 	struct want w = {.g = &g, .n = 1, .t = t};
-	CU_ASSERT(run_until(e, have_records, &w));
 	CU_ASSERT(run_until(e, have_checkpoint_error, &w));
 	struct collector_tail_stats st;
 	collector_tail_get_stats(t, &st);
