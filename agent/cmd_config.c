@@ -8,6 +8,7 @@
 
 #include "agent/commands.h"
 #include "agent/config.h"
+#include "agent/pipeline.h"
 #include "agent/replay_rules.h"
 #include "agent/selectors.h"
 
@@ -20,7 +21,7 @@ static void check_selectors(const struct ev_config *cfg) {
 	if (!any)
 		return;
 	struct ev_errlist errs = {0}, warns = {0};
-	struct correlate_engine *e = replay_rules_engine_for_config(cfg, &errs, &warns);
+	struct correlate_engine *e = ev_pipeline_engine_for_config(cfg, &errs, &warns);
 	ev_errlist_clear(&warns); /* the rules' own warnings: `evident rules check` */
 	if (!e)
 		ev_log_warning("%s: actions.seal_on not checked against the rules: they do not "

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "agent/commands.h"
+#include "agent/pipeline.h"
 #include "agent/replay_rules.h"
 #include "agent/term.h"
 #include "collector/parse.h"
@@ -32,35 +33,24 @@ struct opts {
 	json_t *cases;               /* rules test --json: every case's result, else NULL */
 };
 
+/* The engine as every command builds it (agent/pipeline.h), compiled even after load
+ * errors so that one run reports them all. */
 static struct correlate_engine *load(const struct opts *o, char **paths, size_t n,
                                      struct ev_errlist *errs, struct ev_errlist *warns,
                                      size_t *ret_loaded, bool *ret_io) {
-	struct correlate_opts co;
-	replay_rules_corr_opts(o->cfg, o->engine, &co);
-	struct correlate_engine *e = NULL;
-	if (correlate_engine_new(&co, &e, errs) < 0)
-		return NULL;
-	(void)replay_rules_add_logsources(e, o->cfg, errs);
-	if (o->n_decoders)
-		for (size_t i = 0; i < o->n_decoders; i++)
-			correlate_engine_add_decoders(e, o->decoders[i], errs);
-	else
-		(void)replay_rules_add_shipped_decoders(e, warns);
-	for (size_t i = 0; i < o->n_logsources; i++)
-		(void)correlate_engine_add_logsource_spec(e, o->logsources[i], "--logsource", errs);
-	size_t loaded = 0;
-	bool io = false;
-	for (size_t i = 0; i < n; i++) {
-		int r = correlate_engine_add_rules(e, paths[i], errs);
-		if (r > 0)
-			loaded += (size_t)r;
-		else if (r < 0)
-			io = true; /* the path cannot be read: an I/O error, not a rule finding */
-	}
-	correlate_engine_compile(e, errs, warns);
-	*ret_loaded = loaded;
+	struct ev_pipeline_rules pr = {.rule_paths = paths,
+	                               .n_rule_paths = n,
+	                               .decoder_paths = o->decoders,
+	                               .n_decoder_paths = o->n_decoders,
+	                               .logsources = o->logsources,
+	                               .n_logsources = o->n_logsources,
+	                               .engine = o->engine,
+	                               .compile_despite_errors = true};
+	struct ev_pipeline_info info = {0};
+	struct correlate_engine *e = ev_pipeline_engine(o->cfg, &pr, errs, warns, &info);
+	*ret_loaded = info.loaded;
 	if (ret_io)
-		*ret_io = io;
+		*ret_io = info.io;
 	return e;
 }
 
@@ -164,7 +154,7 @@ struct alerts {
 
 static void collect(void *ctx, const struct correlate_alert *a) {
 	struct alerts *al = ctx;
-	json_array_append_new(al->arr, json_loads(a->json, 0, NULL));
+	json_array_append_new(al->arr, correlate_alert_to_json(a, NULL));
 }
 
 /* An input entry with `line`: a raw log line parsed as the collector parses files (time,

@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "agent/commands.h"
+#include "agent/pipeline.h"
 #include "agent/config.h"
 #include "collector/recjson.h"
 #include "collector/tail.h"
@@ -38,7 +39,7 @@ static void on_notice(void *userdata, const char *msg) {
 	ev_log_warning("%s", msg);
 }
 
-static int on_record(void *userdata, const struct ev_record *r) {
+static int on_record(void *userdata, struct ev_record *r) {
 	struct tail_ctx *c = userdata;
 	if (c->max && c->n >= c->max)
 		return -ECANCELED; /* not processed: stays for the next run */
@@ -82,16 +83,6 @@ static int on_record(void *userdata, const struct ev_record *r) {
 static int on_post(sd_event_source *s, void *userdata) {
 	fflush(stdout);
 	return 0;
-}
-
-/* NULL-terminated copy of a string list (the pointers are borrowed). */
-static const char **strv_z(const struct ev_strv *v) {
-	const char **z = calloc(v->n + 1, sizeof(*z));
-	if (!z)
-		return NULL;
-	for (size_t i = 0; i < v->n; i++)
-		z[i] = v->v[i];
-	return z;
 }
 
 static int tail_run(int argc, char **argv) {
@@ -144,37 +135,14 @@ static int tail_run(int argc, char **argv) {
 		return EV_EXIT_USAGE;
 	}
 	int rc = EV_EXIT_USAGE;
-	struct collector_tail_file *files = calloc(cfg->sources.n_files + 1, sizeof(*files));
-	const char **units = strv_z(&cfg->sources.journal_units);
-	const char **idents = strv_z(&cfg->sources.journal_identifiers);
+	struct ev_pipeline_sources src = {0};
 	struct collector_tail *t = NULL;
-	if (!files || !units || !idents) {
+	if (ev_pipeline_sources(cfg, state_dir, !from_start, &src) < 0) {
 		ev_log_error("out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < cfg->sources.n_files; i++) {
-		const struct ev_cfg_file_source *s = &cfg->sources.files[i];
-		files[i] = (struct collector_tail_file){
-		        .path = s->path, .format = s->format, .tz = s->tz, .max_line = s->max_line};
-	}
-	struct collector_tail_config tc = {
-	        .files = files,
-	        .n_files = cfg->sources.n_files,
-	        .journal = cfg->sources.journal,
-	        .journal_dir = cfg->sources.journal_dir,
-	        .journal_units = units,
-	        .journal_identifiers = idents,
-	        .journal_max_priority = (int)cfg->sources.journal_max_priority,
-	        .journal_field_cap = cfg->sources.journal_field_cap,
-	        .max_line = cfg->sources.max_line,
-	        .stat_interval_us = cfg->sources.stat_interval,
-	        .checkpoint_interval_us = cfg->sources.checkpoint_interval,
-	        .index_interval = cfg->sources.index_interval,
-	        .state_dir = state_dir,
-	        .from_end = !from_start,
-	        .follow_symlinks = cfg->sources.follow_symlinks,
-	        .notice = on_notice,
-	};
+	struct collector_tail_config tc = src.tc;
+	tc.notice = on_notice;
 	if (tc.n_files == 0 && !tc.journal) {
 		ev_log_error("%s: no sources configured (sources.files is empty and "
 		             "sources.journal is false)",
@@ -217,9 +185,7 @@ out:
 	collector_tail_free(t);
 	sd_event_unref(ctx.event);
 	collector_buf_done(&ctx.b);
-	free(files);
-	free(units);
-	free(idents);
+	ev_pipeline_sources_done(&src);
 	ev_errlist_clear(&errs);
 	ev_config_free(cfg);
 	return rc;

@@ -67,17 +67,17 @@ void ev_daemon_notify_status(struct ev_daemon *d) {
 	sd_notifyf(0,
 	           "STATUS=running: %.0f lines/s, %" PRIu64 " lines, %" PRIu64 " alerts, %" PRIu64
 	           " seals, queue %zu/%zu",
-	           d->lines_per_sec, d->lines, d->alerts, d->seals_ok, qs.pending + qs.running,
-	           qs.capacity);
+	           d->lines_per_sec, ev_seams_lines(d->seams), d->alerts, d->seals_ok,
+	           qs.pending + qs.running, qs.capacity);
 }
 
 static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct ev_daemon *d = userdata;
 	uint64_t now = now_clock(CLOCK_MONOTONIC);
 	if (d->last_status_mono && now > d->last_status_mono)
-		d->lines_per_sec = (double)(d->lines - d->lines_at_last_status) * 1e6 /
-		                   (double)(now - d->last_status_mono);
-	d->lines_at_last_status = d->lines;
+		d->lines_per_sec = (double)(ev_seams_lines(d->seams) - d->lines_at_last_status) *
+		                   1e6 / (double)(now - d->last_status_mono);
+	d->lines_at_last_status = ev_seams_lines(d->seams);
 	d->last_status_mono = now;
 	ev_daemon_notify_status(d);
 	sd_event_source_set_time(s, usec + 5000000);
@@ -91,15 +91,19 @@ static int on_queue(sd_event_source *s, int fd, uint32_t revents, void *userdata
 	return 0;
 }
 
-void ev_daemon_alert(struct ev_daemon *d, json_t *alert) {
+/* The seams' alert consumer. */
+static void on_alert(void *ctx, const struct correlate_alert *a) {
+	ev_daemon_alert(ctx, a);
+}
+
+void ev_daemon_alert(struct ev_daemon *d, const struct correlate_alert *alert) {
 	d->alerts++;
 	/* "RUN-N": unique per agent run (random run id), so that the "sealed" line of an
 	 * automatic seal can name the alerts it holds */
 	char id[48];
 	snprintf(id, sizeof(id), "%s-%" PRIu64, d->run_id, d->alerts);
-	json_object_set_new(alert, "alert_id", json_string(id));
-	ev_sinks_emit(d->sinks, alert);
-	ev_autoseal_alert(d, alert); /* actions.seal_on: coalesced, rate-limited, queued */
+	ev_sinks_emit(d->sinks, alert, id);
+	ev_autoseal_alert(d, alert, id); /* actions.seal_on: coalesced, rate-limited, queued */
 }
 
 static void log_errlist(const struct ev_errlist *errs, struct ev_daemon *d) {
@@ -158,7 +162,7 @@ static void reload_failed(struct ev_daemon *d, int r, struct ev_errlist *errs) {
 /* Swap in the new configuration, sinks and engine (cannot fail). */
 static void reload_apply(struct ev_daemon *d, struct ev_config *next, struct ev_sinks *sinks,
                          struct correlate_engine *engine) {
-	ev_seams_install_engine(d, engine, next);
+	ev_seams_install_engine(d->seams, engine, next);
 	if (str_differs(next->agent.control_socket, d->cfg->agent.control_socket) &&
 	    !d->opts.socket_path)
 		ev_dlog(LOG_WARNING, "agent.control_socket changed: takes effect after a restart");
@@ -222,7 +226,7 @@ static int on_reload_done(sd_event_source *s, int fd, uint32_t revents, void *us
 	struct ev_daemon *d = rl->d;
 	reload_join(rl);
 	d->reload = NULL;
-	if (rl->engine && ev_seams_reload_empties(d, rl->engine, rl->next, &rl->errs))
+	if (rl->engine && ev_seams_reload_empties(d->seams, rl->engine, rl->next, &rl->errs))
 		rl->engine = correlate_engine_free(rl->engine);
 	int r = rl->engine ? 0 : -EINVAL;
 	if (rl->engine) {
@@ -312,7 +316,7 @@ static void daemon_free(struct ev_daemon *d) {
 	d->control = ev_control_free(d->control);
 	reload_discard(d->reload); /* waits for a compile in progress; its result is dropped */
 	d->reload = NULL;
-	ev_seams_stop(d);
+	d->seams = ev_seams_stop(d->seams);
 	d->queue_src = sd_event_source_disable_unref(d->queue_src);
 	d->autoseal =
 	        ev_autoseal_free(d->autoseal); /* pending automatic seals are dropped, logged */
@@ -486,7 +490,9 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 			goto fail;
 	}
 	/* sources first: once the socket exists, every line written is read */
-	r = ev_seams_start(d);
+	struct ev_seams_consumer consumer = {.alert = on_alert, .ctx = d};
+	r = ev_seams_start(d->event, d->cfg, d->opts.config_path, d->state_dir, &consumer,
+	                   &d->seams);
 	if (r < 0) {
 		ev_dlog_errno(LOG_ERR, r, "cannot start the sources and the engine");
 		goto out;

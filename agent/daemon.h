@@ -1,8 +1,9 @@
 /* `evident agent`: the daemon. One sd-event loop owns everything: signals (SIGTERM and
  * SIGINT drain and exit, SIGHUP reloads), sd_notify (READY, STATUS, RELOADING, STOPPING)
  * and the watchdog, the control socket, the worker queue's completions, the alert sinks,
- * and, through the seams in daemon_seams.c, the live sources, the correlation engine and
- * the evidence store.
+ * and, through the seams in daemon_seams.c (a typed interface the daemon calls, which
+ * calls back only through its alert consumer), the live sources and the correlation
+ * engine.
  *
  * Files: daemon.c (loop, signals, notify, reload, run), daemon_requests.c (control
  * requests and their work items, status), daemon_seams.c (live sources and the
@@ -16,8 +17,10 @@
 
 #include "agent/config.h"
 #include "agent/control.h"
+#include "agent/daemon_seams.h"
 #include "agent/queue.h"
 #include "agent/sinks.h"
+#include "correlate/alert.h"
 #include "util/err.h"
 
 struct ev_daemon_opts {
@@ -50,7 +53,7 @@ struct ev_daemon {
 	char run_id[9]; /* random, 8 hex digits: alert ids are RUN_ID-N */
 	/* counters */
 	uint64_t reloads_ok, reloads_failed;
-	uint64_t lines, alerts, seals_ok, seals_failed, seals_refused;
+	uint64_t alerts, seals_ok, seals_failed, seals_refused;
 	uint64_t lines_at_last_status, last_status_mono;
 	double lines_per_sec;
 	/* the last errors (reload failures, work failures), newest last */
@@ -59,8 +62,8 @@ struct ev_daemon {
 	/* a reload compiling its rules (daemon.c), and a SIGHUP that came meanwhile */
 	struct ev_reload *reload;
 	bool reload_again;
-	/* integration state (daemon_seams.c) */
-	void *seams;
+	/* the pipeline: sources -> engine -> ev_daemon_alert (daemon_seams.h) */
+	struct ev_seams *seams;
 	bool stopping;
 };
 
@@ -113,30 +116,12 @@ json_t *ev_custody_status(const struct ev_custody *c);
 uint64_t ev_custody_failures(const struct ev_custody *c);
 void ev_daemon_audit(void *userdata, json_t *entry);
 
-/* daemon_seams.c: integration points with the other modules. Each documents what it does
- * today and what it will do. All return >= 0 or -errno and never block the loop. */
-int ev_seams_start(struct ev_daemon *d); /* sources + engine, at start-up */
-struct correlate_engine;
-/* Reload, in two steps: build and compile the engine of `next` (any thread: it touches
- * no daemon state; NULL with errors in errs), then install it in the loop thread (the old
- * engine is freed; cannot fail). */
-struct correlate_engine *ev_seams_build_engine(const struct ev_config *next,
-                                               struct ev_errlist *errs);
-/* A reload must not silently end detection: a new engine with no rules while the running
- * one has rules is refused (message in errs, returns true); the caller keeps the old. */
-bool ev_seams_reload_empties(struct ev_daemon *d, const struct correlate_engine *next_engine,
-                             const struct ev_config *next, struct ev_errlist *errs);
-void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
-                             const struct ev_config *next);
-void ev_seams_stop(struct ev_daemon *d);      /* drain, checkpoint positions */
-json_t *ev_seams_status(struct ev_daemon *d); /* sources, engine, store state */
-json_t *ev_seams_rules(struct ev_daemon *d, const char **ret_code, char **ret_error);
-
 /* daemon_autoseal.c: automatic seals on alerts (actions.seal_on), coalesced per rule,
  * rate-limited per rule, each queued `lookahead` after its first alert. */
 int ev_autoseal_new(struct ev_autoseal **ret);
 struct ev_autoseal *ev_autoseal_free(struct ev_autoseal *a);
-void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert);
+/* Reads the typed alert (rule id/level/tags, first/last, group) only during the call. */
+void ev_autoseal_alert(struct ev_daemon *d, const struct correlate_alert *al, const char *alert_id);
 /* An automatic seal is done: tell the sinks (stdout line {"type":"sealed",...}, journal)
  * and the log which bundle holds which alerts. `trigger` is the seal's trigger (rule,
  * alert_ids, alert_count), `result` the seal's result (bundle, bundle_id, ...). */
@@ -159,6 +144,6 @@ int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *
  * -ECANCELED when the queue stops). */
 int ev_seal_job_run(struct ev_seal_job *j, struct ev_queue *q, char **ret_msg, json_t **ret_result);
 void ev_seal_job_free(struct ev_seal_job *j);
-/* Where alerts from the engine enter the agent: count, an "alert_id" added ("RUN-N"),
- * sinks, seal policy. */
-void ev_daemon_alert(struct ev_daemon *d, json_t *alert);
+/* Where alerts from the engine enter the agent: count, an alert id ("RUN-N"), sinks, seal
+ * policy. `a` is borrowed for the call (see correlate/alert.h). */
+void ev_daemon_alert(struct ev_daemon *d, const struct correlate_alert *a);

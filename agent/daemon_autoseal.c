@@ -65,26 +65,17 @@ static uint64_t now_mono(void) {
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static bool policy_matches(const struct ev_config *cfg, const json_t *alert) {
-	json_t *rule = json_object_get(alert, "rule");
-	const char *id = json_string_value(json_object_get(rule, "id"));
-	const char *level = json_string_value(json_object_get(rule, "level"));
-	json_t *tags = json_object_get(rule, "tags");
+static bool policy_matches(const struct ev_config *cfg, const struct correlate_alert *al) {
 	for (size_t i = 0; i < cfg->actions.seal_on.n; i++) {
 		const char *p = cfg->actions.seal_on.v[i];
-		if (strncmp(p, "level:", 6) == 0 && level && strcmp(p + 6, level) == 0)
+		if (strncmp(p, "level:", 6) == 0 && al->level && strcmp(p + 6, al->level) == 0)
 			return true;
-		if (strncmp(p, "rule:", 5) == 0 && id && strcmp(p + 5, id) == 0)
+		if (strncmp(p, "rule:", 5) == 0 && al->rule_id && strcmp(p + 5, al->rule_id) == 0)
 			return true;
-		if (strncmp(p, "tag:", 4) == 0) {
-			size_t k;
-			json_t *t;
-			json_array_foreach(tags, k, t) {
-				if (json_string_value(t) &&
-				    strcmp(p + 4, json_string_value(t)) == 0)
+		if (strncmp(p, "tag:", 4) == 0)
+			for (size_t k = 0; k < al->n_tags; k++)
+				if (al->tags[k] && strcmp(p + 4, al->tags[k]) == 0)
 					return true;
-			}
-		}
 	}
 	return false;
 }
@@ -176,28 +167,15 @@ static int on_fire(sd_event_source *s, uint64_t usec, void *userdata) {
 	return 0;
 }
 
-static int64_t alert_time(const json_t *alert, const char *key) {
-	int64_t us = 0;
-	const char *s = json_string_value(json_object_get(alert, key));
-	if (!s || correlate_parse_time(s, &us) < 0) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	}
-	return us;
-}
-
-void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert) {
+void ev_autoseal_alert(struct ev_daemon *d, const struct correlate_alert *al,
+                       const char *alert_id_str) {
 	struct ev_autoseal *a = d->autoseal;
-	if (!a || !d->cfg->actions.seal_on.n || !policy_matches(d->cfg, alert))
+	if (!a || !d->cfg->actions.seal_on.n || !policy_matches(d->cfg, al))
 		return;
-	json_t *rule = json_object_get(alert, "rule");
-	const char *id = json_string_value(json_object_get(rule, "id"));
-	if (!id)
-		id = json_string_value(json_object_get(rule, "title"));
+	const char *id = al->rule_id ? al->rule_id : al->rule_title;
 	if (!id)
 		id = "(unnamed rule)";
-	int64_t first = alert_time(alert, "first"), last = alert_time(alert, "last");
+	int64_t first = al->first_us, last = al->last_us;
 	struct rule_state *r = rule_find(a, id, true);
 	if (!r) {
 		if (a->rate_limited++ == 0)
@@ -207,7 +185,10 @@ void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert) {
 			        EV_AUTOSEAL_RULES);
 		return;
 	}
+	/* serialised here, at the edge, for the seal's note */
+	json_t *alert = correlate_alert_to_json(al, alert_id_str);
 	json_t *alert_id = json_object_get(alert, "alert_id");
+	json_t *rule = json_object_get(alert, "rule");
 	json_t *summary =
 	        json_pack("{s:O?, s:O?, s:O?, s:O?}", "alert_id", alert_id, "time",
 	                  json_object_get(alert, "time"), "count", json_object_get(alert, "count"),
@@ -222,6 +203,7 @@ void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert) {
 		if (alert_id && json_array_size(r->alert_ids) < EV_AUTOSEAL_ALERT_IDS)
 			json_array_append(r->alert_ids, alert_id);
 		json_decref(summary);
+		json_decref(alert);
 		return;
 	}
 	uint64_t now = now_mono();
@@ -237,10 +219,12 @@ void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert) {
 			r->limited_logged = true;
 		}
 		json_decref(summary);
+		json_decref(alert);
 		return;
 	}
 	if (rate_add(r, now) < 0) {
 		json_decref(summary);
+		json_decref(alert);
 		return;
 	}
 	r->limited_logged = false;
@@ -259,6 +243,7 @@ void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert) {
 	json_decref(r->rule_info);
 	r->rule_info = json_pack("{s:O?, s:O?}", "title", json_object_get(rule, "title"), "level",
 	                         json_object_get(rule, "level"));
+	json_decref(alert);
 	a->opened++;
 	int e = sd_event_add_time_relative(d->event, &r->timer, CLOCK_MONOTONIC,
 	                                   MAX(d->cfg->actions.lookahead, 1), 10000, on_fire, r);

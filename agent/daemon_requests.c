@@ -43,8 +43,8 @@ json_t *ev_daemon_status_json(struct ev_daemon *d) {
 	        "ok", 1, "version", PACKAGE_VERSION, "pid", (json_int_t)getpid(), "uptime_us",
 	        (json_int_t)(now_mono() - d->started_mono), "started_us",
 	        (json_int_t)d->started_real, "config", d->cfg->origin, "state_dir", d->state_dir,
-	        "control_socket", d->socket_path, "lines", (json_int_t)d->lines, "lines_per_sec",
-	        d->lines_per_sec, "alerts", (json_int_t)d->alerts, "seals", "ok",
+	        "control_socket", d->socket_path, "lines", (json_int_t)ev_seams_lines(d->seams),
+	        "lines_per_sec", d->lines_per_sec, "alerts", (json_int_t)d->alerts, "seals", "ok",
 	        (json_int_t)d->seals_ok, "failed", (json_int_t)d->seals_failed, "refused",
 	        (json_int_t)d->seals_refused, "pending", (json_int_t)0, "queue", "depth",
 	        (json_int_t)(qs.pending + qs.running), "pending", (json_int_t)qs.pending, "running",
@@ -67,7 +67,7 @@ json_t *ev_daemon_status_json(struct ev_daemon *d) {
 	json_object_set_new(o, "audit_log", json_string(ev_custody_path(d->custody)));
 	json_object_set_new(o, "audit", ev_custody_status(d->custody));
 	json_object_set_new(o, "automatic_seals", ev_autoseal_status(d->autoseal));
-	json_t *seams = ev_seams_status(d);
+	json_t *seams = ev_seams_status(d->seams, d->cfg);
 	if (seams)
 		json_object_update(o, seams);
 	json_decref(seams);
@@ -269,7 +269,7 @@ json_t *ev_daemon_handle_request(void *userdata, const struct ev_request *req,
 	case EV_REQ_RULES: {
 		const char *code = "failed";
 		char *err = NULL;
-		json_t *o = ev_seams_rules(d, &code, &err);
+		json_t *o = ev_seams_rules(d->seams, &code, &err);
 		if (o)
 			return o;
 		json_t *a = ev_control_error(code, "%s", err ? err : "out of memory");

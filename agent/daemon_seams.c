@@ -1,21 +1,25 @@
-/* Integration between the daemon and the modules built alongside it: the live sources
- * (collector/tail.h) feed the correlation engine (correlate/engine.h), whose alerts go to
- * ev_daemon_alert().
+/* The daemon's pipeline (agent/daemon_seams.h): the live sources (collector/tail.h) feed
+ * the correlation engine (correlate/engine.h), whose typed alerts go to the consumer the
+ * daemon gave at start (ev_daemon_alert). Nothing here knows struct ev_daemon.
  *
- * Sources: one collector_tail on the daemon's loop, positions in the state directory,
- * new files and the journal read from their end on the first start. The tail keeps
- * pointers into its configuration, so the seams own a private copy loaded at start-up;
- * a reload that changes sources.* is reported and applies at the next start.
- * Engine: rules from rules.paths (default: the shipped starter pack), decoders from
- * rules.decoders (default: the shipped ones). A reload builds and compiles a complete new
+ * Sources: one collector_tail on the daemon's loop, built by agent/pipeline.c from the
+ * configuration as `evident tail` builds it, positions in the state directory, new files
+ * and the journal read from their end on the first start. The tail keeps pointers into
+ * its configuration, so the seams own a private copy loaded at start-up; a reload that
+ * changes sources.* is reported and applies at the next start. The tail runs its own
+ * rescan (sources.stat_interval) and checkpoint (sources.checkpoint_interval) timers; a
+ * failing checkpoint is logged once (from the 1 s tick) and counted in status.
+ * Engine: built by agent/pipeline.c as every command builds it: rules from rules.paths
+ * (default: the shipped starter pack), decoders from rules.decoders (default: the shipped
+ * ones). A reload builds and compiles a complete new
  * engine first; any rule error keeps the old engine. Correlation state does not survive
  * a reload or a restart (the new engine starts with empty windows).
  * Watermark: a 1 s timer advances the engine with the wall clock so deadlines (absence
  * rules, `lt` conditions) fire on a quiet host. The clock is also the reference for
  * far-future events (rules.max_future): they never move the watermark; they and late
  * events are counted in status and logged at most once a minute.
- * Sealing on request is in daemon_seal.c. Automatic seals on alerts (actions policy,
- * rate limit, lookahead wait, coalescing) are not wired yet: see ev_daemon_alert(). */
+ * Sealing on request is in daemon_seal.c, automatic seals on alerts in
+ * daemon_autoseal.c, both reached from the daemon's alert consumer. */
 #include "config.h"
 
 #include <errno.h>
@@ -24,21 +28,25 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/daemon.h"
+#include "agent/daemon_seams.h"
 #include "agent/daemon_log.h"
+#include "agent/pipeline.h"
 #include "agent/replay_rules.h"
 #include "agent/selectors.h"
 #include "collector/tail.h"
 #include "correlate/engine.h"
 
-struct seams {
+struct ev_seams {
+	struct ev_seams_consumer consumer;
+	sd_event *event;
+	uint64_t lines;            /* records read from the sources */
 	struct ev_config *src_cfg; /* what the tail was built from (it keeps pointers) */
-	struct collector_tail_file *files;
+	struct ev_pipeline_sources sources;
 	struct collector_tail *tail;
 	struct correlate_engine *engine;
-	sd_event_source *advance_timer, *checkpoint_timer, *rescan_timer;
-	uint64_t checkpoint_interval, stat_interval;
-	uint64_t feed_errors, checkpoint_errors;
+	sd_event_source *advance_timer;
+	uint64_t feed_errors;
+	bool logged_checkpoint_error;
 	uint64_t logged_future, logged_late; /* counters at the last log line about them */
 	int64_t logged_at;                   /* µs, CLOCK_REALTIME */
 };
@@ -50,29 +58,21 @@ static int64_t now_real(void) {
 }
 
 static void on_alert(void *ctx, const struct correlate_alert *a) {
-	struct ev_daemon *d = ctx;
-	json_error_t je;
-	json_t *j = json_loads(a->json, 0, &je);
-	if (!j) {
-		ev_dlog(LOG_ERR, "engine produced an alert that is not JSON (%s); rule %s", je.text,
-		        a->rule_id ? a->rule_id : "?");
-		return;
-	}
-	ev_daemon_alert(d, j);
-	json_decref(j);
+	struct ev_seams *s = ctx;
+	if (s->consumer.alert)
+		s->consumer.alert(s->consumer.ctx, a);
 }
 
 static void on_notice(void *userdata, const char *msg) {
 	ev_dlog(LOG_WARNING, "%s", msg);
 }
 
-static int on_record(void *userdata, const struct ev_record *rec) {
-	struct ev_daemon *d = userdata;
-	struct seams *s = d->seams;
-	d->lines++;
-	/* The tail hands over a record it resets before the next one; decoders add fields
-	 * to it during the call, which the contract allows (valid during the call only). */
-	if (s->engine && correlate_engine_feed(s->engine, (struct ev_record *)rec) < 0) {
+static int on_record(void *userdata, struct ev_record *rec) {
+	struct ev_seams *s = userdata;
+	s->lines++;
+	/* The tail lends the record writable (collector/tail.h): the engine's decoders add
+	 * their fields to it during the call. */
+	if (s->engine && correlate_engine_feed(s->engine, rec) < 0) {
 		if (s->feed_errors++ == 0)
 			ev_dlog(LOG_ERR, "correlation engine: out of memory; records are counted "
 			                 "but not matched");
@@ -82,7 +82,7 @@ static int on_record(void *userdata, const struct ev_record *rec) {
 
 /* Events the engine could not correlate because of their time are logged, at most once a
  * minute (the first at once): a hostile line must not flood the log either. */
-static void log_time_outliers(struct seams *s, int64_t now) {
+static void log_time_outliers(struct ev_seams *s, int64_t now) {
 	struct correlate_stats cs;
 	correlate_engine_get_stats(s->engine, &cs);
 	if ((cs.future == s->logged_future && cs.late == s->logged_late) ||
@@ -109,47 +109,28 @@ static void log_time_outliers(struct seams *s, int64_t now) {
 	s->logged_at = now;
 }
 
+/* The tail checkpoints on its own timer; its first failure is logged here. */
+static void log_checkpoint_error(struct ev_seams *s) {
+	if (!s->tail || s->logged_checkpoint_error)
+		return;
+	struct collector_tail_stats ts;
+	collector_tail_get_stats(s->tail, &ts);
+	if (!ts.checkpoint_errors)
+		return;
+	ev_dlog(LOG_ERR, "checkpoint: %s (further failures are only counted)",
+	        ts.checkpoint_error ? ts.checkpoint_error : "failed");
+	s->logged_checkpoint_error = true;
+}
+
 static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
-	struct ev_daemon *d = userdata;
-	struct seams *s = d->seams;
+	struct ev_seams *s = userdata;
 	if (s->engine) {
 		int64_t now = now_real();
 		correlate_engine_advance(s->engine, now);
 		log_time_outliers(s, now);
 	}
+	log_checkpoint_error(s);
 	sd_event_source_set_time(src, usec + 1000000);
-	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
-	return 0;
-}
-
-/* Positions are saved on our own timer too: the contract allows it, and it keeps the
- * promise of sources.checkpoint_interval even if the tail's own timer does not repeat. */
-static int on_checkpoint(sd_event_source *src, uint64_t usec, void *userdata) {
-	struct ev_daemon *d = userdata;
-	struct seams *s = d->seams;
-	struct ev_errlist errs = {0};
-	if (s->tail && collector_tail_checkpoint(s->tail, &errs) < 0 && s->checkpoint_errors++ == 0)
-		for (size_t i = 0; i < errs.n; i++) {
-			char *m = ev_error_format(&errs.v[i]);
-			ev_dlog(LOG_ERR, "checkpoint: %s (further failures are only counted)",
-			        m ? m : "?");
-			free(m);
-		}
-	ev_errlist_clear(&errs);
-	sd_event_source_set_time(src, usec + s->checkpoint_interval);
-	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
-	return 0;
-}
-
-/* A rescan at sources.stat_interval (new files matching a glob, rotation missed by
- * inotify), driven from here as well: the tail's own periodic stat did not repeat when
- * this was written (its timer is one-shot), and a source must never go unnoticed. */
-static int on_rescan(sd_event_source *src, uint64_t usec, void *userdata) {
-	struct ev_daemon *d = userdata;
-	struct seams *s = d->seams;
-	if (s->tail)
-		collector_tail_poll(s->tail);
-	sd_event_source_set_time(src, usec + s->stat_interval);
 	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
 	return 0;
 }
@@ -168,7 +149,7 @@ static void log_warnings(struct ev_errlist *warns, const char *prefix) {
  * rules and of actions.seal_on's selectors against them, are logged. */
 static struct correlate_engine *engine_build(const struct ev_config *cfg, struct ev_errlist *errs) {
 	struct ev_errlist warns = {0}, sel = {0};
-	struct correlate_engine *e = replay_rules_engine_for_config(cfg, errs, &warns);
+	struct correlate_engine *e = ev_pipeline_engine_for_config(cfg, errs, &warns);
 	if (e)
 		ev_selectors_check(cfg, e, &sel);
 	log_warnings(&warns, "rules: ");
@@ -185,13 +166,10 @@ static void log_errs(const struct ev_errlist *errs) {
 	}
 }
 
-int ev_seams_start(struct ev_daemon *d) {
-	struct seams *s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	d->seams = s;
+static int seams_start(struct ev_seams *s, const struct ev_config *cfg, const char *config_path,
+                       const char *state_dir) {
 	struct ev_errlist errs = {0};
-	s->engine = engine_build(d->cfg, &errs);
+	s->engine = engine_build(cfg, &errs);
 	if (!s->engine) {
 		log_errs(&errs);
 		ev_dlog(LOG_ERR, "rules: %zu error%s, not starting", ev_errlist_count(&errs),
@@ -199,7 +177,7 @@ int ev_seams_start(struct ev_daemon *d) {
 		ev_errlist_clear(&errs);
 		return -EINVAL;
 	}
-	correlate_engine_set_callback(s->engine, on_alert, d);
+	correlate_engine_set_callback(s->engine, on_alert, s);
 	/* the host clock is the reference for far-future events at once; it drives the
 	 * watermark from the first tick, so the backlog read at start-up is still correlated */
 	correlate_engine_set_clock(s->engine, now_real());
@@ -209,7 +187,7 @@ int ev_seams_start(struct ev_daemon *d) {
 	        cs.detections, cs.correlations, cs.vectorscan ? "vectorscan+pcre2" : "pcre2",
 	        cs.jit ? " with JIT" : ", PCRE2 JIT unavailable: interpreter (slower)");
 
-	int r = ev_config_load(d->opts.config_path, &s->src_cfg, &errs);
+	int r = ev_config_load(config_path, &s->src_cfg, &errs);
 	if (r < 0) {
 		log_errs(&errs);
 		ev_errlist_clear(&errs);
@@ -217,35 +195,11 @@ int ev_seams_start(struct ev_daemon *d) {
 	}
 	const struct ev_config *c = s->src_cfg;
 	if (c->sources.n_files || c->sources.journal) {
-		s->files = calloc(c->sources.n_files + 1, sizeof(*s->files));
-		if (!s->files)
-			return -ENOMEM;
-		for (size_t i = 0; i < c->sources.n_files; i++)
-			s->files[i] = (struct collector_tail_file){
-			        .path = c->sources.files[i].path,
-			        .format = c->sources.files[i].format,
-			        .tz = c->sources.files[i].tz,
-			        .max_line = c->sources.files[i].max_line};
-		struct collector_tail_config tc = {
-		        .files = s->files,
-		        .n_files = c->sources.n_files,
-		        .journal = c->sources.journal,
-		        .journal_dir = c->sources.journal_dir,
-		        .journal_units = (const char *const *)c->sources.journal_units.v,
-		        .journal_identifiers =
-		                (const char *const *)c->sources.journal_identifiers.v,
-		        .journal_max_priority = (int)c->sources.journal_max_priority,
-		        .journal_field_cap = c->sources.journal_field_cap,
-		        .max_line = c->sources.max_line,
-		        .stat_interval_us = c->sources.stat_interval,
-		        .checkpoint_interval_us = c->sources.checkpoint_interval,
-		        .index_interval = c->sources.index_interval,
-		        .state_dir = d->state_dir,
-		        .from_end = true,
-		        .follow_symlinks = c->sources.follow_symlinks,
-		        .notice = on_notice,
-		};
-		r = collector_tail_new(d->event, &tc, on_record, d, &s->tail, &errs);
+		r = ev_pipeline_sources(c, state_dir, true, &s->sources);
+		s->sources.tc.notice = on_notice;
+		if (r >= 0)
+			r = collector_tail_new(s->event, &s->sources.tc, on_record, s, &s->tail,
+			                       &errs);
 		if (r < 0) {
 			log_errs(&errs);
 			ev_errlist_clear(&errs);
@@ -255,20 +209,32 @@ int ev_seams_start(struct ev_daemon *d) {
 		ev_dlog(LOG_NOTICE,
 		        "no sources configured (sources.files empty, sources.journal false)");
 	ev_errlist_clear(&errs);
-	r = sd_event_add_time_relative(d->event, &s->advance_timer, CLOCK_MONOTONIC, 1000000,
-	                               100000, on_advance, d);
-	if (r >= 0 && s->tail) {
+	r = sd_event_add_time_relative(s->event, &s->advance_timer, CLOCK_MONOTONIC, 1000000,
+	                               100000, on_advance, s);
+	if (r >= 0 && s->tail)
 		collector_tail_poll(s->tail); /* every configured file is followed before READY */
-		s->stat_interval = c->sources.stat_interval;
-		r = sd_event_add_time_relative(d->event, &s->rescan_timer, CLOCK_MONOTONIC,
-		                               s->stat_interval, 10000, on_rescan, d);
-	}
-	if (r >= 0 && s->tail) {
-		s->checkpoint_interval = c->sources.checkpoint_interval;
-		r = sd_event_add_time_relative(d->event, &s->checkpoint_timer, CLOCK_MONOTONIC,
-		                               s->checkpoint_interval, 10000, on_checkpoint, d);
-	}
 	return r < 0 ? r : 0;
+}
+
+int ev_seams_start(sd_event *event, const struct ev_config *cfg, const char *config_path,
+                   const char *state_dir, const struct ev_seams_consumer *consumer,
+                   struct ev_seams **ret) {
+	struct ev_seams *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->event = event;
+	s->consumer = *consumer;
+	int r = seams_start(s, cfg, config_path, state_dir);
+	if (r < 0) {
+		ev_seams_stop(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+uint64_t ev_seams_lines(const struct ev_seams *s) {
+	return s ? s->lines : 0;
 }
 
 static bool sources_differ(const struct ev_config *a, const struct ev_config *b) {
@@ -287,9 +253,8 @@ struct correlate_engine *ev_seams_build_engine(const struct ev_config *next,
 	return engine_build(next, errs);
 }
 
-bool ev_seams_reload_empties(struct ev_daemon *d, const struct correlate_engine *next_engine,
+bool ev_seams_reload_empties(const struct ev_seams *s, const struct correlate_engine *next_engine,
                              const struct ev_config *next, struct ev_errlist *errs) {
-	struct seams *s = d->seams;
 	size_t running = s && s->engine ? correlate_engine_n_rules(s->engine) : 0;
 	if (running == 0 || correlate_engine_n_rules(next_engine) > 0)
 		return false;
@@ -308,14 +273,13 @@ bool ev_seams_reload_empties(struct ev_daemon *d, const struct correlate_engine 
 	return true;
 }
 
-void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
+void ev_seams_install_engine(struct ev_seams *s, struct correlate_engine *e,
                              const struct ev_config *next) {
-	struct seams *s = d->seams;
 	if (!s) { /* nothing to install into (start-up failed): drop it */
 		correlate_engine_free(e);
 		return;
 	}
-	correlate_engine_set_callback(e, on_alert, d);
+	correlate_engine_set_callback(e, on_alert, s);
 	correlate_engine_set_clock(e, now_real());
 	correlate_engine_free(s->engine);
 	s->engine = e;
@@ -324,10 +288,9 @@ void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
 		ev_dlog(LOG_WARNING, "sources changed: takes effect after a restart");
 }
 
-void ev_seams_stop(struct ev_daemon *d) {
-	struct seams *s = d->seams;
+struct ev_seams *ev_seams_stop(struct ev_seams *s) {
 	if (!s)
-		return;
+		return NULL;
 	if (s->tail) {
 		struct ev_errlist errs = {0};
 		collector_tail_poll(s->tail); /* what is already written is handled: drain */
@@ -337,24 +300,21 @@ void ev_seams_stop(struct ev_daemon *d) {
 	}
 	s->tail = collector_tail_free(s->tail);
 	s->advance_timer = sd_event_source_disable_unref(s->advance_timer);
-	s->checkpoint_timer = sd_event_source_disable_unref(s->checkpoint_timer);
-	s->rescan_timer = sd_event_source_disable_unref(s->rescan_timer);
 	s->engine = correlate_engine_free(s->engine);
+	ev_pipeline_sources_done(&s->sources);
 	ev_config_free(s->src_cfg);
-	free(s->files);
 	free(s);
-	d->seams = NULL;
+	return NULL;
 }
 
-json_t *ev_seams_status(struct ev_daemon *d) {
-	struct seams *s = d->seams;
+json_t *ev_seams_status(const struct ev_seams *s, const struct ev_config *cfg) {
 	json_t *sources = json_array();
 	json_t *o = json_pack("{s:o, s:{s:s}, s:{s:s, s:s}}", "sources", sources, "collector",
 	                      "state", s && s->tail ? "running" : "no sources", "store", "state",
-	                      d->cfg->actions.seal_on.n
+	                      cfg->actions.seal_on.n
 	                              ? "seal requests and automatic seals (actions.seal_on)"
 	                              : "seal requests only (actions.seal_on is empty)",
-	                      "path", d->cfg->store.path);
+	                      "path", cfg->store.path);
 	if (!o || !s)
 		return o;
 	if (s->tail) {
@@ -375,6 +335,8 @@ json_t *ev_seams_status(struct ev_daemon *d) {
 		}
 		json_object_set_new(o, "checkpoints", json_integer((json_int_t)ts.checkpoints));
 		json_object_set_new(o, "links_refused", json_integer((json_int_t)ts.links_refused));
+		json_object_set_new(o, "checkpoint_errors",
+		                    json_integer((json_int_t)ts.checkpoint_errors));
 	}
 	if (s->engine) {
 		struct correlate_stats cs;
@@ -396,8 +358,7 @@ json_t *ev_seams_status(struct ev_daemon *d) {
 	return o;
 }
 
-json_t *ev_seams_rules(struct ev_daemon *d, const char **ret_code, char **ret_error) {
-	struct seams *s = d->seams;
+json_t *ev_seams_rules(const struct ev_seams *s, const char **ret_code, char **ret_error) {
 	if (!s || !s->engine) {
 		*ret_code = "unavailable";
 		*ret_error = strdup("no rules are loaded");

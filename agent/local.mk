@@ -8,7 +8,8 @@ agent_libagent_a_SOURCES = \
 	agent/version.c agent/version.h \
 	agent/cmd_config.c \
 	agent/cmd_demo.c \
-	agent/replay_rules.c agent/replay_rules.h
+	agent/replay_rules.c agent/replay_rules.h \
+	agent/pipeline.c agent/pipeline.h
 agent_libagent_a_SOURCES += agent/term.c agent/term.h
 nodist_agent_libagent_a_SOURCES = agent/default-config.c
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
@@ -29,7 +30,7 @@ EXTRA_DIST += agent/gen-embed.sh
 # the daemon (issue 6): loop, control socket, worker queue, alert sinks, socket clients
 agent_libagent_a_SOURCES += \
 	agent/daemon.c agent/daemon.h \
-	agent/daemon_requests.c agent/daemon_seams.c agent/daemon_seal.c agent/daemon_autoseal.c \
+	agent/daemon_requests.c agent/daemon_seams.c agent/daemon_seams.h agent/daemon_seal.c agent/daemon_autoseal.c \
 	agent/daemon_custody.c \
 	agent/cmd_seal_agent.c agent/cmd_seal_agent.h \
 	agent/seal_collect.c agent/seal_collect.h agent/seal_config.c agent/seal_config.h \

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/cli.h"
+#include "agent/pipeline.h"
 #include "agent/replay_rules.h"
 #include "correlate/engine.h"
 
@@ -29,67 +30,6 @@ struct ev_config *replay_rules_load_config(const char *path) {
 	}
 	ev_errlist_clear(&errs);
 	return cfg;
-}
-
-void replay_rules_corr_opts(const struct ev_config *cfg, const char *engine,
-                            struct correlate_opts *ret) {
-	*ret = (struct correlate_opts){.engine = engine, .allowed_lateness_us = -1};
-	if (!cfg)
-		return;
-	if (!engine)
-		ret->engine = cfg->rules.engine;
-	ret->allowed_lateness_us = (int64_t)cfg->rules.allowed_lateness;
-	ret->max_groups = (size_t)cfg->rules.max_groups;
-	ret->max_values = (size_t)cfg->rules.max_values;
-	ret->max_future_us = (int64_t)cfg->rules.max_future;
-}
-
-int replay_rules_add_logsources(struct correlate_engine *e, const struct ev_config *cfg,
-                                struct ev_errlist *errs) {
-	if (!cfg)
-		return 0;
-	char origin[PATH_MAX + 32];
-	snprintf(origin, sizeof(origin), "%s: rules.logsources",
-	         cfg->origin ? cfg->origin : "<embedded>");
-	int ret = 0;
-	for (size_t i = 0; i < cfg->rules.logsources.n; i++) {
-		int r = correlate_engine_add_logsource_spec(e, cfg->rules.logsources.v[i], origin,
-		                                            errs);
-		if (r < 0 && ret == 0)
-			ret = r;
-	}
-	return ret;
-}
-
-struct correlate_engine *replay_rules_engine_for_config(const struct ev_config *cfg,
-                                                        struct ev_errlist *errs,
-                                                        struct ev_errlist *warns) {
-	struct correlate_opts co;
-	replay_rules_corr_opts(cfg, NULL, &co);
-	struct correlate_engine *e = NULL;
-	size_t before = ev_errlist_count(errs);
-	if (correlate_engine_new(&co, &e, errs) < 0)
-		return NULL;
-	(void)replay_rules_add_logsources(e, cfg, errs); /* rules.logsources */
-	if (cfg->rules.decoders.n)
-		for (size_t i = 0; i < cfg->rules.decoders.n; i++)
-			(void)correlate_engine_add_decoders(e, cfg->rules.decoders.v[i], errs);
-	else
-		(void)replay_rules_add_shipped_decoders(e, warns);
-	if (cfg->rules.paths.n)
-		for (size_t i = 0; i < cfg->rules.paths.n; i++)
-			(void)correlate_engine_add_rules(e, cfg->rules.paths.v[i], errs);
-	else if (correlate_engine_add_rules(e, replay_rules_datadir("rules"), warns) < 0)
-		ev_errlist_add(warns, NULL, 0, 0,
-		               "the shipped rule pack %s cannot be read: no rules loaded (set "
-		               "rules.paths)",
-		               replay_rules_datadir("rules"));
-	if (ev_errlist_count(errs) == before && correlate_engine_compile(e, errs, warns) < 0 &&
-	    ev_errlist_count(errs) == before)
-		ev_errlist_add(errs, NULL, 0, 0, "cannot compile the rules");
-	if (ev_errlist_count(errs) > before)
-		return correlate_engine_free(e);
-	return e;
 }
 
 /* Whether this process is the binary of the build tree it was built in (its directory is
@@ -143,9 +83,10 @@ int replay_rules_add_shipped_decoders(struct correlate_engine *e, struct ev_errl
 }
 
 struct out {
-	bool quiet;
+	bool quiet; /* --stats: alerts are counted, never rendered */
 	uint64_t n;
 	bool write_failed;
+	struct correlate_alert_buf buf; /* reused for every alert */
 };
 
 static void on_alert(void *ctx, const struct correlate_alert *a) {
@@ -153,34 +94,34 @@ static void on_alert(void *ctx, const struct correlate_alert *a) {
 	o->n++;
 	if (o->quiet)
 		return;
-	if (fputs(a->json, stdout) == EOF || fputc('\n', stdout) == EOF)
+	size_t len;
+	const char *j = correlate_alert_render(a, NULL, &o->buf, &len);
+	if (!j) {
+		o->write_failed = true; /* out of memory */
+		return;
+	}
+	o->buf.p[len] = '\n'; /* the buffer keeps a byte for the NUL */
+	if (fwrite(j, 1, len + 1, stdout) != len + 1)
 		o->write_failed = true;
 }
 
 int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts *o) {
 	struct ev_errlist errs = {0}, warns = {0};
-	struct correlate_opts co;
-	replay_rules_corr_opts(o->cfg, o->engine, &co);
-	struct correlate_engine *e = NULL;
+	struct ev_pipeline_rules pr = {.rule_paths = o->rule_paths,
+	                               .n_rule_paths = o->n_rule_paths,
+	                               .decoder_paths = o->decoder_paths,
+	                               .n_decoder_paths = o->n_decoder_paths,
+	                               .engine = o->engine};
+	struct ev_pipeline_info info;
 	int rc = EV_EXIT_OK;
-	int r = correlate_engine_new(&co, &e, &errs);
-	if (r < 0) {
+	struct correlate_engine *e = ev_pipeline_engine(o->cfg, &pr, &errs, &warns, &info);
+	if (!e) {
 		ev_errlist_print(&errs, stderr);
 		ev_errlist_clear(&errs);
 		return EV_EXIT_USAGE;
 	}
-	bool io = false;
-	io |= replay_rules_add_logsources(e, o->cfg, &errs) < 0;
-	if (o->n_decoder_paths)
-		for (size_t i = 0; i < o->n_decoder_paths; i++)
-			io |= correlate_engine_add_decoders(e, o->decoder_paths[i], &errs) < 0;
-	else
-		(void)replay_rules_add_shipped_decoders(e, &warns);
-	for (size_t i = 0; i < o->n_rule_paths; i++)
-		io |= correlate_engine_add_rules(e, o->rule_paths[i], &errs) < 0;
-	if (ev_errlist_count(&errs) == 0 && correlate_engine_compile(e, &errs, &warns) < 0 &&
-	    !errs.n)
-		ev_errlist_add(&errs, NULL, 0, 0, "cannot compile the rules");
+	bool io = info.io;
+	int r;
 	for (size_t i = 0; i < warns.n; i++) {
 		char *s = ev_error_format(&warns.v[i]);
 		if (s && !getenv("EVIDENT_QUIET_WARNINGS"))
@@ -225,6 +166,7 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	}
 	ev_record_free(&rec);
 	correlate_engine_finish(e);
+	correlate_alert_buf_done(&out.buf);
 	if (o->progress && n >= 0x100000)
 		fprintf(stderr, "\r\033[K");
 	fflush(stdout);

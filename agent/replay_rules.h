@@ -33,22 +33,6 @@ const char *replay_rules_datadir(const char *sub);
  * rules.decoders, EVIDENT_DATADIR). Returns what correlate_engine_add_decoders returns. */
 int replay_rules_add_shipped_decoders(struct correlate_engine *e, struct ev_errlist *warns);
 
-/* The engine the agent runs for `cfg`: rules.paths (default: the shipped pack),
- * rules.decoders (default: the shipped ones), rules.logsources and the engine options,
- * compiled. Errors to errs (then NULL is returned), warnings to warns. */
-struct correlate_engine *replay_rules_engine_for_config(const struct ev_config *cfg,
-                                                        struct ev_errlist *errs,
-                                                        struct ev_errlist *warns);
-
 /* Load the configuration for an offline command (`--config FILE`; NULL: the embedded
  * default). On errors print them to stderr and return NULL. */
 struct ev_config *replay_rules_load_config(const char *path);
-/* Engine options from the configuration's rules.* keys (allowed_lateness, max_groups,
- * engine); `engine` (a command line's --engine), when not NULL, wins over rules.engine.
- * cfg NULL: the engine's defaults. */
-void replay_rules_corr_opts(const struct ev_config *cfg, const char *engine,
-                            struct correlate_opts *ret);
-/* Add the configuration's rules.logsources to the engine's logsource table; messages name
- * "ORIGIN: rules.logsources". Returns 0 or the first error (-EINVAL, -ENOMEM). */
-int replay_rules_add_logsources(struct correlate_engine *e, const struct ev_config *cfg,
-                                struct ev_errlist *errs);

@@ -6,6 +6,7 @@
 #include "agent/sinks.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
@@ -47,6 +48,7 @@ struct ev_sinks {
 	uint64_t hook_timeout;
 	struct ev_queue *queue;
 	char hostname[256];
+	struct correlate_alert_buf buf; /* each alert rendered once, for every sink */
 	struct ev_sinks_stats st;
 };
 
@@ -119,49 +121,38 @@ static int level_severity(const char *level) {
 	return LOG_INFO;
 }
 
-static const char *jstr(const json_t *o, const char *k) {
-	return json_string_value(json_object_get(o, k));
-}
-
-/* The engine's alerts carry "rule": {"id","title","level",...} and "group": {FIELD: VALUE};
- * flat strings are accepted too. Group values are rendered "k=v,k=v" into gbuf. */
+/* What the journal and the hook show of an alert: rule id, title, level, count, and the
+ * group rendered "k=v,k=v" into gbuf (NULL when the alert has no group). */
 struct alert_view {
 	const char *rule, *title, *level, *group;
-	json_int_t count;
+	uint64_t count;
 	char gbuf[512];
 };
 
-static void alert_view(const json_t *a, struct alert_view *v) {
-	json_t *rule = json_object_get(a, "rule");
-	v->rule = json_is_object(rule) ? jstr(rule, "id") : json_string_value(rule);
-	v->title = jstr(a, "title")       ? jstr(a, "title")
-	           : json_is_object(rule) ? jstr(rule, "title")
-	                                  : NULL;
-	v->level = jstr(a, "level")       ? jstr(a, "level")
-	           : json_is_object(rule) ? jstr(rule, "level")
-	                                  : NULL;
-	v->count = json_integer_value(json_object_get(a, "count"));
-	json_t *g = json_object_get(a, "group");
-	v->group = json_string_value(g);
-	if (json_is_object(g) && json_object_size(g)) {
-		size_t o = 0;
-		const char *k;
-		json_t *gv;
-		v->gbuf[0] = '\0';
-		json_object_foreach(g, k, gv) {
-			if (o >= sizeof(v->gbuf) - 1)
-				break;
-			int n = snprintf(v->gbuf + o, sizeof(v->gbuf) - o, "%s%s=%s", o ? "," : "",
-			                 k, json_string_value(gv) ? json_string_value(gv) : "");
-			if (n < 0)
-				break;
-			o += (size_t)n;
-		}
-		v->group = v->gbuf;
+static void alert_view(const struct correlate_alert *a, struct alert_view *v) {
+	v->rule = a->rule_id;
+	v->title = a->rule_title;
+	v->level = a->level;
+	v->count = a->count;
+	v->group = NULL;
+	if (!a->n_group)
+		return;
+	size_t o = 0;
+	v->gbuf[0] = '\0';
+	for (size_t i = 0; i < a->n_group && o < sizeof(v->gbuf) - 1; i++) {
+		const struct correlate_alert_field *f = &a->group[i];
+		int n = snprintf(v->gbuf + o, sizeof(v->gbuf) - o, "%s%.*s=%.*s", o ? "," : "",
+		                 (int)MIN(f->name.len, (size_t)INT_MAX), f->name.p,
+		                 (int)MIN(f->value.len, (size_t)INT_MAX), f->value.p);
+		if (n < 0)
+			break;
+		o += (size_t)n;
 	}
+	v->group = v->gbuf;
 }
 
-char *ev_sink_format_rfc5424(const json_t *alert, int64_t now_us, const char *hostname, long pid) {
+char *ev_sink_format_rfc5424(const char *level, const char *json, int64_t now_us,
+                             const char *hostname, long pid) {
 	time_t sec = (time_t)(now_us / 1000000);
 	struct tm tm;
 	gmtime_r(&sec, &tm);
@@ -176,17 +167,11 @@ char *ev_sink_format_rfc5424(const json_t *alert, int64_t now_us, const char *ho
 		if (*c > 32 && *c < 127)
 			host[o++] = *c;
 	host[o] = '\0';
-	char *body = json_dumps(alert, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!body)
-		return NULL;
-	struct alert_view v;
-	alert_view(alert, &v);
-	int pri = LOG_AUTHPRIV | level_severity(v.level);
+	int pri = LOG_AUTHPRIV | level_severity(level);
 	char *out = NULL;
 	if (asprintf(&out, "<%d>1 %s %s evident %ld alert - %s", pri, ts, o ? host : "-", pid,
-	             body) < 0)
+	             json) < 0)
 		out = NULL;
-	free(body);
 	return out;
 }
 
@@ -288,9 +273,9 @@ static int tcp_connect(struct ev_sinks *s) {
 	return 0;
 }
 
-static void syslog_emit(struct ev_sinks *s, const json_t *alert) {
+static void syslog_emit(struct ev_sinks *s, const char *level, const char *json) {
 	_cleanup_free_ char *msg =
-	        ev_sink_format_rfc5424(alert, now_real(), s->hostname, (long)getpid());
+	        ev_sink_format_rfc5424(level, json, now_real(), s->hostname, (long)getpid());
 	if (!msg) {
 		s->st.syslog_dropped++;
 		return;
@@ -441,7 +426,7 @@ static void hook_done(struct ev_work *w, int result, char *msg) {
 	free(h);
 }
 
-static void hook_emit(struct ev_sinks *s, const json_t *alert) {
+static void hook_emit(struct ev_sinks *s, const char *rule, const char *json, size_t len) {
 	struct hook_work *h = calloc(1, sizeof(*h));
 	if (!h)
 		return;
@@ -449,13 +434,11 @@ static void hook_emit(struct ev_sinks *s, const json_t *alert) {
 	while (s->hook[n])
 		n++;
 	h->argv = strv_copy(s->hook, n);
-	char *j = json_dumps(alert, JSON_COMPACT | JSON_SORT_KEYS);
-	if (j && asprintf(&h->input, "%s\n", j) < 0)
-		h->input = NULL;
-	free(j);
-	struct alert_view v;
-	alert_view(alert, &v);
-	const char *rule = v.rule;
+	h->input = malloc(len + 2);
+	if (h->input) {
+		memcpy(h->input, json, len);
+		memcpy(h->input + len, "\n", 2);
+	}
 	h->rule = rule ? strdup(rule) : NULL;
 	h->timeout = s->hook_timeout;
 	h->w.kind = "hook";
@@ -500,20 +483,17 @@ void ev_sinks_emit_sealed(struct ev_sinks *s, const json_t *sealed) {
 	free(j);
 }
 
-void ev_sinks_emit(struct ev_sinks *s, const json_t *alert) {
+void ev_sinks_emit(struct ev_sinks *s, const struct correlate_alert *a, const char *alert_id) {
 	s->st.alerts++;
-	if (s->to_stdout) {
-		char *j = json_dumps(alert, JSON_COMPACT | JSON_SORT_KEYS);
-		if (!j || printf("%s\n", j) < 0 || fflush(stdout) != 0)
-			s->st.stdout_errors++;
-		free(j);
-	}
+	size_t len = 0;
+	const char *j = correlate_alert_render(a, alert_id, &s->buf, &len); /* once, for all */
+	if (s->to_stdout &&
+	    (!j || fwrite(j, 1, len, stdout) != len || putchar('\n') == EOF || fflush(stdout) != 0))
+		s->st.stdout_errors++;
+	struct alert_view v;
+	alert_view(a, &v);
 	if (s->to_journal) {
-		struct alert_view v;
-		alert_view(alert, &v);
 		const char *rule = v.rule, *level = v.level, *group = v.group, *title = v.title;
-		json_int_t count = v.count;
-		char *j = json_dumps(alert, JSON_COMPACT | JSON_SORT_KEYS);
 		int r = sd_journal_send(
 		        "MESSAGE=alert: %s (rule %s, level %s%s%s)",
 		        title  ? title
@@ -522,19 +502,23 @@ void ev_sinks_emit(struct ev_sinks *s, const json_t *alert) {
 		        rule ? rule : "-", level ? level : "-", group ? ", group " : "",
 		        group ? group : "", "MESSAGE_ID=" EV_ALERT_MESSAGE_ID, "PRIORITY=%d",
 		        level_severity(level), "RULE=%s", rule ? rule : "", "LEVEL=%s",
-		        level ? level : "", "GROUP=%s", group ? group : "", "COUNT=%lld",
-		        (long long)count, "ALERT_JSON=%s", j ? j : "{}", NULL);
-		free(j);
+		        level ? level : "", "GROUP=%s", group ? group : "", "COUNT=%llu",
+		        (unsigned long long)v.count, "ALERT_JSON=%s", j ? j : "{}", NULL);
 		if (r < 0) {
 			if (s->st.journal_errors++ == 0)
 				ev_dlog_errno(LOG_WARNING, r,
 				              "journal sink: sd_journal_send failed");
 		}
 	}
+	if (!j) { /* out of memory: nothing to send */
+		if (s->syslog_on)
+			s->st.syslog_dropped++;
+		return;
+	}
 	if (s->syslog_on)
-		syslog_emit(s, alert);
+		syslog_emit(s, v.level, j);
 	if (s->hook && s->hook[0] && s->queue)
-		hook_emit(s, alert);
+		hook_emit(s, v.rule, j, len);
 }
 
 int ev_sinks_new(const struct ev_config *cfg, sd_event *e, struct ev_queue *q,
@@ -627,6 +611,7 @@ struct ev_sinks *ev_sinks_free(struct ev_sinks *s) {
 	free(s->syslog_addr);
 	strv_free(s->hook);
 	sd_event_unref(s->event);
+	correlate_alert_buf_done(&s->buf);
 	free(s);
 	return NULL;
 }

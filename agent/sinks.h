@@ -1,11 +1,10 @@
 /* Alert sinks: where an alert goes once the engine raised it.
  *
- * An alert is a JSON object, as the correlation engine writes it. The fields the sinks
- * read (all optional): "rule" ({"id","title","level"} or a plain id string), "title" and
- * "level" (informational|low|medium|high|critical) when not inside "rule", "group"
- * ({FIELD: VALUE}, rendered "FIELD=VALUE,..." for the journal, or a string), "count". The whole
- * object is what stdout, syslog and the hook receive; the journal gets MESSAGE plus RULE=, LEVEL=,
- * GROUP=, COUNT=, ALERT_JSON= under the fixed MESSAGE_ID EV_ALERT_MESSAGE_ID.
+ * An alert is the engine's typed alert (correlate/alert.h) plus the daemon's alert id. It is
+ * rendered once, here, to its canonical JSON with "alert_id" added: that line is what stdout,
+ * syslog and the hook receive; the journal gets MESSAGE plus RULE=, LEVEL=, GROUP= (the
+ * group-by values as "FIELD=VALUE,..."), COUNT=, ALERT_JSON= under the fixed MESSAGE_ID
+ * EV_ALERT_MESSAGE_ID, read from the struct's fields.
  *
  * - stdout: one compact JSON line per alert (sorted keys), flushed.
  * - journal: sd_journal_send().
@@ -28,6 +27,7 @@
 
 #include "agent/config.h"
 #include "agent/queue.h"
+#include "correlate/alert.h"
 #include "util/err.h"
 
 /* journalctl MESSAGE_ID=81e468705c5f4e1bbf4e391551c05922 lists every alert. */
@@ -51,8 +51,9 @@ struct ev_sinks_stats {
 int ev_sinks_new(const struct ev_config *cfg, sd_event *e, struct ev_queue *q,
                  struct ev_sinks **ret, struct ev_errlist *errs);
 struct ev_sinks *ev_sinks_free(struct ev_sinks *s);
-/* Send one alert to every sink. Failures are counted and logged, never returned. */
-void ev_sinks_emit(struct ev_sinks *s, const json_t *alert);
+/* Send one alert to every sink, with "alert_id":alert_id (may be NULL) added. `a` is only
+ * read during the call. Failures are counted and logged, never returned. */
+void ev_sinks_emit(struct ev_sinks *s, const struct correlate_alert *a, const char *alert_id);
 /* An automatic seal's association of alerts and bundle ({"type":"sealed", ...}): one
  * JSON line on stdout, and a journal entry (EV_SEALED_MESSAGE_ID, BUNDLE_ID=, RULE=,
  * SEALED_JSON=) when those sinks are on. Not sent to syslog or the hook. */
@@ -64,9 +65,10 @@ void ev_sinks_set_stats(struct ev_sinks *s, const struct ev_sinks_stats *st);
 /* Exposed for tests. Parse "udp://HOST:PORT" / "tcp://HOST:PORT" ([v6] brackets allowed).
  * Returns 0 and malloc'd host/port strings, or -EINVAL. */
 int ev_sink_parse_address(const char *s, bool *ret_tcp, char **ret_host, char **ret_port);
-/* Format one RFC 5424 message for `alert` at time `now_us` (no framing). Returns a
- * malloc'd string or NULL (OOM). */
-char *ev_sink_format_rfc5424(const json_t *alert, int64_t now_us, const char *hostname, long pid);
+/* Format one RFC 5424 message for an alert of `level` (may be NULL) whose JSON is `json`, at
+ * time `now_us` (no framing). Returns a malloc'd string or NULL (OOM). */
+char *ev_sink_format_rfc5424(const char *level, const char *json, int64_t now_us,
+                             const char *hostname, long pid);
 /* Run argv with `input` on its stdin, no shell, killed with its process group after
  * timeout_usec (or as soon as `q` is stopping, when q is not NULL); started by
  * agent/spawn.c (clean environment, fds 0-2 only), stdout to /dev/null, stderr logged. Returns the

@@ -111,6 +111,7 @@ struct collector_tail {
 	char *j_last_error;
 	struct ev_record rec;
 	struct collector_tail_stats st;
+	char *ckpt_error; /* the first failure of the checkpoint timer (st.checkpoint_error) */
 	struct collector_tail_source_stats *st_sources;
 	bool polling;
 	uint64_t seq;

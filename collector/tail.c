@@ -165,8 +165,11 @@ static int on_stat_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_ckpt_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct collector_tail *t = userdata;
 	struct ev_errlist e = {0};
-	if (t->dirty) /* nothing moved: no rewrite, no fsync */
-		collector_tail_checkpoint(t, &e);
+	if (t->dirty && collector_tail_checkpoint(t, &e) < 0) { /* else: no rewrite, no fsync */
+		t->st.checkpoint_errors++;
+		if (!t->ckpt_error && e.n)
+			t->ckpt_error = ev_error_format(&e.v[0]);
+	}
 	ev_errlist_clear(&e);
 	rearm(t, s, usec, t->cfg.checkpoint_interval_us ? t->cfg.checkpoint_interval_us : 5000000);
 	return 0;
@@ -400,6 +403,7 @@ static void tail_release(struct collector_tail *t) {
 	for (size_t i = 0; i < t->n_tf; i++)
 		tail_file_free(t->tf[i]);
 	free(t->tf);
+	free(t->ckpt_error);
 	for (size_t i = 0; i < t->n_watches; i++) {
 		sd_event_source_disable_unref(t->watches[i].src);
 		free(t->watches[i].dir);
@@ -471,5 +475,6 @@ void collector_tail_get_stats(struct collector_tail *t, struct collector_tail_st
 		t->st.sources = NULL;
 		t->st.n_sources = 0;
 	}
+	t->st.checkpoint_error = t->ckpt_error;
 	*ret = t->st;
 }

@@ -7,9 +7,13 @@
  * Delivery. Every record goes through `record_cb` synchronously from the sd-event loop,
  * in file order for each file and in journal order for the journal. The record (and
  * every pointer into it) is valid only during the call: copy what you keep
- * (ev_record_copy). When the callback returns >= 0 the record counts as processed; a
- * negative return stops delivery from that source for this wake-up, and the same record
- * is delivered again on the next one (backpressure: nothing is lost or skipped).
+ * (ev_record_copy). The record is the tail's, lent to the callback writable: the callback
+ * may add fields to it (ev_record_add_field; the correlation engine's decoders do) but
+ * changes nothing else; the tail resets it before the next record, and a record delivered
+ * again (below) is parsed afresh, without the added fields. When the callback returns >= 0 the
+ * record counts as processed; a negative return stops delivery from that source for this wake-up,
+ * and the same record is delivered again on the next one (backpressure: nothing is lost or
+ * skipped).
  *
  * Positions. A source's position (file identity + offset of the first unprocessed byte,
  * which keeps a partial last line on disk rather than in memory; journal cursor) only
@@ -79,7 +83,7 @@ struct collector_tail_file {
 };
 
 /* Called for every record; see the contract above. */
-typedef int (*collector_tail_record_fn)(void *userdata, const struct ev_record *rec);
+typedef int (*collector_tail_record_fn)(void *userdata, struct ev_record *rec);
 /* Called (with the record callback's userdata) for what the operator should hear about
  * although nothing failed: a refused symbolic link, corrupt state moved aside. */
 typedef void (*collector_tail_notice_fn)(void *userdata, const char *msg);
@@ -122,8 +126,10 @@ struct collector_tail_source_stats {
 struct collector_tail_stats {
 	uint64_t records;
 	uint64_t checkpoints;
-	int64_t last_checkpoint_us; /* realtime of the last successful checkpoint, 0 if none */
-	uint64_t links_refused;     /* names refused by the symlink policy (each once) */
+	int64_t last_checkpoint_us;   /* realtime of the last successful checkpoint, 0 if none */
+	uint64_t links_refused;       /* names refused by the symlink policy (each once) */
+	uint64_t checkpoint_errors;   /* failures of the tail's own checkpoint timer */
+	const char *checkpoint_error; /* the first one's message, or NULL */
 	const struct collector_tail_source_stats *sources;
 	size_t n_sources;
 };

@@ -1,6 +1,9 @@
-/* Alerts: the canonical JSON rendering (jansson, sorted keys, compact, one line) and the
- * callback. Strings from logs may hold invalid UTF-8: each invalid byte becomes U+FFFD so
- * the JSON is always valid and the same input always renders the same bytes. */
+/* Alerts, engine side: an alert's data (struct alert_data, from matching and the
+ * correlation windows) becomes the typed `struct correlate_alert` (correlate/alert.h)
+ * handed to the callback. Nothing is rendered here: consumers serialise at the edge
+ * (correlate/alert_json.c). The pieces are built in scratch the engine reuses: the fields
+ * sorted and made unique (later entries win), the group likewise (the first wins), the
+ * rule's "rule" object rendered once per rule and kept. Also the RFC 3339 time helpers. */
 #include "config.h"
 
 #include <stdio.h>
@@ -112,288 +115,205 @@ int correlate_parse_time(const char *s, int64_t *ret_us) {
 	return 0;
 }
 
-/* A growing output buffer; on OOM it stops growing and `bad` is set. */
-struct jbuf {
-	char *p;
-	size_t n, cap;
-	bool bad;
+/* Scratch reused from alert to alert, and each rule's rendered "rule" object. */
+struct alert_scratch {
+	struct correlate_alert_event *evs;
+	size_t alloc_evs;
+	struct kv *kv;
+	size_t alloc_kv;
+	struct correlate_alert_field *fields;
+	size_t alloc_fields;
+	char **rule_json; /* per rule index, rendered at its first alert */
+	size_t *rule_json_len;
+	size_t n_rules;
+	struct correlate_alert_buf buf;
 };
 
-static void jb_put(struct jbuf *b, const char *s, size_t n) {
-	if (b->bad)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t nc = MAX(b->cap * 2, b->n + n + 256);
-		char *np = realloc(b->p, nc);
-		if (!np) {
-			b->bad = true;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = 0;
-}
-#define JB_LIT(b, s) jb_put((b), (s), sizeof(s) - 1)
-
-/* A JSON string, escaped as jansson does with its default flags (so the output is
- * canonical: compact, UTF-8 kept, control characters escaped); each byte that is not
- * part of valid UTF-8 becomes U+FFFD. */
-static void jb_str(struct jbuf *b, const char *p, size_t n) {
-	JB_LIT(b, "\"");
-	const unsigned char *u = (const unsigned char *)(p ? p : "");
-	if (!p)
-		n = 0;
-	size_t run = 0; /* start of a run of bytes copied verbatim */
-	for (size_t i = 0; i < n;) {
-		unsigned char c = u[i];
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			i++;
-			continue;
-		}
-		if (c < 0x80) {
-			jb_put(b, (const char *)u + run, i - run);
-			char esc[8];
-			switch (c) {
-			case '"':
-				jb_put(b, "\\\"", 2);
-				break;
-			case '\\':
-				jb_put(b, "\\\\", 2);
-				break;
-			case '\b':
-				jb_put(b, "\\b", 2);
-				break;
-			case '\f':
-				jb_put(b, "\\f", 2);
-				break;
-			case '\n':
-				jb_put(b, "\\n", 2);
-				break;
-			case '\r':
-				jb_put(b, "\\r", 2);
-				break;
-			case '\t':
-				jb_put(b, "\\t", 2);
-				break;
-			default:
-				snprintf(esc, sizeof(esc), "\\u%04X", c);
-				jb_put(b, esc, 6);
-			}
-			run = ++i;
-			continue;
-		}
-		size_t len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-		bool ok = len > 0 && i + len <= n;
-		for (size_t k = 1; ok && k < len; k++)
-			ok = (u[i + k] & 0xc0) == 0x80;
-		if (ok && len == 2 && c < 0xc2)
-			ok = false;
-		if (ok && len == 3) {
-			unsigned cp =
-			        (c & 0x0fu) << 12 | (u[i + 1] & 0x3fu) << 6 | (u[i + 2] & 0x3fu);
-			ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
-		}
-		if (ok && len == 4) {
-			unsigned cp = (c & 0x07u) << 18 | (u[i + 1] & 0x3fu) << 12 |
-			              (u[i + 2] & 0x3fu) << 6 | (u[i + 3] & 0x3fu);
-			ok = cp >= 0x10000 && cp <= 0x10ffff;
-		}
-		if (ok) {
-			i += len;
-			continue;
-		}
-		jb_put(b, (const char *)u + run, i - run);
-		JB_LIT(b, "\xef\xbf\xbd");
-		run = ++i;
-	}
-	jb_put(b, (const char *)u + run, n - run);
-	JB_LIT(b, "\"");
-}
-
-static void jb_cstr(struct jbuf *b, const char *s) {
-	if (s)
-		jb_str(b, s, strlen(s));
-	else
-		JB_LIT(b, "null");
-}
-
-static void jb_time(struct jbuf *b, int64_t us) {
-	char t[48];
-	correlate_format_time(us, t, sizeof(t));
-	JB_LIT(b, "\"");
-	jb_put(b, t, strlen(t));
-	JB_LIT(b, "\"");
-}
-
-static void jb_u64(struct jbuf *b, uint64_t v) {
-	char t[32];
-	int n = snprintf(t, sizeof(t), "%" PRIu64, v);
-	jb_put(b, t, (size_t)n);
-}
-
-static void jb_event(struct jbuf *b, int64_t time, const char *src, size_t src_len, const char *msg,
-                     size_t msg_len) {
-	JB_LIT(b, "{\"message\":");
-	jb_str(b, msg, msg_len);
-	JB_LIT(b, ",\"source\":");
-	jb_str(b, src, src_len);
-	JB_LIT(b, ",\"time\":");
-	jb_time(b, time);
-	JB_LIT(b, "}");
-}
-
 struct kv {
-	const char *k;
-	size_t klen;
-	const char *v;
-	size_t vlen;
-	size_t order; /* later entries win for the same key */
+	struct ev_str k, v;
+	size_t order; /* the entry with the highest order wins for one key */
 };
 
 static int kv_cmp(const void *a, const void *b) {
 	const struct kv *x = a, *y = b;
-	size_t m = MIN(x->klen, y->klen);
-	int c = memcmp(x->k, y->k, m);
+	int c = memcmp(x->k.p, y->k.p, MIN(x->k.len, y->k.len));
 	if (c)
 		return c;
-	if (x->klen != y->klen)
-		return x->klen < y->klen ? -1 : 1;
-	return x->order > y->order ? -1 : x->order < y->order; /* latest first */
+	if (x->k.len != y->k.len)
+		return x->k.len < y->k.len ? -1 : 1;
+	return x->order > y->order ? -1 : x->order < y->order; /* winner first */
 }
 
-/* An object with sorted keys, the first of equal keys (after kv_cmp: the latest) kept. */
-static void jb_object(struct jbuf *b, struct kv *v, size_t n) {
+/* Sort v[0..n) and write the winner of each key to out; returns how many. */
+static size_t kv_unique(struct kv *v, size_t n, struct correlate_alert_field *out) {
 	qsort(v, n, sizeof(*v), kv_cmp);
-	JB_LIT(b, "{");
-	bool first = true;
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && v[i].klen == v[i - 1].klen && !memcmp(v[i].k, v[i - 1].k, v[i].klen))
+		if (i > 0 && v[i].k.len == v[i - 1].k.len &&
+		    !memcmp(v[i].k.p, v[i - 1].k.p, v[i].k.len))
 			continue;
-		if (!first)
-			JB_LIT(b, ",");
-		first = false;
-		jb_str(b, v[i].k, v[i].klen);
-		JB_LIT(b, ":");
-		jb_str(b, v[i].v, v[i].vlen);
+		out[k++] = (struct correlate_alert_field){v[i].k, v[i].v};
 	}
-	JB_LIT(b, "}");
+	return k;
 }
 
-/* The alert as canonical JSON into b; `future` adds "time_suspect":"future". */
-static void alert_render(struct correlate_engine *e, const struct alert_data *a, bool future,
-                         struct jbuf *bp) {
-	const struct rule *r = a->rule;
-	struct jbuf b = {0};
-	/* keys in byte order: count distinct events fields first group kind last rule time */
-	JB_LIT(&b, "{\"count\":");
-	jb_u64(&b, a->count);
-	if (a->has_distinct) {
-		JB_LIT(&b, ",\"distinct\":");
-		jb_u64(&b, a->distinct);
-	}
-	JB_LIT(&b, ",\"events\":[");
-	bool comma = false;
-	if (a->rec) {
-		const struct ev_record *rec = a->rec;
-		jb_event(&b, rec->time_us, rec->source.p, rec->source.len, rec->message.p,
-		         MIN(rec->message.len, (size_t)SAMPLE_MSG_CAP));
-		comma = true;
-	}
-	for (size_t i = 0; i < a->n_samples; i++) {
-		const struct sample *s = a->samples[i];
-		if (comma)
-			JB_LIT(&b, ",");
-		const char *src = sample_src(e, s);
-		jb_event(&b, s->time, src, strlen(src), s->msg, s->msg_len);
-		comma = true;
-	}
-	JB_LIT(&b, "]");
-	if (a->rec) {
-		const struct ev_record *rec = a->rec;
-		static const char *std[] = {"host", "program",  "pid",
-		                            "unit", "priority", "facility"};
-		size_t n = ELEMENTSOF(std) + rec->n_fields + a->n_caps, k = 0;
-		struct kv *v = calloc(n + 1, sizeof(*v));
-		if (!v)
-			b.bad = true;
-		for (size_t i = 0; v && i < ELEMENTSOF(std); i++) {
-			const struct ev_str *x = ev_record_get(rec, std[i]);
-			if (x && x->len)
-				v[k] = (struct kv){std[i], strlen(std[i]), x->p, x->len, k}, k++;
+static bool grow(void **p, size_t *alloc, size_t n, size_t size) {
+	if (n <= *alloc)
+		return true;
+	size_t na = MAX(n, *alloc * 2);
+	void *np = realloc(*p, na * size);
+	if (!np)
+		return false;
+	*p = np;
+	*alloc = na;
+	return true;
+}
+
+static struct alert_scratch *scratch(struct correlate_engine *e) {
+	if (!e->alert_scratch)
+		e->alert_scratch = calloc(1, sizeof(struct alert_scratch));
+	return e->alert_scratch;
+}
+
+void alert_scratch_free(struct correlate_engine *e) {
+	struct alert_scratch *s = e->alert_scratch;
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_rules; i++)
+		free(s->rule_json[i]);
+	free(s->rule_json);
+	free(s->rule_json_len);
+	free(s->evs);
+	free(s->kv);
+	free(s->fields);
+	correlate_alert_buf_done(&s->buf);
+	free(s);
+	e->alert_scratch = NULL;
+}
+
+/* The rule's "rule" object, rendered at its first alert (NULL on OOM: the renderer then
+ * renders it each time). */
+static void rule_json(struct correlate_engine *e, struct alert_scratch *s, const struct rule *r,
+                      struct correlate_alert *al) {
+	size_t i = (size_t)(r - e->rules.v);
+	if (i >= e->rules.n)
+		return;
+	if (!s->rule_json) {
+		s->rule_json = calloc(e->rules.n, sizeof(char *));
+		s->rule_json_len = calloc(e->rules.n, sizeof(size_t));
+		if (!s->rule_json || !s->rule_json_len) {
+			free(s->rule_json);
+			free(s->rule_json_len);
+			s->rule_json = NULL;
+			s->rule_json_len = NULL;
+			return;
 		}
-		for (size_t i = 0; v && i < rec->n_fields; i++)
-			v[k] = (struct kv){rec->fields[i].name.p, rec->fields[i].name.len,
-			                   rec->fields[i].value.p, rec->fields[i].value.len, k},
-			k++;
-		for (size_t i = 0; v && i < a->n_caps; i++)
-			v[k] = (struct kv){a->caps[i].name, a->caps[i].name_len, a->caps[i].value,
-			                   a->caps[i].value_len, k},
-			k++;
-		JB_LIT(&b, ",\"fields\":");
-		if (v)
-			jb_object(&b, v, k);
-		free(v);
+		s->n_rules = e->rules.n;
 	}
-	JB_LIT(&b, ",\"first\":");
-	jb_time(&b, a->first);
-	JB_LIT(&b, ",\"group\":");
-	struct kv gv[64] = {{0}};
-	size_t ng = MIN(a->n_g, ELEMENTSOF(gv));
+	if (!s->rule_json[i]) {
+		size_t n;
+		const char *j = correlate_alert_render_rule(al, &s->buf, &n);
+		if (!j || !(s->rule_json[i] = strndup(j, n)))
+			return;
+		s->rule_json_len[i] = n;
+	}
+	al->rule_json = s->rule_json[i];
+	al->rule_json_len = s->rule_json[i] ? s->rule_json_len[i] : 0;
+}
+
+static const char *const std_fields[] = {"host", "program", "pid", "unit", "priority", "facility"};
+
+/* The matching record's fields, decoded fields and captures, sorted and unique. */
+static bool alert_fields(struct alert_scratch *s, const struct alert_data *a,
+                         struct correlate_alert *al) {
+	const struct ev_record *rec = a->rec;
+	size_t n = ELEMENTSOF(std_fields) + rec->n_fields + a->n_caps, k = 0;
+	if (!grow((void **)&s->kv, &s->alloc_kv, n + 1, sizeof(*s->kv)) ||
+	    !grow((void **)&s->fields, &s->alloc_fields, n + 64 + 1, sizeof(*s->fields)))
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(std_fields); i++) {
+		const struct ev_str *x = ev_record_get(rec, std_fields[i]);
+		if (x && x->len)
+			s->kv[k] = (struct kv){{std_fields[i], strlen(std_fields[i])}, *x, k}, k++;
+	}
+	for (size_t i = 0; i < rec->n_fields; i++)
+		s->kv[k] = (struct kv){rec->fields[i].name, rec->fields[i].value, k}, k++;
+	for (size_t i = 0; i < a->n_caps; i++)
+		s->kv[k] = (struct kv){{a->caps[i].name, a->caps[i].name_len},
+		                       {a->caps[i].value, a->caps[i].value_len},
+		                       k},
+		k++;
+	al->has_fields = true;
+	al->fields = s->fields + 64; /* the group takes the first 64 */
+	al->n_fields = kv_unique(s->kv, k, s->fields + 64);
+	return true;
+}
+
+/* The typed alert for `a` in the engine's scratch; false on OOM. */
+static bool alert_build(struct correlate_engine *e, const struct alert_data *a,
+                        struct correlate_alert *al) {
+	struct alert_scratch *s = scratch(e);
+	const struct rule *r = a->rule;
+	size_t ne = a->n_samples + (a->rec ? 1 : 0);
+	if (!s || !grow((void **)&s->evs, &s->alloc_evs, ne + 1, sizeof(*s->evs)) ||
+	    !grow((void **)&s->fields, &s->alloc_fields, 64 + 1, sizeof(*s->fields)) ||
+	    !grow((void **)&s->kv, &s->alloc_kv, 64 + 1, sizeof(*s->kv)))
+		return false;
+	*al = (struct correlate_alert){.rule_id = r->id,
+	                               .rule_title = r->title ? r->title : r->name,
+	                               .level = r->level,
+	                               .tags = (const char *const *)r->tags,
+	                               .n_tags = r->n_tags,
+	                               .kind = a->kind,
+	                               .time_us = a->time,
+	                               .first_us = a->first,
+	                               .last_us = a->last,
+	                               .count = a->count,
+	                               .has_distinct = a->has_distinct,
+	                               .distinct = a->distinct,
+	                               .time_suspect_future = a->future};
+	size_t k = 0;
+	if (a->rec)
+		s->evs[k++] = (struct correlate_alert_event){
+		        a->rec->time_us,
+		        a->rec->source,
+		        {a->rec->message.p, MIN(a->rec->message.len, (size_t)SAMPLE_MSG_CAP)}};
+	for (size_t i = 0; i < a->n_samples; i++) {
+		const struct sample *x = a->samples[i];
+		const char *src = sample_src(e, x);
+		s->evs[k++] = (struct correlate_alert_event){
+		        x->time, {src, strlen(src)}, {x->msg, x->msg_len}};
+	}
+	al->events = s->evs;
+	al->n_events = k;
+	size_t ng = MIN(a->n_g, (size_t)64); /* the first 64 group-by fields */
 	for (size_t i = 0; i < ng; i++)
-		gv[i] = (struct kv){a->gnames[i], strlen(a->gnames[i]), a->gvals[i].p,
-		                    a->gvals[i].len, ng - i};
-	jb_object(&b, gv, ng);
-	JB_LIT(&b, ",\"kind\":");
-	jb_cstr(&b, a->kind);
-	JB_LIT(&b, ",\"last\":");
-	jb_time(&b, a->last);
-	JB_LIT(&b, ",\"rule\":{\"id\":");
-	jb_cstr(&b, r->id);
-	JB_LIT(&b, ",\"level\":");
-	jb_cstr(&b, r->level);
-	JB_LIT(&b, ",\"tags\":[");
-	for (size_t i = 0; i < r->n_tags; i++) {
-		if (i)
-			JB_LIT(&b, ",");
-		jb_cstr(&b, r->tags[i]);
-	}
-	JB_LIT(&b, "],\"title\":");
-	jb_cstr(&b, r->title ? r->title : r->name);
-	JB_LIT(&b, "},\"time\":");
-	jb_time(&b, a->time);
-	if (future)
-		JB_LIT(&b, ",\"time_suspect\":\"future\"");
-	JB_LIT(&b, "}");
-	*bp = b;
+		s->kv[i] = (struct kv){{a->gnames[i], strlen(a->gnames[i])}, a->gvals[i], ng - i};
+	al->n_group = kv_unique(s->kv, ng, s->fields);
+	if (a->rec && !alert_fields(s, a, al))
+		return false;
+	al->group = s->fields; /* alert_fields may have moved the array */
+	rule_json(e, s, r, al);
+	return true;
 }
 
 void alert_emit(struct correlate_engine *e, const struct alert_data *a) {
-	const struct rule *r = a->rule;
-	struct correlate_alert al = {.rule_id = r->id,
-	                             .rule_title = r->title ? r->title : r->name,
-	                             .level = r->level,
-	                             .kind = a->kind,
-	                             .time_us = a->time,
-	                             .count = a->count};
-	struct jbuf b = {0}, f = {0};
-	alert_render(e, a, a->future, &b);
-	if (e->holding && !b.bad) {
-		/* the next record decides whether this one's time holds: keep both renderings */
-		alert_render(e, a, true, &f);
-		if (!f.bad) {
-			timeguard_hold_alert(e, &al, b.p, f.p);
+	struct correlate_alert al;
+	if (!alert_build(e, a, &al)) {
+		e->st.alerts++; /* out of memory: counted, not delivered */
+		return;
+	}
+	if (e->holding) {
+		/* the next record decides whether this one's time holds: keep a copy */
+		struct correlate_alert *c = correlate_alert_copy(&al);
+		if (c) {
+			timeguard_hold_alert(e, c);
 			return;
 		}
 		e->held_oom = true;
-		free(f.p);
+		al.time_suspect_future = true;
 	}
 	e->st.alerts++;
-	if (e->cb && !b.bad) {
-		al.json = b.p;
+	if (e->cb)
 		e->cb(e->cb_ctx, &al);
-	}
-	free(b.p);
 }

@@ -351,6 +351,7 @@ struct correlate_engine *correlate_engine_free(struct correlate_engine *e) {
 	if (!e)
 		return NULL;
 	timeguard_free(e);
+	alert_scratch_free(e);
 	window_free(e);
 #ifdef HAVE_VECTORSCAN
 	prefilter_free(e);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "collector/record.h"
+#include "correlate/alert.h"
 #include "util/err.h"
 
 /* The matcher this build uses by default: "vectorscan+pcre2" or "pcre2". */
@@ -37,15 +38,8 @@ struct correlate_opts {
 	bool no_jit; /* force the PCRE2 interpreter (tests, hardening) */
 };
 
-struct correlate_alert {
-	const char *rule_id;    /* may be NULL */
-	const char *rule_title; /* may be NULL */
-	const char *level;      /* may be NULL */
-	const char *kind; /* match, event_count, value_count, temporal, temporal_ordered, absence */
-	int64_t time_us;
-	uint64_t count;
-	const char *json; /* canonical one-line JSON (sorted keys), valid during the callback */
-};
+/* The alert handed to the callback: see correlate/alert.h for its contract (borrowed,
+ * valid only during the callback; correlate_alert_copy() to keep it). */
 typedef void (*correlate_alert_fn)(void *ctx, const struct correlate_alert *a);
 
 struct correlate_rule_stats {
@@ -109,8 +103,9 @@ int correlate_engine_compile(struct correlate_engine *e, struct ev_errlist *errs
                              struct ev_errlist *warnings);
 void correlate_engine_set_callback(struct correlate_engine *e, correlate_alert_fn fn, void *ctx);
 
-/* Feed one record (decoders may add fields to it). Alerts for matches are delivered at
- * once; correlation alerts as the watermark passes. Returns 0 or -ENOMEM. */
+/* Feed one record. The engine may add decoded fields to `rec` (ev_record_add_field): the
+ * caller hands a record it owns and may change until the call returns. Alerts for matches are
+ * delivered at once; correlation alerts as the watermark passes. Returns 0 or -ENOMEM. */
 int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec);
 /* Daemon: the clock says `now_us`; the watermark advances to now - lateness, and the
  * clock becomes the reference for far-future events. */
@@ -131,7 +126,5 @@ bool correlate_engine_rule_stats(const struct correlate_engine *e, size_t i,
 char *correlate_engine_rule_json(const struct correlate_engine *e, size_t i);
 struct correlate_engine *correlate_engine_free(struct correlate_engine *e);
 
-/* RFC 3339 UTC with microseconds into buf (>= 32 bytes). */
-void correlate_format_time(int64_t us, char *buf, size_t len);
 /* Parse RFC 3339 ("2024-01-02T03:04:05[.ffffff](Z|+hh:mm)"). Returns 0 or -EINVAL. */
 int correlate_parse_time(const char *s, int64_t *ret_us);

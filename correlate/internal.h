@@ -111,10 +111,9 @@ struct capture {
 	size_t name_len, value_len;
 };
 
-/* A suspect record's alert, rendered both ways until the next record decides. */
+/* A suspect record's alert, copied until the next record decides its time_suspect. */
 struct held_alert {
-	struct correlate_alert al; /* al.json: NULL; strings borrowed from the rule */
-	char *json, *json_future;
+	struct correlate_alert *al; /* owned (correlate_alert_copy) */
 };
 
 struct correlate_engine {
@@ -186,6 +185,7 @@ struct correlate_engine {
 	size_t n_halerts, alloc_halerts;
 	bool held_oom; /* holding failed: the suspect is treated as refuted */
 	/* output */
+	struct alert_scratch *alert_scratch; /* alert.c */
 	correlate_alert_fn cb;
 	void *cb_ctx;
 	struct correlate_stats st;
@@ -257,8 +257,8 @@ void timeguard_end(struct correlate_engine *e, enum tg_class cls, int64_t t);
 /* Accept a waiting suspect (end of input). */
 int timeguard_flush(struct correlate_engine *e);
 int timeguard_hold_cev(struct correlate_engine *e, struct cev *c);
-void timeguard_hold_alert(struct correlate_engine *e, const struct correlate_alert *al, char *json,
-                          char *json_future);
+/* Takes ownership of `al` (a correlate_alert_copy). */
+void timeguard_hold_alert(struct correlate_engine *e, struct correlate_alert *al);
 void timeguard_free(struct correlate_engine *e);
 
 /* alert.c */
@@ -279,5 +279,6 @@ struct alert_data {
 	bool future; /* the record is far ahead of the clock: "time_suspect":"future" */
 };
 void alert_emit(struct correlate_engine *e, const struct alert_data *a);
+void alert_scratch_free(struct correlate_engine *e);
 const struct ev_str *engine_field(struct correlate_engine *e, const struct ev_record *rec,
                                   const char *name);

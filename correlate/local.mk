@@ -17,7 +17,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/pending.c \
 	correlate/group.c \
 	correlate/timeguard.c \
-	correlate/alert.c
+	correlate/alert.c correlate/alert.h correlate/alert_json.c
 correlate_libcorrelate_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
 agent_libagent_a_SOURCES += agent/cmd_rules.c
@@ -25,7 +25,8 @@ agent_libagent_a_SOURCES += agent/cmd_rules.c
 UNIT_TEST_SOURCES += \
 	tests/unit/correlate/test_detection.c \
 	tests/unit/correlate/test_correlation.c \
-	tests/unit/correlate/test_sigmahq.c
+	tests/unit/correlate/test_sigmahq.c \
+	tests/unit/correlate/test_alert.c
 EXTRA_DIST += tests/unit/correlate/helpers.h docs/rules.md
 
 TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \

@@ -34,13 +34,11 @@ static void held_clear(struct correlate_engine *e) {
 
 static void deliver(struct correlate_engine *e, struct held_alert *h, bool future) {
 	e->st.alerts++;
-	if (e->cb) {
-		h->al.json = future ? h->json_future : h->json;
-		e->cb(e->cb_ctx, &h->al);
-	}
-	free(h->json);
-	free(h->json_future);
-	h->json = h->json_future = NULL;
+	if (future)
+		h->al->time_suspect_future = true;
+	if (e->cb)
+		e->cb(e->cb_ctx, h->al);
+	h->al = correlate_alert_free(h->al);
 }
 
 /* An accepted event time: the largest so far moves the watermark. */
@@ -165,14 +163,13 @@ int timeguard_hold_cev(struct correlate_engine *e, struct cev *c) {
 	return 0;
 }
 
-void timeguard_hold_alert(struct correlate_engine *e, const struct correlate_alert *al, char *json,
-                          char *json_future) {
+void timeguard_hold_alert(struct correlate_engine *e, struct correlate_alert *al) {
 	if (e->n_halerts == e->alloc_halerts) {
 		size_t na = e->alloc_halerts ? e->alloc_halerts * 2 : 4;
 		struct held_alert *v = realloc(e->halerts, na * sizeof(*v));
 		if (!v) {
 			/* cannot wait: out it goes now, flagged (its time is unconfirmed) */
-			struct held_alert h = {*al, json, json_future};
+			struct held_alert h = {al};
 			e->held_oom = true;
 			deliver(e, &h, true);
 			return;
@@ -180,14 +177,12 @@ void timeguard_hold_alert(struct correlate_engine *e, const struct correlate_ale
 		e->halerts = v;
 		e->alloc_halerts = na;
 	}
-	e->halerts[e->n_halerts++] = (struct held_alert){*al, json, json_future};
+	e->halerts[e->n_halerts++] = (struct held_alert){al};
 }
 
 void timeguard_free(struct correlate_engine *e) {
-	for (size_t i = 0; i < e->n_halerts; i++) {
-		free(e->halerts[i].json);
-		free(e->halerts[i].json_future);
-	}
+	for (size_t i = 0; i < e->n_halerts; i++)
+		correlate_alert_free(e->halerts[i].al);
 	for (size_t i = 0; i < e->n_held; i++)
 		free(e->held[i]);
 	free(e->halerts);

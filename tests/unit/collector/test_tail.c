@@ -17,8 +17,12 @@ struct got {
 	int fail_at; /* return -EAGAIN once when n reaches this */
 };
 
-static int cb(void *u, const struct ev_record *r) {
+/* The record is lent writable: a field added here (as decoders do) must not survive into
+ * the next record, nor into the same record delivered again after a refusal. */
+static int cb(void *u, struct ev_record *r) {
 	struct got *g = u;
+	CU_ASSERT_PTR_NULL(ev_record_get(r, "added_by_cb"));
+	CU_ASSERT_EQUAL(ev_record_add_field(r, "added_by_cb", 11, "1", 1), 0);
 	if (g->fail_at && g->n == g->fail_at) {
 		g->fail_at = 0;
 		return -EAGAIN;
@@ -180,6 +184,24 @@ static void run_idle(sd_event *e) {
 		;
 }
 
+/* A tail of one file pattern with 20 ms stat and checkpoint ticks on a new loop, run until
+ * its first record arrived. */
+static struct collector_tail *start_fast(sd_event **ret_e, const char *pattern, const char *state,
+                                         struct got *g, struct ev_errlist *er) {
+	CU_ASSERT_EQUAL_FATAL(sd_event_new(ret_e), 0);
+	struct collector_tail_file files[] = {{.path = pattern, .tz = "UTC"}};
+	struct collector_tail_config c = {.files = files,
+	                                  .n_files = 1,
+	                                  .state_dir = state,
+	                                  .stat_interval_us = 20000,
+	                                  .checkpoint_interval_us = 20000};
+	struct collector_tail *t = NULL;
+	CU_ASSERT_EQUAL_FATAL(collector_tail_new(*ret_e, &c, cb, g, &t, er), 0);
+	struct want w = {.g = g, .n = 1, .t = t};
+	CU_ASSERT(run_until(*ret_e, have_records, &w));
+	return t;
+}
+
 /* The stat tick and the checkpoint repeat (sd_event_add_time sources are one-shot and must
  * be enabled again after each dispatch). The file sits in a globbed directory, so no
  * inotify watch exists: only the stat tick can find its new lines. */
@@ -194,19 +216,10 @@ TEST(test_collector_tail_timers_repeat) {
 	snprintf(state, sizeof(state), "%s/state", dir);
 	append(path, "Nov 27 00:00:01 h p: one\n");
 	sd_event *e = NULL;
-	CU_ASSERT_EQUAL_FATAL(sd_event_new(&e), 0);
-	struct collector_tail_file files[] = {{.path = glob, .tz = "UTC"}};
-	struct collector_tail_config c = {.files = files,
-	                                  .n_files = 1,
-	                                  .state_dir = state,
-	                                  .stat_interval_us = 20000,
-	                                  .checkpoint_interval_us = 20000};
 	struct got g = {0};
-	struct collector_tail *t = NULL;
 	struct ev_errlist er = {0};
-	CU_ASSERT_EQUAL_FATAL(collector_tail_new(e, &c, cb, &g, &t, &er), 0);
+	struct collector_tail *t = start_fast(&e, glob, state, &g, &er);
 	struct want w = {.g = &g, .n = 1, .t = t};
-	CU_ASSERT(run_until(e, have_records, &w));
 	/* each new line needs another stat tick, and is checkpointed by another run of the
 	 * checkpoint timer */
 	static const char *const more[] = {"Nov 27 00:00:02 h p: two\n",
@@ -232,6 +245,44 @@ TEST(test_collector_tail_timers_repeat) {
 	text[k] = 0;
 	fclose(f);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"offset\":103,")); /* the four lines: 25+25+27+26 */
+	collector_tail_free(t);
+	sd_event_unref(e);
+	ev_errlist_clear(&er);
+}
+
+static bool have_checkpoint_error(void *u) {
+	struct want *w = u;
+	struct collector_tail_stats st;
+	collector_tail_get_stats(w->t, &st);
+	return st.checkpoint_errors > 0;
+}
+
+/* A checkpoint of the tail's own timer that fails is counted, with the first message
+ * (the daemon logs it; it has no timer of its own). */
+TEST(test_collector_tail_checkpoint_failure_counted) {
+	char dir[4096], path[4200], state[4200], tmp[4300];
+	snprintf(dir, sizeof(dir), "%s/ckfail", unit_tmpdir());
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/app.log", dir);
+	snprintf(state, sizeof(state), "%s/state", dir);
+	mkdir(state, 0700);
+	/* the temporary file cannot be written: a directory holds its name */
+	snprintf(tmp, sizeof(tmp), "%s/positions.json.tmp", state);
+	mkdir(tmp, 0700);
+	append(path, "Nov 27 00:00:01 h p: one\n");
+	sd_event *e = NULL;
+	struct got g = {0};
+	struct ev_errlist er = {0};
+	struct collector_tail *t = start_fast(&e, path, state, &g, &er);
+	struct want w = {.g = &g, .n = 1, .t = t};
+	CU_ASSERT(run_until(e, have_checkpoint_error, &w));
+	struct collector_tail_stats st;
+	collector_tail_get_stats(t, &st);
+	CU_ASSERT(st.checkpoint_errors >= 1);
+	CU_ASSERT_PTR_NOT_NULL(st.checkpoint_error);
+	CU_ASSERT_PTR_NOT_NULL(st.checkpoint_error ? strstr(st.checkpoint_error, "positions")
+	                                           : NULL);
+	rmdir(tmp);
 	collector_tail_free(t);
 	sd_event_unref(e);
 	ev_errlist_clear(&er);

@@ -1,5 +1,6 @@
 /* Helpers for the correlate unit tests: an engine from a YAML string, records from
- * (time, program, message, extra fields), alerts collected as parsed JSON. */
+ * (time, program, message, extra fields), alerts collected as parsed JSON
+ * (each rendered by the fast renderer and by jansson, which must agree). */
 #pragma once
 #include <jansson.h>
 #include <stdarg.h>
@@ -14,12 +15,26 @@ struct th {
 	int64_t base;
 };
 
+/* Every alert is rendered both ways (the fast renderer and jansson) and must agree. */
 static void th_collect(void *ctx, const struct correlate_alert *a) {
 	struct th *t = ctx;
-	json_t *j = json_loads(a->json, 0, NULL);
+	struct correlate_alert_buf b = {0};
+	const char *fast = correlate_alert_render(a, NULL, &b, NULL);
+	json_t *ref = correlate_alert_to_json(a, NULL);
+	char *slow = ref ? json_dumps(ref, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	CU_ASSERT_PTR_NOT_NULL(fast);
+	CU_ASSERT_PTR_NOT_NULL(slow);
+	if (fast && slow)
+		if (strcmp(fast, slow))
+			fprintf(stderr, "fast: %s\nslow: %s\n", fast, slow);
+	CU_ASSERT_STRING_EQUAL(fast, slow);
+	json_t *j = fast ? json_loads(fast, 0, NULL) : NULL;
 	CU_ASSERT_PTR_NOT_NULL(j);
 	if (j)
 		json_array_append_new(t->alerts, j);
+	json_decref(ref);
+	free(slow);
+	correlate_alert_buf_done(&b);
 }
 
 /* engine: "pcre2" or "vectorscan" (falls back to pcre2 in a build without it) */

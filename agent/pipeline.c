@@ -1,0 +1,156 @@
+/* The one pipeline builder (agent/pipeline.h): engine from configuration and command
+ * line, and the configuration's sources as a tail configuration. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "agent/pipeline.h"
+#include "agent/replay_rules.h"
+
+static void corr_opts(const struct ev_config *cfg, const char *engine, struct correlate_opts *ret) {
+	*ret = (struct correlate_opts){.engine = engine, .allowed_lateness_us = -1};
+	if (!cfg)
+		return;
+	if (!engine)
+		ret->engine = cfg->rules.engine;
+	ret->allowed_lateness_us = (int64_t)cfg->rules.allowed_lateness;
+	ret->max_groups = (size_t)cfg->rules.max_groups;
+	ret->max_values = (size_t)cfg->rules.max_values;
+	ret->max_future_us = (int64_t)cfg->rules.max_future;
+}
+
+/* rules.logsources; messages name "ORIGIN: rules.logsources". */
+static int add_cfg_logsources(struct correlate_engine *e, const struct ev_config *cfg,
+                              struct ev_errlist *errs) {
+	if (!cfg)
+		return 0;
+	char origin[PATH_MAX + 32];
+	snprintf(origin, sizeof(origin), "%s: rules.logsources",
+	         cfg->origin ? cfg->origin : "<embedded>");
+	int ret = 0;
+	for (size_t i = 0; i < cfg->rules.logsources.n; i++) {
+		int r = correlate_engine_add_logsource_spec(e, cfg->rules.logsources.v[i], origin,
+		                                            errs);
+		if (r < 0 && ret == 0)
+			ret = r;
+	}
+	return ret;
+}
+
+static bool add_decoders(struct correlate_engine *e, const struct ev_config *cfg,
+                         const struct ev_pipeline_rules *r, struct ev_errlist *errs,
+                         struct ev_errlist *warns) {
+	char *const *v = r->decoder_paths;
+	size_t n = r->n_decoder_paths;
+	if (!n && r->from_config && cfg)
+		v = cfg->rules.decoders.v, n = cfg->rules.decoders.n;
+	bool io = false;
+	for (size_t i = 0; i < n; i++)
+		io |= correlate_engine_add_decoders(e, v[i], errs) < 0;
+	if (!n)
+		(void)replay_rules_add_shipped_decoders(e, warns);
+	return io;
+}
+
+static bool add_rules(struct correlate_engine *e, const struct ev_config *cfg,
+                      const struct ev_pipeline_rules *r, struct ev_errlist *errs,
+                      struct ev_errlist *warns, size_t *loaded) {
+	char *const *v = r->rule_paths;
+	size_t n = r->n_rule_paths;
+	if (!n && r->from_config && cfg)
+		v = cfg->rules.paths.v, n = cfg->rules.paths.n;
+	bool io = false;
+	for (size_t i = 0; i < n; i++) {
+		int k = correlate_engine_add_rules(e, v[i], errs);
+		if (k > 0)
+			*loaded += (size_t)k;
+		io |= k < 0; /* the path cannot be read: an I/O error, not a rule finding */
+	}
+	if (!n && r->from_config) {
+		const char *pack = replay_rules_datadir("rules");
+		int k = correlate_engine_add_rules(e, pack, warns);
+		if (k > 0)
+			*loaded += (size_t)k;
+		else if (k < 0)
+			ev_errlist_add(warns, NULL, 0, 0,
+			               "the shipped rule pack %s cannot be read: no rules loaded "
+			               "(set rules.paths)",
+			               pack);
+	}
+	return io;
+}
+
+struct correlate_engine *ev_pipeline_engine(const struct ev_config *cfg,
+                                            const struct ev_pipeline_rules *r,
+                                            struct ev_errlist *errs, struct ev_errlist *warns,
+                                            struct ev_pipeline_info *ret_info) {
+	struct correlate_opts co;
+	corr_opts(cfg, r->engine, &co);
+	struct correlate_engine *e = NULL;
+	struct ev_pipeline_info info = {0};
+	size_t before = ev_errlist_count(errs);
+	if (correlate_engine_new(&co, &e, errs) < 0)
+		return NULL;
+	info.io |= add_cfg_logsources(e, cfg, errs) < 0;
+	info.io |= add_decoders(e, cfg, r, errs, warns);
+	for (size_t i = 0; i < r->n_logsources; i++)
+		(void)correlate_engine_add_logsource_spec(e, r->logsources[i], "--logsource", errs);
+	info.io |= add_rules(e, cfg, r, errs, warns, &info.loaded);
+	if ((r->compile_despite_errors || ev_errlist_count(errs) == before) &&
+	    correlate_engine_compile(e, errs, warns) < 0 && ev_errlist_count(errs) == before)
+		ev_errlist_add(errs, NULL, 0, 0, "cannot compile the rules");
+	if (ret_info)
+		*ret_info = info;
+	return e;
+}
+
+struct correlate_engine *ev_pipeline_engine_for_config(const struct ev_config *cfg,
+                                                       struct ev_errlist *errs,
+                                                       struct ev_errlist *warns) {
+	size_t before = ev_errlist_count(errs);
+	struct ev_pipeline_rules r = {.from_config = true};
+	struct correlate_engine *e = ev_pipeline_engine(cfg, &r, errs, warns, NULL);
+	if (ev_errlist_count(errs) > before)
+		return correlate_engine_free(e);
+	return e;
+}
+
+int ev_pipeline_sources(const struct ev_config *cfg, const char *state_dir, bool from_end,
+                        struct ev_pipeline_sources *ret) {
+	struct collector_tail_file *files = calloc(cfg->sources.n_files + 1, sizeof(*files));
+	if (!files)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->sources.n_files; i++) {
+		const struct ev_cfg_file_source *f = &cfg->sources.files[i];
+		files[i] = (struct collector_tail_file){
+		        .path = f->path, .format = f->format, .tz = f->tz, .max_line = f->max_line};
+	}
+	/* the configuration's string lists are NULL-terminated (agent/config.h) */
+	*ret = (struct ev_pipeline_sources){
+	        .files = files,
+	        .tc = {.files = files,
+	               .n_files = cfg->sources.n_files,
+	               .journal = cfg->sources.journal,
+	               .journal_dir = cfg->sources.journal_dir,
+	               .journal_units = (const char *const *)cfg->sources.journal_units.v,
+	               .journal_identifiers =
+	                       (const char *const *)cfg->sources.journal_identifiers.v,
+	               .journal_max_priority = (int)cfg->sources.journal_max_priority,
+	               .journal_field_cap = cfg->sources.journal_field_cap,
+	               .max_line = cfg->sources.max_line,
+	               .stat_interval_us = cfg->sources.stat_interval,
+	               .checkpoint_interval_us = cfg->sources.checkpoint_interval,
+	               .index_interval = cfg->sources.index_interval,
+	               .state_dir = state_dir,
+	               .from_end = from_end,
+	               .follow_symlinks = cfg->sources.follow_symlinks}};
+	return 0;
+}
+
+void ev_pipeline_sources_done(struct ev_pipeline_sources *s) {
+	free(s->files);
+	*s = (struct ev_pipeline_sources){0};
+}
