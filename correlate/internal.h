@@ -153,8 +153,8 @@ struct correlate_engine {
 	size_t cap_len, cap_alloc;
 	int8_t *ls_cache; /* per logsource entry for this record: -1 unknown */
 #ifdef HAVE_VECTORSCAN
-	hs_database_t **dbs; /* [0]: rules for every record; [1 + i]: logsource i's rules */
-	size_t n_dbs;        /* 0: no prefilter */
+	hs_database_t *db; /* every message leaf of every active rule */
+	size_t n_dbs;      /* 0: no prefilter, else 1 */
 	hs_scratch_t *scratch;
 	bool *in_db;
 #endif

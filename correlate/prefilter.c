@@ -1,7 +1,7 @@
 /* Vectorscan prefilter: every message-level pattern leaf of every active rule, compiled
- * into one database per log source (rules for every record in database 0, the rules of
- * logsource i in database 1 + i), so a record is scanned once by each database whose
- * logsource applies to it.
+ * into one database, so a record is scanned once whatever logsources its rules name. The
+ * logsource is checked after a candidate: a leaf of a rule whose logsource does not apply
+ * may be marked, but the engine never evaluates that rule for the record.
  *
  * Invariant: Vectorscan never decides a match. A leaf it did not report is false (exact
  * literal patterns, or a superset in PREFILTER mode for `re`), and PCRE2 confirms every
@@ -147,8 +147,7 @@ static char *required_literal(const char *re, uint32_t opts) {
 	return out;
 }
 
-static int compile_db(struct correlate_engine *e, int ls, hs_database_t **ret,
-                      struct ev_errlist *errs) {
+static int compile_db(struct correlate_engine *e, hs_database_t **ret, struct ev_errlist *errs) {
 	const char **exprs = calloc(e->n_leaves + 1, sizeof(char *));
 	char **lits = calloc(e->n_leaves + 1, sizeof(char *));
 	unsigned *flags = calloc(e->n_leaves + 1, sizeof(unsigned)),
@@ -163,7 +162,7 @@ static int compile_db(struct correlate_engine *e, int ls, hs_database_t **ret,
 		size_t n = 0;
 		for (size_t i = 0; i < e->n_leaves; i++) {
 			const struct leaf *l = e->leaves[i];
-			if (!e->in_db[i] || e->rules.v[l->rule].logsource != ls)
+			if (!e->in_db[i])
 				continue;
 			unsigned f = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY |
 			             (l->pcre_opts & PCRE2_CASELESS ? HS_FLAG_CASELESS : 0);
@@ -289,8 +288,7 @@ static int build_gates(struct correlate_engine *e) {
 
 int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
 	e->in_db = calloc(e->n_leaves + 1, sizeof(bool));
-	e->dbs = calloc(e->n_ls + 1, sizeof(*e->dbs));
-	if (!e->in_db || !e->dbs)
+	if (!e->in_db)
 		return -ENOMEM;
 	for (size_t i = 0; i < e->n_leaves; i++) {
 		const struct leaf *l = e->leaves[i];
@@ -300,15 +298,11 @@ int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
 			continue;
 		e->in_db[i] = true;
 	}
-	bool any = false;
-	for (size_t d = 0; d <= e->n_ls; d++) {
-		int r = compile_db(e, (int)d - 1, &e->dbs[d], errs);
-		if (r < 0)
-			return r;
-		any |= e->dbs[d] != NULL;
-	}
-	e->n_dbs = any ? e->n_ls + 1 : 0;
-	if (!any)
+	int r = compile_db(e, &e->db, errs);
+	if (r < 0)
+		return r;
+	e->n_dbs = e->db ? 1 : 0;
+	if (!e->db)
 		memset(e->in_db, 0, e->n_leaves * sizeof(bool));
 	return build_gates(e);
 }
@@ -329,9 +323,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 void prefilter_scan(struct correlate_engine *e, const struct ev_record *rec) {
 	const char *m = rec->message.p ? rec->message.p : "";
 	unsigned len = (unsigned)MIN(rec->message.len, UINT32_MAX);
-	for (size_t d = 0; d < e->n_dbs; d++)
-		if (e->dbs[d] && (d == 0 || engine_ls_applies(e, (int)d - 1, rec)))
-			hs_scan(e->dbs[d], m, len, 0, e->scratch, on_match, e);
+	hs_scan(e->db, m, len, 0, e->scratch, on_match, e);
 }
 
 void prefilter_free(struct correlate_engine *e) {
@@ -340,9 +332,7 @@ void prefilter_free(struct correlate_engine *e) {
 	free(e->rule_gen);
 	free(e->trig);
 	hs_free_scratch(e->scratch);
-	for (size_t d = 0; e->dbs && d <= e->n_ls; d++)
-		hs_free_database(e->dbs[d]);
-	free(e->dbs);
+	hs_free_database(e->db);
 	free(e->in_db);
 }
 #endif
