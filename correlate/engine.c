@@ -164,6 +164,12 @@ static void on_capture(void *p, const char *name, size_t nl, const char *v, size
 static bool eval_leaf(void *p, unsigned idx) {
 	struct correlate_engine *e = p;
 	const struct leaf *l = &e->cur->leaves[idx];
+#ifdef HAVE_VECTORSCAN
+	/* Vectorscan saw no match: PCRE2 would not either (prefilter.c says when) */
+	if (e->n_dbs && e->in_db[l->id] && e->cand[l->id] != e->gen &&
+	    (l->std_field || !e->rec_fields))
+		return l->negate;
+#endif
 	const struct ev_str *v;
 	if (!l->field)
 		v = &e->rec->message;
@@ -174,10 +180,6 @@ static bool eval_leaf(void *p, unsigned idx) {
 		if (!v && l->alt_field)
 			v = ev_record_get(e->rec, l->alt_field);
 	}
-#ifdef HAVE_VECTORSCAN
-	if (e->n_dbs && e->in_db[l->id] && e->cand[l->id] != e->gen)
-		return l->negate; /* Vectorscan saw no match: PCRE2 would not either */
-#endif
 	if (v == &e->rec->message && !v->p) {
 		static const struct ev_str empty = {"", 0};
 		v = &empty;
@@ -204,6 +206,7 @@ static void feed_begin(struct correlate_engine *e, struct ev_record *rec) {
 	e->cap_len = 0;
 	e->decoded = false;
 	e->n_trig = 0;
+	e->rec_fields = rec->n_fields > 0;
 #ifdef HAVE_VECTORSCAN
 	if (e->n_dbs)
 		prefilter_scan(e, rec);

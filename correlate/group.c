@@ -53,7 +53,7 @@ void group_clear(struct group *g) {
 }
 
 void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct group *g) {
-	struct group **pp = &cs->buckets[hash_key(g->key, g->key_len) & (cs->n_buckets - 1)];
+	struct group **pp = &cs->buckets[g->hash & (cs->n_buckets - 1)];
 	while (*pp && *pp != g)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -105,9 +105,8 @@ static int grow_buckets(struct corr_state *cs) {
 	for (size_t i = 0; i < cs->n_buckets; i++)
 		for (struct group *g = cs->buckets[i], *n; g; g = n) {
 			n = g->hnext;
-			uint32_t h = hash_key(g->key, g->key_len);
-			g->hnext = b[h & (nb - 1)];
-			b[h & (nb - 1)] = g;
+			g->hnext = b[g->hash & (nb - 1)];
+			b[g->hash & (nb - 1)] = g;
 		}
 	free(cs->buckets);
 	cs->buckets = b;
@@ -123,7 +122,7 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 	uint32_t h = hash_key(key, key_len);
 	if (cs->n_buckets)
 		for (struct group *g = cs->buckets[h & (cs->n_buckets - 1)]; g; g = g->hnext)
-			if (g->key_len == key_len && !memcmp(g->key, key, key_len)) {
+			if (g->hash == h && g->key_len == key_len && !memcmp(g->key, key, key_len)) {
 				lru_front(cs, g);
 				return g;
 			}
@@ -131,7 +130,7 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 		group_unlink_free(e, cs, cs->lru_tail);
 		e->st.evicted++;
 	}
-	if (cs->n_groups >= 2 * cs->n_buckets && grow_buckets(cs) < 0)
+	if (cs->n_groups >= cs->n_buckets && grow_buckets(cs) < 0)
 		return NULL;
 	const struct sample *s0 = *sp;
 	size_t sz = s0 ? inline_off(key_len) + offsetof(struct sample, msg) + s0->msg_len
@@ -166,6 +165,7 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 	else
 		g->suppress_until = INT64_MIN;
 	g->key_len = key_len;
+	g->hash = h;
 	memcpy(g->key, key, key_len);
 	if (s0) {
 		struct sample *in = group_inline(g);

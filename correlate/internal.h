@@ -76,6 +76,7 @@ struct group {
 	};
 	uint32_t key_len;
 	uint16_t n_ev, cap_ev;
+	uint32_t hash; /* of the key: chains compared and rehashed without it */
 	char key[];
 };
 
@@ -127,6 +128,9 @@ struct correlate_engine {
 	uint32_t *rule_gen; /* rule_gen[r] == gen: triggered for this record */
 	unsigned *trig;     /* rules triggered for this record, in any order */
 	size_t n_trig;
+	unsigned *fg_rules; /* gated rules whose gate has a decoded-field leaf */
+	size_t n_fg;
+	bool rec_fields; /* the record came with named fields (not only decoders') */
 	unsigned *always; /* active detection rules that are not gated, in order */
 	size_t n_always;
 	struct rule_set rules;
