@@ -13,6 +13,9 @@
 
 #define SAMPLE_MAX     10
 #define SAMPLE_MSG_CAP 512
+#define SLAB_GRAIN     32   /* free-list size classes: multiples of this ... */
+#define SLAB_CLASSES   40   /* ... below SLAB_GRAIN * SLAB_CLASSES bytes */
+#define SLAB_KEEP      (1u << 20) /* bytes kept in the free lists at most */
 
 /* 12 bytes of header: a group keeps up to SAMPLE_MAX of these, and a table holds up to
  * max_groups groups (see docs/benchmarks.md, the memory run). */
@@ -76,7 +79,8 @@ struct group {
 	};
 	uint32_t key_len;
 	uint16_t n_ev, cap_ev;
-	uint32_t hash; /* of the key: chains compared and rehashed without it */
+	uint32_t hash;  /* of the key: chains compared and rehashed without it */
+	uint8_t slab;   /* size class of the allocation (pending.c), 0: plain malloc */
 	char key[];
 };
 
@@ -172,7 +176,9 @@ struct correlate_engine {
 	size_t n_dl, alloc_dl;
 	char **sources; /* interned sample sources */
 	size_t n_sources;
-	char *kbuf; /* scratch for group keys */
+	void *slab[SLAB_CLASSES]; /* free blocks by size class (pending.c) */
+	size_t slab_bytes;        /* kept in the free lists */
+	char *kbuf;               /* scratch for group keys */
 	size_t kbuf_alloc;
 	int64_t max_time, watermark;
 	uint64_t seq;
@@ -225,7 +231,14 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
                     size_t n_g, struct sample *s);
 int window_release(struct correlate_engine *e, int64_t upto, bool all);
 
-/* pending.c: samples, the events waiting for the watermark, the deadline heap */
+/* pending.c: free lists, samples, the events waiting for the watermark, the deadline heap.
+ * slab_get(e, n, &cls) is malloc(n) rounded up to its size class (cls 0: too large for
+ * one, plain malloc); slab_put(e, cls, p) keeps the block for reuse (or frees it). The
+ * blocks are malloc blocks: free() on one is valid too. slab_class(n): n's class. */
+unsigned slab_class(size_t n);
+void *slab_get(struct correlate_engine *e, size_t n, unsigned *cls);
+void slab_put(struct correlate_engine *e, unsigned cls, void *p);
+void slab_drain(struct correlate_engine *e);
 void sample_fill(struct correlate_engine *e, struct sample *s, int64_t time, const char *src,
                  size_t src_len, const char *msg, size_t msg_len);
 struct sample *sample_dup(const struct sample *s);

@@ -1,4 +1,5 @@
-/* Correlation windows, the waiting side: interned sample sources and samples, the events
+/* Correlation windows, the waiting side: free lists for events and groups (no malloc and
+ * free per event once the windows are warm), interned sample sources and samples, the events
  * waiting for the watermark (in-order arrivals in a FIFO ring, the others in a heap
  * ordered by (time, arrival, correlation, reference position descending)) and the
  * deadline heap of lt/lte windows and absence rules (by deadline, correlation, key). */
@@ -10,6 +11,52 @@
 #include <string.h>
 
 #include "correlate/internal.h"
+
+/* ---- free lists ---- */
+
+unsigned slab_class(size_t n) {
+	size_t c = (n + SLAB_GRAIN - 1) / SLAB_GRAIN;
+	return c < SLAB_CLASSES ? (unsigned)c : 0;
+}
+
+void *slab_get(struct correlate_engine *e, size_t n, unsigned *cls) {
+	size_t c = slab_class(n);
+	if (c == 0) {
+		*cls = 0;
+		return malloc(n);
+	}
+	*cls = (unsigned)c;
+	void *p = e->slab[c];
+	if (!p)
+		return malloc(c * SLAB_GRAIN);
+	memcpy(&e->slab[c], p, sizeof(void *)); /* the next free block */
+	e->slab_bytes -= c * SLAB_GRAIN;
+	return p;
+}
+
+void slab_put(struct correlate_engine *e, unsigned cls, void *p) {
+	if (!p)
+		return;
+	if (cls == 0 || cls >= SLAB_CLASSES || e->slab_bytes + cls * SLAB_GRAIN > SLAB_KEEP) {
+		free(p);
+		return;
+	}
+	memcpy(p, &e->slab[cls], sizeof(void *));
+	e->slab[cls] = p;
+	e->slab_bytes += cls * SLAB_GRAIN;
+}
+
+void slab_drain(struct correlate_engine *e) {
+	for (size_t c = 0; c < SLAB_CLASSES; c++)
+		while (e->slab[c]) {
+			void *p = e->slab[c];
+			memcpy(&e->slab[c], p, sizeof(void *));
+			free(p);
+		}
+	e->slab_bytes = 0;
+}
+
+/* ---- samples ---- */
 
 #define SRC_MANY 0xffff /* more than 4096 distinct sources: "(source)" */
 #define SRC_NONE 0xfffe /* out of memory: "" */
