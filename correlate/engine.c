@@ -201,7 +201,7 @@ static void feed_begin(struct correlate_engine *e, struct ev_record *rec) {
 		memset(e->cand, 0, e->n_leaves * sizeof(uint32_t));
 		e->gen = 1;
 	}
-	memset(e->ls_cache, -1, e->n_ls);
+	engine_ls_begin(e, rec);
 	e->n_caps = 0;
 	e->cap_len = 0;
 	e->decoded = false;
@@ -363,7 +363,8 @@ struct correlate_engine *correlate_engine_free(struct correlate_engine *e) {
 	free(e->always);
 	free(e->leaves);
 	free(e->cand);
-	free(e->ls_cache);
+	free(e->ls_rows);
+	free(e->ls_memo);
 	logsource_free_all(e);
 	decoder_free_all(e);
 	pcre2_match_data_free(e->md);

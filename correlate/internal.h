@@ -159,7 +159,9 @@ struct correlate_engine {
 	size_t n_caps, alloc_caps;
 	char *cap_buf;
 	size_t cap_len, cap_alloc;
-	int8_t *ls_cache; /* per logsource entry for this record: -1 unknown */
+	int8_t *ls_cache; /* per logsource entry for this record: -1 unknown (a row of ls_rows) */
+	int8_t *ls_rows;  /* LS_MEMO rows remembered by program and facility, then a scratch row */
+	struct ls_memo *ls_memo;
 #ifdef HAVE_VECTORSCAN
 	hs_database_t *db; /* every message leaf of every active rule */
 	size_t n_dbs;      /* 0: no prefilter, else 1 */
@@ -201,7 +203,19 @@ struct correlate_engine {
 	struct correlate_stats st;
 };
 
-/* logsource.c */
+/* logsource.c. Which logsources apply depends on a record's program, unit and facility
+ * only: engine_ls_begin() points ls_cache at the row remembered for the record's program
+ * and facility (records without a unit), so the names are compared once per program. */
+#define LS_MEMO 64
+struct ls_memo {
+	uint32_t hash;
+	int facility;
+	uint32_t len; /* UINT32_MAX: no program */
+	bool used;
+	char program[48];
+};
+int engine_ls_init(struct correlate_engine *e);
+void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec);
 bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_record *rec);
 /* Equal to a NUL-terminated name; cheap when the first bytes differ (no strlen). */
 bool engine_str_eq(const struct ev_str *s, const char *c);
