@@ -122,7 +122,8 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 	uint32_t h = hash_key(key, key_len);
 	if (cs->n_buckets)
 		for (struct group *g = cs->buckets[h & (cs->n_buckets - 1)]; g; g = g->hnext)
-			if (g->hash == h && g->key_len == key_len && !memcmp(g->key, key, key_len)) {
+			if (g->hash == h && g->key_len == key_len &&
+			    !memcmp(g->key, key, key_len)) {
 				lru_front(cs, g);
 				return g;
 			}

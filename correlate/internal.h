@@ -13,8 +13,8 @@
 
 #define SAMPLE_MAX     10
 #define SAMPLE_MSG_CAP 512
-#define SLAB_GRAIN     32   /* free-list size classes: multiples of this ... */
-#define SLAB_CLASSES   40   /* ... below SLAB_GRAIN * SLAB_CLASSES bytes */
+#define SLAB_GRAIN     32         /* free-list size classes: multiples of this ... */
+#define SLAB_CLASSES   40         /* ... below SLAB_GRAIN * SLAB_CLASSES bytes */
 #define SLAB_KEEP      (1u << 20) /* bytes kept in the free lists at most */
 
 /* 12 bytes of header: a group keeps up to SAMPLE_MAX of these, and a table holds up to
@@ -79,8 +79,8 @@ struct group {
 	};
 	uint32_t key_len;
 	uint16_t n_ev, cap_ev;
-	uint32_t hash;  /* of the key: chains compared and rehashed without it */
-	uint8_t slab;   /* size class of the allocation (pending.c), 0: plain malloc */
+	uint32_t hash; /* of the key: chains compared and rehashed without it */
+	uint8_t slab;  /* size class of the allocation (pending.c), 0: plain malloc */
 	char key[];
 };
 
@@ -134,7 +134,7 @@ struct correlate_engine {
 	size_t n_trig;
 	unsigned *fg_rules; /* gated rules whose gate has a decoded-field leaf */
 	size_t n_fg;
-	bool rec_fields; /* the record came with named fields (not only decoders') */
+	bool rec_fields;  /* the record came with named fields (not only decoders') */
 	unsigned *always; /* active detection rules that are not gated, in order */
 	size_t n_always;
 	struct rule_set rules;
