@@ -53,7 +53,7 @@ void group_clear(struct group *g) {
 }
 
 void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct group *g) {
-	struct group **pp = &cs->buckets[g->hash & (cs->n_buckets - 1)];
+	struct group **pp = &cs->buckets[hash_key(g->key, g->key_len) & (cs->n_buckets - 1)];
 	while (*pp && *pp != g)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -75,7 +75,7 @@ void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct
 		free(g->x->t);
 		free(g->x);
 	}
-	slab_put(e, g->slab, g);
+	slab_put(e, g);
 	cs->n_groups--;
 }
 
@@ -105,8 +105,9 @@ static int grow_buckets(struct corr_state *cs) {
 	for (size_t i = 0; i < cs->n_buckets; i++)
 		for (struct group *g = cs->buckets[i], *n; g; g = n) {
 			n = g->hnext;
-			g->hnext = b[g->hash & (nb - 1)];
-			b[g->hash & (nb - 1)] = g;
+			uint32_t h = hash_key(g->key, g->key_len);
+			g->hnext = b[h & (nb - 1)];
+			b[h & (nb - 1)] = g;
 		}
 	free(cs->buckets);
 	cs->buckets = b;
@@ -122,8 +123,7 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 	uint32_t h = hash_key(key, key_len);
 	if (cs->n_buckets)
 		for (struct group *g = cs->buckets[h & (cs->n_buckets - 1)]; g; g = g->hnext)
-			if (g->hash == h && g->key_len == key_len &&
-			    !memcmp(g->key, key, key_len)) {
+			if (g->key_len == key_len && !memcmp(g->key, key, key_len)) {
 				lru_front(cs, g);
 				return g;
 			}
@@ -131,23 +131,21 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 		group_unlink_free(e, cs, cs->lru_tail);
 		e->st.evicted++;
 	}
-	if (cs->n_groups >= cs->n_buckets && grow_buckets(cs) < 0)
+	if (cs->n_groups >= 2 * cs->n_buckets && grow_buckets(cs) < 0)
 		return NULL;
 	const struct sample *s0 = *sp;
 	size_t sz = s0 ? inline_off(key_len) + offsetof(struct sample, msg) + s0->msg_len
 	               : offsetof(struct group, key) + key_len;
 	sz = MAX(sz, sizeof(struct group));
-	unsigned cls;
-	struct group *g = slab_get(e, sz, &cls);
+	struct group *g = slab_get(e, sz);
 	if (!g)
 		return NULL;
 	memset(g, 0, sz);
-	g->slab = (uint8_t)cls;
 	const struct rule *r = &e->rules.v[corr];
 	if (r->corr.type != CORR_EVENT_COUNT || cs->deadline_mode) {
 		g->x = calloc(1, sizeof(*g->x));
 		if (!g->x) {
-			slab_put(e, cls, g);
+			slab_put(e, g);
 			return NULL;
 		}
 		g->x->heap_idx = UINT32_MAX;
@@ -157,7 +155,7 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 		g->x->t = malloc(r->corr.n_refs * sizeof(int64_t));
 		if (!g->x->t) {
 			free(g->x);
-			slab_put(e, cls, g);
+			slab_put(e, g);
 			return NULL;
 		}
 		for (size_t i = 0; i < r->corr.n_refs; i++)
@@ -170,7 +168,6 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 	else
 		g->suppress_until = INT64_MIN;
 	g->key_len = key_len;
-	g->hash = h;
 	memcpy(g->key, key, key_len);
 	if (s0) {
 		struct sample *in = group_inline(g);

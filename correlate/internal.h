@@ -13,9 +13,9 @@
 
 #define SAMPLE_MAX     10
 #define SAMPLE_MSG_CAP 512
-#define SLAB_GRAIN     32         /* free-list size classes: multiples of this ... */
-#define SLAB_CLASSES   40         /* ... below SLAB_GRAIN * SLAB_CLASSES bytes */
-#define SLAB_KEEP      (1u << 20) /* bytes kept in the free lists at most */
+#define SLAB_GRAIN     16         /* free-list size classes: multiples of this ... */
+#define SLAB_CLASSES   64         /* ... below SLAB_GRAIN * SLAB_CLASSES bytes */
+#define SLAB_KEEP      (1u << 18) /* bytes kept in the free lists at most */
 
 /* 12 bytes of header: a group keeps up to SAMPLE_MAX of these, and a table holds up to
  * max_groups groups (see docs/benchmarks.md, the memory run). */
@@ -79,8 +79,6 @@ struct group {
 	};
 	uint32_t key_len;
 	uint16_t n_ev, cap_ev;
-	uint32_t hash; /* of the key: chains compared and rehashed without it */
-	uint8_t slab;  /* size class of the allocation (pending.c), 0: plain malloc */
 	char key[];
 };
 
@@ -246,12 +244,11 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
 int window_release(struct correlate_engine *e, int64_t upto, bool all);
 
 /* pending.c: free lists, samples, the events waiting for the watermark, the deadline heap.
- * slab_get(e, n, &cls) is malloc(n) rounded up to its size class (cls 0: too large for
- * one, plain malloc); slab_put(e, cls, p) keeps the block for reuse (or frees it). The
- * blocks are malloc blocks: free() on one is valid too. slab_class(n): n's class. */
-unsigned slab_class(size_t n);
-void *slab_get(struct correlate_engine *e, size_t n, unsigned *cls);
-void slab_put(struct correlate_engine *e, unsigned cls, void *p);
+ * slab_get(e, n) is malloc(n), from a free list when one has a block of n's size class;
+ * slab_put(e, p) keeps a block for reuse (or frees it). The blocks are malloc blocks:
+ * free() on one is valid too. */
+void *slab_get(struct correlate_engine *e, size_t n);
+void slab_put(struct correlate_engine *e, void *p);
 void slab_drain(struct correlate_engine *e);
 void sample_fill(struct correlate_engine *e, struct sample *s, int64_t time, const char *src,
                  size_t src_len, const char *msg, size_t msg_len);

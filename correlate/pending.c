@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,36 +15,40 @@
 
 /* ---- free lists ---- */
 
-unsigned slab_class(size_t n) {
-	size_t c = (n + SLAB_GRAIN - 1) / SLAB_GRAIN;
+/* Class c holds blocks of c * SLAB_GRAIN - 8 bytes: what glibc's malloc gives a request
+ * of n bytes (a chunk of n + 8 rounded up to 16), so a free list costs no memory over
+ * plain malloc. A block's class is found again from malloc_usable_size(). */
+#define SLAB_SIZE(c) ((c)*SLAB_GRAIN - 8)
+
+static unsigned slab_class(size_t n) {
+	size_t c = (n + 8 + SLAB_GRAIN - 1) / SLAB_GRAIN;
 	return c < SLAB_CLASSES ? (unsigned)c : 0;
 }
 
-void *slab_get(struct correlate_engine *e, size_t n, unsigned *cls) {
-	size_t c = slab_class(n);
-	if (c == 0) {
-		*cls = 0;
+void *slab_get(struct correlate_engine *e, size_t n) {
+	unsigned c = slab_class(n);
+	if (c == 0)
 		return malloc(n);
-	}
-	*cls = (unsigned)c;
 	void *p = e->slab[c];
 	if (!p)
-		return malloc(c * SLAB_GRAIN);
+		return malloc(SLAB_SIZE(c));
 	memcpy(&e->slab[c], p, sizeof(void *)); /* the next free block */
-	e->slab_bytes -= c * SLAB_GRAIN;
+	e->slab_bytes -= SLAB_SIZE(c);
 	return p;
 }
 
-void slab_put(struct correlate_engine *e, unsigned cls, void *p) {
+void slab_put(struct correlate_engine *e, void *p) {
 	if (!p)
 		return;
-	if (cls == 0 || cls >= SLAB_CLASSES || e->slab_bytes + cls * SLAB_GRAIN > SLAB_KEEP) {
+	size_t n = malloc_usable_size(p);
+	unsigned c = slab_class(n);
+	if (c == 0 || SLAB_SIZE(c) > n || e->slab_bytes + SLAB_SIZE(c) > SLAB_KEEP) {
 		free(p);
 		return;
 	}
-	memcpy(p, &e->slab[cls], sizeof(void *));
-	e->slab[cls] = p;
-	e->slab_bytes += cls * SLAB_GRAIN;
+	memcpy(p, &e->slab[c], sizeof(void *));
+	e->slab[c] = p;
+	e->slab_bytes += SLAB_SIZE(c);
 }
 
 void slab_drain(struct correlate_engine *e) {

@@ -351,20 +351,9 @@ static int fire_deadline(struct correlate_engine *e, struct group *g) {
 	return rr;
 }
 
-/* The size of the cev's one allocation: the cev, its key, its value, its sample. */
-static size_t cev_size(size_t klen, size_t vlen, bool has_s, size_t mlen, size_t *ret_soff) {
-	size_t soff = (sizeof(struct cev) + klen + vlen + 2 + 7) & ~(size_t)7;
-	*ret_soff = soff;
-	return has_s ? soff + offsetof(struct sample, msg) + mlen : soff;
-}
-
 static void cev_free(struct correlate_engine *e, struct cev *c) {
-	if (!c)
-		return;
 	/* key, value and sample live in the same allocation as the cev */
-	size_t soff, n = cev_size(c->key_len, c->value_len, c->sample != NULL,
-	                          c->sample ? c->sample->msg_len : 0, &soff);
-	slab_put(e, slab_class(n), c);
+	slab_put(e, c);
 }
 
 int window_release(struct correlate_engine *e, int64_t upto, bool all) {
@@ -465,9 +454,8 @@ static struct cev *cev_new(struct correlate_engine *e, int64_t time, unsigned ci
 	              : m->s ? m->s->msg_len
 	                     : 0;
 	bool has_s = m->rec || m->s;
-	size_t soff, n = cev_size(klen, vlen, has_s, mlen, &soff);
-	unsigned cls; /* cev_free() finds it again from the sizes */
-	struct cev *c = slab_get(e, n, &cls);
+	size_t soff = (sizeof(struct cev) + klen + vlen + 2 + 7) & ~(size_t)7;
+	struct cev *c = slab_get(e, has_s ? soff + offsetof(struct sample, msg) + mlen : soff);
 	if (!c)
 		return NULL;
 	c->time = time;
