@@ -1,13 +1,15 @@
 /* Correlation engine: construction, per-record matching, statistics. The logsource table
  * is in logsource.c, decoders in decoder.c, compilation in compile.c.
  *
- * Matching a record: decoders (by program) add fields; Vectorscan scans the message once
- * for every message-level leaf of every rule and marks candidates; then each active
- * detection rule whose logsource applies evaluates its condition, short-circuit, where a
- * message leaf that Vectorscan did not mark is false without running PCRE2, and every
- * other leaf is decided by PCRE2. Since Vectorscan only ever removes leaves PCRE2 would
- * reject too (exact literals, or PREFILTER supersets for `re`), the pcre2 engine and the
- * vectorscan engine give the same matches by construction. */
+ * Matching a record: Vectorscan scans the message once, with one database for the
+ * message-level leaves of every rule (and the literals of leaves on decoded fields), and
+ * marks candidates; then each active detection rule whose logsource applies evaluates its
+ * condition, short-circuit, where a leaf that Vectorscan did not mark is false without
+ * running PCRE2 (prefilter.c says when that holds for decoded fields), and every other
+ * leaf is decided by PCRE2. Decoders (by program) add fields at the first lookup of one. Since
+ * Vectorscan only ever removes leaves PCRE2 would reject too (exact literals, or PREFILTER
+ * supersets for `re`), the pcre2 engine and the vectorscan engine give the same matches by
+ * construction. */
 #include "config.h"
 
 #include <errno.h>
