@@ -140,8 +140,7 @@ static int compile_leaves(struct correlate_engine *e, struct ev_errlist *errs) {
 	e->leaves = calloc(e->n_leaves + 1, sizeof(*e->leaves));
 	e->cand = calloc(e->n_leaves + 1, sizeof(uint32_t));
 	e->rule_matches = calloc(e->rules.n + 1, sizeof(uint64_t));
-	e->ls_cache = calloc(e->n_ls + 1, 1);
-	if (!e->leaves || !e->cand || !e->rule_matches || !e->ls_cache)
+	if (!e->leaves || !e->cand || !e->rule_matches || engine_ls_init(e) < 0)
 		return -ENOMEM;
 	size_t k = 0;
 	uint32_t max_ov = 1;

@@ -1,13 +1,15 @@
 /* Correlation engine: construction, per-record matching, statistics. The logsource table
  * is in logsource.c, decoders in decoder.c, compilation in compile.c.
  *
- * Matching a record: decoders (by program) add fields; Vectorscan scans the message once
- * for every message-level leaf of every rule and marks candidates; then each active
- * detection rule whose logsource applies evaluates its condition, short-circuit, where a
- * message leaf that Vectorscan did not mark is false without running PCRE2, and every
- * other leaf is decided by PCRE2. Since Vectorscan only ever removes leaves PCRE2 would
- * reject too (exact literals, or PREFILTER supersets for `re`), the pcre2 engine and the
- * vectorscan engine give the same matches by construction. */
+ * Matching a record: Vectorscan scans the message once, with one database for the
+ * message-level leaves of every rule (and the literals of leaves on decoded fields), and
+ * marks candidates; then each active detection rule whose logsource applies evaluates its
+ * condition, short-circuit, where a leaf that Vectorscan did not mark is false without
+ * running PCRE2 (prefilter.c says when that holds for decoded fields), and every other
+ * leaf is decided by PCRE2. Decoders (by program) add fields at the first lookup of one. Since
+ * Vectorscan only ever removes leaves PCRE2 would reject too (exact literals, or PREFILTER
+ * supersets for `re`), the pcre2 engine and the vectorscan engine give the same matches by
+ * construction. */
 #include "config.h"
 
 #include <errno.h>
@@ -164,6 +166,12 @@ static void on_capture(void *p, const char *name, size_t nl, const char *v, size
 static bool eval_leaf(void *p, unsigned idx) {
 	struct correlate_engine *e = p;
 	const struct leaf *l = &e->cur->leaves[idx];
+#ifdef HAVE_VECTORSCAN
+	/* Vectorscan saw no match: PCRE2 would not either (prefilter.c says when) */
+	if (e->n_dbs && e->in_db[l->id] && e->cand[l->id] != e->gen &&
+	    (l->std_field || !e->rec_fields))
+		return l->negate;
+#endif
 	const struct ev_str *v;
 	if (!l->field)
 		v = &e->rec->message;
@@ -174,10 +182,6 @@ static bool eval_leaf(void *p, unsigned idx) {
 		if (!v && l->alt_field)
 			v = ev_record_get(e->rec, l->alt_field);
 	}
-#ifdef HAVE_VECTORSCAN
-	if (e->n_dbs && e->in_db[l->id] && e->cand[l->id] != e->gen)
-		return l->negate; /* Vectorscan saw no match: PCRE2 would not either */
-#endif
 	if (v == &e->rec->message && !v->p) {
 		static const struct ev_str empty = {"", 0};
 		v = &empty;
@@ -199,11 +203,12 @@ static void feed_begin(struct correlate_engine *e, struct ev_record *rec) {
 		memset(e->cand, 0, e->n_leaves * sizeof(uint32_t));
 		e->gen = 1;
 	}
-	memset(e->ls_cache, -1, e->n_ls);
+	engine_ls_begin(e, rec);
 	e->n_caps = 0;
 	e->cap_len = 0;
 	e->decoded = false;
 	e->n_trig = 0;
+	e->rec_fields = rec->n_fields > 0;
 #ifdef HAVE_VECTORSCAN
 	if (e->n_dbs)
 		prefilter_scan(e, rec);
@@ -361,7 +366,8 @@ struct correlate_engine *correlate_engine_free(struct correlate_engine *e) {
 	free(e->always);
 	free(e->leaves);
 	free(e->cand);
-	free(e->ls_cache);
+	free(e->ls_rows);
+	free(e->ls_memo);
 	logsource_free_all(e);
 	decoder_free_all(e);
 	pcre2_match_data_free(e->md);

@@ -75,7 +75,7 @@ void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct
 		free(g->x->t);
 		free(g->x);
 	}
-	free(g);
+	slab_put(e, g);
 	cs->n_groups--;
 }
 
@@ -136,14 +136,16 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 	const struct sample *s0 = *sp;
 	size_t sz = s0 ? inline_off(key_len) + offsetof(struct sample, msg) + s0->msg_len
 	               : offsetof(struct group, key) + key_len;
-	struct group *g = calloc(1, MAX(sz, sizeof(*g)));
+	sz = MAX(sz, sizeof(struct group));
+	struct group *g = slab_get(e, sz);
 	if (!g)
 		return NULL;
+	memset(g, 0, sz);
 	const struct rule *r = &e->rules.v[corr];
 	if (r->corr.type != CORR_EVENT_COUNT || cs->deadline_mode) {
 		g->x = calloc(1, sizeof(*g->x));
 		if (!g->x) {
-			free(g);
+			slab_put(e, g);
 			return NULL;
 		}
 		g->x->heap_idx = UINT32_MAX;
@@ -153,7 +155,7 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 		g->x->t = malloc(r->corr.n_refs * sizeof(int64_t));
 		if (!g->x->t) {
 			free(g->x);
-			free(g);
+			slab_put(e, g);
 			return NULL;
 		}
 		for (size_t i = 0; i < r->corr.n_refs; i++)

@@ -13,6 +13,9 @@
 
 #define SAMPLE_MAX     10
 #define SAMPLE_MSG_CAP 512
+#define SLAB_GRAIN     16         /* free-list size classes: multiples of this ... */
+#define SLAB_CLASSES   64         /* ... below SLAB_GRAIN * SLAB_CLASSES bytes */
+#define SLAB_KEEP      (1u << 18) /* bytes kept in the free lists at most */
 
 /* 12 bytes of header: a group keeps up to SAMPLE_MAX of these, and a table holds up to
  * max_groups groups (see docs/benchmarks.md, the memory run). */
@@ -126,6 +129,9 @@ struct correlate_engine {
 	uint32_t *rule_gen; /* rule_gen[r] == gen: triggered for this record */
 	unsigned *trig;     /* rules triggered for this record, in any order */
 	size_t n_trig;
+	unsigned *fg_rules; /* gated rules whose gate has a decoded-field leaf */
+	size_t n_fg;
+	bool rec_fields;  /* the record came with named fields (not only decoders') */
 	unsigned *always; /* active detection rules that are not gated, in order */
 	size_t n_always;
 	struct rule_set rules;
@@ -150,10 +156,12 @@ struct correlate_engine {
 	size_t n_caps, alloc_caps;
 	char *cap_buf;
 	size_t cap_len, cap_alloc;
-	int8_t *ls_cache; /* per logsource entry for this record: -1 unknown */
+	int8_t *ls_cache; /* per logsource entry for this record: -1 unknown (a row of ls_rows) */
+	int8_t *ls_rows;  /* LS_MEMO rows remembered by program and facility, then a scratch row */
+	struct ls_memo *ls_memo;
 #ifdef HAVE_VECTORSCAN
-	hs_database_t **dbs; /* [0]: rules for every record; [1 + i]: logsource i's rules */
-	size_t n_dbs;        /* 0: no prefilter */
+	hs_database_t *db; /* every message leaf of every active rule */
+	size_t n_dbs;      /* 0: no prefilter, else 1 */
 	hs_scratch_t *scratch;
 	bool *in_db;
 #endif
@@ -167,7 +175,9 @@ struct correlate_engine {
 	size_t n_dl, alloc_dl;
 	char **sources; /* interned sample sources */
 	size_t n_sources;
-	char *kbuf; /* scratch for group keys */
+	void *slab[SLAB_CLASSES]; /* free blocks by size class (pending.c) */
+	size_t slab_bytes;        /* kept in the free lists */
+	char *kbuf;               /* scratch for group keys */
 	size_t kbuf_alloc;
 	int64_t max_time, watermark;
 	uint64_t seq;
@@ -191,7 +201,19 @@ struct correlate_engine {
 	struct correlate_stats st;
 };
 
-/* logsource.c */
+/* logsource.c. Which logsources apply depends on a record's program, unit and facility
+ * only: engine_ls_begin() points ls_cache at the row remembered for the record's program
+ * and facility (records without a unit), so the names are compared once per program. */
+#define LS_MEMO 64
+struct ls_memo {
+	uint32_t hash;
+	int facility;
+	uint32_t len; /* UINT32_MAX: no program */
+	bool used;
+	char program[48];
+};
+int engine_ls_init(struct correlate_engine *e);
+void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec);
 bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_record *rec);
 /* Equal to a NUL-terminated name; cheap when the first bytes differ (no strlen). */
 bool engine_str_eq(const struct ev_str *s, const char *c);
@@ -221,7 +243,13 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
                     size_t n_g, struct sample *s);
 int window_release(struct correlate_engine *e, int64_t upto, bool all);
 
-/* pending.c: samples, the events waiting for the watermark, the deadline heap */
+/* pending.c: free lists, samples, the events waiting for the watermark, the deadline heap.
+ * slab_get(e, n) is malloc(n), from a free list when one has a block of n's size class;
+ * slab_put(e, p) keeps a block for reuse (or frees it). The blocks are malloc blocks:
+ * free() on one is valid too. */
+void *slab_get(struct correlate_engine *e, size_t n);
+void slab_put(struct correlate_engine *e, void *p);
+void slab_drain(struct correlate_engine *e);
 void sample_fill(struct correlate_engine *e, struct sample *s, int64_t time, const char *src,
                  size_t src_len, const char *msg, size_t msg_len);
 struct sample *sample_dup(const struct sample *s);

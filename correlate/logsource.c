@@ -239,3 +239,38 @@ bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_reco
 	e->ls_cache[idx] = ok;
 	return ok;
 }
+
+int engine_ls_init(struct correlate_engine *e) {
+	e->ls_rows = malloc((LS_MEMO + 1) * (e->n_ls + 1));
+	e->ls_memo = calloc(LS_MEMO, sizeof(*e->ls_memo));
+	if (!e->ls_rows || !e->ls_memo)
+		return -ENOMEM;
+	e->ls_cache = e->ls_rows + LS_MEMO * (e->n_ls + 1);
+	return 0;
+}
+
+void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {
+	size_t w = e->n_ls + 1;
+	const struct ev_str *p = &rec->program;
+	if (rec->unit.p || (p->p && p->len > sizeof(e->ls_memo->program))) {
+		e->ls_cache = e->ls_rows + LS_MEMO * w; /* the scratch row */
+		memset(e->ls_cache, -1, e->n_ls);
+		return;
+	}
+	uint32_t len = p->p ? (uint32_t)p->len : UINT32_MAX;
+	uint32_t h = 2166136261u ^ (uint32_t)rec->facility;
+	for (size_t i = 0; p->p && i < p->len; i++)
+		h = (h ^ (unsigned char)p->p[i]) * 16777619u;
+	struct ls_memo *m = &e->ls_memo[h % LS_MEMO];
+	e->ls_cache = e->ls_rows + (size_t)(m - e->ls_memo) * w;
+	if (m->used && m->hash == h && m->facility == rec->facility && m->len == len &&
+	    (!p->p || !memcmp(m->program, p->p, len)))
+		return;
+	m->used = true;
+	m->hash = h;
+	m->facility = rec->facility;
+	m->len = len;
+	if (p->p && len)
+		memcpy(m->program, p->p, len);
+	memset(e->ls_cache, -1, e->n_ls);
+}

@@ -1,15 +1,67 @@
-/* Correlation windows, the waiting side: interned sample sources and samples, the events
+/* Correlation windows, the waiting side: free lists for events and groups (no malloc and
+ * free per event once the windows are warm), interned sample sources and samples, the events
  * waiting for the watermark (in-order arrivals in a FIFO ring, the others in a heap
  * ordered by (time, arrival, correlation, reference position descending)) and the
  * deadline heap of lt/lte windows and absence rules (by deadline, correlation, key). */
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "correlate/internal.h"
+
+/* ---- free lists ---- */
+
+/* Class c holds blocks of c * SLAB_GRAIN - 8 bytes: what glibc's malloc gives a request
+ * of n bytes (a chunk of n + 8 rounded up to 16), so a free list costs no memory over
+ * plain malloc. A block's class is found again from malloc_usable_size(). */
+#define SLAB_SIZE(c) ((c)*SLAB_GRAIN - 8)
+
+static unsigned slab_class(size_t n) {
+	size_t c = (n + 8 + SLAB_GRAIN - 1) / SLAB_GRAIN;
+	return c < SLAB_CLASSES ? (unsigned)c : 0;
+}
+
+void *slab_get(struct correlate_engine *e, size_t n) {
+	unsigned c = slab_class(n);
+	if (c == 0)
+		return malloc(n);
+	void *p = e->slab[c];
+	if (!p)
+		return malloc(SLAB_SIZE(c));
+	memcpy(&e->slab[c], p, sizeof(void *)); /* the next free block */
+	e->slab_bytes -= SLAB_SIZE(c);
+	return p;
+}
+
+void slab_put(struct correlate_engine *e, void *p) {
+	if (!p)
+		return;
+	size_t n = malloc_usable_size(p);
+	unsigned c = slab_class(n);
+	if (c == 0 || SLAB_SIZE(c) > n || e->slab_bytes + SLAB_SIZE(c) > SLAB_KEEP) {
+		free(p);
+		return;
+	}
+	memcpy(p, &e->slab[c], sizeof(void *));
+	e->slab[c] = p;
+	e->slab_bytes += SLAB_SIZE(c);
+}
+
+void slab_drain(struct correlate_engine *e) {
+	for (size_t c = 0; c < SLAB_CLASSES; c++)
+		while (e->slab[c]) {
+			void *p = e->slab[c];
+			memcpy(&e->slab[c], p, sizeof(void *));
+			free(p);
+		}
+	e->slab_bytes = 0;
+}
+
+/* ---- samples ---- */
 
 #define SRC_MANY 0xffff /* more than 4096 distinct sources: "(source)" */
 #define SRC_NONE 0xfffe /* out of memory: "" */

@@ -1,7 +1,7 @@
 /* Vectorscan prefilter: every message-level pattern leaf of every active rule, compiled
- * into one database per log source (rules for every record in database 0, the rules of
- * logsource i in database 1 + i), so a record is scanned once by each database whose
- * logsource applies to it.
+ * into one database, so a record is scanned once whatever logsources its rules name. The
+ * logsource is checked after a candidate: a leaf of a rule whose logsource does not apply
+ * may be marked, but the engine never evaluates that rule for the record.
  *
  * Invariant: Vectorscan never decides a match. A leaf it did not report is false (exact
  * literal patterns, or a superset in PREFILTER mode for `re`), and PCRE2 confirms every
@@ -12,7 +12,13 @@
  * A `re` leaf goes into the database as the longest literal every match of it must
  * contain (required_literal()) when it has one of at least MIN_LIT bytes: a cheaper and
  * equally valid prefilter (a superset of the regex's matches), and Vectorscan compiles a
- * literal in microseconds where PREFILTER mode can take milliseconds per pattern. */
+ * literal in microseconds where PREFILTER mode can take milliseconds per pattern.
+ *
+ * A leaf on a decoded field (`outcome: Failed`) goes in as its required literal too: a
+ * decoder's field is a copy of a substring of the message, so when the record came
+ * without named fields of its own, the field can only contain the literal if the message
+ * does. Records that came with fields (JSON, logfmt, the journal) trigger every rule
+ * gated by such a leaf, and the leaf is decided by PCRE2 alone there. */
 #include "config.h"
 
 #ifdef HAVE_VECTORSCAN
@@ -147,8 +153,7 @@ static char *required_literal(const char *re, uint32_t opts) {
 	return out;
 }
 
-static int compile_db(struct correlate_engine *e, int ls, hs_database_t **ret,
-                      struct ev_errlist *errs) {
+static int compile_db(struct correlate_engine *e, hs_database_t **ret, struct ev_errlist *errs) {
 	const char **exprs = calloc(e->n_leaves + 1, sizeof(char *));
 	char **lits = calloc(e->n_leaves + 1, sizeof(char *));
 	unsigned *flags = calloc(e->n_leaves + 1, sizeof(unsigned)),
@@ -163,12 +168,16 @@ static int compile_db(struct correlate_engine *e, int ls, hs_database_t **ret,
 		size_t n = 0;
 		for (size_t i = 0; i < e->n_leaves; i++) {
 			const struct leaf *l = e->leaves[i];
-			if (!e->in_db[i] || e->rules.v[l->rule].logsource != ls)
+			if (!e->in_db[i])
 				continue;
 			unsigned f = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY |
 			             (l->pcre_opts & PCRE2_CASELESS ? HS_FLAG_CASELESS : 0);
-			if (l->is_re && !lits[i])
+			if ((l->is_re || !l->std_field) && !lits[i])
 				lits[i] = required_literal(l->regex, l->pcre_opts);
+			if (!lits[i] && !l->std_field) {
+				e->in_db[i] = false; /* a decoded field needs a literal */
+				continue;
+			}
 			if (lits[i])
 				exprs[n] = lits[i];
 			else {
@@ -264,8 +273,9 @@ static int build_gates(struct correlate_engine *e) {
 	e->rule_gated = calloc(e->rules.n + 1, sizeof(bool));
 	e->rule_gen = calloc(e->rules.n + 1, sizeof(uint32_t));
 	e->trig = calloc(e->rules.n + 1, sizeof(unsigned));
+	e->fg_rules = calloc(e->rules.n + 1, sizeof(unsigned));
 	bool *mark = calloc(e->n_leaves + 1, sizeof(bool));
-	if (!e->leaf_gate || !e->rule_gated || !e->rule_gen || !e->trig || !mark) {
+	if (!e->leaf_gate || !e->rule_gated || !e->rule_gen || !e->trig || !e->fg_rules || !mark) {
 		free(mark);
 		return -ENOMEM;
 	}
@@ -279,9 +289,14 @@ static int build_gates(struct correlate_engine *e) {
 		if (!must_set(e, r, r->condition, true, mark))
 			continue;
 		e->rule_gated[i] = true;
+		bool fg = false;
 		for (size_t k = 0; k < e->n_leaves; k++)
-			if (mark[k])
+			if (mark[k]) {
 				e->leaf_gate[k] = (int)i;
+				fg |= !e->leaves[k]->std_field;
+			}
+		if (fg)
+			e->fg_rules[e->n_fg++] = (unsigned)i;
 	}
 	free(mark);
 	return 0;
@@ -289,28 +304,32 @@ static int build_gates(struct correlate_engine *e) {
 
 int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
 	e->in_db = calloc(e->n_leaves + 1, sizeof(bool));
-	e->dbs = calloc(e->n_ls + 1, sizeof(*e->dbs));
-	if (!e->in_db || !e->dbs)
+	if (!e->in_db)
 		return -ENOMEM;
 	for (size_t i = 0; i < e->n_leaves; i++) {
 		const struct leaf *l = e->leaves[i];
-		if (l->kind != LEAF_PATTERN || (l->field && strcmp(l->field, "message")))
+		if (l->kind != LEAF_PATTERN || e->rules.v[l->rule].inactive)
 			continue;
-		if (e->rules.v[l->rule].inactive)
-			continue;
-		e->in_db[i] = true;
+		if (!l->field || !strcmp(l->field, "message"))
+			e->in_db[i] = true;
+		else if (!l->std_field && !l->negate &&
+		         (!l->alt_field || !engine_is_std_field(l->alt_field)))
+			e->in_db[i] = true; /* a decoded field: see the top of the file */
 	}
-	bool any = false;
-	for (size_t d = 0; d <= e->n_ls; d++) {
-		int r = compile_db(e, (int)d - 1, &e->dbs[d], errs);
-		if (r < 0)
-			return r;
-		any |= e->dbs[d] != NULL;
-	}
-	e->n_dbs = any ? e->n_ls + 1 : 0;
-	if (!any)
+	int r = compile_db(e, &e->db, errs);
+	if (r < 0)
+		return r;
+	e->n_dbs = e->db ? 1 : 0;
+	if (!e->db)
 		memset(e->in_db, 0, e->n_leaves * sizeof(bool));
 	return build_gates(e);
+}
+
+static void trigger(struct correlate_engine *e, int r) {
+	if (r >= 0 && e->rule_gen[r] != e->gen) {
+		e->rule_gen[r] = e->gen;
+		e->trig[e->n_trig++] = (unsigned)r;
+	}
 }
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
@@ -318,20 +337,16 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	(void)from, (void)to, (void)flags;
 	struct correlate_engine *e = ctx;
 	e->cand[id] = e->gen;
-	int r = e->leaf_gate[id];
-	if (r >= 0 && e->rule_gen[r] != e->gen) {
-		e->rule_gen[r] = e->gen;
-		e->trig[e->n_trig++] = (unsigned)r;
-	}
+	trigger(e, e->leaf_gate[id]);
 	return 0;
 }
 
 void prefilter_scan(struct correlate_engine *e, const struct ev_record *rec) {
 	const char *m = rec->message.p ? rec->message.p : "";
 	unsigned len = (unsigned)MIN(rec->message.len, UINT32_MAX);
-	for (size_t d = 0; d < e->n_dbs; d++)
-		if (e->dbs[d] && (d == 0 || engine_ls_applies(e, (int)d - 1, rec)))
-			hs_scan(e->dbs[d], m, len, 0, e->scratch, on_match, e);
+	hs_scan(e->db, m, len, 0, e->scratch, on_match, e);
+	for (size_t i = 0; e->rec_fields && i < e->n_fg; i++)
+		trigger(e, (int)e->fg_rules[i]);
 }
 
 void prefilter_free(struct correlate_engine *e) {
@@ -339,10 +354,9 @@ void prefilter_free(struct correlate_engine *e) {
 	free(e->rule_gated);
 	free(e->rule_gen);
 	free(e->trig);
+	free(e->fg_rules);
 	hs_free_scratch(e->scratch);
-	for (size_t d = 0; e->dbs && d <= e->n_ls; d++)
-		hs_free_database(e->dbs[d]);
-	free(e->dbs);
+	hs_free_database(e->db);
 	free(e->in_db);
 }
 #endif

@@ -351,11 +351,9 @@ static int fire_deadline(struct correlate_engine *e, struct group *g) {
 	return rr;
 }
 
-static void cev_free(struct cev *c) {
-	if (!c)
-		return;
+static void cev_free(struct correlate_engine *e, struct cev *c) {
 	/* key, value and sample live in the same allocation as the cev */
-	free(c);
+	slab_put(e, c);
 }
 
 int window_release(struct correlate_engine *e, int64_t upto, bool all) {
@@ -369,7 +367,7 @@ int window_release(struct correlate_engine *e, int64_t upto, bool all) {
 		if (ce && (!ge || c->time <= g->deadline)) {
 			c = pend_pop(e);
 			r = process(e, c);
-			cev_free(c);
+			cev_free(e, c);
 		} else if (ge)
 			r = fire_deadline(e, g);
 		else
@@ -452,12 +450,12 @@ static int match_key(struct correlate_engine *e, const struct correlation *k, si
 static struct cev *cev_new(struct correlate_engine *e, int64_t time, unsigned ci, size_t j,
                            uint32_t klen, const struct ev_str *val, const struct match_src *m) {
 	size_t vlen = val ? val->len : 0;
-	size_t soff = (sizeof(struct cev) + klen + vlen + 2 + 7) & ~(size_t)7;
 	size_t mlen = m->rec ? MIN(m->rec->message.len, (size_t)SAMPLE_MSG_CAP)
 	              : m->s ? m->s->msg_len
 	                     : 0;
 	bool has_s = m->rec || m->s;
-	struct cev *c = malloc(has_s ? soff + offsetof(struct sample, msg) + mlen : soff);
+	size_t soff = (sizeof(struct cev) + klen + vlen + 2 + 7) & ~(size_t)7;
+	struct cev *c = slab_get(e, has_s ? soff + offsetof(struct sample, msg) + mlen : soff);
 	if (!c)
 		return NULL;
 	c->time = time;
@@ -513,11 +511,11 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
 			else {
 				/* a correlation's alert: the timeline is being drained in order */
 				r = process(e, c);
-				cev_free(c);
+				cev_free(e, c);
 			}
 			if (r < 0) {
 				if (rec)
-					cev_free(c);
+					cev_free(e, c);
 				return r;
 			}
 		}
@@ -563,7 +561,7 @@ int window_init(struct correlate_engine *e) {
 
 void window_free(struct correlate_engine *e) {
 	while (e->n_pend || e->fifo_n)
-		cev_free(pend_pop(e));
+		cev_free(e, pend_pop(e));
 	free(e->fifo);
 	e->fifo = NULL;
 	e->fifo_cap = e->fifo_head = 0;
@@ -589,4 +587,5 @@ void window_free(struct correlate_engine *e) {
 	free(e->kbuf);
 	e->kbuf = NULL;
 	e->n_dl = 0;
+	slab_drain(e);
 }
