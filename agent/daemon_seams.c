@@ -19,10 +19,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/daemon.h"
 #include "agent/daemon_log.h"
@@ -237,6 +239,24 @@ static void log_errs(const struct ev_errlist *errs) {
 	}
 }
 
+/* A configured file the agent's user cannot read is skipped by the tail: say so at start
+ * (the unit runs as its own user; the fix is a group such as adm, or an ACL). */
+static void warn_unreadable(const struct ev_config *c) {
+	for (size_t i = 0; i < c->sources.n_files; i++) {
+		glob_t g;
+		if (glob(c->sources.files[i].path, GLOB_NOSORT, NULL, &g) != 0)
+			continue;
+		for (size_t k = 0; k < g.gl_pathc; k++)
+			if (access(g.gl_pathv[k], R_OK) < 0 && errno == EACCES)
+				ev_dlog(LOG_WARNING,
+				        "sources.files: %s: not readable by uid %u: %s; it is not "
+				        "tailed (give the agent's user a group such as adm, or an "
+				        "ACL)",
+				        g.gl_pathv[k], (unsigned)geteuid(), strerror(EACCES));
+		globfree(&g);
+	}
+}
+
 int ev_seams_start(struct ev_daemon *d) {
 	struct seams *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -301,6 +321,7 @@ int ev_seams_start(struct ev_daemon *d) {
 			ev_errlist_clear(&errs);
 			return r;
 		}
+		warn_unreadable(c);
 	} else
 		ev_dlog(LOG_NOTICE,
 		        "no sources configured (sources.files empty, sources.journal false)");
