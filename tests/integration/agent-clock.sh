@@ -7,6 +7,7 @@
 # no alert is lost or duplicated; the timers keep running (monotonic).
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
+. "$EV_SRCDIR/tests/integration/rules-lib.sh"
 
 # The shim (tests/integration/clockshift.c) is built here with the C compiler.
 SHIM="$T_TMP/clockshift.so"
@@ -21,27 +22,7 @@ echo "0" >"$FT"
 
 RULES="$T_TMP/rules"
 mkdir -p "$RULES"
-cat >"$RULES/rules.yml" <<'EOR'
-title: Failed password
-id: failed
-level: low
-logsource:
-  product: linux
-detection:
-  sel:
-    message|contains: 'Failed password'
-  condition: sel
----
-title: Brute force
-id: brute
-level: high
-correlation:
-  type: event_count
-  rules: [failed]
-  group-by: [host]
-  timespan: 1m
-  condition: {gte: 3}
-EOR
+brute_rules >"$RULES/rules.yml"
 LOG="$T_TMP/app.log"
 : >"$LOG"
 agent_write_config "$T_TMP/evident.yaml"

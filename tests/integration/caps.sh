@@ -9,43 +9,20 @@
 #   64 control connections             control.refused_cap, a log line, an answer
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
+. "$EV_SRCDIR/tests/integration/rules-lib.sh"
 
 R="$T_TMP/rules"
 mkdir -p "$R"
 # 70 named groups in one pattern: the first 64 are kept, 6 dropped per matching record
 pat=""
 for i in $(seq 1 70); do pat="$pat(?<c$i>x)"; done
-cat >"$R/caps.yml" <<EOR
-title: Many captures
-id: captures
-level: low
-logsource:
-  product: linux
-detection:
-  sel:
-    message|re: 'caps $pat'
-  condition: sel
----
-title: Failed password
-id: failed
-level: low
-logsource:
-  product: linux
-detection:
-  sel:
-    message|contains: 'Failed password'
-  condition: sel
----
-title: Password spraying
-id: spray
-level: high
-correlation:
-  type: value_count
-  rules: [failed]
-  group-by: [host]
-  timespan: 1h
-  condition: {field: user, gte: 5000}
-EOR
+{
+	printf '%s\n' 'title: Many captures' 'id: captures' 'level: low' 'logsource:' '  product: linux' \
+		'detection:' '  sel:' "    message|re: 'caps $pat'" '  condition: sel' ---
+	rule_failed
+	echo ---
+	rule_over_failed spray value_count 1h '{field: user, gte: 5000}'
+} >"$R/caps.yml"
 X70=$(printf 'x%.0s' $(seq 1 70))
 
 # ---- line length ----

@@ -4,29 +4,10 @@
 # (America/New_York, 2026-11-01 01:59:50 EDT, then 01:00:05 and 01:00:10 EST, 20 s in
 # all) and one that straddles Dec 31 -> Jan 1 both fire, with times in order.
 . "$EV_SRCDIR/tests/integration/lib.sh"
+. "$EV_SRCDIR/tests/integration/rules-lib.sh"
 
 RULES="$T_TMP/rules.yml"
-cat >"$RULES" <<'EOR'
-title: Failed password
-id: failed
-level: low
-logsource:
-  product: linux
-detection:
-  sel:
-    message|contains: 'Failed password'
-  condition: sel
----
-title: Brute force
-id: brute
-level: high
-correlation:
-  type: event_count
-  rules: [failed]
-  group-by: [host]
-  timespan: 1m
-  condition: {gte: 3}
-EOR
+brute_rules >"$RULES"
 fail3() { # fail3 STAMP STAMP STAMP
 	for s in "$@"; do echo "$s web1 sshd[1]: Failed password for root from 203.0.113.9 port 1 ssh2"; done
 }
