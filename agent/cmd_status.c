@@ -104,10 +104,13 @@ static void print_status(json_t *a) {
 	printf("  correlation    %" JSON_INTEGER_FORMAT
 	       " groups; not correlated: %" JSON_INTEGER_FORMAT " late, %" JSON_INTEGER_FORMAT
 	       " far-future; caps: %" JSON_INTEGER_FORMAT " groups evicted, %" JSON_INTEGER_FORMAT
-	       " values dropped\n",
+	       " values dropped, %" JSON_INTEGER_FORMAT
+	       " event times dropped, %" JSON_INTEGER_FORMAT
+	       " captures dropped, %" JSON_INTEGER_FORMAT " samples without source\n",
 	       geti(a, "engine", "live_groups"), geti(a, "engine", "late"),
 	       geti(a, "engine", "future"), geti(a, "engine", "evicted"),
-	       geti(a, "engine", "values_dropped"));
+	       geti(a, "engine", "values_dropped"), geti(a, "engine", "times_dropped"),
+	       geti(a, "engine", "captures_dropped"), geti(a, "engine", "sources_capped"));
 	printf("  lines          %" JSON_INTEGER_FORMAT " (%.0f/s)\n", geti(a, "lines", NULL),
 	       json_number_value(json_object_get(a, "lines_per_sec")));
 	printf("  alerts         %" JSON_INTEGER_FORMAT "\n", geti(a, "alerts", NULL));

@@ -64,6 +64,8 @@ json_t *ev_daemon_status_json(struct ev_daemon *d) {
 	        errors);
 	if (!o)
 		return NULL;
+	json_object_set_new(json_object_get(o, "control"), "refused_cap",
+	                    json_integer((json_int_t)cs.refused_cap));
 	json_object_set_new(o, "audit_log", json_string(ev_custody_path(d->custody)));
 	json_object_set_new(o, "audit", ev_custody_status(d->custody));
 	json_object_set_new(o, "automatic_seals", ev_autoseal_status(d->autoseal));

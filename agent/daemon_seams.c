@@ -23,10 +23,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/daemon_seams.h"
 #include "agent/daemon_log.h"
@@ -48,13 +50,24 @@ struct ev_seams {
 	uint64_t feed_errors;
 	bool logged_checkpoint_error;
 	uint64_t logged_future, logged_late; /* counters at the last log line about them */
-	int64_t logged_at;                   /* µs, CLOCK_REALTIME */
+	uint64_t logged_caps;                /* sum of the cap counters at the last log line */
+	int64_t logged_at;                   /* µs, CLOCK_MONOTONIC */
+	int64_t tick_real, tick_mono;        /* both clocks at the last tick (0: none yet) */
+	uint64_t clock_steps;                /* wall clock steps seen */
 };
 
-static int64_t now_real(void) {
+/* A wall clock that moves this much more or less than the monotonic clock between two
+ * ticks (one second apart) was stepped. */
+#define CLOCK_STEP_MIN (2 * 1000000LL)
+
+static int64_t now_clock_us(clockid_t id) {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t now_real(void) {
+	return now_clock_us(CLOCK_REALTIME);
 }
 
 static void on_alert(void *ctx, const struct correlate_alert *a) {
@@ -80,14 +93,32 @@ static int on_record(void *userdata, struct ev_record *rec) {
 	return 0;
 }
 
-/* Events the engine could not correlate because of their time are logged, at most once a
- * minute (the first at once): a hostile line must not flood the log either. */
+static uint64_t caps_sum(const struct correlate_stats *cs) {
+	return cs->evicted + cs->values_dropped + cs->times_dropped + cs->captures_dropped +
+	       cs->sources_capped;
+}
+
+/* Events the engine could not correlate because of their time, and the caps it reached,
+ * are logged at most once a minute (the first at once; `now` is monotonic, so a clock
+ * step cannot mute it): a hostile line must not flood the log either. */
 static void log_time_outliers(struct ev_seams *s, int64_t now) {
 	struct correlate_stats cs;
 	correlate_engine_get_stats(s->engine, &cs);
-	if ((cs.future == s->logged_future && cs.late == s->logged_late) ||
+	if ((cs.future == s->logged_future && cs.late == s->logged_late &&
+	     caps_sum(&cs) == s->logged_caps) ||
 	    (s->logged_at && now - s->logged_at < 60 * 1000000LL))
 		return;
+	if (caps_sum(&cs) != s->logged_caps)
+		ev_dlog(LOG_WARNING,
+		        "correlation caps reached (totals): %" PRIu64
+		        " groups evicted (rules.max_groups), %" PRIu64
+		        " values dropped (rules.max_values), %" PRIu64
+		        " event times dropped (1024 a group), %" PRIu64
+		        " captures dropped (64 a record), %" PRIu64
+		        " samples without source (4096 sources)",
+		        cs.evicted, cs.values_dropped, cs.times_dropped, cs.captures_dropped,
+		        cs.sources_capped);
+	s->logged_caps = caps_sum(&cs);
 	if (cs.future > s->logged_future) {
 		char t[48];
 		correlate_format_time(cs.last_future_us, t, sizeof(t));
@@ -122,12 +153,39 @@ static void log_checkpoint_error(struct ev_seams *s) {
 	s->logged_checkpoint_error = true;
 }
 
+/* Intervals run on the monotonic clock; the wall clock only dates events. A step of the
+ * wall clock is logged; a step back also lowers the engine's watermark, or every event
+ * stamped by the new clock would be "late" until the clock caught up again. */
+static void check_clock_step(struct ev_seams *s, int64_t real, int64_t mono) {
+	int64_t prev_real = s->tick_real, prev_mono = s->tick_mono;
+	s->tick_real = real;
+	s->tick_mono = mono;
+	if (!prev_mono)
+		return;
+	int64_t step = (real - prev_real) - (mono - prev_mono);
+	if (step > -CLOCK_STEP_MIN && step < CLOCK_STEP_MIN)
+		return;
+	s->clock_steps++;
+	char was[48], is[48];
+	correlate_format_time(prev_real + (mono - prev_mono), was, sizeof(was));
+	correlate_format_time(real, is, sizeof(is));
+	ev_dlog(LOG_WARNING,
+	        "clock: the wall clock was stepped %s by %.3f s (expected %s, now %s); "
+	        "timers run on the monotonic clock%s",
+	        step > 0 ? "forward" : "back", (double)(step > 0 ? step : -step) / 1e6, was, is,
+	        step > 0 ? "; event-time deadlines follow the new clock"
+	                 : "; the watermark follows the clock back");
+	if (step < 0)
+		correlate_engine_clock_stepped_back(s->engine, real);
+}
+
 static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
 	struct ev_seams *s = userdata;
 	if (s->engine) {
-		int64_t now = now_real();
+		int64_t now = now_real(), mono = now_clock_us(CLOCK_MONOTONIC);
+		check_clock_step(s, now, mono);
 		correlate_engine_advance(s->engine, now);
-		log_time_outliers(s, now);
+		log_time_outliers(s, mono);
 	}
 	log_checkpoint_error(s);
 	sd_event_source_set_time(src, usec + 1000000);
@@ -163,6 +221,24 @@ static void log_errs(const struct ev_errlist *errs) {
 		if (m)
 			ev_dlog(LOG_ERR, "%s", m);
 		free(m);
+	}
+}
+
+/* A configured file the agent's user cannot read is skipped by the tail: say so at start
+ * (the unit runs as its own user; the fix is a group such as adm, or an ACL). */
+static void warn_unreadable(const struct ev_config *c) {
+	for (size_t i = 0; i < c->sources.n_files; i++) {
+		glob_t g;
+		if (glob(c->sources.files[i].path, GLOB_NOSORT, NULL, &g) != 0)
+			continue;
+		for (size_t k = 0; k < g.gl_pathc; k++)
+			if (access(g.gl_pathv[k], R_OK) < 0 && errno == EACCES)
+				ev_dlog(LOG_WARNING,
+				        "sources.files: %s: not readable by uid %u: %s; it is not "
+				        "tailed (give the agent's user a group such as adm, or an "
+				        "ACL)",
+				        g.gl_pathv[k], (unsigned)geteuid(), strerror(EACCES));
+		globfree(&g);
 	}
 }
 
@@ -205,6 +281,7 @@ static int seams_start(struct ev_seams *s, const struct ev_config *cfg, const ch
 			ev_errlist_clear(&errs);
 			return r;
 		}
+		warn_unreadable(c);
 	} else
 		ev_dlog(LOG_NOTICE,
 		        "no sources configured (sources.files empty, sources.journal false)");
@@ -284,6 +361,7 @@ void ev_seams_install_engine(struct ev_seams *s, struct correlate_engine *e,
 	correlate_engine_free(s->engine);
 	s->engine = e;
 	s->logged_future = s->logged_late = 0; /* the new engine counts from zero */
+	s->logged_caps = 0;
 	if (s->src_cfg && sources_differ(s->src_cfg, next))
 		ev_dlog(LOG_WARNING, "sources changed: takes effect after a restart");
 }
@@ -354,6 +432,14 @@ json_t *ev_seams_status(const struct ev_seams *s, const struct ev_config *cfg) {
 		                (json_int_t)cs.watermark_us, "feed_errors",
 		                (json_int_t)s->feed_errors, "future", (json_int_t)cs.future,
 		                "values_dropped", (json_int_t)cs.values_dropped));
+		json_t *eo = json_object_get(o, "engine");
+		json_object_set_new(eo, "times_dropped",
+		                    json_integer((json_int_t)cs.times_dropped));
+		json_object_set_new(eo, "captures_dropped",
+		                    json_integer((json_int_t)cs.captures_dropped));
+		json_object_set_new(eo, "sources_capped",
+		                    json_integer((json_int_t)cs.sources_capped));
+		json_object_set_new(eo, "clock_steps", json_integer((json_int_t)s->clock_steps));
 	}
 	return o;
 }

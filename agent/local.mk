@@ -84,3 +84,9 @@ agent_libagent_a_SOURCES += agent/timeparse.c agent/timeparse.h
 UNIT_TEST_SOURCES += tests/unit/agent/test_timeparse.c
 # actions.seal_on's rule: and tag: selectors checked against the loaded rules.
 agent_libagent_a_SOURCES += agent/selectors.c agent/selectors.h
+# Reliability (issue 10): wall clock steps (a CLOCK_REALTIME shim), DST and New Year in
+# replay, every resource cap driven through the binary, the service's privileges.
+TESTS += tests/integration/agent-clock.sh tests/integration/replay-clock.sh tests/integration/caps.sh tests/integration/agent-privilege.sh
+EXTRA_DIST += tests/integration/rules-lib.sh tests/integration/clockshift.c
+EXTRA_DIST += tests/integration/agent-clock.sh tests/integration/replay-clock.sh tests/integration/caps.sh tests/integration/agent-privilege.sh
+EXTRA_DIST += docs/operations.md docs/security.md

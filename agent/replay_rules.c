@@ -182,10 +182,12 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	        "evident: replay: %" PRIu64 " lines, %" PRIu64 " records, %" PRIu64
 	        " unparsed, %zu rules (%s%s), %" PRIu64 " matches, %" PRIu64 " alerts, %" PRIu64
 	        " late events, %" PRIu64 " evicted groups, %" PRIu64 " far-future events, %" PRIu64
-	        " values dropped\n",
+	        " values dropped, %" PRIu64 " event times dropped, %" PRIu64
+	        " captures dropped, %" PRIu64 " samples without source\n",
 	        rs.lines, rs.records, rs.unparsed, cs.rules,
 	        cs.vectorscan ? "vectorscan+pcre2" : "pcre2", cs.jit ? " JIT" : " interpreter",
-	        cs.matches, cs.alerts, cs.late, cs.evicted, cs.future, cs.values_dropped);
+	        cs.matches, cs.alerts, cs.late, cs.evicted, cs.future, cs.values_dropped,
+	        cs.times_dropped, cs.captures_dropped, cs.sources_capped);
 	if (cs.future) {
 		char t[48];
 		correlate_format_time(cs.last_future_us, t, sizeof(t));

@@ -137,10 +137,36 @@ static int infer_year(struct collector_parser *p, unsigned mon) {
 	return y;
 }
 
+/* A local time in the hour repeated at the end of DST has two readings: take the one
+ * nearer the previous line's, so a stream keeps its order across the change. Only
+ * checked when the first reading is behind the previous line or more than an hour past
+ * it (a zone lookup). */
+static int64_t nearest_reading(struct collector_parser *p, int64_t local, int64_t utc,
+                               bool have_prev) {
+	int64_t prev = p->last_utc, best = utc;
+	if (p->tz.utc || !have_prev || (utc >= prev && utc - prev <= 3600))
+		return utc;
+	/* the other reading uses the offset in force two hours before or after */
+	for (int k = -1; k <= 1; k += 2) {
+		int32_t off = collector_tz_offset_at_utc(&p->tz, utc + k * 7200);
+		int64_t alt = local - off;
+		int64_t da = llabs(alt - prev), db = llabs(best - prev);
+		/* nearer wins; at equal distance the reading that keeps the order */
+		if (alt != best && collector_tz_offset_at_utc(&p->tz, alt) == off &&
+		    (da < db || (da == db && alt >= prev)))
+			best = alt;
+	}
+	return best;
+}
+
 static int64_t bsd_to_us(struct collector_parser *p, unsigned mon, unsigned day, unsigned sod) {
+	bool have_prev = p->have_last;
 	int y = infer_year(p, mon);
 	int64_t local = collector_days_from_civil(y, mon, day) * 86400 + sod;
-	return collector_tz_local_to_utc(&p->tz, local) * 1000000;
+	int64_t utc =
+	        nearest_reading(p, local, collector_tz_local_to_utc(&p->tz, local), have_prev);
+	p->last_utc = utc;
+	return utc * 1000000;
 }
 
 /* "host program[pid]: message" / "program[pid]: message" / "host message".

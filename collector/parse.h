@@ -36,7 +36,8 @@ struct collector_parser {
 	bool have_last; /* year-inference state of the stream */
 	int last_year;
 	unsigned last_mon;
-	char *scratch; /* unescaping buffer */
+	int64_t last_utc; /* seconds, the previous zone-less stamp (valid with have_last) */
+	char *scratch;    /* unescaping buffer */
 	size_t scratch_len;
 };
 

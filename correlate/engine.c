@@ -127,8 +127,10 @@ const struct ev_str *engine_field(struct correlate_engine *e, const struct ev_re
 
 static void on_capture(void *p, const char *name, size_t nl, const char *v, size_t vl) {
 	struct correlate_engine *e = p;
-	if (e->n_caps >= 64)
+	if (e->n_caps >= CAPTURES_MAX) {
+		e->st.captures_dropped++;
 		return;
+	}
 	if (e->n_caps == e->alloc_caps) {
 		struct capture *c = realloc(e->caps, (e->alloc_caps + 16) * sizeof(*c));
 		if (!c)

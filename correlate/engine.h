@@ -61,7 +61,10 @@ struct correlate_stats {
 	int64_t last_future_us;  /* the time of the last such record (INT64_MIN: none) */
 	uint64_t evicted;        /* groups evicted at the cap (max_groups) */
 	uint64_t values_dropped; /* value_count: distinct values dropped at max_values */
-	uint64_t suppressed;     /* events ignored in a suppressed group */
+	uint64_t times_dropped;  /* temporal, value_count: event times dropped past 1,024 a group */
+	uint64_t captures_dropped; /* named captures dropped past 64 a record */
+	uint64_t sources_capped;   /* samples labelled "(source)": more than 4,096 sources */
+	uint64_t suppressed;       /* events ignored in a suppressed group */
 	uint64_t live_groups;
 	uint64_t decoded; /* records a decoder added fields to */
 	bool vectorscan;  /* the Vectorscan prefilter is in use */
@@ -113,6 +116,10 @@ int correlate_engine_advance(struct correlate_engine *e, int64_t now_us);
 /* Only make `now_us` the reference clock for far-future events (the watermark stays);
  * the daemon calls it before the first record. */
 int correlate_engine_set_clock(struct correlate_engine *e, int64_t now_us);
+/* Daemon: the host clock was stepped back to `now_us`. The watermark and the largest
+ * event time drop to it (less the lateness), so events stamped by the new clock are not
+ * "late"; buffered events and pending deadlines stay, and fire no earlier than before. */
+void correlate_engine_clock_stepped_back(struct correlate_engine *e, int64_t now_us);
 /* End of input: release every buffered event and fire every pending deadline (a record
  * still waiting for confirmation of a far-ahead time is accepted first). */
 int correlate_engine_finish(struct correlate_engine *e);

@@ -63,15 +63,17 @@ void slab_drain(struct correlate_engine *e) {
 
 /* ---- samples ---- */
 
-#define SRC_MANY 0xffff /* more than 4096 distinct sources: "(source)" */
+#define SRC_MANY 0xffff /* more than SOURCES_MAX distinct sources: "(source)" */
 #define SRC_NONE 0xfffe /* out of memory: "" */
 
 static uint16_t intern(struct correlate_engine *e, const char *p, size_t n) {
 	for (size_t i = e->n_sources; i-- > 0;)
 		if (strlen(e->sources[i]) == n && !memcmp(e->sources[i], p, n))
 			return (uint16_t)i;
-	if (e->n_sources >= 4096)
+	if (e->n_sources >= SOURCES_MAX) {
+		e->st.sources_capped++;
 		return SRC_MANY;
+	}
 	char **v = realloc(e->sources, (e->n_sources + 1) * sizeof(char *));
 	if (!v)
 		return SRC_NONE;

@@ -148,6 +148,16 @@ int correlate_engine_set_clock(struct correlate_engine *e, int64_t now_us) {
 	return 0;
 }
 
+void correlate_engine_clock_stepped_back(struct correlate_engine *e, int64_t now_us) {
+	int64_t w = now_us - e->o.allowed_lateness_us;
+	if (w < e->watermark)
+		e->watermark = w;
+	if (e->have_time && e->max_time > now_us)
+		e->max_time = now_us;
+	e->clock = now_us;
+	e->have_clock = true;
+}
+
 int timeguard_hold_cev(struct correlate_engine *e, struct cev *c) {
 	if (e->n_held == e->alloc_held) {
 		size_t na = e->alloc_held ? e->alloc_held * 2 : 8;

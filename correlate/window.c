@@ -278,6 +278,8 @@ static int process_window(struct correlate_engine *e, struct cev *c, struct grou
 		return 0;
 	}
 	ev_expire(g, from);
+	if (g->n_ev >= cs->ev_cap && k->type != CORR_EVENT_COUNT)
+		e->st.times_dropped++; /* event_count keeps enough to decide; the others lose */
 	int rr = ev_add(g, t, sample_keep(c, s), cs->ev_cap, false);
 	if (rr < 0)
 		return rr;
@@ -554,7 +556,7 @@ int window_init(struct correlate_engine *e) {
 			cs->ev_cap = (uint32_t)MIN(MAX(need, (uint64_t)SAMPLE_MAX),
 			                           (uint64_t)UINT16_MAX);
 		else
-			cs->ev_cap = 1024;
+			cs->ev_cap = GROUP_TIMES_MAX;
 	}
 	return 0;
 }

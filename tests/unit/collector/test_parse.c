@@ -359,3 +359,36 @@ TEST(test_collector_parse_tz_env_untouched) {
 		setenv("TZ", saved, 1);
 	free(saved);
 }
+
+/* DST in a zone-less RFC 3164 stream (America/New_York, 2026): across the spring change
+ * the stamps jump an hour and stay in order; across the autumn change the hour 01:xx
+ * comes twice, and the second pass is read as the later instant (EST), so the stream
+ * keeps its order instead of jumping back an hour. */
+TEST(test_collector_parse_dst_order) {
+	setup("rfc3164", "America/New_York", 2026, 0);
+	PARSE("Mar  8 01:59:59 h p: before the spring change");
+	CU_ASSERT_EQUAL(R.time_us, 1772953199LL * S);
+	PARSE("Mar  8 03:00:00 h p: after it");
+	CU_ASSERT_EQUAL(R.time_us, 1772953200LL * S);
+	done();
+	setup("rfc3164", "America/New_York", 2026, 0);
+	PARSE("Nov  1 00:59:59 h p: EDT");
+	CU_ASSERT_EQUAL(R.time_us, 1793509199LL * S);
+	PARSE("Nov  1 01:59:59 h p: EDT, the first 01:59:59");
+	CU_ASSERT_EQUAL(R.time_us, 1793512799LL * S);
+	PARSE("Nov  1 01:00:00 h p: EST, the second 01:00:00");
+	CU_ASSERT_EQUAL(R.time_us, 1793512800LL * S);
+	PARSE("Nov  1 01:30:00 h p: EST");
+	CU_ASSERT_EQUAL(R.time_us, 1793514600LL * S);
+	PARSE("Nov  1 02:00:00 h p: EST");
+	CU_ASSERT_EQUAL(R.time_us, 1793516400LL * S);
+	done();
+	/* a stream that starts inside the repeated hour: either reading, then in order */
+	setup("rfc3164", "America/New_York", 2026, 0);
+	PARSE("Nov  1 01:30:00 h p: ambiguous, first line");
+	CU_ASSERT(R.time_us == 1793514600LL * S || R.time_us == (1793514600LL - 3600) * S);
+	int64_t first = R.time_us;
+	PARSE("Nov  1 01:31:00 h p: a minute later");
+	CU_ASSERT_EQUAL(R.time_us, first + 60 * S);
+	done();
+}
