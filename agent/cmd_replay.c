@@ -15,6 +15,7 @@
 #include "agent/replay_rules.h"
 #include "collector/reader.h"
 #include "collector/recjson.h"
+#include "util/clock.h"
 
 enum {
 	OPT_RECORDS = 0x2000,
@@ -46,16 +47,10 @@ static int strlist_add(struct strlist *l, char *s) {
 	return 0;
 }
 
-static double mono_s(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void summary(const struct collector_reader *rd, double t0, bool tty) {
 	struct collector_reader_stats st;
 	collector_reader_get_stats(rd, &st);
-	double dt = mono_s() - t0;
+	double dt = (double)ev_now_monotonic_us() / 1e6 - t0;
 	if (tty)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr,
@@ -70,7 +65,7 @@ static int print_records(struct collector_reader *rd, bool stats_only, bool prog
 	struct collector_buf b = {0};
 	struct ev_errlist errs = {0};
 	int rc = EV_EXIT_OK;
-	double t0 = mono_s(), last = t0;
+	double t0 = (double)ev_now_monotonic_us() / 1e6, last = t0;
 	ev_record_init(&rec);
 	for (uint64_t n = 1;; n++) {
 		int r = collector_reader_next(rd, &rec, &errs);
@@ -100,7 +95,7 @@ static int print_records(struct collector_reader *rd, bool stats_only, bool prog
 			}
 		}
 		if (progress && (n & 0xffff) == 0) {
-			double now = mono_s();
+			double now = (double)ev_now_monotonic_us() / 1e6;
 			if (now - last >= 0.5) {
 				struct collector_reader_stats st;
 				collector_reader_get_stats(rd, &st);

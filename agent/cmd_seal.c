@@ -21,15 +21,9 @@
 #include "agent/config.h"
 #include "agent/seal_collect.h"
 #include "agent/seal_config.h"
+#include "util/clock.h"
 
 #define MAX_UNITS 256
-
-/* The wall clock in µs: a window ending "now" includes this second's entries. */
-static int64_t now_realtime_us(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int list_push(struct ev_seal_list *s, const char *x) {
 	char **nv = realloc(s->v, (s->n + 1) * sizeof(*nv));
@@ -247,7 +241,7 @@ static int seal_agent_phase(struct seal_opts *o, const struct ev_config *cfg) {
 	                            .files = &o->files,
 	                            .copies = &o->copies,
 	                            .cmds = &o->cmds};
-	int64_t now = now_realtime_us(), t;
+	int64_t now = ev_now_realtime_us(), t;
 	if ((o->since_s && ev_parse_time(o->since_s, now, &t) < 0) ||
 	    (o->until_s && ev_parse_time(o->until_s, now, &t) < 0))
 		return bad_time();
@@ -273,7 +267,7 @@ static int seal_agent_phase(struct seal_opts *o, const struct ev_config *cfg) {
 /* The window, checked. -1 to go on, else the exit status. */
 static int seal_window(const struct seal_opts *o, const struct ev_config *cfg, int64_t *since,
                        int64_t *until) {
-	int64_t now = now_realtime_us();
+	int64_t now = ev_now_realtime_us();
 	*since = now - (int64_t)cfg->actions.lookback;
 	*until = now;
 	if ((o->since_s && ev_parse_time(o->since_s, now, since) < 0) ||
@@ -340,8 +334,9 @@ static int print_result(const struct seal_opts *o, const struct store_seal_resul
 		        "recorded\n",
 		        res->reset_reason);
 	if (!o->json && res->recovered)
-		fprintf(stderr, "evident: an earlier seal failed after placing its bundle; the "
-		                "chain head was brought forward and its custody entries recovered\n");
+		fprintf(stderr,
+		        "evident: an earlier seal failed after placing its bundle; the "
+		        "chain head was brought forward and its custody entries recovered\n");
 	if (!o->json && res->stale_removed)
 		fprintf(stderr, "evident: removed %u temporary file%s left by a killed seal\n",
 		        res->stale_removed, res->stale_removed == 1 ? "" : "s");

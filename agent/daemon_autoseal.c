@@ -31,6 +31,7 @@
 #include "agent/daemon.h"
 #include "agent/daemon_log.h"
 #include "correlate/engine.h"
+#include "util/clock.h"
 
 #define EV_AUTOSEAL_RULES       1024
 #define EV_AUTOSEAL_NOTE_ALERTS 20
@@ -58,12 +59,6 @@ struct ev_autoseal {
 	size_t n_rules;
 	uint64_t opened, coalesced, rate_limited, queued_failed;
 };
-
-static uint64_t now_mono(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static bool policy_matches(const struct ev_config *cfg, const json_t *alert) {
 	json_t *rule = json_object_get(alert, "rule");
@@ -179,11 +174,8 @@ static int on_fire(sd_event_source *s, uint64_t usec, void *userdata) {
 static int64_t alert_time(const json_t *alert, const char *key) {
 	int64_t us = 0;
 	const char *s = json_string_value(json_object_get(alert, key));
-	if (!s || correlate_parse_time(s, &us) < 0) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	}
+	if (!s || correlate_parse_time(s, &us) < 0)
+		us = ev_now_realtime_us();
 	return us;
 }
 
@@ -224,7 +216,7 @@ void ev_autoseal_alert(struct ev_daemon *d, const json_t *alert) {
 		json_decref(summary);
 		return;
 	}
-	uint64_t now = now_mono();
+	uint64_t now = ev_now_monotonic_us();
 	int64_t rate = d->cfg->actions.seal_rate_per_hour;
 	if ((int64_t)rate_count(r, now) >= rate) {
 		a->rate_limited++;

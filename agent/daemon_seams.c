@@ -30,6 +30,7 @@
 #include "agent/selectors.h"
 #include "collector/tail.h"
 #include "correlate/engine.h"
+#include "util/clock.h"
 
 struct seams {
 	struct ev_config *src_cfg; /* what the tail was built from (it keeps pointers) */
@@ -42,12 +43,6 @@ struct seams {
 	uint64_t logged_future, logged_late; /* counters at the last log line about them */
 	int64_t logged_at;                   /* µs, CLOCK_REALTIME */
 };
-
-static int64_t now_real(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void on_alert(void *ctx, const struct correlate_alert *a) {
 	struct ev_daemon *d = ctx;
@@ -109,7 +104,7 @@ static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
 	struct ev_daemon *d = userdata;
 	struct seams *s = d->seams;
 	if (s->engine) {
-		int64_t now = now_real();
+		int64_t now = ev_now_realtime_us();
 		correlate_engine_advance(s->engine, now);
 		log_time_outliers(s, now);
 	}
@@ -198,7 +193,7 @@ int ev_seams_start(struct ev_daemon *d) {
 	correlate_engine_set_callback(s->engine, on_alert, d);
 	/* the host clock is the reference for far-future events at once; it drives the
 	 * watermark from the first tick, so the backlog read at start-up is still correlated */
-	correlate_engine_set_clock(s->engine, now_real());
+	correlate_engine_set_clock(s->engine, ev_now_realtime_us());
 	struct correlate_stats cs;
 	correlate_engine_get_stats(s->engine, &cs);
 	ev_dlog(LOG_INFO, "rules: %zu loaded (%zu detections, %zu correlations), %s%s", cs.rules,
@@ -310,7 +305,7 @@ void ev_seams_install_engine(struct ev_daemon *d, struct correlate_engine *e,
 		return;
 	}
 	correlate_engine_set_callback(e, on_alert, d);
-	correlate_engine_set_clock(e, now_real());
+	correlate_engine_set_clock(e, ev_now_realtime_us());
 	correlate_engine_free(s->engine);
 	s->engine = e;
 	s->logged_future = s->logged_late = 0; /* the new engine counts from zero */

@@ -23,6 +23,7 @@
 
 #include "agent/daemon_log.h"
 #include "agent/spawn.h"
+#include "util/clock.h"
 
 /* What of a hook's stderr is logged. */
 #define HOOK_STDERR_CAP 4096
@@ -49,18 +50,6 @@ struct ev_sinks {
 	char hostname[256];
 	struct ev_sinks_stats st;
 };
-
-static uint64_t now_mono(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static int64_t now_real(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 int ev_sink_parse_address(const char *s, bool *ret_tcp, char **ret_host, char **ret_port) {
 	bool tcp;
@@ -266,7 +255,7 @@ static int tcp_on_io(sd_event_source *src, int fd, uint32_t revents, void *userd
 }
 
 static int tcp_connect(struct ev_sinks *s) {
-	uint64_t now = now_mono();
+	uint64_t now = ev_now_monotonic_us();
 	if (now < s->tcp_next_attempt)
 		return -EAGAIN;
 	s->tcp_next_attempt = now + 1000000;
@@ -290,7 +279,7 @@ static int tcp_connect(struct ev_sinks *s) {
 
 static void syslog_emit(struct ev_sinks *s, const json_t *alert) {
 	_cleanup_free_ char *msg =
-	        ev_sink_format_rfc5424(alert, now_real(), s->hostname, (long)getpid());
+	        ev_sink_format_rfc5424(alert, ev_now_realtime_us(), s->hostname, (long)getpid());
 	if (!msg) {
 		s->st.syslog_dropped++;
 		return;

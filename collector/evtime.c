@@ -277,9 +277,3 @@ size_t collector_parse_iso_time(const char *p, size_t len, struct collector_tz *
 	*ret_us = utc * 1000000 + frac;
 	return i;
 }
-
-int64_t collector_now_us(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}

@@ -41,5 +41,3 @@ size_t collector_parse_bsd_time(const char *p, size_t len, unsigned *ret_mon, un
  * Zone-less times are read in `tz`. Returns the bytes used, or 0 when it is not one. */
 size_t collector_parse_iso_time(const char *p, size_t len, struct collector_tz *tz,
                                 int64_t *ret_us);
-/* Current time in µs (CLOCK_REALTIME). */
-int64_t collector_now_us(void);

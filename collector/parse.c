@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util/macro.h"
+#include "util/clock.h"
 
 int collector_format_from_string(const char *s, enum collector_format *ret) {
 	static const struct {
@@ -58,7 +59,7 @@ int collector_parser_init(struct collector_parser *p, const char *format, const 
 	}
 	p->fixed_year = year;
 	if (now_us == 0)
-		now_us = collector_now_us();
+		now_us = ev_now_realtime_us();
 	int64_t s = now_us / 1000000;
 	s += collector_tz_offset_at_utc(&p->tz, s);
 	unsigned d;

@@ -13,6 +13,7 @@
 #include "collector/evtime.h"
 #include "collector/tail-internal.h"
 #include "util/macro.h"
+#include "util/clock.h"
 
 uint64_t collector_tail_fnv(const void *p, size_t n) {
 	const unsigned char *s = p;
@@ -203,7 +204,7 @@ int collector_tail_checkpoint(struct collector_tail *t, struct ev_errlist *errs)
 	}
 	t->dirty = false;
 	t->st.checkpoints++;
-	t->st.last_checkpoint_us = collector_now_us();
+	t->st.last_checkpoint_us = ev_now_realtime_us();
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 noinst_LIBRARIES += util/libutil.a
 util_libutil_a_SOURCES = \
 	util/macro.h \
+	util/clock.h \
 	util/err.c util/err.h \
 	util/ytree.c util/ytree.h \
 	util/mkdir.c util/mkdir.h \
