@@ -22,6 +22,7 @@
 #include "agent/seal_collect.h"
 #include "agent/seal_config.h"
 #include "util/clock.h"
+#include "util/timefmt.h"
 
 #define MAX_UNITS 256
 
@@ -282,8 +283,8 @@ static int seal_window(const struct seal_opts *o, const struct ev_config *cfg, i
  * --trigger), window, note. NULL on OOM. */
 static json_t *seal_fields(const struct seal_opts *o, json_t *act, int64_t since, int64_t until) {
 	char sb[40], ub[40];
-	ev_seal_rfc3339(since, sb, sizeof(sb));
-	ev_seal_rfc3339(until, ub, sizeof(ub));
+	ev_format_rfc3339_us(since, sb, sizeof(sb));
+	ev_format_rfc3339_us(until, ub, sizeof(ub));
 	json_t *fields = json_pack(
 	        "{s:{s:s, s:s?, s:O}, s:{s:s, s:s, s:I, s:I}, s:s?}", "trigger", "kind", "manual",
 	        "incident", o->incident, "requester", act, "window", "since", sb, "until", ub,

@@ -25,9 +25,6 @@ struct ev_seal_request {
  * the agent refused or failed (its code and message on stderr) or could not be asked. */
 int ev_seal_via_agent(const char *sock, const struct ev_seal_request *q, bool json);
 
-/* `us` (µs since the epoch) as RFC 3339 UTC with microseconds into buf (40 bytes do). */
-void ev_seal_rfc3339(int64_t us, char *buf, size_t len);
-
 /* Print a seal's result object (bundle, bundle_id, sequence, manifest_sha256, ...,
  * notes): with `json` one compact line, keys in that order; else the bundle path, then
  * "bundle_id ID", "sequence N", "manifest_sha256 HEX" and a "note SOURCE: TEXT" line per

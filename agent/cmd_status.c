@@ -13,6 +13,7 @@
 #include "agent/config.h"
 #include "agent/control.h"
 #include "agent/term.h"
+#include "util/timefmt.h"
 
 #define CLIENT_TIMEOUT_USEC (10ULL * 1000000)
 
@@ -61,12 +62,8 @@ static void print_sources(json_t *sources) {
 	json_array_foreach(sources, i, src) {
 		char last[32] = "-", lag[32];
 		json_int_t us = geti(src, "last_time_us", NULL), errs = geti(src, "errors", NULL);
-		if (us > 0) {
-			time_t t = (time_t)(us / 1000000);
-			struct tm tm;
-			gmtime_r(&t, &tm);
-			strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		}
+		if (us > 0)
+			ev_format_rfc3339(us, last, sizeof(last));
 		bool journal = json_is_true(json_object_get(src, "journal")),
 		     open = json_is_true(json_object_get(src, "open"));
 		if (journal)

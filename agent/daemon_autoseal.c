@@ -32,6 +32,7 @@
 #include "agent/daemon_log.h"
 #include "correlate/engine.h"
 #include "util/clock.h"
+#include "util/timefmt.h"
 
 #define EV_AUTOSEAL_RULES       1024
 #define EV_AUTOSEAL_NOTE_ALERTS 20
@@ -134,8 +135,8 @@ static int on_fire(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct rule_state *r = userdata;
 	struct ev_daemon *d = r->d;
 	char from[64], to[64];
-	correlate_format_time(r->first_us - (int64_t)d->cfg->actions.lookback, from, sizeof(from));
-	correlate_format_time(r->last_us + (int64_t)d->cfg->actions.lookahead, to, sizeof(to));
+	ev_format_rfc3339_us(r->first_us - (int64_t)d->cfg->actions.lookback, from, sizeof(from));
+	ev_format_rfc3339_us(r->last_us + (int64_t)d->cfg->actions.lookahead, to, sizeof(to));
 	char *alerts = json_dumps(r->summaries, JSON_COMPACT);
 	char *note = NULL;
 	if (asprintf(&note, "automatic seal: rule %s, %" PRIu64 " alert%s: %s", r->rule,

@@ -31,6 +31,7 @@
 #include "collector/tail.h"
 #include "correlate/engine.h"
 #include "util/clock.h"
+#include "util/timefmt.h"
 
 struct seams {
 	struct ev_config *src_cfg; /* what the tail was built from (it keeps pointers) */
@@ -81,7 +82,7 @@ static void log_time_outliers(struct seams *s, int64_t now) {
 		return;
 	if (cs.future > s->logged_future) {
 		char t[48];
-		correlate_format_time(cs.last_future_us, t, sizeof(t));
+		ev_format_rfc3339_us(cs.last_future_us, t, sizeof(t));
 		ev_dlog(LOG_WARNING,
 		        "correlation: %" PRIu64
 		        " event%s dated more than rules.max_future ahead of "

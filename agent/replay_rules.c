@@ -14,6 +14,7 @@
 #include "agent/cli.h"
 #include "agent/replay_rules.h"
 #include "correlate/engine.h"
+#include "util/timefmt.h"
 
 struct ev_config *replay_rules_load_config(const char *path) {
 	struct ev_errlist errs = {0};
@@ -242,7 +243,7 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	        cs.matches, cs.alerts, cs.late, cs.evicted, cs.future, cs.values_dropped);
 	if (cs.future) {
 		char t[48];
-		correlate_format_time(cs.last_future_us, t, sizeof(t));
+		ev_format_rfc3339_us(cs.last_future_us, t, sizeof(t));
 		fprintf(stderr,
 		        "evident: replay: warning: %" PRIu64
 		        " record%s dated more than rules.max_future "

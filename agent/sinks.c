@@ -24,6 +24,7 @@
 #include "agent/daemon_log.h"
 #include "agent/spawn.h"
 #include "util/clock.h"
+#include "util/timefmt.h"
 
 /* What of a hook's stderr is logged. */
 #define HOOK_STDERR_CAP 4096
@@ -151,13 +152,8 @@ static void alert_view(const json_t *a, struct alert_view *v) {
 }
 
 char *ev_sink_format_rfc5424(const json_t *alert, int64_t now_us, const char *hostname, long pid) {
-	time_t sec = (time_t)(now_us / 1000000);
-	struct tm tm;
-	gmtime_r(&sec, &tm);
-	char ts[64];
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         (int)(now_us % 1000000));
+	char ts[EV_RFC3339_MAX];
+	ev_format_rfc3339_us(now_us, ts, sizeof(ts));
 	/* HOSTNAME is PRINTUSASCII, at most 255 characters, no spaces. */
 	char host[256];
 	size_t o = 0;

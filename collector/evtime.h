@@ -24,10 +24,6 @@ struct collector_tz {
  * -EINVAL (unknown zone), -ENOMEM. */
 int collector_tz_init(struct collector_tz *tz, const char *name);
 void collector_tz_done(struct collector_tz *tz);
-/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
-int64_t collector_days_from_civil(int64_t y, unsigned m, unsigned d);
-/* Civil date of a day number. */
-void collector_civil_from_days(int64_t z, int *ret_y, unsigned *ret_m, unsigned *ret_d);
 /* Local wall-clock seconds (days*86400 + seconds of day) in `tz` to UTC seconds. */
 int64_t collector_tz_local_to_utc(struct collector_tz *tz, int64_t local_secs);
 /* UTC seconds to the zone's offset at that instant (for year inference of "now"). */

@@ -12,6 +12,7 @@
 
 #include "util/macro.h"
 #include "util/clock.h"
+#include "util/timefmt.h"
 
 int collector_format_from_string(const char *s, enum collector_format *ret) {
 	static const struct {
@@ -63,8 +64,8 @@ int collector_parser_init(struct collector_parser *p, const char *format, const 
 	int64_t s = now_us / 1000000;
 	s += collector_tz_offset_at_utc(&p->tz, s);
 	unsigned d;
-	collector_civil_from_days(s >= 0 ? s / 86400 : -((-s + 86399) / 86400), &p->now_year,
-	                          &p->now_mon, &d);
+	ev_civil_from_days(s >= 0 ? s / 86400 : -((-s + 86399) / 86400), &p->now_year, &p->now_mon,
+	                   &d);
 	return 0;
 }
 
@@ -140,7 +141,7 @@ static int infer_year(struct collector_parser *p, unsigned mon) {
 
 static int64_t bsd_to_us(struct collector_parser *p, unsigned mon, unsigned day, unsigned sod) {
 	int y = infer_year(p, mon);
-	int64_t local = collector_days_from_civil(y, mon, day) * 86400 + sod;
+	int64_t local = ev_days_from_civil(y, mon, day) * 86400 + sod;
 	return collector_tz_local_to_utc(&p->tz, local) * 1000000;
 }
 

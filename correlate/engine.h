@@ -131,7 +131,5 @@ bool correlate_engine_rule_stats(const struct correlate_engine *e, size_t i,
 char *correlate_engine_rule_json(const struct correlate_engine *e, size_t i);
 struct correlate_engine *correlate_engine_free(struct correlate_engine *e);
 
-/* RFC 3339 UTC with microseconds into buf (>= 32 bytes). */
-void correlate_format_time(int64_t us, char *buf, size_t len);
 /* Parse RFC 3339 ("2024-01-02T03:04:05[.ffffff](Z|+hh:mm)"). Returns 0 or -EINVAL. */
 int correlate_parse_time(const char *s, int64_t *ret_us);

@@ -6,5 +6,6 @@ util_libutil_a_SOURCES = \
 	util/err.c util/err.h \
 	util/ytree.c util/ytree.h \
 	util/mkdir.c util/mkdir.h \
-	util/strdist.c util/strdist.h
+	util/strdist.c util/strdist.h \
+	util/timefmt.c util/timefmt.h
 util_libutil_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
