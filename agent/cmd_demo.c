@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "agent/commands.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/term.h"
 #include "agent/version.h"
 #include "util/timefmt.h"

@@ -8,7 +8,7 @@
 #include "agent/cmd_store_common.h"
 #include "agent/commands.h"
 #include "agent/timeparse.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "util/timefmt.h"
 
 static int prune_run(int argc, char **argv) {

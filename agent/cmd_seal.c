@@ -18,7 +18,7 @@
 #include "agent/cmd_store_common.h"
 #include "agent/commands.h"
 #include "agent/timeparse.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/seal_collect.h"
 #include "agent/seal_config.h"
 #include "util/clock.h"

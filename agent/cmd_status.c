@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "agent/commands.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/control.h"
 #include "agent/term.h"
 #include "util/timefmt.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "agent/cmd_store_common.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/term.h"
 #include "util/macro.h"
 

@@ -11,7 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "agent/commands.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "collector/recjson.h"
 #include "collector/tail.h"
 #include "util/timefmt.h"

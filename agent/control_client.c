@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "agent/cli.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/control.h"
 #include "util/clock.h"
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/control.h"
 
 #define STR_MAX  4096

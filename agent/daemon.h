@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/control.h"
 #include "agent/queue.h"
 #include "agent/sinks.h"

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/queue.h"
 #include "util/err.h"
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "correlate/engine.h"
 #include "util/ytree.h"
 

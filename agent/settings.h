@@ -1,6 +1,6 @@
 /* evident.yaml: typed configuration, loaded with libyaml through a schema.
  *
- * The schema (agent/config-schema.c) lists every key with its type, range, default and a
+ * The schema (agent/settings.c) lists every key with its type, range, default and a
  * one-line description; the loader walks the YAML tree against it, so an unknown key, a
  * wrong type, an out-of-range number or a bad duration is reported as FILE:LINE:COL with
  * a did-you-mean suggestion, and all errors of a file are reported at once.
