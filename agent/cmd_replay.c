@@ -16,6 +16,7 @@
 #include "collector/reader.h"
 #include "collector/recjson.h"
 #include "util/clock.h"
+#include "util/strv.h"
 
 enum {
 	OPT_RECORDS = 0x2000,
@@ -32,20 +33,6 @@ enum {
 	OPT_MAX_LINE,
 	OPT_NOW,
 };
-
-struct strlist {
-	char **v;
-	size_t n;
-};
-
-static int strlist_add(struct strlist *l, char *s) {
-	char **n = realloc(l->v, (l->n + 1) * sizeof(*n));
-	if (!n)
-		return -1;
-	l->v = n;
-	l->v[l->n++] = s;
-	return 0;
-}
 
 static void summary(const struct collector_reader *rd, double t0, bool tty) {
 	struct collector_reader_stats st;
@@ -145,7 +132,7 @@ static int replay_run(int argc, char **argv) {
 	                                     {"now", required_argument, NULL, OPT_NOW},
 	                                     {NULL, 0, NULL, 0}};
 	struct collector_reader_opts o = {0};
-	struct strlist jfiles = {0}, jdirs = {0}, rules = {0}, decoders = {0};
+	struct ev_strv jfiles = {0}, jdirs = {0}, rules = {0}, decoders = {0};
 	const char *engine = NULL, *config = NULL;
 	struct ev_config *cfg = NULL;
 	bool stats_only = false;
@@ -198,19 +185,19 @@ static int replay_run(int argc, char **argv) {
 			o.max_line = v;
 			break;
 		case OPT_JFILE:
-			if (strlist_add(&jfiles, optarg) < 0)
+			if (ev_strv_push(&jfiles, optarg) < 0)
 				goto oom;
 			break;
 		case OPT_JDIR:
-			if (strlist_add(&jdirs, optarg) < 0)
+			if (ev_strv_push(&jdirs, optarg) < 0)
 				goto oom;
 			break;
 		case OPT_RULES:
-			if (strlist_add(&rules, optarg) < 0)
+			if (ev_strv_push(&rules, optarg) < 0)
 				goto oom;
 			break;
 		case OPT_DECODERS:
-			if (strlist_add(&decoders, optarg) < 0)
+			if (ev_strv_push(&decoders, optarg) < 0)
 				goto oom;
 			break;
 		case OPT_ENGINE:

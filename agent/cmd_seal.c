@@ -26,15 +26,6 @@
 
 #define MAX_UNITS 256
 
-static int list_push(struct ev_seal_list *s, const char *x) {
-	char **nv = realloc(s->v, (s->n + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	s->v = nv;
-	s->v[s->n++] = (char *)x;
-	return 0;
-}
-
 struct seal_opts {
 	const char *store, *keyp, *incident, *note, *since_s, *until_s, *jdir, *jfile, *actor,
 	        *config, *sock, *state_dir;
@@ -42,7 +33,7 @@ struct seal_opts {
 	json_t *trigger;
 	int level;
 	unsigned long long maxb;
-	struct ev_seal_list units, files, copies, cmds;
+	struct ev_strv units, files, copies, cmds;
 };
 
 static void seal_opts_done(struct seal_opts *o) {
@@ -62,13 +53,13 @@ static int apply_opt(void *ud, const char *opt, const char *val) {
 	else if (strcmp(opt, "--journal-dir") == 0)
 		o->jdir = val, o->journal = true;
 	else if (strcmp(opt, "--unit") == 0)
-		return list_push(&o->units, val);
+		return ev_strv_push(&o->units, (char *)val);
 	else if (strcmp(opt, "--file") == 0)
-		return list_push(&o->files, val);
+		return ev_strv_push(&o->files, (char *)val);
 	else if (strcmp(opt, "--copy") == 0)
-		return list_push(&o->copies, val);
+		return ev_strv_push(&o->copies, (char *)val);
 	else if (strcmp(opt, "--command") == 0)
-		return list_push(&o->cmds, val);
+		return ev_strv_push(&o->cmds, (char *)val);
 	return 0;
 }
 
@@ -127,13 +118,13 @@ static const struct option seal_longopts[] = {
 static int opt_value(struct seal_opts *o, int c, const char *arg) {
 	switch (c) {
 	case OPT_UNIT:
-		return list_push(&o->units, arg) < 0 ? EV_EXIT_USAGE : 0;
+		return ev_strv_push(&o->units, (char *)arg) < 0 ? EV_EXIT_USAGE : 0;
 	case OPT_FILE:
-		return list_push(&o->files, arg) < 0 ? EV_EXIT_USAGE : 0;
+		return ev_strv_push(&o->files, (char *)arg) < 0 ? EV_EXIT_USAGE : 0;
 	case OPT_COPY:
-		return list_push(&o->copies, arg) < 0 ? EV_EXIT_USAGE : 0;
+		return ev_strv_push(&o->copies, (char *)arg) < 0 ? EV_EXIT_USAGE : 0;
 	case OPT_COMMAND:
-		return list_push(&o->cmds, arg) < 0 ? EV_EXIT_USAGE : 0;
+		return ev_strv_push(&o->cmds, (char *)arg) < 0 ? EV_EXIT_USAGE : 0;
 	case OPT_TRIGGER:
 		json_decref(o->trigger);
 		o->trigger = json_loads(arg, JSON_REJECT_DUPLICATES, NULL);

@@ -65,7 +65,7 @@ void ev_seal_print_result(bool json, const json_t *res) {
 	}
 }
 
-static int push_abs(json_t *arr, const struct ev_seal_list *v) {
+static int push_abs(json_t *arr, const struct ev_strv *v) {
 	for (size_t i = 0; i < v->n; i++) {
 		char *a = absolute(v->v[i]);
 		if (!a || json_array_append_new(arr, json_string(a)) < 0) {

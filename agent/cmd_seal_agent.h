@@ -5,10 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ev_seal_list {
-	char **v;
-	size_t n;
-};
+#include "util/strv.h"
 
 /* The options of `evident seal` that travel in a seal request. NULL / -1 / 0: not given. */
 struct ev_seal_request {
@@ -16,7 +13,7 @@ struct ev_seal_request {
 	bool journal, immutable;
 	int level;
 	unsigned long long maxb;
-	const struct ev_seal_list *units, *files, *copies, *cmds;
+	const struct ev_strv *units, *files, *copies, *cmds;
 };
 
 /* Send the seal to the agent on `sock` and print its answer (`json`: one object, as

@@ -398,14 +398,6 @@ static char *path_resolve(const struct loader *L, const char *p) {
 	return s;
 }
 
-static void strv_clear(struct ev_strv *v) {
-	for (size_t i = 0; i < v->n; i++)
-		free(v->v[i]);
-	free(v->v);
-	v->v = NULL;
-	v->n = 0;
-}
-
 /* Parse one scalar value `s` (from node n, NULL for defaults) into dst. */
 static int set_scalar(struct loader *L, const struct cfg_key *k, void *dst, const char *s,
                       const struct ytree_node *n) {
@@ -633,7 +625,7 @@ static int load_strv(struct loader *L, const struct cfg_key *k, struct ev_strv *
 		       k->name, n->str);
 		return -EINVAL;
 	}
-	strv_clear(v);
+	ev_strv_clear(v);
 	if (ytree_is_null(n))
 		return 0;
 	if (n->kind != YTREE_SEQ) {
@@ -858,7 +850,7 @@ static int load_buffer(struct loader *L, struct ev_config *c, const char *buf, s
 				if (r < 0)
 					ret = r;
 			}
-		strv_clear(&files);
+		ev_strv_clear(&files);
 	}
 out:
 	ytree_docs_free(&docs);
@@ -880,7 +872,7 @@ static void free_keys(const struct cfg_key *keys, void *base) {
 			break;
 		case CT_STRV:
 			if (k != &top_keys[0]) /* include lists are not kept */
-				strv_clear(p);
+				ev_strv_clear(p);
 			break;
 		default:
 			break;

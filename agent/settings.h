@@ -15,11 +15,7 @@
 
 #include "util/err.h"
 #include "util/strdist.h" /* ev_edit_distance, did-you-mean */
-
-struct ev_strv {
-	char **v;
-	size_t n;
-};
+#include "util/strv.h"    /* struct ev_strv: lists own their strings */
 
 struct ev_cfg_file_source {
 	char *path;   /* path or glob */

@@ -25,6 +25,7 @@
 #include "agent/spawn.h"
 #include "util/clock.h"
 #include "util/timefmt.h"
+#include "util/strv.h"
 
 /* What of a hook's stderr is logged. */
 #define HOOK_STDERR_CAP 4096
@@ -362,17 +363,11 @@ struct hook_work {
 	char *rule;
 };
 
-static void strv_free(char **v) {
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 static char **strv_copy(char *const *v, size_t n) {
 	char **c = calloc(n + 1, sizeof(char *));
 	for (size_t i = 0; c && i < n; i++)
 		if (!(c[i] = strdup(v[i]))) {
-			strv_free(c);
+			ev_strv_free(c);
 			return NULL;
 		}
 	return c;
@@ -420,7 +415,7 @@ static void hook_done(struct ev_work *w, int result, char *msg) {
 		ev_dlog_errno(LOG_WARNING, result, "hook %s for rule %s failed", h->argv[0],
 		              h->rule ? h->rule : "-");
 	free(msg);
-	strv_free(h->argv);
+	ev_strv_free(h->argv);
 	free(h->input);
 	free(h->rule);
 	free(h);
@@ -454,7 +449,7 @@ static void hook_emit(struct ev_sinks *s, const json_t *alert) {
 		ev_dlog_errno(LOG_WARNING, (int)id,
 		              "hook %s for rule %s refused (%" PRIu64 " refused so far)",
 		              s->hook[0], rule ? rule : "-", s->st.hooks_refused);
-		strv_free(h->argv);
+		ev_strv_free(h->argv);
 		free(h->input);
 		free(h->rule);
 		free(h);
@@ -610,7 +605,7 @@ struct ev_sinks *ev_sinks_free(struct ev_sinks *s) {
 		close(s->udp_fd);
 	free(s->tcp_buf);
 	free(s->syslog_addr);
-	strv_free(s->hook);
+	ev_strv_free(s->hook);
 	sd_event_unref(s->event);
 	free(s);
 	return NULL;

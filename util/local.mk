@@ -7,5 +7,6 @@ util_libutil_a_SOURCES = \
 	util/ytree.c util/ytree.h \
 	util/mkdir.c util/mkdir.h \
 	util/strdist.c util/strdist.h \
-	util/timefmt.c util/timefmt.h
+	util/timefmt.c util/timefmt.h \
+	util/strv.c util/strv.h
 util_libutil_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
