@@ -146,26 +146,15 @@ static int extract_run(int argc, char **argv) {
 	const char *bundle = argv[optind];
 	char *store = ev_store_of_bundle(bundle);
 	struct store_keyring kr = {0};
-	ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
-	if (ret) {
-		free(store);
-		return ret;
-	}
 	struct store_report rep = {0};
 	struct store_bundle_info info = {0};
 	struct ex x = {.dirfd = -1, .fd = -1, .parent = -1, .rep = &rep};
 	json_t *extra = json_pack("{s:s, s:s}", "bundle", bundle, "to", to);
+	ret = ev_store_read_bundle(&so, store, bundle, extra, "nothing extracted", &kr, &rep,
+	                           &info);
+	if (ret >= 0)
+		goto out;
 	ret = EV_EXIT_USAGE;
-	if (ev_store_verify_bundle(bundle, &kr, &rep, &info) < 0)
-		goto out;
-	if (rep.n || !info.authenticated) {
-		if (!rep.n)
-			store_report_add(&rep, STORE_UNKNOWN_KEY, bundle, "no trusted key");
-		ev_store_print_report(&rep, so.json, extra);
-		ev_log_error("%s does not verify; nothing extracted", bundle);
-		ret = EV_EXIT_FINDING;
-		goto out;
-	}
 	x.want = argv + optind + 1;
 	x.n_want = (size_t)(argc - optind - 1);
 	x.manifest = info.manifest;

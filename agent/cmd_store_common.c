@@ -131,8 +131,8 @@ static void print_grouped(const struct store_report *rep, const char *red, const
 			printf("%s%s%s %s: %s\n", red, store_finding_name(f->code), off,
 			       f->where ?: "-", f->msg ?: "");
 		else if (c > 1)
-			printf("%s%s%s x%zu: %s ... %s: %s\n", red, store_finding_name(f->code), off,
-			       c, f->where ?: "-", rep->v[last[i]].where ?: "-", f->msg ?: "");
+			printf("%s%s%s x%zu: %s ... %s: %s\n", red, store_finding_name(f->code),
+			       off, c, f->where ?: "-", rep->v[last[i]].where ?: "-", f->msg ?: "");
 	}
 	json_decref(index);
 	free(count);
@@ -230,6 +230,25 @@ int ev_store_verify_bundle(const char *path, struct store_keyring *kr, struct st
 	if (r < 0)
 		ev_log_error("cannot read %s: %s", path, strerror(-r));
 	return r;
+}
+
+int ev_store_read_bundle(const struct ev_store_read_opts *o, const char *store_dir,
+                         const char *bundle, json_t *extra, const char *consequence,
+                         struct store_keyring *kr, struct store_report *rep,
+                         struct store_bundle_info *info) {
+	int ret = ev_store_keyring((char **)o->pubs, o->n_pubs, store_dir, kr);
+	if (ret)
+		return ret;
+	if (ev_store_verify_bundle(bundle, kr, rep, info) < 0)
+		return EV_EXIT_USAGE;
+	if (rep->n || !info->authenticated) {
+		if (!rep->n)
+			store_report_add(rep, STORE_UNKNOWN_KEY, bundle, "no trusted key");
+		ev_store_print_report(rep, o->json, extra);
+		ev_log_error("%s does not verify; %s", bundle, consequence);
+		return EV_EXIT_FINDING;
+	}
+	return -1;
 }
 
 int ev_store_read_opt(const struct ev_command *cmd, int c, char **argv,
