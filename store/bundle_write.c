@@ -165,6 +165,25 @@ static int data(struct store_bundle_writer *w, const void *buf, size_t len) {
 	return 0;
 }
 
+/* The whole of a spill file, from its start, as the open member's data. */
+static int spill_data(struct store_bundle_writer *w, int fd) {
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		int r = data(w, buf, (size_t)n);
+		if (r != 0)
+			return r;
+	}
+}
+
 int store_bundle_member_begin(struct store_bundle_writer *w, const char *path, int64_t size,
                               json_t *source) {
 	if (w->failed || w->open) {
@@ -336,19 +355,7 @@ int store_bundle_member_end(struct store_bundle_writer *w, const char *error) {
 		if (r == 0 && w->spill_fd < 0)
 			r = data(w, w->mem, w->mem_len);
 		else if (r == 0) {
-			if (lseek(w->spill_fd, 0, SEEK_SET) < 0)
-				r = -errno;
-			char buf[65536];
-			while (r == 0) {
-				ssize_t n = read(w->spill_fd, buf, sizeof(buf));
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n < 0)
-					r = -errno;
-				if (n <= 0)
-					break;
-				r = data(w, buf, (size_t)n);
-			}
+			r = spill_data(w, w->spill_fd);
 			close(w->spill_fd);
 			w->spill_fd = -1;
 		}
@@ -629,21 +636,8 @@ int store_bundle_pending_commit(struct store_bundle_writer *w, struct store_bund
 	}
 	if (p->spill_fd < 0)
 		r = data(w, p->mem ? p->mem : "", p->mem_len);
-	else if (lseek(p->spill_fd, 0, SEEK_SET) < 0)
-		r = -errno;
-	else {
-		char buf[65536];
-		while (r == 0) {
-			ssize_t n = read(p->spill_fd, buf, sizeof(buf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				r = -errno;
-			if (n <= 0)
-				break;
-			r = data(w, buf, (size_t)n);
-		}
-	}
+	else
+		r = spill_data(w, p->spill_fd);
 	/* the bytes were hashed on the way in: hand that digest over */
 	w->written = p->written;
 	w->cut = p->cut;
