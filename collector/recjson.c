@@ -150,31 +150,37 @@ static char *fmt_i64(int64_t v, char *end) {
 	return p;
 }
 
-static int put_num(struct collector_buf *b, const char *key, int64_t v) {
-	char t[64];
+/* `,"KEY":` at the start of t (36 bytes or more; keys are ours, at most 32 bytes).
+ * Returns its length, or 0 for a longer key. */
+static size_t put_key(char *t, const char *key) {
 	size_t kl = strlen(key);
 	if (kl > 32)
-		return -EINVAL;
+		return 0;
 	t[0] = ',', t[1] = '"';
 	memcpy(t + 2, key, kl);
 	t[2 + kl] = '"', t[3 + kl] = ':';
+	return 4 + kl;
+}
+
+static int put_num(struct collector_buf *b, const char *key, int64_t v) {
+	char t[64];
+	size_t kl = put_key(t, key);
+	if (!kl)
+		return -EINVAL;
 	char num[24], *p = fmt_i64(v, num + sizeof(num));
 	size_t nl = (size_t)(num + sizeof(num) - p);
-	memcpy(t + 4 + kl, p, nl);
-	return collector_buf_put(b, t, 4 + kl + nl);
+	memcpy(t + kl, p, nl);
+	return collector_buf_put(b, t, kl + nl);
 }
 
 static int put_str(struct collector_buf *b, const char *key, const struct ev_str *s, int *bad) {
 	if (!s->p)
 		return 0;
 	char t[40];
-	size_t kl = strlen(key);
-	if (kl > 32)
+	size_t kl = put_key(t, key);
+	if (!kl)
 		return -EINVAL;
-	t[0] = ',', t[1] = '"';
-	memcpy(t + 2, key, kl);
-	t[2 + kl] = '"', t[3 + kl] = ':';
-	if (collector_buf_put(b, t, 4 + kl) < 0)
+	if (collector_buf_put(b, t, kl) < 0)
 		return -ENOMEM;
 	return collector_json_str(b, s->p, s->len, bad);
 }
