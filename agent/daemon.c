@@ -41,9 +41,7 @@
 void ev_daemon_note_error(struct ev_daemon *d, const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
-	char *m = NULL;
-	if (vasprintf(&m, fmt, ap) < 0)
-		m = NULL;
+	char *m = ev_vasprintf(fmt, ap);
 	va_end(ap);
 	if (!m)
 		return;
