@@ -399,6 +399,28 @@ static char *path_resolve(const struct loader *L, const char *p) {
 }
 
 /* Parse one scalar value `s` (from node n, NULL for defaults) into dst. */
+/* A duration or a size: parsed, range-checked against the key's min..max (both >= 0),
+ * written as uint64_t. `what` and `hint` name the kind and its syntax in the message. */
+static int set_unit(struct loader *L, const struct cfg_key *k, const struct ytree_node *n,
+                    const char *s, int (*parse)(const char *, uint64_t *),
+                    void (*format)(uint64_t, char *, size_t), const char *what, const char *hint,
+                    void *dst) {
+	uint64_t v;
+	if (parse(s, &v) < 0) {
+		err_at(L, n, "'%s': invalid %s '%s' (%s)", k->name, what, s, hint);
+		return -EINVAL;
+	}
+	if (v < (uint64_t)k->min || v > (uint64_t)k->max) {
+		char lo[32], hi[32];
+		format((uint64_t)k->min, lo, sizeof(lo));
+		format((uint64_t)k->max, hi, sizeof(hi));
+		err_at(L, n, "'%s': %s is out of range (%s..%s)", k->name, s, lo, hi);
+		return -ERANGE;
+	}
+	*(uint64_t *)dst = v;
+	return 0;
+}
+
 static int set_scalar(struct loader *L, const struct cfg_key *k, void *dst, const char *s,
                       const struct ytree_node *n) {
 	switch (k->type) {
@@ -464,46 +486,12 @@ static int set_scalar(struct loader *L, const struct cfg_key *k, void *dst, cons
 		*(int64_t *)dst = v;
 		return 0;
 	}
-	case CT_DURATION: {
-		uint64_t v;
-		int r = ev_parse_duration(s, &v);
-		if (r < 0) {
-			err_at(L, n,
-			       "'%s': invalid duration '%s' (use a number and a unit: 500ms, 30s, "
-			       "15m, 2h, 1d)",
-			       k->name, s);
-			return -EINVAL;
-		}
-		if ((int64_t)v < k->min || v > (uint64_t)k->max) {
-			char lo[32], hi[32];
-			ev_format_duration((uint64_t)k->min, lo, sizeof(lo));
-			ev_format_duration((uint64_t)k->max, hi, sizeof(hi));
-			err_at(L, n, "'%s': %s is out of range (%s..%s)", k->name, s, lo, hi);
-			return -ERANGE;
-		}
-		*(uint64_t *)dst = v;
-		return 0;
-	}
-	case CT_SIZE: {
-		uint64_t v;
-		int r = ev_parse_size(s, &v);
-		if (r < 0) {
-			err_at(L, n,
-			       "'%s': invalid size '%s' (use bytes or a unit: 4096, 64KiB, 1MiB, "
-			       "2GiB)",
-			       k->name, s);
-			return -EINVAL;
-		}
-		if (v < (uint64_t)k->min || v > (uint64_t)k->max) {
-			char lo[32], hi[32];
-			ev_format_size((uint64_t)k->min, lo, sizeof(lo));
-			ev_format_size((uint64_t)k->max, hi, sizeof(hi));
-			err_at(L, n, "'%s': %s is out of range (%s..%s)", k->name, s, lo, hi);
-			return -ERANGE;
-		}
-		*(uint64_t *)dst = v;
-		return 0;
-	}
+	case CT_DURATION:
+		return set_unit(L, k, n, s, ev_parse_duration, ev_format_duration, "duration",
+		                "use a number and a unit: 500ms, 30s, 15m, 2h, 1d", dst);
+	case CT_SIZE:
+		return set_unit(L, k, n, s, ev_parse_size, ev_format_size, "size",
+		                "use bytes or a unit: 4096, 64KiB, 1MiB, 2GiB", dst);
 	default:
 		return -EINVAL;
 	}
