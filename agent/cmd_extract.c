@@ -14,6 +14,7 @@
 
 #include "agent/cmd_store_common.h"
 #include "agent/commands.h"
+#include "util/io.h"
 
 struct ex {
 	int dirfd;
@@ -72,17 +73,10 @@ static int ex_begin(void *ud, const char *path, uint64_t size) {
 
 static int ex_data(void *ud, const void *buf, size_t len) {
 	struct ex *x = ud;
-	const char *b = buf;
-	while (len) {
-		ssize_t n = write(x->fd, b, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			x->err = -errno;
-			return -EIO;
-		}
-		b += n;
-		len -= (size_t)n;
+	int r = ev_write_all(x->fd, buf, len);
+	if (r < 0) {
+		x->err = r;
+		return -EIO;
 	}
 	return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "store/bundle.h"
 #include "store/merkle.h"
+#include "util/io.h"
 
 #define SPILL_AT (4u << 20)
 
@@ -54,19 +55,11 @@ static la_ssize_t out_write(struct archive *a, void *ud, const void *buf, size_t
 		archive_set_error(a, EFBIG, "bundle larger than the configured cap");
 		return -1;
 	}
-	const char *p = buf;
-	size_t left = len;
-	while (left) {
-		ssize_t n = write(w->o.fd, p, left);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			w->out_err = errno;
-			archive_set_error(a, errno, "write: %s", strerror(errno));
-			return -1;
-		}
-		p += n;
-		left -= (size_t)n;
+	int r = ev_write_all(w->o.fd, buf, len);
+	if (r < 0) {
+		w->out_err = -r;
+		archive_set_error(a, -r, "write: %s", strerror(-r));
+		return -1;
 	}
 	store_sha256_update(w->file_sha, buf, len);
 	w->out_bytes += len;
@@ -261,18 +254,7 @@ static int spill(struct store_bundle_writer *w, const void *buf, size_t len) {
 				return r;
 		}
 	}
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(w->spill_fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return ev_write_all(w->spill_fd, buf, len);
 }
 
 int store_bundle_member_write(struct store_bundle_writer *w, const void *buf, size_t len) {
@@ -532,21 +514,6 @@ struct store_bundle_pending {
 	bool cut;
 };
 
-static int write_fd_all(int fd, const void *buf, size_t len) {
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int store_bundle_pending_new(struct store_bundle_writer *w, const char *path, json_t *source,
                              struct store_bundle_pending **ret) {
 	if (!store_member_path_valid(path)) {
@@ -593,13 +560,13 @@ int store_bundle_pending_write(void *userdata, const void *buf, size_t len) {
 				return -errno;
 			unlink(tmpl);
 		}
-		r = write_fd_all(p->spill_fd, p->mem, p->mem_len);
+		r = ev_write_all(p->spill_fd, p->mem, p->mem_len);
 		free(p->mem);
 		p->mem = NULL;
 		p->mem_len = p->mem_alloc = 0;
 	}
 	if (r == 0 && p->spill_fd >= 0)
-		r = write_fd_all(p->spill_fd, buf, len);
+		r = ev_write_all(p->spill_fd, buf, len);
 	else if (r == 0) {
 		if (p->mem_len + len > p->mem_alloc) {
 			size_t na = MAX(MAX(p->mem_alloc * 2, p->mem_len + len), (size_t)65536);

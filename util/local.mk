@@ -8,5 +8,6 @@ util_libutil_a_SOURCES = \
 	util/mkdir.c util/mkdir.h \
 	util/strdist.c util/strdist.h \
 	util/timefmt.c util/timefmt.h \
-	util/strv.c util/strv.h
+	util/strv.c util/strv.h \
+	util/io.c util/io.h
 util_libutil_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
