@@ -43,10 +43,13 @@ static void put2(char *p, unsigned v) {
 }
 
 size_t ev_format_rfc3339_us(int64_t us, char *out, size_t size) {
-	int64_t s = us >= 0 ? us / 1000000 : -((-(us + 1)) / 1000000) - 1;
-	int64_t frac = us - s * 1000000;
-	int64_t days = s >= 0 ? s / 86400 : -((-(s + 1)) / 86400) - 1;
-	int64_t sod = s - days * 86400;
+	/* floored division, without overflow down to INT64_MIN */
+	int64_t s = us / 1000000, frac = us % 1000000;
+	if (frac < 0)
+		frac += 1000000, s--;
+	int64_t days = s / 86400, sod = s % 86400;
+	if (sod < 0)
+		sod += 86400, days--;
 	int y;
 	unsigned m, d;
 	ev_civil_from_days(days, &y, &m, &d);
