@@ -134,7 +134,7 @@ static int verify_run(int argc, char **argv) {
 	struct store_keyring kr = {0};
 	struct store_report rep = {0};
 	ret = so.n_pubs || !store ? ev_store_keyring(so.pubs, so.n_pubs, store, &kr)
-	                              : store_trusted_keys(store, &kr, &rep) < 0; /* says why */
+	                          : store_trusted_keys(store, &kr, &rep) < 0; /* says why */
 	if (ret) {
 		store_report_clear(&rep);
 		store_keyring_clear(&kr);
