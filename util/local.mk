@@ -1,4 +1,5 @@
-# util/: helpers every module may use (error lists, YAML tree with positions, cleanup macros).
+# util/: helpers every module may use (error lists, YAML tree with positions, cleanup macros,
+# clocks, RFC 3339 times, string lists, I/O).
 noinst_LIBRARIES += util/libutil.a
 util_libutil_a_SOURCES = \
 	util/macro.h \
