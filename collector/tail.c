@@ -38,7 +38,6 @@
 #include "collector/journal.h"
 #include "collector/parse.h"
 #include "util/macro.h"
-#include "util/clock.h"
 
 static void set_error(char **slot, uint64_t *count, const char *unused, const char *a, int err) {
 	char *m = NULL;
@@ -224,7 +223,7 @@ static int tfile_read(struct collector_tail *t, struct tfile *f, bool final) {
 			char *s = f->buf + f->start;
 			char *nl = memchr(s, '\n', look);
 			int r;
-			int64_t now = ev_now_realtime_us();
+			int64_t now = collector_now_us();
 			if (nl) {
 				size_t n = (size_t)(nl - s);
 				if (n > ml) {
@@ -382,7 +381,7 @@ static void match_copy(struct collector_tail *t, struct tfile *f) {
  * the copy is recognised once complete. Only for files modified in the last 2 s. */
 static bool copy_in_progress(struct collector_tail *t, struct tfile *f, const struct stat *st) {
 	int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
-	if (ev_now_realtime_us() - mt > 2000000)
+	if (collector_now_us() - mt > 2000000)
 		return false;
 	for (size_t i = 0; i < t->n_tf; i++) {
 		struct tfile *o = t->tf[i];
@@ -752,7 +751,7 @@ static void watches_refresh(struct collector_tail *t);
 static void poll_files(struct collector_tail *t, bool tick, bool rescan) {
 	/* names change only with create/move/delete events (or ones we missed: the tick) */
 	if (tick || rescan || t->names_changed) {
-		int64_t now = ev_now_realtime_us();
+		int64_t now = collector_now_us();
 		t->names_changed = false;
 		watches_refresh(t); /* before the glob: a later file makes an event */
 		scan(t, false);
@@ -1086,7 +1085,7 @@ int collector_tail_new(sd_event *event, const struct collector_tail_config *c,
 		}
 		watches_refresh(t);
 	}
-	t->last_scan_us = ev_now_realtime_us();
+	t->last_scan_us = collector_now_us();
 	scan(t, true);
 	adopt_renamed(t);
 	if (t->have_state)
