@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "agent/commands.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/pipeline.h"
 #include "agent/replay_rules.h"
 #include "agent/selectors.h"

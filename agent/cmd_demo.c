@@ -24,9 +24,10 @@
 #include <unistd.h>
 
 #include "agent/commands.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/term.h"
 #include "agent/version.h"
+#include "util/timefmt.h"
 
 #define DEMO_MAX_ALERTS 64
 
@@ -80,14 +81,6 @@ static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw
 	/* bundles are 0440 and may carry the immutable flag: removal may fail, and that is
 	 * reported below */
 	return remove(p) < 0 ? 0 : 0;
-}
-
-/* Format µs since the epoch as RFC 3339 UTC. */
-static void fmt_time(int64_t us, char *buf, size_t len) {
-	time_t s = (time_t)(us / 1000000);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static int64_t parse_time(const char *s) {
@@ -261,8 +254,8 @@ static int demo_run(int argc, char **argv) {
 		int64_t f = first ? parse_time(first) : -1, l = last ? parse_time(last) : -1;
 		if (f >= 0 && l >= 0) {
 			char since[64], until[64], note[512];
-			fmt_time(f - lookback, since, sizeof(since));
-			fmt_time(l + lookahead + 999999, until, sizeof(until));
+			ev_format_rfc3339(f - lookback, since, sizeof(since));
+			ev_format_rfc3339(l + lookahead + 999999, until, sizeof(until));
 			snprintf(note, sizeof(note), "demo: alert '%s' at %s", title ? title : "?",
 			         t ? t : "?");
 			char *s[] = {"evident",        "seal",   "--store", store,

@@ -14,6 +14,7 @@
 
 #include "agent/cmd_store_common.h"
 #include "agent/commands.h"
+#include "util/io.h"
 
 struct ex {
 	int dirfd;
@@ -72,17 +73,10 @@ static int ex_begin(void *ud, const char *path, uint64_t size) {
 
 static int ex_data(void *ud, const void *buf, size_t len) {
 	struct ex *x = ud;
-	const char *b = buf;
-	while (len) {
-		ssize_t n = write(x->fd, b, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			x->err = -errno;
-			return -EIO;
-		}
-		b += n;
-		len -= (size_t)n;
+	int r = ev_write_all(x->fd, buf, len);
+	if (r < 0) {
+		x->err = r;
+		return -EIO;
 	}
 	return 0;
 }
@@ -146,26 +140,15 @@ static int extract_run(int argc, char **argv) {
 	const char *bundle = argv[optind];
 	char *store = ev_store_of_bundle(bundle);
 	struct store_keyring kr = {0};
-	ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
-	if (ret) {
-		free(store);
-		return ret;
-	}
 	struct store_report rep = {0};
 	struct store_bundle_info info = {0};
 	struct ex x = {.dirfd = -1, .fd = -1, .parent = -1, .rep = &rep};
 	json_t *extra = json_pack("{s:s, s:s}", "bundle", bundle, "to", to);
+	ret = ev_store_read_bundle(&so, store, bundle, extra, "nothing extracted", &kr, &rep,
+	                           &info);
+	if (ret >= 0)
+		goto out;
 	ret = EV_EXIT_USAGE;
-	if (ev_store_verify_bundle(bundle, &kr, &rep, &info) < 0)
-		goto out;
-	if (rep.n || !info.authenticated) {
-		if (!rep.n)
-			store_report_add(&rep, STORE_UNKNOWN_KEY, bundle, "no trusted key");
-		ev_store_print_report(&rep, so.json, extra);
-		ev_log_error("%s does not verify; nothing extracted", bundle);
-		ret = EV_EXIT_FINDING;
-		goto out;
-	}
 	x.want = argv + optind + 1;
 	x.n_want = (size_t)(argc - optind - 1);
 	x.manifest = info.manifest;

@@ -84,26 +84,14 @@ static int prove_run(int argc, char **argv) {
 	const char *bundle = argv[optind], *member = argv[optind + 1];
 	char *store = ev_store_of_bundle(bundle);
 	struct store_keyring kr = {0};
-	ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
-	if (ret) {
-		free(store);
-		return ret;
-	}
 	struct store_report rep = {0};
 	struct store_bundle_info info = {0};
+	json_t *extra = json_pack("{s:s, s:s}", "bundle", bundle, "member", member);
+	ret = ev_store_read_bundle(&so, store, bundle, extra, "no proof made", &kr, &rep, &info);
+	json_decref(extra);
+	if (ret >= 0)
+		goto out;
 	ret = EV_EXIT_USAGE;
-	if (ev_store_verify_bundle(bundle, &kr, &rep, &info) < 0)
-		goto out;
-	if (rep.n || !info.authenticated) {
-		if (!rep.n)
-			store_report_add(&rep, STORE_UNKNOWN_KEY, bundle, "no trusted key");
-		json_t *extra = json_pack("{s:s, s:s}", "bundle", bundle, "member", member);
-		ev_store_print_report(&rep, so.json, extra);
-		json_decref(extra);
-		ev_log_error("%s does not verify; no proof made", bundle);
-		ret = EV_EXIT_FINDING;
-		goto out;
-	}
 	json_t *members = json_object_get(info.manifest, "members");
 	size_t n = json_array_size(members), idx = n;
 	store_hash_t *leaves = calloc(n ? n : 1, sizeof(*leaves));

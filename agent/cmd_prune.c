@@ -8,7 +8,8 @@
 #include "agent/cmd_store_common.h"
 #include "agent/commands.h"
 #include "agent/timeparse.h"
-#include "agent/config.h"
+#include "agent/settings.h"
+#include "util/timefmt.h"
 
 static int prune_run(int argc, char **argv) {
 	enum { OPT_PUB = 0x2000, OPT_BEFORE, OPT_REASON, OPT_KEY, OPT_ACTOR };
@@ -59,10 +60,7 @@ static int prune_run(int argc, char **argv) {
 	if (ev_parse_time(before, now, &b) < 0)
 		return ev_usage_error(&ev_cmd_prune, "--before: want " EV_TIME_FORMS);
 	char bs[32];
-	time_t bt = (time_t)(b / 1000000);
-	struct tm tm;
-	gmtime_r(&bt, &tm);
-	strftime(bs, sizeof(bs), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ev_format_rfc3339(b, bs, sizeof(bs));
 	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;
 	char *kp = NULL;

@@ -15,6 +15,8 @@
 #include "agent/replay_rules.h"
 #include "collector/reader.h"
 #include "collector/recjson.h"
+#include "util/clock.h"
+#include "util/strv.h"
 
 enum {
 	OPT_RECORDS = 0x2000,
@@ -32,30 +34,10 @@ enum {
 	OPT_NOW,
 };
 
-struct strlist {
-	char **v;
-	size_t n;
-};
-
-static int strlist_add(struct strlist *l, char *s) {
-	char **n = realloc(l->v, (l->n + 1) * sizeof(*n));
-	if (!n)
-		return -1;
-	l->v = n;
-	l->v[l->n++] = s;
-	return 0;
-}
-
-static double mono_s(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void summary(const struct collector_reader *rd, double t0, bool tty) {
 	struct collector_reader_stats st;
 	collector_reader_get_stats(rd, &st);
-	double dt = mono_s() - t0;
+	double dt = (double)ev_now_monotonic_us() / 1e6 - t0;
 	if (tty)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr,
@@ -70,7 +52,7 @@ static int print_records(struct collector_reader *rd, bool stats_only, bool prog
 	struct collector_buf b = {0};
 	struct ev_errlist errs = {0};
 	int rc = EV_EXIT_OK;
-	double t0 = mono_s(), last = t0;
+	double t0 = (double)ev_now_monotonic_us() / 1e6, last = t0;
 	ev_record_init(&rec);
 	for (uint64_t n = 1; !ev_interrupted(); n++) {
 		int r = collector_reader_next(rd, &rec, &errs);
@@ -104,7 +86,7 @@ static int print_records(struct collector_reader *rd, bool stats_only, bool prog
 			}
 		}
 		if (progress && (n & 0xffff) == 0) {
-			double now = mono_s();
+			double now = (double)ev_now_monotonic_us() / 1e6;
 			if (now - last >= 0.5) {
 				struct collector_reader_stats st;
 				collector_reader_get_stats(rd, &st);
@@ -159,7 +141,7 @@ static int replay_run(int argc, char **argv) {
 	                                     {"now", required_argument, NULL, OPT_NOW},
 	                                     {NULL, 0, NULL, 0}};
 	struct collector_reader_opts o = {0};
-	struct strlist jfiles = {0}, jdirs = {0}, rules = {0}, decoders = {0};
+	struct ev_strv jfiles = {0}, jdirs = {0}, rules = {0}, decoders = {0};
 	const char *engine = NULL, *config = NULL;
 	struct ev_config *cfg = NULL;
 	bool stats_only = false;
@@ -212,19 +194,19 @@ static int replay_run(int argc, char **argv) {
 			o.max_line = v;
 			break;
 		case OPT_JFILE:
-			if (strlist_add(&jfiles, optarg) < 0)
+			if (ev_strv_push(&jfiles, optarg) < 0)
 				goto oom;
 			break;
 		case OPT_JDIR:
-			if (strlist_add(&jdirs, optarg) < 0)
+			if (ev_strv_push(&jdirs, optarg) < 0)
 				goto oom;
 			break;
 		case OPT_RULES:
-			if (strlist_add(&rules, optarg) < 0)
+			if (ev_strv_push(&rules, optarg) < 0)
 				goto oom;
 			break;
 		case OPT_DECODERS:
-			if (strlist_add(&decoders, optarg) < 0)
+			if (ev_strv_push(&decoders, optarg) < 0)
 				goto oom;
 			break;
 		case OPT_ENGINE:

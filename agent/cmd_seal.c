@@ -18,27 +18,13 @@
 #include "agent/cmd_store_common.h"
 #include "agent/commands.h"
 #include "agent/timeparse.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/seal_collect.h"
 #include "agent/seal_config.h"
+#include "util/clock.h"
+#include "util/timefmt.h"
 
 #define MAX_UNITS 256
-
-/* The wall clock in µs: a window ending "now" includes this second's entries. */
-static int64_t now_realtime_us(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int list_push(struct ev_seal_list *s, const char *x) {
-	char **nv = realloc(s->v, (s->n + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	s->v = nv;
-	s->v[s->n++] = (char *)x;
-	return 0;
-}
 
 struct seal_opts {
 	const char *store, *keyp, *incident, *note, *since_s, *until_s, *jdir, *jfile, *actor,
@@ -47,7 +33,7 @@ struct seal_opts {
 	json_t *trigger;
 	int level;
 	unsigned long long maxb;
-	struct ev_seal_list units, files, copies, cmds;
+	struct ev_strv units, files, copies, cmds;
 };
 
 static void seal_opts_done(struct seal_opts *o) {
@@ -67,13 +53,13 @@ static int apply_opt(void *ud, const char *opt, const char *val) {
 	else if (strcmp(opt, "--journal-dir") == 0)
 		o->jdir = val, o->journal = true;
 	else if (strcmp(opt, "--unit") == 0)
-		return list_push(&o->units, val);
+		return ev_strv_push(&o->units, (char *)val);
 	else if (strcmp(opt, "--file") == 0)
-		return list_push(&o->files, val);
+		return ev_strv_push(&o->files, (char *)val);
 	else if (strcmp(opt, "--copy") == 0)
-		return list_push(&o->copies, val);
+		return ev_strv_push(&o->copies, (char *)val);
 	else if (strcmp(opt, "--command") == 0)
-		return list_push(&o->cmds, val);
+		return ev_strv_push(&o->cmds, (char *)val);
 	return 0;
 }
 
@@ -132,13 +118,13 @@ static const struct option seal_longopts[] = {
 static int opt_value(struct seal_opts *o, int c, const char *arg) {
 	switch (c) {
 	case OPT_UNIT:
-		return list_push(&o->units, arg) < 0 ? EV_EXIT_USAGE : 0;
+		return ev_strv_push(&o->units, (char *)arg) < 0 ? EV_EXIT_USAGE : 0;
 	case OPT_FILE:
-		return list_push(&o->files, arg) < 0 ? EV_EXIT_USAGE : 0;
+		return ev_strv_push(&o->files, (char *)arg) < 0 ? EV_EXIT_USAGE : 0;
 	case OPT_COPY:
-		return list_push(&o->copies, arg) < 0 ? EV_EXIT_USAGE : 0;
+		return ev_strv_push(&o->copies, (char *)arg) < 0 ? EV_EXIT_USAGE : 0;
 	case OPT_COMMAND:
-		return list_push(&o->cmds, arg) < 0 ? EV_EXIT_USAGE : 0;
+		return ev_strv_push(&o->cmds, (char *)arg) < 0 ? EV_EXIT_USAGE : 0;
 	case OPT_TRIGGER:
 		json_decref(o->trigger);
 		o->trigger = json_loads(arg, JSON_REJECT_DUPLICATES, NULL);
@@ -247,7 +233,7 @@ static int seal_agent_phase(struct seal_opts *o, const struct ev_config *cfg) {
 	                            .files = &o->files,
 	                            .copies = &o->copies,
 	                            .cmds = &o->cmds};
-	int64_t now = now_realtime_us(), t;
+	int64_t now = ev_now_realtime_us(), t;
 	if ((o->since_s && ev_parse_time(o->since_s, now, &t) < 0) ||
 	    (o->until_s && ev_parse_time(o->until_s, now, &t) < 0))
 		return bad_time();
@@ -273,7 +259,7 @@ static int seal_agent_phase(struct seal_opts *o, const struct ev_config *cfg) {
 /* The window, checked. -1 to go on, else the exit status. */
 static int seal_window(const struct seal_opts *o, const struct ev_config *cfg, int64_t *since,
                        int64_t *until) {
-	int64_t now = now_realtime_us();
+	int64_t now = ev_now_realtime_us();
 	*since = now - (int64_t)cfg->actions.lookback;
 	*until = now;
 	if ((o->since_s && ev_parse_time(o->since_s, now, since) < 0) ||
@@ -288,8 +274,8 @@ static int seal_window(const struct seal_opts *o, const struct ev_config *cfg, i
  * --trigger), window, note. NULL on OOM. */
 static json_t *seal_fields(const struct seal_opts *o, json_t *act, int64_t since, int64_t until) {
 	char sb[40], ub[40];
-	ev_seal_rfc3339(since, sb, sizeof(sb));
-	ev_seal_rfc3339(until, ub, sizeof(ub));
+	ev_format_rfc3339_us(since, sb, sizeof(sb));
+	ev_format_rfc3339_us(until, ub, sizeof(ub));
 	json_t *fields = json_pack(
 	        "{s:{s:s, s:s?, s:O}, s:{s:s, s:s, s:I, s:I}, s:s?}", "trigger", "kind", "manual",
 	        "incident", o->incident, "requester", act, "window", "since", sb, "until", ub,

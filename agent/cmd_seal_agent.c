@@ -14,18 +14,10 @@
 #include "agent/cmd_store_common.h"
 #include "agent/control.h"
 #include "agent/timeparse.h"
+#include "util/timefmt.h"
 
 /* The agent's own seal time limit (10 min) plus a margin. */
 #define AGENT_SEAL_TIMEOUT_USEC (11ULL * 60 * 1000000)
-
-void ev_seal_rfc3339(int64_t us, char *buf, size_t len) {
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char b[32];
-	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06lldZ", b, (long long)(us % 1000000 + 1000000) % 1000000);
-}
 
 /* An absolute form of a path or glob given on this command line (the agent's working
  * directory is not ours). NULL on OOM. */
@@ -73,7 +65,7 @@ void ev_seal_print_result(bool json, const json_t *res) {
 	}
 }
 
-static int push_abs(json_t *arr, const struct ev_seal_list *v) {
+static int push_abs(json_t *arr, const struct ev_strv *v) {
 	for (size_t i = 0; i < v->n; i++) {
 		char *a = absolute(v->v[i]);
 		if (!a || json_array_append_new(arr, json_string(a)) < 0) {
@@ -94,11 +86,11 @@ int ev_seal_via_agent(const char *sock, const struct ev_seal_request *q, bool js
 	       *cmds = json_array();
 	int r = rq && sources && units && copies && cmds ? 0 : -ENOMEM;
 	if (r == 0 && q->since_s && ev_parse_time(q->since_s, now, &t) == 0) {
-		ev_seal_rfc3339(t, b, sizeof(b));
+		ev_format_rfc3339_us(t, b, sizeof(b));
 		json_object_set_new(rq, "from", json_string(b));
 	}
 	if (r == 0 && q->until_s && ev_parse_time(q->until_s, now, &t) == 0) {
-		ev_seal_rfc3339(t, b, sizeof(b));
+		ev_format_rfc3339_us(t, b, sizeof(b));
 		json_object_set_new(rq, "to", json_string(b));
 	}
 	if (r == 0 && q->journal)

@@ -5,10 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ev_seal_list {
-	char **v;
-	size_t n;
-};
+#include "util/strv.h"
 
 /* The options of `evident seal` that travel in a seal request. NULL / -1 / 0: not given. */
 struct ev_seal_request {
@@ -16,7 +13,7 @@ struct ev_seal_request {
 	bool journal, immutable;
 	int level;
 	unsigned long long maxb;
-	const struct ev_seal_list *units, *files, *copies, *cmds;
+	const struct ev_strv *units, *files, *copies, *cmds;
 };
 
 /* Send the seal to the agent on `sock` and print its answer (`json`: one object, as
@@ -24,9 +21,6 @@ struct ev_seal_request {
  * (the caller seals in-process), else the exit status: EV_EXIT_OK, or EV_EXIT_USAGE when
  * the agent refused or failed (its code and message on stderr) or could not be asked. */
 int ev_seal_via_agent(const char *sock, const struct ev_seal_request *q, bool json);
-
-/* `us` (µs since the epoch) as RFC 3339 UTC with microseconds into buf (40 bytes do). */
-void ev_seal_rfc3339(int64_t us, char *buf, size_t len);
 
 /* Print a seal's result object (bundle, bundle_id, sequence, manifest_sha256, ...,
  * notes): with `json` one compact line, keys in that order; else the bundle path, then

@@ -34,24 +34,11 @@ static int show_run(int argc, char **argv) {
 	const char *bundle = argv[optind];
 	char *store = ev_store_of_bundle(bundle);
 	struct store_keyring kr = {0};
-	ret = ev_store_keyring(so.pubs, so.n_pubs, store, &kr);
-	if (ret) {
-		free(store);
-		return ret;
-	}
 	struct store_report rep = {0};
 	struct store_bundle_info info = {0};
-	ret = EV_EXIT_USAGE;
-	if (ev_store_verify_bundle(bundle, &kr, &rep, &info) < 0)
+	ret = ev_store_read_bundle(&so, store, bundle, NULL, "nothing shown", &kr, &rep, &info);
+	if (ret >= 0)
 		goto out;
-	if (rep.n || !info.authenticated) {
-		if (!rep.n)
-			store_report_add(&rep, STORE_UNKNOWN_KEY, bundle, "no trusted key");
-		ev_store_print_report(&rep, so.json, NULL);
-		ev_log_error("%s does not verify; nothing shown", bundle);
-		ret = EV_EXIT_FINDING;
-		goto out;
-	}
 	json_t *m = info.manifest;
 	if (so.json) {
 		char *t = json_dumps(m, JSON_SORT_KEYS | JSON_INDENT(2));

@@ -10,9 +10,10 @@
 #include <time.h>
 
 #include "agent/commands.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/control.h"
 #include "agent/term.h"
+#include "util/timefmt.h"
 
 #define CLIENT_TIMEOUT_USEC (10ULL * 1000000)
 
@@ -61,12 +62,8 @@ static void print_sources(json_t *sources) {
 	json_array_foreach(sources, i, src) {
 		char last[32] = "-", lag[32];
 		json_int_t us = geti(src, "last_time_us", NULL), errs = geti(src, "errors", NULL);
-		if (us > 0) {
-			time_t t = (time_t)(us / 1000000);
-			struct tm tm;
-			gmtime_r(&t, &tm);
-			strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		}
+		if (us > 0)
+			ev_format_rfc3339(us, last, sizeof(last));
 		bool journal = json_is_true(json_object_get(src, "journal")),
 		     open = json_is_true(json_object_get(src, "open"));
 		if (journal)
@@ -192,55 +189,43 @@ static int answer_error(json_t *a, bool json) {
 	return EV_EXIT_FINDING;
 }
 
-static int status_run(int argc, char **argv) {
+/* One request to the agent from the command line: the options, the call, then the
+ * agent's refusal (exit 1), its answer as JSON, or `show` for people. */
+static int client_run(const struct ev_command *cmd, const char *request, void (*show)(json_t *a),
+                      int argc, char **argv) {
 	struct client_opts o = {0};
-	int r = parse_opts(&ev_cmd_status, argc, argv, &o);
-	bool json = o.json;
+	int r = parse_opts(cmd, argc, argv, &o);
 	if (r >= 100)
 		return r - 100;
 	if (r >= 0)
 		return r;
 	json_t *a = NULL;
-	r = call(&ev_cmd_status, &o, "status", &a);
+	r = call(cmd, &o, request, &a);
 	if (r >= 0)
 		return r;
 	if (!json_is_true(json_object_get(a, "ok")))
-		r = answer_error(a, json);
+		r = answer_error(a, o.json);
 	else {
-		if (json)
+		if (o.json)
 			print_json(a);
 		else
-			print_status(a);
+			show(a);
 		r = EV_EXIT_OK;
 	}
 	json_decref(a);
 	return r;
 }
 
+static void print_reload(json_t *a) {
+	printf("evident: configuration reloaded from %s\n", gets_(a, "config", NULL));
+}
+
+static int status_run(int argc, char **argv) {
+	return client_run(&ev_cmd_status, "status", print_status, argc, argv);
+}
+
 static int reload_run(int argc, char **argv) {
-	struct client_opts o = {0};
-	int r = parse_opts(&ev_cmd_reload, argc, argv, &o);
-	bool json = o.json;
-	if (r >= 100)
-		return r - 100;
-	if (r >= 0)
-		return r;
-	json_t *a = NULL;
-	r = call(&ev_cmd_reload, &o, "reload", &a);
-	if (r >= 0)
-		return r;
-	if (!json_is_true(json_object_get(a, "ok")))
-		r = answer_error(a, json);
-	else {
-		if (json)
-			print_json(a);
-		else
-			printf("evident: configuration reloaded from %s\n",
-			       gets_(a, "config", NULL));
-		r = EV_EXIT_OK;
-	}
-	json_decref(a);
-	return r;
+	return client_run(&ev_cmd_reload, "reload", print_reload, argc, argv);
 }
 
 const struct ev_command ev_cmd_status = {

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "agent/cmd_store_common.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/term.h"
 #include "util/macro.h"
 
@@ -230,6 +230,25 @@ int ev_store_verify_bundle(const char *path, struct store_keyring *kr, struct st
 	if (r < 0)
 		ev_log_error("cannot read %s: %s", path, strerror(-r));
 	return r;
+}
+
+int ev_store_read_bundle(const struct ev_store_read_opts *o, const char *store_dir,
+                         const char *bundle, json_t *extra, const char *consequence,
+                         struct store_keyring *kr, struct store_report *rep,
+                         struct store_bundle_info *info) {
+	int ret = ev_store_keyring((char **)o->pubs, o->n_pubs, store_dir, kr);
+	if (ret)
+		return ret;
+	if (ev_store_verify_bundle(bundle, kr, rep, info) < 0)
+		return EV_EXIT_USAGE;
+	if (rep->n || !info->authenticated) {
+		if (!rep->n)
+			store_report_add(rep, STORE_UNKNOWN_KEY, bundle, "no trusted key");
+		ev_store_print_report(rep, o->json, extra);
+		ev_log_error("%s does not verify; %s", bundle, consequence);
+		return EV_EXIT_FINDING;
+	}
+	return -1;
 }
 
 int ev_store_read_opt(const struct ev_command *cmd, int c, char **argv,

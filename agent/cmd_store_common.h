@@ -76,6 +76,16 @@ int ev_store_read_opt(const struct ev_command *cmd, int c, char **argv,
  * --no-record with --custody-log or --key). Returns -1 when fine, else EV_EXIT_USAGE after
  * printing why. */
 int ev_store_read_check(const struct ev_command *cmd, const struct ev_store_read_opts *o);
+/* The start of show, prove and extract: build the keyring (--pub, else the keys of
+ * `store_dir`), verify BUNDLE and require an authenticated manifest. Returns -1 when it
+ * verifies (kr, rep and info filled), else the exit status: EV_EXIT_USAGE (no keys, cannot
+ * be read: said on stderr) or EV_EXIT_FINDING after printing the findings (with `extra`,
+ * borrowed, may be NULL) and "BUNDLE does not verify; `consequence`". kr, rep and info
+ * start zeroed and are the caller's to clear in every case. */
+int ev_store_read_bundle(const struct ev_store_read_opts *o, const char *store_dir,
+                         const char *bundle, json_t *extra, const char *consequence,
+                         struct store_keyring *kr, struct store_report *rep,
+                         struct store_bundle_info *info);
 /* Record `action` for a reading command as the options say: nothing with --no-record,
  * else ev_store_record() with --custody-log, --key and --actor. Takes `details`. */
 int ev_store_read_record(const struct ev_store_read_opts *o, const char *store_dir,

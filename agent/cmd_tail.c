@@ -12,9 +12,10 @@
 
 #include "agent/commands.h"
 #include "agent/pipeline.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "collector/recjson.h"
 #include "collector/tail.h"
+#include "util/timefmt.h"
 
 enum { OPT_STATE_DIR = 0x2000, OPT_FROM_START, OPT_COUNT };
 
@@ -49,7 +50,7 @@ static int on_record(void *userdata, struct ev_record *r) {
 			return -ENOMEM;
 	} else {
 		char t[40];
-		size_t n = collector_format_time(r->time_us, t, sizeof(t));
+		size_t n = ev_format_rfc3339_us(r->time_us, t, sizeof(t));
 		int e = collector_buf_put(&c->b, t, n);
 		e |= collector_buf_put(&c->b, " ", 1);
 		if (r->host.p) {

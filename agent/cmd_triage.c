@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "agent/commands.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/control.h"
 
 /* A seal takes a while: wait for it (the agent's own seal limit is longer). */

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "agent/daemon_log.h"
+#include "util/clock.h"
 
 struct conn {
 	struct ev_control *ctl;
@@ -60,12 +61,6 @@ struct ev_control {
 	uint64_t next_id;
 	struct ev_control_stats st;
 };
-
-static uint64_t now_mono(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void audit(struct ev_control *c, const struct conn *k, const char *event, json_t *extra) {
 	json_t *e = json_pack("{s:s, s:I, s:o}", "event", event, "conn", (json_int_t)k->id, "peer",
@@ -216,7 +211,7 @@ static bool conn_process(struct conn *k) {
 			len--;
 		if (len == 0)
 			continue;
-		k->last_activity = now_mono();
+		k->last_activity = ev_now_monotonic_us();
 		if (!conn_line(k, line, len))
 			return false;
 	}
@@ -375,7 +370,7 @@ static int on_accept(sd_event_source *s, int lfd, uint32_t revents, void *userda
 			continue;
 		}
 		*k = tmp;
-		k->last_activity = now_mono();
+		k->last_activity = ev_now_monotonic_us();
 		int r = sd_event_add_io(c->event, &k->src, fd, EPOLLIN, conn_on_io, k);
 		if (r < 0) {
 			ev_dlog_errno(LOG_WARNING, r, "control: cannot watch a connection");
@@ -395,7 +390,7 @@ static int on_accept(sd_event_source *s, int lfd, uint32_t revents, void *userda
 
 static int on_sweep(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct ev_control *c = userdata;
-	uint64_t now = now_mono();
+	uint64_t now = ev_now_monotonic_us();
 	for (struct conn *k = c->conns, *next; k; k = next) {
 		next = k->next;
 		if (!k->pending && now - k->last_activity > EV_CONTROL_IDLE_USEC) {
@@ -414,7 +409,7 @@ void ev_control_answer(struct ev_control *c, uint64_t ticket, json_t *answer) {
 	for (struct conn *k = c->conns; k; k = k->next)
 		if (k->id == ticket && k->pending) {
 			k->pending = false;
-			k->last_activity = now_mono();
+			k->last_activity = ev_now_monotonic_us();
 			if (!conn_send(k, answer, ev_request_name(k->pending_type)))
 				return;
 			/* requests that arrived meanwhile */

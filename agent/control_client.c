@@ -13,17 +13,16 @@
 #include <unistd.h>
 
 #include "agent/cli.h"
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/control.h"
+#include "util/clock.h"
 
 #define ANSWER_MAX (4 * 1024 * 1024)
 
-static int64_t remaining(const struct timespec *deadline) {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	int64_t ms = (deadline->tv_sec - now.tv_sec) * 1000 +
-	             (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 0 ? 0 : ms;
+/* Milliseconds left until `deadline` (µs, CLOCK_MONOTONIC), 0 once it has passed. */
+static int64_t remaining(uint64_t deadline) {
+	uint64_t now = ev_now_monotonic_us();
+	return now >= deadline ? 0 : (int64_t)((deadline - now) / 1000);
 }
 
 int ev_control_call(const char *path, const json_t *request, uint64_t timeout_usec,
@@ -32,14 +31,8 @@ int ev_control_call(const char *path, const json_t *request, uint64_t timeout_us
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path));
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += (time_t)(timeout_usec / 1000000);
-	deadline.tv_nsec += (long)(timeout_usec % 1000000) * 1000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
+	uint64_t now = ev_now_monotonic_us();
+	uint64_t deadline = timeout_usec > UINT64_MAX - now ? UINT64_MAX : now + timeout_usec;
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -66,7 +59,7 @@ int ev_control_call(const char *path, const json_t *request, uint64_t timeout_us
 	size_t blen = 0, balloc = 0;
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, (int)remaining(&deadline));
+		int r = poll(&p, 1, (int)remaining(deadline));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)

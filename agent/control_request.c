@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/control.h"
 
 #define STR_MAX  4096
@@ -70,8 +70,7 @@ static int fail(const char **ret_code, char **ret_error, const char *code, const
 static int fail(const char **ret_code, char **ret_error, const char *code, const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(ret_error, fmt, ap) < 0)
-		*ret_error = NULL;
+	*ret_error = ev_vasprintf(fmt, ap);
 	va_end(ap);
 	*ret_code = code;
 	return -EINVAL;
@@ -223,9 +222,7 @@ void ev_request_done(struct ev_request *r) {
 json_t *ev_control_error(const char *code, const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
-	char *m = NULL;
-	if (vasprintf(&m, fmt, ap) < 0)
-		m = NULL;
+	char *m = ev_vasprintf(fmt, ap);
 	va_end(ap);
 	json_t *o = json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error",
 	                      m ? m : "out of memory");

@@ -36,19 +36,12 @@
 #include "agent/daemon_log.h"
 #include "util/mkdir.h"
 #include "correlate/engine.h"
-
-static uint64_t now_clock(clockid_t id) {
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
+#include "util/clock.h"
 
 void ev_daemon_note_error(struct ev_daemon *d, const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
-	char *m = NULL;
-	if (vasprintf(&m, fmt, ap) < 0)
-		m = NULL;
+	char *m = ev_vasprintf(fmt, ap);
 	va_end(ap);
 	if (!m)
 		return;
@@ -73,7 +66,7 @@ void ev_daemon_notify_status(struct ev_daemon *d) {
 
 static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct ev_daemon *d = userdata;
-	uint64_t now = now_clock(CLOCK_MONOTONIC);
+	uint64_t now = ev_now_monotonic_us();
 	if (d->last_status_mono && now > d->last_status_mono)
 		d->lines_per_sec = (double)(ev_seams_lines(d->seams) - d->lines_at_last_status) *
 		                   1e6 / (double)(now - d->last_status_mono);
@@ -260,7 +253,7 @@ int ev_daemon_reload_start(struct ev_daemon *d, uint64_t ticket, struct ev_errli
 		return 0;
 	}
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRIu64 "\nSTATUS=reloading configuration",
-	           now_clock(CLOCK_MONOTONIC));
+	           ev_now_monotonic_us());
 	ev_dlog(LOG_INFO, "reloading configuration from %s", reload_origin(d));
 	struct ev_reload *rl = calloc(1, sizeof(*rl));
 	if (!rl) {
@@ -415,8 +408,8 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 		daemon_free(d);
 		return 2;
 	}
-	d->started_mono = now_clock(CLOCK_MONOTONIC);
-	d->started_real = now_clock(CLOCK_REALTIME);
+	d->started_mono = ev_now_monotonic_us();
+	d->started_real = (uint64_t)ev_now_realtime_us();
 	uint32_t rnd;
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
 		rnd = (uint32_t)(d->started_real ^ ((uint64_t)getpid() << 20));

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/control.h"
 #include "agent/daemon_seams.h"
 #include "agent/queue.h"

@@ -31,6 +31,8 @@
 #include "agent/daemon.h"
 #include "agent/daemon_log.h"
 #include "correlate/engine.h"
+#include "util/clock.h"
+#include "util/timefmt.h"
 
 #define EV_AUTOSEAL_RULES       1024
 #define EV_AUTOSEAL_NOTE_ALERTS 20
@@ -58,12 +60,6 @@ struct ev_autoseal {
 	size_t n_rules;
 	uint64_t opened, coalesced, rate_limited, queued_failed;
 };
-
-static uint64_t now_mono(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static bool policy_matches(const struct ev_config *cfg, const struct correlate_alert *al) {
 	for (size_t i = 0; i < cfg->actions.seal_on.n; i++) {
@@ -130,8 +126,8 @@ static int on_fire(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct rule_state *r = userdata;
 	struct ev_daemon *d = r->d;
 	char from[64], to[64];
-	correlate_format_time(r->first_us - (int64_t)d->cfg->actions.lookback, from, sizeof(from));
-	correlate_format_time(r->last_us + (int64_t)d->cfg->actions.lookahead, to, sizeof(to));
+	ev_format_rfc3339_us(r->first_us - (int64_t)d->cfg->actions.lookback, from, sizeof(from));
+	ev_format_rfc3339_us(r->last_us + (int64_t)d->cfg->actions.lookahead, to, sizeof(to));
 	char *alerts = json_dumps(r->summaries, JSON_COMPACT);
 	char *note = NULL;
 	if (asprintf(&note, "automatic seal: rule %s, %" PRIu64 " alert%s: %s", r->rule,
@@ -206,7 +202,7 @@ void ev_autoseal_alert(struct ev_daemon *d, const struct correlate_alert *al,
 		json_decref(alert);
 		return;
 	}
-	uint64_t now = now_mono();
+	uint64_t now = ev_now_monotonic_us();
 	int64_t rate = d->cfg->actions.seal_rate_per_hour;
 	if ((int64_t)rate_count(r, now) >= rate) {
 		a->rate_limited++;

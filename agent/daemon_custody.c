@@ -25,6 +25,8 @@
 #include "agent/daemon.h"
 #include "agent/daemon_log.h"
 #include "store/store.h"
+#include "util/timefmt.h"
+#include "util/clock.h"
 
 struct ev_custody {
 	int fd;
@@ -164,13 +166,8 @@ uint64_t ev_custody_failures(const struct ev_custody *c) {
 }
 
 void ev_custody_append(struct ev_custody *c, json_t *entry) {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char t[64];
-	snprintf(t, sizeof(t), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
+	char t[EV_RFC3339_MAX];
+	ev_format_rfc3339_us(ev_now_realtime_us(), t, sizeof(t));
 	json_t *e = json_copy(entry);
 	if (e)
 		json_object_set_new(e, "time", json_string(t));

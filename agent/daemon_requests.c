@@ -16,12 +16,7 @@
 
 #include "agent/daemon.h"
 #include "agent/daemon_log.h"
-
-static uint64_t now_mono(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
+#include "util/clock.h"
 
 json_t *ev_daemon_status_json(struct ev_daemon *d) {
 	struct ev_queue_stats qs;
@@ -41,7 +36,7 @@ json_t *ev_daemon_status_json(struct ev_daemon *d) {
 	        " s:{s:I, s:I, s:I, s:I, s:I, s:I},"
 	        " s:{s:I, s:I}, s:o}",
 	        "ok", 1, "version", PACKAGE_VERSION, "pid", (json_int_t)getpid(), "uptime_us",
-	        (json_int_t)(now_mono() - d->started_mono), "started_us",
+	        (json_int_t)(ev_now_monotonic_us() - d->started_mono), "started_us",
 	        (json_int_t)d->started_real, "config", d->cfg->origin, "state_dir", d->state_dir,
 	        "control_socket", d->socket_path, "lines", (json_int_t)ev_seams_lines(d->seams),
 	        "lines_per_sec", d->lines_per_sec, "alerts", (json_int_t)d->alerts, "seals", "ok",

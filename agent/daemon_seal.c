@@ -33,6 +33,7 @@
 #include "agent/seal_config.h"
 #include "agent/daemon.h"
 #include "agent/spawn.h"
+#include "util/strv.h"
 
 #define OUT_CAP (64 * 1024)
 
@@ -86,17 +87,11 @@ static char **seal_env(void) {
 	return e;
 }
 
-static void strv_free(char **v) {
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 void ev_seal_job_free(struct ev_seal_job *j) {
 	if (!j)
 		return;
-	strv_free(j->argv);
-	strv_free(j->env);
+	ev_strv_free(j->argv);
+	ev_strv_free(j->env);
 	free(j);
 }
 
@@ -252,7 +247,7 @@ int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *
 			free(b.v[i]);
 		free(b.v);
 		free(j);
-		strv_free(env);
+		ev_strv_free(env);
 		return -ENOMEM;
 	}
 	j->argv = b.v;

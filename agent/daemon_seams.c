@@ -37,6 +37,8 @@
 #include "agent/selectors.h"
 #include "collector/tail.h"
 #include "correlate/engine.h"
+#include "util/clock.h"
+#include "util/timefmt.h"
 
 struct ev_seams {
 	struct ev_seams_consumer consumer;
@@ -121,7 +123,7 @@ static void log_time_outliers(struct ev_seams *s, int64_t now) {
 	s->logged_caps = caps_sum(&cs);
 	if (cs.future > s->logged_future) {
 		char t[48];
-		correlate_format_time(cs.last_future_us, t, sizeof(t));
+		ev_format_rfc3339_us(cs.last_future_us, t, sizeof(t));
 		ev_dlog(LOG_WARNING,
 		        "correlation: %" PRIu64
 		        " event%s dated more than rules.max_future ahead of "
@@ -167,8 +169,8 @@ static void check_clock_step(struct ev_seams *s, int64_t real, int64_t mono) {
 		return;
 	s->clock_steps++;
 	char was[48], is[48];
-	correlate_format_time(prev_real + (mono - prev_mono), was, sizeof(was));
-	correlate_format_time(real, is, sizeof(is));
+	ev_format_rfc3339_us(prev_real + (mono - prev_mono), was, sizeof(was));
+	ev_format_rfc3339_us(real, is, sizeof(is));
 	ev_dlog(LOG_WARNING,
 	        "clock: the wall clock was stepped %s by %.3f s (expected %s, now %s); "
 	        "timers run on the monotonic clock%s",
@@ -256,7 +258,7 @@ static int seams_start(struct ev_seams *s, const struct ev_config *cfg, const ch
 	correlate_engine_set_callback(s->engine, on_alert, s);
 	/* the host clock is the reference for far-future events at once; it drives the
 	 * watermark from the first tick, so the backlog read at start-up is still correlated */
-	correlate_engine_set_clock(s->engine, now_real());
+	correlate_engine_set_clock(s->engine, ev_now_realtime_us());
 	struct correlate_stats cs;
 	correlate_engine_get_stats(s->engine, &cs);
 	ev_dlog(LOG_INFO, "rules: %zu loaded (%zu detections, %zu correlations), %s%s", cs.rules,

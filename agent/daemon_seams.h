@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "correlate/alert.h"
 #include "util/err.h"
 

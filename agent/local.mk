@@ -4,7 +4,7 @@ noinst_LIBRARIES += agent/libagent.a
 agent_libagent_a_SOURCES = \
 	agent/cli.c agent/cli.h \
 	agent/commands.c agent/commands.h \
-	agent/config.c agent/config.h \
+	agent/settings.c agent/settings.h \
 	agent/version.c agent/version.h \
 	agent/cmd_config.c \
 	agent/cmd_demo.c \

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "collector/tail.h"
 #include "correlate/engine.h"
 

@@ -15,6 +15,7 @@
 #include "agent/pipeline.h"
 #include "agent/replay_rules.h"
 #include "correlate/engine.h"
+#include "util/timefmt.h"
 
 struct ev_config *replay_rules_load_config(const char *path) {
 	struct ev_errlist errs = {0};
@@ -190,7 +191,7 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	        cs.times_dropped, cs.captures_dropped, cs.sources_capped);
 	if (cs.future) {
 		char t[48];
-		correlate_format_time(cs.last_future_us, t, sizeof(t));
+		ev_format_rfc3339_us(cs.last_future_us, t, sizeof(t));
 		fprintf(stderr,
 		        "evident: replay: warning: %" PRIu64
 		        " record%s dated more than rules.max_future "

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "collector/reader.h"
 #include "correlate/engine.h"
 

@@ -22,6 +22,7 @@
 #include "agent/spawn.h"
 #include "collector/excerpt.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 #define MAX_ARGS 256
 
@@ -183,12 +184,6 @@ int ev_seal_copy(struct seal_collect *c, const char *path) {
 	return store_bundle_member_end(c->w, eb[0] ? eb : NULL);
 }
 
-static void strv_free(char **v) {
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* Split CMD into words: blanks separate, '...' and "..." quote, backslash escapes.
  * A NULL-terminated vector, or -EINVAL (unbalanced quote, no word) / -E2BIG / -ENOMEM. */
 static int split_words(const char *s, char ***ret) {
@@ -223,7 +218,7 @@ static int split_words(const char *s, char ***ret) {
 	if (r == 0 && n == 0)
 		r = -EINVAL;
 	if (r < 0) {
-		strv_free(v);
+		ev_strv_free(v);
 		return r;
 	}
 	*ret = v;
@@ -307,7 +302,7 @@ int ev_seal_command(struct seal_collect *c, const char *spec) {
 	if (r >= 0 && z.werr == 0 && res.err)
 		r = command_record(c, name, mp, &res);
 	ev_spawn_result_clear(&res);
-	strv_free(av);
+	ev_strv_free(av);
 	json_decref(src);
 	return z.werr ? z.werr : r;
 }
@@ -399,7 +394,7 @@ static int journal_json_write(void *ud, const void *buf, size_t len) {
 }
 
 static json_t *journal_source(const struct seal_collect *c, const char *kind, const char *dir,
-                              const char *file, const struct ev_seal_list *units) {
+                              const char *file, const struct ev_strv *units) {
 	json_t *uj = json_array();
 	for (size_t k = 0; uj && k < units->n; k++)
 		json_array_append_new(uj, json_string(units->v[k]));
@@ -409,7 +404,7 @@ static json_t *journal_source(const struct seal_collect *c, const char *kind, co
 }
 
 int ev_seal_journal(struct seal_collect *c, const char *dir, const char *file,
-                    const struct ev_seal_list *units) {
+                    const struct ev_strv *units) {
 	static const char *const paths[2] = {"evidence/journal/journal.export",
 	                                     "evidence/journal/journal.jsonl"};
 	static const char *const kinds[2] = {"journal_export", "journal_json"};

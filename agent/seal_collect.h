@@ -39,6 +39,6 @@ int ev_seal_command(struct seal_collect *c, const char *spec);
 int ev_seal_files(struct seal_collect *c, const char *path_or_glob);
 /* The journal window (dir or file may be NULL) for `units` (none: every unit). */
 int ev_seal_journal(struct seal_collect *c, const char *dir, const char *file,
-                    const struct ev_seal_list *units);
+                    const struct ev_strv *units);
 /* Bytes collected so far (for the progress line's final newline). */
 uint64_t ev_seal_collected(void);

@@ -4,7 +4,7 @@
 
 #include "agent/seal_config.h"
 
-#include "agent/config.h"
+#include "agent/settings.h"
 
 int ev_seal_config_journal(const struct ev_config *cfg, const json_t *units, ev_seal_opt_fn fn,
                            void *ud) {

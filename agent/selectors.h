@@ -1,14 +1,14 @@
 /* Configuration selectors that name rules, checked against the rules actually loaded.
  *
  * actions.seal_on lists level:LEVEL, rule:ID and tag:TAG. The loader checks the shape and
- * the level (agent/config.c, an error with its position); whether a rule id or a tag
+ * the level (agent/settings.c, an error with its position); whether a rule id or a tag
  * exists depends on the rule set, so it is checked here, wherever rules are loaded for a
  * configuration: `evident config check`, the agent's start and every reload. A selector
  * no loaded rule can satisfy is a warning (the rule set may be about to change), with the
  * closest id or tag as a did-you-mean. No other key selects rules today: hook, stdout,
  * journal and syslog take every alert. */
 #pragma once
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "correlate/engine.h"
 #include "util/err.h"
 

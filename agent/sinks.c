@@ -24,6 +24,9 @@
 
 #include "agent/daemon_log.h"
 #include "agent/spawn.h"
+#include "util/clock.h"
+#include "util/timefmt.h"
+#include "util/strv.h"
 
 /* What of a hook's stderr is logged. */
 #define HOOK_STDERR_CAP 4096
@@ -51,18 +54,6 @@ struct ev_sinks {
 	struct correlate_alert_buf buf; /* each alert rendered once, for every sink */
 	struct ev_sinks_stats st;
 };
-
-static uint64_t now_mono(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static int64_t now_real(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 int ev_sink_parse_address(const char *s, bool *ret_tcp, char **ret_host, char **ret_port) {
 	bool tcp;
@@ -153,13 +144,8 @@ static void alert_view(const struct correlate_alert *a, struct alert_view *v) {
 
 char *ev_sink_format_rfc5424(const char *level, const char *json, int64_t now_us,
                              const char *hostname, long pid) {
-	time_t sec = (time_t)(now_us / 1000000);
-	struct tm tm;
-	gmtime_r(&sec, &tm);
-	char ts[64];
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	         (int)(now_us % 1000000));
+	char ts[EV_RFC3339_MAX];
+	ev_format_rfc3339_us(now_us, ts, sizeof(ts));
 	/* HOSTNAME is PRINTUSASCII, at most 255 characters, no spaces. */
 	char host[256];
 	size_t o = 0;
@@ -251,7 +237,7 @@ static int tcp_on_io(sd_event_source *src, int fd, uint32_t revents, void *userd
 }
 
 static int tcp_connect(struct ev_sinks *s) {
-	uint64_t now = now_mono();
+	uint64_t now = ev_now_monotonic_us();
 	if (now < s->tcp_next_attempt)
 		return -EAGAIN;
 	s->tcp_next_attempt = now + 1000000;
@@ -275,7 +261,7 @@ static int tcp_connect(struct ev_sinks *s) {
 
 static void syslog_emit(struct ev_sinks *s, const char *level, const char *json) {
 	_cleanup_free_ char *msg =
-	        ev_sink_format_rfc5424(level, json, now_real(), s->hostname, (long)getpid());
+	        ev_sink_format_rfc5424(level, json, ev_now_realtime_us(), s->hostname, (long)getpid());
 	if (!msg) {
 		s->st.syslog_dropped++;
 		return;
@@ -362,17 +348,11 @@ struct hook_work {
 	char *rule;
 };
 
-static void strv_free(char **v) {
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 static char **strv_copy(char *const *v, size_t n) {
 	char **c = calloc(n + 1, sizeof(char *));
 	for (size_t i = 0; c && i < n; i++)
 		if (!(c[i] = strdup(v[i]))) {
-			strv_free(c);
+			ev_strv_free(c);
 			return NULL;
 		}
 	return c;
@@ -420,7 +400,7 @@ static void hook_done(struct ev_work *w, int result, char *msg) {
 		ev_dlog_errno(LOG_WARNING, result, "hook %s for rule %s failed", h->argv[0],
 		              h->rule ? h->rule : "-");
 	free(msg);
-	strv_free(h->argv);
+	ev_strv_free(h->argv);
 	free(h->input);
 	free(h->rule);
 	free(h);
@@ -452,7 +432,7 @@ static void hook_emit(struct ev_sinks *s, const char *rule, const char *json, si
 		ev_dlog_errno(LOG_WARNING, (int)id,
 		              "hook %s for rule %s refused (%" PRIu64 " refused so far)",
 		              s->hook[0], rule ? rule : "-", s->st.hooks_refused);
-		strv_free(h->argv);
+		ev_strv_free(h->argv);
 		free(h->input);
 		free(h->rule);
 		free(h);
@@ -609,7 +589,7 @@ struct ev_sinks *ev_sinks_free(struct ev_sinks *s) {
 		close(s->udp_fd);
 	free(s->tcp_buf);
 	free(s->syslog_addr);
-	strv_free(s->hook);
+	ev_strv_free(s->hook);
 	sd_event_unref(s->event);
 	correlate_alert_buf_done(&s->buf);
 	free(s);

@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "agent/queue.h"
 #include "correlate/alert.h"
 #include "util/err.h"

@@ -24,12 +24,7 @@
 #include <unistd.h>
 
 #include "util/macro.h"
-
-static uint64_t now_mono(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
+#include "util/clock.h"
 
 /* argv[0] as a path: itself when it holds a '/', else the first executable match in
  * EV_SPAWN_PATH (never the agent's own PATH). */
@@ -174,7 +169,8 @@ static void input_write(const struct ev_spawn *sp, int *fd, size_t *off) {
  * output error. Kills the process group unless it ended by itself. */
 static int pump(const struct ev_spawn *sp, pid_t pid, int in, struct stream *out,
                 struct stream *err, struct ev_spawn_result *res) {
-	uint64_t deadline = sp->timeout_usec ? now_mono() + sp->timeout_usec : UINT64_MAX;
+	uint64_t deadline =
+	        sp->timeout_usec ? ev_now_monotonic_us() + sp->timeout_usec : UINT64_MAX;
 	bool exited = false;
 	size_t off = 0;
 	int r = 0;
@@ -193,7 +189,7 @@ static int pump(const struct ev_spawn *sp, pid_t pid, int in, struct stream *out
 			res->cancelled = true;
 			break;
 		}
-		uint64_t now = now_mono();
+		uint64_t now = ev_now_monotonic_us();
 		if (now >= deadline) {
 			res->timed_out = true;
 			break;

@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 
 #define USEC 1000000LL
 

@@ -14,31 +14,7 @@
 
 #include "collector/tzfile.h"
 #include "util/macro.h"
-
-int64_t collector_days_from_civil(int64_t y, unsigned m, unsigned d) {
-	/* Howard Hinnant's algorithm, public domain arithmetic */
-	y -= m <= 2;
-	const int64_t era = (y >= 0 ? y : y - 399) / 400;
-	const unsigned yoe = (unsigned)(y - era * 400);
-	const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-void collector_civil_from_days(int64_t z, int *ret_y, unsigned *ret_m, unsigned *ret_d) {
-	z += 719468;
-	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	const unsigned doe = (unsigned)(z - era * 146097);
-	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	const int64_t y = (int64_t)yoe + era * 400;
-	const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	const unsigned mp = (5 * doy + 2) / 153;
-	const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	*ret_y = (int)(y + (m <= 2));
-	*ret_m = m;
-	*ret_d = d;
-}
+#include "util/timefmt.h"
 
 static int parse_fixed(const char *s, int32_t *ret) {
 	if ((s[0] != '+' && s[0] != '-') || strlen(s) > 6)
@@ -105,7 +81,7 @@ static int32_t lookup_offset(struct collector_tz *tz, int64_t local_secs) {
 	unsigned m, d;
 	int64_t days = local_secs >= 0 ? local_secs / 86400 : -((-local_secs + 86399) / 86400);
 	int64_t sod = local_secs - days * 86400;
-	collector_civil_from_days(days, &y, &m, &d);
+	ev_civil_from_days(days, &y, &m, &d);
 	struct tm tm = {.tm_year = y - 1900,
 	                .tm_mon = (int)m - 1,
 	                .tm_mday = (int)d,
@@ -227,9 +203,8 @@ size_t collector_parse_iso_time(const char *p, size_t len, struct collector_tz *
 		while (nd++ < 6)
 			frac *= 10;
 	}
-	int64_t local =
-	        collector_days_from_civil(y1 * 100 + y2, (unsigned)mo, (unsigned)d) * 86400 +
-	        h * 3600 + mi * 60 + (s == 60 ? 59 : s);
+	int64_t local = ev_days_from_civil(y1 * 100 + y2, (unsigned)mo, (unsigned)d) * 86400 +
+	                h * 3600 + mi * 60 + (s == 60 ? 59 : s);
 	int64_t utc;
 	if (i < len && (p[i] == 'Z' || p[i] == 'z')) {
 		utc = local;
@@ -254,10 +229,4 @@ size_t collector_parse_iso_time(const char *p, size_t len, struct collector_tz *
 		utc = collector_tz_local_to_utc(tz, local);
 	*ret_us = utc * 1000000 + frac;
 	return i;
-}
-
-int64_t collector_now_us(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

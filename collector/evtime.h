@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/clock.h"
+#include "util/timefmt.h"
+
 /* A time zone for zone-less timestamps. */
 struct collector_tzdata;
 
@@ -28,10 +31,6 @@ struct collector_tz {
  * -EINVAL (unknown zone), -ENOMEM. */
 int collector_tz_init(struct collector_tz *tz, const char *name);
 void collector_tz_done(struct collector_tz *tz);
-/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
-int64_t collector_days_from_civil(int64_t y, unsigned m, unsigned d);
-/* Civil date of a day number. */
-void collector_civil_from_days(int64_t z, int *ret_y, unsigned *ret_m, unsigned *ret_d);
 /* Local wall-clock seconds (days*86400 + seconds of day) in `tz` to UTC seconds. */
 int64_t collector_tz_local_to_utc(struct collector_tz *tz, int64_t local_secs);
 /* UTC seconds to the zone's offset at that instant (for year inference of "now"). */
@@ -45,5 +44,15 @@ size_t collector_parse_bsd_time(const char *p, size_t len, unsigned *ret_mon, un
  * Zone-less times are read in `tz`. Returns the bytes used, or 0 when it is not one. */
 size_t collector_parse_iso_time(const char *p, size_t len, struct collector_tz *tz,
                                 int64_t *ret_us);
-/* Current time in µs (CLOCK_REALTIME). */
-int64_t collector_now_us(void);
+/* Older names of util/clock.h and util/timefmt.h functions, kept for the collector's
+ * callers until they all call util/ directly. */
+static inline int64_t collector_now_us(void) {
+	return ev_now_realtime_us();
+}
+static inline int64_t collector_days_from_civil(int64_t y, unsigned m, unsigned d) {
+	return ev_days_from_civil(y, m, d);
+}
+static inline void collector_civil_from_days(int64_t z, int *ret_y, unsigned *ret_m,
+                                             unsigned *ret_d) {
+	ev_civil_from_days(z, ret_y, ret_m, ret_d);
+}

@@ -13,6 +13,7 @@
 
 #include "collector/evtime.h"
 #include "util/macro.h"
+#include "util/clock.h"
 
 int collector_lines_open(struct collector_lines *l, int fd, bool gzip, uint64_t start_off,
                          size_t max_line) {
@@ -89,7 +90,7 @@ static int fill(struct collector_lines *l) {
 	if (n == 0)
 		l->eof = true;
 	l->end += (size_t)n;
-	l->read_us = collector_now_us();
+	l->read_us = ev_now_realtime_us();
 	return 0;
 }
 

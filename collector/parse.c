@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "util/macro.h"
+#include "util/clock.h"
+#include "util/timefmt.h"
 
 int collector_format_from_string(const char *s, enum collector_format *ret) {
 	static const struct {
@@ -58,12 +60,12 @@ int collector_parser_init(struct collector_parser *p, const char *format, const 
 	}
 	p->fixed_year = year;
 	if (now_us == 0)
-		now_us = collector_now_us();
+		now_us = ev_now_realtime_us();
 	int64_t s = now_us / 1000000;
 	s += collector_tz_offset_at_utc(&p->tz, s);
 	unsigned d;
-	collector_civil_from_days(s >= 0 ? s / 86400 : -((-s + 86399) / 86400), &p->now_year,
-	                          &p->now_mon, &d);
+	ev_civil_from_days(s >= 0 ? s / 86400 : -((-s + 86399) / 86400), &p->now_year, &p->now_mon,
+	                   &d);
 	return 0;
 }
 
@@ -162,7 +164,7 @@ static int64_t nearest_reading(struct collector_parser *p, int64_t local, int64_
 static int64_t bsd_to_us(struct collector_parser *p, unsigned mon, unsigned day, unsigned sod) {
 	bool have_prev = p->have_last;
 	int y = infer_year(p, mon);
-	int64_t local = collector_days_from_civil(y, mon, day) * 86400 + sod;
+	int64_t local = ev_days_from_civil(y, mon, day) * 86400 + sod;
 	int64_t utc =
 	        nearest_reading(p, local, collector_tz_local_to_utc(&p->tz, local), have_prev);
 	p->last_utc = utc;

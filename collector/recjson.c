@@ -10,6 +10,7 @@
 
 #include "collector/evtime.h"
 #include "util/macro.h"
+#include "util/timefmt.h"
 
 static int grow(struct collector_buf *b, size_t n) {
 	if (b->alloc - b->len >= n)
@@ -134,49 +135,6 @@ int collector_json_str(struct collector_buf *b, const char *p, size_t n, int *ba
 	return 0;
 }
 
-static void put2(char *p, unsigned v) {
-	p[0] = (char)('0' + v / 10 % 10);
-	p[1] = (char)('0' + v % 10);
-}
-
-size_t collector_format_time(int64_t us, char *out, size_t size) {
-	int64_t s = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
-	int64_t frac = us - s * 1000000;
-	int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
-	int64_t sod = s - days * 86400;
-	int y;
-	unsigned m, d;
-	collector_civil_from_days(days, &y, &m, &d);
-	if (y < 0 || y > 9999 || size < 28) {
-		int k = snprintf(out, size, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", y, m, d,
-		                 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
-		                 (int)frac);
-		return k < 0 ? 0 : MIN((size_t)k, size ? size - 1 : 0);
-	}
-	/* YYYY-MM-DDThh:mm:ss.uuuuuuZ */
-	put2(out, (unsigned)y / 100);
-	put2(out + 2, (unsigned)y % 100);
-	out[4] = '-';
-	put2(out + 5, m);
-	out[7] = '-';
-	put2(out + 8, d);
-	out[10] = 'T';
-	put2(out + 11, (unsigned)(sod / 3600));
-	out[13] = ':';
-	put2(out + 14, (unsigned)(sod / 60 % 60));
-	out[16] = ':';
-	put2(out + 17, (unsigned)(sod % 60));
-	out[19] = '.';
-	unsigned f = (unsigned)frac;
-	for (int i = 25; i >= 20; i--) {
-		out[i] = (char)('0' + f % 10);
-		f /= 10;
-	}
-	out[26] = 'Z';
-	out[27] = 0;
-	return 27;
-}
-
 #define PUTS(b, s) collector_buf_put((b), (s), sizeof(s) - 1)
 
 /* decimal digits of v at the end of a 24-byte buffer; returns the start */
@@ -192,31 +150,37 @@ static char *fmt_i64(int64_t v, char *end) {
 	return p;
 }
 
-static int put_num(struct collector_buf *b, const char *key, int64_t v) {
-	char t[64];
+/* `,"KEY":` at the start of t (36 bytes or more; keys are ours, at most 32 bytes).
+ * Returns its length, or 0 for a longer key. */
+static size_t put_key(char *t, const char *key) {
 	size_t kl = strlen(key);
 	if (kl > 32)
-		return -EINVAL;
+		return 0;
 	t[0] = ',', t[1] = '"';
 	memcpy(t + 2, key, kl);
 	t[2 + kl] = '"', t[3 + kl] = ':';
+	return 4 + kl;
+}
+
+static int put_num(struct collector_buf *b, const char *key, int64_t v) {
+	char t[64];
+	size_t kl = put_key(t, key);
+	if (!kl)
+		return -EINVAL;
 	char num[24], *p = fmt_i64(v, num + sizeof(num));
 	size_t nl = (size_t)(num + sizeof(num) - p);
-	memcpy(t + 4 + kl, p, nl);
-	return collector_buf_put(b, t, 4 + kl + nl);
+	memcpy(t + kl, p, nl);
+	return collector_buf_put(b, t, kl + nl);
 }
 
 static int put_str(struct collector_buf *b, const char *key, const struct ev_str *s, int *bad) {
 	if (!s->p)
 		return 0;
 	char t[40];
-	size_t kl = strlen(key);
-	if (kl > 32)
+	size_t kl = put_key(t, key);
+	if (!kl)
 		return -EINVAL;
-	t[0] = ',', t[1] = '"';
-	memcpy(t + 2, key, kl);
-	t[2 + kl] = '"', t[3 + kl] = ':';
-	if (collector_buf_put(b, t, 4 + kl) < 0)
+	if (collector_buf_put(b, t, kl) < 0)
 		return -ENOMEM;
 	return collector_json_str(b, s->p, s->len, bad);
 }
@@ -228,7 +192,7 @@ static bool same_name(const struct ev_field *a, const struct ev_field *b) {
 int collector_record_to_json(const struct ev_record *r, struct collector_buf *b) {
 	char t[40];
 	int bad = 0, e = 0;
-	size_t n = collector_format_time(r->time_us, t, sizeof(t));
+	size_t n = ev_format_rfc3339_us(r->time_us, t, sizeof(t));
 	e |= PUTS(b, "{\"time\":\"");
 	e |= collector_buf_put(b, t, n);
 	e |= PUTS(b, "\"");

@@ -23,7 +23,5 @@ void collector_buf_done(struct collector_buf *b);
 int collector_json_str(struct collector_buf *b, const char *p, size_t n, int *bad);
 /* Whether p[0..n) is valid UTF-8 (NUL counts as valid). */
 bool collector_utf8_valid(const char *p, size_t n);
-/* Format µs since the epoch as "YYYY-MM-DDThh:mm:ss.uuuuuuZ" into out (>= 28 bytes). */
-size_t collector_format_time(int64_t us, char *out, size_t size);
 /* Append one record as a JSON object and a newline. Returns 0 or -ENOMEM. */
 int collector_record_to_json(const struct ev_record *r, struct collector_buf *b);

@@ -16,6 +16,8 @@
 #include "collector/lines.h"
 #include "collector/tail-internal.h"
 #include "util/macro.h"
+#include "util/clock.h"
+#include "util/io.h"
 
 uint64_t collector_tail_fnv(const void *p, size_t n) {
 	const unsigned char *s = p;
@@ -434,14 +436,7 @@ int collector_tail_checkpoint(struct collector_tail *t, struct ev_errlist *errs)
 	if (fd < 0)
 		r = -errno;
 	else {
-		size_t len = strlen(text), done = 0;
-		while (done < len && r == 0) {
-			ssize_t k = write(fd, text + done, len - done);
-			if (k < 0 && errno != EINTR)
-				r = -errno;
-			else if (k > 0)
-				done += (size_t)k;
-		}
+		r = ev_write_all(fd, text, strlen(text));
 		if (r == 0 && fsync(fd) < 0)
 			r = -errno;
 		close(fd);
@@ -467,7 +462,7 @@ int collector_tail_checkpoint(struct collector_tail *t, struct ev_errlist *errs)
 	}
 	t->dirty = false;
 	t->st.checkpoints++;
-	t->st.last_checkpoint_us = collector_now_us();
+	t->st.last_checkpoint_us = ev_now_realtime_us();
 	return 0;
 }
 

@@ -13,59 +13,7 @@
 #include <time.h>
 
 #include "correlate/internal.h"
-
-static void put_digits(char *p, unsigned v, int n) {
-	while (n-- > 0) {
-		p[n] = (char)('0' + v % 10);
-		v /= 10;
-	}
-}
-
-void correlate_format_time(int64_t us, char *buf, size_t len) {
-	int64_t s = us / 1000000, f = us % 1000000;
-	if (f < 0)
-		f += 1000000, s--;
-	/* years 1..9999 without stdio (alerts print several times each): days to civil
-	 * date after H. Hinnant, "chrono-compatible low-level date algorithms" */
-	if (len >= 28 && s >= -62135596800LL && s < 253402300800LL) {
-		int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
-		int64_t sod = s - days * 86400;
-		int64_t z = days + 719468;
-		int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-		unsigned doe = (unsigned)(z - era * 146097);
-		unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-		int64_t y = (int64_t)yoe + era * 400;
-		unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-		unsigned mp = (5 * doy + 2) / 153;
-		unsigned d = doy - (153 * mp + 2) / 5 + 1;
-		unsigned m = mp < 10 ? mp + 3 : mp - 9;
-		y += m <= 2;
-		put_digits(buf, (unsigned)y, 4);
-		buf[4] = '-';
-		put_digits(buf + 5, m, 2);
-		buf[7] = '-';
-		put_digits(buf + 8, d, 2);
-		buf[10] = 'T';
-		put_digits(buf + 11, (unsigned)(sod / 3600), 2);
-		buf[13] = ':';
-		put_digits(buf + 14, (unsigned)(sod / 60 % 60), 2);
-		buf[16] = ':';
-		put_digits(buf + 17, (unsigned)(sod % 60), 2);
-		buf[19] = '.';
-		put_digits(buf + 20, (unsigned)f, 6);
-		buf[26] = 'Z';
-		buf[27] = 0;
-		return;
-	}
-	time_t t = (time_t)s;
-	struct tm tm;
-	if (!gmtime_r(&t, &tm)) {
-		snprintf(buf, len, "invalid");
-		return;
-	}
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)f);
-}
+#include "util/timefmt.h"
 
 int correlate_parse_time(const char *s, int64_t *ret_us) {
 	struct tm tm = {0};

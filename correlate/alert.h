@@ -94,5 +94,3 @@ const char *correlate_alert_render_rule(const struct correlate_alert *a,
  * bytes); NULL on OOM. */
 json_t *correlate_alert_to_json(const struct correlate_alert *a, const char *alert_id);
 
-/* RFC 3339 UTC with microseconds into buf (>= 32 bytes). */
-void correlate_format_time(int64_t us, char *buf, size_t len);

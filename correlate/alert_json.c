@@ -16,6 +16,7 @@
 
 #include "correlate/alert.h"
 #include "util/macro.h"
+#include "util/timefmt.h"
 
 /* The length of the valid UTF-8 sequence starting at u[i] (i < n), or 0. */
 static size_t utf8_valid_len(const unsigned char *u, size_t i, size_t n) {
@@ -140,9 +141,9 @@ static void jb_time(struct correlate_alert_buf *b, int64_t us) {
 		f += 1000000, s--;
 	char t[48];
 	if (!b->have_cache || b->cached_sec != s) {
-		correlate_format_time(s * 1000000, t, sizeof(t));
+		ev_format_rfc3339_us(s * 1000000, t, sizeof(t));
 		if (strlen(t) != 27) { /* outside years 1..9999: no cache */
-			correlate_format_time(us, t, sizeof(t));
+			ev_format_rfc3339_us(us, t, sizeof(t));
 			JB_LIT(b, "\"");
 			jb_put(b, t, strlen(t));
 			JB_LIT(b, "\"");
@@ -314,7 +315,7 @@ static json_t *jcstr(const char *s) {
 
 static json_t *jtime(int64_t us) {
 	char t[48];
-	correlate_format_time(us, t, sizeof(t));
+	ev_format_rfc3339_us(us, t, sizeof(t));
 	return json_string(t);
 }
 

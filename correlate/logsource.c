@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "correlate/internal.h"
+#include "util/strv.h"
 
 static const struct {
 	const char *service;
@@ -38,12 +39,6 @@ static const struct {
         {"nginx", "nginx", "nginx.service", 0, false},
 };
 
-static void strv_free(char **v, size_t n) {
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* The space-separated words of s; NULL when out of memory. */
 static char **split_words(const char *s, size_t *ret_n) {
 	size_t n = 0, cap = 4;
@@ -72,14 +67,14 @@ static char **split_words(const char *s, size_t *ret_n) {
 	return v;
 oom:
 	free(dup);
-	strv_free(v, n);
+	ev_strv_free_n(v, n);
 	return NULL;
 }
 
 static void logsource_ent_free(struct logsource_ent *l) {
 	free(l->service);
-	strv_free(l->programs, l->n_programs);
-	strv_free(l->units, l->n_units);
+	ev_strv_free_n(l->programs, l->n_programs);
+	ev_strv_free_n(l->units, l->n_units);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -98,7 +93,7 @@ static int strv_copy(const char *const *src, size_t n, char ***ret, size_t *ret_
 	for (size_t i = 0; i < n; i++) {
 		v[i] = strdup(src[i]);
 		if (!v[i]) {
-			strv_free(v, i);
+			ev_strv_free_n(v, i);
 			return -ENOMEM;
 		}
 	}
@@ -136,8 +131,8 @@ int logsource_add_builtins(struct correlate_engine *e) {
 		                                                (const char *const *)p, np,
 		                                                (const char *const *)u, nu)
 		               : -ENOMEM;
-		strv_free(p, np);
-		strv_free(u, nu);
+		ev_strv_free_n(p, np);
+		ev_strv_free_n(u, nu);
 		if (r < 0)
 			return r;
 		e->ls[e->n_ls - 1].facilities = builtin_ls[i].facilities;

@@ -16,6 +16,7 @@
 #include "correlate/sigma.h"
 #include "correlate/sigma_internal.h"
 #include "util/ytree.h"
+#include "util/strv.h"
 
 void sigma_err(struct ctx *c, const struct ytree_node *n, const char *fmt, ...) {
 	va_list ap;
@@ -312,12 +313,6 @@ int sigma_load_path(const char *path, struct rule_set *set, struct ev_errlist *e
 	return r < 0 ? r : lc.added;
 }
 
-static void strv_free(char **v, size_t n) {
-	for (size_t i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void rule_free(struct rule *r) {
 	if (!r)
 		return;
@@ -328,7 +323,7 @@ void rule_free(struct rule *r) {
 	free(r->level);
 	free(r->status);
 	free(r->description);
-	strv_free(r->tags, r->n_tags);
+	ev_strv_free_n(r->tags, r->n_tags);
 	free(r->product);
 	free(r->service);
 	free(r->category);
@@ -343,14 +338,14 @@ void rule_free(struct rule *r) {
 	free(r->leaves);
 	cond_free(r->condition);
 	struct correlation *k = &r->corr;
-	strv_free(k->refs, k->n_refs);
+	ev_strv_free_n(k->refs, k->n_refs);
 	free(k->ref_line);
 	free(k->ref_col);
 	free(k->ref_rule);
-	strv_free(k->group_by, k->n_group_by);
+	ev_strv_free_n(k->group_by, k->n_group_by);
 	for (size_t i = 0; i < k->n_aliases; i++) {
 		free(k->aliases[i].name);
-		strv_free(k->aliases[i].fields, k->n_refs);
+		ev_strv_free_n(k->aliases[i].fields, k->n_refs);
 	}
 	free(k->aliases);
 	free(k->field);

@@ -46,9 +46,7 @@ int store_report_add(struct store_report *r, enum store_finding_code c, const ch
 	}
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	char *msg = ev_vasprintf(fmt, ap);
 	va_end(ap);
 	r->v[r->n++] = (struct store_finding){c, where ? strdup(where) : NULL, msg};
 	return 0;
@@ -57,9 +55,7 @@ int store_report_add(struct store_report *r, enum store_finding_code c, const ch
 int store_report_warn(struct store_report *r, const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	char *msg = ev_vasprintf(fmt, ap);
 	va_end(ap);
 	if (!msg)
 		return -ENOMEM;

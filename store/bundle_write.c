@@ -16,6 +16,7 @@
 
 #include "store/bundle.h"
 #include "store/merkle.h"
+#include "util/io.h"
 
 #define SPILL_AT (4u << 20)
 
@@ -54,19 +55,11 @@ static la_ssize_t out_write(struct archive *a, void *ud, const void *buf, size_t
 		archive_set_error(a, EFBIG, "bundle larger than the configured cap");
 		return -1;
 	}
-	const char *p = buf;
-	size_t left = len;
-	while (left) {
-		ssize_t n = write(w->o.fd, p, left);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			w->out_err = errno;
-			archive_set_error(a, errno, "write: %s", strerror(errno));
-			return -1;
-		}
-		p += n;
-		left -= (size_t)n;
+	int r = ev_write_all(w->o.fd, buf, len);
+	if (r < 0) {
+		w->out_err = -r;
+		archive_set_error(a, -r, "write: %s", strerror(-r));
+		return -1;
 	}
 	store_sha256_update(w->file_sha, buf, len);
 	w->out_bytes += len;
@@ -165,6 +158,25 @@ static int data(struct store_bundle_writer *w, const void *buf, size_t len) {
 	return 0;
 }
 
+/* The whole of a spill file, from its start, as the open member's data. */
+static int spill_data(struct store_bundle_writer *w, int fd) {
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		int r = data(w, buf, (size_t)n);
+		if (r != 0)
+			return r;
+	}
+}
+
 int store_bundle_member_begin(struct store_bundle_writer *w, const char *path, int64_t size,
                               json_t *source) {
 	if (w->failed || w->open) {
@@ -242,18 +254,7 @@ static int spill(struct store_bundle_writer *w, const void *buf, size_t len) {
 				return r;
 		}
 	}
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(w->spill_fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return ev_write_all(w->spill_fd, buf, len);
 }
 
 int store_bundle_member_write(struct store_bundle_writer *w, const void *buf, size_t len) {
@@ -336,19 +337,7 @@ int store_bundle_member_end(struct store_bundle_writer *w, const char *error) {
 		if (r == 0 && w->spill_fd < 0)
 			r = data(w, w->mem, w->mem_len);
 		else if (r == 0) {
-			if (lseek(w->spill_fd, 0, SEEK_SET) < 0)
-				r = -errno;
-			char buf[65536];
-			while (r == 0) {
-				ssize_t n = read(w->spill_fd, buf, sizeof(buf));
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n < 0)
-					r = -errno;
-				if (n <= 0)
-					break;
-				r = data(w, buf, (size_t)n);
-			}
+			r = spill_data(w, w->spill_fd);
 			close(w->spill_fd);
 			w->spill_fd = -1;
 		}
@@ -525,21 +514,6 @@ struct store_bundle_pending {
 	bool cut;
 };
 
-static int write_fd_all(int fd, const void *buf, size_t len) {
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int store_bundle_pending_new(struct store_bundle_writer *w, const char *path, json_t *source,
                              struct store_bundle_pending **ret) {
 	if (!store_member_path_valid(path)) {
@@ -586,13 +560,13 @@ int store_bundle_pending_write(void *userdata, const void *buf, size_t len) {
 				return -errno;
 			unlink(tmpl);
 		}
-		r = write_fd_all(p->spill_fd, p->mem, p->mem_len);
+		r = ev_write_all(p->spill_fd, p->mem, p->mem_len);
 		free(p->mem);
 		p->mem = NULL;
 		p->mem_len = p->mem_alloc = 0;
 	}
 	if (r == 0 && p->spill_fd >= 0)
-		r = write_fd_all(p->spill_fd, buf, len);
+		r = ev_write_all(p->spill_fd, buf, len);
 	else if (r == 0) {
 		if (p->mem_len + len > p->mem_alloc) {
 			size_t na = MAX(MAX(p->mem_alloc * 2, p->mem_len + len), (size_t)65536);
@@ -629,21 +603,8 @@ int store_bundle_pending_commit(struct store_bundle_writer *w, struct store_bund
 	}
 	if (p->spill_fd < 0)
 		r = data(w, p->mem ? p->mem : "", p->mem_len);
-	else if (lseek(p->spill_fd, 0, SEEK_SET) < 0)
-		r = -errno;
-	else {
-		char buf[65536];
-		while (r == 0) {
-			ssize_t n = read(p->spill_fd, buf, sizeof(buf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				r = -errno;
-			if (n <= 0)
-				break;
-			r = data(w, buf, (size_t)n);
-		}
-	}
+	else
+		r = spill_data(w, p->spill_fd);
 	/* the bytes were hashed on the way in: hand that digest over */
 	w->written = p->written;
 	w->cut = p->cut;

@@ -2,6 +2,7 @@
  * Invariants: a struct store_key always holds an Ed25519 key and its id; private key
  * file bytes are wiped with explicit_bzero as soon as they are parsed. */
 #include "store/crypto.h"
+#include "util/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,26 +135,11 @@ bool store_key_has_private(const struct store_key *k) {
 	return k->has_private;
 }
 
-static int write_all(int fd, const void *buf, size_t len) {
-	const char *p = buf;
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 static int write_new_file(const char *path, mode_t mode, const void *buf, size_t len) {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	int r = write_all(fd, buf, len);
+	int r = ev_write_all(fd, buf, len);
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = -errno;
 	if (r == 0 && fsync(fd) < 0)

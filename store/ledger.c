@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "store/ledger.h"
+#include "util/timefmt.h"
+#include "util/clock.h"
 
 /* Read all of a regular file from fd (from offset 0; at most cap bytes). */
 static int read_fd(int fd, size_t cap, char **ret, size_t *ret_len) {
@@ -88,16 +90,6 @@ int store_open_regular(const char *path, int flags, mode_t mode, struct ev_errli
 	return fd;
 }
 
-static void now_rfc3339(char *buf, size_t len) {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char b[32];
-	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ldZ", b, ts.tv_nsec / 1000);
-}
-
 /* Where the ledger's intact part ends: a partial last line (no newline: a write cut by
  * a crash or a full disk) and complete lines at the end that are not JSON objects
  * (zeroed or garbage blocks) form a damaged tail. *ret_lines counts the complete lines
@@ -127,8 +119,8 @@ size_t store_ledger_intact_end(const char *buf, size_t len, size_t *ret_lines) {
 static int append_entry(int fd, const char *path, const struct store_key *key, const char *action,
                         const char *bundle, json_t *details, const json_t *actor, size_t *len,
                         size_t *lines, char *prev, struct ev_errlist *errs) {
-	char t[64];
-	now_rfc3339(t, sizeof(t));
+	char t[EV_RFC3339_MAX];
+	ev_format_rfc3339_us(ev_now_realtime_us(), t, sizeof(t));
 	json_t *o = json_pack("{s:s, s:O, s:s?, s:o, s:s, s:s, s:I, s:s}", "action", action,
 	                      "actor", actor ? actor : json_null(), "bundle", bundle, "details",
 	                      details ? details : json_object(), "key_id", store_key_id(key),

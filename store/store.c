@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "store/store_recover.h"
+#include "util/timefmt.h"
+#include "util/clock.h"
 
 int store_format_version(void) {
 	return STORE_FORMAT_VERSION;
@@ -509,15 +511,12 @@ int store_seal_begin(struct store_seal_params *p, struct store_seal **ret,
 	r = seal_open_tmp(s, errs);
 	if (r < 0)
 		goto fail;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(s->created, sizeof(s->created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	int64_t now = ev_now_realtime_us();
+	ev_format_rfc3339(now, s->created, sizeof(s->created));
 	struct store_bundle_writer_opts o = {
 	        .fd = s->fd,
 	        .level = p->level,
-	        .mtime = ts.tv_sec,
+	        .mtime = (time_t)(now / 1000000),
 	        .max_member_size = p->max_member_size,
 	        .max_bundle_size = p->max_bundle_size,
 	        .spill_dir = s->bdir,

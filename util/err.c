@@ -21,8 +21,8 @@ int ev_errlist_addv(struct ev_errlist *l, const char *file, unsigned line, unsig
 		l->v = nv;
 		l->alloc = na;
 	}
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0) {
+	char *msg = ev_vasprintf(fmt, ap);
+	if (!msg) {
 		l->dropped++;
 		return -ENOMEM;
 	}

@@ -2,6 +2,7 @@
  * Header-only; every module may include it. */
 #pragma once
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -45,3 +46,10 @@ static inline void fclosep(FILE **f) {
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* vasprintf(3) returning the new string, or NULL when out of memory (vasprintf leaves its
+ * pointer undefined on failure). Caller frees. */
+static inline char *ev_vasprintf(const char *fmt, va_list ap) {
+	char *s;
+	return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

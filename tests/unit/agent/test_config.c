@@ -1,5 +1,5 @@
 /* Configuration loader: every error class with its exact line and column. */
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "tests/unit/unit.h"
 
 /* Load `text` from a temp file; return the error list (caller clears). */

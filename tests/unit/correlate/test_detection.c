@@ -1,6 +1,7 @@
 /* Detection rules: every modifier, wildcards and escapes, keywords, null/empty values,
  * condition precedence and quantifiers; both matchers must agree on every case. */
 #include "tests/unit/correlate/helpers.h"
+#include "util/timefmt.h"
 
 /* Does a one-rule detection with `detection` (YAML block, indented 2) match a record
  * with message `msg` and the given field? Asserts that both engines agree. */
@@ -372,7 +373,7 @@ TEST(test_correlate_alert_json) {
 	int64_t us;
 	CU_ASSERT_EQUAL(correlate_parse_time("2024-03-01T10:00:00.5+01:00", &us), 0);
 	char b[40];
-	correlate_format_time(us, b, sizeof(b));
+	ev_format_rfc3339_us(us, b, sizeof(b));
 	CU_ASSERT_STRING_EQUAL(b, "2024-03-01T09:00:00.500000Z");
 	CU_ASSERT_EQUAL(correlate_parse_time("2024-03-01 nope", &us), -EINVAL);
 }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/config.h"
+#include "agent/settings.h"
 #include "correlate/engine.h"
 #include "util/ytree.h"
 
@@ -401,15 +401,29 @@ static char *path_resolve(const struct loader *L, const char *p) {
 	return s;
 }
 
-static void strv_clear(struct ev_strv *v) {
-	for (size_t i = 0; i < v->n; i++)
-		free(v->v[i]);
-	free(v->v);
-	v->v = NULL;
-	v->n = 0;
+/* Parse one scalar value `s` (from node n, NULL for defaults) into dst. */
+/* A duration or a size: parsed, range-checked against the key's min..max (both >= 0),
+ * written as uint64_t. `what` and `hint` name the kind and its syntax in the message. */
+static int set_unit(struct loader *L, const struct cfg_key *k, const struct ytree_node *n,
+                    const char *s, int (*parse)(const char *, uint64_t *),
+                    void (*format)(uint64_t, char *, size_t), const char *what, const char *hint,
+                    void *dst) {
+	uint64_t v;
+	if (parse(s, &v) < 0) {
+		err_at(L, n, "'%s': invalid %s '%s' (%s)", k->name, what, s, hint);
+		return -EINVAL;
+	}
+	if (v < (uint64_t)k->min || v > (uint64_t)k->max) {
+		char lo[32], hi[32];
+		format((uint64_t)k->min, lo, sizeof(lo));
+		format((uint64_t)k->max, hi, sizeof(hi));
+		err_at(L, n, "'%s': %s is out of range (%s..%s)", k->name, s, lo, hi);
+		return -ERANGE;
+	}
+	*(uint64_t *)dst = v;
+	return 0;
 }
 
-/* Parse one scalar value `s` (from node n, NULL for defaults) into dst. */
 static int set_scalar(struct loader *L, const struct cfg_key *k, void *dst, const char *s,
                       const struct ytree_node *n) {
 	switch (k->type) {
@@ -475,46 +489,12 @@ static int set_scalar(struct loader *L, const struct cfg_key *k, void *dst, cons
 		*(int64_t *)dst = v;
 		return 0;
 	}
-	case CT_DURATION: {
-		uint64_t v;
-		int r = ev_parse_duration(s, &v);
-		if (r < 0) {
-			err_at(L, n,
-			       "'%s': invalid duration '%s' (use a number and a unit: 500ms, 30s, "
-			       "15m, 2h, 1d)",
-			       k->name, s);
-			return -EINVAL;
-		}
-		if ((int64_t)v < k->min || v > (uint64_t)k->max) {
-			char lo[32], hi[32];
-			ev_format_duration((uint64_t)k->min, lo, sizeof(lo));
-			ev_format_duration((uint64_t)k->max, hi, sizeof(hi));
-			err_at(L, n, "'%s': %s is out of range (%s..%s)", k->name, s, lo, hi);
-			return -ERANGE;
-		}
-		*(uint64_t *)dst = v;
-		return 0;
-	}
-	case CT_SIZE: {
-		uint64_t v;
-		int r = ev_parse_size(s, &v);
-		if (r < 0) {
-			err_at(L, n,
-			       "'%s': invalid size '%s' (use bytes or a unit: 4096, 64KiB, 1MiB, "
-			       "2GiB)",
-			       k->name, s);
-			return -EINVAL;
-		}
-		if (v < (uint64_t)k->min || v > (uint64_t)k->max) {
-			char lo[32], hi[32];
-			ev_format_size((uint64_t)k->min, lo, sizeof(lo));
-			ev_format_size((uint64_t)k->max, hi, sizeof(hi));
-			err_at(L, n, "'%s': %s is out of range (%s..%s)", k->name, s, lo, hi);
-			return -ERANGE;
-		}
-		*(uint64_t *)dst = v;
-		return 0;
-	}
+	case CT_DURATION:
+		return set_unit(L, k, n, s, ev_parse_duration, ev_format_duration, "duration",
+		                "use a number and a unit: 500ms, 30s, 15m, 2h, 1d", dst);
+	case CT_SIZE:
+		return set_unit(L, k, n, s, ev_parse_size, ev_format_size, "size",
+		                "use bytes or a unit: 4096, 64KiB, 1MiB, 2GiB", dst);
 	default:
 		return -EINVAL;
 	}
@@ -636,7 +616,7 @@ static int load_strv(struct loader *L, const struct cfg_key *k, struct ev_strv *
 		       k->name, n->str);
 		return -EINVAL;
 	}
-	strv_clear(v);
+	ev_strv_clear(v);
 	if (ytree_is_null(n))
 		return 0;
 	if (n->kind != YTREE_SEQ) {
@@ -861,7 +841,7 @@ static int load_buffer(struct loader *L, struct ev_config *c, const char *buf, s
 				if (r < 0)
 					ret = r;
 			}
-		strv_clear(&files);
+		ev_strv_clear(&files);
 	}
 out:
 	ytree_docs_free(&docs);
@@ -883,7 +863,7 @@ static void free_keys(const struct cfg_key *keys, void *base) {
 			break;
 		case CT_STRV:
 			if (k != &top_keys[0]) /* include lists are not kept */
-				strv_clear(p);
+				ev_strv_clear(p);
 			break;
 		default:
 			break;

@@ -1,6 +1,6 @@
 /* evident.yaml: typed configuration, loaded with libyaml through a schema.
  *
- * The schema (agent/config-schema.c) lists every key with its type, range, default and a
+ * The schema (agent/settings.c) lists every key with its type, range, default and a
  * one-line description; the loader walks the YAML tree against it, so an unknown key, a
  * wrong type, an out-of-range number or a bad duration is reported as FILE:LINE:COL with
  * a did-you-mean suggestion, and all errors of a file are reported at once.
@@ -15,11 +15,7 @@
 
 #include "util/err.h"
 #include "util/strdist.h" /* ev_edit_distance, did-you-mean */
-
-struct ev_strv {
-	char **v;
-	size_t n;
-};
+#include "util/strv.h"    /* struct ev_strv: lists own their strings */
 
 struct ev_cfg_file_source {
 	char *path;   /* path or glob */
