@@ -260,8 +260,8 @@ static int tcp_connect(struct ev_sinks *s) {
 }
 
 static void syslog_emit(struct ev_sinks *s, const char *level, const char *json) {
-	_cleanup_free_ char *msg =
-	        ev_sink_format_rfc5424(level, json, ev_now_realtime_us(), s->hostname, (long)getpid());
+	_cleanup_free_ char *msg = ev_sink_format_rfc5424(level, json, ev_now_realtime_us(),
+	                                                  s->hostname, (long)getpid());
 	if (!msg) {
 		s->st.syslog_dropped++;
 		return;

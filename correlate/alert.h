@@ -93,4 +93,3 @@ const char *correlate_alert_render_rule(const struct correlate_alert *a,
 /* The same as a jansson object (dump it with JSON_COMPACT | JSON_SORT_KEYS for the same
  * bytes); NULL on OOM. */
 json_t *correlate_alert_to_json(const struct correlate_alert *a, const char *alert_id);
-

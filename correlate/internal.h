@@ -16,8 +16,8 @@
 #define SLAB_GRAIN      16         /* free-list size classes: multiples of this ... */
 #define SLAB_CLASSES    64         /* ... below SLAB_GRAIN * SLAB_CLASSES bytes */
 #define SLAB_KEEP       (1u << 18) /* bytes kept in the free lists at most */
-#define CAPTURES_MAX    64   /* named captures kept per record (captures_dropped) */
-#define SOURCES_MAX     4096 /* distinct sample sources interned (sources_capped) */
+#define CAPTURES_MAX    64         /* named captures kept per record (captures_dropped) */
+#define SOURCES_MAX     4096       /* distinct sample sources interned (sources_capped) */
 #define GROUP_TIMES_MAX 1024 /* event times kept per temporal/value_count group (times_dropped) */
 
 /* 12 bytes of header: a group keeps up to SAMPLE_MAX of these, and a table holds up to
