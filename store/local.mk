@@ -39,3 +39,5 @@ tests_fuzz_fuzz_ledger_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_ledger_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
 tests_fuzz_fuzz_ledger_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
 EXTRA_DIST += docs/FORMAT.md tests/bench/bench-store.sh
+TESTS += tests/integration/store-key-file.sh
+EXTRA_DIST += tests/integration/store-key-file.sh

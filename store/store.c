@@ -241,27 +241,55 @@ int store_load_store_keys(const char *store_dir, struct store_keyring *kr) {
 	return n;
 }
 
+/* Does the regular file at `p` hold exactly this public key? */
+static bool holds_key(const char *p, const struct store_key *key) {
+	char *buf = NULL;
+	size_t len = 0;
+	struct store_key *k = NULL;
+	bool same = store_read_file(p, 65536, &buf, &len) == 0 &&
+	            store_key_public_from_pem(buf, len, &k) == 0 &&
+	            strcmp(store_key_id(k), store_key_id(key)) == 0;
+	store_key_free(k);
+	free(buf);
+	return same;
+}
+
+/* keys/ID.pub, written whole or not at all: a temporary file, then link() to the name. A
+ * file left empty or cut short by a full disk is replaced (it would otherwise hide the key
+ * and make every later seal reset the chain). */
 static int publish_key(const char *store_dir, const struct store_key *key) {
-	char p[4096];
-	char n[128];
+	char p[4096], tmp[4096], n[160];
 	snprintf(n, sizeof(n), "keys/%s.pub", store_key_id(key));
 	if (store_path_join(p, sizeof(p), store_dir, n) < 0)
 		return -ENAMETOOLONG;
+	snprintf(n, sizeof(n), "keys/.tmp-%s.pub", store_key_id(key));
+	if (store_path_join(tmp, sizeof(tmp), store_dir, n) < 0)
+		return -ENAMETOOLONG;
 	struct stat st;
-	if (lstat(p, &st) == 0)
-		return S_ISREG(st.st_mode) ? 0 : -ELOOP; /* a planted link or FIFO: refused */
+	if (lstat(p, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return -ELOOP; /* a planted link or FIFO: refused */
+		if (holds_key(p, key))
+			return 0;
+		if (unlink(p) < 0) /* damaged: written again below */
+			return -errno;
+	}
 	char *pem = store_key_public_pem(key);
 	if (!pem)
 		return -ENOMEM;
-	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+	(void)unlink(tmp); /* ours, left by a failed attempt */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
 	int r = fd < 0 ? -errno : 0;
 	if (fd >= 0) {
 		size_t l = strlen(pem);
 		if (write(fd, pem, l) != (ssize_t)l || fsync(fd) < 0)
-			r = -EIO;
+			r = errno == ENOSPC ? -ENOSPC : -EIO;
 		close(fd);
 	}
 	free(pem);
+	if (r == 0 && link(tmp, p) < 0)
+		r = -errno;
+	(void)unlink(tmp);
 	return r;
 }
 
@@ -384,6 +412,16 @@ static int seal_dirs(struct store_seal *s, struct ev_errlist *errs) {
 static int seal_chain_state(struct store_seal *s, struct ev_errlist *errs) {
 	struct store_keyring kr = {0};
 	store_load_store_keys(s->dir, &kr);
+	/* a head we signed verifies with our own key even when keys/ lost its copy (a full
+	 * disk can leave it empty; publish_key writes it again) */
+	if (!store_keyring_find(&kr, store_key_id(s->p.key), NULL)) {
+		char *pem = store_key_public_pem(s->p.key);
+		struct store_key *own = NULL;
+		if (pem && store_key_public_from_pem(pem, strlen(pem), &own) == 0 &&
+		    store_keyring_add(&kr, own, false) < 0)
+			store_key_free(own);
+		free(pem);
+	}
 	char hp[4096];
 	store_path_join(hp, sizeof(hp), s->dir, "HEAD");
 	char *hb = NULL;

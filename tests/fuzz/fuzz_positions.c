@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[64], state[96], pos[128], dummy[128];
 
-static int on_record(void *u, const struct ev_record *r) {
+static int on_record(void *u, struct ev_record *r) {
 	return 0;
 }
 
