@@ -20,7 +20,7 @@ struct ev_command {
 	const char *usage;                 /* full --help text */
 };
 
-/* agent/commands.c: every command, in `evident help` order. */
+/* agent/cmd/commands.c: every command, in `evident help` order. */
 extern const struct ev_command *const ev_commands[];
 extern const size_t ev_n_commands;
 const struct ev_command *ev_command_find(const char *name);

@@ -1,13 +1,15 @@
-# agent/: the evident binary, its subcommands, the daemon.
+# agent/: the evident binary. agent/cmd/: the command front-ends; agent/daemon/: the
+# service (loop, control socket, requests, seals, custody, sinks, queue); agent/: main,
+# CLI plumbing, settings, the pipeline builder and what both use.
 bin_PROGRAMS += agent/evident
 noinst_LIBRARIES += agent/libagent.a
 agent_libagent_a_SOURCES = \
 	agent/cli.c agent/cli.h \
-	agent/commands.c agent/commands.h \
+	agent/cmd/commands.c agent/cmd/commands.h \
 	agent/settings.c agent/settings.h \
 	agent/version.c agent/version.h \
-	agent/cmd_config.c \
-	agent/cmd_demo.c \
+	agent/cmd/cmd_config.c \
+	agent/cmd/cmd_demo.c \
 	agent/replay_rules.c agent/replay_rules.h \
 	agent/pipeline.c agent/pipeline.h
 agent_libagent_a_SOURCES += agent/term.c agent/term.h
@@ -29,17 +31,17 @@ EXTRA_DIST += agent/gen-embed.sh
 
 # the daemon (issue 6): loop, control socket, worker queue, alert sinks, socket clients
 agent_libagent_a_SOURCES += \
-	agent/daemon.c agent/daemon.h \
-	agent/daemon_requests.c agent/daemon_seams.c agent/daemon_seams.h agent/daemon_seal.c agent/daemon_autoseal.c \
-	agent/daemon_custody.c \
-	agent/cmd_seal_agent.c agent/cmd_seal_agent.h \
-	agent/seal_collect.c agent/seal_collect.h agent/seal_config.c agent/seal_config.h \
+	agent/daemon/daemon.c agent/daemon/daemon.h \
+	agent/daemon/daemon_requests.c agent/daemon/daemon_seams.c agent/daemon/daemon_seams.h agent/daemon/daemon_seal.c agent/daemon/daemon_autoseal.c \
+	agent/daemon/daemon_custody.c \
+	agent/cmd/cmd_seal_agent.c agent/cmd/cmd_seal_agent.h \
+	agent/cmd/seal_collect.c agent/cmd/seal_collect.h agent/cmd/seal_config.c agent/cmd/seal_config.h \
 	agent/spawn.c agent/spawn.h \
-	agent/daemon_log.c agent/daemon_log.h \
-	agent/control.c agent/control.h agent/control_request.c agent/control_client.c \
-	agent/queue.c agent/queue.h \
-	agent/sinks.c agent/sinks.h \
-	agent/cmd_agent.c agent/cmd_status.c agent/cmd_triage.c
+	agent/daemon/daemon_log.c agent/daemon/daemon_log.h \
+	agent/daemon/control.c agent/daemon/control.h agent/daemon/control_request.c agent/daemon/control_client.c \
+	agent/daemon/queue.c agent/daemon/queue.h \
+	agent/daemon/sinks.c agent/daemon/sinks.h \
+	agent/cmd/cmd_agent.c agent/cmd/cmd_status.c agent/cmd/cmd_triage.c
 TESTS += \
 	tests/integration/agent-alerts.sh \
 	tests/integration/agent-journal.sh \
@@ -80,7 +82,7 @@ EXTRA_DIST += tests/integration/json.sh tests/integration/agent-readable.sh
 TESTS += tests/integration/agent-cli.sh
 EXTRA_DIST += tests/integration/agent-cli.sh
 # Times typed on the command line (--since, --until, --before): one parser.
-agent_libagent_a_SOURCES += agent/timeparse.c agent/timeparse.h
+agent_libagent_a_SOURCES += agent/cmd/timeparse.c agent/cmd/timeparse.h
 UNIT_TEST_SOURCES += tests/unit/agent/test_timeparse.c
 # actions.seal_on's rule: and tag: selectors checked against the loaded rules.
 agent_libagent_a_SOURCES += agent/selectors.c agent/selectors.h

@@ -5,7 +5,7 @@
 #include <locale.h>
 #include <string.h>
 
-#include "agent/commands.h"
+#include "agent/cmd/commands.h"
 #include "agent/version.h"
 #include "correlate/engine.h"
 

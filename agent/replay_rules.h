@@ -1,5 +1,5 @@
 /* `evident replay --rules`: run records through the correlation engine and print alerts.
- * CONTRACT between agent/cmd_replay.c (collector side) and the correlation engine. */
+ * CONTRACT between agent/cmd/cmd_replay.c (collector side) and the correlation engine. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>

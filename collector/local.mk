@@ -13,7 +13,7 @@ collector_libcollector_a_SOURCES = \
 	collector/tail_file.c collector/tail_scan.c collector/tail_journal.c collector/tail_policy.c
 collector_libcollector_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
-agent_libagent_a_SOURCES += agent/cmd_replay.c agent/cmd_tail.c
+agent_libagent_a_SOURCES += agent/cmd/cmd_replay.c agent/cmd/cmd_tail.c
 
 UNIT_TEST_SOURCES += \
 	tests/unit/collector/test_record.c \

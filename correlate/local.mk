@@ -20,7 +20,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/alert.c correlate/alert.h correlate/alert_json.c
 correlate_libcorrelate_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
-agent_libagent_a_SOURCES += agent/cmd_rules.c
+agent_libagent_a_SOURCES += agent/cmd/cmd_rules.c
 
 UNIT_TEST_SOURCES += \
 	tests/unit/correlate/test_detection.c \

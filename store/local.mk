@@ -12,10 +12,10 @@ store_libstore_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
 # The store commands (agent/): keygen seal verify show custody extract prove prune.
 agent_libagent_a_SOURCES += \
-	agent/cmd_store_common.c agent/cmd_store_common.h \
-	agent/cmd_keygen.c agent/cmd_seal.c agent/cmd_verify.c agent/cmd_show.c \
-	agent/cmd_custody.c agent/cmd_extract.c agent/cmd_prove.c agent/cmd_prove.h \
-	agent/cmd_prune.c
+	agent/cmd/cmd_store_common.c agent/cmd/cmd_store_common.h \
+	agent/cmd/cmd_keygen.c agent/cmd/cmd_seal.c agent/cmd/cmd_verify.c agent/cmd/cmd_show.c \
+	agent/cmd/cmd_custody.c agent/cmd/cmd_extract.c agent/cmd/cmd_prove.c agent/cmd/cmd_prove.h \
+	agent/cmd/cmd_prune.c
 
 UNIT_TEST_SOURCES += tests/unit/store/test_store.c
 

@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "agent/control.h"
+#include "agent/daemon/control.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /* Control request parser: every request form, and every way a peer can get it wrong. */
-#include "agent/control.h"
+#include "agent/daemon/control.h"
 #include "tests/unit/unit.h"
 
 static int parse(const char *s, struct ev_request *r, const char **code, char **err) {

@@ -1,6 +1,6 @@
 /* Seal requests become an `evident seal` command line: window, sources, incident, note
  * and the requester, built from the request and the configuration (never a shell). */
-#include "agent/daemon.h"
+#include "agent/daemon/daemon.h"
 #include "tests/unit/unit.h"
 
 /* The argv joined with '|' after argv[0] (the binary path varies). */

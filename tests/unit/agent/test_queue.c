@@ -4,7 +4,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "agent/queue.h"
+#include "agent/daemon/queue.h"
 #include "tests/unit/unit.h"
 
 struct item {

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/sinks.h"
+#include "agent/daemon/sinks.h"
 #include "tests/unit/unit.h"
 
 TEST(test_sinks_parse_address) {

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <time.h>
 
-#include "agent/timeparse.h"
+#include "agent/cmd/timeparse.h"
 #include "tests/unit/unit.h"
 
 #define USEC 1000000LL

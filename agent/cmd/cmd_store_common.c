@@ -1,0 +1,294 @@
+/* Shared plumbing of the store commands; see cmd_store_common.h. */
+#include "config.h"
+
+#include <getopt.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/cmd/cmd_store_common.h"
+#include "agent/settings.h"
+#include "agent/term.h"
+#include "util/macro.h"
+
+json_t *ev_store_actor(const char *name) {
+	char host[256] = "", exe[4096] = "";
+	gethostname(host, sizeof(host) - 1);
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res);
+	return json_pack("{s:I, s:s?, s:I, s:s, s:s, s:s?}", "uid", (json_int_t)getuid(), "user",
+	                 res ? res->pw_name : NULL, "pid", (json_int_t)getpid(), "executable", exe,
+	                 "host", host, "name", name);
+}
+
+int ev_store_keyring(char **pubs, size_t n_pubs, const char *store_dir, struct store_keyring *kr) {
+	for (size_t i = 0; i < n_pubs; i++) {
+		struct ev_errlist errs = {0};
+		struct store_key *k = NULL;
+		int r = store_key_load_public(pubs[i], &k, &errs);
+		if (r < 0) {
+			ev_errlist_print(&errs, stderr);
+			ev_errlist_clear(&errs);
+			return EV_EXIT_USAGE;
+		}
+		store_keyring_add(kr, k, true);
+	}
+	if (!n_pubs && store_dir)
+		store_trusted_keys(store_dir, kr, NULL);
+	return 0;
+}
+
+int ev_store_record(const char *store_dir, const char *custody_log, const char *key_path,
+                    const char *action, const char *bundle, json_t *details,
+                    const char *actor_name) {
+	struct ev_errlist errs = {0};
+	struct store_key *key = NULL;
+	int r;
+	char *cfg_key = NULL;
+	if (!key_path) {
+		struct ev_config *cfg = NULL;
+		if (ev_config_load(NULL, &cfg, &errs) == 0 && cfg->store.key)
+			cfg_key = strdup(cfg->store.key);
+		ev_config_free(cfg);
+		ev_errlist_clear(&errs);
+	}
+	if (bundle && strrchr(bundle, '/'))
+		bundle = strrchr(bundle, '/') + 1; /* bundles are named by their file name */
+	const char *kp = key_path ? key_path : cfg_key;
+	r = kp ? store_key_load_private(kp, &key, &errs) : -ENOKEY;
+	if (r == 0) {
+		json_t *actor = ev_store_actor(actor_name);
+		if (custody_log)
+			r = store_ledger_append(custody_log, key, action, bundle, details, actor,
+			                        &errs);
+		else if (store_dir)
+			r = store_record(store_dir, key, action, bundle, details, actor, &errs);
+		else {
+			json_decref(details);
+			r = -ENOENT;
+		}
+		details = NULL;
+		json_decref(actor);
+	}
+	json_decref(details);
+	if (r < 0) {
+		char *why = errs.n ? ev_error_format(&errs.v[0]) : NULL;
+		ev_log_warning("'%s' not recorded in the custody ledger (%s); keep your own ledger "
+		               "with --custody-log FILE --key YOUR.key, or pass --no-record",
+		               action,
+		               why   ? why
+		               : !kp ? "no signing key"
+		                     : strerror(-r));
+		free(why);
+	}
+	ev_errlist_clear(&errs);
+	store_key_free(key);
+	free(cfg_key);
+	return r;
+}
+
+int ev_store_read_record(const struct ev_store_read_opts *o, const char *store_dir,
+                         const char *action, const char *bundle, json_t *details) {
+	if (o->no_record) {
+		json_decref(details);
+		return 0;
+	}
+	return ev_store_record(store_dir, o->log, o->key, action, bundle, details, o->actor);
+}
+
+/* Human output: findings that share a code and a message are one line,
+ * "CODE xN: FIRST ... LAST: message", in the order of their first occurrence. */
+static void print_grouped(const struct store_report *rep, const char *red, const char *off) {
+	json_t *index = json_object();
+	size_t *count = calloc(rep->n ? rep->n : 1, sizeof(*count)),
+	       *last = calloc(rep->n ? rep->n : 1, sizeof(*last));
+	for (size_t i = 0; index && count && last && i < rep->n; i++) {
+		_cleanup_free_ char *key = NULL;
+		if (asprintf(&key, "%d %s", (int)rep->v[i].code, rep->v[i].msg ?: "") < 0)
+			break;
+		json_t *at = json_object_get(index, key);
+		size_t g = at ? (size_t)json_integer_value(at) : i;
+		if (!at)
+			json_object_set_new(index, key, json_integer((json_int_t)i));
+		count[g]++;
+		last[g] = i;
+	}
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct store_finding *f = &rep->v[i];
+		size_t c = count && last ? count[i] : 1;
+		if (c == 1)
+			printf("%s%s%s %s: %s\n", red, store_finding_name(f->code), off,
+			       f->where ?: "-", f->msg ?: "");
+		else if (c > 1)
+			printf("%s%s%s x%zu: %s ... %s: %s\n", red, store_finding_name(f->code),
+			       off, c, f->where ?: "-", rep->v[last[i]].where ?: "-", f->msg ?: "");
+	}
+	json_decref(index);
+	free(count);
+	free(last);
+}
+
+int ev_store_summary(const struct store_report *rep, char *buf, size_t len) {
+	size_t per[_STORE_FINDING_MAX] = {0};
+	for (size_t i = 0; i < rep->n; i++)
+		if ((unsigned)rep->v[i].code < _STORE_FINDING_MAX)
+			per[rep->v[i].code]++;
+	size_t o = 0;
+	buf[0] = 0;
+	for (size_t c = 0; c < _STORE_FINDING_MAX && o < len; c++)
+		if (per[c]) {
+			int k = snprintf(buf + o, len - o, "%s%s x%zu", o ? ", " : "",
+			                 store_finding_name((enum store_finding_code)c), per[c]);
+			if (k < 0)
+				break;
+			o += (size_t)k;
+		}
+	return 0;
+}
+
+int ev_store_print_report(const struct store_report *rep, bool json, json_t *extra) {
+	bool ok = rep->n == 0 && rep->dropped == 0;
+	if (json) {
+		json_t *w = json_array();
+		for (size_t i = 0; i < rep->n_warnings; i++)
+			json_array_append_new(w, json_string(rep->warnings[i]));
+		json_t *o = json_pack("{s:b, s:o, s:o}", "ok", ok, "findings",
+		                      store_report_json(rep), "warnings", w);
+		if (extra)
+			json_object_update(o, extra);
+		char *t = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+		printf("%s\n", t ? t : "{}");
+		free(t);
+		json_decref(o);
+	} else {
+		const char *red = ev_term_on(stdout, EV_COLOR_RED),
+		           *yellow = ev_term_on(stdout, EV_COLOR_YELLOW),
+		           *off = ev_term_off(stdout);
+		print_grouped(rep, red, off);
+		if (rep->dropped)
+			printf("... and %zu more findings\n", rep->dropped);
+		for (size_t i = 0; i < rep->n_warnings; i++)
+			printf("%swarning:%s %s\n", yellow, off, rep->warnings[i]);
+	}
+	return ok ? EV_EXIT_OK : EV_EXIT_FINDING;
+}
+
+char *ev_store_of_bundle(const char *bundle_path) {
+	char *a = strdup(bundle_path);
+	if (!a)
+		return NULL;
+	char *d = dirname(a);
+	size_t l = strlen(d);
+	char *res = NULL;
+	if ((l >= 8 && !strcmp(d + l - 8, "/bundles")) || !strcmp(d, "bundles")) {
+		char *b = strdup(d);
+		if (b) {
+			res = strdup(dirname(b));
+			free(b);
+		}
+	}
+	free(a);
+	return res;
+}
+
+int ev_store_verify_bundle(const char *path, struct store_keyring *kr, struct store_report *rep,
+                           struct store_bundle_info *info) {
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int r = -errno;
+		ev_log_error("cannot open %s: %s", path, strerror(errno));
+		return r;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { /* a FIFO would hang the read */
+		ev_log_error("%s is not a regular file (expected a bundle .tar.gz or a store "
+		             "directory)",
+		             path);
+		close(fd);
+		return -EINVAL;
+	}
+	struct ev_errlist errs = {0};
+	struct ev_config *cfg = NULL;
+	struct store_verify_limits lim = {0};
+	if (ev_config_load(NULL, &cfg, &errs) == 0)
+		lim.max_member_size = cfg->store.max_member_size;
+	ev_config_free(cfg);
+	ev_errlist_clear(&errs);
+	int r = store_bundle_verify_fd(fd, path, kr, &lim, NULL, rep, info);
+	close(fd);
+	if (r < 0)
+		ev_log_error("cannot read %s: %s", path, strerror(-r));
+	return r;
+}
+
+int ev_store_read_bundle(const struct ev_store_read_opts *o, const char *store_dir,
+                         const char *bundle, json_t *extra, const char *consequence,
+                         struct store_keyring *kr, struct store_report *rep,
+                         struct store_bundle_info *info) {
+	int ret = ev_store_keyring((char **)o->pubs, o->n_pubs, store_dir, kr);
+	if (ret)
+		return ret;
+	if (ev_store_verify_bundle(bundle, kr, rep, info) < 0)
+		return EV_EXIT_USAGE;
+	if (rep->n || !info->authenticated) {
+		if (!rep->n)
+			store_report_add(rep, STORE_UNKNOWN_KEY, bundle, "no trusted key");
+		ev_store_print_report(rep, o->json, extra);
+		ev_log_error("%s does not verify; %s", bundle, consequence);
+		return EV_EXIT_FINDING;
+	}
+	return -1;
+}
+
+int ev_store_read_opt(const struct ev_command *cmd, int c, char **argv,
+                      struct ev_store_read_opts *o) {
+	switch (c) {
+	case 'h':
+		return ev_print_help(cmd);
+	case EV_OPT_JSON:
+		o->json = true;
+		return -1;
+	case EV_SOPT_PUB:
+		if (o->n_pubs >= ELEMENTSOF(o->pubs))
+			return ev_usage_error(cmd, "too many --pub (at most %zu)",
+			                      ELEMENTSOF(o->pubs));
+		o->pubs[o->n_pubs++] = optarg;
+		return -1;
+	case EV_SOPT_KEY:
+		o->key = optarg;
+		return -1;
+	case EV_SOPT_LOG:
+		o->log = optarg;
+		return -1;
+	case EV_SOPT_ACTOR:
+		o->actor = optarg;
+		return -1;
+	case EV_SOPT_NOREC:
+		o->no_record = true;
+		return -1;
+	default:
+		return ev_option_error(cmd, argv);
+	}
+}
+
+int ev_store_read_check(const struct ev_command *cmd, const struct ev_store_read_opts *o) {
+	if (o->no_record && (o->log || o->key))
+		return ev_usage_error(cmd,
+		                      "--no-record records nothing: drop --custody-log and --key");
+	if (o->log && !o->key)
+		return ev_usage_error(
+		        cmd, "--custody-log FILE needs --key FILE: your own key signs your "
+		             "own ledger (make one with 'evident keygen --out DIR')");
+	return -1;
+}

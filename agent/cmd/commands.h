@@ -1,0 +1,23 @@
+/* Every subcommand's definition; agent/cmd/commands.c puts them in order. */
+#pragma once
+#include "agent/cli.h"
+
+extern const struct ev_command ev_cmd_help;
+extern const struct ev_command ev_cmd_version;
+extern const struct ev_command ev_cmd_config;
+extern const struct ev_command ev_cmd_demo;
+extern const struct ev_command ev_cmd_replay;
+extern const struct ev_command ev_cmd_rules;
+extern const struct ev_command ev_cmd_tail;
+extern const struct ev_command ev_cmd_agent;
+extern const struct ev_command ev_cmd_status;
+extern const struct ev_command ev_cmd_reload;
+extern const struct ev_command ev_cmd_keygen;
+extern const struct ev_command ev_cmd_seal;
+extern const struct ev_command ev_cmd_verify;
+extern const struct ev_command ev_cmd_show;
+extern const struct ev_command ev_cmd_custody;
+extern const struct ev_command ev_cmd_extract;
+extern const struct ev_command ev_cmd_prove;
+extern const struct ev_command ev_cmd_prune;
+extern const struct ev_command ev_cmd_triage;
