@@ -106,6 +106,17 @@ static void on_alert(void *ctx, const struct correlate_alert *a) {
 		o->write_failed = true;
 }
 
+int replay_next_record(struct collector_reader *rd, struct ev_record *rec) {
+	if (ev_interrupted())
+		return 0;
+	struct ev_errlist errs = {0};
+	int r = collector_reader_next(rd, rec, &errs);
+	if (r < 0 && !ev_interrupted())
+		ev_errlist_print(&errs, stderr);
+	ev_errlist_clear(&errs);
+	return r < 0 && ev_interrupted() ? 0 : r;
+}
+
 int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts *o) {
 	struct ev_errlist errs = {0}, warns = {0};
 	struct ev_pipeline_rules pr = {.rule_paths = o->rule_paths,
@@ -141,17 +152,8 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	struct ev_record rec;
 	ev_record_init(&rec);
 	uint64_t n = 0;
-	while (!ev_interrupted()) {
-		r = collector_reader_next(rd, &rec, &errs);
-		if (r == 0)
-			break;
-		if (r < 0 && ev_interrupted()) {
-			ev_errlist_clear(&errs); /* the read the signal cut short */
-			break;
-		}
+	while ((r = replay_next_record(rd, &rec)) != 0) {
 		if (r < 0) {
-			ev_errlist_print(&errs, stderr);
-			ev_errlist_clear(&errs);
 			rc = EV_EXIT_USAGE;
 			if (r != -EIO && r != -EINVAL)
 				break;

@@ -24,6 +24,11 @@ struct replay_rules_opts {
  * 2 I/O errors. */
 int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts *o);
 
+/* The next record for a replay loop: 1 with a record, 0 at the end of the input or once
+ * SIGINT/SIGTERM was caught (ev_catch_interrupts; the read the signal cut short is not an
+ * error), -errno after printing the read error (the caller decides whether to go on). */
+int replay_next_record(struct collector_reader *rd, struct ev_record *rec);
+
 /* Where the shipped rule pack and decoders live: $EVIDENT_DATADIR when set; else, for the
  * binary of a build tree (run before `make install`), the source tree's conf/; else the
  * package data directory. Returns DIR/sub in a static buffer. */

@@ -50,26 +50,19 @@ static void summary(const struct collector_reader *rd, double t0, bool tty) {
 static int print_records(struct collector_reader *rd, bool stats_only, bool progress) {
 	struct ev_record rec;
 	struct collector_buf b = {0};
-	struct ev_errlist errs = {0};
 	int rc = EV_EXIT_OK;
 	double t0 = (double)ev_now_monotonic_us() / 1e6, last = t0;
 	ev_record_init(&rec);
-	for (uint64_t n = 1; !ev_interrupted(); n++) {
-		int r = collector_reader_next(rd, &rec, &errs);
-		if (r < 0 && ev_interrupted()) {
-			ev_errlist_clear(&errs); /* the read the signal cut short */
+	for (uint64_t n = 1;; n++) {
+		int r = replay_next_record(rd, &rec);
+		if (r == 0)
 			break;
-		}
 		if (r < 0) {
-			ev_errlist_print(&errs, stderr);
-			ev_errlist_clear(&errs);
 			rc = EV_EXIT_USAGE;
 			if (r == -ENOMEM)
 				break;
 			continue;
 		}
-		if (r == 0)
-			break;
 		if (!stats_only) {
 			if (collector_record_to_json(&rec, &b) < 0) {
 				ev_log_error("out of memory");
@@ -110,7 +103,6 @@ static int print_records(struct collector_reader *rd, bool stats_only, bool prog
 	}
 	collector_buf_done(&b);
 	ev_record_free(&rec);
-	ev_errlist_clear(&errs);
 	return rc;
 }
 

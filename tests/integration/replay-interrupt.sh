@@ -4,6 +4,7 @@
 # and the exit status is 128 + the signal. Both the records mode and the rules mode, with
 # the input still open (a pipe whose writer has not finished: the replay is waiting).
 . "$EV_SRCDIR/tests/integration/lib.sh"
+. "$EV_SRCDIR/tests/integration/rules-lib.sh"
 command -v python3 >/dev/null 2>&1 || skip "python3 is needed"
 
 python3 -c '
@@ -15,17 +16,7 @@ with open(sys.argv[1], "w") as f:
 ' "$T_TMP/in.log"
 
 mkdir -p "$T_TMP/rules" "$T_TMP/no-decoders"
-cat >"$T_TMP/rules/failed.yml" <<'EOF2'
-title: failed password
-id: 1d2e3f4a-5b6c-4d7e-8f90-a1b2c3d4e5f6
-level: low
-logsource:
-  product: linux
-detection:
-  sel:
-    message|contains: 'Failed password'
-  condition: sel
-EOF2
+rule_failed >"$T_TMP/rules/failed.yml"
 
 # interrupt SIG MODE-ARGS...: feed in.log through a pipe that stays open, wait until the
 # replay has written output, send SIG, and collect exit status, stdout and stderr.
