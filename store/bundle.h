@@ -131,6 +131,8 @@ int store_keyring_add(struct store_keyring *kr, struct store_key *k, bool pinned
 const struct store_key *store_keyring_find(const struct store_keyring *kr, const char *id,
                                            bool *ret_pinned);
 void store_keyring_clear(struct store_keyring *kr);
+/* Add a copy of key's public part (the caller keeps key). 0 or -errno. */
+int store_keyring_add_public(struct store_keyring *kr, const struct store_key *key, bool pinned);
 /* Copy every key of src (public parts) into dst. 0 or -ENOMEM. */
 int store_keyring_copy(struct store_keyring *dst, const struct store_keyring *src);
 

@@ -132,14 +132,17 @@ const struct store_key *store_keyring_find(const struct store_keyring *kr, const
 	return NULL;
 }
 
+int store_keyring_add_public(struct store_keyring *kr, const struct store_key *key, bool pinned) {
+	char *pem = store_key_public_pem(key);
+	struct store_key *k = NULL;
+	int r = pem ? store_key_public_from_pem(pem, strlen(pem), &k) : -ENOMEM;
+	free(pem);
+	return r < 0 ? r : store_keyring_add(kr, k, pinned);
+}
+
 int store_keyring_copy(struct store_keyring *dst, const struct store_keyring *src) {
 	for (size_t i = 0; src && i < src->n; i++) {
-		char *pem = store_key_public_pem(src->keys[i]);
-		struct store_key *k = NULL;
-		int r = pem ? store_key_public_from_pem(pem, strlen(pem), &k) : -ENOMEM;
-		free(pem);
-		if (r == 0)
-			r = store_keyring_add(dst, k, src->pinned[i]);
+		int r = store_keyring_add_public(dst, src->keys[i], src->pinned[i]);
 		if (r < 0)
 			return r;
 	}

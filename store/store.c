@@ -414,14 +414,7 @@ static int seal_chain_state(struct store_seal *s, struct ev_errlist *errs) {
 	store_load_store_keys(s->dir, &kr);
 	/* a head we signed verifies with our own key even when keys/ lost its copy (a full
 	 * disk can leave it empty; publish_key writes it again) */
-	if (!store_keyring_find(&kr, store_key_id(s->p.key), NULL)) {
-		char *pem = store_key_public_pem(s->p.key);
-		struct store_key *own = NULL;
-		if (pem && store_key_public_from_pem(pem, strlen(pem), &own) == 0 &&
-		    store_keyring_add(&kr, own, false) < 0)
-			store_key_free(own);
-		free(pem);
-	}
+	(void)store_keyring_add_public(&kr, s->p.key, false); /* out of memory: as without */
 	char hp[4096];
 	store_path_join(hp, sizeof(hp), s->dir, "HEAD");
 	char *hb = NULL;

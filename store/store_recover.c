@@ -140,14 +140,6 @@ int store_remove_stale(const char *store_dir, json_t **ret_removed) {
 
 /* ---- trust ---- */
 
-static int ring_add_copy(struct store_keyring *dst, const struct store_key *k, bool pinned) {
-	char *pem = store_key_public_pem(k);
-	struct store_key *c = NULL;
-	int r = pem ? store_key_public_from_pem(pem, strlen(pem), &c) : -ENOMEM;
-	free(pem);
-	return r < 0 ? r : store_keyring_add(dst, c, pinned);
-}
-
 /* The key id of the ledger's first line, or false. */
 static bool first_entry_key(const char *buf, size_t len, char out[STORE_HEX_LEN + 1]) {
 	const char *nl = memchr(buf, '\n', len);
@@ -178,7 +170,7 @@ int store_chain_keys(const char *store_dir, const char *root_key_id, struct stor
 	int r = 0;
 	const struct store_key *k = root[0] ? store_keyring_find(&all, root, NULL) : NULL;
 	if (k) {
-		r = ring_add_copy(kr, k, false);
+		r = store_keyring_add_public(kr, k, false);
 		if (r == 0 && why)
 			json_object_set_new(why, root, json_string(reason));
 		if (r == 0 && lb)
