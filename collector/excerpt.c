@@ -80,13 +80,8 @@ static int64_t excerpt_pass(int fd, const char *path, const struct collector_rea
 		r = collector_lines_open_regular(&l, path, max_line);
 	else if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
 		r = -errno;
-	else { /* the caller's descriptor, opened and checked by it: read a duplicate */
-		unsigned char magic[2];
-		bool gz = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-		r = collector_lines_open(&l, fd, gz, 0, max_line);
-		if (r < 0)
-			close(fd);
-	}
+	else /* the caller's descriptor, opened and checked by it: read a duplicate */
+		r = collector_lines_open_fd(&l, fd, max_line);
 	if (r >= 0 && start > 0 && !l.gz) {
 		if (lseek(l.fd, (off_t)start, SEEK_SET) < 0)
 			r = -errno;

@@ -47,6 +47,10 @@ static int open_path(struct collector_lines *l, const char *path, size_t max_lin
 		close(fd);
 		return -EINVAL;
 	}
+	return collector_lines_open_fd(l, fd, max_line);
+}
+
+int collector_lines_open_fd(struct collector_lines *l, int fd, size_t max_line) {
 	unsigned char magic[2];
 	bool gz = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 	int r = collector_lines_open(l, fd, gz, 0, max_line);

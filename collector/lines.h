@@ -26,6 +26,9 @@ struct collector_lines {
  * stream offset of the fd's current position. Returns 0 or -ENOMEM. */
 int collector_lines_open(struct collector_lines *l, int fd, bool gzip, uint64_t start_off,
                          size_t max_line);
+/* Take `fd` (closed by collector_lines_close, or here on failure) from its start, gzip
+ * detected by its magic bytes. Returns 0 or -errno. */
+int collector_lines_open_fd(struct collector_lines *l, int fd, size_t max_line);
 /* Open a path: gzip detected by its magic bytes. Returns 0 or -errno. */
 int collector_lines_open_path(struct collector_lines *l, const char *path, size_t max_line);
 /* The same for a regular file only, opened without blocking: a FIFO or device is -EINVAL
