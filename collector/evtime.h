@@ -44,15 +44,3 @@ size_t collector_parse_bsd_time(const char *p, size_t len, unsigned *ret_mon, un
  * Zone-less times are read in `tz`. Returns the bytes used, or 0 when it is not one. */
 size_t collector_parse_iso_time(const char *p, size_t len, struct collector_tz *tz,
                                 int64_t *ret_us);
-/* Older names of util/clock.h and util/timefmt.h functions, kept for the collector's
- * callers until they all call util/ directly. */
-static inline int64_t collector_now_us(void) {
-	return ev_now_realtime_us();
-}
-static inline int64_t collector_days_from_civil(int64_t y, unsigned m, unsigned d) {
-	return ev_days_from_civil(y, m, d);
-}
-static inline void collector_civil_from_days(int64_t z, int *ret_y, unsigned *ret_m,
-                                             unsigned *ret_d) {
-	ev_civil_from_days(z, ret_y, ret_m, ret_d);
-}

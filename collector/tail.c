@@ -42,7 +42,7 @@ static void watches_refresh(struct collector_tail *t);
 static void poll_files(struct collector_tail *t, bool tick, bool rescan) {
 	/* names change only with create/move/delete events (or ones we missed: the tick) */
 	if (tick || rescan || t->names_changed) {
-		int64_t now = collector_now_us();
+		int64_t now = ev_now_realtime_us();
 		t->names_changed = false;
 		watches_refresh(t); /* before the glob: a later file makes an event */
 		tail_scan(t, false);
@@ -381,7 +381,7 @@ int collector_tail_new(sd_event *event, const struct collector_tail_config *c,
 		}
 		watches_refresh(t);
 	}
-	t->last_scan_us = collector_now_us();
+	t->last_scan_us = ev_now_realtime_us();
 	tail_scan(t, true);
 	tail_adopt_renamed(t);
 	if (t->have_state)

@@ -222,7 +222,7 @@ static int tfile_read(struct collector_tail *t, struct tfile *f, bool final) {
 			char *s = f->buf + f->start;
 			char *nl = memchr(s, '\n', look);
 			int r;
-			int64_t now = collector_now_us();
+			int64_t now = ev_now_realtime_us();
 			if (nl) {
 				size_t n = (size_t)(nl - s);
 				if (n > ml) {
@@ -327,7 +327,7 @@ static void match_copy(struct collector_tail *t, struct tfile *f) {
 
 static bool recent(const struct stat *st) {
 	int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
-	return collector_now_us() - mt <= 2000000;
+	return ev_now_realtime_us() - mt <= 2000000;
 }
 
 /* Is `copy` named like a rotated copy of `orig` ("app.log" -> "app.log.1", "app.log-2026")? */

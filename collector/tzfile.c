@@ -149,13 +149,13 @@ static bool leap(int y) {
 static int64_t rule_local(const struct rule_date *r, int y) {
 	int64_t day;
 	if (r->kind == 'J')
-		day = collector_days_from_civil(y, 1, 1) + r->n - 1 + (leap(y) && r->n >= 60);
+		day = ev_days_from_civil(y, 1, 1) + r->n - 1 + (leap(y) && r->n >= 60);
 	else if (r->kind == 'D')
-		day = collector_days_from_civil(y, 1, 1) + r->n;
+		day = ev_days_from_civil(y, 1, 1) + r->n;
 	else {
 		static const unsigned mlen[13] = {0,  31, 28, 31, 30, 31, 30,
 		                                  31, 31, 30, 31, 30, 31};
-		int64_t first = collector_days_from_civil(y, (unsigned)r->m, 1);
+		int64_t first = ev_days_from_civil(y, (unsigned)r->m, 1);
 		int wd = (int)(((first + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
 		int64_t dom = (r->d - wd + 7) % 7 + (int64_t)(r->w - 1) * 7;
 		unsigned len = mlen[r->m] + (r->m == 2 && leap(y));
@@ -173,7 +173,7 @@ static int32_t rule_offset(const struct posix_rule *r, int64_t utc) {
 	int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
 	int y;
 	unsigned m, d;
-	collector_civil_from_days(days, &y, &m, &d);
+	ev_civil_from_days(days, &y, &m, &d);
 	/* the start is given in standard time, the end in daylight time */
 	int64_t start = rule_local(&r->start, y) - r->std_off;
 	int64_t end = rule_local(&r->end, y) - r->dst_off;

@@ -62,16 +62,6 @@ struct ev_seams {
  * ticks (one second apart) was stepped. */
 #define CLOCK_STEP_MIN (2 * 1000000LL)
 
-static int64_t now_clock_us(clockid_t id) {
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t now_real(void) {
-	return now_clock_us(CLOCK_REALTIME);
-}
-
 static void on_alert(void *ctx, const struct correlate_alert *a) {
 	struct ev_seams *s = ctx;
 	if (s->consumer.alert)
@@ -184,7 +174,7 @@ static void check_clock_step(struct ev_seams *s, int64_t real, int64_t mono) {
 static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
 	struct ev_seams *s = userdata;
 	if (s->engine) {
-		int64_t now = now_real(), mono = now_clock_us(CLOCK_MONOTONIC);
+		int64_t now = ev_now_realtime_us(), mono = (int64_t)ev_now_monotonic_us();
 		check_clock_step(s, now, mono);
 		correlate_engine_advance(s->engine, now);
 		log_time_outliers(s, mono);
@@ -359,7 +349,7 @@ void ev_seams_install_engine(struct ev_seams *s, struct correlate_engine *e,
 		return;
 	}
 	correlate_engine_set_callback(e, on_alert, s);
-	correlate_engine_set_clock(e, now_real());
+	correlate_engine_set_clock(e, ev_now_realtime_us());
 	correlate_engine_free(s->engine);
 	s->engine = e;
 	s->logged_future = s->logged_late = 0; /* the new engine counts from zero */
