@@ -40,6 +40,24 @@ static int add_cfg_logsources(struct correlate_engine *e, const struct ev_config
 	return ret;
 }
 
+/* rules.placeholders (`|expand`); messages name "ORIGIN: rules.placeholders". */
+static int add_cfg_placeholders(struct correlate_engine *e, const struct ev_config *cfg,
+                                struct ev_errlist *errs) {
+	if (!cfg)
+		return 0;
+	char origin[PATH_MAX + 32];
+	snprintf(origin, sizeof(origin), "%s: rules.placeholders",
+	         cfg->origin ? cfg->origin : "<embedded>");
+	int ret = 0;
+	for (size_t i = 0; i < cfg->rules.placeholders.n; i++) {
+		int r = correlate_engine_add_placeholder_spec(e, cfg->rules.placeholders.v[i],
+		                                              origin, errs);
+		if (r < 0 && ret == 0)
+			ret = r;
+	}
+	return ret;
+}
+
 static bool add_decoders(struct correlate_engine *e, const struct ev_config *cfg,
                          const struct ev_pipeline_rules *r, struct ev_errlist *errs,
                          struct ev_errlist *warns) {
@@ -95,6 +113,7 @@ struct correlate_engine *ev_pipeline_engine(const struct ev_config *cfg,
 	if (correlate_engine_new(&co, &e, errs) < 0)
 		return NULL;
 	info.io |= add_cfg_logsources(e, cfg, errs) < 0;
+	info.io |= add_cfg_placeholders(e, cfg, errs) < 0;
 	info.io |= add_decoders(e, cfg, r, errs, warns);
 	for (size_t i = 0; i < r->n_logsources; i++)
 		(void)correlate_engine_add_logsource_spec(e, r->logsources[i], "--logsource", errs);

@@ -122,6 +122,8 @@ static const struct cfg_key rules_keys[] = {
         {"logsources", CT_STRV, OFF(rules.logsources), 0, 0, NULL, NULL, NULL,
          "logsource services added to (or replacing) the built-in table, each "
          "'SERVICE: PROGRAM... unit:UNIT... facility:N...'"},
+        {"placeholders", CT_STRV, OFF(rules.placeholders), 0, 0, NULL, NULL, NULL,
+         "values of %NAME% placeholders in Sigma '|expand' values, each 'NAME: VALUE...'"},
         END,
 };
 
@@ -534,9 +536,10 @@ static void apply_defaults(const struct cfg_key *keys, void *base) {
 	}
 }
 
-/* rules.logsources: each item must be a line the engine accepts ("SERVICE: WORD..."), so a
- * bad one is reported here with its position rather than when rules are built. */
-static int check_logsources(struct loader *L, const struct ytree_node *n) {
+/* rules.logsources and rules.placeholders: each item must be a line the engine accepts
+ * ("SERVICE: WORD...", "NAME: VALUE..."), so a bad one is reported here with its position
+ * rather than when rules are built. */
+static int check_engine_lines(struct loader *L, const struct ytree_node *n, bool placeholders) {
 	if (n->kind != YTREE_SEQ)
 		return 0;
 	struct correlate_engine *e = NULL;
@@ -550,13 +553,15 @@ static int check_logsources(struct loader *L, const struct ytree_node *n) {
 		const struct ytree_node *it = n->items[i];
 		if (it->kind != YTREE_SCALAR || it->len == 0)
 			continue; /* load_strv said so */
-		int r = correlate_engine_add_logsource_spec(e, it->str, NULL, &errs);
+		int r = placeholders
+		                ? correlate_engine_add_placeholder_spec(e, it->str, NULL, &errs)
+		                : correlate_engine_add_logsource_spec(e, it->str, NULL, &errs);
 		if (r == -ENOMEM) {
 			ret = r;
 			break;
 		}
 		if (r < 0) {
-			err_at(L, it, "%s", errs.n ? errs.v[errs.n - 1].msg : "invalid logsource");
+			err_at(L, it, "%s", errs.n ? errs.v[errs.n - 1].msg : "invalid entry");
 			ret = -EINVAL;
 		}
 	}
@@ -730,10 +735,12 @@ static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_c
 		int r;
 		if (k->type == CT_STRV) {
 			/* rules.paths and rules.decoders are paths (relative to the file) */
-			bool ls = !strcmp(sec->name, "rules") && !strcmp(k->name, "logsources");
-			r = load_strv(L, k, dst, vn, !strcmp(sec->name, "rules") && !ls);
-			if (r >= 0 && ls)
-				r = check_logsources(L, vn);
+			bool rules = !strcmp(sec->name, "rules");
+			bool ls = rules && !strcmp(k->name, "logsources");
+			bool ph = rules && !strcmp(k->name, "placeholders");
+			r = load_strv(L, k, dst, vn, rules && !ls && !ph);
+			if (r >= 0 && (ls || ph))
+				r = check_engine_lines(L, vn, ph);
 			if (r >= 0 && !strcmp(sec->name, "actions") && !strcmp(k->name, "seal_on"))
 				r = check_seal_on(L, vn);
 		} else if (k->type == CT_FILES)

@@ -59,6 +59,8 @@ struct ev_config {
 		uint64_t max_future; /* µs ahead of the clock that an event may be */
 		struct ev_strv
 		        logsources; /* "SERVICE: WORD..." (correlate_engine_add_logsource_spec) */
+		struct ev_strv
+		        placeholders; /* "NAME: VALUE..." (correlate_engine_add_placeholder_spec) */
 	} rules;
 	struct {
 		char *path;

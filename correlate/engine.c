@@ -89,6 +89,13 @@ int correlate_engine_add_rules_buffer(struct correlate_engine *e, const char *na
 	return sigma_load_buffer(name, buf, len, &e->rules, errs);
 }
 
+int correlate_engine_add_placeholder_spec(struct correlate_engine *e, const char *spec,
+                                          const char *origin, struct ev_errlist *errs) {
+	if (e->compiled)
+		return -EBUSY;
+	return sigma_placeholder_add(&e->rules, spec, origin, errs);
+}
+
 void correlate_engine_set_callback(struct correlate_engine *e, correlate_alert_fn fn, void *ctx) {
 	e->cb = fn;
 	e->cb_ctx = ctx;
@@ -165,6 +172,17 @@ static void on_capture(void *p, const char *name, size_t nl, const char *v, size
 	e->cap_len = need;
 }
 
+/* A keyword (a leaf without a field) searches the event text: the message, then the
+ * program tag (docs/rules.md, "Detection"), so `pkexec` finds pkexec's lines. */
+static bool eval_keyword(struct correlate_engine *e, const struct leaf *l) {
+	static const struct ev_str empty = {"", 0};
+	const struct ev_str *m = e->rec->message.p ? &e->rec->message : &empty;
+	if (leaf_test(l, m, e->md, e->jit_ok, on_capture, e))
+		return true;
+	const struct ev_str *p = &e->rec->program;
+	return p->p && p->len && leaf_test(l, p, e->md, e->jit_ok, on_capture, e);
+}
+
 static bool eval_leaf(void *p, unsigned idx) {
 	struct correlate_engine *e = p;
 	const struct leaf *l = &e->cur->leaves[idx];
@@ -174,20 +192,15 @@ static bool eval_leaf(void *p, unsigned idx) {
 	    (l->std_field || !e->rec_fields))
 		return l->negate;
 #endif
-	const struct ev_str *v;
 	if (!l->field)
-		v = &e->rec->message;
-	else {
-		if (!l->std_field)
-			engine_ensure_decoded(e);
-		v = ev_record_get(e->rec, l->field);
-		if (!v && l->alt_field)
-			v = ev_record_get(e->rec, l->alt_field);
-	}
-	if (v == &e->rec->message && !v->p) {
-		static const struct ev_str empty = {"", 0};
-		v = &empty;
-	}
+		return eval_keyword(e, l);
+	if (!l->std_field)
+		engine_ensure_decoded(e);
+	const struct ev_str *v = ev_record_get(e->rec, l->field);
+	if (!v && l->alt_field)
+		v = ev_record_get(e->rec, l->alt_field);
+	if (l->kind == LEAF_FIELDREF)
+		return leaf_fieldref_test(l, v, engine_field(e, e->rec, l->ref));
 	return leaf_test(l, v, e->md, e->jit_ok, on_capture, e);
 }
 

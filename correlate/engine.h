@@ -98,6 +98,12 @@ int correlate_engine_add_logsource(struct correlate_engine *e, const char *servi
  * message naming `origin` in errs. */
 int correlate_engine_add_logsource_spec(struct correlate_engine *e, const char *spec,
                                         const char *origin, struct ev_errlist *errs);
+/* Define a placeholder for `|expand` values from one line of configuration,
+ * "NAME: VALUE..." (values separated by spaces), before loading the rules that use
+ * `%NAME%`. Returns 0, or -EINVAL with a message naming `origin` in errs, -EBUSY after
+ * correlate_engine_compile(), -ENOMEM. */
+int correlate_engine_add_placeholder_spec(struct correlate_engine *e, const char *spec,
+                                          const char *origin, struct ev_errlist *errs);
 /* Resolve references and logsources, compile patterns and the Vectorscan database.
  * Rules that cannot be resolved are dropped with a message; warnings (a rule that can
  * never match on this host, a reference to a rule that is not loaded) go to `warnings`.

@@ -135,6 +135,7 @@ struct correlate_engine {
 	unsigned *fg_rules; /* gated rules whose gate has a decoded-field leaf */
 	size_t n_fg;
 	bool rec_fields;  /* the record came with named fields (not only decoders') */
+	bool kw_in_db;    /* a keyword leaf is in the database: scan the program too */
 	unsigned *always; /* active detection rules that are not gated, in order */
 	size_t n_always;
 	struct rule_set rules;

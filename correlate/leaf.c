@@ -146,6 +146,8 @@ bool leaf_test(const struct leaf *l, const struct ev_str *value, pcre2_match_dat
 	case LEAF_NUM:
 		r = value && num_test(l, value);
 		break;
+	case LEAF_FIELDREF: /* needs the other field: leaf_fieldref_test() */
+		return false;
 	case LEAF_PATTERN: {
 		if (!value)
 			break;
@@ -178,12 +180,56 @@ bool leaf_test(const struct leaf *l, const struct ev_str *value, pcre2_match_dat
 	return l->negate ? !r : r;
 }
 
+/* ASCII case-insensitive comparison of n bytes (NUL bytes compared like any other). */
+static int ascii_casecmp(const char *a, const char *b, size_t n) {
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y + 32);
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
+static bool bytes_eq(const char *a, const char *b, size_t n, bool cased) {
+	return cased ? !memcmp(a, b, n) : !ascii_casecmp(a, b, n);
+}
+
+bool leaf_fieldref_test(const struct leaf *l, const struct ev_str *value,
+                        const struct ev_str *ref) {
+	bool r = false;
+	if (value && ref) {
+		const char *v = value->p ? value->p : "", *f = ref->p ? ref->p : "";
+		size_t vl = value->len, fl = ref->len;
+		switch (l->ref_mode) {
+		case LEAF_REF_EQUAL:
+			r = vl == fl && bytes_eq(v, f, fl, l->cased);
+			break;
+		case LEAF_REF_PREFIX:
+			r = vl >= fl && bytes_eq(v, f, fl, l->cased);
+			break;
+		case LEAF_REF_SUFFIX:
+			r = vl >= fl && bytes_eq(v + vl - fl, f, fl, l->cased);
+			break;
+		case LEAF_REF_CONTAINS:
+			for (size_t i = 0; !r && i + fl <= vl; i++)
+				r = bytes_eq(v + i, f, fl, l->cased);
+			break;
+		}
+	}
+	return l->negate ? !r : r;
+}
+
 void leaf_free(struct leaf *l) {
 	if (!l)
 		return;
 	free(l->field);
 	free(l->alt_field);
 	free(l->regex);
+	free(l->ref);
 	pcre2_code_free(l->code);
 }
 

@@ -17,12 +17,15 @@
 #include "collector/record.h"
 
 enum leaf_kind {
-	LEAF_PATTERN, /* PCRE2 pattern on the field (or message) */
-	LEAF_EXISTS,  /* |exists: true/false */
-	LEAF_NULL,    /* value null: field absent or empty */
-	LEAF_CIDR,    /* |cidr */
-	LEAF_NUM,     /* |lt |lte |gt |gte */
+	LEAF_PATTERN,  /* PCRE2 pattern on the field (or message) */
+	LEAF_EXISTS,   /* |exists: true/false */
+	LEAF_NULL,     /* value null: field absent or empty */
+	LEAF_CIDR,     /* |cidr */
+	LEAF_NUM,      /* |lt |lte |gt |gte */
+	LEAF_FIELDREF, /* |fieldref: compared with another field of the same record */
 };
+
+enum leaf_ref_mode { LEAF_REF_EQUAL, LEAF_REF_CONTAINS, LEAF_REF_PREFIX, LEAF_REF_SUFFIX };
 
 enum leaf_cmp { CMP_LT, CMP_LTE, CMP_GT, CMP_GTE };
 
@@ -49,6 +52,10 @@ struct leaf {
 	/* LEAF_NUM */
 	enum leaf_cmp cmp;
 	double num;
+	/* LEAF_FIELDREF */
+	char *ref; /* the other field's name */
+	enum leaf_ref_mode ref_mode;
+	bool cased;
 };
 
 /* Translate a Sigma value with wildcards into a regex body (no anchors): `*` -> `.*`,
@@ -66,6 +73,10 @@ typedef void (*leaf_capture_fn)(void *ctx, const char *name, size_t name_len, co
                                 size_t v_len);
 bool leaf_test(const struct leaf *l, const struct ev_str *value, pcre2_match_data *md, bool jit,
                leaf_capture_fn on_capture, void *ctx);
+
+/* LEAF_FIELDREF: the field's value against the other field's (`ref`, NULL when the record
+ * lacks it); an absent side never matches (so `neq` holds). */
+bool leaf_fieldref_test(const struct leaf *l, const struct ev_str *value, const struct ev_str *ref);
 
 void leaf_free(struct leaf *l);
 

@@ -12,6 +12,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/sigma.c correlate/sigma.h correlate/sigma_internal.h \
 	correlate/sigma_corr.c \
 	correlate/sigma_det.c \
+	correlate/sigma_value.c \
 	correlate/prefilter.c \
 	correlate/window.c \
 	correlate/pending.c \
@@ -26,13 +27,15 @@ UNIT_TEST_SOURCES += \
 	tests/unit/correlate/test_detection.c \
 	tests/unit/correlate/test_correlation.c \
 	tests/unit/correlate/test_sigmahq.c \
+	tests/unit/correlate/test_sigma_more.c \
 	tests/unit/correlate/test_alert.c
 EXTRA_DIST += tests/unit/correlate/helpers.h docs/rules.md
 
 TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
 	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh \
 	tests/integration/correlate-time.sh tests/integration/correlate-reload.sh
-TESTS += tests/integration/correlate-prefilter.sh
+TESTS += tests/integration/correlate-prefilter.sh tests/integration/correlate-sigma.sh
+EXTRA_DIST += tests/integration/correlate-sigma.sh
 EXTRA_DIST += tests/integration/correlate-time.sh tests/integration/correlate-reload.sh
 EXTRA_DIST += tests/integration/correlate-prefilter.sh
 EXTRA_DIST += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \

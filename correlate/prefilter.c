@@ -9,6 +9,10 @@
  * cannot hold without one of its message leaves (its "must" set) is "gated": it is only
  * evaluated for records where Vectorscan reported one of those leaves.
  *
+ * Keywords search the program tag as well as the message, so when there are keyword
+ * leaves the program is scanned with the same database: a leaf matching there is a
+ * candidate like one matching the message (other leaves it marks are decided by PCRE2).
+ *
  * A `re` leaf goes into the database as the longest literal every match of it must
  * contain (required_literal()) when it has one of at least MIN_LIT bytes: a cheaper and
  * equally valid prefilter (a superset of the regex's matches), and Vectorscan compiles a
@@ -310,6 +314,7 @@ int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
 		const struct leaf *l = e->leaves[i];
 		if (l->kind != LEAF_PATTERN || e->rules.v[l->rule].inactive)
 			continue;
+		e->kw_in_db |= !l->field;
 		if (!l->field || !strcmp(l->field, "message"))
 			e->in_db[i] = true;
 		else if (!l->std_field && !l->negate &&
@@ -345,6 +350,10 @@ void prefilter_scan(struct correlate_engine *e, const struct ev_record *rec) {
 	const char *m = rec->message.p ? rec->message.p : "";
 	unsigned len = (unsigned)MIN(rec->message.len, UINT32_MAX);
 	hs_scan(e->db, m, len, 0, e->scratch, on_match, e);
+	/* keywords search the program tag too (eval_keyword): a candidate there counts */
+	const struct ev_str *p = &rec->program;
+	if (e->kw_in_db && p->p && p->len)
+		hs_scan(e->db, p->p, (unsigned)MIN(p->len, UINT32_MAX), 0, e->scratch, on_match, e);
 	for (size_t i = 0; e->rec_fields && i < e->n_fg; i++)
 		trigger(e, (int)e->fg_rules[i]);
 }

@@ -176,7 +176,7 @@ static int load_doc(const char *name, const struct ytree_doc *doc, struct rule_s
                     struct ev_errlist *errs) {
 	const struct ytree_node *root = doc->root;
 	struct rule r = {.logsource = -1};
-	struct ctx c = {.file = name, .errs = errs, .r = &r};
+	struct ctx c = {.file = name, .errs = errs, .r = &r, .set = set};
 	if (!root)
 		return 0; /* empty document */
 	r.file = strdup(name);
@@ -358,6 +358,7 @@ void rule_set_free(struct rule_set *set) {
 	for (size_t i = 0; i < set->n; i++)
 		rule_free(&set->v[i]);
 	free(set->v);
+	sigma_placeholders_free(set);
 	memset(set, 0, sizeof(*set));
 }
 

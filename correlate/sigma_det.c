@@ -14,6 +14,7 @@
 #include "correlate/sigma.h"
 #include "correlate/sigma_internal.h"
 #include "util/strdist.h"
+#include "util/strv.h"
 
 /* ---- modifiers ---- */
 
@@ -37,7 +38,14 @@ enum {
 	M_BASE64 = 1 << 16,
 	M_BASE64OFFSET = 1 << 17,
 	M_WINDASH = 1 << 18,
+	M_UTF16LE = 1 << 19, /* also `wide` */
+	M_UTF16BE = 1 << 20,
+	M_UTF16 = 1 << 21, /* with a byte order mark, little-endian */
+	M_FIELDREF = 1 << 22,
+	M_EXPAND = 1 << 23,
 };
+#define M_UTF16_ANY (M_UTF16LE | M_UTF16BE | M_UTF16)
+#define M_POS       (M_CONTAINS | M_STARTSWITH | M_ENDSWITH)
 static const struct {
 	const char *name;
 	unsigned bit;
@@ -61,9 +69,16 @@ static const struct {
         {"base64", M_BASE64},
         {"base64offset", M_BASE64OFFSET},
         {"windash", M_WINDASH},
+        {"wide", M_UTF16LE},
+        {"utf16le", M_UTF16LE},
+        {"utf16be", M_UTF16BE},
+        {"utf16", M_UTF16},
+        {"fieldref", M_FIELDREF},
+        {"expand", M_EXPAND},
 };
-
-/* ---- leaves ---- */
+/* Sigma modifiers that are known but cannot work here, and why. */
+static const char *const unsupported_modifiers[] = {"minute", "hour",  "day",
+                                                    "week",   "month", "year"};
 
 /* ---- leaves ---- */
 
@@ -111,6 +126,7 @@ static struct cond *leaf_node(struct ctx *c, struct leaf *l, const struct ytree_
 	unsigned idx;
 	if (add_leaf(c, l, &idx) < 0) {
 		free(l->regex);
+		free(l->ref);
 		sigma_oom(c, v);
 		return NULL;
 	}
@@ -261,22 +277,22 @@ static struct cond *value_re(struct ctx *c, const char *field, unsigned mods,
 	return pattern_leaf(c, v, field, v->str, opts, mods, true);
 }
 
-/* base64offset: the three encodings of the value at each offset mod 3, cut to the bytes
+/* base64offset: the three encodings of the bytes at each offset mod 3, cut to the bytes
  * that do not depend on the neighbours. Returns how many were made. */
-static size_t base64offset_variants(const struct ytree_node *v, char **out) {
+static size_t base64offset_variants(const char *p, size_t len, char **out) {
 	static const size_t start[3] = {0, 2, 3}, endcut[3] = {0, 3, 2};
 	size_t nv = 0;
 	for (size_t i = 0; i < 3; i++) {
-		char *pad = malloc(v->len + 3);
+		char *pad = malloc(len + 3);
 		if (!pad)
 			break;
 		memset(pad, ' ', i);
-		memcpy(pad + i, v->str, v->len);
-		char *b = leaf_base64(pad, v->len + i);
+		memcpy(pad + i, p, len);
+		char *b = leaf_base64(pad, len + i);
 		free(pad);
 		if (!b)
 			break;
-		size_t bl = strlen(b), cut = endcut[(v->len + i) % 3];
+		size_t bl = strlen(b), cut = endcut[(len + i) % 3];
 		size_t e = bl > cut ? bl - cut : 0;
 		if (e <= start[i]) {
 			free(b);
@@ -289,34 +305,52 @@ static size_t base64offset_variants(const struct ytree_node *v, char **out) {
 	return nv;
 }
 
-/* The strings a value stands for under its modifiers (base64offset 3, windash 5, else 1);
- * *ret_wild: whether * and ? are wildcards in them. NULL entries: out of memory. */
-static size_t string_variants(const struct ytree_node *v, unsigned mods, char **out,
+/* The strings value s stands for under its modifiers (base64offset 3, windash 5, else 1);
+ * *ret_wild: whether * and ? are wildcards in them. NULL entries: out of memory. The
+ * UTF-16 modifiers encode s before base64 (modifiers_conflict() requires one). Returns
+ * (size_t)-1 when s is not valid UTF-8 for a UTF-16 modifier. */
+static size_t string_variants(const char *s, size_t len, unsigned mods, char **out,
                               bool *ret_wild) {
 	size_t nv = 0;
 	*ret_wild = !(mods & (M_BASE64 | M_BASE64OFFSET));
+	_cleanup_free_ char *enc = NULL;
+	if (mods & M_UTF16_ANY) {
+		enum sigma_utf16 k = mods & M_UTF16BE ? SIGMA_UTF16BE
+		                     : mods & M_UTF16 ? SIGMA_UTF16_BOM
+		                                      : SIGMA_UTF16LE;
+		enc = sigma_utf16(s, len, k, &len);
+		if (!enc)
+			return errno == EILSEQ ? (size_t)-1 : 1; /* 1 NULL entry: out of memory */
+		s = enc;
+	}
 	if (mods & M_BASE64)
-		out[nv++] = leaf_base64(v->str, v->len);
+		out[nv++] = leaf_base64(s, len);
 	else if (mods & M_BASE64OFFSET)
-		nv = base64offset_variants(v, out);
+		nv = base64offset_variants(s, len, out);
 	else if (mods & M_WINDASH) {
 		static const char *dashes[] = {"-", "/", "\xe2\x80\x93", "\xe2\x80\x94",
 		                               "\xe2\x80\x95"};
 		for (size_t i = 0; i < 5; i++)
-			out[nv++] = windash_variant(v->str, dashes[i]);
+			out[nv++] = windash_variant(s, dashes[i]);
 	} else
-		out[nv++] = strdup(v->str);
+		out[nv++] = strndup(s, len);
 	return nv;
 }
 
-static struct cond *value_string(struct ctx *c, const char *field, unsigned mods,
-                                 const struct ytree_node *v) {
+/* One string (v->str, or one expansion of it) -> its leaves. */
+static struct cond *string_tree(struct ctx *c, const char *field, unsigned mods,
+                                const struct ytree_node *v, const char *str) {
 	uint32_t opts = PCRE2_DOTALL;
 	if (!(mods & (M_CASED | M_BASE64 | M_BASE64OFFSET)))
 		opts |= PCRE2_CASELESS;
 	char *variants[5] = {0};
 	bool wild;
-	size_t nv = string_variants(v, mods, variants, &wild);
+	size_t nv = string_variants(str, strlen(str), mods, variants, &wild);
+	if (nv == (size_t)-1) {
+		sigma_err(c, v, "value '%s' is not valid UTF-8: it cannot be encoded as UTF-16",
+		          str);
+		return NULL;
+	}
 	struct cond *out = nv > 1 ? cnode(COND_OR) : NULL;
 	struct cond *single = NULL;
 	bool oom = nv > 1 && !out;
@@ -343,10 +377,54 @@ static struct cond *value_string(struct ctx *c, const char *field, unsigned mods
 	}
 	if (!single && (!out || out->n == 0)) {
 		cond_free(out);
-		sigma_err(c, v, "value '%s' gives nothing to match with these modifiers", v->str);
+		sigma_err(c, v, "value '%s' gives nothing to match with these modifiers", str);
 		return NULL;
 	}
 	return out ? out : single;
+}
+
+/* A string value; with `expand`, the OR of its expansions. */
+static struct cond *value_string(struct ctx *c, const char *field, unsigned mods,
+                                 const struct ytree_node *v) {
+	if (!(mods & M_EXPAND))
+		return string_tree(c, field, mods, v, v->str);
+	char **x = NULL;
+	size_t n = 0;
+	if (sigma_expand(c, v, &x, &n) < 0)
+		return NULL;
+	struct cond *t = cnode(COND_OR);
+	if (!t)
+		sigma_oom(c, v);
+	for (size_t i = 0; t && i < n; i++) {
+		struct cond *k = string_tree(c, field, mods, v, x[i]);
+		if (k && cadd(t, k) < 0)
+			sigma_oom(c, v);
+	}
+	ev_strv_free_n(x, n);
+	return t;
+}
+
+/* `field|fieldref: Other`: the field compared with the value of field Other of the same
+ * record (case-insensitive unless `cased`; whole value unless contains/startswith/endswith). */
+static struct cond *value_fieldref(struct ctx *c, const char *field, unsigned mods,
+                                   const struct ytree_node *v) {
+	if (v->len == 0) {
+		sigma_err(c, v, "'fieldref' needs the name of a field");
+		return NULL;
+	}
+	struct leaf l = {.kind = LEAF_FIELDREF,
+	                 .field = (char *)field,
+	                 .negate = !!(mods & M_NEQ),
+	                 .cased = !!(mods & M_CASED),
+	                 .ref_mode = mods & M_CONTAINS     ? LEAF_REF_CONTAINS
+	                             : mods & M_STARTSWITH ? LEAF_REF_PREFIX
+	                             : mods & M_ENDSWITH   ? LEAF_REF_SUFFIX
+	                                                   : LEAF_REF_EQUAL};
+	if (!(l.ref = strdup(v->str))) {
+		sigma_oom(c, v);
+		return NULL;
+	}
+	return leaf_node(c, &l, v);
 }
 
 /* One value of a field with its modifiers -> a subtree (usually one leaf); NULL after an
@@ -367,6 +445,8 @@ static struct cond *value_tree(struct ctx *c, const char *field, unsigned mods,
 		return value_num(c, field, mods, v);
 	if (mods & M_RE)
 		return value_re(c, field, mods, v);
+	if (mods & M_FIELDREF)
+		return value_fieldref(c, field, mods, v);
 	return value_string(c, field, mods, v);
 }
 
@@ -380,6 +460,15 @@ static bool parse_modifiers(struct ctx *c, const struct ytree_node *key, char *l
 		for (size_t i = 0; i < ELEMENTSOF(modifiers); i++)
 			if (!strcmp(m, modifiers[i].name))
 				bit = modifiers[i].bit;
+		for (size_t i = 0; !bit && i < ELEMENTSOF(unsupported_modifiers); i++)
+			if (!strcmp(m, unsupported_modifiers[i])) {
+				sigma_err(
+				        c, key,
+				        "modifier '%s' is not supported: it takes a part of a date "
+				        "and evident's record fields are text",
+				        m);
+				return false;
+			}
 		if (!bit) {
 			struct ev_suggest sg = ev_suggest_init(m);
 			for (size_t i = 0; i < ELEMENTSOF(modifiers); i++)
@@ -419,11 +508,23 @@ static const char *modifiers_conflict(unsigned mods, bool keyword) {
 		return "only one of lt, lte, gt, gte may be used";
 	if (num && (mods & ~(num | M_NEQ | M_ALL)))
 		return "lt/lte/gt/gte cannot be combined with other value modifiers";
+	unsigned u16 = mods & M_UTF16_ANY;
+	if (u16 & (u16 - 1))
+		return "only one of wide, utf16le, utf16be, utf16 may be used";
+	if (u16 && !(mods & (M_BASE64 | M_BASE64OFFSET)))
+		return "wide/utf16le/utf16be/utf16 need base64 or base64offset after them: log "
+		       "text is not UTF-16, only its base64 encoding can appear in it";
+	if ((mods & M_FIELDREF) && (mods & ~(M_FIELDREF | M_POS | M_CASED | M_ALL | M_NEQ)))
+		return "'fieldref' combines only with contains, startswith, endswith, cased, all "
+		       "and neq";
+	if ((mods & M_EXPAND) && (mods & (M_RE | M_CIDR | M_EXISTS | M_FIELDREF) || num))
+		return "'expand' applies only to string values (not re, cidr, exists, fieldref or "
+		       "numbers)";
 	if ((mods & M_BASE64) && (mods & M_BASE64OFFSET))
 		return "base64 and base64offset are exclusive";
 	if ((mods & (M_BASE64 | M_BASE64OFFSET)) && (mods & M_WINDASH))
 		return "base64 and windash cannot be combined";
-	if (keyword && (mods & (M_EXISTS | M_CIDR | M_NEQ) || num))
+	if (keyword && (mods & (M_EXISTS | M_CIDR | M_NEQ | M_FIELDREF) || num))
 		return "keywords (no field name) take only string modifiers";
 	return NULL;
 }

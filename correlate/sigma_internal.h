@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "correlate/rule.h"
+#include "correlate/sigma.h"
 #include "util/err.h"
 #include "util/ytree.h"
 
@@ -13,6 +14,7 @@ struct ctx {
 	bool bad; /* the rule has an error: it will be rejected whole */
 	bool oom; /* ... and one of them is out of memory: loading stops with -ENOMEM */
 	struct rule *r;
+	const struct rule_set *set; /* the placeholders of `|expand` */
 };
 
 /* Append "FILE:LINE:COL: message" for node n (may be NULL) and mark the rule bad. */
@@ -25,3 +27,13 @@ const char *sigma_scalar(struct ctx *c, const struct ytree_node *n, const char *
 void sigma_load_detection(struct ctx *c, const struct ytree_node *d);
 /* The `correlation` mapping of a rule into c->r->corr (sigma_corr.c). */
 void sigma_load_correlation(struct ctx *c, const struct ytree_node *d);
+
+/* `|expand`: the strings value v stands for, every %NAME% replaced by each value of the
+ * placeholder (all combinations). Returns 0 with a new list in *ret (ev_strv_free_n), or
+ * an error reported at v (undefined placeholder, none in the value, too many strings). */
+int sigma_expand(struct ctx *c, const struct ytree_node *v, char ***ret, size_t *ret_n);
+
+enum sigma_utf16 { SIGMA_UTF16LE, SIGMA_UTF16BE, SIGMA_UTF16_BOM /* LE after FF FE */ };
+/* UTF-8 bytes -> UTF-16 bytes (new buffer, length in *ret_len); NULL with errno EILSEQ
+ * when s is not valid UTF-8, ENOMEM when out of memory. */
+char *sigma_utf16(const char *s, size_t len, enum sigma_utf16 kind, size_t *ret_len);

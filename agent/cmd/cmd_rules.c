@@ -54,26 +54,30 @@ static struct correlate_engine *load(const struct opts *o, char **paths, size_t 
 	return e;
 }
 
+/* `rules check --json`: the findings shown, their totals and how many are not shown
+ * (an error list keeps EV_ERRLIST_CAP entries and counts the rest). */
+static json_t *findings_json(const struct ev_errlist *l) {
+	json_t *arr = json_array();
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(arr, json_pack("{s:s?, s:i, s:i, s:s}", "file", l->v[i].file,
+		                                     "line", (int)l->v[i].line, "column",
+		                                     (int)l->v[i].col, "message", l->v[i].msg));
+	return arr;
+}
+
 static int do_check(const struct opts *o, char **paths, size_t n) {
 	struct ev_errlist errs = {0}, warns = {0};
 	size_t loaded = 0;
 	bool io = false;
 	struct correlate_engine *e = load(o, paths, n, &errs, &warns, &loaded, &io);
-	size_t ne = ev_errlist_count(&errs);
+	size_t ne = ev_errlist_count(&errs), nw = ev_errlist_count(&warns);
 	if (o->json) {
-		json_t *arr = json_array(), *warr = json_array();
-		for (size_t i = 0; i < errs.n; i++)
-			json_array_append_new(
-			        arr, json_pack("{s:s?, s:i, s:i, s:s}", "file", errs.v[i].file,
-			                       "line", (int)errs.v[i].line, "column",
-			                       (int)errs.v[i].col, "message", errs.v[i].msg));
-		for (size_t i = 0; i < warns.n; i++)
-			json_array_append_new(
-			        warr, json_pack("{s:s?, s:i, s:i, s:s}", "file", warns.v[i].file,
-			                        "line", (int)warns.v[i].line, "column",
-			                        (int)warns.v[i].col, "message", warns.v[i].msg));
-		json_t *out = json_pack("{s:b, s:i, s:o, s:o}", "ok", ne == 0, "rules", (int)loaded,
-		                        "errors", arr, "warnings", warr);
+		json_t *out = json_pack("{s:b, s:i, s:o, s:o, s:I, s:I, s:I, s:I}", "ok", ne == 0,
+		                        "rules", (int)loaded, "errors", findings_json(&errs),
+		                        "warnings", findings_json(&warns), "error_count",
+		                        (json_int_t)ne, "warning_count", (json_int_t)nw,
+		                        "errors_not_shown", (json_int_t)errs.dropped,
+		                        "warnings_not_shown", (json_int_t)warns.dropped);
 		char *s = json_dumps(out, JSON_SORT_KEYS | JSON_COMPACT);
 		printf("%s\n", s ? s : "{}");
 		free(s);
@@ -85,9 +89,10 @@ static int do_check(const struct opts *o, char **paths, size_t n) {
 			printf("%s (warning)\n", s ? s : "?");
 			free(s);
 		}
+		if (warns.dropped)
+			printf("(%zu more warnings not shown)\n", warns.dropped);
 		printf("%zu rule%s loaded, %zu error%s, %zu warning%s\n", loaded,
-		       loaded == 1 ? "" : "s", ne, ne == 1 ? "" : "s", warns.n,
-		       warns.n == 1 ? "" : "s");
+		       loaded == 1 ? "" : "s", ne, ne == 1 ? "" : "s", nw, nw == 1 ? "" : "s");
 	}
 	ev_errlist_clear(&errs);
 	ev_errlist_clear(&warns);
