@@ -240,7 +240,7 @@ static void decode(struct correlate_engine *e, struct ev_record *rec) {
 		const struct decoder *d = &e->dec[i];
 		bool prog = false;
 		for (size_t j = 0; !prog && j < d->n_programs; j++)
-			prog = engine_str_eq(&rec->program, d->programs[j]);
+			prog = engine_program_is(&rec->program, d->programs[j]);
 		if (!prog)
 			continue;
 		for (size_t j = 0; j < d->n_pats; j++) {

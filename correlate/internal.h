@@ -221,6 +221,8 @@ void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec);
 bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_record *rec);
 /* Equal to a NUL-terminated name; cheap when the first bytes differ (no strlen). */
 bool engine_str_eq(const struct ev_str *s, const char *c);
+/* The record's program is `name`, or its legacy PAM tag "name(module)" (sshd(pam_unix)). */
+bool engine_program_is(const struct ev_str *prog, const char *name);
 int logsource_add_builtins(struct correlate_engine *e);
 void logsource_free_all(struct correlate_engine *e);
 

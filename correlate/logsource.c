@@ -1,7 +1,8 @@
 /* The logsource table: Sigma `logsource: {service: NAME}` -> the programs, units and
  * syslog facilities whose records that service means. Built-in entries first, then those
  * of the configuration (rules.logsources), a later definition of a service replacing an
- * earlier one. Out of memory is reported, never a silently shorter list. */
+ * earlier one. Out of memory is reported, never a silently shorter list. A program listed
+ * for a service also covers its legacy PAM tag: "sshd" covers "sshd(pam_unix)". */
 #include "config.h"
 
 #include <errno.h>
@@ -218,6 +219,17 @@ bool engine_str_eq(const struct ev_str *s, const char *c) {
 	return s->len == l && memcmp(s->p, c, l) == 0;
 }
 
+bool engine_program_is(const struct ev_str *prog, const char *name) {
+	if (!prog->p)
+		return false;
+	if (engine_str_eq(prog, name))
+		return true;
+	/* legacy PAM tags: "sshd(pam_unix)", "su(pam_unix)" are sshd's and su's lines */
+	size_t l = strlen(name);
+	return prog->len > l + 2 && prog->p[l] == '(' && prog->p[prog->len - 1] == ')' &&
+	       memcmp(prog->p, name, l) == 0;
+}
+
 bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_record *rec) {
 	if (idx < 0)
 		return true;
@@ -226,7 +238,7 @@ bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_reco
 	const struct logsource_ent *l = &e->ls[idx];
 	bool ok = l->all;
 	for (size_t i = 0; !ok && i < l->n_programs; i++)
-		ok = rec->program.p && engine_str_eq(&rec->program, l->programs[i]);
+		ok = engine_program_is(&rec->program, l->programs[i]);
 	for (size_t i = 0; !ok && i < l->n_units; i++)
 		ok = rec->unit.p && engine_str_eq(&rec->unit, l->units[i]);
 	if (!ok && rec->facility >= 0 && rec->facility < 32)

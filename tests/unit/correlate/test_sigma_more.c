@@ -202,3 +202,35 @@ TEST(test_correlate_modifiers_refused) {
 	CU_ASSERT_PTR_NOT_NULL(
 	        strstr(load_err(NULL, "  s:\n    t|hour: 5\n  condition: s"), "test.yml:6:5: "));
 }
+
+TEST(test_correlate_logsource_legacy_tag) {
+	/* Linux 2.6-era PAM lines are tagged "sshd(pam_unix)", "su(pam_unix)" */
+	char yaml[512];
+	snprintf(yaml, sizeof(yaml),
+	         "title: t\nlogsource: {product: linux, service: %s}\n"
+	         "detection:\n  k: ['authentication failure']\n  condition: k\n",
+	         "sshd");
+	static const struct {
+		const char *prog;
+		int want;
+	} cases[] = {{"sshd(pam_unix)", 1}, {"sshd", 1},   {"sshdx", 0},
+	             {"sshd(", 0},          {"sshd()", 0}, {"xsshd(pam_unix)", 0},
+	             {"su(pam_unix)", 0}};
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		static const char *engines[2] = {"pcre2", "vectorscan"};
+		for (int k = 0; k < 2; k++) {
+			struct th *t = th_new(yaml, engines[k]);
+			CU_ASSERT_EQUAL(t->errs.n, 0);
+			th_feed(t, 0, cases[i].prog,
+			        "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= "
+			        "rhost=218.188.2.4",
+			        (char *)NULL);
+			correlate_engine_finish(t->e);
+			if ((int)th_n(t) != cases[i].want)
+				fprintf(stderr, "program '%s': %zu alerts\n", cases[i].prog,
+				        th_n(t));
+			CU_ASSERT_EQUAL((int)th_n(t), cases[i].want);
+			th_free(t);
+		}
+	}
+}
