@@ -46,6 +46,32 @@ for e in $engines; do
 	fi
 done
 
+# ---- legacy PAM tags: sshd(pam_unix) lines belong to service sshd (real Linux log) ----
+linux="$EV_SHARED/data/loghub/Linux/Linux_2k.log"
+cat > "$T_TMP/legacy.yml" <<'YAML'
+title: sshd authentication failure
+logsource: {product: linux, service: sshd}
+detection:
+    k: ['authentication failure;']
+    condition: k
+YAML
+if [ -f "$linux" ]; then
+	want=$(grep -c 'sshd(pam_unix)\[[0-9]*\]: authentication failure;' "$linux")
+	for e in $engines; do
+		run "$EVIDENT" replay --engine $e --rules "$T_TMP/legacy.yml" "$linux"
+		n=$(printf '%s\n' "$T_OUT" | grep -c '"kind":"match"')
+		[ "$n" = "$want" ] && [ "$n" -gt 400 ] &&
+			ok "all $want sshd(pam_unix) failures are in service sshd ($e)" ||
+			fail "sshd(pam_unix) in service sshd: $n of $want ($e)"
+		run "$EVIDENT" replay --engine $e --rules "$EV_SRCDIR/conf/rules" "$linux"
+		n=$(printf '%s\n' "$T_OUT" | grep -c '"title":"PAM authentication failure burst"')
+		[ "$n" -gt 0 ] && ok "the starter pack alerts on the real PAM failures: $n bursts ($e)" ||
+			fail "no PAM burst alert on the real Linux log ($e)"
+	done
+else
+	skip_part "real Linux log (no \$EV_SHARED data)"
+fi
+
 # ---- expand: placeholders from the configuration ----
 cat > "$T_TMP/ph.yaml" <<'YAML'
 rules:
