@@ -22,40 +22,35 @@ static void corr_opts(const struct ev_config *cfg, const char *engine, struct co
 	ret->max_future_us = (int64_t)cfg->rules.max_future;
 }
 
-/* rules.logsources; messages name "ORIGIN: rules.logsources". */
-static int add_cfg_logsources(struct correlate_engine *e, const struct ev_config *cfg,
-                              struct ev_errlist *errs) {
-	if (!cfg)
-		return 0;
+typedef int (*engine_line_fn)(struct correlate_engine *e, const char *spec, const char *origin,
+                              struct ev_errlist *errs);
+
+/* The lines of rules.KEY (logsources, placeholders), each through `add`; messages name
+ * "ORIGIN: rules.KEY". Returns the first error, 0 when all were taken. */
+static int add_cfg_lines(struct correlate_engine *e, const struct ev_config *cfg, const char *key,
+                         const struct ev_strv *lines, engine_line_fn add, struct ev_errlist *errs) {
 	char origin[PATH_MAX + 32];
-	snprintf(origin, sizeof(origin), "%s: rules.logsources",
-	         cfg->origin ? cfg->origin : "<embedded>");
+	snprintf(origin, sizeof(origin), "%s: rules.%s", cfg->origin ? cfg->origin : "<embedded>",
+	         key);
 	int ret = 0;
-	for (size_t i = 0; i < cfg->rules.logsources.n; i++) {
-		int r = correlate_engine_add_logsource_spec(e, cfg->rules.logsources.v[i], origin,
-		                                            errs);
+	for (size_t i = 0; i < lines->n; i++) {
+		int r = add(e, lines->v[i], origin, errs);
 		if (r < 0 && ret == 0)
 			ret = r;
 	}
 	return ret;
 }
 
-/* rules.placeholders (`|expand`); messages name "ORIGIN: rules.placeholders". */
-static int add_cfg_placeholders(struct correlate_engine *e, const struct ev_config *cfg,
+/* rules.logsources, then rules.placeholders (`|expand`): both before any rule loads. */
+static int add_cfg_engine_lines(struct correlate_engine *e, const struct ev_config *cfg,
                                 struct ev_errlist *errs) {
 	if (!cfg)
 		return 0;
-	char origin[PATH_MAX + 32];
-	snprintf(origin, sizeof(origin), "%s: rules.placeholders",
-	         cfg->origin ? cfg->origin : "<embedded>");
-	int ret = 0;
-	for (size_t i = 0; i < cfg->rules.placeholders.n; i++) {
-		int r = correlate_engine_add_placeholder_spec(e, cfg->rules.placeholders.v[i],
-		                                              origin, errs);
-		if (r < 0 && ret == 0)
-			ret = r;
-	}
-	return ret;
+	int r = add_cfg_lines(e, cfg, "logsources", &cfg->rules.logsources,
+	                      correlate_engine_add_logsource_spec, errs);
+	int k = add_cfg_lines(e, cfg, "placeholders", &cfg->rules.placeholders,
+	                      correlate_engine_add_placeholder_spec, errs);
+	return r < 0 ? r : k;
 }
 
 static bool add_decoders(struct correlate_engine *e, const struct ev_config *cfg,
@@ -112,8 +107,7 @@ struct correlate_engine *ev_pipeline_engine(const struct ev_config *cfg,
 	size_t before = ev_errlist_count(errs);
 	if (correlate_engine_new(&co, &e, errs) < 0)
 		return NULL;
-	info.io |= add_cfg_logsources(e, cfg, errs) < 0;
-	info.io |= add_cfg_placeholders(e, cfg, errs) < 0;
+	info.io |= add_cfg_engine_lines(e, cfg, errs) < 0;
 	info.io |= add_decoders(e, cfg, r, errs, warns);
 	for (size_t i = 0; i < r->n_logsources; i++)
 		(void)correlate_engine_add_logsource_spec(e, r->logsources[i], "--logsource", errs);

@@ -7,12 +7,12 @@
 
 #include "correlate/rule.h"
 #include "util/err.h"
+#include "util/strv.h"
 
 /* A `%NAME%` placeholder of `|expand` values and the strings it stands for. */
 struct sigma_placeholder {
 	char *name; /* without the % signs */
-	char **values;
-	size_t n;
+	struct ev_strv values;
 };
 
 struct rule_set {

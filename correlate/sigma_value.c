@@ -33,8 +33,8 @@ static char *str_printf(const char *fmt, ...) {
 
 static void placeholder_free(struct sigma_placeholder *p) {
 	free(p->name);
-	ev_strv_free_n(p->values, p->n);
-	memset(p, 0, sizeof(*p));
+	ev_strv_clear(&p->values);
+	p->name = NULL;
 }
 
 void sigma_placeholders_free(struct rule_set *set) {
@@ -47,28 +47,20 @@ void sigma_placeholders_free(struct rule_set *set) {
 
 /* The whitespace-separated words of s into p->values. */
 static int placeholder_words(struct sigma_placeholder *p, const char *s) {
-	size_t cap = 0;
-	while (*s) {
-		while (*s == ' ' || *s == '\t')
-			s++;
+	for (;;) {
+		s += strspn(s, " \t");
 		size_t l = strcspn(s, " \t");
 		if (!l)
-			break;
-		if (p->n == SIGMA_PH_VALUES_MAX)
+			return 0;
+		if (p->values.n == SIGMA_PH_VALUES_MAX)
 			return -E2BIG;
-		if (p->n == cap) {
-			cap = cap ? cap * 2 : 4;
-			char **v = realloc(p->values, cap * sizeof(char *));
-			if (!v)
-				return -ENOMEM;
-			p->values = v;
-		}
-		if (!(p->values[p->n] = strndup(s, l)))
+		char *w = strndup(s, l);
+		if (!w || ev_strv_push(&p->values, w) < 0) {
+			free(w);
 			return -ENOMEM;
-		p->n++;
+		}
 		s += l;
 	}
-	return 0;
 }
 
 int sigma_placeholder_add(struct rule_set *set, const char *spec, const char *origin,
@@ -90,7 +82,7 @@ int sigma_placeholder_add(struct rule_set *set, const char *spec, const char *or
 	if (r == -E2BIG)
 		ev_errlist_add(errs, origin, 0, 0, "placeholder '%s' has more than %d values",
 		               p.name, SIGMA_PH_VALUES_MAX);
-	else if (r == 0 && p.n == 0) {
+	else if (r == 0 && p.values.n == 0) {
 		ev_errlist_add(errs, origin, 0, 0, "placeholder '%s' has no values", p.name);
 		r = -EINVAL;
 	}
@@ -122,36 +114,18 @@ static const struct sigma_placeholder *placeholder_find(const struct rule_set *s
 	return NULL;
 }
 
-struct expansion {
-	char **v;
-	size_t n, cap;
-};
-
-static int expansion_push(struct expansion *x, char *s) {
-	if (!s)
-		return -ENOMEM;
-	if (x->n == SIGMA_EXPAND_MAX) {
+/* Append s (taken) to x, within SIGMA_EXPAND_MAX. */
+static int expansion_push(struct ev_strv *x, char *s) {
+	int r = !s ? -ENOMEM : x->n == SIGMA_EXPAND_MAX ? -E2BIG : ev_strv_push(x, s);
+	if (r < 0)
 		free(s);
-		return -E2BIG;
-	}
-	if (x->n == x->cap) {
-		size_t nc = x->cap ? x->cap * 2 : 8;
-		char **v = realloc(x->v, nc * sizeof(char *));
-		if (!v) {
-			free(s);
-			return -ENOMEM;
-		}
-		x->v = v;
-		x->cap = nc;
-	}
-	x->v[x->n++] = s;
-	return 0;
+	return r;
 }
 
 /* prefix + value + the expansion of rest, for each value of the first placeholder of
  * rest (recursively); reports an undefined one in c. */
 static int expand_rest(struct ctx *c, const struct ytree_node *node, const char *prefix,
-                       const char *rest, struct expansion *x) {
+                       const char *rest, struct ev_strv *x) {
 	const char *a = strchr(rest, '%'), *b = a ? strchr(a + 1, '%') : NULL;
 	if (!b)
 		return expansion_push(x, str_printf("%s%s", prefix, rest));
@@ -163,9 +137,9 @@ static int expand_rest(struct ctx *c, const struct ytree_node *node, const char 
 		          (int)(b - a + 1), a);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < p->n; i++) {
+	for (size_t i = 0; i < p->values.n; i++) {
 		_cleanup_free_ char *pre =
-		        str_printf("%s%.*s%s", prefix, (int)(a - rest), rest, p->values[i]);
+		        str_printf("%s%.*s%s", prefix, (int)(a - rest), rest, p->values.v[i]);
 		int r = pre ? expand_rest(c, node, pre, b + 1, x) : -ENOMEM;
 		if (r < 0)
 			return r;
@@ -174,7 +148,7 @@ static int expand_rest(struct ctx *c, const struct ytree_node *node, const char 
 }
 
 int sigma_expand(struct ctx *c, const struct ytree_node *v, char ***ret, size_t *ret_n) {
-	struct expansion x = {0};
+	struct ev_strv x = {0};
 	if (!strchr(v->str, '%')) {
 		sigma_err(c, v, "'expand' needs a %%placeholder%% in the value '%s'", v->str);
 		return -EINVAL;
@@ -185,7 +159,7 @@ int sigma_expand(struct ctx *c, const struct ytree_node *v, char ***ret, size_t 
 	else if (r == -ENOMEM)
 		sigma_oom(c, v);
 	if (r < 0) {
-		ev_strv_free_n(x.v, x.n);
+		ev_strv_clear(&x);
 		return r;
 	}
 	*ret = x.v;

@@ -124,30 +124,32 @@ TEST(test_correlate_modifiers_utf16) {
 }
 
 TEST(test_correlate_modifiers_fieldref) {
-	const char *eq = "  s:\n    user|fieldref: target_user\n  condition: s";
-	CU_ASSERT_EQUAL(MFF(eq, "user", "alice", "target_user", "alice"), 1);
-	CU_ASSERT_EQUAL(MFF(eq, "user", "alice", "target_user", "ALICE"), 1); /* caseless */
-	CU_ASSERT_EQUAL(MFF(eq, "user", "alice", "target_user", "root"), 0);
-	CU_ASSERT_EQUAL(MFF(eq, "user", "alice", "other", "alice"), 0); /* absent reference */
-	CU_ASSERT_EQUAL(MFF("  s:\n    user|fieldref|cased: target_user\n  condition: s", "user",
-	                    "alice", "target_user", "ALICE"),
-	                0);
-	CU_ASSERT_EQUAL(MFF("  s:\n    cmd|fieldref|contains: user\n  condition: s", "cmd",
-	                    "/home/alice/x", "user", "alice"),
-	                1);
-	CU_ASSERT_EQUAL(MFF("  s:\n    cmd|fieldref|startswith: user\n  condition: s", "cmd",
-	                    "/home/alice/x", "user", "alice"),
-	                0);
-	CU_ASSERT_EQUAL(MFF("  s:\n    cmd|fieldref|endswith: user\n  condition: s", "cmd",
-	                    "/home/alice", "user", "alice"),
-	                1);
-	CU_ASSERT_EQUAL(MFF("  s:\n    user|fieldref|neq: target_user\n  condition: s", "user",
-	                    "alice", "target_user", "root"),
-	                1);
-	/* a standard field as the reference */
-	CU_ASSERT_EQUAL(
-	        MFF("  s:\n    user|fieldref: host\n  condition: s", "user", "h1", "other", "x"),
-	        1);
+	/* the rule: FIELD|fieldref MODS: REF; the record: FIELD=VALUE, OTHER=OTHER_VALUE */
+	static const struct {
+		const char *mods, *ref, *field, *value, *other, *other_value;
+		int want;
+	} cases[] = {
+	        {"", "target_user", "user", "alice", "target_user", "alice", 1},
+	        {"", "target_user", "user", "alice", "target_user", "ALICE", 1}, /* caseless */
+	        {"", "target_user", "user", "alice", "target_user", "root", 0},
+	        {"", "target_user", "user", "alice", "other", "alice", 0}, /* absent reference */
+	        {"|cased", "target_user", "user", "alice", "target_user", "ALICE", 0},
+	        {"|contains", "user", "cmd", "/home/alice/x", "user", "alice", 1},
+	        {"|startswith", "user", "cmd", "/home/alice/x", "user", "alice", 0},
+	        {"|endswith", "user", "cmd", "/home/alice", "user", "alice", 1},
+	        {"|neq", "target_user", "user", "alice", "target_user", "root", 1},
+	        {"", "host", "user", "h1", "other", "x", 1}, /* a standard field as the reference */
+	};
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		char det[256];
+		snprintf(det, sizeof(det), "  s:\n    %s|fieldref%s: %s\n  condition: s",
+		         cases[i].field, cases[i].mods, cases[i].ref);
+		int got = MFF(det, cases[i].field, cases[i].value, cases[i].other,
+		              cases[i].other_value);
+		if (got != cases[i].want)
+			fprintf(stderr, "fieldref case %zu: %d\n", i, got);
+		CU_ASSERT_EQUAL(got, cases[i].want);
+	}
 }
 
 TEST(test_correlate_modifiers_expand) {
