@@ -24,10 +24,11 @@ expect_out '"group":{"src_ip":"203.0.113.9"},"kind":"event_count"' "brute force 
 expect_out '"distinct":5,.*"kind":"value_count"' "spraying alert"
 expect_out '"kind":"temporal_ordered"' "login after failures"
 expect_out '"New user or group with UID or GID 0"' "uid 0 account"
+expect_out '"group":{"src_ip":"198.51.100.7"},"kind":"event_count".*"SSH invalid-user brute force from one address"' "invalid-user brute force from one address"
 expect_out '"kind":"absence".*"time":"2024-03-01T16:05:00.000000Z"' "absence fires at end of input"
 expect_err 'alerts' "summary on stderr"
 n=$(wc -l < "$T_TMP/a1")
-if [ "$n" -eq 6 ]; then ok "six alerts"; else fail "expected 6 alerts, got $n"; cat "$T_TMP/a1"; fi
+if [ "$n" -eq 7 ]; then ok "seven alerts"; else fail "expected 7 alerts, got $n"; cat "$T_TMP/a1"; fi
 if printf '%s\n' "$T_OUT" | python3 -c 'import sys,json; [json.loads(l) for l in sys.stdin]' 2>/dev/null; then
 	ok "every line is JSON"; else fail "invalid JSON line"; fi
 
