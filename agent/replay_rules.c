@@ -140,6 +140,8 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 			fprintf(stderr, "warning: %s\n", s);
 		free(s);
 	}
+	if (warns.dropped && !getenv("EVIDENT_QUIET_WARNINGS"))
+		fprintf(stderr, "warning: (%zu more warnings not shown)\n", warns.dropped);
 	if (ev_errlist_count(&errs)) {
 		ev_errlist_print(&errs, stderr);
 		fprintf(stderr, "evident: replay: %zu rule error%s, nothing replayed\n",

@@ -35,7 +35,7 @@ void sigma_oom(struct ctx *c, const struct ytree_node *n) {
 
 const char *sigma_scalar(struct ctx *c, const struct ytree_node *n, const char *what) {
 	if (!n || n->kind != YTREE_SCALAR) {
-		sigma_err(c, n, "%s must be a string, not a %s", what,
+		sigma_err(c, n, "%s must be a string, not %s", what,
 		          n ? ytree_kind_name(n->kind) : "nothing");
 		return NULL;
 	}
@@ -177,15 +177,15 @@ static int load_doc(const char *name, const struct ytree_doc *doc, struct rule_s
 	const struct ytree_node *root = doc->root;
 	struct rule r = {.logsource = -1};
 	struct ctx c = {.file = name, .errs = errs, .r = &r, .set = set};
-	if (!root)
-		return 0; /* empty document */
+	if (!root || (root->kind == YTREE_SCALAR && root->plain && ytree_is_null(root)))
+		return 0; /* empty document, as after a trailing `---` */
 	r.file = strdup(name);
 	if (!r.file)
 		return -ENOMEM;
 	r.line = root->line;
 	r.col = root->col;
 	if (root->kind != YTREE_MAP)
-		sigma_err(&c, root, "a rule must be a mapping, not a %s",
+		sigma_err(&c, root, "a rule must be a mapping, not %s",
 		          ytree_kind_name(root->kind));
 	else {
 		load_meta(&c, root);

@@ -432,7 +432,7 @@ static struct cond *value_fieldref(struct ctx *c, const char *field, unsigned mo
 static struct cond *value_tree(struct ctx *c, const char *field, unsigned mods,
                                const struct ytree_node *v) {
 	if (v->kind != YTREE_SCALAR) {
-		sigma_err(c, v, "a value must be a scalar, not a %s", ytree_kind_name(v->kind));
+		sigma_err(c, v, "a value must be a scalar, not %s", ytree_kind_name(v->kind));
 		return NULL;
 	}
 	if (mods & M_EXISTS)

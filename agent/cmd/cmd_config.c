@@ -35,6 +35,8 @@ static void check_selectors(const struct ev_config *cfg) {
 		ev_log_warning("%s", m ? m : warns.v[i].msg);
 		free(m);
 	}
+	if (warns.dropped)
+		ev_log_warning("(%zu more warnings not shown)", warns.dropped);
 	ev_errlist_clear(&warns);
 	ev_errlist_clear(&errs);
 	correlate_engine_free(e);

@@ -192,6 +192,8 @@ static void log_warnings(struct ev_errlist *warns, const char *prefix) {
 			ev_dlog(LOG_WARNING, "%s%s", prefix, m);
 		free(m);
 	}
+	if (warns->dropped)
+		ev_dlog(LOG_WARNING, "%s(%zu more warnings not shown)", prefix, warns->dropped);
 	ev_errlist_clear(warns);
 }
 

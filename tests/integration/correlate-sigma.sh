@@ -145,6 +145,7 @@ while [ $i -lt 1100 ]; do
 	printf 'title: w%d\nlogsource: {product: windows}\ndetection: {k: [x%d], condition: k}\n---\n' $i $i >> "$T_TMP/many.yml"
 	i=$((i + 1))
 done
+sed '$d' "$T_TMP/many.yml" > "$T_TMP/many-ok.yml"
 printf 'title: broken\ndetection: {k: {f|contans: x}, condition: k}\n' >> "$T_TMP/many.yml"
 run "$EVIDENT" rules check "$T_TMP/many.yml"
 expect_rc 1 "rules check with an error"
@@ -157,6 +158,9 @@ expect_out '"error_count":1,' "JSON error_count"
 expect_out '"warning_count":1100,' "JSON warning_count"
 expect_out '"warnings_not_shown":100' "JSON warnings_not_shown"
 expect_out '"errors_not_shown":0,' "JSON errors_not_shown"
+: > "$T_TMP/empty.log"
+run "$EVIDENT" replay --rules "$T_TMP/many-ok.yml" "$T_TMP/empty.log"
+expect_err '^warning: \(100 more warnings not shown\)$' "replay says how many warnings it did not show"
 run "$EVIDENT" rules check "$EV_SRCDIR/conf/rules"
 expect_out 'rules loaded, 0 errors, 0 warnings$' "nothing said as not shown when all is shown"
 if printf '%s\n' "$T_OUT" | grep -q 'not shown'; then fail "'not shown' without a cap"; else ok "no 'not shown' line"; fi

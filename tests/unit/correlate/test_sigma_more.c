@@ -236,3 +236,19 @@ TEST(test_correlate_logsource_legacy_tag) {
 		}
 	}
 }
+
+TEST(test_correlate_load_trailing_separator) {
+	/* a file that ends with `---` has an empty last document, not a broken rule */
+	static const char y[] = "title: a\nlogsource: {product: linux}\ndetection: {k: [x], "
+	                        "condition: k}\n---\n";
+	struct th *t = th_new_opts(y, "pcre2", -1, 0);
+	CU_ASSERT_EQUAL(t->errs.n, 0);
+	CU_ASSERT_EQUAL(correlate_engine_n_rules(t->e), 1);
+	th_free(t);
+	/* a document that is a list is refused, and the message reads well */
+	static const char l[] = "- a\n- b\n";
+	t = th_new_opts(l, "pcre2", -1, 0);
+	CU_ASSERT_PTR_NOT_NULL(
+	        strstr(th_errors(t), "test.yml:1:1: a rule must be a mapping, not a list"));
+	th_free(t);
+}
