@@ -1,0 +1,7 @@
+# agent/incident/: the incident workflow (issue 13): incident ledgers, triage, policy,
+# containment, metrics; the commands live in agent/cmd/ (triage, incident, metrics).
+agent_libagent_a_SOURCES += \
+	agent/incident/incident.c agent/incident/incident.h \
+	agent/incident/policy.c agent/incident/policy.h \
+	agent/incident/triage.c agent/incident/triage.h
+EXTRA_DIST += docs/incidents.md
