@@ -3,5 +3,6 @@
 agent_libagent_a_SOURCES += \
 	agent/incident/incident.c agent/incident/incident.h \
 	agent/incident/policy.c agent/incident/policy.h \
-	agent/incident/triage.c agent/incident/triage.h
+	agent/incident/triage.c agent/incident/triage.h \
+	agent/incident/seal.c agent/incident/seal.h
 EXTRA_DIST += docs/incidents.md

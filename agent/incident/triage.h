@@ -12,6 +12,7 @@
 
 #include "agent/settings.h"
 #include "store/crypto.h"
+#include "store/store.h"
 #include "util/err.h"
 
 /* Check every field; nothing is written. 0, or -EINVAL with one line in msg that lists
