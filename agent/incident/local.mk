@@ -6,3 +6,5 @@ agent_libagent_a_SOURCES += \
 	agent/incident/triage.c agent/incident/triage.h \
 	agent/incident/seal.c agent/incident/seal.h
 EXTRA_DIST += docs/incidents.md
+agent_libagent_a_SOURCES += \
+	agent/cmd/cmd_incident.c agent/cmd/cmd_incident.h agent/cmd/cmd_incident_run.c
