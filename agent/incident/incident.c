@@ -289,3 +289,108 @@ json_t *ev_incident_list_ids(const char *state_dir) {
 	free(v);
 	return out;
 }
+
+static bool has_ledger(const char *dir) {
+	char p[4096];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/ledger.jsonl", dir);
+	return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool ev_incident_is_target(const char *target) {
+	struct stat st;
+	size_t n = strlen(target);
+	if (lstat(target, &st) < 0)
+		return false;
+	if (S_ISREG(st.st_mode))
+		return n >= 12 && !strcmp(target + n - 12, "ledger.jsonl");
+	if (!S_ISDIR(st.st_mode))
+		return false;
+	if (has_ledger(target))
+		return true;
+	while (n > 1 && target[n - 1] == '/')
+		n--;
+	return n >= 9 && !strncmp(target + n - 9, "incidents", 9);
+}
+
+/* The key the first entry (opened) announces, when it matches the entry's key id. */
+static void first_key(const char *buf, size_t len, struct store_keyring *kr,
+                      struct store_report *rep, const char *name) {
+	const char *nl = memchr(buf, '\n', len);
+	json_t *o = json_loadb(buf, nl ? (size_t)(nl - buf) : len, 0, NULL);
+	const char *pem = dstr(json_object_get(o, "details"), "public_key");
+	struct store_key *k = NULL;
+	if (pem && store_key_public_from_pem(pem, strlen(pem), &k) == 0) {
+		if (!strcmp(store_key_id(k), dstr(o, "key_id") ?: "")) {
+			store_keyring_add(kr, k, false);
+			store_report_warn(rep, "%s: key %s taken from the ledger's first entry "
+			                  "(unpinned: use --pub to pin it)", name, store_key_id(k));
+		} else
+			store_key_free(k);
+	}
+	json_decref(o);
+}
+
+static int verify_one(const char *path, const char *name, const struct store_keyring *kr,
+                      struct store_report *rep) {
+	char *buf = NULL;
+	size_t len = 0;
+	int r = store_read_file(path, STORE_LEDGER_CAP, &buf, &len);
+	if (r < 0) {
+		store_report_add(rep, STORE_INCIDENT_BROKEN, name, "cannot read: %s", strerror(-r));
+		return 0;
+	}
+	struct store_keyring work = {0};
+	r = store_keyring_copy(&work, kr);
+	if (r == 0 && !work.n)
+		first_key(buf, len, &work, rep, name);
+	if (r == 0 && len == 0)
+		store_report_add(rep, STORE_INCIDENT_BROKEN, name, "empty ledger (no opened entry)");
+	if (r == 0)
+		r = store_ledger_verify_mem_as(buf, len, name, STORE_INCIDENT_BROKEN, &work, rep, NULL);
+	store_keyring_clear(&work);
+	free(buf);
+	return r;
+}
+
+int ev_incident_verify(const char *target, const struct store_keyring *kr,
+                       struct store_report *rep, size_t *ret_n) {
+	char p[4096];
+	struct stat st;
+	*ret_n = 0;
+	if (lstat(target, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*ret_n = 1;
+		return verify_one(target, target, kr, rep);
+	}
+	if (has_ledger(target)) {
+		snprintf(p, sizeof(p), "%s/ledger.jsonl", target);
+		*ret_n = 1;
+		return verify_one(p, p, kr, rep);
+	}
+	char *parent = strdup(target);
+	if (!parent)
+		return -ENOMEM;
+	char *slash = strrchr(parent, '/');
+	if (slash && slash[1] == 0)
+		*slash = 0;
+	slash = strrchr(parent, '/');
+	if (slash)
+		*slash = 0;
+	json_t *ids = ev_incident_list_ids(slash ? parent : ".");
+	free(parent);
+	size_t i;
+	json_t *v;
+	int r = 0;
+	json_array_foreach(ids, i, v) {
+		snprintf(p, sizeof(p), "%s/%s/ledger.jsonl", target, json_string_value(v));
+		if (lstat(p, &st) < 0)
+			continue;
+		(*ret_n)++;
+		if ((r = verify_one(p, p, kr, rep)) < 0)
+			break;
+	}
+	json_decref(ids);
+	return r;
+}

@@ -75,5 +75,14 @@ int ev_incident_check_time(const struct ev_incident *inc, enum ev_tstamp which, 
                            char *msg, size_t len);
 /* The incident ids under STATE_DIR/incidents, sorted (new JSON array; empty when none). */
 json_t *ev_incident_list_ids(const char *state_dir);
+/* Whether `target` is an incident ledger, an incident's directory (holding ledger.jsonl)
+ * or a directory of incidents (STATE_DIR/incidents). */
+bool ev_incident_is_target(const char *target);
+/* Verify the incident ledgers of such a target: with the keys in kr (pinned: --pub), or
+ * when kr is empty with the key each ledger's `opened` entry announces (reported as
+ * unpinned). Findings (INCIDENT_BROKEN, UNKNOWN_KEY) in rep; *ret_n: ledgers checked.
+ * 0 or -errno (nothing readable). */
+int ev_incident_verify(const char *target, const struct store_keyring *kr,
+                       struct store_report *rep, size_t *ret_n);
 /* An RFC 3339 µs timestamp as a JSON string, or null for EV_T_UNSET (new). */
 json_t *ev_incident_time_json(int64_t us);

@@ -222,8 +222,12 @@ int ev_triage_record(const struct ev_config *cfg, const char *state_dir, const j
 		goto out;
 	}
 	if (created) {
-		json_t *o = json_pack("{s:O?, s:O?}", "detected_at", json_object_get(rq, "detected"),
-		                      "summary", json_object_get(rq, "summary"));
+		/* the key is announced in the first entry: `evident verify` without --pub
+		 * trusts it (unpinned), as a store trusts the key it began with */
+		char *pem = store_key_public_pem(key);
+		json_t *o = json_pack("{s:O?, s:O?, s:s?}", "detected_at", json_object_get(rq, "detected"),
+		                      "summary", json_object_get(rq, "summary"), "public_key", pem);
+		free(pem);
 		r = ev_incident_append(state_dir, id, key, "opened", NULL, o, actor, errs);
 	}
 	if (r >= 0)
