@@ -27,13 +27,15 @@
 
 struct triage_opts {
 	const char *sock, *config, *state_dir;
-	bool json, offline;
+	bool json, offline, dry_run;
 };
 
 static void print_answer(const json_t *inc) {
 	printf("incident %s: severity %s (%s)\n", json_string_value(json_object_get(inc, "incident")),
 	       json_string_value(json_object_get(inc, "severity")),
-	       json_is_true(json_object_get(inc, "created")) ? "opened" : "re-triaged");
+	       json_is_true(json_object_get(inc, "dry_run"))  ? "dry run: nothing sealed or written"
+	       : json_is_true(json_object_get(inc, "created")) ? "opened"
+	                                                       : "re-triaged");
 	size_t i;
 	json_t *t;
 	json_array_foreach(json_object_get(inc, "teams"), i, t) {
@@ -58,7 +60,8 @@ static void print_answer(const json_t *inc) {
 	json_array_foreach(json_object_get(inc, "unscoped_services"), i, t)
 		printf("  note         service %s is not in incidents.services: every configured "
 		       "source was sealed\n", json_string_value(t));
-	printf("  ledger       %s\n", json_string_value(json_object_get(inc, "ledger")));
+	if (json_object_get(inc, "ledger"))
+		printf("  ledger       %s\n", json_string_value(json_object_get(inc, "ledger")));
 }
 
 /* In this process's stead: classify, seal (a child), record. */
@@ -79,6 +82,14 @@ static int triage_offline(const struct triage_opts *o, const json_t *rq, json_t 
 		ev_log_error("incidents.severity has no row for impact '%s'",
 		             json_string_value(json_object_get(rq, "impact")));
 		ret = EV_EXIT_USAGE;
+		goto out;
+	}
+	if (o->dry_run) { /* the classification only: nothing sealed or written */
+		*ret_inc = json_incref(cls);
+		json_object_set(*ret_inc, "incident", json_object_get(rq, "incident"));
+		json_object_set_new(*ret_inc, "created", json_false());
+		json_object_set_new(*ret_inc, "dry_run", json_true());
+		ret = EV_EXIT_OK;
 		goto out;
 	}
 	sreq = ev_triage_seal_request(rq, cls);
@@ -139,7 +150,7 @@ static int add_str(json_t *rq, const char *k, const char *v) {
 
 /* The options into the request object; 0, or an exit status. */
 static int parse(int argc, char **argv, struct triage_opts *o, json_t *rq) {
-	enum { O_SUMMARY = 0x2000, O_STARTED, O_DETECTED, O_REASON, O_AS, O_OFFLINE, O_STATE };
+	enum { O_SUMMARY = 0x2000, O_STARTED, O_DETECTED, O_REASON, O_AS, O_OFFLINE, O_STATE, O_DRY };
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"incident", required_argument, NULL, 'i'},
 	                                     {"impact", required_argument, NULL, 'I'},
@@ -153,6 +164,7 @@ static int parse(int argc, char **argv, struct triage_opts *o, json_t *rq) {
 	                                     {"reason", required_argument, NULL, O_REASON},
 	                                     {"as", required_argument, NULL, O_AS},
 	                                     {"offline", no_argument, NULL, O_OFFLINE},
+	                                     {"dry-run", no_argument, NULL, O_DRY},
 	                                     {"state-dir", required_argument, NULL, O_STATE},
 	                                     {"socket", required_argument, NULL, 'S'},
 	                                     {"config", required_argument, NULL, 'c'},
@@ -204,6 +216,9 @@ static int parse(int argc, char **argv, struct triage_opts *o, json_t *rq) {
 			break;
 		case O_OFFLINE:
 			o->offline = true;
+			break;
+		case O_DRY:
+			o->dry_run = o->offline = true;
 			break;
 		case O_STATE:
 			o->state_dir = optarg;
@@ -260,7 +275,7 @@ const struct ev_command ev_cmd_triage = {
         .usage = "Usage: evident triage --incident ID --impact TYPE --urgency U\n"
                  "                      [--affected-users N] [--service NAME]... [--summary TEXT]\n"
                  "                      [--impact-started TIME] [--detected TIME] [--reason TEXT]\n"
-                 "                      [--as NAME] [--offline [--state-dir DIR]]\n"
+                 "                      [--as NAME] [--offline [--state-dir DIR]] [--dry-run]\n"
                  "                      [--config FILE | --socket PATH] [--json]\n"
                  "\n"
                  "Classify the incident (severity from incidents.severity: impact, urgency and\n"
@@ -288,6 +303,7 @@ const struct ev_command ev_cmd_triage = {
                  "  --reason TEXT        why a re-triage changes the classification\n"
                  "  --as NAME            who you are (recorded beside your uid)\n"
                  "  --offline            do it in this process, not through the agent\n"
+                 "  --dry-run            classify and route only: nothing sealed or written\n"
                  "  --state-dir DIR      incidents under DIR (default agent.state_dir;\n"
                  "                       implies --offline)\n"
                  "  -c, --config FILE    the configuration (default: the embedded one)\n"
