@@ -8,3 +8,8 @@ agent_libagent_a_SOURCES += \
 EXTRA_DIST += docs/incidents.md
 agent_libagent_a_SOURCES += \
 	agent/cmd/cmd_incident.c agent/cmd/cmd_incident.h agent/cmd/cmd_incident_run.c
+UNIT_TEST_SOURCES += tests/unit/agent/test_incident_policy.c
+TESTS += tests/integration/incident-triage.sh tests/integration/incident-ledger.sh \
+	tests/integration/incident-timeline.sh
+EXTRA_DIST += tests/integration/incident-lib.sh tests/integration/incident-triage.sh \
+	tests/integration/incident-ledger.sh tests/integration/incident-timeline.sh
