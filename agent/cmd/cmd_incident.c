@@ -59,9 +59,13 @@ static int ictx_open(struct ictx *c, bool write) {
 	if (r >= 0) {
 		c->state_dir = c->state_opt ? c->state_opt : c->cfg->agent.state_dir;
 		if (c->pubs.n)
-			r = ev_store_keyring(c->pubs.v, c->pubs.n, NULL, &c->kr) ? -EINVAL : 0;
+			r = ev_store_keyring(c->pubs.v, c->pubs.n, NULL, &c->pub_kr) ? -EINVAL : 0;
+		if (r < 0)
+			;
 		else if (write)
 			r = ev_incident_key(c->cfg, &c->key, &c->kr, &errs);
+		else if (c->pubs.n)
+			r = store_keyring_copy(&c->kr, &c->pub_kr);
 		else if (store_trusted_keys(c->cfg->store.path, &c->kr, NULL) < 0 || !c->kr.n) {
 			store_keyring_clear(&c->kr);
 			if (ev_incident_key(c->cfg, &c->key, &c->kr, &errs) < 0)
@@ -491,6 +495,7 @@ out:
 	if (c.loaded)
 		ev_incident_done(&c.inc);
 	store_keyring_clear(&c.kr);
+	store_keyring_clear(&c.pub_kr);
 	store_key_free(c.key);
 	ev_config_free(c.cfg);
 	free(c.args);

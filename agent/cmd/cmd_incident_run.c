@@ -68,7 +68,7 @@ static json_t *fill(struct ictx *c, const json_t *tmpl, const char **ret_err) {
 				break;
 			}
 			used[found] = true;
-			bl += (size_t)snprintf(buf + bl, sizeof(buf) - bl, "%s", c->args[found] + nl + 2);
+			bl += (size_t)snprintf(buf + bl, sizeof(buf) - bl, "%s", c->args[found] + nl + 1);
 			s = e + 1;
 		}
 		json_array_append_new(out, json_string(buf));
@@ -264,7 +264,7 @@ out:
 static json_t *verified_bundle(struct ictx *c, const char *path, int *ret) {
 	struct store_report rep = {0};
 	struct store_bundle_info info = {0};
-	int r = ev_store_verify_bundle(path, &c->kr, &rep, &info);
+	int r = ev_store_verify_bundle(path, &c->pub_kr, &rep, &info);
 	json_t *e = NULL;
 	if (r < 0 || rep.n || !info.authenticated || !info.key_pinned) {
 		char per[512] = "not authenticated by a pinned key";
@@ -280,7 +280,8 @@ static json_t *verified_bundle(struct ictx *c, const char *path, int *ret) {
 		              "bundle_id", json_object_get(m, "bundle_id"), "manifest_sha256", mh,
 		              "bundle_sha256", fh, "key_id", json_object_get(m, "key_id"), "host",
 		              json_object_get(m, "host"), "source_incident",
-		              json_object_get(m, "incident"), "why", "import");
+		              json_object_get(json_object_get(m, "trigger"), "incident"), "why",
+		              "import");
 	}
 	store_report_clear(&rep);
 	store_bundle_info_clear(&info);
@@ -311,7 +312,7 @@ int ev_incident_cmd_import(struct ictx *c) {
 	int ret = 0;
 	if (store_is_dir(src)) {
 		struct store_report rep = {0};
-		struct store_verify_opts o = {.kr = &c->kr};
+		struct store_verify_opts o = {.kr = &c->pub_kr};
 		size_t n = 0;
 		int r = store_verify_dir(src, &o, &rep, &n);
 		if (r < 0 || rep.n) {

@@ -13,3 +13,5 @@ TESTS += tests/integration/incident-triage.sh tests/integration/incident-ledger.
 	tests/integration/incident-timeline.sh
 EXTRA_DIST += tests/integration/incident-lib.sh tests/integration/incident-triage.sh \
 	tests/integration/incident-ledger.sh tests/integration/incident-timeline.sh
+TESTS += tests/integration/incident-run.sh tests/integration/incident-import.sh
+EXTRA_DIST += tests/integration/incident-run.sh tests/integration/incident-import.sh
