@@ -336,9 +336,11 @@ static int cmd_list(struct ictx *c) {
 		ev_incident_done(&inc);
 	}
 	if (c->json) {
-		char *s = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
-		printf("%s\n", s ? s : "[]");
+		json_t *o = json_pack("{s:O}", "incidents", all);
+		char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		printf("%s\n", s ? s : "{\"incidents\":[]}");
 		free(s);
+		json_decref(o);
 	}
 	json_decref(all);
 	json_decref(ids);

@@ -78,6 +78,13 @@ static int triage_offline(const struct triage_opts *o, const json_t *rq, json_t 
 	json_t *cls = ev_triage_classify(cfg, rq), *sreq = NULL, *res = NULL;
 	json_t *actor = ev_store_actor(json_string_value(json_object_get(rq, "as")));
 	char *msg = NULL;
+	char line[512];
+	if (ev_triage_state_check(o->state_dir ? o->state_dir : cfg->agent.state_dir, rq, line,
+	                          sizeof(line)) < 0) {
+		ev_log_error("%s (nothing sealed or written)", line);
+		ret = EV_EXIT_USAGE;
+		goto out;
+	}
 	if (!cls) {
 		ev_log_error("incidents.severity has no row for impact '%s'",
 		             json_string_value(json_object_get(rq, "impact")));
@@ -133,10 +140,15 @@ static int triage_agent(const struct triage_opts *o, json_t *rq, json_t **ret_in
 	if (r >= 0)
 		return r;
 	int ret = EV_EXIT_OK;
+	if (!json_is_true(json_object_get(a, "ok")) && o->json) { /* the agent's answer as is */
+		char *s = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+		printf("%s\n", s ? s : "{}");
+		free(s);
+	}
 	if (!json_is_true(json_object_get(a, "ok"))) {
-		const char *code = json_string_value(json_object_get(a, "error"));
+		const char *code = json_string_value(json_object_get(a, "code"));
 		ev_log_error("the agent did not triage (%s): %s", code ? code : "error",
-		             json_string_value(json_object_get(a, "message")) ?: "no message");
+		             json_string_value(json_object_get(a, "error")) ?: "no message");
 		ret = code && !strcmp(code, "invalid_argument") ? EV_EXIT_USAGE : EV_EXIT_FINDING;
 	} else
 		*ret_inc = json_incref(json_object_get(a, "incident"));

@@ -173,7 +173,8 @@ static void seal_done(struct ev_work *w, int result, char *msg) {
 static json_t *triage_as_seal(struct ev_daemon *d, const json_t *t, const struct ev_peer *peer,
                               json_t **ret_err) {
 	char msg[512];
-	if (ev_triage_check(t, ev_now_realtime_us(), msg, sizeof(msg)) < 0) {
+	if (ev_triage_check(t, ev_now_realtime_us(), msg, sizeof(msg)) < 0 ||
+	    ev_triage_state_check(d->state_dir, t, msg, sizeof(msg)) < 0) {
 		*ret_err = ev_control_error("invalid_argument", "%s", msg);
 		return NULL;
 	}

@@ -15,3 +15,5 @@ EXTRA_DIST += tests/integration/incident-lib.sh tests/integration/incident-triag
 	tests/integration/incident-ledger.sh tests/integration/incident-timeline.sh
 TESTS += tests/integration/incident-run.sh tests/integration/incident-import.sh
 EXTRA_DIST += tests/integration/incident-run.sh tests/integration/incident-import.sh
+TESTS += tests/integration/incident-agent.sh
+EXTRA_DIST += tests/integration/incident-agent.sh

@@ -83,6 +83,20 @@ int ev_triage_check(const json_t *rq, int64_t now, char *msg, size_t len) {
 	return 0;
 }
 
+int ev_triage_state_check(const char *state_dir, const json_t *rq, char *msg, size_t len) {
+	const char *id = json_string_value(json_object_get(rq, "incident"));
+	struct ev_incident inc;
+	if (ev_incident_load(state_dir, id, NULL, NULL, &inc) < 0)
+		return 0; /* new (or unreadable: the record says why) */
+	bool closed = !strcmp(inc.state, "closed");
+	ev_incident_done(&inc);
+	if (!closed)
+		return 0;
+	snprintf(msg, len, "incident %s is closed: reopen it first ('evident incident reopen %s "
+	         "--reason TEXT')", id, id);
+	return -EEXIST;
+}
+
 json_t *ev_triage_classify(const struct ev_config *cfg, const json_t *rq) {
 	int impact = ev_incident_index(ev_incident_impacts,
 	                               json_string_value(json_object_get(rq, "impact")));

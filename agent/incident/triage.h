@@ -18,6 +18,9 @@
 /* Check every field; nothing is written. 0, or -EINVAL with one line in msg that lists
  * the valid values where there is a set. */
 int ev_triage_check(const json_t *rq, int64_t now_us, char *msg, size_t len);
+/* Before sealing: may this incident be triaged now? -EEXIST when it is closed (reopen it
+ * first), with one line in msg; 0 when it is new or open. */
+int ev_triage_state_check(const char *state_dir, const json_t *rq, char *msg, size_t len);
 /* The classification of a checked request (new): severity, many_users, teams (with
  * contacts), update_every, ack_within, containment, runbook, scope, unscoped_services. */
 json_t *ev_triage_classify(const struct ev_config *cfg, const json_t *rq);

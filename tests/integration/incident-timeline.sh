@@ -95,7 +95,7 @@ sys.exit(0 if abs((f(sys.argv[2]) - f(sys.argv[1])).total_seconds() - 1800) < 5 
 EOP
 [ "$(jfield "$E" "d['roles']")" = "{'commander': 'alice'}" ] && ok "export lists the roles" || fail "roles"
 run inc list --json
-[ "$(jfield "$T_OUT" "[(i['id'], i['state']) for i in d]")" = "[('INC-3', 'mitigated')]" ] && ok "list" || fail "list: $T_OUT"
+[ "$(jfield "$T_OUT" "[(i['id'], i['state']) for i in d['incidents']]")" = "[('INC-3', 'mitigated')]" ] && ok "list" || fail "list: $T_OUT"
 run inc show NOPE
 expect_rc 2 "show of an unknown incident"
 run inc note "a/b" "x"
