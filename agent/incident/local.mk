@@ -17,3 +17,6 @@ TESTS += tests/integration/incident-run.sh tests/integration/incident-import.sh
 EXTRA_DIST += tests/integration/incident-run.sh tests/integration/incident-import.sh
 TESTS += tests/integration/incident-agent.sh
 EXTRA_DIST += tests/integration/incident-agent.sh
+agent_libagent_a_SOURCES += agent/incident/metrics.c agent/incident/metrics.h agent/cmd/cmd_metrics.c
+TESTS += tests/integration/incident-metrics.sh
+EXTRA_DIST += tests/integration/incident-metrics.sh
