@@ -240,6 +240,11 @@ static const struct cfg_key incidents_keys[] = {
          NULL, "update cadence of a high-severity incident"},
         {"action_timeout", CT_DURATION, OFF(incidents.action_timeout), SEC(1), SEC(3600), "60s",
          NULL, NULL, "time limit of a containment command (then it is killed)"},
+        {"escalation", CT_STRV, OFF(incidents.escalation), 0, 0, "5m\n15m\n30m", NULL, NULL,
+         "escalation steps: after each duration from detection without an ack, the next "
+         "contact of every routed team is notified"},
+        {"check_interval", CT_DURATION, OFF(incidents.check_interval), SEC(1), SEC(3600), "1m",
+         NULL, NULL, "how often the agent checks the incidents' deadlines"},
         END,
 };
 

@@ -98,6 +98,8 @@ struct ev_config {
 		struct ev_strv second_approver; /* actions that need a second person */
 		struct ev_strv runbooks;        /* "IMPACT: RUNBOOK" */
 		uint64_t ack_within, update_critical, update_high, action_timeout;
+		struct ev_strv escalation; /* durations after t_detect, unacknowledged */
+		uint64_t check_interval;   /* how often the agent checks the deadlines */
 	} incidents;
 };
 

@@ -20,3 +20,7 @@ EXTRA_DIST += tests/integration/incident-agent.sh
 agent_libagent_a_SOURCES += agent/incident/metrics.c agent/incident/metrics.h agent/cmd/cmd_metrics.c
 TESTS += tests/integration/incident-metrics.sh
 EXTRA_DIST += tests/integration/incident-metrics.sh
+agent_libagent_a_SOURCES += agent/incident/deadlines.c agent/incident/deadlines.h \
+	agent/daemon/daemon_incidents.c
+TESTS += tests/integration/incident-deadlines.sh
+EXTRA_DIST += tests/integration/incident-deadlines.sh

@@ -156,6 +156,13 @@ int ev_incident_policy_check_item(const char *key, const char *item, char *msg, 
 	size_t kl = 0;
 	const char *rest = NULL;
 	char set[200];
+	if (!strcmp(key, "escalation")) {
+		uint64_t us;
+		if (ev_parse_duration(item, &us) == 0 && us > 0)
+			return 0;
+		snprintf(msg, len, "expected a duration (5m, 1h30m)");
+		return -EINVAL;
+	}
 	if (!strcmp(key, "second_approver")) {
 		if (name_ok(item, strlen(item)))
 			return 0;

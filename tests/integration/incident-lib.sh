@@ -11,7 +11,8 @@ mkdir -p "$T_TMP/keys"
 now_syslog() { LC_ALL=C date -d "${1:-now}" '+%b %e %H:%M:%S'; }
 printf '%s host api[7]: upstream timed out\n' "$(now_syslog '-2 min')" >"$T_TMP/api.log"
 printf '%s host other[8]: unrelated\n' "$(now_syslog '-2 min')" >"$T_TMP/other.log"
-# incident_config [YAML lines appended under incidents:]
+# incident_config [YAML lines appended under incidents:]; $I_ACTIONS: more actions: lines,
+# $I_CONTACTS: the contacts list's items
 incident_config() {
 	cat >"$I_CONF" <<EOC
 agent:
@@ -27,8 +28,9 @@ store:
 actions:
   seal_commands: []
   lookback: 1h
+${I_ACTIONS:-}
 incidents:
-  contacts: ["sre-engineer: sre-oncall@example.org, sre-lead@example.org"]
+  contacts: [${I_CONTACTS:-"sre-engineer: sre-oncall@example.org, sre-lead@example.org"}]
   services: ["api-service: file:$T_TMP/api.log"]
 ${1:-}
 EOC
