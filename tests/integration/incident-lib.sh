@@ -14,6 +14,7 @@ printf '%s host other[8]: unrelated\n' "$(now_syslog '-2 min')" >"$T_TMP/other.l
 # incident_config [YAML lines appended under incidents:]; $I_ACTIONS: more actions: lines,
 # $I_CONTACTS: the contacts list's items
 incident_config() {
+	_contacts=${I_CONTACTS:-'"sre-engineer: sre-oncall@example.org, sre-lead@example.org"'}
 	cat >"$I_CONF" <<EOC
 agent:
   state_dir: $I_STATE
@@ -30,7 +31,7 @@ actions:
   lookback: 1h
 ${I_ACTIONS:-}
 incidents:
-  contacts: [${I_CONTACTS:-"sre-engineer: sre-oncall@example.org, sre-lead@example.org"}]
+  contacts: [$_contacts]
   services: ["api-service: file:$T_TMP/api.log"]
 ${1:-}
 EOC
