@@ -178,7 +178,7 @@ static const struct cfg_key actions_keys[] = {
 };
 
 #define INC_SEVERITY                                                                               \
-	"data_breach: critical critical high high | critical critical critical critical\n"          \
+	"data_breach: critical critical high high | critical critical critical critical\n"         \
 	"security_violation: critical high high medium | critical critical high high\n"            \
 	"service_outage: critical high medium medium | critical critical high medium\n"            \
 	"compliance_issue: high high medium low | critical high high medium\n"                     \
@@ -234,8 +234,8 @@ static const struct cfg_key incidents_keys[] = {
          "runbook per impact type: 'IMPACT: NAME'"},
         {"ack_within", CT_DURATION, OFF(incidents.ack_within), SEC(60), SEC(86400), "5m", NULL,
          NULL, "acknowledge deadline after detection"},
-        {"update_critical", CT_DURATION, OFF(incidents.update_critical), SEC(60), SEC(86400),
-         "15m", NULL, NULL, "update cadence of a critical incident"},
+        {"update_critical", CT_DURATION, OFF(incidents.update_critical), SEC(60), SEC(86400), "15m",
+         NULL, NULL, "update cadence of a critical incident"},
         {"update_high", CT_DURATION, OFF(incidents.update_high), SEC(60), SEC(86400), "30m", NULL,
          NULL, "update cadence of a high-severity incident"},
         {"action_timeout", CT_DURATION, OFF(incidents.action_timeout), SEC(1), SEC(3600), "60s",

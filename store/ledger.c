@@ -339,8 +339,7 @@ int store_ledger_verify_mem_as(const char *buf, size_t len, const char *name,
 		char this_hash[STORE_HEX_LEN + 1];
 		store_hex(h, STORE_HASH_LEN, this_hash);
 		if (!nl) {
-			store_report_add(rep, broken, where,
-			                 "partial last line (no newline)");
+			store_report_add(rep, broken, where, "partial last line (no newline)");
 			break;
 		}
 		if (ll > STORE_LEDGER_LINE_CAP) {
@@ -352,8 +351,7 @@ int store_ledger_verify_mem_as(const char *buf, size_t len, const char *name,
 		json_t *o = json_loadb(line, ll, JSON_REJECT_DUPLICATES, &e);
 		bool ok = false;
 		if (!json_is_object(o)) {
-			store_report_add(rep, broken, where, "not a JSON object: %s",
-			                 e.text);
+			store_report_add(rep, broken, where, "not a JSON object: %s", e.text);
 			goto next;
 		}
 		char *canon = store_json_canonical(o);
@@ -365,8 +363,7 @@ int store_ledger_verify_mem_as(const char *buf, size_t len, const char *name,
 		const char *kid = json_string_value(json_object_get(o, "key_id"));
 		uint8_t sig[STORE_SIG_LEN];
 		if (!canonical) {
-			store_report_add(rep, broken, where,
-			                 "entry is not in canonical form");
+			store_report_add(rep, broken, where, "entry is not in canonical form");
 			goto next;
 		}
 		if (!json_is_integer(seq) || json_integer_value(seq) != (json_int_t)lineno ||
@@ -385,8 +382,7 @@ int store_ledger_verify_mem_as(const char *buf, size_t len, const char *name,
 			goto next;
 		}
 		if (!sighex || store_unhex(sighex, sig, sizeof(sig)) < 0) {
-			store_report_add(rep, broken, where,
-			                 "missing or malformed signature");
+			store_report_add(rep, broken, where, "missing or malformed signature");
 			goto next;
 		}
 		int vr = entry_signed(o, sig, kr);
@@ -396,8 +392,7 @@ int store_ledger_verify_mem_as(const char *buf, size_t len, const char *name,
 			goto next;
 		}
 		if (vr < 0) {
-			store_report_add(rep, broken, where,
-			                 "signature does not verify");
+			store_report_add(rep, broken, where, "signature does not verify");
 			goto next;
 		}
 		ok = true;

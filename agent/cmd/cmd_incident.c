@@ -36,7 +36,8 @@ int ictx_refuse(struct ictx *c, const char *fmt, ...) {
 int ictx_record(struct ictx *c, const char *kind, const char *bundle, json_t *payload) {
 	struct ev_errlist errs = {0};
 	json_t *actor = ev_store_actor(c->as);
-	int r = ev_incident_append(c->state_dir, c->id, c->key, kind, bundle, payload, actor, &errs);
+	int r = ev_incident_append(c->state_dir, c->id, c->key, kind, bundle, payload, actor,
+	                           &errs);
 	json_decref(actor);
 	if (r < 0) {
 		ev_errlist_print(&errs, stderr);
@@ -84,14 +85,18 @@ static int ictx_open(struct ictx *c, bool write) {
 		return ev_usage_error(&ev_cmd_incident, "%s", msg);
 	r = ev_incident_load(c->state_dir, c->id, &c->kr, NULL, &c->inc);
 	if (r == -ENOENT)
-		return ictx_refuse(c, "no such incident under %s/incidents ('evident triage' opens "
-		                   "one)", c->state_dir);
+		return ictx_refuse(c,
+		                   "no such incident under %s/incidents ('evident triage' opens "
+		                   "one)",
+		                   c->state_dir);
 	if (r < 0)
 		return ictx_refuse(c, "cannot read its ledger: %s", strerror(-r));
 	c->loaded = true;
 	if (write && c->inc.n_invalid)
-		return ictx_refuse(c, "its ledger does not verify (%zu bad lines; see 'evident "
-		                   "verify %s/incidents/%s')", c->inc.n_invalid, c->state_dir, c->id);
+		return ictx_refuse(c,
+		                   "its ledger does not verify (%zu bad lines; see 'evident "
+		                   "verify %s/incidents/%s')",
+		                   c->inc.n_invalid, c->state_dir, c->id);
 	c->at = c->now;
 	if (c->at_s) {
 		if (ev_parse_time(c->at_s, c->now, &c->at) < 0)
@@ -174,11 +179,13 @@ static int cmd_note(struct ictx *c, bool update) {
 static int cmd_decide(struct ictx *c) {
 	int r = need_text(c, "--decision", c->decision);
 	if (!r)
-		r = need_text(c, "--rationale (the reason, recorded for accountability)", c->rationale);
+		r = need_text(c, "--rationale (the reason, recorded for accountability)",
+		              c->rationale);
 	if (r)
 		return r;
-	return ictx_record(c, "decision", NULL,
-	                   json_pack("{s:s, s:s}", "decision", c->decision, "rationale", c->rationale));
+	return ictx_record(
+	        c, "decision", NULL,
+	        json_pack("{s:s, s:s}", "decision", c->decision, "rationale", c->rationale));
 }
 
 static int cmd_assign(struct ictx *c) {
@@ -186,8 +193,8 @@ static int cmd_assign(struct ictx *c) {
 	ev_incident_choices(ev_incident_roles, set, sizeof(set));
 	if (!c->role || ev_incident_index(ev_incident_roles, c->role) < 0)
 		return ev_usage_error(&ev_cmd_incident, "--role: %s%s%s (expected %s)",
-		                      c->role ? "unknown role '" : "is required", c->role ? c->role : "",
-		                      c->role ? "'" : "", set);
+		                      c->role ? "unknown role '" : "is required",
+		                      c->role ? c->role : "", c->role ? "'" : "", set);
 	int r = need_text(c, "--person", c->person);
 	if (r)
 		return r;
@@ -217,7 +224,8 @@ static int cmd_correct(struct ictx *c) {
 		                      "t_mitigate, t_resolve or t_close");
 	int64_t v;
 	if (!c->value || ev_parse_time(c->value, c->now, &v) < 0)
-		return ev_usage_error(&ev_cmd_incident, "--value: expected a time (%s)", EV_TIME_FORMS);
+		return ev_usage_error(&ev_cmd_incident, "--value: expected a time (%s)",
+		                      EV_TIME_FORMS);
 	if (v > c->now + 60 * 1000000LL)
 		return ictx_refuse(c, "--value %s is in the future", c->value);
 	char msg[400];
@@ -235,14 +243,13 @@ static json_t *summary(struct ictx *c, const struct ev_incident *inc) {
 	json_t *times = json_object();
 	for (int i = 0; i < _EV_T_MAX; i++)
 		json_object_set_new(times, ev_tstamp_names[i], ev_incident_time_json(inc->t[i]));
-	json_t *o = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:o, s:O, s:O, s:b, s:I}", "id",
-	                      inc->id, "state", inc->state, "severity",
-	                      json_object_get(inc->triage, "severity"), "impact",
-	                      json_object_get(inc->triage, "impact"), "urgency",
-	                      json_object_get(inc->triage, "urgency"), "services", inc->services,
-	                      "times", times, "roles", inc->roles, "evidence", inc->evidence,
-	                      "verified", inc->n_invalid == 0, "entries",
-	                      (json_int_t)json_array_size(inc->entries));
+	json_t *o = json_pack(
+	        "{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:o, s:O, s:O, s:b, s:I}", "id", inc->id,
+	        "state", inc->state, "severity", json_object_get(inc->triage, "severity"), "impact",
+	        json_object_get(inc->triage, "impact"), "urgency",
+	        json_object_get(inc->triage, "urgency"), "services", inc->services, "times", times,
+	        "roles", inc->roles, "evidence", inc->evidence, "verified", inc->n_invalid == 0,
+	        "entries", (json_int_t)json_array_size(inc->entries));
 	bool done = !strcmp(inc->state, "resolved") || !strcmp(inc->state, "closed");
 	int64_t due = EV_T_UNSET;
 	const char *what = NULL;
@@ -253,10 +260,10 @@ static json_t *summary(struct ictx *c, const struct ev_incident *inc) {
 		due = inc->t_last_update + (int64_t)ev_incident_update_every(c->cfg, inc->severity);
 		what = "update";
 	}
-	json_object_set_new(o, "next_due", what ? json_pack("{s:s, s:o, s:b}", "what", what, "at",
-	                                                    ev_incident_time_json(due), "overdue",
-	                                                    c->now > due)
-	                                        : json_null());
+	json_object_set_new(o, "next_due",
+	                    what ? json_pack("{s:s, s:o, s:b}", "what", what, "at",
+	                                     ev_incident_time_json(due), "overdue", c->now > due)
+	                         : json_null());
 	return o;
 }
 
@@ -268,8 +275,8 @@ static void print_entry(const json_t *e) {
 	       json_integer_value(json_object_get(e, "_line")),
 	       json_string_value(json_object_get(e, "time")) ?: "?",
 	       json_string_value(json_object_get(e, "action")) ?: "?",
-	       json_string_value(json_object_get(a, "user")) ?: "uid",
-	       name ? " (as " : "", name ? name : "", name ? ")" : "", ds ? ds : "",
+	       json_string_value(json_object_get(a, "user")) ?: "uid", name ? " (as " : "",
+	       name ? name : "", name ? ")" : "", ds ? ds : "",
 	       json_is_true(json_object_get(e, "_valid")) ? "" : "  [DOES NOT VERIFY]");
 	free(ds);
 }
@@ -288,16 +295,15 @@ static int cmd_show(struct ictx *c, bool export) {
 		       json_string_value(json_object_get(o, "impact")) ?: "-");
 		const char *k;
 		json_t *v;
-		json_object_foreach(json_object_get(o, "times"), k, v)
-			if (json_is_string(v))
-				printf("  %-11s %s\n", k, json_string_value(v));
+		json_object_foreach(json_object_get(o, "times"), k, v) if (json_is_string(v))
+		        printf("  %-11s %s\n", k, json_string_value(v));
 		json_object_foreach(c->inc.roles, k, v)
-			printf("  role        %s: %s\n", k, json_string_value(v));
+		        printf("  role        %s: %s\n", k, json_string_value(v));
 		size_t i;
 		json_array_foreach(c->inc.evidence, i, v)
-			printf("  evidence    %s manifest sha256 %s\n",
-			       json_string_value(json_object_get(v, "bundle")) ?: "?",
-			       json_string_value(json_object_get(v, "manifest_sha256")) ?: "?");
+		        printf("  evidence    %s manifest sha256 %s\n",
+		               json_string_value(json_object_get(v, "bundle")) ?: "?",
+		               json_string_value(json_object_get(v, "manifest_sha256")) ?: "?");
 		json_t *nd = json_object_get(o, "next_due");
 		if (json_is_object(nd))
 			printf("  next        %s due %s%s\n",
@@ -305,8 +311,7 @@ static int cmd_show(struct ictx *c, bool export) {
 			       json_string_value(json_object_get(nd, "at")),
 			       json_is_true(json_object_get(nd, "overdue")) ? " (OVERDUE)" : "");
 		printf("  timeline:\n");
-		json_array_foreach(c->inc.entries, i, v)
-			print_entry(v);
+		json_array_foreach(c->inc.entries, i, v) print_entry(v);
 	}
 	json_decref(o);
 	return c->inc.n_invalid ? EV_EXIT_FINDING : EV_EXIT_OK;
@@ -329,7 +334,8 @@ static int cmd_list(struct ictx *c) {
 			printf("%-20s %-12s %-8s %-20s %s%s\n", inc.id, inc.state,
 			       json_string_value(json_object_get(o, "severity")) ?: "-",
 			       json_string_value(json_object_get(o, "impact")) ?: "-",
-			       json_is_object(nd) ? json_string_value(json_object_get(nd, "what")) : "",
+			       json_is_object(nd) ? json_string_value(json_object_get(nd, "what"))
+			                          : "",
 			       json_is_true(json_object_get(nd, "overdue")) ? " OVERDUE" : "");
 		}
 		json_decref(o);
@@ -352,11 +358,11 @@ struct sub {
 	bool write, needs_id;
 };
 static const struct sub subs[] = {
-        {"list", false, false},    {"show", false, true},     {"export", false, true},
-        {"ack", true, true},       {"note", true, true},      {"update", true, true},
-        {"decide", true, true},    {"assign", true, true},    {"contain", true, true},
-        {"mitigate", true, true},  {"resolve", true, true},   {"reopen", true, true},
-        {"close", true, true},     {"correct", true, true},   {"run", true, true},
+        {"list", false, false},   {"show", false, true},   {"export", false, true},
+        {"ack", true, true},      {"note", true, true},    {"update", true, true},
+        {"decide", true, true},   {"assign", true, true},  {"contain", true, true},
+        {"mitigate", true, true}, {"resolve", true, true}, {"reopen", true, true},
+        {"close", true, true},    {"correct", true, true}, {"run", true, true},
         {"import", true, true},
 };
 
@@ -364,13 +370,15 @@ static int dispatch(struct ictx *c, const char *name) {
 	static const struct {
 		const char *name, *kind;
 		enum ev_tstamp ts;
-	} stages[] = {{"ack", "acknowledged", EV_T_ACK},    {"contain", "contained", EV_T_CONTAIN},
-	              {"mitigate", "mitigated", EV_T_MITIGATE}, {"resolve", "resolved", EV_T_RESOLVE},
+	} stages[] = {{"ack", "acknowledged", EV_T_ACK},
+	              {"contain", "contained", EV_T_CONTAIN},
+	              {"mitigate", "mitigated", EV_T_MITIGATE},
+	              {"resolve", "resolved", EV_T_RESOLVE},
 	              {"close", "closed", EV_T_CLOSE}};
 	for (size_t i = 0; i < ELEMENTSOF(stages); i++)
 		if (!strcmp(name, stages[i].name))
-			return c->nargs ? ev_usage_error(&ev_cmd_incident, "unexpected argument '%s'",
-			                                 c->args[0])
+			return c->nargs ? ev_usage_error(&ev_cmd_incident,
+			                                 "unexpected argument '%s'", c->args[0])
 			                : stage(c, stages[i].kind, stages[i].ts);
 	if (!strcmp(name, "list"))
 		return cmd_list(c);
@@ -392,35 +400,54 @@ static int dispatch(struct ictx *c, const char *name) {
 }
 
 static int parse(int argc, char **argv, struct ictx *c) {
-	enum { O_AS = 0x2000, O_AT, O_ROLE, O_PERSON, O_DECISION, O_RATIONALE, O_ROOT, O_RESOL,
-	       O_REPORT, O_REASON, O_FIELD, O_VALUE, O_APPROVE, O_STATE, O_PUB };
-	static const struct option opts[] = {
-	        EV_COMMON_LONGOPTS,
-	        {"config", required_argument, NULL, 'c'},
-	        {"state-dir", required_argument, NULL, O_STATE},
-	        {"as", required_argument, NULL, O_AS},
-	        {"at", required_argument, NULL, O_AT},
-	        {"role", required_argument, NULL, O_ROLE},
-	        {"person", required_argument, NULL, O_PERSON},
-	        {"decision", required_argument, NULL, O_DECISION},
-	        {"rationale", required_argument, NULL, O_RATIONALE},
-	        {"root-cause", required_argument, NULL, O_ROOT},
-	        {"resolution", required_argument, NULL, O_RESOL},
-	        {"report", required_argument, NULL, O_REPORT},
-	        {"reason", required_argument, NULL, O_REASON},
-	        {"note", required_argument, NULL, O_REASON},
-	        {"field", required_argument, NULL, O_FIELD},
-	        {"value", required_argument, NULL, O_VALUE},
-	        {"approve", no_argument, NULL, O_APPROVE},
-	        {"pub", required_argument, NULL, O_PUB},
-	        {NULL, 0, NULL, 0}};
-	const char **dst[] = {[O_AS - O_AS] = &c->as,          [O_AT - O_AS] = &c->at_s,
-	                      [O_ROLE - O_AS] = &c->role,      [O_PERSON - O_AS] = &c->person,
+	enum {
+		O_AS = 0x2000,
+		O_AT,
+		O_ROLE,
+		O_PERSON,
+		O_DECISION,
+		O_RATIONALE,
+		O_ROOT,
+		O_RESOL,
+		O_REPORT,
+		O_REASON,
+		O_FIELD,
+		O_VALUE,
+		O_APPROVE,
+		O_STATE,
+		O_PUB
+	};
+	static const struct option opts[] = {EV_COMMON_LONGOPTS,
+	                                     {"config", required_argument, NULL, 'c'},
+	                                     {"state-dir", required_argument, NULL, O_STATE},
+	                                     {"as", required_argument, NULL, O_AS},
+	                                     {"at", required_argument, NULL, O_AT},
+	                                     {"role", required_argument, NULL, O_ROLE},
+	                                     {"person", required_argument, NULL, O_PERSON},
+	                                     {"decision", required_argument, NULL, O_DECISION},
+	                                     {"rationale", required_argument, NULL, O_RATIONALE},
+	                                     {"root-cause", required_argument, NULL, O_ROOT},
+	                                     {"resolution", required_argument, NULL, O_RESOL},
+	                                     {"report", required_argument, NULL, O_REPORT},
+	                                     {"reason", required_argument, NULL, O_REASON},
+	                                     {"note", required_argument, NULL, O_REASON},
+	                                     {"field", required_argument, NULL, O_FIELD},
+	                                     {"value", required_argument, NULL, O_VALUE},
+	                                     {"approve", no_argument, NULL, O_APPROVE},
+	                                     {"pub", required_argument, NULL, O_PUB},
+	                                     {NULL, 0, NULL, 0}};
+	const char **dst[] = {[O_AS - O_AS] = &c->as,
+	                      [O_AT - O_AS] = &c->at_s,
+	                      [O_ROLE - O_AS] = &c->role,
+	                      [O_PERSON - O_AS] = &c->person,
 	                      [O_DECISION - O_AS] = &c->decision,
 	                      [O_RATIONALE - O_AS] = &c->rationale,
-	                      [O_ROOT - O_AS] = &c->root_cause, [O_RESOL - O_AS] = &c->resolution,
-	                      [O_REPORT - O_AS] = &c->report,  [O_REASON - O_AS] = &c->reason,
-	                      [O_FIELD - O_AS] = &c->field,    [O_VALUE - O_AS] = &c->value};
+	                      [O_ROOT - O_AS] = &c->root_cause,
+	                      [O_RESOL - O_AS] = &c->resolution,
+	                      [O_REPORT - O_AS] = &c->report,
+	                      [O_REASON - O_AS] = &c->reason,
+	                      [O_FIELD - O_AS] = &c->field,
+	                      [O_VALUE - O_AS] = &c->value};
 	int o;
 	/* '+': stop at the first word; the subcommand's options come after it */
 	while ((o = getopt_long(argc, argv, "+hc:", opts, NULL)) != -1 || optind < argc) {
@@ -472,8 +499,9 @@ static int incident_run(int argc, char **argv) {
 		if (!strcmp(c.args[0], subs[i].name))
 			s = &subs[i];
 	if (!s) {
-		ret = ev_usage_error(&ev_cmd_incident, c.nargs ? "unknown subcommand '%s'"
-		                                               : "expected a subcommand%s",
+		ret = ev_usage_error(&ev_cmd_incident,
+		                     c.nargs ? "unknown subcommand '%s'"
+		                             : "expected a subcommand%s",
 		                     c.nargs ? c.args[0] : "");
 		goto out;
 	}
@@ -509,52 +537,53 @@ const struct ev_command ev_cmd_incident = {
         .name = "incident",
         .summary = "an incident's signed timeline: list, show, ack, note, contain, run...",
         .run = incident_run,
-        .usage =
-                "Usage: evident incident list [--json]\n"
-                "       evident incident show|export INC [--json]\n"
-                "       evident incident ack|contain|mitigate INC [--at TIME] [--note TEXT]\n"
-                "       evident incident resolve INC [--root-cause T] [--resolution T] [--at TIME]\n"
-                "       evident incident close INC [--report FILE] [--at TIME]\n"
-                "       evident incident reopen INC --reason TEXT\n"
-                "       evident incident note|update INC TEXT\n"
-                "       evident incident decide INC --decision TEXT --rationale TEXT\n"
-                "       evident incident assign INC --role ROLE --person NAME\n"
-                "       evident incident correct INC --field t_X --value TIME --reason TEXT\n"
-                "       evident incident run INC ACTION [ARG=VALUE]... --rationale T [--approve]\n"
-                "       evident incident import INC BUNDLE|STORE --pub KEY...\n"
-                "  common: [-c FILE] [--state-dir DIR] [--as NAME] [--json]\n"
-                "\n"
-                "Each incident is a signed, append-only ledger STATE_DIR/incidents/INC/ledger.jsonl\n"
-                "(opened by 'evident triage'; the custody ledger's format, checked by 'evident\n"
-                "verify'). Every subcommand but list, show and export appends one entry signed\n"
-                "with store.key, naming your uid and user and --as NAME. Entries are never\n"
-                "edited: 'correct' supersedes a timestamp and keeps the original.\n"
-                "The metric timestamps (t_impact, t_detect, t_declare, t_ack, t_contain,\n"
-                "t_mitigate, t_resolve, t_close) keep their order: --at TIME (a moment in the\n"
-                "past, for a step recorded late) before an earlier step is refused, as is an\n"
-                "ack on a closed incident. show prints the timeline, the roles, the evidence\n"
-                "and the next deadline (acknowledge, or the update cadence) and whether it is\n"
-                "overdue; export --json writes the incident with its whole ledger.\n"
-                "Roles: commander, scribe, technical_lead, communication_lead, operations_lead.\n"
-                "run: a command of incidents.commands with its {ARG}s filled; without\n"
-                "--approve it is proposed; with it, a snapshot is sealed first, the approval\n"
-                "is recorded with the command's SHA-256, the command runs without a shell\n"
-                "under incidents.action_timeout and its exit status and output hash are\n"
-                "recorded. Actions in incidents.second_approver need a proposal by another\n"
-                "person (another uid, or another --as on a shared account).\n"
-                "import: bundles sealed on other hosts, verified against the pinned --pub\n"
-                "keys (refused otherwise), join the incident; each import is also recorded in\n"
-                "this host's custody ledger. See docs/incidents.md.\n"
-                "\n"
-                "  -c, --config FILE    the configuration (state_dir, store.key, incidents)\n"
-                "  --state-dir DIR      incidents under DIR (default agent.state_dir)\n"
-                "  --as NAME            who you are, recorded beside your uid\n"
-                "  --at TIME            when the step happened (default now; not the future)\n"
-                "  --pub KEY            a pinned public key (import; show/export: verify with)\n"
-                "  --json               machine-readable output\n"
-                "  -h, --help           show this help\n"
-                "\n"
-                "Exit status: 0 done, 1 a ledger that does not verify (show, export) or a\n"
-                "containment command that failed, 2 usage error or refusal (one line;\n"
-                "nothing written).\n",
+        .usage = "Usage: evident incident list [--json]\n"
+                 "       evident incident show|export INC [--json]\n"
+                 "       evident incident ack|contain|mitigate INC [--at TIME] [--note TEXT]\n"
+                 "       evident incident resolve INC [--root-cause T] [--resolution T] [--at "
+                 "TIME]\n"
+                 "       evident incident close INC [--report FILE] [--at TIME]\n"
+                 "       evident incident reopen INC --reason TEXT\n"
+                 "       evident incident note|update INC TEXT\n"
+                 "       evident incident decide INC --decision TEXT --rationale TEXT\n"
+                 "       evident incident assign INC --role ROLE --person NAME\n"
+                 "       evident incident correct INC --field t_X --value TIME --reason TEXT\n"
+                 "       evident incident run INC ACTION [ARG=VALUE]... --rationale T [--approve]\n"
+                 "       evident incident import INC BUNDLE|STORE --pub KEY...\n"
+                 "  common: [-c FILE] [--state-dir DIR] [--as NAME] [--json]\n"
+                 "\n"
+                 "Each incident is a signed, append-only ledger "
+                 "STATE_DIR/incidents/INC/ledger.jsonl\n"
+                 "(opened by 'evident triage'; the custody ledger's format, checked by 'evident\n"
+                 "verify'). Every subcommand but list, show and export appends one entry signed\n"
+                 "with store.key, naming your uid and user and --as NAME. Entries are never\n"
+                 "edited: 'correct' supersedes a timestamp and keeps the original.\n"
+                 "The metric timestamps (t_impact, t_detect, t_declare, t_ack, t_contain,\n"
+                 "t_mitigate, t_resolve, t_close) keep their order: --at TIME (a moment in the\n"
+                 "past, for a step recorded late) before an earlier step is refused, as is an\n"
+                 "ack on a closed incident. show prints the timeline, the roles, the evidence\n"
+                 "and the next deadline (acknowledge, or the update cadence) and whether it is\n"
+                 "overdue; export --json writes the incident with its whole ledger.\n"
+                 "Roles: commander, scribe, technical_lead, communication_lead, operations_lead.\n"
+                 "run: a command of incidents.commands with its {ARG}s filled; without\n"
+                 "--approve it is proposed; with it, a snapshot is sealed first, the approval\n"
+                 "is recorded with the command's SHA-256, the command runs without a shell\n"
+                 "under incidents.action_timeout and its exit status and output hash are\n"
+                 "recorded. Actions in incidents.second_approver need a proposal by another\n"
+                 "person (another uid, or another --as on a shared account).\n"
+                 "import: bundles sealed on other hosts, verified against the pinned --pub\n"
+                 "keys (refused otherwise), join the incident; each import is also recorded in\n"
+                 "this host's custody ledger. See docs/incidents.md.\n"
+                 "\n"
+                 "  -c, --config FILE    the configuration (state_dir, store.key, incidents)\n"
+                 "  --state-dir DIR      incidents under DIR (default agent.state_dir)\n"
+                 "  --as NAME            who you are, recorded beside your uid\n"
+                 "  --at TIME            when the step happened (default now; not the future)\n"
+                 "  --pub KEY            a pinned public key (import; show/export: verify with)\n"
+                 "  --json               machine-readable output\n"
+                 "  -h, --help           show this help\n"
+                 "\n"
+                 "Exit status: 0 done, 1 a ledger that does not verify (show, export) or a\n"
+                 "containment command that failed, 2 usage error or refusal (one line;\n"
+                 "nothing written).\n",
 };

@@ -24,7 +24,7 @@ struct ictx {
 	/* set up by ictx_open */
 	const char *id, *state_dir;
 	struct ev_config *cfg;
-	struct store_key *key; /* NULL for the read-only subcommands without a key */
+	struct store_key *key;       /* NULL for the read-only subcommands without a key */
 	struct store_keyring kr;     /* the ledger's keys */
 	struct store_keyring pub_kr; /* --pub (import: the other hosts' pinned keys) */
 	struct ev_incident inc;

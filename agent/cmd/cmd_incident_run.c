@@ -42,8 +42,11 @@ static json_t *fill(struct ictx *c, const json_t *tmpl, const char **ret_err) {
 	for (int k = 1; k < c->nargs && !*ret_err; k++) {
 		const char *a = c->args[k], *eq = strchr(a, '=');
 		if (!eq || eq == a || eq[1] == '-' || strpbrk(a, "\n\r\t{}"))
-			snprintf(err, sizeof(err), "'%s': expected ARG=VALUE (the value must not start "
-			         "with '-')", a), *ret_err = err;
+			snprintf(err, sizeof(err),
+			         "'%s': expected ARG=VALUE (the value must not start "
+			         "with '-')",
+			         a),
+			        *ret_err = err;
 	}
 	json_array_foreach(tmpl, i, w) {
 		const char *s = json_string_value(w);
@@ -62,20 +65,22 @@ static json_t *fill(struct ictx *c, const json_t *tmpl, const char **ret_err) {
 				if (!strncmp(c->args[k], o + 1, nl) && c->args[k][nl] == '=')
 					found = k;
 			if (found < 0) {
-				snprintf(err, sizeof(err), "missing %.*s=VALUE for {%.*s}", (int)nl, o + 1,
-				         (int)nl, o + 1);
+				snprintf(err, sizeof(err), "missing %.*s=VALUE for {%.*s}", (int)nl,
+				         o + 1, (int)nl, o + 1);
 				*ret_err = err;
 				break;
 			}
 			used[found] = true;
-			bl += (size_t)snprintf(buf + bl, sizeof(buf) - bl, "%s", c->args[found] + nl + 1);
+			bl += (size_t)snprintf(buf + bl, sizeof(buf) - bl, "%s",
+			                       c->args[found] + nl + 1);
 			s = e + 1;
 		}
 		json_array_append_new(out, json_string(buf));
 	}
 	for (int k = 1; k < c->nargs && !*ret_err; k++)
 		if (!used[k])
-			snprintf(err, sizeof(err), "'%s': the command has no such parameter", c->args[k]),
+			snprintf(err, sizeof(err), "'%s': the command has no such parameter",
+			         c->args[k]),
 			        *ret_err = err;
 	free(used);
 	if (*ret_err) {
@@ -159,7 +164,8 @@ static int execute(struct ictx *c, const char *action, json_t *argv, const char 
 		json_object_set_new(p, "stderr_sha256", json_string(hx));
 		json_object_set_new(p, "timed_out", json_boolean(res.timed_out));
 		if (WIFEXITED(res.status))
-			json_object_set_new(p, "exit_status", json_integer(WEXITSTATUS(res.status)));
+			json_object_set_new(p, "exit_status",
+			                    json_integer(WEXITSTATUS(res.status)));
 		else if (WIFSIGNALED(res.status))
 			json_object_set_new(p, "signal", json_integer(WTERMSIG(res.status)));
 	}
@@ -176,23 +182,26 @@ static int snapshot(struct ictx *c, const char *action, const char *hash, json_t
 	         action, hash);
 	snprintf(who, sizeof(who), "evident incident run (uid %u%s%s)", (unsigned)getuid(),
 	         c->as ? ", as " : "", c->as ? c->as : "");
-	json_t *req = json_pack("{s:s, s:s, s:s}", "request", "seal", "incident", c->id, "note", note);
+	json_t *req =
+	        json_pack("{s:s, s:s, s:s}", "request", "seal", "incident", c->id, "note", note);
 	json_t *res = NULL;
 	char *msg = NULL;
 	int r = ev_incident_seal(c->cfg, c->config, req, who, &res, &msg);
 	json_decref(req);
 	if (r < 0) {
-		int ret = ictx_refuse(c, "the snapshot before the change failed: %s; the action was "
-		                      "not run", msg ? msg : strerror(-r));
+		int ret = ictx_refuse(c,
+		                      "the snapshot before the change failed: %s; the action was "
+		                      "not run",
+		                      msg ? msg : strerror(-r));
 		free(msg);
 		return ret;
 	}
 	const char *bid = json_string_value(json_object_get(res, "bundle_id"));
-	int ret = ictx_record(
-	        c, "evidence", bid,
-	        json_pack("{s:O?, s:O?, s:O?, s:s}", "bundle", json_object_get(res, "bundle"),
-	                  "bundle_id", json_object_get(res, "bundle_id"), "manifest_sha256",
-	                  json_object_get(res, "manifest_sha256"), "why", note));
+	int ret = ictx_record(c, "evidence", bid,
+	                      json_pack("{s:O?, s:O?, s:O?, s:s}", "bundle",
+	                                json_object_get(res, "bundle"), "bundle_id",
+	                                json_object_get(res, "bundle_id"), "manifest_sha256",
+	                                json_object_get(res, "manifest_sha256"), "why", note));
 	*ret_bundle = json_incref(json_object_get(res, "bundle_id"));
 	json_decref(res);
 	return ret;
@@ -204,7 +213,7 @@ int ev_incident_cmd_run(struct ictx *c) {
 	const char *action = c->args[0], *err = NULL;
 	if (!c->rationale || !*c->rationale)
 		return ev_usage_error(&ev_cmd_incident, "run: --rationale is required (why this "
-		                      "action, recorded for accountability)");
+		                                        "action, recorded for accountability)");
 	if (!strcmp(c->inc.state, "closed"))
 		return ictx_refuse(c, "it is closed: no containment on a closed incident");
 	json_t *tmpl = ev_incident_command(c->cfg, action);
@@ -225,7 +234,8 @@ int ev_incident_cmd_run(struct ictx *c) {
 		                            "command_sha256", hash, "argv", argv, "rationale",
 		                            c->rationale, "second_approver", second));
 		if (!ret && !c->json)
-			printf("  to run it: evident incident run %s %s ... --approve --rationale TEXT%s\n",
+			printf("  to run it: evident incident run %s %s ... --approve --rationale "
+			       "TEXT%s\n",
 			       c->id, action, second ? " (by another person)" : "");
 		goto out;
 	}
@@ -234,24 +244,27 @@ int ev_incident_cmd_run(struct ictx *c) {
 	bool self = prop && same_person(json_object_get(prop, "actor"), me);
 	json_decref(me);
 	if (second && !prop) {
-		ret = ictx_refuse(c, "action %s needs a second approver: propose it first (without "
-		                  "--approve), then another person approves", action);
+		ret = ictx_refuse(c,
+		                  "action %s needs a second approver: propose it first (without "
+		                  "--approve), then another person approves",
+		                  action);
 		goto out;
 	}
 	if (second && self) {
-		ret = ictx_refuse(c, "self-approval refused: action %s needs a second approver and "
-		                  "you proposed it (entry %" JSON_INTEGER_FORMAT ")", action,
-		                  json_integer_value(json_object_get(prop, "_line")));
+		ret = ictx_refuse(c,
+		                  "self-approval refused: action %s needs a second approver and "
+		                  "you proposed it (entry %" JSON_INTEGER_FORMAT ")",
+		                  action, json_integer_value(json_object_get(prop, "_line")));
 		goto out;
 	}
 	ret = snapshot(c, action, hash, &bundle);
 	if (!ret)
-		ret = ictx_record(
-		        c, "action_approved", NULL,
-		        json_pack("{s:s, s:s, s:O, s:s, s:O?, s:O?}", "action", action,
-		                  "command_sha256", hash, "argv", argv, "rationale", c->rationale,
-		                  "proposal_entry", prop ? json_object_get(prop, "_line") : NULL,
-		                  "snapshot_bundle", bundle));
+		ret = ictx_record(c, "action_approved", NULL,
+		                  json_pack("{s:s, s:s, s:O, s:s, s:O?, s:O?}", "action", action,
+		                            "command_sha256", hash, "argv", argv, "rationale",
+		                            c->rationale, "proposal_entry",
+		                            prop ? json_object_get(prop, "_line") : NULL,
+		                            "snapshot_bundle", bundle));
 	if (!ret)
 		ret = execute(c, action, argv, hash);
 out:
@@ -306,7 +319,7 @@ int ev_incident_cmd_import(struct ictx *c) {
 		return ev_usage_error(&ev_cmd_incident, "import: expected one BUNDLE or STORE");
 	if (!c->pubs.n)
 		return ev_usage_error(&ev_cmd_incident, "import: --pub KEY is required (the other "
-		                      "host's public key, pinned)");
+		                                        "host's public key, pinned)");
 	const char *src = c->args[0];
 	json_t *list = json_array();
 	int ret = 0;

@@ -45,8 +45,8 @@ static void print_group(const char *title, json_t *g, json_t *defs) {
 		fmt_s(json_object_get(s, "median"), a, sizeof(a));
 		fmt_s(json_object_get(s, "p90"), b, sizeof(b));
 		fmt_s(json_object_get(s, "mean"), c, sizeof(c));
-		printf("  %-20s median %-9s p90 %-9s mean %-9s n %-3" JSON_INTEGER_FORMAT " %s\n", k, a,
-		       b, c, json_integer_value(json_object_get(s, "n")),
+		printf("  %-20s median %-9s p90 %-9s mean %-9s n %-3" JSON_INTEGER_FORMAT " %s\n",
+		       k, a, b, c, json_integer_value(json_object_get(s, "n")),
 		       json_string_value(json_object_get(defs, k)) ?: "");
 	}
 }
@@ -54,13 +54,14 @@ static void print_group(const char *title, json_t *g, json_t *defs) {
 static void print_human(json_t *m) {
 	json_t *defs = json_object_get(m, "definitions");
 	printf("incidents %" JSON_INTEGER_FORMAT " (open %" JSON_INTEGER_FORMAT
-	       ", drills excluded %" JSON_INTEGER_FORMAT ", ledgers that do not verify %" JSON_INTEGER_FORMAT
-	       ")\n",
+	       ", drills excluded %" JSON_INTEGER_FORMAT
+	       ", ledgers that do not verify %" JSON_INTEGER_FORMAT ")\n",
 	       json_integer_value(json_object_get(m, "incidents")),
 	       json_integer_value(json_object_get(m, "open")),
 	       json_integer_value(json_object_get(m, "drills_excluded")),
 	       json_integer_value(json_object_get(m, "unverified")));
-	printf("median: the middle value (or the mean of the two middle ones); p90: nearest rank\n");
+	printf("median: the middle value (or the mean of the two middle ones); p90: nearest "
+	       "rank\n");
 	print_group("all incidents:", json_object_get(m, "overall"), defs);
 	const char *k;
 	json_t *g;
@@ -79,21 +80,25 @@ static void print_human(json_t *m) {
 	json_t *r = json_object_get(m, "repeats"), *d = json_object_get(m, "documentation");
 	printf("repeats: %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
 	       " (same impact type, services and rules as one resolved in the 30 days before)\n",
-	       json_integer_value(json_object_get(r, "count")), json_integer_value(json_object_get(r, "of")));
+	       json_integer_value(json_object_get(r, "count")),
+	       json_integer_value(json_object_get(r, "of")));
 	printf("documentation: %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
 	       " closed incidents have a root cause, a resolution and a report\n",
-	       json_integer_value(json_object_get(d, "count")), json_integer_value(json_object_get(d, "of")));
+	       json_integer_value(json_object_get(d, "count")),
+	       json_integer_value(json_object_get(d, "of")));
 	size_t i;
 	json_array_foreach(json_object_get(m, "kpis"), i, g) {
 		json_t *met = json_object_get(g, "met"), *v = json_object_get(g, "value");
 		char b[32];
 		const char *kpi = json_string_value(json_object_get(g, "kpi"));
 		if (!strcmp(kpi, "repeats") || !strcmp(kpi, "documentation"))
-			snprintf(b, sizeof(b), json_is_number(v) ? "%.1f%%" : "-", json_number_value(v));
+			snprintf(b, sizeof(b), json_is_number(v) ? "%.1f%%" : "-",
+			         json_number_value(v));
 		else
 			fmt_s(v, b, sizeof(b));
-		printf("KPI %-14s %-44s %-10s %s\n", kpi, json_string_value(json_object_get(g, "target")),
-		       b, json_is_boolean(met) ? (json_is_true(met) ? "met" : "MISSED") : "no data");
+		printf("KPI %-14s %-44s %-10s %s\n", kpi,
+		       json_string_value(json_object_get(g, "target")), b,
+		       json_is_boolean(met) ? (json_is_true(met) ? "met" : "MISSED") : "no data");
 	}
 }
 
@@ -123,7 +128,8 @@ static int load_all(const struct ev_config *cfg, const char *state_dir, struct e
 	    (store_trusted_keys(cfg->store.path, &kr, NULL) < 0 || !kr.n)) {
 		ev_errlist_print(&errs, stderr);
 		ev_errlist_clear(&errs);
-		ev_log_error("no key to verify the incident ledgers with (store.key or the store's)");
+		ev_log_error(
+		        "no key to verify the incident ledgers with (store.key or the store's)");
 		return EV_EXIT_USAGE;
 	}
 	ev_errlist_clear(&errs);
@@ -178,7 +184,8 @@ static int metrics_run(int argc, char **argv) {
 		case O_SINCE:
 		case O_UNTIL:
 			if (ev_parse_time(optarg, now, c == O_SINCE ? &since : &until) < 0)
-				return ev_usage_error(&ev_cmd_metrics, "%s: '%s' is not a time (%s)",
+				return ev_usage_error(&ev_cmd_metrics,
+				                      "%s: '%s' is not a time (%s)",
 				                      c == O_SINCE ? "--since" : "--until", optarg,
 				                      EV_TIME_FORMS);
 			break;

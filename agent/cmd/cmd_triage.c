@@ -31,9 +31,10 @@ struct triage_opts {
 };
 
 static void print_answer(const json_t *inc) {
-	printf("incident %s: severity %s (%s)\n", json_string_value(json_object_get(inc, "incident")),
+	printf("incident %s: severity %s (%s)\n",
+	       json_string_value(json_object_get(inc, "incident")),
 	       json_string_value(json_object_get(inc, "severity")),
-	       json_is_true(json_object_get(inc, "dry_run"))  ? "dry run: nothing sealed or written"
+	       json_is_true(json_object_get(inc, "dry_run")) ? "dry run: nothing sealed or written"
 	       : json_is_true(json_object_get(inc, "created")) ? "opened"
 	                                                       : "re-triaged");
 	size_t i;
@@ -53,13 +54,15 @@ static void print_answer(const json_t *inc) {
 	printf("  acknowledge  by %s (%s after detection)\n", ack ? ack : "-",
 	       json_string_value(json_object_get(inc, "ack_within")));
 	char *c = json_dumps(json_object_get(inc, "containment"), JSON_COMPACT);
-	printf("  containment  %s (suggested; 'evident incident run' with --approve)\n", c ? c : "[]");
+	printf("  containment  %s (suggested; 'evident incident run' with --approve)\n",
+	       c ? c : "[]");
 	free(c);
 	const char *rb = json_string_value(json_object_get(inc, "runbook"));
 	printf("  runbook      %s\n", rb ? rb : "-");
 	json_array_foreach(json_object_get(inc, "unscoped_services"), i, t)
-		printf("  note         service %s is not in incidents.services: every configured "
-		       "source was sealed\n", json_string_value(t));
+	        printf("  note         service %s is not in incidents.services: every configured "
+	               "source was sealed\n",
+	               json_string_value(t));
 	if (json_object_get(inc, "ledger"))
 		printf("  ledger       %s\n", json_string_value(json_object_get(inc, "ledger")));
 }
@@ -107,7 +110,8 @@ static int triage_offline(const struct triage_opts *o, const json_t *rq, json_t 
 	r = ev_incident_seal(cfg, o->config, sreq, who, &res, &msg);
 	if (r < 0) {
 		ev_log_error("triage %s: the seal failed: %s (nothing recorded)",
-		             json_string_value(json_object_get(rq, "incident")), msg ? msg : strerror(-r));
+		             json_string_value(json_object_get(rq, "incident")),
+		             msg ? msg : strerror(-r));
 		goto out;
 	}
 	r = ev_triage_record(cfg, o->state_dir ? o->state_dir : cfg->agent.state_dir, rq, cls, res,
@@ -162,7 +166,16 @@ static int add_str(json_t *rq, const char *k, const char *v) {
 
 /* The options into the request object; 0, or an exit status. */
 static int parse(int argc, char **argv, struct triage_opts *o, json_t *rq) {
-	enum { O_SUMMARY = 0x2000, O_STARTED, O_DETECTED, O_REASON, O_AS, O_OFFLINE, O_STATE, O_DRY };
+	enum {
+		O_SUMMARY = 0x2000,
+		O_STARTED,
+		O_DETECTED,
+		O_REASON,
+		O_AS,
+		O_OFFLINE,
+		O_STATE,
+		O_DRY
+	};
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"incident", required_argument, NULL, 'i'},
 	                                     {"impact", required_argument, NULL, 'I'},
@@ -210,9 +223,10 @@ static int parse(int argc, char **argv, struct triage_opts *o, json_t *rq) {
 			errno = 0;
 			long long users = strtoll(optarg, &end, 10);
 			if (errno || !*optarg || *end || users < 0)
-				return ev_usage_error(&ev_cmd_triage,
-				                      "--affected-users: '%s' is not a count (0 or more)",
-				                      optarg);
+				return ev_usage_error(
+				        &ev_cmd_triage,
+				        "--affected-users: '%s' is not a count (0 or more)",
+				        optarg);
 			json_object_set_new(rq, "affected_users", json_integer(users));
 			break;
 		}

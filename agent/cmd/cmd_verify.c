@@ -115,9 +115,12 @@ static int verify_incidents(const char *target, struct ev_store_read_opts *so) {
 			else if (!so->json) {
 				char per[512];
 				ev_store_summary(&rep, per, sizeof(per));
-				fprintf(stderr, "evident: %s: %zu finding%s (%s) in %zu incident "
-				        "ledger%s\n", target, rep.n + rep.dropped,
-				        rep.n + rep.dropped == 1 ? "" : "s", per, n, n == 1 ? "" : "s");
+				fprintf(stderr,
+				        "evident: %s: %zu finding%s (%s) in %zu incident "
+				        "ledger%s\n",
+				        target, rep.n + rep.dropped,
+				        rep.n + rep.dropped == 1 ? "" : "s", per, n,
+				        n == 1 ? "" : "s");
 			}
 		}
 	}
@@ -221,7 +224,8 @@ const struct ev_command ev_cmd_verify = {
                  "STRAY_TEMPORARY INCIDENT_BROKEN. Incident ledgers (STATE/incidents, one\n"
                  "incident's directory, or its ledger.jsonl) are checked like the custody\n"
                  "ledger: an edited, deleted or reordered line is INCIDENT_BROKEN; without\n"
-                 "--pub the key their first entry announces is trusted (unpinned). Findings with the same code and message are grouped on\n"
+                 "--pub the key their first entry announces is trusted (unpinned). Findings with "
+                 "the same code and message are grouped on\n"
                  "one line (CODE xN: FIRST ... LAST: message); --json lists every one.\n"
                  "Exit status: 0 all good, 1 any finding, 2 usage or I/O error.\n"
                  "\n"

@@ -34,7 +34,8 @@ static void record(struct ev_daemon *d, const struct store_key *key, const char 
 	                           &errs);
 	if (r < 0) {
 		char *m = errs.n ? ev_error_format(&errs.v[0]) : NULL;
-		ev_dlog(LOG_WARNING, "incident %s: cannot write %s: %s", id, kind, m ? m : strerror(-r));
+		ev_dlog(LOG_WARNING, "incident %s: cannot write %s: %s", id, kind,
+		        m ? m : strerror(-r));
 		free(m);
 		ev_errlist_clear(&errs);
 		return;
@@ -62,7 +63,7 @@ static void check_all(struct ev_daemon *d) {
 	if (ev_incident_key(d->cfg, &key, &kr, &errs) < 0) {
 		if (!c->no_key_logged)
 			ev_dlog(LOG_WARNING, "incident deadlines are not kept: store.key cannot be "
-			        "loaded (the ledgers are signed with it)");
+			                     "loaded (the ledgers are signed with it)");
 		c->no_key_logged = true;
 		goto out;
 	}
@@ -77,8 +78,10 @@ static void check_all(struct ev_daemon *d) {
 			continue;
 		if (inc.n_invalid) {
 			if (!c->broken_logged)
-				ev_dlog(LOG_WARNING, "incident %s: its ledger does not verify; its "
-				        "deadlines are not kept (evident verify)", inc.id);
+				ev_dlog(LOG_WARNING,
+				        "incident %s: its ledger does not verify; its "
+				        "deadlines are not kept (evident verify)",
+				        inc.id);
 			c->broken_logged = true;
 		} else {
 			json_t *list = ev_incident_due(d->cfg, &inc, now);

@@ -473,8 +473,8 @@ void ev_sinks_emit_incident(struct ev_sinks *s, const json_t *event) {
 		s->st.stdout_errors++;
 	if (s->to_journal) {
 		int r = sd_journal_send("MESSAGE=incident %s: %s", id ? id : "?", kind ? kind : "?",
-		                        "PRIORITY=4", "INCIDENT=%s", id ? id : "", "INCIDENT_JSON=%s", j,
-		                        NULL);
+		                        "PRIORITY=4", "INCIDENT=%s", id ? id : "",
+		                        "INCIDENT_JSON=%s", j, NULL);
 		if (r < 0 && s->st.journal_errors++ == 0)
 			ev_dlog_errno(LOG_WARNING, r, "journal sink: sd_journal_send failed");
 	}

@@ -32,7 +32,8 @@ static json_t *notify(const struct ev_incident *inc, size_t k) {
 	json_array_foreach(json_object_get(inc->triage, "teams"), i, t) {
 		json_t *c = json_object_get(t, "contacts");
 		size_t n = json_array_size(c);
-		json_array_append(out, n ? json_array_get(c, k < n ? k : n - 1) : json_object_get(t, "team"));
+		json_array_append(out, n ? json_array_get(c, k < n ? k : n - 1)
+		                         : json_object_get(t, "team"));
 	}
 	return out;
 }
@@ -48,11 +49,12 @@ static void escalations(const struct ev_config *cfg, const struct ev_incident *i
 		int64_t due = inc->t[EV_T_DETECT] + (int64_t)after;
 		if (now < due || written(inc, "escalated", "step", json_integer((json_int_t)k + 1)))
 			continue;
-		json_array_append_new(
-		        out, json_pack("{s:s, s:{s:s, s:I, s:s, s:o, s:o}}", "kind", "escalated", "payload",
-		                       "deadline", "acknowledge", "step", (json_int_t)k + 1, "after",
-		                       cfg->incidents.escalation.v[k], "due", ev_incident_time_json(due),
-		                       "notify", notify(inc, k)));
+		json_array_append_new(out, json_pack("{s:s, s:{s:s, s:I, s:s, s:o, s:o}}", "kind",
+		                                     "escalated", "payload", "deadline",
+		                                     "acknowledge", "step", (json_int_t)k + 1,
+		                                     "after", cfg->incidents.escalation.v[k], "due",
+		                                     ev_incident_time_json(due), "notify",
+		                                     notify(inc, k)));
 	}
 }
 
@@ -71,8 +73,8 @@ static void updates(const struct ev_config *cfg, const struct ev_incident *inc, 
 	char ev[64];
 	ev_format_duration(every, ev, sizeof(ev));
 	json_array_append_new(
-	        out, json_pack("{s:s, s:{s:o, s:I, s:s, s:o, s:s}}", "kind", "update_due", "payload",
-	                       "due",
+	        out, json_pack("{s:s, s:{s:o, s:I, s:s, s:o, s:s}}", "kind", "update_due",
+	                       "payload", "due",
 	                       ev_incident_time_json(inc->t_last_update + missed * (int64_t)every),
 	                       "missed", missed, "every", ev, "last_update",
 	                       ev_incident_time_json(inc->t_last_update), "key", key));

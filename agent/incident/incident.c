@@ -19,9 +19,8 @@
 #include "util/mkdir.h"
 #include "util/timefmt.h"
 
-const char *const ev_tstamp_names[] = {"t_impact",  "t_detect",   "t_declare",
-                                       "t_ack",     "t_contain",  "t_mitigate",
-                                       "t_resolve", "t_close",    NULL};
+const char *const ev_tstamp_names[] = {"t_impact",   "t_detect",  "t_declare", "t_ack", "t_contain",
+                                       "t_mitigate", "t_resolve", "t_close",   NULL};
 
 int ev_incident_id_check(const char *id, char *msg, size_t len) {
 	size_t n = id ? strlen(id) : 0;
@@ -33,7 +32,8 @@ int ev_incident_id_check(const char *id, char *msg, size_t len) {
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
 		            id[i])) {
 			snprintf(msg, len,
-			         "incident id '%.64s': '%c' is not allowed (letters, digits, '.', '_', "
+			         "incident id '%.64s': '%c' is not allowed (letters, digits, '.', "
+			         "'_', "
 			         "'-')",
 			         id, id[i] >= 32 && id[i] < 127 ? id[i] : '?');
 			return -EINVAL;
@@ -95,13 +95,22 @@ static void fold(struct ev_incident *inc, json_t *e) {
 	static const struct {
 		const char *kind;
 		enum ev_tstamp ts;
-	} stamps[] = {{"acknowledged", EV_T_ACK}, {"contained", EV_T_CONTAIN},
-	              {"mitigated", EV_T_MITIGATE}, {"resolved", EV_T_RESOLVE},
+	} stamps[] = {{"acknowledged", EV_T_ACK},
+	              {"contained", EV_T_CONTAIN},
+	              {"mitigated", EV_T_MITIGATE},
+	              {"resolved", EV_T_RESOLVE},
 	              {"closed", EV_T_CLOSE}};
-	static const char *const human[] = {"acknowledged",    "note",        "decision",
-	                                    "role",            "update_sent", "action_proposed",
-	                                    "action_approved", "contained",   "mitigated",
-	                                    "resolved",        NULL};
+	static const char *const human[] = {"acknowledged",
+	                                    "note",
+	                                    "decision",
+	                                    "role",
+	                                    "update_sent",
+	                                    "action_proposed",
+	                                    "action_approved",
+	                                    "contained",
+	                                    "mitigated",
+	                                    "resolved",
+	                                    NULL};
 	if (!k)
 		return;
 	if (ev_incident_index(human, k) >= 0 &&
@@ -144,8 +153,10 @@ static const char *state_of(const struct ev_incident *inc) {
 	static const struct {
 		enum ev_tstamp t;
 		const char *name;
-	} order[] = {{EV_T_CLOSE, "closed"},       {EV_T_RESOLVE, "resolved"},
-	             {EV_T_MITIGATE, "mitigated"}, {EV_T_CONTAIN, "contained"},
+	} order[] = {{EV_T_CLOSE, "closed"},
+	             {EV_T_RESOLVE, "resolved"},
+	             {EV_T_MITIGATE, "mitigated"},
+	             {EV_T_CONTAIN, "contained"},
 	             {EV_T_ACK, "acknowledged"}};
 	for (size_t i = 0; i < ELEMENTSOF(order); i++)
 		if (inc->t[order[i].t] != EV_T_UNSET)
@@ -244,8 +255,10 @@ int ev_incident_check_time(const struct ev_incident *inc, enum ev_tstamp which, 
 			char a[EV_RFC3339_MAX], b[EV_RFC3339_MAX];
 			ev_format_rfc3339(at, a, sizeof(a));
 			ev_format_rfc3339(inc->t[k], b, sizeof(b));
-			snprintf(msg, len, "%s %s would be %s %s %s (timestamps keep their order: "
-			         "t_impact, t_detect, t_ack, t_contain, t_mitigate, t_resolve, t_close)",
+			snprintf(msg, len,
+			         "%s %s would be %s %s %s (timestamps keep their order: "
+			         "t_impact, t_detect, t_ack, t_contain, t_mitigate, t_resolve, "
+			         "t_close)",
 			         ev_tstamp_names[which], a, before ? "before" : "after",
 			         ev_tstamp_names[k], b);
 			return -EINVAL;
@@ -323,8 +336,10 @@ static void first_key(const char *buf, size_t len, struct store_keyring *kr,
 	if (pem && store_key_public_from_pem(pem, strlen(pem), &k) == 0) {
 		if (!strcmp(store_key_id(k), dstr(o, "key_id") ?: "")) {
 			store_keyring_add(kr, k, false);
-			store_report_warn(rep, "%s: key %s taken from the ledger's first entry "
-			                  "(unpinned: use --pub to pin it)", name, store_key_id(k));
+			store_report_warn(rep,
+			                  "%s: key %s taken from the ledger's first entry "
+			                  "(unpinned: use --pub to pin it)",
+			                  name, store_key_id(k));
 		} else
 			store_key_free(k);
 	}
@@ -345,16 +360,18 @@ static int verify_one(const char *path, const char *name, const struct store_key
 	if (r == 0 && !work.n)
 		first_key(buf, len, &work, rep, name);
 	if (r == 0 && len == 0)
-		store_report_add(rep, STORE_INCIDENT_BROKEN, name, "empty ledger (no opened entry)");
+		store_report_add(rep, STORE_INCIDENT_BROKEN, name,
+		                 "empty ledger (no opened entry)");
 	if (r == 0)
-		r = store_ledger_verify_mem_as(buf, len, name, STORE_INCIDENT_BROKEN, &work, rep, NULL);
+		r = store_ledger_verify_mem_as(buf, len, name, STORE_INCIDENT_BROKEN, &work, rep,
+		                               NULL);
 	store_keyring_clear(&work);
 	free(buf);
 	return r;
 }
 
-int ev_incident_verify(const char *target, const struct store_keyring *kr,
-                       struct store_report *rep, size_t *ret_n) {
+int ev_incident_verify(const char *target, const struct store_keyring *kr, struct store_report *rep,
+                       size_t *ret_n) {
 	char p[4096];
 	struct stat st;
 	*ret_n = 0;

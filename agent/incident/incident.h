@@ -37,9 +37,9 @@ struct ev_incident {
 	json_t *entries;  /* every parsed line, with _valid and _line (store_ledger_verify_mem) */
 	size_t n_invalid; /* lines that do not verify: the incident is read-only then */
 	int64_t t[_EV_T_MAX];
-	int64_t t_first_human; /* the first entry by a person after detection */
-	int64_t t_last_update; /* the last update_sent (or the declaration) */
-	const char *state;     /* open acknowledged contained mitigated resolved closed */
+	int64_t t_first_human;         /* the first entry by a person after detection */
+	int64_t t_last_update;         /* the last update_sent (or the declaration) */
+	const char *state;             /* open acknowledged contained mitigated resolved closed */
 	int impact, urgency, severity; /* indexes (policy.h), -1 when not triaged */
 	json_t *triage;   /* the last triaged entry's payload (borrowed from entries) */
 	json_t *roles;    /* {role: person} */
@@ -82,7 +82,7 @@ bool ev_incident_is_target(const char *target);
  * when kr is empty with the key each ledger's `opened` entry announces (reported as
  * unpinned). Findings (INCIDENT_BROKEN, UNKNOWN_KEY) in rep; *ret_n: ledgers checked.
  * 0 or -errno (nothing readable). */
-int ev_incident_verify(const char *target, const struct store_keyring *kr,
-                       struct store_report *rep, size_t *ret_n);
+int ev_incident_verify(const char *target, const struct store_keyring *kr, struct store_report *rep,
+                       size_t *ret_n);
 /* An RFC 3339 µs timestamp as a JSON string, or null for EV_T_UNSET (new). */
 json_t *ev_incident_time_json(int64_t us);

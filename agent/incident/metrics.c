@@ -50,10 +50,12 @@ static json_t *stats(const struct ev_incident *v, const bool *in, size_t n, size
 		double sum = 0;
 		for (size_t i = 0; i < k; i++)
 			sum += (double)x[i];
-		double med = k % 2 ? (double)x[k / 2] : ((double)x[k / 2 - 1] + (double)x[k / 2]) / 2;
+		double med =
+		        k % 2 ? (double)x[k / 2] : ((double)x[k / 2 - 1] + (double)x[k / 2]) / 2;
 		size_t rank = (size_t)ceil(0.9 * (double)k);
 		o = json_pack("{s:f, s:f, s:f, s:I}", "median", med / 1e6, "p90",
-		              (double)x[rank - 1] / 1e6, "mean", sum / (double)k / 1e6, "n", (json_int_t)k);
+		              (double)x[rank - 1] / 1e6, "mean", sum / (double)k / 1e6, "n",
+		              (json_int_t)k);
 	}
 	free(x);
 	return o;
@@ -69,8 +71,9 @@ static json_t *all_stats(const struct ev_incident *v, const bool *in, size_t n) 
 /* impact|services|rules, each list sorted: what makes two incidents the same problem. */
 static char *fingerprint(const struct ev_incident *inc) {
 	json_t *parts = json_array();
-	json_array_append_new(parts, json_string(json_string_value(
-	                                     json_object_get(inc->triage, "impact")) ?: "-"));
+	json_array_append_new(
+	        parts,
+	        json_string(json_string_value(json_object_get(inc->triage, "impact")) ?: "-"));
 	const char *lists[] = {"services", "rules"};
 	for (size_t l = 0; l < 2; l++) {
 		json_t *a = json_deep_copy(json_object_get(inc->triage, lists[l]));
@@ -125,22 +128,24 @@ static json_t *kpis(json_t *overall, json_t *high_resolve, json_t *rep, json_t *
 	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
 		json_t *m = k[i].metric ? json_object_get(overall, k[i].metric) : high_resolve;
 		json_t *mean = json_object_get(m, "mean");
-		json_array_append_new(out, json_pack("{s:s, s:s, s:O, s:o}", "kpi", k[i].name, "target",
-		                                     k[i].target, "value", mean, "met",
-		                                     json_is_number(mean)
-		                                             ? json_boolean(json_number_value(mean) <
-		                                                            k[i].limit)
-		                                             : json_null()));
+		json_array_append_new(
+		        out, json_pack("{s:s, s:s, s:O, s:o}", "kpi", k[i].name, "target",
+		                       k[i].target, "value", mean, "met",
+		                       json_is_number(mean)
+		                               ? json_boolean(json_number_value(mean) < k[i].limit)
+		                               : json_null()));
 	}
 	json_t *rp = json_object_get(rep, "percent"), *dp = json_object_get(doc, "percent");
-	json_array_append_new(out, json_pack("{s:s, s:s, s:O, s:o}", "kpi", "repeats", "target",
-	                                     "< 5%", "value", rp, "met",
-	                                     json_is_number(rp) ? json_boolean(json_number_value(rp) < 5)
-	                                                        : json_null()));
+	json_array_append_new(out,
+	                      json_pack("{s:s, s:s, s:O, s:o}", "kpi", "repeats", "target", "< 5%",
+	                                "value", rp, "met",
+	                                json_is_number(rp) ? json_boolean(json_number_value(rp) < 5)
+	                                                   : json_null()));
 	json_array_append_new(out, json_pack("{s:s, s:s, s:O, s:o}", "kpi", "documentation",
 	                                     "target", "100%", "value", dp, "met",
-	                                     json_is_number(dp) ? json_boolean(json_number_value(dp) >= 100)
-	                                                        : json_null()));
+	                                     json_is_number(dp)
+	                                             ? json_boolean(json_number_value(dp) >= 100)
+	                                             : json_null()));
 	return out;
 }
 
@@ -166,8 +171,11 @@ json_t *ev_incident_metrics(const struct ev_incident *v, size_t n, int64_t since
 			documented += v[i].root_cause && *v[i].root_cause && v[i].resolution &&
 			              *v[i].resolution && v[i].report;
 		}
-		const char *imp = json_string_value(json_object_get(v[i].triage, "impact")) ?: "untriaged";
-		json_object_set_new(freq, imp, json_integer(json_integer_value(json_object_get(freq, imp)) + 1));
+		const char *imp =
+		        json_string_value(json_object_get(v[i].triage, "impact")) ?: "untriaged";
+		json_object_set_new(
+		        freq, imp,
+		        json_integer(json_integer_value(json_object_get(freq, imp)) + 1));
 	}
 	for (size_t d = 0; d < N_DEFS; d++)
 		json_object_set_new(defs_o, defs[d].name, json_string(defs[d].definition));
@@ -184,7 +192,9 @@ json_t *ev_incident_metrics(const struct ev_incident *v, size_t n, int64_t since
 		for (size_t k = 0; groups[g][k]; k++) {
 			size_t any = 0;
 			for (size_t i = 0; i < n; i++) {
-				sel[i] = in[i] && !strcmp(json_string_value(json_object_get(v[i].triage, fields[g])) ?: "",
+				sel[i] = in[i] && !strcmp(json_string_value(json_object_get(
+				                                  v[i].triage, fields[g]))
+				                                  ?: "",
 				                          groups[g][k]);
 				any += sel[i];
 			}
@@ -221,10 +231,12 @@ static void prom_stats(FILE *f, const char *label, const char *val, json_t *grou
 		const char *st[] = {"median", "p90", "mean"};
 		for (size_t i = 0; i < 3; i++)
 			if (json_is_number(json_object_get(s, st[i])))
-				fprintf(f, "evident_incident_%s_seconds{%s=\"%s\",stat=\"%s\"} %.6f\n", name, label,
-				        val, st[i], json_number_value(json_object_get(s, st[i])));
-		fprintf(f, "evident_incident_%s_count{%s=\"%s\"} %" JSON_INTEGER_FORMAT "\n", name, label,
-		        val, json_integer_value(json_object_get(s, "n")));
+				fprintf(f,
+				        "evident_incident_%s_seconds{%s=\"%s\",stat=\"%s\"} %.6f\n",
+				        name, label, val, st[i],
+				        json_number_value(json_object_get(s, st[i])));
+		fprintf(f, "evident_incident_%s_count{%s=\"%s\"} %" JSON_INTEGER_FORMAT "\n", name,
+		        label, val, json_integer_value(json_object_get(s, "n")));
 	}
 }
 
@@ -232,26 +244,32 @@ void ev_incident_metrics_prometheus(const json_t *m, FILE *f) {
 	const char *k;
 	json_t *v;
 	json_object_foreach(json_object_get(m, "definitions"), k, v) {
-		fprintf(f, "# HELP evident_incident_%s_seconds %s (median, p90 nearest rank, mean)\n", k,
-		        json_string_value(v));
+		fprintf(f,
+		        "# HELP evident_incident_%s_seconds %s (median, p90 nearest rank, mean)\n",
+		        k, json_string_value(v));
 		fprintf(f, "# TYPE evident_incident_%s_seconds gauge\n", k);
 	}
 	prom_stats(f, "severity", "all", json_object_get(m, "overall"));
-	json_object_foreach(json_object_get(m, "by_severity"), k, v) prom_stats(f, "severity", k, v);
+	json_object_foreach(json_object_get(m, "by_severity"), k, v)
+	        prom_stats(f, "severity", k, v);
 	json_object_foreach(json_object_get(m, "by_impact"), k, v) prom_stats(f, "impact", k, v);
 	fprintf(f, "# TYPE evident_incidents gauge\nevident_incidents %" JSON_INTEGER_FORMAT "\n",
 	        json_integer_value(json_object_get(m, "incidents")));
-	fprintf(f, "# TYPE evident_incidents_open gauge\nevident_incidents_open %" JSON_INTEGER_FORMAT "\n",
+	fprintf(f,
+	        "# TYPE evident_incidents_open gauge\nevident_incidents_open %" JSON_INTEGER_FORMAT
+	        "\n",
 	        json_integer_value(json_object_get(m, "open")));
 	fprintf(f, "# TYPE evident_incidents_by_impact gauge\n");
 	json_object_foreach(json_object_get(m, "frequency"), k, v)
-		fprintf(f, "evident_incidents_by_impact{impact=\"%s\"} %" JSON_INTEGER_FORMAT "\n", k,
-		        json_integer_value(v));
+	        fprintf(f, "evident_incidents_by_impact{impact=\"%s\"} %" JSON_INTEGER_FORMAT "\n",
+	                k, json_integer_value(v));
 	const char *shares[] = {"repeats", "documentation"};
 	for (size_t i = 0; i < 2; i++) {
 		json_t *p = json_object_get(json_object_get(m, shares[i]), "percent");
 		if (json_is_number(p))
-			fprintf(f, "# TYPE evident_incident_%s_percent gauge\nevident_incident_%s_percent %.6f\n",
+			fprintf(f,
+			        "# TYPE evident_incident_%s_percent "
+			        "gauge\nevident_incident_%s_percent %.6f\n",
 			        shares[i], shares[i], json_number_value(p));
 	}
 	fprintf(f, "# TYPE evident_incident_kpi_met gauge\n");

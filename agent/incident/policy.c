@@ -14,7 +14,7 @@ const char *const ev_incident_impacts[] = {
         "compliance_issue", "user_complaints", "internal_error",      NULL};
 const char *const ev_incident_urgencies[] = {"immediate", "high", "medium", "low", NULL};
 const char *const ev_incident_severities[] = {"critical", "high", "medium", "low", NULL};
-const char *const ev_incident_roles[] = {"commander",          "scribe", "technical_lead",
+const char *const ev_incident_roles[] = {"commander",          "scribe",          "technical_lead",
                                          "communication_lead", "operations_lead", NULL};
 
 int ev_incident_index(const char *const *set, const char *v) {
@@ -30,7 +30,10 @@ void ev_incident_choices(const char *const *set, char *buf, size_t len) {
 		n++;
 	buf[0] = 0;
 	for (size_t i = 0; i < n && used < len; i++) {
-		int w = snprintf(buf + used, len - used, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+		int w = snprintf(buf + used, len - used, "%s%s",
+		                 i == 0       ? ""
+		                 : i + 1 == n ? " or "
+		                              : ", ",
 		                 set[i]);
 		if (w < 0)
 			break;
@@ -43,7 +46,8 @@ static bool name_ok(const char *s, size_t n) {
 	if (n == 0 || n > 64)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", s[i]))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+		            s[i]))
 			return false;
 	return true;
 }
@@ -124,8 +128,8 @@ static int check_words(const char *rest, char *msg, size_t len, const char *what
 	json_array_foreach(w, i, v) {
 		const char *s = json_string_value(v);
 		if (r == 0 && !name_ok(s, strlen(s))) {
-			snprintf(msg, len, "'%s' is not a %s name (letters, digits, '.', '_', '-')", s,
-			         what);
+			snprintf(msg, len, "'%s' is not a %s name (letters, digits, '.', '_', '-')",
+			         s, what);
 			r = -EINVAL;
 		}
 	}
@@ -144,7 +148,8 @@ static int check_service(const char *rest, char *msg, size_t len) {
 		const char *s = json_string_value(v);
 		if (r == 0 && strncmp(s, "unit:", 5) && strncmp(s, "program:", 8) &&
 		    strncmp(s, "file:/", 6)) {
-			snprintf(msg, len, "'%s': expected unit:UNIT, program:PROG or file:/PATH", s);
+			snprintf(msg, len, "'%s': expected unit:UNIT, program:PROG or file:/PATH",
+			         s);
 			r = -EINVAL;
 		}
 	}
@@ -184,8 +189,8 @@ int ev_incident_policy_check_item(const char *key, const char *item, char *msg, 
 	char k[65];
 	memcpy(k, item, kl);
 	k[kl] = 0;
-	bool per_impact = !strcmp(key, "severity") || !strcmp(key, "containment") ||
-	                  !strcmp(key, "runbooks");
+	bool per_impact =
+	        !strcmp(key, "severity") || !strcmp(key, "containment") || !strcmp(key, "runbooks");
 	if (per_impact && ev_incident_index(ev_incident_impacts, k) < 0) {
 		ev_incident_choices(ev_incident_impacts, set, sizeof(set));
 		snprintf(msg, len, "unknown impact type '%s' (expected %s)", k, set);
@@ -208,7 +213,9 @@ int ev_incident_policy_check_item(const char *key, const char *item, char *msg, 
 		return check_service(rest, msg, len);
 	if (!strcmp(key, "teams") || !strcmp(key, "containment") || !strcmp(key, "runbooks"))
 		return check_words(rest, msg, len,
-		                   !strcmp(key, "teams") ? "team" : !strcmp(key, "runbooks") ? "runbook" : "action");
+		                   !strcmp(key, "teams")      ? "team"
+		                   : !strcmp(key, "runbooks") ? "runbook"
+		                                              : "action");
 	if (!strcmp(key, "contacts") && !*rest) {
 		snprintf(msg, len, "expected at least one contact after ':'");
 		return -EINVAL;
@@ -221,7 +228,8 @@ int ev_incident_severity(const struct ev_config *cfg, int impact, int urgency, i
 	if (impact < 0 || urgency < 0 || !ev_incident_impacts[impact] ||
 	    !ev_incident_urgencies[urgency])
 		return -EINVAL;
-	const char *rest = ev_incident_list_get(&cfg->incidents.severity, ev_incident_impacts[impact]);
+	const char *rest =
+	        ev_incident_list_get(&cfg->incidents.severity, ev_incident_impacts[impact]);
 	int row[8];
 	if (!rest || parse_row(rest, row) < 0)
 		return -EINVAL;
@@ -243,9 +251,10 @@ json_t *ev_incident_routing(const struct ev_config *cfg, int severity) {
 	size_t i;
 	json_t *t;
 	json_array_foreach(w, i, t) {
-		const char *c = ev_incident_list_get(&cfg->incidents.contacts, json_string_value(t));
-		json_array_append_new(out, json_pack("{s:O, s:o}", "team", t, "contacts",
-		                                     ev_incident_words(c)));
+		const char *c =
+		        ev_incident_list_get(&cfg->incidents.contacts, json_string_value(t));
+		json_array_append_new(
+		        out, json_pack("{s:O, s:o}", "team", t, "contacts", ev_incident_words(c)));
 	}
 	json_decref(w);
 	return out;
@@ -257,7 +266,8 @@ json_t *ev_incident_scope(const struct ev_config *cfg, const json_t *services,
 	size_t i, k;
 	json_t *s, *w;
 	json_array_foreach(services, i, s) {
-		const char *def = ev_incident_list_get(&cfg->incidents.services, json_string_value(s));
+		const char *def =
+		        ev_incident_list_get(&cfg->incidents.services, json_string_value(s));
 		if (!def) {
 			*ret_unknown = json_string_value(s);
 			json_decref(o);
@@ -278,7 +288,7 @@ json_t *ev_incident_scope(const struct ev_config *cfg, const json_t *services,
 }
 
 uint64_t ev_incident_update_every(const struct ev_config *cfg, int severity) {
-	return severity == 0 ? cfg->incidents.update_critical
+	return severity == 0   ? cfg->incidents.update_critical
 	       : severity == 1 ? cfg->incidents.update_high
 	                       : 0;
 }

@@ -13,10 +13,10 @@
 #include "agent/settings.h"
 
 /* NULL-terminated, in the seed's order. */
-extern const char *const ev_incident_impacts[];   /* data_breach ... internal_error */
-extern const char *const ev_incident_urgencies[]; /* immediate high medium low */
-extern const char *const ev_incident_severities[];/* critical high medium low */
-extern const char *const ev_incident_roles[];     /* commander scribe technical_lead ... */
+extern const char *const ev_incident_impacts[];    /* data_breach ... internal_error */
+extern const char *const ev_incident_urgencies[];  /* immediate high medium low */
+extern const char *const ev_incident_severities[]; /* critical high medium low */
+extern const char *const ev_incident_roles[];      /* commander scribe technical_lead ... */
 
 /* Index of v in the NULL-terminated set, or -1. */
 int ev_incident_index(const char *const *set, const char *v);

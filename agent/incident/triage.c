@@ -67,8 +67,10 @@ int ev_triage_check(const json_t *rq, int64_t now, char *msg, size_t len) {
 	json_array_foreach(json_object_get(rq, "services"), i, s) {
 		const char *v = json_string_value(s);
 		if (!v || ev_incident_id_check(v, msg, len) < 0) {
-			snprintf(msg, len, "service '%s' is not a service name (letters, digits, '.', "
-			         "'_', '-')", v ? v : "(not a string)");
+			snprintf(msg, len,
+			         "service '%s' is not a service name (letters, digits, '.', "
+			         "'_', '-')",
+			         v ? v : "(not a string)");
 			return -EINVAL;
 		}
 	}
@@ -92,8 +94,10 @@ int ev_triage_state_check(const char *state_dir, const json_t *rq, char *msg, si
 	ev_incident_done(&inc);
 	if (!closed)
 		return 0;
-	snprintf(msg, len, "incident %s is closed: reopen it first ('evident incident reopen %s "
-	         "--reason TEXT')", id, id);
+	snprintf(msg, len,
+	         "incident %s is closed: reopen it first ('evident incident reopen %s "
+	         "--reason TEXT')",
+	         id, id);
 	return -EEXIST;
 }
 
@@ -124,18 +128,21 @@ json_t *ev_triage_classify(const struct ev_config *cfg, const json_t *rq) {
 		json_t *sc = ev_incident_scope(cfg, one, &unknown);
 		if (!sc)
 			json_array_append(unscoped, s);
-		for (const char *f = "units"; sc && f; f = !strcmp(f, "units") ? "programs" : !strcmp(f, "programs") ? "files" : NULL)
+		for (const char *f = "units"; sc && f; f = !strcmp(f, "units")      ? "programs"
+		                                           : !strcmp(f, "programs") ? "files"
+		                                                                    : NULL)
 			json_array_extend(json_object_get(scope, f), json_object_get(sc, f));
 		json_decref(sc);
 		json_decref(one);
 	}
 	const char *rb = ev_incident_list_get(&cfg->incidents.runbooks, impact_s);
-	return json_pack("{s:s, s:b, s:o, s:s?, s:s, s:o, s:s?, s:o, s:o}", "severity",
-	                 ev_incident_severities[sev], "many_users", many, "teams",
-	                 ev_incident_routing(cfg, sev), "update_every", e ? every : NULL,
-	                 "ack_within", ack, "containment",
-	                 ev_incident_words(ev_incident_list_get(&cfg->incidents.containment, impact_s)),
-	                 "runbook", rb, "scope", scope, "unscoped_services", unscoped);
+	return json_pack(
+	        "{s:s, s:b, s:o, s:s?, s:s, s:o, s:s?, s:o, s:o}", "severity",
+	        ev_incident_severities[sev], "many_users", many, "teams",
+	        ev_incident_routing(cfg, sev), "update_every", e ? every : NULL, "ack_within", ack,
+	        "containment",
+	        ev_incident_words(ev_incident_list_get(&cfg->incidents.containment, impact_s)),
+	        "runbook", rb, "scope", scope, "unscoped_services", unscoped);
 }
 
 json_t *ev_triage_seal_request(const json_t *rq, const json_t *cls) {
@@ -185,7 +192,8 @@ int ev_incident_key(const struct ev_config *cfg, struct store_key **ret, struct 
 
 /* The `triaged` payload: the request's fields, the classification, and on a re-triage
  * the previous classification and why it changed. */
-static json_t *triaged_payload(const json_t *rq, const json_t *cls, const struct ev_incident *prev) {
+static json_t *triaged_payload(const json_t *rq, const json_t *cls,
+                               const struct ev_incident *prev) {
 	json_t *p = json_deep_copy(rq);
 	json_object_del(p, "request");
 	json_object_del(p, "as");
@@ -201,7 +209,8 @@ static json_t *triaged_payload(const json_t *rq, const json_t *cls, const struct
 		                              "affected_users",
 		                              json_object_get(prev->triage, "affected_users")));
 		if (!json_object_get(p, "reason"))
-			json_object_set_new(p, "reason", json_string("re-triaged (no reason given)"));
+			json_object_set_new(p, "reason",
+			                    json_string("re-triaged (no reason given)"));
 	}
 	return p;
 }
@@ -224,14 +233,18 @@ int ev_triage_record(const struct ev_config *cfg, const char *state_dir, const j
 		goto out;
 	}
 	if (!created && inc.n_invalid) {
-		ev_errlist_add(errs, id, 0, 0, "the incident's ledger does not verify (%zu bad "
-		               "lines): nothing written; see 'evident verify'", inc.n_invalid);
+		ev_errlist_add(errs, id, 0, 0,
+		               "the incident's ledger does not verify (%zu bad "
+		               "lines): nothing written; see 'evident verify'",
+		               inc.n_invalid);
 		r = -EBADMSG;
 		goto out;
 	}
 	if (!created && !strcmp(inc.state, "closed")) {
-		ev_errlist_add(errs, id, 0, 0, "the incident is closed: reopen it first "
-		               "('evident incident reopen %s --reason TEXT')", id);
+		ev_errlist_add(errs, id, 0, 0,
+		               "the incident is closed: reopen it first "
+		               "('evident incident reopen %s --reason TEXT')",
+		               id);
 		r = -EEXIST;
 		goto out;
 	}
@@ -239,14 +252,16 @@ int ev_triage_record(const struct ev_config *cfg, const char *state_dir, const j
 		/* the key is announced in the first entry: `evident verify` without --pub
 		 * trusts it (unpinned), as a store trusts the key it began with */
 		char *pem = store_key_public_pem(key);
-		json_t *o = json_pack("{s:O?, s:O?, s:s?}", "detected_at", json_object_get(rq, "detected"),
-		                      "summary", json_object_get(rq, "summary"), "public_key", pem);
+		json_t *o = json_pack("{s:O?, s:O?, s:s?}", "detected_at",
+		                      json_object_get(rq, "detected"), "summary",
+		                      json_object_get(rq, "summary"), "public_key", pem);
 		free(pem);
 		r = ev_incident_append(state_dir, id, key, "opened", NULL, o, actor, errs);
 	}
 	if (r >= 0)
 		r = ev_incident_append(state_dir, id, key, "triaged", NULL,
-		                       triaged_payload(rq, cls, created ? NULL : &inc), actor, errs);
+		                       triaged_payload(rq, cls, created ? NULL : &inc), actor,
+		                       errs);
 	const char *bundle = json_string_value(json_object_get(seal_result, "bundle_id"));
 	if (r >= 0 && seal_result)
 		r = ev_incident_append(
@@ -265,16 +280,21 @@ int ev_triage_record(const struct ev_config *cfg, const char *state_dir, const j
 	json_object_set_new(a, "incident", json_string(id));
 	json_object_set_new(a, "created", json_boolean(created));
 	json_object_set_new(a, "ledger", json_string(p));
-	json_object_set(a, "bundle", seal_result ? json_object_get(seal_result, "bundle") : json_null());
+	json_object_set(a, "bundle",
+	                seal_result ? json_object_get(seal_result, "bundle") : json_null());
 	json_object_set(a, "manifest_sha256",
-	                seal_result ? json_object_get(seal_result, "manifest_sha256") : json_null());
+	                seal_result ? json_object_get(seal_result, "manifest_sha256")
+	                            : json_null());
 	/* the acknowledge deadline runs from detection */
 	struct ev_incident now = {0};
 	if (ev_incident_load(state_dir, id, &kr, NULL, &now) == 0) {
 		json_object_set_new(a, "state", json_string(now.state));
-		json_object_set_new(a, "ack_deadline",
-		                    ev_incident_time_json(now.t[EV_T_ACK] != EV_T_UNSET ? EV_T_UNSET :
-		                            now.t[EV_T_DETECT] + (int64_t)cfg->incidents.ack_within));
+		json_object_set_new(
+		        a, "ack_deadline",
+		        ev_incident_time_json(
+		                now.t[EV_T_ACK] != EV_T_UNSET
+		                        ? EV_T_UNSET
+		                        : now.t[EV_T_DETECT] + (int64_t)cfg->incidents.ack_within));
 		ev_incident_done(&now);
 	}
 	*ret_answer = a;

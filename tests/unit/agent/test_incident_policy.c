@@ -16,10 +16,9 @@ static const char *const golden[7][9] = {
          "medium"},
         {"service_degradation", "high", "medium", "medium", "low", "critical", "high", "medium",
          "low"},
-        {"security_violation", "critical", "high", "high", "medium", "critical", "critical",
-         "high", "high"},
-        {"compliance_issue", "high", "high", "medium", "low", "critical", "high", "high",
-         "medium"},
+        {"security_violation", "critical", "high", "high", "medium", "critical", "critical", "high",
+         "high"},
+        {"compliance_issue", "high", "high", "medium", "low", "critical", "high", "high", "medium"},
         {"user_complaints", "medium", "medium", "low", "low", "high", "medium", "medium", "low"},
         {"internal_error", "medium", "low", "low", "low", "high", "medium", "low", "low"},
 };
@@ -77,7 +76,8 @@ static void expect_teams(struct ev_config *c, int sev, const char *want) {
 	json_t *t;
 	json_array_foreach(r, i, t) {
 		strncat(got, i ? " " : "", sizeof(got) - strlen(got) - 1);
-		strncat(got, json_string_value(json_object_get(t, "team")), sizeof(got) - strlen(got) - 1);
+		strncat(got, json_string_value(json_object_get(t, "team")),
+		        sizeof(got) - strlen(got) - 1);
 	}
 	CU_ASSERT_STRING_EQUAL(got, want);
 	json_decref(r);
@@ -112,9 +112,9 @@ TEST(test_agent_incident_policy_items) {
 	                                              "high high",
 	                                              m, sizeof(m)),
 	                0);
-	CU_ASSERT_NOT_EQUAL(ev_incident_policy_check_item("severity", "data_breach: low low low",
-	                                                  m, sizeof(m)),
-	                    0);
+	CU_ASSERT_NOT_EQUAL(
+	        ev_incident_policy_check_item("severity", "data_breach: low low low", m, sizeof(m)),
+	        0);
 	CU_ASSERT_NOT_EQUAL(ev_incident_policy_check_item("severity",
 	                                                  "data_brech: low low low low | low low "
 	                                                  "low low",
@@ -135,7 +135,14 @@ TEST(test_agent_incident_ids) {
 	char m[300];
 	CU_ASSERT_EQUAL(ev_incident_id_check("INC-001", m, sizeof(m)), 0);
 	CU_ASSERT_EQUAL(ev_incident_id_check("2026.11_a", m, sizeof(m)), 0);
-	const char *bad[] = {"", "a/b", "..", "a..b", ".hidden", "-x", "a b", "inc\n1",
+	const char *bad[] = {"",
+	                     "a/b",
+	                     "..",
+	                     "a..b",
+	                     ".hidden",
+	                     "-x",
+	                     "a b",
+	                     "inc\n1",
 	                     "0123456789012345678901234567890123456789012345678901234567890123456"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CU_ASSERT_NOT_EQUAL(ev_incident_id_check(bad[i], m, sizeof(m)), 0);
