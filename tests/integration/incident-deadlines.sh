@@ -9,14 +9,7 @@
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 . "$EV_SRCDIR/tests/integration/incident-lib.sh"
 trap 'chattr -R -i "$T_TMP" 2>/dev/null; agent_cleanup' EXIT
-SHIM="$T_TMP/clockshift.so"
-${CC:-cc} -shared -fPIC -O1 -o "$SHIM" "$EV_SRCDIR/tests/integration/clockshift.c" -ldl 2>"$T_TMP/cc.err" ||
-	skip "cannot build the clock shim: $(head -1 "$T_TMP/cc.err")"
-FT="$T_TMP/clockshift"
-echo "-3600" >"$FT"
-fake=$(LD_PRELOAD="$SHIM" EV_CLOCKSHIFT_FILE="$FT" date +%s)
-[ $(($(date +%s) - fake)) -ge 3590 ] || skip "the clock shim does not shift the clock here"
-echo 0 >"$FT"
+clock_shim
 cat >"$T_TMP/hook.sh" <<EOS
 #!/bin/sh
 cat >>"$T_TMP/hook.out"
