@@ -174,6 +174,9 @@ static const struct cfg_key actions_keys[] = {
          "files copied whole into every seal by the agent"},
         {"seal_journal_units", CT_STRV, OFF(actions.seal_journal_units), 0, 0, NULL, NULL, NULL,
          "journal units sealed (default: sources.journal_units, or the whole journal)"},
+        {"open_incident", CT_STRV, OFF(actions.open_incident), 0, 0, NULL, NULL, NULL,
+         "alerts that open or extend an incident: level:LEVEL, rule:ID or tag:TAG (empty: "
+         "none)"},
         END,
 };
 
@@ -641,7 +644,7 @@ static int check_logsources(struct loader *L, const struct ytree_node *n) {
 
 /* actions.seal_on: each item is level:LEVEL (a Sigma level), rule:ID or tag:TAG. Whether a
  * rule or tag exists depends on the rules loaded, checked later (agent/selectors.c). */
-static int check_seal_on(struct loader *L, const struct ytree_node *n) {
+static int check_seal_on(struct loader *L, const struct ytree_node *n, const char *key) {
 	static const char *const levels[] = {"informational", "low", "medium", "high", "critical"};
 	int ret = 0;
 	for (size_t i = 0; n->kind == YTREE_SEQ && i < n->n; i++) {
@@ -654,7 +657,7 @@ static int check_seal_on(struct loader *L, const struct ytree_node *n) {
 		                       (kl == 4 && !strncmp(it->str, "rule", 4)) ||
 		                       (kl == 3 && !strncmp(it->str, "tag", 3)));
 		if (!known || !colon[1]) {
-			err_at(L, it, "seal_on '%s': expected level:LEVEL, rule:ID or tag:TAG",
+			err_at(L, it, "%s '%s': expected level:LEVEL, rule:ID or tag:TAG", key,
 			       it->str);
 			ret = -EINVAL;
 			continue;
@@ -671,13 +674,13 @@ static int check_seal_on(struct loader *L, const struct ytree_node *n) {
 			continue;
 		const char *best = ev_suggest_best(&sg);
 		if (best)
-			err_at(L, it, "seal_on '%s': unknown level '%s' (did you mean '%s'?)",
+			err_at(L, it, "%s '%s': unknown level '%s' (did you mean '%s'?)", key,
 			       it->str, colon + 1, best);
 		else
 			err_at(L, it,
-			       "seal_on '%s': unknown level '%s' (informational, low, medium, "
+			       "%s '%s': unknown level '%s' (informational, low, medium, "
 			       "high or critical)",
-			       it->str, colon + 1);
+			       key, it->str, colon + 1);
 		ret = -EINVAL;
 	}
 	return ret;
@@ -824,8 +827,9 @@ static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_c
 			r = load_strv(L, k, dst, vn, !strcmp(sec->name, "rules") && !ls);
 			if (r >= 0 && ls)
 				r = check_logsources(L, vn);
-			if (r >= 0 && !strcmp(sec->name, "actions") && !strcmp(k->name, "seal_on"))
-				r = check_seal_on(L, vn);
+			if (r >= 0 && !strcmp(sec->name, "actions") &&
+			    (!strcmp(k->name, "seal_on") || !strcmp(k->name, "open_incident")))
+				r = check_seal_on(L, vn, k->name);
 			if (r >= 0 && !strcmp(sec->name, "incidents"))
 				r = check_incidents(L, k->name, vn);
 		} else if (k->type == CT_FILES)

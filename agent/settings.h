@@ -84,6 +84,8 @@ struct ev_config {
 		struct ev_strv seal_commands;      /* "NAME=CMD ARGS..." run by every agent seal */
 		struct ev_strv seal_files;         /* copied whole by every agent seal */
 		struct ev_strv seal_journal_units; /* empty: sources.journal_units */
+		struct ev_strv
+		        open_incident; /* "level:L", "rule:ID", "tag:T": alerts open incidents */
 	} actions;
 	struct { /* the incident workflow (agent/incident/policy.h reads these lists) */
 		struct ev_strv severity;        /* "IMPACT: I H M L | I H M L" (few | many users) */

@@ -97,6 +97,7 @@ void ev_daemon_alert(struct ev_daemon *d, const struct correlate_alert *alert) {
 	snprintf(id, sizeof(id), "%s-%" PRIu64, d->run_id, d->alerts);
 	ev_sinks_emit(d->sinks, alert, id);
 	ev_autoseal_alert(d, alert, id); /* actions.seal_on: coalesced, rate-limited, queued */
+	ev_incident_alert(d, alert, id); /* actions.open_incident */
 }
 
 static void log_errlist(const struct ev_errlist *errs, struct ev_daemon *d) {

@@ -96,6 +96,12 @@ void ev_daemon_notify_status(struct ev_daemon *d);
  * queue is full: counted as refused). */
 json_t *ev_daemon_submit_seal(struct ev_daemon *d, json_t *req, const struct ev_peer *peer,
                               uint64_t ticket);
+/* A triage request (agent/incident/triage.h) from a peer, or from the agent itself (an
+ * alert of actions.open_incident, ticket 0): checked and classified at once, sealed on the
+ * queue, recorded in the incident's ledger when the seal is done. NULL when queued, else
+ * the error answer. */
+json_t *ev_daemon_submit_triage(struct ev_daemon *d, const json_t *rq, const struct ev_peer *peer,
+                                uint64_t ticket);
 json_t *ev_daemon_handle_request(void *userdata, const struct ev_request *req,
                                  const struct ev_peer *peer, uint64_t ticket);
 json_t *ev_daemon_status_json(struct ev_daemon *d);
@@ -136,6 +142,9 @@ json_t *ev_autoseal_status(const struct ev_autoseal *a);
 int ev_incident_clock_start(struct ev_daemon *d);
 void ev_incident_clock_stop(struct ev_daemon *d);
 json_t *ev_incident_clock_status(const struct ev_daemon *d);
+/* An alert selected by actions.open_incident: a triage of the rule's open incident
+ * ("R-RULE-N"), or one more `alert` entry when it is already open. */
+void ev_incident_alert(struct ev_daemon *d, const struct correlate_alert *al, const char *alert_id);
 
 /* daemon_seal.c: a seal request as a child process `evident seal --json ...`. */
 #define EV_SEAL_TIMEOUT_USEC (600ULL * 1000000)

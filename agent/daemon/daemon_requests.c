@@ -207,6 +207,13 @@ static json_t *triage_as_seal(struct ev_daemon *d, const json_t *t, const struct
 	return r;
 }
 
+json_t *ev_daemon_submit_triage(struct ev_daemon *d, const json_t *rq, const struct ev_peer *peer,
+                                uint64_t ticket) {
+	json_t *err = NULL;
+	json_t *sr = triage_as_seal(d, rq, peer, &err);
+	return err ? err : ev_daemon_submit_seal(d, sr, peer, ticket);
+}
+
 json_t *ev_daemon_submit_seal(struct ev_daemon *d, json_t *req, const struct ev_peer *peer,
                               uint64_t ticket) {
 	const char *what = json_string_value(json_object_get(req, "request"));
@@ -344,12 +351,9 @@ json_t *ev_daemon_handle_request(void *userdata, const struct ev_request *req,
 			        "sources.files); only root may name other files",
 			        bad);
 	}
-		json_t *err = NULL;
-		json_t *sr = req->type == EV_REQ_TRIAGE ? triage_as_seal(d, req->obj, peer, &err)
-		                                        : json_deep_copy(req->obj);
-		if (err)
-			return err;
-		return ev_daemon_submit_seal(d, sr, peer, ticket);
+		if (req->type == EV_REQ_TRIAGE)
+			return ev_daemon_submit_triage(d, req->obj, peer, ticket);
+		return ev_daemon_submit_seal(d, json_deep_copy(req->obj), peer, ticket);
 	}
 	return ev_control_error("unknown_request", "unknown request");
 }

@@ -24,3 +24,5 @@ agent_libagent_a_SOURCES += agent/incident/deadlines.c agent/incident/deadlines.
 	agent/daemon/daemon_incidents.c
 TESTS += tests/integration/incident-deadlines.sh
 EXTRA_DIST += tests/integration/incident-deadlines.sh
+TESTS += tests/integration/incident-rules.sh
+EXTRA_DIST += tests/integration/incident-rules.sh

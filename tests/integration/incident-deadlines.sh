@@ -67,7 +67,7 @@ wait_for "second missed update" sh -c "[ \$(grep -c '\"action\":\"update_due\"' 
 sleep 1.5
 [ "$(step_n 3)" -eq 0 ] && ok "no escalation after the ack" || fail "step 3 after the ack"
 run "$EVIDENT" status --json --socket "$A_SOCK"
-expect_out '"incidents":\{"deadline_entries":3\}' "status counts what this agent run wrote (step 2, two updates due)"
+expect_out '"incidents":\{"alerts_coalesced":0,"deadline_entries":3\}' "status counts what this agent run wrote (step 2, two updates due)"
 agent_stop
 run "$EVIDENT" verify --pub "$T_TMP/keys/k.pub" "$L"
 expect_rc 0 "the ledger with the agent's entries verifies"
