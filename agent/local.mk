@@ -92,3 +92,5 @@ TESTS += tests/integration/agent-clock.sh tests/integration/replay-clock.sh test
 EXTRA_DIST += tests/integration/rules-lib.sh tests/integration/clockshift.c
 EXTRA_DIST += tests/integration/agent-clock.sh tests/integration/replay-clock.sh tests/integration/caps.sh tests/integration/agent-privilege.sh
 EXTRA_DIST += docs/operations.md docs/security.md
+# The incident workflow (issue 13)
+include agent/incident/local.mk

@@ -66,3 +66,18 @@ size_t ev_selectors_check(const struct ev_config *cfg, const struct correlate_en
 	}
 	return n;
 }
+
+bool ev_selectors_match(const struct ev_strv *sel, const struct correlate_alert *al) {
+	for (size_t i = 0; i < sel->n; i++) {
+		const char *p = sel->v[i];
+		if (strncmp(p, "level:", 6) == 0 && al->level && strcmp(p + 6, al->level) == 0)
+			return true;
+		if (strncmp(p, "rule:", 5) == 0 && al->rule_id && strcmp(p + 5, al->rule_id) == 0)
+			return true;
+		if (strncmp(p, "tag:", 4) == 0)
+			for (size_t k = 0; k < al->n_tags; k++)
+				if (al->tags[k] && strcmp(p + 4, al->tags[k]) == 0)
+					return true;
+	}
+	return false;
+}

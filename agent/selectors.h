@@ -5,12 +5,18 @@
  * exists depends on the rule set, so it is checked here, wherever rules are loaded for a
  * configuration: `evident config check`, the agent's start and every reload. A selector
  * no loaded rule can satisfy is a warning (the rule set may be about to change), with the
- * closest id or tag as a did-you-mean. No other key selects rules today: hook, stdout,
- * journal and syslog take every alert. */
+ * closest id or tag as a did-you-mean. actions.open_incident uses the same selectors
+ * (ev_selectors_match) but is not checked here yet; hook, stdout, journal and syslog take
+ * every alert. */
 #pragma once
 #include "agent/settings.h"
+#include "correlate/alert.h"
 #include "correlate/engine.h"
 #include "util/err.h"
+
+/* Whether the alert is selected by one of `sel`'s level:LEVEL, rule:ID or tag:TAG items
+ * (actions.seal_on, actions.open_incident). */
+bool ev_selectors_match(const struct ev_strv *sel, const struct correlate_alert *al);
 
 /* Append one warning per rule:ID or tag:TAG of cfg->actions.seal_on that no rule of `e`
  * has, as "ORIGIN: actions.seal_on: ...". Returns the number of warnings added. */

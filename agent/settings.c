@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "agent/settings.h"
+#include "agent/incident/policy.h"
 #include "correlate/engine.h"
 #include "util/ytree.h"
 
@@ -175,6 +176,80 @@ static const struct cfg_key actions_keys[] = {
          "files copied whole into every seal by the agent"},
         {"seal_journal_units", CT_STRV, OFF(actions.seal_journal_units), 0, 0, NULL, NULL, NULL,
          "journal units sealed (default: sources.journal_units, or the whole journal)"},
+        {"open_incident", CT_STRV, OFF(actions.open_incident), 0, 0, NULL, NULL, NULL,
+         "alerts that open or extend an incident: level:LEVEL, rule:ID or tag:TAG (empty: "
+         "none)"},
+        END,
+};
+
+#define INC_SEVERITY                                                                               \
+	"data_breach: critical critical high high | critical critical critical critical\n"         \
+	"security_violation: critical high high medium | critical critical high high\n"            \
+	"service_outage: critical high medium medium | critical critical high medium\n"            \
+	"compliance_issue: high high medium low | critical high high medium\n"                     \
+	"service_degradation: high medium medium low | critical high medium low\n"                 \
+	"user_complaints: medium medium low low | high medium medium low\n"                        \
+	"internal_error: medium low low low | high medium low low"
+#define INC_TEAMS                                                                                  \
+	"critical: security-engineer devops-incident-responder sre-engineer\n"                     \
+	"high: devops-incident-responder security-engineer backend-developer\n"                    \
+	"medium: devops-incident-responder backend-developer\n"                                    \
+	"low: backend-developer qa-expert"
+#define INC_CONTAINMENT                                                                            \
+	"data_breach: revoke-credentials isolate-host block-address\n"                             \
+	"security_violation: revoke-credentials block-address\n"                                   \
+	"service_outage: restart-service rollback\n"                                               \
+	"service_degradation: rollback\n"                                                          \
+	"compliance_issue: revoke-credentials\n"                                                   \
+	"user_complaints: rollback\n"                                                              \
+	"internal_error: restart-service"
+#define INC_RUNBOOKS                                                                               \
+	"data_breach: data-breach\n"                                                               \
+	"security_violation: security-violation\n"                                                 \
+	"service_outage: service-outage\n"                                                         \
+	"service_degradation: service-degradation\n"                                               \
+	"compliance_issue: compliance-issue\n"                                                     \
+	"user_complaints: user-complaints\n"                                                       \
+	"internal_error: internal-error"
+
+static const struct cfg_key incidents_keys[] = {
+        {"severity", CT_STRV, OFF(incidents.severity), 0, 0, INC_SEVERITY, NULL, NULL,
+         "severity per impact type: 'IMPACT: IMMEDIATE HIGH MEDIUM LOW | the same for many "
+         "affected users'"},
+        {"many_users", CT_INT, OFF(incidents.many_users), 1, INT64_MAX, "100", NULL, NULL,
+         "affected users at or above this count use the 'many' half of the matrix"},
+        {"user_base", CT_INT, OFF(incidents.user_base), 0, INT64_MAX, "0", NULL, NULL,
+         "total users (0: unknown); with it, many_share applies too"},
+        {"many_share", CT_INT, OFF(incidents.many_share), 1, 100, "10", NULL, NULL,
+         "percent of user_base at or above which the users are 'many'"},
+        {"teams", CT_STRV, OFF(incidents.teams), 0, 0, INC_TEAMS, NULL, NULL,
+         "teams routed per severity: 'SEVERITY: TEAM...'"},
+        {"contacts", CT_STRV, OFF(incidents.contacts), 0, 0, NULL, NULL, NULL,
+         "each team's contacts in escalation order: 'TEAM: FIRST, NEXT, ...'"},
+        {"services", CT_STRV, OFF(incidents.services), 0, 0, NULL, NULL, NULL,
+         "what a service is on this host: 'NAME: unit:UNIT program:PROG file:PATH ...'"},
+        {"containment", CT_STRV, OFF(incidents.containment), 0, 0, INC_CONTAINMENT, NULL, NULL,
+         "containment actions suggested per impact type: 'IMPACT: ACTION...'"},
+        {"commands", CT_STRV, OFF(incidents.commands), 0, 0, NULL, NULL, NULL,
+         "containment commands: 'ACTION=/path/cmd ARG {PARAM}...', run without a shell"},
+        {"second_approver", CT_STRV, OFF(incidents.second_approver), 0, 0,
+         "isolate-host\nrevoke-credentials", NULL, NULL,
+         "actions that need a second person's --approve"},
+        {"runbooks", CT_STRV, OFF(incidents.runbooks), 0, 0, INC_RUNBOOKS, NULL, NULL,
+         "runbook per impact type: 'IMPACT: NAME'"},
+        {"ack_within", CT_DURATION, OFF(incidents.ack_within), SEC(60), SEC(86400), "5m", NULL,
+         NULL, "acknowledge deadline after detection"},
+        {"update_critical", CT_DURATION, OFF(incidents.update_critical), SEC(60), SEC(86400), "15m",
+         NULL, NULL, "update cadence of a critical incident"},
+        {"update_high", CT_DURATION, OFF(incidents.update_high), SEC(60), SEC(86400), "30m", NULL,
+         NULL, "update cadence of a high-severity incident"},
+        {"action_timeout", CT_DURATION, OFF(incidents.action_timeout), SEC(1), SEC(3600), "60s",
+         NULL, NULL, "time limit of a containment command (then it is killed)"},
+        {"escalation", CT_STRV, OFF(incidents.escalation), 0, 0, "5m\n15m\n30m", NULL, NULL,
+         "escalation steps: after each duration from detection without an ack, the next "
+         "contact of every routed team is notified"},
+        {"check_interval", CT_DURATION, OFF(incidents.check_interval), SEC(1), SEC(3600), "1m",
+         NULL, NULL, "how often the agent checks the incidents' deadlines"},
         END,
 };
 
@@ -186,6 +261,8 @@ static const struct cfg_key top_keys[] = {
         {"rules", CT_SECTION, 0, 0, 0, NULL, NULL, rules_keys, "detection and correlation"},
         {"store", CT_SECTION, 0, 0, 0, NULL, NULL, store_keys, "evidence store"},
         {"actions", CT_SECTION, 0, 0, 0, NULL, NULL, actions_keys, "what alerts do"},
+        {"incidents", CT_SECTION, 0, 0, 0, NULL, NULL, incidents_keys,
+         "triage, routing, containment (docs/incidents.md)"},
         END,
 };
 
@@ -572,7 +649,7 @@ static int check_engine_lines(struct loader *L, const struct ytree_node *n, bool
 
 /* actions.seal_on: each item is level:LEVEL (a Sigma level), rule:ID or tag:TAG. Whether a
  * rule or tag exists depends on the rules loaded, checked later (agent/selectors.c). */
-static int check_seal_on(struct loader *L, const struct ytree_node *n) {
+static int check_seal_on(struct loader *L, const struct ytree_node *n, const char *key) {
 	static const char *const levels[] = {"informational", "low", "medium", "high", "critical"};
 	int ret = 0;
 	for (size_t i = 0; n->kind == YTREE_SEQ && i < n->n; i++) {
@@ -585,7 +662,7 @@ static int check_seal_on(struct loader *L, const struct ytree_node *n) {
 		                       (kl == 4 && !strncmp(it->str, "rule", 4)) ||
 		                       (kl == 3 && !strncmp(it->str, "tag", 3)));
 		if (!known || !colon[1]) {
-			err_at(L, it, "seal_on '%s': expected level:LEVEL, rule:ID or tag:TAG",
+			err_at(L, it, "%s '%s': expected level:LEVEL, rule:ID or tag:TAG", key,
 			       it->str);
 			ret = -EINVAL;
 			continue;
@@ -602,13 +679,13 @@ static int check_seal_on(struct loader *L, const struct ytree_node *n) {
 			continue;
 		const char *best = ev_suggest_best(&sg);
 		if (best)
-			err_at(L, it, "seal_on '%s': unknown level '%s' (did you mean '%s'?)",
+			err_at(L, it, "%s '%s': unknown level '%s' (did you mean '%s'?)", key,
 			       it->str, colon + 1, best);
 		else
 			err_at(L, it,
-			       "seal_on '%s': unknown level '%s' (informational, low, medium, "
+			       "%s '%s': unknown level '%s' (informational, low, medium, "
 			       "high or critical)",
-			       it->str, colon + 1);
+			       key, it->str, colon + 1);
 		ret = -EINVAL;
 	}
 	return ret;
@@ -713,6 +790,22 @@ static int load_files(struct loader *L, const struct cfg_key *k, struct ev_confi
 	return ret;
 }
 
+/* incidents.*: each list item in its own syntax (agent/incident/policy.c says which). */
+static int check_incidents(struct loader *L, const char *key, const struct ytree_node *n) {
+	int ret = 0;
+	for (size_t i = 0; n->kind == YTREE_SEQ && i < n->n; i++) {
+		const struct ytree_node *it = n->items[i];
+		char msg[300];
+		if (it->kind != YTREE_SCALAR || it->len == 0)
+			continue; /* load_strv said so */
+		if (ev_incident_policy_check_item(key, it->str, msg, sizeof(msg)) < 0) {
+			err_at(L, it, "incidents.%s '%s': %s", key, it->str, msg);
+			ret = -EINVAL;
+		}
+	}
+	return ret;
+}
+
 static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_config *c,
                         const struct ytree_node *n) {
 	if (ytree_is_null(n))
@@ -741,8 +834,11 @@ static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_c
 			r = load_strv(L, k, dst, vn, rules && !ls && !ph);
 			if (r >= 0 && (ls || ph))
 				r = check_engine_lines(L, vn, ph);
-			if (r >= 0 && !strcmp(sec->name, "actions") && !strcmp(k->name, "seal_on"))
-				r = check_seal_on(L, vn);
+			if (r >= 0 && !strcmp(sec->name, "actions") &&
+			    (!strcmp(k->name, "seal_on") || !strcmp(k->name, "open_incident")))
+				r = check_seal_on(L, vn, k->name);
+			if (r >= 0 && !strcmp(sec->name, "incidents"))
+				r = check_incidents(L, k->name, vn);
 		} else if (k->type == CT_FILES)
 			r = load_files(L, k, c, vn);
 		else if (vn->kind != YTREE_SCALAR) {

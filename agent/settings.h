@@ -86,7 +86,25 @@ struct ev_config {
 		struct ev_strv seal_commands;      /* "NAME=CMD ARGS..." run by every agent seal */
 		struct ev_strv seal_files;         /* copied whole by every agent seal */
 		struct ev_strv seal_journal_units; /* empty: sources.journal_units */
+		struct ev_strv
+		        open_incident; /* "level:L", "rule:ID", "tag:T": alerts open incidents */
 	} actions;
+	struct { /* the incident workflow (agent/incident/policy.h reads these lists) */
+		struct ev_strv severity;        /* "IMPACT: I H M L | I H M L" (few | many users) */
+		int64_t many_users;             /* affected users at or above: "many" */
+		int64_t user_base;              /* total users (0: unknown) */
+		int64_t many_share;             /* percent of user_base at or above: "many" */
+		struct ev_strv teams;           /* "SEVERITY: TEAM..." */
+		struct ev_strv contacts;        /* "TEAM: CONTACT, NEXT, ..." (escalation order) */
+		struct ev_strv services;        /* "NAME: unit:U program:P file:F ..." */
+		struct ev_strv containment;     /* "IMPACT: ACTION..." suggested by triage */
+		struct ev_strv commands;        /* "ACTION=CMD ARG {PARAM}..." */
+		struct ev_strv second_approver; /* actions that need a second person */
+		struct ev_strv runbooks;        /* "IMPACT: RUNBOOK" */
+		uint64_t ack_within, update_critical, update_high, action_timeout;
+		struct ev_strv escalation; /* durations after t_detect, unacknowledged */
+		uint64_t check_interval;   /* how often the agent checks the deadlines */
+	} incidents;
 };
 
 /* Load `path` (NULL: the embedded default configuration). Every error goes to errs as

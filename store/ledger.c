@@ -152,7 +152,7 @@ static int append_entry(int fd, const char *path, const struct store_key *key, c
 			r = w < 0 ? -errno : -ENOSPC;
 			if (w > 0 && ftruncate(fd, (off_t)*len) < 0) { /* undo a partial line */
 			}
-			ev_errlist_add(errs, path, 0, 0, "cannot append to custody ledger: %s",
+			ev_errlist_add(errs, path, 0, 0, "cannot append to the ledger: %s",
 			               strerror(-r));
 		} else {
 			*len += ll + 1;
@@ -313,6 +313,13 @@ int store_ledger_add_rotations(const char *buf, size_t len, struct store_keyring
 
 int store_ledger_verify_mem(const char *buf, size_t len, const char *name, struct store_keyring *kr,
                             struct store_report *rep, json_t **ret_entries) {
+	return store_ledger_verify_mem_as(buf, len, name, STORE_CUSTODY_BROKEN, kr, rep,
+	                                  ret_entries);
+}
+
+int store_ledger_verify_mem_as(const char *buf, size_t len, const char *name,
+                               enum store_finding_code broken, struct store_keyring *kr,
+                               struct store_report *rep, json_t **ret_entries) {
 	json_t *entries = json_array();
 	if (!entries)
 		return -ENOMEM;
@@ -332,12 +339,11 @@ int store_ledger_verify_mem(const char *buf, size_t len, const char *name, struc
 		char this_hash[STORE_HEX_LEN + 1];
 		store_hex(h, STORE_HASH_LEN, this_hash);
 		if (!nl) {
-			store_report_add(rep, STORE_CUSTODY_BROKEN, where,
-			                 "partial last line (no newline)");
+			store_report_add(rep, broken, where, "partial last line (no newline)");
 			break;
 		}
 		if (ll > STORE_LEDGER_LINE_CAP) {
-			store_report_add(rep, STORE_CUSTODY_BROKEN, where, "line too long");
+			store_report_add(rep, broken, where, "line too long");
 			memcpy(prev, this_hash, sizeof(prev));
 			continue;
 		}
@@ -345,8 +351,7 @@ int store_ledger_verify_mem(const char *buf, size_t len, const char *name, struc
 		json_t *o = json_loadb(line, ll, JSON_REJECT_DUPLICATES, &e);
 		bool ok = false;
 		if (!json_is_object(o)) {
-			store_report_add(rep, STORE_CUSTODY_BROKEN, where, "not a JSON object: %s",
-			                 e.text);
+			store_report_add(rep, broken, where, "not a JSON object: %s", e.text);
 			goto next;
 		}
 		char *canon = store_json_canonical(o);
@@ -358,28 +363,26 @@ int store_ledger_verify_mem(const char *buf, size_t len, const char *name, struc
 		const char *kid = json_string_value(json_object_get(o, "key_id"));
 		uint8_t sig[STORE_SIG_LEN];
 		if (!canonical) {
-			store_report_add(rep, STORE_CUSTODY_BROKEN, where,
-			                 "entry is not in canonical form");
+			store_report_add(rep, broken, where, "entry is not in canonical form");
 			goto next;
 		}
 		if (!json_is_integer(seq) || json_integer_value(seq) != (json_int_t)lineno ||
 		    !json_is_string(json_object_get(o, "action")) ||
 		    !json_is_string(json_object_get(o, "time"))) {
 			store_report_add(
-			        rep, STORE_CUSTODY_BROKEN, where,
+			        rep, broken, where,
 			        "sequence is not %zu (lines deleted, inserted or reordered)",
 			        lineno);
 			goto next;
 		}
 		if (!p || strcmp(p, prev) != 0) {
-			store_report_add(rep, STORE_CUSTODY_BROKEN, where,
+			store_report_add(rep, broken, where,
 			                 "prev does not match the line before (edited, deleted or "
 			                 "reordered lines)");
 			goto next;
 		}
 		if (!sighex || store_unhex(sighex, sig, sizeof(sig)) < 0) {
-			store_report_add(rep, STORE_CUSTODY_BROKEN, where,
-			                 "missing or malformed signature");
+			store_report_add(rep, broken, where, "missing or malformed signature");
 			goto next;
 		}
 		int vr = entry_signed(o, sig, kr);
@@ -389,14 +392,13 @@ int store_ledger_verify_mem(const char *buf, size_t len, const char *name, struc
 			goto next;
 		}
 		if (vr < 0) {
-			store_report_add(rep, STORE_CUSTODY_BROKEN, where,
-			                 "signature does not verify");
+			store_report_add(rep, broken, where, "signature does not verify");
 			goto next;
 		}
 		ok = true;
 		if (!strcmp(json_string_value(json_object_get(o, "action")), "key_rotated") &&
 		    apply_rotation(o, kr) == -EINVAL)
-			store_report_add(rep, STORE_CUSTODY_BROKEN, where,
+			store_report_add(rep, broken, where,
 			                 "key_rotated announces a key that does not match its id");
 	next:
 		if (json_is_object(o)) {

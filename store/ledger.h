@@ -1,5 +1,7 @@
 /* Custody ledger: an append-only JSON-lines file, one signed entry per action, each
- * holding the SHA-256 of the line before it. See docs/FORMAT.md "Custody ledger". */
+ * holding the SHA-256 of the line before it. See docs/FORMAT.md "Custody ledger".
+ * Incident ledgers (agent/incident/) are the same format, written and checked by the
+ * same functions. */
 #pragma once
 #include <jansson.h>
 #include <sys/types.h>
@@ -25,6 +27,11 @@ int store_ledger_append(const char *path, const struct store_key *key, const cha
  * Never crashes on hostile bytes. */
 int store_ledger_verify_mem(const char *buf, size_t len, const char *name, struct store_keyring *kr,
                             struct store_report *rep, json_t **ret_entries);
+/* The same check for another ledger in this format (an incident ledger): its broken
+ * lines are reported with the code `broken` (INCIDENT_BROKEN) instead of CUSTODY_BROKEN. */
+int store_ledger_verify_mem_as(const char *buf, size_t len, const char *name,
+                               enum store_finding_code broken, struct store_keyring *kr,
+                               struct store_report *rep, json_t **ret_entries);
 /* Where a ledger's intact part ends: after it come a partial last line (an interrupted
  * write) and complete lines that are not JSON objects (zeroed or garbage blocks), which
  * the next append cuts (recorded in a `ledger_repaired` entry). *ret_lines: how many

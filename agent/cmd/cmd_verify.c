@@ -9,6 +9,7 @@
 #include "agent/cmd/cmd_prove.h"
 #include "agent/cmd/cmd_store_common.h"
 #include "agent/cmd/commands.h"
+#include "agent/incident/incident.h"
 
 /* A bundle inside a store: its file must be the one the ledger says was sealed. */
 static void check_sealed(const char *store, const char *bundle, struct store_keyring *kr,
@@ -91,6 +92,43 @@ static void print_summary(const char *target, const struct store_report *rep, si
 	        n == 1 ? "" : "s");
 }
 
+/* Incident ledgers (agent/incident/incident.h): one, an incident's, or a directory of
+ * them. Broken lines are INCIDENT_BROKEN. */
+static int verify_incidents(const char *target, struct ev_store_read_opts *so) {
+	struct store_keyring kr = {0};
+	struct store_report rep = {0};
+	size_t n = 0;
+	int ret = ev_store_keyring(so->pubs, so->n_pubs, NULL, &kr);
+	if (ret == 0) {
+		int r = ev_incident_verify(target, &kr, &rep, &n);
+		if (r < 0) {
+			ev_log_error("cannot read incident ledgers %s: %s", target, strerror(-r));
+			ret = EV_EXIT_USAGE;
+		} else {
+			json_t *extra = json_pack("{s:s, s:I}", "target", target, "incidents",
+			                          (json_int_t)n);
+			ret = ev_store_print_report(&rep, so->json, extra);
+			json_decref(extra);
+			if (!so->json && ret == EV_EXIT_OK)
+				fprintf(stderr, "evident: %s: verified (%zu incident ledger%s)\n",
+				        target, n, n == 1 ? "" : "s");
+			else if (!so->json) {
+				char per[512];
+				ev_store_summary(&rep, per, sizeof(per));
+				fprintf(stderr,
+				        "evident: %s: %zu finding%s (%s) in %zu incident "
+				        "ledger%s\n",
+				        target, rep.n + rep.dropped,
+				        rep.n + rep.dropped == 1 ? "" : "s", per, n,
+				        n == 1 ? "" : "s");
+			}
+		}
+	}
+	store_report_clear(&rep);
+	store_keyring_clear(&kr);
+	return ret;
+}
+
 static int verify_run(int argc, char **argv) {
 	enum { OPT_PIN = EV_SOPT_OWN, OPT_PROOF };
 	static const struct option opts[] = {EV_STORE_READ_LONGOPTS,
@@ -127,6 +165,8 @@ static int verify_run(int argc, char **argv) {
 	if (argc - optind != 1)
 		return ev_usage_error(&ev_cmd_verify, "expected one BUNDLE or STORE");
 	const char *target = argv[optind];
+	if (ev_incident_is_target(target))
+		return verify_incidents(target, &so);
 	bool is_store = store_is_dir(target);
 	if (pin && !is_store)
 		return ev_usage_error(&ev_cmd_verify, "--pin-head needs a STORE");
@@ -172,6 +212,7 @@ const struct ev_command ev_cmd_verify = {
         .summary = "verify a bundle, a store (chain, head, custody) or an inclusion proof",
         .run = verify_run,
         .usage = "Usage: evident verify [--pub KEY]... [--pin-head FILE] [--json] BUNDLE|STORE\n"
+                 "       evident verify [--pub KEY]... [--json] INCIDENT-LEDGER|INCIDENT-DIR\n"
                  "       evident verify --proof FILE [--pub KEY]... [--json]\n"
                  "\n"
                  "Check every member against the manifest and SHA256SUMS, the signature and the\n"
@@ -180,7 +221,11 @@ const struct ev_command ev_cmd_verify = {
                  "stable code: MEMBER_MODIFIED MEMBER_MISSING MEMBER_EXTRA SIGNATURE_INVALID\n"
                  "UNKNOWN_KEY CHAIN_GAP CHAIN_REORDER CHAIN_FORK CHAIN_ROLLBACK CHAIN_RESET\n"
                  "CUSTODY_BROKEN FORMAT_INVALID BUNDLE_MODIFIED CHAIN_UNTRUSTED\n"
-                 "STRAY_TEMPORARY. Findings with the same code and message are grouped on\n"
+                 "STRAY_TEMPORARY INCIDENT_BROKEN. Incident ledgers (STATE/incidents, one\n"
+                 "incident's directory, or its ledger.jsonl) are checked like the custody\n"
+                 "ledger: an edited, deleted or reordered line is INCIDENT_BROKEN; without\n"
+                 "--pub the key their first entry announces is trusted (unpinned). Findings with "
+                 "the same code and message are grouped on\n"
                  "one line (CODE xN: FIRST ... LAST: message); --json lists every one.\n"
                  "Exit status: 0 all good, 1 any finding, 2 usage or I/O error.\n"
                  "\n"

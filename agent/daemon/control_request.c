@@ -52,10 +52,19 @@ static const struct arg seal_args[] = {
 };
 
 static const struct arg triage_args[] = {
-        {"incident", A_ID, true},    {"impact", A_ID, false},
-        {"urgency", A_ID, false},    {"service", A_ID, false},
-        {"services", A_STRV, false}, {"affected_users", A_UINT, false},
-        {"note", A_STRING, false},   {NULL, 0, false},
+        {"incident", A_ID, true},
+        {"impact", A_ID, false},
+        {"urgency", A_ID, false},
+        {"service", A_ID, false},
+        {"services", A_STRV, false},
+        {"affected_users", A_UINT, false},
+        {"note", A_STRING, false},
+        {"summary", A_STRING, false},
+        {"impact_started", A_STRING, false},
+        {"detected", A_STRING, false},
+        {"reason", A_STRING, false},
+        {"as", A_STRING, false},
+        {NULL, 0, false},
 };
 
 static const struct arg no_args[] = {{NULL, 0, false}};

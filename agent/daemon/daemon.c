@@ -97,6 +97,7 @@ void ev_daemon_alert(struct ev_daemon *d, const struct correlate_alert *alert) {
 	snprintf(id, sizeof(id), "%s-%" PRIu64, d->run_id, d->alerts);
 	ev_sinks_emit(d->sinks, alert, id);
 	ev_autoseal_alert(d, alert, id); /* actions.seal_on: coalesced, rate-limited, queued */
+	ev_incident_alert(d, alert, id); /* actions.open_incident */
 }
 
 static void log_errlist(const struct ev_errlist *errs, struct ev_daemon *d) {
@@ -315,6 +316,7 @@ static void daemon_free(struct ev_daemon *d) {
 	        ev_autoseal_free(d->autoseal); /* pending automatic seals are dropped, logged */
 	d->queue = ev_queue_free(d->queue);
 	d->status_timer = sd_event_source_disable_unref(d->status_timer);
+	ev_incident_clock_stop(d);
 	d->sinks = ev_sinks_free(d->sinks);
 	d->custody = ev_custody_free(d->custody);
 	for (size_t i = 0; i < d->n_last_errors; i++)
@@ -498,6 +500,9 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 	}
 	r = sd_event_add_time_relative(d->event, &d->status_timer, CLOCK_MONOTONIC, 5000000, 100000,
 	                               on_status_timer, d);
+	if (r < 0)
+		goto fail;
+	r = ev_incident_clock_start(d);
 	if (r < 0)
 		goto fail;
 	r = sd_event_set_watchdog(d->event, true);

@@ -35,6 +35,7 @@ struct ev_daemon_opts {
 
 struct ev_custody;
 struct ev_autoseal;
+struct ev_incident_clock;
 struct ev_reload;
 
 struct ev_daemon {
@@ -65,6 +66,8 @@ struct ev_daemon {
 	/* the pipeline: sources -> engine -> ev_daemon_alert (daemon_seams.h) */
 	struct ev_seams *seams;
 	bool stopping;
+	/* the incidents' deadlines (daemon_incidents.c) */
+	struct ev_incident_clock *incident_clock;
 };
 
 /* Run the daemon until SIGTERM/SIGINT. Returns the process exit status. */
@@ -93,6 +96,12 @@ void ev_daemon_notify_status(struct ev_daemon *d);
  * queue is full: counted as refused). */
 json_t *ev_daemon_submit_seal(struct ev_daemon *d, json_t *req, const struct ev_peer *peer,
                               uint64_t ticket);
+/* A triage request (agent/incident/triage.h) from a peer, or from the agent itself (an
+ * alert of actions.open_incident, ticket 0): checked and classified at once, sealed on the
+ * queue, recorded in the incident's ledger when the seal is done. NULL when queued, else
+ * the error answer. */
+json_t *ev_daemon_submit_triage(struct ev_daemon *d, const json_t *rq, const struct ev_peer *peer,
+                                uint64_t ticket);
 json_t *ev_daemon_handle_request(void *userdata, const struct ev_request *req,
                                  const struct ev_peer *peer, uint64_t ticket);
 json_t *ev_daemon_status_json(struct ev_daemon *d);
@@ -127,6 +136,15 @@ void ev_autoseal_alert(struct ev_daemon *d, const struct correlate_alert *al, co
  * alert_ids, alert_count), `result` the seal's result (bundle, bundle_id, ...). */
 void ev_daemon_sealed(struct ev_daemon *d, const json_t *trigger, const json_t *result);
 json_t *ev_autoseal_status(const struct ev_autoseal *a);
+
+/* daemon_incidents.c: the incidents' deadlines (acknowledge escalation, update cadence),
+ * checked every incidents.check_interval from the ledgers (agent/incident/deadlines.h). */
+int ev_incident_clock_start(struct ev_daemon *d);
+void ev_incident_clock_stop(struct ev_daemon *d);
+json_t *ev_incident_clock_status(const struct ev_daemon *d);
+/* An alert selected by actions.open_incident: a triage of the rule's open incident
+ * ("R-RULE-N"), or one more `alert` entry when it is already open. */
+void ev_incident_alert(struct ev_daemon *d, const struct correlate_alert *al, const char *alert_id);
 
 /* daemon_seal.c: a seal request as a child process `evident seal --json ...`. */
 #define EV_SEAL_TIMEOUT_USEC (600ULL * 1000000)

@@ -30,6 +30,7 @@
 
 #include "agent/daemon/daemon.h"
 #include "agent/daemon/daemon_log.h"
+#include "agent/selectors.h"
 #include "correlate/engine.h"
 #include "util/clock.h"
 #include "util/timefmt.h"
@@ -60,21 +61,6 @@ struct ev_autoseal {
 	size_t n_rules;
 	uint64_t opened, coalesced, rate_limited, queued_failed;
 };
-
-static bool policy_matches(const struct ev_config *cfg, const struct correlate_alert *al) {
-	for (size_t i = 0; i < cfg->actions.seal_on.n; i++) {
-		const char *p = cfg->actions.seal_on.v[i];
-		if (strncmp(p, "level:", 6) == 0 && al->level && strcmp(p + 6, al->level) == 0)
-			return true;
-		if (strncmp(p, "rule:", 5) == 0 && al->rule_id && strcmp(p + 5, al->rule_id) == 0)
-			return true;
-		if (strncmp(p, "tag:", 4) == 0)
-			for (size_t k = 0; k < al->n_tags; k++)
-				if (al->tags[k] && strcmp(p + 4, al->tags[k]) == 0)
-					return true;
-	}
-	return false;
-}
 
 static struct rule_state *rule_find(struct ev_autoseal *a, const char *rule, bool create) {
 	for (size_t i = 0; i < a->n_rules; i++)
@@ -166,7 +152,7 @@ static int on_fire(sd_event_source *s, uint64_t usec, void *userdata) {
 void ev_autoseal_alert(struct ev_daemon *d, const struct correlate_alert *al,
                        const char *alert_id_str) {
 	struct ev_autoseal *a = d->autoseal;
-	if (!a || !d->cfg->actions.seal_on.n || !policy_matches(d->cfg, al))
+	if (!a || !d->cfg->actions.seal_on.n || !ev_selectors_match(&d->cfg->actions.seal_on, al))
 		return;
 	const char *id = al->rule_id ? al->rule_id : al->rule_title;
 	if (!id)

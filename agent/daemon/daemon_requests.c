@@ -1,14 +1,16 @@
 /* Control requests, answered in the loop thread: status, reload and rules at once; seal
  * and triage as work items on the bounded queue (answered when the work finishes, or at
- * once with code "busy" when the queue is full). A triage request seals the evidence of
- * the incident (every configured source, the lookback window, the triage fields in the
- * note); the incident record itself (severity, routing) is not created here, and the
- * answer says so. */
+ * once with code "busy" when the queue is full). A triage request is checked and
+ * classified at once (agent/incident/triage.h), seals the evidence of the incident (its
+ * services' sources, else every configured source, the lookback window, the triage
+ * fields in the note), and when the seal is done opens or extends the incident's signed
+ * ledger in the loop thread; the answer carries the classification. */
 #include "config.h"
 
 #include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +18,7 @@
 
 #include "agent/daemon/daemon.h"
 #include "agent/daemon/daemon_log.h"
+#include "agent/incident/triage.h"
 #include "util/clock.h"
 
 json_t *ev_daemon_status_json(struct ev_daemon *d) {
@@ -64,6 +67,7 @@ json_t *ev_daemon_status_json(struct ev_daemon *d) {
 	json_object_set_new(o, "audit_log", json_string(ev_custody_path(d->custody)));
 	json_object_set_new(o, "audit", ev_custody_status(d->custody));
 	json_object_set_new(o, "automatic_seals", ev_autoseal_status(d->autoseal));
+	json_object_set_new(o, "incidents", ev_incident_clock_status(d));
 	json_t *seams = ev_seams_status(d->seams, d->cfg);
 	if (seams)
 		json_object_update(o, seams);
@@ -79,6 +83,33 @@ struct seal_work {
 	struct ev_seal_job *job;
 	json_t *result;
 };
+
+/* A triage's seal is done: record it in the incident's ledger; the answer gets the
+ * classification under "incident", or becomes the error. */
+static json_t *triage_done(struct ev_daemon *d, const json_t *req, const json_t *result,
+                           json_t *answer) {
+	struct ev_errlist errs = {0};
+	json_t *inc = NULL;
+	int r = ev_triage_record(d->cfg, d->state_dir, json_object_get(req, "triage"),
+	                         json_object_get(req, "classification"), result,
+	                         json_object_get(req, "actor"), &inc, &errs);
+	if (r >= 0) {
+		json_object_set_new(answer, "incident", inc);
+		ev_errlist_clear(&errs);
+		return answer;
+	}
+	char *m = errs.n ? ev_error_format(&errs.v[errs.n - 1]) : NULL;
+	ev_dlog(LOG_WARNING, "triage: sealed, but the incident was not recorded: %s",
+	        m ? m : strerror(-r));
+	json_t *e = ev_control_error(r == -EEXIST ? "invalid_argument" : "failed",
+	                             "evidence sealed (%s), but the incident was not recorded: %s",
+	                             json_string_value(json_object_get(result, "bundle")) ?: "?",
+	                             m ? m : strerror(-r));
+	free(m);
+	ev_errlist_clear(&errs);
+	json_decref(answer);
+	return e;
+}
 
 static int seal_run(struct ev_work *w, struct ev_queue *q, char **msg) {
 	struct seal_work *s = (struct seal_work *)w;
@@ -108,11 +139,7 @@ static void seal_done(struct ev_work *w, int result, char *msg) {
 		if (trigger) /* an automatic seal: its alerts now know their bundle */
 			ev_daemon_sealed(d, trigger, s->result);
 		if (answer && what && strcmp(what, "triage") == 0)
-			json_object_set_new(
-			        answer, "incident_record",
-			        json_string("not created: the agent seals the evidence only "
-			                    "(incident records, severity and routing are not "
-			                    "implemented yet)"));
+			answer = triage_done(d, s->req, s->result, answer);
 	} else {
 		d->seals_failed++;
 		const char *code = result == -EOPNOTSUPP ? "unavailable" : "failed";
@@ -140,22 +167,51 @@ static void seal_done(struct ev_work *w, int result, char *msg) {
 	free(s);
 }
 
-/* A triage request as a seal request: the incident, every configured source, the
- * default window, and the triage fields in the note. */
-static json_t *triage_as_seal(const json_t *t) {
-	json_t *r = json_pack("{s:s, s:O?}", "request", "triage", "incident",
-	                      json_object_get(t, "incident"));
-	if (!r)
+/* A triage request as a seal request (its services' sources, or every configured one;
+ * the triage fields in the note), carrying the request, its classification and the
+ * requester for the record made when the seal is done. NULL with *ret_err (an answer)
+ * when the request does not pass the check: nothing is sealed or written. */
+static json_t *triage_as_seal(struct ev_daemon *d, const json_t *t, const struct ev_peer *peer,
+                              json_t **ret_err) {
+	char msg[512];
+	if (ev_triage_check(t, ev_now_realtime_us(), msg, sizeof(msg)) < 0 ||
+	    ev_triage_state_check(d->state_dir, t, msg, sizeof(msg)) < 0) {
+		*ret_err = ev_control_error("invalid_argument", "%s", msg);
 		return NULL;
-	char *fields = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
-	char *note = NULL;
-	if (fields && asprintf(&note, "triage %s", fields) < 0)
-		note = NULL;
-	free(fields);
-	if (note)
-		json_object_set_new(r, "note", json_string(note));
-	free(note);
+	}
+	json_t *cls = ev_triage_classify(d->cfg, t);
+	if (!cls) {
+		*ret_err = ev_control_error("invalid_argument",
+		                            "incidents.severity has no row for impact '%s'",
+		                            json_string_value(json_object_get(t, "impact")));
+		return NULL;
+	}
+	json_t *r = ev_triage_seal_request(t, cls);
+	json_t *actor = ev_peer_json(peer);
+	struct passwd pw, *pr = NULL;
+	char buf[1024];
+	if (actor && getpwuid_r(peer->uid, &pw, buf, sizeof(buf), &pr) == 0 && pr)
+		json_object_set_new(actor, "user", json_string(pr->pw_name));
+	if (actor && json_object_get(t, "as"))
+		json_object_set(actor, "name", json_object_get(t, "as"));
+	if (actor)
+		json_object_set_new(actor, "via", json_string("control socket"));
+	if (r) {
+		json_object_set(r, "triage", (json_t *)t);
+		json_object_set_new(r, "classification", cls);
+		json_object_set_new(r, "actor", actor);
+	} else {
+		json_decref(cls);
+		json_decref(actor);
+	}
 	return r;
+}
+
+json_t *ev_daemon_submit_triage(struct ev_daemon *d, const json_t *rq, const struct ev_peer *peer,
+                                uint64_t ticket) {
+	json_t *err = NULL;
+	json_t *sr = triage_as_seal(d, rq, peer, &err);
+	return err ? err : ev_daemon_submit_seal(d, sr, peer, ticket);
 }
 
 json_t *ev_daemon_submit_seal(struct ev_daemon *d, json_t *req, const struct ev_peer *peer,
@@ -295,10 +351,9 @@ json_t *ev_daemon_handle_request(void *userdata, const struct ev_request *req,
 			        "sources.files); only root may name other files",
 			        bad);
 	}
-		return ev_daemon_submit_seal(d,
-		                             req->type == EV_REQ_TRIAGE ? triage_as_seal(req->obj)
-		                                                        : json_deep_copy(req->obj),
-		                             peer, ticket);
+		if (req->type == EV_REQ_TRIAGE)
+			return ev_daemon_submit_triage(d, req->obj, peer, ticket);
+		return ev_daemon_submit_seal(d, json_deep_copy(req->obj), peer, ticket);
 	}
 	return ev_control_error("unknown_request", "unknown request");
 }

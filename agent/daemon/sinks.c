@@ -463,6 +463,28 @@ void ev_sinks_emit_sealed(struct ev_sinks *s, const json_t *sealed) {
 	free(j);
 }
 
+void ev_sinks_emit_incident(struct ev_sinks *s, const json_t *event) {
+	char *j = json_dumps(event, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!j)
+		return;
+	const char *id = json_string_value(json_object_get(event, "incident"));
+	const char *kind = json_string_value(json_object_get(event, "kind"));
+	if (s->to_stdout && (printf("%s\n", j) < 0 || fflush(stdout) != 0))
+		s->st.stdout_errors++;
+	if (s->to_journal) {
+		int r = sd_journal_send("MESSAGE=incident %s: %s", id ? id : "?", kind ? kind : "?",
+		                        "PRIORITY=4", "INCIDENT=%s", id ? id : "",
+		                        "INCIDENT_JSON=%s", j, NULL);
+		if (r < 0 && s->st.journal_errors++ == 0)
+			ev_dlog_errno(LOG_WARNING, r, "journal sink: sd_journal_send failed");
+	}
+	if (s->syslog_on)
+		syslog_emit(s, "high", j);
+	if (s->hook && s->hook[0] && s->queue)
+		hook_emit(s, "incident", j, strlen(j));
+	free(j);
+}
+
 void ev_sinks_emit(struct ev_sinks *s, const struct correlate_alert *a, const char *alert_id) {
 	s->st.alerts++;
 	size_t len = 0;

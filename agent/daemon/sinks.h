@@ -58,6 +58,10 @@ void ev_sinks_emit(struct ev_sinks *s, const struct correlate_alert *a, const ch
  * JSON line on stdout, and a journal entry (EV_SEALED_MESSAGE_ID, BUNDLE_ID=, RULE=,
  * SEALED_JSON=) when those sinks are on. Not sent to syslog or the hook. */
 void ev_sinks_emit_sealed(struct ev_sinks *s, const json_t *sealed);
+/* A missed incident deadline ({"type":"incident_deadline", "incident", "kind", ...}): one
+ * JSON line on stdout, a journal entry (INCIDENT=, INCIDENT_JSON=), syslog and the hook,
+ * when those sinks are on. */
+void ev_sinks_emit_incident(struct ev_sinks *s, const json_t *event);
 /* Running statistics. A reload carries them over: get from the old sinks, set on the new. */
 void ev_sinks_get_stats(const struct ev_sinks *s, struct ev_sinks_stats *ret);
 void ev_sinks_set_stats(struct ev_sinks *s, const struct ev_sinks_stats *st);

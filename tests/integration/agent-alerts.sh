@@ -125,8 +125,8 @@ BUNDLE=$(printf '%s' "$A" | sed -n 's/.*"bundle":"\([^"]*\)".*/\1/p')
 if [ -n "$BUNDLE" ] && tar -xzOf "$BUNDLE" --wildcards 'evidence/*' 2>/dev/null | grep -q '10.0.0.9 port 2222'; then
 	ok "the bundle holds the attack line from the tailed file"; else fail "attack line not in the bundle $BUNDLE"; fi
 if tar -xzOf "$BUNDLE" MANIFEST.json 2>/dev/null | grep -q 'INC-7'; then ok "the manifest names the incident"; else fail "incident not in the manifest"; fi
-A=$(raw_request line '{"request":"triage","incident":"INC-8","impact":"service_outage","affected_users":5}')
-case "$A" in *'"incident_record":"not created'*'"ok":true'*'"bundle":"'*) ok "triage seals the evidence and says the incident record is not created" ;; *) fail "triage: $A" ;; esac
+A=$(raw_request line '{"request":"triage","incident":"INC-8","impact":"service_outage","urgency":"high","affected_users":5}')
+case "$A" in *'"incident":{'*'"severity":"high"'*'"ok":true'*'"bundle":"'*) ok "triage seals the evidence and records the classified incident" ;; *) fail "triage: $A" ;; esac
 run "$EVIDENT" status --json --socket "$A_SOCK"
 expect_out '"seals":\{"failed":0,"ok":2,' "status counts two seals"
 # once the store has a chain, requests also go to its signed custody ledger

@@ -15,7 +15,7 @@ for cmd in status reload; do
 	run "$EVIDENT" "$cmd" -c "$T_TMP/evident.yaml"
 	expect_rc 0 "$cmd -c"
 done
-run "$EVIDENT" triage --config "$T_TMP/evident.yaml" --incident INC-1 --json
+run "$EVIDENT" triage --config "$T_TMP/evident.yaml" --incident INC-1 --impact internal_error --urgency low --json
 # No store key in this configuration: the agent answers (with the seal's error), exit 1.
 if [ "$T_RC" -le 1 ] && printf '%s' "$T_OUT" | grep -q '"ok":'; then ok "triage --config reaches the agent"
 else fail "triage --config: exit $T_RC: $T_OUT $T_ERR"; fi

@@ -81,16 +81,16 @@ if tar -xzOf "$BUNDLE" --wildcards 'evidence/journal*' 2>/dev/null | grep -q '^_
 run "$EVIDENT" triage --incident INC-001 --impact service_outage --urgency immediate \
 	--affected-users 500 --service api-service --socket "$A_SOCK"
 expect_rc 0 "evident triage through the agent"
-expect_out '^triage INC-001: evidence sealed' "triage reports the seal"
-TB=$(printf '%s\n' "$T_OUT" | sed -n 's/^  bundle    //p')
+expect_out '^incident INC-001: severity critical \(opened\)' "triage reports the classification"
+TB=$(printf '%s\n' "$T_OUT" | sed -n 's/^  bundle       //p')
 if [ -f "$TB" ] && tar -xzOf "$TB" MANIFEST.json | grep -q '"incident":"INC-001"'; then
 	ok "the triage bundle names the incident"; else fail "triage bundle $TB lacks the incident"; fi
 grep -q '"request":"triage"' "$A_STATE/control-audit.jsonl" && ok "the triage request is audited" || fail "triage not audited"
 run "$EVIDENT" triage --incident INC-002 --impact nonsense --socket "$A_SOCK"
 expect_rc 2 "an unknown impact type is a usage error"
-run "$EVIDENT" triage --json --incident INC-003 --socket "$A_SOCK"
+run "$EVIDENT" triage --json --incident INC-003 --impact internal_error --urgency low --socket "$A_SOCK"
 expect_rc 0 "triage --json"
-expect_out '^\{.*"ok":true' "triage --json prints the answer"
+expect_out '^\{.*"severity":"low"' "triage --json prints the answer"
 run "$EVIDENT" verify --pub "$T_TMP/keys/agent.pub" --no-record "$T_TMP/store"
 expect_rc 0 "evident verify passes on the store"
 

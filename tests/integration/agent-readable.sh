@@ -41,7 +41,7 @@ case "$line" in
 esac
 
 # --- control requests in the ledger: what was asked, by whom ---
-run "$EVIDENT" triage --socket "$A_SOCK" --incident INC-READ --impact service_outage
+run "$EVIDENT" triage --socket "$A_SOCK" --incident INC-READ --impact service_outage --urgency low
 expect_rc 0 "triage"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
 	chmod 755 "$T_TMP" "$T_TMP/run"

@@ -78,7 +78,7 @@ wait "$STUCK"
 A=$(raw_request line '{"request":"seal","incident":"INC-1","lookback":"15m","note":"test"}')
 case "$A" in *'"code":"failed"'*'cannot open key'*'"queued":true'*) ok "seal queued, run, and its failure reported" ;; *) fail "seal: $A" ;; esac
 case "$A" in *'"ok":true'*) fail "seal must not claim success" ;; *) ok "seal does not claim success" ;; esac
-A=$(raw_request line '{"request":"triage","incident":"INC-2","impact":"service_outage","affected_users":500}')
+A=$(raw_request line '{"request":"triage","incident":"INC-2","impact":"service_outage","urgency":"immediate","affected_users":500}')
 case "$A" in *'"code":"failed"'*'"work_id":'*) ok "triage queued and its failure reported" ;; *) fail "triage: $A" ;; esac
 A=$(raw_request line '{"request":"rules"}')
 case "$A" in *'"count":'*'"ok":true'*'"rules":['*) ok "rules: the loaded rules listed (the shipped pack)" ;; *) fail "rules: $A" ;; esac

@@ -79,7 +79,10 @@ agent_start --config "$T_TMP/evident.yaml"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; cat "$T_TMP/agent.err"; done_testing; }
 jcheck doc 0 "status --json" status --json --socket "$A_SOCK"
 jcheck doc 0 "reload --json" reload --json --socket "$A_SOCK"
-jcheck doc 0 "triage --json" triage --json --socket "$A_SOCK" --incident INC-JSON --impact service_outage
+jcheck doc 0 "triage --json" triage --json --socket "$A_SOCK" --incident INC-JSON --impact service_outage --urgency high
+jcheck doc 0 "incident show --json" incident --config "$T_TMP/evident.yaml" show INC-JSON --json
+jcheck doc 0 "incident list --json" incident --config "$T_TMP/evident.yaml" list --json
+jcheck doc 0 "metrics --json" metrics --config "$T_TMP/evident.yaml" --json
 agent_stop
 
 # every command: --json accepted means documented and covered above; else refused
