@@ -191,6 +191,7 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	        cs.vectorscan ? "vectorscan+pcre2" : "pcre2", cs.jit ? " JIT" : " interpreter",
 	        cs.matches, cs.alerts, cs.late, cs.evicted, cs.future, cs.values_dropped,
 	        cs.times_dropped, cs.captures_dropped, cs.sources_capped);
+	replay_print_formats(rd);
 	if (cs.future) {
 		char t[48];
 		ev_format_rfc3339_us(cs.last_future_us, t, sizeof(t));

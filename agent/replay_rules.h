@@ -24,6 +24,9 @@ struct replay_rules_opts {
  * 2 I/O errors. */
 int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts *o);
 
+/* Print, per file input, the formats that parsed its lines (stderr). */
+void replay_print_formats(const struct collector_reader *rd);
+
 /* The next record for a replay loop: 1 with a record, 0 at the end of the input or once
  * SIGINT/SIGTERM was caught (ev_catch_interrupts; the read the signal cut short is not an
  * error), -errno after printing the read error (the caller decides whether to go on). */

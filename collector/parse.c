@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/format.h"
+#include "collector/parse-internal.h"
 #include "util/macro.h"
 #include "util/clock.h"
 #include "util/timefmt.h"
@@ -36,12 +38,17 @@ int collector_format_from_string(const char *s, enum collector_format *ret) {
 int collector_parser_init(struct collector_parser *p, const char *format, const char *tz, int year,
                           int64_t now_us, struct ev_errlist *errs) {
 	memset(p, 0, sizeof(*p));
+	p->prev_pid = -1;
+	p->prev_priority = -1;
 	if (collector_format_from_string(format, &p->format) < 0) {
-		ev_errlist_add(
-		        errs, NULL, 0, 0,
-		        "unknown format '%s' (use auto, rfc3164, rfc5424, iso, json or logfmt)",
-		        format);
-		return -EINVAL;
+		p->def = collector_formats_find(collector_formats_default(), format);
+		if (!p->def) {
+			ev_errlist_add(errs, NULL, 0, 0,
+			               "unknown format '%s' (use auto, rfc3164, rfc5424, iso, json, "
+			               "logfmt, or a format of the library: evident formats)",
+			               format);
+			return -EINVAL;
+		}
 	}
 	int r = collector_tz_init(&p->tz, tz);
 	if (r < 0) {
@@ -70,6 +77,7 @@ int collector_parser_init(struct collector_parser *p, const char *format, const 
 }
 
 void collector_parser_done(struct collector_parser *p) {
+	collector_format_match_free(p);
 	collector_tz_done(&p->tz);
 	free(p->scratch);
 	p->scratch = NULL;
@@ -171,6 +179,24 @@ static int64_t bsd_to_us(struct collector_parser *p, unsigned mon, unsigned day,
 	return utc * 1000000;
 }
 
+int64_t collector_parser_civil_to_us(struct collector_parser *p, int year, unsigned mon,
+                                     unsigned day, unsigned sod, bool have_off, int32_t off) {
+	bool have_prev = p->have_last;
+	if (year) {
+		p->have_last = true;
+		p->last_year = year;
+		p->last_mon = mon;
+	} else
+		year = infer_year(p, mon);
+	int64_t local = ev_days_from_civil(year, mon, day) * 86400 + sod;
+	if (have_off)
+		return (local - off) * 1000000;
+	int64_t utc =
+	        nearest_reading(p, local, collector_tz_local_to_utc(&p->tz, local), have_prev);
+	p->last_utc = utc;
+	return utc * 1000000;
+}
+
 /* "host program[pid]: message" / "program[pid]: message" / "host message".
  * `need_tag`: accept only when a tag ending in ':' is found (ISO prefixed lines).
  * Returns 1 when parsed (fields set), 0 when not (nothing set). */
@@ -235,6 +261,15 @@ static int parse_syslog_tail(struct ev_record *rec, const char *s, size_t len, b
 		q++;
 	if (host)
 		rec->host = sdup(rec, host, hostlen);
+	/* legacy "sshd(pam_unix)[1]:" tags: the program is sshd, the module a field */
+	const char *open = proglen > 2 && prog[proglen - 1] == ')' ? memchr(prog, '(', proglen)
+	                                                            : NULL;
+	if (open && open > prog) {
+		if (ev_record_add_field(rec, "module", 6, open + 1,
+		                        (size_t)(prog + proglen - 1 - open - 1)) < 0)
+			return -ENOMEM;
+		proglen = (size_t)(open - prog);
+	}
 	rec->program = sdup(rec, prog, proglen);
 	rec->pid = pid;
 	rec->message = sdup(rec, q, (size_t)(end - q));
@@ -601,11 +636,22 @@ static bool logfmt_key_char(char ch) {
 	return ch > ' ' && ch != '=' && ch != '"' && ch != 0x7f;
 }
 
+/* A logfmt line starts with an identifier and '=' ("level=info ..."): a key is a letter,
+ * '_' or '@' and then letters, digits and "_.-/@". Lines that merely contain '=' (a
+ * HealthApp "20171223-22:15:29:606|Step_SPUtils|...|x=1" line) are not logfmt. */
+static bool logfmt_ident_char(char ch) {
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || ch == '.' || ch == '-' || ch == '/' || ch == '@';
+}
+
 static bool looks_logfmt(const char *l, size_t len) {
-	size_t i = 0;
-	while (i < len && logfmt_key_char(l[i]))
+	bool letter = len && (l[0] | 0x20) >= 'a' && (l[0] | 0x20) <= 'z';
+	if (len == 0 || !(letter || l[0] == '_' || l[0] == '@'))
+		return false;
+	size_t i = 1;
+	while (i < len && logfmt_ident_char(l[i]))
 		i++;
-	return i > 0 && i < len && l[i] == '=';
+	return i < len && l[i] == '=';
 }
 
 static int parse_logfmt(struct collector_parser *p, const char *l, size_t len,
@@ -714,7 +760,7 @@ static int parse_as(struct collector_parser *p, enum collector_format f, const c
 	}
 }
 
-static enum collector_format detect(const char *l, size_t len) {
+enum collector_format collector_detect_builtin(const char *l, size_t len) {
 	if (len == 0)
 		return COLLECTOR_FMT_AUTO;
 	char c = l[0];
@@ -738,45 +784,19 @@ static enum collector_format detect(const char *l, size_t len) {
 	return COLLECTOR_FMT_AUTO;
 }
 
-int collector_parse_line(struct collector_parser *p, const char *line, size_t len,
-                         int64_t arrival_us, struct ev_record *rec) {
-	enum collector_format f = p->format == COLLECTOR_FMT_AUTO ? detect(line, len) : p->format;
-	int r = 0;
-	if (f != COLLECTOR_FMT_AUTO) {
-		r = parse_as(p, f, line, len, rec, arrival_us);
-		if (r < 0)
-			return r;
-		if (r == 0 && p->format == COLLECTOR_FMT_AUTO && f == COLLECTOR_FMT_RFC3164 &&
-		    looks_logfmt(line, len))
-			r = parse_as(p, COLLECTOR_FMT_LOGFMT, line, len, rec, arrival_us);
-		if (r < 0)
-			return r;
-	}
-	if (r == 0) {
-		/* nothing recognised it: the whole line, with its arrival time */
-		uint32_t keep = rec->flags & EV_REC_PART;
-		struct ev_str src = rec->source;
-		uint64_t off = rec->offset;
-		uint32_t length = rec->length;
-		uint32_t sid = rec->source_id;
-		uint64_t seq = rec->seq;
-		ev_record_reset(rec);
-		rec->source = src, rec->offset = off, rec->length = length, rec->source_id = sid;
-		rec->seq = seq;
-		rec->flags = keep | EV_REC_UNPARSED | EV_REC_NO_TIME;
-		rec->time_us = arrival_us;
-		rec->message = sdup(rec, line, len);
-	} else if (r == 2) {
-		rec->time_us = arrival_us;
-		rec->flags |= EV_REC_NO_TIME;
-	}
-	if (!rec->message.p)
-		return -ENOMEM;
-	return 0;
+int collector_parse_builtin(struct collector_parser *p, enum collector_format f, const char *line,
+                            size_t len, struct ev_record *rec, int64_t arrival_us) {
+	if (f == COLLECTOR_FMT_AUTO)
+		return 0;
+	int r = parse_as(p, f, line, len, rec, arrival_us);
+	if (r == 0 && p->format == COLLECTOR_FMT_AUTO && f == COLLECTOR_FMT_RFC3164 &&
+	    looks_logfmt(line, len))
+		r = parse_as(p, COLLECTOR_FMT_LOGFMT, line, len, rec, arrival_us);
+	return r;
 }
 
-int collector_parse_time(struct collector_parser *p, const char *l, size_t len, int64_t *ret_us) {
-	enum collector_format f = p->format == COLLECTOR_FMT_AUTO ? detect(l, len) : p->format;
+int collector_parse_time_builtin(struct collector_parser *p, enum collector_format f, const char *l,
+                                 size_t len, int64_t *ret_us) {
 	int pri;
 	size_t o;
 	unsigned mon, day, sod;
@@ -797,7 +817,7 @@ int collector_parse_time(struct collector_parser *p, const char *l, size_t len, 
 		*ret_us = t;
 		return 1;
 	case COLLECTOR_FMT_AUTO:
-		return 0;
+		return -1;
 	default: {
 		/* the rarer formats: a full parse into a scratch record */
 		struct ev_record rec;
