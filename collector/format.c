@@ -356,6 +356,7 @@ static int (*lib_loader)(struct collector_formats *, struct ev_errlist *);
 void collector_formats_set_loader(int (*fn)(struct collector_formats *, struct ev_errlist *)) {
 	pthread_mutex_lock(&lib_lock);
 	lib_loader = fn;
+	lib_loaded = false; /* runs at the next use, adding to what is there */
 	pthread_mutex_unlock(&lib_lock);
 }
 

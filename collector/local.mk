@@ -19,6 +19,7 @@ agent_libagent_a_SOURCES += agent/cmd/cmd_replay.c agent/cmd/cmd_tail.c
 UNIT_TEST_SOURCES += \
 	tests/unit/collector/test_record.c \
 	tests/unit/collector/test_parse.c \
+	tests/unit/collector/test_format.c \
 	tests/unit/collector/test_reader.c \
 	tests/unit/collector/test_tail.c
 
