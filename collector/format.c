@@ -380,10 +380,25 @@ const struct ev_errlist *collector_formats_default_errors(void) {
 	return &lib_errors;
 }
 
+/* Directories already added (a reload adds the same one again: read once). */
+static char *lib_dirs[16];
+
 int collector_formats_default_add_dir(const char *dir, struct ev_errlist *errs) {
+	int r = 0;
+	size_t i = 0;
 	pthread_mutex_lock(&lib_lock);
 	load_default_locked();
-	int r = collector_formats_load_dir(&lib_default, dir, errs);
+	while (i < ELEMENTSOF(lib_dirs) && lib_dirs[i] && strcmp(lib_dirs[i], dir) != 0)
+		i++;
+	if (i == ELEMENTSOF(lib_dirs)) {
+		ev_errlist_add(errs, dir, 0, 0, "too many format directories (at most %zu)",
+		               ELEMENTSOF(lib_dirs));
+		r = -E2BIG;
+	} else if (!lib_dirs[i]) {
+		r = collector_formats_load_dir(&lib_default, dir, errs);
+		if (r >= 0 && !(lib_dirs[i] = strdup(dir)))
+			r = -ENOMEM;
+	}
 	pthread_mutex_unlock(&lib_lock);
 	return r;
 }

@@ -60,7 +60,9 @@ struct collector_formats *collector_formats_default(void);
 void collector_formats_set_loader(int (*fn)(struct collector_formats *lib,
                                             struct ev_errlist *errs));
 const struct ev_errlist *collector_formats_default_errors(void);
-/* Add a directory to the process library (see collector_formats_load_dir). */
+/* Add a directory to the process library (see collector_formats_load_dir). A directory
+ * is read once per process: adding it again (a reload) changes nothing and returns 0;
+ * a directory that failed to load is tried again. At most 16 directories (-E2BIG). */
 int collector_formats_default_add_dir(const char *dir, struct ev_errlist *errs);
 
 /* A definition's name, description (may be NULL) and whether auto-detection may pick
