@@ -71,3 +71,6 @@ tests_fuzz_fuzz_positions_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
 # Rotation of files configured by a glob that starts with a wildcard (copytruncate, rename).
 TESTS += tests/integration/collector-glob-rotation.sh
 EXTRA_DIST += tests/integration/collector-glob-rotation.sh
+# The format library (issue 12): shipped formats through the binary, every Loghub set.
+TESTS += tests/integration/collector-formats.sh tests/integration/collector-loghub.sh
+EXTRA_DIST += tests/integration/collector-formats.sh tests/integration/collector-loghub.sh
