@@ -125,9 +125,12 @@ int ev_pipeline_sources(const struct ev_config *cfg, const char *state_dir, bool
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->sources.n_files; i++) {
 		const struct ev_cfg_file_source *f = &cfg->sources.files[i];
-		files[i] = (struct collector_tail_file){
-		        .path = f->path, .format = f->format, .tz = f->tz, .max_line = f->max_line,
-		        .program = f->program, .service = f->service};
+		files[i] = (struct collector_tail_file){.path = f->path,
+		                                        .format = f->format,
+		                                        .tz = f->tz,
+		                                        .max_line = f->max_line,
+		                                        .program = f->program,
+		                                        .service = f->service};
 	}
 	/* the configuration's string lists are NULL-terminated (agent/config.h) */
 	*ret = (struct ev_pipeline_sources){

@@ -18,7 +18,7 @@
 #include "util/strv.h"    /* struct ev_strv: lists own their strings */
 
 struct ev_cfg_file_source {
-	char *path;   /* path or glob */
+	char *path;    /* path or glob */
 	char *format;  /* auto|rfc3164|rfc5424|iso|json|logfmt, or a format library name */
 	char *program; /* program of lines that carry none; NULL = none */
 	char *service; /* field "service" of every record; NULL = none */

@@ -280,7 +280,8 @@ static int set_std(const struct collector_fmtdef *d, const struct fmt_re *re, co
 		rec->message = ev_record_strdup(rec, line, len);
 	for (size_t i = 0; i < re->n_extra; i++)
 		if (group(ov, rc, re->extra[i].g, line, &s, &n) &&
-		    ev_record_add_field(rec, re->extra[i].name, strlen(re->extra[i].name), s, n) < 0)
+		    ev_record_add_field(rec, re->extra[i].name, strlen(re->extra[i].name), s, n) <
+		            0)
 			return -ENOMEM;
 	return rec->message.p ? 0 : -ENOMEM;
 }

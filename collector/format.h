@@ -54,8 +54,9 @@ void collector_formats_done(struct collector_formats *lib);
 /* The process library. The first call runs the loader set with
  * collector_formats_set_loader (the agent's: the embedded conf/formats files); without
  * one it is empty. Setting a loader runs it at the next use, adding to the library (set
- * it once, before parsing starts; tests may set it again). Thread-safe; the library only grows. Load errors of the loader are
- * kept and returned by collector_formats_default_errors (the agent reports them). */
+ * it once, before parsing starts; tests may set it again). Thread-safe; the library only grows.
+ * Load errors of the loader are kept and returned by collector_formats_default_errors (the agent
+ * reports them). */
 struct collector_formats *collector_formats_default(void);
 void collector_formats_set_loader(int (*fn)(struct collector_formats *lib,
                                             struct ev_errlist *errs));

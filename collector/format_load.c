@@ -21,8 +21,8 @@
 
 #define FMT_MAX_RE 8
 
-static const char *const std_names[FMT_G_N] = {"time",  "host",  "program",
-                                               "pid",   "level", "message"};
+static const char *const std_names[FMT_G_N] = {"time", "host",  "program",
+                                               "pid",  "level", "message"};
 
 static void fmtdef_free(struct collector_fmtdef *d) {
 	if (!d)
@@ -57,9 +57,8 @@ struct ctx {
 	bool bad;
 };
 
-__attribute__((format(printf, 3, 4))) static void err_at(struct ctx *c,
-                                                          const struct ytree_node *n,
-                                                          const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static void err_at(struct ctx *c, const struct ytree_node *n,
+                                                         const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
 	ev_errlist_addv(c->errs, c->file, n ? n->line : 0, n ? n->col : 0, fmt, ap);
@@ -144,7 +143,8 @@ static int load_regexes(struct ctx *c, struct collector_fmtdef *d, const struct 
 		if (r < 0)
 			return r;
 		if (re->g[FMT_G_TIME] && !d->time_layout && d->time_kind == FMT_TIME_LAYOUT) {
-			err_at(c, items[i], "the regex captures 'time' but there is no 'time_format'");
+			err_at(c, items[i],
+			       "the regex captures 'time' but there is no 'time_format'");
 			return -EINVAL;
 		}
 	}
@@ -186,10 +186,12 @@ static int load_levels(struct ctx *c, struct collector_fmtdef *d, const struct y
 		return -ENOMEM;
 	for (size_t i = 0; i < n->n; i++) {
 		const struct ytree_node *k = n->pairs[i].key, *v = n->pairs[i].value;
-		int pri = v->kind == YTREE_SCALAR ? collector_level_to_priority(v->str, v->len) : -1;
+		int pri =
+		        v->kind == YTREE_SCALAR ? collector_level_to_priority(v->str, v->len) : -1;
 		if (k->len >= sizeof(d->levels[0].word) || pri < 0) {
-			err_at(c, v, "level '%s': expected a short word mapped to a level such as "
-			             "error, warning, info or debug",
+			err_at(c, v,
+			       "level '%s': expected a short word mapped to a level such as "
+			       "error, warning, info or debug",
 			       k->str);
 			return -EINVAL;
 		}
@@ -200,11 +202,13 @@ static int load_levels(struct ctx *c, struct collector_fmtdef *d, const struct y
 }
 
 static bool valid_name(const char *s) {
-	static const char *const builtin[] = {"auto", "rfc3164", "rfc5424", "iso", "json", "logfmt"};
+	static const char *const builtin[] = {"auto", "rfc3164", "rfc5424",
+	                                      "iso",  "json",    "logfmt"};
 	if (!*s || strlen(s) > 64)
 		return false;
 	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      *p == '-'))
 			return false;
 	for (size_t i = 0; i < ELEMENTSOF(builtin); i++)
 		if (strcmp(s, builtin[i]) == 0)

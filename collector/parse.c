@@ -43,10 +43,11 @@ int collector_parser_init(struct collector_parser *p, const char *format, const 
 	if (collector_format_from_string(format, &p->format) < 0) {
 		p->def = collector_formats_find(collector_formats_default(), format);
 		if (!p->def) {
-			ev_errlist_add(errs, NULL, 0, 0,
-			               "unknown format '%s' (use auto, rfc3164, rfc5424, iso, json, "
-			               "logfmt, or a format of the library: evident formats)",
-			               format);
+			ev_errlist_add(
+			        errs, NULL, 0, 0,
+			        "unknown format '%s' (use auto, rfc3164, rfc5424, iso, json, "
+			        "logfmt, or a format of the library: evident formats)",
+			        format);
 			return -EINVAL;
 		}
 	}
@@ -262,8 +263,8 @@ static int parse_syslog_tail(struct ev_record *rec, const char *s, size_t len, b
 	if (host)
 		rec->host = sdup(rec, host, hostlen);
 	/* legacy "sshd(pam_unix)[1]:" tags: the program is sshd, the module a field */
-	const char *open = proglen > 2 && prog[proglen - 1] == ')' ? memchr(prog, '(', proglen)
-	                                                            : NULL;
+	const char *open =
+	        proglen > 2 && prog[proglen - 1] == ')' ? memchr(prog, '(', proglen) : NULL;
 	if (open && open > prog) {
 		if (ev_record_add_field(rec, "module", 6, open + 1,
 		                        (size_t)(prog + proglen - 1 - open - 1)) < 0)

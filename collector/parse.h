@@ -43,10 +43,10 @@ struct collector_parser {
 	const struct collector_fmtdef *def;    /* a named library format, or NULL */
 	const struct collector_fmtdef *locked; /* auto: the library format the stream uses */
 	unsigned locked_misses;                /* consecutive lines the locked one missed */
-	unsigned lib_misses; /* ISO lines without a program that no library format took */
-	void *match_data;                      /* pcre2_match_data, made on first use */
-	const char *program, *service;         /* the source's defaults (not owned) */
-	bool have_prev;                        /* the previous line's record, for continuations */
+	unsigned lib_misses;           /* ISO lines without a program that no library format took */
+	void *match_data;              /* pcre2_match_data, made on first use */
+	const char *program, *service; /* the source's defaults (not owned) */
+	bool have_prev;                /* the previous line's record, for continuations */
 	int64_t prev_us;
 	int prev_priority;
 	int64_t prev_pid;

@@ -208,7 +208,8 @@ int collector_parse_line(struct collector_parser *p, const char *line, size_t le
 	}
 	if (p->program && !rec->program.p)
 		rec->program = ev_record_strdup(rec, p->program, strlen(p->program));
-	if (p->service && ev_record_add_field(rec, "service", 7, p->service, strlen(p->service)) < 0)
+	if (p->service &&
+	    ev_record_add_field(rec, "service", 7, p->service, strlen(p->service)) < 0)
 		return -ENOMEM;
 	if (!rec->message.p)
 		return -ENOMEM;
@@ -217,8 +218,9 @@ int collector_parse_line(struct collector_parser *p, const char *line, size_t le
 
 int collector_parse_time(struct collector_parser *p, const char *l, size_t len, int64_t *ret_us) {
 	if (!p->def && !p->locked) {
-		enum collector_format f =
-		        p->format == COLLECTOR_FMT_AUTO ? collector_detect_builtin(l, len) : p->format;
+		enum collector_format f = p->format == COLLECTOR_FMT_AUTO
+		                                  ? collector_detect_builtin(l, len)
+		                                  : p->format;
 		int k = collector_parse_time_builtin(p, f, l, len, ret_us);
 		if (k == 1 || (k == 0 && p->format != COLLECTOR_FMT_AUTO))
 			return k;

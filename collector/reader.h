@@ -19,8 +19,8 @@ struct collector_reader_opts {
 	int64_t now_us;     /* reference "now" for year inference and arrival times; 0 = clock */
 	size_t max_line;    /* 0 = 64 KiB */
 	size_t journal_field_cap; /* 0 = 1 MiB */
-	const char *program; /* program of file lines that carry none (NULL: none) */
-	const char *service; /* field "service" of every file record (NULL: none) */
+	const char *program;      /* program of file lines that carry none (NULL: none) */
+	const char *service;      /* field "service" of every file record (NULL: none) */
 };
 
 struct collector_reader_stats {

@@ -76,10 +76,10 @@
 #include "util/err.h"
 
 struct collector_tail_file {
-	const char *path;   /* path or glob */
-	const char *format; /* NULL = auto */
-	const char *tz;     /* NULL = local */
-	size_t max_line;    /* 0 = the tail's max_line */
+	const char *path;    /* path or glob */
+	const char *format;  /* NULL = auto */
+	const char *tz;      /* NULL = local */
+	size_t max_line;     /* 0 = the tail's max_line */
 	const char *program; /* program of lines that carry none; NULL = none */
 	const char *service; /* field "service" of every record; NULL = none */
 };

@@ -63,17 +63,18 @@ static int formats_run(int argc, char **argv) {
 		if (json)
 			json_array_append_new(arr, json_pack("{s:s, s:b, s:s?}", "name",
 			                                     collector_fmtdef_name(d), "auto",
-			                                     collector_fmtdef_auto(d), "description",
-			                                     desc));
+			                                     collector_fmtdef_auto(d),
+			                                     "description", desc));
 		else
 			printf("%-18s %-5s %s\n", collector_fmtdef_name(d),
 			       collector_fmtdef_auto(d) ? "yes" : "no", desc ? desc : "");
 	}
 	if (json) {
-		char *t = json_dumps(arr, JSON_COMPACT);
-		printf("%s\n", t ? t : "[]");
+		json_t *o = json_pack("{s:o}", "formats", arr);
+		char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		printf("%s\n", t ? t : "{}");
 		free(t);
-		json_decref(arr);
+		json_decref(o);
 	} else
 		printf("(built in: rfc3164, rfc5424, iso, json, logfmt; tried first by auto)\n");
 	return rc;
@@ -91,6 +92,7 @@ const struct ev_command ev_cmd_formats = {
                  "that does not load is reported as FILE:LINE:COL and the exit status is 1.\n"
                  "\n"
                  "  --dir DIR  add the format files of DIR (repeatable)\n"
-                 "  --json     machine-readable output\n"
+                 "  --json     one JSON object: {\"formats\": [{\"name\", \"auto\", "
+                 "\"description\"}...]}\n"
                  "  -h, --help show this help\n",
 };

@@ -35,7 +35,7 @@ enum {
 	OPT_NOW,
 	OPT_PROGRAM,
 	OPT_SERVICE,
-	OPT_FORMATS_DIR,
+	OPT_FMTDIR,
 };
 
 /* Which format parsed each file (auto-detection's choice), on standard error. */
@@ -43,8 +43,8 @@ void replay_print_formats(const struct collector_reader *rd) {
 	char buf[512];
 	const char *name;
 	int k;
-	for (size_t i = 0; (k = collector_reader_input_formats(rd, i, &name, buf, sizeof(buf))) >= 0;
-	     i++)
+	for (size_t i = 0;
+	     (k = collector_reader_input_formats(rd, i, &name, buf, sizeof(buf))) >= 0; i++)
 		if (k == 1)
 			fprintf(stderr, "evident: replay: %s: format %s\n", name, buf);
 }
@@ -149,8 +149,7 @@ static int replay_run(int argc, char **argv) {
 	                                     {"now", required_argument, NULL, OPT_NOW},
 	                                     {"program", required_argument, NULL, OPT_PROGRAM},
 	                                     {"service", required_argument, NULL, OPT_SERVICE},
-	                                     {"formats-dir", required_argument, NULL,
-	                                      OPT_FORMATS_DIR},
+	                                     {"formats-dir", required_argument, NULL, OPT_FMTDIR},
 	                                     {NULL, 0, NULL, 0}};
 	struct collector_reader_opts o = {0};
 	struct ev_strv jfiles = {0}, jdirs = {0}, rules = {0}, decoders = {0};
@@ -182,7 +181,7 @@ static int replay_run(int argc, char **argv) {
 		case OPT_SERVICE:
 			o.service = optarg;
 			break;
-		case OPT_FORMATS_DIR:
+		case OPT_FMTDIR:
 			if (collector_formats_default_add_dir(optarg, &errs) < 0)
 				goto ioerr;
 			break;

@@ -51,7 +51,7 @@ static void check_sample(const char *fmt, const struct ytree_node *s, const stru
 			fail(fmt, line, std[i], v);
 	if ((v = scalar(s, "pid")) && r->pid != strtoll(v, NULL, 10))
 		fail(fmt, line, "pid", v);
-	if ((v = scalar(s, "priority")) && r->priority != atoi(v))
+	if ((v = scalar(s, "priority")) && r->priority != (int)strtol(v, NULL, 10))
 		fail(fmt, line, "priority", v);
 	const struct ev_str *lv = ev_record_get(r, "level");
 	if ((v = scalar(s, "level")) && (!lv || !str_is(*lv, v)))
@@ -189,7 +189,7 @@ TEST(test_collector_format_dir) {
 	ev_errlist_clear(&e);
 	/* the shipped hdfs again, for the tests after this one */
 	collector_formats_set_loader(ev_formats_load_embedded);
-	CU_ASSERT_STRING_EQUAL(collector_fmtdef_name(collector_formats_find(
-	                               collector_formats_default(), "hdfs")),
-	                       "hdfs");
+	CU_ASSERT_STRING_EQUAL(
+	        collector_fmtdef_name(collector_formats_find(collector_formats_default(), "hdfs")),
+	        "hdfs");
 }
