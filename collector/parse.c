@@ -152,11 +152,8 @@ static int infer_year(struct collector_parser *p, unsigned mon) {
  * nearer the previous line's, so a stream keeps its order across the change. Only
  * checked when the first reading is behind the previous line or more than an hour past
  * it (a zone lookup). */
-static int64_t nearest_reading(struct collector_parser *p, int64_t local, int64_t utc,
-                               bool have_prev) {
+static int64_t nearest_reading_slow(struct collector_parser *p, int64_t local, int64_t utc) {
 	int64_t prev = p->last_utc, best = utc;
-	if (p->tz.utc || !have_prev || (utc >= prev && utc - prev <= 3600))
-		return utc;
 	/* the other reading uses the offset in force two hours before or after */
 	for (int k = -1; k <= 1; k += 2) {
 		int32_t off = collector_tz_offset_at_utc(&p->tz, utc + k * 7200);
@@ -168,6 +165,14 @@ static int64_t nearest_reading(struct collector_parser *p, int64_t local, int64_
 			best = alt;
 	}
 	return best;
+}
+
+static inline int64_t nearest_reading(struct collector_parser *p, int64_t local, int64_t utc,
+                                      bool have_prev) {
+	int64_t prev = p->last_utc;
+	if (p->tz.utc || !have_prev || (utc >= prev && utc - prev <= 3600))
+		return utc; /* the common case, without a zone lookup */
+	return nearest_reading_slow(p, local, utc);
 }
 
 static int64_t bsd_to_us(struct collector_parser *p, unsigned mon, unsigned day, unsigned sod) {
@@ -783,6 +788,27 @@ enum collector_format collector_detect_builtin(const char *l, size_t len) {
 	if (looks_logfmt(l, len))
 		return COLLECTOR_FMT_LOGFMT;
 	return COLLECTOR_FMT_AUTO;
+}
+
+/* The fast path: auto mode, a line the built-in parsers take whole (a time, and for ISO
+ * lines a program), no library format in use and no source defaults. Everything else goes
+ * through collector_parse_line_full (parse_auto.c), which parses the line again. */
+int collector_parse_line(struct collector_parser *p, const char *line, size_t len,
+                         int64_t arrival_us, struct ev_record *rec) {
+	if (p->format == COLLECTOR_FMT_AUTO && !p->def && !p->locked && !p->program &&
+	    !p->service) {
+		enum collector_format f = collector_detect_builtin(line, len);
+		int r = f == COLLECTOR_FMT_AUTO ? 0 : parse_as(p, f, line, len, rec, arrival_us);
+		if (r < 0)
+			return r;
+		if (r == 1 && (f != COLLECTOR_FMT_ISO || rec->program.p ||
+		               p->lib_misses >= COLLECTOR_LIB_MISSES)) {
+			p->n_builtin[f]++;
+			return rec->message.p ? 0 : -ENOMEM;
+		}
+		collector_record_reset_keep(rec);
+	}
+	return collector_parse_line_full(p, line, len, arrival_us, rec);
 }
 
 int collector_parse_builtin(struct collector_parser *p, enum collector_format f, const char *line,

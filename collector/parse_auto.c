@@ -1,5 +1,5 @@
 /* Choosing the parser for a line (see parse.h): a named library format, a built-in
- * format, or "auto". Auto tries the built-in parsers first (syslog and JSON stay the fast
+ * format, or "auto" (after the fast path in parse.c). Auto tries the built-in parsers first (syslog and JSON stay the fast
  * path: a line they parse with a time and a program never reaches a regex), then the
  * library formats in library order; the first that parses a line is locked in and tried
  * first for the following lines until it misses 16 lines in a row. Continuation lines of
@@ -14,7 +14,6 @@
 #include "util/macro.h"
 
 #define LOCK_MISSES 16 /* a locked library format is dropped after this many misses */
-#define LIB_MISSES  16 /* ISO lines without a program stop trying the library */
 
 static const char *const builtin_names[] = {"auto", "rfc3164", "rfc5424", "iso", "json", "logfmt"};
 
@@ -63,8 +62,7 @@ size_t collector_parser_formats_used(const struct collector_parser *p, char *buf
 	return MIN(o, len ? len - 1 : 0);
 }
 
-/* Forget a failed attempt but keep what the caller set (source, position, part flag). */
-static void reset_keep(struct ev_record *rec) {
+void collector_record_reset_keep(struct ev_record *rec) {
 	uint32_t keep = rec->flags & EV_REC_PART;
 	struct ev_str src = rec->source;
 	uint64_t off = rec->offset, seq = rec->seq;
@@ -129,7 +127,7 @@ static int try_library(struct collector_parser *p, const char *line, size_t len,
 		if (d == skip || !collector_fmtdef_auto(d) ||
 		    collector_formats_find(lib, collector_fmtdef_name(d)) != d)
 			continue;
-		reset_keep(rec);
+		collector_record_reset_keep(rec);
 		int k = collector_fmtdef_apply(d, p, line, len, rec);
 		if (k < 0)
 			return k;
@@ -156,7 +154,7 @@ static int parse_auto(struct collector_parser *p, const char *line, size_t len,
 			}
 			return r;
 		}
-		reset_keep(rec);
+		collector_record_reset_keep(rec);
 		if (++p->locked_misses >= LOCK_MISSES)
 			p->locked = NULL;
 	}
@@ -164,14 +162,14 @@ static int parse_auto(struct collector_parser *p, const char *line, size_t len,
 	int r = collector_parse_builtin(p, f, line, len, rec, arrival_us);
 	if (r < 0)
 		return r;
-	bool weak = f == COLLECTOR_FMT_ISO && !rec->program.p && p->lib_misses < LIB_MISSES;
+	bool weak = f == COLLECTOR_FMT_ISO && !rec->program.p && p->lib_misses < COLLECTOR_LIB_MISSES;
 	if (r != 1 || weak) {
 		int k = try_library(p, line, len, rec, r == 0, tried);
 		if (k != 0)
 			return k;
 		if (weak)
 			p->lib_misses++;
-		reset_keep(rec);
+		collector_record_reset_keep(rec);
 		if (r != 0)
 			r = collector_parse_builtin(p, f, line, len, rec, arrival_us);
 	}
@@ -180,8 +178,8 @@ static int parse_auto(struct collector_parser *p, const char *line, size_t len,
 	return r;
 }
 
-int collector_parse_line(struct collector_parser *p, const char *line, size_t len,
-                         int64_t arrival_us, struct ev_record *rec) {
+int collector_parse_line_full(struct collector_parser *p, const char *line, size_t len,
+                              int64_t arrival_us, struct ev_record *rec) {
 	int r;
 	if (p->def) {
 		r = apply_def(p, p->def, line, len, rec);
@@ -198,7 +196,7 @@ int collector_parse_line(struct collector_parser *p, const char *line, size_t le
 		return r;
 	if (r == 0) {
 		/* nothing recognised it: the whole line, with its arrival time */
-		reset_keep(rec);
+		collector_record_reset_keep(rec);
 		rec->flags |= EV_REC_UNPARSED | EV_REC_NO_TIME;
 		rec->time_us = arrival_us;
 		rec->message = ev_record_strdup(rec, line, len);
