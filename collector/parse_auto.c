@@ -1,10 +1,11 @@
 /* Choosing the parser for a line (see parse.h): a named library format, a built-in
- * format, or "auto" (after the fast path in parse.c). Auto tries the built-in parsers first (syslog and JSON stay the fast
- * path: a line they parse with a time and a program never reaches a regex), then the
- * library formats in library order; the first that parses a line is locked in and tried
- * first for the following lines until it misses 16 lines in a row. Continuation lines of
- * a format (a Java stack trace) take the time, host, program, pid and priority of the
- * line they continue and carry the field continuation=true. */
+ * format, or "auto" after the fast path in parse.c. Auto tries the built-in parsers
+ * first (syslog and JSON stay the fast path: a line they parse with a time and a program
+ * never reaches a regex), then the library formats in library order; the first that
+ * parses a line is locked in and tried first for the following lines until it misses 16
+ * lines in a row. Continuation lines of a format (a Java stack trace) take the time,
+ * host, program, pid and priority of the line they continue and carry the field
+ * continuation=true. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -162,7 +163,8 @@ static int parse_auto(struct collector_parser *p, const char *line, size_t len,
 	int r = collector_parse_builtin(p, f, line, len, rec, arrival_us);
 	if (r < 0)
 		return r;
-	bool weak = f == COLLECTOR_FMT_ISO && !rec->program.p && p->lib_misses < COLLECTOR_LIB_MISSES;
+	bool weak =
+	        f == COLLECTOR_FMT_ISO && !rec->program.p && p->lib_misses < COLLECTOR_LIB_MISSES;
 	if (r != 1 || weak) {
 		int k = try_library(p, line, len, rec, r == 0, tried);
 		if (k != 0)
