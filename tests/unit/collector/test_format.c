@@ -193,3 +193,53 @@ TEST(test_collector_format_dir) {
 	        collector_fmtdef_name(collector_formats_find(collector_formats_default(), "hdfs")),
 	        "hdfs");
 }
+
+/* Every prefix of every sample line, with its format named and with auto-detection: no
+ * crash, no read past the line (the ASan run checks), and a record with a message. */
+TEST(test_collector_format_cut_lines) {
+	collector_formats_set_loader(ev_formats_load_embedded);
+	struct collector_parser named, autop;
+	struct ev_errlist e = {0};
+	struct ev_record r;
+	ev_record_init(&r);
+	CU_ASSERT_EQUAL_FATAL(collector_parser_init(&autop, "auto", "UTC", 0, NOW_US, &e), 0);
+	for (size_t k = 0; k < ev_n_format_files; k++) {
+		struct ytree_docs docs = {0};
+		CU_ASSERT_EQUAL_FATAL(ytree_parse_buffer(ev_format_files[k].name,
+		                                         ev_format_files[k].data,
+		                                         ev_format_files[k].len, &docs, &e),
+		                      0);
+		const struct ytree_node *root = docs.v[0].root;
+		for (size_t i = 0; i < root->n; i++) {
+			const char *name = root->pairs[i].key->str;
+			const struct ytree_node *s = ytree_map_get(root->pairs[i].value, "samples");
+			CU_ASSERT_EQUAL_FATAL(
+			        collector_parser_init(&named, name, "UTC", 0, NOW_US, &e), 0);
+			for (size_t j = 0; s && j < s->n; j++) {
+				const char *line = scalar(s->items[j], "line");
+				size_t len = strlen(line);
+				for (size_t cut = 0; cut <= len; cut++) {
+					/* a heap copy of exactly `cut` bytes: ASan sees any
+					 * overread */
+					char *c = malloc(cut ? cut : 1);
+					CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+					memcpy(c, line, cut);
+					ev_record_reset(&r);
+					CU_ASSERT_EQUAL(
+					        collector_parse_line(&named, c, cut, 42, &r), 0);
+					CU_ASSERT_PTR_NOT_NULL(r.message.p);
+					ev_record_reset(&r);
+					CU_ASSERT_EQUAL(
+					        collector_parse_line(&autop, c, cut, 42, &r), 0);
+					CU_ASSERT_PTR_NOT_NULL(r.message.p);
+					free(c);
+				}
+			}
+			collector_parser_done(&named);
+		}
+		ytree_docs_free(&docs);
+	}
+	collector_parser_done(&autop);
+	ev_record_free(&r);
+	ev_errlist_clear(&e);
+}
