@@ -199,8 +199,11 @@ static bool epoch_parse(const char *s, size_t len, int64_t *ret_us) {
 static int fmt_time_to_us(const struct collector_fmtdef *d, struct collector_parser *p,
                           const char *s, size_t len, int64_t *ret_us) {
 	switch (d->time_kind) {
-	case FMT_TIME_ISO:
-		return collector_parse_iso_time(s, len, &p->tz, ret_us) == len ? 1 : -1;
+	case FMT_TIME_ISO: {
+		struct collector_tz utc = {.utc = true}; /* zone: utc */
+		return collector_parse_iso_time(s, len, d->utc ? &utc : &p->tz, ret_us) == len ? 1
+		                                                                               : -1;
+	}
 	case FMT_TIME_EPOCH:
 		return epoch_parse(s, len, ret_us) ? 1 : -1;
 	case FMT_TIME_BOOT:
@@ -220,14 +223,43 @@ static int fmt_time_to_us(const struct collector_fmtdef *d, struct collector_par
 
 /* ---- matching ---- */
 
-static pcre2_match_data *match_data(struct collector_parser *p) {
-	if (!p->match_data)
-		p->match_data = pcre2_match_data_create(COLLECTOR_FORMAT_MAX_GROUPS + 1, NULL);
-	return p->match_data;
+/* Per parser: match data, and a match context whose limits bound the work one line can
+ * cost (a site regex that backtracks badly fails on that line instead of stalling). */
+struct fmt_match {
+	pcre2_match_data *md;
+	pcre2_match_context *mc;
+};
+
+#define FMT_MATCH_LIMIT 200000
+
+static struct fmt_match *fmt_match(struct collector_parser *p) {
+	struct fmt_match *m = p->match_data;
+	if (m)
+		return m;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->md = pcre2_match_data_create(COLLECTOR_FORMAT_MAX_GROUPS + 1, NULL);
+	m->mc = pcre2_match_context_create(NULL);
+	if (!m->md || !m->mc) {
+		pcre2_match_data_free(m->md);
+		pcre2_match_context_free(m->mc);
+		free(m);
+		return NULL;
+	}
+	pcre2_set_match_limit(m->mc, FMT_MATCH_LIMIT);
+	pcre2_set_depth_limit(m->mc, FMT_MATCH_LIMIT / 10);
+	p->match_data = m;
+	return m;
 }
 
 void collector_format_match_free(struct collector_parser *p) {
-	pcre2_match_data_free(p->match_data);
+	struct fmt_match *m = p->match_data;
+	if (m) {
+		pcre2_match_data_free(m->md);
+		pcre2_match_context_free(m->mc);
+		free(m);
+	}
 	p->match_data = NULL;
 }
 
@@ -288,12 +320,13 @@ static int set_std(const struct collector_fmtdef *d, const struct fmt_re *re, co
 
 int collector_fmtdef_apply(const struct collector_fmtdef *d, struct collector_parser *p,
                            const char *line, size_t len, struct ev_record *rec) {
-	pcre2_match_data *md = match_data(p);
-	if (!md)
+	struct fmt_match *m = fmt_match(p);
+	if (!m)
 		return -ENOMEM;
+	pcre2_match_data *md = m->md;
 	for (size_t k = 0; k < d->n_re; k++) {
 		const struct fmt_re *re = &d->re[k];
-		int rc = pcre2_match(re->code, (PCRE2_SPTR)line, len, 0, 0, md, NULL);
+		int rc = pcre2_match(re->code, (PCRE2_SPTR)line, len, 0, 0, md, m->mc);
 		if (rc <= 0)
 			continue;
 		const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -320,10 +353,10 @@ int collector_fmtdef_apply(const struct collector_fmtdef *d, struct collector_pa
 
 bool collector_fmtdef_continues(const struct collector_fmtdef *d, struct collector_parser *p,
                                 const char *line, size_t len) {
-	pcre2_match_data *md;
-	if (!d->cont || !(md = match_data(p)))
+	struct fmt_match *m;
+	if (!d->cont || !(m = fmt_match(p)))
 		return false;
-	return pcre2_match(d->cont, (PCRE2_SPTR)line, len, 0, 0, md, NULL) > 0;
+	return pcre2_match(d->cont, (PCRE2_SPTR)line, len, 0, 0, m->md, m->mc) > 0;
 }
 
 const char *collector_fmtdef_name(const struct collector_fmtdef *d) {

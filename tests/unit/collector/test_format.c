@@ -160,7 +160,9 @@ TEST(test_collector_format_dir) {
 	static const char site[] = "hdfs:\n"
 	                           "  regex: '^(?<time>\\d{6} \\d{6}) SITE (?<message>.*)$'\n"
 	                           "  time_format: '%y%m%d %H%M%S'\n"
-	                           "  program: site\n";
+	                           "  program: site\n"
+	                           "slow:\n"
+	                           "  regex: '^(?<message>(a+)+)$'\n";
 	snprintf(path, sizeof(path), "%s/site.yaml", dir);
 	FILE *f = fopen(path, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -183,8 +185,18 @@ TEST(test_collector_format_dir) {
 	CU_ASSERT(str_is(r.program, "site"));
 	CU_ASSERT(str_is(r.message, "hello"));
 	CU_ASSERT_EQUAL(r.time_us, 1226262975LL * 1000000);
-	ev_record_free(&r);
 	collector_parser_done(&p);
+	/* a regex that backtracks exponentially gives up at the match limit: unparsed */
+	CU_ASSERT_EQUAL_FATAL(collector_parser_init(&p, "slow", "UTC", 0, NOW_US, &e), 0);
+	static const char aab[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab";
+	ev_record_reset(&r);
+	CU_ASSERT_EQUAL(collector_parse_line(&p, aab, sizeof(aab) - 1, 42, &r), 0);
+	CU_ASSERT(r.flags & EV_REC_UNPARSED);
+	ev_record_reset(&r);
+	CU_ASSERT_EQUAL(collector_parse_line(&p, aab, sizeof(aab) - 2, 42, &r), 0);
+	CU_ASSERT(!(r.flags & EV_REC_UNPARSED)); /* the regex itself works */
+	collector_parser_done(&p);
+	ev_record_free(&r);
 	CU_ASSERT_EQUAL(collector_formats_default_add_dir("/nonexistent/formats", &e), 0);
 	ev_errlist_clear(&e);
 	/* the shipped hdfs again, for the tests after this one */
