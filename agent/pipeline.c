@@ -89,6 +89,9 @@ struct correlate_engine *ev_pipeline_engine(const struct ev_config *cfg,
                                             struct ev_pipeline_info *ret_info) {
 	struct correlate_opts co;
 	corr_opts(cfg, r->engine, &co);
+	co.service_field = r->service_field;
+	for (size_t i = 0; cfg && i < cfg->sources.n_files; i++)
+		co.service_field |= cfg->sources.files[i].service != NULL;
 	struct correlate_engine *e = NULL;
 	struct ev_pipeline_info info = {0};
 	size_t before = ev_errlist_count(errs);

@@ -17,6 +17,7 @@ struct replay_rules_opts {
 	const struct ev_config *cfg; /* rules.* settings; NULL: the built-in defaults */
 	bool progress;               /* progress on stderr (a terminal) */
 	bool stats_only;             /* count, print no alerts */
+	bool service_field;          /* records carry the field "service" (--service) */
 };
 
 /* Read every record of `rd`, print alerts as JSON lines on stdout and a summary on

@@ -59,7 +59,7 @@ static const struct cfg_key file_keys[] = {
         {"program", CT_STRING, FOFF(program), 0, 0, NULL, NULL, NULL,
          "program of the lines that carry none"},
         {"service", CT_STRING, FOFF(service), 0, 0, NULL, NULL, NULL,
-         "the field 'service' of every record of this file"},
+         "Sigma logsource service of this file (rules of that service see its records)"},
         {"tz", CT_STRING, FOFF(tz), 0, 0, NULL, NULL, NULL,
          "time zone of times without an offset (default: local)"},
         {"max_line", CT_SIZE, FOFF(max_line), 256, 64 << 20, "64KiB", NULL, NULL,

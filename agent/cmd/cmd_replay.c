@@ -291,6 +291,7 @@ static int replay_run(int argc, char **argv) {
 		        .engine = engine,
 		        .progress = ev_stderr_is_tty(),
 		        .stats_only = stats_only,
+		        .service_field = o.service != NULL,
 		};
 		ev_catch_interrupts();
 		rc = replay_rules_run(rd, &ro);

@@ -94,9 +94,17 @@ detection:
 EOF2
 : >"$T_TMP/live-access.log"
 : >"$T_TMP/live-hdfs.log"
+: >"$T_TMP/live-svc.log"
 agent_write_config "$T_TMP/evident.yaml"
-sed -i "s|^  journal: false|  journal: false\n  stat_interval: 200ms\n  files:\n    - {path: $T_TMP/live-access.log, format: access_combined, program: nginx}\n    - $T_TMP/live-hdfs.log|" "$T_TMP/evident.yaml"
+sed -i "s|^  journal: false|  journal: false\n  stat_interval: 200ms\n  files:\n    - {path: $T_TMP/live-access.log, format: access_combined, program: nginx}\n    - $T_TMP/live-hdfs.log\n    - {path: $T_TMP/live-svc.log, service: nginx}|" "$T_TMP/evident.yaml"
 printf 'rules:\n  paths: [%s]\n  decoders: [%s/no-decoders]\n' "$RULES" "$RULES" >>"$T_TMP/evident.yaml"
+# service: a file's records belong to that Sigma service whatever their program
+run "$EVIDENT" replay --rules "$RULES" --decoders "$RULES/no-decoders" "$T_TMP/access.log"
+[ "$(printf '%s\n' "$T_OUT" | grep -c 'Admin page probed')" -eq 0 ] &&
+	ok "without service:, the access log (program httpd) is not nginx's" || fail "nginx rule fired on httpd: $T_OUT"
+run "$EVIDENT" replay --service nginx --rules "$RULES" --decoders "$RULES/no-decoders" "$T_TMP/access.log"
+[ "$(printf '%s\n' "$T_OUT" | grep -c 'Admin page probed')" -eq 1 ] &&
+	ok "--service nginx: the nginx-scoped rule sees the line" || fail "--service: $T_OUT $T_ERR"
 agent_start --config "$T_TMP/evident.yaml"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; cat "$T_TMP/agent.err"; done_testing; }
 printf '%s - - [%s] "GET /admin HTTP/1.1" 404 12 "-" "curl/8"\n' 203.0.113.9 "$(LC_ALL=C date -u '+%d/%b/%Y:%H:%M:%S +0000')" >>"$T_TMP/live-access.log"
@@ -105,6 +113,12 @@ if wait_for "alert" grep -q '"title":"Admin page probed on nginx"' "$T_TMP/agent
 	ok "a service-scoped rule sees the access log through its configured program"
 else
 	fail "no alert from the access log"; sed 's/^/  | /' "$T_TMP/agent.err"
+fi
+printf '%s - - [%s] "GET /admin/svc HTTP/1.1" 404 12 "-" "curl/8"\n' 203.0.113.10 "$(LC_ALL=C date -u '+%d/%b/%Y:%H:%M:%S +0000')" >>"$T_TMP/live-svc.log"
+if wait_for "alert" grep -q 'GET /admin/svc' "$T_TMP/agent.out"; then
+	ok "a file with service: nginx (auto-detected, program httpd) reaches the nginx-scoped rule"
+else
+	fail "no alert from the service: file"; sed 's/^/  | /' "$T_TMP/agent.err"
 fi
 status_formats() { "$EVIDENT" status --json --socket "$A_SOCK" | grep -q '"formats":"hdfs 1"'; }
 wait_for "status" status_formats && ok "status names the detected format" || fail "status: $("$EVIDENT" status --json --socket "$A_SOCK")"
