@@ -74,3 +74,9 @@ EXTRA_DIST += tests/integration/collector-glob-rotation.sh
 # The format library (issue 12): shipped formats through the binary, every Loghub set.
 TESTS += tests/integration/collector-formats.sh tests/integration/collector-loghub.sh
 EXTRA_DIST += tests/integration/collector-formats.sh tests/integration/collector-loghub.sh
+# Fuzz target: auto-detection with the format library loaded (corpus: the format samples).
+FUZZ_TARGETS += tests/fuzz/fuzz-formats
+tests_fuzz_fuzz_formats_SOURCES = tests/fuzz/fuzz_formats.c
+tests_fuzz_fuzz_formats_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_formats_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_formats_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
