@@ -4,6 +4,7 @@ collector_libcollector_a_SOURCES = \
 	collector/record.c collector/record.h \
 	collector/evtime.c collector/evtime.h collector/tzfile.c collector/tzfile.h \
 	collector/parse.c collector/parse.h collector/parse-internal.h collector/parse_auto.c \
+	collector/parse_json.c \
 	collector/format.c collector/format.h collector/format_load.c collector/format_internal.h \
 	collector/lines.c collector/lines.h \
 	collector/journal.c collector/journal.h \

@@ -21,3 +21,7 @@ int collector_parse_line_full(struct collector_parser *p, const char *line, size
                               int64_t arrival_us, struct ev_record *rec);
 /* Forget a failed attempt but keep what the caller set (source, position, part flag). */
 void collector_record_reset_keep(struct ev_record *rec);
+/* A JSON object line (parse_json.c). Returns 1 with a time, 2 without, 0 not JSON,
+ * -ENOMEM. */
+int collector_parse_json(struct collector_parser *p, const char *l, size_t len,
+                         struct ev_record *rec);
