@@ -94,3 +94,14 @@ EXTRA_DIST += tests/integration/agent-clock.sh tests/integration/replay-clock.sh
 EXTRA_DIST += docs/operations.md docs/security.md
 # The incident workflow (issue 13)
 include agent/incident/local.mk
+# The format library (issue 12): conf/formats/*.yaml embedded, in the order auto-detection
+# tries them.
+FORMAT_FILES = conf/formats/web.yaml conf/formats/java.yaml conf/formats/apps.yaml \
+	conf/formats/system.yaml
+agent_libagent_a_SOURCES += agent/formats.c agent/formats.h agent/cmd/cmd_formats.c
+nodist_agent_libagent_a_SOURCES += agent/formats-embedded.c
+agent/formats-embedded.c: $(FORMAT_FILES:%=$(srcdir)/%) $(srcdir)/agent/gen-embed.sh $(srcdir)/agent/gen-formats.sh
+	$(AM_V_GEN)$(MKDIR_P) agent && $(SHELL) $(srcdir)/agent/gen-formats.sh $(srcdir) $(FORMAT_FILES) > $@.tmp && mv $@.tmp $@
+BUILT_SOURCES += agent/formats-embedded.c
+CLEANFILES += agent/formats-embedded.c
+EXTRA_DIST += agent/gen-formats.sh

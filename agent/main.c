@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/cmd/commands.h"
+#include "agent/formats.h"
 #include "agent/version.h"
 #include "correlate/engine.h"
 
@@ -74,6 +75,7 @@ const struct ev_command ev_cmd_version = {
 
 int main(int argc, char **argv) {
 	setlocale(LC_CTYPE, "C.UTF-8");
+	collector_formats_set_loader(ev_formats_load_embedded);
 	if (argc < 2) {
 		print_main_usage(stderr);
 		return EV_EXIT_USAGE;

@@ -102,6 +102,9 @@ struct correlate_engine *ev_pipeline_engine(const struct ev_config *cfg,
                                             struct ev_pipeline_info *ret_info) {
 	struct correlate_opts co;
 	corr_opts(cfg, r->engine, &co);
+	co.service_field = r->service_field;
+	for (size_t i = 0; cfg && i < cfg->sources.n_files; i++)
+		co.service_field |= cfg->sources.files[i].service != NULL;
 	struct correlate_engine *e = NULL;
 	struct ev_pipeline_info info = {0};
 	size_t before = ev_errlist_count(errs);
@@ -138,8 +141,12 @@ int ev_pipeline_sources(const struct ev_config *cfg, const char *state_dir, bool
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->sources.n_files; i++) {
 		const struct ev_cfg_file_source *f = &cfg->sources.files[i];
-		files[i] = (struct collector_tail_file){
-		        .path = f->path, .format = f->format, .tz = f->tz, .max_line = f->max_line};
+		files[i] = (struct collector_tail_file){.path = f->path,
+		                                        .format = f->format,
+		                                        .tz = f->tz,
+		                                        .max_line = f->max_line,
+		                                        .program = f->program,
+		                                        .service = f->service};
 	}
 	/* the configuration's string lists are NULL-terminated (agent/config.h) */
 	*ret = (struct ev_pipeline_sources){

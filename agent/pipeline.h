@@ -31,6 +31,9 @@ struct ev_pipeline_rules {
 	/* compile even after load errors, so that one run reports every error (rules
 	 * check); otherwise nothing is compiled once an error is known */
 	bool compile_despite_errors;
+	/* records carry the field "service" (replay --service): rules of that logsource
+	 * service see them; the sources.files service: settings of cfg count too */
+	bool service_field;
 };
 
 struct ev_pipeline_info {

@@ -123,7 +123,8 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	                               .n_rule_paths = o->n_rule_paths,
 	                               .decoder_paths = o->decoder_paths,
 	                               .n_decoder_paths = o->n_decoder_paths,
-	                               .engine = o->engine};
+	                               .engine = o->engine,
+	                               .service_field = o->service_field};
 	struct ev_pipeline_info info;
 	int rc = EV_EXIT_OK;
 	struct correlate_engine *e = ev_pipeline_engine(o->cfg, &pr, &errs, &warns, &info);
@@ -193,6 +194,7 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	        cs.vectorscan ? "vectorscan+pcre2" : "pcre2", cs.jit ? " JIT" : " interpreter",
 	        cs.matches, cs.alerts, cs.late, cs.evicted, cs.future, cs.values_dropped,
 	        cs.times_dropped, cs.captures_dropped, cs.sources_capped);
+	replay_print_formats(rd);
 	if (cs.future) {
 		char t[48];
 		ev_format_rfc3339_us(cs.last_future_us, t, sizeof(t));

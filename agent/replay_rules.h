@@ -17,12 +17,16 @@ struct replay_rules_opts {
 	const struct ev_config *cfg; /* rules.* settings; NULL: the built-in defaults */
 	bool progress;               /* progress on stderr (a terminal) */
 	bool stats_only;             /* count, print no alerts */
+	bool service_field;          /* records carry the field "service" (--service) */
 };
 
 /* Read every record of `rd`, print alerts as JSON lines on stdout and a summary on
  * stderr. Returns an exit code: 0 no error (alerts or not), 1 rule load errors,
  * 2 I/O errors. */
 int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts *o);
+
+/* Print, per file input, the formats that parsed its lines (stderr). */
+void replay_print_formats(const struct collector_reader *rd);
 
 /* The next record for a replay loop: 1 with a record, 0 at the end of the input or once
  * SIGINT/SIGTERM was caught (ev_catch_interrupts; the read the signal cut short is not an

@@ -16,6 +16,9 @@
 
 #include "agent/settings.h"
 #include "agent/incident/policy.h"
+
+#include "collector/format.h"
+#include "collector/parse.h"
 #include "correlate/engine.h"
 #include "util/ytree.h"
 
@@ -51,8 +54,13 @@ struct cfg_key {
 
 static const struct cfg_key file_keys[] = {
         {"path", CT_PATH, FOFF(path), 0, 0, NULL, NULL, NULL, "file path or glob (required)"},
-        {"format", CT_ENUM, FOFF(format), 0, 0, "auto", "auto|rfc3164|rfc5424|iso|json|logfmt",
-         NULL, "line format, or auto-detection per line"},
+        {"format", CT_STRING, FOFF(format), 0, 0, "auto", NULL, NULL,
+         "line format: auto, rfc3164, rfc5424, iso, json, logfmt, or a format of the library "
+         "(evident formats)"},
+        {"program", CT_STRING, FOFF(program), 0, 0, NULL, NULL, NULL,
+         "program of the lines that carry none"},
+        {"service", CT_STRING, FOFF(service), 0, 0, NULL, NULL, NULL,
+         "Sigma logsource service of this file (rules of that service see its records)"},
         {"tz", CT_STRING, FOFF(tz), 0, 0, NULL, NULL, NULL,
          "time zone of times without an offset (default: local)"},
         {"max_line", CT_SIZE, FOFF(max_line), 256, 64 << 20, "64KiB", NULL, NULL,
@@ -78,7 +86,8 @@ static const struct cfg_key agent_keys[] = {
 
 static const struct cfg_key sources_keys[] = {
         {"files", CT_FILES, OFF(sources.files), 0, 0, NULL, NULL, file_keys,
-         "log files to tail: paths/globs, or mappings with path, format, tz, max_line"},
+         "log files to tail: paths/globs, or mappings with path, format, program, service, tz, "
+         "max_line"},
         {"journal", CT_BOOL, OFF(sources.journal), 0, 0, "true", NULL, NULL,
          "read the systemd journal"},
         {"journal_units", CT_STRV, OFF(sources.journal_units), 0, 0, NULL, NULL, NULL,
@@ -99,6 +108,8 @@ static const struct cfg_key sources_keys[] = {
          NULL, NULL, "periodic stat check of tailed files"},
         {"index_interval", CT_SIZE, OFF(sources.index_interval), 512, 64 << 20, "16KiB", NULL, NULL,
          "bytes between two time index entries"},
+        {"formats_dir", CT_PATH, OFF(sources.formats_dir), 0, 0, "/etc/evident/formats.d", NULL,
+         NULL, "site format files (*.yaml) added to the shipped format library"},
         {"follow_symlinks", CT_BOOL, OFF(sources.follow_symlinks), 0, 0, "false", NULL, NULL,
          "follow symbolic links whose target is outside the directories of sources.files "
          "(never where others may write)"},
@@ -730,6 +741,8 @@ static void files_clear(struct ev_config *c) {
 		free(c->sources.files[i].path);
 		free(c->sources.files[i].format);
 		free(c->sources.files[i].tz);
+		free(c->sources.files[i].program);
+		free(c->sources.files[i].service);
 	}
 	free(c->sources.files);
 	c->sources.files = NULL;
@@ -781,6 +794,8 @@ static int load_files(struct loader *L, const struct cfg_key *k, struct ev_confi
 			}
 			if (set_scalar(L, fk, (char *)f + fk->offset, vn->str, vn) < 0)
 				ret = -EINVAL;
+			if (strcmp(fk->name, "format") == 0)
+				f->format_line = vn->line, f->format_col = vn->col;
 		}
 		if (!f->path) {
 			err_at(L, it, "'%s' item %zu has no 'path'", k->name, i + 1);
@@ -984,6 +999,23 @@ struct ev_config *ev_config_free(struct ev_config *c) {
 	return NULL;
 }
 
+/* sources.formats_dir joins the process format library (once per directory), and every
+ * file's format must be a built-in name or a format of that library. */
+static void check_formats(const struct ev_config *c, struct ev_errlist *errs) {
+	enum collector_format f;
+	if (c->sources.formats_dir)
+		(void)collector_formats_default_add_dir(c->sources.formats_dir, errs);
+	for (size_t i = 0; i < c->sources.n_files; i++) {
+		const struct ev_cfg_file_source *s = &c->sources.files[i];
+		if (s->format && collector_format_from_string(s->format, &f) < 0 &&
+		    !collector_formats_find(collector_formats_default(), s->format))
+			ev_errlist_add(errs, c->origin, s->format_line, s->format_col,
+			               "unknown format '%s' (auto, rfc3164, rfc5424, iso, json, "
+			               "logfmt, or a format that 'evident formats' lists)",
+			               s->format);
+	}
+}
+
 int ev_config_load(const char *path, struct ev_config **ret, struct ev_errlist *errs) {
 	struct ev_config *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -1001,6 +1033,8 @@ int ev_config_load(const char *path, struct ev_config **ret, struct ev_errlist *
 		ev_config_free(c);
 		return -ENOMEM;
 	}
+	if (r == 0)
+		check_formats(c, errs);
 	if (r < 0 || ev_errlist_count(errs) > before) {
 		ev_config_free(c);
 		/* an unreadable top-level file is an I/O error; everything else is -EINVAL */

@@ -18,9 +18,12 @@
 #include "util/strv.h"    /* struct ev_strv: lists own their strings */
 
 struct ev_cfg_file_source {
-	char *path;   /* path or glob */
-	char *format; /* auto|rfc3164|rfc5424|iso|json|logfmt */
-	char *tz;     /* time zone for zone-less times; NULL = local */
+	char *path;    /* path or glob */
+	char *format;  /* auto|rfc3164|rfc5424|iso|json|logfmt, or a format library name */
+	char *program; /* program of lines that carry none; NULL = none */
+	char *service; /* field "service" of every record; NULL = none */
+	char *tz;      /* time zone for zone-less times; NULL = local */
+	unsigned format_line, format_col; /* where format was set (messages) */
 	uint64_t max_line;
 };
 
@@ -48,6 +51,7 @@ struct ev_config {
 		uint64_t stat_interval;
 		uint64_t index_interval;
 		bool follow_symlinks; /* links to targets outside the source directories */
+		char *formats_dir;    /* site format files, added to the shipped library */
 	} sources;
 	struct {
 		struct ev_strv paths;

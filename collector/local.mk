@@ -3,7 +3,9 @@ noinst_LIBRARIES += collector/libcollector.a
 collector_libcollector_a_SOURCES = \
 	collector/record.c collector/record.h \
 	collector/evtime.c collector/evtime.h collector/tzfile.c collector/tzfile.h \
-	collector/parse.c collector/parse.h \
+	collector/parse.c collector/parse.h collector/parse-internal.h collector/parse_auto.c \
+	collector/parse_json.c \
+	collector/format.c collector/format.h collector/format_load.c collector/format_internal.h \
 	collector/lines.c collector/lines.h \
 	collector/journal.c collector/journal.h \
 	collector/recjson.c collector/recjson.h \
@@ -18,6 +20,7 @@ agent_libagent_a_SOURCES += agent/cmd/cmd_replay.c agent/cmd/cmd_tail.c
 UNIT_TEST_SOURCES += \
 	tests/unit/collector/test_record.c \
 	tests/unit/collector/test_parse.c \
+	tests/unit/collector/test_format.c \
 	tests/unit/collector/test_reader.c \
 	tests/unit/collector/test_tail.c
 
@@ -69,3 +72,12 @@ tests_fuzz_fuzz_positions_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
 # Rotation of files configured by a glob that starts with a wildcard (copytruncate, rename).
 TESTS += tests/integration/collector-glob-rotation.sh
 EXTRA_DIST += tests/integration/collector-glob-rotation.sh
+# The format library (issue 12): shipped formats through the binary, every Loghub set.
+TESTS += tests/integration/collector-formats.sh tests/integration/collector-loghub.sh
+EXTRA_DIST += tests/integration/collector-formats.sh tests/integration/collector-loghub.sh
+# Fuzz target: auto-detection with the format library loaded (corpus: the format samples).
+FUZZ_TARGETS += tests/fuzz/fuzz-formats
+tests_fuzz_fuzz_formats_SOURCES = tests/fuzz/fuzz_formats.c
+tests_fuzz_fuzz_formats_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_formats_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_formats_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)

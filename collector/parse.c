@@ -5,11 +5,12 @@
 #include "collector/parse.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/format.h"
+#include "collector/parse-internal.h"
 #include "util/macro.h"
 #include "util/clock.h"
 #include "util/timefmt.h"
@@ -36,12 +37,18 @@ int collector_format_from_string(const char *s, enum collector_format *ret) {
 int collector_parser_init(struct collector_parser *p, const char *format, const char *tz, int year,
                           int64_t now_us, struct ev_errlist *errs) {
 	memset(p, 0, sizeof(*p));
+	p->prev_pid = -1;
+	p->prev_priority = -1;
 	if (collector_format_from_string(format, &p->format) < 0) {
-		ev_errlist_add(
-		        errs, NULL, 0, 0,
-		        "unknown format '%s' (use auto, rfc3164, rfc5424, iso, json or logfmt)",
-		        format);
-		return -EINVAL;
+		p->def = collector_formats_find(collector_formats_default(), format);
+		if (!p->def) {
+			ev_errlist_add(
+			        errs, NULL, 0, 0,
+			        "unknown format '%s' (use auto, rfc3164, rfc5424, iso, json, "
+			        "logfmt, or a format of the library: evident formats)",
+			        format);
+			return -EINVAL;
+		}
 	}
 	int r = collector_tz_init(&p->tz, tz);
 	if (r < 0) {
@@ -70,6 +77,7 @@ int collector_parser_init(struct collector_parser *p, const char *format, const 
 }
 
 void collector_parser_done(struct collector_parser *p) {
+	collector_format_match_free(p);
 	collector_tz_done(&p->tz);
 	free(p->scratch);
 	p->scratch = NULL;
@@ -143,11 +151,8 @@ static int infer_year(struct collector_parser *p, unsigned mon) {
  * nearer the previous line's, so a stream keeps its order across the change. Only
  * checked when the first reading is behind the previous line or more than an hour past
  * it (a zone lookup). */
-static int64_t nearest_reading(struct collector_parser *p, int64_t local, int64_t utc,
-                               bool have_prev) {
+static int64_t nearest_reading_slow(struct collector_parser *p, int64_t local, int64_t utc) {
 	int64_t prev = p->last_utc, best = utc;
-	if (p->tz.utc || !have_prev || (utc >= prev && utc - prev <= 3600))
-		return utc;
 	/* the other reading uses the offset in force two hours before or after */
 	for (int k = -1; k <= 1; k += 2) {
 		int32_t off = collector_tz_offset_at_utc(&p->tz, utc + k * 7200);
@@ -161,10 +166,36 @@ static int64_t nearest_reading(struct collector_parser *p, int64_t local, int64_
 	return best;
 }
 
+static inline int64_t nearest_reading(struct collector_parser *p, int64_t local, int64_t utc,
+                                      bool have_prev) {
+	int64_t prev = p->last_utc;
+	if (p->tz.utc || !have_prev || (utc >= prev && utc - prev <= 3600))
+		return utc; /* the common case, without a zone lookup */
+	return nearest_reading_slow(p, local, utc);
+}
+
 static int64_t bsd_to_us(struct collector_parser *p, unsigned mon, unsigned day, unsigned sod) {
 	bool have_prev = p->have_last;
 	int y = infer_year(p, mon);
 	int64_t local = ev_days_from_civil(y, mon, day) * 86400 + sod;
+	int64_t utc =
+	        nearest_reading(p, local, collector_tz_local_to_utc(&p->tz, local), have_prev);
+	p->last_utc = utc;
+	return utc * 1000000;
+}
+
+int64_t collector_parser_civil_to_us(struct collector_parser *p, int year, unsigned mon,
+                                     unsigned day, unsigned sod, bool have_off, int32_t off) {
+	bool have_prev = p->have_last;
+	if (year) {
+		p->have_last = true;
+		p->last_year = year;
+		p->last_mon = mon;
+	} else
+		year = infer_year(p, mon);
+	int64_t local = ev_days_from_civil(year, mon, day) * 86400 + sod;
+	if (have_off)
+		return (local - off) * 1000000;
 	int64_t utc =
 	        nearest_reading(p, local, collector_tz_local_to_utc(&p->tz, local), have_prev);
 	p->last_utc = utc;
@@ -235,6 +266,15 @@ static int parse_syslog_tail(struct ev_record *rec, const char *s, size_t len, b
 		q++;
 	if (host)
 		rec->host = sdup(rec, host, hostlen);
+	/* legacy "sshd(pam_unix)[1]:" tags: the program is sshd, the module a field */
+	const char *open =
+	        proglen > 2 && prog[proglen - 1] == ')' ? memchr(prog, '(', proglen) : NULL;
+	if (open && open > prog) {
+		if (ev_record_add_field(rec, "module", 6, open + 1,
+		                        (size_t)(prog + proglen - 1 - open - 1)) < 0)
+			return -ENOMEM;
+		proglen = (size_t)(open - prog);
+	}
 	rec->program = sdup(rec, prog, proglen);
 	rec->pid = pid;
 	rec->message = sdup(rec, q, (size_t)(end - q));
@@ -419,193 +459,28 @@ static int parse_iso(struct collector_parser *p, const char *l, size_t len, stru
 	return 1;
 }
 
-/* ---- JSON ---- */
-
-/* Epoch seconds, milliseconds, microseconds or nanoseconds, by magnitude. False for
- * values that are no plausible time (NaN, infinities, beyond year ~5000). */
-static bool epoch_number_to_us(double v, int64_t *ret) {
-	double a = v < 0 ? -v : v, us;
-	if (!(a == a) || a > 1e30)
-		return false;
-	if (a < 1e11)
-		us = v * 1e6;
-	else if (a < 1e14)
-		us = v * 1e3;
-	else if (a < 1e17)
-		us = v;
-	else
-		us = v / 1e3;
-	if (us < -1e17 || us > 1e17)
-		return false;
-	*ret = (int64_t)us;
-	return true;
-}
-
-struct json_ctx {
-	struct collector_parser *p;
-	struct ev_record *rec;
-	bool have_time;
-	int64_t time_us;
-	int time_rank; /* lower is better: @timestamp, timestamp, time, ts */
-};
-
-static int time_key_rank(const char *k) {
-	static const char *const keys[] = {"@timestamp", "timestamp", "time", "ts"};
-	for (int i = 0; i < 4; i++)
-		if (strcmp(k, keys[i]) == 0)
-			return i;
-	return -1;
-}
-
-#define JSON_NAME_MAX 1024
-
-static int json_add(struct json_ctx *c, const char *name, size_t nlen, json_t *v, int depth) {
-	struct ev_record *rec = c->rec;
-	char num[64];
-	const char *s = NULL;
-	size_t slen = 0;
-	char *dumped = NULL;
-	/* v comes from json_object_foreach/json_array_foreach: never NULL */
-	// cppcheck-suppress [nullPointerRedundantCheck, ctunullpointer]
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		if (depth >= 32)
-			goto dump;
-		const char *k;
-		json_t *sub;
-		size_t klen;
-		json_object_keylen_foreach(v, k, klen, sub) {
-			if (nlen + 1 + klen > JSON_NAME_MAX) {
-				rec->flags |= EV_REC_TRUNCATED;
-				continue;
-			}
-			char name2[JSON_NAME_MAX + 1];
-			memcpy(name2, name, nlen);
-			name2[nlen] = '.';
-			memcpy(name2 + nlen + 1, k, klen);
-			int r = json_add(c, name2, nlen + 1 + klen, sub, depth + 1);
-			if (r < 0)
-				return r;
-		}
-		return 0;
-	}
-	case JSON_ARRAY:
-	dump:
-		dumped = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (!dumped)
-			return -ENOMEM;
-		s = dumped;
-		slen = strlen(dumped);
-		break;
-	case JSON_STRING:
-		s = json_string_value(v);
-		slen = json_string_length(v);
-		break;
-	case JSON_INTEGER:
-		slen = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-		                        json_integer_value(v));
-		s = num;
-		break;
-	case JSON_REAL:
-		slen = (size_t)snprintf(num, sizeof(num), "%.17g", json_real_value(v));
-		s = num;
-		break;
-	case JSON_TRUE:
-		s = "true", slen = 4;
-		break;
-	case JSON_FALSE:
-		s = "false", slen = 5;
-		break;
-	case JSON_NULL:
-		s = "null", slen = 4;
-		break;
-	}
-	int r = ev_record_add_field(rec, name, nlen, s, slen);
-	free(dumped);
-	return r;
-}
-
-static int parse_json(struct collector_parser *p, const char *l, size_t len,
-                      struct ev_record *rec) {
-	json_error_t e;
-	json_t *root = json_loadb(l, len, JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK, &e);
-	if (!root)
-		return 0;
-	if (!json_is_object(root)) {
-		json_decref(root);
-		return 0;
-	}
-	/* only trailing whitespace may follow the object */
-	for (size_t i = e.position; i < len; i++)
-		if (l[i] != ' ' && l[i] != '\t' && l[i] != '\r') {
-			json_decref(root);
-			return 0;
-		}
-	struct json_ctx c = {.p = p, .rec = rec, .time_rank = 99};
-	const char *k;
-	size_t klen;
-	json_t *v;
-	int r = 0;
-	json_object_keylen_foreach(root, k, klen, v) {
-		if (klen > JSON_NAME_MAX) {
-			rec->flags |= EV_REC_TRUNCATED;
-			continue;
-		}
-		int rank = klen == strlen(k) ? time_key_rank(k) : -1;
-		if (rank >= 0 && rank < c.time_rank) {
-			int64_t t;
-			if (json_is_string(v) &&
-			    collector_parse_iso_time(json_string_value(v), json_string_length(v),
-			                             &p->tz, &t) == json_string_length(v)) {
-				c.time_us = t, c.have_time = true, c.time_rank = rank;
-			} else if (json_is_number(v) &&
-			           epoch_number_to_us(json_number_value(v), &t)) {
-				c.time_us = t;
-				c.have_time = true, c.time_rank = rank;
-			}
-		}
-		if (json_is_string(v) && klen == strlen(k)) {
-			const char *s = json_string_value(v);
-			size_t sl = json_string_length(v);
-			if ((strcmp(k, "message") == 0 ||
-			     (strcmp(k, "msg") == 0 && !rec->message.p)))
-				rec->message = sdup(rec, s, sl);
-			else if (strcmp(k, "host") == 0 ||
-			         (strcmp(k, "hostname") == 0 && !rec->host.p))
-				rec->host = sdup(rec, s, sl);
-			else if (strcmp(k, "program") == 0 || strcmp(k, "app") == 0 ||
-			         strcmp(k, "logger") == 0)
-				rec->program = sdup(rec, s, sl);
-			else if (strcmp(k, "level") == 0 || strcmp(k, "severity") == 0)
-				rec->priority = collector_level_to_priority(s, sl);
-		} else if (json_is_integer(v) && strcmp(k, "pid") == 0 &&
-		           json_integer_value(v) >= 0)
-			rec->pid = json_integer_value(v);
-		r = json_add(&c, k, klen, v, 0);
-		if (r < 0)
-			break;
-	}
-	json_decref(root);
-	if (r < 0)
-		return r;
-	if (!rec->message.p)
-		rec->message = sdup(rec, l, len);
-	if (c.have_time)
-		rec->time_us = c.time_us;
-	return c.have_time ? 1 : 2; /* 2: parsed, but no time */
-}
-
 /* ---- logfmt ---- */
 
 static bool logfmt_key_char(char ch) {
 	return ch > ' ' && ch != '=' && ch != '"' && ch != 0x7f;
 }
 
+/* A logfmt line starts with an identifier and '=' ("level=info ..."): a key is a letter,
+ * '_' or '@' and then letters, digits and "_.-/@". Lines that merely contain '=' (a
+ * HealthApp "20171223-22:15:29:606|Step_SPUtils|...|x=1" line) are not logfmt. */
+static bool logfmt_ident_char(char ch) {
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || ch == '.' || ch == '-' || ch == '/' || ch == '@';
+}
+
 static bool looks_logfmt(const char *l, size_t len) {
-	size_t i = 0;
-	while (i < len && logfmt_key_char(l[i]))
+	bool letter = len && (l[0] | 0x20) >= 'a' && (l[0] | 0x20) <= 'z';
+	if (len == 0 || !(letter || l[0] == '_' || l[0] == '@'))
+		return false;
+	size_t i = 1;
+	while (i < len && logfmt_ident_char(l[i]))
 		i++;
-	return i > 0 && i < len && l[i] == '=';
+	return i < len && l[i] == '=';
 }
 
 static int parse_logfmt(struct collector_parser *p, const char *l, size_t len,
@@ -706,7 +581,7 @@ static int parse_as(struct collector_parser *p, enum collector_format f, const c
 	case COLLECTOR_FMT_ISO:
 		return parse_iso(p, l, len, rec);
 	case COLLECTOR_FMT_JSON:
-		return parse_json(p, l, len, rec);
+		return collector_parse_json(p, l, len, rec);
 	case COLLECTOR_FMT_LOGFMT:
 		return parse_logfmt(p, l, len, rec);
 	default:
@@ -714,7 +589,7 @@ static int parse_as(struct collector_parser *p, enum collector_format f, const c
 	}
 }
 
-static enum collector_format detect(const char *l, size_t len) {
+enum collector_format collector_detect_builtin(const char *l, size_t len) {
 	if (len == 0)
 		return COLLECTOR_FMT_AUTO;
 	char c = l[0];
@@ -738,45 +613,40 @@ static enum collector_format detect(const char *l, size_t len) {
 	return COLLECTOR_FMT_AUTO;
 }
 
+/* The fast path: auto mode, a line the built-in parsers take whole (a time, and for ISO
+ * lines a program), no library format in use and no source defaults. Everything else goes
+ * through collector_parse_line_full (parse_auto.c), which parses the line again. */
 int collector_parse_line(struct collector_parser *p, const char *line, size_t len,
                          int64_t arrival_us, struct ev_record *rec) {
-	enum collector_format f = p->format == COLLECTOR_FMT_AUTO ? detect(line, len) : p->format;
-	int r = 0;
-	if (f != COLLECTOR_FMT_AUTO) {
-		r = parse_as(p, f, line, len, rec, arrival_us);
+	if (p->format == COLLECTOR_FMT_AUTO && !p->def && !p->locked && !p->program &&
+	    !p->service) {
+		enum collector_format f = collector_detect_builtin(line, len);
+		int r = f == COLLECTOR_FMT_AUTO ? 0 : parse_as(p, f, line, len, rec, arrival_us);
 		if (r < 0)
 			return r;
-		if (r == 0 && p->format == COLLECTOR_FMT_AUTO && f == COLLECTOR_FMT_RFC3164 &&
-		    looks_logfmt(line, len))
-			r = parse_as(p, COLLECTOR_FMT_LOGFMT, line, len, rec, arrival_us);
-		if (r < 0)
-			return r;
+		if (r == 1 && (f != COLLECTOR_FMT_ISO || rec->program.p ||
+		               p->lib_misses >= COLLECTOR_LIB_MISSES)) {
+			p->n_builtin[f]++;
+			return rec->message.p ? 0 : -ENOMEM;
+		}
+		collector_record_reset_keep(rec);
 	}
-	if (r == 0) {
-		/* nothing recognised it: the whole line, with its arrival time */
-		uint32_t keep = rec->flags & EV_REC_PART;
-		struct ev_str src = rec->source;
-		uint64_t off = rec->offset;
-		uint32_t length = rec->length;
-		uint32_t sid = rec->source_id;
-		uint64_t seq = rec->seq;
-		ev_record_reset(rec);
-		rec->source = src, rec->offset = off, rec->length = length, rec->source_id = sid;
-		rec->seq = seq;
-		rec->flags = keep | EV_REC_UNPARSED | EV_REC_NO_TIME;
-		rec->time_us = arrival_us;
-		rec->message = sdup(rec, line, len);
-	} else if (r == 2) {
-		rec->time_us = arrival_us;
-		rec->flags |= EV_REC_NO_TIME;
-	}
-	if (!rec->message.p)
-		return -ENOMEM;
-	return 0;
+	return collector_parse_line_full(p, line, len, arrival_us, rec);
 }
 
-int collector_parse_time(struct collector_parser *p, const char *l, size_t len, int64_t *ret_us) {
-	enum collector_format f = p->format == COLLECTOR_FMT_AUTO ? detect(l, len) : p->format;
+int collector_parse_builtin(struct collector_parser *p, enum collector_format f, const char *line,
+                            size_t len, struct ev_record *rec, int64_t arrival_us) {
+	if (f == COLLECTOR_FMT_AUTO)
+		return 0;
+	int r = parse_as(p, f, line, len, rec, arrival_us);
+	if (r == 0 && p->format == COLLECTOR_FMT_AUTO && f == COLLECTOR_FMT_RFC3164 &&
+	    looks_logfmt(line, len))
+		r = parse_as(p, COLLECTOR_FMT_LOGFMT, line, len, rec, arrival_us);
+	return r;
+}
+
+int collector_parse_time_builtin(struct collector_parser *p, enum collector_format f, const char *l,
+                                 size_t len, int64_t *ret_us) {
 	int pri;
 	size_t o;
 	unsigned mon, day, sod;
@@ -797,7 +667,7 @@ int collector_parse_time(struct collector_parser *p, const char *l, size_t len, 
 		*ret_us = t;
 		return 1;
 	case COLLECTOR_FMT_AUTO:
-		return 0;
+		return -1;
 	default: {
 		/* the rarer formats: a full parse into a scratch record */
 		struct ev_record rec;

@@ -39,16 +39,53 @@ struct collector_parser {
 	int64_t last_utc; /* seconds, the previous zone-less stamp (valid with have_last) */
 	char *scratch;    /* unescaping buffer */
 	size_t scratch_len;
+	/* declarative formats (collector/format.h) */
+	const struct collector_fmtdef *def;    /* a named library format, or NULL */
+	const struct collector_fmtdef *locked; /* auto: the library format the stream uses */
+	unsigned locked_misses;                /* consecutive lines the locked one missed */
+	unsigned lib_misses;           /* ISO lines without a program that no library format took */
+	void *match_data;              /* pcre2_match_data, made on first use */
+	const char *program, *service; /* the source's defaults (not owned) */
+	bool have_prev;                /* the previous line's record, for continuations */
+	int64_t prev_us;
+	int prev_priority;
+	int64_t prev_pid;
+	char prev_program[64], prev_host[64];
+	/* what parsed the lines: per built-in format, then per library format */
+	uint64_t n_builtin[6];
+	struct {
+		const struct collector_fmtdef *def;
+		uint64_t n;
+	} n_lib[8];
 };
 
-/* Parse a format name ("auto" or NULL, "rfc3164", "rfc5424", "iso", "json", "logfmt").
- * Returns 0 or -EINVAL. */
+/* Parse a built-in format name ("auto" or NULL, "rfc3164", "rfc5424", "iso", "json",
+ * "logfmt"). Returns 0 or -EINVAL. Names of the format library are not built-in. */
 int collector_format_from_string(const char *s, enum collector_format *ret);
-/* Set a parser up. `tz` as for collector_tz_init, `year` 0 = infer from `now_us`
- * (0 = the clock). Returns 0, -EINVAL (bad format or zone, message in errs), -ENOMEM. */
+/* Set a parser up. `format`: a built-in name or the name of a format in the process
+ * library (collector_formats_default). In "auto" mode each line is tried with the
+ * built-in parsers first (the fast path); a line they give no time (or, for ISO-stamped
+ * lines, no program) is tried with the library formats that allow auto-detection, and the
+ * first that parses it is kept for the following lines while it keeps matching.
+ * `tz` as for collector_tz_init, `year` 0 = infer from `now_us` (0 = the clock).
+ * Returns 0, -EINVAL (bad format or zone, message in errs), -ENOMEM. */
 int collector_parser_init(struct collector_parser *p, const char *format, const char *tz, int year,
                           int64_t now_us, struct ev_errlist *errs);
 void collector_parser_done(struct collector_parser *p);
+/* The source's defaults: `program` for lines that carry none, `service` (the Sigma
+ * logsource service its lines belong to) as the field "service" of every record. Either
+ * may be NULL; the strings must outlive the parser. */
+void collector_parser_set_source(struct collector_parser *p, const char *program,
+                                 const char *service);
+/* Which formats parsed the lines so far, most lines first, with their line counts:
+ * "rfc3164 2000" or "apache_error 1990, rfc3164 10"; "none" when no line was parsed.
+ * Returns the length written to buf (always NUL-terminated, cut at len). */
+size_t collector_parser_formats_used(const struct collector_parser *p, char *buf, size_t len);
+/* A civil time to µs UTC: read in the parser's zone, or at the offset `off` (seconds east
+ * of UTC) when `have_off`; `year` 0 = infer it like RFC 3164 stamps (the stream's
+ * year-inference state advances either way). For format files. */
+int64_t collector_parser_civil_to_us(struct collector_parser *p, int year, unsigned mon,
+                                     unsigned day, unsigned sod, bool have_off, int32_t off);
 /* Parse one line into `rec` (which the caller has reset; source, offset and length are the
  * caller's). `arrival_us` is used when the line has no time. Returns 0 or -ENOMEM. */
 int collector_parse_line(struct collector_parser *p, const char *line, size_t len,

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-journal.h>
@@ -39,7 +40,7 @@ struct input {
 
 struct collector_reader {
 	struct collector_reader_opts o;
-	char *format, *tz;
+	char *format, *tz, *program, *service;
 	struct input **in;
 	size_t n_in;
 	uint64_t seq;
@@ -67,12 +68,17 @@ int collector_reader_new(const struct collector_reader_opts *o, struct collector
 		rd->o.journal_field_cap = 1024 * 1024;
 	rd->format = o->format ? strdup(o->format) : NULL;
 	rd->tz = o->tz ? strdup(o->tz) : NULL;
-	if ((o->format && !rd->format) || (o->tz && !rd->tz)) {
+	rd->program = o->program ? strdup(o->program) : NULL;
+	rd->service = o->service ? strdup(o->service) : NULL;
+	if ((o->format && !rd->format) || (o->tz && !rd->tz) || (o->program && !rd->program) ||
+	    (o->service && !rd->service)) {
 		collector_reader_free(rd);
 		return -ENOMEM;
 	}
 	rd->o.format = rd->format;
 	rd->o.tz = rd->tz;
+	rd->o.program = rd->program;
+	rd->o.service = rd->service;
 	*ret = rd;
 	return 0;
 }
@@ -139,8 +145,10 @@ int collector_reader_add_file(struct collector_reader *r, const char *path,
 		return k;
 	}
 	k = collector_parser_init(&in->parser, r->o.format, r->o.tz, r->o.year, r->o.now_us, errs);
-	if (k >= 0)
+	if (k >= 0) {
+		collector_parser_set_source(&in->parser, r->o.program, r->o.service);
 		k = add_input(r, in);
+	}
 	if (k < 0) {
 		/* the parser is set up only when init succeeded; free handles both */
 		input_free(in);
@@ -292,6 +300,19 @@ void collector_reader_get_stats(const struct collector_reader *r,
 	*ret = r->st;
 }
 
+int collector_reader_input_formats(const struct collector_reader *r, size_t i,
+                                   const char **ret_name, char *buf, size_t len) {
+	if (i >= r->n_in)
+		return -ENOENT;
+	*ret_name = r->in[i]->name;
+	if (r->in[i]->kind == INPUT_JOURNAL) {
+		snprintf(buf, len, "journal");
+		return 0;
+	}
+	collector_parser_formats_used(&r->in[i]->parser, buf, len);
+	return 1;
+}
+
 struct collector_reader *collector_reader_free(struct collector_reader *r) {
 	if (!r)
 		return NULL;
@@ -300,6 +321,8 @@ struct collector_reader *collector_reader_free(struct collector_reader *r) {
 	free(r->in);
 	free(r->format);
 	free(r->tz);
+	free(r->program);
+	free(r->service);
 	free(r);
 	return NULL;
 }

@@ -19,6 +19,8 @@ struct collector_reader_opts {
 	int64_t now_us;     /* reference "now" for year inference and arrival times; 0 = clock */
 	size_t max_line;    /* 0 = 64 KiB */
 	size_t journal_field_cap; /* 0 = 1 MiB */
+	const char *program;      /* program of file lines that carry none (NULL: none) */
+	const char *service;      /* field "service" of every file record (NULL: none) */
 };
 
 struct collector_reader_stats {
@@ -49,4 +51,9 @@ int collector_reader_next(struct collector_reader *r, struct ev_record *rec,
                           struct ev_errlist *errs);
 void collector_reader_get_stats(const struct collector_reader *r,
                                 struct collector_reader_stats *ret);
+/* Input i (in the order added): its name and, for a file, which formats parsed its lines
+ * so far (collector_parser_formats_used: "hdfs 2000"). Returns 1 for a file, 0 for a
+ * journal (buf is "journal"), -ENOENT when there is no input i. */
+int collector_reader_input_formats(const struct collector_reader *r, size_t i,
+                                   const char **ret_name, char *buf, size_t len);
 struct collector_reader *collector_reader_free(struct collector_reader *r);

@@ -315,9 +315,13 @@ int collector_tail_new(sd_event *event, const struct collector_tail_config *c,
 		t->files[i].path = strdup(c->files[i].path);
 		t->files[i].format = c->files[i].format ? strdup(c->files[i].format) : NULL;
 		t->files[i].tz = c->files[i].tz ? strdup(c->files[i].tz) : NULL;
+		t->files[i].program = c->files[i].program ? strdup(c->files[i].program) : NULL;
+		t->files[i].service = c->files[i].service ? strdup(c->files[i].service) : NULL;
 		t->cfg.n_files = i + 1;
 		if (!t->files[i].path || (c->files[i].format && !t->files[i].format) ||
-		    (c->files[i].tz && !t->files[i].tz)) {
+		    (c->files[i].tz && !t->files[i].tz) ||
+		    (c->files[i].program && !t->files[i].program) ||
+		    (c->files[i].service && !t->files[i].service)) {
 			r = -ENOMEM;
 			goto fail;
 		}
@@ -420,6 +424,8 @@ static void tail_release(struct collector_tail *t) {
 		free((char *)t->files[i].path);
 		free((char *)t->files[i].format);
 		free((char *)t->files[i].tz);
+		free((char *)t->files[i].program);
+		free((char *)t->files[i].service);
 	}
 	tail_policy_free(t);
 	free(t->files);
@@ -461,12 +467,15 @@ void collector_tail_get_stats(struct collector_tail *t, struct collector_tail_st
 			v[k].offset = f->offset;
 			v[k].size = f->size;
 			v[k].last_error = f->last_error;
+			collector_parser_formats_used(&f->parser, v[k].formats,
+			                              sizeof(v[k].formats));
 			k++;
 		}
 		if (t->j) {
 			v[k] = t->jst;
 			v[k].open = true;
 			v[k].last_error = t->j_last_error;
+			v[k].formats[0] = 0;
 			k++;
 		}
 		t->st.sources = v;

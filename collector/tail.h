@@ -76,10 +76,12 @@
 #include "util/err.h"
 
 struct collector_tail_file {
-	const char *path;   /* path or glob */
-	const char *format; /* NULL = auto */
-	const char *tz;     /* NULL = local */
-	size_t max_line;    /* 0 = the tail's max_line */
+	const char *path;    /* path or glob */
+	const char *format;  /* NULL = auto */
+	const char *tz;      /* NULL = local */
+	size_t max_line;     /* 0 = the tail's max_line */
+	const char *program; /* program of lines that carry none; NULL = none */
+	const char *service; /* field "service" of every record; NULL = none */
 };
 
 /* Called for every record; see the contract above. */
@@ -121,6 +123,7 @@ struct collector_tail_source_stats {
 	uint64_t size;          /* files: size at the last stat (lag = size - offset) */
 	int64_t last_time_us;   /* event time of the last record, 0 if none */
 	const char *last_error; /* NULL if none */
+	char formats[128];      /* files: the formats that parsed its lines ("hdfs 2000") */
 };
 
 struct collector_tail_stats {

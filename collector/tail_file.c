@@ -82,6 +82,7 @@ struct tfile *tail_file_new(struct collector_tail *t, size_t cfg, const char *pa
 		tail_file_free(f);
 		return NULL;
 	}
+	collector_parser_set_source(&f->parser, t->files[cfg].program, t->files[cfg].service);
 	f->fd = fd;
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;

@@ -37,3 +37,7 @@ dist_decoders_DATA = \
 	conf/decoders/sshd.yml \
 	conf/decoders/sudo.yml \
 	conf/decoders/web.yml
+# The format library (collector/format.h, docs/formats.md): embedded into the binary in
+# the order of FORMAT_FILES (agent/local.mk), and installed for reference.
+formatsdir = $(pkgdatadir)/formats
+dist_formats_DATA = $(FORMAT_FILES)

@@ -36,6 +36,10 @@ struct correlate_opts {
 	 * itself (replay; see docs/rules.md). 0: default 5 min. */
 	int64_t max_future_us;
 	bool no_jit; /* force the PCRE2 interpreter (tests, hardening) */
+	/* A record with the field "service" (a file source's `service:`) belongs to the
+	 * logsource service of that name as well as to those its program, unit and facility
+	 * give. Off: the field is not looked at (no cost per record). */
+	bool service_field;
 };
 
 /* The alert handed to the callback: see correlate/alert.h for its contract (borrowed,

@@ -163,6 +163,7 @@ struct correlate_engine {
 	int8_t *ls_cache; /* per logsource entry for this record: -1 unknown (a row of ls_rows) */
 	int8_t *ls_rows;  /* LS_MEMO rows remembered by program and facility, then a scratch row */
 	struct ls_memo *ls_memo;
+	const struct ev_str *ls_service; /* this record's "service" field (opts.service_field) */
 #ifdef HAVE_VECTORSCAN
 	hs_database_t *db; /* every message leaf of every active rule */
 	size_t n_dbs;      /* 0: no prefilter, else 1 */

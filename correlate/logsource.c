@@ -243,6 +243,8 @@ bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_reco
 		ok = rec->unit.p && engine_str_eq(&rec->unit, l->units[i]);
 	if (!ok && rec->facility >= 0 && rec->facility < 32)
 		ok = (l->facilities >> rec->facility) & 1;
+	if (!ok && e->ls_service)
+		ok = engine_str_eq(e->ls_service, l->service);
 	e->ls_cache[idx] = ok;
 	return ok;
 }
@@ -259,7 +261,8 @@ int engine_ls_init(struct correlate_engine *e) {
 void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {
 	size_t w = e->n_ls + 1;
 	const struct ev_str *p = &rec->program;
-	if (rec->unit.p || (p->p && p->len > sizeof(e->ls_memo->program))) {
+	e->ls_service = e->o.service_field ? ev_record_get(rec, "service") : NULL;
+	if (rec->unit.p || e->ls_service || (p->p && p->len > sizeof(e->ls_memo->program))) {
 		e->ls_cache = e->ls_rows + LS_MEMO * w; /* the scratch row */
 		memset(e->ls_cache, -1, e->n_ls);
 		return;

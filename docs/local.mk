@@ -7,3 +7,4 @@ EXTRA_DIST += docs/gen-man.sh
 man: agent/evident
 	$(SHELL) $(srcdir)/docs/gen-man.sh $(builddir)/agent/evident > $(srcdir)/docs/evident.1
 .PHONY: man
+EXTRA_DIST += docs/formats.md

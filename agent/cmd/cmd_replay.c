@@ -13,6 +13,7 @@
 #include "agent/cmd/commands.h"
 #include "agent/cmd/timeparse.h"
 #include "agent/replay_rules.h"
+#include "collector/format.h"
 #include "collector/reader.h"
 #include "collector/recjson.h"
 #include "util/clock.h"
@@ -32,7 +33,21 @@ enum {
 	OPT_CONFIG,
 	OPT_MAX_LINE,
 	OPT_NOW,
+	OPT_PROGRAM,
+	OPT_SERVICE,
+	OPT_FMTDIR,
 };
+
+/* Which format parsed each file (auto-detection's choice), on standard error. */
+void replay_print_formats(const struct collector_reader *rd) {
+	char buf[512];
+	const char *name;
+	int k;
+	for (size_t i = 0;
+	     (k = collector_reader_input_formats(rd, i, &name, buf, sizeof(buf))) >= 0; i++)
+		if (k == 1)
+			fprintf(stderr, "evident: replay: %s: format %s\n", name, buf);
+}
 
 static void summary(const struct collector_reader *rd, double t0, bool tty) {
 	struct collector_reader_stats st;
@@ -45,6 +60,7 @@ static void summary(const struct collector_reader *rd, double t0, bool tty) {
 	        " unparsed, %" PRIu64 " flagged, %" PRIu64 " bytes in %.3f s (%.0f lines/s)\n",
 	        st.lines, st.records, st.unparsed, st.flagged, st.bytes, dt,
 	        dt > 0 ? (double)st.lines / dt : 0.0);
+	replay_print_formats(rd);
 }
 
 static int print_records(struct collector_reader *rd, bool stats_only, bool progress) {
@@ -131,6 +147,9 @@ static int replay_run(int argc, char **argv) {
 	                                     {"config", required_argument, NULL, OPT_CONFIG},
 	                                     {"max-line", required_argument, NULL, OPT_MAX_LINE},
 	                                     {"now", required_argument, NULL, OPT_NOW},
+	                                     {"program", required_argument, NULL, OPT_PROGRAM},
+	                                     {"service", required_argument, NULL, OPT_SERVICE},
+	                                     {"formats-dir", required_argument, NULL, OPT_FMTDIR},
 	                                     {NULL, 0, NULL, 0}};
 	struct collector_reader_opts o = {0};
 	struct ev_strv jfiles = {0}, jdirs = {0}, rules = {0}, decoders = {0};
@@ -155,6 +174,16 @@ static int replay_run(int argc, char **argv) {
 			break;
 		case OPT_TZ:
 			o.tz = optarg;
+			break;
+		case OPT_PROGRAM:
+			o.program = optarg;
+			break;
+		case OPT_SERVICE:
+			o.service = optarg;
+			break;
+		case OPT_FMTDIR:
+			if (collector_formats_default_add_dir(optarg, &errs) < 0)
+				goto ioerr;
 			break;
 		case OPT_YEAR:
 			if (parse_u64(optarg, &v) < 0 || v < 1 || v > 9999) {
@@ -262,6 +291,7 @@ static int replay_run(int argc, char **argv) {
 		        .engine = engine,
 		        .progress = ev_stderr_is_tty(),
 		        .stats_only = stats_only,
+		        .service_field = o.service != NULL,
 		};
 		ev_catch_interrupts();
 		rc = replay_rules_run(rd, &ro);
@@ -307,12 +337,16 @@ const struct ev_command ev_cmd_replay = {
                 "every line into a record and merge all inputs by event time. Without --rules,\n"
                 "print each record as one JSON object per line (see docs/records.md); with\n"
                 "--rules, match the records against the rules and print the alerts.\n"
-                "A summary (lines, records, unparsed, flagged) goes to standard error.\n"
+                "A summary (lines, records, unparsed, flagged, and per file the formats that\n"
+                "parsed its lines) goes to standard error.\n"
                 "\n"
                 "  --records          print records as JSON lines (the default without --rules)\n"
                 "  --stats            parse only; print nothing but the summary\n"
-                "  --format FMT       auto (default, per line), rfc3164, rfc5424, iso, json, "
-                "logfmt\n"
+                "  --format FMT       auto (default), rfc3164, rfc5424, iso, json, logfmt, or\n"
+                "                     a format of the library ('evident formats' lists them)\n"
+                "  --formats-dir DIR  add the format files of DIR to the library\n"
+                "  --program NAME     program of the lines that carry none\n"
+                "  --service NAME     the field 'service' of every file record\n"
                 "  --tz ZONE          zone for times without one (default: local time)\n"
                 "  --year YYYY        year of RFC 3164 times (default: inferred, New Year aware)\n"
                 "  --max-line BYTES   longer lines are split into flagged parts (default 65536)\n"

@@ -78,6 +78,8 @@ static void print_sources(json_t *sources) {
 		       open ? "open" : "closed", ev_term_off(stdout), geti(src, "records", NULL),
 		       ev_term_on(stdout, errs ? EV_COLOR_RED : EV_COLOR_NONE), errs,
 		       ev_term_off(stdout), lag, last, gets_(src, "name", NULL));
+		if (!journal && json_string_value(json_object_get(src, "formats")))
+			printf("             format: %s\n", gets_(src, "formats", NULL));
 		if (json_string_value(json_object_get(src, "last_error")))
 			printf("             last error: %s\n", gets_(src, "last_error", NULL));
 	}

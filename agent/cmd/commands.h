@@ -7,6 +7,7 @@ extern const struct ev_command ev_cmd_version;
 extern const struct ev_command ev_cmd_config;
 extern const struct ev_command ev_cmd_demo;
 extern const struct ev_command ev_cmd_replay;
+extern const struct ev_command ev_cmd_formats;
 extern const struct ev_command ev_cmd_rules;
 extern const struct ev_command ev_cmd_tail;
 extern const struct ev_command ev_cmd_agent;

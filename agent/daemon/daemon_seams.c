@@ -402,6 +402,8 @@ json_t *ev_seams_status(const struct ev_seams *s, const struct ev_config *cfg) {
 			        (json_int_t)(x->size > x->offset ? x->size - x->offset : 0),
 			        "last_time_us", (json_int_t)x->last_time_us, "last_error",
 			        x->last_error);
+			if (j && !x->journal)
+				json_object_set_new(j, "formats", json_string(x->formats));
 			if (j)
 				json_array_append_new(sources, j);
 		}

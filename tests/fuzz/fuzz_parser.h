@@ -1,6 +1,7 @@
 /* Shared body of the line-parser fuzz targets: the input is split into lines, each is
  * parsed with FUZZ_FORMAT (keeping the stream state: year inference across lines), only
- * its time is parsed too, and the record is rendered as JSON. Nothing may crash, leak or
+ * its time is parsed too, and the record is rendered as JSON. FUZZ_SETUP(), when defined,
+ * runs first (fuzz_formats.c loads the format library there). Nothing may crash, leak or
  * read out of bounds; every record must have a message. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	struct collector_parser p, q;
 	struct ev_errlist e = {0};
+#ifdef FUZZ_SETUP
+	FUZZ_SETUP();
+#endif
 	if (collector_parser_init(&p, FUZZ_FORMAT, "UTC", 0, 1795737600000000LL, &e) < 0)
 		abort();
 	if (collector_parser_init(&q, FUZZ_FORMAT, "Europe/Berlin", 0, 1795737600000000LL, &e) < 0)

@@ -68,6 +68,7 @@ jcheck doc 0 "rules test --json" rules test --json --decoders "$D" "$R"
 jcheck lines 0 "replay --json (alerts)" replay --json --rules "$R" --decoders "$D" "$EV_SRCDIR/conf/demo/auth.log"
 jcheck lines 0 "replay --json --records" replay --json --records "$LOG"
 jcheck doc 0 "demo --json" demo --json --data "$EV_SRCDIR/conf"
+jcheck doc 0 "formats --json" formats --json
 
 # the agent: tail (the configured sources), status, reload, triage
 agent_write_config "$T_TMP/evident.yaml"

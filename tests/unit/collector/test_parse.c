@@ -392,3 +392,45 @@ TEST(test_collector_parse_dst_order) {
 	CU_ASSERT_EQUAL(R.time_us, first + 60 * S);
 	done();
 }
+
+/* Issue 12: a line that merely contains '=' is not logfmt. HealthApp-style pipe lines
+ * were read as logfmt (a key "20171223-...|setTodayTotalDetailSteps"); real logfmt keys
+ * are identifiers. */
+TEST(test_collector_parse_logfmt_needs_identifier) {
+	setup("auto", "UTC", 0, 0);
+	PARSE("20171223-22:15:29:633|Step_SPUtils|30002312|setTodayTotalDetailSteps="
+	      "1514038440000##7007##548365##8661##12361##27173954");
+	for (size_t i = 0; i < R.n_fields; i++)
+		CU_ASSERT_PTR_NULL(memchr(R.fields[i].name.p, '|', R.fields[i].name.len));
+	CU_ASSERT(streq(R.message, "20171223-22:15:29:633|Step_SPUtils|30002312|"
+	                           "setTodayTotalDetailSteps=1514038440000##7007##548365##"
+	                           "8661##12361##27173954") ||
+	          streq(R.message, "setTodayTotalDetailSteps=1514038440000##7007##548365##"
+	                           "8661##12361##27173954"));
+	PARSE("1=2 3=4");
+	CU_ASSERT_PTR_NULL(ev_record_get(&R, "1"));
+	PARSE("level=info msg=ok");
+	CU_ASSERT_STRING_EQUAL(ev_record_get(&R, "level")->p, "info");
+	PARSE("@timestamp=2026-11-27T00:00:01Z _x=1");
+	CU_ASSERT_EQUAL(R.time_us, (NOV27_2026 + 1) * S);
+	done();
+}
+
+/* Issue 12: legacy "sshd(pam_unix)[pid]:" tags (Loghub Linux, RHEL 4/5): the program is
+ * the daemon, the PAM module a field; the program of other tags is unchanged. */
+TEST(test_collector_parse_legacy_tag) {
+	setup("auto", "UTC", 0, NOV27_2026 * S);
+	PARSE("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= "
+	      "uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4");
+	CU_ASSERT(streq(R.program, "sshd"));
+	CU_ASSERT_EQUAL(R.pid, 19939);
+	const struct ev_str *m = ev_record_get(&R, "module");
+	CU_ASSERT(m && streq(*m, "pam_unix"));
+	CU_ASSERT(streq(R.host, "combo"));
+	PARSE("Jun 14 15:16:02 combo su(pam_unix): session opened for user news");
+	CU_ASSERT(streq(R.program, "su"));
+	PARSE("Jun 14 15:16:02 combo (x)[1]: odd");
+	CU_ASSERT(streq(R.program, "(x)"));
+	CU_ASSERT_PTR_NULL(ev_record_get(&R, "module"));
+	done();
+}
