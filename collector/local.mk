@@ -4,6 +4,8 @@ collector_libcollector_a_SOURCES = \
 	collector/record.c collector/record.h \
 	collector/evtime.c collector/evtime.h collector/tzfile.c collector/tzfile.h \
 	collector/parse.c collector/parse.h \
+	collector/audit.c collector/audit_event.c collector/audit.h \
+	collector/sysmon.c collector/sysmon.h \
 	collector/lines.c collector/lines.h \
 	collector/journal.c collector/journal.h \
 	collector/recjson.c collector/recjson.h \

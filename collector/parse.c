@@ -4,6 +4,8 @@
  * records. */
 #include "collector/parse.h"
 
+#include "collector/audit.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -20,7 +22,8 @@ int collector_format_from_string(const char *s, enum collector_format *ret) {
 		enum collector_format f;
 	} t[] = {{"auto", COLLECTOR_FMT_AUTO},       {"rfc3164", COLLECTOR_FMT_RFC3164},
 	         {"rfc5424", COLLECTOR_FMT_RFC5424}, {"iso", COLLECTOR_FMT_ISO},
-	         {"json", COLLECTOR_FMT_JSON},       {"logfmt", COLLECTOR_FMT_LOGFMT}};
+	         {"json", COLLECTOR_FMT_JSON},       {"logfmt", COLLECTOR_FMT_LOGFMT},
+	         {"audit", COLLECTOR_FMT_AUDIT}};
 	if (!s) {
 		*ret = COLLECTOR_FMT_AUTO;
 		return 0;
@@ -39,7 +42,8 @@ int collector_parser_init(struct collector_parser *p, const char *format, const 
 	if (collector_format_from_string(format, &p->format) < 0) {
 		ev_errlist_add(
 		        errs, NULL, 0, 0,
-		        "unknown format '%s' (use auto, rfc3164, rfc5424, iso, json or logfmt)",
+		        "unknown format '%s' (use auto, rfc3164, rfc5424, iso, json, logfmt or "
+		        "audit)",
 		        format);
 		return -EINVAL;
 	}
@@ -709,6 +713,8 @@ static int parse_as(struct collector_parser *p, enum collector_format f, const c
 		return parse_json(p, l, len, rec);
 	case COLLECTOR_FMT_LOGFMT:
 		return parse_logfmt(p, l, len, rec);
+	case COLLECTOR_FMT_AUDIT:
+		return collector_audit_parse_line(l, len, rec);
 	default:
 		return 0;
 	}
@@ -733,6 +739,8 @@ static enum collector_format detect(const char *l, size_t len) {
 		return COLLECTOR_FMT_ISO;
 	if (c == '{')
 		return COLLECTOR_FMT_JSON;
+	if ((c == 't' || c == 'n') && collector_audit_looks(l, len))
+		return COLLECTOR_FMT_AUDIT;
 	if (looks_logfmt(l, len))
 		return COLLECTOR_FMT_LOGFMT;
 	return COLLECTOR_FMT_AUTO;

@@ -25,6 +25,7 @@ enum collector_format {
 	COLLECTOR_FMT_ISO,
 	COLLECTOR_FMT_JSON,
 	COLLECTOR_FMT_LOGFMT,
+	COLLECTOR_FMT_AUDIT, /* audit.log (collector/audit.h) */
 };
 
 struct collector_parser {
@@ -41,7 +42,8 @@ struct collector_parser {
 	size_t scratch_len;
 };
 
-/* Parse a format name ("auto" or NULL, "rfc3164", "rfc5424", "iso", "json", "logfmt").
+/* Parse a format name ("auto" or NULL, "rfc3164", "rfc5424", "iso", "json", "logfmt",
+ * "audit").
  * Returns 0 or -EINVAL. */
 int collector_format_from_string(const char *s, enum collector_format *ret);
 /* Set a parser up. `tz` as for collector_tz_init, `year` 0 = infer from `now_us`

@@ -101,6 +101,7 @@ struct logsource_ent {
 	size_t n_programs, n_units;
 	uint32_t facilities; /* bit mask */
 	bool all;
+	uint32_t category; /* EV_REC_* of a Sigma category entry (its records only); 0: a service */
 };
 
 struct decoder {
@@ -221,6 +222,8 @@ bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_reco
 /* Equal to a NUL-terminated name; cheap when the first bytes differ (no strlen). */
 bool engine_str_eq(const struct ev_str *s, const char *c);
 int logsource_add_builtins(struct correlate_engine *e);
+/* The index of the entry for Sigma category `category`, or -1 when no source gives it. */
+int logsource_category(const struct correlate_engine *e, const char *category);
 void logsource_free_all(struct correlate_engine *e);
 
 /* decoder.c */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "agent/cmd/commands.h"
+#include "agent/feed.h"
 #include "agent/pipeline.h"
 #include "agent/replay_rules.h"
 #include "agent/term.h"
@@ -54,6 +55,62 @@ static struct correlate_engine *load(const struct opts *o, char **paths, size_t 
 	return e;
 }
 
+/* Detection rules per logsource (category, else service, else product, else "any"):
+ * how many can see records here (live) and how many are loaded but never observe
+ * anything (their category, service or product is not available on this host). */
+static json_t *logsource_counts(const struct correlate_engine *e) {
+	json_t *by = json_object();
+	for (size_t i = 0; e && i < correlate_engine_n_rules(e); i++) {
+		char *s = correlate_engine_rule_json(e, i);
+		json_t *j = s ? json_loads(s, 0, NULL) : NULL;
+		free(s);
+		if (!j || strcmp(json_string_value(json_object_get(j, "kind")), "match")) {
+			json_decref(j);
+			continue;
+		}
+		json_t *ls = json_object_get(j, "logsource");
+		const char *cat = json_string_value(json_object_get(ls, "category")),
+		           *svc = json_string_value(json_object_get(ls, "service")),
+		           *prod = json_string_value(json_object_get(ls, "product"));
+		const char *kind = cat ? "category" : svc ? "service" : prod ? "product" : "any",
+		           *name = cat ? cat : svc ? svc : prod ? prod : "record";
+		char key[160];
+		snprintf(key, sizeof(key), "%s %s", kind, name);
+		json_t *c = json_object_get(by, key);
+		if (!c) {
+			c = json_pack("{s:s, s:s, s:i, s:i}", "kind", kind, "name", name, "live", 0,
+			              "unobservable", 0);
+			json_object_set_new(by, key, c);
+		}
+		const char *f = json_is_true(json_object_get(j, "live")) ? "live" : "unobservable";
+		json_object_set_new(c, f, json_integer(json_integer_value(json_object_get(c, f)) + 1));
+		json_decref(j);
+	}
+	json_t *arr = json_array();
+	const char *k;
+	json_t *v;
+	json_object_foreach(by, k, v) json_array_append(arr, v);
+	json_decref(by);
+	return arr;
+}
+
+static void print_logsource_counts(json_t *arr) {
+	if (json_array_size(arr))
+		printf("detection rules by logsource (live: can match here; unobservable: loaded, "
+		       "never sees a record on this host):\n");
+	size_t i;
+	json_t *c;
+	json_array_foreach(arr, i, c) {
+		char name[200];
+		snprintf(name, sizeof(name), "%s %s", json_string_value(json_object_get(c, "kind")),
+		         json_string_value(json_object_get(c, "name")));
+		printf("  %-36s %5" JSON_INTEGER_FORMAT " live %5" JSON_INTEGER_FORMAT
+		       " unobservable\n",
+		       name, json_integer_value(json_object_get(c, "live")),
+		       json_integer_value(json_object_get(c, "unobservable")));
+	}
+}
+
 static int do_check(const struct opts *o, char **paths, size_t n) {
 	struct ev_errlist errs = {0}, warns = {0};
 	size_t loaded = 0;
@@ -72,8 +129,9 @@ static int do_check(const struct opts *o, char **paths, size_t n) {
 			        warr, json_pack("{s:s?, s:i, s:i, s:s}", "file", warns.v[i].file,
 			                        "line", (int)warns.v[i].line, "column",
 			                        (int)warns.v[i].col, "message", warns.v[i].msg));
-		json_t *out = json_pack("{s:b, s:i, s:o, s:o}", "ok", ne == 0, "rules", (int)loaded,
-		                        "errors", arr, "warnings", warr);
+		json_t *out = json_pack("{s:b, s:i, s:o, s:o, s:o}", "ok", ne == 0, "rules",
+		                        (int)loaded, "errors", arr, "warnings", warr, "logsources",
+		                        logsource_counts(e));
 		char *s = json_dumps(out, JSON_SORT_KEYS | JSON_COMPACT);
 		printf("%s\n", s ? s : "{}");
 		free(s);
@@ -88,6 +146,9 @@ static int do_check(const struct opts *o, char **paths, size_t n) {
 		printf("%zu rule%s loaded, %zu error%s, %zu warning%s\n", loaded,
 		       loaded == 1 ? "" : "s", ne, ne == 1 ? "" : "s", warns.n,
 		       warns.n == 1 ? "" : "s");
+		json_t *counts = logsource_counts(e);
+		print_logsource_counts(counts);
+		json_decref(counts);
 	}
 	ev_errlist_clear(&errs);
 	ev_errlist_clear(&warns);
@@ -160,7 +221,8 @@ static void collect(void *ctx, const struct correlate_alert *a) {
 /* An input entry with `line`: a raw log line parsed as the collector parses files (time,
  * host, program, pid and message from the line; `format`, `tz` (default UTC) and `year`
  * (default: inferred) steer the parser; `repeat`/`every` as for records). */
-static int add_input_line(struct correlate_engine *e, const struct ytree_node *in, const char *file,
+static int add_input_line(struct correlate_engine *e, struct ev_feed *f,
+                          const struct ytree_node *in, const char *file,
                           long n, int64_t step, struct ev_errlist *errs) {
 	const char *format = NULL, *tz = "UTC";
 	long year = 0;
@@ -216,14 +278,15 @@ static int add_input_line(struct correlate_engine *e, const struct ytree_node *i
 		}
 		rec.time_us += step * k;
 		ev_record_set(&rec, "source", file, strlen(file));
-		r = correlate_engine_feed(e, &rec);
+		r = ev_feed_record(f, e, &rec);
 	}
 	ev_record_free(&rec);
 	collector_parser_done(&p);
 	return r;
 }
 
-static int add_input(struct correlate_engine *e, const struct ytree_node *in, const char *file,
+static int add_input(struct correlate_engine *e, struct ev_feed *f, const struct ytree_node *in,
+                     const char *file,
                      struct ev_errlist *errs) {
 	if (in->kind != YTREE_MAP) {
 		ev_errlist_add(errs, file, in->line, in->col, "an input event must be a mapping");
@@ -256,7 +319,7 @@ static int add_input(struct correlate_engine *e, const struct ytree_node *in, co
 			               "an input event with 'line' takes its time from the line");
 			return -EINVAL;
 		}
-		return add_input_line(e, in, file, n, step, errs);
+		return add_input_line(e, f, in, file, n, step, errs);
 	}
 	struct ev_record rec;
 	ev_record_init(&rec);
@@ -287,7 +350,7 @@ static int add_input(struct correlate_engine *e, const struct ytree_node *in, co
 				ev_record_add_field(&rec, key, strlen(key), v->str, v->len);
 		}
 		if (ret == 0)
-			ret = correlate_engine_feed(e, &rec);
+			ret = ev_feed_record(f, e, &rec);
 	}
 	ev_record_free(&rec);
 	return ret;
@@ -488,13 +551,17 @@ static int run_test_file(const struct opts *o, const char *test, unsigned *pass,
 		size_t loaded = 0;
 		struct correlate_engine *e = load(o, paths, np, &errs, &warns, &loaded, NULL);
 		struct alerts al = {json_array()};
-		bool ok = e && ev_errlist_count(&errs) == 0;
+		struct ev_feed feed;
+		bool ok = e && ev_errlist_count(&errs) == 0 && ev_feed_init(&feed, -1) == 0;
 		if (ok) {
 			correlate_engine_set_callback(e, collect, &al);
 			for (size_t i = 0; ok && i < input->n; i++)
-				ok = add_input(e, input->items[i], test, &errs) == 0;
+				ok = add_input(e, &feed, input->items[i], test, &errs) == 0;
+			if (ok)
+				ok = ev_feed_expire(&feed, e, INT64_MAX) == 0;
 			if (ok)
 				correlate_engine_finish(e);
+			ev_feed_done(&feed);
 		}
 		bool same = ok && json_array_size(al.arr) == expect->n;
 		for (size_t i = 0; same && i < expect->n; i++)
