@@ -55,6 +55,12 @@ static bool encoded_key(const char *k, size_t kl, bool execve) {
 
 static int add_value(struct ev_record *rec, const char *k, size_t kl, const char *v, size_t vl,
                      bool quoted, bool execve) {
+	if (key_is(k, kl, "pid") && vl && vl < 10) { /* "pid" is the record's standard field */
+		int64_t pid = 0;
+		for (size_t i = 0; i < vl && pid >= 0; i++)
+			pid = v[i] >= '0' && v[i] <= '9' ? pid * 10 + (v[i] - '0') : -1;
+		rec->pid = pid;
+	}
 	if (quoted || !encoded_key(k, kl, execve) || !is_hex(v, vl))
 		return ev_record_add_field(rec, k, kl, v, vl);
 	size_t n = vl / 2 > PROCTITLE_CAP ? PROCTITLE_CAP : vl / 2;

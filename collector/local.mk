@@ -68,6 +68,10 @@ tests_fuzz_fuzz_positions_SOURCES = tests/fuzz/fuzz_positions.c
 tests_fuzz_fuzz_positions_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_positions_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
 tests_fuzz_fuzz_positions_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+# auditd and Sysmon for Linux records and their Sigma categories (issue 12).
+TESTS += tests/integration/collector-audit.sh
+EXTRA_DIST += tests/integration/collector-audit.sh tests/integration/audit-gen.py
+UNIT_TEST_SOURCES += tests/unit/collector/test_audit.c
 # Rotation of files configured by a glob that starts with a wildcard (copytruncate, rename).
 TESTS += tests/integration/collector-glob-rotation.sh
 EXTRA_DIST += tests/integration/collector-glob-rotation.sh
