@@ -50,8 +50,9 @@ struct cfg_key {
 
 static const struct cfg_key file_keys[] = {
         {"path", CT_PATH, FOFF(path), 0, 0, NULL, NULL, NULL, "file path or glob (required)"},
-        {"format", CT_ENUM, FOFF(format), 0, 0, "auto", "auto|rfc3164|rfc5424|iso|json|logfmt|audit",
-         NULL, "line format, or auto-detection per line"},
+        {"format", CT_ENUM, FOFF(format), 0, 0, "auto",
+         "auto|rfc3164|rfc5424|iso|json|logfmt|audit", NULL,
+         "line format, or auto-detection per line"},
         {"tz", CT_STRING, FOFF(tz), 0, 0, NULL, NULL, NULL,
          "time zone of times without an offset (default: local)"},
         {"max_line", CT_SIZE, FOFF(max_line), 256, 64 << 20, "64KiB", NULL, NULL,

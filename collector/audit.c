@@ -42,9 +42,9 @@ static int hexval(char c) {
 
 /* The fields audit hex-encodes when their value is untrusted (auparse's "escaped"). */
 static bool encoded_key(const char *k, size_t kl, bool execve) {
-	static const char *const names[] = {"proctitle", "name", "cwd",  "exe", "comm", "path",
-	                                    "key",       "data", "cmd",  "acct", "dir",  "new",
-	                                    "old",       "root", "file", "saddr_path"};
+	static const char *const names[] = {
+	        "proctitle", "name", "cwd", "exe", "comm", "path", "key",  "data",
+	        "cmd",       "acct", "dir", "new", "old",  "root", "file", "saddr_path"};
 	if (execve && kl >= 2 && k[0] == 'a' && k[1] >= '0' && k[1] <= '9')
 		return true; /* a0, a1, ..., and the parts a1[0] of a long argument */
 	for (size_t i = 0; i < ELEMENTSOF(names); i++)
@@ -131,26 +131,26 @@ static const char *syscall_name_x86_64(long nr) {
 	static const struct {
 		int nr;
 		const char *name;
-	} t[] = {{0, "read"},          {1, "write"},         {2, "open"},
-	         {4, "stat"},          {9, "mmap"},          {10, "mprotect"},
-	         {41, "socket"},       {42, "connect"},      {43, "accept"},
-	         {44, "sendto"},       {49, "bind"},         {50, "listen"},
-	         {56, "clone"},        {57, "fork"},         {58, "vfork"},
-	         {59, "execve"},       {62, "kill"},         {76, "truncate"},
-	         {82, "rename"},       {83, "mkdir"},        {84, "rmdir"},
-	         {85, "creat"},        {86, "link"},         {87, "unlink"},
-	         {88, "symlink"},      {90, "chmod"},        {91, "fchmod"},
-	         {92, "chown"},        {101, "ptrace"},      {105, "setuid"},
-	         {106, "setgid"},      {113, "setreuid"},    {117, "setresuid"},
-	         {133, "mknod"},       {155, "pivot_root"},  {157, "prctl"},
-	         {161, "chroot"},      {165, "mount"},       {166, "umount2"},
-	         {169, "reboot"},      {175, "init_module"}, {176, "delete_module"},
-	         {188, "setxattr"},    {235, "utimes"},      {257, "openat"},
-	         {258, "mkdirat"},     {259, "mknodat"},     {260, "fchownat"},
-	         {263, "unlinkat"},    {264, "renameat"},    {268, "fchmodat"},
-	         {280, "utimensat"},   {288, "accept4"},     {298, "perf_event_open"},
-	         {308, "setns"},       {313, "finit_module"}, {316, "renameat2"},
-	         {319, "memfd_create"}, {321, "bpf"},        {322, "execveat"},
+	} t[] = {{0, "read"},           {1, "write"},          {2, "open"},
+	         {4, "stat"},           {9, "mmap"},           {10, "mprotect"},
+	         {41, "socket"},        {42, "connect"},       {43, "accept"},
+	         {44, "sendto"},        {49, "bind"},          {50, "listen"},
+	         {56, "clone"},         {57, "fork"},          {58, "vfork"},
+	         {59, "execve"},        {62, "kill"},          {76, "truncate"},
+	         {82, "rename"},        {83, "mkdir"},         {84, "rmdir"},
+	         {85, "creat"},         {86, "link"},          {87, "unlink"},
+	         {88, "symlink"},       {90, "chmod"},         {91, "fchmod"},
+	         {92, "chown"},         {101, "ptrace"},       {105, "setuid"},
+	         {106, "setgid"},       {113, "setreuid"},     {117, "setresuid"},
+	         {133, "mknod"},        {155, "pivot_root"},   {157, "prctl"},
+	         {161, "chroot"},       {165, "mount"},        {166, "umount2"},
+	         {169, "reboot"},       {175, "init_module"},  {176, "delete_module"},
+	         {188, "setxattr"},     {235, "utimes"},       {257, "openat"},
+	         {258, "mkdirat"},      {259, "mknodat"},      {260, "fchownat"},
+	         {263, "unlinkat"},     {264, "renameat"},     {268, "fchmodat"},
+	         {280, "utimensat"},    {288, "accept4"},      {298, "perf_event_open"},
+	         {308, "setns"},        {313, "finit_module"}, {316, "renameat2"},
+	         {319, "memfd_create"}, {321, "bpf"},          {322, "execveat"},
 	         {435, "clone3"}};
 	for (size_t i = 0; i < ELEMENTSOF(t); i++)
 		if (t[i].nr == nr)
@@ -160,8 +160,7 @@ static const char *syscall_name_x86_64(long nr) {
 
 /* SYSCALL from the number when the log is not ENRICHED (x86_64 only). */
 static int add_syscall_name(struct ev_record *rec) {
-	const struct ev_str *arch = ev_record_get(rec, "arch"),
-	                    *nr = ev_record_get(rec, "syscall");
+	const struct ev_str *arch = ev_record_get(rec, "arch"), *nr = ev_record_get(rec, "syscall");
 	if (ev_record_get(rec, "SYSCALL") || !arch || !nr || strcmp(arch->p, "c000003e"))
 		return 0;
 	char *end;
@@ -275,10 +274,9 @@ int collector_audit_from_journal(struct ev_record *rec) {
 			rec->time_us = us;
 	}
 	char stamp[64];
-	int sl = snprintf(stamp, sizeof(stamp), "audit(%lld.%03lld:%s)",
-	                  (long long)(rec->time_us / 1000000),
-	                  (long long)(rec->time_us % 1000000 / 1000),
-	                  id && id->len < 24 ? id->p : "0");
+	int sl = snprintf(
+	        stamp, sizeof(stamp), "audit(%lld.%03lld:%s)", (long long)(rec->time_us / 1000000),
+	        (long long)(rec->time_us % 1000000 / 1000), id && id->len < 24 ? id->p : "0");
 	bool execve = tn && !strcmp(tn->p, "EXECVE");
 	rec->program = ev_record_strdup(rec, "auditd", 6);
 	if (!rec->program.p || (tn && ev_record_add_field(rec, "type", 4, tn->p, tn->len) < 0) ||

@@ -343,7 +343,7 @@ int collector_audit_expire(struct collector_audit *a, int64_t before_us) {
 }
 
 static bool event_type(const struct ev_str *t) {
-	static const char *const types[] = {"SYSCALL", "EXECVE",   "CWD", "PATH",
+	static const char *const types[] = {"SYSCALL",  "EXECVE",    "CWD", "PATH",
 	                                    "SOCKADDR", "PROCTITLE", "EOE"};
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if (str_is(t, types[i]))

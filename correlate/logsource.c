@@ -141,7 +141,8 @@ int logsource_category(const struct correlate_engine *e, const char *category) {
 
 int logsource_add_builtins(struct correlate_engine *e) {
 	for (size_t i = 0; i < ELEMENTSOF(builtin_cat); i++) {
-		int r = correlate_engine_add_logsource(e, builtin_cat[i].category, NULL, 0, NULL, 0);
+		int r = correlate_engine_add_logsource(e, builtin_cat[i].category, NULL, 0, NULL,
+		                                       0);
 		if (r < 0)
 			return r;
 		e->ls[e->n_ls - 1].category = builtin_cat[i].flag;

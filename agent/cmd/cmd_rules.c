@@ -72,8 +72,14 @@ static json_t *logsource_counts(const struct correlate_engine *e) {
 		const char *cat = json_string_value(json_object_get(ls, "category")),
 		           *svc = json_string_value(json_object_get(ls, "service")),
 		           *prod = json_string_value(json_object_get(ls, "product"));
-		const char *kind = cat ? "category" : svc ? "service" : prod ? "product" : "any",
-		           *name = cat ? cat : svc ? svc : prod ? prod : "record";
+		const char *kind = cat    ? "category"
+		                   : svc  ? "service"
+		                   : prod ? "product"
+		                          : "any",
+		           *name = cat    ? cat
+		                   : svc  ? svc
+		                   : prod ? prod
+		                          : "record";
 		char key[160];
 		snprintf(key, sizeof(key), "%s %s", kind, name);
 		json_t *c = json_object_get(by, key);
@@ -83,7 +89,8 @@ static json_t *logsource_counts(const struct correlate_engine *e) {
 			json_object_set_new(by, key, c);
 		}
 		const char *f = json_is_true(json_object_get(j, "live")) ? "live" : "unobservable";
-		json_object_set_new(c, f, json_integer(json_integer_value(json_object_get(c, f)) + 1));
+		json_object_set_new(c, f,
+		                    json_integer(json_integer_value(json_object_get(c, f)) + 1));
 		json_decref(j);
 	}
 	json_t *arr = json_array();
@@ -222,8 +229,8 @@ static void collect(void *ctx, const struct correlate_alert *a) {
  * host, program, pid and message from the line; `format`, `tz` (default UTC) and `year`
  * (default: inferred) steer the parser; `repeat`/`every` as for records). */
 static int add_input_line(struct correlate_engine *e, struct ev_feed *f,
-                          const struct ytree_node *in, const char *file,
-                          long n, int64_t step, struct ev_errlist *errs) {
+                          const struct ytree_node *in, const char *file, long n, int64_t step,
+                          struct ev_errlist *errs) {
 	const char *format = NULL, *tz = "UTC";
 	long year = 0;
 	const struct ytree_node *line = NULL;
@@ -286,8 +293,7 @@ static int add_input_line(struct correlate_engine *e, struct ev_feed *f,
 }
 
 static int add_input(struct correlate_engine *e, struct ev_feed *f, const struct ytree_node *in,
-                     const char *file,
-                     struct ev_errlist *errs) {
+                     const char *file, struct ev_errlist *errs) {
 	if (in->kind != YTREE_MAP) {
 		ev_errlist_add(errs, file, in->line, in->col, "an input event must be a mapping");
 		return -EINVAL;

@@ -50,7 +50,8 @@ TEST(test_audit_parse_line) {
 	CU_ASSERT_STRING_EQUAL(f(&r, "SYSCALL"), "connect");
 	CU_ASSERT_STRING_EQUAL(f(&r, "UID"), "root");
 	CU_ASSERT_STRING_EQUAL(f(&r, "key"), "(null)");
-	CU_ASSERT_EQUAL(parse(&r, "type=PROCTITLE msg=audit(1.000:9): proctitle=6C73002D6C6100"), 1);
+	CU_ASSERT_EQUAL(parse(&r, "type=PROCTITLE msg=audit(1.000:9): proctitle=6C73002D6C6100"),
+	                1);
 	CU_ASSERT_STRING_EQUAL(f(&r, "proctitle"), "ls -la");
 	/* not audit lines */
 	CU_ASSERT_EQUAL(parse(&r, "type=X msg=audit(1.0:): a=b"), 0);
