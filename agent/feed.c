@@ -31,9 +31,9 @@ static int drain(struct ev_feed *f, struct correlate_engine *e) {
 
 int ev_feed_record(struct ev_feed *f, struct correlate_engine *e, struct ev_record *rec) {
 	int r = collector_sysmon_decode(rec);
-	if (r < 0)
-		return r;
-	if (r == 0 && (r = collector_audit_push(f->audit, rec)) < 0)
+	if (r == 0)
+		r = collector_audit_from_syslog(rec);
+	if (r < 0 || (r = collector_audit_push(f->audit, rec)) < 0)
 		return r;
 	r = e ? correlate_engine_feed(e, rec) : 0;
 	int k = drain(f, e);

@@ -4,7 +4,9 @@
  * events in a test as in production.
  *
  * For each record: a Sysmon for Linux event is decoded in place (collector/sysmon.h) and
- * fed; any other record is fed as it is, then offered to the audit assembler
+ * fed; an audit record forwarded through syslog (audisp-syslog, the kernel's "audit:
+ * type=" lines) gets its audit fields in place (collector_audit_from_syslog); any record
+ * is then fed and offered to the audit assembler
  * (collector/audit.h), and the category records of the events it closed are fed after
  * it. ev_feed_expire() closes the events older than a time (the daemon's clock less the
  * lateness) or, with INT64_MAX at the end of the input, all of them. */

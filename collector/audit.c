@@ -248,6 +248,62 @@ int collector_audit_parse_line(const char *l, size_t len, struct ev_record *rec)
 	return r < 0 ? r : 1;
 }
 
+/* "audit: type=NNNN audit(...): body" (kmsg) -> "type=NAME msg=audit(...): body". */
+static char *kmsg_to_line(const char *m, size_t n) {
+	static const struct {
+		int nr;
+		const char *name;
+	} t[] = {{1300, "SYSCALL"},   {1302, "PATH"},       {1306, "SOCKADDR"},
+	         {1307, "CWD"},       {1309, "EXECVE"},     {1320, "EOE"},
+	         {1327, "PROCTITLE"}, {1105, "USER_START"}, {1112, "USER_LOGIN"}};
+	if (!has_prefix(m, n, "audit: type="))
+		return NULL;
+	size_t i = 12;
+	int nr = 0;
+	while (i < n && m[i] >= '0' && m[i] <= '9' && nr < 100000)
+		nr = nr * 10 + (m[i++] - '0');
+	if (i == 12 || !has_prefix(m + i, n - i, " audit("))
+		return NULL;
+	const char *name = NULL;
+	for (size_t k = 0; k < ELEMENTSOF(t); k++)
+		if (t[k].nr == nr)
+			name = t[k].name;
+	char num[16];
+	snprintf(num, sizeof(num), "%d", nr);
+	char *line = NULL;
+	if (asprintf(&line, "type=%s msg=%.*s", name ? name : num, (int)(n - i - 1), m + i + 1) < 0)
+		return NULL;
+	return line;
+}
+
+int collector_audit_from_syslog(struct ev_record *rec) {
+	const struct ev_str m = rec->message;
+	if (!m.p || (rec->program.p && !strcmp(rec->program.p, "auditd")))
+		return 0;
+	if (collector_audit_looks(m.p, m.len)) {
+		struct ev_str host = rec->host;
+		int r = collector_audit_parse_line(m.p, m.len, rec);
+		if (r > 0 && host.p)
+			rec->host = host; /* the syslog host, not node= */
+		if (r > 0)
+			rec->message = m;
+		return r;
+	}
+	if (!has_prefix(m.p, m.len, "audit: type="))
+		return 0;
+	char *line = kmsg_to_line(m.p, m.len);
+	if (!line)
+		return 0; /* not that shape, or out of memory: the record stays as it is */
+	struct ev_str host = rec->host;
+	int r = collector_audit_parse_line(line, strlen(line), rec);
+	free(line);
+	if (r > 0) {
+		rec->message = m;
+		rec->host = host;
+	}
+	return r;
+}
+
 static bool field_is(const struct ev_record *rec, const char *name, const char *value) {
 	const struct ev_str *v = ev_record_get(rec, name);
 	return v && v->len == strlen(value) && memcmp(v->p, value, v->len) == 0;

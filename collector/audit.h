@@ -55,6 +55,14 @@ int collector_audit_parse_line(const char *line, size_t len, struct ev_record *r
  * entry, -ENOMEM. */
 int collector_audit_from_journal(struct ev_record *rec);
 
+/* A record whose message is an audit record forwarded through syslog: audisp-syslog's
+ * "[node=N ]type=T msg=audit(...): ..." or the kernel's own "audit: type=1300
+ * audit(...): ..." (auditd not running; numeric types of syscall events are named).
+ * The fields are added as for an audit.log line, program becomes "auditd" and the time
+ * that of the stamp; the message, host and source stay. Returns 1 done, 0 not such a
+ * record (rec unchanged), -ENOMEM. */
+int collector_audit_from_syslog(struct ev_record *rec);
+
 struct collector_audit;
 
 /* An assembler; `lateness_us` (>= 0) is how much younger a record must be to close an

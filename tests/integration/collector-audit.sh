@@ -1,10 +1,11 @@
 #!/bin/sh
 # auditd and Sysmon for Linux through the real binary: audit.log lines are records with
 # the stamp's time, program auditd and the raw fields SigmaHQ's auditd rules use
-# (msg='...' kept whole, hostname=? never the host); the records of one event are
+# (the pairs inside msg='...' as fields, hostname=? never the host); the records of one event are
 # assembled into process_creation, file_event and network_connection records that
 # category rules match; a partial event at the end of the input is flushed; audit
 # records in the journal (_TRANSPORT=audit) and Sysmon XML lines in syslog give the same;
+# audit records forwarded through syslog are read as audit records too;
 # the daemon tailing an audit.log flushes a partial event after rules.allowed_lateness;
 # and all of SigmaHQ rules/linux (when ../shared has it) fires on crafted attack events
 # and stays silent on benign ones.
@@ -110,6 +111,15 @@ for t in "T base64 decode" "T cron file" "T callback port"; do
 	[ "$n" = 1 ] && ok "Sysmon: '$t' fires once" || { fail "Sysmon: '$t' fired $n times"; cat "$T_TMP/out" "$T_TMP/err"; }
 done
 expect_out 'base64 -d /tmp/p && sh' "XML entities decoded"
+
+# --- audit records forwarded through syslog (audisp-syslog) -------------------------------
+sed 's/^/Nov 14 22:15:00 web1 audisp-syslog: /' "$T_TMP/attack.log" >"$T_TMP/audisp.log"
+run "$EVIDENT" replay --year 2023 --tz UTC --rules "$R" "$T_TMP/audisp.log"
+expect_rc 0 "replay of audit records in syslog"
+for t in "T base64 decode" "T curl from bash in home" "T raw execve"; do
+	n=$(grep -c "\"title\":\"$t\"" "$T_TMP/out")
+	[ "$n" = 1 ] && ok "syslog: '$t' fires once" || { fail "syslog: '$t' fired $n times"; cat "$T_TMP/err"; }
+done
 
 # --- audit records in the journal --------------------------------------------------------
 JR=/lib/systemd/systemd-journal-remote

@@ -217,3 +217,36 @@ TEST(test_sysmon_decode) {
 	CU_ASSERT_EQUAL(r.flags, 0);
 	ev_record_free(&r);
 }
+
+TEST(test_audit_from_syslog) {
+	struct ev_record r;
+	ev_record_init(&r);
+	/* audisp-syslog: the audit line is the syslog message */
+	const char *m = "node=n1 type=EXECVE msg=audit(1700000000.100:9): argc=1 a0=\"id\"";
+	ev_record_set(&r, "program", "audisp-syslog", 13);
+	ev_record_set(&r, "host", "web1", 4);
+	ev_record_set(&r, "message", m, strlen(m));
+	CU_ASSERT_EQUAL(collector_audit_from_syslog(&r), 1);
+	CU_ASSERT_STRING_EQUAL(r.program.p, "auditd");
+	CU_ASSERT_STRING_EQUAL(r.host.p, "web1");
+	CU_ASSERT_EQUAL(r.time_us, 1700000000100000LL);
+	CU_ASSERT_STRING_EQUAL(f(&r, "a0"), "id");
+	CU_ASSERT_STRING_EQUAL(r.message.p, m);
+	/* the kernel's own line when auditd is not running */
+	ev_record_reset(&r);
+	m = "audit: type=1327 audit(1700000000.200:10): proctitle=6964";
+	ev_record_set(&r, "program", "kernel", 6);
+	ev_record_set(&r, "message", m, strlen(m));
+	CU_ASSERT_EQUAL(collector_audit_from_syslog(&r), 1);
+	CU_ASSERT_STRING_EQUAL(f(&r, "type"), "PROCTITLE");
+	CU_ASSERT_STRING_EQUAL(f(&r, "msg"), "audit(1700000000.200:10)");
+	CU_ASSERT_STRING_EQUAL(f(&r, "proctitle"), "id");
+	/* anything else is left alone */
+	ev_record_reset(&r);
+	ev_record_set(&r, "program", "kernel", 6);
+	ev_record_set(&r, "message", "audit: backlog limit exceeded", 29);
+	CU_ASSERT_EQUAL(collector_audit_from_syslog(&r), 0);
+	CU_ASSERT_EQUAL(r.n_fields, 0);
+	CU_ASSERT_STRING_EQUAL(r.program.p, "kernel");
+	ev_record_free(&r);
+}
