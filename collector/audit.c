@@ -46,7 +46,7 @@ static bool encoded_key(const char *k, size_t kl, bool execve) {
 	        "proctitle", "name", "cwd", "exe", "comm", "path", "key",  "data",
 	        "cmd",       "acct", "dir", "new", "old",  "root", "file", "saddr_path"};
 	if (execve && kl >= 2 && k[0] == 'a' && k[1] >= '0' && k[1] <= '9')
-		return true; /* a0, a1, ..., and the parts a1[0] of a long argument */
+		return !memchr(k, '_', kl); /* a0, a1, the parts a1[0] of a long one; not a1_len */
 	for (size_t i = 0; i < ELEMENTSOF(names); i++)
 		if (key_is(k, kl, names[i]))
 			return true;

@@ -168,29 +168,42 @@ static int add_common(struct ev_record *o, const struct ev_record *sys) {
 	return r;
 }
 
-/* The command line: EXECVE's a0..a(argc-1), else the proctitle. Caller frees. */
+/* An EXECVE argument field: "aN" (1), a part "aN[K]" of a long one (2 for K > 0, else 1),
+ * anything else ("argc", "aN_len") 0. */
+static int arg_field(const struct ev_str *name) {
+	const char *p = name->p, *e = p + name->len;
+	if (name->len < 2 || p[0] != 'a' || p[1] < '0' || p[1] > '9')
+		return 0;
+	for (p++; p < e && *p >= '0' && *p <= '9'; p++)
+		;
+	if (p == e)
+		return 1;
+	if (*p != '[' || e[-1] != ']')
+		return 0;
+	return p + 2 == e - 1 && p[1] == '0' ? 1 : 2;
+}
+
+/* The command line: EXECVE's arguments in their order (the parts of a long one joined),
+ * else the proctitle; at most CMDLINE_CAP bytes. Caller frees. */
 static char *command_line(const struct aev *v) {
 	const struct ev_record *ex = find_type(v, "EXECVE");
-	const char *argc_s = get(ex, "argc");
-	if (!ex || !argc_s) {
+	if (!ex) {
 		const char *t = get(find_type(v, "PROCTITLE"), "proctitle");
 		return t ? strndup(t, CMDLINE_CAP) : NULL;
 	}
-	long argc = strtol(argc_s, NULL, 10);
 	char *b = calloc(1, CMDLINE_CAP + 1);
 	size_t n = 0;
-	for (long i = 0; b && i < argc && i < 4096 && n < CMDLINE_CAP; i++) {
-		char key[24];
-		snprintf(key, sizeof(key), "a%ld", i);
-		const char *s = get(ex, key);
-		if (!s)
+	bool first = true;
+	for (size_t i = 0; b && i < ex->n_fields && n < CMDLINE_CAP; i++) {
+		int k = arg_field(&ex->fields[i].name);
+		if (!k)
 			continue;
-		size_t l = strlen(s);
-		if (n && n < CMDLINE_CAP)
+		const struct ev_str *s = &ex->fields[i].value;
+		if (k == 1 && !first)
 			b[n++] = ' ';
-		if (l > CMDLINE_CAP - n)
-			l = CMDLINE_CAP - n;
-		memcpy(b + n, s, l);
+		first = false;
+		size_t l = s->len < CMDLINE_CAP - n ? s->len : CMDLINE_CAP - n;
+		memcpy(b + n, s->p, l);
 		n += l;
 	}
 	return b;

@@ -250,3 +250,20 @@ TEST(test_audit_from_syslog) {
 	CU_ASSERT_STRING_EQUAL(r.program.p, "kernel");
 	ev_record_free(&r);
 }
+
+TEST(test_audit_long_argument) {
+	struct collector_audit *a = collector_audit_new(0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	push_line(a, "type=SYSCALL msg=audit(1.000:1): arch=c000003e syscall=59 success=yes "
+	             "ppid=1 pid=5 uid=0 exe=\"/usr/bin/echo\"");
+	/* the kernel splits a long argument into hex parts; a1_len is a decimal length */
+	push_line(a, "type=EXECVE msg=audit(1.000:1): argc=3 a0=\"echo\" a1_len=4 a1[0]=4142 "
+	             "a1[1]=4344 a2=\"x\"");
+	CU_ASSERT_EQUAL(collector_audit_expire(a, INT64_MAX), 0);
+	struct ev_record o;
+	ev_record_init(&o);
+	CU_ASSERT_EQUAL_FATAL(collector_audit_pop(a, &o), 1);
+	CU_ASSERT_STRING_EQUAL(f(&o, "CommandLine"), "echo ABCD x");
+	ev_record_free(&o);
+	collector_audit_free(a);
+}
