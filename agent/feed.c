@@ -8,8 +8,8 @@
 #include "collector/sysmon.h"
 
 int ev_feed_init(struct ev_feed *f, int64_t lateness_us) {
-	f->lateness_us = lateness_us < 0 ? 10 * 1000000LL : lateness_us;
-	f->audit = collector_audit_new(f->lateness_us);
+	f->horizon_us = (lateness_us < 0 ? 10 * 1000000LL : lateness_us) / 2;
+	f->audit = collector_audit_new(f->horizon_us);
 	ev_record_init(&f->out);
 	return f->audit ? 0 : -ENOMEM;
 }

@@ -8,8 +8,8 @@
  * type=" lines) gets its audit fields in place (collector_audit_from_syslog); any record
  * is then fed and offered to the audit assembler
  * (collector/audit.h), and the category records of the events it closed are fed after
- * it. ev_feed_expire() closes the events older than a time (the daemon's clock less the
- * lateness) or, with INT64_MAX at the end of the input, all of them. */
+ * it. ev_feed_expire() closes the events older than a time (the daemon's clock less
+ * horizon_us) or, with INT64_MAX at the end of the input, all of them. */
 #pragma once
 #include <stdint.h>
 
@@ -20,10 +20,13 @@
 struct ev_feed {
 	struct collector_audit *audit;
 	struct ev_record out;
-	int64_t lateness_us;
+	int64_t horizon_us; /* half the lateness: how long an incomplete event waits */
 };
 
-/* `lateness_us` < 0: the engine's default (10 s). Returns 0 or -ENOMEM. */
+/* `lateness_us` (rules.allowed_lateness; < 0: the engine's default, 10 s): an incomplete
+ * audit event is completed once records (or the clock) are half of it past its time,
+ * so that its category records still reach the engine before its watermark passes them
+ * (they are correlated, not counted late). Returns 0 or -ENOMEM. */
 int ev_feed_init(struct ev_feed *f, int64_t lateness_us);
 void ev_feed_done(struct ev_feed *f);
 /* Feed `rec` (writable: decoders and the Sysmon decoder add fields) and what it

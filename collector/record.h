@@ -20,7 +20,7 @@ enum {
 	EV_REC_UNPARSED = 1u << 2,  /* no known format: the whole line is the message */
 	EV_REC_TRUNCATED = 1u << 3, /* a field was cut at its cap */
 	/* A record of a Sigma category (collector/audit.h, collector/sysmon.h): seen by the
-	 * rules of that category and by rules without a logsource, never by service rules. */
+	 * rules of that category only. */
 	EV_REC_PROCESS_CREATION = 1u << 4,
 	EV_REC_FILE_EVENT = 1u << 5,
 	EV_REC_NETWORK_CONNECTION = 1u << 6,

@@ -243,8 +243,8 @@ bool engine_str_eq(const struct ev_str *s, const char *c) {
 }
 
 bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_record *rec) {
-	if (idx < 0)
-		return true;
+	if (idx < 0) /* category records are for category rules only */
+		return !(rec->flags & EV_REC_CATEGORIES);
 	const struct logsource_ent *l = &e->ls[idx];
 	if (l->category || (rec->flags & EV_REC_CATEGORIES))
 		return (rec->flags & l->category) != 0; /* not memoised: the flags decide */

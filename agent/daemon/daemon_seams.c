@@ -179,8 +179,8 @@ static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
 	if (s->engine) {
 		int64_t now = ev_now_realtime_us(), mono = (int64_t)ev_now_monotonic_us();
 		check_clock_step(s, now, mono);
-		if (s->feed_ok) /* audit events left open for the lateness are complete */
-			ev_feed_expire(&s->feed, s->engine, now - s->feed.lateness_us);
+		if (s->feed_ok) /* audit events open for half the lateness are complete */
+			ev_feed_expire(&s->feed, s->engine, now - s->feed.horizon_us);
 		correlate_engine_advance(s->engine, now);
 		log_time_outliers(s, mono);
 	}

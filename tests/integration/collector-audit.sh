@@ -208,6 +208,9 @@ EOS
 		if grep -q "\"title\":\"$t\"" "$T_TMP/out"; then ok "SigmaHQ: '$t' fires"; else fail "SigmaHQ: '$t' silent"; fi
 	done
 	grep -o '"title":"[^"]*"' "$T_TMP/out" | sort | uniq -c | sed 's/^/# fired: /'
+	twice=$(grep -o '"title":"[^"]*"' "$T_TMP/out" | sort | uniq -d)
+	[ -z "$twice" ] && ok "SigmaHQ: no rule fires twice on one event (raw and category records)" ||
+		fail "SigmaHQ: fired more than once: $twice"
 	$GEN >"$T_TMP/sigma-benign.log" <<'EOS'
 exec 1700000400.000 9001 9000 1 1000 /home/bob /usr/bin/ls ls -la
 exec 1700000400.100 9002 9001 1 1000 /home/bob /usr/bin/cat cat notes.txt
