@@ -149,6 +149,27 @@ else
 	skip_part "no systemd-journal-remote: audit records in the journal not checked"
 fi
 
+# --- rules test: a rule's .test.yaml with audit lines ------------------------------------
+mkdir -p "$T_TMP/rt"
+cp "$R/pc.yml" "$T_TMP/rt/pc.yml"
+cat >"$T_TMP/rt/pc.test.yaml" <<'EOT'
+cases:
+  - name: decode, an event without PROCTITLE completed at the end of the case
+    input:
+      - line: 'type=SYSCALL msg=audit(1700000000.100:5): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=2 uid=0 comm="base64" exe="/usr/bin/base64" key=(null)'
+      - line: 'type=EXECVE msg=audit(1700000000.100:5): argc=2 a0="base64" a1="-d"'
+    expect:
+      - rule: T base64 decode
+  - name: no decode
+    input:
+      - line: 'type=SYSCALL msg=audit(1700000000.100:5): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=2 uid=0 comm="base64" exe="/usr/bin/base64" key=(null)'
+      - line: 'type=EXECVE msg=audit(1700000000.100:5): argc=2 a0="base64" a1="f"'
+    expect: []
+EOT
+run "$EVIDENT" rules test "$T_TMP/rt/pc.test.yaml"
+expect_rc 0 "rules test over audit lines"
+expect_out '2 passed, 0 failed' "rules test: the category rule fires on the event and not on the near miss"
+
 # --- rules check: live versus unobservable per logsource ---------------------------------
 rule win.yml "T windows only" "  product: windows
   category: process_creation" "  sel:
