@@ -128,7 +128,8 @@ static struct ev_record *out_new(struct collector_audit *a, const struct ev_reco
 	o->source_id = sys->source_id;
 	o->offset = sys->offset;
 	o->length = sys->length;
-	o->source = ev_record_strdup(o, sys->source.p, sys->source.len);
+	if (sys->source.p)
+		o->source = ev_record_strdup(o, sys->source.p, sys->source.len);
 	if (sys->host.p)
 		o->host = ev_record_strdup(o, sys->host.p, sys->host.len);
 	o->program = ev_record_strdup(o, "auditd", 6);
