@@ -72,6 +72,11 @@ tests_fuzz_fuzz_positions_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
 TESTS += tests/integration/collector-audit.sh
 EXTRA_DIST += tests/integration/collector-audit.sh tests/integration/audit-gen.py
 UNIT_TEST_SOURCES += tests/unit/collector/test_audit.c
+FUZZ_TARGETS += tests/fuzz/fuzz-audit
+tests_fuzz_fuzz_audit_SOURCES = tests/fuzz/fuzz_audit.c
+tests_fuzz_fuzz_audit_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_audit_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_audit_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
 # Rotation of files configured by a glob that starts with a wildcard (copytruncate, rename).
 TESTS += tests/integration/collector-glob-rotation.sh
 EXTRA_DIST += tests/integration/collector-glob-rotation.sh
