@@ -312,9 +312,13 @@ static bool field_is(const struct ev_record *rec, const char *name, const char *
 int collector_audit_from_journal(struct ev_record *rec) {
 	if (!field_is(rec, "_TRANSPORT", "audit"))
 		return 0;
-	const struct ev_str *tn = ev_record_get(rec, "_AUDIT_TYPE_NAME"),
-	                    *id = ev_record_get(rec, "_AUDIT_ID"),
-	                    *st = ev_record_get(rec, "_SOURCE_REALTIME_TIMESTAMP");
+	/* copies: adding fields moves the field array (the strings stay in the arena) */
+	const struct ev_str *g = ev_record_get(rec, "_AUDIT_TYPE_NAME");
+	const struct ev_str tnv = g ? *g : (struct ev_str){0}, *tn = g ? &tnv : NULL;
+	g = ev_record_get(rec, "_AUDIT_ID");
+	const struct ev_str idv = g ? *g : (struct ev_str){0}, *id = g ? &idv : NULL;
+	g = ev_record_get(rec, "_SOURCE_REALTIME_TIMESTAMP");
+	const struct ev_str *st = g;
 	const struct ev_str m = rec->message;
 	const char *body = m.p;
 	size_t bl = m.len;
