@@ -11,7 +11,9 @@ agent_libagent_a_SOURCES = \
 	agent/cmd/cmd_config.c \
 	agent/cmd/cmd_demo.c \
 	agent/replay_rules.c agent/replay_rules.h \
-	agent/pipeline.c agent/pipeline.h
+	agent/pipeline.c agent/pipeline.h \
+	agent/feed.c agent/feed.h \
+	agent/cmd/rules_logsources.c agent/cmd/rules_logsources.h
 agent_libagent_a_SOURCES += agent/term.c agent/term.h
 nodist_agent_libagent_a_SOURCES = agent/default-config.c
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/cli.h"
+#include "agent/feed.h"
 #include "agent/pipeline.h"
 #include "agent/replay_rules.h"
 #include "correlate/engine.h"
@@ -154,15 +155,21 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	correlate_engine_set_callback(e, on_alert, &out);
 	struct ev_record rec;
 	ev_record_init(&rec);
+	struct ev_feed feed;
+	bool fed = ev_feed_init(&feed, o->cfg ? (int64_t)o->cfg->rules.allowed_lateness : -1) >= 0;
+	if (!fed) {
+		ev_log_error("replay: out of memory");
+		rc = EV_EXIT_USAGE;
+	}
 	uint64_t n = 0;
-	while ((r = replay_next_record(rd, &rec)) != 0) {
+	while (fed && (r = replay_next_record(rd, &rec)) != 0) {
 		if (r < 0) {
 			rc = EV_EXIT_USAGE;
 			if (r != -EIO && r != -EINVAL)
 				break;
 			continue;
 		}
-		if (correlate_engine_feed(e, &rec) < 0) {
+		if (ev_feed_record(&feed, e, &rec) < 0) {
 			ev_log_error("replay: out of memory");
 			rc = EV_EXIT_USAGE;
 			break;
@@ -171,6 +178,11 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 			fprintf(stderr, "\r\033[Kevident: replay: %" PRIu64 " records...", n);
 	}
 	ev_record_free(&rec);
+	if (fed && ev_feed_expire(&feed, e, INT64_MAX) < 0) {
+		ev_log_error("replay: out of memory");
+		rc = EV_EXIT_USAGE;
+	}
+	ev_feed_done(&feed);
 	correlate_engine_finish(e);
 	correlate_alert_buf_done(&out.buf);
 	if (o->progress && n >= 0x100000)

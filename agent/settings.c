@@ -55,7 +55,8 @@ struct cfg_key {
 static const struct cfg_key file_keys[] = {
         {"path", CT_PATH, FOFF(path), 0, 0, NULL, NULL, NULL, "file path or glob (required)"},
         {"format", CT_STRING, FOFF(format), 0, 0, "auto", NULL, NULL,
-         "line format: auto, rfc3164, rfc5424, iso, json, logfmt, or a format of the library "
+         "line format: auto, rfc3164, rfc5424, iso, json, logfmt, audit, or a format of the "
+         "library "
          "(evident formats)"},
         {"program", CT_STRING, FOFF(program), 0, 0, NULL, NULL, NULL,
          "program of the lines that carry none"},

@@ -3,6 +3,8 @@
  * and the well-known names also fill the standard record fields. */
 #include "collector/journal.h"
 
+#include "collector/audit.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -68,5 +70,6 @@ int collector_journal_entry_to_record(sd_journal *j, size_t cap, struct ev_recor
 		return r;
 	if (!rec->message.p)
 		rec->message = ev_record_strdup(rec, "", 0);
-	return 0;
+	r = collector_audit_from_journal(rec);
+	return r < 0 ? r : 0;
 }

@@ -6,6 +6,8 @@ collector_libcollector_a_SOURCES = \
 	collector/parse.c collector/parse.h collector/parse-internal.h collector/parse_auto.c \
 	collector/parse_json.c \
 	collector/format.c collector/format.h collector/format_load.c collector/format_internal.h \
+	collector/audit.c collector/audit_event.c collector/audit.h \
+	collector/sysmon.c collector/sysmon.h \
 	collector/lines.c collector/lines.h \
 	collector/journal.c collector/journal.h \
 	collector/recjson.c collector/recjson.h \
@@ -69,6 +71,15 @@ tests_fuzz_fuzz_positions_SOURCES = tests/fuzz/fuzz_positions.c
 tests_fuzz_fuzz_positions_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_positions_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
 tests_fuzz_fuzz_positions_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+# auditd and Sysmon for Linux records and their Sigma categories (issue 12).
+TESTS += tests/integration/collector-audit.sh
+EXTRA_DIST += tests/integration/collector-audit.sh tests/integration/audit-gen.py
+UNIT_TEST_SOURCES += tests/unit/collector/test_audit.c
+FUZZ_TARGETS += tests/fuzz/fuzz-audit
+tests_fuzz_fuzz_audit_SOURCES = tests/fuzz/fuzz_audit.c
+tests_fuzz_fuzz_audit_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_audit_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_audit_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
 # Rotation of files configured by a glob that starts with a wildcard (copytruncate, rename).
 TESTS += tests/integration/collector-glob-rotation.sh
 EXTRA_DIST += tests/integration/collector-glob-rotation.sh

@@ -4,6 +4,8 @@
  * records. */
 #include "collector/parse.h"
 
+#include "collector/audit.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,8 @@ int collector_format_from_string(const char *s, enum collector_format *ret) {
 		enum collector_format f;
 	} t[] = {{"auto", COLLECTOR_FMT_AUTO},       {"rfc3164", COLLECTOR_FMT_RFC3164},
 	         {"rfc5424", COLLECTOR_FMT_RFC5424}, {"iso", COLLECTOR_FMT_ISO},
-	         {"json", COLLECTOR_FMT_JSON},       {"logfmt", COLLECTOR_FMT_LOGFMT}};
+	         {"json", COLLECTOR_FMT_JSON},       {"logfmt", COLLECTOR_FMT_LOGFMT},
+	         {"audit", COLLECTOR_FMT_AUDIT}};
 	if (!s) {
 		*ret = COLLECTOR_FMT_AUTO;
 		return 0;
@@ -45,7 +48,7 @@ int collector_parser_init(struct collector_parser *p, const char *format, const 
 			ev_errlist_add(
 			        errs, NULL, 0, 0,
 			        "unknown format '%s' (use auto, rfc3164, rfc5424, iso, json, "
-			        "logfmt, or a format of the library: evident formats)",
+			        "logfmt, audit, or a format of the library: evident formats)",
 			        format);
 			return -EINVAL;
 		}
@@ -584,6 +587,8 @@ static int parse_as(struct collector_parser *p, enum collector_format f, const c
 		return collector_parse_json(p, l, len, rec);
 	case COLLECTOR_FMT_LOGFMT:
 		return parse_logfmt(p, l, len, rec);
+	case COLLECTOR_FMT_AUDIT:
+		return collector_audit_parse_line(l, len, rec);
 	default:
 		return 0;
 	}
@@ -608,6 +613,8 @@ enum collector_format collector_detect_builtin(const char *l, size_t len) {
 		return COLLECTOR_FMT_ISO;
 	if (c == '{')
 		return COLLECTOR_FMT_JSON;
+	if ((c == 't' || c == 'n') && collector_audit_looks(l, len))
+		return COLLECTOR_FMT_AUDIT;
 	if (looks_logfmt(l, len))
 		return COLLECTOR_FMT_LOGFMT;
 	return COLLECTOR_FMT_AUTO;

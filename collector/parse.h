@@ -25,6 +25,8 @@ enum collector_format {
 	COLLECTOR_FMT_ISO,
 	COLLECTOR_FMT_JSON,
 	COLLECTOR_FMT_LOGFMT,
+	COLLECTOR_FMT_AUDIT,  /* audit.log (collector/audit.h) */
+	COLLECTOR_FMT_COUNT_, /* not a format: the number of built-in formats */
 };
 
 struct collector_parser {
@@ -52,7 +54,7 @@ struct collector_parser {
 	int64_t prev_pid;
 	char prev_program[64], prev_host[64];
 	/* what parsed the lines: per built-in format, then per library format */
-	uint64_t n_builtin[6];
+	uint64_t n_builtin[COLLECTOR_FMT_COUNT_];
 	struct {
 		const struct collector_fmtdef *def;
 		uint64_t n;
@@ -60,7 +62,7 @@ struct collector_parser {
 };
 
 /* Parse a built-in format name ("auto" or NULL, "rfc3164", "rfc5424", "iso", "json",
- * "logfmt"). Returns 0 or -EINVAL. Names of the format library are not built-in. */
+ * "logfmt", "audit"). Returns 0 or -EINVAL. Names of the format library are not built-in. */
 int collector_format_from_string(const char *s, enum collector_format *ret);
 /* Set a parser up. `format`: a built-in name or the name of a format in the process
  * library (collector_formats_default). In "auto" mode each line is tried with the

@@ -16,7 +16,9 @@
 
 #define LOCK_MISSES 16 /* a locked library format is dropped after this many misses */
 
-static const char *const builtin_names[] = {"auto", "rfc3164", "rfc5424", "iso", "json", "logfmt"};
+static const char *const builtin_names[] = {"auto", "rfc3164", "rfc5424", "iso",
+                                            "json", "logfmt",  "audit"};
+_Static_assert(ELEMENTSOF(builtin_names) == COLLECTOR_FMT_COUNT_, "a name per built-in format");
 
 void collector_parser_set_source(struct collector_parser *p, const char *program,
                                  const char *service) {

@@ -19,6 +19,12 @@ enum {
 	EV_REC_PART = 1u << 1,      /* one part of a line longer than max_line */
 	EV_REC_UNPARSED = 1u << 2,  /* no known format: the whole line is the message */
 	EV_REC_TRUNCATED = 1u << 3, /* a field was cut at its cap */
+	/* A record of a Sigma category (collector/audit.h, collector/sysmon.h): seen by the
+	 * rules of that category only. */
+	EV_REC_PROCESS_CREATION = 1u << 4,
+	EV_REC_FILE_EVENT = 1u << 5,
+	EV_REC_NETWORK_CONNECTION = 1u << 6,
+	EV_REC_CATEGORIES = EV_REC_PROCESS_CREATION | EV_REC_FILE_EVENT | EV_REC_NETWORK_CONNECTION,
 };
 
 struct ev_str {

@@ -25,17 +25,21 @@ static void resolve_logsource(struct correlate_engine *e, struct rule *r,
 		return;
 	}
 	if (r->category) {
+		r->logsource = logsource_category(e, r->category);
+		if (r->logsource >= 0)
+			return;
 		r->inactive = true;
 		ev_errlist_add(warnings, r->file, r->line, r->col,
 		               "rule '%s': logsource category '%s' is not available from "
-		               "syslog or the journal",
+		               "syslog, the journal, auditd or Sysmon for Linux (observed: "
+		               "process_creation, file_event, network_connection)",
 		               r->title ? r->title : "?", r->category);
 		return;
 	}
 	if (!r->service)
 		return;
 	for (size_t j = 0; j < e->n_ls; j++)
-		if (!strcmp(e->ls[j].service, r->service))
+		if (!e->ls[j].category && !strcmp(e->ls[j].service, r->service))
 			r->logsource = (int)j;
 	if (r->logsource < 0) {
 		r->inactive = true;

@@ -359,9 +359,10 @@ char *correlate_engine_rule_json(const struct correlate_engine *e, size_t i) {
 		json_object_set_new(ls, "service", json_string(r->service));
 	if (r->category)
 		json_object_set_new(ls, "category", json_string(r->category));
-	json_t *o = json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, s:s, s:s, s:i}", "id", r->id, "name",
-	                      r->name, "title", r->title, "level", r->level, "logsource", ls,
-	                      "kind", rule_kind_name(r), "file", r->file, "line", (int)r->line);
+	json_t *o = json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, s:s, s:s, s:i, s:b}", "id", r->id,
+	                      "name", r->name, "title", r->title, "level", r->level, "logsource",
+	                      ls, "kind", rule_kind_name(r), "file", r->file, "line", (int)r->line,
+	                      "live", !r->inactive);
 	char *s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
 	json_decref(o);
 	return s;

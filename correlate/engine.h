@@ -139,7 +139,8 @@ size_t correlate_engine_n_rules(const struct correlate_engine *e);
 /* Per-rule numbers for summaries; NULL past the end. */
 bool correlate_engine_rule_stats(const struct correlate_engine *e, size_t i,
                                  struct correlate_rule_stats *ret);
-/* One rule's listing as JSON (id, title, level, logsource, kind, file); caller frees. */
+/* One rule's listing as JSON (id, title, level, logsource, kind, file, line, and live:
+ * false when its logsource is never observed on this host); caller frees. */
 char *correlate_engine_rule_json(const struct correlate_engine *e, size_t i);
 struct correlate_engine *correlate_engine_free(struct correlate_engine *e);
 

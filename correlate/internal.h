@@ -101,6 +101,7 @@ struct logsource_ent {
 	size_t n_programs, n_units;
 	uint32_t facilities; /* bit mask */
 	bool all;
+	uint32_t category; /* EV_REC_* of a Sigma category entry (its records only); 0: a service */
 };
 
 struct decoder {
@@ -225,6 +226,8 @@ bool engine_str_eq(const struct ev_str *s, const char *c);
 /* The record's program is `name`, or its legacy PAM tag "name(module)" (sshd(pam_unix)). */
 bool engine_program_is(const struct ev_str *prog, const char *name);
 int logsource_add_builtins(struct correlate_engine *e);
+/* The index of the entry for Sigma category `category`, or -1 when no source gives it. */
+int logsource_category(const struct correlate_engine *e, const char *category);
 void logsource_free_all(struct correlate_engine *e);
 
 /* decoder.c */

@@ -28,7 +28,8 @@ UNIT_TEST_SOURCES += \
 	tests/unit/correlate/test_correlation.c \
 	tests/unit/correlate/test_sigmahq.c \
 	tests/unit/correlate/test_sigma_more.c \
-	tests/unit/correlate/test_alert.c
+	tests/unit/correlate/test_alert.c \
+	tests/unit/correlate/test_category.c
 EXTRA_DIST += tests/unit/correlate/helpers.h docs/rules.md
 
 TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \

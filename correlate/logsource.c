@@ -123,7 +123,31 @@ int correlate_engine_add_logsource(struct correlate_engine *e, const char *servi
 	return 0;
 }
 
+/* The Sigma categories that records can carry (collector/record.h EV_REC_CATEGORIES). */
+static const struct {
+	const char *category;
+	uint32_t flag;
+} builtin_cat[] = {
+        {"process_creation", EV_REC_PROCESS_CREATION},
+        {"file_event", EV_REC_FILE_EVENT},
+        {"network_connection", EV_REC_NETWORK_CONNECTION},
+};
+
+int logsource_category(const struct correlate_engine *e, const char *category) {
+	for (size_t j = 0; j < e->n_ls; j++)
+		if (e->ls[j].category && !strcmp(e->ls[j].service, category))
+			return (int)j;
+	return -1;
+}
+
 int logsource_add_builtins(struct correlate_engine *e) {
+	for (size_t i = 0; i < ELEMENTSOF(builtin_cat); i++) {
+		int r = correlate_engine_add_logsource(e, builtin_cat[i].category, NULL, 0, NULL,
+		                                       0);
+		if (r < 0)
+			return r;
+		e->ls[e->n_ls - 1].category = builtin_cat[i].flag;
+	}
 	for (size_t i = 0; i < ELEMENTSOF(builtin_ls); i++) {
 		size_t np = 0, nu = 0;
 		char **p = split_words(builtin_ls[i].programs, &np),
@@ -197,7 +221,7 @@ int correlate_engine_add_logsource_spec(struct correlate_engine *e, const char *
 	if (r == 0) {
 		/* a later definition of a service replaces the earlier (built-in) one */
 		for (size_t i = 0; i < e->n_ls; i++)
-			if (!strcmp(e->ls[i].service, service))
+			if (!e->ls[i].category && !strcmp(e->ls[i].service, service))
 				e->ls[i].service[0] = 0;
 		r = correlate_engine_add_logsource(e, service, progs, np, units, nu);
 		if (r == 0)
@@ -231,11 +255,13 @@ bool engine_program_is(const struct ev_str *prog, const char *name) {
 }
 
 bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_record *rec) {
-	if (idx < 0)
-		return true;
+	if (idx < 0) /* category records are for category rules only */
+		return !(rec->flags & EV_REC_CATEGORIES);
+	const struct logsource_ent *l = &e->ls[idx];
+	if (l->category || (rec->flags & EV_REC_CATEGORIES))
+		return (rec->flags & l->category) != 0; /* not memoised: the flags decide */
 	if (e->ls_cache[idx] >= 0)
 		return e->ls_cache[idx];
-	const struct logsource_ent *l = &e->ls[idx];
 	bool ok = l->all;
 	for (size_t i = 0; !ok && i < l->n_programs; i++)
 		ok = engine_program_is(&rec->program, l->programs[i]);

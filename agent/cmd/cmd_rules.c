@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 
 #include "agent/cmd/commands.h"
+#include "agent/cmd/rules_logsources.h"
+#include "agent/feed.h"
 #include "agent/pipeline.h"
 #include "agent/replay_rules.h"
 #include "agent/term.h"
@@ -72,12 +74,13 @@ static int do_check(const struct opts *o, char **paths, size_t n) {
 	struct correlate_engine *e = load(o, paths, n, &errs, &warns, &loaded, &io);
 	size_t ne = ev_errlist_count(&errs), nw = ev_errlist_count(&warns);
 	if (o->json) {
-		json_t *out = json_pack("{s:b, s:i, s:o, s:o, s:I, s:I, s:I, s:I}", "ok", ne == 0,
-		                        "rules", (int)loaded, "errors", findings_json(&errs),
-		                        "warnings", findings_json(&warns), "error_count",
-		                        (json_int_t)ne, "warning_count", (json_int_t)nw,
-		                        "errors_not_shown", (json_int_t)errs.dropped,
-		                        "warnings_not_shown", (json_int_t)warns.dropped);
+		json_t *out = json_pack(
+		        "{s:b, s:i, s:o, s:o, s:I, s:I, s:I, s:I, s:o}", "ok", ne == 0, "rules",
+		        (int)loaded, "errors", findings_json(&errs), "warnings",
+		        findings_json(&warns), "error_count", (json_int_t)ne, "warning_count",
+		        (json_int_t)nw, "errors_not_shown", (json_int_t)errs.dropped,
+		        "warnings_not_shown", (json_int_t)warns.dropped, "logsources",
+		        ev_rules_logsource_counts(e));
 		char *s = json_dumps(out, JSON_SORT_KEYS | JSON_COMPACT);
 		printf("%s\n", s ? s : "{}");
 		free(s);
@@ -93,6 +96,9 @@ static int do_check(const struct opts *o, char **paths, size_t n) {
 			printf("(%zu more warnings not shown)\n", warns.dropped);
 		printf("%zu rule%s loaded, %zu error%s, %zu warning%s\n", loaded,
 		       loaded == 1 ? "" : "s", ne, ne == 1 ? "" : "s", nw, nw == 1 ? "" : "s");
+		json_t *counts = ev_rules_logsource_counts(e);
+		ev_rules_print_logsource_counts(counts);
+		json_decref(counts);
 	}
 	ev_errlist_clear(&errs);
 	ev_errlist_clear(&warns);
@@ -165,8 +171,9 @@ static void collect(void *ctx, const struct correlate_alert *a) {
 /* An input entry with `line`: a raw log line parsed as the collector parses files (time,
  * host, program, pid and message from the line; `format`, `tz` (default UTC) and `year`
  * (default: inferred) steer the parser; `repeat`/`every` as for records). */
-static int add_input_line(struct correlate_engine *e, const struct ytree_node *in, const char *file,
-                          long n, int64_t step, struct ev_errlist *errs) {
+static int add_input_line(struct correlate_engine *e, struct ev_feed *f,
+                          const struct ytree_node *in, const char *file, long n, int64_t step,
+                          struct ev_errlist *errs) {
 	const char *format = NULL, *tz = "UTC";
 	long year = 0;
 	const struct ytree_node *line = NULL;
@@ -221,15 +228,15 @@ static int add_input_line(struct correlate_engine *e, const struct ytree_node *i
 		}
 		rec.time_us += step * k;
 		ev_record_set(&rec, "source", file, strlen(file));
-		r = correlate_engine_feed(e, &rec);
+		r = ev_feed_record(f, e, &rec);
 	}
 	ev_record_free(&rec);
 	collector_parser_done(&p);
 	return r;
 }
 
-static int add_input(struct correlate_engine *e, const struct ytree_node *in, const char *file,
-                     struct ev_errlist *errs) {
+static int add_input(struct correlate_engine *e, struct ev_feed *f, const struct ytree_node *in,
+                     const char *file, struct ev_errlist *errs) {
 	if (in->kind != YTREE_MAP) {
 		ev_errlist_add(errs, file, in->line, in->col, "an input event must be a mapping");
 		return -EINVAL;
@@ -261,7 +268,7 @@ static int add_input(struct correlate_engine *e, const struct ytree_node *in, co
 			               "an input event with 'line' takes its time from the line");
 			return -EINVAL;
 		}
-		return add_input_line(e, in, file, n, step, errs);
+		return add_input_line(e, f, in, file, n, step, errs);
 	}
 	struct ev_record rec;
 	ev_record_init(&rec);
@@ -292,7 +299,7 @@ static int add_input(struct correlate_engine *e, const struct ytree_node *in, co
 				ev_record_add_field(&rec, key, strlen(key), v->str, v->len);
 		}
 		if (ret == 0)
-			ret = correlate_engine_feed(e, &rec);
+			ret = ev_feed_record(f, e, &rec);
 	}
 	ev_record_free(&rec);
 	return ret;
@@ -493,13 +500,17 @@ static int run_test_file(const struct opts *o, const char *test, unsigned *pass,
 		size_t loaded = 0;
 		struct correlate_engine *e = load(o, paths, np, &errs, &warns, &loaded, NULL);
 		struct alerts al = {json_array()};
-		bool ok = e && ev_errlist_count(&errs) == 0;
+		struct ev_feed feed;
+		bool ok = e && ev_errlist_count(&errs) == 0 && ev_feed_init(&feed, -1) == 0;
 		if (ok) {
 			correlate_engine_set_callback(e, collect, &al);
 			for (size_t i = 0; ok && i < input->n; i++)
-				ok = add_input(e, input->items[i], test, &errs) == 0;
+				ok = add_input(e, &feed, input->items[i], test, &errs) == 0;
+			if (ok)
+				ok = ev_feed_expire(&feed, e, INT64_MAX) == 0;
 			if (ok)
 				correlate_engine_finish(e);
+			ev_feed_done(&feed);
 		}
 		bool same = ok && json_array_size(al.arr) == expect->n;
 		for (size_t i = 0; same && i < expect->n; i++)

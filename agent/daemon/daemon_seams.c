@@ -32,6 +32,7 @@
 
 #include "agent/daemon/daemon_seams.h"
 #include "agent/daemon/daemon_log.h"
+#include "agent/feed.h"
 #include "agent/pipeline.h"
 #include "agent/replay_rules.h"
 #include "agent/selectors.h"
@@ -48,6 +49,8 @@ struct ev_seams {
 	struct ev_pipeline_sources sources;
 	struct collector_tail *tail;
 	struct correlate_engine *engine;
+	struct ev_feed feed; /* category records (audit events, Sysmon) */
+	bool feed_ok;
 	sd_event_source *advance_timer;
 	uint64_t feed_errors;
 	bool logged_checkpoint_error;
@@ -77,7 +80,7 @@ static int on_record(void *userdata, struct ev_record *rec) {
 	s->lines++;
 	/* The tail lends the record writable (collector/tail.h): the engine's decoders add
 	 * their fields to it during the call. */
-	if (s->engine && correlate_engine_feed(s->engine, rec) < 0) {
+	if (s->engine && s->feed_ok && ev_feed_record(&s->feed, s->engine, rec) < 0) {
 		if (s->feed_errors++ == 0)
 			ev_dlog(LOG_ERR, "correlation engine: out of memory; records are counted "
 			                 "but not matched");
@@ -176,6 +179,8 @@ static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
 	if (s->engine) {
 		int64_t now = ev_now_realtime_us(), mono = (int64_t)ev_now_monotonic_us();
 		check_clock_step(s, now, mono);
+		if (s->feed_ok) /* audit events open for half the lateness are complete */
+			ev_feed_expire(&s->feed, s->engine, now - s->feed.horizon_us);
 		correlate_engine_advance(s->engine, now);
 		log_time_outliers(s, mono);
 	}
@@ -264,6 +269,10 @@ static int seams_start(struct ev_seams *s, const struct ev_config *cfg, const ch
 		return r;
 	}
 	const struct ev_config *c = s->src_cfg;
+	r = ev_feed_init(&s->feed, (int64_t)c->rules.allowed_lateness);
+	s->feed_ok = r >= 0;
+	if (r < 0)
+		return r;
 	if (c->sources.n_files || c->sources.journal) {
 		r = ev_pipeline_sources(c, state_dir, true, &s->sources);
 		s->sources.tc.notice = on_notice;
@@ -372,6 +381,8 @@ struct ev_seams *ev_seams_stop(struct ev_seams *s) {
 	}
 	s->tail = collector_tail_free(s->tail);
 	s->advance_timer = sd_event_source_disable_unref(s->advance_timer);
+	if (s->feed_ok)
+		ev_feed_done(&s->feed);
 	s->engine = correlate_engine_free(s->engine);
 	ev_pipeline_sources_done(&s->sources);
 	ev_config_free(s->src_cfg);
