@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "agent/cmd/commands.h"
+#include "agent/paths.h"
 #include "agent/settings.h"
 #include "agent/daemon/control.h"
 
@@ -190,7 +191,7 @@ const struct ev_command ev_cmd_triage = {
                  "  --service NAME       affected service (repeatable)\n"
                  "  --note TEXT          free text\n"
                  "  -c, --config FILE    the agent's configuration: its agent.control_socket\n"
-                 "                       (default: the embedded configuration)\n"
+                 "                       (default: " EV_CONFIG_DEFAULT_HELP ")\n"
                  "  --socket PATH        control socket (default: agent.control_socket)\n"
                  "  --json               print the agent's answer as JSON\n"
                  "  -h, --help           show this help\n"
