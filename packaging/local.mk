@@ -41,3 +41,9 @@ EXTRA_DIST += tests/integration/packaging-verify-bundle.sh
 # make install under /usr and /usr/local: unit, paths, default configuration (issue 15).
 TESTS += tests/integration/packaging-install.sh
 EXTRA_DIST += tests/integration/packaging-install.sh
+
+# Bash completion: commands, options, files, incident ids, rule ids (issue 15).
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = packaging/bash-completion/evident
+TESTS += tests/integration/packaging-completion.sh
+EXTRA_DIST += tests/integration/packaging-completion.sh

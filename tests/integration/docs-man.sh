@@ -34,7 +34,7 @@ for cmd in $cmds; do
 done
 
 # every key of the embedded configuration, with its default, in evident.yaml(5)
-if EVIDENT_CONFIG= "$EVIDENT" config check --json >"$T_TMP/cfg.json" 2>"$T_TMP/cfg.err"; then
+if EVIDENT_CONFIG='' "$EVIDENT" config check --json >"$T_TMP/cfg.json" 2>"$T_TMP/cfg.err"; then
 	python3 - "$T_TMP/cfg.json" "$MAN/evident.yaml.5.scd" >"$T_TMP/keys.out" <<'PY'
 import json, re, sys
 cfg = json.load(open(sys.argv[1]))
