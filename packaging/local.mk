@@ -47,3 +47,12 @@ bashcompletiondir = $(datadir)/bash-completion/completions
 dist_bashcompletion_DATA = packaging/bash-completion/evident
 TESTS += tests/integration/packaging-completion.sh
 EXTRA_DIST += tests/integration/packaging-completion.sh
+
+# The Debian package (packaging/debian, built by packaging/build-deb.sh): build, lintian,
+# install, upgrade, purge. Slow: runs with EV_PACKAGE_TEST=1 (.ci/run's main suite).
+EXTRA_DIST += packaging/build-deb.sh packaging/debian/changelog packaging/debian/control \
+	packaging/debian/copyright packaging/debian/rules packaging/debian/source/format \
+	packaging/debian/evident.postinst packaging/debian/evident.postrm \
+	packaging/debian/evident.prerm packaging/debian/README.source
+TESTS += tests/integration/packaging-deb.sh
+EXTRA_DIST += tests/integration/packaging-deb.sh
