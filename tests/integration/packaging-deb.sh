@@ -103,7 +103,10 @@ in_root '
 /usr/bin/evident --version >'"$T_TMP"'/version.out 2>&1; echo "version $?"
 /usr/bin/evident config check --json >'"$T_TMP"'/check.json 2>&1; echo "check $?"
 /usr/bin/evident demo --json >'"$T_TMP"'/demo.json 2>'"$T_TMP"'/demo.err; echo "demo $?"
-systemd-analyze verify /lib/systemd/system/evident.service >'"$T_TMP"'/verify.out 2>&1; echo "verify $?"
+systemd-analyze verify --man=no /lib/systemd/system/evident.service >'"$T_TMP"'/verify.out 2>&1; echo "verify $?"
+for p in 1/evident 1/evident-store 5/evident.yaml 5/evident-rules 5/evident-bundle; do
+	man -w "${p%/*}" "${p#*/}" >/dev/null 2>&1 && echo "man $p"
+done
 ' >"$T_TMP/ns.out" 2>&1
 grep -qx "version 0" "$T_TMP/ns.out" && grep -q "^evident $V" "$T_TMP/version.out" &&
 	ok "installed evident --version: $(head -1 "$T_TMP/version.out")" || fail "evident --version: $(cat "$T_TMP/ns.out" "$T_TMP/version.out")"
@@ -114,6 +117,9 @@ if grep -qx "demo 0" "$T_TMP/ns.out" && grep -q '"ok":true' "$T_TMP/demo.json"; 
 else fail "evident demo: $(grep demo "$T_TMP/ns.out") $(tail -5 "$T_TMP/demo.err")"; fi
 if grep -qx "verify 0" "$T_TMP/ns.out" && [ ! -s "$T_TMP/verify.out" ]; then ok "systemd-analyze verify on the installed unit"
 else fail "systemd-analyze verify: $(cat "$T_TMP/verify.out")"; fi
+# the unit's Documentation=man:evident(1) and the other pages, found by man
+[ "$(grep -c '^man ' "$T_TMP/ns.out")" = 5 ] && ok "man finds evident(1), evident-store(1), evident.yaml(5), evident-rules(5), evident-bundle(5)" ||
+	fail "man pages not found: $(grep '^man ' "$T_TMP/ns.out" | tr '\n' ' ')"
 
 # ---- state an upgrade must keep: a sealed bundle, the keys, a local edit ----
 echo "Nov 30 10:00:00 host sshd[1]: Accepted password for alice" >"$T_TMP/auth.log"

@@ -44,7 +44,8 @@ for dir in $lowers; do
 	mount -t overlay overlay -o "lowerdir=$d\$dir:\$dir" "\$dir"
 done
 set +e
-systemd-analyze verify "$unit" >"$T_TMP/verify.out" 2>&1; echo "verify \$?"
+systemd-analyze verify --man=no "$unit" >"$T_TMP/verify.out" 2>&1; echo "verify \$?"
+man -w 1 evident >/dev/null 2>&1 && man -w 5 evident.yaml >/dev/null 2>&1 && echo "man found"
 "$p/bin/evident" config check --json >"$T_TMP/check.json" 2>"$T_TMP/check.err"; echo "check \$?"
 "$p/bin/evident" --version >"$T_TMP/version.out" 2>&1; echo "version \$?"
 EOS
@@ -52,6 +53,8 @@ EOS
 	if grep -qx "verify 0" "$T_TMP/ns.out" && [ ! -s "$T_TMP/verify.out" ]; then
 		ok "$tag: systemd-analyze verify $unit finds nothing"
 	else fail "$tag: systemd-analyze verify $unit:"; sed 's/^/  | /' "$T_TMP/ns.out" "$T_TMP/verify.out" | head -20; fi
+	grep -qx "man found" "$T_TMP/ns.out" && ok "$tag: man finds evident(1) and evident.yaml(5) (the unit's Documentation=)" ||
+		fail "$tag: man does not find evident(1) or evident.yaml(5) under $p/share/man"
 	if grep -qx "check 0" "$T_TMP/ns.out" && grep -q "\"origin\":\"$etc/evident/evident.yaml\"" "$T_TMP/check.json"; then
 		ok "$tag: the installed evident reads $etc/evident/evident.yaml by default and finds it valid"
 	else fail "$tag: evident config check: $(grep '^check' "$T_TMP/ns.out") $(cut -c1-200 "$T_TMP/check.json") $(cat "$T_TMP/check.err")"; fi
