@@ -30,3 +30,7 @@ doc_DATA = README.md docs/FORMAT.md docs/rules.md docs/agent.md docs/operations.
 # Every command, option and configuration key is in the man pages.
 TESTS += tests/integration/docs-man.sh
 EXTRA_DIST += tests/integration/docs-man.sh
+
+# The README's runnable blocks run against the build.
+TESTS += tests/integration/docs-readme.sh
+EXTRA_DIST += tests/integration/docs-readme.sh
