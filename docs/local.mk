@@ -14,8 +14,8 @@ EV_MAN_SOURCES = \
 	docs/man/evident-rules.5.scd \
 	docs/man/evident-bundle.5.scd
 EXTRA_DIST += $(EV_MAN_SOURCES)
-man_MANS = $(EV_MAN_SOURCES:.scd=)
-CLEANFILES += $(man_MANS)
+nodist_man_MANS = $(EV_MAN_SOURCES:.scd=)
+CLEANFILES += $(nodist_man_MANS)
 EV_MAN_SUBST = sed -e 's|@SYSCONFDIR@|$(sysconfdir)|g' -e 's|@PKGDATADIR@|$(pkgdatadir)|g' \
 	-e 's|@DOCDIR@|$(docdir)|g' -e 's|@BINDIR@|$(bindir)|g'
 docs/man/%.1: $(srcdir)/docs/man/%.1.scd Makefile
