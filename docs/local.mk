@@ -16,8 +16,11 @@ EV_MAN_SOURCES = \
 EXTRA_DIST += $(EV_MAN_SOURCES)
 nodist_man_MANS = $(EV_MAN_SOURCES:.scd=)
 CLEANFILES += $(nodist_man_MANS)
-EV_MAN_SUBST = sed -e 's|@SYSCONFDIR@|$(sysconfdir)|g' -e 's|@PKGDATADIR@|$(pkgdatadir)|g' \
-	-e 's|@DOCDIR@|$(docdir)|g' -e 's|@BINDIR@|$(bindir)|g'
+# (underscores escaped: scdoc reads _ as underline markup; no placeholder in ``` blocks)
+EV_MAN_PATH = $(subst _,\\_,$(1))
+EV_MAN_SUBST = sed -e 's|@SYSCONFDIR@|$(call EV_MAN_PATH,$(sysconfdir))|g' \
+	-e 's|@PKGDATADIR@|$(call EV_MAN_PATH,$(pkgdatadir))|g' \
+	-e 's|@DOCDIR@|$(call EV_MAN_PATH,$(docdir))|g' -e 's|@BINDIR@|$(call EV_MAN_PATH,$(bindir))|g'
 docs/man/%.1: $(srcdir)/docs/man/%.1.scd Makefile
 	$(AM_V_GEN)$(MKDIR_P) docs/man && $(EV_MAN_SUBST) $< | $(SCDOC) >$@.tmp && mv $@.tmp $@
 docs/man/%.5: $(srcdir)/docs/man/%.5.scd Makefile
