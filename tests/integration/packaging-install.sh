@@ -45,6 +45,8 @@ for dir in $lowers; do
 done
 set +e
 systemd-analyze verify --man=no "$unit" >"$T_TMP/verify.out" 2>&1; echo "verify \$?"
+# man's default path covers /usr and /usr/local; another prefix (distcheck's) is named
+case "$p" in /usr | /usr/local) ;; *) MANPATH="$p/share/man"; export MANPATH ;; esac
 man -w 1 evident >/dev/null 2>&1 && man -w 5 evident.yaml >/dev/null 2>&1 && echo "man found"
 "$p/bin/evident" config check --json >"$T_TMP/check.json" 2>"$T_TMP/check.err"; echo "check \$?"
 "$p/bin/evident" --version >"$T_TMP/version.out" 2>&1; echo "version \$?"
