@@ -7,6 +7,7 @@ agent_libagent_a_SOURCES = \
 	agent/cli.c agent/cli.h \
 	agent/cmd/commands.c agent/cmd/commands.h \
 	agent/settings.c agent/settings.h \
+	agent/paths.c agent/paths.h \
 	agent/version.c agent/version.h \
 	agent/cmd/cmd_config.c \
 	agent/cmd/cmd_demo.c \

@@ -13,6 +13,7 @@
 
 #include "agent/cli.h"
 #include "agent/feed.h"
+#include "agent/paths.h"
 #include "agent/pipeline.h"
 #include "agent/replay_rules.h"
 #include "correlate/engine.h"
@@ -21,7 +22,7 @@
 struct ev_config *replay_rules_load_config(const char *path) {
 	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;
-	int r = ev_config_load(path, &cfg, &errs);
+	int r = ev_config_load(path ? path : EV_CONFIG_EMBEDDED, &cfg, &errs);
 	if (r < 0) {
 		if (errs.n)
 			ev_errlist_print(&errs, stderr);
@@ -34,31 +35,11 @@ struct ev_config *replay_rules_load_config(const char *path) {
 	return cfg;
 }
 
-/* Whether this process is the binary of the build tree it was built in (its directory is
- * the build's agent/): then the shipped rules and decoders are the source tree's conf/,
- * since nothing is installed under the prefix before `make install`. */
-static bool running_from_build_tree(void) {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return false;
-	*slash = '\0';
-	/* /proc/self/exe has every symlink resolved; the baked path may not */
-	char built[PATH_MAX];
-	if (!realpath(EV_ABS_BUILDDIR "/agent", built))
-		return false;
-	return strcmp(exe, built) == 0;
-}
-
 const char *replay_rules_datadir(const char *sub) {
 	static char buf[PATH_MAX];
 	const char *d = getenv("EVIDENT_DATADIR");
 	if (!d || !*d)
-		d = running_from_build_tree() ? EV_ABS_SRCDIR "/conf" : EV_PKGDATADIR;
+		d = ev_running_from_build_tree() ? EV_ABS_SRCDIR "/conf" : EV_PKGDATADIR;
 	snprintf(buf, sizeof(buf), "%s/%s", d, sub);
 	return buf;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/paths.h"
 #include "agent/settings.h"
 #include "agent/incident/policy.h"
 
@@ -1022,6 +1023,10 @@ int ev_config_load(const char *path, struct ev_config **ret, struct ev_errlist *
 	if (!c)
 		return -ENOMEM;
 	apply_defaults(top_keys, c);
+	if (!path)
+		path = ev_config_default_path();
+	if (!*path)
+		path = NULL; /* the embedded configuration */
 	size_t before = ev_errlist_count(errs);
 	struct loader L = {.errs = errs, .file = path ? path : "<embedded>"};
 	int r;

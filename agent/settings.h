@@ -111,9 +111,12 @@ struct ev_config {
 	} incidents;
 };
 
-/* Load `path` (NULL: the embedded default configuration). Every error goes to errs as
+/* Load `path`: NULL for the default configuration (ev_config_default_path(): the
+ * installed evident.yaml when there is one, else the embedded one); EV_CONFIG_EMBEDDED
+ * for the embedded one. Every error goes to errs as
  * FILE:LINE:COL: message. Returns 0 and a config, -EINVAL when errs has errors (no
  * config is returned then), or another -errno. */
+#define EV_CONFIG_EMBEDDED ""
 int ev_config_load(const char *path, struct ev_config **ret, struct ev_errlist *errs);
 struct ev_config *ev_config_free(struct ev_config *c);
 /* The embedded default configuration (conf/evident.yaml), NUL-terminated. */

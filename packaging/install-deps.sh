@@ -7,7 +7,8 @@ PKGS="build-essential autoconf automake libtool pkg-config clang
 libsystemd-dev libpcre2-dev libyaml-dev libjansson-dev libarchive-dev zlib1g-dev libssl-dev
 libvectorscan-dev libcunit1-dev
 systemd systemd-journal-remote logrotate util-linux iproute2 procps
-clang-format cppcheck libclang-rt-14-dev
+clang-format cppcheck libclang-rt-14-dev scdoc bash-completion
+dpkg-dev debhelper fakeroot lintian man-db
 sec ripgrep python3 time"
 missing=""
 for p in $PKGS; do

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/paths.h"
 #include "agent/cmd/commands.h"
 #include "agent/daemon/daemon.h"
 
@@ -92,6 +93,8 @@ static int agent_run(int argc, char **argv) {
 		return ev_usage_error(&ev_cmd_agent, "unexpected argument '%s'", argv[optind]);
 	/* Absolute paths: reload re-reads the configuration, and a detached agent runs in /. */
 	_cleanup_free_ char *config = NULL, *state_dir = NULL;
+	if (!o.config_path && *ev_config_default_path())
+		o.config_path = ev_config_default_path();
 	if (o.config_path && !(config = realpath(o.config_path, NULL))) {
 		ev_log_error("--config %s: %s", o.config_path, strerror(errno));
 		return EV_EXIT_USAGE;
@@ -131,7 +134,7 @@ const struct ev_command ev_cmd_agent = {
                  "STATE_DIR/alerts.jsonl and messages to the journal; the start message says\n"
                  "where alerts go.\n"
                  "\n"
-                 "  -c, --config FILE  configuration (default: the embedded one)\n"
+                 "  -c, --config FILE  configuration (default: " EV_CONFIG_DEFAULT_HELP ")\n"
                  "  -f, --foreground   stay in the foreground (systemd); otherwise detach once "
                  "ready\n"
                  "      --state-dir DIR  override agent.state_dir (created with its parents,\n"

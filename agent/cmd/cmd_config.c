@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/paths.h"
 #include "agent/cmd/commands.h"
 #include "agent/settings.h"
 #include "agent/pipeline.h"
@@ -113,7 +114,8 @@ const struct ev_command ev_cmd_config = {
         .run = config_run,
         .usage = "Usage: evident config check [--json] [-q] [FILE]\n"
                  "\n"
-                 "Load FILE (default: the embedded configuration), report every error as\n"
+                 "Load FILE (default: " EV_CONFIG_DEFAULT_HELP "),\n"
+                 "report every error as "
                  "FILE:LINE:COL: message, or print the effective configuration.\n"
                  "\n"
                  "  --json     machine-readable output\n"

@@ -172,7 +172,7 @@ static int demo_run(int argc, char **argv) {
 	fprintf(out, "\n-- 1. configuration: the embedded default --\n");
 	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;
-	if (ev_config_load(NULL, &cfg, &errs) < 0) {
+	if (ev_config_load(EV_CONFIG_EMBEDDED, &cfg, &errs) < 0) {
 		ev_errlist_print(&errs, stderr);
 		ev_errlist_clear(&errs);
 		ev_log_error("the embedded configuration does not load");

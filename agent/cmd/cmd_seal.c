@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/paths.h"
 #include "agent/cmd/cmd_seal_agent.h"
 #include "agent/cmd/cmd_store_common.h"
 #include "agent/cmd/commands.h"
@@ -482,7 +483,7 @@ const struct ev_command ev_cmd_seal = {
                  "  --level N           gzip level 0..9 (default: store.compression_level)\n"
                  "  --no-immutable      do not set the immutable flag on the bundle\n"
                  "  --max-bundle-size N refuse bundles larger than N bytes\n"
-                 "  --config FILE       configuration (default: the embedded one)\n"
+                 "  --config FILE       configuration (default: " EV_CONFIG_DEFAULT_HELP ")\n"
                  "  --offline           seal in this process, not through the agent\n"
                  "  --state-dir DIR     the agent's state (default: agent.state_dir): file\n"
                  "                      excerpts are cut with its time index, widened by\n"

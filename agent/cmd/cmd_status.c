@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "agent/cmd/commands.h"
+#include "agent/paths.h"
 #include "agent/settings.h"
 #include "agent/daemon/control.h"
 #include "agent/term.h"
@@ -241,7 +242,7 @@ const struct ev_command ev_cmd_status = {
                  "\n"
                  "  --json         the agent's answer as one JSON object\n"
                  "  -c, --config FILE  the agent's configuration: its agent.control_socket\n"
-                 "                 (default: the embedded configuration)\n"
+                 "                 (default: " EV_CONFIG_DEFAULT_HELP ")\n"
                  "  --socket PATH  control socket (default: agent.control_socket)\n"
                  "  -h, --help     show this help\n",
 };
@@ -258,7 +259,7 @@ const struct ev_command ev_cmd_reload = {
                  "\n"
                  "  --json         the agent's answer as one JSON object\n"
                  "  -c, --config FILE  the agent's configuration: its agent.control_socket\n"
-                 "                 (default: the embedded configuration)\n"
+                 "                 (default: " EV_CONFIG_DEFAULT_HELP ")\n"
                  "  --socket PATH  control socket (default: agent.control_socket)\n"
                  "  -h, --help     show this help\n",
 };

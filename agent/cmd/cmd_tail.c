@@ -10,6 +10,7 @@
 #include <string.h>
 #include <systemd/sd-event.h>
 
+#include "agent/paths.h"
 #include "agent/cmd/commands.h"
 #include "agent/pipeline.h"
 #include "agent/settings.h"
@@ -203,7 +204,7 @@ const struct ev_command ev_cmd_tail = {
                  "record as it arrives: human-readable, or JSON lines with --json (see\n"
                  "docs/records.md). Use it to check that the sources are right.\n"
                  "\n"
-                 "  -c, --config FILE  configuration (default: the installed evident.yaml)\n"
+                 "  -c, --config FILE  configuration (default: " EV_CONFIG_DEFAULT_HELP ")\n"
                  "  --json             JSON lines\n"
                  "  --state-dir DIR    keep positions in DIR/positions.json: a later run goes on\n"
                  "                     where this one stopped (default: no positions kept)\n"

@@ -15,6 +15,7 @@
 
 #include "agent/cmd/cmd_store_common.h"
 #include "agent/cmd/commands.h"
+#include "agent/paths.h"
 #include "agent/daemon/control.h"
 #include "agent/incident/incident.h"
 #include "agent/incident/seal.h"
@@ -332,7 +333,7 @@ const struct ev_command ev_cmd_triage = {
                  "  --dry-run            classify and route only: nothing sealed or written\n"
                  "  --state-dir DIR      incidents under DIR (default agent.state_dir;\n"
                  "                       implies --offline)\n"
-                 "  -c, --config FILE    the configuration (default: the embedded one)\n"
+                 "  -c, --config FILE    the configuration (default: " EV_CONFIG_DEFAULT_HELP ")\n"
                  "  --socket PATH        control socket (default: agent.control_socket)\n"
                  "  --json               print the answer as JSON\n"
                  "  -h, --help           show this help\n"

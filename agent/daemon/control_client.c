@@ -99,7 +99,7 @@ int ev_control_call(const char *path, const json_t *request, uint64_t timeout_us
 	}
 }
 
-/* agent.control_socket of `config` (NULL: the embedded configuration) into *ret (NULL
+/* agent.control_socket of `config` (NULL: the default configuration) into *ret (NULL
  * when none is configured). A configuration that does not load is reported here. */
 static int config_socket(const char *config, char **ret) {
 	struct ev_config *cfg = NULL;
@@ -133,7 +133,7 @@ int ev_control_client(const struct ev_command *cmd, const char *sock, const char
 		return ev_usage_error(cmd,
 		                      "no control socket configured (agent.control_socket in "
 		                      "%s; or --socket PATH)",
-		                      config ? config : "the embedded configuration");
+		                      config ? config : "the default configuration");
 	int r = ev_control_call(sock, request, timeout_usec, ret_answer);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		ev_log_error("the agent is not running (nothing listens on %s)%s%s", sock,
