@@ -92,3 +92,6 @@ TESTS += tests/integration/agent-clock.sh tests/integration/replay-clock.sh test
 EXTRA_DIST += tests/integration/rules-lib.sh tests/integration/clockshift.c
 EXTRA_DIST += tests/integration/agent-clock.sh tests/integration/replay-clock.sh tests/integration/caps.sh tests/integration/agent-privilege.sh
 EXTRA_DIST += docs/operations.md docs/security.md
+# A forward clock step does not fire event-time deadlines early.
+TESTS += tests/integration/agent-clock-deadline.sh
+EXTRA_DIST += tests/integration/agent-clock-deadline.sh

@@ -9,16 +9,7 @@
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 . "$EV_SRCDIR/tests/integration/rules-lib.sh"
 
-# The shim (tests/integration/clockshift.c) is built here with the C compiler.
-SHIM="$T_TMP/clockshift.so"
-${CC:-cc} -shared -fPIC -O1 -o "$SHIM" "$EV_SRCDIR/tests/integration/clockshift.c" -ldl 2>"$T_TMP/cc.err" ||
-	skip "cannot build the clock shim: $(head -1 "$T_TMP/cc.err")"
-FT="$T_TMP/clockshift"
-# the check of the mechanism itself: a child under the shim sees the offset
-echo "-3600" >"$FT"
-fake=$(LD_PRELOAD="$SHIM" EV_CLOCKSHIFT_FILE="$FT" date +%s)
-[ $(($(date +%s) - fake)) -ge 3590 ] || skip "the clock shim does not shift the clock here"
-echo "0" >"$FT"
+clock_shim # SHIM, FT (tests/integration/agent-lib.sh)
 
 RULES="$T_TMP/rules"
 mkdir -p "$RULES"

@@ -191,3 +191,18 @@ elif mode == "stuck":
     print("held")
 EOF
 }
+
+# clock_shim: build the CLOCK_REALTIME shim (tests/integration/clockshift.c) with the C
+# compiler into $SHIM, check that a child under it sees the offset written to $FT, and
+# leave $FT at 0; skip (77) when it cannot. Run the agent under LD_PRELOAD="$SHIM"
+# EV_CLOCKSHIFT_FILE="$FT" and write seconds to $FT to step its wall clock.
+clock_shim() {
+	SHIM="$T_TMP/clockshift.so"
+	FT="$T_TMP/clockshift"
+	${CC:-cc} -shared -fPIC -O1 -o "$SHIM" "$EV_SRCDIR/tests/integration/clockshift.c" -ldl 2>"$T_TMP/cc.err" ||
+		skip "cannot build the clock shim: $(head -1 "$T_TMP/cc.err")"
+	echo "-3600" >"$FT"
+	_fake=$(LD_PRELOAD="$SHIM" EV_CLOCKSHIFT_FILE="$FT" date +%s)
+	[ $(($(date +%s) - _fake)) -ge 3590 ] || skip "the clock shim does not shift the clock here"
+	echo "0" >"$FT"
+}
