@@ -128,6 +128,7 @@ struct collector_tail_stats {
 	uint64_t checkpoints;
 	int64_t last_checkpoint_us;   /* realtime of the last successful checkpoint, 0 if none */
 	uint64_t links_refused;       /* names refused by the symlink policy (each once) */
+	uint64_t files_over_cap;      /* files not tailed at the last scan: past 4,096 open */
 	uint64_t checkpoint_errors;   /* failures of the tail's own checkpoint timer */
 	const char *checkpoint_error; /* the first one's message, or NULL */
 	const struct collector_tail_source_stats *sources;

@@ -425,6 +425,8 @@ json_t *ev_seams_status(const struct ev_seams *s, const struct ev_config *cfg) {
 		}
 		json_object_set_new(o, "checkpoints", json_integer((json_int_t)ts.checkpoints));
 		json_object_set_new(o, "links_refused", json_integer((json_int_t)ts.links_refused));
+		json_object_set_new(o, "files_over_cap",
+		                    json_integer((json_int_t)ts.files_over_cap));
 		json_object_set_new(o, "checkpoint_errors",
 		                    json_integer((json_int_t)ts.checkpoint_errors));
 	}
