@@ -95,3 +95,6 @@ EXTRA_DIST += docs/operations.md docs/security.md
 # A forward clock step does not fire event-time deadlines early.
 TESTS += tests/integration/agent-clock-deadline.sh
 EXTRA_DIST += tests/integration/agent-clock-deadline.sh
+# seal --file reads a symbolic link as the tail does (one policy, collector/tail_policy.c).
+TESTS += tests/integration/seal-symlink.sh
+EXTRA_DIST += tests/integration/seal-symlink.sh

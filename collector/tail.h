@@ -156,6 +156,15 @@ void collector_tail_get_stats(struct collector_tail *t, struct collector_tail_st
 /* Checkpoint (when state_dir is set), detach from the loop and free. NULL is fine. */
 struct collector_tail *collector_tail_free(struct collector_tail *t);
 
+/* The tail's symbolic-link policy (above) for a name read outside the tail, such as
+ * evidence collection: `path` checked against the configured `patterns` (paths and
+ * globs; the one naming `path` exactly, else the first glob matching it, else `path`'s
+ * own directory is taken as configured). Returns 1 with *ret_open (free it) the name to
+ * open with O_NOFOLLOW (`path`, or the resolved target of an accepted link), 0 when
+ * refused with the reason in `why`, or -ENOMEM. */
+int collector_link_policy(const char *const *patterns, size_t n, bool follow_symlinks,
+                          const char *path, char **ret_open, char *why, size_t whylen);
+
 /* The time index of `path` as saved in STATE_DIR/positions.json, if that file is the one
  * indexed (same device, inode and first bytes). On success (1) *ret_start is the offset of
  * the last index entry whose time is before `since_us`, or 0, and *ret_end the offset of

@@ -359,13 +359,19 @@ static int seal_store_phase(const struct seal_opts *o, const struct ev_config *c
 	};
 	struct store_seal *s = NULL;
 	struct store_seal_result res = {0};
-	int r = fields && notes ? store_seal_begin(&sp, &s, &errs) : -ENOMEM;
+	_cleanup_free_ const char **srcs = calloc(cfg->sources.n_files + 1, sizeof(*srcs));
+	for (size_t i = 0; srcs && i < cfg->sources.n_files; i++)
+		srcs[i] = cfg->sources.files[i].path;
+	int r = fields && notes && srcs ? store_seal_begin(&sp, &s, &errs) : -ENOMEM;
 	if (r >= 0) {
 		struct seal_collect c = {.w = store_seal_writer(s),
 		                         .since = since,
 		                         .until = until,
 		                         .state_dir =
 		                                 o->state_dir ? o->state_dir : cfg->agent.state_dir,
+		                         .sources = srcs,
+		                         .n_sources = cfg->sources.n_files,
+		                         .follow_symlinks = cfg->sources.follow_symlinks,
 		                         .slack_us = (int64_t)cfg->rules.allowed_lateness,
 		                         .cmd_timeout = cfg->store.command_timeout,
 		                         .cmd_cap = cfg->store.command_output_cap,
