@@ -98,3 +98,6 @@ EXTRA_DIST += tests/integration/agent-clock-deadline.sh
 # seal --file reads a symbolic link as the tail does (one policy, collector/tail_policy.c).
 TESTS += tests/integration/seal-symlink.sh
 EXTRA_DIST += tests/integration/seal-symlink.sh
+# The resource caps that had no test through the binary (docs/operations.md).
+TESTS += tests/integration/caps-cli.sh
+EXTRA_DIST += tests/integration/caps-cli.sh
