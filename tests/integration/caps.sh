@@ -7,6 +7,7 @@
 #   1,024 event times per group        times_dropped (value_count)
 #   4,096 sample sources               sources_capped
 #   64 control connections             control.refused_cap, a log line, an answer
+#   strings / ids / lists in a request  4,096 / 128 bytes / 64 items accepted, one more refused
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 . "$EV_SRCDIR/tests/integration/rules-lib.sh"
@@ -110,6 +111,41 @@ grep -q '"code":"too_many_connections"' "$T_TMP/conns.out" && ok "the 65th conne
 wait_for "connections free again" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"refused_cap\":1[,}]'" &&
 	ok "status counts the refusal (control.refused_cap)" || fail "refusal not counted in status"
 grep -q 'control: 64 connections open, refusing pid' "$T_TMP/agent.err" && ok "the refusal is logged" || fail "the refusal is not logged"
+
+# strings, ids and lists in a request: at the cap accepted, one past it invalid_argument
+req() { # req JSON-OBJECT-BODY (python expression parts): one request line, its answer in R
+	R=$(python3 - "$A_SOCK" "$1" <<'EOPY'
+import json, socket, sys
+x, n, s = "x", 0, None
+body = eval(sys.argv[2])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(60)
+s.connect(sys.argv[1])
+s.sendall(json.dumps(body).encode() + b"\n")
+buf = b""
+while b"\n" not in buf:
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+print(buf.decode().strip())
+EOPY
+)
+}
+req '{"request": "triage", "incident": "i" * 128, "note": "n" * 4096, "services": ["s%d" % k for k in range(64)]}'
+case "$R" in *'"invalid_argument"'*) fail "a triage at the caps (id 128, string 4,096, list 64) is refused: $R" ;;
+*'"ok":'*) ok "a triage at the caps (id 128 bytes, string 4,096, list of 64) is accepted" ;;
+*) fail "no answer to a triage at the caps: $R" ;; esac
+req '{"request": "triage", "incident": "i" * 129}'
+case "$R" in *'"code":"invalid_argument"'*"'incident' must be a non-empty string of at most 128 bytes"*) ok "an id of 129 bytes: invalid_argument" ;;
+*) fail "an id of 129 bytes: $R" ;; esac
+req '{"request": "triage", "incident": "i", "note": "n" * 4097}'
+case "$R" in *'"code":"invalid_argument"'*"'note' must be a non-empty string of at most 4096 bytes"*) ok "a string of 4,097 bytes: invalid_argument" ;;
+*) fail "a string of 4,097 bytes: $R" ;; esac
+req '{"request": "triage", "incident": "i", "services": ["s%d" % k for k in range(65)]}'
+case "$R" in *'"code":"invalid_argument"'*"'services' must be a list of at most 64 strings"*) ok "a list of 65 items: invalid_argument" ;;
+*) fail "a list of 65 items: $R" ;; esac
+
 agent_alive && ok "the agent is still running" || fail "the agent died"
 agent_stop
 [ "$A_RC" -eq 0 ] && ok "exit 0 on SIGTERM" || fail "exit $A_RC"
