@@ -8,6 +8,7 @@
 #   4,096 sample sources               sources_capped
 #   64 control connections             control.refused_cap, a log line, an answer
 #   strings / ids / lists in a request  4,096 / 128 bytes / 64 items accepted, one more refused
+#   1 MiB of unread answers             the connection closed, logged
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 . "$EV_SRCDIR/tests/integration/rules-lib.sh"
@@ -145,6 +146,25 @@ case "$R" in *'"code":"invalid_argument"'*"'note' must be a non-empty string of 
 req '{"request": "triage", "incident": "i", "services": ["s%d" % k for k in range(65)]}'
 case "$R" in *'"code":"invalid_argument"'*"'services' must be a list of at most 64 strings"*) ok "a list of 65 items: invalid_argument" ;;
 *) fail "a list of 65 items: $R" ;; esac
+
+# a peer that sends requests and never reads the answers: cut off at 1 MiB of them
+python3 - "$A_SOCK" <<'EOPY' >"$T_TMP/unread.out" 2>&1
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.settimeout(10)
+try:
+    for i in range(40):  # 40 x 1,500 status requests, never a byte read
+        s.sendall(b'{"request":"status"}\n' * 1500)
+    print("not closed")
+except OSError as e:
+    print("closed:", e)
+EOPY
+if wait_for "unread answers logged" grep -q 'control: peer pid [0-9]* uid 0 does not read its answers, closing' "$T_TMP/agent.err"; then
+	ok "a peer that does not read its answers is cut off and logged"
+else fail "no cut-off for unread answers ($(cat "$T_TMP/unread.out"))"; fi
+run "$EVIDENT" status --json --socket "$A_SOCK"
+expect_rc 0 "the agent answers others after the cut-off"
 
 agent_alive && ok "the agent is still running" || fail "the agent died"
 agent_stop
