@@ -9,6 +9,8 @@
 #   store.max_member_size                        seal: the member cut, recorded
 #   key file 64 KiB (KEY_FILE_CAP)               seal: refused with a message
 #   ledger line 1 MiB (STORE_LEDGER_LINE_CAP)    custody, verify: CUSTODY_BROKEN "line too long"
+#   10,000 findings per verify (REPORT_CAP)      verify: the rest counted
+#   a 4 MiB answer read by the client            status: fails with a message
 . "$EV_SRCDIR/tests/integration/lib.sh"
 command -v python3 >/dev/null 2>&1 || skip "python3 is needed to write the inputs"
 
@@ -121,4 +123,38 @@ expect_out 'CUSTODY_BROKEN .*custody.jsonl:2: line too long' "custody: a 1 MiB l
 run "$EVIDENT" verify --pub "$T_TMP/keys/k.pub" --no-record "$T_TMP/st$n"
 expect_rc 1 "verify of the store fails"
 expect_out 'CUSTODY_BROKEN custody.jsonl:2: line too long' "and names the line"
+
+# ---- findings per verify: 10,000 kept, the rest counted ----
+seal "$T_TMP/keys/k.key" --file "$T_TMP/big.log"
+i=0
+python3 -c 'print("\n".join("garbage %d" % i for i in range(10050)))' >>"$T_TMP/st$n/custody.jsonl"
+run "$EVIDENT" verify --pub "$T_TMP/keys/k.pub" --no-record "$T_TMP/st$n"
+expect_rc 1 "a store whose ledger has 10,050 broken lines"
+expect_out 'CUSTODY_BROKEN x10000: ' "10,000 findings are reported"
+expect_out '\.\.\. and 50 more findings' "the 50 past the cap are counted"
+expect_err '10050 findings \(CUSTODY_BROKEN x10000\)' "the summary counts all 10,050"
+
+# ---- an answer over 4 MiB read by the client: it fails with a message ----
+python3 - "$T_TMP/fake.sock" <<'EOPY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+open(sys.argv[1] + ".ready", "w").close()
+s.settimeout(30)
+c, _ = s.accept()
+c.recv(65536)
+try:
+    c.sendall(b'{"ok":true,"x":"' + b"a" * (5 << 20) + b'"}\n')
+except OSError:
+    pass
+c.close()
+EOPY
+FAKE=$!
+i=0
+while [ ! -e "$T_TMP/fake.sock.ready" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+run "$EVIDENT" status --json --socket "$T_TMP/fake.sock"
+wait "$FAKE"
+[ "$T_RC" -ne 0 ] && ok "a 5 MiB answer: the client fails (exit $T_RC)" || fail "a 5 MiB answer was taken"
+expect_err 'fake.sock: Message too long' "with a message"
 done_testing
