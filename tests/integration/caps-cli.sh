@@ -9,6 +9,7 @@
 #   store.max_member_size                        seal: the member cut, recorded
 #   key file 64 KiB (KEY_FILE_CAP)               seal: refused with a message
 #   ledger line 1 MiB (STORE_LEDGER_LINE_CAP)    custody, verify: CUSTODY_BROKEN "line too long"
+#   ledger file 256 MiB (STORE_LEDGER_CAP)      custody, verify: refused, named
 #   10,000 findings per verify (REPORT_CAP)      verify: the rest counted
 #   a 4 MiB answer read by the client            status: fails with a message
 . "$EV_SRCDIR/tests/integration/lib.sh"
@@ -123,6 +124,17 @@ expect_out 'CUSTODY_BROKEN .*custody.jsonl:2: line too long' "custody: a 1 MiB l
 run "$EVIDENT" verify --pub "$T_TMP/keys/k.pub" --no-record "$T_TMP/st$n"
 expect_rc 1 "verify of the store fails"
 expect_out 'CUSTODY_BROKEN custody.jsonl:2: line too long' "and names the line"
+
+# ---- ledger file: over 256 MiB (sparse) cannot be read, said so ----
+seal "$T_TMP/keys/k.key" --file "$T_TMP/big.log"
+truncate -s 257M "$T_TMP/st$n/custody.jsonl"
+run "$EVIDENT" custody "$T_TMP/st$n"
+expect_rc 2 "custody of a 257 MiB ledger"
+expect_err "cannot read .*st$n/custody.jsonl: File too large" "names the file and why"
+run "$EVIDENT" verify --pub "$T_TMP/keys/k.pub" --no-record "$T_TMP/st$n"
+expect_rc 1 "verify of that store fails"
+expect_out 'CUSTODY_BROKEN custody.jsonl: cannot read the custody ledger: File too large' "with a finding"
+rm -f "$T_TMP/st$n/custody.jsonl"
 
 # ---- findings per verify: 10,000 kept, the rest counted ----
 seal "$T_TMP/keys/k.key" --file "$T_TMP/big.log"
