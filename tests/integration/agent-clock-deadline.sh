@@ -46,7 +46,7 @@ LOG="$T_TMP/app.log"
 : >"$LOG"
 agent_write_config "$T_TMP/evident.yaml"
 sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]\n  stat_interval: 200ms|" "$T_TMP/evident.yaml"
-printf 'rules:\n  paths: [%s]\n  allowed_lateness: 1s\n' "$RULES" >>"$T_TMP/evident.yaml"
+printf 'rules:\n  paths: [%s]\n  allowed_lateness: 3s\n' "$RULES" >>"$T_TMP/evident.yaml"
 
 LD_PRELOAD="$SHIM" EV_CLOCKSHIFT_FILE="$FT" ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0" \
 	agent_start --config "$T_TMP/evident.yaml"
