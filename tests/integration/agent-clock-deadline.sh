@@ -42,17 +42,7 @@ correlation:
   timespan: 8s
   condition: started and not finished
 EOR
-LOG="$T_TMP/app.log"
-: >"$LOG"
-agent_write_config "$T_TMP/evident.yaml"
-sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]\n  stat_interval: 200ms|" "$T_TMP/evident.yaml"
-printf 'rules:\n  paths: [%s]\n  allowed_lateness: 3s\n' "$RULES" >>"$T_TMP/evident.yaml"
-
-LD_PRELOAD="$SHIM" EV_CLOCKSHIFT_FILE="$FT" ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0" \
-	agent_start --config "$T_TMP/evident.yaml"
-wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; sed 's/^/  | /' "$T_TMP/agent.err"; done_testing; }
-T_DEADLINE=5 wait_for "first clock tick" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"watermark_us\":[1-9]'" ||
-	fail "the watermark does not follow the clock"
+clock_agent "$RULES" 3s
 unfinished() { grep -c '"rule":{"id":"unfinished"' "$T_TMP/agent.out" || true; }
 
 echo "$(date -u '+%Y-%m-%dT%H:%M:%SZ') web1 backup[7]: job started" >>"$LOG"

@@ -206,3 +206,20 @@ clock_shim() {
 	[ $(($(date +%s) - _fake)) -ge 3590 ] || skip "the clock shim does not shift the clock here"
 	echo "0" >"$FT"
 }
+
+# clock_agent RULES LATENESS: the agent under the clock shim (clock_shim first), tailing
+# $T_TMP/app.log (LOG) with the rules in RULES and rules.allowed_lateness LATENESS; it
+# returns once the first clock tick has moved the watermark.
+clock_agent() {
+	LOG="$T_TMP/app.log"
+	: >"$LOG"
+	agent_write_config "$T_TMP/evident.yaml"
+	sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]\n  stat_interval: 200ms|" "$T_TMP/evident.yaml"
+	printf 'rules:\n  paths: [%s]\n  allowed_lateness: %s\n' "$1" "$2" >>"$T_TMP/evident.yaml"
+	# (a sanitizer build wants its runtime first; the shim only wraps three libc calls)
+	LD_PRELOAD="$SHIM" EV_CLOCKSHIFT_FILE="$FT" ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0" \
+		agent_start --config "$T_TMP/evident.yaml"
+	wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; sed 's/^/  | /' "$T_TMP/agent.err"; done_testing; }
+	T_DEADLINE=5 wait_for "first clock tick" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"watermark_us\":[1-9]'" ||
+		fail "the watermark does not follow the clock"
+}

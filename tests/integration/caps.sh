@@ -114,24 +114,8 @@ wait_for "connections free again" sh -c "'$EVIDENT' status --json --socket '$A_S
 grep -q 'control: 64 connections open, refusing pid' "$T_TMP/agent.err" && ok "the refusal is logged" || fail "the refusal is not logged"
 
 # strings, ids and lists in a request: at the cap accepted, one past it invalid_argument
-req() { # req JSON-OBJECT-BODY (python expression parts): one request line, its answer in R
-	R=$(python3 - "$A_SOCK" "$1" <<'EOPY'
-import json, socket, sys
-x, n, s = "x", 0, None
-body = eval(sys.argv[2])
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(60)
-s.connect(sys.argv[1])
-s.sendall(json.dumps(body).encode() + b"\n")
-buf = b""
-while b"\n" not in buf:
-    d = s.recv(65536)
-    if not d:
-        break
-    buf += d
-print(buf.decode().strip())
-EOPY
-)
+req() { # req PYTHON-EXPRESSION: that object as one request line (raw_request), its answer in R
+	R=$(raw_request line "$(python3 -c 'import json, sys; print(json.dumps(eval(sys.argv[1])))' "$1")")
 }
 req '{"request": "triage", "incident": "i" * 128, "note": "n" * 4096, "services": ["s%d" % k for k in range(64)]}'
 case "$R" in *'"invalid_argument"'*) fail "a triage at the caps (id 128, string 4,096, list 64) is refused: $R" ;;
