@@ -108,3 +108,12 @@ agent/formats-embedded.c: $(FORMAT_FILES:%=$(srcdir)/%) $(srcdir)/agent/gen-embe
 BUILT_SOURCES += agent/formats-embedded.c
 CLEANFILES += agent/formats-embedded.c
 EXTRA_DIST += agent/gen-formats.sh
+# A forward clock step does not fire event-time deadlines early.
+TESTS += tests/integration/agent-clock-deadline.sh
+EXTRA_DIST += tests/integration/agent-clock-deadline.sh
+# seal --file reads a symbolic link as the tail does (one policy, collector/tail_policy.c).
+TESTS += tests/integration/seal-symlink.sh
+EXTRA_DIST += tests/integration/seal-symlink.sh
+# The resource caps that had no test through the binary (docs/operations.md).
+TESTS += tests/integration/caps-cli.sh tests/integration/caps-hook.sh tests/integration/caps-syslog.sh tests/integration/caps-trigger.sh tests/integration/caps-seal-output.sh
+EXTRA_DIST += tests/integration/caps-cli.sh tests/integration/caps-hook.sh tests/integration/caps-syslog.sh tests/integration/caps-trigger.sh tests/integration/caps-seal-output.sh

@@ -29,6 +29,12 @@ UNIT_TEST_SOURCES += \
 TESTS += tests/integration/collector-replay.sh tests/integration/collector-tail.sh \
 	tests/integration/collector-fresh-rotate.sh tests/integration/collector-symlink.sh \
 	tests/integration/collector-state.sh tests/integration/collector-excerpt.sh
+# more files to tail than the cap of 4,096 open files: counted, logged, in status
+TESTS += tests/integration/collector-files-cap.sh
+EXTRA_DIST += tests/integration/collector-files-cap.sh
+# sources.journal_field_cap on real journal files
+TESTS += tests/integration/collector-journal-cap.sh
+EXTRA_DIST += tests/integration/collector-journal-cap.sh
 EXTRA_DIST += tests/integration/collector-replay.sh tests/integration/collector-tail.sh \
 	tests/integration/collector-fresh-rotate.sh tests/integration/collector-symlink.sh \
 	tests/integration/collector-state.sh tests/integration/collector-excerpt.sh \

@@ -116,7 +116,9 @@ struct collector_tail {
 	bool polling;
 	uint64_t seq;
 	bool names_changed;
-	bool dirty; /* positions changed since the last checkpoint */
+	bool dirty;               /* positions changed since the last checkpoint */
+	uint64_t over_cap;        /* files past MAX_TFILES met in this scan */
+	uint64_t over_cap_logged; /* the largest such number reported through notice */
 	struct ghost ghosts[N_GHOSTS];
 	unsigned next_ghost; /* an inotify event that may add, move or remove a name */
 	bool j_more;

@@ -131,6 +131,7 @@ struct collector_tail_stats {
 	uint64_t checkpoints;
 	int64_t last_checkpoint_us;   /* realtime of the last successful checkpoint, 0 if none */
 	uint64_t links_refused;       /* names refused by the symlink policy (each once) */
+	uint64_t files_over_cap;      /* files not tailed at the last scan: past 4,096 open */
 	uint64_t checkpoint_errors;   /* failures of the tail's own checkpoint timer */
 	const char *checkpoint_error; /* the first one's message, or NULL */
 	const struct collector_tail_source_stats *sources;
@@ -157,6 +158,15 @@ int collector_tail_checkpoint(struct collector_tail *t, struct ev_errlist *errs)
 void collector_tail_get_stats(struct collector_tail *t, struct collector_tail_stats *ret);
 /* Checkpoint (when state_dir is set), detach from the loop and free. NULL is fine. */
 struct collector_tail *collector_tail_free(struct collector_tail *t);
+
+/* The tail's symbolic-link policy (above) for a name read outside the tail, such as
+ * evidence collection: `path` checked against the configured `patterns` (paths and
+ * globs; the one naming `path` exactly, else the first glob matching it, else `path`'s
+ * own directory is taken as configured). Returns 1 with *ret_open (free it) the name to
+ * open with O_NOFOLLOW (`path`, or the resolved target of an accepted link), 0 when
+ * refused with the reason in `why`, or -ENOMEM. */
+int collector_link_policy(const char *const *patterns, size_t n, bool follow_symlinks,
+                          const char *path, char **ret_open, char *why, size_t whylen);
 
 /* The time index of `path` as saved in STATE_DIR/positions.json, if that file is the one
  * indexed (same device, inode and first bytes). On success (1) *ret_start is the offset of

@@ -45,32 +45,34 @@ static size_t fixed_len(const char *pattern) {
 	return end;
 }
 
+/* The directory of configured path `p` with its fixed part resolved as the kernel
+ * resolves it (it may itself be a link); "/" for the root. */
+static char *source_dir(const char *p) {
+	size_t fl = fixed_len(p);
+	const char *last = strrchr(p, '/');
+	size_t dl = last ? (size_t)(last - p) : 0;
+	_cleanup_free_ char *fixed = strndup(p, fl);
+	if (!fixed)
+		return NULL;
+	_cleanup_free_ char *real = realpath(fl ? fixed : (p[0] == '/' ? "/" : "."), NULL);
+	const char *base = real ? real : fixed;
+	char *d = NULL;
+	if (asprintf(&d, "%s%.*s", strcmp(base, "/") == 0 ? "" : base, (int)(dl - fl), p + fl) < 0)
+		return NULL;
+	if (!d[0]) {
+		free(d);
+		return strdup("/");
+	}
+	return d;
+}
+
 int tail_policy_init(struct collector_tail *t) {
 	t->src_dirs = calloc(t->cfg.n_files ? t->cfg.n_files : 1, sizeof(*t->src_dirs));
 	if (!t->src_dirs)
 		return -ENOMEM;
-	for (size_t c = 0; c < t->cfg.n_files; c++) {
-		const char *p = t->files[c].path;
-		size_t fl = fixed_len(p);
-		const char *last = strrchr(p, '/');
-		size_t dl = last ? (size_t)(last - p) : 0;
-		_cleanup_free_ char *fixed = strndup(p, fl);
-		if (!fixed)
+	for (size_t c = 0; c < t->cfg.n_files; c++)
+		if (!(t->src_dirs[c] = source_dir(t->files[c].path)))
 			return -ENOMEM;
-		/* the fixed part as the kernel resolves it (it may itself be a link) */
-		_cleanup_free_ char *real = realpath(fl ? fixed : (p[0] == '/' ? "/" : "."), NULL);
-		const char *base = real ? real : fixed;
-		if (asprintf(&t->src_dirs[c], "%s%.*s", strcmp(base, "/") == 0 ? "" : base,
-		             (int)(dl - fl), p + fl) < 0) {
-			t->src_dirs[c] = NULL;
-			return -ENOMEM;
-		}
-		if (!t->src_dirs[c][0]) {
-			free(t->src_dirs[c]);
-			if (!(t->src_dirs[c] = strdup("/")))
-				return -ENOMEM;
-		}
-	}
 	return 0;
 }
 
@@ -106,7 +108,7 @@ static bool writable_by_others(const char *dir, char *why, size_t n) {
 	return true;
 }
 
-static bool inside_sources(struct collector_tail *t, const char *real) {
+static bool inside_sources(char *const *dirs, size_t n_dirs, const char *real) {
 	char *d = strdup(real);
 	char *slash = d ? strrchr(d, '/') : NULL;
 	bool in = false;
@@ -115,8 +117,8 @@ static bool inside_sources(struct collector_tail *t, const char *real) {
 			slash[1] = 0;
 		else
 			*slash = 0;
-		for (size_t c = 0; c < t->cfg.n_files && !in; c++)
-			in = t->src_dirs[c] && fnmatch(t->src_dirs[c], d, FNM_PATHNAME) == 0;
+		for (size_t c = 0; c < n_dirs && !in; c++)
+			in = dirs[c] && fnmatch(dirs[c], d, FNM_PATHNAME) == 0;
 	}
 	free(d);
 	return in;
@@ -200,32 +202,71 @@ static int has_link(const char *path, size_t from, char *why, size_t n) {
 	return link;
 }
 
-int tail_policy_check(struct collector_tail *t, size_t c, const char *path, char **ret_open) {
-	char why[600];
-	size_t from = fixed_len(t->files[c].path);
-	int r = has_link(path, from, why, sizeof(why));
+/* The policy for one name `path` that `pattern` matched (`named`: the configuration
+ * names it exactly), `dirs` the source directories: 1 with *ret_open, 0 refused (why;
+ * empty for a dangling link), -ENOMEM. */
+static int check_name(const char *pattern, bool named, char *const *dirs, size_t n_dirs,
+                      bool follow, const char *path, char **ret_open, char *why, size_t n) {
+	int r = has_link(path, fixed_len(pattern), why, n);
 	if (r == -ENOMEM)
 		return r;
 	if (r == 0) {
 		*ret_open = strdup(path);
 		return *ret_open ? 1 : -ENOMEM;
 	}
-	if (r > 0) {
-		char *real = realpath(path, NULL);
-		if (!real)
-			return 0; /* dangling: nothing to read (yet) */
-		/* a path the configuration names exactly (no glob) may lead anywhere */
-		bool named = strcmp(t->files[c].path, path) == 0;
-		if (named || t->cfg.follow_symlinks || inside_sources(t, real)) {
-			*ret_open = real;
-			return 1;
-		}
-		snprintf(why, sizeof(why),
-		         "symbolic link to %s, outside the configured source paths (set "
-		         "sources.follow_symlinks to follow it)",
-		         real);
-		free(real);
+	if (r < 0)
+		return 0;
+	char *real = realpath(path, NULL);
+	if (!real) {
+		why[0] = 0; /* dangling: nothing to read (yet), nothing to report */
+		return 0;
 	}
-	refuse(t, path, why);
+	/* a path the configuration names exactly (no glob) may lead anywhere */
+	if (named || follow || inside_sources(dirs, n_dirs, real)) {
+		*ret_open = real;
+		return 1;
+	}
+	snprintf(why, n,
+	         "symbolic link to %s, outside the configured source paths (set "
+	         "sources.follow_symlinks to follow it)",
+	         real);
+	free(real);
 	return 0;
+}
+
+int tail_policy_check(struct collector_tail *t, size_t c, const char *path, char **ret_open) {
+	char why[600] = "";
+	int r = check_name(t->files[c].path, strcmp(t->files[c].path, path) == 0, t->src_dirs,
+	                   t->cfg.n_files, t->cfg.follow_symlinks, path, ret_open, why,
+	                   sizeof(why));
+	if (r == 0 && why[0])
+		refuse(t, path, why);
+	return r;
+}
+
+int collector_link_policy(const char *const *patterns, size_t n, bool follow_symlinks,
+                          const char *path, char **ret_open, char *why, size_t whylen) {
+	/* the configured path that names `path` exactly, else the first glob matching it */
+	size_t which = n;
+	for (size_t c = 0; c < n && which == n; c++)
+		if (strcmp(patterns[c], path) == 0)
+			which = c;
+	bool named = which < n;
+	for (size_t c = 0; c < n && which == n; c++)
+		if (fnmatch(patterns[c], path, FNM_PATHNAME | FNM_PERIOD) == 0)
+			which = c;
+	char **dirs = calloc(n ? n : 1, sizeof(*dirs));
+	int r = dirs ? 0 : -ENOMEM;
+	for (size_t c = 0; r == 0 && c < n; c++)
+		if (!(dirs[c] = source_dir(patterns[c])))
+			r = -ENOMEM;
+	if (r == 0) /* a path no configured one matches: only its last component is checked */
+		r = check_name(which < n ? patterns[which] : path, named, dirs, n, follow_symlinks,
+		               path, ret_open, why, whylen);
+	if (r == 0 && !why[0])
+		snprintf(why, whylen, "a symbolic link to nothing (dangling)");
+	for (size_t c = 0; dirs && c < n; c++)
+		free(dirs[c]);
+	free(dirs);
+	return r;
 }

@@ -69,6 +69,15 @@ static int add_tf(struct collector_tail *t, struct tfile *f) {
  * this run. A FIFO or device opens without blocking and is closed again. */
 static struct tfile *open_new(struct collector_tail *t, size_t cfg, const char *path,
                               const char *open_path, bool startup, bool copy_check) {
+	if (t->n_tf >= MAX_TFILES) {
+		if (t->over_cap++ == t->over_cap_logged)
+			tail_notice(t,
+			            "sources.files: more than %d files to tail: %s and any other "
+			            "beyond the cap are not tailed (counted in status, "
+			            "files_over_cap)",
+			            MAX_TFILES, path);
+		return NULL;
+	}
 	int fd = open(open_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0)
 		return NULL;
@@ -206,6 +215,7 @@ void tail_adopt_rotated(struct collector_tail *t, int64_t since_us) {
 void tail_scan(struct collector_tail *t, bool startup) {
 	for (size_t i = 0; i < t->n_tf; i++)
 		t->tf[i]->seen = false;
+	t->over_cap = 0;
 	tail_policy_begin_scan(t);
 	for (size_t c = 0; c < t->cfg.n_files; c++) {
 		glob_t g;
@@ -242,6 +252,10 @@ void tail_scan(struct collector_tail *t, bool startup) {
 		globfree(&g);
 	}
 	tail_policy_end_scan(t);
+	/* a file past the cap is met at every scan: reported when the number grows */
+	t->st.files_over_cap = t->over_cap;
+	if (t->over_cap > t->over_cap_logged)
+		t->over_cap_logged = t->over_cap;
 	for (size_t i = 0; i < t->n_tf; i++)
 		if (!t->tf[i]->seen && !t->tf[i]->retired) {
 			t->tf[i]->retired = true;

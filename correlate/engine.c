@@ -302,8 +302,12 @@ int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec) {
 }
 
 int correlate_engine_advance(struct correlate_engine *e, int64_t now_us) {
-	int r = correlate_engine_set_clock(e, now_us);
-	int64_t w = now_us - e->o.allowed_lateness_us;
+	return correlate_engine_advance_idle(e, now_us, now_us);
+}
+
+int correlate_engine_advance_idle(struct correlate_engine *e, int64_t clock_us, int64_t idle_us) {
+	int r = correlate_engine_set_clock(e, clock_us);
+	int64_t w = idle_us - e->o.allowed_lateness_us;
 	if (w > e->watermark)
 		e->watermark = w;
 	int k = window_release(e, e->watermark, false);
@@ -323,6 +327,7 @@ void correlate_engine_get_stats(const struct correlate_engine *e, struct correla
 #endif
 	ret->jit = e->jit_ok;
 	ret->watermark_us = e->watermark;
+	ret->max_time_us = e->have_time ? e->max_time : INT64_MIN;
 	uint64_t live = 0;
 	for (size_t i = 0; e->cs && i < e->rules.n; i++)
 		live += e->cs[i].n_groups;

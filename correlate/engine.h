@@ -74,6 +74,7 @@ struct correlate_stats {
 	bool vectorscan;  /* the Vectorscan prefilter is in use */
 	bool jit;         /* every pattern is JIT-compiled */
 	int64_t watermark_us;
+	int64_t max_time_us; /* the largest accepted event time (INT64_MIN: none yet) */
 };
 
 struct correlate_engine;
@@ -123,6 +124,11 @@ int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec);
 /* Daemon: the clock says `now_us`; the watermark advances to now - lateness, and the
  * clock becomes the reference for far-future events. */
 int correlate_engine_advance(struct correlate_engine *e, int64_t now_us);
+/* The same with two clocks: `clock_us` (the host's wall clock) becomes the reference for
+ * far-future events, and the watermark advances to `idle_us` - lateness. The daemon's
+ * `idle_us` is the wall clock less any forward step, so a step forward does not fire
+ * deadlines early; event times still move the watermark. */
+int correlate_engine_advance_idle(struct correlate_engine *e, int64_t clock_us, int64_t idle_us);
 /* Only make `now_us` the reference clock for far-future events (the watermark stays);
  * the daemon calls it before the first record. */
 int correlate_engine_set_clock(struct correlate_engine *e, int64_t now_us);

@@ -307,14 +307,27 @@ static int seal_collect_all(const struct seal_opts *o, struct seal_collect *c) {
 	return r;
 }
 
+/* Notes printed with the result at most (the manifest has them all): the agent reads
+ * the result of its seal child through a bounded pipe (daemon_seal.c), and a glob over
+ * thousands of quiet files must not cut it. */
+#define NOTES_SHOWN 200
+
 static int print_result(const struct seal_opts *o, const struct store_seal_result *res,
                         json_t *notes) {
+	size_t n_notes = json_array_size(notes);
+	json_t *shown = n_notes > NOTES_SHOWN ? json_array() : json_incref(notes);
+	for (size_t i = 0; shown && n_notes > NOTES_SHOWN && i < NOTES_SHOWN; i++)
+		json_array_append(shown, json_array_get(notes, i));
 	json_t *j =
-	        json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:b, s:b, s:O}", "bundle", res->path,
+	        json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:b, s:b, s:o*}", "bundle", res->path,
 	                  "bundle_id", res->bundle_id, "sequence", (json_int_t)res->sequence,
 	                  "manifest_sha256", res->manifest_sha256, "bundle_sha256",
 	                  res->bundle_sha256, "members", (json_int_t)res->n_members, "immutable",
-	                  res->immutable, "chain_reset", res->chain_reset, "notes", notes);
+	                  res->immutable, "chain_reset", res->chain_reset, "notes", shown);
+	if (j && n_notes > NOTES_SHOWN &&
+	    json_object_set_new(j, "notes_omitted",
+	                        json_integer((json_int_t)(n_notes - NOTES_SHOWN))) < 0)
+		j = (json_decref(j), NULL);
 	if (!j) {
 		ev_log_error("out of memory");
 		return -ENOMEM;
@@ -360,13 +373,19 @@ static int seal_store_phase(const struct seal_opts *o, const struct ev_config *c
 	};
 	struct store_seal *s = NULL;
 	struct store_seal_result res = {0};
-	int r = fields && notes ? store_seal_begin(&sp, &s, &errs) : -ENOMEM;
+	_cleanup_free_ const char **srcs = calloc(cfg->sources.n_files + 1, sizeof(*srcs));
+	for (size_t i = 0; srcs && i < cfg->sources.n_files; i++)
+		srcs[i] = cfg->sources.files[i].path;
+	int r = fields && notes && srcs ? store_seal_begin(&sp, &s, &errs) : -ENOMEM;
 	if (r >= 0) {
 		struct seal_collect c = {.w = store_seal_writer(s),
 		                         .since = since,
 		                         .until = until,
 		                         .state_dir =
 		                                 o->state_dir ? o->state_dir : cfg->agent.state_dir,
+		                         .sources = srcs,
+		                         .n_sources = cfg->sources.n_files,
+		                         .follow_symlinks = cfg->sources.follow_symlinks,
 		                         .slack_us = (int64_t)cfg->rules.allowed_lateness,
 		                         .cmd_timeout = cfg->store.command_timeout,
 		                         .cmd_cap = cfg->store.command_output_cap,

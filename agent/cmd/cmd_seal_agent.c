@@ -63,6 +63,9 @@ void ev_seal_print_result(bool json, const json_t *res) {
 		       what ? what : json_string_value(json_object_get(src, "kind")),
 		       json_string_value(json_object_get(n, "note")));
 	}
+	if (json_integer_value(json_object_get(res, "notes_omitted")))
+		printf("note: %" JSON_INTEGER_FORMAT " more notes in the manifest\n",
+		       json_integer_value(json_object_get(res, "notes_omitted")));
 }
 
 static int push_abs(json_t *arr, const struct ev_strv *v) {

@@ -97,6 +97,11 @@ static void print_status(json_t *a) {
 	printf("  sources        %zu (collector: %s)\n",
 	       json_array_size(json_object_get(a, "sources")), gets_(a, "collector", "state"));
 	print_sources(json_object_get(a, "sources"));
+	if (geti(a, "files_over_cap", NULL))
+		printf("  %snot tailed%s     %" JSON_INTEGER_FORMAT
+		       " files past the cap of 4096 open files\n",
+		       ev_term_on(stdout, EV_COLOR_RED), ev_term_off(stdout),
+		       geti(a, "files_over_cap", NULL));
 	size_t i;
 	printf("  rules          %" JSON_INTEGER_FORMAT " loaded (engine: %s, %s)\n",
 	       geti(a, "engine", "rules_loaded"), gets_(a, "engine", "matcher"),

@@ -21,6 +21,7 @@
 #include "agent/cli.h"
 #include "agent/spawn.h"
 #include "collector/excerpt.h"
+#include "collector/tail.h"
 #include "util/macro.h"
 #include "util/strv.h"
 
@@ -313,7 +314,20 @@ static int seal_excerpt(struct seal_collect *c, const char *path) {
 	                        "since_us", (json_int_t)c->since, "until_us", (json_int_t)c->until);
 	struct stat st;
 	int r;
-	_cleanup_close_ int fd = open_source(c, "--file", path, src, &st, &r);
+	/* a symbolic link is followed as the tail follows it, or refused and recorded */
+	char why[700];
+	_cleanup_free_ char *op = NULL;
+	int k = collector_link_policy(c->sources, c->n_sources, c->follow_symlinks, path, &op, why,
+	                              sizeof(why));
+	if (k <= 0) {
+		if (k == 0)
+			ev_log_warning("--file %s: %s (recorded)", path, why);
+		r = k < 0 ? k : store_bundle_add_error(c->w, src, why);
+		if (k < 0)
+			json_decref(src);
+		return r;
+	}
+	_cleanup_close_ int fd = open_source(c, "--file", op, src, &st, &r);
 	if (fd < 0)
 		return r;
 	char mp[600];

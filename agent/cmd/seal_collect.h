@@ -12,10 +12,16 @@ struct seal_collect {
 	struct store_bundle_writer *w;
 	int64_t since, until;  /* the window, µs */
 	const char *state_dir; /* the agent's time index for excerpts; may be NULL */
-	int64_t slack_us;      /* how far the index is widened around the window */
-	uint64_t cmd_timeout;  /* µs */
-	uint64_t cmd_cap;      /* bytes of stdout (and of stderr) kept per command */
-	bool progress;         /* "N MiB collected" on stderr */
+	/* The configured sources (sources.files) and sources.follow_symlinks: a --file name
+	 * that is or passes through a symbolic link is read only as the tail would read it
+	 * (collector_link_policy), through the link's target resolved once. */
+	const char *const *sources;
+	size_t n_sources;
+	bool follow_symlinks;
+	int64_t slack_us;     /* how far the index is widened around the window */
+	uint64_t cmd_timeout; /* µs */
+	uint64_t cmd_cap;     /* bytes of stdout (and of stderr) kept per command */
+	bool progress;        /* "N MiB collected" on stderr */
 	/* Sources with nothing in the window, no member made: [{"source":{...},"note":"..."}]
 	 * (the manifest's "notes"). Owned by the caller, appended to here. */
 	json_t *notes;
@@ -25,8 +31,8 @@ struct seal_collect {
  * member's error, or the manifest's errors when no member was made: a path that is not a
  * regular file, a program that cannot run), and -errno only when the bundle itself failed
  * (the seal must be aborted). Files are opened O_NONBLOCK|O_NOFOLLOW and read only when
- * they are regular files: a FIFO, socket, device or symbolic link is refused, never
- * waited on. */
+ * they are regular files: a FIFO, socket or device is refused, never waited on; a
+ * symbolic link only under the tail's policy (--file), never for --copy. */
 
 /* --copy PATH: the whole file. */
 int ev_seal_copy(struct seal_collect *c, const char *path);

@@ -7,7 +7,9 @@
  *  - the store's signed, hash-chained custody ledger (STORE/custody.jsonl, via
  *    store_record) when the store key can be loaded: every refusal and every request
  *    that acts (reload, seal, triage, and malformed ones; not the read-only status and
- *    rules queries) as actions "control_request" / "control_refused", with the peer (uid, gid, pid,
+ *    rules queries) as actions "control_request" / "control_refused" (a peer refused at
+ *    connect, or a request answered permission_denied: the answer's code and message,
+ *    and the connection's number that ties it to its request), with the peer (uid, gid, pid,
  *    executable) as the actor, once the store has a chain (HEAD; before its first bundle
  *    a ledger entry would read as a lost chain). Without a key this part is off and
  *    `status` says why. */
@@ -196,9 +198,18 @@ void ev_custody_append(struct ev_custody *c, json_t *entry) {
 	}
 }
 
+/* A refusal: a peer turned away at connect ("refused"), or a request answered
+ * permission_denied (a member of the control group who is not root asking for more). */
+static bool is_refusal(json_t *entry, const char *ev) {
+	if (strcmp(ev, "refused") == 0)
+		return true;
+	const char *code = json_string_value(json_object_get(entry, "code"));
+	return strcmp(ev, "answer") == 0 && code && strcmp(code, "permission_denied") == 0;
+}
+
 static void ledger_append(struct ev_custody *c, json_t *entry) {
 	const char *ev = json_string_value(json_object_get(entry, "event"));
-	if (!c->key || !ev || (strcmp(ev, "request") != 0 && strcmp(ev, "refused") != 0))
+	if (!c->key || !ev || (strcmp(ev, "request") != 0 && !is_refusal(entry, ev)))
 		return;
 	/* Read-only queries (status, rules) touch no evidence: the audit file has them; a
 	 * monitoring poll must not grow the signed ledger (one fsync'd entry each). */
@@ -225,8 +236,8 @@ static void ledger_append(struct ev_custody *c, json_t *entry) {
 	json_object_del(details, "peer");
 	struct ev_errlist errs = {0};
 	int r = store_record(c->store_dir, c->key,
-	                     strcmp(ev, "refused") == 0 ? "control_refused" : "control_request",
-	                     NULL, details, actor, &errs);
+	                     is_refusal(entry, ev) ? "control_refused" : "control_request", NULL,
+	                     details, actor, &errs);
 	json_decref(actor);
 	if (r < 0) {
 		if (c->ledger_failures++ == 0) {

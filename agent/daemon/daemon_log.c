@@ -35,7 +35,9 @@ void ev_dlog_set_level(const char *name) {
 static void dlogv(int prio, const char *suffix, const char *fmt, va_list ap) {
 	if (prio > log_max)
 		return;
-	char buf[4096];
+	/* room for the longest message a caller builds: a hook's path and its 4 KiB of
+	 * stderr (HOOK_STDERR_CAP, agent/daemon/sinks.c), which a 4 KiB line cut short */
+	char buf[12288];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (log_journal)
 		sd_journal_print(prio, "%s%s%s", buf, suffix ? ": " : "", suffix ? suffix : "");

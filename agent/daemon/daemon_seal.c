@@ -35,7 +35,10 @@
 #include "agent/spawn.h"
 #include "util/strv.h"
 
-#define OUT_CAP (64 * 1024)
+/* The seal child's JSON result on stdout (at most 200 notes of a path each: well under
+ * 1 MiB) and its messages on stderr. */
+#define OUT_CAP (1024 * 1024)
+#define ERR_CAP (64 * 1024)
 
 struct argv_builder {
 	char **v;
@@ -303,7 +306,7 @@ int ev_seal_job_run(struct ev_seal_job *j, struct ev_queue *q, char **ret_msg,
 	                      .env = j->env,
 	                      .timeout_usec = j->timeout,
 	                      .out_cap = OUT_CAP,
-	                      .err_cap = OUT_CAP,
+	                      .err_cap = ERR_CAP,
 	                      .userdata = q,
 	                      .stop = ev_queue_stopping_cb};
 	struct ev_spawn_result res;

@@ -58,6 +58,7 @@ struct ev_seams {
 	uint64_t logged_caps;                /* sum of the cap counters at the last log line */
 	int64_t logged_at;                   /* µs, CLOCK_MONOTONIC */
 	int64_t tick_real, tick_mono;        /* both clocks at the last tick (0: none yet) */
+	int64_t ahead;                       /* µs the wall clock was stepped forward, net */
 	uint64_t clock_steps;                /* wall clock steps seen */
 };
 
@@ -149,8 +150,10 @@ static void log_checkpoint_error(struct ev_seams *s) {
 }
 
 /* Intervals run on the monotonic clock; the wall clock only dates events. A step of the
- * wall clock is logged; a step back also lowers the engine's watermark, or every event
- * stamped by the new clock would be "late" until the clock caught up again. */
+ * wall clock is logged. A step back lowers the engine's watermark, or every event stamped
+ * by the new clock would be "late" until the clock caught up again. A step forward is
+ * kept in `ahead`: the watermark advances on its own by the monotonic clock (the wall
+ * clock less `ahead`), so no event-time deadline fires early; event times still move it. */
 static void check_clock_step(struct ev_seams *s, int64_t real, int64_t mono) {
 	int64_t prev_real = s->tick_real, prev_mono = s->tick_mono;
 	s->tick_real = real;
@@ -168,10 +171,25 @@ static void check_clock_step(struct ev_seams *s, int64_t real, int64_t mono) {
 	        "clock: the wall clock was stepped %s by %.3f s (expected %s, now %s); "
 	        "timers run on the monotonic clock%s",
 	        step > 0 ? "forward" : "back", (double)(step > 0 ? step : -step) / 1e6, was, is,
-	        step > 0 ? "; event-time deadlines follow the new clock"
+	        step > 0 ? "; deadlines do not jump with it (the watermark advances by the "
+	                   "monotonic clock, and by event times)"
 	                 : "; the watermark follows the clock back");
+	s->ahead = step > 0 || s->ahead + step > 0 ? s->ahead + step : 0;
 	if (step < 0)
 		correlate_engine_clock_stepped_back(s->engine, real);
+}
+
+/* The clock the watermark advances by on its own: the wall clock less a forward step,
+ * until events stamped by the new clock arrive; from the largest event time on it runs
+ * with the monotonic clock again (`ahead` shrinks to what the events have not shown). */
+static int64_t idle_clock(struct ev_seams *s, int64_t now) {
+	if (s->ahead <= 0)
+		return now;
+	struct correlate_stats cs;
+	correlate_engine_get_stats(s->engine, &cs);
+	if (cs.max_time_us != INT64_MIN && cs.max_time_us > now - s->ahead)
+		s->ahead = cs.max_time_us < now ? now - cs.max_time_us : 0;
+	return now - s->ahead;
 }
 
 static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
@@ -179,9 +197,10 @@ static int on_advance(sd_event_source *src, uint64_t usec, void *userdata) {
 	if (s->engine) {
 		int64_t now = ev_now_realtime_us(), mono = (int64_t)ev_now_monotonic_us();
 		check_clock_step(s, now, mono);
+		int64_t idle = idle_clock(s, now); /* the wall clock less a forward step */
 		if (s->feed_ok) /* audit events open for half the lateness are complete */
-			ev_feed_expire(&s->feed, s->engine, now - s->feed.horizon_us);
-		correlate_engine_advance(s->engine, now);
+			ev_feed_expire(&s->feed, s->engine, idle - s->feed.horizon_us);
+		correlate_engine_advance_idle(s->engine, now, idle);
 		log_time_outliers(s, mono);
 	}
 	log_checkpoint_error(s);
@@ -256,6 +275,8 @@ static int seams_start(struct ev_seams *s, const struct ev_config *cfg, const ch
 	/* the host clock is the reference for far-future events at once; it drives the
 	 * watermark from the first tick, so the backlog read at start-up is still correlated */
 	correlate_engine_set_clock(s->engine, ev_now_realtime_us());
+	/* both clocks now, so a step before the first tick is seen too */
+	check_clock_step(s, ev_now_realtime_us(), (int64_t)ev_now_monotonic_us());
 	struct correlate_stats cs;
 	correlate_engine_get_stats(s->engine, &cs);
 	ev_dlog(LOG_INFO, "rules: %zu loaded (%zu detections, %zu correlations), %s%s", cs.rules,
@@ -420,6 +441,8 @@ json_t *ev_seams_status(const struct ev_seams *s, const struct ev_config *cfg) {
 		}
 		json_object_set_new(o, "checkpoints", json_integer((json_int_t)ts.checkpoints));
 		json_object_set_new(o, "links_refused", json_integer((json_int_t)ts.links_refused));
+		json_object_set_new(o, "files_over_cap",
+		                    json_integer((json_int_t)ts.files_over_cap));
 		json_object_set_new(o, "checkpoint_errors",
 		                    json_integer((json_int_t)ts.checkpoint_errors));
 	}

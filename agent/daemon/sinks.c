@@ -42,6 +42,7 @@ struct ev_sinks {
 	sd_event *event;
 	int tcp_fd;
 	bool tcp_connecting;
+	bool tcp_full_logged; /* "buffer full" said once until the buffer drains again */
 	sd_event_source *tcp_src;
 	char *tcp_buf;
 	size_t tcp_len;
@@ -195,6 +196,7 @@ static void tcp_flush(struct ev_sinks *s) {
 		}
 		memmove(s->tcp_buf, s->tcp_buf + k, s->tcp_len - (size_t)k);
 		s->tcp_len -= (size_t)k;
+		s->tcp_full_logged = false;
 	}
 	tcp_update_events(s);
 }
@@ -281,8 +283,14 @@ static void syslog_emit(struct ev_sinks *s, const char *level, const char *json)
 	int fl = snprintf(frame, sizeof(frame), "%zu ", len);
 	if (s->tcp_len + (size_t)fl + len > EV_SINK_TCP_BUFFER_CAP) {
 		s->st.syslog_dropped++;
-		ev_dlog(LOG_WARNING, "syslog %s: output buffer full (%d bytes), alert dropped",
-		        s->syslog_addr, EV_SINK_TCP_BUFFER_CAP);
+		/* once per episode: a collector that stops reading must not flood the log */
+		if (!s->tcp_full_logged)
+			ev_dlog(LOG_WARNING,
+			        "syslog %s: output buffer full (%d bytes), alert dropped; further "
+			        "alerts are dropped until the collector reads again (counted: "
+			        "sinks.syslog_dropped)",
+			        s->syslog_addr, EV_SINK_TCP_BUFFER_CAP);
+		s->tcp_full_logged = true;
 		return;
 	}
 	if (s->tcp_fd < 0) {

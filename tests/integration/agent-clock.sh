@@ -9,24 +9,12 @@
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 . "$EV_SRCDIR/tests/integration/rules-lib.sh"
 
-# The shim (tests/integration/clockshift.c), built with the C compiler and checked.
-clock_shim
+clock_shim # SHIM, FT (tests/integration/agent-lib.sh)
 
 RULES="$T_TMP/rules"
 mkdir -p "$RULES"
 brute_rules >"$RULES/rules.yml"
-LOG="$T_TMP/app.log"
-: >"$LOG"
-agent_write_config "$T_TMP/evident.yaml"
-sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]\n  stat_interval: 200ms|" "$T_TMP/evident.yaml"
-printf 'rules:\n  paths: [%s]\n  allowed_lateness: 2s\n' "$RULES" >>"$T_TMP/evident.yaml"
-
-# (a sanitizer build wants its runtime first; the shim only wraps three libc calls)
-LD_PRELOAD="$SHIM" EV_CLOCKSHIFT_FILE="$FT" ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0" \
-	agent_start --config "$T_TMP/evident.yaml"
-wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; sed 's/^/  | /' "$T_TMP/agent.err"; done_testing; }
-T_DEADLINE=5 wait_for "first clock tick" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"watermark_us\":[1-9]'" ||
-	fail "the watermark does not follow the clock"
+clock_agent "$RULES" 2s
 
 # failures stamped OFFSET seconds from the real clock (what the stepped host writes)
 failures() { # failures OFFSET HOST

@@ -192,9 +192,10 @@ elif mode == "stuck":
 EOF
 }
 
-# clock_shim: build the CLOCK_REALTIME shim (tests/integration/clockshift.c) into $SHIM,
-# with its offset file $FT (seconds; 0 now), and check that a child under it sees the
-# offset; skip the test when it cannot be built or does not work here.
+# clock_shim: build the CLOCK_REALTIME shim (tests/integration/clockshift.c) with the C
+# compiler into $SHIM, check that a child under it sees the offset written to $FT, and
+# leave $FT at 0; skip (77) when it cannot. Run the agent under LD_PRELOAD="$SHIM"
+# EV_CLOCKSHIFT_FILE="$FT" and write seconds to $FT to step its wall clock.
 clock_shim() {
 	SHIM="$T_TMP/clockshift.so"
 	FT="$T_TMP/clockshift"
@@ -204,4 +205,21 @@ clock_shim() {
 	_fake=$(LD_PRELOAD="$SHIM" EV_CLOCKSHIFT_FILE="$FT" date +%s)
 	[ $(($(date +%s) - _fake)) -ge 3590 ] || skip "the clock shim does not shift the clock here"
 	echo "0" >"$FT"
+}
+
+# clock_agent RULES LATENESS: the agent under the clock shim (clock_shim first), tailing
+# $T_TMP/app.log (LOG) with the rules in RULES and rules.allowed_lateness LATENESS; it
+# returns once the first clock tick has moved the watermark.
+clock_agent() {
+	LOG="$T_TMP/app.log"
+	: >"$LOG"
+	agent_write_config "$T_TMP/evident.yaml"
+	sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]\n  stat_interval: 200ms|" "$T_TMP/evident.yaml"
+	printf 'rules:\n  paths: [%s]\n  allowed_lateness: %s\n' "$1" "$2" >>"$T_TMP/evident.yaml"
+	# (a sanitizer build wants its runtime first; the shim only wraps three libc calls)
+	LD_PRELOAD="$SHIM" EV_CLOCKSHIFT_FILE="$FT" ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0" \
+		agent_start --config "$T_TMP/evident.yaml"
+	wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; sed 's/^/  | /' "$T_TMP/agent.err"; done_testing; }
+	T_DEADLINE=5 wait_for "first clock tick" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"watermark_us\":[1-9]'" ||
+		fail "the watermark does not follow the clock"
 }

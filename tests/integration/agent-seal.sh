@@ -93,6 +93,12 @@ else
 	n=$(grep '"action":"control_request"' "$LEDGER" | grep '"request":"seal"' | grep -c '"gid":65534,"pid":[0-9]*,"uid":65534,"via":"control socket"')
 	[ "$n" -eq 4 ] && ok "the four refused requests are in the signed custody ledger, uid 65534 as actor" ||
 		{ fail "$n of 4 refused requests in the custody ledger"; grep control_ "$LEDGER" | cut -c1-300 | sed 's/^/  | /'; }
+	n=$(grep '"action":"control_refused"' "$LEDGER" | grep '"event":"answer"' | grep '"code":"permission_denied"' |
+		grep '"request":"seal"' | grep -c '"gid":65534,"pid":[0-9]*,"uid":65534,"via":"control socket"')
+	[ "$n" -eq 4 ] && ok "the four refusals (the answers) are in the signed custody ledger, uid 65534 as actor" ||
+		{ fail "$n of 4 refusals in the custody ledger"; grep control_ "$LEDGER" | cut -c1-300 | sed 's/^/  | /'; }
+	grep '"action":"control_refused"' "$LEDGER" | grep '"event":"answer"' | grep -q '"error":"only root may add commands or copied files' &&
+		ok "the ledger's refusal says why" || fail "the ledger's refusal lacks the reason"
 	grep '"action":"control_request"' "$LEDGER" | grep '"uid":65534' | grep -q '"commands":\["sh=/bin/sh -c id"\]' &&
 		ok "the ledger names the command that was asked for" || fail "the ledger lacks the requested command"
 	[ "$(grep -c '"action":"sealed"' "$LEDGER")" -eq "$nseq" ] && ok "nothing was sealed for the refused requests" ||

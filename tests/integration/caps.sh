@@ -7,6 +7,8 @@
 #   1,024 event times per group        times_dropped (value_count)
 #   4,096 sample sources               sources_capped
 #   64 control connections             control.refused_cap, a log line, an answer
+#   strings / ids / lists in a request  4,096 / 128 bytes / 64 items accepted, one more refused
+#   1 MiB of unread answers             the connection closed, logged
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 . "$EV_SRCDIR/tests/integration/rules-lib.sh"
@@ -110,6 +112,44 @@ grep -q '"code":"too_many_connections"' "$T_TMP/conns.out" && ok "the 65th conne
 wait_for "connections free again" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"refused_cap\":1[,}]'" &&
 	ok "status counts the refusal (control.refused_cap)" || fail "refusal not counted in status"
 grep -q 'control: 64 connections open, refusing pid' "$T_TMP/agent.err" && ok "the refusal is logged" || fail "the refusal is not logged"
+
+# strings, ids and lists in a request: at the cap accepted, one past it invalid_argument
+req() { # req PYTHON-EXPRESSION: that object as one request line (raw_request), its answer in R
+	R=$(raw_request line "$(python3 -c 'import json, sys; print(json.dumps(eval(sys.argv[1])))' "$1")")
+}
+req '{"request": "triage", "incident": "i" * 128, "note": "n" * 4096, "services": ["s%d" % k for k in range(64)]}'
+case "$R" in *'"invalid_argument"'*) fail "a triage at the caps (id 128, string 4,096, list 64) is refused: $R" ;;
+*'"ok":'*) ok "a triage at the caps (id 128 bytes, string 4,096, list of 64) is accepted" ;;
+*) fail "no answer to a triage at the caps: $R" ;; esac
+req '{"request": "triage", "incident": "i" * 129}'
+case "$R" in *'"code":"invalid_argument"'*"'incident' must be a non-empty string of at most 128 bytes"*) ok "an id of 129 bytes: invalid_argument" ;;
+*) fail "an id of 129 bytes: $R" ;; esac
+req '{"request": "triage", "incident": "i", "note": "n" * 4097}'
+case "$R" in *'"code":"invalid_argument"'*"'note' must be a non-empty string of at most 4096 bytes"*) ok "a string of 4,097 bytes: invalid_argument" ;;
+*) fail "a string of 4,097 bytes: $R" ;; esac
+req '{"request": "triage", "incident": "i", "services": ["s%d" % k for k in range(65)]}'
+case "$R" in *'"code":"invalid_argument"'*"'services' must be a list of at most 64 strings"*) ok "a list of 65 items: invalid_argument" ;;
+*) fail "a list of 65 items: $R" ;; esac
+
+# a peer that sends requests and never reads the answers: cut off at 1 MiB of them
+python3 - "$A_SOCK" <<'EOPY' >"$T_TMP/unread.out" 2>&1
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.settimeout(10)
+try:
+    for i in range(40):  # 40 x 1,500 status requests, never a byte read
+        s.sendall(b'{"request":"status"}\n' * 1500)
+    print("not closed")
+except OSError as e:
+    print("closed:", e)
+EOPY
+if wait_for "unread answers logged" grep -q 'control: peer pid [0-9]* uid 0 does not read its answers, closing' "$T_TMP/agent.err"; then
+	ok "a peer that does not read its answers is cut off and logged"
+else fail "no cut-off for unread answers ($(cat "$T_TMP/unread.out"))"; fi
+run "$EVIDENT" status --json --socket "$A_SOCK"
+expect_rc 0 "the agent answers others after the cut-off"
+
 agent_alive && ok "the agent is still running" || fail "the agent died"
 agent_stop
 [ "$A_RC" -eq 0 ] && ok "exit 0 on SIGTERM" || fail "exit $A_RC"
