@@ -10,6 +10,7 @@ EV_MAN_SOURCES = \
 	docs/man/evident-agent.1.scd \
 	docs/man/evident-detect.1.scd \
 	docs/man/evident-store.1.scd \
+	docs/man/evident-incident.1.scd \
 	docs/man/evident.yaml.5.scd \
 	docs/man/evident-rules.5.scd \
 	docs/man/evident-bundle.5.scd
