@@ -11,9 +11,10 @@
 
 #include "agent/settings.h"
 #include "agent/daemon/control.h"
+#include "agent/incident/incident.h"
 
 #define STR_MAX  4096
-#define ID_MAX   128
+#define ID_MAX   EV_INCIDENT_ID_MAX /* an id a request carries is an incident's or names one */
 #define LIST_MAX 64
 
 static const char *const req_names[] = {

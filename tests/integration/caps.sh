@@ -117,13 +117,13 @@ grep -q 'control: 64 connections open, refusing pid' "$T_TMP/agent.err" && ok "t
 req() { # req PYTHON-EXPRESSION: that object as one request line (raw_request), its answer in R
 	R=$(raw_request line "$(python3 -c 'import json, sys; print(json.dumps(eval(sys.argv[1])))' "$1")")
 }
-req '{"request": "triage", "incident": "i" * 128, "note": "n" * 4096, "services": ["s%d" % k for k in range(64)]}'
-case "$R" in *'"invalid_argument"'*) fail "a triage at the caps (id 128, string 4,096, list 64) is refused: $R" ;;
-*'"ok":'*) ok "a triage at the caps (id 128 bytes, string 4,096, list of 64) is accepted" ;;
+req '{"request": "triage", "incident": "i" * 64, "impact": "internal_error", "urgency": "low", "note": "n" * 4096, "services": ["s%d" % k for k in range(64)]}'
+case "$R" in *'"invalid_argument"'*) fail "a triage at the caps (id 64, string 4,096, list 64) is refused: $R" ;;
+*'"ok":'*) ok "a triage at the caps (id 64 bytes, string 4,096, list of 64) is accepted" ;;
 *) fail "no answer to a triage at the caps: $R" ;; esac
-req '{"request": "triage", "incident": "i" * 129}'
-case "$R" in *'"code":"invalid_argument"'*"'incident' must be a non-empty string of at most 128 bytes"*) ok "an id of 129 bytes: invalid_argument" ;;
-*) fail "an id of 129 bytes: $R" ;; esac
+req '{"request": "triage", "incident": "i" * 65}'
+case "$R" in *'"code":"invalid_argument"'*"'incident' must be a non-empty string of at most 64 bytes"*) ok "an id of 65 bytes: invalid_argument" ;;
+*) fail "an id of 65 bytes: $R" ;; esac
 req '{"request": "triage", "incident": "i", "note": "n" * 4097}'
 case "$R" in *'"code":"invalid_argument"'*"'note' must be a non-empty string of at most 4096 bytes"*) ok "a string of 4,097 bytes: invalid_argument" ;;
 *) fail "a string of 4,097 bytes: $R" ;; esac
