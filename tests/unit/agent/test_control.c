@@ -97,13 +97,13 @@ TEST(test_control_parse_unknown_and_arguments) {
 	expect_refused("{\"request\":\"triage\"}", "invalid_argument", "needs 'incident'");
 	expect_refused("{\"request\":\"triage\",\"incident\":\"I\",\"affected_users\":-1}",
 	               "invalid_argument", "non-negative");
-	/* caps: an identifier of 129 bytes, a list of 65 items */
+	/* caps: an identifier of 65 bytes (an incident id's limit), a list of 65 items */
 	char buf[1024];
-	char id[130];
-	memset(id, 'a', 129);
-	id[129] = '\0';
+	char id[66];
+	memset(id, 'a', 65);
+	id[65] = '\0';
 	snprintf(buf, sizeof(buf), "{\"request\":\"seal\",\"incident\":\"%s\"}", id);
-	expect_refused(buf, "invalid_argument", "at most 128 bytes");
+	expect_refused(buf, "invalid_argument", "at most 64 bytes");
 	char list[1024];
 	size_t o = (size_t)snprintf(list, sizeof(list), "{\"request\":\"seal\",\"sources\":[");
 	for (int i = 0; i < 65; i++)
