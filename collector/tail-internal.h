@@ -130,6 +130,7 @@ struct collector_tail {
 	sd_event_source *soon;  /* polls again soon when a source stopped at its fairness cap */
 	sd_event_source *kick;  /* defer: one poll after the queued inotify events */
 	int64_t state_mtime_us; /* mtime of the positions file we started from */
+	int64_t state_since_us; /* siblings changed since then may be unknown to it */
 	char **src_dirs;        /* per configured path: its directory, fixed part resolved */
 	struct refusal *refused;
 	size_t n_refused;

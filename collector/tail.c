@@ -389,7 +389,7 @@ int collector_tail_new(sd_event *event, const struct collector_tail_config *c,
 	tail_scan(t, true);
 	tail_adopt_renamed(t);
 	if (t->have_state)
-		tail_adopt_rotated(t, t->state_mtime_us);
+		tail_adopt_rotated(t, t->state_since_us);
 	for (size_t i = 0; i < t->n_tf; i++)
 		if (!t->tf[i]->seen)
 			t->tf[i]->retired = true;

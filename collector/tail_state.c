@@ -134,7 +134,8 @@ struct loaded {
 	bool bad_index;
 	char *cursor;
 	int64_t mtime_us;
-	char problem[256]; /* empty: the file is whole */
+	int64_t scanned_us; /* "scanned_us": start of the scan before that checkpoint; 0: none */
+	char problem[256];  /* empty: the file is whole */
 };
 
 static void loaded_free(struct loaded *l) {
@@ -257,6 +258,9 @@ static int load_file(const char *p, struct loaded *l) {
 	}
 	if (c && !(l->cursor = strdup(c)))
 		r = -ENOMEM;
+	json_t *sc = json_object_get(root, "scanned_us");
+	if (json_is_integer(sc) && json_integer_value(sc) > 0)
+		l->scanned_us = json_integer_value(sc);
 	json_decref(root);
 	if (r < 0)
 		return r;
@@ -326,6 +330,7 @@ static int recover(struct collector_tail *t, const char *p, struct loaded *l) {
 			return r;
 		}
 		l->mtime_us = prev.mtime_us; /* older: siblings since then are looked at */
+		l->scanned_us = prev.scanned_us;
 	}
 	char what[640];
 	/* no cursor: the journal resumes at the time of the checkpoint before, or (nothing
@@ -383,6 +388,12 @@ int collector_tail_load_positions(struct collector_tail *t, struct ev_errlist *e
 	}
 	t->have_state = true;
 	t->state_mtime_us = l.mtime_us;
+	/* Files created and renamed away after the checkpoint's last scan were unknown to it,
+	 * even those changed before the checkpoint was written: look from that scan on, with
+	 * the slack of a coarse file system clock, as between two scans (tail.c). */
+	t->state_since_us = l.mtime_us;
+	if (l.scanned_us > 0 && l.scanned_us - 50000 < l.mtime_us)
+		t->state_since_us = l.scanned_us - 50000;
 	t->saved = l.v;
 	t->n_saved = l.n;
 	t->cursor = l.cursor;
@@ -417,6 +428,9 @@ int collector_tail_checkpoint(struct collector_tail *t, struct ev_errlist *errs)
 		                  ix));
 	}
 	json_object_set_new(root, "version", json_integer(1));
+	/* where a restart looks for files rotated away unseen (collector_tail_load_positions) */
+	if (t->last_scan_us > 0)
+		json_object_set_new(root, "scanned_us", json_integer(t->last_scan_us));
 	if (t->cursor) /* before the files: a file cut short still has it */
 		json_object_set_new(root, "journal_cursor", json_string(t->cursor));
 	json_object_set_new(root, "files", files);
