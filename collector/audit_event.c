@@ -366,10 +366,12 @@ static bool event_type(const struct ev_str *t) {
 }
 
 int collector_audit_push(struct collector_audit *a, const struct ev_record *rec) {
+	/* every record passes here: the program first, the field lookups only for auditd's */
+	if (!str_is(&rec->program, "auditd") || (rec->flags & EV_REC_CATEGORIES))
+		return 0;
 	const struct ev_str *type = ev_record_get(rec, "type");
 	uint64_t serial;
-	if (!str_is(&rec->program, "auditd") || (rec->flags & EV_REC_CATEGORIES) ||
-	    !event_type(type) || !stamp_serial(ev_record_get(rec, "msg"), &serial))
+	if (!event_type(type) || !stamp_serial(ev_record_get(rec, "msg"), &serial))
 		return 0;
 	int r = 0;
 	size_t i = 0;
