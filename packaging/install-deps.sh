@@ -9,7 +9,9 @@ libvectorscan-dev libcunit1-dev
 systemd systemd-journal-remote logrotate util-linux iproute2 procps
 clang-format cppcheck libclang-rt-14-dev scdoc bash-completion
 dpkg-dev debhelper fakeroot lintian man-db
-sec ripgrep python3 time"
+sec ripgrep python3 time
+libcurl4-openssl-dev openssl chromium python3-aiosmtpd rsyslog rsyslog-openssl
+ceph-mon ceph-osd radosgw ceph-common"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
