@@ -1,5 +1,5 @@
 # docs/: man pages (scdoc sources in docs/man/), format specification, guides.
-EXTRA_DIST += docs/benchmarks.md
+EXTRA_DIST += docs/benchmarks.md docs/HACKING.md
 
 # Man pages. The sources name installed paths as @SYSCONFDIR@, @PKGDATADIR@, @DOCDIR@ and
 # @BINDIR@, replaced with the configured ones. A page per command group: a new command gets

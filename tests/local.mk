@@ -28,12 +28,13 @@ EXTRA_DIST += tests/unit/gen-registry.sh
 # ---- integration tests (black-box scripts against agent/evident) ----
 TESTS += \
 	tests/integration/cli.sh \
+	tests/integration/dist-listed.sh \
 	tests/integration/config.sh \
 	tests/integration/demo.sh \
 	tests/integration/agent-replay-live.sh \
 	tests/fuzz/run-corpora.sh \
 	tests/fuzz/replay-clean.sh
-EXTRA_DIST += tests/fuzz/replay-clean.sh
+EXTRA_DIST += tests/fuzz/replay-clean.sh tests/integration/dist-listed.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/cli.sh tests/integration/config.sh \
 	tests/integration/demo.sh tests/integration/agent-replay-live.sh \
 	tests/integration/data tests/fuzz/run-corpora.sh tests/fuzz/corpus
