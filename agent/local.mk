@@ -44,6 +44,7 @@ agent_libagent_a_SOURCES += \
 	agent/daemon/control.c agent/daemon/control.h agent/daemon/control_request.c agent/daemon/control_client.c \
 	agent/daemon/queue.c agent/daemon/queue.h \
 	agent/daemon/sinks.c agent/daemon/sinks.h \
+	agent/daemon/forward.c agent/daemon/forward.h \
 	agent/cmd/cmd_agent.c agent/cmd/cmd_status.c agent/cmd/cmd_triage.c
 TESTS += \
 	tests/integration/agent-alerts.sh \
