@@ -48,6 +48,7 @@ agent_libagent_a_SOURCES += \
 	agent/cmd/cmd_agent.c agent/cmd/cmd_status.c agent/cmd/cmd_triage.c
 TESTS += \
 	tests/integration/agent-alerts.sh \
+	tests/integration/agent-forward.sh \
 	tests/integration/agent-journal.sh \
 	tests/integration/agent-audit.sh \
 	tests/integration/agent-autoseal.sh \
@@ -59,6 +60,7 @@ TESTS += \
 	tests/integration/agent-systemd.sh
 EXTRA_DIST += tests/integration/agent-lib.sh \
 	tests/integration/agent-alerts.sh \
+	tests/integration/agent-forward.sh \
 	tests/integration/agent-journal.sh \
 	tests/integration/agent-audit.sh \
 	tests/integration/agent-autoseal.sh \
