@@ -3,6 +3,7 @@ noinst_LIBRARIES += store/libstore.a
 store_libstore_a_SOURCES = \
 	store/store.c store/store.h \
 	store/crypto.c store/crypto.h \
+	store/encrypt.c store/encrypt.h \
 	store/merkle.c store/merkle.h \
 	store/bundle.h store/bundle_write.c store/bundle_read.c \
 	store/ledger.c store/ledger.h \
@@ -15,7 +16,7 @@ agent_libagent_a_SOURCES += \
 	agent/cmd/cmd_store_common.c agent/cmd/cmd_store_common.h \
 	agent/cmd/cmd_keygen.c agent/cmd/cmd_seal.c agent/cmd/cmd_verify.c agent/cmd/cmd_show.c \
 	agent/cmd/cmd_custody.c agent/cmd/cmd_extract.c agent/cmd/cmd_prove.c agent/cmd/cmd_prove.h \
-	agent/cmd/cmd_prune.c
+	agent/cmd/cmd_prune.c agent/cmd/cmd_decrypt.c
 
 UNIT_TEST_SOURCES += tests/unit/store/test_store.c
 

@@ -39,35 +39,12 @@ static int ex_begin(void *ud, const char *path, uint64_t size) {
 		sel = !strcmp(x->want[i], path);
 	if (!sel || !store_member_path_valid(path))
 		return 1;
-	char tmp[300];
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	int d = dup(x->dirfd);
-	char *p = tmp;
-	for (char *s; d >= 0 && (s = strchr(p, '/')); p = s + 1) {
-		*s = 0;
-		if (mkdirat(d, p, 0750) < 0 && errno != EEXIST) {
-			close(d);
-			d = -1;
-			break;
-		}
-		int nd = openat(d, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(d);
-		d = nd;
-	}
-	if (d < 0) {
-		x->err = -errno;
-		ev_log_error("%s: cannot create its directory: %s", path, strerror(errno));
-		return -EIO;
-	}
-	x->fd = openat(d, p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0440);
+	x->fd = ev_store_member_create(x->dirfd, path, &x->parent, x->leaf, sizeof(x->leaf));
 	if (x->fd < 0) {
-		x->err = -errno;
-		ev_log_error("%s: cannot create: %s", path, strerror(errno));
-		close(d);
+		x->err = x->fd;
+		x->fd = -1;
 		return -EIO;
 	}
-	x->parent = d;
-	snprintf(x->leaf, sizeof(x->leaf), "%s", p);
 	return 0;
 }
 

@@ -371,6 +371,25 @@ static int seal_store_phase(const struct seal_opts *o, const struct ev_config *c
 	        .max_bundle_size = o->maxb,
 	        .immutable = o->immutable,
 	};
+	_cleanup_free_ struct store_recipient *rcp = NULL;
+	size_t n_rcp = cfg->store.encrypt.recipients.n;
+	if (n_rcp) { /* store.encrypt.recipients: every one must load, or nothing is sealed */
+		rcp = calloc(n_rcp, sizeof(*rcp));
+		for (size_t i = 0; i < n_rcp; i++)
+			if (!rcp || store_recipient_parse(cfg->store.encrypt.recipients.v[i],
+			                                  cfg->origin, &rcp[i], &errs) < 0) {
+				ev_errlist_print(&errs, stderr);
+				ev_errlist_clear(&errs);
+				ev_log_error("store.encrypt.recipients: nothing was sealed");
+				json_decref(fields);
+				json_decref(notes);
+				json_decref(act);
+				return EV_EXIT_USAGE;
+			}
+		sp.recipients = rcp;
+		sp.n_recipients = n_rcp;
+		sp.cipher = cfg->store.encrypt.cipher;
+	}
 	struct store_seal *s = NULL;
 	struct store_seal_result res = {0};
 	_cleanup_free_ const char **srcs = calloc(cfg->sources.n_files + 1, sizeof(*srcs));

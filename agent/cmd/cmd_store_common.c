@@ -292,3 +292,37 @@ int ev_store_read_check(const struct ev_command *cmd, const struct ev_store_read
 		             "own ledger (make one with 'evident keygen --out DIR')");
 	return -1;
 }
+
+int ev_store_member_create(int dirfd, const char *path, int *ret_parent, char *leaf,
+                           size_t leaf_size) {
+	char tmp[300];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	int d = dup(dirfd);
+	char *p = tmp;
+	for (char *s; d >= 0 && (s = strchr(p, '/')); p = s + 1) {
+		*s = 0;
+		if (mkdirat(d, p, 0750) < 0 && errno != EEXIST) {
+			close(d);
+			d = -1;
+			break;
+		}
+		int nd = openat(d, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(d);
+		d = nd;
+	}
+	if (d < 0) {
+		int r = -errno;
+		ev_log_error("%s: cannot create its directory: %s", path, strerror(-r));
+		return r;
+	}
+	int fd = openat(d, p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0440);
+	if (fd < 0) {
+		int r = -errno;
+		ev_log_error("%s: cannot create: %s", path, strerror(-r));
+		close(d);
+		return r;
+	}
+	*ret_parent = d;
+	snprintf(leaf, leaf_size, "%s", p);
+	return fd;
+}
