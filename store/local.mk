@@ -28,6 +28,8 @@ EXTRA_DIST += tests/integration/store-basic.sh tests/integration/store-journal.s
 	tests/integration/store-interrupt.sh tests/integration/store-agent-reset.sh packaging/verify-bundle.sh
 TESTS += tests/integration/store-investigator.sh
 EXTRA_DIST += tests/integration/store-investigator.sh
+TESTS += tests/integration/store-encrypt.sh
+EXTRA_DIST += tests/integration/store-encrypt.sh
 
 # Fuzz targets for hostile input: the bundle reader and the ledger parser.
 FUZZ_TARGETS += tests/fuzz/fuzz-bundle tests/fuzz/fuzz-ledger
