@@ -1091,7 +1091,8 @@ static json_t *value_json(const struct cfg_key *k, const void *p) {
 	case CT_SECTION: { /* a section inside a section: its offset is 0, p is the base */
 		json_t *o = json_object();
 		for (const struct cfg_key *sk = k->sub; o && sk->name; sk++)
-			json_object_set_new(o, sk->name, value_json(sk, (const char *)p + sk->offset));
+			json_object_set_new(o, sk->name,
+			                    value_json(sk, (const char *)p + sk->offset));
 		return o;
 	}
 	case CT_STRING:

@@ -95,12 +95,12 @@ struct ev_config {
 		struct ev_strv seal_files;         /* copied whole by every agent seal */
 		struct ev_strv seal_journal_units; /* empty: sources.journal_units */
 		struct ev_strv
-		        open_incident; /* "level:L", "rule:ID", "tag:T": alerts open incidents */
-		struct { /* RFC 5424 over TLS (agent/daemon/forward.h) */
-			char *address;     /* "HOST:PORT"; NULL = off */
-			char *ca_file;     /* NULL: the system's CA store */
-			char *cert_file;   /* client certificate (PEM), optional */
-			char *key_file;    /* its key (PEM), with cert_file */
+		        open_incident;   /* "level:L", "rule:ID", "tag:T": alerts open incidents */
+		struct {                 /* RFC 5424 over TLS (agent/daemon/forward.h) */
+			char *address;   /* "HOST:PORT"; NULL = off */
+			char *ca_file;   /* NULL: the system's CA store */
+			char *cert_file; /* client certificate (PEM), optional */
+			char *key_file;  /* its key (PEM), with cert_file */
 			char *server_name; /* name checked in the certificate; NULL: HOST */
 			bool verify;       /* verify the server certificate */
 			int64_t queue_max; /* messages kept while the receiver is away */

@@ -11,9 +11,9 @@
 #include "util/err.h"
 
 #define STORE_FORMAT_VERSION           1
-#define STORE_FORMAT_VERSION_ENCRYPTED 2 /* members encrypted (docs/FORMAT.md) */
-#define STORE_MANIFEST_CAP   (16u << 20) /* largest MANIFEST.json / SHA256SUMS accepted */
-#define STORE_MEMBERS_CAP    100000      /* most members a bundle may hold */
+#define STORE_FORMAT_VERSION_ENCRYPTED 2           /* members encrypted (docs/FORMAT.md) */
+#define STORE_MANIFEST_CAP             (16u << 20) /* largest MANIFEST.json / SHA256SUMS accepted */
+#define STORE_MEMBERS_CAP              100000      /* most members a bundle may hold */
 
 /* ---- writer ---- */
 struct store_bundle_writer;

@@ -92,9 +92,8 @@ int store_bundle_writer_new(const struct store_bundle_writer_opts *o,
 	if (!w->o.max_member_size)
 		w->o.max_member_size = 1ull << 30;
 	w->spill_fd = -1;
-	if (o->n_recipients &&
-	    (!store_enc_cipher_known(o->cipher) ||
-	     getrandom(w->dk, sizeof(w->dk), 0) != (ssize_t)sizeof(w->dk))) {
+	if (o->n_recipients && (!store_enc_cipher_known(o->cipher) ||
+	                        getrandom(w->dk, sizeof(w->dk), 0) != (ssize_t)sizeof(w->dk))) {
 		free(w);
 		return -EINVAL;
 	}
@@ -514,8 +513,9 @@ int store_bundle_finish(struct store_bundle_writer *w, json_t *fields, const str
 	char hex[STORE_HEX_LEN + 1];
 	json_object_set_new(fields, "members", members);
 	json_object_set(fields, "errors", w->errors);
-	json_object_set_new(fields, "format_version",
-	                    json_integer(enc ? STORE_FORMAT_VERSION_ENCRYPTED : STORE_FORMAT_VERSION));
+	json_object_set_new(
+	        fields, "format_version",
+	        json_integer(enc ? STORE_FORMAT_VERSION_ENCRYPTED : STORE_FORMAT_VERSION));
 	json_object_set_new(fields, "key_id", json_string(store_key_id(key)));
 	store_hex(root, STORE_HASH_LEN, hex);
 	json_object_set_new(fields, "merkle_root", json_string(hex));

@@ -88,8 +88,9 @@ int store_recipient_parse(const char *spec, const char *where, struct store_reci
                           struct ev_errlist *errs) {
 	uint8_t pub[32];
 	size_t sl = strlen(spec);
-	if (sl == 44 && spec[43] == '=' && strspn(spec, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-	                                                "qrstuvwxyz0123456789+/") == 43) {
+	if (sl == 44 && spec[43] == '=' &&
+	    strspn(spec, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+	                 "qrstuvwxyz0123456789+/") == 43) {
 		uint8_t b[36];
 		if (EVP_DecodeBlock(b, (const unsigned char *)spec, 44) != 33)
 			goto bad_b64;
@@ -99,10 +100,11 @@ int store_recipient_parse(const char *spec, const char *where, struct store_reci
 		size_t len = 0;
 		int r = read_small(spec, &buf, &len);
 		if (r < 0) {
-			ev_errlist_add(errs, where, 0, 0,
-			               "recipient '%s': not a base64 X25519 key, and cannot read it "
-			               "as a file: %s",
-			               spec, strerror(-r));
+			ev_errlist_add(
+			        errs, where, 0, 0,
+			        "recipient '%s': not a base64 X25519 key, and cannot read it "
+			        "as a file: %s",
+			        spec, strerror(-r));
 			return -EINVAL;
 		}
 		EVP_PKEY *k = pem_public(buf, len);
@@ -134,7 +136,7 @@ struct store_aead {
 	uint8_t key[STORE_ENC_KEY_LEN];
 	const EVP_CIPHER *cipher;
 	uint8_t nonce[STORE_ENC_NONCE_LEN];
-	size_t nonce_len;             /* decrypt: nonce bytes seen */
+	size_t nonce_len;                /* decrypt: nonce bytes seen */
 	uint8_t tail[STORE_ENC_TAG_LEN]; /* decrypt: the last bytes seen */
 	size_t tail_len;
 	store_enc_out_fn out;
@@ -348,7 +350,8 @@ static int aead_once(const char *cipher, const uint8_t key[32], bool encrypt, co
 	return r;
 }
 
-static json_t *wrap_one(const char *cipher, const uint8_t dk[32], const struct store_recipient *rc) {
+static json_t *wrap_one(const char *cipher, const uint8_t dk[32],
+                        const struct store_recipient *rc) {
 	uint8_t e[32], s[32], w[32];
 	size_t el = 32;
 	struct membuf m = {.n = 0};
@@ -432,7 +435,8 @@ int store_enc_unwrap(const json_t *enc, const char *key_path, uint8_t ret_dk[STO
 	key_id(pub, id);
 	json_t *rs = json_object_get(enc, "recipients"), *it = NULL;
 	for (size_t i = 0; r == 0 && i < json_array_size(rs); i++)
-		if (!strcmp(json_string_value(json_object_get(json_array_get(rs, i), "key_id")) ?: "",
+		if (!strcmp(json_string_value(json_object_get(json_array_get(rs, i), "key_id"))
+		                    ?: "",
 		            id))
 			it = json_array_get(rs, i);
 	if (r == 0 && !it)
@@ -508,7 +512,8 @@ int store_x25519_keygen(const char *dir, const char *name, char ret_id[65],
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
 	EVP_PKEY *k = NULL;
 	uint8_t pub[32];
-	if (!c || EVP_PKEY_keygen_init(c) != 1 || EVP_PKEY_keygen(c, &k) != 1 || raw_public(k, pub)) {
+	if (!c || EVP_PKEY_keygen_init(c) != 1 || EVP_PKEY_keygen(c, &k) != 1 ||
+	    raw_public(k, pub)) {
 		EVP_PKEY_CTX_free(c);
 		EVP_PKEY_free(k);
 		return -EIO;

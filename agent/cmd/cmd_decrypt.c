@@ -40,7 +40,8 @@ struct dx {
 static json_t *member_entry(json_t *manifest, const char *path) {
 	json_t *mem = json_object_get(manifest, "members");
 	for (size_t i = 0; i < json_array_size(mem); i++)
-		if (!strcmp(json_string_value(json_object_get(json_array_get(mem, i), "path")) ?: "",
+		if (!strcmp(json_string_value(json_object_get(json_array_get(mem, i), "path"))
+		                    ?: "",
 		            path))
 			return json_array_get(mem, i);
 	return NULL;
@@ -174,7 +175,8 @@ static int parse(int argc, char **argv, struct ev_store_read_opts *so, const cha
 	if (r >= 0)
 		return r;
 	if (!*key)
-		return ev_usage_error(&ev_cmd_decrypt, "--key KEY (an X25519 private key) is required");
+		return ev_usage_error(&ev_cmd_decrypt,
+		                      "--key KEY (an X25519 private key) is required");
 	if (!*to)
 		return ev_usage_error(&ev_cmd_decrypt, "--to DIR is required");
 	if (argc - optind < 1)

@@ -180,8 +180,8 @@ static int q_store(struct ev_forward *f, const struct pmsg *m) {
 	char name[32], tmp[40];
 	q_name(f->next_seq, name, sizeof(name));
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	int fd = openat(f->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	                0600);
+	int fd =
+	        openat(f->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	int r = ev_write_all(fd, m->data, m->len);
@@ -215,7 +215,8 @@ static void q_absorb(struct ev_forward *f) {
 			st_dropped++;
 			if (r == -ENOSPC)
 				ev_dlog(LOG_WARNING,
-				        "forward %s: queue full (%" PRId64 " messages), alert dropped",
+				        "forward %s: queue full (%" PRId64
+				        " messages), alert dropped",
 				        f->addr, f->queue_max);
 			else
 				ev_dlog_errno(LOG_WARNING, r, "forward %s: cannot queue an alert",
@@ -468,9 +469,10 @@ static void *worker(void *userdata) {
 			worker_step(f);
 			if (f->nq && !f->ssl) {
 				uint64_t now = ev_now_monotonic_us();
-				timeout = f->next_attempt > now
-				                  ? (int)MIN((f->next_attempt - now) / 1000 + 1, 1000)
-				                  : 10;
+				timeout =
+				        f->next_attempt > now
+				                ? (int)MIN((f->next_attempt - now) / 1000 + 1, 1000)
+				                : 10;
 			}
 		} else
 			timeout = 100; /* the previous worker (reload) has not let go yet */
@@ -555,9 +557,9 @@ int ev_forward_new(const struct ev_config *cfg, const char *state_dir, struct ev
 		               a);
 	if (r >= 0) {
 		f->addr = strdup(a);
-		f->server_name = strdup(cfg->actions.forward.server_name
-		                                ? cfg->actions.forward.server_name
-		                                : f->host);
+		f->server_name =
+		        strdup(cfg->actions.forward.server_name ? cfg->actions.forward.server_name
+		                                                : f->host);
 		if (asprintf(&f->dir, "%s/forward", state_dir) < 0)
 			f->dir = NULL;
 		r = f->addr && f->server_name && f->dir ? 0 : -ENOMEM;

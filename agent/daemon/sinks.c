@@ -151,8 +151,7 @@ char *ev_sink_format_rfc5424(const char *level, const char *json, int64_t now_us
 }
 
 char *ev_sink_format_rfc5424_sd(const char *level, const char *msgid, const char *sd,
-                                const char *json, int64_t now_us, const char *hostname,
-                                long pid) {
+                                const char *json, int64_t now_us, const char *hostname, long pid) {
 	char ts[EV_RFC3339_MAX];
 	ev_format_rfc3339_us(now_us, ts, sizeof(ts));
 	/* HOSTNAME is PRINTUSASCII, at most 255 characters, no spaces. */
@@ -164,8 +163,8 @@ char *ev_sink_format_rfc5424_sd(const char *level, const char *msgid, const char
 	host[o] = '\0';
 	int pri = LOG_AUTHPRIV | level_severity(level);
 	char *out = NULL;
-	if (asprintf(&out, "<%d>1 %s %s evident %ld %s %s %s", pri, ts, o ? host : "-", pid,
-	             msgid, sd, json) < 0)
+	if (asprintf(&out, "<%d>1 %s %s evident %ld %s %s %s", pri, ts, o ? host : "-", pid, msgid,
+	             sd, json) < 0)
 		out = NULL;
 	return out;
 }
@@ -472,9 +471,9 @@ static void sd_param(char *sd, size_t size, size_t *o, const char *name, const c
 
 /* One message with [evident@32473 rule= level= group= count= alert= bundle=] (the
  * parameters that are known) and the JSON as MSG. */
-static void forward_emit(struct ev_sinks *s, const char *msgid, const char *rule,
-                         const char *level, const char *group, uint64_t count,
-                         const char *alert_id, const char *bundle, const char *json) {
+static void forward_emit(struct ev_sinks *s, const char *msgid, const char *rule, const char *level,
+                         const char *group, uint64_t count, const char *alert_id,
+                         const char *bundle, const char *json) {
 	char sd[2048], cnt[24];
 	size_t o = (size_t)snprintf(sd, sizeof(sd), "[evident@32473");
 	snprintf(cnt, sizeof(cnt), "%" PRIu64, count);
@@ -526,7 +525,8 @@ void ev_sinks_emit_sealed(struct ev_sinks *s, const json_t *sealed) {
 	}
 	if (s->fwd && j)
 		forward_emit(s, "sealed", json_string_value(json_object_get(sealed, "rule")), NULL,
-		             NULL, (uint64_t)json_integer_value(json_object_get(sealed, "alert_count")),
+		             NULL,
+		             (uint64_t)json_integer_value(json_object_get(sealed, "alert_count")),
 		             NULL, json_string_value(json_object_get(sealed, "bundle_id")), j);
 	free(j);
 }

@@ -84,8 +84,7 @@ char *ev_sink_format_rfc5424(const char *level, const char *json, int64_t now_us
                              const char *hostname, long pid);
 /* The same with MSGID `msgid` and STRUCTURED-DATA `sd` (already escaped; "-" for none). */
 char *ev_sink_format_rfc5424_sd(const char *level, const char *msgid, const char *sd,
-                                const char *json, int64_t now_us, const char *hostname,
-                                long pid);
+                                const char *json, int64_t now_us, const char *hostname, long pid);
 /* Run argv with `input` on its stdin, no shell, killed with its process group after
  * timeout_usec (or as soon as `q` is stopping, when q is not NULL); started by
  * agent/spawn.c (clean environment, fds 0-2 only), stdout to /dev/null, stderr logged. Returns the

@@ -65,8 +65,8 @@ TEST(test_sinks_forward_sd_escape) {
 	char *m = ev_sink_format_rfc5424_sd("low", "sealed", "[evident@32473 bundle=\"x\"]", "{}",
 	                                    0, "h", 7);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	CU_ASSERT_STRING_EQUAL(
-	        m, "<85>1 1970-01-01T00:00:00.000000Z h evident 7 sealed [evident@32473 bundle=\"x\"] {}");
+	CU_ASSERT_STRING_EQUAL(m, "<85>1 1970-01-01T00:00:00.000000Z h evident 7 sealed "
+	                          "[evident@32473 bundle=\"x\"] {}");
 	free(m);
 }
 

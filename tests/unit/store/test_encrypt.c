@@ -46,9 +46,8 @@ TEST(test_store_encrypt_aead_stream) {
 	const char *ciphers[] = {"aes-256-gcm", "chacha20-poly1305"};
 	for (size_t c = 0; c < 2; c++) {
 		struct sink ct = {cb, 0, sizeof(cb)}, dt = {db, 0, sizeof(db)};
-		CU_ASSERT_EQUAL_FATAL(aead_run(ciphers[c], key, true, "evidence/a", pt, sizeof(pt),
-		                               777, &ct),
-		                      0);
+		CU_ASSERT_EQUAL_FATAL(
+		        aead_run(ciphers[c], key, true, "evidence/a", pt, sizeof(pt), 777, &ct), 0);
 		CU_ASSERT_EQUAL(ct.n, sizeof(pt) + STORE_ENC_OVERHEAD);
 		size_t steps[] = {1, 5, 12, 13, 16, 17, 4096, 100000};
 		for (size_t s = 0; s < sizeof(steps) / sizeof(*steps); s++) {
@@ -64,15 +63,15 @@ TEST(test_store_encrypt_aead_stream) {
 		size_t at[] = {0, 11, 12, 2500, ct.n - 17, ct.n - 1};
 		for (size_t i = 0; i < sizeof(at) / sizeof(*at); i++) {
 			cb[at[i]] ^= 0x40;
-			CU_ASSERT_EQUAL(aead_run(ciphers[c], key, false, "evidence/a", cb, ct.n, 100,
-			                         &dt),
-			                -EBADMSG);
+			CU_ASSERT_EQUAL(
+			        aead_run(ciphers[c], key, false, "evidence/a", cb, ct.n, 100, &dt),
+			        -EBADMSG);
 			cb[at[i]] ^= 0x40;
 		}
 		/* cut: no tag, or shorter than nonce + tag */
-		CU_ASSERT_EQUAL(aead_run(ciphers[c], key, false, "evidence/a", cb, ct.n - 16, 100,
-		                         &dt),
-		                -EBADMSG);
+		CU_ASSERT_EQUAL(
+		        aead_run(ciphers[c], key, false, "evidence/a", cb, ct.n - 16, 100, &dt),
+		        -EBADMSG);
 		CU_ASSERT_EQUAL(aead_run(ciphers[c], key, false, "evidence/a", cb, 20, 100, &dt),
 		                -EBADMSG);
 	}
