@@ -37,16 +37,6 @@ struct dx {
 	json_t *done; /* --json: the paths written */
 };
 
-static json_t *member_entry(json_t *manifest, const char *path) {
-	json_t *mem = json_object_get(manifest, "members");
-	for (size_t i = 0; i < json_array_size(mem); i++)
-		if (!strcmp(json_string_value(json_object_get(json_array_get(mem, i), "path"))
-		                    ?: "",
-		            path))
-			return json_array_get(mem, i);
-	return NULL;
-}
-
 static int dx_out(void *ud, const void *buf, size_t len) {
 	struct dx *x = ud;
 	store_sha256_update(x->psha, buf, len);
@@ -89,7 +79,7 @@ static int dx_end(void *ud, const char *path, const uint8_t sha[STORE_HASH_LEN])
 	struct dx *x = ud;
 	char hex[STORE_HEX_LEN + 1], phex[STORE_HEX_LEN + 1];
 	store_hex(sha, STORE_HASH_LEN, hex);
-	json_t *e = member_entry(x->manifest, path);
+	json_t *e = ev_store_manifest_member(x->manifest, path);
 	const char *want = json_string_value(json_object_get(e, "sha256"));
 	const char *pwant = json_string_value(json_object_get(e, "plaintext_sha256"));
 	int fin = store_aead_final(x->aead);
@@ -123,20 +113,8 @@ static int dx_end(void *ud, const char *path, const uint8_t sha[STORE_HASH_LEN])
 
 /* The second pass over the verified bundle, writing plaintext under x->dirfd. */
 static int decrypt_members(const char *bundle, struct store_keyring *kr, struct dx *x) {
-	int fd = open(bundle, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		ev_log_error("cannot open %s: %s", bundle, strerror(errno));
-		return -errno;
-	}
 	struct store_member_sink sink = {dx_begin, dx_data, dx_end, x};
-	int r = store_bundle_verify_fd(fd, bundle, kr, NULL, &sink, x->rep, NULL);
-	close(fd);
-	if (x->fd >= 0) { /* stopped inside a member: nothing half-written stays */
-		close(x->fd);
-		unlinkat(x->parent, x->leaf, 0);
-	}
-	if (x->parent >= 0)
-		close(x->parent);
+	int r = ev_store_member_pass(bundle, kr, &sink, x->rep, &x->fd, &x->parent, x->leaf);
 	x->aead = store_aead_free(x->aead);
 	store_sha256_free(x->psha);
 	x->psha = NULL;
@@ -218,7 +196,7 @@ static int decrypt_run(int argc, char **argv) {
 	x.want = argv + optind + 1;
 	x.n_want = (size_t)(argc - optind - 1);
 	for (size_t i = 0; i < x.n_want; i++)
-		if (!member_entry(info.manifest, x.want[i])) {
+		if (!ev_store_manifest_member(info.manifest, x.want[i])) {
 			ret = ev_usage_error(&ev_cmd_decrypt, "no member '%s' in %s", x.want[i],
 			                     bundle);
 			goto out;
