@@ -1,7 +1,8 @@
 /* Alert forwarding over TLS (see forward.h). The loop thread touches only `pending` (under
  * `lock`); the worker thread owns the queue directory, the socket and the TLS session. A
  * queued message is the file DIR/NNNNNNNNNNNNNNNNNNNN.msg (its bytes, no framing); files
- * are sent in name order and removed once confirmed. */
+ * are sent in name order and removed once confirmed. OpenSSL writes with write(2): the
+ * daemon ignores SIGPIPE, so a vanished receiver is an error here, not a signal. */
 #include "config.h"
 
 #include "agent/daemon/forward.h"
@@ -244,15 +245,28 @@ static void conn_close(struct ev_forward *f) {
 	st_connected = false;
 }
 
-/* Wait for `events` on the socket, or the stop request. 1 ready, 0 timeout, <0 error. */
+/* Wait for `events` on the socket, or the stop request (so that stopping never waits for
+ * a slow receiver). 1 ready, 0 timeout, <0 error. */
 static int wait_sock(struct ev_forward *f, short events, int timeout_ms) {
-	struct pollfd p = {.fd = f->sock, .events = events};
-	if (f->stop)
-		return -ECANCELED;
-	int k = poll(&p, 1, timeout_ms);
-	if (k < 0)
-		return errno == EINTR ? 0 : -errno;
-	return k > 0 ? 1 : 0;
+	struct pollfd p[2] = {{.fd = f->sock, .events = events},
+	                      {.fd = f->wake_fd, .events = POLLIN}};
+	uint64_t end = ev_now_monotonic_us() + (uint64_t)timeout_ms * 1000;
+	for (;;) {
+		if (f->stop)
+			return -ECANCELED;
+		uint64_t now = ev_now_monotonic_us();
+		int left = now < end ? (int)((end - now + 999) / 1000) : 0;
+		/* a new message also wakes us: then keep waiting on the socket alone */
+		int k = poll(p, p[1].fd >= 0 ? 2 : 1, left);
+		if (k < 0 && errno != EINTR)
+			return -errno;
+		if (k > 0 && p[0].revents)
+			return 1;
+		if (k > 0 && p[1].revents && !f->stop)
+			p[1].fd = -1;
+		else if (k == 0)
+			return 0;
+	}
 }
 
 static int tcp_open(struct ev_forward *f) {
