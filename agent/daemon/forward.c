@@ -165,7 +165,8 @@ static int q_scan(struct ev_forward *f) {
 			continue;
 	}
 	closedir(d);
-	qsort(f->q, f->nq, sizeof(*f->q), cmp_u64);
+	if (f->nq)
+		qsort(f->q, f->nq, sizeof(*f->q), cmp_u64);
 	f->next_seq = f->nq ? f->q[f->nq - 1] + 1 : 1;
 	st_disk = f->nq;
 	return 0;
