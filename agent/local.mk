@@ -44,9 +44,11 @@ agent_libagent_a_SOURCES += \
 	agent/daemon/control.c agent/daemon/control.h agent/daemon/control_request.c agent/daemon/control_client.c \
 	agent/daemon/queue.c agent/daemon/queue.h \
 	agent/daemon/sinks.c agent/daemon/sinks.h \
+	agent/daemon/forward.c agent/daemon/forward.h \
 	agent/cmd/cmd_agent.c agent/cmd/cmd_status.c agent/cmd/cmd_triage.c
 TESTS += \
 	tests/integration/agent-alerts.sh \
+	tests/integration/agent-forward.sh \
 	tests/integration/agent-journal.sh \
 	tests/integration/agent-audit.sh \
 	tests/integration/agent-autoseal.sh \
@@ -58,6 +60,7 @@ TESTS += \
 	tests/integration/agent-systemd.sh
 EXTRA_DIST += tests/integration/agent-lib.sh \
 	tests/integration/agent-alerts.sh \
+	tests/integration/agent-forward.sh \
 	tests/integration/agent-journal.sh \
 	tests/integration/agent-audit.sh \
 	tests/integration/agent-autoseal.sh \

@@ -141,6 +141,34 @@ static const struct cfg_key rules_keys[] = {
         END,
 };
 
+static const struct cfg_key encrypt_keys[] = {
+        {"recipients", CT_STRV, OFF(store.encrypt.recipients), 0, 0, NULL, NULL, NULL,
+         "X25519 public keys evidence is encrypted to: PEM files (public key or X.509 "
+         "certificate) or raw 32-byte keys in base64 (empty: not encrypted)"},
+        {"cipher", CT_ENUM, OFF(store.encrypt.cipher), 0, 0, "aes-256-gcm",
+         "aes-256-gcm|chacha20-poly1305", NULL, "AEAD cipher of the evidence members"},
+        END,
+};
+
+static const struct cfg_key forward_keys[] = {
+        {"address", CT_STRING, OFF(actions.forward.address), 0, 0, NULL, NULL, NULL,
+         "alerts forwarded as RFC 5424 over TLS to HOST:PORT (default: off)"},
+        {"ca_file", CT_PATH, OFF(actions.forward.ca_file), 0, 0, NULL, NULL, NULL,
+         "CA certificates (PEM) the receiver's certificate is checked against (default: the "
+         "system's)"},
+        {"cert_file", CT_PATH, OFF(actions.forward.cert_file), 0, 0, NULL, NULL, NULL,
+         "client certificate (PEM) presented to the receiver (default: none)"},
+        {"key_file", CT_PATH, OFF(actions.forward.key_file), 0, 0, NULL, NULL, NULL,
+         "private key (PEM) of cert_file"},
+        {"server_name", CT_STRING, OFF(actions.forward.server_name), 0, 0, NULL, NULL, NULL,
+         "name the receiver's certificate must carry (default: HOST of address)"},
+        {"verify", CT_BOOL, OFF(actions.forward.verify), 0, 0, "true", NULL, NULL,
+         "verify the receiver's certificate (false only for tests)"},
+        {"queue_max", CT_INT, OFF(actions.forward.queue_max), 1, 10000000, "10000", NULL, NULL,
+         "messages kept on disk while the receiver is away (then new ones are dropped)"},
+        END,
+};
+
 static const struct cfg_key store_keys[] = {
         {"path", CT_PATH, OFF(store.path), 0, 0, "/var/lib/evident/store", NULL, NULL,
          "evidence store directory"},
@@ -154,6 +182,8 @@ static const struct cfg_key store_keys[] = {
          NULL, NULL, "time limit of evidence commands"},
         {"command_output_cap", CT_SIZE, OFF(store.command_output_cap), 1024, 1LL << 32, "16MiB",
          NULL, NULL, "output cap of evidence commands"},
+        {"encrypt", CT_SECTION, 0, 0, 0, NULL, NULL, encrypt_keys,
+         "evidence encrypted to recipients (docs/FORMAT.md)"},
         END,
 };
 
@@ -192,6 +222,8 @@ static const struct cfg_key actions_keys[] = {
         {"open_incident", CT_STRV, OFF(actions.open_incident), 0, 0, NULL, NULL, NULL,
          "alerts that open or extend an incident: level:LEVEL, rule:ID or tag:TAG (empty: "
          "none)"},
+        {"forward", CT_SECTION, 0, 0, 0, NULL, NULL, forward_keys,
+         "alerts forwarded as RFC 5424 over TLS"},
         END,
 };
 
@@ -858,6 +890,8 @@ static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_c
 				r = check_incidents(L, k->name, vn);
 		} else if (k->type == CT_FILES)
 			r = load_files(L, k, c, vn);
+		else if (k->type == CT_SECTION) /* a section inside a section */
+			r = load_section(L, k, c, vn);
 		else if (vn->kind != YTREE_SCALAR) {
 			err_at(L, vn, "'%s.%s' must be %s, found %s", sec->name, k->name,
 			       type_name(k->type), ytree_kind_name(vn->kind));
@@ -1054,6 +1088,13 @@ int ev_config_load(const char *path, struct ev_config **ret, struct ev_errlist *
 
 static json_t *value_json(const struct cfg_key *k, const void *p) {
 	switch (k->type) {
+	case CT_SECTION: { /* a section inside a section: its offset is 0, p is the base */
+		json_t *o = json_object();
+		for (const struct cfg_key *sk = k->sub; o && sk->name; sk++)
+			json_object_set_new(o, sk->name,
+			                    value_json(sk, (const char *)p + sk->offset));
+		return o;
+	}
 	case CT_STRING:
 	case CT_PATH:
 	case CT_ENUM:

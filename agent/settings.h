@@ -73,6 +73,10 @@ struct ev_config {
 		uint64_t max_member_size;
 		uint64_t command_timeout;
 		uint64_t command_output_cap;
+		struct {
+			struct ev_strv recipients; /* X25519 public keys: files or base64 */
+			char *cipher;              /* "aes-256-gcm" or "chacha20-poly1305" */
+		} encrypt;
 	} store;
 	struct {
 		uint64_t lookback;
@@ -91,7 +95,16 @@ struct ev_config {
 		struct ev_strv seal_files;         /* copied whole by every agent seal */
 		struct ev_strv seal_journal_units; /* empty: sources.journal_units */
 		struct ev_strv
-		        open_incident; /* "level:L", "rule:ID", "tag:T": alerts open incidents */
+		        open_incident;   /* "level:L", "rule:ID", "tag:T": alerts open incidents */
+		struct {                 /* RFC 5424 over TLS (agent/daemon/forward.h) */
+			char *address;   /* "HOST:PORT"; NULL = off */
+			char *ca_file;   /* NULL: the system's CA store */
+			char *cert_file; /* client certificate (PEM), optional */
+			char *key_file;  /* its key (PEM), with cert_file */
+			char *server_name; /* name checked in the certificate; NULL: HOST */
+			bool verify;       /* verify the server certificate */
+			int64_t queue_max; /* messages kept while the receiver is away */
+		} forward;
 	} actions;
 	struct { /* the incident workflow (agent/incident/policy.h reads these lists) */
 		struct ev_strv severity;        /* "IMPACT: I H M L | I H M L" (few | many users) */

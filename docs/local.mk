@@ -29,7 +29,7 @@ docs/man/%.5: $(srcdir)/docs/man/%.5.scd Makefile
 
 # The guides an installed evident points at (man pages, README).
 doc_DATA = README.md docs/FORMAT.md docs/rules.md docs/agent.md docs/operations.md \
-	docs/security.md docs/records.md docs/formats.md docs/incidents.md
+	docs/security.md docs/fleet.md docs/records.md docs/formats.md docs/incidents.md
 
 # Every command, option and configuration key is in the man pages.
 TESTS += tests/integration/docs-man.sh

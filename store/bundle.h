@@ -7,11 +7,13 @@
 #include <stdint.h>
 
 #include "store/crypto.h"
+#include "store/encrypt.h"
 #include "util/err.h"
 
-#define STORE_FORMAT_VERSION 1
-#define STORE_MANIFEST_CAP   (16u << 20) /* largest MANIFEST.json / SHA256SUMS accepted */
-#define STORE_MEMBERS_CAP    100000      /* most members a bundle may hold */
+#define STORE_FORMAT_VERSION           1
+#define STORE_FORMAT_VERSION_ENCRYPTED 2           /* members encrypted (docs/FORMAT.md) */
+#define STORE_MANIFEST_CAP             (16u << 20) /* largest MANIFEST.json / SHA256SUMS accepted */
+#define STORE_MEMBERS_CAP              100000      /* most members a bundle may hold */
 
 /* ---- writer ---- */
 struct store_bundle_writer;
@@ -23,6 +25,13 @@ struct store_bundle_writer_opts {
 	uint64_t max_member_size; /* cut members at this size (recorded as an error); 0 = 1 GiB */
 	uint64_t max_bundle_size; /* stop with -EFBIG past this many output bytes; 0 = none */
 	const char *spill_dir;    /* where unknown-size members spill past 4 MiB (O_TMPFILE) */
+	/* Encrypt every evidence member to these recipients (borrowed; none: in the clear)
+	 * with `cipher` ("aes-256-gcm" or "chacha20-poly1305"): the bundle is then format 2,
+	 * its members' sha256/size are the stored bytes' and plaintext_sha256/plaintext_size
+	 * the evidence's, and the manifest holds the wrapped keys ("encryption"). */
+	const struct store_recipient *recipients;
+	size_t n_recipients;
+	const char *cipher;
 };
 
 /* Returns 0 or -errno. */

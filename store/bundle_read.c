@@ -415,8 +415,16 @@ static json_t *check_signature(struct pass *ps, const struct store_keyring *kr,
 			        kid);
 	}
 	json_t *fv = json_object_get(m, "format_version");
-	if (!json_is_integer(fv) || json_integer_value(fv) != STORE_FORMAT_VERSION)
+	json_t *enc = json_object_get(m, "encryption");
+	/* 1: members in the clear; 2: members encrypted, with an "encryption" object (the
+	 * stored bytes are what sha256 and the Merkle tree cover, so no key is needed here) */
+	if (!json_is_integer(fv) || (json_integer_value(fv) != STORE_FORMAT_VERSION &&
+	                             json_integer_value(fv) != STORE_FORMAT_VERSION_ENCRYPTED))
 		store_report_add(rep, STORE_FORMAT_INVALID, name, "unsupported format_version");
+	else if ((json_integer_value(fv) == STORE_FORMAT_VERSION_ENCRYPTED) != json_is_object(enc))
+		store_report_add(rep, STORE_FORMAT_INVALID, name,
+		                 "format_version %d %s an \"encryption\" object",
+		                 (int)json_integer_value(fv), enc ? "with" : "without");
 	return m;
 }
 

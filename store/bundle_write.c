@@ -12,9 +12,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "store/bundle.h"
+#include "store/encrypt.h"
 #include "store/merkle.h"
 #include "util/io.h"
 
@@ -24,7 +26,9 @@ struct member {
 	char *path;
 	uint64_t size;
 	uint8_t sha[STORE_HASH_LEN];
-	json_t *entry; /* manifest entry being built */
+	uint64_t csize;               /* encrypted: the stored (ciphertext) size */
+	uint8_t csha[STORE_HASH_LEN]; /* encrypted: the stored bytes' SHA-256 */
+	json_t *entry;                /* manifest entry being built */
 };
 
 struct store_bundle_writer {
@@ -46,6 +50,11 @@ struct store_bundle_writer {
 	size_t mem_len, mem_alloc;
 	int spill_fd;
 	bool failed;
+	/* encryption (o.n_recipients > 0): one data key per bundle, one AEAD per member */
+	uint8_t dk[STORE_ENC_KEY_LEN];
+	struct store_aead *aead;
+	struct store_sha256_ctx *csha;
+	uint64_t cbytes;
 };
 
 static la_ssize_t out_write(struct archive *a, void *ud, const void *buf, size_t len) {
@@ -83,6 +92,11 @@ int store_bundle_writer_new(const struct store_bundle_writer_opts *o,
 	if (!w->o.max_member_size)
 		w->o.max_member_size = 1ull << 30;
 	w->spill_fd = -1;
+	if (o->n_recipients && (!store_enc_cipher_known(o->cipher) ||
+	                        getrandom(w->dk, sizeof(w->dk), 0) != (ssize_t)sizeof(w->dk))) {
+		free(w);
+		return -EINVAL;
+	}
 	w->errors = json_array();
 	w->file_sha = store_sha256_new();
 	w->a = archive_write_new();
@@ -158,6 +172,50 @@ static int data(struct store_bundle_writer *w, const void *buf, size_t len) {
 	return 0;
 }
 
+/* Encrypted members: the ciphertext goes into the tar, hashed on its way. */
+static int enc_out(void *ud, const void *buf, size_t len) {
+	struct store_bundle_writer *w = ud;
+	store_sha256_update(w->csha, buf, len);
+	w->cbytes += len;
+	return data(w, buf, len);
+}
+
+/* An evidence member's header: with encryption, the stored size is the plaintext's plus
+ * nonce and tag, and the member's AEAD starts (writing the nonce). */
+static int member_header(struct store_bundle_writer *w, const char *path, uint64_t size) {
+	if (!w->o.n_recipients)
+		return header(w, path, size);
+	int r = header(w, path, size + STORE_ENC_OVERHEAD);
+	if (r < 0)
+		return r;
+	w->csha = store_sha256_new();
+	w->cbytes = 0;
+	if (!w->csha)
+		return -ENOMEM;
+	return store_aead_new(w->o.cipher, w->dk, true, path, enc_out, w, &w->aead);
+}
+
+/* An evidence member's bytes (plaintext in, stored form out). */
+static int mdata(struct store_bundle_writer *w, const void *buf, size_t len) {
+	if (!w->o.n_recipients)
+		return data(w, buf, len);
+	return w->aead ? store_aead_update(w->aead, buf, len) : -EIO;
+}
+
+/* The end of an encrypted member's bytes: the tag, and the stored hash and size. */
+static int member_seal_enc(struct store_bundle_writer *w, struct member *m) {
+	if (!w->o.n_recipients)
+		return 0;
+	int r = w->aead ? store_aead_final(w->aead) : -EIO;
+	w->aead = store_aead_free(w->aead);
+	if (w->csha) {
+		store_sha256_final(w->csha, m->csha);
+		w->csha = NULL;
+	}
+	m->csize = w->cbytes;
+	return r;
+}
+
 /* The whole of a spill file, from its start, as the open member's data. */
 static int spill_data(struct store_bundle_writer *w, int fd) {
 	if (lseek(fd, 0, SEEK_SET) < 0)
@@ -171,7 +229,7 @@ static int spill_data(struct store_bundle_writer *w, int fd) {
 			return -errno;
 		if (n == 0)
 			return 0;
-		int r = data(w, buf, (size_t)n);
+		int r = mdata(w, buf, (size_t)n);
 		if (r != 0)
 			return r;
 	}
@@ -229,7 +287,7 @@ int store_bundle_member_begin(struct store_bundle_writer *w, const char *path, i
 		if (s > w->o.max_member_size)
 			s = w->o.max_member_size;
 		w->want = (int64_t)s;
-		int r = header(w, path, s);
+		int r = member_header(w, path, s);
 		if (r < 0)
 			return r;
 	}
@@ -272,7 +330,7 @@ int store_bundle_member_write(struct store_bundle_writer *w, const void *buf, si
 	store_sha256_update(w->msha, buf, len);
 	int r = 0;
 	if (w->want >= 0)
-		r = data(w, buf, len);
+		r = mdata(w, buf, len);
 	else if (w->spill_fd >= 0 || w->mem_len + len > SPILL_AT)
 		r = spill(w, buf, len);
 	else {
@@ -327,21 +385,23 @@ int store_bundle_member_end(struct store_bundle_writer *w, const char *error) {
 			while (pad && r == 0) {
 				size_t k = (size_t)MIN(pad, (uint64_t)sizeof(zeros));
 				store_sha256_update(w->msha, zeros, k);
-				r = data(w, zeros, k);
+				r = mdata(w, zeros, k);
 				pad -= k;
 			}
 			w->written = (uint64_t)w->want;
 		}
 	} else {
-		r = header(w, m->path, w->written);
+		r = member_header(w, m->path, w->written);
 		if (r == 0 && w->spill_fd < 0)
-			r = data(w, w->mem, w->mem_len);
+			r = mdata(w, w->mem, w->mem_len);
 		else if (r == 0) {
 			r = spill_data(w, w->spill_fd);
 			close(w->spill_fd);
 			w->spill_fd = -1;
 		}
 	}
+	if (r == 0)
+		r = member_seal_enc(w, m);
 	if (r == 0 && archive_write_finish_entry(w->a) != ARCHIVE_OK)
 		r = arch_err(w);
 	if (w->cut)
@@ -417,17 +477,35 @@ int store_bundle_finish(struct store_bundle_writer *w, json_t *fields, const str
 		r = -ENOMEM;
 		goto out;
 	}
+	bool enc = w->o.n_recipients > 0;
 	for (size_t i = 0; i < w->n; i++) {
 		struct member *m = &w->m[i];
-		char hex[STORE_HEX_LEN + 1];
-		store_hex(m->sha, STORE_HASH_LEN, hex);
+		char hex[STORE_HEX_LEN + 1], phex[STORE_HEX_LEN + 1];
+		/* SHA256SUMS, the Merkle tree and "sha256"/"size" describe the stored bytes */
+		store_hex(enc ? m->csha : m->sha, STORE_HASH_LEN, hex);
 		size_t start = len;
 		len += (size_t)snprintf(sums + len, cap - len, "%s  %s\n", hex, m->path);
 		store_merkle_leaf(sums + start, len - start, leaves[i]);
 		json_object_set_new(m->entry, "path", json_string(m->path));
-		json_object_set_new(m->entry, "size", json_integer((json_int_t)m->size));
+		json_object_set_new(m->entry, "size",
+		                    json_integer((json_int_t)(enc ? m->csize : m->size)));
 		json_object_set_new(m->entry, "sha256", json_string(hex));
+		if (enc) {
+			store_hex(m->sha, STORE_HASH_LEN, phex);
+			json_object_set_new(m->entry, "plaintext_sha256", json_string(phex));
+			json_object_set_new(m->entry, "plaintext_size",
+			                    json_integer((json_int_t)m->size));
+		}
 		json_array_append(members, m->entry);
+	}
+	if (enc) {
+		json_t *e = NULL;
+		r = store_enc_wrap(w->o.cipher, w->dk, w->o.recipients, w->o.n_recipients, &e);
+		if (r < 0) {
+			json_decref(members);
+			goto out;
+		}
+		json_object_set_new(fields, "encryption", e);
 	}
 	store_hash_t root, sums_sha;
 	store_merkle_root(leaves, w->n, root);
@@ -435,7 +513,9 @@ int store_bundle_finish(struct store_bundle_writer *w, json_t *fields, const str
 	char hex[STORE_HEX_LEN + 1];
 	json_object_set_new(fields, "members", members);
 	json_object_set(fields, "errors", w->errors);
-	json_object_set_new(fields, "format_version", json_integer(STORE_FORMAT_VERSION));
+	json_object_set_new(
+	        fields, "format_version",
+	        json_integer(enc ? STORE_FORMAT_VERSION_ENCRYPTED : STORE_FORMAT_VERSION));
 	json_object_set_new(fields, "key_id", json_string(store_key_id(key)));
 	store_hex(root, STORE_HASH_LEN, hex);
 	json_object_set_new(fields, "merkle_root", json_string(hex));
@@ -493,6 +573,9 @@ struct store_bundle_writer *store_bundle_writer_free(struct store_bundle_writer 
 	json_decref(w->errors);
 	store_sha256_free(w->file_sha);
 	store_sha256_free(w->msha);
+	store_sha256_free(w->csha);
+	store_aead_free(w->aead);
+	explicit_bzero(w->dk, sizeof(w->dk));
 	free(w->mem);
 	if (w->spill_fd >= 0)
 		close(w->spill_fd);
@@ -602,7 +685,7 @@ int store_bundle_pending_commit(struct store_bundle_writer *w, struct store_bund
 		json_decref(fields);
 	}
 	if (p->spill_fd < 0)
-		r = data(w, p->mem ? p->mem : "", p->mem_len);
+		r = mdata(w, p->mem ? p->mem : "", p->mem_len);
 	else
 		r = spill_data(w, p->spill_fd);
 	/* the bytes were hashed on the way in: hand that digest over */

@@ -3,6 +3,7 @@ noinst_LIBRARIES += store/libstore.a
 store_libstore_a_SOURCES = \
 	store/store.c store/store.h \
 	store/crypto.c store/crypto.h \
+	store/encrypt.c store/encrypt.h \
 	store/merkle.c store/merkle.h \
 	store/bundle.h store/bundle_write.c store/bundle_read.c \
 	store/ledger.c store/ledger.h \
@@ -15,9 +16,9 @@ agent_libagent_a_SOURCES += \
 	agent/cmd/cmd_store_common.c agent/cmd/cmd_store_common.h \
 	agent/cmd/cmd_keygen.c agent/cmd/cmd_seal.c agent/cmd/cmd_verify.c agent/cmd/cmd_show.c \
 	agent/cmd/cmd_custody.c agent/cmd/cmd_extract.c agent/cmd/cmd_prove.c agent/cmd/cmd_prove.h \
-	agent/cmd/cmd_prune.c
+	agent/cmd/cmd_prune.c agent/cmd/cmd_decrypt.c
 
-UNIT_TEST_SOURCES += tests/unit/store/test_store.c
+UNIT_TEST_SOURCES += tests/unit/store/test_store.c tests/unit/store/test_encrypt.c
 
 TESTS += tests/integration/store-basic.sh tests/integration/store-journal.sh \
 	tests/integration/store-full-disk.sh tests/integration/store-attack.sh \
@@ -27,6 +28,8 @@ EXTRA_DIST += tests/integration/store-basic.sh tests/integration/store-journal.s
 	tests/integration/store-interrupt.sh tests/integration/store-agent-reset.sh packaging/verify-bundle.sh
 TESTS += tests/integration/store-investigator.sh
 EXTRA_DIST += tests/integration/store-investigator.sh
+TESTS += tests/integration/store-encrypt.sh
+EXTRA_DIST += tests/integration/store-encrypt.sh
 
 # Fuzz targets for hostile input: the bundle reader and the ledger parser.
 FUZZ_TARGETS += tests/fuzz/fuzz-bundle tests/fuzz/fuzz-ledger

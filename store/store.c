@@ -551,6 +551,9 @@ int store_seal_begin(struct store_seal_params *p, struct store_seal **ret,
 	        .max_member_size = p->max_member_size,
 	        .max_bundle_size = p->max_bundle_size,
 	        .spill_dir = s->bdir,
+	        .recipients = p->recipients,
+	        .n_recipients = p->n_recipients,
+	        .cipher = p->cipher,
 	};
 	r = store_bundle_writer_new(&o, &s->w);
 	if (r < 0)

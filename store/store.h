@@ -44,6 +44,10 @@ struct store_seal_params {
 	uint64_t max_member_size;
 	uint64_t max_bundle_size; /* 0 = no cap */
 	bool immutable;           /* try FS_IMMUTABLE_FL on the placed bundle */
+	/* evidence encrypted to these recipients with `cipher` (borrowed; none: clear) */
+	const struct store_recipient *recipients;
+	size_t n_recipients;
+	const char *cipher;
 };
 struct store_seal_result {
 	char path[4096];

@@ -39,35 +39,12 @@ static int ex_begin(void *ud, const char *path, uint64_t size) {
 		sel = !strcmp(x->want[i], path);
 	if (!sel || !store_member_path_valid(path))
 		return 1;
-	char tmp[300];
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	int d = dup(x->dirfd);
-	char *p = tmp;
-	for (char *s; d >= 0 && (s = strchr(p, '/')); p = s + 1) {
-		*s = 0;
-		if (mkdirat(d, p, 0750) < 0 && errno != EEXIST) {
-			close(d);
-			d = -1;
-			break;
-		}
-		int nd = openat(d, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(d);
-		d = nd;
-	}
-	if (d < 0) {
-		x->err = -errno;
-		ev_log_error("%s: cannot create its directory: %s", path, strerror(errno));
-		return -EIO;
-	}
-	x->fd = openat(d, p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0440);
+	x->fd = ev_store_member_create(x->dirfd, path, &x->parent, x->leaf, sizeof(x->leaf));
 	if (x->fd < 0) {
-		x->err = -errno;
-		ev_log_error("%s: cannot create: %s", path, strerror(errno));
-		close(d);
+		x->err = x->fd;
+		x->fd = -1;
 		return -EIO;
 	}
-	x->parent = d;
-	snprintf(x->leaf, sizeof(x->leaf), "%s", p);
 	return 0;
 }
 
@@ -85,13 +62,8 @@ static int ex_end(void *ud, const char *path, const uint8_t sha[STORE_HASH_LEN])
 	struct ex *x = ud;
 	char hex[STORE_HEX_LEN + 1];
 	store_hex(sha, STORE_HASH_LEN, hex);
-	const char *want = NULL;
-	json_t *mem = json_object_get(x->manifest, "members");
-	for (size_t i = 0; i < json_array_size(mem); i++)
-		if (!strcmp(json_string_value(json_object_get(json_array_get(mem, i), "path"))
-		                    ?: "",
-		            path))
-			want = json_string_value(json_object_get(json_array_get(mem, i), "sha256"));
+	const char *want = json_string_value(
+	        json_object_get(ev_store_manifest_member(x->manifest, path), "sha256"));
 	int r = fsync(x->fd) < 0 ? -errno : 0;
 	close(x->fd);
 	x->fd = -1;
@@ -152,20 +124,12 @@ static int extract_run(int argc, char **argv) {
 	x.want = argv + optind + 1;
 	x.n_want = (size_t)(argc - optind - 1);
 	x.manifest = info.manifest;
-	for (size_t i = 0; i < x.n_want; i++) {
-		bool found = false;
-		json_t *mem = json_object_get(info.manifest, "members");
-		for (size_t k = 0; k < json_array_size(mem); k++)
-			found = found || !strcmp(json_string_value(json_object_get(
-			                                 json_array_get(mem, k), "path"))
-			                                 ?: "",
-			                         x.want[i]);
-		if (!found) {
+	for (size_t i = 0; i < x.n_want; i++)
+		if (!ev_store_manifest_member(info.manifest, x.want[i])) {
 			ret = ev_usage_error(&ev_cmd_extract, "no member '%s' in %s", x.want[i],
 			                     bundle);
 			goto out;
 		}
-	}
 	if (mkdir(to, 0750) < 0 && errno != EEXIST) {
 		ev_log_error("cannot create %s: %s", to, strerror(errno));
 		goto out;
@@ -175,23 +139,11 @@ static int extract_run(int argc, char **argv) {
 		ev_log_error("cannot open %s: %s", to, strerror(errno));
 		goto out;
 	}
-	int fd = open(bundle, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		ev_log_error("cannot open %s: %s", bundle, strerror(errno));
-		goto out;
-	}
 	struct store_member_sink sink = {ex_begin, ex_data, ex_end, &x};
 	store_report_clear(&rep);
 	if (so.json)
 		x.done = json_array();
-	int r = store_bundle_verify_fd(fd, bundle, &kr, NULL, &sink, &rep, NULL);
-	close(fd);
-	if (x.fd >= 0) {
-		close(x.fd);
-		unlinkat(x.parent, x.leaf, 0);
-	}
-	if (x.parent >= 0)
-		close(x.parent);
+	int r = ev_store_member_pass(bundle, &kr, &sink, &rep, &x.fd, &x.parent, x.leaf);
 	if (r < 0) {
 		ev_log_error("extraction stopped: %s", strerror(x.err ? -x.err : -r));
 		goto out;

@@ -1,4 +1,5 @@
-/* evident keygen [--out DIR] [--name NAME]: a new Ed25519 signing key pair. */
+/* evident keygen [--out DIR] [--name NAME]: a new Ed25519 signing key pair, or with
+ * --x25519 an encryption recipient key pair (store.encrypt.recipients, evident decrypt). */
 #include "config.h"
 
 #include <getopt.h>
@@ -9,16 +10,17 @@
 #include "util/mkdir.h"
 
 static int keygen_run(int argc, char **argv) {
-	enum { OPT_OUT = 0x2000, OPT_NAME, OPT_ROTATE, OPT_STORE, OPT_ACTOR };
+	enum { OPT_OUT = 0x2000, OPT_NAME, OPT_ROTATE, OPT_STORE, OPT_ACTOR, OPT_X25519 };
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"out", required_argument, NULL, OPT_OUT},
 	                                     {"name", required_argument, NULL, OPT_NAME},
 	                                     {"rotate-from", required_argument, NULL, OPT_ROTATE},
 	                                     {"store", required_argument, NULL, OPT_STORE},
 	                                     {"actor", required_argument, NULL, OPT_ACTOR},
+	                                     {"x25519", no_argument, NULL, OPT_X25519},
 	                                     {NULL, 0, NULL, 0}};
 	const char *out = ".", *name = "evident", *rotate = NULL, *store = NULL, *actor = NULL;
-	bool json = false;
+	bool json = false, x25519 = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -42,6 +44,9 @@ static int keygen_run(int argc, char **argv) {
 		case OPT_ACTOR:
 			actor = optarg;
 			break;
+		case OPT_X25519:
+			x25519 = true;
+			break;
 		default:
 			return ev_option_error(&ev_cmd_keygen, argv);
 		}
@@ -58,6 +63,28 @@ static int keygen_run(int argc, char **argv) {
 		return EV_EXIT_USAGE;
 	}
 	struct ev_errlist errs = {0};
+	if (x25519) {
+		if (rotate)
+			return ev_usage_error(&ev_cmd_keygen, "--x25519 has no rotation");
+		char id[65];
+		if (store_x25519_keygen(out, name, id, &errs) < 0) {
+			ev_errlist_print(&errs, stderr);
+			ev_errlist_clear(&errs);
+			return EV_EXIT_USAGE;
+		}
+		if (json)
+			printf("{\"key_id\":\"%s\",\"private\":\"%s/%s.x25519.key\",\"public\":"
+			       "\"%s/%s.x25519.pub\"}\n",
+			       id, out, name, out, name);
+		else {
+			printf("%s\n", id);
+			fprintf(stderr,
+			        "evident: wrote %s/%s.x25519.key (private, 0600) and "
+			        "%s/%s.x25519.pub\n",
+			        out, name, out, name);
+		}
+		return EV_EXIT_OK;
+	}
 	struct store_key *old = NULL;
 	if (rotate && store_key_load_private(rotate, &old, &errs) < 0) {
 		ev_errlist_print(&errs, stderr);
@@ -103,7 +130,7 @@ const struct ev_command ev_cmd_keygen = {
         .summary = "create an Ed25519 signing key pair for the evidence store",
         .run = keygen_run,
         .usage =
-                "Usage: evident keygen [--out DIR] [--name NAME] [--json]\n"
+                "Usage: evident keygen [--out DIR] [--name NAME] [--x25519] [--json]\n"
                 "       evident keygen --rotate-from OLD.key --store STORE [--out DIR] [--name "
                 "NAME]\n"
                 "\n"
@@ -117,6 +144,9 @@ const struct ev_command ev_cmd_keygen = {
                 "              key rotation: announce the new key in STORE's custody ledger\n"
                 "              in a key_rotated entry signed by the old key\n"
                 "  --actor NAME who rotates (recorded)\n"
+                "  --x25519    an encryption recipient key pair instead: DIR/NAME.x25519.key\n"
+                "              (X25519, PEM PKCS#8, 0600) and DIR/NAME.x25519.pub, for\n"
+                "              store.encrypt.recipients and evident decrypt --key\n"
                 "  --json      machine-readable output\n"
                 "  -h, --help  show this help\n",
 };

@@ -352,6 +352,25 @@ static int print_result(const struct seal_opts *o, const struct store_seal_resul
 	return 0;
 }
 
+/* store.encrypt.recipients: every one must load, or nothing is sealed (never in the clear
+ * instead). NULL after saying why. */
+static struct store_recipient *load_recipients(const struct ev_config *cfg) {
+	size_t n = cfg->store.encrypt.recipients.n;
+	struct store_recipient *r = calloc(n, sizeof(*r));
+	struct ev_errlist errs = {0};
+	for (size_t i = 0; r && i < n; i++)
+		if (store_recipient_parse(cfg->store.encrypt.recipients.v[i], cfg->origin, &r[i],
+		                          &errs) < 0) {
+			free(r);
+			r = NULL;
+		}
+	ev_errlist_print(&errs, stderr);
+	ev_errlist_clear(&errs);
+	if (!r)
+		ev_log_error("store.encrypt.recipients: nothing was sealed");
+	return r;
+}
+
 /* Open the seal, collect, commit, print. The exit status. */
 static int seal_store_phase(const struct seal_opts *o, const struct ev_config *cfg,
                             struct store_key *key, int64_t since, int64_t until) {
@@ -371,6 +390,20 @@ static int seal_store_phase(const struct seal_opts *o, const struct ev_config *c
 	        .max_bundle_size = o->maxb,
 	        .immutable = o->immutable,
 	};
+	_cleanup_free_ struct store_recipient *rcp = NULL;
+	if (cfg->store.encrypt.recipients.n) {
+		rcp = load_recipients(cfg);
+		if (!rcp) {
+			json_decref(sp.fields);
+			json_decref(fields);
+			json_decref(notes);
+			json_decref(act);
+			return EV_EXIT_USAGE;
+		}
+		sp.recipients = rcp;
+		sp.n_recipients = cfg->store.encrypt.recipients.n;
+		sp.cipher = cfg->store.encrypt.cipher;
+	}
 	struct store_seal *s = NULL;
 	struct store_seal_result res = {0};
 	_cleanup_free_ const char **srcs = calloc(cfg->sources.n_files + 1, sizeof(*srcs));

@@ -143,6 +143,15 @@ static void print_status(json_t *a) {
 	       geti(a, "sinks", "alerts"), geti(a, "sinks", "hooks_ok"),
 	       geti(a, "sinks", "hooks_failed"), geti(a, "sinks", "hooks_refused"),
 	       geti(a, "sinks", "syslog_sent"), geti(a, "sinks", "syslog_dropped"));
+	if (json_is_true(json_object_get(json_object_get(a, "forward"), "enabled")))
+		printf("  forward        %s; %" JSON_INTEGER_FORMAT " queued, %" JSON_INTEGER_FORMAT
+		       " sent, %" JSON_INTEGER_FORMAT " dropped, %" JSON_INTEGER_FORMAT
+		       " TLS failures\n",
+		       json_is_true(json_object_get(json_object_get(a, "forward"), "connected"))
+		               ? "connected"
+		               : "not connected",
+		       geti(a, "forward", "queued"), geti(a, "forward", "sent"),
+		       geti(a, "forward", "dropped"), geti(a, "forward", "tls_failures"));
 	printf("  reloads        %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT " failed\n",
 	       geti(a, "reloads", "ok"), geti(a, "reloads", "failed"));
 	json_t *errs = json_object_get(a, "last_errors");

@@ -292,3 +292,69 @@ int ev_store_read_check(const struct ev_command *cmd, const struct ev_store_read
 		             "own ledger (make one with 'evident keygen --out DIR')");
 	return -1;
 }
+
+int ev_store_member_create(int dirfd, const char *path, int *ret_parent, char *leaf,
+                           size_t leaf_size) {
+	char tmp[300];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	int d = dup(dirfd);
+	char *p = tmp;
+	for (char *s; d >= 0 && (s = strchr(p, '/')); p = s + 1) {
+		*s = 0;
+		if (mkdirat(d, p, 0750) < 0 && errno != EEXIST) {
+			close(d);
+			d = -1;
+			break;
+		}
+		int nd = openat(d, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(d);
+		d = nd;
+	}
+	if (d < 0) {
+		int r = -errno;
+		ev_log_error("%s: cannot create its directory: %s", path, strerror(-r));
+		return r;
+	}
+	int fd = openat(d, p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0440);
+	if (fd < 0) {
+		int r = -errno;
+		ev_log_error("%s: cannot create: %s", path, strerror(-r));
+		close(d);
+		return r;
+	}
+	*ret_parent = d;
+	snprintf(leaf, leaf_size, "%s", p);
+	return fd;
+}
+
+json_t *ev_store_manifest_member(json_t *manifest, const char *path) {
+	json_t *mem = json_object_get(manifest, "members");
+	for (size_t i = 0; i < json_array_size(mem); i++)
+		if (!strcmp(json_string_value(json_object_get(json_array_get(mem, i), "path"))
+		                    ?: "",
+		            path))
+			return json_array_get(mem, i);
+	return NULL;
+}
+
+int ev_store_member_pass(const char *bundle, const struct store_keyring *kr,
+                         const struct store_member_sink *sink, struct store_report *rep, int *fd,
+                         int *parent, const char *leaf) {
+	int bfd = open(bundle, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (bfd < 0) {
+		int r = -errno;
+		ev_log_error("cannot open %s: %s", bundle, strerror(-r));
+		return r;
+	}
+	int r = store_bundle_verify_fd(bfd, bundle, kr, NULL, sink, rep, NULL);
+	close(bfd);
+	if (*fd >= 0) { /* stopped inside a member: nothing half-written stays */
+		close(*fd);
+		unlinkat(*parent, leaf, 0);
+		*fd = -1;
+	}
+	if (*parent >= 0)
+		close(*parent);
+	*parent = -1;
+	return r;
+}

@@ -90,3 +90,18 @@ int ev_store_read_bundle(const struct ev_store_read_opts *o, const char *store_d
  * else ev_store_record() with --custody-log, --key and --actor. Takes `details`. */
 int ev_store_read_record(const struct ev_store_read_opts *o, const char *store_dir,
                          const char *action, const char *bundle, json_t *details);
+/* For extract and decrypt: create PATH (a valid member path) under dirfd, never outside
+ * it: each directory made (0750) and opened with O_NOFOLLOW, the file created
+ * O_EXCL|O_NOFOLLOW, mode 0440. Returns the file's fd, its directory's fd in *ret_parent
+ * and its name in `leaf`; or -errno after saying why on stderr. */
+int ev_store_member_create(int dirfd, const char *path, int *ret_parent, char *leaf,
+                           size_t leaf_size);
+/* The entry of member `path` in a manifest's "members" (borrowed), or NULL. */
+json_t *ev_store_manifest_member(json_t *manifest, const char *path);
+/* The second pass of extract and decrypt: read BUNDLE again through `sink` (whose begin
+ * creates files with ev_store_member_create into *fd, *parent and `leaf`); a member left
+ * open when the pass stops is removed; *fd and *parent are closed. 0 or -errno (the
+ * open failure said on stderr; a read error is the caller's to report). */
+int ev_store_member_pass(const char *bundle, const struct store_keyring *kr,
+                         const struct store_member_sink *sink, struct store_report *rep, int *fd,
+                         int *parent, const char *leaf);

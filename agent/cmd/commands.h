@@ -19,6 +19,7 @@ extern const struct ev_command ev_cmd_verify;
 extern const struct ev_command ev_cmd_show;
 extern const struct ev_command ev_cmd_custody;
 extern const struct ev_command ev_cmd_extract;
+extern const struct ev_command ev_cmd_decrypt;
 extern const struct ev_command ev_cmd_prove;
 extern const struct ev_command ev_cmd_prune;
 extern const struct ev_command ev_cmd_triage;

@@ -267,6 +267,8 @@ int ev_daemon_reload_start(struct ev_daemon *d, uint64_t ticket, struct ev_errli
 	int r = ev_config_load(d->opts.config_path, &rl->next, out_errs);
 	if (r >= 0)
 		r = ev_sinks_new(rl->next, d->event, d->queue, &rl->sinks, out_errs);
+	if (r >= 0)
+		r = ev_sinks_forward(rl->sinks, rl->next, d->state_dir, out_errs);
 	if (r >= 0 && (rl->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 		r = -errno;
 	if (r >= 0)
@@ -472,6 +474,8 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 		}
 	}
 	r = ev_sinks_new(d->cfg, d->event, d->queue, &d->sinks, &errs);
+	if (r >= 0)
+		r = ev_sinks_forward(d->sinks, d->cfg, d->state_dir, &errs);
 	if (r < 0) {
 		log_errlist(&errs, NULL);
 		ev_errlist_clear(&errs);

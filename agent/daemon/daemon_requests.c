@@ -64,6 +64,15 @@ json_t *ev_daemon_status_json(struct ev_daemon *d) {
 		return NULL;
 	json_object_set_new(json_object_get(o, "control"), "refused_cap",
 	                    json_integer((json_int_t)cs.refused_cap));
+	struct ev_forward_stats fs;
+	ev_sinks_get_forward_stats(d->sinks, &fs);
+	json_object_set_new(o, "forward",
+	                    json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I}", "enabled",
+	                              d->cfg->actions.forward.address != NULL, "connected",
+	                              fs.connected, "queued", (json_int_t)fs.queued, "sent",
+	                              (json_int_t)fs.sent, "dropped", (json_int_t)fs.dropped,
+	                              "tls_failures", (json_int_t)fs.tls_failures,
+	                              "connect_failures", (json_int_t)fs.connect_failures));
 	json_object_set_new(o, "audit_log", json_string(ev_custody_path(d->custody)));
 	json_object_set_new(o, "audit", ev_custody_status(d->custody));
 	json_object_set_new(o, "automatic_seals", ev_autoseal_status(d->autoseal));

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "agent/daemon/daemon_log.h"
+#include "agent/daemon/forward.h"
 #include "agent/spawn.h"
 #include "util/clock.h"
 #include "util/timefmt.h"
@@ -51,6 +52,7 @@ struct ev_sinks {
 	char **hook;
 	uint64_t hook_timeout;
 	struct ev_queue *queue;
+	struct ev_forward *fwd; /* RFC 5424 over TLS; NULL = off */
 	char hostname[256];
 	struct correlate_alert_buf buf; /* each alert rendered once, for every sink */
 	struct ev_sinks_stats st;
@@ -145,6 +147,11 @@ static void alert_view(const struct correlate_alert *a, struct alert_view *v) {
 
 char *ev_sink_format_rfc5424(const char *level, const char *json, int64_t now_us,
                              const char *hostname, long pid) {
+	return ev_sink_format_rfc5424_sd(level, "alert", "-", json, now_us, hostname, pid);
+}
+
+char *ev_sink_format_rfc5424_sd(const char *level, const char *msgid, const char *sd,
+                                const char *json, int64_t now_us, const char *hostname, long pid) {
 	char ts[EV_RFC3339_MAX];
 	ev_format_rfc3339_us(now_us, ts, sizeof(ts));
 	/* HOSTNAME is PRINTUSASCII, at most 255 characters, no spaces. */
@@ -156,8 +163,8 @@ char *ev_sink_format_rfc5424(const char *level, const char *json, int64_t now_us
 	host[o] = '\0';
 	int pri = LOG_AUTHPRIV | level_severity(level);
 	char *out = NULL;
-	if (asprintf(&out, "<%d>1 %s %s evident %ld alert - %s", pri, ts, o ? host : "-", pid,
-	             json) < 0)
+	if (asprintf(&out, "<%d>1 %s %s evident %ld %s %s %s", pri, ts, o ? host : "-", pid, msgid,
+	             sd, json) < 0)
 		out = NULL;
 	return out;
 }
@@ -449,6 +456,54 @@ static void hook_emit(struct ev_sinks *s, const char *rule, const char *json, si
 	s->st.hooks_started++;
 }
 
+/* ---- forwarding (agent/daemon/forward.h) ---- */
+
+/* Append ` NAME="VALUE"` (escaped) to the SD element in sd; nothing for a NULL value. */
+static void sd_param(char *sd, size_t size, size_t *o, const char *name, const char *v,
+                     size_t len) {
+	if (!v || *o + strlen(name) + 4 >= size)
+		return;
+	*o += (size_t)snprintf(sd + *o, size - *o, " %s=\"", name);
+	ev_forward_sd_escape(sd, size, o, v, len);
+	if (*o + 1 < size)
+		*o += (size_t)snprintf(sd + *o, size - *o, "\"");
+}
+
+/* One message with [evident@32473 rule= level= group= count= alert= bundle=] (the
+ * parameters that are known) and the JSON as MSG. */
+static void forward_emit(struct ev_sinks *s, const char *msgid, const char *rule, const char *level,
+                         const char *group, uint64_t count, const char *alert_id,
+                         const char *bundle, const char *json) {
+	char sd[2048], cnt[24];
+	size_t o = (size_t)snprintf(sd, sizeof(sd), "[evident@32473");
+	snprintf(cnt, sizeof(cnt), "%" PRIu64, count);
+	sd_param(sd, sizeof(sd), &o, "rule", rule, rule ? strlen(rule) : 0);
+	sd_param(sd, sizeof(sd), &o, "level", level, level ? strlen(level) : 0);
+	sd_param(sd, sizeof(sd), &o, "group", group, group ? strlen(group) : 0);
+	sd_param(sd, sizeof(sd), &o, "count", cnt, strlen(cnt));
+	sd_param(sd, sizeof(sd), &o, "alert", alert_id, alert_id ? strlen(alert_id) : 0);
+	sd_param(sd, sizeof(sd), &o, "bundle", bundle, bundle ? strlen(bundle) : 0);
+	if (o + 2 > sizeof(sd))
+		o = sizeof(sd) - 2; /* cut: still one closed element */
+	sd[o++] = ']';
+	sd[o] = '\0';
+	_cleanup_free_ char *msg = ev_sink_format_rfc5424_sd(
+	        level, msgid, sd, json, ev_now_realtime_us(), s->hostname, (long)getpid());
+	if (msg)
+		ev_forward_submit(s->fwd, msg, strlen(msg));
+}
+
+int ev_sinks_forward(struct ev_sinks *s, const struct ev_config *cfg, const char *state_dir,
+                     struct ev_errlist *errs) {
+	if (!cfg->actions.forward.address)
+		return 0;
+	return ev_forward_new(cfg, state_dir, &s->fwd, errs);
+}
+
+void ev_sinks_get_forward_stats(const struct ev_sinks *s, struct ev_forward_stats *ret) {
+	ev_forward_get_stats(s->fwd, ret);
+}
+
 /* ---- the sinks ---- */
 
 void ev_sinks_emit_sealed(struct ev_sinks *s, const json_t *sealed) {
@@ -468,6 +523,11 @@ void ev_sinks_emit_sealed(struct ev_sinks *s, const json_t *sealed) {
 		if (r < 0 && s->st.journal_errors++ == 0)
 			ev_dlog_errno(LOG_WARNING, r, "journal sink: sd_journal_send failed");
 	}
+	if (s->fwd && j)
+		forward_emit(s, "sealed", json_string_value(json_object_get(sealed, "rule")), NULL,
+		             NULL,
+		             (uint64_t)json_integer_value(json_object_get(sealed, "alert_count")),
+		             NULL, json_string_value(json_object_get(sealed, "bundle_id")), j);
 	free(j);
 }
 
@@ -527,6 +587,8 @@ void ev_sinks_emit(struct ev_sinks *s, const struct correlate_alert *a, const ch
 	}
 	if (s->syslog_on)
 		syslog_emit(s, v.level, j);
+	if (s->fwd)
+		forward_emit(s, "alert", v.rule, v.level, v.group, v.count, alert_id, NULL, j);
 	if (s->hook && s->hook[0] && s->queue)
 		hook_emit(s, v.rule, j, len);
 }
@@ -615,6 +677,7 @@ struct ev_sinks *ev_sinks_free(struct ev_sinks *s) {
 		(void)k;
 	}
 	tcp_close(s);
+	ev_forward_free(s->fwd);
 	if (s->udp_fd >= 0)
 		close(s->udp_fd);
 	free(s->tcp_buf);

@@ -13,6 +13,8 @@
  *   one non-blocking connection watched by the event loop, an output buffer capped at
  *   EV_SINK_TCP_BUFFER_CAP (alerts beyond it are dropped and counted), reconnection at
  *   most once per second.
+ * - forward: RFC 5424 over TLS with structured data, through a persisted queue
+ *   (agent/daemon/forward.h); also the automatic seals' bundle ids.
  * - hook: argv run without a shell by a worker of the queue, the alert as one JSON line
  *   on stdin, killed after hook_timeout; the exit status is logged. A full queue refuses
  *   the hook run (counted and logged).
@@ -26,6 +28,7 @@
 #include <systemd/sd-event.h>
 
 #include "agent/settings.h"
+#include "agent/daemon/forward.h"
 #include "agent/daemon/queue.h"
 #include "correlate/alert.h"
 #include "util/err.h"
@@ -62,6 +65,12 @@ void ev_sinks_emit_sealed(struct ev_sinks *s, const json_t *sealed);
  * JSON line on stdout, a journal entry (INCIDENT=, INCIDENT_JSON=), syslog and the hook,
  * when those sinks are on. */
 void ev_sinks_emit_incident(struct ev_sinks *s, const json_t *event);
+/* Start forwarding alerts (actions.forward) with its queue under state_dir, when the
+ * configuration turns it on; a no-op otherwise. Errors as for ev_sinks_new. */
+int ev_sinks_forward(struct ev_sinks *s, const struct ev_config *cfg, const char *state_dir,
+                     struct ev_errlist *errs);
+/* Forwarding counters (zero when off; per process, they outlive a reload). */
+void ev_sinks_get_forward_stats(const struct ev_sinks *s, struct ev_forward_stats *ret);
 /* Running statistics. A reload carries them over: get from the old sinks, set on the new. */
 void ev_sinks_get_stats(const struct ev_sinks *s, struct ev_sinks_stats *ret);
 void ev_sinks_set_stats(struct ev_sinks *s, const struct ev_sinks_stats *st);
@@ -73,6 +82,9 @@ int ev_sink_parse_address(const char *s, bool *ret_tcp, char **ret_host, char **
  * time `now_us` (no framing). Returns a malloc'd string or NULL (OOM). */
 char *ev_sink_format_rfc5424(const char *level, const char *json, int64_t now_us,
                              const char *hostname, long pid);
+/* The same with MSGID `msgid` and STRUCTURED-DATA `sd` (already escaped; "-" for none). */
+char *ev_sink_format_rfc5424_sd(const char *level, const char *msgid, const char *sd,
+                                const char *json, int64_t now_us, const char *hostname, long pid);
 /* Run argv with `input` on its stdin, no shell, killed with its process group after
  * timeout_usec (or as soon as `q` is stopping, when q is not NULL); started by
  * agent/spawn.c (clean environment, fds 0-2 only), stdout to /dev/null, stderr logged. Returns the

@@ -49,6 +49,27 @@ TEST(test_sinks_rfc5424_format) {
 	free(m);
 }
 
+TEST(test_sinks_forward_sd_escape) {
+	/* RFC 5424 6.3.3: '"', '\\' and ']' are escaped in PARAM-VALUE, nothing else */
+	char b[64];
+	size_t o = 0;
+	const char v[] = "a\"b\\c]d=e f";
+	ev_forward_sd_escape(b, sizeof(b), &o, v, strlen(v));
+	CU_ASSERT_STRING_EQUAL(b, "a\\\"b\\\\c\\]d=e f");
+	CU_ASSERT_EQUAL(o, strlen(b));
+	/* cut when full, never an escape half written, always terminated */
+	char s[6];
+	o = 0;
+	ev_forward_sd_escape(s, sizeof(s), &o, "ab]]]]", 6);
+	CU_ASSERT_STRING_EQUAL(s, "ab\\]");
+	char *m = ev_sink_format_rfc5424_sd("low", "sealed", "[evident@32473 bundle=\"x\"]", "{}",
+	                                    0, "h", 7);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m, "<85>1 1970-01-01T00:00:00.000000Z h evident 7 sealed "
+	                          "[evident@32473 bundle=\"x\"] {}");
+	free(m);
+}
+
 TEST(test_sinks_udp_to_loopback_listener) {
 	int ls = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	CU_ASSERT_FATAL(ls >= 0);
