@@ -73,6 +73,13 @@ struct ev_config {
 		uint64_t max_member_size;
 		uint64_t command_timeout;
 		uint64_t command_output_cap;
+		struct { /* store.upload: shipping to S3 under Object Lock (agent/fleet/) */
+			char *endpoint; /* NULL: uploads off */
+			char *region, *bucket, *prefix, *credentials, *retention_mode;
+			uint64_t retention; /* µs */
+			bool tls_verify;
+			uint64_t multipart_threshold, backoff_max, interval;
+		} upload;
 	} store;
 	struct {
 		uint64_t lookback;

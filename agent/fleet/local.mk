@@ -1,0 +1,8 @@
+# agent/fleet/: evidence shipped to S3 under Object Lock (issue 16): the S3 client
+# (libcurl, SigV4), the persisted upload queue, verification straight from a bucket and
+# the import of a fleet's bundles into an incident.
+agent_libagent_a_SOURCES += \
+	agent/fleet/s3.c agent/fleet/s3.h \
+	agent/fleet/upload.c agent/fleet/upload.h \
+	agent/cmd/cmd_upload.c
+EXTRA_DIST += docs/fleet.md
