@@ -6,3 +6,6 @@ agent_libagent_a_SOURCES += \
 	agent/fleet/upload.c agent/fleet/upload.h \
 	agent/cmd/cmd_upload.c
 EXTRA_DIST += docs/fleet.md
+agent_libagent_a_SOURCES += \
+	agent/fleet/fetch.c agent/fleet/fetch.h \
+	agent/fleet/fleet_cmd.c agent/fleet/fleet_cmd.h

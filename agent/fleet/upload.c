@@ -138,11 +138,15 @@ static int queue_paths(const struct ev_config *cfg, char *q, char *l, size_t len
 	return ev_mkdir_p(dir, 0700, 0755);
 }
 
-int ev_upload_open(const struct ev_config *cfg, struct ev_upload **ret, char *err, size_t errlen) {
+int ev_fleet_client(const struct ev_config *cfg, const char *bucket, struct ev_s3 **ret,
+                    char *err, size_t errlen) {
 	const typeof(cfg->store.upload) *c = &cfg->store.upload;
-	if (!c->endpoint || !*c->endpoint || !c->bucket || !*c->bucket) {
-		snprintf(err, errlen, "uploads are not configured (store.upload.endpoint and "
-		                      "store.upload.bucket)");
+	const char *endpoint = c->endpoint && *c->endpoint ? c->endpoint : getenv("AWS_ENDPOINT_URL");
+	const char *region = getenv("AWS_REGION") && !(c->endpoint && *c->endpoint)
+	                             ? getenv("AWS_REGION")
+	                             : c->region;
+	if (!endpoint || !*endpoint) {
+		snprintf(err, errlen, "no S3 endpoint: set store.upload.endpoint (or AWS_ENDPOINT_URL)");
 		return -ENOTCONN;
 	}
 	_cleanup_free_ char *ak = NULL, *sk = NULL, *tok = NULL;
@@ -162,23 +166,35 @@ int ev_upload_open(const struct ev_config *cfg, struct ev_upload **ret, char *er
 		sk = strdup(s);
 		tok = getenv("AWS_SESSION_TOKEN") ? strdup(getenv("AWS_SESSION_TOKEN")) : NULL;
 	}
-	struct ev_upload *u = calloc(1, sizeof(*u));
-	if (!u)
-		return -ENOMEM;
-	u->cfg = cfg;
-	struct ev_s3_conf sc = {.endpoint = c->endpoint,
-	                        .region = c->region,
-	                        .bucket = c->bucket,
+	struct ev_s3_conf sc = {.endpoint = endpoint,
+	                        .region = region,
+	                        .bucket = bucket,
 	                        .access_key = ak,
 	                        .secret_key = sk,
 	                        .session_token = tok,
 	                        .tls_verify = c->tls_verify,
 	                        .multipart_threshold = c->multipart_threshold};
-	u->s3 = ev_s3_new(&sc);
+	*ret = ev_s3_new(&sc);
 	if (sk)
 		explicit_bzero(sk, strlen(sk));
+	if (tok)
+		explicit_bzero(tok, strlen(tok));
+	return *ret ? 0 : -ENOMEM;
+}
+
+int ev_upload_open(const struct ev_config *cfg, struct ev_upload **ret, char *err, size_t errlen) {
+	const typeof(cfg->store.upload) *c = &cfg->store.upload;
+	if (!c->endpoint || !*c->endpoint || !c->bucket || !*c->bucket) {
+		snprintf(err, errlen, "uploads are not configured (store.upload.endpoint and "
+		                      "store.upload.bucket)");
+		return -ENOTCONN;
+	}
+	struct ev_upload *u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->cfg = cfg;
+	int r = ev_fleet_client(cfg, c->bucket, &u->s3, err, errlen);
 	struct ev_errlist errs = {0};
-	r = u->s3 ? 0 : -ENOMEM;
 	if (r == 0 && (r = store_key_load_private(cfg->store.key, &u->key, &errs)) < 0) {
 		_cleanup_free_ char *why = errs.n ? ev_error_format(&errs.v[0]) : NULL;
 		snprintf(err, errlen, "cannot load store.key %s: %s (the uploaded entries are signed)",

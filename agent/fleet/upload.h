@@ -20,6 +20,15 @@
 
 #include "agent/settings.h"
 
+struct ev_s3;
+/* An S3 client for `bucket` with the endpoint, region, TLS setting and credentials of
+ * store.upload (endpoint and region from AWS_ENDPOINT_URL and AWS_REGION when no
+ * endpoint is configured; credentials from store.upload.credentials, refused when
+ * world-readable, else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN).
+ * 0, or -errno with one line in err. */
+int ev_fleet_client(const struct ev_config *cfg, const char *bucket, struct ev_s3 **ret,
+                    char *err, size_t errlen);
+
 struct ev_upload;
 /* Set up from cfg (borrowed for the lifetime of *ret): the S3 client with its credentials
  * (store.upload.credentials, refused when world-readable, else the AWS_* environment
