@@ -415,7 +415,10 @@ static int parse(int argc, char **argv, struct ictx *c) {
 		O_VALUE,
 		O_APPROVE,
 		O_STATE,
-		O_PUB
+		O_PUB,
+		O_HOST,
+		O_SINCE,
+		O_UNTIL
 	};
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"config", required_argument, NULL, 'c'},
@@ -435,6 +438,9 @@ static int parse(int argc, char **argv, struct ictx *c) {
 	                                     {"value", required_argument, NULL, O_VALUE},
 	                                     {"approve", no_argument, NULL, O_APPROVE},
 	                                     {"pub", required_argument, NULL, O_PUB},
+	                                     {"host", required_argument, NULL, O_HOST},
+	                                     {"since", required_argument, NULL, O_SINCE},
+	                                     {"until", required_argument, NULL, O_UNTIL},
 	                                     {NULL, 0, NULL, 0}};
 	const char **dst[] = {[O_AS - O_AS] = &c->as,
 	                      [O_AT - O_AS] = &c->at_s,
@@ -477,6 +483,16 @@ static int parse(int argc, char **argv, struct ictx *c) {
 		case O_PUB:
 			if (ev_strv_push(&c->pubs, optarg) < 0)
 				return EV_EXIT_USAGE;
+			break;
+		case O_HOST:
+			if (ev_strv_push(&c->hosts, optarg) < 0)
+				return EV_EXIT_USAGE;
+			break;
+		case O_SINCE:
+			c->since_s = optarg;
+			break;
+		case O_UNTIL:
+			c->until_s = optarg;
 			break;
 		default:
 			if (o >= O_AS && o <= O_VALUE) {
@@ -530,6 +546,7 @@ out:
 	ev_config_free(c.cfg);
 	free(c.args);
 	free(c.pubs.v);
+	free(c.hosts.v);
 	return ret >= 1000 ? ret - 1000 : ret;
 }
 
@@ -550,6 +567,8 @@ const struct ev_command ev_cmd_incident = {
                  "       evident incident correct INC --field t_X --value TIME --reason TEXT\n"
                  "       evident incident run INC ACTION [ARG=VALUE]... --rationale T [--approve]\n"
                  "       evident incident import INC BUNDLE|STORE --pub KEY...\n"
+                 "       evident incident import INC s3://BUCKET/PREFIX --pub KEY... [--host H]...\n"
+                 "                                   [--since TIME] [--until TIME]\n"
                  "  common: [-c FILE] [--state-dir DIR] [--as NAME] [--json]\n"
                  "\n"
                  "Each incident is a signed, append-only ledger "
@@ -574,12 +593,19 @@ const struct ev_command ev_cmd_incident = {
                  "import: bundles sealed on other hosts, verified against the pinned --pub\n"
                  "keys (refused otherwise), join the incident; each import is also recorded in\n"
                  "this host's custody ledger. See docs/incidents.md.\n"
+                 "import from s3://BUCKET/PREFIX: the original version of every bundle of\n"
+                 "every host's prefix below it (HOST/CHAIN/bundles/...; --host: only these)\n"
+                 "is downloaded to STATE_DIR/incidents/INC/imported/, verified against the\n"
+                 "pinned keys and imported when its evidence window meets --since..--until\n"
+                 "(default: the incident's t_impact or t_detect until now). See docs/fleet.md.\n"
                  "\n"
                  "  -c, --config FILE    the configuration (state_dir, store.key, incidents)\n"
                  "  --state-dir DIR      incidents under DIR (default agent.state_dir)\n"
                  "  --as NAME            who you are, recorded beside your uid\n"
                  "  --at TIME            when the step happened (default now; not the future)\n"
-                 "  --pub KEY            a pinned public key (import; show/export: verify with)\n"
+                 "  --pub KEY            a pinned public key (import; show/export: verify with)\n"                 "  --host H             import s3://: only this host (repeatable)\n"
+                 "  --since TIME         import s3://: window start\n"
+                 "  --until TIME         import s3://: window end (default now)\n"
                  "  --json               machine-readable output\n"
                  "  -h, --help           show this help\n"
                  "\n"

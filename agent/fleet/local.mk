@@ -9,3 +9,6 @@ EXTRA_DIST += docs/fleet.md
 agent_libagent_a_SOURCES += \
 	agent/fleet/fetch.c agent/fleet/fetch.h \
 	agent/fleet/fleet_cmd.c agent/fleet/fleet_cmd.h
+TESTS += tests/integration/fleet-s3.sh
+EXTRA_DIST += tests/integration/fleet-s3.sh tests/integration/fleet-lib.sh \
+	tests/integration/rgw-start.sh tests/integration/rgw-stop.sh

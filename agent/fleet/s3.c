@@ -431,6 +431,26 @@ static int put_single(struct ev_s3 *s, const char *key, int fd, uint64_t size,
 	return r;
 }
 
+int ev_s3_put_retention(struct ev_s3 *s, const char *key, const char *version_id,
+                        const struct ev_s3_lock *lock) {
+	_cleanup_free_ char *v = uri_encode(version_id ?: "", false);
+	_cleanup_free_ char *qs = NULL, *xml = NULL;
+	if (!v || asprintf(&qs, "retention=&versionId=%s", v) < 0 ||
+	    asprintf(&xml,
+	             "<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>%s</Mode>"
+	             "<RetainUntilDate>%s</RetainUntilDate></Retention>",
+	             lock->mode, lock->retain_until) < 0)
+		return -ENOMEM;
+	struct req q = {.method = "PUT", .url = make_url(s, key, qs), .out_fd = -1};
+	q.body = xml;
+	q.body_len = strlen(xml);
+	char what[600];
+	snprintf(what, sizeof(what), "PUT retention of %s", key);
+	int r = q.url ? perform(s, &q, what) : -ENOMEM;
+	req_clear(&q);
+	return r;
+}
+
 /* Multipart: initiate (with the lock headers), parts, complete; abort on failure. */
 static int put_multipart(struct ev_s3 *s, const char *key, int fd, uint64_t size,
                          const struct ev_s3_lock *lock, const char *sha,
@@ -511,6 +531,9 @@ static int put_multipart(struct ev_s3 *s, const char *key, int fd, uint64_t size
 		if (etag && !ret->etag[0])
 			snprintf(ret->etag, sizeof(ret->etag), "%s", etag);
 	}
+	/* some servers (Ceph 16) ignore the lock headers of the initiation: set it now */
+	if (r == 0 && lock && lock->mode && lock->retain_until && ret->version_id[0])
+		r = ev_s3_put_retention(s, key, ret->version_id, lock);
 	req_clear(&c);
 	free(xml);
 	return r;

@@ -61,6 +61,10 @@ int ev_s3_get_file(struct ev_s3 *s, const char *key, const char *version_id, con
  * {key, version_id, size, latest, delete_marker, last_modified}, in the server's order
  * (keys ascending, newest version first). At most 1,000,000 entries (-E2BIG beyond). */
 int ev_s3_list_versions(struct ev_s3 *s, const char *prefix, json_t **ret);
+/* Set the retention of a version (PutObjectRetention). A server refuses (403) to shorten
+ * a COMPLIANCE retention. 0 or -errno. */
+int ev_s3_put_retention(struct ev_s3 *s, const char *key, const char *version_id,
+                        const struct ev_s3_lock *lock);
 /* DELETE a version (tests and checks of the lock: 403 -EACCES when it holds). */
 int ev_s3_delete_version(struct ev_s3 *s, const char *key, const char *version_id);
 

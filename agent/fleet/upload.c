@@ -413,10 +413,15 @@ static int upload_one(struct ev_upload *u, json_t *it, json_t *report, char *err
 			return r;
 		}
 	}
+	int64_t t = ev_now_realtime_us() + (int64_t)u->cfg->store.upload.retention;
+	ev_format_rfc3339(t, until, sizeof(until));
+	struct ev_s3_lock lock = {u->cfg->store.upload.retention_mode, until};
+	if (adopted && !o.lock_mode[0] &&
+	    ev_s3_put_retention(u->s3, key, o.version_id[0] ? o.version_id : NULL, &lock) < 0) {
+		snprintf(err, errlen, "%s", ev_s3_error(u->s3));
+		return -EIO;
+	}
 	if (!adopted) {
-		int64_t t = ev_now_realtime_us() + (int64_t)u->cfg->store.upload.retention;
-		ev_format_rfc3339(t, until, sizeof(until));
-		struct ev_s3_lock lock = {u->cfg->store.upload.retention_mode, until};
 		memset(&o, 0, sizeof(o));
 		r = ev_s3_put_file(u->s3, key, path, &lock, &o);
 		if (r < 0) {
