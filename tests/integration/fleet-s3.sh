@@ -171,4 +171,11 @@ grep '"why":"import"' "$L" | grep -q "\"s3_key\":\"$KA/bundles/$B1\"" && ok "the
 [ "$(grep -c '"action":"imported"' "$T_TMP/resp-store/custody.jsonl")" -eq 6 ] && ok "6 'imported' entries in the responder's custody ledger" || fail "custody imported entries"
 run "$EVIDENT" verify "$T_TMP/resp-state/incidents"
 expect_rc 0 "the incident ledger verifies"
+
+# prune removes only bundles whose upload is confirmed (here: host A's first two)
+seal hostA; seal hostA
+run "$EVIDENT" prune -c "$T_TMP/hostA.yaml" --before "@$(( $(date +%s) + 86400 ))" --reason test --json "$T_TMP/hostA-store"
+expect_rc 0 "prune with uploads configured"
+expect_out '"pruned":2' "it removed the 2 uploaded bundles"
+[ "$(ls "$T_TMP/hostA-store/bundles" | wc -l)" -eq 2 ] && ok "the bundle not yet uploaded (and the head) are kept" || fail "left: $(ls "$T_TMP/hostA-store/bundles")"
 done_testing
