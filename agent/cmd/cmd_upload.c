@@ -105,7 +105,7 @@ static int upload_run(int argc, char **argv) {
 	}
 	int ret = EV_EXIT_USAGE;
 	if (status) {
-		json_t *q = ev_upload_queue_json(cfg);
+		json_t *q = ev_upload_queue_json(cfg, NULL);
 		if (json)
 			print_json(q);
 		else if (!json_is_true(json_object_get(q, "configured")))

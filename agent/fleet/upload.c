@@ -130,9 +130,9 @@ static int queue_save(struct ev_upload *u) {
 }
 
 /* STATE/upload/queue.json and .lock */
-static int queue_paths(const struct ev_config *cfg, char *q, char *l, size_t len) {
+static int queue_paths(const char *state_dir, char *q, char *l, size_t len) {
 	char dir[3900];
-	snprintf(dir, sizeof(dir), "%.3800s/upload", cfg->agent.state_dir);
+	snprintf(dir, sizeof(dir), "%.3800s/upload", state_dir);
 	snprintf(q, len, "%s/queue.json", dir);
 	snprintf(l, len, "%s/.lock", dir);
 	return ev_mkdir_p(dir, 0700, 0755);
@@ -201,7 +201,7 @@ int ev_upload_open(const struct ev_config *cfg, struct ev_upload **ret, char *er
 		         cfg->store.key, why ?: strerror(-r));
 	}
 	ev_errlist_clear(&errs);
-	if (r == 0 && (r = queue_paths(cfg, u->qpath, u->lockpath, sizeof(u->qpath))) < 0)
+	if (r == 0 && (r = queue_paths(cfg->agent.state_dir, u->qpath, u->lockpath, sizeof(u->qpath))) < 0)
 		snprintf(err, errlen, "cannot create %s/upload: %s", cfg->agent.state_dir,
 		         strerror(-r));
 	if (r < 0) {
@@ -545,11 +545,11 @@ int ev_upload_pass(struct ev_upload *u, bool force, json_t **ret_report, char *e
 	return n;
 }
 
-json_t *ev_upload_queue_json(const struct ev_config *cfg) {
+json_t *ev_upload_queue_json(const struct ev_config *cfg, const char *state_dir) {
 	char q[4096], l[4096];
 	bool on = cfg->store.upload.endpoint && *cfg->store.upload.endpoint;
 	json_t *out = json_pack("{s:b}", "configured", on);
-	if (!on || queue_paths(cfg, q, l, sizeof(q)) < 0)
+	if (!on || queue_paths(state_dir ?: cfg->agent.state_dir, q, l, sizeof(q)) < 0)
 		return out;
 	json_t *queue = queue_load(q);
 	json_t *list = pending_list(cfg, json_object_get(queue, "meta"));

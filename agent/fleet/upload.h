@@ -43,10 +43,11 @@ struct ev_upload *ev_upload_free(struct ev_upload *u);
  * number of items still pending, or -errno (-EBUSY: another pass is running). */
 int ev_upload_pass(struct ev_upload *u, bool force, json_t **ret_report, char *err, size_t errlen);
 
-/* The queue as `status` and `upload --status` show it (new): {configured, pending:
+/* The queue as `status` and `upload --status` show it (new; state_dir NULL:
+ * agent.state_dir): {configured, pending:
  * [{file, attempts, next_try, last_error}], uploaded_bundles: N}. Never fails but for
  * memory (NULL). */
-json_t *ev_upload_queue_json(const struct ev_config *cfg);
+json_t *ev_upload_queue_json(const struct ev_config *cfg, const char *state_dir);
 
 /* The bundles of the store with a confirmed upload (names, a new JSON object used as a
  * set), from the custody ledger. NULL when out of memory. */
