@@ -162,10 +162,10 @@ static const struct cfg_key upload_keys[] = {
         {"multipart_threshold", CT_SIZE, OFF(store.upload.multipart_threshold), 5 << 20,
          (int64_t)5 << 30, "64MiB", NULL, NULL,
          "larger files go up as multipart uploads in parts of this size"},
-        {"backoff_max", CT_DURATION, OFF(store.upload.backoff_max), SEC(1), SEC(86400), "1h",
-         NULL, NULL, "longest wait before retrying a failed upload (doubles from 10s)"},
-        {"interval", CT_DURATION, OFF(store.upload.interval), SEC(1), SEC(86400), "1m", NULL,
-         NULL, "how often the agent looks for something to upload"},
+        {"backoff_max", CT_DURATION, OFF(store.upload.backoff_max), SEC(1), SEC(86400), "1h", NULL,
+         NULL, "longest wait before retrying a failed upload (doubles from 10s)"},
+        {"interval", CT_DURATION, OFF(store.upload.interval), SEC(1), SEC(86400), "1m", NULL, NULL,
+         "how often the agent looks for something to upload"},
         END,
 };
 
@@ -1089,7 +1089,8 @@ static json_t *value_json(const struct cfg_key *k, const void *p) {
 	case CT_SECTION: { /* nested: offset 0, so p is the config itself */
 		json_t *o = json_object();
 		for (const struct cfg_key *sk = k->sub; sk->name; sk++)
-			json_object_set_new(o, sk->name, value_json(sk, (const char *)p + sk->offset));
+			json_object_set_new(o, sk->name,
+			                    value_json(sk, (const char *)p + sk->offset));
 		return o;
 	}
 	case CT_STRING:

@@ -296,8 +296,8 @@ static json_t *verified_bundle_in(struct ictx *c, const char *path, int *ret, in
 	json_t *e = NULL;
 	if (outside)
 		*outside = false;
-	if (r == 0 && !rep.n && info.authenticated && info.key_pinned && outside &&
-	    since < until && !in_window(info.manifest, since, until))
+	if (r == 0 && !rep.n && info.authenticated && info.key_pinned && outside && since < until &&
+	    !in_window(info.manifest, since, until))
 		*outside = true;
 	else if (r < 0 || rep.n || !info.authenticated || !info.key_pinned) {
 		char per[512] = "not authenticated by a pinned key";
@@ -359,8 +359,8 @@ static int import_s3(struct ictx *c, const char *url, json_t *list) {
 	json_t *b;
 	json_array_foreach(got, i, b) {
 		bool outside = false;
-		json_t *e = verified_bundle_in(c, json_string_value(json_object_get(b, "path")), &ret,
-		                               since, until, &outside);
+		json_t *e = verified_bundle_in(c, json_string_value(json_object_get(b, "path")),
+		                               &ret, since, until, &outside);
 		if (!e) {
 			skipped += outside;
 			if (ret)

@@ -148,7 +148,8 @@ static void print_status(json_t *a) {
 	json_t *upl = json_object_get(a, "upload");
 	if (json_is_true(json_object_get(upl, "configured"))) {
 		json_t *p = json_object_get(upl, "pending"), *it;
-		printf("  upload         %zu pending, %" JSON_INTEGER_FORMAT " bundles uploaded%s\n",
+		printf("  upload         %zu pending, %" JSON_INTEGER_FORMAT
+		       " bundles uploaded%s\n",
 		       json_array_size(p), geti(upl, "uploaded_bundles", NULL),
 		       json_is_true(json_object_get(upl, "running")) ? " (a pass is running)" : "");
 		size_t k;

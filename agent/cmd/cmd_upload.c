@@ -51,11 +51,11 @@ static void print_report(json_t *rep) {
 	}
 	size_t i;
 	json_t *it;
-	json_array_foreach(json_object_get(rep, "failed"), i, it)
-	        ev_log_error("upload of %s failed: %s", json_string_value(json_object_get(it, "file")),
-	                     json_string_value(json_object_get(it, "error")));
-	fprintf(stderr, "evident: %zu uploaded, %zu already there, %" JSON_INTEGER_FORMAT
-	        " pending\n",
+	json_array_foreach(json_object_get(rep, "failed"), i, it) ev_log_error(
+	        "upload of %s failed: %s", json_string_value(json_object_get(it, "file")),
+	        json_string_value(json_object_get(it, "error")));
+	fprintf(stderr,
+	        "evident: %zu uploaded, %zu already there, %" JSON_INTEGER_FORMAT " pending\n",
 	        json_array_size(json_object_get(rep, "uploaded")),
 	        json_array_size(json_object_get(rep, "adopted")),
 	        json_integer_value(json_object_get(rep, "pending")));

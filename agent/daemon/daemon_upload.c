@@ -74,14 +74,14 @@ static void upload_work_done(struct ev_work *w, int result, char *msg) {
 			c->failed_passes++;
 			ev_dlog(LOG_WARNING, "upload pass failed: %s", msg ?: strerror(-result));
 		}
-		c->last = json_pack("{s:i, s:s?, s:I, s:I, s:I, s:I}", "result", result, "error", msg,
-		                    "uploaded",
-		                    (json_int_t)json_array_size(json_object_get(u->report, "uploaded")),
-		                    "adopted",
-		                    (json_int_t)json_array_size(json_object_get(u->report, "adopted")),
-		                    "failed",
-		                    (json_int_t)json_array_size(json_object_get(u->report, "failed")),
-		                    "pending", json_integer_value(json_object_get(u->report, "pending")));
+		c->last = json_pack(
+		        "{s:i, s:s?, s:I, s:I, s:I, s:I}", "result", result, "error", msg,
+		        "uploaded",
+		        (json_int_t)json_array_size(json_object_get(u->report, "uploaded")),
+		        "adopted",
+		        (json_int_t)json_array_size(json_object_get(u->report, "adopted")),
+		        "failed", (json_int_t)json_array_size(json_object_get(u->report, "failed")),
+		        "pending", json_integer_value(json_object_get(u->report, "pending")));
 	}
 	json_decref(u->report);
 	free(u->config_path);

@@ -77,8 +77,8 @@ static void bundle_findings(struct ev_s3 *s3, const char *key, const char *name,
 	char now[EV_RFC3339_MAX];
 	ev_format_rfc3339(ev_now_realtime_us(), now, sizeof(now));
 	if (ev_s3_head(s3, key, json_string_value(json_object_get(orig, "version_id")), &h) < 0)
-		store_report_add(rep, STORE_RETENTION_MISSING, name, "cannot read its retention: %s",
-		                 ev_s3_error(s3));
+		store_report_add(rep, STORE_RETENTION_MISSING, name,
+		                 "cannot read its retention: %s", ev_s3_error(s3));
 	else if (!h.lock_mode[0] || !h.retain_until[0])
 		store_report_add(rep, STORE_RETENTION_MISSING, name,
 		                 "version %s of %s has no object-lock retention: it can be deleted",
@@ -90,8 +90,7 @@ static void bundle_findings(struct ev_s3 *s3, const char *key, const char *name,
 }
 
 int ev_fleet_fetch_store(struct ev_s3 *s3, const char *prefix, const char *dir,
-                         struct store_report *rep, size_t *ret_bundles, char *err,
-                         size_t errlen) {
+                         struct store_report *rep, size_t *ret_bundles, char *err, size_t errlen) {
 	json_t *list = NULL;
 	int r = ev_s3_list_versions(s3, prefix, &list);
 	if (r < 0) {
@@ -110,8 +109,10 @@ int ev_fleet_fetch_store(struct ev_s3 *s3, const char *prefix, const char *dir,
 	json_object_foreach(g, key, a) {
 		const char *rel = key + strlen(prefix);
 		uint64_t seq;
-		bool bundle = !strncmp(rel, "bundles/", 8) && store_bundle_name_parse(rel + 8, &seq);
-		if (!bundle && strcmp(rel, "HEAD") && strcmp(rel, "custody.jsonl") && !is_key_name(rel))
+		bool bundle =
+		        !strncmp(rel, "bundles/", 8) && store_bundle_name_parse(rel + 8, &seq);
+		if (!bundle && strcmp(rel, "HEAD") && strcmp(rel, "custody.jsonl") &&
+		    !is_key_name(rel))
 			continue;
 		json_t *orig, *latest;
 		size_t n, markers;
@@ -164,9 +165,9 @@ int ev_fleet_list_bundles(struct ev_s3 *s3, const char *prefix, json_t **ret, ch
 		json_array_append_new(
 		        out, json_pack("{s:s, s:O, s:s%, s:s%, s:s, s:I}", "key", key, "version_id",
 		                       json_object_get(orig, "version_id"), "host", rel,
-		                       sl && sl < b ? (size_t)(sl - rel) : (size_t)0, "store_prefix",
-		                       key, (size_t)(b - key), "name", b + 8, "versions",
-		                       (json_int_t)n));
+		                       sl && sl < b ? (size_t)(sl - rel) : (size_t)0,
+		                       "store_prefix", key, (size_t)(b - key), "name", b + 8,
+		                       "versions", (json_int_t)n));
 	}
 	json_decref(g);
 	json_decref(list);

@@ -18,8 +18,7 @@ struct ev_s3;
  * made): bundles as their original versions, HEAD, custody.jsonl and keys as their latest.
  * Findings into rep. *ret_bundles: bundles fetched. 0, or -errno with one line in err. */
 int ev_fleet_fetch_store(struct ev_s3 *s3, const char *prefix, const char *dir,
-                         struct store_report *rep, size_t *ret_bundles, char *err,
-                         size_t errlen);
+                         struct store_report *rep, size_t *ret_bundles, char *err, size_t errlen);
 
 /* The bundles under `prefix` in every store below it: a new array of {key, version_id
  * (the original version), host (the first path component after prefix), store_prefix

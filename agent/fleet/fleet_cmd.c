@@ -77,7 +77,8 @@ static int verify_fetched(const char *url, const char *dir, const struct ev_stor
 	ret = ev_store_print_report(rep, so->json, extra);
 	json_decref(extra);
 	if (!so->json && ret == EV_EXIT_OK)
-		fprintf(stderr, "evident: %s: verified (%zu bundle%s)\n", url, n, n == 1 ? "" : "s");
+		fprintf(stderr, "evident: %s: verified (%zu bundle%s)\n", url, n,
+		        n == 1 ? "" : "s");
 	else if (!so->json) {
 		char per[512];
 		ev_store_summary(rep, per, sizeof(per));
@@ -151,7 +152,8 @@ json_t *ev_fleet_download_bundles(const struct ev_config *cfg, const char *url, 
 			continue;
 		char d[4096], p[4400];
 		/* the store's prefix names the copy: two chains of one host do not collide */
-		_cleanup_free_ char *sp = strdup(json_string_value(json_object_get(b, "store_prefix")));
+		_cleanup_free_ char *sp =
+		        strdup(json_string_value(json_object_get(b, "store_prefix")));
 		for (char *c = sp; c && *c; c++)
 			if (*c == '/' || *c == '.')
 				*c = '_';

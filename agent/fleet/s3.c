@@ -111,8 +111,9 @@ static char *uri_encode(const char *in, bool keep_slash) {
 	if (!out)
 		return NULL;
 	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '_' || *p == '.' || *p == '~' || (keep_slash && *p == '/'))
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~' ||
+		    (keep_slash && *p == '/'))
 			*o++ = (char)*p;
 		else {
 			*o++ = '%';
@@ -239,7 +240,8 @@ static char *xml_get(const char *xml, const char *tag, const char **from) {
 		return NULL;
 	static const struct {
 		const char *ent, c;
-	} ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+	} ents[] = {
+	        {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
 	for (const char *p = a; p < b;) {
 		size_t i;
 		for (i = 0; i < ELEMENTSOF(ents); i++)
@@ -323,7 +325,8 @@ static int perform(struct ev_s3 *s, struct req *r, const char *what) {
 	}
 	if (r->status >= 200 && r->status < 300)
 		return 0;
-	_cleanup_free_ char *code = r->resp && r->out_fd < 0 ? xml_get(r->resp, "Code", NULL) : NULL;
+	_cleanup_free_ char *code =
+	        r->resp && r->out_fd < 0 ? xml_get(r->resp, "Code", NULL) : NULL;
 	_cleanup_free_ char *msg =
 	        r->resp && r->out_fd < 0 ? xml_get(r->resp, "Message", NULL) : NULL;
 	set_err(s, "%s: HTTP %ld%s%s%s%s", what, r->status, code ? " " : "", code ?: "",
@@ -356,7 +359,8 @@ static void lock_headers(struct req *r, const struct ev_s3_lock *lock, const cha
 		r->hdrs = curl_slist_append(r->hdrs, h);
 	}
 	if (lock && lock->retain_until) {
-		snprintf(h, sizeof(h), "x-amz-object-lock-retain-until-date: %s", lock->retain_until);
+		snprintf(h, sizeof(h), "x-amz-object-lock-retain-until-date: %s",
+		         lock->retain_until);
 		r->hdrs = curl_slist_append(r->hdrs, h);
 	}
 	snprintf(h, sizeof(h), "x-amz-meta-sha256: %s", sha);
@@ -453,8 +457,7 @@ int ev_s3_put_retention(struct ev_s3 *s, const char *key, const char *version_id
 
 /* Multipart: initiate (with the lock headers), parts, complete; abort on failure. */
 static int put_multipart(struct ev_s3 *s, const char *key, int fd, uint64_t size,
-                         const struct ev_s3_lock *lock, const char *sha,
-                         struct ev_s3_object *ret) {
+                         const struct ev_s3_lock *lock, const char *sha, struct ev_s3_object *ret) {
 	char what[600];
 	snprintf(what, sizeof(what), "multipart upload of %s", key);
 	struct req q = {.method = "POST", .url = make_url(s, key, "uploads="), .out_fd = -1};
@@ -665,9 +668,9 @@ int ev_s3_list_versions(struct ev_s3 *s, const char *prefix, json_t **ret) {
 		_cleanup_free_ char *evm = vm ? uri_encode(vm, false) : NULL;
 		_cleanup_free_ char *qs = NULL;
 		/* sorted by name, as the canonical request has them */
-		if (asprintf(&qs, "%s%s%sprefix=%s%s%s%sversions=", km ? "key-marker=" : "", ekm ?: "",
-		             km ? "&" : "", ep, vm ? "&version-id-marker=" : "", evm ?: "",
-		             "&") < 0) {
+		if (asprintf(&qs, "%s%s%sprefix=%s%s%s%sversions=", km ? "key-marker=" : "",
+		             ekm ?: "", km ? "&" : "", ep, vm ? "&version-id-marker=" : "",
+		             evm ?: "", "&") < 0) {
 			r = -ENOMEM;
 			break;
 		}
@@ -676,7 +679,8 @@ int ev_s3_list_versions(struct ev_s3 *s, const char *prefix, json_t **ret) {
 		km = vm = NULL;
 		struct req q = {.method = "GET", .url = make_url(s, NULL, qs), .out_fd = -1};
 		char what[600];
-		snprintf(what, sizeof(what), "list versions of s3://%s/%s", s->bucket, prefix ?: "");
+		snprintf(what, sizeof(what), "list versions of s3://%s/%s", s->bucket,
+		         prefix ?: "");
 		r = q.url ? perform(s, &q, what) : -ENOMEM;
 		if (r == 0)
 			r = parse_versions(q.resp ?: "", out, &more, &km, &vm);

@@ -48,7 +48,8 @@ static int read_credentials(const char *path, char **ak, char **sk, char **tok, 
 	}
 	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IROTH | S_IWOTH))) {
 		snprintf(err, errlen,
-		         "refusing the credentials %s: readable or writable by everyone (mode %04o); "
+		         "refusing the credentials %s: readable or writable by everyone (mode "
+		         "%04o); "
 		         "chmod 0600 it",
 		         path, (unsigned)(st.st_mode & 07777));
 		return -EPERM;
@@ -76,7 +77,8 @@ static int read_credentials(const char *path, char **ak, char **sk, char **tok, 
 	}
 	explicit_bzero(line, sizeof(line));
 	if (!*ak || !*sk) {
-		snprintf(err, errlen, "%s: needs aws_access_key_id and aws_secret_access_key", path);
+		snprintf(err, errlen, "%s: needs aws_access_key_id and aws_secret_access_key",
+		         path);
 		return -EINVAL;
 	}
 	return 0;
@@ -88,7 +90,9 @@ static void expand_prefix(const char *tmpl, const char *chain, char *out, size_t
 	gethostname(host, sizeof(host) - 1);
 	size_t o = 0;
 	for (const char *p = tmpl; *p && o + 1 < len;) {
-		const char *v = !strncmp(p, "{host}", 6) ? host : !strncmp(p, "{chain}", 7) ? chain : NULL;
+		const char *v = !strncmp(p, "{host}", 6)    ? host
+		                : !strncmp(p, "{chain}", 7) ? chain
+		                                            : NULL;
 		if (v) {
 			o += (size_t)snprintf(out + o, len - o, "%s", v);
 			p += v == host ? 6 : 7;
@@ -138,15 +142,17 @@ static int queue_paths(const char *state_dir, char *q, char *l, size_t len) {
 	return ev_mkdir_p(dir, 0700, 0755);
 }
 
-int ev_fleet_client(const struct ev_config *cfg, const char *bucket, struct ev_s3 **ret,
-                    char *err, size_t errlen) {
+int ev_fleet_client(const struct ev_config *cfg, const char *bucket, struct ev_s3 **ret, char *err,
+                    size_t errlen) {
 	const typeof(cfg->store.upload) *c = &cfg->store.upload;
-	const char *endpoint = c->endpoint && *c->endpoint ? c->endpoint : getenv("AWS_ENDPOINT_URL");
+	const char *endpoint =
+	        c->endpoint && *c->endpoint ? c->endpoint : getenv("AWS_ENDPOINT_URL");
 	const char *region = getenv("AWS_REGION") && !(c->endpoint && *c->endpoint)
 	                             ? getenv("AWS_REGION")
 	                             : c->region;
 	if (!endpoint || !*endpoint) {
-		snprintf(err, errlen, "no S3 endpoint: set store.upload.endpoint (or AWS_ENDPOINT_URL)");
+		snprintf(err, errlen,
+		         "no S3 endpoint: set store.upload.endpoint (or AWS_ENDPOINT_URL)");
 		return -ENOTCONN;
 	}
 	_cleanup_free_ char *ak = NULL, *sk = NULL, *tok = NULL;
@@ -158,8 +164,9 @@ int ev_fleet_client(const struct ev_config *cfg, const char *bucket, struct ev_s
 	} else {
 		const char *a = getenv("AWS_ACCESS_KEY_ID"), *s = getenv("AWS_SECRET_ACCESS_KEY");
 		if (!a || !s) {
-			snprintf(err, errlen, "no S3 credentials: set store.upload.credentials or "
-			                      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+			snprintf(err, errlen,
+			         "no S3 credentials: set store.upload.credentials or "
+			         "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
 			return -ENOKEY;
 		}
 		ak = strdup(a);
@@ -185,8 +192,9 @@ int ev_fleet_client(const struct ev_config *cfg, const char *bucket, struct ev_s
 int ev_upload_open(const struct ev_config *cfg, struct ev_upload **ret, char *err, size_t errlen) {
 	const typeof(cfg->store.upload) *c = &cfg->store.upload;
 	if (!c->endpoint || !*c->endpoint || !c->bucket || !*c->bucket) {
-		snprintf(err, errlen, "uploads are not configured (store.upload.endpoint and "
-		                      "store.upload.bucket)");
+		snprintf(err, errlen,
+		         "uploads are not configured (store.upload.endpoint and "
+		         "store.upload.bucket)");
 		return -ENOTCONN;
 	}
 	struct ev_upload *u = calloc(1, sizeof(*u));
@@ -197,11 +205,13 @@ int ev_upload_open(const struct ev_config *cfg, struct ev_upload **ret, char *er
 	struct ev_errlist errs = {0};
 	if (r == 0 && (r = store_key_load_private(cfg->store.key, &u->key, &errs)) < 0) {
 		_cleanup_free_ char *why = errs.n ? ev_error_format(&errs.v[0]) : NULL;
-		snprintf(err, errlen, "cannot load store.key %s: %s (the uploaded entries are signed)",
+		snprintf(err, errlen,
+		         "cannot load store.key %s: %s (the uploaded entries are signed)",
 		         cfg->store.key, why ?: strerror(-r));
 	}
 	ev_errlist_clear(&errs);
-	if (r == 0 && (r = queue_paths(cfg->agent.state_dir, u->qpath, u->lockpath, sizeof(u->qpath))) < 0)
+	if (r == 0 &&
+	    (r = queue_paths(cfg->agent.state_dir, u->qpath, u->lockpath, sizeof(u->qpath))) < 0)
 		snprintf(err, errlen, "cannot create %s/upload: %s", cfg->agent.state_dir,
 		         strerror(-r));
 	if (r < 0) {
@@ -304,8 +314,8 @@ static json_t *pending_list(const struct ev_config *cfg, json_t *meta) {
 			continue;
 		char p[4200];
 		snprintf(p, sizeof(p), "%s/%s", store, json_string_value(f));
-		json_array_append_new(out, json_pack("{s:O, s:s, s:s}", "file", f, "path", p,
-		                                     "kind", "bundle"));
+		json_array_append_new(
+		        out, json_pack("{s:O, s:s, s:s}", "file", f, "path", p, "kind", "bundle"));
 	}
 	list_dir(store, "keys", ".pub", others);
 	json_array_append_new(others, json_string("HEAD"));
@@ -314,9 +324,12 @@ static json_t *pending_list(const struct ev_config *cfg, json_t *meta) {
 		char p[4200], sha[65];
 		snprintf(p, sizeof(p), "%s/%s", store, json_string_value(f));
 		small_sha256(p, sha);
-		if (sha[0] && strcmp(sha, json_string_value(json_object_get(meta, json_string_value(f))) ?: ""))
-			json_array_append_new(out, json_pack("{s:O, s:s, s:s, s:s}", "file", f, "path",
-			                                     p, "kind", "meta", "sha256", sha));
+		if (sha[0] &&
+		    strcmp(sha,
+		           json_string_value(json_object_get(meta, json_string_value(f))) ?: ""))
+			json_array_append_new(out,
+			                      json_pack("{s:O, s:s, s:s, s:s}", "file", f, "path",
+			                                p, "kind", "meta", "sha256", sha));
 	}
 	/* incident ledgers: STATE/incidents/INC/ledger.jsonl */
 	char idir[4096];
@@ -331,8 +344,9 @@ static json_t *pending_list(const struct ev_config *cfg, json_t *meta) {
 		snprintf(file, sizeof(file), "incidents/%s/ledger.jsonl", de->d_name);
 		small_sha256(p, sha);
 		if (sha[0] && strcmp(sha, json_string_value(json_object_get(meta, file)) ?: ""))
-			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "file", file, "path",
-			                                     p, "kind", "meta", "sha256", sha));
+			json_array_append_new(out,
+			                      json_pack("{s:s, s:s, s:s, s:s}", "file", file,
+			                                "path", p, "kind", "meta", "sha256", sha));
 	}
 	if (d)
 		closedir(d);
@@ -356,11 +370,14 @@ static int confirm(struct ev_upload *u, const char *key, struct ev_s3_object *o,
 	ev_format_rfc3339(ev_now_realtime_us(), now, sizeof(now));
 	const char *mode = u->cfg->store.upload.retention_mode;
 	if (h.size != size || strcmp(h.sha256, sha))
-		snprintf(err, errlen, "HEAD %.600s: %" PRIu64 " bytes, SHA-256 '%s'; uploaded %" PRIu64
-		         " bytes, %s", key, h.size, h.sha256, size, sha);
+		snprintf(err, errlen,
+		         "HEAD %.600s: %" PRIu64 " bytes, SHA-256 '%s'; uploaded %" PRIu64
+		         " bytes, %s",
+		         key, h.size, h.sha256, size, sha);
 	else if (strcmp(h.lock_mode, mode) || strncmp(h.retain_until, now, 19) <= 0)
 		snprintf(err, errlen,
-		         "HEAD %.600s: not locked as asked (mode '%s', retain until '%s'; wanted %s): is "
+		         "HEAD %.600s: not locked as asked (mode '%s', retain until '%s'; wanted "
+		         "%s): is "
 		         "Object Lock enabled on the bucket?",
 		         key, h.lock_mode, h.retain_until, mode);
 	else {
@@ -403,8 +420,10 @@ static int upload_one(struct ev_upload *u, json_t *it, json_t *report, char *err
 	if (bundle) { /* a bundle name is written once: look before writing */
 		r = ev_s3_head(u->s3, key, NULL, &o);
 		if (r == 0 && (o.size != size || strcmp(o.sha256, sha))) {
-			snprintf(err, errlen, "%.600s already exists in the bucket with other bytes (%" PRIu64
-			         " bytes, SHA-256 '%s'); not overwritten", key, o.size, o.sha256);
+			snprintf(err, errlen,
+			         "%.600s already exists in the bucket with other bytes (%" PRIu64
+			         " bytes, SHA-256 '%s'); not overwritten",
+			         key, o.size, o.sha256);
 			return -EEXIST;
 		}
 		adopted = r == 0;
@@ -463,9 +482,9 @@ static void note_failure(struct ev_upload *u, const char *file, const char *err,
 	for (int64_t i = 1; i < n && wait < (int64_t)u->cfg->store.upload.backoff_max; i++)
 		wait *= 2;
 	wait = MIN(wait, (int64_t)u->cfg->store.upload.backoff_max);
-	json_object_set_new(items, file, json_pack("{s:I, s:I, s:s}", "attempts", (json_int_t)n,
-	                                           "next_try", (json_int_t)(now + wait),
-	                                           "last_error", err));
+	json_object_set_new(items, file,
+	                    json_pack("{s:I, s:I, s:s}", "attempts", (json_int_t)n, "next_try",
+	                              (json_int_t)(now + wait), "last_error", err));
 }
 
 /* The chain id of HEAD (verified with the store key), for {chain}. */
@@ -487,7 +506,8 @@ static int current_chain(struct ev_upload *u, char chain[33]) {
 }
 
 int ev_upload_pass(struct ev_upload *u, bool force, json_t **ret_report, char *err, size_t errlen) {
-	_cleanup_close_ int lfd = open(u->lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	_cleanup_close_ int lfd =
+	        open(u->lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) < 0) {
 		snprintf(err, errlen, "another upload is running (%s is locked)", u->lockpath);
 		return lfd < 0 ? -errno : -EBUSY;
@@ -519,8 +539,9 @@ int ev_upload_pass(struct ev_upload *u, bool force, json_t **ret_report, char *e
 			r = upload_one(u, it, report, e, sizeof(e));
 			if (r < 0) {
 				note_failure(u, file, e, now);
-				json_array_append_new(json_object_get(report, "failed"),
-				                      json_pack("{s:s, s:s}", "file", file, "error", e));
+				json_array_append_new(
+				        json_object_get(report, "failed"),
+				        json_pack("{s:s, s:s}", "file", file, "error", e));
 				if (r == -EHOSTUNREACH) {
 					unreachable = true;
 					break;
@@ -560,15 +581,16 @@ json_t *ev_upload_queue_json(const struct ev_config *cfg, const char *state_dir)
 		const char *file = json_string_value(json_object_get(it, "file"));
 		json_t *st = json_object_get(json_object_get(queue, "items"), file);
 		json_array_append_new(
-		        pend, json_pack("{s:s, s:I, s:I, s:s?}", "file", file, "attempts",
-		                        json_integer_value(json_object_get(st, "attempts")),
-		                        "next_try", json_integer_value(json_object_get(st, "next_try")),
-		                        "last_error",
-		                        json_string_value(json_object_get(st, "last_error"))));
+		        pend,
+		        json_pack("{s:s, s:I, s:I, s:s?}", "file", file, "attempts",
+		                  json_integer_value(json_object_get(st, "attempts")), "next_try",
+		                  json_integer_value(json_object_get(st, "next_try")), "last_error",
+		                  json_string_value(json_object_get(st, "last_error"))));
 	}
 	json_t *done = ev_upload_confirmed(cfg->store.path);
 	json_object_set_new(out, "pending", pend);
-	json_object_set_new(out, "uploaded_bundles", json_integer((json_int_t)json_object_size(done)));
+	json_object_set_new(out, "uploaded_bundles",
+	                    json_integer((json_int_t)json_object_size(done)));
 	json_decref(done);
 	json_decref(list);
 	json_decref(queue);

@@ -26,8 +26,8 @@ struct ev_s3;
  * endpoint is configured; credentials from store.upload.credentials, refused when
  * world-readable, else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN).
  * 0, or -errno with one line in err. */
-int ev_fleet_client(const struct ev_config *cfg, const char *bucket, struct ev_s3 **ret,
-                    char *err, size_t errlen);
+int ev_fleet_client(const struct ev_config *cfg, const char *bucket, struct ev_s3 **ret, char *err,
+                    size_t errlen);
 
 struct ev_upload;
 /* Set up from cfg (borrowed for the lifetime of *ret): the S3 client with its credentials
