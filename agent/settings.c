@@ -867,7 +867,8 @@ static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_c
 		const struct ytree_node *kn = n->pairs[i].key, *vn = n->pairs[i].value;
 		const struct cfg_key *k = key_find(sec->sub, kn->str);
 		if (!k) {
-			unknown_key(L, sec->sub, sec->name, kn);
+			unknown_key(L, sec->sub,
+			            sec->sub == upload_keys ? "store.upload" : sec->name, kn);
 			ret = -EINVAL;
 			continue;
 		}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/cmd/commands.h"
+#include "agent/fleet/fleet_cmd.h"
 #include "agent/fleet/upload.h"
 #include "agent/settings.h"
 #include "util/timefmt.h"
@@ -92,17 +93,9 @@ static int upload_run(int argc, char **argv) {
 	}
 	if (optind != argc)
 		return ev_usage_error(&ev_cmd_upload, "no arguments expected");
-	struct ev_errlist errs = {0};
-	struct ev_config *cfg = NULL;
-	if (ev_config_load(config, &cfg, &errs) < 0) {
-		for (size_t i = 0; i < errs.n; i++) {
-			char *m = ev_error_format(&errs.v[i]);
-			ev_log_error("%s", m ?: errs.v[i].msg);
-			free(m);
-		}
-		ev_errlist_clear(&errs);
+	struct ev_config *cfg = ev_fleet_load_config(config);
+	if (!cfg)
 		return EV_EXIT_USAGE;
-	}
 	int ret = EV_EXIT_USAGE;
 	if (status) {
 		json_t *q = ev_upload_queue_json(cfg, NULL);

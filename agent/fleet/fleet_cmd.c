@@ -20,7 +20,7 @@ bool ev_fleet_is_url(const char *target) {
 	return !strncmp(target, "s3://", 5);
 }
 
-static struct ev_config *load_config(const char *path) {
+struct ev_config *ev_fleet_load_config(const char *path) {
 	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;
 	if (ev_config_load(path, &cfg, &errs) < 0) {
@@ -91,7 +91,7 @@ static int verify_fetched(const char *url, const char *dir, const struct ev_stor
 
 int ev_fleet_verify(const char *url, const char *config, const struct ev_store_read_opts *so,
                     const char *pin) {
-	struct ev_config *cfg = load_config(config);
+	struct ev_config *cfg = ev_fleet_load_config(config);
 	if (!cfg)
 		return EV_EXIT_USAGE;
 	_cleanup_free_ char *prefix = NULL;

@@ -7,6 +7,9 @@
 #include "agent/cmd/cmd_store_common.h"
 #include "agent/settings.h"
 
+/* Load a configuration (NULL: the default), or print every error and return NULL. */
+struct ev_config *ev_fleet_load_config(const char *path);
+
 /* Whether a command-line target names a bucket ("s3://..."). */
 bool ev_fleet_is_url(const char *target);
 

@@ -16,3 +16,4 @@ EXTRA_DIST += tests/integration/fleet-s3.sh tests/integration/fleet-lib.sh \
 agent_libagent_a_SOURCES += agent/daemon/daemon_upload.c
 TESTS += tests/integration/fleet-agent.sh
 EXTRA_DIST += tests/integration/fleet-agent.sh
+UNIT_TEST_SOURCES += tests/unit/agent/test_fleet.c

@@ -607,9 +607,8 @@ int ev_s3_get_file(struct ev_s3 *s, const char *key, const char *version_id, con
 	return r;
 }
 
-/* Parse one ListVersionsResult page into out; *ret_more and the markers for the next. */
-static int parse_versions(const char *xml, json_t *out, bool *ret_more, char **ret_km,
-                          char **ret_vm) {
+int ev_s3_parse_versions(const char *xml, json_t *out, bool *ret_more, char **ret_km,
+                         char **ret_vm) {
 	static const char *const kinds[] = {"Version", "DeleteMarker"};
 	for (const char *p = xml; p;) {
 		/* the next <Version> or <DeleteMarker> block, whichever comes first */
@@ -683,7 +682,7 @@ int ev_s3_list_versions(struct ev_s3 *s, const char *prefix, json_t **ret) {
 		         prefix ?: "");
 		r = q.url ? perform(s, &q, what) : -ENOMEM;
 		if (r == 0)
-			r = parse_versions(q.resp ?: "", out, &more, &km, &vm);
+			r = ev_s3_parse_versions(q.resp ?: "", out, &more, &km, &vm);
 		if (r == -EBADMSG)
 			set_err(s, "%s: malformed answer", what);
 		if (r == -E2BIG)

@@ -65,6 +65,13 @@ int ev_s3_list_versions(struct ev_s3 *s, const char *prefix, json_t **ret);
  * a COMPLIANCE retention. 0 or -errno. */
 int ev_s3_put_retention(struct ev_s3 *s, const char *key, const char *version_id,
                         const struct ev_s3_lock *lock);
+/* Parse one ListVersionsResult page (untrusted XML) into `out` (entries as
+ * ev_s3_list_versions gives them; the five XML entities decoded). *ret_more: the page is
+ * truncated, with the next key and version markers in *ret_km and *ret_vm (new strings,
+ * NULL when absent). 0, -EBADMSG (an unterminated entry or one without a Key), -E2BIG
+ * (more than the cap of entries), -ENOMEM. Exposed for the unit tests. */
+int ev_s3_parse_versions(const char *xml, json_t *out, bool *ret_more, char **ret_km,
+                         char **ret_vm);
 /* DELETE a version (tests and checks of the lock: 403 -EACCES when it holds). */
 int ev_s3_delete_version(struct ev_s3 *s, const char *key, const char *version_id);
 

@@ -254,38 +254,23 @@ json_t *ev_upload_confirmed(const char *store_dir) {
 	return set;
 }
 
-static int cmp_str(const void *a, const void *b) {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Files of dir/sub matching the suffix, sorted, each "sub/NAME", appended to out. */
+/* Files of dir/sub whose names end in suffix, in name order, each "sub/NAME", appended. */
 static void list_dir(const char *dir, const char *sub, const char *suffix, json_t *out) {
 	char p[4096];
 	snprintf(p, sizeof(p), "%s/%s", dir, sub);
-	DIR *d = opendir(p);
-	if (!d)
-		return;
-	char **v = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name), sl = strlen(suffix);
-		if (de->d_name[0] == '.' || l <= sl || strcmp(de->d_name + l - sl, suffix))
-			continue;
-		char **nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv)
-			break;
-		v = nv;
-		if (asprintf(&v[n], "%s/%s", sub, de->d_name) >= 0)
-			n++;
+	struct dirent **ents = NULL;
+	int n = scandir(p, &ents, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		size_t l = strlen(name), sl = strlen(suffix);
+		if (name[0] != '.' && l > sl && !strcmp(name + l - sl, suffix)) {
+			char f[600];
+			snprintf(f, sizeof(f), "%s/%.500s", sub, name);
+			json_array_append_new(out, json_string(f));
+		}
+		free(ents[i]);
 	}
-	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(out, json_string(v[i]));
-		free(v[i]);
-	}
-	free(v);
+	free(ents);
 }
 
 /* SHA-256 (hex) of a small file, or "" */
