@@ -31,7 +31,6 @@ struct upload_work {
 
 static int upload_work_run(struct ev_work *w, struct ev_queue *q, char **msg) {
 	struct upload_work *u = (struct upload_work *)w;
-	(void)q;
 	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;
 	int r = ev_config_load(u->config_path, &cfg, &errs);
@@ -48,8 +47,10 @@ static int upload_work_run(struct ev_work *w, struct ev_queue *q, char **msg) {
 		r = ev_upload_open(cfg, &up, err, sizeof(err));
 	else
 		r = -ENOMEM;
-	if (r == 0)
+	if (r == 0) {
+		ev_upload_set_stop(up, ev_queue_stopping_cb, q); /* the agent stops: give up */
 		r = ev_upload_pass(up, false, &u->report, err, sizeof(err));
+	}
 	if (r < 0 && err[0])
 		*msg = strdup(err);
 	ev_upload_free(up);

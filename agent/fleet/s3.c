@@ -28,6 +28,8 @@ struct ev_s3 {
 	char *endpoint, *region, *bucket, *ak, *sk, *token;
 	bool tls_verify;
 	uint64_t threshold;
+	bool (*stop)(void *);
+	void *stop_ud;
 	char err[512];
 };
 
@@ -98,6 +100,17 @@ struct ev_s3 *ev_s3_free(struct ev_s3 *s) {
 	free(s->token);
 	free(s);
 	return NULL;
+}
+
+void ev_s3_set_stop(struct ev_s3 *s, bool (*stop)(void *), void *userdata) {
+	s->stop = stop;
+	s->stop_ud = userdata;
+}
+
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
+	struct ev_s3 *s = ud;
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return s->stop && s->stop(s->stop_ud) ? 1 : 0; /* non-zero aborts the transfer */
 }
 
 const char *ev_s3_error(const struct ev_s3 *s) {
@@ -301,6 +314,11 @@ static int perform(struct ev_s3 *s, struct req *r, const char *what) {
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+	if (s->stop) {
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (!strcmp(r->method, "HEAD"))
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	else if (strcmp(r->method, "GET"))
@@ -315,6 +333,10 @@ static int perform(struct ev_s3 *s, struct req *r, const char *what) {
 	if (r->too_big) {
 		set_err(s, "%s: response larger than allowed", what);
 		return -EFBIG;
+	}
+	if (cc == CURLE_ABORTED_BY_CALLBACK) {
+		set_err(s, "%s: stopped", what);
+		return -ECANCELED;
 	}
 	if (cc != CURLE_OK) {
 		set_err(s, "%s: %s", what, curl_easy_strerror(cc));

@@ -42,6 +42,9 @@ struct ev_s3;
 struct ev_s3 *ev_s3_new(const struct ev_s3_conf *c);
 /* Frees s (secret wiped); NULL-safe; returns NULL. */
 struct ev_s3 *ev_s3_free(struct ev_s3 *s);
+/* A transfer in progress is abandoned (-ECANCELED) once stop(userdata) returns true
+ * (checked about once a second; the agent's worker passes ev_queue_stopping_cb). */
+void ev_s3_set_stop(struct ev_s3 *s, bool (*stop)(void *), void *userdata);
 /* The last failure, one line ("PUT KEY: HTTP 403 AccessDenied: ..."). */
 const char *ev_s3_error(const struct ev_s3 *s);
 

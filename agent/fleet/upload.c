@@ -223,6 +223,10 @@ int ev_upload_open(const struct ev_config *cfg, struct ev_upload **ret, char *er
 	return 0;
 }
 
+void ev_upload_set_stop(struct ev_upload *u, bool (*stop)(void *), void *userdata) {
+	ev_s3_set_stop(u->s3, stop, userdata);
+}
+
 struct ev_upload *ev_upload_free(struct ev_upload *u) {
 	if (!u)
 		return NULL;
@@ -527,7 +531,7 @@ int ev_upload_pass(struct ev_upload *u, bool force, json_t **ret_report, char *e
 				json_array_append_new(
 				        json_object_get(report, "failed"),
 				        json_pack("{s:s, s:s}", "file", file, "error", e));
-				if (r == -EHOSTUNREACH) {
+				if (r == -EHOSTUNREACH || r == -ECANCELED) {
 					unreachable = true;
 					break;
 				}

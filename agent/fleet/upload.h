@@ -37,6 +37,9 @@ struct ev_upload;
 int ev_upload_open(const struct ev_config *cfg, struct ev_upload **ret, char *err, size_t errlen);
 struct ev_upload *ev_upload_free(struct ev_upload *u);
 
+/* Abandon transfers once stop(userdata) is true (the agent's shutdown). */
+void ev_upload_set_stop(struct ev_upload *u, bool (*stop)(void *), void *userdata);
+
 /* One pass: every pending item whose next try is due (all of them with `force`), oldest
  * bundle first; a server that cannot be reached ends the pass. *ret_report (new):
  * {uploaded: [...], adopted: [...], failed: [{file, error}], pending: N}. Returns the

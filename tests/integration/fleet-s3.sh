@@ -178,4 +178,14 @@ run "$EVIDENT" prune -c "$T_TMP/hostA.yaml" --before "@$(( $(date +%s) + 86400 )
 expect_rc 0 "prune with uploads configured"
 expect_out '"pruned":2' "it removed the 2 uploaded bundles"
 [ "$(ls "$T_TMP/hostA-store/bundles" | wc -l)" -eq 2 ] && ok "the bundle not yet uploaded (and the head) are kept" || fail "left: $(ls "$T_TMP/hostA-store/bundles")"
+
+# an incident opened on host A: its ledger goes up too, as a new version each time it changes
+run "$EVIDENT" triage -c "$T_TMP/hostA.yaml" --offline --incident INC-A --impact data_breach --urgency immediate
+expect_rc 0 "triage on host A"
+run "$EVIDENT" upload -c "$T_TMP/hostA.yaml"
+expect_rc 0 "upload after the triage"
+[ "$(versions "$KA/incidents/INC-A/ledger.jsonl")" -eq 1 ] && ok "the incident ledger is in the bucket" || fail "no incident ledger in the bucket"
+"$EVIDENT" incident -c "$T_TMP/hostA.yaml" note INC-A "more" >/dev/null 2>&1 || fail "incident note"
+run "$EVIDENT" upload -c "$T_TMP/hostA.yaml"
+[ "$(versions "$KA/incidents/INC-A/ledger.jsonl")" -eq 2 ] && ok "its change went up as a second version" || fail "versions: $(versions "$KA/incidents/INC-A/ledger.jsonl")"
 done_testing
