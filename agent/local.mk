@@ -120,3 +120,4 @@ EXTRA_DIST += tests/integration/seal-symlink.sh
 # The resource caps that had no test through the binary (docs/operations.md).
 TESTS += tests/integration/caps-cli.sh tests/integration/caps-hook.sh tests/integration/caps-syslog.sh tests/integration/caps-trigger.sh tests/integration/caps-seal-output.sh
 EXTRA_DIST += tests/integration/caps-cli.sh tests/integration/caps-hook.sh tests/integration/caps-syslog.sh tests/integration/caps-trigger.sh tests/integration/caps-seal-output.sh
+include agent/fleet/local.mk

@@ -169,6 +169,34 @@ static const struct cfg_key forward_keys[] = {
         END,
 };
 
+static const struct cfg_key upload_keys[] = {
+        {"endpoint", CT_STRING, OFF(store.upload.endpoint), 0, 0, NULL, NULL, NULL,
+         "S3 endpoint, http(s)://HOST[:PORT] (empty: bundles are not uploaded)"},
+        {"region", CT_STRING, OFF(store.upload.region), 0, 0, "us-east-1", NULL, NULL,
+         "region used in the SigV4 signature"},
+        {"bucket", CT_STRING, OFF(store.upload.bucket), 0, 0, NULL, NULL, NULL,
+         "bucket, created with Object Lock enabled"},
+        {"prefix", CT_STRING, OFF(store.upload.prefix), 0, 0, "{host}/{chain}/", NULL, NULL,
+         "key prefix; {host} is the host name, {chain} the chain id"},
+        {"credentials", CT_PATH, OFF(store.upload.credentials), 0, 0, NULL, NULL, NULL,
+         "file with aws_access_key_id and aws_secret_access_key (not world-readable); empty: "
+         "the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables"},
+        {"retention_mode", CT_ENUM, OFF(store.upload.retention_mode), 0, 0, "COMPLIANCE",
+         "COMPLIANCE|GOVERNANCE", NULL, "object-lock mode of every uploaded version"},
+        {"retention", CT_DURATION, OFF(store.upload.retention), SEC(1), SEC(86400LL * 36525),
+         "365d", NULL, NULL, "how long each uploaded version stays locked"},
+        {"tls_verify", CT_BOOL, OFF(store.upload.tls_verify), 0, 0, "true", NULL, NULL,
+         "verify the server's TLS certificate"},
+        {"multipart_threshold", CT_SIZE, OFF(store.upload.multipart_threshold), 5 << 20,
+         (int64_t)5 << 30, "64MiB", NULL, NULL,
+         "larger files go up as multipart uploads in parts of this size"},
+        {"backoff_max", CT_DURATION, OFF(store.upload.backoff_max), SEC(1), SEC(86400), "1h", NULL,
+         NULL, "longest wait before retrying a failed upload (doubles from 10s)"},
+        {"interval", CT_DURATION, OFF(store.upload.interval), SEC(1), SEC(86400), "1m", NULL, NULL,
+         "how often the agent looks for something to upload"},
+        END,
+};
+
 static const struct cfg_key store_keys[] = {
         {"path", CT_PATH, OFF(store.path), 0, 0, "/var/lib/evident/store", NULL, NULL,
          "evidence store directory"},
@@ -184,6 +212,8 @@ static const struct cfg_key store_keys[] = {
          NULL, NULL, "output cap of evidence commands"},
         {"encrypt", CT_SECTION, 0, 0, 0, NULL, NULL, encrypt_keys,
          "evidence encrypted to recipients (docs/FORMAT.md)"},
+        {"upload", CT_SECTION, 0, 0, 0, NULL, NULL, upload_keys,
+         "shipping bundles and ledgers to S3 under Object Lock"},
         END,
 };
 
@@ -869,13 +899,16 @@ static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_c
 		const struct ytree_node *kn = n->pairs[i].key, *vn = n->pairs[i].value;
 		const struct cfg_key *k = key_find(sec->sub, kn->str);
 		if (!k) {
-			unknown_key(L, sec->sub, sec->name, kn);
+			unknown_key(L, sec->sub,
+			            sec->sub == upload_keys ? "store.upload" : sec->name, kn);
 			ret = -EINVAL;
 			continue;
 		}
 		void *dst = (char *)c + k->offset;
 		int r;
-		if (k->type == CT_STRV) {
+		if (k->type == CT_SECTION) /* a nested section (store.upload) */
+			r = load_section(L, k, c, vn);
+		else if (k->type == CT_STRV) {
 			/* rules.paths and rules.decoders are paths (relative to the file) */
 			bool rules = !strcmp(sec->name, "rules");
 			bool ls = rules && !strcmp(k->name, "logsources");

@@ -77,6 +77,13 @@ struct ev_config {
 			struct ev_strv recipients; /* X25519 public keys: files or base64 */
 			char *cipher;              /* "aes-256-gcm" or "chacha20-poly1305" */
 		} encrypt;
+		struct { /* store.upload: shipping to S3 under Object Lock (agent/fleet/) */
+			char *endpoint; /* NULL: uploads off */
+			char *region, *bucket, *prefix, *credentials, *retention_mode;
+			uint64_t retention; /* µs */
+			bool tls_verify;
+			uint64_t multipart_threshold, backoff_max, interval;
+		} upload;
 	} store;
 	struct {
 		uint64_t lookback;

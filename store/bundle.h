@@ -105,7 +105,9 @@ struct store_bundle_writer *store_bundle_writer_free(struct store_bundle_writer 
 	X(BUNDLE_MODIFIED)                                                                         \
 	X(CHAIN_UNTRUSTED)                                                                         \
 	X(STRAY_TEMPORARY)                                                                         \
-	X(INCIDENT_BROKEN)
+	X(INCIDENT_BROKEN)                                                                         \
+	X(OBJECT_REPLACED)                                                                         \
+	X(RETENTION_MISSING)
 #define STORE_FINDING_ENUM(x) STORE_##x,
 enum store_finding_code { STORE_FINDINGS(STORE_FINDING_ENUM) _STORE_FINDING_MAX };
 const char *store_finding_name(enum store_finding_code c);

@@ -114,6 +114,12 @@ int store_prune(const char *store_dir, const struct store_key *key, const struct
                 const char *before, const char *reason, const json_t *actor,
                 struct ev_errlist *errs);
 
+/* The same, removing only bundles named in `allowed` (a JSON object used as a set of
+ * bundle file names; NULL: no restriction), e.g. those whose upload is confirmed. */
+int store_prune_only(const char *store_dir, const struct store_key *key,
+                     const struct store_keyring *kr, const char *before, const char *reason,
+                     const json_t *actor, const json_t *allowed, struct ev_errlist *errs);
+
 /* Key rotation: publish `new_key`'s public key in STORE/keys and append a `key_rotated`
  * entry (new key id and public key PEM) signed by `old_key`. 0 or -errno. */
 int store_key_rotate(const char *store_dir, const struct store_key *old_key,

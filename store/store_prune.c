@@ -15,6 +15,12 @@
 int store_prune(const char *store_dir, const struct store_key *key, const struct store_keyring *kr,
                 const char *before, const char *reason, const json_t *actor,
                 struct ev_errlist *errs) {
+	return store_prune_only(store_dir, key, kr, before, reason, actor, NULL, errs);
+}
+
+int store_prune_only(const char *store_dir, const struct store_key *key,
+                     const struct store_keyring *kr, const char *before, const char *reason,
+                     const json_t *actor, const json_t *allowed, struct ev_errlist *errs) {
 	char bdir[4096], lp[4096], hp[4096];
 	if (store_path_join(bdir, sizeof(bdir), store_dir, "bundles") < 0 ||
 	    store_path_join(lp, sizeof(lp), store_dir, ".lock") < 0 ||
@@ -48,7 +54,8 @@ int store_prune(const char *store_dir, const struct store_key *key, const struct
 	json_t *list = json_array();
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, h.bundle))
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, h.bundle) ||
+		    (allowed && !json_object_get(allowed, de->d_name)))
 			continue;
 		char p[4096];
 		if (store_path_join(p, sizeof(p), bdir, de->d_name) < 0)

@@ -415,7 +415,10 @@ static int parse(int argc, char **argv, struct ictx *c) {
 		O_VALUE,
 		O_APPROVE,
 		O_STATE,
-		O_PUB
+		O_PUB,
+		O_HOST,
+		O_SINCE,
+		O_UNTIL
 	};
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"config", required_argument, NULL, 'c'},
@@ -435,6 +438,9 @@ static int parse(int argc, char **argv, struct ictx *c) {
 	                                     {"value", required_argument, NULL, O_VALUE},
 	                                     {"approve", no_argument, NULL, O_APPROVE},
 	                                     {"pub", required_argument, NULL, O_PUB},
+	                                     {"host", required_argument, NULL, O_HOST},
+	                                     {"since", required_argument, NULL, O_SINCE},
+	                                     {"until", required_argument, NULL, O_UNTIL},
 	                                     {NULL, 0, NULL, 0}};
 	const char **dst[] = {[O_AS - O_AS] = &c->as,
 	                      [O_AT - O_AS] = &c->at_s,
@@ -477,6 +483,16 @@ static int parse(int argc, char **argv, struct ictx *c) {
 		case O_PUB:
 			if (ev_strv_push(&c->pubs, optarg) < 0)
 				return EV_EXIT_USAGE;
+			break;
+		case O_HOST:
+			if (ev_strv_push(&c->hosts, optarg) < 0)
+				return EV_EXIT_USAGE;
+			break;
+		case O_SINCE:
+			c->since_s = optarg;
+			break;
+		case O_UNTIL:
+			c->until_s = optarg;
 			break;
 		default:
 			if (o >= O_AS && o <= O_VALUE) {
@@ -530,6 +546,7 @@ out:
 	ev_config_free(c.cfg);
 	free(c.args);
 	free(c.pubs.v);
+	free(c.hosts.v);
 	return ret >= 1000 ? ret - 1000 : ret;
 }
 
@@ -537,53 +554,64 @@ const struct ev_command ev_cmd_incident = {
         .name = "incident",
         .summary = "an incident's signed timeline: list, show, ack, note, contain, run...",
         .run = incident_run,
-        .usage = "Usage: evident incident list [--json]\n"
-                 "       evident incident show|export INC [--json]\n"
-                 "       evident incident ack|contain|mitigate INC [--at TIME] [--note TEXT]\n"
-                 "       evident incident resolve INC [--root-cause T] [--resolution T] [--at "
-                 "TIME]\n"
-                 "       evident incident close INC [--report FILE] [--at TIME]\n"
-                 "       evident incident reopen INC --reason TEXT\n"
-                 "       evident incident note|update INC TEXT\n"
-                 "       evident incident decide INC --decision TEXT --rationale TEXT\n"
-                 "       evident incident assign INC --role ROLE --person NAME\n"
-                 "       evident incident correct INC --field t_X --value TIME --reason TEXT\n"
-                 "       evident incident run INC ACTION [ARG=VALUE]... --rationale T [--approve]\n"
-                 "       evident incident import INC BUNDLE|STORE --pub KEY...\n"
-                 "  common: [-c FILE] [--state-dir DIR] [--as NAME] [--json]\n"
-                 "\n"
-                 "Each incident is a signed, append-only ledger "
-                 "STATE_DIR/incidents/INC/ledger.jsonl\n"
-                 "(opened by 'evident triage'; the custody ledger's format, checked by 'evident\n"
-                 "verify'). Every subcommand but list, show and export appends one entry signed\n"
-                 "with store.key, naming your uid and user and --as NAME. Entries are never\n"
-                 "edited: 'correct' supersedes a timestamp and keeps the original.\n"
-                 "The metric timestamps (t_impact, t_detect, t_declare, t_ack, t_contain,\n"
-                 "t_mitigate, t_resolve, t_close) keep their order: --at TIME (a moment in the\n"
-                 "past, for a step recorded late) before an earlier step is refused, as is an\n"
-                 "ack on a closed incident. show prints the timeline, the roles, the evidence\n"
-                 "and the next deadline (acknowledge, or the update cadence) and whether it is\n"
-                 "overdue; export --json writes the incident with its whole ledger.\n"
-                 "Roles: commander, scribe, technical_lead, communication_lead, operations_lead.\n"
-                 "run: a command of incidents.commands with its {ARG}s filled; without\n"
-                 "--approve it is proposed; with it, a snapshot is sealed first, the approval\n"
-                 "is recorded with the command's SHA-256, the command runs without a shell\n"
-                 "under incidents.action_timeout and its exit status and output hash are\n"
-                 "recorded. Actions in incidents.second_approver need a proposal by another\n"
-                 "person (another uid, or another --as on a shared account).\n"
-                 "import: bundles sealed on other hosts, verified against the pinned --pub\n"
-                 "keys (refused otherwise), join the incident; each import is also recorded in\n"
-                 "this host's custody ledger. See docs/incidents.md.\n"
-                 "\n"
-                 "  -c, --config FILE    the configuration (state_dir, store.key, incidents)\n"
-                 "  --state-dir DIR      incidents under DIR (default agent.state_dir)\n"
-                 "  --as NAME            who you are, recorded beside your uid\n"
-                 "  --at TIME            when the step happened (default now; not the future)\n"
-                 "  --pub KEY            a pinned public key (import; show/export: verify with)\n"
-                 "  --json               machine-readable output\n"
-                 "  -h, --help           show this help\n"
-                 "\n"
-                 "Exit status: 0 done, 1 a ledger that does not verify (show, export) or a\n"
-                 "containment command that failed, 2 usage error or refusal (one line;\n"
-                 "nothing written).\n",
+        .usage =
+                "Usage: evident incident list [--json]\n"
+                "       evident incident show|export INC [--json]\n"
+                "       evident incident ack|contain|mitigate INC [--at TIME] [--note TEXT]\n"
+                "       evident incident resolve INC [--root-cause T] [--resolution T] [--at "
+                "TIME]\n"
+                "       evident incident close INC [--report FILE] [--at TIME]\n"
+                "       evident incident reopen INC --reason TEXT\n"
+                "       evident incident note|update INC TEXT\n"
+                "       evident incident decide INC --decision TEXT --rationale TEXT\n"
+                "       evident incident assign INC --role ROLE --person NAME\n"
+                "       evident incident correct INC --field t_X --value TIME --reason TEXT\n"
+                "       evident incident run INC ACTION [ARG=VALUE]... --rationale T [--approve]\n"
+                "       evident incident import INC BUNDLE|STORE --pub KEY...\n"
+                "       evident incident import INC s3://BUCKET/PREFIX --pub KEY... [--host H]...\n"
+                "                                   [--since TIME] [--until TIME]\n"
+                "  common: [-c FILE] [--state-dir DIR] [--as NAME] [--json]\n"
+                "\n"
+                "Each incident is a signed, append-only ledger "
+                "STATE_DIR/incidents/INC/ledger.jsonl\n"
+                "(opened by 'evident triage'; the custody ledger's format, checked by 'evident\n"
+                "verify'). Every subcommand but list, show and export appends one entry signed\n"
+                "with store.key, naming your uid and user and --as NAME. Entries are never\n"
+                "edited: 'correct' supersedes a timestamp and keeps the original.\n"
+                "The metric timestamps (t_impact, t_detect, t_declare, t_ack, t_contain,\n"
+                "t_mitigate, t_resolve, t_close) keep their order: --at TIME (a moment in the\n"
+                "past, for a step recorded late) before an earlier step is refused, as is an\n"
+                "ack on a closed incident. show prints the timeline, the roles, the evidence\n"
+                "and the next deadline (acknowledge, or the update cadence) and whether it is\n"
+                "overdue; export --json writes the incident with its whole ledger.\n"
+                "Roles: commander, scribe, technical_lead, communication_lead, operations_lead.\n"
+                "run: a command of incidents.commands with its {ARG}s filled; without\n"
+                "--approve it is proposed; with it, a snapshot is sealed first, the approval\n"
+                "is recorded with the command's SHA-256, the command runs without a shell\n"
+                "under incidents.action_timeout and its exit status and output hash are\n"
+                "recorded. Actions in incidents.second_approver need a proposal by another\n"
+                "person (another uid, or another --as on a shared account).\n"
+                "import: bundles sealed on other hosts, verified against the pinned --pub\n"
+                "keys (refused otherwise), join the incident; each import is also recorded in\n"
+                "this host's custody ledger. See docs/incidents.md.\n"
+                "import from s3://BUCKET/PREFIX: the original version of every bundle of\n"
+                "every host's prefix below it (HOST/CHAIN/bundles/...; --host: only these)\n"
+                "is downloaded to STATE_DIR/incidents/INC/imported/, verified against the\n"
+                "pinned keys and imported when its evidence window meets --since..--until\n"
+                "(default: the incident's t_impact or t_detect until now). See docs/fleet.md.\n"
+                "\n"
+                "  -c, --config FILE    the configuration (state_dir, store.key, incidents)\n"
+                "  --state-dir DIR      incidents under DIR (default agent.state_dir)\n"
+                "  --as NAME            who you are, recorded beside your uid\n"
+                "  --at TIME            when the step happened (default now; not the future)\n"
+                "  --pub KEY            a pinned public key (import; show/export: verify with)\n"
+                "  --host H             import s3://: only this host (repeatable)\n"
+                "  --since TIME         import s3://: window start\n"
+                "  --until TIME         import s3://: window end (default now)\n"
+                "  --json               machine-readable output\n"
+                "  -h, --help           show this help\n"
+                "\n"
+                "Exit status: 0 done, 1 a ledger that does not verify (show, export) or a\n"
+                "containment command that failed, 2 usage error or refusal (one line;\n"
+                "nothing written).\n",
 };

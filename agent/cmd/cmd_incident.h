@@ -18,6 +18,8 @@ struct ictx {
 	        *root_cause, *resolution, *report, *reason, *field, *value;
 	bool json, approve;
 	struct ev_strv pubs;
+	struct ev_strv hosts;          /* import s3://: only these hosts (borrowed from argv) */
+	const char *since_s, *until_s; /* import s3://: the window */
 	/* the subcommand's words after the incident id */
 	char **args;
 	int nargs;

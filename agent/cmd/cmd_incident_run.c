@@ -24,6 +24,8 @@
 
 #include "agent/cmd/cmd_incident.h"
 #include "agent/cmd/cmd_store_common.h"
+#include "agent/cmd/timeparse.h"
+#include "agent/fleet/fleet_cmd.h"
 #include "agent/incident/policy.h"
 #include "agent/incident/seal.h"
 #include "agent/spawn.h"
@@ -273,13 +275,31 @@ out:
 	return ret;
 }
 
-/* Verify one bundle file against the pinned keys; NULL after refusing, else its entry. */
-static json_t *verified_bundle(struct ictx *c, const char *path, int *ret) {
+/* Whether a manifest's evidence window (else its creation) meets [since, until]. */
+static bool in_window(json_t *m, int64_t since, int64_t until) {
+	json_t *w = json_object_get(m, "window");
+	int64_t a = json_integer_value(json_object_get(w, "since_us")),
+	        b = json_integer_value(json_object_get(w, "until_us"));
+	if (!json_is_integer(json_object_get(w, "since_us")) &&
+	    ev_parse_time(json_string_value(json_object_get(m, "created")) ?: "", 0, &a) == 0)
+		b = a;
+	return b >= since && a <= until;
+}
+
+/* Verify one bundle file against the pinned keys; NULL after refusing, else its entry.
+ * With a window (since < until), a verified bundle outside it gives NULL and *outside. */
+static json_t *verified_bundle_in(struct ictx *c, const char *path, int *ret, int64_t since,
+                                  int64_t until, bool *outside) {
 	struct store_report rep = {0};
 	struct store_bundle_info info = {0};
 	int r = ev_store_verify_bundle(path, &c->pub_kr, &rep, &info);
 	json_t *e = NULL;
-	if (r < 0 || rep.n || !info.authenticated || !info.key_pinned) {
+	if (outside)
+		*outside = false;
+	if (r == 0 && !rep.n && info.authenticated && info.key_pinned && outside && since < until &&
+	    !in_window(info.manifest, since, until))
+		*outside = true;
+	else if (r < 0 || rep.n || !info.authenticated || !info.key_pinned) {
 		char per[512] = "not authenticated by a pinned key";
 		if (rep.n)
 			ev_store_summary(&rep, per, sizeof(per));
@@ -301,6 +321,10 @@ static json_t *verified_bundle(struct ictx *c, const char *path, int *ret) {
 	return e;
 }
 
+static json_t *verified_bundle(struct ictx *c, const char *path, int *ret) {
+	return verified_bundle_in(c, path, ret, 0, 0, NULL);
+}
+
 static int import_one(struct ictx *c, json_t *e) {
 	const char *bid = json_string_value(json_object_get(e, "bundle_id"));
 	json_t *d = json_pack("{s:s, s:O, s:O}", "incident", c->id, "source",
@@ -314,6 +338,47 @@ static int import_one(struct ictx *c, json_t *e) {
 	return ictx_record(c, "evidence", bid, json_incref(e));
 }
 
+/* import INC s3://BUCKET/PREFIX: every host's bundles of the window, downloaded into
+ * STATE/incidents/INC/imported/, verified against the pinned keys. */
+static int import_s3(struct ictx *c, const char *url, json_t *list) {
+	int64_t since = c->inc.t[EV_T_IMPACT] != EV_T_UNSET   ? c->inc.t[EV_T_IMPACT]
+	                : c->inc.t[EV_T_DETECT] != EV_T_UNSET ? c->inc.t[EV_T_DETECT]
+	                                                      : INT64_MIN + 1;
+	int64_t until = c->now;
+	if ((c->since_s && ev_parse_time(c->since_s, c->now, &since) < 0) ||
+	    (c->until_s && ev_parse_time(c->until_s, c->now, &until) < 0))
+		return ev_usage_error(&ev_cmd_incident, "import: bad --since/--until (%s)",
+		                      EV_TIME_FORMS);
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%.3900s/incidents/%s/imported", c->state_dir, c->id);
+	json_t *got = ev_fleet_download_bundles(c->cfg, url, c->hosts.v, c->hosts.n, dir);
+	if (!got)
+		return ictx_refuse(c, "import from %s failed (nothing imported)", url);
+	int ret = 0;
+	size_t i, skipped = 0;
+	json_t *b;
+	json_array_foreach(got, i, b) {
+		bool outside = false;
+		json_t *e = verified_bundle_in(c, json_string_value(json_object_get(b, "path")),
+		                               &ret, since, until, &outside);
+		if (!e) {
+			skipped += outside;
+			if (ret)
+				break;
+			continue;
+		}
+		json_object_set(e, "s3_key", json_object_get(b, "key"));
+		json_object_set(e, "s3_version_id", json_object_get(b, "version_id"));
+		json_array_append_new(list, e);
+	}
+	if (!ret && !json_array_size(list))
+		ret = ictx_refuse(c, "import from %s: no bundle%s%s (%zu outside the window)", url,
+		                  c->hosts.n ? " of the hosts asked" : "", " in the window",
+		                  skipped);
+	json_decref(got);
+	return ret;
+}
+
 int ev_incident_cmd_import(struct ictx *c) {
 	if (c->nargs != 1)
 		return ev_usage_error(&ev_cmd_incident, "import: expected one BUNDLE or STORE");
@@ -323,7 +388,9 @@ int ev_incident_cmd_import(struct ictx *c) {
 	const char *src = c->args[0];
 	json_t *list = json_array();
 	int ret = 0;
-	if (store_is_dir(src)) {
+	if (ev_fleet_is_url(src))
+		ret = import_s3(c, src, list);
+	else if (store_is_dir(src)) {
 		struct store_report rep = {0};
 		struct store_verify_opts o = {.kr = &c->pub_kr};
 		size_t n = 0;

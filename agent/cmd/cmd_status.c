@@ -154,6 +154,20 @@ static void print_status(json_t *a) {
 		       geti(a, "forward", "dropped"), geti(a, "forward", "tls_failures"));
 	printf("  reloads        %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT " failed\n",
 	       geti(a, "reloads", "ok"), geti(a, "reloads", "failed"));
+	json_t *upl = json_object_get(a, "upload");
+	if (json_is_true(json_object_get(upl, "configured"))) {
+		json_t *p = json_object_get(upl, "pending"), *it;
+		printf("  upload         %zu pending, %" JSON_INTEGER_FORMAT
+		       " bundles uploaded%s\n",
+		       json_array_size(p), geti(upl, "uploaded_bundles", NULL),
+		       json_is_true(json_object_get(upl, "running")) ? " (a pass is running)" : "");
+		size_t k;
+		json_array_foreach(p, k, it) {
+			if (json_string_value(json_object_get(it, "last_error")))
+				printf("    %s: %s\n", gets_(it, "file", NULL),
+				       gets_(it, "last_error", NULL));
+		}
+	}
 	json_t *errs = json_object_get(a, "last_errors");
 	if (json_array_size(errs)) {
 		printf("  %slast errors:%s\n", ev_term_on(stdout, EV_COLOR_RED),

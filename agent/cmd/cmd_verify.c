@@ -9,6 +9,7 @@
 #include "agent/cmd/cmd_prove.h"
 #include "agent/cmd/cmd_store_common.h"
 #include "agent/cmd/commands.h"
+#include "agent/fleet/fleet_cmd.h"
 #include "agent/incident/incident.h"
 
 /* A bundle inside a store: its file must be the one the ledger says was sealed. */
@@ -134,12 +135,16 @@ static int verify_run(int argc, char **argv) {
 	static const struct option opts[] = {EV_STORE_READ_LONGOPTS,
 	                                     {"pin-head", required_argument, NULL, OPT_PIN},
 	                                     {"proof", required_argument, NULL, OPT_PROOF},
+	                                     {"config", required_argument, NULL, 'c'},
 	                                     {NULL, 0, NULL, 0}};
 	struct ev_store_read_opts so = {0};
-	const char *pin = NULL, *proof = NULL;
+	const char *pin = NULL, *proof = NULL, *config = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
 		case OPT_PIN:
 			pin = optarg;
 			break;
@@ -165,6 +170,8 @@ static int verify_run(int argc, char **argv) {
 	if (argc - optind != 1)
 		return ev_usage_error(&ev_cmd_verify, "expected one BUNDLE or STORE");
 	const char *target = argv[optind];
+	if (ev_fleet_is_url(target))
+		return ev_fleet_verify(target, config, &so, pin);
 	if (ev_incident_is_target(target))
 		return verify_incidents(target, &so);
 	bool is_store = store_is_dir(target);
@@ -214,6 +221,7 @@ const struct ev_command ev_cmd_verify = {
         .usage = "Usage: evident verify [--pub KEY]... [--pin-head FILE] [--json] BUNDLE|STORE\n"
                  "       evident verify [--pub KEY]... [--json] INCIDENT-LEDGER|INCIDENT-DIR\n"
                  "       evident verify --proof FILE [--pub KEY]... [--json]\n"
+                 "       evident verify [-c FILE] [--pub KEY]... [--json] s3://BUCKET/PREFIX\n"
                  "\n"
                  "Check every member against the manifest and SHA256SUMS, the signature and the\n"
                  "key, and for a store the chain (gaps, reordering, forks, duplicates, resets,\n"
@@ -221,7 +229,12 @@ const struct ev_command ev_cmd_verify = {
                  "stable code: MEMBER_MODIFIED MEMBER_MISSING MEMBER_EXTRA SIGNATURE_INVALID\n"
                  "UNKNOWN_KEY CHAIN_GAP CHAIN_REORDER CHAIN_FORK CHAIN_ROLLBACK CHAIN_RESET\n"
                  "CUSTODY_BROKEN FORMAT_INVALID BUNDLE_MODIFIED CHAIN_UNTRUSTED\n"
-                 "STRAY_TEMPORARY INCIDENT_BROKEN. Incident ledgers (STATE/incidents, one\n"
+                 "STRAY_TEMPORARY INCIDENT_BROKEN OBJECT_REPLACED RETENTION_MISSING.\n"
+                 "s3://BUCKET/PREFIX: the chain a host uploaded (evident upload): a second\n"
+                 "version or a delete marker of a bundle is OBJECT_REPLACED (the original\n"
+                 "is verified), a version without a running object lock RETENTION_MISSING;\n"
+                 "then the bundles, chain, head and ledger are verified as a store. Incident "
+                 "ledgers (STATE/incidents, one\n"
                  "incident's directory, or its ledger.jsonl) are checked like the custody\n"
                  "ledger: an edited, deleted or reordered line is INCIDENT_BROKEN; without\n"
                  "--pub the key their first entry announces is trusted (unpinned). Findings with "
@@ -234,6 +247,8 @@ const struct ev_command ev_cmd_verify = {
                  "                    and the keys it announced by key_rotated entries are\n"
                  "                    trusted, reported as unpinned, each with the reason\n"
                  "  --pin-head FILE   a copy of STORE/HEAD kept earlier: detect rollback\n"
+                 "  -c, --config FILE the configuration whose store.upload names the S3\n"
+                 "                    endpoint and credentials (s3:// targets)\n"
                  "  --proof FILE      verify an inclusion proof made by `evident "
                  "prove`\n" EV_STORE_READ_HELP "  --actor NAME     who is verifying (recorded)\n"
                  "  --json            machine-readable output\n"

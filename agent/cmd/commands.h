@@ -22,6 +22,7 @@ extern const struct ev_command ev_cmd_extract;
 extern const struct ev_command ev_cmd_decrypt;
 extern const struct ev_command ev_cmd_prove;
 extern const struct ev_command ev_cmd_prune;
+extern const struct ev_command ev_cmd_upload;
 extern const struct ev_command ev_cmd_triage;
 extern const struct ev_command ev_cmd_incident;
 extern const struct ev_command ev_cmd_metrics;

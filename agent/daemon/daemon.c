@@ -319,6 +319,7 @@ static void daemon_free(struct ev_daemon *d) {
 	d->queue = ev_queue_free(d->queue);
 	d->status_timer = sd_event_source_disable_unref(d->status_timer);
 	ev_incident_clock_stop(d);
+	ev_upload_clock_stop(d);
 	d->sinks = ev_sinks_free(d->sinks);
 	d->custody = ev_custody_free(d->custody);
 	for (size_t i = 0; i < d->n_last_errors; i++)
@@ -507,6 +508,9 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 	if (r < 0)
 		goto fail;
 	r = ev_incident_clock_start(d);
+	if (r < 0)
+		goto fail;
+	r = ev_upload_clock_start(d);
 	if (r < 0)
 		goto fail;
 	r = sd_event_set_watchdog(d->event, true);

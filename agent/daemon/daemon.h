@@ -36,6 +36,7 @@ struct ev_daemon_opts {
 struct ev_custody;
 struct ev_autoseal;
 struct ev_incident_clock;
+struct ev_upload_clock;
 struct ev_reload;
 
 struct ev_daemon {
@@ -68,6 +69,8 @@ struct ev_daemon {
 	bool stopping;
 	/* the incidents' deadlines (daemon_incidents.c) */
 	struct ev_incident_clock *incident_clock;
+	/* uploads to S3 (daemon_upload.c) */
+	struct ev_upload_clock *upload_clock;
 };
 
 /* Run the daemon until SIGTERM/SIGINT. Returns the process exit status. */
@@ -142,6 +145,12 @@ json_t *ev_autoseal_status(const struct ev_autoseal *a);
 int ev_incident_clock_start(struct ev_daemon *d);
 void ev_incident_clock_stop(struct ev_daemon *d);
 json_t *ev_incident_clock_status(const struct ev_daemon *d);
+
+/* daemon_upload.c: store.upload: a pass of the upload queue on the worker queue every
+ * store.upload.interval (the first a second after start); status shows the queue. */
+int ev_upload_clock_start(struct ev_daemon *d);
+void ev_upload_clock_stop(struct ev_daemon *d);
+json_t *ev_upload_clock_status(const struct ev_daemon *d);
 /* An alert selected by actions.open_incident: a triage of the rule's open incident
  * ("R-RULE-N"), or one more `alert` entry when it is already open. */
 void ev_incident_alert(struct ev_daemon *d, const struct correlate_alert *al, const char *alert_id);

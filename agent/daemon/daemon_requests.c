@@ -77,6 +77,7 @@ json_t *ev_daemon_status_json(struct ev_daemon *d) {
 	json_object_set_new(o, "audit", ev_custody_status(d->custody));
 	json_object_set_new(o, "automatic_seals", ev_autoseal_status(d->autoseal));
 	json_object_set_new(o, "incidents", ev_incident_clock_status(d));
+	json_object_set_new(o, "upload", ev_upload_clock_status(d));
 	json_t *seams = ev_seams_status(d->seams, d->cfg);
 	if (seams)
 		json_object_update(o, seams);

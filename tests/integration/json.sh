@@ -76,6 +76,7 @@ sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]|" \
 	-e "s|^  path: $T_TMP/store|  path: $T_TMP/agent-store\n  key: $K/evident.key|" "$T_TMP/evident.yaml"
 printf 'rules:\n  decoders: [%s]\n' "$T_TMP/no-decoders" >>"$T_TMP/evident.yaml"
 jcheck lines 0 "tail --json" tail --json --config "$T_TMP/evident.yaml" --from-start --count 1
+jcheck doc 0 "upload --status --json" upload --status --json --config "$T_TMP/evident.yaml"
 agent_start --config "$T_TMP/evident.yaml"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; cat "$T_TMP/agent.err"; done_testing; }
 jcheck doc 0 "status --json" status --json --socket "$A_SOCK"
