@@ -36,6 +36,7 @@ struct ev_daemon_opts {
 struct ev_custody;
 struct ev_autoseal;
 struct ev_incident_clock;
+struct ev_notifier;
 struct ev_reload;
 
 struct ev_daemon {
@@ -68,6 +69,8 @@ struct ev_daemon {
 	bool stopping;
 	/* the incidents' deadlines (daemon_incidents.c) */
 	struct ev_incident_clock *incident_clock;
+	/* notification channels' delivery worker (daemon_notify.c) */
+	struct ev_notifier *notifier;
 };
 
 /* Run the daemon until SIGTERM/SIGINT. Returns the process exit status. */
