@@ -143,6 +143,14 @@ static void print_status(json_t *a) {
 	       geti(a, "sinks", "alerts"), geti(a, "sinks", "hooks_ok"),
 	       geti(a, "sinks", "hooks_failed"), geti(a, "sinks", "hooks_refused"),
 	       geti(a, "sinks", "syslog_sent"), geti(a, "sinks", "syslog_dropped"));
+	const char *cn;
+	json_t *cv;
+	json_object_foreach(json_object_get(json_object_get(a, "notify"), "channels"), cn, cv)
+	        printf("  notify %-7s %" JSON_INTEGER_FORMAT " queued, %" JSON_INTEGER_FORMAT
+	               " delivered, %" JSON_INTEGER_FORMAT " failed\n",
+	               cn, json_integer_value(json_object_get(cv, "queued")),
+	               json_integer_value(json_object_get(cv, "delivered")),
+	               json_integer_value(json_object_get(cv, "failed")));
 	printf("  reloads        %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT " failed\n",
 	       geti(a, "reloads", "ok"), geti(a, "reloads", "failed"));
 	json_t *errs = json_object_get(a, "last_errors");

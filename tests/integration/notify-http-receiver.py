@@ -22,7 +22,8 @@ ap.add_argument("--slow", type=float, default=0)
 ap.add_argument("--status", type=int, default=200)
 a = ap.parse_args()
 lock = threading.Lock()
-count = [0]
+# a restarted receiver goes on numbering after what the last one stored
+count = [len([f for f in os.listdir(a.out) if f.endswith(".body")])]
 
 
 class H(http.server.BaseHTTPRequestHandler):
