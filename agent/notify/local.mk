@@ -12,3 +12,10 @@ EXTRA_DIST += docs/notifications.md
 messagetemplatesdir = $(pkgdatadir)/templates/messages
 dist_messagetemplates_DATA = conf/templates/messages/internal.txt \
 	conf/templates/messages/customer.txt conf/templates/messages/executive.txt
+TESTS += tests/integration/notify-webhook.sh tests/integration/notify-agent.sh \
+	tests/integration/notify-email.sh tests/integration/notify-statuspage.sh
+EXTRA_DIST += tests/integration/notify-webhook.sh tests/integration/notify-agent.sh \
+	tests/integration/notify-email.sh tests/integration/notify-statuspage.sh \
+	tests/integration/notify-lib.sh tests/integration/notify-http-receiver.py \
+	tests/integration/notify-smtp-receiver.py
+UNIT_TEST_SOURCES += tests/unit/agent/test_notify.c

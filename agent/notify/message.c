@@ -125,6 +125,9 @@ json_t *ev_message_vars(const struct ev_config *cfg, const struct ev_incident *i
 	for (int t = 0; t < _EV_T_MAX; t++)
 		json_object_set_new(v, tnames[t], when(inc->t[t], "not yet"));
 	json_object_set_new(v, "now", when(now, ""));
+	json_object_set_new(v, "since", when(inc->t[EV_T_IMPACT] != EV_T_UNSET ? inc->t[EV_T_IMPACT]
+	                                                                        : inc->t[EV_T_DETECT],
+	                                     "recently"));
 	uint64_t every = inc->severity >= 0 ? ev_incident_update_every(cfg, inc->severity) : 0;
 	json_object_set_new(v, "next_update",
 	                    every ? when(now + (int64_t)every, "") : json_string("when there is news"));
