@@ -275,8 +275,8 @@ static const struct cfg_key notify_keys[] = {
         {"templates_dir", CT_PATH, OFF(notify.templates_dir), 0, 0,
          "/etc/evident/templates/messages", NULL, NULL,
          "site message templates (AUDIENCE.txt), used before the shipped ones"},
-        {"interval", CT_DURATION, OFF(notify.interval), SEC(1) / 10, SEC(3600), "5s", NULL,
-         NULL, "how often the agent works through the delivery queue"},
+        {"interval", CT_DURATION, OFF(notify.interval), SEC(1) / 10, SEC(3600), "5s", NULL, NULL,
+         "how often the agent works through the delivery queue"},
         {"auto_internal", CT_BOOL, OFF(notify.auto_internal), 0, 0, "true", NULL, NULL,
          "send the internal update to internal channels taking update_due when one is due"},
         END,
@@ -885,8 +885,7 @@ static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_c
 				json_decref(c->notify.channels);
 				c->notify.channels = chs;
 			}
-		}
-		else if (vn->kind != YTREE_SCALAR) {
+		} else if (vn->kind != YTREE_SCALAR) {
 			err_at(L, vn, "'%s.%s' must be %s, found %s", sec->name, k->name,
 			       type_name(k->type), ytree_kind_name(vn->kind));
 			r = -EINVAL;

@@ -59,7 +59,8 @@ static const json_t *find_approval(const struct mctx *c) {
 	json_array_foreach(c->inc.entries, i, e) {
 		const json_t *d = json_object_get(e, "details");
 		if (json_is_true(json_object_get(e, "_valid")) &&
-		    !strcmp(json_string_value(json_object_get(e, "action")) ?: "", "message_approved") &&
+		    !strcmp(json_string_value(json_object_get(e, "action")) ?: "",
+		            "message_approved") &&
 		    !strcmp(json_string_value(json_object_get(d, "audience")) ?: "", c->audience) &&
 		    !strcmp(json_string_value(json_object_get(d, "sha256")) ?: "", c->sha))
 			found = e;
@@ -95,7 +96,8 @@ static int approve(struct mctx *c) {
 		return refuse(c, "cannot read its ledger again: %s", strerror(-r));
 	c->loaded = true;
 	if (!c->json)
-		printf("incident %s: %s message approved (sha256 %s)\n", c->id, c->audience, c->sha);
+		printf("incident %s: %s message approved (sha256 %s)\n", c->id, c->audience,
+		       c->sha);
 	return 0;
 }
 
@@ -111,7 +113,8 @@ static int pick_channels(struct mctx *c, json_t **ret) {
 		}
 		if (!ev_notify_channel_takes_audience(ch, c->audience)) {
 			json_decref(v);
-			return refuse(c, "channel '%s' does not take the %s audience (its audiences)",
+			return refuse(c,
+			              "channel '%s' does not take the %s audience (its audiences)",
 			              c->channels.v[i], c->audience);
 		}
 		json_array_append(v, (json_t *)ch);
@@ -119,11 +122,13 @@ static int pick_channels(struct mctx *c, json_t **ret) {
 	size_t i;
 	const json_t *ch;
 	if (!c->channels.n)
-		json_array_foreach(all, i, ch) if (ev_notify_channel_takes_audience(ch, c->audience))
+		json_array_foreach(all, i,
+		                   ch) if (ev_notify_channel_takes_audience(ch, c->audience))
 		        json_array_append(v, (json_t *)ch);
 	if (!json_array_size(v)) {
 		json_decref(v);
-		return refuse(c, "no channel in notify.channels takes the %s audience", c->audience);
+		return refuse(c, "no channel in notify.channels takes the %s audience",
+		              c->audience);
 	}
 	*ret = v;
 	return 0;
@@ -139,11 +144,12 @@ static int send_all(struct mctx *c, json_t *out) {
 	const json_t *ch;
 	json_array_foreach(chs, i, ch) if (ev_notify_needs_approval(ch, c->audience) && !appr) {
 		json_decref(chs);
-		return refuse(c,
-		              "a %s message on channel '%s' needs a recorded approval of this exact "
-		              "text first ('evident message %s --audience %s --approve')",
-		              c->audience, json_string_value(json_object_get(ch, "name")), c->id,
-		              c->audience);
+		return refuse(
+		        c,
+		        "a %s message on channel '%s' needs a recorded approval of this exact "
+		        "text first ('evident message %s --audience %s --approve')",
+		        c->audience, json_string_value(json_object_get(ch, "name")), c->id,
+		        c->audience);
 	}
 	struct ev_notify_env env;
 	if (ev_notify_env_init(c->cfg, c->state_dir, &env) < 0) {
@@ -155,10 +161,10 @@ static int send_all(struct mctx *c, json_t *out) {
 	json_array_foreach(chs, i, ch) {
 		const char *name = json_string_value(json_object_get(ch, "name"));
 		struct ev_errlist errs = {0};
-		json_t *item = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "channel", name, "incident",
-		                         c->id, "audience", c->audience, "message",
-		                         ev_message_to_json(&c->msg), "actor", ev_store_actor(c->as),
-		                         "text", c->text ? c->text : "");
+		json_t *item = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "channel", name,
+		                         "incident", c->id, "audience", c->audience, "message",
+		                         ev_message_to_json(&c->msg), "actor",
+		                         ev_store_actor(c->as), "text", c->text ? c->text : "");
 		if (appr)
 			json_object_set_new(item, "approver", approver_of(appr));
 		char id[EV_NOTIFY_ID_MAX] = "";
@@ -179,7 +185,8 @@ static int send_all(struct mctx *c, json_t *out) {
 		if (f && !strcmp(res, "failed"))
 			ret = EV_EXIT_FINDING;
 		if (!c->json)
-			printf("channel %s: %s%s%s\n", name, json_string_value(json_object_get(o, "result")),
+			printf("channel %s: %s%s%s\n", name,
+			       json_string_value(json_object_get(o, "result")),
 			       f ? " - " : " (the agent retries it)",
 			       f ? json_string_value(json_object_get(f, "detail")) : "");
 		json_array_append_new(results, o);

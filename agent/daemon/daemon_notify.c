@@ -206,9 +206,9 @@ void ev_notifier_update_due(struct ev_daemon *d, const struct ev_incident *inc,
 	}
 	struct ev_message msg;
 	struct ev_errlist errs = {0};
-	json_t *vars = ev_message_vars(d->cfg, inc, ev_now_realtime_us(),
-	                               "An update is due; this is the automatic internal update.",
-	                               NULL);
+	json_t *vars =
+	        ev_message_vars(d->cfg, inc, ev_now_realtime_us(),
+	                        "An update is due; this is the automatic internal update.", NULL);
 	int r = ev_message_render(d->cfg, "internal", vars, inc->drill, &msg, &errs);
 	json_decref(vars);
 	if (r < 0) {

@@ -44,9 +44,9 @@ static const struct ckey ckeys[] = {
 
 static const char *const types[] = {"webhook", "email", "statuspage", "command", NULL};
 static const char *const audiences[] = {"internal", "customer", "executive", NULL};
-static const char *const events[] = {"critical", "high",       "medium", "low",
-                                     "informational", "opened", "escalated", "update_due",
-                                     "update",   "resolved",   NULL};
+static const char *const events[] = {"critical",      "high",     "medium",    "low",
+                                     "informational", "opened",   "escalated", "update_due",
+                                     "update",        "resolved", NULL};
 
 static bool in(const char *const *set, const char *s) {
 	for (size_t i = 0; set[i]; i++)
@@ -74,9 +74,9 @@ struct cl {
 	int ret;
 };
 
-#define ERR(L, node, ...)                                                                        \
+#define ERR(L, node, ...)                                                                          \
 	do {                                                                                       \
-		ev_errlist_add((L)->errs, (L)->file, (node)->line, (node)->col, __VA_ARGS__);       \
+		ev_errlist_add((L)->errs, (L)->file, (node)->line, (node)->col, __VA_ARGS__);      \
 		(L)->ret = -EINVAL;                                                                \
 	} while (0)
 
@@ -99,7 +99,8 @@ static json_t *list_of(struct cl *L, const struct ytree_node *v, const char *key
 				strncat(set, j ? ", " : "", sizeof(set) - strlen(set) - 1);
 				strncat(set, allowed[j], sizeof(set) - strlen(set) - 1);
 			}
-			ERR(L, it, "notify.channels: unknown %s '%s' (expected %s)", key, it->str, set);
+			ERR(L, it, "notify.channels: unknown %s '%s' (expected %s)", key, it->str,
+			    set);
 			continue;
 		}
 		json_array_append_new(a, json_string(it->str));
@@ -115,15 +116,17 @@ static json_t *to_of(struct cl *L, const struct ytree_node *v) {
 		return o;
 	}
 	if (v->kind != YTREE_MAP) {
-		ERR(L, v, "notify.channels: 'to' must be a list of addresses or a mapping "
-		          "AUDIENCE: [addresses]");
+		ERR(L, v,
+		    "notify.channels: 'to' must be a list of addresses or a mapping "
+		    "AUDIENCE: [addresses]");
 		return o;
 	}
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ytree_node *k = v->pairs[i].key;
 		if (!in(audiences, k->str))
-			ERR(L, k, "notify.channels: 'to': unknown audience '%s' (expected internal, "
-			          "customer, executive)",
+			ERR(L, k,
+			    "notify.channels: 'to': unknown audience '%s' (expected internal, "
+			    "customer, executive)",
 			    k->str);
 		else
 			json_object_set_new(o, k->str, list_of(L, v->pairs[i].value, "to", NULL));
@@ -179,12 +182,13 @@ static void set_default(json_t *ch, const char *key, json_t *v) {
 static void finish(struct cl *L, const struct ytree_node *it, json_t *ch) {
 	const char *type = json_string_value(json_object_get(ch, "type"));
 	const char *name = json_string_value(json_object_get(ch, "name"));
-	if (!name || !*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
-	                               strlen(name))
+	if (!name || !*name ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(name))
 		ERR(L, it, "notify.channels: each channel needs a 'name' of [a-z0-9_-]");
 	if (!type || !in(types, type)) {
-		ERR(L, it, "notify.channels: channel '%s' needs a 'type' (webhook, email, statuspage, "
-		           "command)",
+		ERR(L, it,
+		    "notify.channels: channel '%s' needs a 'type' (webhook, email, statuspage, "
+		    "command)",
 		    name ? name : "?");
 		return;
 	}
@@ -200,7 +204,8 @@ static void finish(struct cl *L, const struct ytree_node *it, json_t *ch) {
 		set_default(ch, "tls_verify", json_true());
 		const char *p = json_string_value(json_object_get(ch, "payload"));
 		if (strcmp(p, "slack") && strcmp(p, "json"))
-			ERR(L, it, "notify.channels: channel '%s': payload '%s' (expected slack or json)",
+			ERR(L, it,
+			    "notify.channels: channel '%s': payload '%s' (expected slack or json)",
 			    name, p);
 		need = json_object_get(ch, "url") ? NULL : "url";
 	} else if (!strcmp(type, "email")) {
@@ -242,7 +247,8 @@ int ev_notify_channels_load(const struct ytree_node *n, const char *file, json_t
 			continue;
 		}
 		if (i >= EV_NOTIFY_MAX_CHANNELS) {
-			ERR(&L, it, "notify.channels: more than %d channels", EV_NOTIFY_MAX_CHANNELS);
+			ERR(&L, it, "notify.channels: more than %d channels",
+			    EV_NOTIFY_MAX_CHANNELS);
 			break;
 		}
 		json_t *ch = json_object();
@@ -267,9 +273,10 @@ int ev_notify_channels_load(const struct ytree_node *n, const char *file, json_t
 			else if (k->t == K_LIST)
 				json_object_set_new(ch, k->name,
 				                    list_of(&L, vn, k->name,
-				                            !strcmp(k->name, "audiences") ? audiences
-				                            : !strcmp(k->name, "events")  ? events
-				                                                          : NULL));
+				                            !strcmp(k->name, "audiences")
+				                                    ? audiences
+				                            : !strcmp(k->name, "events") ? events
+				                                                         : NULL));
 			else if (k->t == K_TO)
 				json_object_set_new(ch, "to", to_of(&L, vn));
 			else

@@ -47,9 +47,9 @@ static json_t *slack_payload(const json_t *item) {
 		const char *rule = jstr(ev, "rule") ?: jstr(ev, "incident") ?: "";
 		if (asprintf(&fallback, "evident %s %s", kind, rule) < 0)
 			fallback = NULL;
-		json_t *o = json_pack("{s:s, s:[{s:s, s:{s:s, s:s}}]}", "text", fallback ?: "evident",
-		                      "blocks", "type", "section", "text", "type", "mrkdwn", "text",
-		                      evs ? evs : "{}");
+		json_t *o = json_pack("{s:s, s:[{s:s, s:{s:s, s:s}}]}", "text",
+		                      fallback ?: "evident", "blocks", "type", "section", "text",
+		                      "type", "mrkdwn", "text", evs ? evs : "{}");
 		free(fallback);
 		free(evs);
 		return o;
@@ -59,17 +59,17 @@ static json_t *slack_payload(const json_t *item) {
 		return NULL;
 	json_t *blocks = json_array();
 	if (json_is_true(json_object_get(m, "drill")))
-		json_array_append_new(blocks,
-		                      json_pack("{s:s, s:{s:s, s:s}}", "type", "section", "text", "type",
-		                                "mrkdwn", "text", ":rotating_light: *DRILL* - this is an "
-		                                                  "exercise, not a real incident"));
+		json_array_append_new(blocks, json_pack("{s:s, s:{s:s, s:s}}", "type", "section",
+		                                        "text", "type", "mrkdwn", "text",
+		                                        ":rotating_light: *DRILL* - this is an "
+		                                        "exercise, not a real incident"));
 	json_array_append_new(blocks, json_pack("{s:s, s:{s:s, s:s}}", "type", "header", "text",
 	                                        "type", "plain_text", "text", subj ?: ""));
 	json_array_append_new(blocks, json_pack("{s:s, s:{s:s, s:s}}", "type", "section", "text",
 	                                        "type", "mrkdwn", "text", body ?: ""));
 	json_array_append_new(blocks,
-	                      json_pack("{s:s, s:[{s:s, s:s}]}", "type", "context", "elements", "type",
-	                                "mrkdwn", "text", jstr(item, "incident") ?: ""));
+	                      json_pack("{s:s, s:[{s:s, s:s}]}", "type", "context", "elements",
+	                                "type", "mrkdwn", "text", jstr(item, "incident") ?: ""));
 	json_t *o = json_pack("{s:s, s:o}", "text", fallback, "blocks", blocks);
 	free(fallback);
 	return o;
@@ -98,7 +98,8 @@ static bool ascii(const char *s) {
 static char *header_word(const char *s) {
 	if (ascii(s))
 		return strdup(s);
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char b64[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t n = strlen(s);
 	char *out = malloc(n / 3 * 4 + 32);
 	if (!out)
@@ -107,7 +108,8 @@ static char *header_word(const char *s) {
 	char *o = out + 10;
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = p[i] << 16 | (i + 1 < n ? p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		unsigned v =
+		        p[i] << 16 | (i + 1 < n ? p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
 		*o++ = b64[v >> 18 & 63];
 		*o++ = b64[v >> 12 & 63];
 		*o++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
@@ -142,7 +144,8 @@ static char *email_payload(const json_t *ch, const json_t *item, const char *hos
 	const json_t *a;
 	json_array_foreach(recipients(ch, jstr(item, "audience")), i, a) {
 		char *n = NULL;
-		if (asprintf(&n, "%s%s%s", to ? to : "", to ? ", " : "", json_string_value(a)) >= 0) {
+		if (asprintf(&n, "%s%s%s", to ? to : "", to ? ", " : "", json_string_value(a)) >=
+		    0) {
 			free(to);
 			to = n;
 		}
@@ -352,8 +355,9 @@ static int send_email(const json_t *ch, const json_t *item, const char *bytes, s
 	curl_easy_setopt(h, CURLOPT_URL, jstr(ch, "url"));
 	bool smtps = !strncmp(jstr(ch, "url"), "smtps://", 8);
 	curl_easy_setopt(h, CURLOPT_USE_SSL,
-	                 smtps || json_is_true(json_object_get(ch, "starttls")) ? (long)CURLUSESSL_ALL
-	                                                                       : (long)CURLUSESSL_NONE);
+	                 smtps || json_is_true(json_object_get(ch, "starttls"))
+	                         ? (long)CURLUSESSL_ALL
+	                         : (long)CURLUSESSL_NONE);
 	curl_easy_setopt(h, CURLOPT_MAIL_FROM, jstr(ch, "from"));
 	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
@@ -382,20 +386,20 @@ static int send_command(const json_t *ch, const char *bytes, size_t len, char **
 		free(argv);
 		return -ENOMEM;
 	}
-	struct ev_spawn sp = {.argv = argv,
-	                      .input = line,
-	                      .input_len = len + 1,
-	                      .timeout_usec = (uint64_t)json_integer_value(
-	                              json_object_get(ch, "timeout_us")),
-	                      .stdout_null = true,
-	                      .err_cap = REPLY_CAP};
+	struct ev_spawn sp = {
+	        .argv = argv,
+	        .input = line,
+	        .input_len = len + 1,
+	        .timeout_usec = (uint64_t)json_integer_value(json_object_get(ch, "timeout_us")),
+	        .stdout_null = true,
+	        .err_cap = REPLY_CAP};
 	struct ev_spawn_result res;
 	int r = ev_spawn_run(&sp, &res);
 	free(line);
 	free(argv);
 	if (r < 0) {
-		if (asprintf(ret_detail, "%s: cannot run: %s", json_string_value(json_array_get(cmd, 0)),
-		             strerror(-r)) < 0)
+		if (asprintf(ret_detail, "%s: cannot run: %s",
+		             json_string_value(json_array_get(cmd, 0)), strerror(-r)) < 0)
 			*ret_detail = NULL;
 		return -EAGAIN;
 	}

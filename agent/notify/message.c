@@ -75,11 +75,12 @@ static void fold_entries(const struct ev_incident *inc, json_t *v) {
 		if (!strcmp(k, "action_run"))
 			add_line(&actions, "%s: ran %s (exit %s)", t ? t : "?",
 			         dstr(d, "action") ?: "?",
-			         json_is_integer(json_object_get(d, "exit_status")) ? "recorded" : "-");
+			         json_is_integer(json_object_get(d, "exit_status")) ? "recorded"
+			                                                            : "-");
 		else if (!strcmp(k, "contained") || !strcmp(k, "mitigated") ||
 		         !strcmp(k, "acknowledged"))
-			add_line(&actions, "%s: %s%s%s", t ? t : "?", k, dstr(d, "note") ? ": " : "",
-			         dstr(d, "note") ?: "");
+			add_line(&actions, "%s: %s%s%s", t ? t : "?", k,
+			         dstr(d, "note") ? ": " : "", dstr(d, "note") ?: "");
 		else if (!strcmp(k, "decision"))
 			add_line(&decisions, "%s (why: %s)", dstr(d, "decision") ?: "?",
 			         dstr(d, "rationale") ?: "?");
@@ -112,25 +113,28 @@ json_t *ev_message_vars(const struct ev_config *cfg, const struct ev_incident *i
 	const json_t *x;
 	json_array_foreach(inc->services, i, x) {
 		char *n = NULL;
-		if (asprintf(&n, "%s%s%s", svc ? svc : "", svc ? ", " : "", json_string_value(x)) >= 0) {
+		if (asprintf(&n, "%s%s%s", svc ? svc : "", svc ? ", " : "", json_string_value(x)) >=
+		    0) {
 			free(svc);
 			svc = n;
 		}
 	}
 	json_object_set_new(v, "services", json_string(svc ? svc : "not yet known"));
 	free(svc);
-	static const char *const tnames[] = {"impact_at",    "detected_at",  "declared_at",
+	static const char *const tnames[] = {"impact_at",       "detected_at",  "declared_at",
 	                                     "acknowledged_at", "contained_at", "mitigated_at",
-	                                     "resolved_at",  "closed_at"};
+	                                     "resolved_at",     "closed_at"};
 	for (int t = 0; t < _EV_T_MAX; t++)
 		json_object_set_new(v, tnames[t], when(inc->t[t], "not yet"));
 	json_object_set_new(v, "now", when(now, ""));
-	json_object_set_new(v, "since", when(inc->t[EV_T_IMPACT] != EV_T_UNSET ? inc->t[EV_T_IMPACT]
-	                                                                        : inc->t[EV_T_DETECT],
-	                                     "recently"));
+	json_object_set_new(
+	        v, "since",
+	        when(inc->t[EV_T_IMPACT] != EV_T_UNSET ? inc->t[EV_T_IMPACT] : inc->t[EV_T_DETECT],
+	             "recently"));
 	uint64_t every = inc->severity >= 0 ? ev_incident_update_every(cfg, inc->severity) : 0;
 	json_object_set_new(v, "next_update",
-	                    every ? when(now + (int64_t)every, "") : json_string("when there is news"));
+	                    every ? when(now + (int64_t)every, "")
+	                          : json_string("when there is news"));
 	char *roles = NULL;
 	const char *k;
 	json_object_foreach(inc->roles, k, x) add_line(&roles, "%s: %s", k, json_string_value(x));
@@ -151,7 +155,8 @@ json_t *ev_message_vars(const struct ev_config *cfg, const struct ev_incident *i
 	json_object_set_new(v, "text", json_string(text ? text : ""));
 	json_object_set_new(v, "eta", json_string(eta ? eta : "not yet known"));
 	json_object_set_new(v, "drill", json_string(inc->drill ? "DRILL" : ""));
-	int64_t from = inc->t[EV_T_IMPACT] != EV_T_UNSET ? inc->t[EV_T_IMPACT] : inc->t[EV_T_DECLARE];
+	int64_t from =
+	        inc->t[EV_T_IMPACT] != EV_T_UNSET ? inc->t[EV_T_IMPACT] : inc->t[EV_T_DECLARE];
 	int64_t to = inc->t[EV_T_RESOLVE] != EV_T_UNSET ? inc->t[EV_T_RESOLVE] : now;
 	char dur[32] = "not yet known";
 	if (from != EV_T_UNSET && to >= from)

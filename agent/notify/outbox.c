@@ -24,7 +24,7 @@
 #include "util/io.h"
 #include "util/macro.h"
 
-#define ITEM_CAP (4u << 20)
+#define ITEM_CAP  (4u << 20)
 #define MAX_ITEMS 100000
 
 static const char *jstr(const json_t *o, const char *k) {
@@ -72,24 +72,20 @@ static int mkdirs(const char *state) {
 	return 0;
 }
 
-static void item_path(const struct ev_notify_env *env, const char *box, const char *id,
-                      char *buf, size_t len) {
+static void item_path(const struct ev_notify_env *env, const char *box, const char *id, char *buf,
+                      size_t len) {
 	snprintf(buf, len, "%s/notify/%s/%s.json", env->state_dir, box, id);
 }
 
-static int write_json_atomic(const char *path, const json_t *o) {
+int ev_notify_write_atomic(const char *path, const void *data, size_t len, mode_t mode) {
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!s)
-		return -ENOMEM;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-	int r = fd < 0 ? -errno : ev_write_all(fd, s, strlen(s));
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	int r = fd < 0 ? -errno : ev_write_all(fd, data, len);
 	if (r >= 0 && fsync(fd) < 0)
 		r = -errno;
 	if (fd >= 0)
 		close(fd);
-	free(s);
 	if (r >= 0 && rename(tmp, path) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -108,6 +104,15 @@ static int write_json_atomic(const char *path, const json_t *o) {
 		}
 	}
 	return 0;
+}
+
+static int write_json_atomic(const char *path, const json_t *o) {
+	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!s)
+		return -ENOMEM;
+	int r = ev_notify_write_atomic(path, s, strlen(s), 0640);
+	free(s);
+	return r;
 }
 
 static json_t *read_json(const char *path) {
@@ -185,24 +190,25 @@ static int record(const struct ev_notify_env *env, struct store_key **key, const
 		return 0;
 	struct ev_errlist errs = {0};
 	int r = 0;
-	if (!*key && (!env->key_path || (r = store_key_load_private(env->key_path, key, &errs)) < 0)) {
+	if (!*key &&
+	    (!env->key_path || (r = store_key_load_private(env->key_path, key, &errs)) < 0)) {
 		ev_errlist_clear(&errs);
 		return r < 0 ? r : -ENOKEY;
 	}
 	const json_t *m = json_object_get(it, "message");
-	json_t *p = json_pack("{s:s?, s:s?, s:s?, s:O?, s:s?, s:s?, s:s?, s:s?, s:I, s:s?}",
-	                      "audience", jstr(it, "audience"), "channel", jstr(it, "channel"),
-	                      "channel_type", jstr(it, "channel_type"), "approver",
-	                      json_object_get(it, "approver"), "sha256", jstr(it, "sha256"),
-	                      "result", jstr(it, "result"), "detail", jstr(it, "detail"), "message_id",
-	                      jstr(it, "id"), "attempts",
-	                      json_integer_value(json_object_get(it, "attempts")), "subject",
-	                      jstr(m, "subject"));
+	json_t *p = json_pack(
+	        "{s:s?, s:s?, s:s?, s:O?, s:s?, s:s?, s:s?, s:s?, s:I, s:s?}", "audience",
+	        jstr(it, "audience"), "channel", jstr(it, "channel"), "channel_type",
+	        jstr(it, "channel_type"), "approver", json_object_get(it, "approver"), "sha256",
+	        jstr(it, "sha256"), "result", jstr(it, "result"), "detail", jstr(it, "detail"),
+	        "message_id", jstr(it, "id"), "attempts",
+	        json_integer_value(json_object_get(it, "attempts")), "subject", jstr(m, "subject"));
 	if (jstr(it, "text") && *jstr(it, "text"))
 		json_object_set_new(p, "text", json_string(jstr(it, "text")));
 	if (json_object_get(it, "event"))
-		json_object_set_new(p, "event",
-		                    json_string(jstr(json_object_get(it, "event"), "kind") ?: "alert"));
+		json_object_set_new(
+		        p, "event",
+		        json_string(jstr(json_object_get(it, "event"), "kind") ?: "alert"));
 	if (json_is_true(json_object_get(m, "drill")))
 		json_object_set_new(p, "drill", json_true());
 	r = ev_incident_append(env->state_dir, inc, *key, m ? "update_sent" : "notified", NULL, p,
@@ -296,8 +302,8 @@ static int attempt(const struct ev_notify_env *env, struct store_key **key, json
 	} else {
 		struct ev_notify_ctx ctx = {env->state_dir, env->services, env->hostname};
 		const char *b = jstr(it, "bytes");
-		r = ev_notify_send(&ctx, ch, it, b ? b : "", json_string_length(json_object_get(it, "bytes")),
-		                   &detail);
+		r = ev_notify_send(&ctx, ch, it, b ? b : "",
+		                   json_string_length(json_object_get(it, "bytes")), &detail);
 	}
 	json_object_set_new(it, "detail", json_string(detail ? detail : "?"));
 	free(detail);
@@ -364,9 +370,9 @@ int ev_notify_flush(const struct ev_notify_env *env, const char *only_id, bool f
 static json_t *counts(json_t *st, const char *ch) {
 	json_t *c = json_object_get(st, ch);
 	if (!c)
-		json_object_set_new(st, ch,
-		                    c = json_pack("{s:i, s:i, s:i}", "queued", 0, "delivered", 0,
-		                                  "failed", 0));
+		json_object_set_new(
+		        st, ch,
+		        c = json_pack("{s:i, s:i, s:i}", "queued", 0, "delivered", 0, "failed", 0));
 	return c;
 }
 
@@ -391,8 +397,9 @@ json_t *ev_notify_stats(const struct ev_notify_env *env) {
 			if (c && b == 0)
 				bump(counts(st, c), "queued");
 			else if (c)
-				bump(counts(st, c),
-				     !strcmp(jstr(it, "result") ?: "", "delivered") ? "delivered" : "failed");
+				bump(counts(st, c), !strcmp(jstr(it, "result") ?: "", "delivered")
+				                            ? "delivered"
+				                            : "failed");
 			json_decref(it);
 		}
 		free_list(ids, n);

@@ -20,6 +20,7 @@
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "agent/settings.h"
 #include "util/err.h"
@@ -29,9 +30,9 @@
 /* What a flush needs, copied out of the configuration so that a worker thread owns it. */
 struct ev_notify_env {
 	char *state_dir;
-	char *key_path;    /* store.key: ledger entries are signed with it */
-	json_t *channels;  /* deep copy of notify.channels */
-	json_t *services;  /* names of incidents.services (status page components) */
+	char *key_path;   /* store.key: ledger entries are signed with it */
+	json_t *channels; /* deep copy of notify.channels */
+	json_t *services; /* names of incidents.services (status page components) */
 	char hostname[256];
 };
 
@@ -50,6 +51,9 @@ int ev_notify_enqueue(const struct ev_notify_env *env, json_t *item, char *ret_i
  * directory). */
 int ev_notify_flush(const struct ev_notify_env *env, const char *only_id, bool force,
                     bool (*stop)(void *), void *ud, json_t *ret_final);
+/* Replace `path` with data: PATH.tmp (O_NOFOLLOW, `mode`), fsync, rename, directory
+ * fsync. 0 or -errno (nothing left behind). */
+int ev_notify_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* {CHANNEL: {queued, delivered, failed}} for every configured channel and every channel
  * found in the queue (new). */
 json_t *ev_notify_stats(const struct ev_notify_env *env);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent/incident/incident.h"
+#include "agent/notify/outbox.h"
 #include "store/ledger.h"
 #include "util/clock.h"
 #include "util/io.h"
@@ -62,29 +63,10 @@ static json_t *read_updates(const char *path) {
 	return a;
 }
 
-static int write_atomic(const char *dir, const char *name, const char *data, size_t len) {
-	char tmp[4096], fin[4096];
-	snprintf(fin, sizeof(fin), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	int r = ev_write_all(fd, data, len);
-	if (r >= 0 && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r >= 0 && rename(tmp, fin) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return r;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+static int write_atomic(const char *dir, const char *name, const char *data) {
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return ev_notify_write_atomic(p, data, strlen(data), 0644);
 }
 
 static void esc(FILE *f, const char *s) {
@@ -134,7 +116,8 @@ static json_t *model(const struct ev_notify_ctx *ctx, const json_t *ch, const js
 		bool done = !strcmp(inc.state, "resolved") || !strcmp(inc.state, "closed");
 		const char *closed_report = NULL;
 		json_t *e;
-		json_array_foreach(inc.entries, i, e) if (!strcmp(jstr(e, "action") ?: "", "closed"))
+		json_array_foreach(inc.entries, i,
+		                   e) if (!strcmp(jstr(e, "action") ?: "", "closed"))
 		        closed_report = jstr(json_object_get(e, "details"), "report_sha256");
 		json_t *o = json_pack("{s:s, s:s, s:b, s:s?, s:O, s:O}", "id", inc.id, "state",
 		                      inc.state, "drill", inc.drill, "severity",
@@ -166,9 +149,9 @@ static json_t *model(const struct ev_notify_ctx *ctx, const json_t *ch, const js
 	json_decref(by_inc);
 	char now[EV_RFC3339_MAX];
 	ev_format_rfc3339(ev_now_realtime_us(), now, sizeof(now));
-	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "title", jstr(ch, "title") ?: "Service status",
-	                 "updated", now, "components", comps, "open_incidents", open,
-	                 "resolved_incidents", resolved);
+	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "title",
+	                 jstr(ch, "title") ?: "Service status", "updated", now, "components", comps,
+	                 "open_incidents", open, "resolved_incidents", resolved);
 }
 
 static void html_incident(FILE *f, const json_t *o, bool done) {
@@ -209,22 +192,35 @@ static void html_incident(FILE *f, const json_t *o, bool done) {
 	fputs("</section>\n", f);
 }
 
+/* A document in a memstream: `head`, then the page's title escaped. NULL on OOM. */
+static FILE *doc_begin(char **out, size_t *len, const char *head, const json_t *m) {
+	FILE *f = open_memstream(out, len);
+	if (!f)
+		return NULL;
+	fputs(head, f);
+	esc(f, jstr(m, "title"));
+	return f;
+}
+
 static char *render_html(const json_t *m) {
 	char *out = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
+	FILE *f = doc_begin(&out, &len,
+	                    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	                    "<meta name=\"viewport\" content=\"width=device-width, "
+	                    "initial-scale=1\">\n<title>",
+	                    m);
 	if (!f)
 		return NULL;
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
-	      f);
-	esc(f, jstr(m, "title"));
-	fputs("</title>\n<link rel=\"alternate\" type=\"application/atom+xml\" href=\"feed.atom\">\n"
+	fputs("</title>\n<link rel=\"alternate\" type=\"application/atom+xml\" "
+	      "href=\"feed.atom\">\n"
 	      "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;padding:0 1em}"
-	      "table{border-collapse:collapse;width:100%}td{border-bottom:1px solid #ddd;padding:.4em}"
+	      "table{border-collapse:collapse;width:100%}td{border-bottom:1px solid "
+	      "#ddd;padding:.4em}"
 	      ".operational{color:#176f2c}.degraded{color:#9a6700}.outage{color:#b42318}"
 	      ".incident{border:1px solid #ccc;border-radius:6px;padding:.5em 1em;margin:1em 0}"
-	      ".drill{border:3px dashed #b42318}.badge{background:#b42318;color:#fff;padding:0 .4em;"
+	      ".drill{border:3px dashed #b42318}.badge{background:#b42318;color:#fff;padding:0 "
+	      ".4em;"
 	      "border-radius:3px}pre{white-space:pre-wrap;font-family:inherit}</style>\n"
 	      "</head><body>\n<h1>",
 	      f);
@@ -239,7 +235,7 @@ static char *render_html(const json_t *m) {
 		fputs("<tr><td>", f);
 		esc(f, jstr(o, "name"));
 		fprintf(f, "</td><td class=\"%s\">",
-		        !strcmp(st, "operational")   ? "operational"
+		        !strcmp(st, "operational")    ? "operational"
 		        : !strcmp(st, "major outage") ? "outage"
 		                                      : "degraded");
 		esc(f, st);
@@ -252,7 +248,8 @@ static char *render_html(const json_t *m) {
 	fputs("<h2>Resolved incidents</h2>\n", f);
 	if (!json_array_size(json_object_get(m, "resolved_incidents")))
 		fputs("<p>None.</p>\n", f);
-	json_array_foreach(json_object_get(m, "resolved_incidents"), i, o) html_incident(f, o, true);
+	json_array_foreach(json_object_get(m, "resolved_incidents"), i, o)
+	        html_incident(f, o, true);
 	fputs("<p><a href=\"status.json\">status.json</a> &middot; <a href=\"feed.atom\">Atom "
 	      "feed</a></p>\n</body></html>\n",
 	      f);
@@ -281,13 +278,12 @@ static void atom_entries(FILE *f, const json_t *incs) {
 static char *render_atom(const json_t *m) {
 	char *out = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
+	FILE *f = doc_begin(&out, &len,
+	                    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	                    "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>",
+	                    m);
 	if (!f)
 		return NULL;
-	fputs("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-	      "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>",
-	      f);
-	esc(f, jstr(m, "title"));
 	fputs("</title><id>urn:evident:status</id><updated>", f);
 	esc(f, jstr(m, "updated"));
 	fputs("</updated>\n", f);
@@ -314,11 +310,11 @@ int ev_statuspage_write(const struct ev_notify_ctx *ctx, const json_t *ch, char 
 	if (r >= 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
 		r = -errno;
 	if (r >= 0)
-		r = write_atomic(dir, "status.json", js, strlen(js));
+		r = write_atomic(dir, "status.json", js);
 	if (r >= 0)
-		r = write_atomic(dir, "feed.atom", atom, strlen(atom));
+		r = write_atomic(dir, "feed.atom", atom);
 	if (r >= 0) /* last: the page links the other two */
-		r = write_atomic(dir, "index.html", html, strlen(html));
+		r = write_atomic(dir, "index.html", html);
 	free(js);
 	free(html);
 	free(atom);

@@ -48,7 +48,8 @@ int ev_template_render(const char *file, const char *text, size_t len, const jso
 		const char *nl = memchr(o + 2, '\n', (size_t)(end - o - 2));
 		pos_of(text, o, &line, &col);
 		if (!c || (nl && nl < c)) {
-			ev_errlist_add(errs, file, line, col, "'{{' is not closed by '}}' on this line");
+			ev_errlist_add(errs, file, line, col,
+			               "'{{' is not closed by '}}' on this line");
 			r = -EINVAL;
 			break;
 		}
@@ -74,8 +75,8 @@ int ev_template_render(const char *file, const char *text, size_t len, const jso
 			json_t *x;
 			json_object_foreach((json_t *)vars, k, x) ev_suggest_add(&sg, k);
 			const char *best = ev_suggest_best(&sg);
-			ev_errlist_add(errs, file, line, col, "unknown placeholder '%s'%s%s%s", name,
-			               best ? " (did you mean '" : "", best ? best : "",
+			ev_errlist_add(errs, file, line, col, "unknown placeholder '%s'%s%s%s",
+			               name, best ? " (did you mean '" : "", best ? best : "",
 			               best ? "'?)" : "");
 			r = -EINVAL;
 		} else if (json_is_string(v))

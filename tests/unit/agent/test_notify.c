@@ -56,11 +56,12 @@ static int load(const char *yaml, json_t **ret, struct ev_errlist *errs) {
 TEST(test_agent_notify_channels_checked) {
 	struct ev_errlist errs = {0};
 	json_t *ch = NULL;
-	CU_ASSERT_EQUAL_FATAL(load("- name: a\n  type: webhook\n  url: https://h/x\n"
-	                           "  audiences: [internal, customer]\n  events: [high, update_due]\n"
-	                           "- name: p\n  type: statuspage\n  dir: /tmp/p\n",
-	                           &ch, &errs),
-	                      0);
+	CU_ASSERT_EQUAL_FATAL(
+	        load("- name: a\n  type: webhook\n  url: https://h/x\n"
+	             "  audiences: [internal, customer]\n  events: [high, update_due]\n"
+	             "- name: p\n  type: statuspage\n  dir: /tmp/p\n",
+	             &ch, &errs),
+	        0);
 	const json_t *a = ev_notify_channel_find(ch, "a"), *p = ev_notify_channel_find(ch, "p");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a, "payload")), "slack");
 	CU_ASSERT_TRUE(json_is_true(json_object_get(a, "tls_verify")));
@@ -71,16 +72,17 @@ TEST(test_agent_notify_channels_checked) {
 	CU_ASSERT_TRUE(ev_notify_needs_approval(p, "internal"));
 	json_decref(ch);
 	ch = NULL;
-	CU_ASSERT_EQUAL(load("- name: a\n  type: webhook\n  url: ftp://x\n  dir: /x\n  tokn_file: f\n"
-	                     "- name: a\n  type: email\n  url: smtp://h\n  audiences: [boss]\n",
-	                     &ch, &errs),
-	                -EINVAL);
+	CU_ASSERT_EQUAL(
+	        load("- name: a\n  type: webhook\n  url: ftp://x\n  dir: /x\n  tokn_file: f\n"
+	             "- name: a\n  type: email\n  url: smtp://h\n  audiences: [boss]\n",
+	             &ch, &errs),
+	        -EINVAL);
 	CU_ASSERT_PTR_NULL(ch);
 	char all[2048] = "";
 	for (size_t i = 0; i < errs.n; i++) {
 		char *m = ev_error_format(&errs.v[i]);
 		strncat(all, m, sizeof(all) - strlen(all) - 2);
-		strcat(all, "\n");
+		strncat(all, "\n", sizeof(all) - strlen(all) - 1);
 		free(m);
 	}
 	CU_ASSERT_PTR_NOT_NULL(strstr(all, "c.yaml:4:3: notify.channels: 'dir' does not apply"));
@@ -95,9 +97,9 @@ TEST(test_agent_notify_channels_checked) {
 
 static json_t *drill_item(void) {
 	return json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:s, s:b}}", "id", "0001-ab", "incident",
-	                 "INC-D", "audience", "internal", "created_us", (json_int_t)1700000000000000,
-	                 "message", "subject", "[DRILL] Übung läuft", "body",
-	                 "*** DRILL ***\nline two\n", "drill", 1);
+	                 "INC-D", "audience", "internal", "created_us",
+	                 (json_int_t)1700000000000000, "message", "subject", "[DRILL] Übung läuft",
+	                 "body", "*** DRILL ***\nline two\n", "drill", 1);
 }
 
 TEST(test_agent_notify_drill_on_every_payload) {
@@ -120,7 +122,8 @@ TEST(test_agent_notify_drill_on_every_payload) {
 			CU_ASSERT_PTR_NOT_NULL(strstr(b, "X-Evident-Drill: yes\r\n"));
 			CU_ASSERT_PTR_NOT_NULL(strstr(b, "Subject: =?UTF-8?B?"));
 			CU_ASSERT_PTR_NOT_NULL(strstr(b, "Message-ID: <0001-ab@h>\r\n"));
-			CU_ASSERT_PTR_NOT_NULL(strstr(b, "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n"));
+			CU_ASSERT_PTR_NOT_NULL(
+			        strstr(b, "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n"));
 			CU_ASSERT_PTR_NOT_NULL(strstr(b, "\r\n\r\n*** DRILL ***\r\nline two\r\n"));
 		}
 		free(b);
