@@ -154,40 +154,33 @@ static json_t *model(const struct ev_notify_ctx *ctx, const json_t *ch, const js
 	                 "open_incidents", open, "resolved_incidents", resolved);
 }
 
+/* before, the text escaped, after. */
+static void wrap(FILE *f, const char *before, const char *text, const char *after) {
+	fputs(before, f);
+	esc(f, text);
+	fputs(after, f);
+}
+
 static void html_incident(FILE *f, const json_t *o, bool done) {
 	bool drill = json_is_true(json_object_get(o, "drill"));
 	fprintf(f, "<section class=\"incident%s\">\n<h3>", drill ? " drill" : "");
 	if (drill)
 		fputs("<span class=\"badge\">DRILL</span> ", f);
-	esc(f, jstr(o, "id"));
-	fputs(" &mdash; ", f);
-	esc(f, jstr(o, "state"));
-	fputs("</h3>\n", f);
-	if (done && jstr(o, "root_cause")) {
-		fputs("<p><b>Root cause:</b> ", f);
-		esc(f, jstr(o, "root_cause"));
-		fputs("</p>\n", f);
-	}
-	if (done && jstr(o, "resolution")) {
-		fputs("<p><b>Resolution:</b> ", f);
-		esc(f, jstr(o, "resolution"));
-		fputs("</p>\n", f);
-	}
-	if (done && jstr(o, "postmortem_sha256")) {
-		fputs("<p><b>Postmortem published</b> (sha256 ", f);
-		esc(f, jstr(o, "postmortem_sha256"));
-		fputs(")</p>\n", f);
-	}
+	wrap(f, "", jstr(o, "id"), " &mdash; ");
+	wrap(f, "", jstr(o, "state"), "</h3>\n");
+	static const char *const labels[][2] = {
+	        {"root_cause", "<p><b>Root cause:</b> "},
+	        {"resolution", "<p><b>Resolution:</b> "},
+	        {"postmortem_sha256", "<p><b>Postmortem published</b>, sha256 "}};
+	for (size_t k = 0; done && k < ELEMENTSOF(labels); k++)
+		if (jstr(o, labels[k][0]))
+			wrap(f, labels[k][1], jstr(o, labels[k][0]), "</p>\n");
 	size_t i;
 	const json_t *u;
 	json_array_foreach(json_object_get(o, "updates"), i, u) {
-		fputs("<article class=\"update\"><h4>", f);
-		esc(f, jstr(u, "subject"));
-		fputs("</h4><time>", f);
-		esc(f, jstr(u, "time"));
-		fputs("</time><pre>", f);
-		esc(f, jstr(u, "body"));
-		fputs("</pre></article>\n", f);
+		wrap(f, "<article class=\"update\"><h4>", jstr(u, "subject"), "</h4>");
+		wrap(f, "<time>", jstr(u, "time"), "</time>");
+		wrap(f, "<pre>", jstr(u, "body"), "</pre></article>\n");
 	}
 	fputs("</section>\n", f);
 }
@@ -261,17 +254,11 @@ static void atom_entries(FILE *f, const json_t *incs) {
 	size_t i, k;
 	const json_t *o, *u;
 	json_array_foreach(incs, i, o) json_array_foreach(json_object_get(o, "updates"), k, u) {
-		fputs("<entry><id>urn:evident:update:", f);
-		esc(f, jstr(u, "id"));
-		fputs("</id><title>", f);
-		if (json_is_true(json_object_get(u, "drill")))
-			fputs("[DRILL] ", f);
-		esc(f, jstr(u, "subject"));
-		fputs("</title><updated>", f);
-		esc(f, jstr(u, "time"));
-		fputs("</updated><content type=\"text\">", f);
-		esc(f, jstr(u, "body"));
-		fputs("</content></entry>\n", f);
+		/* a drill's subject already starts with [DRILL] (message.h) */
+		wrap(f, "<entry><id>urn:evident:update:", jstr(u, "id"), "</id>");
+		wrap(f, "<title>", jstr(u, "subject"), "</title>");
+		wrap(f, "<updated>", jstr(u, "time"), "</updated>");
+		wrap(f, "<content type=\"text\">", jstr(u, "body"), "</content></entry>\n");
 	}
 }
 
