@@ -4,8 +4,8 @@
 # the plain JSON payload, HTTPS verified against a test CA made by openssl (and refused
 # without it), a world-readable token file refused, a customer message refused without an
 # approval (nothing sent, nothing written) and sent after one, and every update_sent entry's
-# sha256 equal to the SHA-256 of the bytes the receiver got. A template error names
-# FILE:LINE:COL.
+# sha256 equal to the SHA-256 of the bytes the receiver got, and a failed delivery that
+# does not count as an update for the cadence. A template error names FILE:LINE:COL.
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 . "$EV_SRCDIR/tests/integration/incident-lib.sh"
@@ -55,6 +55,8 @@ EOC
 run "$EVIDENT" triage -c "$I_CONF" --offline --incident INC-W --impact service_outage --urgency high \
 	--affected-users 40 --service api-service
 expect_rc 0 "triage"
+run inc ack INC-W
+expect_rc 0 "acknowledged: the update cadence runs"
 L=$(ledger INC-W)
 
 # internal on the Slack channel, with the bearer token
@@ -113,11 +115,15 @@ assert "Executive summary" in b["subject"] and "Business impact" in b["body"], b
 EOP
 [ "$(nreq "$T_TMP/tls")" -eq 1 ] && ok "HTTPS verified against the test CA" || fail "tls requests: $(nreq "$T_TMP/tls"); $(tail -2 "$T_TMP/tls.err")"
 same_sha INC-W 4 "$T_TMP/tls/req-1.body" "https"
+due() { inc show INC-W --json | python3 -c "import json,sys; d=json.load(sys.stdin)['next_due']; print(d['what'], d['at'])"; }
+DUE_BEFORE=$(due)
 run msg INC-W --audience executive --send --channel tls-untrusted
 expect_rc 1 "HTTPS without the CA fails"
 expect_out "channel tls-untrusted: failed" "reported failed"
 [ "$(nreq "$T_TMP/tls")" -eq 1 ] && ok "nothing reached the receiver without verification" || fail "an unverified request went through"
 [ "$(sent_field INC-W 5 result)" = failed ] && ok "the failure is recorded" || fail "result: $(sent_field INC-W 5 result)"
+[ -n "$DUE_BEFORE" ] && [ "$(due)" = "$DUE_BEFORE" ] && ok "a failed delivery does not reset the update cadence" ||
+	fail "next update due moved from $DUE_BEFORE to $(due)"
 run msg INC-W --audience executive --send --channel leaky
 expect_rc 1 "a world-readable token file is refused"
 expect_out "may be read or written by others" "the refusal names the token file"
