@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/cmd/timeparse.h"
 #include "agent/incident/policy.h"
 #include "agent/notify/template.h"
 #include "agent/replay_rules.h"
@@ -99,9 +100,28 @@ static void fold_entries(const struct ev_incident *inc, json_t *v) {
 	json_object_set_new(v, "affected_users", json_string(users >= 0 ? b : "not yet known"));
 }
 
+/* The time the message speaks as of: the incident's last entry that is not itself about
+ * communication (an approval or a message sent), so that an approved text renders the same
+ * until something happens in the incident. `now` when there is none. */
+static int64_t as_of(const struct ev_incident *inc, int64_t now) {
+	static const char *const comms[] = {"message_approved", "update_sent", "notified", NULL};
+	int64_t t = EV_T_UNSET;
+	size_t i;
+	const json_t *e;
+	json_array_foreach(inc->entries, i, e) {
+		const char *k = dstr(e, "action"), *ts = dstr(e, "time");
+		int64_t x;
+		if (k && ts && ev_incident_index(comms, k) < 0 && ev_parse_time(ts, now, &x) == 0 &&
+		    x > t)
+			t = x;
+	}
+	return t == EV_T_UNSET ? now : t;
+}
+
 json_t *ev_message_vars(const struct ev_config *cfg, const struct ev_incident *inc, int64_t now,
                         const char *text, const char *eta) {
 	json_t *v = json_object();
+	now = as_of(inc, now);
 	const json_t *tr = inc->triage;
 	json_object_set_new(v, "id", json_string(inc->id));
 	json_object_set_new(v, "state", json_string(inc->state));
