@@ -406,3 +406,37 @@ json_t *ev_notify_stats(const struct ev_notify_env *env) {
 	}
 	return st;
 }
+
+int ev_notify_queue_event(const struct ev_config *cfg, const char *state_dir, const char *event,
+                          const char *incident, const json_t *details, const json_t *actor) {
+	if (!json_array_size(cfg->notify.channels))
+		return 0;
+	struct ev_notify_env env;
+	int r = ev_notify_env_init(cfg, state_dir, &env);
+	if (r < 0)
+		return r;
+	json_t *ev = json_is_object(details) ? json_deep_copy(details) : json_object();
+	json_object_set_new(ev, "type", json_string("incident_event"));
+	json_object_set_new(ev, "kind", json_string(event));
+	json_object_set_new(ev, "incident", json_string(incident));
+	int n = 0;
+	size_t i;
+	const json_t *ch;
+	json_array_foreach(env.channels, i, ch) {
+		if (!ev_notify_channel_takes_event(ch, event) ||
+		    !strcmp(jstr(ch, "type") ?: "", "statuspage"))
+			continue; /* a status page is public: approved messages only */
+		struct ev_errlist errs = {0};
+		json_t *item = json_pack("{s:s, s:s, s:s, s:O, s:O}", "channel", jstr(ch, "name"),
+		                         "incident", incident, "audience", "internal", "event", ev,
+		                         "actor", actor ? actor : json_null());
+		r = ev_notify_enqueue(&env, item, NULL, &errs);
+		ev_errlist_clear(&errs);
+		if (r < 0)
+			break;
+		n++;
+	}
+	json_decref(ev);
+	ev_notify_env_done(&env);
+	return r < 0 ? r : n;
+}

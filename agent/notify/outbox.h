@@ -57,3 +57,8 @@ int ev_notify_write_atomic(const char *path, const void *data, size_t len, mode_
 /* {CHANNEL: {queued, delivered, failed}} for every configured channel and every channel
  * found in the queue (new). */
 json_t *ev_notify_stats(const struct ev_notify_env *env);
+/* An incident event (opened, resolved, update) for the channels taking it (not status
+ * pages): queued only; the agent's worker delivers it. Returns how many were queued, or
+ * -errno. */
+int ev_notify_queue_event(const struct ev_config *cfg, const char *state_dir, const char *event,
+                          const char *incident, const json_t *details, const json_t *actor);

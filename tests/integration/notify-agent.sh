@@ -3,7 +3,9 @@
 # down stays queued (evident status says so) and arrives once when the receiver comes
 # back; a message queued while both the agent and the receiver are down arrives once after
 # both restart, and nothing is ever sent twice; an alert goes to a channel taking its level
-# while that receiver is slow, and `evident status` keeps answering promptly meanwhile.
+# while that receiver is slow, and `evident status` keeps answering promptly meanwhile;
+# incident events from the command line (opened, update, resolved) reach the channel
+# taking them through the agent.
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 . "$EV_SRCDIR/tests/integration/incident-lib.sh"
@@ -11,6 +13,8 @@
 P=$(free_port)
 http_recv slow --slow 4
 P_SLOW=$PORT
+http_recv ops
+P_OPS=$PORT
 LOG="$T_TMP/auth.log"
 : >"$LOG"
 mkdir -p "$T_TMP/rules" "$T_TMP/no-decoders"
@@ -38,6 +42,11 @@ notify:
       url: http://127.0.0.1:$P_SLOW/alerts
       events: [high]
       timeout: 10s
+    - name: ops
+      type: webhook
+      payload: json
+      url: http://127.0.0.1:$P_OPS/ops
+      events: [opened, update, resolved]
 EOC
 "$EVIDENT" config check "$I_CONF" >/dev/null 2>"$T_TMP/cfg.err" || { fail "config: $(cat "$T_TMP/cfg.err")"; done_testing; }
 run "$EVIDENT" triage -c "$I_CONF" --offline --incident INC-A --impact service_outage --urgency high
@@ -61,7 +70,7 @@ run "$EVIDENT" status -c "$I_CONF"
 expect_out "notify team +1 queued, 0 delivered, 0 failed" "status prints the channel's counts"
 http_recv team --port "$P"
 wait_for "delivery" test -e "$T_TMP/team/req-1.body" || fail "not delivered after the receiver came back"
-wait_for "recorded" sh -c "grep -q '\"result\":\"delivered\"' '$(ledger INC-A)'" || fail "not recorded"
+wait_for "recorded" sh -c "grep -q '\"action\":\"update_sent\".*\"result\":\"delivered\"' '$(ledger INC-A)'" || fail "not recorded"
 grep -q '"text":"first update"' "$T_TMP/team/req-1.body" 2>/dev/null || grep -q 'first update' "$T_TMP/team/req-1.body" && ok "the queued message arrived" || fail "body: $(cat "$T_TMP/team/req-1.body")"
 same_sha INC-A 1 "$T_TMP/team/req-1.body" "after the outage"
 [ "$(stat_of team)" = "0 1 0" ] && ok "status: team 1 delivered" || fail "status: $(stat_of team)"
@@ -101,5 +110,18 @@ done
 T_DEADLINE=15 wait_for "slow delivery" test -e "$T_TMP/slow/req-1.body" || fail "the alert never reached the slow receiver"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['rule']['id'].startswith('7d3c1a2b') or 'Failed password' in json.dumps(d), d" "$T_TMP/slow/req-1.body" 2>/dev/null &&
 	ok "the alert JSON as is" || fail "alert payload: $(head -c 300 "$T_TMP/slow/req-1.body")"
+
+# 4. incident events from the command line, delivered by the agent: opened (the triage
+# before the agent started), update, resolved
+run inc update INC-A "Replica promoted"
+expect_rc 0 "incident update"
+run inc resolve INC-A --root-cause "disk full"
+expect_rc 0 "incident resolve"
+wait_for "three events" test -e "$T_TMP/ops/req-3.body" || fail "events: $(nreq "$T_TMP/ops") delivered"
+ev_kinds=$(for i in 1 2 3; do python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['type'], d['kind'], d['incident'])" "$T_TMP/ops/req-$i.body" 2>&1; done | tr '\n' ';')
+[ "$ev_kinds" = "incident_event opened INC-A;incident_event update INC-A;incident_event resolved INC-A;" ] &&
+	ok "opened, update and resolved reached the channel taking them" || fail "events: $ev_kinds"
+grep -q '"root_cause":"disk full"' "$T_TMP/ops/req-3.body" && ok "the resolved event carries the entry" || fail "resolved: $(cat "$T_TMP/ops/req-3.body")"
+[ "$(grep -c '"action":"notified"' "$(ledger INC-A)")" -ge 3 ] && ok "each event notification is a notified entry" || fail "notified entries: $(kinds INC-A)"
 agent_stop
 done_testing
