@@ -17,6 +17,7 @@
 #include "agent/paths.h"
 #include "agent/settings.h"
 #include "agent/incident/policy.h"
+#include "agent/notify/channel.h"
 
 #include "collector/format.h"
 #include "collector/parse.h"
@@ -34,6 +35,7 @@ enum cfg_type {
 	CT_ENUM,
 	CT_STRV,
 	CT_FILES,
+	CT_CHANNELS, /* notify.channels: checked by agent/notify/channel.c, kept as JSON */
 };
 
 struct cfg_key {
@@ -328,6 +330,20 @@ static const struct cfg_key incidents_keys[] = {
         END,
 };
 
+static const struct cfg_key notify_keys[] = {
+        {"channels", CT_CHANNELS, OFF(notify.channels), 0, 0, NULL, NULL, NULL,
+         "notification channels: mappings with name, type (webhook, email, statuspage, "
+         "command), audiences, events, retry policy (docs/notifications.md)"},
+        {"templates_dir", CT_PATH, OFF(notify.templates_dir), 0, 0,
+         "/etc/evident/templates/messages", NULL, NULL,
+         "site message templates (AUDIENCE.txt), used before the shipped ones"},
+        {"interval", CT_DURATION, OFF(notify.interval), SEC(1) / 10, SEC(3600), "5s", NULL, NULL,
+         "how often the agent works through the delivery queue"},
+        {"auto_internal", CT_BOOL, OFF(notify.auto_internal), 0, 0, "true", NULL, NULL,
+         "send the internal update to internal channels taking update_due when one is due"},
+        END,
+};
+
 static const struct cfg_key top_keys[] = {
         {"include", CT_STRV, 0, 0, 0, NULL, NULL, NULL,
          "further configuration files applied on top, in order (relative to this file)"},
@@ -338,6 +354,8 @@ static const struct cfg_key top_keys[] = {
         {"actions", CT_SECTION, 0, 0, 0, NULL, NULL, actions_keys, "what alerts do"},
         {"incidents", CT_SECTION, 0, 0, 0, NULL, NULL, incidents_keys,
          "triage, routing, containment (docs/incidents.md)"},
+        {"notify", CT_SECTION, 0, 0, 0, NULL, NULL, notify_keys,
+         "notification channels and messages (docs/notifications.md)"},
         END,
 };
 
@@ -539,6 +557,8 @@ static const char *type_name(enum cfg_type t) {
 		return "a list of strings";
 	case CT_FILES:
 		return "a list of paths or mappings";
+	case CT_CHANNELS:
+		return "a list of channel mappings";
 	}
 	return "?";
 }
@@ -925,7 +945,14 @@ static int load_section(struct loader *L, const struct cfg_key *sec, struct ev_c
 			r = load_files(L, k, c, vn);
 		else if (k->type == CT_SECTION) /* a section inside a section */
 			r = load_section(L, k, c, vn);
-		else if (vn->kind != YTREE_SCALAR) {
+		else if (k->type == CT_CHANNELS) {
+			json_t *chs = NULL;
+			r = ev_notify_channels_load(vn, L->file, &chs, L->errs);
+			if (r >= 0) {
+				json_decref(c->notify.channels);
+				c->notify.channels = chs;
+			}
+		} else if (vn->kind != YTREE_SCALAR) {
 			err_at(L, vn, "'%s.%s' must be %s, found %s", sec->name, k->name,
 			       type_name(k->type), ytree_kind_name(vn->kind));
 			r = -EINVAL;
@@ -1062,6 +1089,7 @@ struct ev_config *ev_config_free(struct ev_config *c) {
 	if (!c)
 		return NULL;
 	files_clear(c);
+	json_decref(c->notify.channels);
 	free_keys(top_keys, c);
 	free(c->origin);
 	free(c);
@@ -1153,6 +1181,8 @@ static json_t *value_json(const struct cfg_key *k, const void *p) {
 			json_array_append_new(a, json_string(v->v[i]));
 		return a;
 	}
+	case CT_CHANNELS:
+		return *(json_t *const *)p ? json_deep_copy(*(json_t *const *)p) : json_array();
 	default:
 		return json_null();
 	}

@@ -129,6 +129,12 @@ struct ev_config {
 		struct ev_strv escalation; /* durations after t_detect, unacknowledged */
 		uint64_t check_interval;   /* how often the agent checks the deadlines */
 	} incidents;
+	struct { /* communications (agent/notify/channel.h: the channels' JSON shape) */
+		struct json_t *channels; /* array of checked channel objects (owned) */
+		char *templates_dir;     /* site message templates, before the shipped ones */
+		uint64_t interval;       /* how often the agent works through the outbox */
+		bool auto_internal;      /* internal updates go when an update is due */
+	} notify;
 };
 
 /* Load `path`: NULL for the default configuration (ev_config_default_path(): the

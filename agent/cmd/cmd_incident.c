@@ -19,6 +19,7 @@
 #include "agent/cmd/timeparse.h"
 #include "agent/incident/policy.h"
 #include "agent/incident/triage.h"
+#include "agent/notify/outbox.h"
 #include "store/ledger.h"
 #include "util/clock.h"
 #include "util/timefmt.h"
@@ -36,8 +37,20 @@ int ictx_refuse(struct ictx *c, const char *fmt, ...) {
 int ictx_record(struct ictx *c, const char *kind, const char *bundle, json_t *payload) {
 	struct ev_errlist errs = {0};
 	json_t *actor = ev_store_actor(c->as);
+	/* channels taking "resolved" or "update" hear of it (queued; the agent delivers) */
+	const char *event = !strcmp(kind, "resolved")      ? "resolved"
+	                    : !strcmp(kind, "update_sent") ? "update"
+	                                                   : NULL;
+	json_t *copy = event ? json_deep_copy(payload) : NULL;
 	int r = ev_incident_append(c->state_dir, c->id, c->key, kind, bundle, payload, actor,
 	                           &errs);
+	if (r >= 0 && event &&
+	    (r = ev_notify_queue_event(c->cfg, c->state_dir, event, c->id, copy, actor)) < 0) {
+		ev_log_error("incident %s: %s recorded, but not queued for notify.channels: %s",
+		             c->id, kind, strerror(-r));
+		r = 0;
+	}
+	json_decref(copy);
 	json_decref(actor);
 	if (r < 0) {
 		ev_errlist_print(&errs, stderr);

@@ -152,6 +152,14 @@ static void print_status(json_t *a) {
 		               : "not connected",
 		       geti(a, "forward", "queued"), geti(a, "forward", "sent"),
 		       geti(a, "forward", "dropped"), geti(a, "forward", "tls_failures"));
+	const char *cn;
+	json_t *cv;
+	json_object_foreach(json_object_get(json_object_get(a, "notify"), "channels"), cn, cv)
+	        printf("  notify %-7s %" JSON_INTEGER_FORMAT " queued, %" JSON_INTEGER_FORMAT
+	               " delivered, %" JSON_INTEGER_FORMAT " failed\n",
+	               cn, json_integer_value(json_object_get(cv, "queued")),
+	               json_integer_value(json_object_get(cv, "delivered")),
+	               json_integer_value(json_object_get(cv, "failed")));
 	printf("  reloads        %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT " failed\n",
 	       geti(a, "reloads", "ok"), geti(a, "reloads", "failed"));
 	json_t *upl = json_object_get(a, "upload");

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "agent/daemon/daemon_log.h"
+#include "agent/daemon/daemon_notify.h"
 #include "util/mkdir.h"
 #include "correlate/engine.h"
 #include "util/clock.h"
@@ -96,6 +97,11 @@ void ev_daemon_alert(struct ev_daemon *d, const struct correlate_alert *alert) {
 	char id[48];
 	snprintf(id, sizeof(id), "%s-%" PRIu64, d->run_id, d->alerts);
 	ev_sinks_emit(d->sinks, alert, id);
+	if (d->notifier && alert->level) {
+		json_t *aj = correlate_alert_to_json(alert, id);
+		ev_notifier_event(d, alert->level, NULL, aj);
+		json_decref(aj);
+	}
 	ev_autoseal_alert(d, alert, id); /* actions.seal_on: coalesced, rate-limited, queued */
 	ev_incident_alert(d, alert, id); /* actions.open_incident */
 }
@@ -180,6 +186,8 @@ static void reload_apply(struct ev_daemon *d, struct ev_config *next, struct ev_
 		(void)ev_custody_set_ledger(d->custody, next->store.path, next->store.key);
 	ev_custody_set_limits(d->custody, next->agent.audit_max_size,
 	                      (unsigned)next->agent.audit_files);
+	if (ev_notifier_reload(d, next) < 0)
+		ev_dlog(LOG_WARNING, "notify: the new channels could not be taken (out of memory)");
 	ev_config_free(d->cfg);
 	d->cfg = next;
 	d->reloads_ok++;
@@ -320,6 +328,7 @@ static void daemon_free(struct ev_daemon *d) {
 	d->status_timer = sd_event_source_disable_unref(d->status_timer);
 	ev_incident_clock_stop(d);
 	ev_upload_clock_stop(d);
+	ev_notifier_stop(d);
 	d->sinks = ev_sinks_free(d->sinks);
 	d->custody = ev_custody_free(d->custody);
 	for (size_t i = 0; i < d->n_last_errors; i++)
@@ -511,6 +520,7 @@ int ev_daemon_run(const struct ev_daemon_opts *opts) {
 	if (r < 0)
 		goto fail;
 	r = ev_upload_clock_start(d);
+	r = ev_notifier_start(d);
 	if (r < 0)
 		goto fail;
 	r = sd_event_set_watchdog(d->event, true);

@@ -37,6 +37,7 @@ struct ev_custody;
 struct ev_autoseal;
 struct ev_incident_clock;
 struct ev_upload_clock;
+struct ev_notifier;
 struct ev_reload;
 
 struct ev_daemon {
@@ -71,6 +72,8 @@ struct ev_daemon {
 	struct ev_incident_clock *incident_clock;
 	/* uploads to S3 (daemon_upload.c) */
 	struct ev_upload_clock *upload_clock;
+	/* notification channels' delivery worker (daemon_notify.c) */
+	struct ev_notifier *notifier;
 };
 
 /* Run the daemon until SIGTERM/SIGINT. Returns the process exit status. */

@@ -15,6 +15,7 @@
 
 #include "agent/daemon/daemon.h"
 #include "agent/daemon/daemon_log.h"
+#include "agent/daemon/daemon_notify.h"
 #include "agent/incident/deadlines.h"
 #include "agent/selectors.h"
 #include "agent/incident/triage.h"
@@ -41,8 +42,9 @@ static bool opening(struct ev_incident_clock *c, const char *id) {
 	return false;
 }
 
-static void record(struct ev_daemon *d, const struct store_key *key, const char *id, json_t *due,
-                   const json_t *actor) {
+static void record(struct ev_daemon *d, const struct store_key *key, const struct ev_incident *inc,
+                   json_t *due, const json_t *actor) {
+	const char *id = inc->id;
 	const char *kind = json_string_value(json_object_get(due, "kind"));
 	json_t *payload = json_object_get(due, "payload");
 	struct ev_errlist errs = {0};
@@ -65,6 +67,10 @@ static void record(struct ev_daemon *d, const struct store_key *key, const char 
 	json_object_set_new(ev, "kind", json_string(kind));
 	if (d->sinks)
 		ev_sinks_emit_incident(d->sinks, ev);
+	if (!strcmp(kind, "update_due"))
+		ev_notifier_update_due(d, inc, ev);
+	else
+		ev_notifier_event(d, kind, id, ev);
 	json_decref(ev);
 }
 
@@ -101,7 +107,7 @@ static void check_all(struct ev_daemon *d) {
 			c->broken_logged = true;
 		} else {
 			json_t *list = ev_incident_due(d->cfg, &inc, now);
-			json_array_foreach(list, k, due) record(d, key, inc.id, due, actor);
+			json_array_foreach(list, k, due) record(d, key, &inc, due, actor);
 			json_decref(list);
 		}
 		ev_incident_done(&inc);

@@ -18,6 +18,7 @@
 
 #include "agent/daemon/daemon.h"
 #include "agent/daemon/daemon_log.h"
+#include "agent/daemon/daemon_notify.h"
 #include "agent/incident/triage.h"
 #include "util/clock.h"
 
@@ -78,6 +79,7 @@ json_t *ev_daemon_status_json(struct ev_daemon *d) {
 	json_object_set_new(o, "automatic_seals", ev_autoseal_status(d->autoseal));
 	json_object_set_new(o, "incidents", ev_incident_clock_status(d));
 	json_object_set_new(o, "upload", ev_upload_clock_status(d));
+	json_object_set_new(o, "notify", ev_notifier_status(d));
 	json_t *seams = ev_seams_status(d->seams, d->cfg);
 	if (seams)
 		json_object_update(o, seams);

@@ -139,8 +139,9 @@ static void fold(struct ev_incident *inc, json_t *e) {
 		json_object_set(inc->roles, dstr(d, "role"), json_object_get(d, "person"));
 	else if (!strcmp(k, "evidence"))
 		json_array_append(inc->evidence, d);
-	else if (!strcmp(k, "update_sent"))
-		inc->t_last_update = t;
+	else if (!strcmp(k, "update_sent") &&
+	         (!dstr(d, "result") || !strcmp(dstr(d, "result"), "delivered")))
+		inc->t_last_update = t; /* a delivery that failed is no update */
 	else if (!strcmp(k, "correction")) {
 		int f = ev_incident_index(ev_tstamp_names, dstr(d, "field"));
 		int64_t v = parse_time(json_object_get(d, "value"));

@@ -10,6 +10,7 @@
 #include "agent/incident/incident.h"
 #include "agent/incident/policy.h"
 #include "agent/incident/triage.h"
+#include "agent/notify/outbox.h"
 #include "agent/settings.h"
 #include "store/ledger.h"
 #include "util/timefmt.h"
@@ -274,7 +275,13 @@ int ev_triage_record(const struct ev_config *cfg, const char *state_dir, const j
 		        actor, errs);
 	if (r < 0)
 		goto out;
+	/* channels taking "opened" (queued; the agent delivers): never fails the triage */
+	int nq = created ? ev_notify_queue_event(cfg, state_dir, "opened", id, cls, actor) : 0;
 	json_t *a = json_deep_copy(cls);
+	if (nq > 0)
+		json_object_set_new(a, "notifications_queued", json_integer(nq));
+	else if (nq < 0)
+		json_object_set_new(a, "notifications_error", json_string(strerror(-nq)));
 	char p[4096];
 	ev_incident_ledger_path(state_dir, id, p, sizeof(p));
 	json_object_set_new(a, "incident", json_string(id));
