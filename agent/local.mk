@@ -117,3 +117,11 @@ EXTRA_DIST += tests/integration/seal-symlink.sh
 # The resource caps that had no test through the binary (docs/operations.md).
 TESTS += tests/integration/caps-cli.sh tests/integration/caps-hook.sh tests/integration/caps-syslog.sh tests/integration/caps-trigger.sh tests/integration/caps-seal-output.sh
 EXTRA_DIST += tests/integration/caps-cli.sh tests/integration/caps-hook.sh tests/integration/caps-syslog.sh tests/integration/caps-trigger.sh tests/integration/caps-seal-output.sh
+
+# evident analyze (issue 14): template store, analysis, timeline, SVG chart
+agent_libagent_a_SOURCES += \
+	agent/cmd/cmd_analyze.c \
+	agent/analyze/analysis.c agent/analyze/analysis.h \
+	agent/analyze/timeline.c \
+	agent/analyze/svg.c agent/analyze/svg.h \
+	agent/analyze/tplstore.c agent/analyze/tplstore.h

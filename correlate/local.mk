@@ -18,7 +18,8 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/pending.c \
 	correlate/group.c \
 	correlate/timeguard.c \
-	correlate/alert.c correlate/alert.h correlate/alert_json.c
+	correlate/alert.c correlate/alert.h correlate/alert_json.c \
+	correlate/miner.c correlate/miner.h
 correlate_libcorrelate_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
 agent_libagent_a_SOURCES += agent/cmd/cmd_rules.c
