@@ -19,7 +19,10 @@
 #define HEAD_TOKENS  2 /* the first tokens must be equal (wildcards only match wildcards) */
 #define CACHE_MIN    4096u
 #define CACHE_MAX    (1u << 20)
-#define PAREN_TOKENS 4 /* a "(... )" group spans at most this many tokens */
+#define PAREN_TOKENS 4
+#define LCS_WINDOW   3
+#define LCS_PERCENT  70 /* share of the longer sequence the common tokens must cover */
+#define PHRASE_RUN   3  /* this many different words in a row: a different phrase */ /* a "(... )" group spans at most this many tokens */
 
 struct tpl {
 	struct miner_template pub;
@@ -46,12 +49,14 @@ struct miner {
 	struct cache_slot *cache;
 	size_t cache_cap, cache_used;
 	int overflow; /* index of the overflow template, -1 until needed */
+	uint16_t *lcs; /* (MINER_MAX_TOKENS + 2)^2 scratch table */
 };
 
 /* A token of the message being grouped: bytes, or a variable (p == NULL). */
 struct mtok {
 	const char *p;
 	uint32_t len;
+	bool kv; /* "key=" + variable value: the token reads "key=<*>" (len covers "key=") */
 };
 
 uint64_t miner_text_id(const char *text, size_t len) {
@@ -133,7 +138,7 @@ static size_t tokenize(const char *msg, size_t len, struct mtok *out) {
 		const char *p = raw[k].p;
 		size_t l = raw[k].len;
 		bool var = is_variable(p, l);
-		if (!var && p[0] == '(' && memchr(p, ')', l) == NULL) {
+		if (p[0] == '(' && memchr(p, ')', l) == NULL) {
 			/* "(9.39 KB)": a group holding a digit is one variable */
 			size_t e = k + 1;
 			while (e < nraw && e < k + PAREN_TOKENS && !memchr(raw[e].p, ')', raw[e].len))
@@ -148,11 +153,17 @@ static size_t tokenize(const char *msg, size_t len, struct mtok *out) {
 				}
 			}
 		}
-		if (var)
-			out[n++] = (struct mtok){NULL, 0};
+		const char *eq = memchr(p, '=', l);
+		if (eq && eq > p && (size_t)(eq - p) + 1 < l && !has_digit(p, (size_t)(eq - p)) &&
+		    (size_t)(eq - p) < MINER_MAX_TOKEN_LEN)
+			out[n++] = (struct mtok){p, (uint32_t)(eq - p) + 1, true};
+		else if (var)
+			out[n++] = (struct mtok){NULL, 0, false};
 		else
-			out[n++] = (struct mtok){p, (uint32_t)l};
+			out[n++] = (struct mtok){p, (uint32_t)l, false};
 	}
+	while (n >= 2 && out[n - 1].p == NULL && out[n - 2].p == NULL)
+			n--; /* a trailing list of values is one variable */
 	if (cut && (n == 0 || out[n - 1].p != NULL) && n < MINER_MAX_TOKENS + 1)
 		out[n++] = (struct mtok){NULL, 0};
 	return n;
@@ -163,7 +174,7 @@ static uint64_t shape_key(const struct mtok *tk, size_t n) {
 	for (size_t i = 0; i < n; i++) {
 		const char *p = tk[i].p ? tk[i].p : WILD;
 		size_t l = tk[i].p ? tk[i].len : 3;
-		h = (h ^ miner_text_id(p, l)) * 1099511628211ull;
+		h = (h ^ miner_text_id(p, l) ^ (tk[i].kv ? 0x5bd1e995u : 0)) * 1099511628211ull;
 		h ^= 0x9e3779b97f4a7c15ull * (i + 1);
 	}
 	return h ? h : 1;
@@ -172,6 +183,9 @@ static uint64_t shape_key(const struct mtok *tk, size_t n) {
 static bool tok_eq(const char *t, const struct mtok *m) {
 	if (!t || !m->p)
 		return !t && !m->p;
+	if (m->kv)
+		return strncmp(t, m->p, m->len) == 0 && strcmp(t + m->len, WILD) == 0 &&
+		       strlen(t) == m->len + 3;
 	return strlen(t) == m->len && memcmp(t, m->p, m->len) == 0;
 }
 
@@ -212,6 +226,17 @@ static int text_update(struct tpl *t) {
 	return 0;
 }
 
+static char *tok_dup(const struct mtok *m) {
+	char *s = malloc(m->len + (m->kv ? 3 : 0) + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, m->p, m->len);
+	if (m->kv)
+		memcpy(s + m->len, WILD, 3);
+	s[m->len + (m->kv ? 3 : 0)] = '\0';
+	return s;
+}
+
 static int tpl_new(struct miner *m, const struct mtok *tk, size_t n) {
 	if (m->n == m->alloc) {
 		size_t na = m->alloc ? m->alloc * 2 : 64;
@@ -236,7 +261,7 @@ static int tpl_new(struct miner *m, const struct mtok *tk, size_t n) {
 	if (!t->tok)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if (tk[i].p && !(t->tok[i] = strndup(tk[i].p, tk[i].len)))
+		if (tk[i].p && !(t->tok[i] = tok_dup(&tk[i])))
 			goto oom;
 	if (text_update(t) < 0)
 		goto oom;
@@ -259,12 +284,51 @@ static size_t similarity(const struct tpl *t, const struct mtok *tk, size_t n) {
 	return eq;
 }
 
+/* An upper-case word (HTTPS, SOCKS5, LOOKING): a keyword naming a state or a kind, not
+ * a value; two different keywords make two events. */
+static bool keyword(const char *p, size_t len) {
+	size_t up = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = p[i];
+		if (c >= 'a' && c <= 'z')
+			return false;
+		up += c >= 'A' && c <= 'Z';
+	}
+	return up >= 2;
+}
+
 static bool same_head(const struct tpl *t, const struct mtok *tk, size_t n) {
 	for (size_t i = 0; i < n && i < HEAD_TOKENS; i++)
 		if (!tok_eq(t->tok[i], &tk[i]))
 			return false;
-	/* two different words at the end name different events ("... HTTPS" / "... SOCKS5") */
-	return !(n > HEAD_TOKENS && t->tok[n - 1] && tk[n - 1].p && !tok_eq(t->tok[n - 1], &tk[n - 1]));
+	return true;
+}
+
+/* Whether two words at one position may be values of one variable. Not when both are
+ * upper-case keywords (HTTPS / SOCKS5, LOOKING / LEADING: a kind or a state), nor two
+ * fields with different names (by (uid=0) / by LOGIN(uid=0)). */
+static bool may_vary(const char *t, const struct mtok *m) {
+	if (!t || !m->p || tok_eq(t, m))
+		return true;
+	if (!m->kv && keyword(t, strlen(t)) && keyword(m->p, m->len))
+		return false;
+	return !(m->kv && strchr(t, '='));
+}
+
+/* Whether the message may join template t (same length): same head, every differing
+ * position may vary, and no PHRASE_RUN different words in a row. */
+static bool compatible(const struct tpl *t, const struct mtok *tk, size_t n) {
+	size_t run = 0;
+	if (!same_head(t, tk, n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!may_vary(t->tok[i], &tk[i]))
+			return false;
+		run = t->tok[i] && tk[i].p && !tok_eq(t->tok[i], &tk[i]) ? run + 1 : 0;
+		if (run >= PHRASE_RUN)
+			return false;
+	}
+	return true;
 }
 
 static int best_match(const struct miner *m, const struct mtok *tk, size_t n, bool any) {
@@ -273,7 +337,7 @@ static int best_match(const struct miner *m, const struct mtok *tk, size_t n, bo
 	size_t best_eq = 0;
 	for (size_t k = 0; k < b->n; k++) {
 		const struct tpl *t = &m->t[b->v[k]];
-		if (!any && !same_head(t, tk, n))
+		if (!any && !compatible(t, tk, n))
 			continue;
 		size_t eq = similarity(t, tk, n);
 		if (best < 0 || eq > best_eq) {
@@ -350,10 +414,81 @@ static int overflow_index(struct miner *m) {
 	return m->overflow;
 }
 
+/* Whether template t and the message differ only by inserted or left-out tokens that are
+ * values: a token outside their longest common subsequence must be a wildcard, or a
+ * word right after one (a unit: "<1 sec"). Then the share of the longer one that the
+ * subsequence covers; 0 otherwise. A template wildcard matches any token. */
+static unsigned lcs_share(struct miner *m, const struct tpl *t, const struct mtok *tk, size_t n) {
+	size_t a = t->ntok, w = n + 1;
+	uint16_t *d = m->lcs;
+	for (size_t i = 0; i <= a; i++)
+		for (size_t j = 0; j <= n; j++) {
+			if (i == 0 || j == 0)
+				d[i * w + j] = 0;
+			else if (!t->tok[i - 1] || tok_eq(t->tok[i - 1], &tk[j - 1]))
+				d[i * w + j] = (uint16_t)(d[(i - 1) * w + j - 1] + 1);
+			else
+				d[i * w + j] = MAX(d[(i - 1) * w + j], d[i * w + j - 1]);
+		}
+	size_t i = a, j = n;
+	while (i > 0 && j > 0) {
+		if ((!t->tok[i - 1] || tok_eq(t->tok[i - 1], &tk[j - 1])) &&
+		    d[i * w + j] == d[(i - 1) * w + j - 1] + 1) {
+			i--, j--;
+		} else if (d[(i - 1) * w + j] >= d[i * w + j - 1]) {
+			if (t->tok[i - 1] && (i < 2 || t->tok[i - 2] || strchr(t->tok[i - 1], '=')))
+				return 0;
+			i--;
+		} else {
+			if (tk[j - 1].p && (j < 2 || tk[j - 2].p || tk[j - 1].kv))
+				return 0;
+			j--;
+		}
+	}
+	if (i > 0 || j > 0)
+		return 0;
+	/* an extra value at the end makes another message ("... hardware (bus 00)") */
+	if (a < n ? (tk[n - 1].p == NULL && t->tok[a - 1] != NULL)
+	          : (t->tok[a - 1] == NULL && tk[n - 1].p != NULL))
+		return 0;
+	return (unsigned)(d[a * w + n] * 100 / MAX(a, n));
+}
+
+/* A message of another length that differs from a template only by a few values
+ * ("9624 bytes (9.39 KB) received", "lifetime <1 sec"): the template of length n +- 3
+ * with the same head sharing most of its tokens, at least LCS_PERCENT. */
+static int best_other_length(struct miner *m, const struct mtok *tk, size_t n) {
+	int best = -1;
+	unsigned best_s = 0;
+	if (!m->lcs && !(m->lcs = malloc((size_t)(MINER_MAX_TOKENS + 2) * (MINER_MAX_TOKENS + 2) *
+	                                 sizeof(uint16_t))))
+		return -ENOMEM;
+	for (size_t len = n > LCS_WINDOW ? n - LCS_WINDOW : 1;
+	     len <= n + LCS_WINDOW && len <= MINER_MAX_TOKENS + 1; len++) {
+		if (len == n)
+			continue;
+		const struct bucket *b = &m->buckets[len];
+		for (size_t k = 0; k < b->n; k++) {
+			const struct tpl *t = &m->t[b->v[k]];
+			if (!same_head(t, tk, MIN(n, len)))
+				continue;
+			unsigned sh = lcs_share(m, t, tk, n);
+			if (sh >= LCS_PERCENT && sh > best_s) {
+				best = (int)b->v[k];
+				best_s = sh;
+			}
+		}
+	}
+	return best;
+}
+
 static int group(struct miner *m, const struct mtok *tk, size_t n) {
 	int idx = best_match(m, tk, n, false);
 	if (idx >= 0)
 		return merge_into(&m->t[idx], tk, n) < 0 ? -ENOMEM : idx;
+	idx = best_other_length(m, tk, n);
+	if (idx != -1)
+		return idx;
 	if (m->n < MINER_MAX_TEMPLATES)
 		return tpl_new(m, tk, n);
 	idx = best_match(m, tk, n, true);
@@ -456,6 +591,7 @@ struct miner *miner_free(struct miner *m) {
 		free(m->buckets[i].v);
 	free(m->t);
 	free(m->cache);
+	free(m->lcs);
 	free(m);
 	return NULL;
 }

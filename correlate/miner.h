@@ -4,14 +4,22 @@
  * general configuration for every log type, no per-dataset expressions.
  *
  * How a message is grouped (docs/analysis.md has the whole story):
- *  1. Split on blanks; a token holding a digit, a path ("/a/b"), or an over-long token is
- *     a variable and reads as <*>; a parenthesised group holding a digit ("(2.42 KB)") is
- *     one variable; runs of variables fold into one <*>.
+ *  1. Split on blanks. A token that is mostly a number (at least as many digits as
+ *     letters: addresses, times, ids, hex), a host:port, a dotted token with a digit, a
+ *     path ("/a/b") or an over-long token is a variable <*>; a parenthesised group holding
+ *     a digit ("(2.42 KB)") is one variable; "key=value" reads "key=<*>"; a trailing run
+ *     of variables (a list) is one <*>.
  *  2. The masked sequence is looked up in an exact cache: the same shape goes to the same
  *     template at once (the fast path).
- *  3. Otherwise the templates with as many tokens and the same first constant token are
- *     compared position by position; the most similar one at or above the threshold
- *     takes the message and masks the positions that differ; none: a new template.
+ *  3. Otherwise the templates with as many tokens and the same first two tokens are
+ *     compared position by position. A template may take the message when at least 70 %
+ *     of the positions are equal, no two different upper-case keywords (HTTPS/SOCKS5) or
+ *     field names meet, and no three different words follow each other (another
+ *     phrase); the most similar one takes it and masks the positions that differ.
+ *  4. Otherwise a template of a length within 3 may take it when they differ only by
+ *     inserted values (and a unit word after a value: "<1 sec") and share 70 % of the
+ *     longer one's tokens; the template stays as it is.
+ *  5. Otherwise the message opens a new template.
  *
  * A template's id is a hash of its text (16 hex digits), so the same template has the same
  * id on every host and in every run. When a template generalises (a position becomes
