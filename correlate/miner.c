@@ -56,7 +56,10 @@ struct miner {
 struct mtok {
 	const char *p;
 	uint32_t len;
-	bool kv; /* "key=" + variable value: the token reads "key=<*>" (len covers "key=") */
+	bool kv; /* "key=" + variable value: the token reads "key=<*>" + suffix (len covers
+	            "key="; the suffix is the value's closing punctuation, "(uid=0)" */
+	uint8_t sl;
+	const char *sp;
 };
 
 uint64_t miner_text_id(const char *text, size_t len) {
@@ -113,6 +116,13 @@ static bool is_variable(const char *p, size_t len) {
 	return len > s + 1 && p[s] == '/' && memchr(p + s + 1, '/', len - s - 1);
 }
 
+static struct mtok kv_token(const char *p, size_t l, size_t klen) {
+	size_t sl = 0;
+	while (sl < 3 && klen + sl + 1 < l && strchr(")]},;:\"'", p[l - sl - 1]))
+		sl++;
+	return (struct mtok){.p = p, .len = (uint32_t)klen, .kv = true, .sl = (uint8_t)sl, .sp = p + l - sl};
+}
+
 /* Split msg into at most MINER_MAX_TOKENS masked tokens (variables folded). Returns the
  * count. */
 static size_t tokenize(const char *msg, size_t len, struct mtok *out) {
@@ -131,7 +141,7 @@ static size_t tokenize(const char *msg, size_t len, struct mtok *out) {
 			cut = true;
 			break;
 		}
-		raw[nraw++] = (struct mtok){msg + s, (uint32_t)(i - s)};
+		raw[nraw++] = (struct mtok){.p = msg + s, .len = (uint32_t)(i - s)};
 	}
 	size_t n = 0;
 	for (size_t k = 0; k < nraw; k++) {
@@ -156,16 +166,16 @@ static size_t tokenize(const char *msg, size_t len, struct mtok *out) {
 		const char *eq = memchr(p, '=', l);
 		if (eq && eq > p && (size_t)(eq - p) + 1 < l && !has_digit(p, (size_t)(eq - p)) &&
 		    (size_t)(eq - p) < MINER_MAX_TOKEN_LEN)
-			out[n++] = (struct mtok){p, (uint32_t)(eq - p) + 1, true};
+			out[n++] = kv_token(p, l, (size_t)(eq - p) + 1);
 		else if (var)
-			out[n++] = (struct mtok){NULL, 0, false};
+			out[n++] = (struct mtok){.p = NULL};
 		else
-			out[n++] = (struct mtok){p, (uint32_t)l, false};
+			out[n++] = (struct mtok){.p = p, .len = (uint32_t)l};
 	}
 	while (n >= 2 && out[n - 1].p == NULL && out[n - 2].p == NULL)
 			n--; /* a trailing list of values is one variable */
 	if (cut && (n == 0 || out[n - 1].p != NULL) && n < MINER_MAX_TOKENS + 1)
-		out[n++] = (struct mtok){NULL, 0};
+		out[n++] = (struct mtok){.p = NULL};
 	return n;
 }
 
@@ -175,6 +185,8 @@ static uint64_t shape_key(const struct mtok *tk, size_t n) {
 		const char *p = tk[i].p ? tk[i].p : WILD;
 		size_t l = tk[i].p ? tk[i].len : 3;
 		h = (h ^ miner_text_id(p, l) ^ (tk[i].kv ? 0x5bd1e995u : 0)) * 1099511628211ull;
+		if (tk[i].sl)
+			h = (h ^ miner_text_id(tk[i].sp, tk[i].sl)) * 1099511628211ull;
 		h ^= 0x9e3779b97f4a7c15ull * (i + 1);
 	}
 	return h ? h : 1;
@@ -184,8 +196,8 @@ static bool tok_eq(const char *t, const struct mtok *m) {
 	if (!t || !m->p)
 		return !t && !m->p;
 	if (m->kv)
-		return strncmp(t, m->p, m->len) == 0 && strcmp(t + m->len, WILD) == 0 &&
-		       strlen(t) == m->len + 3;
+		return strlen(t) == m->len + 3 + m->sl && memcmp(t, m->p, m->len) == 0 &&
+		       memcmp(t + m->len, WILD, 3) == 0 && memcmp(t + m->len + 3, m->sp, m->sl) == 0;
 	return strlen(t) == m->len && memcmp(t, m->p, m->len) == 0;
 }
 
@@ -227,13 +239,16 @@ static int text_update(struct tpl *t) {
 }
 
 static char *tok_dup(const struct mtok *m) {
-	char *s = malloc(m->len + (m->kv ? 3 : 0) + 1);
+	size_t extra = m->kv ? 3u + m->sl : 0;
+	char *s = malloc(m->len + extra + 1);
 	if (!s)
 		return NULL;
 	memcpy(s, m->p, m->len);
-	if (m->kv)
+	if (m->kv) {
 		memcpy(s + m->len, WILD, 3);
-	s[m->len + (m->kv ? 3 : 0)] = '\0';
+		memcpy(s + m->len + 3, m->sp, m->sl);
+	}
+	s[m->len + extra] = '\0';
 	return s;
 }
 
@@ -408,7 +423,7 @@ static int merge_into(struct tpl *t, const struct mtok *tk, size_t n) {
 
 static int overflow_index(struct miner *m) {
 	if (m->overflow < 0) {
-		struct mtok w = {NULL, 0};
+		struct mtok w = {.p = NULL};
 		m->overflow = tpl_new(m, &w, 1);
 	}
 	return m->overflow;
@@ -526,7 +541,7 @@ int miner_seed(struct miner *m, const char *text, const uint64_t *absorbed, size
 		if (i == s)
 			break;
 		bool wild = i - s == 3 && memcmp(text + s, WILD, 3) == 0;
-		tk[n++] = (struct mtok){wild ? NULL : text + s, (uint32_t)(i - s)};
+		tk[n++] = (struct mtok){.p = wild ? NULL : text + s, .len = (uint32_t)(i - s)};
 	}
 	if (n == 0)
 		return -EINVAL;
