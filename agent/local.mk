@@ -125,3 +125,7 @@ agent_libagent_a_SOURCES += \
 	agent/analyze/timeline.c \
 	agent/analyze/svg.c agent/analyze/svg.h \
 	agent/analyze/tplstore.c agent/analyze/tplstore.h
+TESTS += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
+	tests/integration/analyze-propagation.sh
+EXTRA_DIST += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
+	tests/integration/analyze-propagation.sh

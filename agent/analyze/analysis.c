@@ -95,7 +95,7 @@ static int tstat_grow(struct analysis *a, size_t n) {
 		return -ENOMEM;
 	for (size_t i = a->n_ts; i < n; i++)
 		v[i] = (struct analyze_tstat){.first_us = ANALYZE_NONE, .last_us = ANALYZE_NONE,
-		                              .worst_priority = -1};
+		                              .first_error_us = ANALYZE_NONE, .worst_priority = -1};
 	a->ts = v;
 	a->n_ts = n;
 	return 0;
@@ -148,6 +148,8 @@ static void account_window(struct analysis *a, const struct ev_record *rec, int 
 		return;
 	t->errors++;
 	s->errors++;
+	if (t->first_error_us == ANALYZE_NONE)
+		t->first_error_us = rec->time_us;
 	if (s->first_error_us == ANALYZE_NONE || rec->time_us < s->first_error_us) {
 		s->first_error_us = rec->time_us;
 		s->first_error_tpl = ti;

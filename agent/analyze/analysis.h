@@ -38,6 +38,7 @@ struct analyze_service {
 struct analyze_tstat {
 	uint64_t in, prior, errors; /* lines in the window, in the span before, errors in window */
 	int64_t first_us, last_us;  /* in the window; ANALYZE_NONE when none */
+	int64_t first_error_us;     /* first error line in the window, or ANALYZE_NONE */
 	uint64_t services;          /* bit i: service i had this template in the window */
 	int worst_priority;         /* lowest syslog priority seen in the window, -1 unknown */
 };

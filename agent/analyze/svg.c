@@ -54,7 +54,7 @@ static void axes(const struct analysis *a, FILE *out, uint32_t ymax) {
 		fprintf(out,
 		        "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#333\"/>"
 		        "<text class=\"xtick\" x=\"%.1f\" y=\"%d\" font-size=\"10\" "
-		        "text-anchor=\"middle\">%s</text>\n",
+		        "text-anchor=\"middle\">%.8s</text>\n",
 		        x, H - MB, x, H - MB + 5, x, H - MB + 18, buf + 11);
 	}
 	char d0[64];
@@ -109,6 +109,12 @@ static void marker(const struct analysis *a, FILE *out, int64_t t, const char *k
 	        x, MT, x, H - MB, colour);
 	esc(out, label);
 	fputs("</title></line>\n", out);
+	if (strcmp(kind, "first_error") == 0)
+		return;
+	fprintf(out, "<text class=\"marker-label\" x=\"%.1f\" y=\"%d\" font-size=\"10\">", x + 3,
+	        MT + 10);
+	esc(out, kind);
+	fputs("</text>\n", out);
 }
 
 int analyze_svg_write(const struct analysis *a, FILE *out) {

@@ -64,8 +64,8 @@ int analyze_timeline(const struct analysis *a, struct analyze_event **ret) {
 			r = push(&v, &n, a->svc[i].first_error_us, "first_error", a->svc[i].name,
 			         tpl_text(a, a->svc[i].first_error_tpl));
 	for (size_t i = 0; i < a->n_ts && r >= 0; i++)
-		if (a->ts[i].errors && a->ts[i].first_us != ANALYZE_NONE)
-			r = push(&v, &n, a->ts[i].first_us,
+		if (a->ts[i].first_error_us != ANALYZE_NONE)
+			r = push(&v, &n, a->ts[i].first_error_us,
 			         analyze_template_new(a, i) ? "new_pattern" : "pattern_onset", NULL,
 			         tpl_text(a, (int)i));
 	for (size_t i = 0; i < a->n_markers && r >= 0; i++)
@@ -113,6 +113,7 @@ static json_t *template_json(const struct analysis *a, size_t i) {
 	json_object_set_new(o, "count_before", json_integer((json_int_t)s->prior));
 	json_object_set_new(o, "first", jtime(s->first_us));
 	json_object_set_new(o, "last", jtime(s->last_us));
+	json_object_set_new(o, "first_error", jtime(s->first_error_us));
 	json_object_set_new(o, "priority", json_integer(s->worst_priority));
 	json_object_set_new(o, "new", json_boolean(analyze_template_new(a, i)));
 	json_object_set_new(o, "surge", json_real(analyze_template_surge(a, i)));
