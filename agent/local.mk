@@ -129,3 +129,4 @@ TESTS += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
 	tests/integration/analyze-propagation.sh
 EXTRA_DIST += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
 	tests/integration/analyze-propagation.sh
+EXTRA_DIST += tests/bench/bench-analyze.sh
