@@ -126,7 +126,7 @@ agent_libagent_a_SOURCES += \
 	agent/analyze/svg.c agent/analyze/svg.h \
 	agent/analyze/tplstore.c agent/analyze/tplstore.h
 TESTS += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
-	tests/integration/analyze-propagation.sh
+	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh
 EXTRA_DIST += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
-	tests/integration/analyze-propagation.sh
+	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh
 EXTRA_DIST += tests/bench/bench-analyze.sh

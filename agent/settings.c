@@ -266,6 +266,15 @@ static const struct cfg_key incidents_keys[] = {
         END,
 };
 
+static const struct cfg_key analyze_keys[] = {
+        {"template_fields", CT_BOOL, OFF(analyze.template_fields), 0, 0, "false", NULL, NULL,
+         "group every message with the template miner and give rules the fields "
+         "template_id and template_new"},
+        {"trace_fields", CT_STRV, OFF(analyze.trace_fields), 0, 0, "trace_id\nrequest_id", NULL,
+         NULL, "fields naming a trace or request id (evident analyze follows them)"},
+        END,
+};
+
 static const struct cfg_key top_keys[] = {
         {"include", CT_STRV, 0, 0, 0, NULL, NULL, NULL,
          "further configuration files applied on top, in order (relative to this file)"},
@@ -276,6 +285,8 @@ static const struct cfg_key top_keys[] = {
         {"actions", CT_SECTION, 0, 0, 0, NULL, NULL, actions_keys, "what alerts do"},
         {"incidents", CT_SECTION, 0, 0, 0, NULL, NULL, incidents_keys,
          "triage, routing, containment (docs/incidents.md)"},
+        {"analyze", CT_SECTION, 0, 0, 0, NULL, NULL, analyze_keys,
+         "templates and analysis (docs/analysis.md)"},
         END,
 };
 

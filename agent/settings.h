@@ -109,6 +109,10 @@ struct ev_config {
 		struct ev_strv escalation; /* durations after t_detect, unacknowledged */
 		uint64_t check_interval;   /* how often the agent checks the deadlines */
 	} incidents;
+	struct { /* evident analyze and the template miner (docs/analysis.md) */
+		bool template_fields;       /* records get template_id / template_new for rules */
+		struct ev_strv trace_fields; /* fields naming a trace or request id */
+	} analyze;
 };
 
 /* Load `path`: NULL for the default configuration (ev_config_default_path(): the

@@ -24,6 +24,7 @@
 #include "util/macro.h"
 #include "util/strv.h"
 #include "util/timefmt.h"
+#include "agent/settings.h"
 
 enum {
 	OPT_ASSIGN = 0x2000,
@@ -37,11 +38,12 @@ enum {
 	OPT_TZ,
 	OPT_FORMAT,
 	OPT_NOW,
+	OPT_CONFIG,
 };
 
 struct an_opts {
 	bool assign, json;
-	const char *svg, *state;
+	const char *svg, *state, *config;
 	int64_t since_us, until_us; /* ANALYZE_NONE: from the input */
 	struct ev_strv services, traces, marks;
 	struct collector_reader_opts ro;
@@ -308,13 +310,18 @@ static int run_analyze(const struct an_opts *o, struct miner *m) {
 	if (hi < lo)
 		return ev_usage_error(&ev_cmd_analyze, "--until is before --since");
 	struct analysis a;
-	const char *const deftr[] = {"trace_id", "request_id", NULL};
-	_cleanup_free_ const char **tr = calloc(o->traces.n + 1, sizeof(char *));
-	if (!tr)
+	struct ev_config *cfg = replay_rules_load_config(o->config);
+	if (!cfg)
 		return EV_EXIT_USAGE;
-	for (size_t i = 0; i < o->traces.n; i++)
-		tr[i] = o->traces.v[i];
-	analyze_init(&a, m, lo, hi, o->traces.n ? tr : deftr);
+	const struct ev_strv *trv = o->traces.n ? &o->traces : &cfg->analyze.trace_fields;
+	_cleanup_free_ const char **tr = calloc(trv->n + 1, sizeof(char *));
+	if (!tr) {
+		ev_config_free(cfg);
+		return EV_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < trv->n; i++)
+		tr[i] = trv->v[i];
+	analyze_init(&a, m, lo, hi, tr);
 	int rc = add_marks(o, &a);
 	struct collector_reader *rd = NULL;
 	struct ev_record rec;
@@ -351,6 +358,7 @@ static int run_analyze(const struct an_opts *o, struct miner *m) {
 	ev_record_free(&rec);
 	collector_reader_free(rd);
 	analyze_done(&a);
+	ev_config_free(cfg);
 	return rc;
 }
 
@@ -374,6 +382,7 @@ static int analyze_run(int argc, char **argv) {
 	                                     {"tz", required_argument, NULL, OPT_TZ},
 	                                     {"format", required_argument, NULL, OPT_FORMAT},
 	                                     {"now", required_argument, NULL, OPT_NOW},
+	                                     {"config", required_argument, NULL, OPT_CONFIG},
 	                                     {NULL, 0, NULL, 0}};
 	struct an_opts o = {.since_us = ANALYZE_NONE, .until_us = ANALYZE_NONE};
 	int rc = EV_EXIT_OK, c;
@@ -387,6 +396,7 @@ static int analyze_run(int argc, char **argv) {
 		case OPT_ASSIGN: o.assign = true; break;
 		case OPT_SVG: o.svg = optarg; break;
 		case OPT_STATE: o.state = optarg; break;
+		case OPT_CONFIG: o.config = optarg; break;
 		case OPT_TZ: o.ro.tz = optarg; break;
 		case OPT_FORMAT: o.ro.format = optarg; break;
 		case OPT_SINCE: rc = parse_when("--since", optarg, &o.since_us); break;
@@ -436,7 +446,7 @@ const struct ev_command ev_cmd_analyze = {
         .run = analyze_run,
         .usage = "Usage: evident analyze [--since TIME] [--until TIME] [--service S]...\n"
                  "                       [--trace-field F]... [--mark KIND@TIME]... [--svg FILE]\n"
-                 "                       [--state DIR] [--json] [input options] FILE...\n"
+                 "                       [--state DIR] [--config FILE] [--json] [input options] FILE...\n"
                  "       evident analyze --assign [--json] [--state DIR] [input options] FILE...\n"
                  "\n"
                  "Group every line's message (after its header is parsed) into templates with\n"
@@ -452,7 +462,9 @@ const struct ev_command ev_cmd_analyze = {
                  "  --until TIME       window end (default: the input's last time)\n"
                  "  --service S        only lines of service S (repeatable)\n"
                  "  --trace-field F    field naming a trace or request id (repeatable;\n"
-                 "                     default trace_id and request_id)\n"
+                 "                     default: analyze.trace_fields)\n"
+                 "  --config FILE      take analyze.trace_fields from FILE (default: the\n"
+                 "                     embedded configuration)\n"
                  "  --mark KIND@TIME   an alert or incident time for the timeline and chart\n"
                  "  --svg FILE         write the error-rate chart as a self-contained SVG\n"
                  "  --state DIR        template store: DIR/templates/templates.jsonl is read\n"

@@ -84,6 +84,15 @@ run "$EVIDENT" analyze --service db --json "$L"
 printf '%s\n' "$T_OUT" | python3 -c 'import json,sys; a=json.load(sys.stdin); sys.exit(0 if [s["service"] for s in a["services"]] == ["db"] else 1)' &&
 	ok "--service keeps one service" || fail "--service"
 
+# trace fields come from analyze.trace_fields unless --trace-field names them
+printf 'analyze:\n  trace_fields: [span]\n' >"$T_TMP/cfg.yaml"
+run "$EVIDENT" analyze --json --config "$T_TMP/cfg.yaml" "$L"
+printf '%s\n' "$T_OUT" | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["trace_paths"] == [] else 1)' &&
+	ok "analyze.trace_fields without trace_id: no paths" || fail "configured trace fields ignored"
+run "$EVIDENT" analyze --json --config "$T_TMP/cfg.yaml" --trace-field trace_id "$L"
+printf '%s\n' "$T_OUT" | python3 -c 'import json,sys; sys.exit(0 if len(json.load(sys.stdin)["trace_paths"]) == 2 else 1)' &&
+	ok "--trace-field overrides the configuration" || fail "--trace-field"
+
 # the SVG: well-formed, one series per service, markers, axes
 python3 - "$T_TMP/chart.svg" <<'PY' && ok "SVG well-formed: 3 series (db, api, web), 3 first-error + alert + incident markers, axis labels" || fail "SVG content"
 import sys, xml.etree.ElementTree as ET
