@@ -110,7 +110,7 @@ struct ev_config {
 		uint64_t check_interval;   /* how often the agent checks the deadlines */
 	} incidents;
 	struct { /* evident analyze and the template miner (docs/analysis.md) */
-		bool template_fields;       /* records get template_id / template_new for rules */
+		bool template_fields;        /* records get template_id / template_new for rules */
 		struct ev_strv trace_fields; /* fields naming a trace or request id */
 	} analyze;
 };

@@ -22,7 +22,10 @@
 #define PAREN_TOKENS 4
 #define LCS_WINDOW   3
 #define LCS_PERCENT  70 /* share of the longer sequence the common tokens must cover */
-#define PHRASE_RUN   3  /* this many different words in a row: a different phrase */ /* a "(... )" group spans at most this many tokens */
+#define PHRASE_RUN                                                                                 \
+	3 /* this many different words in a row: a different phrase */ /* a "(... )" group spans   \
+	                                                                  at most this many tokens \
+	                                                                */
 
 struct tpl {
 	struct miner_template pub;
@@ -48,7 +51,7 @@ struct miner {
 	struct bucket buckets[MINER_MAX_TOKENS + 2];
 	struct cache_slot *cache;
 	size_t cache_cap, cache_used;
-	int overflow; /* index of the overflow template, -1 until needed */
+	int overflow;  /* index of the overflow template, -1 until needed */
 	uint16_t *lcs; /* (MINER_MAX_TOKENS + 2)^2 scratch table */
 };
 
@@ -105,7 +108,6 @@ static bool port_end(const char *p, size_t len) {
 	return i < len && i > 0 && p[i - 1] == ':';
 }
 
-
 static bool is_variable(const char *p, size_t len) {
 	if (len > MINER_MAX_TOKEN_LEN)
 		return true;
@@ -120,7 +122,8 @@ static struct mtok kv_token(const char *p, size_t l, size_t klen) {
 	size_t sl = 0;
 	while (sl < 3 && klen + sl + 1 < l && strchr(")]},;:\"'", p[l - sl - 1]))
 		sl++;
-	return (struct mtok){.p = p, .len = (uint32_t)klen, .kv = true, .sl = (uint8_t)sl, .sp = p + l - sl};
+	return (struct mtok){
+	        .p = p, .len = (uint32_t)klen, .kv = true, .sl = (uint8_t)sl, .sp = p + l - sl};
 }
 
 /* Split msg into at most MINER_MAX_TOKENS masked tokens (variables folded). Returns the
@@ -151,7 +154,8 @@ static size_t tokenize(const char *msg, size_t len, struct mtok *out) {
 		if (p[0] == '(' && memchr(p, ')', l) == NULL) {
 			/* "(9.39 KB)": a group holding a digit is one variable */
 			size_t e = k + 1;
-			while (e < nraw && e < k + PAREN_TOKENS && !memchr(raw[e].p, ')', raw[e].len))
+			while (e < nraw && e < k + PAREN_TOKENS &&
+			       !memchr(raw[e].p, ')', raw[e].len))
 				e++;
 			if (e < nraw && memchr(raw[e].p, ')', raw[e].len)) {
 				bool d = false;
@@ -173,7 +177,7 @@ static size_t tokenize(const char *msg, size_t len, struct mtok *out) {
 			out[n++] = (struct mtok){.p = p, .len = (uint32_t)l};
 	}
 	while (n >= 2 && out[n - 1].p == NULL && out[n - 2].p == NULL)
-			n--; /* a trailing list of values is one variable */
+		n--; /* a trailing list of values is one variable */
 	if (cut && (n == 0 || out[n - 1].p != NULL) && n < MINER_MAX_TOKENS + 1)
 		out[n++] = (struct mtok){.p = NULL};
 	return n;
@@ -197,7 +201,8 @@ static bool tok_eq(const char *t, const struct mtok *m) {
 		return !t && !m->p;
 	if (m->kv)
 		return strlen(t) == m->len + 3 + m->sl && memcmp(t, m->p, m->len) == 0 &&
-		       memcmp(t + m->len, WILD, 3) == 0 && memcmp(t + m->len + 3, m->sp, m->sl) == 0;
+		       memcmp(t + m->len, WILD, 3) == 0 &&
+		       memcmp(t + m->len + 3, m->sp, m->sl) == 0;
 	return strlen(t) == m->len && memcmp(t, m->p, m->len) == 0;
 }
 

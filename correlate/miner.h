@@ -48,7 +48,7 @@ struct miner_template {
 	uint64_t count;     /* messages grouped here (in this process) */
 	uint64_t *absorbed; /* earlier ids of this template and of templates merged in */
 	size_t n_absorbed;
-	bool stored;        /* loaded from or already written to a template store */
+	bool stored; /* loaded from or already written to a template store */
 };
 
 struct miner *miner_new(void);

@@ -42,7 +42,7 @@ static bool str_is(const struct ev_str *s, const char *w) {
 }
 
 bool analyze_record_is_error(const struct ev_record *rec, int *ret_priority) {
-	static const char *const errs[] = {"err",  "error", "fatal", "crit",
+	static const char *const errs[] = {"err",      "error", "fatal", "crit",
 	                                   "critical", "alert", "emerg", "panic"};
 	int prio = rec->priority;
 	bool err = prio >= 0 && prio <= 3;
@@ -94,8 +94,10 @@ static int tstat_grow(struct analysis *a, size_t n) {
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = a->n_ts; i < n; i++)
-		v[i] = (struct analyze_tstat){.first_us = ANALYZE_NONE, .last_us = ANALYZE_NONE,
-		                              .first_error_us = ANALYZE_NONE, .worst_priority = -1};
+		v[i] = (struct analyze_tstat){.first_us = ANALYZE_NONE,
+		                              .last_us = ANALYZE_NONE,
+		                              .first_error_us = ANALYZE_NONE,
+		                              .worst_priority = -1};
 	a->ts = v;
 	a->n_ts = n;
 	return 0;
@@ -209,7 +211,8 @@ size_t analyze_failure_order(const struct analysis *a, size_t *ret, size_t max) 
 		while (k > 0) {
 			const struct analyze_service *p = &a->svc[ret[k - 1]], *s = &a->svc[i];
 			if (p->first_error_us < s->first_error_us ||
-			    (p->first_error_us == s->first_error_us && strcmp(p->name, s->name) <= 0))
+			    (p->first_error_us == s->first_error_us &&
+			     strcmp(p->name, s->name) <= 0))
 				break;
 			ret[k] = ret[k - 1];
 			k--;

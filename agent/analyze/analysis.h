@@ -52,7 +52,7 @@ struct analyze_trace {
 
 struct analyze_marker {
 	int64_t t_us;
-	char *kind;  /* "alert", "incident", ... */
+	char *kind; /* "alert", "incident", ... */
 	char *label;
 };
 
@@ -65,8 +65,8 @@ struct analyze_event {
 
 struct analysis {
 	int64_t since_us, until_us, prior_us;
-	struct miner *miner;    /* borrowed */
-	size_t n_known;         /* templates known before this run (from the store) */
+	struct miner *miner;             /* borrowed */
+	size_t n_known;                  /* templates known before this run (from the store) */
 	const char *const *trace_fields; /* NULL-terminated, borrowed */
 	struct analyze_tstat *ts;
 	size_t n_ts;

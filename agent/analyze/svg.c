@@ -25,10 +25,18 @@ static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"
 static void esc(FILE *out, const char *s) {
 	for (; *s; s++)
 		switch (*s) {
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '&': fputs("&amp;", out); break;
-		case '"': fputs("&quot;", out); break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
 		default:
 			if ((unsigned char)*s >= 0x20)
 				fputc(*s, out);
@@ -90,8 +98,9 @@ static void series(const struct analysis *a, FILE *out, uint32_t ymax) {
 			fprintf(out, "%s%.1f,%.1f", b ? " " : "",
 			        ML + (b + 0.5) * (W - ML - MR) / ANALYZE_BINS,
 			        H - MB - (double)a->svc[i].bins[b] * (H - MT - MB) / ymax);
-		fprintf(out, "\"/>\n<text class=\"legend\" x=\"%d\" y=\"%zu\" font-size=\"11\" "
-		             "fill=\"%s\">",
+		fprintf(out,
+		        "\"/>\n<text class=\"legend\" x=\"%d\" y=\"%zu\" font-size=\"11\" "
+		        "fill=\"%s\">",
 		        W - MR + 10, MT + 14 * i + 10, c);
 		esc(out, a->svc[i].name);
 		fprintf(out, " (%" PRIu64 " errors)</text>\n", a->svc[i].errors);
@@ -122,12 +131,13 @@ int analyze_svg_write(const struct analysis *a, FILE *out) {
 	for (size_t i = 0; i < a->n_svc; i++)
 		for (size_t b = 0; b < ANALYZE_BINS; b++)
 			ymax = MAX(ymax, a->svc[i].bins[b]);
-	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-	             "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n"
-	             "<title>Errors per service</title>\n"
-	             "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n"
-	             "<text x=\"%d\" y=\"18\" font-size=\"13\">Errors per service</text>\n",
+	fprintf(out,
+	        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+	        "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n"
+	        "<title>Errors per service</title>\n"
+	        "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n"
+	        "<text x=\"%d\" y=\"18\" font-size=\"13\">Errors per service</text>\n",
 	        W, H, W, H, ML);
 	axes(a, out, ymax);
 	series(a, out, ymax);
@@ -136,8 +146,7 @@ int analyze_svg_write(const struct analysis *a, FILE *out) {
 			marker(a, out, a->svc[i].first_error_us, "first_error", a->svc[i].name,
 			       palette[i % ELEMENTSOF(palette)]);
 	for (size_t i = 0; i < a->n_markers; i++)
-		marker(a, out, a->markers[i].t_us, a->markers[i].kind, a->markers[i].label,
-		       "#000");
+		marker(a, out, a->markers[i].t_us, a->markers[i].kind, a->markers[i].label, "#000");
 	fputs("</svg>\n", out);
 	return ferror(out) ? -EIO : 0;
 }

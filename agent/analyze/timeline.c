@@ -31,8 +31,8 @@ static int event_cmp(const void *x, const void *y) {
 	return r ? r : strcmp(a->text, b->text);
 }
 
-static int push(struct analyze_event **v, size_t *n, int64_t t, const char *kind,
-                const char *svc, const char *text) {
+static int push(struct analyze_event **v, size_t *n, int64_t t, const char *kind, const char *svc,
+                const char *text) {
 	struct analyze_event *nv = realloc(*v, (*n + 1) * sizeof(**v));
 	if (!nv)
 		return -ENOMEM;
@@ -134,8 +134,9 @@ static json_t *services_json(const struct analysis *a) {
 		json_object_set_new(o, "errors", json_integer((json_int_t)s->errors));
 		json_object_set_new(o, "first_error", jtime(s->first_error_us));
 		if (s->first_error_tpl >= 0)
-			json_object_set_new(o, "first_error_template",
-			                    jid(miner_template(a->miner, (size_t)s->first_error_tpl)->id));
+			json_object_set_new(
+			        o, "first_error_template",
+			        jid(miner_template(a->miner, (size_t)s->first_error_tpl)->id));
 		for (size_t b = 0; b < ANALYZE_BINS; b++)
 			json_array_append_new(bins, json_integer(s->bins[b]));
 		json_object_set_new(o, "error_series", bins);
@@ -153,9 +154,11 @@ static json_t *propagation_json(const struct analysis *a) {
 		json_t *o = json_object();
 		json_object_set_new(o, "service", json_string(s->name));
 		json_object_set_new(o, "first_error", jtime(s->first_error_us));
-		json_object_set_new(o, "gap_s", k ? json_real((double)(s->first_error_us -
-		                                                       a->svc[order[k - 1]].first_error_us) / 1e6)
-		                                  : json_real(0.0));
+		json_object_set_new(o, "gap_s",
+		                    k ? json_real((double)(s->first_error_us -
+		                                           a->svc[order[k - 1]].first_error_us) /
+		                                  1e6)
+		                      : json_real(0.0));
 		json_array_append_new(arr, o);
 	}
 	return arr;
@@ -171,8 +174,8 @@ static json_t *traces_json(const struct analysis *a) {
 		if (t->n_hops < 2)
 			continue;
 		for (size_t h = 0; h < t->n_hops; h++)
-			len += (size_t)snprintf(key + len, sizeof(key) - MIN(len, sizeof(key)), "%s%s",
-			                        h ? " -> " : "", a->svc[t->hops[h]].name);
+			len += (size_t)snprintf(key + len, sizeof(key) - MIN(len, sizeof(key)),
+			                        "%s%s", h ? " -> " : "", a->svc[t->hops[h]].name);
 		json_t *o = json_object_get(paths, key);
 		if (!o) {
 			o = json_object();
@@ -182,12 +185,14 @@ static json_t *traces_json(const struct analysis *a) {
 			json_object_set_new(o, "example", json_string(t->id));
 			json_object_set_new(paths, key, o);
 		}
-		json_object_set_new(o, "traces",
-		                    json_integer(json_integer_value(json_object_get(o, "traces")) + 1));
+		json_object_set_new(
+		        o, "traces",
+		        json_integer(json_integer_value(json_object_get(o, "traces")) + 1));
 		if (t->error)
 			json_object_set_new(
 			        o, "with_errors",
-			        json_integer(json_integer_value(json_object_get(o, "with_errors")) + 1));
+			        json_integer(json_integer_value(json_object_get(o, "with_errors")) +
+			                     1));
 	}
 	json_t *arr = json_array();
 	const char *k;

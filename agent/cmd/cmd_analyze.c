@@ -118,8 +118,9 @@ static int run_assign(const struct an_opts *o, struct miner *m) {
 		}
 		int r;
 		while ((r = replay_next_record(rd, &rec)) != 0) {
-			if (r == -ENOMEM || (r >= 0 && (r = miner_add(m, rec.message.p ? rec.message.p : "",
-			                                              rec.message.len)) < 0)) {
+			if (r == -ENOMEM ||
+			    (r >= 0 && (r = miner_add(m, rec.message.p ? rec.message.p : "",
+			                              rec.message.len)) < 0)) {
 				rc = EV_EXIT_USAGE;
 				break;
 			}
@@ -141,8 +142,8 @@ static int run_assign(const struct an_opts *o, struct miner *m) {
 	for (size_t i = 0; rc == EV_EXIT_OK && i < n; i++) {
 		const struct miner_template *t = miner_template(m, idx[i]);
 		if (o->json) {
-			json_t *j = json_pack("{s:I,s:s,s:s}", "line", (json_int_t)(i + 1), "id", "",
-			                      "template", t->text);
+			json_t *j = json_pack("{s:I,s:s,s:s}", "line", (json_int_t)(i + 1), "id",
+			                      "", "template", t->text);
 			char id[17];
 			snprintf(id, sizeof(id), "%016" PRIx64, t->id);
 			json_object_set_new(j, "id", json_string(id));
@@ -209,7 +210,8 @@ static void print_templates(const struct analysis *a, const char *title, int whi
 		const struct analyze_tstat *t = &a->ts[i];
 		bool sel = which == 0   ? t->errors > 0
 		           : which == 1 ? analyze_template_new(a, i)
-		                        : t->in >= 3 && t->prior > 0 && analyze_template_surge(a, i) >= 2.0;
+		                        : t->in >= 3 && t->prior > 0 &&
+		                                  analyze_template_surge(a, i) >= 2.0;
 		if (!sel)
 			continue;
 		if (!any)
@@ -243,7 +245,8 @@ static void print_human(const struct analysis *a) {
 	printf("\nServices (errors over the window, %d bins):\n", ANALYZE_BINS);
 	for (size_t i = 0; i < a->n_svc; i++) {
 		fmt_time(a->svc[i].first_error_us, s, sizeof(s));
-		printf("  %-16s %6" PRIu64 " errors  first %-20s |", a->svc[i].name, a->svc[i].errors, s);
+		printf("  %-16s %6" PRIu64 " errors  first %-20s |", a->svc[i].name,
+		       a->svc[i].errors, s);
 		sparkline(&a->svc[i]);
 		printf("|\n");
 	}
@@ -254,7 +257,11 @@ static void print_human(const struct analysis *a) {
 		for (size_t k = 0; k < n; k++) {
 			const struct analyze_service *v = &a->svc[order[k]];
 			if (k)
-				printf(" -> (+%.3f s) %s", (double)(v->first_error_us - a->svc[order[k - 1]].first_error_us) / 1e6, v->name);
+				printf(" -> (+%.3f s) %s",
+				       (double)(v->first_error_us -
+				                a->svc[order[k - 1]].first_error_us) /
+				               1e6,
+				       v->name);
 			else
 				printf(" %s", v->name);
 		}
@@ -265,11 +272,13 @@ static void print_human(const struct analysis *a) {
 	size_t i;
 	if (json_array_size(paths))
 		printf("\nTrace paths:\n");
-	json_array_foreach(paths, i, e) printf("  %s: %" JSON_INTEGER_FORMAT " ids (%" JSON_INTEGER_FORMAT " with errors), e.g. %s\n",
-	                                       json_string_value(json_object_get(e, "path")),
-	                                       json_integer_value(json_object_get(e, "traces")),
-	                                       json_integer_value(json_object_get(e, "with_errors")),
-	                                       json_string_value(json_object_get(e, "example")));
+	json_array_foreach(paths, i, e)
+	        printf("  %s: %" JSON_INTEGER_FORMAT " ids (%" JSON_INTEGER_FORMAT
+	               " with errors), e.g. %s\n",
+	               json_string_value(json_object_get(e, "path")),
+	               json_integer_value(json_object_get(e, "traces")),
+	               json_integer_value(json_object_get(e, "with_errors")),
+	               json_string_value(json_object_get(e, "example")));
 	json_t *tl = json_object_get(j, "timeline");
 	if (json_array_size(tl))
 		printf("\nTimeline:\n");
@@ -277,7 +286,9 @@ static void print_human(const struct analysis *a) {
 		printf("  %s  %-13s %s%s%s", json_string_value(json_object_get(e, "time")),
 		       json_string_value(json_object_get(e, "kind")),
 		       json_object_get(e, "service") ? "[" : "",
-		       json_object_get(e, "service") ? json_string_value(json_object_get(e, "service")) : "",
+		       json_object_get(e, "service")
+		               ? json_string_value(json_object_get(e, "service"))
+		               : "",
 		       json_object_get(e, "service") ? "] " : "");
 		ev_term_put_text(stdout, json_string_value(json_object_get(e, "text")));
 		putchar('\n');
@@ -291,7 +302,8 @@ static int add_marks(const struct an_opts *o, struct analysis *a) {
 		_cleanup_free_ char *kind = at ? strndup(m, (size_t)(at - m)) : NULL;
 		int64_t t;
 		if (!kind || !*kind || ev_parse_time(at + 1, (int64_t)time(NULL) * 1000000, &t) < 0)
-			return ev_usage_error(&ev_cmd_analyze, "invalid --mark '%s' (want KIND@TIME)", m);
+			return ev_usage_error(&ev_cmd_analyze,
+			                      "invalid --mark '%s' (want KIND@TIME)", m);
 		if (analyze_add_marker(a, t, kind, at + 1) < 0)
 			return EV_EXIT_USAGE;
 	}
@@ -330,7 +342,8 @@ static int run_analyze(const struct an_opts *o, struct miner *m) {
 		rc = EV_EXIT_USAGE;
 	int r;
 	while (rc == EV_EXIT_OK && (r = replay_next_record(rd, &rec)) != 0)
-		if (r == -ENOMEM || (r > 0 && service_wanted(o, &rec) && analyze_add(&a, &rec) < 0)) {
+		if (r == -ENOMEM ||
+		    (r > 0 && service_wanted(o, &rec) && analyze_add(&a, &rec) < 0)) {
 			ev_log_error("out of memory");
 			rc = EV_EXIT_USAGE;
 		}
@@ -392,16 +405,36 @@ static int analyze_run(int argc, char **argv) {
 		case 'h':
 			rc = ev_print_help(&ev_cmd_analyze);
 			goto out;
-		case EV_OPT_JSON: o.json = true; break;
-		case OPT_ASSIGN: o.assign = true; break;
-		case OPT_SVG: o.svg = optarg; break;
-		case OPT_STATE: o.state = optarg; break;
-		case OPT_CONFIG: o.config = optarg; break;
-		case OPT_TZ: o.ro.tz = optarg; break;
-		case OPT_FORMAT: o.ro.format = optarg; break;
-		case OPT_SINCE: rc = parse_when("--since", optarg, &o.since_us); break;
-		case OPT_UNTIL: rc = parse_when("--until", optarg, &o.until_us); break;
-		case OPT_NOW: rc = parse_when("--now", optarg, &o.ro.now_us); break;
+		case EV_OPT_JSON:
+			o.json = true;
+			break;
+		case OPT_ASSIGN:
+			o.assign = true;
+			break;
+		case OPT_SVG:
+			o.svg = optarg;
+			break;
+		case OPT_STATE:
+			o.state = optarg;
+			break;
+		case OPT_CONFIG:
+			o.config = optarg;
+			break;
+		case OPT_TZ:
+			o.ro.tz = optarg;
+			break;
+		case OPT_FORMAT:
+			o.ro.format = optarg;
+			break;
+		case OPT_SINCE:
+			rc = parse_when("--since", optarg, &o.since_us);
+			break;
+		case OPT_UNTIL:
+			rc = parse_when("--until", optarg, &o.until_us);
+			break;
+		case OPT_NOW:
+			rc = parse_when("--now", optarg, &o.ro.now_us);
+			break;
 		case OPT_SERVICE:
 		case OPT_TRACE:
 		case OPT_MARK:
@@ -411,7 +444,9 @@ static int analyze_run(int argc, char **argv) {
 			                 optarg) < 0)
 				rc = EV_EXIT_USAGE;
 			break;
-		default: rc = ev_option_error(&ev_cmd_analyze, argv); goto out;
+		default:
+			rc = ev_option_error(&ev_cmd_analyze, argv);
+			goto out;
 		}
 	}
 	if (rc != EV_EXIT_OK)
@@ -421,7 +456,8 @@ static int analyze_run(int argc, char **argv) {
 		goto out;
 	}
 	if (o.assign && (o.svg || o.services.n || o.marks.n)) {
-		rc = ev_usage_error(&ev_cmd_analyze, "--assign takes only --json, --state and input options");
+		rc = ev_usage_error(&ev_cmd_analyze,
+		                    "--assign takes only --json, --state and input options");
 		goto out;
 	}
 	o.files = argv + optind;
@@ -446,7 +482,8 @@ const struct ev_command ev_cmd_analyze = {
         .run = analyze_run,
         .usage = "Usage: evident analyze [--since TIME] [--until TIME] [--service S]...\n"
                  "                       [--trace-field F]... [--mark KIND@TIME]... [--svg FILE]\n"
-                 "                       [--state DIR] [--config FILE] [--json] [input options] FILE...\n"
+                 "                       [--state DIR] [--config FILE] [--json] [input options] "
+                 "FILE...\n"
                  "       evident analyze --assign [--json] [--state DIR] [input options] FILE...\n"
                  "\n"
                  "Group every line's message (after its header is parsed) into templates with\n"

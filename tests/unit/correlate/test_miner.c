@@ -19,12 +19,14 @@ TEST(test_miner_masking) {
 	CU_ASSERT_FATAL(m != NULL);
 	CU_ASSERT_STRING_EQUAL(text_of(m, "Accepted password for root from 10.1.2.3 port 22 ssh2"),
 	                       "Accepted password for root from <*> port <*> ssh2");
-	CU_ASSERT_STRING_EQUAL(text_of(m, "BIOS-e820: 0000000000000000 - 000000000009f800 (usable)"),
-	                       "BIOS-e820: <*> - <*> (usable)");
+	CU_ASSERT_STRING_EQUAL(
+	        text_of(m, "BIOS-e820: 0000000000000000 - 000000000009f800 (usable)"),
+	        "BIOS-e820: <*> - <*> (usable)");
 	CU_ASSERT_STRING_EQUAL(text_of(m, "session opened for user x by (uid=0)"),
 	                       "session opened for user x by (uid=<*>)");
-	CU_ASSERT_STRING_EQUAL(text_of(m, "ask 10.0.0.1:50010 to delete blk_3886504906 blk_-6952295868"),
-	                       "ask <*> to delete <*>");
+	CU_ASSERT_STRING_EQUAL(
+	        text_of(m, "ask 10.0.0.1:50010 to delete blk_3886504906 blk_-6952295868"),
+	        "ask <*> to delete <*>");
 	CU_ASSERT_STRING_EQUAL(text_of(m, "opened /var/log/x/y.log for reading"),
 	                       "opened <*> for reading");
 	CU_ASSERT_STRING_EQUAL(text_of(m, "host a.b:443 sent 9 bytes (9.39 KB) ok"),
@@ -47,7 +49,8 @@ TEST(test_miner_grouping) {
 	CU_ASSERT_EQUAL(miner_template(m, (size_t)a)->count, 2);
 	/* another length, values inserted: joins */
 	int f = miner_add(m, "h:1 close, 5 bytes sent, 7 bytes received, lifetime 00:01", 56);
-	int g = miner_add(m, "h:1 close, 5 bytes (5 KB) sent, 7 bytes received, lifetime <1 sec", 66);
+	int g = miner_add(m, "h:1 close, 5 bytes (5 KB) sent, 7 bytes received, lifetime <1 sec",
+	                  66);
 	CU_ASSERT_EQUAL(f, g);
 	miner_free(m);
 }
