@@ -108,8 +108,36 @@ static bool port_end(const char *p, size_t len) {
 	return i < len && i > 0 && p[i - 1] == ':';
 }
 
+/* Whether p[0..len) is valid UTF-8 (shortest forms, no surrogates, at most U+10FFFF). */
+static bool utf8_ok(const char *p, size_t len) {
+	const unsigned char *s = (const unsigned char *)p;
+	for (size_t i = 0; i < len;) {
+		unsigned c = s[i], n = c < 0x80                ? 0
+		                       : c >= 0xc2 && c < 0xe0 ? 1
+		                       : c >= 0xe0 && c < 0xf0 ? 2
+		                       : c >= 0xf0 && c < 0xf5 ? 3
+		                                               : 9;
+		if (n == 9 || i + n >= len + (n ? 0 : 1))
+			return false;
+		if (n) {
+			unsigned cp = c & (0x3f >> n);
+			for (unsigned k = 1; k <= n; k++) {
+				if ((s[i + k] & 0xc0) != 0x80)
+					return false;
+				cp = (cp << 6) | (s[i + k] & 0x3f);
+			}
+			if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) ||
+			    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+				return false;
+		}
+		i += n + 1;
+	}
+	return true;
+}
+
 static bool is_variable(const char *p, size_t len) {
-	if (len > MINER_MAX_TOKEN_LEN)
+	/* undecodable bytes are data: the template text stays valid UTF-8 */
+	if (len > MINER_MAX_TOKEN_LEN || !utf8_ok(p, len))
 		return true;
 	if (has_digit(p, len) && (numeric(p, len) || memchr(p, '.', len) || port_end(p, len)))
 		return true;

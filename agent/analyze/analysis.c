@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "collector/recjson.h"
 #include "util/macro.h"
 #include "util/timefmt.h"
 
@@ -70,7 +71,21 @@ struct ev_str analyze_record_service(const struct ev_record *rec) {
 	return (struct ev_str){"-", 1};
 }
 
+/* Names and ids as valid UTF-8 without NULs, for JSON and SVG: when `in` is not, a copy
+ * in buf (cut at cap - 1 bytes) where NUL and bytes >= 0x80 read '?'. */
+static struct ev_str clean(struct ev_str in, char *buf, size_t cap) {
+	if (!memchr(in.p, '\0', in.len) && collector_utf8_valid(in.p, in.len))
+		return in;
+	size_t n = MIN(in.len, cap - 1);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = in.p[i] == '\0' || (unsigned char)in.p[i] >= 0x80 ? '?' : in.p[i];
+	buf[n] = '\0';
+	return (struct ev_str){buf, n};
+}
+
 static int service_index(struct analysis *a, struct ev_str name) {
+	char buf[256];
+	name = clean(name, buf, sizeof(buf));
 	for (size_t i = 0; i < a->n_svc; i++)
 		if (strlen(a->svc[i].name) == name.len && !memcmp(a->svc[i].name, name.p, name.len))
 			return (int)i;
@@ -103,7 +118,10 @@ static int tstat_grow(struct analysis *a, size_t n) {
 	return 0;
 }
 
-static int trace_add(struct analysis *a, const struct ev_str *id, int svc, bool err) {
+static int trace_add(struct analysis *a, const struct ev_str *raw, int svc, bool err) {
+	char buf[256];
+	struct ev_str cid = clean(*raw, buf, sizeof(buf));
+	const struct ev_str *id = &cid;
 	for (size_t i = a->n_traces; i-- > 0;) { /* recent ids first */
 		struct analyze_trace *t = &a->traces[i];
 		if (strlen(t->id) != id->len || memcmp(t->id, id->p, id->len))
@@ -191,8 +209,12 @@ int analyze_add_marker(struct analysis *a, int64_t t_us, const char *kind, const
 		return -E2BIG;
 	struct analyze_marker *m = &a->markers[a->n_markers];
 	m->t_us = t_us;
-	m->kind = strdup(kind);
-	m->label = strdup(label ? label : "");
+	char kb[64], lb[256];
+	struct ev_str k = clean((struct ev_str){kind, strlen(kind)}, kb, sizeof(kb));
+	struct ev_str l = clean((struct ev_str){label ? label : "", label ? strlen(label) : 0}, lb,
+	                        sizeof(lb));
+	m->kind = strndup(k.p, k.len);
+	m->label = strndup(l.p, l.len);
 	if (!m->kind || !m->label) {
 		free(m->kind);
 		free(m->label);

@@ -164,42 +164,45 @@ static json_t *propagation_json(const struct analysis *a) {
 	return arr;
 }
 
-/* Distinct service paths of trace ids that met an error, with how many ids took each. */
+static json_t *path_entry(json_t *paths, const char *key) {
+	for (size_t i = 0; i < json_array_size(paths); i++) {
+		json_t *o = json_array_get(paths, i);
+		if (!strcmp(json_string_value(json_object_get(o, "path")), key))
+			return o;
+	}
+	return NULL;
+}
+
+static void bump(json_t *o, const char *field) {
+	json_object_set_new(o, field,
+	                    json_integer(json_integer_value(json_object_get(o, field)) + 1));
+}
+
+/* Distinct service paths of the trace ids (two services or more), in order of first
+ * appearance, with how many ids took each and how many of those met an error. */
 static json_t *traces_json(const struct analysis *a) {
-	json_t *paths = json_object();
+	json_t *paths = json_array();
 	for (size_t i = 0; i < a->n_traces; i++) {
 		const struct analyze_trace *t = &a->traces[i];
 		char key[ANALYZE_MAX_HOPS * 80] = "";
 		size_t len = 0;
 		if (t->n_hops < 2)
 			continue;
-		for (size_t h = 0; h < t->n_hops; h++)
-			len += (size_t)snprintf(key + len, sizeof(key) - MIN(len, sizeof(key)),
-			                        "%s%s", h ? " -> " : "", a->svc[t->hops[h]].name);
-		json_t *o = json_object_get(paths, key);
+		for (size_t h = 0; h < t->n_hops && len < sizeof(key); h++)
+			len += (size_t)snprintf(key + len, sizeof(key) - len, "%s%s",
+			                        h ? " -> " : "", a->svc[t->hops[h]].name);
+		json_t *o = path_entry(paths, key);
 		if (!o) {
-			o = json_object();
-			json_object_set_new(o, "path", json_string(key));
-			json_object_set_new(o, "traces", json_integer(0));
-			json_object_set_new(o, "with_errors", json_integer(0));
-			json_object_set_new(o, "example", json_string(t->id));
-			json_object_set_new(paths, key, o);
+			o = json_pack("{s:s,s:i,s:i,s:s}", "path", key, "traces", 0, "with_errors",
+			              0, "example", t->id);
+			if (!o || json_array_append_new(paths, o) < 0)
+				continue;
 		}
-		json_object_set_new(
-		        o, "traces",
-		        json_integer(json_integer_value(json_object_get(o, "traces")) + 1));
+		bump(o, "traces");
 		if (t->error)
-			json_object_set_new(
-			        o, "with_errors",
-			        json_integer(json_integer_value(json_object_get(o, "with_errors")) +
-			                     1));
+			bump(o, "with_errors");
 	}
-	json_t *arr = json_array();
-	const char *k;
-	json_t *v;
-	json_object_foreach(paths, k, v) json_array_append(arr, v);
-	json_decref(paths);
-	return arr;
+	return paths;
 }
 
 json_t *analyze_to_json(const struct analysis *a) {

@@ -84,6 +84,20 @@ n3=$(wc -l <"$S/templates/templates.jsonl")
 again=$("$EVIDENT" analyze --assign --state "$S" --tz UTC --now 2026-12-01T00:00:00Z "$G1" | head -1 | cut -f1)
 [ "$again" = "$new" ] && ok "after the restart the first file's lines go to the generalised template" || fail "reload: $again, want $new"
 
+# undecodable bytes are data: every output line stays JSON, the store stays readable
+B="$T_TMP/bytes.log"
+printf 'Nov 30 12:00:01 web1 app[1]: bad input \377\376 from client\nNov 30 12:00:02 web1 app[1]: odd \303\251t\351\n' >"$B"
+printf '{"time":"2026-11-30T12:00:03Z","service":"s\\u00ff\\u0000x","level":"error","message":"m \\u0000 \\u00e9","trace_id":"t\\u0000"}\n' >>"$B"
+"$EVIDENT" analyze --assign --json --state "$S" --tz UTC --now 2026-12-01T00:00:00Z "$B" >"$T_TMP/b.json" || fail "--assign on undecodable bytes"
+python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if len(r) == 3 else 1)' "$T_TMP/b.json" &&
+	ok "undecodable bytes: one valid JSON line per input line" || fail "undecodable bytes: $(cat "$T_TMP/b.json")"
+python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$S/templates/templates.jsonl" &&
+	ok "the store stays valid JSON" || fail "store not JSON"
+run "$EVIDENT" analyze --json --svg "$T_TMP/b.svg" "$B"
+expect_rc 0 "analyze over undecodable bytes and NULs in names"
+printf '%s\n' "$T_OUT" | python3 -c 'import json,sys; json.load(sys.stdin)' && python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' "$T_TMP/b.svg" &&
+	ok "JSON and SVG stay well-formed" || fail "JSON or SVG broken by the bytes"
+
 run "$EVIDENT" analyze --assign --svg "$T_TMP/x.svg" "$L"
 expect_rc 2 "--assign with --svg is a usage error"
 run "$EVIDENT" analyze --assign
