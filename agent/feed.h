@@ -17,8 +17,11 @@
 #include "collector/record.h"
 #include "correlate/engine.h"
 
+struct miner;
+
 struct ev_feed {
 	struct collector_audit *audit;
+	struct miner *miner; /* analyze.template_fields: owned; NULL (the default) = off */
 	struct ev_record out;
 	int64_t horizon_us; /* half the lateness: how long an incomplete event waits */
 };
@@ -29,6 +32,11 @@ struct ev_feed {
  * (they are correlated, not counted late). Returns 0 or -ENOMEM. */
 int ev_feed_init(struct ev_feed *f, int64_t lateness_us);
 void ev_feed_done(struct ev_feed *f);
+/* Give every record fed from now on the fields template_id (16 hex digits) and
+ * template_new ("true" for the first line of a template this feed had not seen, else
+ * "false") from a template miner the feed owns (correlate/miner.h; analyze.template_fields).
+ * Returns 0 or -ENOMEM. */
+int ev_feed_enable_templates(struct ev_feed *f);
 /* Feed `rec` (writable: decoders and the Sysmon decoder add fields) and what it
  * completes. Returns 0 or -ENOMEM. */
 int ev_feed_record(struct ev_feed *f, struct correlate_engine *e, struct ev_record *rec);

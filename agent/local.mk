@@ -123,3 +123,16 @@ EXTRA_DIST += tests/integration/seal-symlink.sh
 TESTS += tests/integration/caps-cli.sh tests/integration/caps-hook.sh tests/integration/caps-syslog.sh tests/integration/caps-trigger.sh tests/integration/caps-seal-output.sh
 EXTRA_DIST += tests/integration/caps-cli.sh tests/integration/caps-hook.sh tests/integration/caps-syslog.sh tests/integration/caps-trigger.sh tests/integration/caps-seal-output.sh
 include agent/fleet/local.mk
+
+# evident analyze (issue 14): template store, analysis, timeline, SVG chart
+agent_libagent_a_SOURCES += \
+	agent/cmd/cmd_analyze.c \
+	agent/analyze/analysis.c agent/analyze/analysis.h \
+	agent/analyze/timeline.c \
+	agent/analyze/svg.c agent/analyze/svg.h \
+	agent/analyze/tplstore.c agent/analyze/tplstore.h
+TESTS += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
+	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh
+EXTRA_DIST += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
+	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh
+EXTRA_DIST += tests/bench/bench-analyze.sh

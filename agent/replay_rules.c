@@ -138,6 +138,8 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	ev_record_init(&rec);
 	struct ev_feed feed;
 	bool fed = ev_feed_init(&feed, o->cfg ? (int64_t)o->cfg->rules.allowed_lateness : -1) >= 0;
+	if (fed && o->cfg && o->cfg->analyze.template_fields)
+		fed = ev_feed_enable_templates(&feed) >= 0;
 	if (!fed) {
 		ev_log_error("replay: out of memory");
 		rc = EV_EXIT_USAGE;

@@ -344,6 +344,15 @@ static const struct cfg_key notify_keys[] = {
         END,
 };
 
+static const struct cfg_key analyze_keys[] = {
+        {"template_fields", CT_BOOL, OFF(analyze.template_fields), 0, 0, "false", NULL, NULL,
+         "group every message with the template miner and give rules the fields "
+         "template_id and template_new"},
+        {"trace_fields", CT_STRV, OFF(analyze.trace_fields), 0, 0, "trace_id\nrequest_id", NULL,
+         NULL, "fields naming a trace or request id (evident analyze follows them)"},
+        END,
+};
+
 static const struct cfg_key top_keys[] = {
         {"include", CT_STRV, 0, 0, 0, NULL, NULL, NULL,
          "further configuration files applied on top, in order (relative to this file)"},
@@ -356,6 +365,8 @@ static const struct cfg_key top_keys[] = {
          "triage, routing, containment (docs/incidents.md)"},
         {"notify", CT_SECTION, 0, 0, 0, NULL, NULL, notify_keys,
          "notification channels and messages (docs/notifications.md)"},
+        {"analyze", CT_SECTION, 0, 0, 0, NULL, NULL, analyze_keys,
+         "templates and analysis (docs/analysis.md)"},
         END,
 };
 

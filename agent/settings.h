@@ -135,6 +135,10 @@ struct ev_config {
 		uint64_t interval;       /* how often the agent works through the outbox */
 		bool auto_internal;      /* internal updates go when an update is due */
 	} notify;
+	struct { /* evident analyze and the template miner (docs/analysis.md) */
+		bool template_fields;        /* records get template_id / template_new for rules */
+		struct ev_strv trace_fields; /* fields naming a trace or request id */
+	} analyze;
 };
 
 /* Load `path`: NULL for the default configuration (ev_config_default_path(): the

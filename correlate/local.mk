@@ -18,7 +18,8 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/pending.c \
 	correlate/group.c \
 	correlate/timeguard.c \
-	correlate/alert.c correlate/alert.h correlate/alert_json.c
+	correlate/alert.c correlate/alert.h correlate/alert_json.c \
+	correlate/miner.c correlate/miner.h
 correlate_libcorrelate_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 
 agent_libagent_a_SOURCES += agent/cmd/cmd_rules.c
@@ -29,7 +30,8 @@ UNIT_TEST_SOURCES += \
 	tests/unit/correlate/test_sigmahq.c \
 	tests/unit/correlate/test_sigma_more.c \
 	tests/unit/correlate/test_alert.c \
-	tests/unit/correlate/test_category.c
+	tests/unit/correlate/test_category.c \
+	tests/unit/correlate/test_miner.c
 EXTRA_DIST += tests/unit/correlate/helpers.h docs/rules.md
 
 TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \

@@ -27,3 +27,4 @@ extern const struct ev_command ev_cmd_triage;
 extern const struct ev_command ev_cmd_incident;
 extern const struct ev_command ev_cmd_metrics;
 extern const struct ev_command ev_cmd_message;
+extern const struct ev_command ev_cmd_analyze;

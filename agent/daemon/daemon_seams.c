@@ -291,6 +291,8 @@ static int seams_start(struct ev_seams *s, const struct ev_config *cfg, const ch
 	}
 	const struct ev_config *c = s->src_cfg;
 	r = ev_feed_init(&s->feed, (int64_t)c->rules.allowed_lateness);
+	if (r >= 0 && c->analyze.template_fields && (r = ev_feed_enable_templates(&s->feed)) < 0)
+		ev_feed_done(&s->feed);
 	s->feed_ok = r >= 0;
 	if (r < 0)
 		return r;
