@@ -73,6 +73,8 @@ jcheck lines 0 "replay --json (alerts)" replay --json --rules "$R" --decoders "$
 jcheck lines 0 "replay --json --records" replay --json --records "$LOG"
 jcheck doc 0 "demo --json" demo --json --data "$EV_SRCDIR/conf"
 jcheck doc 0 "formats --json" formats --json
+jcheck doc 0 "analyze --json" analyze --json --tz UTC "$LOG"
+jcheck lines 0 "analyze --assign --json" analyze --assign --json --tz UTC "$LOG"
 
 # the agent: tail (the configured sources), status, reload, triage
 agent_write_config "$T_TMP/evident.yaml"
