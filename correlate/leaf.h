@@ -35,6 +35,7 @@ struct leaf {
 	char *field;     /* NULL: the message (keyword search) */
 	char *alt_field; /* mapped name tried when `field` is absent (decoder field map) */
 	bool std_field;  /* a standard record field (decoders cannot change it) */
+	bool decodable;  /* not standard, and a decoder can add it (or alt_field) */
 	enum leaf_kind kind;
 	bool negate; /* |neq */
 	/* LEAF_PATTERN */

@@ -290,6 +290,7 @@ void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {
 	e->ls_service = e->o.service_field ? ev_record_get(rec, "service") : NULL;
 	if (rec->unit.p || e->ls_service || (p->p && p->len > sizeof(e->ls_memo->program))) {
 		e->ls_cache = e->ls_rows + LS_MEMO * w; /* the scratch row */
+		e->ls_cur = NULL;
 		memset(e->ls_cache, -1, e->n_ls);
 		return;
 	}
@@ -299,6 +300,7 @@ void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {
 		h = (h ^ (unsigned char)p->p[i]) * 16777619u;
 	struct ls_memo *m = &e->ls_memo[h % LS_MEMO];
 	e->ls_cache = e->ls_rows + (size_t)(m - e->ls_memo) * w;
+	e->ls_cur = m;
 	if (m->used && m->hash == h && m->facility == rec->facility && m->len == len &&
 	    (!p->p || !memcmp(m->program, p->p, len)))
 		return;
@@ -306,6 +308,7 @@ void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {
 	m->hash = h;
 	m->facility = rec->facility;
 	m->len = len;
+	m->prog_scan = -1;
 	if (p->p && len)
 		memcpy(m->program, p->p, len);
 	memset(e->ls_cache, -1, e->n_ls);
