@@ -181,6 +181,8 @@ static int compile_leaves(struct correlate_engine *e, struct ev_errlist *errs) {
 	}
 	if (e->o.no_jit)
 		e->jit_ok = false;
+	if (engine_prog_memo_init(e) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < e->n_dec; i++)
 		for (size_t j = 0; j < e->dec[i].n_pats; j++) {
 			uint32_t cc = 0;

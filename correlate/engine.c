@@ -201,6 +201,12 @@ static bool eval_leaf(void *p, unsigned idx) {
 		v = ev_record_get(e->rec, l->alt_field);
 	if (l->kind == LEAF_FIELDREF)
 		return leaf_fieldref_test(l, v, engine_field(e, e->rec, l->ref));
+	if (l->prog_slot) { /* the same program gives the same answer (logsource.c) */
+		int8_t *c = &e->prog_cache[l->prog_slot - 1];
+		if (*c < 0)
+			*c = leaf_test(l, v, e->md, e->jit_ok, on_capture, e);
+		return *c;
+	}
 	return leaf_test(l, v, e->md, e->jit_ok, on_capture, e);
 }
 
@@ -393,6 +399,7 @@ struct correlate_engine *correlate_engine_free(struct correlate_engine *e) {
 	free(e->cand);
 	free(e->ls_rows);
 	free(e->ls_memo);
+	free(e->prog_rows);
 	logsource_free_all(e);
 	decoder_free_all(e);
 	pcre2_match_data_free(e->md);

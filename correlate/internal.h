@@ -171,7 +171,10 @@ struct correlate_engine {
 	int8_t *ls_cache; /* per logsource entry for this record: -1 unknown (a row of ls_rows) */
 	int8_t *ls_rows;  /* LS_MEMO rows remembered by program and facility, then a scratch row */
 	struct ls_memo *ls_memo;
-	struct ls_memo *ls_cur;          /* this record's entry (NULL: the scratch row) */
+	struct ls_memo *ls_cur; /* this record's entry (NULL: the scratch row) */
+	int8_t *prog_cache;     /* per leaf prog_slot - 1: -1 unknown, else its result */
+	int8_t *prog_rows;      /* LS_MEMO rows like ls_rows, then a scratch row */
+	size_t n_prog_slots;
 	const struct ev_str *ls_service; /* this record's "service" field (opts.service_field) */
 #ifdef HAVE_VECTORSCAN
 	hs_database_t *db; /* every message leaf of every active rule */
@@ -219,7 +222,8 @@ struct correlate_engine {
  * only: engine_ls_begin() points ls_cache at the row remembered for the record's program
  * and facility (records without a unit), so the names are compared once per program.
  * The entry also remembers whether a Vectorscan scan of the program found anything
- * (prefilter.c scans a program again only when it did). */
+ * (prefilter.c scans a program again only when it did), and the results of the leaves
+ * that test the program alone (`program: [nginx, httpd]`, no captures: prog_cache). */
 #define LS_MEMO 64
 struct ls_memo {
 	uint32_t hash;
@@ -230,6 +234,9 @@ struct ls_memo {
 	char program[48];
 };
 int engine_ls_init(struct correlate_engine *e);
+/* Number the leaves that test the program alone (prog_slot) and make their rows, once
+ * every leaf is compiled. Returns 0 or -ENOMEM. */
+int engine_prog_memo_init(struct correlate_engine *e);
 void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec);
 bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_record *rec);
 /* Equal to a NUL-terminated name; cheap when the first bytes differ (no strlen). */
