@@ -4,7 +4,9 @@
 # comes before the rule's own capture of the same name; a group-by on a name no decoder
 # adds (the rule's capture) groups without them. Detection rules of a Sigma category
 # (process_creation) are never tried on ordinary records, and still fire on the category
-# records an audit event gives (correlate/engine.c always_plain).
+# records an audit event gives (correlate/engine.c always_plain). A test of the program
+# alone is remembered per program (correlate/logsource.c): with 150 programs taking turns
+# in 64 remembered entries it still answers for each record's own program.
 . "$EV_SRCDIR/tests/integration/lib.sh"
 EVIDENT_DATADIR="$EV_SRCDIR/conf"
 EVIDENT_QUIET_WARNINGS=1
@@ -77,4 +79,27 @@ run "$EVIDENT" replay --tz UTC --year 2024 --rules "$T_TMP/rules.yml" "$T_TMP/au
 expect_rc 0 "replay of an audit event"
 grep -q 'process started' "$T_TMP/out" && ok "the category rule fires on the audit event's record" ||
 	fail "no process_creation alert: $(cat "$T_TMP/out") $(cat "$T_TMP/err")"
+cat > "$T_TMP/prog.yml" <<'YAML'
+title: web program
+logsource: {product: linux}
+detection:
+  s:
+    program: [nginx, httpd]
+  condition: s
+level: low
+YAML
+i=0
+while [ $i -lt 600 ]; do
+	case $((i % 4)) in
+	0) p=nginx ;; 1) p=p$((i % 150)) ;; 2) p=httpd ;; *) p=nginxx ;;
+	esac
+	echo "Mar  1 10:00:01 web1 $p[$i]: line $i"
+	i=$((i + 1))
+done > "$T_TMP/prog.log"
+run "$EVIDENT" replay --tz UTC --year 2024 --rules "$T_TMP/prog.yml" "$T_TMP/prog.log"
+expect_rc 0 "replay of 600 lines from 153 programs"
+n=$(grep -c 'web program' "$T_TMP/out")
+bad=$(grep 'web program' "$T_TMP/out" | grep -v -e '"program":"nginx"' -e '"program":"httpd"' | head -1)
+[ "$n" -eq 300 ] && [ -z "$bad" ] && ok "program test: 300 alerts, all nginx or httpd" ||
+	fail "program test: $n alerts (expected 300), e.g. $bad"
 done_testing
