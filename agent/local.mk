@@ -36,7 +36,7 @@ EXTRA_DIST += agent/gen-embed.sh
 agent_libagent_a_SOURCES += \
 	agent/daemon/daemon.c agent/daemon/daemon.h \
 	agent/daemon/daemon_requests.c agent/daemon/daemon_seams.c agent/daemon/daemon_seams.h agent/daemon/daemon_seal.c agent/daemon/daemon_autoseal.c \
-	agent/daemon/daemon_custody.c \
+	agent/daemon/daemon_custody.c agent/daemon/daemon_reload.c agent/daemon/daemon_state.c agent/daemon/daemon_work.c \
 	agent/cmd/cmd_seal_agent.c agent/cmd/cmd_seal_agent.h \
 	agent/cmd/seal_collect.c agent/cmd/seal_collect.h agent/cmd/seal_config.c agent/cmd/seal_config.h \
 	agent/spawn.c agent/spawn.h \

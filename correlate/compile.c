@@ -144,7 +144,8 @@ static int compile_leaves(struct correlate_engine *e, struct ev_errlist *errs) {
 	e->leaves = calloc(e->n_leaves + 1, sizeof(*e->leaves));
 	e->cand = calloc(e->n_leaves + 1, sizeof(uint32_t));
 	e->rule_matches = calloc(e->rules.n + 1, sizeof(uint64_t));
-	if (!e->leaves || !e->cand || !e->rule_matches || engine_ls_init(e) < 0)
+	if (!e->leaves || !e->cand || !e->rule_matches || engine_ls_init(e) < 0 ||
+	    decoder_names_build(e) < 0)
 		return -ENOMEM;
 	size_t k = 0;
 	uint32_t max_ov = 1;
@@ -162,6 +163,8 @@ static int compile_leaves(struct correlate_engine *e, struct ev_errlist *errs) {
 					if (!l->alt_field)
 						return -ENOMEM;
 				}
+			l->decodable = !l->std_field && (engine_decodable(e, l->field) ||
+			                                 engine_decodable(e, l->alt_field));
 			char msg[300];
 			if (leaf_compile(l, !e->o.no_jit, &e->jit_ok, msg, sizeof(msg)) < 0) {
 				/* a `re` value that PCRE2 rejects: the rule is unusable */
@@ -178,6 +181,8 @@ static int compile_leaves(struct correlate_engine *e, struct ev_errlist *errs) {
 	}
 	if (e->o.no_jit)
 		e->jit_ok = false;
+	if (engine_prog_memo_init(e) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < e->n_dec; i++)
 		for (size_t j = 0; j < e->dec[i].n_pats; j++) {
 			uint32_t cc = 0;
@@ -191,7 +196,8 @@ static int compile_leaves(struct correlate_engine *e, struct ev_errlist *errs) {
 /* Active detection rules that Vectorscan does not gate run on every record, in order. */
 static int list_always(struct correlate_engine *e) {
 	e->always = calloc(e->rules.n + 1, sizeof(unsigned));
-	if (!e->always)
+	e->always_plain = calloc(e->rules.n + 1, sizeof(unsigned));
+	if (!e->always || !e->always_plain)
 		return -ENOMEM;
 	for (size_t i = 0; i < e->rules.n; i++) {
 		const struct rule *r = &e->rules.v[i];
@@ -202,6 +208,8 @@ static int list_always(struct correlate_engine *e) {
 			continue;
 #endif
 		e->always[e->n_always++] = (unsigned)i;
+		if (r->logsource < 0 || !e->ls[r->logsource].category)
+			e->always_plain[e->n_always_plain++] = (unsigned)i;
 	}
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* Decoders: per program, regexes with named captures that add fields to a record (for
  * example sshd's `Failed password for USER from ADDR`), and a field map from Sigma names
- * to record fields. They run lazily, at the first lookup of a field that is not standard.
+ * to record fields. They run lazily, at the first lookup of a field that a decoder can add
+ * (engine_decodable(): a name of a pattern's named group, or of the field map); a lookup
+ * of any other name cannot depend on them, so it does not run them.
  * Every problem in a decoder file is a positioned error; a decoder with an error is not
  * used; out of memory is -ENOMEM, never a decoder silently missing a pattern. */
 #include "config.h"
@@ -37,6 +39,50 @@ void decoder_free_all(struct correlate_engine *e) {
 	free(e->fmap_to);
 	e->fmap_from = e->fmap_to = NULL;
 	e->n_fmap = 0;
+	free(e->dec_names);
+	e->dec_names = NULL;
+	e->n_dec_names = 0;
+}
+
+static int cmp_name(const void *a, const void *b) {
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Add the named groups of `c` to e->dec_names (pointers into its name table, whose
+ * entries are NUL-terminated; NULL c counts them only). Returns how many. */
+static size_t pattern_names(struct correlate_engine *e, const pcre2_code *c, bool add) {
+	uint32_t nn = 0, esz = 0;
+	PCRE2_SPTR tab = NULL;
+	pcre2_pattern_info(c, PCRE2_INFO_NAMECOUNT, &nn);
+	pcre2_pattern_info(c, PCRE2_INFO_NAMEENTRYSIZE, &esz);
+	pcre2_pattern_info(c, PCRE2_INFO_NAMETABLE, &tab);
+	for (uint32_t k = 0; add && k < nn; k++)
+		e->dec_names[e->n_dec_names++] = (char *)(tab + (size_t)k * esz + 2);
+	return nn;
+}
+
+int decoder_names_build(struct correlate_engine *e) {
+	size_t n = 2 * e->n_fmap;
+	for (size_t i = 0; i < e->n_dec; i++)
+		for (size_t j = 0; j < e->dec[i].n_pats; j++)
+			n += pattern_names(e, e->dec[i].pats[j], false);
+	e->dec_names = calloc(n + 1, sizeof(char *));
+	if (!e->dec_names)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n_dec; i++)
+		for (size_t j = 0; j < e->dec[i].n_pats; j++)
+			pattern_names(e, e->dec[i].pats[j], true);
+	for (size_t i = 0; i < e->n_fmap; i++) {
+		e->dec_names[e->n_dec_names++] = e->fmap_from[i];
+		e->dec_names[e->n_dec_names++] = e->fmap_to[i];
+	}
+	qsort(e->dec_names, e->n_dec_names, sizeof(char *), cmp_name);
+	return 0;
+}
+
+bool engine_decodable(const struct correlate_engine *e, const char *name) {
+	return name && e->n_dec_names &&
+	       bsearch(&name, e->dec_names, e->n_dec_names, sizeof(char *), cmp_name);
 }
 
 /* The decoder's shape: known keys, a name, lists and a mapping where they belong. */

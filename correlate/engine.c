@@ -110,7 +110,7 @@ static int cmp_unsigned(const void *a, const void *b) {
 
 const struct ev_str *engine_field(struct correlate_engine *e, const struct ev_record *rec,
                                   const char *name) {
-	if (rec == e->rec && !engine_is_std_field(name))
+	if (rec == e->rec && engine_decodable(e, name) && !engine_is_std_field(name))
 		engine_ensure_decoded(e);
 	const struct ev_str *v = ev_record_get(rec, name);
 	if (v)
@@ -194,13 +194,19 @@ static bool eval_leaf(void *p, unsigned idx) {
 #endif
 	if (!l->field)
 		return eval_keyword(e, l);
-	if (!l->std_field)
+	if (l->decodable)
 		engine_ensure_decoded(e);
 	const struct ev_str *v = ev_record_get(e->rec, l->field);
 	if (!v && l->alt_field)
 		v = ev_record_get(e->rec, l->alt_field);
 	if (l->kind == LEAF_FIELDREF)
 		return leaf_fieldref_test(l, v, engine_field(e, e->rec, l->ref));
+	if (l->prog_slot) { /* the same program gives the same answer (logsource.c) */
+		int8_t *c = &e->prog_cache[l->prog_slot - 1];
+		if (*c < 0)
+			*c = leaf_test(l, v, e->md, e->jit_ok, on_capture, e);
+		return *c;
+	}
 	return leaf_test(l, v, e->md, e->jit_ok, on_capture, e);
 }
 
@@ -273,11 +279,14 @@ int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec) {
 	e->holding = cls == TG_SUSPECT;
 	e->flag_future = cls == TG_FUTURE;
 	/* merge the always-run rules with the triggered ones, in rule order */
+	bool plain = !(rec->flags & EV_REC_CATEGORIES);
+	const unsigned *always = plain ? e->always_plain : e->always;
+	size_t n_always = plain ? e->n_always_plain : e->n_always;
 	size_t ai = 0, ti = 0;
-	while (ai < e->n_always || ti < e->n_trig) {
+	while (ai < n_always || ti < e->n_trig) {
 		size_t i;
-		if (ti >= e->n_trig || (ai < e->n_always && e->always[ai] < e->trig[ti]))
-			i = e->always[ai++];
+		if (ti >= e->n_trig || (ai < n_always && always[ai] < e->trig[ti]))
+			i = always[ai++];
 		else
 			i = e->trig[ti++];
 		const struct rule *r = &e->rules.v[i];
@@ -385,10 +394,12 @@ struct correlate_engine *correlate_engine_free(struct correlate_engine *e) {
 	rule_set_free(&e->rules);
 	free(e->rule_matches);
 	free(e->always);
+	free(e->always_plain);
 	free(e->leaves);
 	free(e->cand);
 	free(e->ls_rows);
 	free(e->ls_memo);
+	free(e->prog_rows);
 	logsource_free_all(e);
 	decoder_free_all(e);
 	pcre2_match_data_free(e->md);

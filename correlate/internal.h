@@ -137,8 +137,13 @@ struct correlate_engine {
 	size_t n_fg;
 	bool rec_fields;  /* the record came with named fields (not only decoders') */
 	bool kw_in_db;    /* a keyword leaf is in the database: scan the program too */
+	uint64_t hs_hits; /* Vectorscan matches so far (prefilter.c) */
 	unsigned *always; /* active detection rules that are not gated, in order */
 	size_t n_always;
+	/* those of them a record that is not a category record can match (their logsource is
+	 * not a Sigma category: see engine_ls_applies()), in order */
+	unsigned *always_plain;
+	size_t n_always_plain;
 	struct rule_set rules;
 	uint64_t *rule_matches;
 	struct leaf **leaves; /* global leaf table */
@@ -149,6 +154,8 @@ struct correlate_engine {
 	size_t n_dec;
 	char **fmap_from, **fmap_to; /* decoder field map: Sigma name -> record field */
 	size_t n_fmap;
+	char **dec_names; /* what decoding can add or map, sorted (decoder_names_build) */
+	size_t n_dec_names;
 	bool compiled;
 	pcre2_match_data *md;
 	/* per-record */
@@ -164,6 +171,10 @@ struct correlate_engine {
 	int8_t *ls_cache; /* per logsource entry for this record: -1 unknown (a row of ls_rows) */
 	int8_t *ls_rows;  /* LS_MEMO rows remembered by program and facility, then a scratch row */
 	struct ls_memo *ls_memo;
+	struct ls_memo *ls_cur; /* this record's entry (NULL: the scratch row) */
+	int8_t *prog_cache;     /* per leaf prog_slot - 1: -1 unknown, else its result */
+	int8_t *prog_rows;      /* LS_MEMO rows like ls_rows, then a scratch row */
+	size_t n_prog_slots;
 	const struct ev_str *ls_service; /* this record's "service" field (opts.service_field) */
 #ifdef HAVE_VECTORSCAN
 	hs_database_t *db; /* every message leaf of every active rule */
@@ -209,16 +220,23 @@ struct correlate_engine {
 
 /* logsource.c. Which logsources apply depends on a record's program, unit and facility
  * only: engine_ls_begin() points ls_cache at the row remembered for the record's program
- * and facility (records without a unit), so the names are compared once per program. */
+ * and facility (records without a unit), so the names are compared once per program.
+ * The entry also remembers whether a Vectorscan scan of the program found anything
+ * (prefilter.c scans a program again only when it did), and the results of the leaves
+ * that test the program alone (`program: [nginx, httpd]`, no captures: prog_cache). */
 #define LS_MEMO 64
 struct ls_memo {
 	uint32_t hash;
 	int facility;
 	uint32_t len; /* UINT32_MAX: no program */
 	bool used;
+	int8_t prog_scan; /* the program alone scanned: -1 not yet, 0 no match, 1 matches */
 	char program[48];
 };
 int engine_ls_init(struct correlate_engine *e);
+/* Number the leaves that test the program alone (prog_slot) and make their rows, once
+ * every leaf is compiled. Returns 0 or -ENOMEM. */
+int engine_prog_memo_init(struct correlate_engine *e);
 void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec);
 bool engine_ls_applies(struct correlate_engine *e, int idx, const struct ev_record *rec);
 /* Equal to a NUL-terminated name; cheap when the first bytes differ (no strlen). */
@@ -234,6 +252,11 @@ void logsource_free_all(struct correlate_engine *e);
 bool engine_is_std_field(const char *n);
 /* Run the decoders on the current record once (at the first non-standard field lookup). */
 void engine_ensure_decoded(struct correlate_engine *e);
+/* Names a lookup may find only after decoding: the decoders' named groups and the field
+ * map's names (compile time, after the decoders are added). Returns 0 or -ENOMEM. */
+int decoder_names_build(struct correlate_engine *e);
+/* `name` is one of them: a lookup of any other name does not need the decoders. */
+bool engine_decodable(const struct correlate_engine *e, const char *name);
 void decoder_free_all(struct correlate_engine *e);
 
 /* prefilter.c (Vectorscan builds only) */

@@ -30,11 +30,13 @@ enum leaf_ref_mode { LEAF_REF_EQUAL, LEAF_REF_CONTAINS, LEAF_REF_PREFIX, LEAF_RE
 enum leaf_cmp { CMP_LT, CMP_LTE, CMP_GT, CMP_GTE };
 
 struct leaf {
-	unsigned id;     /* index in the engine's leaf table */
-	unsigned rule;   /* index of the owning rule */
-	char *field;     /* NULL: the message (keyword search) */
-	char *alt_field; /* mapped name tried when `field` is absent (decoder field map) */
-	bool std_field;  /* a standard record field (decoders cannot change it) */
+	unsigned id;        /* index in the engine's leaf table */
+	unsigned rule;      /* index of the owning rule */
+	char *field;        /* NULL: the message (keyword search) */
+	char *alt_field;    /* mapped name tried when `field` is absent (decoder field map) */
+	bool std_field;     /* a standard record field (decoders cannot change it) */
+	bool decodable;     /* not standard, and a decoder can add it (or alt_field) */
+	unsigned prog_slot; /* > 0: a test of the program alone, remembered per program */
 	enum leaf_kind kind;
 	bool negate; /* |neq */
 	/* LEAF_PATTERN */

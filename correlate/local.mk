@@ -37,10 +37,10 @@ EXTRA_DIST += tests/unit/correlate/helpers.h docs/rules.md
 TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
 	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh \
 	tests/integration/correlate-time.sh tests/integration/correlate-reload.sh
-TESTS += tests/integration/correlate-prefilter.sh tests/integration/correlate-sigma.sh
+TESTS += tests/integration/correlate-prefilter.sh tests/integration/correlate-sigma.sh tests/integration/correlate-lazy.sh
 EXTRA_DIST += tests/integration/correlate-sigma.sh
 EXTRA_DIST += tests/integration/correlate-time.sh tests/integration/correlate-reload.sh
-EXTRA_DIST += tests/integration/correlate-prefilter.sh
+EXTRA_DIST += tests/integration/correlate-prefilter.sh tests/integration/correlate-lazy.sh
 EXTRA_DIST += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
 	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh
 

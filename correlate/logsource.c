@@ -284,13 +284,36 @@ int engine_ls_init(struct correlate_engine *e) {
 	return 0;
 }
 
+int engine_prog_memo_init(struct correlate_engine *e) {
+	for (size_t i = 0; i < e->n_leaves; i++) {
+		struct leaf *l = e->leaves[i];
+		if (l->field && !strcmp(l->field, "program") && l->kind != LEAF_FIELDREF &&
+		    !l->n_names)
+			l->prog_slot = (unsigned)++e->n_prog_slots;
+	}
+	e->prog_rows = malloc((LS_MEMO + 1) * (e->n_prog_slots + 1));
+	if (!e->prog_rows)
+		return -ENOMEM;
+	e->prog_cache = e->prog_rows + LS_MEMO * (e->n_prog_slots + 1);
+	return 0;
+}
+
+/* Point ls_cache and prog_cache at row `row` (LS_MEMO: the scratch row); forget it. */
+static void ls_row(struct correlate_engine *e, size_t row, bool forget) {
+	e->ls_cache = e->ls_rows + row * (e->n_ls + 1);
+	e->prog_cache = e->prog_rows + row * (e->n_prog_slots + 1);
+	if (forget) {
+		memset(e->ls_cache, -1, e->n_ls);
+		memset(e->prog_cache, -1, e->n_prog_slots);
+	}
+}
+
 void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {
-	size_t w = e->n_ls + 1;
 	const struct ev_str *p = &rec->program;
 	e->ls_service = e->o.service_field ? ev_record_get(rec, "service") : NULL;
 	if (rec->unit.p || e->ls_service || (p->p && p->len > sizeof(e->ls_memo->program))) {
-		e->ls_cache = e->ls_rows + LS_MEMO * w; /* the scratch row */
-		memset(e->ls_cache, -1, e->n_ls);
+		e->ls_cur = NULL;
+		ls_row(e, LS_MEMO, true); /* the scratch row */
 		return;
 	}
 	uint32_t len = p->p ? (uint32_t)p->len : UINT32_MAX;
@@ -298,15 +321,18 @@ void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {
 	for (size_t i = 0; p->p && i < p->len; i++)
 		h = (h ^ (unsigned char)p->p[i]) * 16777619u;
 	struct ls_memo *m = &e->ls_memo[h % LS_MEMO];
-	e->ls_cache = e->ls_rows + (size_t)(m - e->ls_memo) * w;
+	e->ls_cur = m;
 	if (m->used && m->hash == h && m->facility == rec->facility && m->len == len &&
-	    (!p->p || !memcmp(m->program, p->p, len)))
+	    (!p->p || !memcmp(m->program, p->p, len))) {
+		ls_row(e, (size_t)(m - e->ls_memo), false);
 		return;
+	}
+	ls_row(e, (size_t)(m - e->ls_memo), true);
 	m->used = true;
 	m->hash = h;
 	m->facility = rec->facility;
 	m->len = len;
+	m->prog_scan = -1;
 	if (p->p && len)
 		memcpy(m->program, p->p, len);
-	memset(e->ls_cache, -1, e->n_ls);
 }

@@ -341,6 +341,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
                     void *ctx) {
 	(void)from, (void)to, (void)flags;
 	struct correlate_engine *e = ctx;
+	e->hs_hits++;
 	e->cand[id] = e->gen;
 	trigger(e, e->leaf_gate[id]);
 	return 0;
@@ -350,10 +351,16 @@ void prefilter_scan(struct correlate_engine *e, const struct ev_record *rec) {
 	const char *m = rec->message.p ? rec->message.p : "";
 	unsigned len = (unsigned)MIN(rec->message.len, UINT32_MAX);
 	hs_scan(e->db, m, len, 0, e->scratch, on_match, e);
-	/* keywords search the program tag too (eval_keyword): a candidate there counts */
+	/* keywords search the program tag too (eval_keyword): a candidate there counts. The
+	 * same program gives the same matches: one that gave none is not scanned again. */
 	const struct ev_str *p = &rec->program;
-	if (e->kw_in_db && p->p && p->len)
+	struct ls_memo *memo = e->ls_cur;
+	if (e->kw_in_db && p->p && p->len && !(memo && memo->prog_scan == 0)) {
+		uint64_t hits = e->hs_hits;
 		hs_scan(e->db, p->p, (unsigned)MIN(p->len, UINT32_MAX), 0, e->scratch, on_match, e);
+		if (memo)
+			memo->prog_scan = e->hs_hits != hits;
+	}
 	for (size_t i = 0; e->rec_fields && i < e->n_fg; i++)
 		trigger(e, (int)e->fg_rules[i]);
 }

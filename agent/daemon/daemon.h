@@ -5,10 +5,19 @@
  * calls back only through its alert consumer), the live sources and the correlation
  * engine.
  *
- * Files: daemon.c (loop, signals, notify, reload, run), daemon_requests.c (control
- * requests and their work items, status), daemon_seams.c (live sources and the
- * correlation engine), daemon_seal.c (seal requests as `evident seal` child processes),
- * daemon_custody.c (the audit trail of control requests), daemon_log.c (messages). */
+ * Files, each calling only those below it (and the shared modules: seams, sinks, queue,
+ * control, custody, daemon_seal.c, daemon_log.c), never back up:
+ *   daemon.c            the loop, signals, start and stop: wires everything
+ *   daemon_requests.c   control requests and `status` (the control socket's callback)
+ *   daemon_reload.c     reload: check, compile in a thread, swap
+ *   daemon_autoseal.c   automatic seals on alerts     daemon_incidents.c  incidents' deadlines
+ *   daemon_work.c       seal and triage work items on the queue; a submitter that needs to
+ *                       know when its seal is done passes an ev_daemon_sealed_fn
+ *   daemon_state.c      last errors, STATUS=, error lists logged
+ * and daemon_seams.c (live sources and the correlation engine), daemon_seal.c (seal
+ * requests as `evident seal` child processes), daemon_custody.c (the audit trail of
+ * control requests), daemon_log.c (messages).
+ */
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
@@ -79,7 +88,7 @@ struct ev_daemon {
 /* Run the daemon until SIGTERM/SIGINT. Returns the process exit status. */
 int ev_daemon_run(const struct ev_daemon_opts *opts);
 
-/* daemon.c */
+/* daemon_reload.c */
 /* Re-read the configuration. The configuration and the sinks are checked in the loop
  * thread; the rules are compiled by a thread of their own, and the new configuration and
  * engine are swapped in by the loop when it finishes (the old ones run meanwhile). On
@@ -89,25 +98,36 @@ int ev_daemon_run(const struct ev_daemon_opts *opts);
  * is then remembered and run after it: returns 0), or -errno with the errors in errs
  * (not NULL) when the configuration was refused at once. */
 int ev_daemon_reload_start(struct ev_daemon *d, uint64_t ticket, struct ev_errlist *errs);
-/* daemon_requests.c: the answer to a reload request: ok, or the errors. */
+/* The answer to a reload request: ok, or the errors. */
 json_t *ev_daemon_reload_answer(struct ev_daemon *d, int r, const struct ev_errlist *errs);
+/* Stopping: wait for a compile in progress and drop its result. */
+void ev_daemon_reload_discard(struct ev_daemon *d);
+
+/* daemon_state.c */
 void ev_daemon_note_error(struct ev_daemon *d, const char *fmt, ...) _printf_(2, 3);
 /* Send STATUS= with the current counters. */
 void ev_daemon_notify_status(struct ev_daemon *d);
+/* Log every error of errs (and keep it in last_errors when d is not NULL). */
+void ev_daemon_log_errors(const struct ev_errlist *errs, struct ev_daemon *d);
 
-/* daemon_requests.c */
+/* daemon_work.c */
+/* A queued seal succeeded: `req` is the seal request (its "trigger", if any), `result`
+ * the seal's result. Called in the loop thread, both borrowed for the call. */
+typedef void (*ev_daemon_sealed_fn)(struct ev_daemon *d, const json_t *req, const json_t *result);
 /* Queue a seal: `req` is a seal request object (taken). With a ticket the control
  * connection gets the answer when the work is done; ticket 0 is an automatic seal (the
- * outcome is logged and counted). Returns NULL when queued, else an error answer (the
- * queue is full: counted as refused). */
+ * outcome is logged and counted). `on_sealed` (may be NULL) is called when it succeeded.
+ * Returns NULL when queued, else an error answer (the queue is full: counted as refused). */
 json_t *ev_daemon_submit_seal(struct ev_daemon *d, json_t *req, const struct ev_peer *peer,
-                              uint64_t ticket);
+                              uint64_t ticket, ev_daemon_sealed_fn on_sealed);
 /* A triage request (agent/incident/triage.h) from a peer, or from the agent itself (an
  * alert of actions.open_incident, ticket 0): checked and classified at once, sealed on the
  * queue, recorded in the incident's ledger when the seal is done. NULL when queued, else
  * the error answer. */
 json_t *ev_daemon_submit_triage(struct ev_daemon *d, const json_t *rq, const struct ev_peer *peer,
                                 uint64_t ticket);
+
+/* daemon_requests.c */
 json_t *ev_daemon_handle_request(void *userdata, const struct ev_request *req,
                                  const struct ev_peer *peer, uint64_t ticket);
 json_t *ev_daemon_status_json(struct ev_daemon *d);
@@ -137,10 +157,6 @@ int ev_autoseal_new(struct ev_autoseal **ret);
 struct ev_autoseal *ev_autoseal_free(struct ev_autoseal *a);
 /* Reads the typed alert (rule id/level/tags, first/last, group) only during the call. */
 void ev_autoseal_alert(struct ev_daemon *d, const struct correlate_alert *al, const char *alert_id);
-/* An automatic seal is done: tell the sinks (stdout line {"type":"sealed",...}, journal)
- * and the log which bundle holds which alerts. `trigger` is the seal's trigger (rule,
- * alert_ids, alert_count), `result` the seal's result (bundle, bundle_id, ...). */
-void ev_daemon_sealed(struct ev_daemon *d, const json_t *trigger, const json_t *result);
 json_t *ev_autoseal_status(const struct ev_autoseal *a);
 
 /* daemon_incidents.c: the incidents' deadlines (acknowledge escalation, update cadence),

@@ -12,7 +12,7 @@
  * The seal's manifest records its alerts: the trigger is {"kind":"rule", "rule", "title",
  * "level", "alert_count", "alert_ids", "alerts" (summaries)}; when the seal is done the
  * association goes to the sinks as {"type":"sealed", "bundle", "bundle_id", ..., "rule",
- * "alert_ids", "alert_count"} (ev_daemon_sealed), so every sealed alert, identified by
+ * "alert_ids", "alert_count"} (autoseal_sealed), so every sealed alert, identified by
  * its "alert_id", finds its bundle.
  *
  * Limits: at most EV_AUTOSEAL_RULES rules are tracked (rules beyond it are rate-limited as
@@ -108,6 +108,32 @@ static int rate_add(struct rule_state *r, uint64_t now) {
 	return 0;
 }
 
+/* An automatic seal is done: tell the sinks (stdout line {"type":"sealed",...}, journal)
+ * and the log which bundle holds which alerts (the request's trigger: rule, alert_ids,
+ * alert_count; the seal's result: bundle, bundle_id, ...). */
+static void autoseal_sealed(struct ev_daemon *d, const json_t *req, const json_t *result) {
+	const json_t *trigger = json_object_get(req, "trigger");
+	json_t *o = json_pack("{s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "type",
+	                      "sealed", "bundle", json_object_get(result, "bundle"), "bundle_id",
+	                      json_object_get(result, "bundle_id"), "sequence",
+	                      json_object_get(result, "sequence"), "manifest_sha256",
+	                      json_object_get(result, "manifest_sha256"), "rule",
+	                      json_object_get(trigger, "rule"), "alert_count",
+	                      json_object_get(trigger, "alert_count"), "alert_ids",
+	                      json_object_get(trigger, "alert_ids"), "alert_ids_truncated",
+	                      json_object_get(trigger, "alert_ids_truncated"));
+	if (!o)
+		return;
+	ev_dlog(LOG_INFO,
+	        "automatic seal for rule %s: bundle %s holds its %" JSON_INTEGER_FORMAT " alert(s)",
+	        json_string_value(json_object_get(trigger, "rule")) ?: "?",
+	        json_string_value(json_object_get(result, "bundle_id")) ?: "?",
+	        json_integer_value(json_object_get(trigger, "alert_count")));
+	if (d->sinks)
+		ev_sinks_emit_sealed(d->sinks, o);
+	json_decref(o);
+}
+
 static int on_fire(sd_event_source *s, uint64_t usec, void *userdata) {
 	struct rule_state *r = userdata;
 	struct ev_daemon *d = r->d;
@@ -131,7 +157,7 @@ static int on_fire(sd_event_source *s, uint64_t usec, void *userdata) {
 	free(note);
 	/* the ledger names the rule (daemon_seal.c reads it from the trigger) */
 	struct ev_peer self = {.uid = getuid(), .gid = getgid(), .pid = getpid()};
-	json_t *err = ev_daemon_submit_seal(d, req, &self, 0);
+	json_t *err = ev_daemon_submit_seal(d, req, &self, 0, autoseal_sealed);
 	if (err) {
 		d->autoseal->queued_failed++;
 		ev_dlog(LOG_WARNING, "automatic seal for rule %s not queued: %s", r->rule,
@@ -271,26 +297,4 @@ json_t *ev_autoseal_status(const struct ev_autoseal *a) {
 	                 "coalesced", (json_int_t)(a ? a->coalesced : 0), "rate_limited",
 	                 (json_int_t)(a ? a->rate_limited : 0), "not_queued",
 	                 (json_int_t)(a ? a->queued_failed : 0), "pending", (json_int_t)pending);
-}
-
-void ev_daemon_sealed(struct ev_daemon *d, const json_t *trigger, const json_t *result) {
-	json_t *o = json_pack("{s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?}", "type",
-	                      "sealed", "bundle", json_object_get(result, "bundle"), "bundle_id",
-	                      json_object_get(result, "bundle_id"), "sequence",
-	                      json_object_get(result, "sequence"), "manifest_sha256",
-	                      json_object_get(result, "manifest_sha256"), "rule",
-	                      json_object_get(trigger, "rule"), "alert_count",
-	                      json_object_get(trigger, "alert_count"), "alert_ids",
-	                      json_object_get(trigger, "alert_ids"), "alert_ids_truncated",
-	                      json_object_get(trigger, "alert_ids_truncated"));
-	if (!o)
-		return;
-	ev_dlog(LOG_INFO,
-	        "automatic seal for rule %s: bundle %s holds its %" JSON_INTEGER_FORMAT " alert(s)",
-	        json_string_value(json_object_get(trigger, "rule")) ?: "?",
-	        json_string_value(json_object_get(result, "bundle_id")) ?: "?",
-	        json_integer_value(json_object_get(trigger, "alert_count")));
-	if (d->sinks)
-		ev_sinks_emit_sealed(d->sinks, o);
-	json_decref(o);
 }
