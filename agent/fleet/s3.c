@@ -274,30 +274,32 @@ static int status_errno(long st) {
 	return st == 403 ? -EACCES : st == 404 ? -ENOENT : st == 409 ? -EEXIST : -EIO;
 }
 
-/* Run a request; payload hash of body (or of nothing) and extra headers already in
- * r->hdrs. 0 for 2xx, else -errno with s->err set. */
-static int perform(struct ev_s3 *s, struct req *r, const char *what) {
-	CURL *h = curl_easy_init();
-	if (!h)
-		return -ENOMEM;
-	char sigv4[160], sha[65], md5[32];
-	snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", s->region);
-	char hsha[100];
+/* The payload's hashes (x-amz-content-sha256 always, Content-MD5 with a body), the
+ * content type and the session token. */
+static void payload_headers(const struct ev_s3 *s, struct req *r) {
+	char sha[65], md5[32], h[100];
 	if (r->body) {
 		digests(r->body, r->body_len, sha, md5);
-		char hmd5[64];
-		snprintf(hmd5, sizeof(hmd5), "Content-MD5: %s", md5);
-		r->hdrs = curl_slist_append(r->hdrs, hmd5);
-	}
-	snprintf(hsha, sizeof(hsha), "x-amz-content-sha256: %s", r->body ? sha : EMPTY_SHA256);
-	r->hdrs = curl_slist_append(r->hdrs, hsha);
-	if (r->body)
+		snprintf(h, sizeof(h), "Content-MD5: %s", md5);
+		r->hdrs = curl_slist_append(r->hdrs, h);
 		r->hdrs = curl_slist_append(r->hdrs, "Content-Type: application/octet-stream");
+	}
+	snprintf(h, sizeof(h), "x-amz-content-sha256: %s", r->body ? sha : EMPTY_SHA256);
+	r->hdrs = curl_slist_append(r->hdrs, h);
 	if (s->token) {
 		_cleanup_free_ char *t = NULL;
 		if (asprintf(&t, "x-amz-security-token: %s", s->token) >= 0)
 			r->hdrs = curl_slist_append(r->hdrs, t);
 	}
+}
+
+/* An easy handle for r: signing, TLS, limits, callbacks, method and body. */
+static CURL *make_handle(struct ev_s3 *s, struct req *r) {
+	CURL *h = curl_easy_init();
+	if (!h)
+		return NULL;
+	char sigv4[160];
+	snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", s->region);
 	curl_easy_setopt(h, CURLOPT_URL, r->url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -306,7 +308,7 @@ static int perform(struct ev_s3 *s, struct req *r, const char *what) {
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, s->tls_verify ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, s->tls_verify ? 2L : 0L);
-	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4);
+	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4); /* copied by libcurl */
 	curl_easy_setopt(h, CURLOPT_USERNAME, s->ak);
 	curl_easy_setopt(h, CURLOPT_PASSWORD, s->sk);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->hdrs);
@@ -327,6 +329,16 @@ static int perform(struct ev_s3 *s, struct req *r, const char *what) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
 	}
+	return h;
+}
+
+/* Run a request (the caller's headers already in r->hdrs). 0 for 2xx, else -errno with
+ * s->err set. */
+static int perform(struct ev_s3 *s, struct req *r, const char *what) {
+	payload_headers(s, r);
+	CURL *h = make_handle(s, r);
+	if (!h)
+		return -ENOMEM;
 	CURLcode cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_easy_cleanup(h);
@@ -477,6 +489,40 @@ int ev_s3_put_retention(struct ev_s3 *s, const char *key, const char *version_id
 	return r;
 }
 
+/* CompleteMultipartUpload with the parts' ETags; the new version into *ret. */
+static int complete_multipart(struct ev_s3 *s, const char *key, const char *qs, json_t *etags,
+                              const char *what, struct ev_s3_object *ret) {
+	char *xml = NULL;
+	size_t xl = 0;
+	FILE *m = open_memstream(&xml, &xl);
+	if (!m)
+		return -ENOMEM;
+	fputs("<CompleteMultipartUpload>", m);
+	for (size_t i = 0; i < json_array_size(etags); i++)
+		fprintf(m, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", i + 1,
+		        json_string_value(json_array_get(etags, i)));
+	fputs("</CompleteMultipartUpload>", m);
+	fclose(m);
+	struct req c = {.method = "POST", .url = make_url(s, key, qs), .out_fd = -1};
+	c.body = xml;
+	c.body_len = xl;
+	int r = c.url ? perform(s, &c, what) : -ENOMEM;
+	if (r == 0 && c.resp && strstr(c.resp, "<Error>")) { /* a 200 that carries an error */
+		_cleanup_free_ char *code = xml_get(c.resp, "Code", NULL);
+		set_err(s, "%s: %s", what, code ?: "error");
+		r = -EIO;
+	}
+	if (r == 0) {
+		object_from(&c, ret);
+		_cleanup_free_ char *etag = c.resp ? xml_get(c.resp, "ETag", NULL) : NULL;
+		if (etag && !ret->etag[0])
+			snprintf(ret->etag, sizeof(ret->etag), "%s", etag);
+	}
+	req_clear(&c);
+	free(xml);
+	return r;
+}
+
 /* Multipart: initiate (with the lock headers), parts, complete; abort on failure. */
 static int put_multipart(struct ev_s3 *s, const char *key, int fd, uint64_t size,
                          const struct ev_s3_lock *lock, const char *sha, struct ev_s3_object *ret) {
@@ -525,42 +571,15 @@ static int put_multipart(struct ev_s3 *s, const char *key, int fd, uint64_t size
 		json_decref(etags);
 		return r;
 	}
-	char *xml = NULL;
-	size_t xl = 0;
-	FILE *m = open_memstream(&xml, &xl);
-	if (!m) {
-		json_decref(etags);
-		return -ENOMEM;
-	}
-	fputs("<CompleteMultipartUpload>", m);
-	for (size_t i = 0; i < json_array_size(etags); i++)
-		fprintf(m, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>", i + 1,
-		        json_string_value(json_array_get(etags, i)));
-	fputs("</CompleteMultipartUpload>", m);
-	fclose(m);
+	r = complete_multipart(s, key, qs, etags, what, ret);
 	json_decref(etags);
-	struct req c = {.method = "POST", .url = make_url(s, key, qs), .out_fd = -1};
-	c.body = xml;
-	c.body_len = xl;
-	r = c.url ? perform(s, &c, what) : -ENOMEM;
-	if (r == 0 && c.resp && strstr(c.resp, "<Error>")) { /* a 200 that carries an error */
-		_cleanup_free_ char *code = xml_get(c.resp, "Code", NULL);
-		set_err(s, "%s: %s", what, code ?: "error");
-		r = -EIO;
-	}
 	if (r == 0) {
-		object_from(&c, ret);
 		ret->size = size;
 		snprintf(ret->sha256, sizeof(ret->sha256), "%s", sha);
-		_cleanup_free_ char *etag = c.resp ? xml_get(c.resp, "ETag", NULL) : NULL;
-		if (etag && !ret->etag[0])
-			snprintf(ret->etag, sizeof(ret->etag), "%s", etag);
 	}
 	/* some servers (Ceph 16) ignore the lock headers of the initiation: set it now */
 	if (r == 0 && lock && lock->mode && lock->retain_until && ret->version_id[0])
 		r = ev_s3_put_retention(s, key, ret->version_id, lock);
-	req_clear(&c);
-	free(xml);
 	return r;
 }
 
