@@ -117,3 +117,5 @@ EXTRA_DIST += tests/integration/seal-symlink.sh
 # The resource caps that had no test through the binary (docs/operations.md).
 TESTS += tests/integration/caps-cli.sh tests/integration/caps-hook.sh tests/integration/caps-syslog.sh tests/integration/caps-trigger.sh tests/integration/caps-seal-output.sh
 EXTRA_DIST += tests/integration/caps-cli.sh tests/integration/caps-hook.sh tests/integration/caps-syslog.sh tests/integration/caps-trigger.sh tests/integration/caps-seal-output.sh
+# Impact, reports, runbooks, action items (issue 14)
+include agent/report/local.mk

@@ -363,7 +363,7 @@ static const struct sub subs[] = {
         {"decide", true, true},   {"assign", true, true},  {"contain", true, true},
         {"mitigate", true, true}, {"resolve", true, true}, {"reopen", true, true},
         {"close", true, true},    {"correct", true, true}, {"run", true, true},
-        {"import", true, true},
+        {"import", true, true},   {"action", true, true},
 };
 
 static int dispatch(struct ictx *c, const char *name) {
@@ -396,6 +396,8 @@ static int dispatch(struct ictx *c, const char *name) {
 		return cmd_correct(c);
 	if (!strcmp(name, "run"))
 		return ev_incident_cmd_run(c);
+	if (!strcmp(name, "action"))
+		return ev_incident_cmd_action(c);
 	return ev_incident_cmd_import(c);
 }
 
@@ -415,7 +417,10 @@ static int parse(int argc, char **argv, struct ictx *c) {
 		O_VALUE,
 		O_APPROVE,
 		O_STATE,
-		O_PUB
+		O_PUB,
+		O_OWNER,
+		O_DEADLINE,
+		O_KIND
 	};
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"config", required_argument, NULL, 'c'},
@@ -435,6 +440,9 @@ static int parse(int argc, char **argv, struct ictx *c) {
 	                                     {"value", required_argument, NULL, O_VALUE},
 	                                     {"approve", no_argument, NULL, O_APPROVE},
 	                                     {"pub", required_argument, NULL, O_PUB},
+	                                     {"owner", required_argument, NULL, O_OWNER},
+	                                     {"deadline", required_argument, NULL, O_DEADLINE},
+	                                     {"kind", required_argument, NULL, O_KIND},
 	                                     {NULL, 0, NULL, 0}};
 	const char **dst[] = {[O_AS - O_AS] = &c->as,
 	                      [O_AT - O_AS] = &c->at_s,
@@ -478,6 +486,15 @@ static int parse(int argc, char **argv, struct ictx *c) {
 			if (ev_strv_push(&c->pubs, optarg) < 0)
 				return EV_EXIT_USAGE;
 			break;
+		case O_OWNER:
+			c->owner = optarg;
+			break;
+		case O_DEADLINE:
+			c->deadline = optarg;
+			break;
+		case O_KIND:
+			c->kind = optarg;
+			break;
 		default:
 			if (o >= O_AS && o <= O_VALUE) {
 				*dst[o - O_AS] = optarg;
@@ -494,6 +511,17 @@ static int incident_run(int argc, char **argv) {
 	int ret = parse(argc, argv, &c);
 	if (ret)
 		goto out;
+	/* action VERB INC ...: the verb is taken out so that INC is the id, as elsewhere */
+	if (c.nargs >= 1 && !strcmp(c.args[0], "action")) {
+		static const char *const verbs[] = {"add", "done", "list", NULL};
+		if (c.nargs < 2 || ev_incident_index(verbs, c.args[1]) < 0) {
+			ret = ev_usage_error(&ev_cmd_incident, "action: expected add, done or list");
+			goto out;
+		}
+		c.verb = c.args[1];
+		memmove(&c.args[1], &c.args[2], (size_t)(c.nargs - 2) * sizeof(char *));
+		c.nargs--;
+	}
 	const struct sub *s = NULL;
 	for (size_t i = 0; c.nargs && i < ELEMENTSOF(subs); i++)
 		if (!strcmp(c.args[0], subs[i].name))
@@ -510,7 +538,7 @@ static int incident_run(int argc, char **argv) {
 		goto out;
 	}
 	c.id = s->needs_id ? c.args[1] : NULL;
-	ret = ictx_open(&c, s->write);
+	ret = ictx_open(&c, s->write && !(c.verb && !strcmp(c.verb, "list")));
 	if (ret)
 		goto out;
 	int skip = s->needs_id ? 2 : 1;
@@ -550,6 +578,10 @@ const struct ev_command ev_cmd_incident = {
                  "       evident incident correct INC --field t_X --value TIME --reason TEXT\n"
                  "       evident incident run INC ACTION [ARG=VALUE]... --rationale T [--approve]\n"
                  "       evident incident import INC BUNDLE|STORE --pub KEY...\n"
+                 "       evident incident action add INC TEXT --owner NAME --deadline TIME\n"
+                 "                                   --kind detect|mitigate|prevent\n"
+                 "       evident incident action done INC ITEM [--note TEXT]\n"
+                 "       evident incident action list INC [--json]\n"
                  "  common: [-c FILE] [--state-dir DIR] [--as NAME] [--json]\n"
                  "\n"
                  "Each incident is a signed, append-only ledger "
@@ -574,12 +606,18 @@ const struct ev_command ev_cmd_incident = {
                  "import: bundles sealed on other hosts, verified against the pinned --pub\n"
                  "keys (refused otherwise), join the incident; each import is also recorded in\n"
                  "this host's custody ledger. See docs/incidents.md.\n"
+                 "action: the postmortem's action items (A1, A2...), each with an owner, a\n"
+                 "deadline and a kind; list flags open items past their deadline OVERDUE.\n"
+                 "See docs/reports.md.\n"
                  "\n"
                  "  -c, --config FILE    the configuration (state_dir, store.key, incidents)\n"
                  "  --state-dir DIR      incidents under DIR (default agent.state_dir)\n"
                  "  --as NAME            who you are, recorded beside your uid\n"
                  "  --at TIME            when the step happened (default now; not the future)\n"
                  "  --pub KEY            a pinned public key (import; show/export: verify with)\n"
+                 "  --owner NAME         who owns an action item (action add)\n"
+                 "  --deadline TIME      when an action item is due (action add)\n"
+                 "  --kind KIND          detect, mitigate or prevent (action add)\n"
                  "  --json               machine-readable output\n"
                  "  -h, --help           show this help\n"
                  "\n"

@@ -24,3 +24,6 @@ extern const struct ev_command ev_cmd_prune;
 extern const struct ev_command ev_cmd_triage;
 extern const struct ev_command ev_cmd_incident;
 extern const struct ev_command ev_cmd_metrics;
+extern const struct ev_command ev_cmd_impact;
+extern const struct ev_command ev_cmd_report;
+extern const struct ev_command ev_cmd_runbook;
