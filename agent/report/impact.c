@@ -74,6 +74,18 @@ static json_t *fixed(u128 num, u128 den, unsigned keep) {
 	return json_string(b);
 }
 
+/* An exact decimal without its trailing zeros ("99.900000" -> "99.9"). */
+static json_t *trimmed(u128 num, u128 den) {
+	char b[96];
+	ev_impact_format_fixed(num, den, 6, b, sizeof(b));
+	size_t n = strlen(b);
+	while (n && b[n - 1] == '0')
+		b[--n] = '\0';
+	if (n && b[n - 1] == '.')
+		b[--n] = '\0';
+	return json_string(b);
+}
+
 static json_t *duration(int64_t us) {
 	char b[64];
 	ev_format_duration((uint64_t)us, b, sizeof(b));
@@ -92,7 +104,7 @@ static json_t *sla_figures(const struct ev_impact_in *in) {
 	u128 down_x = (u128)in->downtime_us * (100ULL * MICRO);
 	bool breached = down_x > allowed_x;
 	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:b}", "percent",
-	                      fixed((u128)in->sla_micro, MICRO, 6), "period", duration(in->period_us),
+	                      trimmed((u128)in->sla_micro, MICRO), "period", duration(in->period_us),
 	                      "allowed_downtime", duration(allowed), "allowed_downtime_seconds",
 	                      fixed((u128)allowed, MICRO, 6), "breached", breached);
 	int64_t diff = breached ? in->downtime_us - allowed : allowed - in->downtime_us;
@@ -118,7 +130,7 @@ json_t *ev_impact_compute(const struct ev_impact_in *in) {
 	                      in->downtime_us >= 0 ? fixed((u128)in->downtime_us, MINUTE_US, 2)
 	                                           : json_null(),
 	                      "revenue_per_user_minute",
-	                      in->rpum_micro >= 0 ? fixed((u128)in->rpum_micro, MICRO, 6) : json_null(),
+	                      in->rpum_micro >= 0 ? trimmed((u128)in->rpum_micro, MICRO) : json_null(),
 	                      "revenue_impact", json_null(), "share_affected_percent", json_null(),
 	                      "sla", json_null());
 	if (!o)

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -142,7 +143,8 @@ void ev_report_timeline_merge(json_t *model, const json_t *events) {
 
 /* Verify one bundle now: {status, verified, findings, host (from the manifest when it
  * authenticates)}. */
-static json_t *verify_now(const char *path, const struct store_keyring *kr, json_t **manifest) {
+static json_t *verify_now(const char *path, const char *want_sha256, const struct store_keyring *kr,
+                          json_t **manifest) {
 	struct store_report rep = {0};
 	struct store_bundle_info info = {0};
 	const char *status = "verified";
@@ -159,12 +161,23 @@ static json_t *verify_now(const char *path, const struct store_keyring *kr, json
 			                      json_pack("{s:s, s:s?, s:s?}", "code",
 			                                store_finding_name(rep.v[i].code), "where",
 			                                rep.v[i].where, "message", rep.v[i].msg));
+		char mh[STORE_HEX_LEN + 1];
+		store_hex(info.manifest_sha256, STORE_HASH_LEN, mh);
 		if (r < 0)
 			status = "UNREADABLE";
 		else if (rep.n)
 			status = "FAILED";
 		else if (!info.authenticated)
 			status = "UNKNOWN_KEY";
+		else if (!want_sha256 || strcmp(mh, want_sha256)) {
+			/* a valid bundle, but not the one the incident recorded */
+			status = "FAILED";
+			json_array_append_new(findings,
+			                      json_pack("{s:s, s:s, s:s}", "code", "MANIFEST_MISMATCH",
+			                                "where", path, "message",
+			                                "the manifest hash differs from the one the "
+			                                "incident recorded"));
+		}
 	}
 	*manifest = info.manifest ? json_incref(info.manifest) : NULL;
 	store_report_clear(&rep);
@@ -221,7 +234,7 @@ static json_t *artifacts(const struct ev_report_opts *o, json_t *alerts) {
 	const json_t *v;
 	json_array_foreach(o->inc->evidence, i, v) {
 		const char *path = str(v, "bundle"), *bid = str(v, "bundle_id");
-		json_t *m = NULL, *b = verify_now(path, o->kr, &m);
+		json_t *m = NULL, *b = verify_now(path, str(v, "manifest_sha256"), o->kr, &m);
 		const json_t *host = json_object_get(m ? m : v, "host");
 		const char *hn = json_is_object(host) ? str(host, "hostname") : str(v, "host");
 		json_object_set_new(b, "bundle_id", bid ? json_string(bid) : json_null());
@@ -236,9 +249,15 @@ static json_t *artifacts(const struct ev_report_opts *o, json_t *alerts) {
 				json_array_append_new(alerts, ev);
 		}
 		json_array_append_new(bundles, b);
+		/* the custody of the store it sits in, and this host's (imports are recorded here) */
 		char *store = path ? ev_store_of_bundle(path) : NULL;
+		char *rs = store ? realpath(store, NULL) : NULL, *rl = realpath(o->cfg->store.path, NULL);
 		if (store)
 			custody_of(store, bid, custody);
+		if (rl && (!rs || strcmp(rs, rl)))
+			custody_of(o->cfg->store.path, bid, custody);
+		free(rs);
+		free(rl);
 		free(store);
 		json_decref(m);
 	}

@@ -51,6 +51,8 @@ TEST(test_agent_report_impact_seed_formula) {
 	CU_ASSERT_STRING_EQUAL(f(o, "share_affected_percent"), "2.40");
 	CU_ASSERT_STRING_EQUAL(f(o, "downtime_minutes"), "42.00");
 	const json_t *sla = json_object_get(o, "sla");
+	CU_ASSERT_STRING_EQUAL(f(sla, "percent"), "99.9");
+	CU_ASSERT_STRING_EQUAL(f(o, "revenue_per_user_minute"), "0.05");
 	CU_ASSERT_STRING_EQUAL(f(sla, "allowed_downtime"), "43m12s");
 	CU_ASSERT_STRING_EQUAL(f(sla, "allowed_downtime_seconds"), "2592.000000");
 	CU_ASSERT(json_is_false(json_object_get(sla, "breached")));
