@@ -92,6 +92,14 @@ static int64_t entry_at(const json_t *e) {
 
 static json_t *ledger_timeline(const struct ev_incident *inc, bool blameless) {
 	json_t *tl = json_array();
+	/* the two moments the ledger holds as data rather than as entries of their own */
+	if (inc->t[EV_T_IMPACT] != EV_T_UNSET)
+		json_array_append_new(tl, event(inc->t[EV_T_IMPACT], "impact_started",
+		                                "the impact began (t_impact)", NULL, "incident ledger"));
+	if (inc->t[EV_T_DETECT] != EV_T_UNSET)
+		json_array_append_new(tl, event(inc->t[EV_T_DETECT], "detected",
+		                                "the incident was detected (t_detect)", NULL,
+		                                "incident ledger"));
 	size_t i;
 	const json_t *e;
 	json_array_foreach(inc->entries, i, e) {
