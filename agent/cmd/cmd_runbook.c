@@ -25,7 +25,8 @@ static json_t *dur(uint64_t us) {
 	return json_string(b);
 }
 
-static json_t *runbook_model(const struct ev_config *cfg, const char *impact, const char *inc) {
+static json_t *runbook_model(const struct ev_config *cfg, const char *impact, const char *inc,
+                             const char *config) {
 	json_t *sev = json_array(), *steps = json_array(), *cont = json_array();
 	for (int i = 0; ev_incident_severities[i]; i++) {
 		uint64_t every = ev_incident_update_every(cfg, i);
@@ -54,12 +55,18 @@ static json_t *runbook_model(const struct ev_config *cfg, const char *impact, co
 	bool availability = !strcmp(impact, "service_outage") ||
 	                    !strcmp(impact, "service_degradation") ||
 	                    !strcmp(impact, "user_complaints") || !strcmp(impact, "internal_error");
-	return json_pack("{s:s, s:s?, s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:s, s:s}", "impact", impact,
+	char *copt = NULL;
+	if (config && asprintf(&copt, " --config %s", config) < 0)
+		copt = NULL;
+	json_t *m = json_pack("{s:s, s:s, s:s?, s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:s, s:s}",
+	                 "config_opt", copt ? copt : "", "impact", impact,
 	                 "runbook", ev_incident_list_get(&cfg->incidents.runbooks, impact), "incident",
 	                 inc, "security", security, "availability", availability, "severities", sev,
 	                 "escalation", steps, "ack_within", dur(cfg->incidents.ack_within),
 	                 "containment", cont, "store", cfg->store.path, "state_dir",
 	                 cfg->agent.state_dir);
+	free(copt);
+	return m;
 }
 
 static int runbook_run(int argc, char **argv) {
@@ -121,7 +128,7 @@ static int runbook_run(int argc, char **argv) {
 	char *text = NULL, name[64];
 	snprintf(name, sizeof(name), "templates/runbook/runbook.%s", format);
 	int r = ev_config_load(config, &cfg, &errs);
-	json_t *model = r < 0 ? NULL : runbook_model(cfg, impact, inc);
+	json_t *model = r < 0 ? NULL : runbook_model(cfg, impact, inc, config);
 	if (model && json) {
 		text = json_dumps(model, JSON_INDENT(2) | JSON_SORT_KEYS);
 		r = text ? 0 : -ENOMEM;
@@ -162,7 +169,8 @@ const struct ev_command ev_cmd_runbook = {
                  "deadlines, and the containment actions suggested for the type, from the\n"
                  "configuration. Rendered from conf/templates/runbook/runbook.{md,html} (plain\n"
                  "files a site may copy and change; --template FILE uses another). The\n"
-                 "commands name --incident INC (default INC-ID). See docs/reports.md.\n"
+                 "commands name --incident INC (default INC-ID) and, given -c FILE, that\n"
+                 "configuration. See docs/reports.md.\n"
                  "\n"
                  "  --impact TYPE        data_breach, service_outage, service_degradation,\n"
                  "                       security_violation, compliance_issue,\n"
