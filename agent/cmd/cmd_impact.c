@@ -43,12 +43,14 @@ int ev_impact_opt(const struct ev_command *cmd, int opt, const char *arg, struct
 	case EV_IOPT_TOTAL:
 		if (count(cmd, "total-users", arg, &in->total_users))
 			return EV_EXIT_USAGE;
-		return in->total_users ? 0 : ev_usage_error(cmd, "--total-users: must be at least 1");
+		return in->total_users ? 0
+		                       : ev_usage_error(cmd, "--total-users: must be at least 1");
 	case EV_IOPT_DOWNTIME:
 	case EV_IOPT_PERIOD:
 		if (ev_parse_duration(arg, &us) < 0 || us > INT64_MAX / 2 ||
 		    (opt == EV_IOPT_PERIOD && !us))
-			return ev_usage_error(cmd, "--%s: '%s' is not a duration (e.g. 42m, 1h30m, 30d)",
+			return ev_usage_error(cmd,
+			                      "--%s: '%s' is not a duration (e.g. 42m, 1h30m, 30d)",
 			                      opt == EV_IOPT_PERIOD ? "period" : "downtime", arg);
 		if (opt == EV_IOPT_PERIOD)
 			in->period_us = (int64_t)us;
@@ -59,17 +61,20 @@ int ev_impact_opt(const struct ev_command *cmd, int opt, const char *arg, struct
 		return 0;
 	case EV_IOPT_RPUM:
 		if (ev_impact_parse_decimal(arg, &in->rpum_micro) < 0)
-			return ev_usage_error(cmd,
-			                      "--revenue-per-user-minute: '%s' is not a decimal of at "
-			                      "most six places (e.g. 0.05)",
-			                      arg);
+			return ev_usage_error(
+			        cmd,
+			        "--revenue-per-user-minute: '%s' is not a decimal of at "
+			        "most six places (e.g. 0.05)",
+			        arg);
 		return 0;
 	case EV_IOPT_SLA:
 		if (ev_impact_parse_decimal(arg, &in->sla_micro) < 0 || in->sla_micro > 100000000 ||
 		    in->sla_micro == 0)
-			return ev_usage_error(cmd, "--sla: '%s' is not a percentage above 0 and at most 100 "
-			                           "(e.g. 99.9)",
-			                      arg);
+			return ev_usage_error(
+			        cmd,
+			        "--sla: '%s' is not a percentage above 0 and at most 100 "
+			        "(e.g. 99.9)",
+			        arg);
 		return 0;
 	}
 	return EV_EXIT_USAGE;
@@ -85,7 +90,8 @@ static void print_human(const json_t *f) {
 		printf("affected users   %" JSON_INTEGER_FORMAT,
 		       json_integer_value(json_object_get(f, "affected_users")));
 		if (s(f, "share_affected_percent"))
-			printf(" (%s%% of %" JSON_INTEGER_FORMAT ")", s(f, "share_affected_percent"),
+			printf(" (%s%% of %" JSON_INTEGER_FORMAT ")",
+			       s(f, "share_affected_percent"),
 			       json_integer_value(json_object_get(f, "total_users")));
 		printf("\n");
 	}
@@ -110,18 +116,11 @@ static void print_human(const json_t *f) {
 
 static int from_incident(const char *config, const char *state_opt, const char *id,
                          struct ev_impact_in *in) {
-	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;
-	if (ev_config_load(config, &cfg, &errs) < 0) {
-		ev_errlist_print(&errs, stderr);
-		ev_errlist_clear(&errs);
-		return EV_EXIT_USAGE;
-	}
 	struct store_keyring kr = {0};
 	struct ev_incident inc;
 	struct ev_strv none = {0};
-	int ret = ev_report_load(cfg, state_opt ? state_opt : cfg->agent.state_dir, id, &none, &kr,
-	                         &inc);
+	int ret = ev_report_load(config, state_opt, id, &none, &cfg, &kr, &inc);
 	if (!ret) {
 		if (in->downtime_us < 0)
 			in->downtime_us = ev_report_incident_downtime(&inc, &in->downtime_source);
@@ -131,14 +130,15 @@ static int from_incident(const char *config, const char *state_opt, const char *
 		if (in->total_users < 0 && cfg->incidents.user_base > 0)
 			in->total_users = cfg->incidents.user_base;
 		if (in->downtime_us < 0)
-			ret = ev_usage_error(&ev_cmd_impact,
-			                     "incident %s has no downtime yet (t_impact or t_detect .. "
-			                     "t_mitigate or t_resolve): give --downtime",
-			                     id);
+			ret = ev_usage_error(
+			        &ev_cmd_impact,
+			        "incident %s has no downtime yet (t_impact or t_detect .. "
+			        "t_mitigate or t_resolve): give --downtime",
+			        id);
 		ev_incident_done(&inc);
+		store_keyring_clear(&kr);
+		ev_config_free(cfg);
 	}
-	store_keyring_clear(&kr);
-	ev_config_free(cfg);
 	return ret;
 }
 
@@ -177,9 +177,10 @@ static int impact_run(int argc, char **argv) {
 	if (incident && (r = from_incident(config, state, incident, &in)))
 		return r;
 	if (in.users < 0 && in.downtime_us < 0)
-		return ev_usage_error(&ev_cmd_impact,
-		                      "give --affected-users N and --downtime DURATION (or --incident "
-		                      "INC)");
+		return ev_usage_error(
+		        &ev_cmd_impact,
+		        "give --affected-users N and --downtime DURATION (or --incident "
+		        "INC)");
 	json_t *f = ev_impact_compute(&in);
 	if (!f)
 		return EV_EXIT_USAGE;
@@ -198,32 +199,33 @@ const struct ev_command ev_cmd_impact = {
         .name = "impact",
         .summary = "business impact of an incident: revenue, SLA breach, share of users",
         .run = impact_run,
-        .usage = "Usage: evident impact --affected-users N --downtime DURATION\n"
-                 "                      [--revenue-per-user-minute X] [--sla PCT] [--period DUR]\n"
-                 "                      [--total-users N] [--incident INC [-c FILE]\n"
-                 "                      [--state-dir DIR]] [--json]\n"
-                 "\n"
-                 "The seed's business impact: revenue impact = affected users x downtime minutes\n"
-                 "x revenue per user per minute; the downtime the SLA allows over the period\n"
-                 "(period x (100 - SLA) / 100), whether the downtime breaches it and by how\n"
-                 "much; the share of the user base affected. With --incident, the downtime is\n"
-                 "t_impact .. t_mitigate from the incident's ledger and the affected users\n"
-                 "those triage recorded, unless given; the user base defaults to\n"
-                 "incidents.user_base. Arithmetic is exact (integers); each printed figure is\n"
-                 "rounded once, half up: revenue to the cent, shares to 0.01%, minutes to 0.01;\n"
-                 "the allowed downtime is floored to the microsecond. See docs/reports.md.\n"
-                 "\n"
-                 "  --affected-users N             users affected\n"
-                 "  --downtime DURATION            how long (42m, 1h30m, 90s)\n"
-                 "  --revenue-per-user-minute X    revenue per user per minute (up to 6 decimals)\n"
-                 "  --sla PCT                      the availability promised, in percent (99.9)\n"
-                 "  --period DURATION              the SLA's period (default 30d)\n"
-                 "  --total-users N                the user base (default incidents.user_base)\n"
-                 "  --incident INC                 take the downtime and users from the incident\n"
-                 "  -c, --config FILE              the configuration (state_dir, store, incidents)\n"
-                 "  --state-dir DIR                incidents under DIR (default agent.state_dir)\n"
-                 "  --json                         print the figures as JSON\n"
-                 "  -h, --help                     show this help\n"
-                 "\n"
-                 "Exit status: 0 figures printed, 1 the SLA is breached, 2 usage error.\n",
+        .usage =
+                "Usage: evident impact --affected-users N --downtime DURATION\n"
+                "                      [--revenue-per-user-minute X] [--sla PCT] [--period DUR]\n"
+                "                      [--total-users N] [--incident INC [-c FILE]\n"
+                "                      [--state-dir DIR]] [--json]\n"
+                "\n"
+                "The seed's business impact: revenue impact = affected users x downtime minutes\n"
+                "x revenue per user per minute; the downtime the SLA allows over the period\n"
+                "(period x (100 - SLA) / 100), whether the downtime breaches it and by how\n"
+                "much; the share of the user base affected. With --incident, the downtime is\n"
+                "t_impact .. t_mitigate from the incident's ledger and the affected users\n"
+                "those triage recorded, unless given; the user base defaults to\n"
+                "incidents.user_base. Arithmetic is exact (integers); each printed figure is\n"
+                "rounded once, half up: revenue to the cent, shares to 0.01%, minutes to 0.01;\n"
+                "the allowed downtime is floored to the microsecond. See docs/reports.md.\n"
+                "\n"
+                "  --affected-users N             users affected\n"
+                "  --downtime DURATION            how long (42m, 1h30m, 90s)\n"
+                "  --revenue-per-user-minute X    revenue per user per minute (up to 6 decimals)\n"
+                "  --sla PCT                      the availability promised, in percent (99.9)\n"
+                "  --period DURATION              the SLA's period (default 30d)\n"
+                "  --total-users N                the user base (default incidents.user_base)\n"
+                "  --incident INC                 take the downtime and users from the incident\n"
+                "  -c, --config FILE              the configuration (state_dir, store, incidents)\n"
+                "  --state-dir DIR                incidents under DIR (default agent.state_dir)\n"
+                "  --json                         print the figures as JSON\n"
+                "  -h, --help                     show this help\n"
+                "\n"
+                "Exit status: 0 figures printed, 1 the SLA is breached, 2 usage error.\n",
 };

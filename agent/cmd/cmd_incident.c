@@ -515,7 +515,8 @@ static int incident_run(int argc, char **argv) {
 	if (c.nargs >= 1 && !strcmp(c.args[0], "action")) {
 		static const char *const verbs[] = {"add", "done", "list", NULL};
 		if (c.nargs < 2 || ev_incident_index(verbs, c.args[1]) < 0) {
-			ret = ev_usage_error(&ev_cmd_incident, "action: expected add, done or list");
+			ret = ev_usage_error(&ev_cmd_incident,
+			                     "action: expected add, done or list");
 			goto out;
 		}
 		c.verb = c.args[1];

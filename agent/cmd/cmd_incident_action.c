@@ -18,12 +18,14 @@
 
 static int action_add(struct ictx *c) {
 	if (c->nargs != 1 || !*c->args[0])
-		return ev_usage_error(&ev_cmd_incident, "action add: expected one TEXT (what to do)");
+		return ev_usage_error(&ev_cmd_incident,
+		                      "action add: expected one TEXT (what to do)");
 	if (!c->owner || !*c->owner)
 		return ev_usage_error(&ev_cmd_incident, "action add: --owner NAME is required");
 	int64_t dl;
 	if (!c->deadline || ev_parse_time(c->deadline, c->now, &dl) < 0)
-		return ev_usage_error(&ev_cmd_incident, "action add: --deadline: expected a time (%s)",
+		return ev_usage_error(&ev_cmd_incident,
+		                      "action add: --deadline: expected a time (%s)",
 		                      EV_TIME_FORMS);
 	if (!c->kind || ev_incident_index(ev_action_kinds, c->kind) < 0)
 		return ev_usage_error(&ev_cmd_incident,
@@ -40,7 +42,8 @@ static int action_add(struct ictx *c) {
 
 static int action_done(struct ictx *c) {
 	if (c->nargs != 1)
-		return ev_usage_error(&ev_cmd_incident, "action done: expected one ITEM (A1, A2...)");
+		return ev_usage_error(&ev_cmd_incident,
+		                      "action done: expected one ITEM (A1, A2...)");
 	json_t *items = ev_action_items(c->inc.entries, c->now), *found = NULL, *v;
 	size_t i;
 	json_array_foreach(items, i, v) if (!strcmp(json_string_value(json_object_get(v, "item")),

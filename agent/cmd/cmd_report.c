@@ -27,13 +27,8 @@
 #include "util/clock.h"
 #include "util/io.h"
 
-int ev_report_load(const struct ev_config *cfg, const char *state_dir, const char *id,
-                   const struct ev_strv *pubs, struct store_keyring *kr, struct ev_incident *inc) {
-	char msg[300];
-	if (ev_incident_id_check(id, msg, sizeof(msg)) < 0) {
-		ev_log_error("%s", msg);
-		return EV_EXIT_USAGE;
-	}
+static int load_keys(const struct ev_config *cfg, const struct ev_strv *pubs,
+                     struct store_keyring *kr) {
 	if (store_trusted_keys(cfg->store.path, kr, NULL) < 0 || !kr->n) {
 		struct ev_errlist errs = {0};
 		struct store_key *key = NULL;
@@ -50,12 +45,37 @@ int ev_report_load(const struct ev_config *cfg, const char *state_dir, const cha
 			store_keyring_add_public(kr, pinned.keys[i], true);
 		store_keyring_clear(&pinned);
 	}
-	int r = ev_incident_load(state_dir, id, kr, NULL, inc);
+	return 0;
+}
+
+int ev_report_load(const char *config, const char *state_opt, const char *id,
+                   const struct ev_strv *pubs, struct ev_config **ret_cfg, struct store_keyring *kr,
+                   struct ev_incident *inc) {
+	char msg[300];
+	struct ev_errlist errs = {0};
+	struct ev_config *cfg = NULL;
+	if (ev_incident_id_check(id, msg, sizeof(msg)) < 0) {
+		ev_log_error("%s", msg);
+		return EV_EXIT_USAGE;
+	}
+	if (ev_config_load(config, &cfg, &errs) < 0) {
+		ev_errlist_print(&errs, stderr);
+		ev_errlist_clear(&errs);
+		return EV_EXIT_USAGE;
+	}
+	const char *state_dir = state_opt ? state_opt : cfg->agent.state_dir;
+	int r = load_keys(cfg, pubs, kr) ? -EINVAL : ev_incident_load(state_dir, id, kr, NULL, inc);
 	if (r == -ENOENT)
 		ev_log_error("incident %s: no such incident under %s/incidents", id, state_dir);
-	else if (r < 0)
+	else if (r < 0 && r != -EINVAL)
 		ev_log_error("incident %s: cannot read its ledger: %s", id, strerror(-r));
-	return r < 0 ? EV_EXIT_USAGE : 0;
+	if (r < 0) {
+		store_keyring_clear(kr);
+		ev_config_free(cfg);
+		return EV_EXIT_USAGE;
+	}
+	*ret_cfg = cfg;
+	return 0;
 }
 
 struct ropts {
@@ -87,8 +107,9 @@ static int render(const struct ropts *ro, const json_t *model, char **ret) {
 	struct ev_tmpl *t = NULL;
 	int r = ev_tmpl_load(path, &t, &errs);
 	if (r == 0)
-		r = ev_tmpl_render(t, model, !strcmp(ro->format, "html") ? EV_TMPL_HTML : EV_TMPL_MD,
-		                   ret, &errs);
+		r = ev_tmpl_render(t, model,
+		                   !strcmp(ro->format, "html") ? EV_TMPL_HTML : EV_TMPL_MD, ret,
+		                   &errs);
 	ev_tmpl_free(t);
 	if (r < 0) {
 		ev_errlist_print(&errs, stderr);
@@ -107,15 +128,18 @@ static int seal_report(const struct ropts *ro, const struct ev_config *cfg, cons
 		return ev_log_error("--seal: cannot find this program: %s", strerror(errno)),
 		       EV_EXIT_USAGE;
 	exe[n] = '\0';
-	char *argv[20] = {exe, "seal", "--offline", "--json", "--store", cfg->store.path, "--key",
-	                  cfg->store.key, "--copy", (char *)path, "--incident", (char *)id,
-	                  "--note", "incident report"};
+	char *argv[20] = {exe,       "seal",           "--offline",  "--json",
+	                  "--store", cfg->store.path,  "--key",      cfg->store.key,
+	                  "--copy",  (char *)path,     "--incident", (char *)id,
+	                  "--note",  "incident report"};
 	size_t k = 14;
 	if (ro->as) {
 		argv[k++] = "--actor";
 		argv[k++] = (char *)ro->as;
 	}
-	struct ev_spawn sp = {.argv = argv, .timeout_usec = 120 * 1000000ULL, .out_cap = 1 << 20,
+	struct ev_spawn sp = {.argv = argv,
+	                      .timeout_usec = 120 * 1000000ULL,
+	                      .out_cap = 1 << 20,
 	                      .err_cap = 1 << 16};
 	struct ev_spawn_result res = {0};
 	int r = ev_spawn_run(&sp, &res);
@@ -139,14 +163,15 @@ static int seal_report(const struct ropts *ro, const struct ev_config *cfg, cons
 	json_t *actor = ev_store_actor(ro->as);
 	r = ev_incident_key(cfg, &key, &kr, &errs);
 	if (r >= 0)
-		r = ev_incident_append(
-		        state_dir, id, key, "report_sealed", json_string_value(json_object_get(o, "bundle_id")),
-		        json_pack("{s:s, s:s, s:s, s:b, s:O?, s:O?, s:O?}", "report", path,
-		                  "report_sha256", hx, "format", ro->format, "postmortem", ro->postmortem,
-		                  "bundle", json_object_get(o, "bundle"), "bundle_id",
-		                  json_object_get(o, "bundle_id"), "manifest_sha256",
-		                  json_object_get(o, "manifest_sha256")),
-		        actor, &errs);
+		r = ev_incident_append(state_dir, id, key, "report_sealed",
+		                       json_string_value(json_object_get(o, "bundle_id")),
+		                       json_pack("{s:s, s:s, s:s, s:b, s:O?, s:O?, s:O?}", "report",
+		                                 path, "report_sha256", hx, "format", ro->format,
+		                                 "postmortem", ro->postmortem, "bundle",
+		                                 json_object_get(o, "bundle"), "bundle_id",
+		                                 json_object_get(o, "bundle_id"), "manifest_sha256",
+		                                 json_object_get(o, "manifest_sha256")),
+		                       actor, &errs);
 	json_decref(actor);
 	store_key_free(key);
 	store_keyring_clear(&kr);
@@ -163,36 +188,32 @@ static int seal_report(const struct ropts *ro, const struct ev_config *cfg, cons
 	return 0;
 }
 
-static int write_out(const char *path, const char *text) {
+int ev_report_write_out(const char *path, const char *text) {
 	FILE *f = path ? fopen(path, "we") : stdout;
 	if (!f) {
 		ev_log_error("-o %s: %s", path, strerror(errno));
 		return EV_EXIT_USAGE;
 	}
 	bool ok = fputs(text, f) >= 0;
-	ok = (path ? fclose(f) : fflush(f)) == 0 && ok;
+	int r;
+	if (path)
+		r = fclose(f);
+	else
+		r = fflush(f);
+	ok = ok && r == 0;
 	if (!ok)
-		ev_log_error("cannot write the report%s%s", path ? " to " : "", path ? path : "");
+		ev_log_error("cannot write%s%s", path ? " to " : "", path ? path : "");
 	return ok ? 0 : EV_EXIT_USAGE;
 }
 
 static int report_make(struct ropts *ro, const char *id) {
-	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;
-	if (ev_config_load(ro->config, &cfg, &errs) < 0) {
-		ev_errlist_print(&errs, stderr);
-		ev_errlist_clear(&errs);
-		return EV_EXIT_USAGE;
-	}
-	const char *state_dir = ro->state ? ro->state : cfg->agent.state_dir;
 	struct store_keyring kr = {0};
 	struct ev_incident inc;
-	int ret = ev_report_load(cfg, state_dir, id, &ro->pubs, &kr, &inc);
-	if (ret) {
-		store_keyring_clear(&kr);
-		ev_config_free(cfg);
+	int ret = ev_report_load(ro->config, ro->state, id, &ro->pubs, &cfg, &kr, &inc);
+	if (ret)
 		return ret;
-	}
+	const char *state_dir = ro->state ? ro->state : cfg->agent.state_dir;
 	struct ev_report_opts o = {.cfg = cfg,
 	                           .inc = &inc,
 	                           .kr = &kr,
@@ -203,11 +224,12 @@ static int report_make(struct ropts *ro, const char *id) {
 	char *text = NULL;
 	ret = model ? render(ro, model, &text) : EV_EXIT_USAGE;
 	if (!ret)
-		ret = write_out(ro->out, text);
+		ret = ev_report_write_out(ro->out, text);
 	if (!ret && ro->seal)
 		ret = seal_report(ro, cfg, state_dir, id, ro->out, text);
-	if (!ret && (inc.n_invalid ||
-	             !json_is_true(json_object_get(json_object_get(model, "artifacts"), "all_verified"))))
+	if (!ret &&
+	    (inc.n_invalid ||
+	     !json_is_true(json_object_get(json_object_get(model, "artifacts"), "all_verified"))))
 		ret = EV_EXIT_FINDING;
 	free(text);
 	json_decref(model);
@@ -267,7 +289,8 @@ static int report_run(int argc, char **argv) {
 	else if (!r && optind + 1 != argc)
 		r = ev_usage_error(&ev_cmd_report, "expected one incident ID");
 	else if (!r && ro.seal && !ro.out)
-		r = ev_usage_error(&ev_cmd_report, "--seal needs -o FILE (the file that is sealed)");
+		r = ev_usage_error(&ev_cmd_report,
+		                   "--seal needs -o FILE (the file that is sealed)");
 	if (!r)
 		r = report_make(&ro, argv[optind]);
 	free(ro.pubs.v);
@@ -278,41 +301,42 @@ const struct ev_command ev_cmd_report = {
         .name = "report",
         .summary = "an incident's report or blameless postmortem (md, html, json)",
         .run = report_run,
-        .usage = "Usage: evident report INC [--format md|html|json] [--postmortem]\n"
-                 "                      [-o FILE [--seal]] [--template FILE] [--pub KEY]...\n"
-                 "                      [impact options] [-c FILE] [--state-dir DIR] [--as NAME]\n"
-                 "\n"
-                 "The incident report in the seed's structure (Executive Summary, Timeline,\n"
-                 "Impact, Root Cause, Resolution, Lessons Learned, Artifacts), or with\n"
-                 "--postmortem the blameless postmortem (Summary, Impact, Timeline, Root Cause\n"
-                 "with a five-whys scaffold and contributing factors, Resolution, Follow-up with\n"
-                 "the action items, overdue ones flagged). Everything comes from the incident's\n"
-                 "signed ledger and its evidence: each bundle (from every host) is verified now,\n"
-                 "with the store's trusted keys and the pinned --pub keys, and listed with its\n"
-                 "host, id, manifest hash and verification status, with its custody entries and\n"
-                 "the communication history (update_sent entries). What only a person can write\n"
-                 "(a root cause not recorded, lessons, the five whys) is marked TO DO, never\n"
-                 "invented. Templates: conf/templates/report/{incident,postmortem}.{md,html}\n"
-                 "(plain files; --template FILE uses another). HTML is one self-contained,\n"
-                 "printable file. See docs/reports.md.\n"
-                 "\n"
-                 "  --format F           md (default), html or json (the model the templates read)\n"
-                 "  --json               the same as --format json\n"
-                 "  --postmortem         the postmortem instead of the incident report\n"
-                 "  -o, --output FILE    write to FILE (default: standard output)\n"
-                 "  --seal               seal FILE into the store and record it in the incident\n"
-                 "  --template FILE      render with this template instead of the shipped one\n"
-                 "  --pub KEY            a pinned public key of another host's bundles\n"
-                 "  --affected-users N, --downtime DUR, --revenue-per-user-minute X, --sla PCT,\n"
-                 "  --period DUR, --total-users N\n"
-                 "                       impact figures (as 'evident impact'; the downtime and\n"
-                 "                       users default to what the incident recorded)\n"
-                 "  -c, --config FILE    the configuration (state_dir, store)\n"
-                 "  --state-dir DIR      incidents under DIR (default agent.state_dir)\n"
-                 "  --as NAME            who you are (recorded with --seal)\n"
-                 "  -h, --help           show this help\n"
-                 "\n"
-                 "Exit status: 0 written, 1 written but a bundle or the incident's ledger does\n"
-                 "not verify, 2 usage or I/O error, template error (FILE:LINE:COL), or the seal\n"
-                 "failed.\n",
+        .usage =
+                "Usage: evident report INC [--format md|html|json] [--postmortem]\n"
+                "                      [-o FILE [--seal]] [--template FILE] [--pub KEY]...\n"
+                "                      [impact options] [-c FILE] [--state-dir DIR] [--as NAME]\n"
+                "\n"
+                "The incident report in the seed's structure (Executive Summary, Timeline,\n"
+                "Impact, Root Cause, Resolution, Lessons Learned, Artifacts), or with\n"
+                "--postmortem the blameless postmortem (Summary, Impact, Timeline, Root Cause\n"
+                "with a five-whys scaffold and contributing factors, Resolution, Follow-up with\n"
+                "the action items, overdue ones flagged). Everything comes from the incident's\n"
+                "signed ledger and its evidence: each bundle (from every host) is verified now,\n"
+                "with the store's trusted keys and the pinned --pub keys, and listed with its\n"
+                "host, id, manifest hash and verification status, with its custody entries and\n"
+                "the communication history (update_sent entries). What only a person can write\n"
+                "(a root cause not recorded, lessons, the five whys) is marked TO DO, never\n"
+                "invented. Templates: conf/templates/report/{incident,postmortem}.{md,html}\n"
+                "(plain files; --template FILE uses another). HTML is one self-contained,\n"
+                "printable file. See docs/reports.md.\n"
+                "\n"
+                "  --format F           md (default), html or json (the model the templates read)\n"
+                "  --json               the same as --format json\n"
+                "  --postmortem         the postmortem instead of the incident report\n"
+                "  -o, --output FILE    write to FILE (default: standard output)\n"
+                "  --seal               seal FILE into the store and record it in the incident\n"
+                "  --template FILE      render with this template instead of the shipped one\n"
+                "  --pub KEY            a pinned public key of another host's bundles\n"
+                "  --affected-users N, --downtime DUR, --revenue-per-user-minute X, --sla PCT,\n"
+                "  --period DUR, --total-users N\n"
+                "                       impact figures (as 'evident impact'; the downtime and\n"
+                "                       users default to what the incident recorded)\n"
+                "  -c, --config FILE    the configuration (state_dir, store)\n"
+                "  --state-dir DIR      incidents under DIR (default agent.state_dir)\n"
+                "  --as NAME            who you are (recorded with --seal)\n"
+                "  -h, --help           show this help\n"
+                "\n"
+                "Exit status: 0 written, 1 written but a bundle or the incident's ledger does\n"
+                "not verify, 2 usage or I/O error, template error (FILE:LINE:COL), or the seal\n"
+                "failed.\n",
 };

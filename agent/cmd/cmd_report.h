@@ -27,8 +27,7 @@ enum {
 	        {"downtime", required_argument, NULL, EV_IOPT_DOWNTIME},                           \
 	        {"revenue-per-user-minute", required_argument, NULL, EV_IOPT_RPUM},                \
 	        {"sla", required_argument, NULL, EV_IOPT_SLA},                                     \
-	        {"period", required_argument, NULL, EV_IOPT_PERIOD},                               \
-	{                                                                                          \
+	        {"period", required_argument, NULL, EV_IOPT_PERIOD}, {                             \
 		"total-users", required_argument, NULL, EV_IOPT_TOTAL                              \
 	}
 /* Every figure unset, the period 30 days. */
@@ -36,8 +35,13 @@ void ev_impact_defaults(struct ev_impact_in *in);
 /* One impact option into `in`. 0, or the usage error's exit status. */
 int ev_impact_opt(const struct ev_command *cmd, int opt, const char *arg, struct ev_impact_in *in);
 
-/* Load incident `id` under state_dir, checked with the store's trusted keys (else the
- * store key's public part) plus the pinned --pub keys, which *kr keeps for verifying
- * bundles. Prints why on failure and returns the exit status (0 when loaded). */
-int ev_report_load(const struct ev_config *cfg, const char *state_dir, const char *id,
-                   const struct ev_strv *pubs, struct store_keyring *kr, struct ev_incident *inc);
+/* Load the configuration (`config`, NULL: the default) into *ret_cfg and incident `id`
+ * under state_opt (NULL: agent.state_dir), checked with the store's trusted keys (else
+ * the store key's public part) plus the pinned --pub keys, which *kr keeps for verifying
+ * bundles. Prints why on failure and returns the exit status (0 when loaded: the caller
+ * frees cfg, kr and inc; on failure nothing is left to free). */
+int ev_report_load(const char *config, const char *state_opt, const char *id,
+                   const struct ev_strv *pubs, struct ev_config **ret_cfg, struct store_keyring *kr,
+                   struct ev_incident *inc);
+/* Write text to path (NULL: standard output). 0, or EV_EXIT_USAGE after saying why. */
+int ev_report_write_out(const char *path, const char *text);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/cmd/cmd_report.h"
 #include "agent/cmd/commands.h"
 #include "agent/incident/incident.h"
 #include "agent/incident/policy.h"
@@ -44,8 +45,8 @@ static json_t *runbook_model(const struct ev_config *cfg, const char *impact, co
 	json_array_foreach(acts, i, a) {
 		const char *name = json_string_value(a);
 		json_t *cmd = ev_incident_command(cfg, name);
-		json_array_append_new(cont, json_pack("{s:s, s:b, s:b}", "action", name, "configured",
-		                                      cmd != NULL, "second_approver",
+		json_array_append_new(cont, json_pack("{s:s, s:b, s:b}", "action", name,
+		                                      "configured", cmd != NULL, "second_approver",
 		                                      ev_incident_needs_second(cfg, name)));
 		json_decref(cmd);
 	}
@@ -59,12 +60,12 @@ static json_t *runbook_model(const struct ev_config *cfg, const char *impact, co
 	if (config && asprintf(&copt, " --config %s", config) < 0)
 		copt = NULL;
 	json_t *m = json_pack("{s:s, s:s, s:s?, s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:s, s:s}",
-	                 "config_opt", copt ? copt : "", "impact", impact,
-	                 "runbook", ev_incident_list_get(&cfg->incidents.runbooks, impact), "incident",
-	                 inc, "security", security, "availability", availability, "severities", sev,
-	                 "escalation", steps, "ack_within", dur(cfg->incidents.ack_within),
-	                 "containment", cont, "store", cfg->store.path, "state_dir",
-	                 cfg->agent.state_dir);
+	                      "config_opt", copt ? copt : "", "impact", impact, "runbook",
+	                      ev_incident_list_get(&cfg->incidents.runbooks, impact), "incident",
+	                      inc, "security", security, "availability", availability, "severities",
+	                      sev, "escalation", steps, "ack_within",
+	                      dur(cfg->incidents.ack_within), "containment", cont, "store",
+	                      cfg->store.path, "state_dir", cfg->agent.state_dir);
 	free(copt);
 	return m;
 }
@@ -132,21 +133,21 @@ static int runbook_run(int argc, char **argv) {
 	if (model && json) {
 		text = json_dumps(model, JSON_INDENT(2) | JSON_SORT_KEYS);
 		r = text ? 0 : -ENOMEM;
-	} else if (model && (r = ev_tmpl_load(tmpl ? tmpl : replay_rules_datadir(name), &t, &errs)) == 0)
-		r = ev_tmpl_render(t, model, !strcmp(format, "html") ? EV_TMPL_HTML : EV_TMPL_MD, &text,
-		                   &errs);
-	FILE *f = !r ? (out ? fopen(out, "we") : stdout) : NULL;
-	if (!r && !f)
-		ev_errlist_add(&errs, out, 0, 0, "cannot write: %m");
-	if (f) {
-		fputs(text, f);
-		if (json)
-			fputc('\n', f);
-		if ((out ? fclose(f) : fflush(f)) != 0)
-			ev_errlist_add(&errs, out, 0, 0, "cannot write: %m");
+	} else if (model &&
+	           (r = ev_tmpl_load(tmpl ? tmpl : replay_rules_datadir(name), &t, &errs)) == 0)
+		r = ev_tmpl_render(t, model, !strcmp(format, "html") ? EV_TMPL_HTML : EV_TMPL_MD,
+		                   &text, &errs);
+	if (json && text) { /* the JSON model ends with a newline, like the rendered text */
+		char *nl = NULL;
+		if (asprintf(&nl, "%s\n", text) < 0)
+			nl = NULL;
+		free(text);
+		text = nl;
 	}
-	bool failed = r < 0 || !f || errs.n;
+	bool failed = r < 0 || errs.n || !text;
 	ev_errlist_print(&errs, stderr);
+	if (!failed && ev_report_write_out(out, text))
+		failed = true;
 	ev_errlist_clear(&errs);
 	free(text);
 	ev_tmpl_free(t);

@@ -12,9 +12,9 @@ const char *const ev_action_kinds[] = {"detect", "mitigate", "prevent", NULL};
 static json_t *find(json_t *items, const char *id) {
 	size_t i;
 	json_t *v;
-	json_array_foreach(items, i, v) if (id &&
-	                                    !strcmp(json_string_value(json_object_get(v, "item")) ?: "",
-	                                            id)) return v;
+	json_array_foreach(items, i,
+	                   v) if (id && !strcmp(json_string_value(json_object_get(v, "item")) ?: "",
+	                                        id)) return v;
 	return NULL;
 }
 
@@ -28,13 +28,12 @@ json_t *ev_action_items(const json_t *entries, int64_t now) {
 		const char *k = json_string_value(json_object_get(e, "action"));
 		const json_t *d = json_object_get(e, "details");
 		if (k && !strcmp(k, "action_item")) {
-			json_t *o = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?, s:s, s:n, s:n, s:b}",
-			                      "item", json_object_get(d, "item"), "what",
-			                      json_object_get(d, "what"), "owner",
-			                      json_object_get(d, "owner"), "deadline",
-			                      json_object_get(d, "deadline"), "kind",
-			                      json_object_get(d, "kind"), "status", "open", "done_at",
-			                      "note", "overdue", false);
+			json_t *o = json_pack(
+			        "{s:O?, s:O?, s:O?, s:O?, s:O?, s:s, s:n, s:n, s:b}", "item",
+			        json_object_get(d, "item"), "what", json_object_get(d, "what"),
+			        "owner", json_object_get(d, "owner"), "deadline",
+			        json_object_get(d, "deadline"), "kind", json_object_get(d, "kind"),
+			        "status", "open", "done_at", "note", "overdue", false);
 			if (o)
 				json_array_append_new(items, o);
 		} else if (k && !strcmp(k, "action_item_done")) {

@@ -103,10 +103,10 @@ static json_t *sla_figures(const struct ev_impact_in *in) {
 	int64_t allowed = (int64_t)(allowed_x / (100ULL * MICRO));
 	u128 down_x = (u128)in->downtime_us * (100ULL * MICRO);
 	bool breached = down_x > allowed_x;
-	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:b}", "percent",
-	                      trimmed((u128)in->sla_micro, MICRO), "period", duration(in->period_us),
-	                      "allowed_downtime", duration(allowed), "allowed_downtime_seconds",
-	                      fixed((u128)allowed, MICRO, 6), "breached", breached);
+	json_t *o = json_pack(
+	        "{s:o, s:o, s:o, s:o, s:b}", "percent", trimmed((u128)in->sla_micro, MICRO),
+	        "period", duration(in->period_us), "allowed_downtime", duration(allowed),
+	        "allowed_downtime_seconds", fixed((u128)allowed, MICRO, 6), "breached", breached);
 	int64_t diff = breached ? in->downtime_us - allowed : allowed - in->downtime_us;
 	json_object_set_new(o, breached ? "over_by" : "margin", duration(diff));
 	json_object_set_new(o, breached ? "margin" : "over_by", json_null());
@@ -117,22 +117,19 @@ static json_t *sla_figures(const struct ev_impact_in *in) {
 }
 
 json_t *ev_impact_compute(const struct ev_impact_in *in) {
-	json_t *o = json_pack("{s:[], s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "missing",
-	                      "affected_users",
-	                      in->users >= 0 ? json_integer(in->users) : json_null(), "total_users",
-	                      in->total_users > 0 ? json_integer(in->total_users) : json_null(),
-	                      "downtime", in->downtime_us >= 0 ? duration(in->downtime_us) : json_null(),
-	                      "downtime_source",
-	                      in->downtime_us >= 0 && in->downtime_source
-	                              ? json_string(in->downtime_source)
-	                              : json_null(),
-	                      "downtime_minutes",
-	                      in->downtime_us >= 0 ? fixed((u128)in->downtime_us, MINUTE_US, 2)
-	                                           : json_null(),
-	                      "revenue_per_user_minute",
-	                      in->rpum_micro >= 0 ? trimmed((u128)in->rpum_micro, MICRO) : json_null(),
-	                      "revenue_impact", json_null(), "share_affected_percent", json_null(),
-	                      "sla", json_null());
+	json_t *o = json_pack(
+	        "{s:[], s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "missing", "affected_users",
+	        in->users >= 0 ? json_integer(in->users) : json_null(), "total_users",
+	        in->total_users > 0 ? json_integer(in->total_users) : json_null(), "downtime",
+	        in->downtime_us >= 0 ? duration(in->downtime_us) : json_null(), "downtime_source",
+	        in->downtime_us >= 0 && in->downtime_source ? json_string(in->downtime_source)
+	                                                    : json_null(),
+	        "downtime_minutes",
+	        in->downtime_us >= 0 ? fixed((u128)in->downtime_us, MINUTE_US, 2) : json_null(),
+	        "revenue_per_user_minute",
+	        in->rpum_micro >= 0 ? trimmed((u128)in->rpum_micro, MICRO) : json_null(),
+	        "revenue_impact", json_null(), "share_affected_percent", json_null(), "sla",
+	        json_null());
 	if (!o)
 		return NULL;
 	if (in->users < 0)

@@ -19,12 +19,12 @@
 #define EV_IMPACT_UNSET (-1)
 
 struct ev_impact_in {
-	int64_t users;       /* affected users, or EV_IMPACT_UNSET */
-	int64_t total_users; /* the user base, or EV_IMPACT_UNSET */
-	int64_t downtime_us; /* or EV_IMPACT_UNSET */
-	int64_t rpum_micro;  /* revenue per user-minute in millionths, or EV_IMPACT_UNSET */
-	int64_t sla_micro;   /* SLA percent in millionths (99.9% = 99900000), or unset */
-	int64_t period_us;   /* the SLA period (default 30 days) */
+	int64_t users;               /* affected users, or EV_IMPACT_UNSET */
+	int64_t total_users;         /* the user base, or EV_IMPACT_UNSET */
+	int64_t downtime_us;         /* or EV_IMPACT_UNSET */
+	int64_t rpum_micro;          /* revenue per user-minute in millionths, or EV_IMPACT_UNSET */
+	int64_t sla_micro;           /* SLA percent in millionths (99.9% = 99900000), or unset */
+	int64_t period_us;           /* the SLA period (default 30 days) */
 	const char *downtime_source; /* "given", "incident (t_impact .. t_mitigate)" */
 };
 
@@ -32,8 +32,8 @@ struct ev_impact_in {
  * number, more than six decimals), -ERANGE (too large). */
 int ev_impact_parse_decimal(const char *s, int64_t *ret_micro);
 /* A decimal string of v / 10^scale_digits rounded half up to `keep` decimals (v >= 0). */
-void ev_impact_format_fixed(unsigned __int128 num, unsigned __int128 den, unsigned keep,
-                            char *buf, size_t len);
+void ev_impact_format_fixed(unsigned __int128 num, unsigned __int128 den, unsigned keep, char *buf,
+                            size_t len);
 
 /* The figures (new JSON object): every input echoed, and (when its inputs are there)
  * revenue_impact, sla {percent, period, allowed_downtime, allowed_downtime_seconds,

@@ -63,7 +63,8 @@ static char *describe(const char *k, const json_t *d) {
 	else if (!strcmp(k, "action_run"))
 		r = asprintf(&s, "containment %s ran", str(d, "action") ?: "?");
 	else if (!strcmp(k, "correction"))
-		r = asprintf(&s, "%s corrected: %s", str(d, "field") ?: "?", str(d, "reason") ?: "");
+		r = asprintf(&s, "%s corrected: %s", str(d, "field") ?: "?",
+		             str(d, "reason") ?: "");
 	else if (!strcmp(k, "action_item"))
 		r = asprintf(&s, "action item %s added (%s): %s", str(d, "item") ?: "?",
 		             str(d, "kind") ?: "?", str(d, "what") ?: "");
@@ -95,7 +96,8 @@ static json_t *ledger_timeline(const struct ev_incident *inc, bool blameless) {
 	/* the two moments the ledger holds as data rather than as entries of their own */
 	if (inc->t[EV_T_IMPACT] != EV_T_UNSET)
 		json_array_append_new(tl, event(inc->t[EV_T_IMPACT], "impact_started",
-		                                "the impact began (t_impact)", NULL, "incident ledger"));
+		                                "the impact began (t_impact)", NULL,
+		                                "incident ledger"));
 	if (inc->t[EV_T_DETECT] != EV_T_UNSET)
 		json_array_append_new(tl, event(inc->t[EV_T_DETECT], "detected",
 		                                "the incident was detected (t_detect)", NULL,
@@ -180,11 +182,11 @@ static json_t *verify_now(const char *path, const char *want_sha256, const struc
 		else if (!want_sha256 || strcmp(mh, want_sha256)) {
 			/* a valid bundle, but not the one the incident recorded */
 			status = "FAILED";
-			json_array_append_new(findings,
-			                      json_pack("{s:s, s:s, s:s}", "code", "MANIFEST_MISMATCH",
-			                                "where", path, "message",
-			                                "the manifest hash differs from the one the "
-			                                "incident recorded"));
+			json_array_append_new(
+			        findings, json_pack("{s:s, s:s, s:s}", "code", "MANIFEST_MISMATCH",
+			                            "where", path, "message",
+			                            "the manifest hash differs from the one the "
+			                            "incident recorded"));
 		}
 	}
 	*manifest = info.manifest ? json_incref(info.manifest) : NULL;
@@ -210,11 +212,12 @@ static void custody_of(const char *store, const char *bid, json_t *out) {
 		const char *b = str(e, "bundle");
 		if (b && strstr(b, bid)) {
 			const json_t *a = json_object_get(e, "actor");
-			json_array_append_new(out, json_pack("{s:O?, s:O?, s:s, s:s?, s:s?, s:s}", "time",
-			                                     json_object_get(e, "time"), "action",
-			                                     json_object_get(e, "action"), "bundle", b,
-			                                     "actor", str(a, "name") ?: str(a, "user"),
-			                                     "host", str(a, "host"), "store", store));
+			json_array_append_new(
+			        out, json_pack("{s:O?, s:O?, s:s, s:s?, s:s?, s:s}", "time",
+			                       json_object_get(e, "time"), "action",
+			                       json_object_get(e, "action"), "bundle", b, "actor",
+			                       str(a, "name") ?: str(a, "user"), "host",
+			                       str(a, "host"), "store", store));
 		}
 		json_decref(e);
 	}
@@ -257,9 +260,11 @@ static json_t *artifacts(const struct ev_report_opts *o, json_t *alerts) {
 				json_array_append_new(alerts, ev);
 		}
 		json_array_append_new(bundles, b);
-		/* the custody of the store it sits in, and this host's (imports are recorded here) */
+		/* the custody of the store it sits in, and this host's (imports are recorded here)
+		 */
 		char *store = path ? ev_store_of_bundle(path) : NULL;
-		char *rs = store ? realpath(store, NULL) : NULL, *rl = realpath(o->cfg->store.path, NULL);
+		char *rs = store ? realpath(store, NULL) : NULL,
+		     *rl = realpath(o->cfg->store.path, NULL);
 		if (store)
 			custody_of(store, bid, custody);
 		if (rl && (!rs || strcmp(rs, rl)))
@@ -270,13 +275,14 @@ static json_t *artifacts(const struct ev_report_opts *o, json_t *alerts) {
 		json_decref(m);
 	}
 	json_array_foreach(o->inc->entries, i, v) {
-		if (!json_is_true(json_object_get(v, "_valid")) || strcmp(str(v, "action") ?: "", "update_sent"))
+		if (!json_is_true(json_object_get(v, "_valid")) ||
+		    strcmp(str(v, "action") ?: "", "update_sent"))
 			continue;
 		const json_t *a = json_object_get(v, "actor");
 		json_array_append_new(comms, json_pack("{s:o, s:s?, s:s?}", "at",
 		                                       ev_incident_time_json(entry_at(v)), "text",
-		                                       str(json_object_get(v, "details"), "text"), "by",
-		                                       str(a, "name") ?: str(a, "user")));
+		                                       str(json_object_get(v, "details"), "text"),
+		                                       "by", str(a, "name") ?: str(a, "user")));
 	}
 	size_t failing = 0;
 	json_array_foreach(bundles, i, v) failing += !json_is_true(json_object_get(v, "verified"));
@@ -304,7 +310,8 @@ static json_t *decisions(const struct ev_incident *inc) {
 	size_t i;
 	const json_t *e;
 	json_array_foreach(inc->entries, i, e) {
-		if (!json_is_true(json_object_get(e, "_valid")) || strcmp(str(e, "action") ?: "", "decision"))
+		if (!json_is_true(json_object_get(e, "_valid")) ||
+		    strcmp(str(e, "action") ?: "", "decision"))
 			continue;
 		const json_t *d = json_object_get(e, "details");
 		json_array_append_new(out, json_pack("{s:o, s:s?, s:s?}", "at",
@@ -319,8 +326,8 @@ static json_t *times(const struct ev_incident *inc) {
 	json_t *t = json_array();
 	for (int i = 0; i < _EV_T_MAX; i++)
 		if (inc->t[i] != EV_T_UNSET)
-			json_array_append_new(t, json_pack("{s:s, s:o}", "name", ev_tstamp_names[i], "at",
-			                                   ev_incident_time_json(inc->t[i])));
+			json_array_append_new(t, json_pack("{s:s, s:o}", "name", ev_tstamp_names[i],
+			                                   "at", ev_incident_time_json(inc->t[i])));
 	return t;
 }
 
@@ -358,8 +365,9 @@ json_t *ev_report_model(const struct ev_report_opts *o) {
 	        "times", times(inc), "timeline", ledger_timeline(inc, o->postmortem), "impact",
 	        impact_section(o), "root_cause", inc->root_cause, "resolution", inc->resolution,
 	        "decisions", decisions(inc), "action_items", items, "overdue_items",
-	        (json_int_t)overdue, "chart_svg", o->chart_svg ? json_string(o->chart_svg) : json_null(),
-	        "ledger_verified", inc->n_invalid == 0);
+	        (json_int_t)overdue, "chart_svg",
+	        o->chart_svg ? json_string(o->chart_svg) : json_null(), "ledger_verified",
+	        inc->n_invalid == 0);
 	if (!m) {
 		json_decref(alerts);
 		return NULL;

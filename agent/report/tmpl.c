@@ -96,7 +96,8 @@ static bool valid_name(const char *s, size_t n) {
 	if (n == 1 && s[0] == '.')
 		return true;
 	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", s[i]))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
+		            s[i]))
 			return false;
 	return true;
 }
@@ -215,8 +216,8 @@ static int parse_all(struct parser *ps, size_t len) {
 	}
 	if (ps->depth) {
 		const struct node *o = &t->v[ps->open[ps->depth - 1]];
-		ev_errlist_add(ps->errs, t->file, o->line, o->col, "section {{#%s}} is never closed",
-		               t->names + o->len);
+		ev_errlist_add(ps->errs, t->file, o->line, o->col,
+		               "section {{#%s}} is never closed", t->names + o->len);
 		return -EINVAL;
 	}
 	return add_text(t, text_start, end);

@@ -128,6 +128,7 @@ TEST(test_agent_report_impact_missing) {
 	in.period_us = 7LL * 86400 * 1000000;
 	o = ev_impact_compute(&in);
 	CU_ASSERT_STRING_EQUAL(f(json_object_get(o, "sla"), "allowed_downtime"), "1m480ms");
-	CU_ASSERT_STRING_EQUAL(f(json_object_get(o, "sla"), "allowed_downtime_seconds"), "60.480000");
+	CU_ASSERT_STRING_EQUAL(f(json_object_get(o, "sla"), "allowed_downtime_seconds"),
+	                       "60.480000");
 	json_decref(o);
 }
