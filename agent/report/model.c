@@ -224,19 +224,25 @@ static void custody_of(const char *store, const char *bid, json_t *out) {
 	free(buf);
 }
 
-static json_t *trigger_event(const json_t *m, const char *host) {
-	const json_t *t = json_object_get(m, "trigger");
+/* The alerts an automatic seal's manifest records (trigger kind "rule": one event per
+ * alert summary, at the alert's time; at most 50), appended to out. */
+static void trigger_events(const json_t *m, const char *host, json_t *out) {
+	const json_t *t = json_object_get(m, "trigger"), *alerts = json_object_get(t, "alerts");
 	const char *rule = str(t, "rule");
 	if (!rule)
-		return NULL;
-	char *d = NULL;
-	if (asprintf(&d, "alert of rule %s on %s sealed bundle %s", rule, host ? host : "?",
-	             str(m, "bundle_id") ?: "?") < 0)
-		return NULL;
-	int64_t at = to_us(str(t, "alert_time") ?: str(m, "created"));
-	json_t *ev = event(at, "alert", d, NULL, "bundle manifest");
-	free(d);
-	return ev;
+		return;
+	size_t n = json_array_size(alerts);
+	for (size_t i = 0; i < (n ? MIN(n, (size_t)50) : 1); i++) {
+		const json_t *a = json_array_get(alerts, i);
+		char *d = NULL;
+		if (asprintf(&d, "alert of rule %s (%s) on %s, sealed in bundle %s", rule,
+		             str(t, "title") ?: "", host ? host : "?",
+		             str(m, "bundle_id") ?: "?") < 0)
+			return;
+		int64_t at = to_us(str(a, "time") ?: str(m, "created"));
+		json_array_append_new(out, event(at, "alert", d, NULL, "bundle manifest"));
+		free(d);
+	}
 }
 
 static json_t *artifacts(const struct ev_report_opts *o, json_t *alerts) {
@@ -253,12 +259,9 @@ static json_t *artifacts(const struct ev_report_opts *o, json_t *alerts) {
 		json_object_set(b, "manifest_sha256", json_object_get(v, "manifest_sha256"));
 		json_object_set_new(b, "path", path ? json_string(path) : json_null());
 		json_object_set(b, "why", json_object_get(v, "why"));
-		/* the manifest hash the ledger recorded must still be the bundle's */
-		if (m && json_is_true(json_object_get(b, "verified"))) {
-			json_t *ev = trigger_event(m, hn);
-			if (ev)
-				json_array_append_new(alerts, ev);
-		}
+		/* alerts only from a bundle that verifies now */
+		if (m && json_is_true(json_object_get(b, "verified")))
+			trigger_events(m, hn, alerts);
 		json_array_append_new(bundles, b);
 		/* the custody of the store it sits in, and this host's (imports are recorded here)
 		 */

@@ -38,6 +38,7 @@ golden postmortem.html --postmortem --format html
 # the report says what the evidence says
 run rep
 expect_out "\| host-2 \| [0-9a-f]{32} \| [0-9a-f]{64} \| verified \|" "host 2's bundle, verified with its pinned key"
+expect_out "\| [0-9T:.-]*10:01:00.000000Z \| alert \| alert of rule api-timeouts \(API upstream timeouts\) on host-2" "the alert in host 2's bundle is on the timeline, at its time"
 expect_out "Revenue impact: 1800.00" "30 minutes x 1200 users x 0.05 = 1800.00"
 expect_out "imported" "this host's custody records the import"
 run rep --postmortem

@@ -1,6 +1,6 @@
 # A crafted incident on two hosts for the report-*.sh tests (sourced after lib.sh and
 # incident-lib.sh): INC-R triaged on this host (store $I_STORE, key k), a bundle sealed
-# on host 2 (its own store and key; in its own UTS namespace named host-2 when unshare
+# on host 2 by an alert of rule api-timeouts at D 10:01 (its own store and key; in its own UTS namespace named host-2 when unshare
 # works: R_HOST2_NAMED=1) imported with its pinned key, a note, two updates sent, a
 # decision, containment, mitigation, a resolution with its root cause, and three action
 # items (one overdue, one done). The metric times are fixed (day D, 10:00 impact .. 10:30
@@ -17,7 +17,8 @@ report_incident() {
 		--impact-started "${D}T10:00:00Z" --detected "${D}T10:05:00Z" --as carol
 	expect_rc 0 "triage on host 1"
 	set -- "$EVIDENT" seal --offline --store "$R_HOST2" --key "$T_TMP/keys/host2.key" --no-immutable \
-		--file "$T_TMP/api.log" --since -1h --incident HOST2-INC --json
+		--file "$T_TMP/api.log" --since -1h --incident HOST2-INC --json \
+		--trigger "{\"kind\":\"rule\",\"rule\":\"api-timeouts\",\"title\":\"API upstream timeouts\",\"alerts\":[{\"alert_id\":\"a-1\",\"time\":\"${D}T10:01:00Z\",\"count\":5}]}"
 	R_HOST2_NAMED=0
 	if unshare -u sh -c 'hostname host-2 && exec "$@"' sh "$@" >"$T_TMP/seal2.json" 2>/dev/null; then
 		R_HOST2_NAMED=1
