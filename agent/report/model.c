@@ -304,7 +304,8 @@ static json_t *impact_section(const struct ev_report_opts *o) {
 	if (in.downtime_us < 0)
 		in.downtime_us = ev_report_incident_downtime(o->inc, &in.downtime_source);
 	json_t *im = ev_impact_compute(&in);
-	json_object_set(im, "services", o->inc->services ? o->inc->services : json_array());
+	json_object_set_new(im, "services",
+	                    o->inc->services ? json_incref(o->inc->services) : json_array());
 	return im;
 }
 
