@@ -82,6 +82,11 @@ expect_rc 1 "a tampered bundle: exit 1"
 printf '%s\n' "$T_OUT" | grep "$(basename "$B1" .tar.gz | sed 's/^[0-9]*-//')" | grep -q "FAILED" &&
 	ok "the tampered bundle shows FAILED" || fail "tampered: $(printf '%s' "$T_OUT" | grep -A4 'Evidence bundles')"
 expect_out "1 bundle\(s\) do not verify now" "the report says one bundle does not verify"
+# a valid bundle of the same store in its place is not the bundle the incident recorded
+cp "$B" "$B1"
+run rep
+expect_rc 1 "another valid bundle in its place: exit 1"
+expect_out "FAILED\*\* MANIFEST_MISMATCH" "MANIFEST_MISMATCH"
 
 # a template error names the file and the line
 printf '# {{incident}}\n\n{{#timeline}}\n{{nosuch}}\n{{/timeline}}\n' >"$T_TMP/bad.md"
