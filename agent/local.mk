@@ -136,3 +136,5 @@ TESTS += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
 EXTRA_DIST += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
 	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh
 EXTRA_DIST += tests/bench/bench-analyze.sh
+# Impact, reports, runbooks, action items (issue 14)
+include agent/report/local.mk

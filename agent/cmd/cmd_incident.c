@@ -376,7 +376,7 @@ static const struct sub subs[] = {
         {"decide", true, true},   {"assign", true, true},  {"contain", true, true},
         {"mitigate", true, true}, {"resolve", true, true}, {"reopen", true, true},
         {"close", true, true},    {"correct", true, true}, {"run", true, true},
-        {"import", true, true},
+        {"import", true, true},   {"action", true, true},
 };
 
 static int dispatch(struct ictx *c, const char *name) {
@@ -409,6 +409,8 @@ static int dispatch(struct ictx *c, const char *name) {
 		return cmd_correct(c);
 	if (!strcmp(name, "run"))
 		return ev_incident_cmd_run(c);
+	if (!strcmp(name, "action"))
+		return ev_incident_cmd_action(c);
 	return ev_incident_cmd_import(c);
 }
 
@@ -431,7 +433,10 @@ static int parse(int argc, char **argv, struct ictx *c) {
 		O_PUB,
 		O_HOST,
 		O_SINCE,
-		O_UNTIL
+		O_UNTIL,
+		O_OWNER,
+		O_DEADLINE,
+		O_KIND
 	};
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"config", required_argument, NULL, 'c'},
@@ -454,6 +459,9 @@ static int parse(int argc, char **argv, struct ictx *c) {
 	                                     {"host", required_argument, NULL, O_HOST},
 	                                     {"since", required_argument, NULL, O_SINCE},
 	                                     {"until", required_argument, NULL, O_UNTIL},
+	                                     {"owner", required_argument, NULL, O_OWNER},
+	                                     {"deadline", required_argument, NULL, O_DEADLINE},
+	                                     {"kind", required_argument, NULL, O_KIND},
 	                                     {NULL, 0, NULL, 0}};
 	const char **dst[] = {[O_AS - O_AS] = &c->as,
 	                      [O_AT - O_AS] = &c->at_s,
@@ -507,6 +515,15 @@ static int parse(int argc, char **argv, struct ictx *c) {
 		case O_UNTIL:
 			c->until_s = optarg;
 			break;
+		case O_OWNER:
+			c->owner = optarg;
+			break;
+		case O_DEADLINE:
+			c->deadline = optarg;
+			break;
+		case O_KIND:
+			c->kind = optarg;
+			break;
 		default:
 			if (o >= O_AS && o <= O_VALUE) {
 				*dst[o - O_AS] = optarg;
@@ -523,6 +540,18 @@ static int incident_run(int argc, char **argv) {
 	int ret = parse(argc, argv, &c);
 	if (ret)
 		goto out;
+	/* action VERB INC ...: the verb is taken out so that INC is the id, as elsewhere */
+	if (c.nargs >= 1 && !strcmp(c.args[0], "action")) {
+		static const char *const verbs[] = {"add", "done", "list", NULL};
+		if (c.nargs < 2 || ev_incident_index(verbs, c.args[1]) < 0) {
+			ret = ev_usage_error(&ev_cmd_incident,
+			                     "action: expected add, done or list");
+			goto out;
+		}
+		c.verb = c.args[1];
+		memmove(&c.args[1], &c.args[2], (size_t)(c.nargs - 2) * sizeof(char *));
+		c.nargs--;
+	}
 	const struct sub *s = NULL;
 	for (size_t i = 0; c.nargs && i < ELEMENTSOF(subs); i++)
 		if (!strcmp(c.args[0], subs[i].name))
@@ -539,7 +568,7 @@ static int incident_run(int argc, char **argv) {
 		goto out;
 	}
 	c.id = s->needs_id ? c.args[1] : NULL;
-	ret = ictx_open(&c, s->write);
+	ret = ictx_open(&c, s->write && !(c.verb && !strcmp(c.verb, "list")));
 	if (ret)
 		goto out;
 	int skip = s->needs_id ? 2 : 1;
@@ -583,6 +612,10 @@ const struct ev_command ev_cmd_incident = {
                 "       evident incident import INC BUNDLE|STORE --pub KEY...\n"
                 "       evident incident import INC s3://BUCKET/PREFIX --pub KEY... [--host H]...\n"
                 "                                   [--since TIME] [--until TIME]\n"
+                "       evident incident action add INC TEXT --owner NAME --deadline TIME\n"
+                "                                   --kind detect|mitigate|prevent\n"
+                "       evident incident action done INC ITEM [--note TEXT]\n"
+                "       evident incident action list INC [--json]\n"
                 "  common: [-c FILE] [--state-dir DIR] [--as NAME] [--json]\n"
                 "\n"
                 "Each incident is a signed, append-only ledger "
@@ -612,6 +645,8 @@ const struct ev_command ev_cmd_incident = {
                 "is downloaded to STATE_DIR/incidents/INC/imported/, verified against the\n"
                 "pinned keys and imported when its evidence window meets --since..--until\n"
                 "(default: the incident's t_impact or t_detect until now). See docs/fleet.md.\n"
+                "action: the postmortem's action items (A1, A2...), each with an owner, a\n"
+                "deadline and a kind; list flags open items past their deadline OVERDUE.\n"
                 "\n"
                 "  -c, --config FILE    the configuration (state_dir, store.key, incidents)\n"
                 "  --state-dir DIR      incidents under DIR (default agent.state_dir)\n"
@@ -621,6 +656,9 @@ const struct ev_command ev_cmd_incident = {
                 "  --host H             import s3://: only this host (repeatable)\n"
                 "  --since TIME         import s3://: window start\n"
                 "  --until TIME         import s3://: window end (default now)\n"
+                "  --owner NAME         who owns an action item (action add)\n"
+                "  --deadline TIME      when an action item is due (action add)\n"
+                "  --kind KIND          detect, mitigate or prevent (action add)\n"
                 "  --json               machine-readable output\n"
                 "  -h, --help           show this help\n"
                 "\n"

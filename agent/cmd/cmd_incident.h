@@ -17,6 +17,8 @@ struct ictx {
 	const char *config, *state_opt, *as, *at_s, *role, *person, *decision, *rationale,
 	        *root_cause, *resolution, *report, *reason, *field, *value;
 	bool json, approve;
+	const char *owner, *deadline, *kind; /* action add */
+	const char *verb;                    /* action: add, done or list */
 	struct ev_strv pubs;
 	struct ev_strv hosts;          /* import s3://: only these hosts (borrowed from argv) */
 	const char *since_s, *until_s; /* import s3://: the window */
@@ -42,3 +44,5 @@ int ictx_refuse(struct ictx *c, const char *fmt, ...) _printf_(2, 3);
 
 int ev_incident_cmd_run(struct ictx *c);
 int ev_incident_cmd_import(struct ictx *c);
+/* action add|done|list (cmd_incident_action.c) */
+int ev_incident_cmd_action(struct ictx *c);

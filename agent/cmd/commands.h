@@ -28,3 +28,6 @@ extern const struct ev_command ev_cmd_incident;
 extern const struct ev_command ev_cmd_metrics;
 extern const struct ev_command ev_cmd_message;
 extern const struct ev_command ev_cmd_analyze;
+extern const struct ev_command ev_cmd_impact;
+extern const struct ev_command ev_cmd_report;
+extern const struct ev_command ev_cmd_runbook;

@@ -92,6 +92,10 @@ jcheck doc 0 "incident show --json" incident --config "$T_TMP/evident.yaml" show
 jcheck doc 0 "incident list --json" incident --config "$T_TMP/evident.yaml" list --json
 jcheck doc 0 "metrics --json" metrics --config "$T_TMP/evident.yaml" --json
 jcheck doc 0 "message --json" message --config "$T_TMP/evident.yaml" INC-JSON --audience internal --json
+jcheck doc 0 "impact --json" impact --json --affected-users 10 --downtime 5m --sla 99.9
+jcheck doc 0 "report --json" report --config "$T_TMP/evident.yaml" INC-JSON --json
+jcheck doc 0 "runbook --json" runbook --json --impact service_outage
+jcheck doc 0 "incident action list --json" incident --config "$T_TMP/evident.yaml" action list INC-JSON --json
 agent_stop
 
 # every command: --json accepted means documented and covered above; else refused
