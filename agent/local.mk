@@ -97,6 +97,7 @@ EXTRA_DIST += tests/integration/agent-clock.sh tests/integration/replay-clock.sh
 EXTRA_DIST += docs/operations.md docs/security.md
 # The incident workflow (issue 13)
 include agent/incident/local.mk
+include agent/maint/local.mk
 # The format library (issue 12): conf/formats/*.yaml embedded, in the order auto-detection
 # tries them.
 FORMAT_FILES = conf/formats/web.yaml conf/formats/java.yaml conf/formats/apps.yaml \

@@ -219,11 +219,18 @@ void ev_incident_done(struct ev_incident *inc) {
 int ev_incident_append(const char *state_dir, const char *id, const struct store_key *key,
                        const char *kind, const char *bundle, json_t *payload, const json_t *actor,
                        struct ev_errlist *errs) {
-	char p[4096], msg[200];
-	if (ev_incident_id_check(id, msg, sizeof(msg)) < 0 ||
-	    ev_incident_ledger_path(state_dir, id, p, sizeof(p)) < 0) {
+	return ev_ledger_append_in(state_dir, "incidents", id, key, kind, bundle, payload, actor,
+	                           errs);
+}
+
+int ev_ledger_append_in(const char *state_dir, const char *sub, const char *id,
+                        const struct store_key *key, const char *kind, const char *bundle,
+                        json_t *payload, const json_t *actor, struct ev_errlist *errs) {
+	char p[4096], msg[200] = "";
+	int n = snprintf(p, sizeof(p), "%s/%s/%s/ledger.jsonl", state_dir, sub, id);
+	if (ev_incident_id_check(id, msg, sizeof(msg)) < 0 || n < 0 || (size_t)n >= sizeof(p)) {
 		json_decref(payload);
-		ev_errlist_add(errs, id, 0, 0, "%s", msg);
+		ev_errlist_add(errs, id, 0, 0, "%s", msg[0] ? msg : "path too long");
 		return -EINVAL;
 	}
 	char *slash = strrchr(p, '/');
@@ -232,7 +239,7 @@ int ev_incident_append(const char *state_dir, const char *id, const struct store
 	*slash = '/';
 	if (r < 0) {
 		json_decref(payload);
-		ev_errlist_add(errs, p, 0, 0, "cannot create the incident's directory: %s",
+		ev_errlist_add(errs, p, 0, 0, "cannot create the ledger's directory: %s",
 		               strerror(-r));
 		return r;
 	}
@@ -272,9 +279,13 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 json_t *ev_incident_list_ids(const char *state_dir) {
+	return ev_ledger_list_in(state_dir, "incidents");
+}
+
+json_t *ev_ledger_list_in(const char *state_dir, const char *sub) {
 	char p[4096];
 	json_t *out = json_array();
-	snprintf(p, sizeof(p), "%s/incidents", state_dir);
+	snprintf(p, sizeof(p), "%s/%s", state_dir, sub);
 	DIR *d = opendir(p);
 	if (!d || !out)
 		return out;

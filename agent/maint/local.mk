@@ -1,0 +1,13 @@
+# agent/maint/: maintenance windows and drills (issue 18): change ledgers, health checks,
+# the service's logs (planning, error comparison), restore from a verified bundle, the
+# agent's view of open windows, drill scenarios and scorecards.
+agent_libagent_a_SOURCES += \
+	agent/maint/change.c agent/maint/change.h \
+	agent/maint/health.c agent/maint/health.h \
+	agent/maint/logscan.c agent/maint/logscan.h \
+	agent/maint/restore.c agent/maint/restore.h \
+	agent/maint/maint.h agent/maint/maint_run.c \
+	agent/cmd/cmd_maintenance.c
+EXTRA_DIST += docs/maintenance.md
+TESTS += tests/integration/maint-cycle.sh
+EXTRA_DIST += tests/integration/maint-lib.sh tests/integration/maint-cycle.sh
