@@ -9,5 +9,5 @@ agent_libagent_a_SOURCES += \
 	agent/maint/maint.h agent/maint/maint_run.c \
 	agent/cmd/cmd_maintenance.c
 EXTRA_DIST += docs/maintenance.md
-TESTS += tests/integration/maint-cycle.sh
-EXTRA_DIST += tests/integration/maint-lib.sh tests/integration/maint-cycle.sh
+TESTS += tests/integration/maint-cycle.sh tests/integration/maint-plan.sh
+EXTRA_DIST += tests/integration/maint-lib.sh tests/integration/maint-cycle.sh tests/integration/maint-plan.sh
