@@ -25,3 +25,4 @@ extern const struct ev_command ev_cmd_triage;
 extern const struct ev_command ev_cmd_incident;
 extern const struct ev_command ev_cmd_metrics;
 extern const struct ev_command ev_cmd_maintenance;
+extern const struct ev_command ev_cmd_drill;

@@ -11,3 +11,11 @@ agent_libagent_a_SOURCES += \
 EXTRA_DIST += docs/maintenance.md
 TESTS += tests/integration/maint-cycle.sh tests/integration/maint-plan.sh
 EXTRA_DIST += tests/integration/maint-lib.sh tests/integration/maint-cycle.sh tests/integration/maint-plan.sh
+# the agent's side: marks for change windows and drills, the drill request
+agent_libagent_a_SOURCES += \
+	agent/maint/window.c agent/maint/window.h \
+	agent/maint/drill_agent.c
+# drills: scenarios and the scorecard
+agent_libagent_a_SOURCES += agent/maint/drill.c agent/maint/drill.h agent/cmd/cmd_drill.c
+TESTS += tests/integration/drill-agent.sh
+EXTRA_DIST += tests/integration/drill-agent.sh
