@@ -9,8 +9,8 @@ agent_libagent_a_SOURCES += \
 	agent/maint/maint.h agent/maint/maint_run.c \
 	agent/cmd/cmd_maintenance.c
 EXTRA_DIST += docs/maintenance.md
-TESTS += tests/integration/maint-cycle.sh tests/integration/maint-plan.sh
-EXTRA_DIST += tests/integration/maint-lib.sh tests/integration/maint-cycle.sh tests/integration/maint-plan.sh
+TESTS += tests/integration/maint-cycle.sh tests/integration/maint-plan.sh tests/integration/maint-agent.sh
+EXTRA_DIST += tests/integration/maint-lib.sh tests/integration/maint-cycle.sh tests/integration/maint-plan.sh tests/integration/maint-agent.sh
 # the agent's side: marks for change windows and drills, the drill request
 agent_libagent_a_SOURCES += \
 	agent/maint/window.c agent/maint/window.h \
