@@ -11,6 +11,7 @@ EV_MAN_SOURCES = \
 	docs/man/evident-detect.1.scd \
 	docs/man/evident-store.1.scd \
 	docs/man/evident-incident.1.scd \
+	docs/man/evident-maintenance.1.scd \
 	docs/man/evident.yaml.5.scd \
 	docs/man/evident-rules.5.scd \
 	docs/man/evident-bundle.5.scd
@@ -29,7 +30,7 @@ docs/man/%.5: $(srcdir)/docs/man/%.5.scd Makefile
 
 # The guides an installed evident points at (man pages, README).
 doc_DATA = README.md docs/FORMAT.md docs/rules.md docs/agent.md docs/operations.md \
-	docs/security.md docs/records.md docs/formats.md docs/incidents.md
+	docs/security.md docs/records.md docs/formats.md docs/incidents.md docs/maintenance.md
 
 # Every command, option and configuration key is in the man pages.
 TESTS += tests/integration/docs-man.sh

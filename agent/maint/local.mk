@@ -8,7 +8,7 @@ agent_libagent_a_SOURCES += \
 	agent/maint/restore.c agent/maint/restore.h \
 	agent/maint/maint.h agent/maint/maint_run.c \
 	agent/cmd/cmd_maintenance.c
-EXTRA_DIST += docs/maintenance.md
+
 TESTS += tests/integration/maint-cycle.sh tests/integration/maint-plan.sh tests/integration/maint-agent.sh
 EXTRA_DIST += tests/integration/maint-lib.sh tests/integration/maint-cycle.sh tests/integration/maint-plan.sh tests/integration/maint-agent.sh
 # the agent's side: marks for change windows and drills, the drill request
@@ -19,3 +19,4 @@ agent_libagent_a_SOURCES += \
 agent_libagent_a_SOURCES += agent/maint/drill.c agent/maint/drill.h agent/cmd/cmd_drill.c
 TESTS += tests/integration/drill-agent.sh
 EXTRA_DIST += tests/integration/drill-agent.sh
+EXTRA_DIST += tests/bench/bench-maintenance.sh
