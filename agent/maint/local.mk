@@ -17,6 +17,7 @@ agent_libagent_a_SOURCES += \
 	agent/maint/drill_agent.c
 # drills: scenarios and the scorecard
 agent_libagent_a_SOURCES += agent/maint/drill.c agent/maint/drill.h agent/cmd/cmd_drill.c
-TESTS += tests/integration/drill-agent.sh
-EXTRA_DIST += tests/integration/drill-agent.sh
+TESTS += tests/integration/drill-agent.sh tests/integration/drill-agent-more.sh
+EXTRA_DIST += tests/integration/drill-lib.sh tests/integration/drill-agent.sh \
+	tests/integration/drill-agent-more.sh
 EXTRA_DIST += tests/bench/bench-maintenance.sh
