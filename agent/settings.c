@@ -271,10 +271,10 @@ static const struct cfg_key maintenance_keys[] = {
          "\"SERVICE=CMD ARGS\": run (without a shell) by a rollback after the files are back"},
         {"check_timeout", CT_DURATION, OFF(maintenance.check_timeout), SEC(1), SEC(3600), "30s",
          NULL, NULL, "time limit of one health check or restart command"},
-        {"health_wait", CT_DURATION, OFF(maintenance.health_wait), 0, SEC(3600), "30s", NULL,
-         NULL, "how long a rollback retries the health checks until they pass"},
-        {"window", CT_DURATION, OFF(maintenance.window), SEC(60), SEC(7 * 86400), "2h", NULL,
-         NULL, "the longest a change window stays open when not finished"},
+        {"health_wait", CT_DURATION, OFF(maintenance.health_wait), 0, SEC(3600), "30s", NULL, NULL,
+         "how long a rollback retries the health checks until they pass"},
+        {"window", CT_DURATION, OFF(maintenance.window), SEC(60), SEC(7 * 86400), "2h", NULL, NULL,
+         "the longest a change window stays open when not finished"},
         END,
 };
 
@@ -296,8 +296,7 @@ static const struct cfg_key top_keys[] = {
          "triage, routing, containment (docs/incidents.md)"},
         {"maintenance", CT_SECTION, 0, 0, 0, NULL, NULL, maintenance_keys,
          "change windows and rollback (docs/maintenance.md)"},
-        {"drills", CT_SECTION, 0, 0, 0, NULL, NULL, drills_keys,
-         "game days (docs/maintenance.md)"},
+        {"drills", CT_SECTION, 0, 0, 0, NULL, NULL, drills_keys, "game days (docs/maintenance.md)"},
         END,
 };
 

@@ -109,7 +109,7 @@ struct ev_config {
 		struct ev_strv escalation; /* durations after t_detect, unacknowledged */
 		uint64_t check_interval;   /* how often the agent checks the deadlines */
 	} incidents;
-	struct { /* change windows (agent/maint/) */
+	struct {                        /* change windows (agent/maint/) */
 		struct ev_strv restart; /* "SERVICE=CMD ARGS" run by a rollback */
 		uint64_t check_timeout, health_wait, window;
 	} maintenance;

@@ -35,7 +35,7 @@ struct dctx {
 	struct ev_config *cfg;
 	const char *state_dir;
 	char id[32];
-	unsigned run_n; /* ${N} */
+	unsigned run_n;          /* ${N} */
 	struct store_keyring kr; /* the store's trusted keys: ledgers and bundles */
 	json_t *claimed;         /* alert ids already scored by a step */
 };
@@ -123,8 +123,8 @@ static void score_incident(struct dctx *c, const char *id, const json_t *ex, jso
 	const char *bundle = json_string_value(json_object_get(ev, "bundle"));
 	char msg[1024] = "";
 	struct ev_maint_bundle b = {0};
-	bool verifies = bundle && ev_maint_bundle_verify(bundle, &c->kr, false, &b, msg,
-	                                                 sizeof(msg)) == 0;
+	bool verifies =
+	        bundle && ev_maint_bundle_verify(bundle, &c->kr, false, &b, msg, sizeof(msg)) == 0;
 	const char *note = verifies ? json_string_value(json_object_get(b.manifest, "note")) : NULL;
 	json_object_set_new(s, "evidence_sealed", json_boolean(sealed));
 	json_object_set_new(s, "bundle", bundle ? json_string(bundle) : json_null());
@@ -134,8 +134,8 @@ static void score_incident(struct dctx *c, const char *id, const json_t *ex, jso
 		json_object_set_new(s, "bundle_error", json_string(msg));
 	ev_maint_bundle_done(&b);
 	json_t *names = NULL;
-	bool routed = teams_ok(json_object_get(ex, "teams"),
-	                       json_object_get(inc.triage, "teams"), &names);
+	bool routed = teams_ok(json_object_get(ex, "teams"), json_object_get(inc.triage, "teams"),
+	                       &names);
 	json_object_set_new(s, "routed_to", names);
 	json_object_set_new(s, "routed_ok", json_boolean(routed));
 	/* a person acknowledges during the drill: wait for it until the deadline */
@@ -253,13 +253,15 @@ static json_t *play(struct dctx *c, const json_t *sc) {
 		int64_t at = json_integer_value(json_object_get(st, "at_us"));
 		sleep_until(t0 + (int64_t)((double)at / c->speed));
 		int64_t start = ev_now_realtime_us();
-		json_t *s = json_pack("{s:i, s:O, s:f}", "step", (int)i + 1, "name",
-		                      json_object_get(st, "name"), "at_s", (double)(start - t0) / 1e6);
+		json_t *s =
+		        json_pack("{s:i, s:O, s:f}", "step", (int)i + 1, "name",
+		                  json_object_get(st, "name"), "at_s", (double)(start - t0) / 1e6);
 		json_t *recs = subst(c, json_object_get(st, "records"));
 		json_t *a = json_array_size(recs) ? ask(c, recs) : json_object();
 		json_decref(recs);
-		json_object_set_new(s, "injected",
-		                    json_integer(json_integer_value(json_object_get(a, "injected"))));
+		json_object_set_new(
+		        s, "injected",
+		        json_integer(json_integer_value(json_object_get(a, "injected"))));
 		if (!a)
 			json_object_set_new(s, "pass", json_false());
 		else if (json_object_get(st, "expect"))
@@ -287,7 +289,8 @@ static void print_step(const json_t *s) {
 	printf("    rule fired       %-3s %s", b(s, "fired") ? "yes" : "NO",
 	       json_string_value(json_object_get(s, "rule")));
 	if (b(s, "fired"))
-		printf(", detected in %lld ms", (long long)json_integer_value(json_object_get(s, "detection_ms")));
+		printf(", detected in %lld ms",
+		       (long long)json_integer_value(json_object_get(s, "detection_ms")));
 	printf("\n");
 	if (!json_object_get(s, "incident_opened"))
 		return;
@@ -325,9 +328,9 @@ static int list(struct dctx *c) {
 	} else {
 		size_t i;
 		json_t *e;
-		json_array_foreach(l, i, e) printf("%-28s %s\n",
-		                                   json_string_value(json_object_get(e, "name")),
-		                                   json_string_value(json_object_get(e, "path")));
+		json_array_foreach(l, i, e)
+		        printf("%-28s %s\n", json_string_value(json_object_get(e, "name")),
+		               json_string_value(json_object_get(e, "path")));
 	}
 	json_decref(l);
 	return EV_EXIT_OK;
@@ -362,7 +365,8 @@ static int run_drill(struct dctx *c) {
 	bool pass = true;
 	size_t i;
 	json_t *s;
-	json_array_foreach(steps, i, s) pass = pass && (!json_object_get(s, "pass") || b(s, "pass"));
+	json_array_foreach(steps, i, s) pass =
+	        pass && (!json_object_get(s, "pass") || b(s, "pass"));
 	json_t *card = json_pack("{s:s, s:s, s:f, s:b, s:o}", "drill", c->id, "scenario",
 	                         c->scenario, "speed", c->speed, "pass", pass, "steps", steps);
 	if (c->json) {
@@ -411,9 +415,10 @@ static int drill_run(int argc, char **argv) {
 		case OPT_SPEED:
 			c.speed = strtod(optarg, &end);
 			if (*end || !(c.speed >= 0.01 && c.speed <= 100000))
-				return ev_usage_error(&ev_cmd_drill,
-				                      "--speed: '%s' is not a factor from 0.01 to 100000",
-				                      optarg);
+				return ev_usage_error(
+				        &ev_cmd_drill,
+				        "--speed: '%s' is not a factor from 0.01 to 100000",
+				        optarg);
 			break;
 		case OPT_SOCKET:
 			c.sock = optarg;
@@ -428,7 +433,8 @@ static int drill_run(int argc, char **argv) {
 		case OPT_ACK:
 			if (ev_parse_duration(optarg, o == OPT_WAIT ? &c.wait_us : &c.ack_us) < 0)
 				return ev_usage_error(&ev_cmd_drill, "--%s: '%s' is not a duration",
-				                      o == OPT_WAIT ? "wait" : "ack-within", optarg);
+				                      o == OPT_WAIT ? "wait" : "ack-within",
+				                      optarg);
 			break;
 		default:
 			return ev_option_error(&ev_cmd_drill, argv);
@@ -437,7 +443,8 @@ static int drill_run(int argc, char **argv) {
 	if (optind < argc)
 		return ev_usage_error(&ev_cmd_drill, "unexpected argument '%s'", argv[optind]);
 	if (!do_list && !c.scenario)
-		return ev_usage_error(&ev_cmd_drill, "which scenario? (--scenario NAME, or --list)");
+		return ev_usage_error(&ev_cmd_drill,
+		                      "which scenario? (--scenario NAME, or --list)");
 	struct ev_errlist errs = {0};
 	if (ev_config_load(c.config, &c.cfg, &errs) < 0) {
 		ev_errlist_print(&errs, stderr);

@@ -36,7 +36,8 @@ int mctx_refuse(struct mctx *c, const char *fmt, ...) {
 int mctx_record(struct mctx *c, const char *action, const char *bundle, json_t *details) {
 	struct ev_errlist errs = {0};
 	json_t *actor = ev_store_actor(c->as);
-	int r = ev_change_append(c->state_dir, c->id, c->key, action, bundle, details, actor, &errs);
+	int r = ev_change_append(c->state_dir, c->id, c->key, action, bundle, details, actor,
+	                         &errs);
 	json_decref(actor);
 	if (r < 0) {
 		ev_errlist_print(&errs, stderr);
@@ -78,15 +79,17 @@ int mctx_open(struct mctx *c, bool must_exist) {
 	if (r == -ENOENT && !must_exist)
 		return -1;
 	if (r == -ENOENT)
-		return mctx_refuse(c, "no such change under %s/changes ('evident maintenance "
-		                      "start' opens one)",
+		return mctx_refuse(c,
+		                   "no such change under %s/changes ('evident maintenance "
+		                   "start' opens one)",
 		                   c->state_dir);
 	if (r < 0)
 		return mctx_refuse(c, "cannot read its ledger: %s", strerror(-r));
 	c->loaded = true;
 	if (c->ch.n_invalid)
-		return mctx_refuse(c, "its ledger does not verify (%zu bad lines; see 'evident "
-		                      "maintenance show %s')",
+		return mctx_refuse(c,
+		                   "its ledger does not verify (%zu bad lines; see 'evident "
+		                   "maintenance show %s')",
 		                   c->ch.n_invalid, c->id);
 	return -1;
 }
@@ -124,7 +127,8 @@ static int cmd_plan(struct mctx *c, uint64_t duration, unsigned days) {
 		print_json(p);
 	else {
 		printf("service %s: %lld lines in the last %u days; quietest windows (UTC):\n",
-		       c->service, (long long)json_integer_value(json_object_get(p, "lines")), days);
+		       c->service, (long long)json_integer_value(json_object_get(p, "lines")),
+		       days);
 		size_t i;
 		json_t *w;
 		json_array_foreach(json_object_get(p, "windows"), i, w)
@@ -151,10 +155,10 @@ static int cmd_list(struct mctx *c) {
 		char t[EV_RFC3339_MAX] = "";
 		if (ch.started_us)
 			ev_format_rfc3339(ch.started_us, t, sizeof(t));
-		json_array_append_new(out, json_pack("{s:O, s:s, s:s?, s:s, s:I}", "change", id,
-		                                     "state", ch.state, "service", ch.service,
-		                                     "started", t, "invalid_lines",
-		                                     (json_int_t)ch.n_invalid));
+		json_array_append_new(out,
+		                      json_pack("{s:O, s:s, s:s?, s:s, s:I}", "change", id, "state",
+		                                ch.state, "service", ch.service, "started", t,
+		                                "invalid_lines", (json_int_t)ch.n_invalid));
 		ev_change_done(&ch);
 	}
 	json_decref(ids);
@@ -162,11 +166,11 @@ static int cmd_list(struct mctx *c) {
 		print_json(out);
 	else {
 		json_t *o;
-		json_array_foreach(out, i, o)
-		        printf("%-24s %-16s %-20s %s\n", json_string_value(json_object_get(o, "change")),
-		               json_string_value(json_object_get(o, "state")),
-		               json_string_value(json_object_get(o, "service")) ?: "-",
-		               json_string_value(json_object_get(o, "started")));
+		json_array_foreach(out, i, o) printf(
+		        "%-24s %-16s %-20s %s\n", json_string_value(json_object_get(o, "change")),
+		        json_string_value(json_object_get(o, "state")),
+		        json_string_value(json_object_get(o, "service")) ?: "-",
+		        json_string_value(json_object_get(o, "started")));
 	}
 	json_decref(out);
 	return EV_EXIT_OK;
@@ -185,9 +189,12 @@ static int cmd_show(struct mctx *c) {
 		json_array_foreach(c->ch.entries, i, e) {
 			json_t *d = json_object_get(e, "details");
 			const char *res = json_string_value(json_object_get(d, "result"));
-			printf("  %s %-18s %s%s%s\n", json_string_value(json_object_get(e, "time")) ?: "?",
-			       json_string_value(json_object_get(e, "action")) ?: "?", res ? res : "",
-			       json_is_true(json_object_get(e, "_valid")) ? "" : " (DOES NOT VERIFY)",
+			printf("  %s %-18s %s%s%s\n",
+			       json_string_value(json_object_get(e, "time")) ?: "?",
+			       json_string_value(json_object_get(e, "action")) ?: "?",
+			       res ? res : "",
+			       json_is_true(json_object_get(e, "_valid")) ? ""
+			                                                  : " (DOES NOT VERIFY)",
 			       json_string_value(json_object_get(d, "reason")) ?: "");
 		}
 	}
@@ -256,10 +263,12 @@ static int maint_run(int argc, char **argv) {
 			break;
 		case OPT_DURATION:
 		case OPT_WINDOW:
-			if (ev_parse_duration(optarg, o == OPT_WINDOW ? &c.window : &duration) < 0 ||
+			if (ev_parse_duration(optarg, o == OPT_WINDOW ? &c.window : &duration) <
+			            0 ||
 			    (o == OPT_DURATION ? duration : c.window) == 0) {
-				ret = ev_usage_error(&ev_cmd_maintenance, "--%s: '%s' is not a duration",
-				                     o == OPT_WINDOW ? "window" : "duration", optarg);
+				ret = ev_usage_error(
+				        &ev_cmd_maintenance, "--%s: '%s' is not a duration",
+				        o == OPT_WINDOW ? "window" : "duration", optarg);
 				goto out;
 			}
 			break;
@@ -267,9 +276,9 @@ static int maint_run(int argc, char **argv) {
 			errno = 0;
 			days = strtoul(optarg, &end, 10);
 			if (errno || *end || days < 1 || days > 366) {
-				ret = ev_usage_error(&ev_cmd_maintenance,
-				                     "--days: '%s' is not a number of days (1 to 366)",
-				                     optarg);
+				ret = ev_usage_error(
+				        &ev_cmd_maintenance,
+				        "--days: '%s' is not a number of days (1 to 366)", optarg);
 				goto out;
 			}
 			break;
@@ -282,8 +291,9 @@ static int maint_run(int argc, char **argv) {
 		}
 	}
 	if (optind >= argc) {
-		ret = ev_usage_error(&ev_cmd_maintenance,
-		                     "which subcommand? (plan, start, finish, rollback, list, show)");
+		ret = ev_usage_error(
+		        &ev_cmd_maintenance,
+		        "which subcommand? (plan, start, finish, rollback, list, show)");
 		goto out;
 	}
 	const char *sub = argv[optind++];
@@ -292,8 +302,9 @@ static int maint_run(int argc, char **argv) {
 	for (size_t i = 0; i < ELEMENTSOF(with_id); i++)
 		needs_id = needs_id || !strcmp(sub, with_id[i]);
 	if (!needs_id && strcmp(sub, "plan") && strcmp(sub, "list")) {
-		ret = ev_usage_error(&ev_cmd_maintenance, "unknown subcommand '%s' (plan, start, "
-		                                          "finish, rollback, list, show)",
+		ret = ev_usage_error(&ev_cmd_maintenance,
+		                     "unknown subcommand '%s' (plan, start, "
+		                     "finish, rollback, list, show)",
 		                     sub);
 		goto out;
 	}

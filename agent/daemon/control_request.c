@@ -13,9 +13,9 @@
 #include "agent/daemon/control.h"
 #include "agent/incident/incident.h"
 
-#define STR_MAX  4096
-#define ID_MAX   EV_INCIDENT_ID_MAX /* an id a request carries is an incident's or names one */
-#define LIST_MAX 64
+#define STR_MAX           4096
+#define ID_MAX            EV_INCIDENT_ID_MAX /* an id a request carries is an incident's or names one */
+#define LIST_MAX          64
 #define RECORD_FIELDS_MAX 32
 
 static const char *const req_names[] = {
@@ -106,11 +106,11 @@ static bool str_ok(const char *s, size_t len, size_t max) {
 /* Drill records: at most EV_DRILL_RECORDS_MAX objects of at most RECORD_FIELDS_MAX
  * fields, each a string (no control characters) or an integer, names of at most 64 bytes
  * of [A-Za-z0-9_.-]. */
-static int check_records(const struct arg *a, json_t *v, const char **ret_code,
-                         char **ret_error) {
+static int check_records(const struct arg *a, json_t *v, const char **ret_code, char **ret_error) {
 	if (!json_is_array(v) || json_array_size(v) > EV_DRILL_RECORDS_MAX)
 		return fail(ret_code, ret_error, "invalid_argument",
-		            "'%s' must be a list of at most %d objects", a->name, EV_DRILL_RECORDS_MAX);
+		            "'%s' must be a list of at most %d objects", a->name,
+		            EV_DRILL_RECORDS_MAX);
 	size_t i;
 	json_t *r;
 	json_array_foreach(v, i, r) {
@@ -121,17 +121,19 @@ static int check_records(const struct arg *a, json_t *v, const char **ret_code,
 			            "'%s' item %zu must be an object of at most %d fields", a->name,
 			            i + 1, RECORD_FIELDS_MAX);
 		json_object_foreach(r, k, f) {
-			bool name_ok = strlen(k) <= 64 && strlen(k) > 0 &&
-			               strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			                         "0123456789_.-") == strlen(k);
+			bool name_ok =
+			        strlen(k) <= 64 && strlen(k) > 0 &&
+			        strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			                  "0123456789_.-") == strlen(k);
 			if (!name_ok ||
 			    !(json_is_integer(f) ||
 			      (json_is_string(f) &&
 			       str_ok(json_string_value(f), json_string_length(f), STR_MAX))))
-				return fail(ret_code, ret_error, "invalid_argument",
-				            "'%s' item %zu: field names are [A-Za-z0-9_.-] and values "
-				            "strings without control characters or integers",
-				            a->name, i + 1);
+				return fail(
+				        ret_code, ret_error, "invalid_argument",
+				        "'%s' item %zu: field names are [A-Za-z0-9_.-] and values "
+				        "strings without control characters or integers",
+				        a->name, i + 1);
 		}
 	}
 	return 0;
@@ -225,10 +227,10 @@ int ev_request_parse(const char *line, size_t len, struct ev_request *ret, const
 		shown[k] = '\0';
 		bool cut = strlen(name) > k;
 		json_decref(o); /* `name` points into o */
-		return fail(
-		        ret_code, ret_error, "unknown_request",
-		        "unknown request '%s%s' (expected status, reload, rules, seal, triage or drill)",
-		        shown, cut ? "..." : "");
+		return fail(ret_code, ret_error, "unknown_request",
+		            "unknown request '%s%s' (expected status, reload, rules, seal, triage "
+		            "or drill)",
+		            shown, cut ? "..." : "");
 	}
 	const struct arg *args = req_args[t];
 	const char *key;

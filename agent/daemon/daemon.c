@@ -103,8 +103,8 @@ void ev_daemon_alert(struct ev_daemon *d, const struct correlate_alert *alert) {
 	bool is_drill = ev_drill_alert_id(alert, drill, sizeof(drill));
 	if (!d->maint)
 		d->maint = ev_maint_windows_new();
-	const char *chg = d->maint ? ev_maint_windows_match(d->maint, d->cfg, d->state_dir, alert)
-	                           : NULL;
+	const char *chg =
+	        d->maint ? ev_maint_windows_match(d->maint, d->cfg, d->state_dir, alert) : NULL;
 	json_t *marks = is_drill || chg ? json_pack("{s:s?}", "maintenance", chg) : NULL;
 	if (marks && is_drill) {
 		json_object_set_new(marks, "drill", json_true());
@@ -113,7 +113,7 @@ void ev_daemon_alert(struct ev_daemon *d, const struct correlate_alert *alert) {
 	ev_sinks_emit_marked(d->sinks, alert, id, marks);
 	json_decref(marks);
 	ev_autoseal_alert(d, alert, id); /* actions.seal_on: coalesced, rate-limited, queued */
-	if (!chg) /* actions.open_incident */
+	if (!chg)                        /* actions.open_incident */
 		ev_incident_alert(d, alert, id, is_drill ? drill : NULL, inc, sizeof(inc));
 	if (is_drill)
 		ev_daemon_drill_alert(d, alert, id, drill, inc, chg);

@@ -508,8 +508,8 @@ static char *add_marks(const char *j, size_t len, const json_t *marks, size_t *r
 	return out;
 }
 
-void ev_sinks_emit_marked(struct ev_sinks *s, const struct correlate_alert *a,
-                          const char *alert_id, const json_t *marks) {
+void ev_sinks_emit_marked(struct ev_sinks *s, const struct correlate_alert *a, const char *alert_id,
+                          const json_t *marks) {
 	s->st.alerts++;
 	size_t len = 0;
 	const char *j = correlate_alert_render(a, alert_id, &s->buf, &len); /* once, for all */
@@ -517,8 +517,8 @@ void ev_sinks_emit_marked(struct ev_sinks *s, const struct correlate_alert *a,
 	if (marks)
 		j = marked;
 	const char *tag = json_is_true(json_object_get(marks, "drill")) ? "DRILL: "
-	                  : json_object_get(marks, "maintenance")        ? "maintenance: "
-	                                                                 : "";
+	                  : json_object_get(marks, "maintenance")       ? "maintenance: "
+	                                                                : "";
 	if (s->to_stdout &&
 	    (!j || fwrite(j, 1, len, stdout) != len || putchar('\n') == EOF || fflush(stdout) != 0))
 		s->st.stdout_errors++;

@@ -57,8 +57,8 @@ void ev_sinks_emit(struct ev_sinks *s, const struct correlate_alert *a, const ch
 /* The same with `marks` (may be NULL; borrowed) added to the alert's JSON: {"drill":true,
  * "drill_id"} for a drill's alert, {"maintenance":CHG-ID} in a change window; the
  * journal's MESSAGE then begins "DRILL: " or "maintenance: ". */
-void ev_sinks_emit_marked(struct ev_sinks *s, const struct correlate_alert *a,
-                          const char *alert_id, const json_t *marks);
+void ev_sinks_emit_marked(struct ev_sinks *s, const struct correlate_alert *a, const char *alert_id,
+                          const json_t *marks);
 /* An automatic seal's association of alerts and bundle ({"type":"sealed", ...}): one
  * JSON line on stdout, and a journal entry (EV_SEALED_MESSAGE_ID, BUNDLE_ID=, RULE=,
  * SEALED_JSON=) when those sinks are on. Not sent to syslog or the hook. */

@@ -162,7 +162,8 @@ json_t *ev_triage_seal_request(const json_t *rq, const json_t *cls) {
 			json_object_set(r, "units", units);
 	}
 	if (json_is_string(json_object_get(rq, "drill_log"))) /* a drill's records */
-		json_object_set_new(r, "copies", json_pack("[O]", json_object_get(rq, "drill_log")));
+		json_object_set_new(r, "copies",
+		                    json_pack("[O]", json_object_get(rq, "drill_log")));
 	char *note = NULL;
 	char *fields = json_dumps(rq, JSON_COMPACT | JSON_SORT_KEYS);
 	if (fields && asprintf(&note, "%striage %s severity %s",

@@ -11,8 +11,8 @@
 #include "store/ledger.h"
 
 int ev_change_append(const char *state_dir, const char *id, const struct store_key *key,
-                     const char *action, const char *bundle, json_t *details,
-                     const json_t *actor, struct ev_errlist *errs) {
+                     const char *action, const char *bundle, json_t *details, const json_t *actor,
+                     struct ev_errlist *errs) {
 	return ev_ledger_append_in(state_dir, "changes", id, key, action, bundle, details, actor,
 	                           errs);
 }

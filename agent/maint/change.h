@@ -35,8 +35,8 @@ int ev_change_load(const char *state_dir, const char *id, struct store_keyring *
 void ev_change_done(struct ev_change *c);
 /* Append one entry (details stolen, actor borrowed, bundle may be NULL). 0 or -errno. */
 int ev_change_append(const char *state_dir, const char *id, const struct store_key *key,
-                     const char *action, const char *bundle, json_t *details,
-                     const json_t *actor, struct ev_errlist *errs);
+                     const char *action, const char *bundle, json_t *details, const json_t *actor,
+                     struct ev_errlist *errs);
 /* Whether the change's window is open at `now_us`. */
 bool ev_change_window_open(const struct ev_change *c, int64_t now_us);
 /* The change ids under STATE_DIR/changes, sorted (new array). */

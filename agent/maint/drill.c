@@ -39,8 +39,7 @@ static const char *scalar(struct ld *l, const struct ytree_node *n, const char *
 	return n->str;
 }
 
-static int64_t duration(struct ld *l, const struct ytree_node *n, const char *what,
-                        int64_t def) {
+static int64_t duration(struct ld *l, const struct ytree_node *n, const char *what, int64_t def) {
 	if (!n)
 		return def;
 	uint64_t us;
@@ -75,7 +74,8 @@ static void records(struct ld *l, const struct ytree_node *seq, json_t *out) {
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct ytree_node *r = seq->items[i];
 		if (!r || r->kind != YTREE_MAP) {
-			err(l, r, "%s", "a record is a mapping such as {program: sshd, message: ...}");
+			err(l, r, "%s",
+			    "a record is a mapping such as {program: sshd, message: ...}");
 			continue;
 		}
 		json_t *rec = json_object();
@@ -156,13 +156,12 @@ static json_t *parse(struct ld *l, const char *name, const struct ytree_node *ro
 	if (n && strcmp(n, name))
 		err(l, ytree_map_get(root, "name"), "name '%s' is not the file's name", n);
 	const struct ytree_node *steps = ytree_map_get(root, "steps");
-	json_t *out = json_pack("{s:s, s:s, s:s, s:[]}", "name", name, "path", l->path,
-	                        "description",
-	                        ytree_map_get(root, "description")
-	                                ? scalar(l, ytree_map_get(root, "description"), "description")
-	                                          ?: ""
-	                                : "",
-	                        "steps");
+	json_t *out = json_pack(
+	        "{s:s, s:s, s:s, s:[]}", "name", name, "path", l->path, "description",
+	        ytree_map_get(root, "description")
+	                ? scalar(l, ytree_map_get(root, "description"), "description") ?: ""
+	                : "",
+	        "steps");
 	if (!steps || steps->kind != YTREE_SEQ || !steps->n || steps->n > EV_DRILL_STEPS_MAX)
 		err(l, steps ? steps : root, "%s", "steps must be a list of 1 to 64 steps");
 	int64_t prev = 0;
@@ -181,27 +180,29 @@ static json_t *parse(struct ld *l, const char *name, const struct ytree_node *ro
 static bool name_ok(const char *n) {
 	size_t len = strlen(n);
 	return len && len <= 64 && n[0] != '.' &&
-	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == len;
+	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	               len;
 }
 
 int ev_drill_load(const struct ev_config *cfg, const char *name, json_t **ret,
                   struct ev_errlist *errs) {
 	if (!name_ok(name)) {
-		ev_errlist_add(errs, name, 0, 0, "a scenario name is letters, digits, '.', '_', '-'");
+		ev_errlist_add(errs, name, 0, 0,
+		               "a scenario name is letters, digits, '.', '_', '-'");
 		return -EINVAL;
 	}
 	char path[4200];
 	bool found = false;
 	for (size_t i = 0; i <= cfg->drills.paths.n && !found; i++) {
 		const char *dir = i < cfg->drills.paths.n ? cfg->drills.paths.v[i]
-		                                         : replay_rules_datadir("drills");
+		                                          : replay_rules_datadir("drills");
 		snprintf(path, sizeof(path), "%s/%s.yaml", dir, name);
 		found = access(path, F_OK) == 0;
 	}
 	if (!found) {
 		ev_errlist_add(errs, name, 0, 0,
-		               "no scenario '%s' in drills.paths or %s ('evident drill --list')", name,
-		               replay_rules_datadir("drills"));
+		               "no scenario '%s' in drills.paths or %s ('evident drill --list')",
+		               name, replay_rules_datadir("drills"));
 		return -ENOENT;
 	}
 	struct ytree_docs docs = {0};
@@ -248,7 +249,7 @@ json_t *ev_drill_list(const struct ev_config *cfg) {
 	const char *k;
 	json_t *v;
 	json_object_foreach(seen, k, v) /* jansson keeps insertion order: sort here */
-		json_array_append_new(out, json_pack("{s:s, s:O}", "name", k, "path", v));
+	        json_array_append_new(out, json_pack("{s:s, s:O}", "name", k, "path", v));
 	json_decref(seen);
 	size_t n = json_array_size(out);
 	for (size_t i = 1; i < n; i++) /* insertion sort: a handful of names */

@@ -150,12 +150,11 @@ void ev_daemon_drill_alert(struct ev_daemon *d, const struct correlate_alert *a,
 		return;
 	if (json_array_size(d->drill_alerts) >= EV_DRILL_ALERTS_MAX)
 		json_array_remove(d->drill_alerts, 0);
-	json_array_append_new(d->drill_alerts,
-	                      json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:I, s:I, s:s?, s:s?}",
-	                                "drill", drill, "alert_id", alert_id, "rule_id",
-	                                a->rule_id, "rule", a->rule_title, "level", a->level,
-	                                "detected_us", (json_int_t)ev_now_realtime_us(),
-	                                "event_us", (json_int_t)a->time_us, "incident",
-	                                incident && incident[0] ? incident : NULL, "maintenance",
-	                                change));
+	json_array_append_new(
+	        d->drill_alerts,
+	        json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:I, s:I, s:s?, s:s?}", "drill", drill,
+	                  "alert_id", alert_id, "rule_id", a->rule_id, "rule", a->rule_title,
+	                  "level", a->level, "detected_us", (json_int_t)ev_now_realtime_us(),
+	                  "event_us", (json_int_t)a->time_us, "incident",
+	                  incident && incident[0] ? incident : NULL, "maintenance", change));
 }

@@ -17,10 +17,11 @@
 int ev_maint_check_parse(const char *spec, json_t **ret, char *msg, size_t len) {
 	const char *eq = strchr(spec, '=');
 	size_t n = eq ? (size_t)(eq - spec) : 0;
-	if (!eq || n == 0 || n > 64 || strspn(spec, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-	                                            "TUVWXYZ0123456789._-") != n) {
-		snprintf(msg, len, "'%s' is not NAME=COMMAND (NAME: letters, digits, '.', '_', '-')",
-		         spec);
+	if (!eq || n == 0 || n > 64 ||
+	    strspn(spec, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+	                 "TUVWXYZ0123456789._-") != n) {
+		snprintf(msg, len,
+		         "'%s' is not NAME=COMMAND (NAME: letters, digits, '.', '_', '-')", spec);
 		return -EINVAL;
 	}
 	if (!eq[1 + strspn(eq + 1, " \t")]) {
@@ -50,8 +51,10 @@ json_t *ev_maint_run(const json_t *argv, uint64_t timeout_us) {
 		return NULL;
 	for (size_t i = 0; i < n; i++)
 		v[i] = (char *)json_string_value(json_array_get(argv, i));
-	struct ev_spawn sp = {
-	        .argv = v, .timeout_usec = timeout_us, .out_cap = OUTPUT_KEPT, .err_cap = OUTPUT_KEPT};
+	struct ev_spawn sp = {.argv = v,
+	                      .timeout_usec = timeout_us,
+	                      .out_cap = OUTPUT_KEPT,
+	                      .err_cap = OUTPUT_KEPT};
 	struct ev_spawn_result res;
 	uint64_t t0 = ev_now_monotonic_us();
 	int r = n ? ev_spawn_run(&sp, &res) : -EINVAL;
@@ -69,7 +72,8 @@ json_t *ev_maint_run(const json_t *argv, uint64_t timeout_us) {
 	json_t *o = json_pack("{s:i, s:b, s:I, s:s}", "exit", code, "ok",
 	                      exited && code == 0 && !res.timed_out, "ms", ms, "output", out);
 	if (!o)
-		o = json_pack("{s:i, s:b, s:I}", "exit", code, "ok", 0, "ms", ms); /* invalid UTF-8 */
+		o = json_pack("{s:i, s:b, s:I}", "exit", code, "ok", 0, "ms",
+		              ms); /* invalid UTF-8 */
 	if (o && res.timed_out)
 		json_object_set_new(o, "timed_out", json_true());
 	if (o && WIFSIGNALED(res.status))
@@ -83,11 +87,13 @@ json_t *ev_maint_health_run(const json_t *checks, uint64_t timeout_us) {
 	size_t i;
 	json_t *c;
 	json_array_foreach(checks, i, c) {
-		json_t *argv = ev_maint_argv(json_string_value(json_object_get(c, "command")) ?: "");
+		json_t *argv =
+		        ev_maint_argv(json_string_value(json_object_get(c, "command")) ?: "");
 		json_t *r = argv ? ev_maint_run(argv, timeout_us) : NULL;
 		json_decref(argv);
 		if (!r)
-			r = json_pack("{s:b, s:i, s:s}", "ok", 0, "exit", -1, "output", "out of memory");
+			r = json_pack("{s:b, s:i, s:s}", "ok", 0, "exit", -1, "output",
+			              "out of memory");
 		json_object_set(r, "name", json_object_get(c, "name"));
 		json_object_set(r, "command", json_object_get(c, "command"));
 		json_array_append_new(out, r);
@@ -111,8 +117,8 @@ json_t *ev_maint_health_regressed(const json_t *before, const json_t *after) {
 			continue;
 		bool was_ok = false;
 		json_array_foreach(before, k, b) if (json_equal(json_object_get(b, "name"),
-		                                                json_object_get(a, "name"))) was_ok =
-		        json_is_true(json_object_get(b, "ok"));
+		                                                json_object_get(a, "name")))
+		        was_ok = json_is_true(json_object_get(b, "ok"));
 		if (was_ok)
 			json_array_append(out, json_object_get(a, "name"));
 	}

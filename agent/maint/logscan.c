@@ -46,7 +46,8 @@ static void scan_file(const char *path, line_fn fn, void *ud) {
 		if (line[len - 1] == '\n')
 			len--;
 		ev_record_reset(&rec);
-		if (collector_parse_line(&p, line, MIN(len, (size_t)EV_MAINT_LINE_MAX), 0, &rec) < 0)
+		if (collector_parse_line(&p, line, MIN(len, (size_t)EV_MAINT_LINE_MAX), 0, &rec) <
+		    0)
 			continue;
 		if (!(rec.flags & EV_REC_NO_TIME))
 			fn(ud, &rec);
@@ -65,7 +66,8 @@ static void scan(const json_t *patterns, line_fn fn, void *ud) {
 	json_array_foreach(patterns, i, pat) {
 		for (int rot = 0; rot < 2; rot++) {
 			char g[4200];
-			snprintf(g, sizeof(g), rot ? "%s.[0-9]" : "%s", json_string_value(pat) ?: "");
+			snprintf(g, sizeof(g), rot ? "%s.[0-9]" : "%s",
+			         json_string_value(pat) ?: "");
 			glob_t gl;
 			if (glob(g, 0, NULL, &gl) != 0)
 				continue;
@@ -128,12 +130,12 @@ static json_t *window_json(const struct window *w, double weeks, int64_t now_us)
 		h++;
 	ev_format_rfc3339_us(h * HOUR_US, next, sizeof(next));
 	return json_pack("{s:s, s:s, s:i, s:f, s:f}", "start", start, "next", next, "hours",
-	                 (int)w->hours, "expected_lines", (double)w->sum / weeks,
-	                 "peak_hour_lines", (double)w->peak / weeks);
+	                 (int)w->hours, "expected_lines", (double)w->sum / weeks, "peak_hour_lines",
+	                 (double)w->peak / weeks);
 }
 
-json_t *ev_maint_plan(const json_t *patterns, int64_t now_us, unsigned days,
-                      uint64_t duration_us, size_t top) {
+json_t *ev_maint_plan(const json_t *patterns, int64_t now_us, unsigned days, uint64_t duration_us,
+                      size_t top) {
 	struct plan *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
@@ -153,8 +155,8 @@ json_t *ev_maint_plan(const json_t *patterns, int64_t now_us, unsigned days,
 	}
 	qsort(w, WEEK_H, sizeof(w[0]), cmp_window);
 	double weeks = MAX((double)days / 7.0, 1.0 / 7.0);
-	json_t *out = json_pack("{s:i, s:f, s:I, s:[]}", "days", (int)days, "weeks", weeks,
-	                        "lines", (json_int_t)p->lines, "windows");
+	json_t *out = json_pack("{s:i, s:f, s:I, s:[]}", "days", (int)days, "weeks", weeks, "lines",
+	                        (json_int_t)p->lines, "windows");
 	json_t *arr = json_object_get(out, "windows");
 	for (size_t i = 0; arr && i < MIN(top, (size_t)WEEK_H); i++)
 		json_array_append_new(arr, window_json(&w[i], weeks, now_us));

@@ -18,8 +18,8 @@
  * {"days", "weeks", "lines", "windows":[{"start":"Tue 03:00", "next":RFC3339, "hours",
  * "expected_lines" (average per week), "peak_hour_lines"}] (the first `top`)}, in UTC.
  * NULL on OOM. */
-json_t *ev_maint_plan(const json_t *patterns, int64_t now_us, unsigned days,
-                      uint64_t duration_us, size_t top);
+json_t *ev_maint_plan(const json_t *patterns, int64_t now_us, unsigned days, uint64_t duration_us,
+                      size_t top);
 /* The lines of [from_us, to_us): {"lines", "error_lines", "errors_per_hour",
  * "messages":{normalised message: count}}. An error line has a syslog priority of err or
  * worse, or (priority unknown) a word such as error, failed, fatal, panic, exception or

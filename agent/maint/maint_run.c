@@ -52,10 +52,10 @@ static int seal(struct mctx *c, const char *what, json_t *copies, const json_t *
 	char note[300];
 	snprintf(note, sizeof(note), "maintenance %s: %s (service %s)", c->id, what,
 	         c->ch.service ? c->ch.service : c->service);
-	json_t *req = json_pack("{s:s, s:O, s:o, s:O, s:s, s:o, s:b}", "note", note, "copies",
-	                        copies, "sources", sources, "units",
-	                        json_object_get(scope, "units"), "lookback", lookback,
-	                        "commands", cmds, "immutable", !c->no_immutable);
+	json_t *req =
+	        json_pack("{s:s, s:O, s:o, s:O, s:s, s:o, s:b}", "note", note, "copies", copies,
+	                  "sources", sources, "units", json_object_get(scope, "units"), "lookback",
+	                  lookback, "commands", cmds, "immutable", !c->no_immutable);
 	char actor[300];
 	snprintf(actor, sizeof(actor), "evident maintenance %s (uid %u)%s%s", c->id,
 	         (unsigned)getuid(), c->as ? ", " : "", c->as ? c->as : "");
@@ -76,12 +76,13 @@ static int stat_files(struct mctx *c, json_t **ret) {
 		const char *p = c->copies.v[i];
 		struct stat st;
 		if (p[0] != '/')
-			return json_decref(files), mctx_refuse(c, "--copy %s: give an absolute path", p);
+			return json_decref(files),
+			       mctx_refuse(c, "--copy %s: give an absolute path", p);
 		if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode))
 			return json_decref(files),
 			       mctx_refuse(c, "--copy %s: %s", p,
 			                   errno && !S_ISLNK(st.st_mode) ? strerror(errno)
-			                                                : "not a regular file");
+			                                                 : "not a regular file");
 		json_array_append_new(files, json_pack("{s:s, s:I, s:I, s:I, s:I}", "path", p,
 		                                       "size", (json_int_t)st.st_size, "mode",
 		                                       (json_int_t)(st.st_mode & 07777), "uid",
@@ -161,12 +162,14 @@ int ev_maint_cmd_start(struct mctx *c) {
 	struct ev_maint_bundle b;
 	r = ev_maint_bundle_verify(bundle ?: "", &c->kr, false, &b, msg, sizeof(msg));
 	json_array_foreach(files, i, f) {
-		json_t *cp = r >= 0 ? json_object_get(b.copies, json_string_value(
-		                                                         json_object_get(f, "path")))
+		json_t *cp = r >= 0 ? json_object_get(b.copies,
+		                                      json_string_value(json_object_get(f, "path")))
 		                    : NULL;
 		if (r >= 0 && !cp) {
-			snprintf(msg, sizeof(msg), "%s was not copied into the bundle (see 'evident "
-			         "show %s')", json_string_value(json_object_get(f, "path")), bundle);
+			snprintf(msg, sizeof(msg),
+			         "%s was not copied into the bundle (see 'evident "
+			         "show %s')",
+			         json_string_value(json_object_get(f, "path")), bundle);
 			r = -EIO;
 		}
 		if (r >= 0) {
@@ -181,12 +184,12 @@ int ev_maint_cmd_start(struct mctx *c) {
 	}
 	json_t *baseline = ev_maint_health_run(checks, c->cfg->maintenance.check_timeout);
 	uint64_t win = c->window ? c->window : c->cfg->maintenance.window;
-	json_t *d = json_pack(
-	        "{s:s, s:I, s:I, s:O, s:O, s:O, s:O, s:O, s:s, s:O, s:b}", "service", c->service,
-	        "started_us", (json_int_t)now, "until_us", (json_int_t)(now + (int64_t)win),
-	        "files", files, "checks", checks, "baseline", baseline, "bundle",
-	        json_object_get(res, "bundle"), "bundle_id", json_object_get(res, "bundle_id"),
-	        "manifest_sha256", b.manifest_sha256, "scope", scope, "verified", 1);
+	json_t *d = json_pack("{s:s, s:I, s:I, s:O, s:O, s:O, s:O, s:O, s:s, s:O, s:b}", "service",
+	                      c->service, "started_us", (json_int_t)now, "until_us",
+	                      (json_int_t)(now + (int64_t)win), "files", files, "checks", checks,
+	                      "baseline", baseline, "bundle", json_object_get(res, "bundle"),
+	                      "bundle_id", json_object_get(res, "bundle_id"), "manifest_sha256",
+	                      b.manifest_sha256, "scope", scope, "verified", 1);
 	ev_maint_bundle_done(&b);
 	r = mctx_record(c, "started", json_string_value(json_object_get(res, "bundle_id")),
 	                json_incref(d));
@@ -228,7 +231,9 @@ static json_t *diff_file(struct mctx *c, const json_t *f, const struct ev_maint_
 	snprintf(la, sizeof(la), "%s (before)", path);
 	snprintf(lb, sizeof(lb), "%s (after)", path);
 	char *argv[] = {"diff", "-u", "--label", la, "--label", lb, tmp, (char *)path, NULL};
-	struct ev_spawn sp = {.argv = argv, .timeout_usec = 30 * 1000000ULL, .out_cap = DIFF_CAP,
+	struct ev_spawn sp = {.argv = argv,
+	                      .timeout_usec = 30 * 1000000ULL,
+	                      .out_cap = DIFF_CAP,
 	                      .err_cap = 1024};
 	struct ev_spawn_result res = {0};
 	if (r >= 0)
@@ -284,14 +289,14 @@ static json_t *finish_results(struct mctx *c, const struct ev_maint_bundle *b, i
 		json_array_append_new(reasons, json_string(m));
 	}
 	json_array_extend(reasons, json_object_get(cmp, "reasons"));
-	json_t *o = json_pack("{s:s, s:o, s:o, s:{s:o, s:o, s:O, s:s, s:I}, s:o, s:o}", "result",
-	                      json_array_size(reasons) ? "regression" : "pass", "reasons", reasons,
-	                      "health", health, "errors", "before", before, "after", after,
-	                      "new_messages", json_object_get(cmp, "new_messages"), "method",
-	                      "error lines and distinct normalised messages (no template miner "
-	                      "in this build)",
-	                      "span_us", (json_int_t)span, "diff", diff, "health_regressed",
-	                      regressed);
+	json_t *o =
+	        json_pack("{s:s, s:o, s:o, s:{s:o, s:o, s:O, s:s, s:I}, s:o, s:o}", "result",
+	                  json_array_size(reasons) ? "regression" : "pass", "reasons", reasons,
+	                  "health", health, "errors", "before", before, "after", after,
+	                  "new_messages", json_object_get(cmp, "new_messages"), "method",
+	                  "error lines and distinct normalised messages (no template miner "
+	                  "in this build)",
+	                  "span_us", (json_int_t)span, "diff", diff, "health_regressed", regressed);
 	json_decref(cmp);
 	return o;
 }
@@ -369,7 +374,8 @@ int ev_maint_cmd_finish(struct mctx *c) {
 	json_t *aft = json_object_get(json_object_get(o, "errors"), "after");
 	printf("change %s: %s\n", c->id, pass ? "pass" : "REGRESSION");
 	print_health("health", json_object_get(o, "health"));
-	printf("  error lines: %lld before, %lld after (same span; %lld lines before, %lld after)\n",
+	printf("  error lines: %lld before, %lld after (same span; %lld lines before, %lld "
+	       "after)\n",
 	       (long long)json_integer_value(json_object_get(bef, "error_lines")),
 	       (long long)json_integer_value(json_object_get(aft, "error_lines")),
 	       (long long)json_integer_value(json_object_get(bef, "lines")),
@@ -439,9 +445,10 @@ int ev_maint_cmd_rollback(struct mctx *c) {
 	struct ev_maint_bundle b;
 	int r = ev_maint_bundle_verify(bundle ?: "", &c->kr, true, &b, msg, sizeof(msg));
 	if (r >= 0 && (!want || strcmp(want, b.manifest_sha256))) {
-		snprintf(msg, sizeof(msg), "the pre-change bundle %s is not the one the change "
-		         "recorded (manifest %s, recorded %s)", bundle, b.manifest_sha256,
-		         want ? want : "none");
+		snprintf(msg, sizeof(msg),
+		         "the pre-change bundle %s is not the one the change "
+		         "recorded (manifest %s, recorded %s)",
+		         bundle, b.manifest_sha256, want ? want : "none");
 		r = -EBADMSG;
 	}
 	if (r < 0) {
@@ -466,17 +473,18 @@ int ev_maint_cmd_rollback(struct mctx *c) {
 	ev_maint_bundle_done(&b);
 	json_t *rs = r >= 0 ? restart(c) : NULL;
 	json_t *health = r >= 0 ? health_wait(c) : json_array();
-	bool ok = r >= 0 && ev_maint_health_ok(health) && (!rs || json_is_true(json_object_get(rs, "ok")));
+	bool ok = r >= 0 && ev_maint_health_ok(health) &&
+	          (!rs || json_is_true(json_object_get(rs, "ok")));
 	uint64_t ms = (ev_now_monotonic_us() - t0) / 1000;
-	json_t *d = json_pack("{s:s, s:o, s:O, s:O, s:o, s:o, s:I, s:s?}", "result",
-	                      ok ? "healthy" : "unhealthy", "restored",
-	                      restored ? restored : json_array(), "replaced_bundle",
-	                      json_object_get(res, "bundle"), "replaced_bundle_id",
-	                      json_object_get(res, "bundle_id"), "restart", rs ? rs : json_null(),
-	                      "health", health, "duration_ms", (json_int_t)ms, "error",
-	                      r < 0 ? msg : NULL);
+	json_t *d = json_pack(
+	        "{s:s, s:o, s:O, s:O, s:o, s:o, s:I, s:s?}", "result", ok ? "healthy" : "unhealthy",
+	        "restored", restored ? restored : json_array(), "replaced_bundle",
+	        json_object_get(res, "bundle"), "replaced_bundle_id",
+	        json_object_get(res, "bundle_id"), "restart", rs ? rs : json_null(), "health",
+	        health, "duration_ms", (json_int_t)ms, "error", r < 0 ? msg : NULL);
 	json_decref(res);
-	if (mctx_record(c, "rolled_back", json_string_value(json_object_get(d, "replaced_bundle_id")),
+	if (mctx_record(c, "rolled_back",
+	                json_string_value(json_object_get(d, "replaced_bundle_id")),
 	                json_incref(d)) < 0) {
 		json_decref(d);
 		return EV_EXIT_USAGE;

@@ -29,7 +29,8 @@ static bool is_copy(const json_t *manifest, const char *path) {
 	json_array_foreach(json_object_get(manifest, "members"), i, m) {
 		if (!strcmp(json_string_value(json_object_get(m, "path")) ?: "", path))
 			return !strcmp(json_string_value(json_object_get(
-			                       json_object_get(m, "source"), "kind")) ?: "",
+			                       json_object_get(m, "source"), "kind"))
+			                       ?: "",
 			               "copy");
 	}
 	return false;
@@ -45,8 +46,7 @@ static int keep_begin(void *ud, const char *path, uint64_t size) {
 		k->over = true;
 		return 1;
 	}
-	struct ev_maint_member *nv =
-	        realloc(k->b->members, (k->b->n_members + 1) * sizeof(*nv));
+	struct ev_maint_member *nv = realloc(k->b->members, (k->b->n_members + 1) * sizeof(*nv));
 	if (!nv)
 		return -ENOMEM;
 	k->b->members = nv;
@@ -102,7 +102,8 @@ int ev_maint_bundle_verify(const char *path, const struct store_keyring *kr, boo
 	if (r < 0) {
 		snprintf(msg, len, "cannot read the pre-change bundle %s: %s", path, strerror(-r));
 	} else if (rep.n || !info.authenticated || k.over) {
-		size_t o = (size_t)snprintf(msg, len, "the pre-change bundle %s does not verify", path);
+		size_t o = (size_t)snprintf(msg, len, "the pre-change bundle %s does not verify",
+		                            path);
 		for (size_t i = 0; i < rep.n && i < 3 && o < len; i++)
 			o += (size_t)snprintf(msg + o, len - o, "%s %s %s: %s", i ? ";" : ":",
 			                      store_finding_name(rep.v[i].code),
@@ -166,8 +167,8 @@ static int stage(const json_t *f, const struct ev_maint_member *m, struct staged
 	s->path = json_string_value(json_object_get(f, "path"));
 	int fd = -1;
 	for (int tries = 0; fd < 0 && tries < 100; tries++) {
-		snprintf(s->tmp, sizeof(s->tmp), "%s.evident-rollback.%d.%d", s->path, (int)getpid(),
-		         tries);
+		snprintf(s->tmp, sizeof(s->tmp), "%s.evident-rollback.%d.%d", s->path,
+		         (int)getpid(), tries);
 		fd = open(s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST)
 			break;
@@ -253,12 +254,12 @@ int ev_maint_restore(const json_t *files, const struct ev_maint_bundle *b, json_
 			break;
 		}
 		fsync_dir_of(st[i].path);
-		json_array_append_new(done, json_pack("{s:s, s:O, s:O, s:O, s:O}", "path",
-		                                      st[i].path, "sha256",
-		                                      json_object_get(f, "sha256"), "mode",
-		                                      json_object_get(f, "mode"), "uid",
-		                                      json_object_get(f, "uid"), "gid",
-		                                      json_object_get(f, "gid")));
+		json_array_append_new(done,
+		                      json_pack("{s:s, s:O, s:O, s:O, s:O}", "path", st[i].path,
+		                                "sha256", json_object_get(f, "sha256"), "mode",
+		                                json_object_get(f, "mode"), "uid",
+		                                json_object_get(f, "uid"), "gid",
+		                                json_object_get(f, "gid")));
 	}
 	free(st);
 	*ret_restored = done;

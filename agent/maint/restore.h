@@ -27,10 +27,10 @@ struct ev_maint_member {
 };
 
 struct ev_maint_bundle {
-	json_t *manifest;                 /* authenticated manifest (owned) */
-	char manifest_sha256[65];         /* hex */
-	json_t *copies;                   /* {asked path: {member, sha256, size}} (owned) */
-	struct ev_maint_member *members;  /* with keep_data: the copied files' bytes */
+	json_t *manifest;                /* authenticated manifest (owned) */
+	char manifest_sha256[65];        /* hex */
+	json_t *copies;                  /* {asked path: {member, sha256, size}} (owned) */
+	struct ev_maint_member *members; /* with keep_data: the copied files' bytes */
 	size_t n_members;
 	size_t total;
 };

@@ -59,16 +59,18 @@ static void refresh(struct ev_maint_windows *w, const struct ev_config *cfg,
 	json_array_foreach(ids, i, id) {
 		struct ev_change c;
 		if (json_array_size(w->open) >= EV_MAINT_WINDOWS_MAX ||
-		    ev_change_load(state_dir, json_string_value(id), keyed ? &kr : NULL, NULL, &c) < 0)
+		    ev_change_load(state_dir, json_string_value(id), keyed ? &kr : NULL, NULL, &c) <
+		            0)
 			continue;
 		if (ev_change_window_open(&c, real)) {
 			json_t *scope = json_object_get(c.start, "scope");
 			json_array_append_new(
-			        w->open, json_pack("{s:O, s:O, s:O, s:O, s:s?}", "change", id, "programs",
-			                           json_object_get(scope, "programs") ?: json_null(),
-			                           "units", json_object_get(scope, "units") ?: json_null(),
-			                           "files", json_object_get(scope, "files") ?: json_null(),
-			                           "service", c.service));
+			        w->open,
+			        json_pack("{s:O, s:O, s:O, s:O, s:s?}", "change", id, "programs",
+			                  json_object_get(scope, "programs") ?: json_null(),
+			                  "units", json_object_get(scope, "units") ?: json_null(),
+			                  "files", json_object_get(scope, "files") ?: json_null(),
+			                  "service", c.service));
 		}
 		ev_change_done(&c);
 	}
