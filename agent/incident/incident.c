@@ -164,16 +164,31 @@ static const char *state_of(const struct ev_incident *inc) {
 	return "open";
 }
 
-int ev_incident_load(const char *state_dir, const char *id, struct store_keyring *kr,
-                     struct store_report *rep, struct ev_incident *ret) {
-	char p[4096], *buf = NULL;
+int ev_ledger_read_in(const char *state_dir, const char *sub, const char *id,
+                      struct store_keyring *kr, struct store_report *rep, json_t **ret_entries) {
+	char p[4096], *buf = NULL, msg[200];
 	size_t len = 0;
-	char msg[200];
 	if (ev_incident_id_check(id, msg, sizeof(msg)) < 0)
 		return -EINVAL;
-	if (ev_incident_ledger_path(state_dir, id, p, sizeof(p)) < 0)
+	int n = snprintf(p, sizeof(p), "%s/%s/%s/ledger.jsonl", state_dir, sub, id);
+	if (n < 0 || (size_t)n >= sizeof(p))
 		return -ENAMETOOLONG;
 	int r = store_read_file(p, STORE_LEDGER_CAP, &buf, &len);
+	if (r < 0)
+		return r;
+	struct store_report own = {0};
+	struct store_keyring none = {0};
+	r = store_ledger_verify_mem_as(buf, len, p + strlen(state_dir) + 1, STORE_INCIDENT_BROKEN,
+	                               kr ? kr : &none, rep ? rep : &own, ret_entries);
+	free(buf);
+	store_report_clear(&own);
+	return r;
+}
+
+int ev_incident_load(const char *state_dir, const char *id, struct store_keyring *kr,
+                     struct store_report *rep, struct ev_incident *ret) {
+	json_t *entries = NULL;
+	int r = ev_ledger_read_in(state_dir, "incidents", id, kr, rep, &entries);
 	if (r < 0)
 		return r;
 	struct ev_incident inc = {.impact = -1, .urgency = -1, .severity = -1};
@@ -183,14 +198,7 @@ int ev_incident_load(const char *state_dir, const char *id, struct store_keyring
 	inc.t_first_human = inc.t_last_update = EV_T_UNSET;
 	inc.roles = json_object();
 	inc.evidence = json_array();
-	struct store_report own = {0};
-	struct store_keyring none = {0};
-	char name[300];
-	snprintf(name, sizeof(name), "incidents/%s/ledger.jsonl", id);
-	r = store_ledger_verify_mem_as(buf, len, name, STORE_INCIDENT_BROKEN, kr ? kr : &none,
-	                               rep ? rep : &own, &inc.entries);
-	free(buf);
-	store_report_clear(&own);
+	inc.entries = entries;
 	if (r < 0 || !inc.roles || !inc.evidence) {
 		ev_incident_done(&inc);
 		return r < 0 ? r : -ENOMEM;

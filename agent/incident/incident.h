@@ -90,5 +90,10 @@ int ev_ledger_append_in(const char *state_dir, const char *sub, const char *id,
                         const struct store_key *key, const char *kind, const char *bundle,
                         json_t *payload, const json_t *actor, struct ev_errlist *errs);
 json_t *ev_ledger_list_in(const char *state_dir, const char *sub);
+/* Read STATE_DIR/SUB/ID/ledger.jsonl and verify it with kr (NULL: signatures unchecked;
+ * findings in rep, may be NULL, labelled SUB/ID/ledger.jsonl:LINE): every parsed entry
+ * with "_valid" into *ret_entries. -EINVAL (bad id), -ENOENT, -errno. */
+int ev_ledger_read_in(const char *state_dir, const char *sub, const char *id,
+                      struct store_keyring *kr, struct store_report *rep, json_t **ret_entries);
 /* An RFC 3339 µs timestamp as a JSON string, or null for EV_T_UNSET (new). */
 json_t *ev_incident_time_json(int64_t us);

@@ -45,28 +45,11 @@ static void fold(struct ev_change *c, json_t *e) {
 
 int ev_change_load(const char *state_dir, const char *id, struct store_keyring *kr,
                    struct store_report *rep, struct ev_change *ret) {
-	char p[4096], msg[200], *buf = NULL;
-	size_t len = 0;
-	if (ev_incident_id_check(id, msg, sizeof(msg)) < 0)
-		return -EINVAL;
-	int n = snprintf(p, sizeof(p), "%s/changes/%s/ledger.jsonl", state_dir, id);
-	if (n < 0 || (size_t)n >= sizeof(p))
-		return -ENAMETOOLONG;
-	int r = store_read_file(p, STORE_LEDGER_CAP, &buf, &len);
-	if (r < 0)
-		return r;
 	struct ev_change c = {.state = "new"};
-	snprintf(c.id, sizeof(c.id), "%s", id);
-	struct store_report own = {0};
-	struct store_keyring none = {0};
-	char name[300];
-	snprintf(name, sizeof(name), "changes/%s/ledger.jsonl", id);
-	r = store_ledger_verify_mem_as(buf, len, name, STORE_INCIDENT_BROKEN, kr ? kr : &none,
-	                               rep ? rep : &own, &c.entries);
-	free(buf);
-	store_report_clear(&own);
+	int r = ev_ledger_read_in(state_dir, "changes", id, kr, rep, &c.entries);
 	if (r < 0)
 		return r;
+	snprintf(c.id, sizeof(c.id), "%s", id);
 	size_t i;
 	json_t *e;
 	json_array_foreach(c.entries, i, e) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "agent/incident/policy.h"
 #include "agent/maint/health.h"
 #include "agent/spawn.h"
 #include "util/clock.h"
@@ -33,15 +34,7 @@ int ev_maint_check_parse(const char *spec, json_t **ret, char *msg, size_t len) 
 }
 
 json_t *ev_maint_argv(const char *s) {
-	json_t *a = json_array();
-	while (a && *s) {
-		s += strspn(s, " \t");
-		size_t n = strcspn(s, " \t");
-		if (n)
-			json_array_append_new(a, json_stringn(s, n));
-		s += n;
-	}
-	return a;
+	return ev_argv_words(s);
 }
 
 json_t *ev_maint_run(const json_t *argv, uint64_t timeout_us) {
