@@ -21,3 +21,4 @@ TESTS += tests/integration/drill-agent.sh tests/integration/drill-agent-more.sh
 EXTRA_DIST += tests/integration/drill-lib.sh tests/integration/drill-agent.sh \
 	tests/integration/drill-agent-more.sh
 EXTRA_DIST += tests/bench/bench-maintenance.sh
+UNIT_TEST_SOURCES += tests/unit/agent/test_maint.c

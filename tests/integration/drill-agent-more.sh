@@ -2,7 +2,8 @@
 # evident drill against the real agent (issue 18), part 2: the backup (its rule's
 # timespan cut to 3 s in the agent's copy of the pack) and disk scenarios score PASS; a
 # site's own scenario (drills.paths) is listed and played, and when nobody acknowledges
-# its incident in time the scorecard says so and the drill fails (exit 1).
+# its incident in time the scorecard says so and the drill fails (exit 1); a broken
+# scenario file is refused with every error and its position.
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 . "$EV_SRCDIR/tests/integration/drill-lib.sh"
@@ -33,6 +34,26 @@ expect_out 'rule fired +yes +Kernel disk or filesystem error' "the site's scenar
 expect_out 'evidence sealed +yes' "its evidence is sealed and verifies"
 expect_out 'acknowledged +NO' "the scorecard says it was not acknowledged"
 expect_out 'FAIL' "the drill's result is FAIL"
+
+# a broken scenario file: every error with its position, nothing injected
+cat >"$T_TMP/drills/broken.yaml" <<'EOY'
+name: other
+steps:
+  - name: s
+    at: soon
+    records:
+      - {program: x, repeat: 1000}
+    expcet: {}
+EOY
+run "$EVIDENT" drill -c "$CONF" --scenario broken
+expect_rc 2 "a broken scenario is refused"
+expect_err "broken.yaml:1:7: name 'other' is not the file's name" "the name mismatch, with its position"
+expect_err "broken.yaml:4:9: at must be a duration" "the bad duration"
+expect_err "repeat must be a number from 1 to 100" "the repeat cap"
+expect_err "broken.yaml:7:5: unknown key 'expcet'" "the unknown key"
+expect_err "a record needs a message" "the record without a message"
+run "$EVIDENT" drill -c "$CONF" --scenario ../evident
+expect_rc 2 "a scenario name with a path is refused"
 
 run "$EVIDENT" drill -c "$CONF" --scenario no-such-scenario
 expect_rc 2 "an unknown scenario is a usage error"
