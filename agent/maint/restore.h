@@ -45,7 +45,10 @@ void ev_maint_bundle_done(struct ev_maint_bundle *b);
 const struct ev_maint_member *ev_maint_bundle_member(const struct ev_maint_bundle *b,
                                                      const char *member);
 /* Put back every file of `files` ([{path, member, sha256, mode, uid, gid}], the change's
- * `started` entry) from b. 0 and *ret_restored ([{path, sha256, mode, uid, gid}], new),
- * or -errno with a sentence in msg and nothing replaced. */
+ * `started` entry) from b. 0 and *ret_restored ([{path, sha256, mode, uid, gid}], new);
+ * or -errno with a sentence in msg: before the renames (a copy missing or not the one
+ * recorded, a temporary file that cannot be written) nothing is replaced and
+ * *ret_restored is untouched; a rename that fails (rare: same directory) stops there,
+ * and *ret_restored lists the files already put back. */
 int ev_maint_restore(const json_t *files, const struct ev_maint_bundle *b, json_t **ret_restored,
                      char *msg, size_t len);
