@@ -322,7 +322,9 @@ static void print_step(const json_t *s) {
 static int list(struct dctx *c) {
 	json_t *l = ev_drill_list(c->cfg);
 	if (c->json) {
-		char *s = json_dumps(l, JSON_COMPACT);
+		json_t *o = json_pack("{s:O}", "scenarios", l);
+		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
 		printf("%s\n", s ? s : "[]");
 		free(s);
 	} else {

@@ -162,9 +162,11 @@ static int cmd_list(struct mctx *c) {
 		ev_change_done(&ch);
 	}
 	json_decref(ids);
-	if (c->json)
-		print_json(out);
-	else {
+	if (c->json) {
+		json_t *o = json_pack("{s:O}", "changes", out);
+		print_json(o);
+		json_decref(o);
+	} else {
 		json_t *o;
 		json_array_foreach(out, i, o) printf(
 		        "%-24s %-16s %-20s %s\n", json_string_value(json_object_get(o, "change")),

@@ -84,6 +84,8 @@ jcheck doc 0 "triage --json" triage --json --socket "$A_SOCK" --incident INC-JSO
 jcheck doc 0 "incident show --json" incident --config "$T_TMP/evident.yaml" show INC-JSON --json
 jcheck doc 0 "incident list --json" incident --config "$T_TMP/evident.yaml" list --json
 jcheck doc 0 "metrics --json" metrics --config "$T_TMP/evident.yaml" --json
+jcheck doc 0 "maintenance list --json" maintenance --config "$T_TMP/evident.yaml" list --json
+jcheck doc 0 "drill --list --json" drill --config "$T_TMP/evident.yaml" --list --json
 agent_stop
 
 # every command: --json accepted means documented and covered above; else refused

@@ -99,5 +99,5 @@ run $M list
 expect_out 'CHG-1 +rolled_back +svc' "list shows CHG-1 rolled back"
 expect_out 'CHG-2 +passed' "list shows CHG-2 passed"
 run $M list --json
-expect_out '"change":"CHG-3"' "list --json"
+expect_out '^\{"changes":\[.*"change":"CHG-3"' "list --json"
 done_testing
