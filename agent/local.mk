@@ -102,6 +102,7 @@ EXTRA_DIST += docs/operations.md docs/security.md
 include agent/incident/local.mk
 # Communications (issue 17)
 include agent/notify/local.mk
+include agent/maint/local.mk
 # The format library (issue 12): conf/formats/*.yaml embedded, in the order auto-detection
 # tries them.
 FORMAT_FILES = conf/formats/web.yaml conf/formats/java.yaml conf/formats/apps.yaml \

@@ -353,6 +353,24 @@ static const struct cfg_key analyze_keys[] = {
         END,
 };
 
+static const struct cfg_key maintenance_keys[] = {
+        {"restart", CT_STRV, OFF(maintenance.restart), 0, 0, NULL, NULL, NULL,
+         "\"SERVICE=CMD ARGS\": run (without a shell) by a rollback after the files are back"},
+        {"check_timeout", CT_DURATION, OFF(maintenance.check_timeout), SEC(1), SEC(3600), "30s",
+         NULL, NULL, "time limit of one health check or restart command"},
+        {"health_wait", CT_DURATION, OFF(maintenance.health_wait), 0, SEC(3600), "30s", NULL, NULL,
+         "how long a rollback retries the health checks until they pass"},
+        {"window", CT_DURATION, OFF(maintenance.window), SEC(60), SEC(7 * 86400), "2h", NULL, NULL,
+         "the longest a change window stays open when not finished"},
+        END,
+};
+
+static const struct cfg_key drills_keys[] = {
+        {"paths", CT_STRV, OFF(drills.paths), 0, 0, NULL, NULL, NULL,
+         "directories of the site's drill scenarios, searched before the shipped ones"},
+        END,
+};
+
 static const struct cfg_key top_keys[] = {
         {"include", CT_STRV, 0, 0, 0, NULL, NULL, NULL,
          "further configuration files applied on top, in order (relative to this file)"},
@@ -367,6 +385,9 @@ static const struct cfg_key top_keys[] = {
          "notification channels and messages (docs/notifications.md)"},
         {"analyze", CT_SECTION, 0, 0, 0, NULL, NULL, analyze_keys,
          "templates and analysis (docs/analysis.md)"},
+        {"maintenance", CT_SECTION, 0, 0, 0, NULL, NULL, maintenance_keys,
+         "change windows and rollback (docs/maintenance.md)"},
+        {"drills", CT_SECTION, 0, 0, 0, NULL, NULL, drills_keys, "game days (docs/maintenance.md)"},
         END,
 };
 

@@ -139,6 +139,13 @@ struct ev_config {
 		bool template_fields;        /* records get template_id / template_new for rules */
 		struct ev_strv trace_fields; /* fields naming a trace or request id */
 	} analyze;
+	struct {                        /* change windows (agent/maint/) */
+		struct ev_strv restart; /* "SERVICE=CMD ARGS" run by a rollback */
+		uint64_t check_timeout, health_wait, window;
+	} maintenance;
+	struct {
+		struct ev_strv paths; /* the site's drill scenario directories */
+	} drills;
 };
 
 /* Load `path`: NULL for the default configuration (ev_config_default_path(): the

@@ -61,3 +61,11 @@ dist_decoders_DATA = \
 # the order of FORMAT_FILES (agent/local.mk), and installed for reference.
 formatsdir = $(pkgdatadir)/formats
 dist_formats_DATA = $(FORMAT_FILES)
+# Drill scenarios (issue 18): `evident drill --scenario NAME`, docs/maintenance.md.
+drillsdir = $(pkgdatadir)/drills
+dist_drills_DATA = \
+	conf/drills/backup-never-finishes.yaml \
+	conf/drills/disk-filling-io-errors.yaml \
+	conf/drills/service-crash-loop.yaml \
+	conf/drills/ssh-brute-force.yaml \
+	conf/drills/sudo-privilege-escalation.yaml

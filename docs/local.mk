@@ -13,6 +13,7 @@ EV_MAN_SOURCES = \
 	docs/man/evident-incident.1.scd \
 	docs/man/evident-analyze.1.scd \
 	docs/man/evident-report.1.scd \
+	docs/man/evident-maintenance.1.scd \
 	docs/man/evident.yaml.5.scd \
 	docs/man/evident-rules.5.scd \
 	docs/man/evident-bundle.5.scd
@@ -32,7 +33,7 @@ docs/man/%.5: $(srcdir)/docs/man/%.5.scd Makefile
 # The guides an installed evident points at (man pages, README).
 doc_DATA = README.md docs/FORMAT.md docs/rules.md docs/agent.md docs/operations.md \
 	docs/security.md docs/fleet.md docs/records.md docs/formats.md docs/incidents.md \
-	docs/analysis.md docs/reports.md
+	docs/analysis.md docs/reports.md docs/maintenance.md
 
 # Every command, option and configuration key is in the man pages.
 TESTS += tests/integration/docs-man.sh

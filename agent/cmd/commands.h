@@ -31,3 +31,5 @@ extern const struct ev_command ev_cmd_analyze;
 extern const struct ev_command ev_cmd_impact;
 extern const struct ev_command ev_cmd_report;
 extern const struct ev_command ev_cmd_runbook;
+extern const struct ev_command ev_cmd_maintenance;
+extern const struct ev_command ev_cmd_drill;

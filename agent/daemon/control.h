@@ -34,7 +34,10 @@ enum ev_request_type {
 	EV_REQ_RULES,
 	EV_REQ_SEAL,
 	EV_REQ_TRIAGE,
+	EV_REQ_DRILL,
 };
+
+#define EV_DRILL_RECORDS_MAX 256 /* records in one drill request */
 
 struct ev_request {
 	enum ev_request_type type;
@@ -51,6 +54,8 @@ struct ev_request {
  *    `evident seal`)
  *   {"request":"triage", "incident":S (required), "impact":S, "urgency":S,
  *    "service":S, "services":[S...], "affected_users":N, "note":S}
+ *   {"request":"drill", "drill":ID (required), "records":[{FIELD: STRING|INTEGER...}]}
+ *    (records injected into the pipeline marked drill: agent/maint/drill.h)
  * Unknown keys, wrong types and oversized strings are invalid_argument. */
 int ev_request_parse(const char *line, size_t len, struct ev_request *ret, const char **ret_code,
                      char **ret_error);

@@ -13,20 +13,21 @@
 #include "agent/daemon/control.h"
 #include "agent/incident/incident.h"
 
-#define STR_MAX  4096
-#define ID_MAX   EV_INCIDENT_ID_MAX /* an id a request carries is an incident's or names one */
-#define LIST_MAX 64
+#define STR_MAX           4096
+#define ID_MAX            EV_INCIDENT_ID_MAX /* an id a request carries is an incident's or names one */
+#define LIST_MAX          64
+#define RECORD_FIELDS_MAX 32
 
 static const char *const req_names[] = {
         [EV_REQ_STATUS] = "status", [EV_REQ_RELOAD] = "reload", [EV_REQ_RULES] = "rules",
-        [EV_REQ_SEAL] = "seal",     [EV_REQ_TRIAGE] = "triage",
+        [EV_REQ_SEAL] = "seal",     [EV_REQ_TRIAGE] = "triage", [EV_REQ_DRILL] = "drill",
 };
 
 const char *ev_request_name(enum ev_request_type t) {
 	return (size_t)t < ELEMENTSOF(req_names) ? req_names[t] : "?";
 }
 
-enum arg_type { A_STRING, A_ID, A_DURATION, A_STRV, A_UINT, A_BOOL };
+enum arg_type { A_STRING, A_ID, A_DURATION, A_STRV, A_UINT, A_BOOL, A_RECORDS };
 
 struct arg {
 	const char *name;
@@ -68,11 +69,17 @@ static const struct arg triage_args[] = {
         {NULL, 0, false},
 };
 
+static const struct arg drill_args[] = {
+        {"drill", A_ID, true},
+        {"records", A_RECORDS, false},
+        {NULL, 0, false},
+};
+
 static const struct arg no_args[] = {{NULL, 0, false}};
 
 static const struct arg *const req_args[] = {
         [EV_REQ_STATUS] = no_args, [EV_REQ_RELOAD] = no_args,     [EV_REQ_RULES] = no_args,
-        [EV_REQ_SEAL] = seal_args, [EV_REQ_TRIAGE] = triage_args,
+        [EV_REQ_SEAL] = seal_args, [EV_REQ_TRIAGE] = triage_args, [EV_REQ_DRILL] = drill_args,
 };
 
 static int fail(const char **ret_code, char **ret_error, const char *code, const char *fmt, ...)
@@ -94,6 +101,42 @@ static bool str_ok(const char *s, size_t len, size_t max) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return false;
 	return true;
+}
+
+/* Drill records: at most EV_DRILL_RECORDS_MAX objects of at most RECORD_FIELDS_MAX
+ * fields, each a string (no control characters) or an integer, names of at most 64 bytes
+ * of [A-Za-z0-9_.-]. */
+static int check_records(const struct arg *a, json_t *v, const char **ret_code, char **ret_error) {
+	if (!json_is_array(v) || json_array_size(v) > EV_DRILL_RECORDS_MAX)
+		return fail(ret_code, ret_error, "invalid_argument",
+		            "'%s' must be a list of at most %d objects", a->name,
+		            EV_DRILL_RECORDS_MAX);
+	size_t i;
+	json_t *r;
+	json_array_foreach(v, i, r) {
+		const char *k;
+		json_t *f;
+		if (!json_is_object(r) || json_object_size(r) > RECORD_FIELDS_MAX)
+			return fail(ret_code, ret_error, "invalid_argument",
+			            "'%s' item %zu must be an object of at most %d fields", a->name,
+			            i + 1, RECORD_FIELDS_MAX);
+		json_object_foreach(r, k, f) {
+			bool name_ok =
+			        strlen(k) <= 64 && strlen(k) > 0 &&
+			        strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			                  "0123456789_.-") == strlen(k);
+			if (!name_ok ||
+			    !(json_is_integer(f) ||
+			      (json_is_string(f) &&
+			       str_ok(json_string_value(f), json_string_length(f), STR_MAX))))
+				return fail(
+				        ret_code, ret_error, "invalid_argument",
+				        "'%s' item %zu: field names are [A-Za-z0-9_.-] and values "
+				        "strings without control characters or integers",
+				        a->name, i + 1);
+		}
+	}
+	return 0;
 }
 
 static int check_arg(const struct arg *a, json_t *v, const char **ret_code, char **ret_error) {
@@ -144,6 +187,8 @@ static int check_arg(const struct arg *a, json_t *v, const char **ret_code, char
 			return fail(ret_code, ret_error, "invalid_argument",
 			            "'%s' must be true or false", a->name);
 		return 0;
+	case A_RECORDS:
+		return check_records(a, v, ret_code, ret_error);
 	}
 	return fail(ret_code, ret_error, "invalid_argument", "'%s': unsupported", a->name);
 }
@@ -168,7 +213,7 @@ int ev_request_parse(const char *line, size_t len, struct ev_request *ret, const
 	if (!json_is_string(rq)) {
 		json_decref(o);
 		return fail(ret_code, ret_error, "malformed",
-		            "missing \"request\" (status, reload, rules, seal or triage)");
+		            "missing \"request\" (status, reload, rules, seal, triage or drill)");
 	}
 	const char *name = json_string_value(rq);
 	size_t t = 0;
@@ -182,10 +227,10 @@ int ev_request_parse(const char *line, size_t len, struct ev_request *ret, const
 		shown[k] = '\0';
 		bool cut = strlen(name) > k;
 		json_decref(o); /* `name` points into o */
-		return fail(
-		        ret_code, ret_error, "unknown_request",
-		        "unknown request '%s%s' (expected status, reload, rules, seal or triage)",
-		        shown, cut ? "..." : "");
+		return fail(ret_code, ret_error, "unknown_request",
+		            "unknown request '%s%s' (expected status, reload, rules, seal, triage "
+		            "or drill)",
+		            shown, cut ? "..." : "");
 	}
 	const struct arg *args = req_args[t];
 	const char *key;

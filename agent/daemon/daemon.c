@@ -15,6 +15,8 @@
 #include "config.h"
 
 #include "agent/daemon/daemon.h"
+#include "agent/incident/incident.h"
+#include "agent/maint/window.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,14 +72,33 @@ void ev_daemon_alert(struct ev_daemon *d, const struct correlate_alert *alert) {
 	 * automatic seal can name the alerts it holds */
 	char id[48];
 	snprintf(id, sizeof(id), "%s-%" PRIu64, d->run_id, d->alerts);
-	ev_sinks_emit(d->sinks, alert, id);
-	if (d->notifier && alert->level) {
+	/* marked, never dropped: a drill's alert, an alert of a service in a change window
+	 * (which opens no incident) */
+	char drill[EV_INCIDENT_ID_MAX + 1], inc[EV_INCIDENT_ID_MAX + 1] = "";
+	bool is_drill = ev_drill_alert_id(alert, drill, sizeof(drill));
+	if (!d->maint)
+		d->maint = ev_maint_windows_new();
+	const char *chg =
+	        d->maint ? ev_maint_windows_match(d->maint, d->cfg, d->state_dir, alert) : NULL;
+	json_t *marks = is_drill || chg ? json_pack("{s:s?}", "maintenance", chg) : NULL;
+	if (marks && is_drill) {
+		json_object_set_new(marks, "drill", json_true());
+		json_object_set_new(marks, "drill_id", json_string(drill));
+	}
+	ev_sinks_emit_marked(d->sinks, alert, id, marks);
+	if (d->notifier && alert->level) { /* the channels see the marks too (DRILL) */
 		json_t *aj = correlate_alert_to_json(alert, id);
+		if (aj && marks)
+			json_object_update(aj, marks);
 		ev_notifier_event(d, alert->level, NULL, aj);
 		json_decref(aj);
 	}
+	json_decref(marks);
 	ev_autoseal_alert(d, alert, id); /* actions.seal_on: coalesced, rate-limited, queued */
-	ev_incident_alert(d, alert, id); /* actions.open_incident */
+	if (!chg)                        /* actions.open_incident */
+		ev_incident_alert(d, alert, id, is_drill ? drill : NULL, inc, sizeof(inc));
+	if (is_drill)
+		ev_daemon_drill_alert(d, alert, id, drill, inc, chg);
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -110,6 +131,8 @@ static void daemon_free(struct ev_daemon *d) {
 	ev_incident_clock_stop(d);
 	ev_upload_clock_stop(d);
 	ev_notifier_stop(d);
+	d->maint = ev_maint_windows_free(d->maint);
+	json_decref(d->drill_alerts);
 	d->sinks = ev_sinks_free(d->sinks);
 	d->custody = ev_custody_free(d->custody);
 	for (size_t i = 0; i < d->n_last_errors; i++)

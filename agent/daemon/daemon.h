@@ -83,6 +83,9 @@ struct ev_daemon {
 	struct ev_upload_clock *upload_clock;
 	/* notification channels' delivery worker (daemon_notify.c) */
 	struct ev_notifier *notifier;
+	/* maintenance windows and drills (agent/maint/window.h, drill_agent.c) */
+	struct ev_maint_windows *maint;
+	json_t *drill_alerts; /* the last EV_DRILL_ALERTS_MAX drill alerts */
 };
 
 /* Run the daemon until SIGTERM/SIGINT. Returns the process exit status. */
@@ -171,8 +174,19 @@ int ev_upload_clock_start(struct ev_daemon *d);
 void ev_upload_clock_stop(struct ev_daemon *d);
 json_t *ev_upload_clock_status(const struct ev_daemon *d);
 /* An alert selected by actions.open_incident: a triage of the rule's open incident
- * ("R-RULE-N"), or one more `alert` entry when it is already open. */
-void ev_incident_alert(struct ev_daemon *d, const struct correlate_alert *al, const char *alert_id);
+ * ("R-RULE-N"; a drill's: "D-DRILL-RULE-N", marked drill), or one more `alert` entry when
+ * it is already open. The incident's id goes to ret_id (unchanged when not selected). */
+void ev_incident_alert(struct ev_daemon *d, const struct correlate_alert *al, const char *alert_id,
+                       const char *drill, char *ret_id, size_t ret_len);
+
+/* agent/maint/drill_agent.c: a drill request (records injected into the pipeline marked
+ * drill; the answer lists the drill's alerts so far), and the drill alerts' log. */
+json_t *ev_daemon_drill(struct ev_daemon *d, const json_t *req, const struct ev_peer *peer);
+/* STATE_DIR/drills/DRILL.log: the drill's records as lines (sealed with its incidents). */
+int ev_drill_log_path(const char *state_dir, const char *drill, char *buf, size_t len);
+void ev_daemon_drill_alert(struct ev_daemon *d, const struct correlate_alert *a,
+                           const char *alert_id, const char *drill, const char *incident,
+                           const char *change);
 
 /* daemon_seal.c: a seal request as a child process `evident seal --json ...`. */
 #define EV_SEAL_TIMEOUT_USEC (600ULL * 1000000)

@@ -153,8 +153,8 @@ json_t *ev_incident_clock_status(const struct ev_daemon *d) {
 
 /* The rule's incident id: "R-" and the rule id's allowed characters, then "-N" for the
  * first N whose incident is not closed. */
-static void rule_incident(struct ev_daemon *d, const char *rule, char *id, size_t len,
-                          struct ev_incident *ret, bool *ret_exists) {
+static void rule_incident(struct ev_daemon *d, const char *prefix, const char *rule, char *id,
+                          size_t len, struct ev_incident *ret, bool *ret_exists) {
 	char base[48];
 	size_t k = 0;
 	for (const char *p = rule; *p && k < 40; p++)
@@ -165,7 +165,7 @@ static void rule_incident(struct ev_daemon *d, const char *rule, char *id, size_
 		                : '_';
 	base[k] = 0;
 	for (unsigned n = 1; n < 1000; n++) {
-		snprintf(id, len, "R-%s-%u", base, n);
+		snprintf(id, len, "%s-%s-%u", prefix, base, n);
 		*ret_exists = ev_incident_load(d->state_dir, id, NULL, NULL, ret) == 0;
 		if (!*ret_exists)
 			return;
@@ -177,7 +177,7 @@ static void rule_incident(struct ev_daemon *d, const char *rule, char *id, size_
 }
 
 /* The triage request for a rule's alert: urgency from the level, impact from the tags. */
-static json_t *alert_triage(const struct correlate_alert *al, const char *id) {
+static json_t *alert_triage(const struct correlate_alert *al, const char *id, bool drill) {
 	static const char *const urg[][2] = {
 	        {"critical", "immediate"}, {"high", "high"}, {"medium", "medium"}};
 	const char *u = "low", *impact = "security_violation";
@@ -199,20 +199,25 @@ static json_t *alert_triage(const struct correlate_alert *al, const char *id) {
 	snprintf(is, sizeof(is), "@%lld.%06lld", (long long)(imp / 1000000),
 	         (long long)(imp % 1000000));
 	snprintf(as, sizeof(as), "rule %s", al->rule_id ? al->rule_id : "(unnamed)");
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:s?, s:s}", "incident", id, "impact",
-	                 impact, "urgency", u, "detected", ds, "impact_started", is, "rules",
-	                 al->rule_id ? al->rule_id : "", "summary", al->rule_title, "as", as);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:s?, s:s, s:b}", "incident", id,
+	                 "impact", impact, "urgency", u, "detected", ds, "impact_started", is,
+	                 "rules", al->rule_id ? al->rule_id : "", "summary", al->rule_title, "as",
+	                 as, "drill", drill);
 }
 
-void ev_incident_alert(struct ev_daemon *d, const struct correlate_alert *al,
-                       const char *alert_id) {
+void ev_incident_alert(struct ev_daemon *d, const struct correlate_alert *al, const char *alert_id,
+                       const char *drill, char *ret_id, size_t ret_len) {
 	if (!d->cfg->actions.open_incident.n ||
 	    !ev_selectors_match(&d->cfg->actions.open_incident, al))
 		return;
-	char id[EV_INCIDENT_ID_MAX + 1];
+	char id[EV_INCIDENT_ID_MAX + 1], prefix[32] = "R";
+	if (drill) /* each drill run has incidents of its own, never a real one's */
+		snprintf(prefix, sizeof(prefix), "D-%.24s", drill);
 	struct ev_incident inc;
 	bool exists = false;
-	rule_incident(d, al->rule_id ? al->rule_id : "unnamed", id, sizeof(id), &inc, &exists);
+	rule_incident(d, prefix, al->rule_id ? al->rule_id : "unnamed", id, sizeof(id), &inc,
+	              &exists);
+	snprintf(ret_id, ret_len, "%s", id);
 	if (exists) { /* open: one more alert in its ledger, no new seal */
 		json_t *due = json_pack("{s:s, s:{s:s, s:s?, s:s?, s:I}}", "kind", "alert",
 		                        "payload", "alert_id", alert_id, "rule", al->rule_id,
@@ -239,7 +244,10 @@ void ev_incident_alert(struct ev_daemon *d, const struct correlate_alert *al,
 			d->incident_clock->alerts_coalesced++;
 		return;
 	}
-	json_t *rq = alert_triage(al, id);
+	json_t *rq = alert_triage(al, id, drill != NULL);
+	char log[4200];
+	if (rq && drill && ev_drill_log_path(d->state_dir, drill, log, sizeof(log)) == 0)
+		json_object_set_new(rq, "drill_log", json_string(log)); /* sealed as its evidence */
 	struct ev_peer self = {.uid = getuid(), .gid = getgid(), .pid = getpid()};
 	snprintf(self.exe, sizeof(self.exe), "evident agent");
 	json_t *err = rq ? ev_daemon_submit_triage(d, rq, &self, 0) : NULL;

@@ -165,6 +165,8 @@ json_t *ev_daemon_handle_request(void *userdata, const struct ev_request *req,
 		if (req->type == EV_REQ_TRIAGE)
 			return ev_daemon_submit_triage(d, req->obj, peer, ticket);
 		return ev_daemon_submit_seal(d, json_deep_copy(req->obj), peer, ticket, NULL);
+	case EV_REQ_DRILL:
+		return ev_daemon_drill(d, req->obj, peer);
 	}
 	return ev_control_error("unknown_request", "unknown request");
 }

@@ -336,6 +336,12 @@ int ev_seams_start(sd_event *event, const struct ev_config *cfg, const char *con
 	return 0;
 }
 
+int ev_seams_inject(struct ev_seams *s, struct ev_record *rec) {
+	if (!s || !s->engine || !s->feed_ok)
+		return -EAGAIN;
+	return ev_feed_record(&s->feed, s->engine, rec);
+}
+
 uint64_t ev_seams_lines(const struct ev_seams *s) {
 	return s ? s->lines : 0;
 }

@@ -47,6 +47,11 @@ bool ev_seams_reload_empties(const struct ev_seams *s, const struct correlate_en
 void ev_seams_install_engine(struct ev_seams *s, struct correlate_engine *e,
                              const struct ev_config *next);
 
+/* Feed one record that no source read (a drill's, agent/maint/drill_agent.c) to the
+ * engine as the sources' records are fed; not counted as a line read. 0, -EAGAIN (no
+ * engine yet), -ENOMEM. */
+struct ev_record;
+int ev_seams_inject(struct ev_seams *s, struct ev_record *rec);
 /* Records read from the sources since start (0 for NULL). */
 uint64_t ev_seams_lines(const struct ev_seams *s);
 /* Sources, engine and store state for `status` (s may be NULL: not started). */

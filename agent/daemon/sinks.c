@@ -554,9 +554,31 @@ void ev_sinks_emit_incident(struct ev_sinks *s, const json_t *event) {
 }
 
 void ev_sinks_emit(struct ev_sinks *s, const struct correlate_alert *a, const char *alert_id) {
+	ev_sinks_emit_marked(s, a, alert_id, NULL);
+}
+
+/* The canonical line with the marks added (keys still sorted), malloc'd; NULL on OOM. */
+static char *add_marks(const char *j, size_t len, const json_t *marks, size_t *ret_len) {
+	json_t *o = json_loadb(j, len, 0, NULL);
+	char *out = NULL;
+	if (o && json_object_update(o, (json_t *)marks) == 0)
+		out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	*ret_len = out ? strlen(out) : 0;
+	return out;
+}
+
+void ev_sinks_emit_marked(struct ev_sinks *s, const struct correlate_alert *a, const char *alert_id,
+                          const json_t *marks) {
 	s->st.alerts++;
 	size_t len = 0;
 	const char *j = correlate_alert_render(a, alert_id, &s->buf, &len); /* once, for all */
+	_cleanup_free_ char *marked = j && marks ? add_marks(j, len, marks, &len) : NULL;
+	if (marks)
+		j = marked;
+	const char *tag = json_is_true(json_object_get(marks, "drill")) ? "DRILL: "
+	                  : json_object_get(marks, "maintenance")       ? "maintenance: "
+	                                                                : "";
 	if (s->to_stdout &&
 	    (!j || fwrite(j, 1, len, stdout) != len || putchar('\n') == EOF || fflush(stdout) != 0))
 		s->st.stdout_errors++;
@@ -565,7 +587,7 @@ void ev_sinks_emit(struct ev_sinks *s, const struct correlate_alert *a, const ch
 	if (s->to_journal) {
 		const char *rule = v.rule, *level = v.level, *group = v.group, *title = v.title;
 		int r = sd_journal_send(
-		        "MESSAGE=alert: %s (rule %s, level %s%s%s)",
+		        "MESSAGE=%salert: %s (rule %s, level %s%s%s)", tag,
 		        title  ? title
 		        : rule ? rule
 		               : "?",

@@ -57,6 +57,11 @@ struct ev_sinks *ev_sinks_free(struct ev_sinks *s);
 /* Send one alert to every sink, with "alert_id":alert_id (may be NULL) added. `a` is only
  * read during the call. Failures are counted and logged, never returned. */
 void ev_sinks_emit(struct ev_sinks *s, const struct correlate_alert *a, const char *alert_id);
+/* The same with `marks` (may be NULL; borrowed) added to the alert's JSON: {"drill":true,
+ * "drill_id"} for a drill's alert, {"maintenance":CHG-ID} in a change window; the
+ * journal's MESSAGE then begins "DRILL: " or "maintenance: ". */
+void ev_sinks_emit_marked(struct ev_sinks *s, const struct correlate_alert *a, const char *alert_id,
+                          const json_t *marks);
 /* An automatic seal's association of alerts and bundle ({"type":"sealed", ...}): one
  * JSON line on stdout, and a journal entry (EV_SEALED_MESSAGE_ID, BUNDLE_ID=, RULE=,
  * SEALED_JSON=) when those sinks are on. Not sent to syslog or the hook. */

@@ -165,16 +165,31 @@ static const char *state_of(const struct ev_incident *inc) {
 	return "open";
 }
 
-int ev_incident_load(const char *state_dir, const char *id, struct store_keyring *kr,
-                     struct store_report *rep, struct ev_incident *ret) {
-	char p[4096], *buf = NULL;
+int ev_ledger_read_in(const char *state_dir, const char *sub, const char *id,
+                      struct store_keyring *kr, struct store_report *rep, json_t **ret_entries) {
+	char p[4096], *buf = NULL, msg[200];
 	size_t len = 0;
-	char msg[200];
 	if (ev_incident_id_check(id, msg, sizeof(msg)) < 0)
 		return -EINVAL;
-	if (ev_incident_ledger_path(state_dir, id, p, sizeof(p)) < 0)
+	int n = snprintf(p, sizeof(p), "%s/%s/%s/ledger.jsonl", state_dir, sub, id);
+	if (n < 0 || (size_t)n >= sizeof(p))
 		return -ENAMETOOLONG;
 	int r = store_read_file(p, STORE_LEDGER_CAP, &buf, &len);
+	if (r < 0)
+		return r;
+	struct store_report own = {0};
+	struct store_keyring none = {0};
+	r = store_ledger_verify_mem_as(buf, len, p + strlen(state_dir) + 1, STORE_INCIDENT_BROKEN,
+	                               kr ? kr : &none, rep ? rep : &own, ret_entries);
+	free(buf);
+	store_report_clear(&own);
+	return r;
+}
+
+int ev_incident_load(const char *state_dir, const char *id, struct store_keyring *kr,
+                     struct store_report *rep, struct ev_incident *ret) {
+	json_t *entries = NULL;
+	int r = ev_ledger_read_in(state_dir, "incidents", id, kr, rep, &entries);
 	if (r < 0)
 		return r;
 	struct ev_incident inc = {.impact = -1, .urgency = -1, .severity = -1};
@@ -184,14 +199,7 @@ int ev_incident_load(const char *state_dir, const char *id, struct store_keyring
 	inc.t_first_human = inc.t_last_update = EV_T_UNSET;
 	inc.roles = json_object();
 	inc.evidence = json_array();
-	struct store_report own = {0};
-	struct store_keyring none = {0};
-	char name[300];
-	snprintf(name, sizeof(name), "incidents/%s/ledger.jsonl", id);
-	r = store_ledger_verify_mem_as(buf, len, name, STORE_INCIDENT_BROKEN, kr ? kr : &none,
-	                               rep ? rep : &own, &inc.entries);
-	free(buf);
-	store_report_clear(&own);
+	inc.entries = entries;
 	if (r < 0 || !inc.roles || !inc.evidence) {
 		ev_incident_done(&inc);
 		return r < 0 ? r : -ENOMEM;
@@ -220,11 +228,18 @@ void ev_incident_done(struct ev_incident *inc) {
 int ev_incident_append(const char *state_dir, const char *id, const struct store_key *key,
                        const char *kind, const char *bundle, json_t *payload, const json_t *actor,
                        struct ev_errlist *errs) {
-	char p[4096], msg[200];
-	if (ev_incident_id_check(id, msg, sizeof(msg)) < 0 ||
-	    ev_incident_ledger_path(state_dir, id, p, sizeof(p)) < 0) {
+	return ev_ledger_append_in(state_dir, "incidents", id, key, kind, bundle, payload, actor,
+	                           errs);
+}
+
+int ev_ledger_append_in(const char *state_dir, const char *sub, const char *id,
+                        const struct store_key *key, const char *kind, const char *bundle,
+                        json_t *payload, const json_t *actor, struct ev_errlist *errs) {
+	char p[4096], msg[200] = "";
+	int n = snprintf(p, sizeof(p), "%s/%s/%s/ledger.jsonl", state_dir, sub, id);
+	if (ev_incident_id_check(id, msg, sizeof(msg)) < 0 || n < 0 || (size_t)n >= sizeof(p)) {
 		json_decref(payload);
-		ev_errlist_add(errs, id, 0, 0, "%s", msg);
+		ev_errlist_add(errs, id, 0, 0, "%s", msg[0] ? msg : "path too long");
 		return -EINVAL;
 	}
 	char *slash = strrchr(p, '/');
@@ -233,7 +248,7 @@ int ev_incident_append(const char *state_dir, const char *id, const struct store
 	*slash = '/';
 	if (r < 0) {
 		json_decref(payload);
-		ev_errlist_add(errs, p, 0, 0, "cannot create the incident's directory: %s",
+		ev_errlist_add(errs, p, 0, 0, "cannot create the ledger's directory: %s",
 		               strerror(-r));
 		return r;
 	}
@@ -273,9 +288,13 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 json_t *ev_incident_list_ids(const char *state_dir) {
+	return ev_ledger_list_in(state_dir, "incidents");
+}
+
+json_t *ev_ledger_list_in(const char *state_dir, const char *sub) {
 	char p[4096];
 	json_t *out = json_array();
-	snprintf(p, sizeof(p), "%s/incidents", state_dir);
+	snprintf(p, sizeof(p), "%s/%s", state_dir, sub);
 	DIR *d = opendir(p);
 	if (!d || !out)
 		return out;

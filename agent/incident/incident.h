@@ -84,5 +84,16 @@ bool ev_incident_is_target(const char *target);
  * 0 or -errno (nothing readable). */
 int ev_incident_verify(const char *target, const struct store_keyring *kr, struct store_report *rep,
                        size_t *ret_n);
+/* The same for another kind of ledger under STATE_DIR/SUB/ID/ledger.jsonl (changes:
+ * agent/maint/change.h): append one entry, list the ids (same id rules, same formats). */
+int ev_ledger_append_in(const char *state_dir, const char *sub, const char *id,
+                        const struct store_key *key, const char *kind, const char *bundle,
+                        json_t *payload, const json_t *actor, struct ev_errlist *errs);
+json_t *ev_ledger_list_in(const char *state_dir, const char *sub);
+/* Read STATE_DIR/SUB/ID/ledger.jsonl and verify it with kr (NULL: signatures unchecked;
+ * findings in rep, may be NULL, labelled SUB/ID/ledger.jsonl:LINE): every parsed entry
+ * with "_valid" into *ret_entries. -EINVAL (bad id), -ENOENT, -errno. */
+int ev_ledger_read_in(const char *state_dir, const char *sub, const char *id,
+                      struct store_keyring *kr, struct store_report *rep, json_t **ret_entries);
 /* An RFC 3339 µs timestamp as a JSON string, or null for EV_T_UNSET (new). */
 json_t *ev_incident_time_json(int64_t us);

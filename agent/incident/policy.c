@@ -293,22 +293,24 @@ uint64_t ev_incident_update_every(const struct ev_config *cfg, int severity) {
 	                       : 0;
 }
 
+json_t *ev_argv_words(const char *s) {
+	json_t *a = json_array();
+	while (a && *s) {
+		s += strspn(s, " \t");
+		size_t n = strcspn(s, " \t");
+		if (n)
+			json_array_append_new(a, json_stringn(s, n));
+		s += n;
+	}
+	return a;
+}
+
 json_t *ev_incident_command(const struct ev_config *cfg, const char *action) {
 	size_t al = strlen(action);
 	for (size_t i = 0; i < cfg->incidents.commands.n; i++) {
 		const char *it = cfg->incidents.commands.v[i];
-		if (strncmp(it, action, al) == 0 && it[al] == '=') {
-			json_t *a = json_array();
-			const char *s = it + al + 1;
-			while (a && *s) {
-				s += strspn(s, " \t");
-				size_t n = strcspn(s, " \t");
-				if (n)
-					json_array_append_new(a, json_stringn(s, n));
-				s += n;
-			}
-			return a;
-		}
+		if (strncmp(it, action, al) == 0 && it[al] == '=')
+			return ev_argv_words(it + al + 1);
 	}
 	return NULL;
 }

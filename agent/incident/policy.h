@@ -46,6 +46,9 @@ json_t *ev_incident_scope(const struct ev_config *cfg, const json_t *services,
                           const char **ret_unknown);
 /* Update cadence of a severity in µs (0: none: medium and low). */
 uint64_t ev_incident_update_every(const struct ev_config *cfg, int severity);
+/* The words of a command line (separated by blanks and tabs; no quoting) as a JSON
+ * array of strings (new): the argv of a command run without a shell. */
+json_t *ev_argv_words(const char *s);
 /* The command of a containment action ("ACTION=CMD ARGS"): its argv words after '=' as a
  * JSON array (new), or NULL when the action is not configured. */
 json_t *ev_incident_command(const struct ev_config *cfg, const char *action);

@@ -162,9 +162,13 @@ json_t *ev_triage_seal_request(const json_t *rq, const json_t *cls) {
 		if (json_array_size(units))
 			json_object_set(r, "units", units);
 	}
+	if (json_is_string(json_object_get(rq, "drill_log"))) /* a drill's records */
+		json_object_set_new(r, "copies",
+		                    json_pack("[O]", json_object_get(rq, "drill_log")));
 	char *note = NULL;
 	char *fields = json_dumps(rq, JSON_COMPACT | JSON_SORT_KEYS);
-	if (fields && asprintf(&note, "triage %s severity %s", fields,
+	if (fields && asprintf(&note, "%striage %s severity %s",
+	                       json_is_true(json_object_get(rq, "drill")) ? "DRILL: " : "", fields,
 	                       json_string_value(json_object_get(cls, "severity"))) < 0)
 		note = NULL;
 	if (note)
@@ -256,6 +260,8 @@ int ev_triage_record(const struct ev_config *cfg, const char *state_dir, const j
 		json_t *o = json_pack("{s:O?, s:O?, s:s?}", "detected_at",
 		                      json_object_get(rq, "detected"), "summary",
 		                      json_object_get(rq, "summary"), "public_key", pem);
+		if (o && json_is_true(json_object_get(rq, "drill"))) /* a drill's incident */
+			json_object_set_new(o, "drill", json_true());
 		free(pem);
 		r = ev_incident_append(state_dir, id, key, "opened", NULL, o, actor, errs);
 	}

@@ -96,6 +96,8 @@ jcheck doc 0 "impact --json" impact --json --affected-users 10 --downtime 5m --s
 jcheck doc 0 "report --json" report --config "$T_TMP/evident.yaml" INC-JSON --json
 jcheck doc 0 "runbook --json" runbook --json --impact service_outage
 jcheck doc 0 "incident action list --json" incident --config "$T_TMP/evident.yaml" action list INC-JSON --json
+jcheck doc 0 "maintenance list --json" maintenance --config "$T_TMP/evident.yaml" list --json
+jcheck doc 0 "drill --list --json" drill --config "$T_TMP/evident.yaml" --list --json
 agent_stop
 
 # every command: --json accepted means documented and covered above; else refused

@@ -112,6 +112,35 @@ TEST(test_control_parse_unknown_and_arguments) {
 	expect_refused(list, "invalid_argument", "at most 64");
 }
 
+TEST(test_control_parse_drill) {
+	expect_ok("{\"request\":\"drill\",\"drill\":\"ssh-1a2b3c\"}", EV_REQ_DRILL);
+	expect_ok("{\"request\":\"drill\",\"drill\":\"d\",\"records\":[{\"program\":\"sshd\","
+	          "\"message\":\"Failed password\",\"pid\":7,\"src_ip\":\"203.0.113.9\"}]}",
+	          EV_REQ_DRILL);
+	CU_ASSERT_STRING_EQUAL(ev_request_name(EV_REQ_DRILL), "drill");
+	expect_refused("{\"request\":\"drill\"}", "invalid_argument", "needs 'drill'");
+	expect_refused("{\"request\":\"drill\",\"drill\":\"d\",\"records\":{}}", "invalid_argument",
+	               "list of at most 256 objects");
+	expect_refused("{\"request\":\"drill\",\"drill\":\"d\",\"records\":[\"line\"]}",
+	               "invalid_argument", "item 1 must be an object");
+	expect_refused("{\"request\":\"drill\",\"drill\":\"d\",\"records\":[{\"a b\":\"x\"}]}",
+	               "invalid_argument", "field names");
+	expect_refused("{\"request\":\"drill\",\"drill\":\"d\",\"records\":[{\"m\":[1]}]}",
+	               "invalid_argument", "field names");
+	expect_refused("{\"request\":\"drill\",\"drill\":\"d\",\"records\":[{\"m\":\"a\\u0007\"}]}",
+	               "invalid_argument", "control characters");
+	/* the cap: 257 records */
+	size_t cap = 16 + 257 * 16 + 64, o;
+	char *big = malloc(cap);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	o = (size_t)snprintf(big, cap, "{\"request\":\"drill\",\"drill\":\"d\",\"records\":[");
+	for (int i = 0; i < 257; i++)
+		o += (size_t)snprintf(big + o, cap - o, i ? ",{\"m\":\"x\"}" : "{\"m\":\"x\"}");
+	snprintf(big + o, cap - o, "]}");
+	expect_refused(big, "invalid_argument", "at most 256");
+	free(big);
+}
+
 TEST(test_control_parse_too_long) {
 	size_t n = EV_CONTROL_LINE_MAX + 1;
 	char *big = malloc(n);

@@ -1,0 +1,85 @@
+/* Maintenance helpers: health check specs and runs, the error comparison of a change on the
+ * normalised error messages of a crafted log (drill scenario files: drill-agent-more.sh). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/maint/health.h"
+#include "agent/maint/logscan.h"
+#include "tests/unit/unit.h"
+
+TEST(test_maint_check_parse) {
+	json_t *c = NULL;
+	char msg[300];
+	CU_ASSERT_EQUAL(ev_maint_check_parse("http=/usr/bin/curl -fsS http://127.0.0.1/", &c, msg,
+	                                     sizeof(msg)),
+	                0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c, "name")), "http");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c, "command")),
+	                       "/usr/bin/curl -fsS http://127.0.0.1/");
+	json_decref(c);
+	CU_ASSERT_EQUAL(ev_maint_check_parse("no-command=", &c, msg, sizeof(msg)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "no command"));
+	CU_ASSERT_EQUAL(ev_maint_check_parse("bad name=x", &c, msg, sizeof(msg)), -EINVAL);
+	CU_ASSERT_EQUAL(ev_maint_check_parse("=x", &c, msg, sizeof(msg)), -EINVAL);
+	/* a real run: exit status, failure, the regression of a check that passed */
+	json_t *checks = json_pack("[{s:s, s:s}, {s:s, s:s}]", "name", "t", "command", "/bin/true",
+	                           "name", "f", "command", "/bin/false");
+	json_t *r = ev_maint_health_run(checks, 10 * 1000000ULL);
+	CU_ASSERT_EQUAL(json_array_size(r), 2);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(json_array_get(r, 0), "ok")));
+	CU_ASSERT_FALSE(json_is_true(json_object_get(json_array_get(r, 1), "ok")));
+	CU_ASSERT_FALSE(ev_maint_health_ok(r));
+	json_t *before =
+	        json_pack("[{s:s, s:b}, {s:s, s:b}]", "name", "t", "ok", 1, "name", "f", "ok", 1);
+	json_t *reg = ev_maint_health_regressed(before, r);
+	CU_ASSERT_EQUAL(json_array_size(reg), 1);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(reg, 0)), "f");
+	json_decref(reg);
+	json_decref(before);
+	json_decref(r);
+	json_decref(checks);
+}
+
+static void write_file(const char *path, const char *text) {
+	FILE *f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+TEST(test_maint_errors_compare) {
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/svc.log", unit_tmpdir());
+	write_file(p, "2026-03-01T10:00:00Z host svc[1]: ERROR timeout after 30 ms id=deadbeef01\n"
+	              "2026-03-01T10:00:10Z host svc[1]: request ok\n"
+	              "2026-03-01T11:00:00Z host svc[1]: ERROR timeout after 45 ms id=cafebabe02\n"
+	              "2026-03-01T11:00:01Z host svc[1]: ERROR config line 7 is invalid\n"
+	              "2026-03-01T11:00:02Z host svc[1]: ERROR config line 9 is invalid\n"
+	              "2026-03-01T11:00:03Z host svc[1]: ERROR config line 12 is invalid\n");
+	json_t *pats = json_pack("[s]", p);
+	int64_t t10 = 1772359200LL * 1000000; /* 2026-03-01T10:00:00Z */
+	int64_t hour = 3600LL * 1000000;
+	json_t *b = ev_maint_errors(pats, t10, t10 + hour);
+	json_t *a = ev_maint_errors(pats, t10 + hour, t10 + 2 * hour);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(b, "lines")), 2);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(b, "error_lines")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(a, "error_lines")), 4);
+	/* digits and long hex words are normalised: the timeout is one message, old */
+	CU_ASSERT_PTR_NOT_NULL(
+	        json_object_get(json_object_get(b, "messages"), "ERROR timeout after # ms id=%"));
+	json_t *c = ev_maint_errors_compare(b, a);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(c, "regressed")));
+	json_t *fresh = json_object_get(c, "new_messages");
+	CU_ASSERT_EQUAL(json_array_size(fresh), 1);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(fresh, 0)),
+	                       "ERROR config line # is invalid");
+	json_decref(c);
+	/* the same span twice: nothing regressed */
+	c = ev_maint_errors_compare(a, a);
+	CU_ASSERT_FALSE(json_is_true(json_object_get(c, "regressed")));
+	json_decref(c);
+	json_decref(a);
+	json_decref(b);
+	json_decref(pats);
+}
