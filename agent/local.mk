@@ -124,9 +124,12 @@ agent_libagent_a_SOURCES += \
 	agent/analyze/analysis.c agent/analyze/analysis.h \
 	agent/analyze/timeline.c \
 	agent/analyze/svg.c agent/analyze/svg.h \
-	agent/analyze/tplstore.c agent/analyze/tplstore.h
+	agent/analyze/tplstore.c agent/analyze/tplstore.h \
+	agent/analyze/bundle_in.c agent/analyze/bundle_in.h
 TESTS += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
-	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh
+	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh \
+	tests/integration/analyze-bundle.sh
 EXTRA_DIST += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
-	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh
+	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh \
+	tests/integration/analyze-bundle.sh
 EXTRA_DIST += tests/bench/bench-analyze.sh

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "agent/analyze/analysis.h"
+#include "agent/analyze/bundle_in.h"
 #include "agent/analyze/svg.h"
 #include "agent/analyze/tplstore.h"
 #include "agent/cmd/commands.h"
@@ -39,6 +40,8 @@ enum {
 	OPT_FORMAT,
 	OPT_NOW,
 	OPT_CONFIG,
+	OPT_BUNDLE,
+	OPT_PUB,
 };
 
 struct an_opts {
@@ -49,6 +52,8 @@ struct an_opts {
 	struct collector_reader_opts ro;
 	char **files;
 	int n_files;
+	struct ev_strv bundles, pubs;
+	struct analyze_bundles in; /* the bundles' verified members */
 };
 
 static int open_reader(const struct an_opts *o, char **files, int n,
@@ -296,6 +301,31 @@ static void print_human(const struct analysis *a) {
 	json_decref(j);
 }
 
+/* What the bundles gave: members analysed (one line a bundle) and what was left out. */
+static void print_notes(const struct an_opts *o, FILE *f) {
+	size_t i, n_ok = 0;
+	json_t *e;
+	const char *last = NULL;
+	json_array_foreach(o->in.notes, i, e) {
+		const char *b = json_string_value(json_object_get(e, "bundle"));
+		const char *m = json_string_value(json_object_get(e, "member"));
+		if (json_is_true(json_object_get(e, "analysed"))) {
+			if (!last || strcmp(last, b))
+				fprintf(f, "Bundle %s: verified\n", b);
+			fprintf(f, "  analysed %s\n", m);
+			n_ok++;
+		} else {
+			fprintf(f, "Bundle %s%s%s: NOT analysed: ", b, m ? " member " : "",
+			        m ? m : "");
+			ev_term_put_text(f, json_string_value(json_object_get(e, "reason")));
+			fputc('\n', f);
+		}
+		last = b;
+	}
+	if (json_array_size(o->in.notes) && f == stdout)
+		fputc('\n', f);
+}
+
 static int add_marks(const struct an_opts *o, struct analysis *a) {
 	for (size_t i = 0; i < o->marks.n; i++) {
 		const char *m = o->marks.v[i], *at = strchr(m, '@');
@@ -360,12 +390,16 @@ static int run_analyze(const struct an_opts *o, struct miner *m) {
 	}
 	if (rc == EV_EXIT_OK && o->json) {
 		json_t *j = analyze_to_json(&a);
+		if (j && o->in.notes)
+			json_object_set(j, "bundles", o->in.notes);
 		if (!j || json_dumpf(j, stdout, JSON_COMPACT | JSON_SORT_KEYS) < 0)
 			rc = EV_EXIT_USAGE;
 		fputc('\n', stdout);
 		json_decref(j);
-	} else if (rc == EV_EXIT_OK)
+	} else if (rc == EV_EXIT_OK) {
+		print_notes(o, stdout);
 		print_human(&a);
+	}
 	if (rc == EV_EXIT_OK && save_store(o, m) < 0)
 		rc = EV_EXIT_USAGE;
 	ev_record_free(&rec);
@@ -382,6 +416,38 @@ static int parse_when(const char *opt, const char *v, int64_t *ret) {
 	return 0;
 }
 
+static bool is_bundle_name(const char *p) {
+	size_t n = strlen(p);
+	return n > 7 && !strcmp(p + n - 7, ".tar.gz");
+}
+
+/* The files to read: the FILE arguments, and the verified members of every bundle (given
+ * with --bundle or as an argument ending in .tar.gz). What was left out is in o->in.notes. */
+static int gather_inputs(struct an_opts *o, char **args, int n) {
+	o->files = calloc((size_t)n + 1, sizeof(char *));
+	if (!o->files)
+		return EV_EXIT_USAGE;
+	for (int i = 0; i < n; i++)
+		if (!is_bundle_name(args[i]))
+			o->files[o->n_files++] = args[i];
+		else if (analyze_bundles_add(&o->in, args[i], o->pubs.v, o->pubs.n) < 0)
+			return EV_EXIT_USAGE;
+	for (size_t i = 0; i < o->bundles.n; i++)
+		if (analyze_bundles_add(&o->in, o->bundles.v[i], o->pubs.v, o->pubs.n) < 0)
+			return EV_EXIT_USAGE;
+	if (o->in.n_files) {
+		char **v = realloc(o->files, ((size_t)o->n_files + o->in.n_files) * sizeof(*v));
+		if (!v)
+			return EV_EXIT_USAGE;
+		o->files = v;
+		for (size_t i = 0; i < o->in.n_files; i++)
+			o->files[o->n_files++] = o->in.files[i];
+	}
+	if (o->n_files == 0 && !o->in.refused)
+		return ev_usage_error(&ev_cmd_analyze, "no input (the bundles hold no log member)");
+	return EV_EXIT_OK;
+}
+
 static int analyze_run(int argc, char **argv) {
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"assign", no_argument, NULL, OPT_ASSIGN},
@@ -396,6 +462,8 @@ static int analyze_run(int argc, char **argv) {
 	                                     {"format", required_argument, NULL, OPT_FORMAT},
 	                                     {"now", required_argument, NULL, OPT_NOW},
 	                                     {"config", required_argument, NULL, OPT_CONFIG},
+	                                     {"bundle", required_argument, NULL, OPT_BUNDLE},
+	                                     {"pub", required_argument, NULL, OPT_PUB},
 	                                     {NULL, 0, NULL, 0}};
 	struct an_opts o = {.since_us = ANALYZE_NONE, .until_us = ANALYZE_NONE};
 	int rc = EV_EXIT_OK, c;
@@ -438,9 +506,13 @@ static int analyze_run(int argc, char **argv) {
 		case OPT_SERVICE:
 		case OPT_TRACE:
 		case OPT_MARK:
-			if (ev_strv_push(c == OPT_SERVICE ? &o.services
-			                 : c == OPT_TRACE ? &o.traces
-			                                  : &o.marks,
+		case OPT_BUNDLE:
+		case OPT_PUB:
+			if (ev_strv_push(c == OPT_SERVICE  ? &o.services
+			                 : c == OPT_TRACE  ? &o.traces
+			                 : c == OPT_BUNDLE ? &o.bundles
+			                 : c == OPT_PUB    ? &o.pubs
+			                                   : &o.marks,
 			                 optarg) < 0)
 				rc = EV_EXIT_USAGE;
 			break;
@@ -451,8 +523,8 @@ static int analyze_run(int argc, char **argv) {
 	}
 	if (rc != EV_EXIT_OK)
 		goto out;
-	if (optind >= argc) {
-		rc = ev_usage_error(&ev_cmd_analyze, "no input (give FILE...)");
+	if (optind >= argc && !o.bundles.n) {
+		rc = ev_usage_error(&ev_cmd_analyze, "no input (give FILE... or BUNDLE...)");
 		goto out;
 	}
 	if (o.assign && (o.svg || o.services.n || o.marks.n)) {
@@ -460,15 +532,24 @@ static int analyze_run(int argc, char **argv) {
 		                    "--assign takes only --json, --state and input options");
 		goto out;
 	}
-	o.files = argv + optind;
-	o.n_files = argc - optind;
+	rc = gather_inputs(&o, argv + optind, argc - optind);
+	if (rc != EV_EXIT_OK)
+		goto out;
 	m = miner_new();
 	if (!m || load_store(&o, m) < 0) {
 		rc = EV_EXIT_USAGE;
 		goto out;
 	}
+	if (o.assign)
+		print_notes(&o, stderr);
 	rc = o.assign ? run_assign(&o, m) : run_analyze(&o, m);
+	if (rc == EV_EXIT_OK && o.in.refused)
+		rc = EV_EXIT_FINDING;
 out:
+	analyze_bundles_done(&o.in);
+	free(o.files);
+	free(o.bundles.v);
+	free(o.pubs.v);
 	miner_free(m);
 	free(o.services.v);
 	free(o.traces.v);

@@ -1,0 +1,25 @@
+/* Sealed bundles as input to `evident analyze`: a bundle is verified with the store's
+ * verifier (keys: the given public keys, else the keys of the store the bundle sits in),
+ * and only its verified log members (excerpts, copies, the journal's JSON rendering) are
+ * written, under a private temporary directory, for the reader. A member whose bytes do
+ * not match the authenticated manifest, a bundle whose manifest does not authenticate and
+ * an encrypted bundle (format 2, or an `encryption` object) are not analysed; each such
+ * case is a note. */
+#pragma once
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct analyze_bundles {
+	char *tmpdir; /* NULL until the first bundle */
+	char **files; /* the verified members written (owned) */
+	size_t n_files;
+	json_t *notes;  /* [{bundle, member?, analysed, reason?}] */
+	size_t refused; /* bundles or members not analysed */
+};
+
+/* Verify `bundle` and add its verified log members to b->files. Returns 0 (notes say
+ * what was left out), or -errno when nothing could be done (I/O, no keys: said on stderr). */
+int analyze_bundles_add(struct analyze_bundles *b, const char *bundle, char **pubs, size_t n_pubs);
+/* Remove the temporary files and free everything. */
+void analyze_bundles_done(struct analyze_bundles *b);
