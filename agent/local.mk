@@ -125,11 +125,13 @@ agent_libagent_a_SOURCES += \
 	agent/analyze/timeline.c \
 	agent/analyze/svg.c agent/analyze/svg.h \
 	agent/analyze/tplstore.c agent/analyze/tplstore.h \
-	agent/analyze/bundle_in.c agent/analyze/bundle_in.h
+	agent/analyze/bundle_in.c agent/analyze/bundle_in.h \
+	agent/analyze/incident_in.c agent/analyze/incident_in.h \
+	agent/analyze/run.c agent/analyze/run.h
 TESTS += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
 	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh \
-	tests/integration/analyze-bundle.sh
+	tests/integration/analyze-bundle.sh tests/integration/analyze-incident.sh
 EXTRA_DIST += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
 	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh \
-	tests/integration/analyze-bundle.sh
+	tests/integration/analyze-bundle.sh tests/integration/analyze-incident.sh
 EXTRA_DIST += tests/bench/bench-analyze.sh

@@ -182,7 +182,47 @@ static int make_tmpdir(struct analyze_bundles *b) {
 	return 0;
 }
 
-int analyze_bundles_add(struct analyze_bundles *b, const char *bundle, char **pubs, size_t n_pubs) {
+/* Verify, and keep what verified; notes for the rest. */
+static int verify_keep(struct analyze_bundles *b, const char *bundle, int fd,
+                       struct store_keyring *kr, const char *expect_manifest) {
+	struct store_report rep = {0};
+	struct store_bundle_info info = {0};
+	struct sink_state s = {.b = b, .fd = -1};
+	struct store_member_sink sink = {s_begin, s_data, s_end, &s};
+	int r = store_bundle_verify_fd(fd, bundle, kr, NULL, &sink, &rep, &info);
+	if (s.fd >= 0)
+		close(s.fd);
+	char mh[STORE_HEX_LEN + 1];
+	store_hex(info.manifest_sha256, STORE_HASH_LEN, mh);
+	if (r == -ENOMEM)
+		;
+	else if (r < 0 || s.err)
+		r = note(b, bundle, NULL, false, strerror(s.err ? -s.err : -r));
+	else if (is_encrypted(&rep, info.manifest))
+		r = note(b, bundle, NULL, false,
+		         "encrypted (format 2): not readable without a key (decrypt it first)");
+	else if (!info.authenticated) {
+		_cleanup_free_ char *why = findings_for(&rep, NULL);
+		r = note(b, bundle, NULL, false, why ? why : "manifest not authenticated");
+	} else if (expect_manifest && strcmp(expect_manifest, mh))
+		r = note(b, bundle, NULL, false,
+		         "not the bundle the incident recorded (its manifest_sha256 differs)");
+	else
+		r = keep_verified(b, bundle, &s, &info, &rep);
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.w[i].file)
+			unlink(s.w[i].file);
+		free(s.w[i].member);
+		free(s.w[i].file);
+	}
+	free(s.w);
+	store_bundle_info_clear(&info);
+	store_report_clear(&rep);
+	return r;
+}
+
+int analyze_bundles_add(struct analyze_bundles *b, const char *bundle, char **pubs, size_t n_pubs,
+                        const char *expect_manifest) {
 	if (!b->notes && !(b->notes = json_array()))
 		return -ENOMEM;
 	int r = make_tmpdir(b);
@@ -190,55 +230,21 @@ int analyze_bundles_add(struct analyze_bundles *b, const char *bundle, char **pu
 		return r;
 	_cleanup_free_ char *store = ev_store_of_bundle(bundle);
 	struct store_keyring kr = {0};
-	struct store_report rep = {0};
-	struct store_bundle_info info = {0};
-	struct sink_state s = {.b = b, .fd = -1};
 	if (ev_store_keyring(pubs, n_pubs, store, &kr) != 0) {
-		r = -EINVAL;
-		goto out;
+		store_keyring_clear(&kr);
+		return -EINVAL;
 	}
 	int fd = open(bundle, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = fd < 0 ? -errno : -EINVAL;
-		ev_log_error("cannot read bundle %s: %s", bundle,
-		             fd < 0 ? strerror(-r) : "not a regular file");
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	struct store_member_sink sink = {s_begin, s_data, s_end, &s};
-	r = store_bundle_verify_fd(fd, bundle, &kr, NULL, &sink, &rep, &info);
-	close(fd);
-	if (s.fd >= 0)
-		close(s.fd);
-	if (r < 0 && s.err == 0 && r != -EIO) {
-		ev_log_error("cannot read bundle %s: %s", bundle, strerror(-r));
-		goto out;
-	}
-	r = 0;
-	if (is_encrypted(&rep, info.manifest))
-		r = note(b, bundle, NULL, false,
-		         "encrypted (format 2): not readable without a key (decrypt it first)");
-	else if (!info.authenticated || s.err) {
-		_cleanup_free_ char *why = findings_for(&rep, NULL);
-		r = note(b, bundle, NULL, false,
-		         s.err ? "could not be read"
-		         : why ? why
-		               : "manifest not authenticated");
+		char why[300];
+		snprintf(why, sizeof(why), "cannot be read: %s",
+		         fd < 0 ? strerror(errno) : "not a regular file");
+		r = note(b, bundle, NULL, false, why);
 	} else
-		r = keep_verified(b, bundle, &s, &info, &rep);
-	for (size_t i = 0; i < s.n; i++)
-		if (s.w[i].file)
-			unlink(s.w[i].file);
-out:
-	for (size_t i = 0; i < s.n; i++) {
-		free(s.w[i].member);
-		free(s.w[i].file);
-	}
-	free(s.w);
-	store_bundle_info_clear(&info);
-	store_report_clear(&rep);
+		r = verify_keep(b, bundle, fd, &kr, expect_manifest);
+	if (fd >= 0)
+		close(fd);
 	store_keyring_clear(&kr);
 	return r;
 }

@@ -18,8 +18,11 @@ struct analyze_bundles {
 	size_t refused; /* bundles or members not analysed */
 };
 
-/* Verify `bundle` and add its verified log members to b->files. Returns 0 (notes say
- * what was left out), or -errno when nothing could be done (I/O, no keys: said on stderr). */
-int analyze_bundles_add(struct analyze_bundles *b, const char *bundle, char **pubs, size_t n_pubs);
+/* Verify `bundle` and add its verified log members to b->files. With `expect_manifest`
+ * (hex, may be NULL) the bundle's manifest must have that SHA-256 (the one an incident
+ * recorded). Returns 0 (notes say what was left out, including a bundle that cannot be
+ * opened), or -ENOMEM / -EINVAL (a --pub key unreadable: said on stderr). */
+int analyze_bundles_add(struct analyze_bundles *b, const char *bundle, char **pubs, size_t n_pubs,
+                        const char *expect_manifest);
 /* Remove the temporary files and free everything. */
 void analyze_bundles_done(struct analyze_bundles *b);

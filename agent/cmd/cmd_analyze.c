@@ -14,6 +14,8 @@
 
 #include "agent/analyze/analysis.h"
 #include "agent/analyze/bundle_in.h"
+#include "agent/analyze/incident_in.h"
+#include "agent/analyze/run.h"
 #include "agent/analyze/svg.h"
 #include "agent/analyze/tplstore.h"
 #include "agent/cmd/commands.h"
@@ -22,6 +24,7 @@
 #include "agent/term.h"
 #include "collector/reader.h"
 #include "correlate/miner.h"
+#include "util/clock.h"
 #include "util/macro.h"
 #include "util/strv.h"
 #include "util/timefmt.h"
@@ -42,48 +45,36 @@ enum {
 	OPT_CONFIG,
 	OPT_BUNDLE,
 	OPT_PUB,
+	OPT_INCIDENT,
 };
+
+static void print_errs(struct ev_errlist *errs) {
+	for (size_t i = 0; i < errs->n; i++) {
+		_cleanup_free_ char *m = ev_error_format(&errs->v[i]);
+		ev_log_error("%s", m ? m : "error");
+	}
+	ev_errlist_clear(errs);
+}
 
 struct an_opts {
 	bool assign, json;
-	const char *svg, *state, *config;
+	const char *svg, *state, *config, *incident;
 	int64_t since_us, until_us; /* ANALYZE_NONE: from the input */
 	struct ev_strv services, traces, marks;
 	struct collector_reader_opts ro;
 	char **files;
 	int n_files;
 	struct ev_strv bundles, pubs;
-	struct analyze_bundles in; /* the bundles' verified members */
+	struct analyze_bundles in;         /* the bundles' verified members */
+	struct analyze_incident_input inc; /* --incident */
 };
 
 static int open_reader(const struct an_opts *o, char **files, int n,
                        struct collector_reader **ret) {
 	struct ev_errlist errs = {0};
-	struct collector_reader *rd = NULL;
-	int r = collector_reader_new(&o->ro, &rd, &errs);
-	for (int i = 0; r >= 0 && i < n; i++)
-		r = collector_reader_add_file(rd, files[i], &errs);
-	for (size_t i = 0; i < errs.n; i++) {
-		_cleanup_free_ char *m = ev_error_format(&errs.v[i]);
-		ev_log_error("%s", m ? m : "error");
-	}
-	ev_errlist_clear(&errs);
-	if (r < 0) {
-		collector_reader_free(rd);
-		return r;
-	}
-	*ret = rd;
-	return 0;
-}
-
-static bool service_wanted(const struct an_opts *o, const struct ev_record *rec) {
-	if (o->services.n == 0)
-		return true;
-	struct ev_str s = analyze_record_service(rec);
-	for (size_t i = 0; i < o->services.n; i++)
-		if (strlen(o->services.v[i]) == s.len && !memcmp(o->services.v[i], s.p, s.len))
-			return true;
-	return false;
+	int r = analyze_open_reader(&o->ro, files, (size_t)n, ret, &errs);
+	print_errs(&errs);
+	return r;
 }
 
 static int load_store(const struct an_opts *o, struct miner *m) {
@@ -165,32 +156,6 @@ static int run_assign(const struct an_opts *o, struct miner *m) {
 	if (fflush(stdout) != 0)
 		rc = EV_EXIT_USAGE;
 	return rc;
-}
-
-/* The input's time range, for a window not given. */
-static int input_range(const struct an_opts *o, int64_t *ret_min, int64_t *ret_max) {
-	struct collector_reader *rd = NULL;
-	struct ev_record rec;
-	int64_t lo = INT64_MAX, hi = INT64_MIN;
-	int r;
-	if (open_reader(o, o->files, o->n_files, &rd) < 0)
-		return -EIO;
-	ev_record_init(&rec);
-	while ((r = replay_next_record(rd, &rec)) != 0) {
-		if (r == -ENOMEM)
-			break;
-		if (r > 0 && service_wanted(o, &rec)) {
-			lo = MIN(lo, rec.time_us);
-			hi = MAX(hi, rec.time_us);
-		}
-	}
-	ev_record_free(&rec);
-	collector_reader_free(rd);
-	if (r == -ENOMEM)
-		return r;
-	*ret_min = lo == INT64_MAX ? 0 : lo;
-	*ret_max = hi == INT64_MIN ? 0 : hi;
-	return 0;
 }
 
 static void fmt_time(int64_t us, char *buf, size_t len) {
@@ -296,6 +261,11 @@ static void print_human(const struct analysis *a) {
 		               : "",
 		       json_object_get(e, "service") ? "] " : "");
 		ev_term_put_text(stdout, json_string_value(json_object_get(e, "text")));
+		if (json_object_get(e, "host")) {
+			fputs("  (host ", stdout);
+			ev_term_put_text(stdout, json_string_value(json_object_get(e, "host")));
+			putchar(')');
+		}
 		putchar('\n');
 	}
 	json_decref(j);
@@ -340,43 +310,66 @@ static int add_marks(const struct an_opts *o, struct analysis *a) {
 	return EV_EXIT_OK;
 }
 
-static int run_analyze(const struct an_opts *o, struct miner *m) {
-	int64_t lo = o->since_us, hi = o->until_us;
-	if (lo == ANALYZE_NONE || hi == ANALYZE_NONE) {
-		int64_t a0, a1;
-		if (input_range(o, &a0, &a1) < 0)
-			return EV_EXIT_USAGE;
-		lo = lo == ANALYZE_NONE ? a0 : lo;
-		hi = hi == ANALYZE_NONE ? a1 : hi;
-	}
-	if (hi < lo)
-		return ev_usage_error(&ev_cmd_analyze, "--until is before --since");
-	struct analysis a;
-	struct ev_config *cfg = replay_rules_load_config(o->config);
-	if (!cfg)
+/* --incident: its window (unless given), its bundles, its ledger on the timeline. */
+static int incident_input(struct an_opts *o, const struct ev_config *cfg) {
+	struct ev_errlist errs = {0};
+	int r = analyze_incident_read(cfg, o->state, o->incident, ev_now_realtime_us(), &o->inc,
+	                              &errs);
+	print_errs(&errs);
+	if (r < 0)
 		return EV_EXIT_USAGE;
+	if (o->inc.n_invalid)
+		ev_log_warning("incident %s: %zu ledger lines do not verify and are left out",
+		               o->incident, o->inc.n_invalid);
+	o->since_us = o->since_us == ANALYZE_NONE ? o->inc.since_us : o->since_us;
+	o->until_us = o->until_us == ANALYZE_NONE ? o->inc.until_us : o->until_us;
+	size_t i;
+	json_t *e;
+	json_array_foreach(o->inc.bundles, i, e) {
+		if (analyze_bundles_add(&o->in, json_string_value(json_object_get(e, "bundle")),
+		                        o->pubs.v, o->pubs.n,
+		                        json_string_value(json_object_get(e, "manifest_sha256"))) <
+		    0)
+			return EV_EXIT_USAGE;
+	}
+	return EV_EXIT_OK;
+}
+
+static void print_json(const struct an_opts *o, const struct analysis *a, int *rc) {
+	json_t *j = analyze_to_json(a);
+	if (j && o->in.notes)
+		json_object_set(j, "bundles", o->in.notes);
+	if (j && o->incident)
+		json_object_set_new(j, "incident", json_string(o->incident));
+	if (!j || json_dumpf(j, stdout, JSON_COMPACT | JSON_SORT_KEYS) < 0)
+		*rc = EV_EXIT_USAGE;
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
+static int run_analyze(const struct an_opts *o, const struct ev_config *cfg, struct miner *m) {
+	struct analysis a;
 	const struct ev_strv *trv = o->traces.n ? &o->traces : &cfg->analyze.trace_fields;
 	_cleanup_free_ const char **tr = calloc(trv->n + 1, sizeof(char *));
-	if (!tr) {
-		ev_config_free(cfg);
+	if (!tr)
 		return EV_EXIT_USAGE;
-	}
 	for (size_t i = 0; i < trv->n; i++)
 		tr[i] = trv->v[i];
-	analyze_init(&a, m, lo, hi, tr);
-	int rc = add_marks(o, &a);
-	struct collector_reader *rd = NULL;
-	struct ev_record rec;
-	ev_record_init(&rec);
-	if (rc == EV_EXIT_OK && open_reader(o, o->files, o->n_files, &rd) < 0)
+	struct analyze_input in = {.files = o->files,
+	                           .n_files = (size_t)o->n_files,
+	                           .since_us = o->since_us,
+	                           .until_us = o->until_us,
+	                           .ro = o->ro,
+	                           .services = o->services.v,
+	                           .n_services = o->services.n};
+	struct ev_errlist errs = {0};
+	int r = analyze_read(&a, m, &in, tr, &errs);
+	print_errs(&errs);
+	int rc = r == -EINVAL ? ev_usage_error(&ev_cmd_analyze, "--until is before --since")
+	         : r < 0      ? EV_EXIT_USAGE
+	                      : add_marks(o, &a);
+	if (rc == EV_EXIT_OK && analyze_incident_markers(&a, &o->inc) < 0)
 		rc = EV_EXIT_USAGE;
-	int r;
-	while (rc == EV_EXIT_OK && (r = replay_next_record(rd, &rec)) != 0)
-		if (r == -ENOMEM ||
-		    (r > 0 && service_wanted(o, &rec) && analyze_add(&a, &rec) < 0)) {
-			ev_log_error("out of memory");
-			rc = EV_EXIT_USAGE;
-		}
 	if (rc == EV_EXIT_OK && o->svg) {
 		FILE *f = fopen(o->svg, "we");
 		int w = f ? analyze_svg_write(&a, f) : -errno;
@@ -388,24 +381,15 @@ static int run_analyze(const struct an_opts *o, struct miner *m) {
 			rc = EV_EXIT_USAGE;
 		}
 	}
-	if (rc == EV_EXIT_OK && o->json) {
-		json_t *j = analyze_to_json(&a);
-		if (j && o->in.notes)
-			json_object_set(j, "bundles", o->in.notes);
-		if (!j || json_dumpf(j, stdout, JSON_COMPACT | JSON_SORT_KEYS) < 0)
-			rc = EV_EXIT_USAGE;
-		fputc('\n', stdout);
-		json_decref(j);
-	} else if (rc == EV_EXIT_OK) {
+	if (rc == EV_EXIT_OK && o->json)
+		print_json(o, &a, &rc);
+	else if (rc == EV_EXIT_OK) {
 		print_notes(o, stdout);
 		print_human(&a);
 	}
 	if (rc == EV_EXIT_OK && save_store(o, m) < 0)
 		rc = EV_EXIT_USAGE;
-	ev_record_free(&rec);
-	collector_reader_free(rd);
 	analyze_done(&a);
-	ev_config_free(cfg);
 	return rc;
 }
 
@@ -430,10 +414,10 @@ static int gather_inputs(struct an_opts *o, char **args, int n) {
 	for (int i = 0; i < n; i++)
 		if (!is_bundle_name(args[i]))
 			o->files[o->n_files++] = args[i];
-		else if (analyze_bundles_add(&o->in, args[i], o->pubs.v, o->pubs.n) < 0)
+		else if (analyze_bundles_add(&o->in, args[i], o->pubs.v, o->pubs.n, NULL) < 0)
 			return EV_EXIT_USAGE;
 	for (size_t i = 0; i < o->bundles.n; i++)
-		if (analyze_bundles_add(&o->in, o->bundles.v[i], o->pubs.v, o->pubs.n) < 0)
+		if (analyze_bundles_add(&o->in, o->bundles.v[i], o->pubs.v, o->pubs.n, NULL) < 0)
 			return EV_EXIT_USAGE;
 	if (o->in.n_files) {
 		char **v = realloc(o->files, ((size_t)o->n_files + o->in.n_files) * sizeof(*v));
@@ -443,7 +427,7 @@ static int gather_inputs(struct an_opts *o, char **args, int n) {
 		for (size_t i = 0; i < o->in.n_files; i++)
 			o->files[o->n_files++] = o->in.files[i];
 	}
-	if (o->n_files == 0 && !o->in.refused)
+	if (o->n_files == 0 && !o->in.refused && !o->incident)
 		return ev_usage_error(&ev_cmd_analyze, "no input (the bundles hold no log member)");
 	return EV_EXIT_OK;
 }
@@ -464,10 +448,12 @@ static int analyze_run(int argc, char **argv) {
 	                                     {"config", required_argument, NULL, OPT_CONFIG},
 	                                     {"bundle", required_argument, NULL, OPT_BUNDLE},
 	                                     {"pub", required_argument, NULL, OPT_PUB},
+	                                     {"incident", required_argument, NULL, OPT_INCIDENT},
 	                                     {NULL, 0, NULL, 0}};
 	struct an_opts o = {.since_us = ANALYZE_NONE, .until_us = ANALYZE_NONE};
 	int rc = EV_EXIT_OK, c;
 	struct miner *m = NULL;
+	struct ev_config *cfg = NULL;
 	while (rc == EV_EXIT_OK && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -487,6 +473,9 @@ static int analyze_run(int argc, char **argv) {
 			break;
 		case OPT_CONFIG:
 			o.config = optarg;
+			break;
+		case OPT_INCIDENT:
+			o.incident = optarg;
 			break;
 		case OPT_TZ:
 			o.ro.tz = optarg;
@@ -523,15 +512,23 @@ static int analyze_run(int argc, char **argv) {
 	}
 	if (rc != EV_EXIT_OK)
 		goto out;
-	if (optind >= argc && !o.bundles.n) {
-		rc = ev_usage_error(&ev_cmd_analyze, "no input (give FILE... or BUNDLE...)");
+	if (optind >= argc && !o.bundles.n && !o.incident) {
+		rc = ev_usage_error(&ev_cmd_analyze,
+		                    "no input (give FILE..., BUNDLE... or --incident INC)");
 		goto out;
 	}
-	if (o.assign && (o.svg || o.services.n || o.marks.n)) {
+	if (o.assign && (o.svg || o.services.n || o.marks.n || o.incident)) {
 		rc = ev_usage_error(&ev_cmd_analyze,
 		                    "--assign takes only --json, --state and input options");
 		goto out;
 	}
+	cfg = replay_rules_load_config(o.config);
+	if (!cfg) {
+		rc = EV_EXIT_USAGE;
+		goto out;
+	}
+	if (o.incident && (rc = incident_input(&o, cfg)) != EV_EXIT_OK)
+		goto out;
 	rc = gather_inputs(&o, argv + optind, argc - optind);
 	if (rc != EV_EXIT_OK)
 		goto out;
@@ -542,10 +539,12 @@ static int analyze_run(int argc, char **argv) {
 	}
 	if (o.assign)
 		print_notes(&o, stderr);
-	rc = o.assign ? run_assign(&o, m) : run_analyze(&o, m);
+	rc = o.assign ? run_assign(&o, m) : run_analyze(&o, cfg, m);
 	if (rc == EV_EXIT_OK && o.in.refused)
 		rc = EV_EXIT_FINDING;
 out:
+	ev_config_free(cfg);
+	analyze_incident_input_done(&o.inc);
 	analyze_bundles_done(&o.in);
 	free(o.files);
 	free(o.bundles.v);
