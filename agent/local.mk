@@ -135,3 +135,8 @@ EXTRA_DIST += tests/integration/analyze-ga.sh tests/integration/analyze-assign.s
 	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh \
 	tests/integration/analyze-bundle.sh tests/integration/analyze-incident.sh
 EXTRA_DIST += tests/bench/bench-analyze.sh
+# analyze_incident() as the report calls it, driven by analyze-incident.sh
+check_PROGRAMS += tests/helpers/analyze-incident-api
+tests_helpers_analyze_incident_api_SOURCES = tests/helpers/analyze_incident_api.c
+tests_helpers_analyze_incident_api_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
+tests_helpers_analyze_incident_api_LDADD = agent/libagent.a $(EV_LIBS) $(DEP_LIBS)

@@ -81,6 +81,28 @@ expect_rc 0 "text output"
 expect_out "seal +bundle .*\(host host2\)" "the text timeline names host 2 for its seal"
 expect_out "first_error +\[payments\] connection pool exhausted" "host 2's lines are in the text output"
 
+# the report's call, analyze_incident(): the same timeline as the command, and the chart
+API="$EV_BUILDDIR/tests/helpers/analyze-incident-api"
+if [ -x "$API" ]; then
+	run "$API" "$I_CONF" INC-9 "$T_TMP/api.svg"
+	expect_rc 0 "analyze_incident()"
+	printf '%s\n' "$T_OUT" >"$T_TMP/api-tl.json"
+	python3 - "$T_TMP/a.json" "$T_TMP/api-tl.json" "$T_TMP/api.svg" <<'PY' && ok "analyze_incident(): the command's timeline (both hosts), and an SVG with the ledger's markers" || fail "analyze_incident() (see above)"
+import json, sys
+cli = json.load(open(sys.argv[1]))["timeline"]; api = json.load(open(sys.argv[2]))
+assert [e for e in api if e["kind"] != "seal"] == [e for e in cli if e["kind"] != "seal"], (api, cli)
+assert {e.get("host") for e in api if e["kind"] == "seal"} == {e.get("host") for e in cli if e["kind"] == "seal"}
+svg = open(sys.argv[3]).read()
+assert svg.lstrip().startswith("<svg") or svg.lstrip().startswith("<?xml"), svg[:80]
+assert 'data-kind="seal"' in svg and 'data-kind="resolution"' in svg, "markers missing"
+PY
+	run "$API" "$I_CONF" NO-SUCH "$T_TMP/x.svg"
+	expect_rc 2 "analyze_incident() on an unknown incident: an error"
+	expect_err "no such incident" "with the reason in errs"
+else
+	skip_part "tests/helpers/analyze-incident-api not built"
+fi
+
 # a bundle of the incident changed after it was recorded: left out, said so, exit 1
 # (another bundle of this store, signed by the same key, in its place)
 "$EVIDENT" seal --offline --store "$I_STORE" --key "$T_TMP/keys/k.key" --no-immutable \
