@@ -130,10 +130,12 @@ agent_libagent_a_SOURCES += \
 	agent/analyze/run.c agent/analyze/run.h
 TESTS += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
 	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh \
-	tests/integration/analyze-bundle.sh tests/integration/analyze-incident.sh
+	tests/integration/analyze-bundle.sh tests/integration/analyze-incident.sh \
+	tests/integration/analyze-sources.sh
 EXTRA_DIST += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
 	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh \
-	tests/integration/analyze-bundle.sh tests/integration/analyze-incident.sh
+	tests/integration/analyze-bundle.sh tests/integration/analyze-incident.sh \
+	tests/integration/analyze-sources.sh
 EXTRA_DIST += tests/bench/bench-analyze.sh
 # analyze_incident() as the report calls it, driven by analyze-incident.sh
 check_PROGRAMS += tests/helpers/analyze-incident-api

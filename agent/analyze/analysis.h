@@ -26,6 +26,7 @@
 #define ANALYZE_MAX_HOPS     8
 #define ANALYZE_MAX_MARKERS  256
 #define ANALYZE_NONE         INT64_MIN
+#define ANALYZE_MAX_SOURCES  64 /* groups of inputs merged by time (configured sources) */
 
 struct analyze_service {
 	char *name;

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/analyze/analysis.h"
 #include "agent/analyze/bundle_in.h"
@@ -16,6 +18,7 @@
 #include "agent/settings.h"
 #include "util/clock.h"
 #include "util/macro.h"
+#include "util/strv.h"
 
 int analyze_open_reader(const struct collector_reader_opts *ro, char **files, size_t n,
                         struct collector_reader **ret, struct ev_errlist *errs) {
@@ -41,24 +44,78 @@ static bool service_wanted(const struct analyze_input *in, const struct ev_recor
 	return false;
 }
 
-/* Each record of the wanted services: fn(ud, rec). Stops at the first fn error. */
+static int open_source(const struct analyze_source *src, struct collector_reader **ret,
+                       struct ev_errlist *errs) {
+	if (!src->journal_dir)
+		return analyze_open_reader(&src->ro, src->files, src->n_files, ret, errs);
+	struct collector_reader *rd = NULL;
+	int r = collector_reader_new(&src->ro, &rd, errs);
+	if (r >= 0)
+		r = collector_reader_add_journal_dir(rd, src->journal_dir, errs);
+	if (r < 0)
+		collector_reader_free(rd);
+	else
+		*ret = rd;
+	return r;
+}
+
+/* Readers, one a group, each with its next record (live[i]: it has one). */
+struct merge {
+	struct collector_reader *rd[ANALYZE_MAX_SOURCES];
+	struct ev_record rec[ANALYZE_MAX_SOURCES];
+	bool live[ANALYZE_MAX_SOURCES];
+	size_t n;
+};
+
+static int merge_fill(struct merge *mg, size_t i) {
+	int r;
+	while ((r = replay_next_record(mg->rd[i], &mg->rec[i])) < 0 && r != -ENOMEM)
+		; /* a read error was said; the reader goes on */
+	mg->live[i] = r > 0;
+	return r < 0 ? r : 0;
+}
+
+static int merge_open(struct merge *mg, const struct analyze_input *in, struct ev_errlist *errs) {
+	struct analyze_source one = {.ro = in->ro, .files = in->files, .n_files = in->n_files};
+	const struct analyze_source *v = in->n_sources ? in->sources : &one;
+	size_t n = in->n_sources ? MIN(in->n_sources, (size_t)ANALYZE_MAX_SOURCES) : 1;
+	int r = 0;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		if ((r = open_source(&v[i], &mg->rd[i], errs)) < 0)
+			break;
+		ev_record_init(&mg->rec[i]);
+		mg->n++;
+		r = merge_fill(mg, i);
+	}
+	return r < 0 ? (r == -ENOMEM ? r : -EIO) : 0;
+}
+
+static void merge_close(struct merge *mg) {
+	for (size_t i = 0; i < mg->n; i++) {
+		ev_record_free(&mg->rec[i]);
+		collector_reader_free(mg->rd[i]);
+	}
+}
+
+/* Each record of the wanted services, by time across the groups: fn(ud, rec). Stops at
+ * the first fn error. */
 static int each_record(const struct analyze_input *in, int (*fn)(void *, const struct ev_record *),
                        void *ud, struct ev_errlist *errs) {
-	struct collector_reader *rd = NULL;
-	struct ev_record rec;
-	int r = analyze_open_reader(&in->ro, in->files, in->n_files, &rd, errs);
-	if (r < 0)
-		return -EIO;
-	ev_record_init(&rec);
-	while ((r = replay_next_record(rd, &rec)) != 0) {
-		if (r == -ENOMEM)
+	struct merge mg = {0};
+	int r = merge_open(&mg, in, errs);
+	while (r >= 0) {
+		size_t best = SIZE_MAX;
+		for (size_t i = 0; i < mg.n; i++)
+			if (mg.live[i] &&
+			    (best == SIZE_MAX || mg.rec[i].time_us < mg.rec[best].time_us))
+				best = i;
+		if (best == SIZE_MAX)
 			break;
-		if (r > 0 && service_wanted(in, &rec) && (r = fn(ud, &rec)) < 0)
+		if (service_wanted(in, &mg.rec[best]) && (r = fn(ud, &mg.rec[best])) < 0)
 			break;
-		r = 0;
+		r = merge_fill(&mg, best);
 	}
-	ev_record_free(&rec);
-	collector_reader_free(rd);
+	merge_close(&mg);
 	return r < 0 ? r : 0;
 }
 
@@ -192,4 +249,71 @@ json_t *analyze_timeline_json(const struct analysis *a) {
 	json_t *t = json_incref(json_object_get(j, "timeline"));
 	json_decref(j);
 	return t;
+}
+
+/* The files of one sources.files entry: its glob's matches, or a plain path and its
+ * rotated generations. */
+static int source_files(const char *pattern, struct analyze_source *src) {
+	glob_t g = {0};
+	bool is_glob = strpbrk(pattern, "*?[") != NULL;
+	int gr = glob(pattern, GLOB_NOSORT, NULL, &g);
+	if (gr == 0 && !is_glob) {
+		char pat[4200];
+		snprintf(pat, sizeof(pat), "%s.[0-9]*", pattern);
+		(void)glob(pat, GLOB_APPEND | GLOB_NOSORT, NULL, &g);
+	}
+	int r = gr == GLOB_NOSPACE ? -ENOMEM : 0;
+	src->files = gr == 0 ? calloc(g.gl_pathc + 1, sizeof(char *)) : NULL;
+	if (gr == 0 && !src->files)
+		r = -ENOMEM;
+	for (size_t k = 0; r >= 0 && gr == 0 && k < g.gl_pathc; k++)
+		if (!(src->files[src->n_files++] = strdup(g.gl_pathv[k])))
+			r = -ENOMEM;
+	globfree(&g);
+	return r;
+}
+
+static const char *journal_dir(const struct ev_config *cfg) {
+	if (cfg->sources.journal_dir)
+		return cfg->sources.journal_dir;
+	return access("/var/log/journal", R_OK) == 0 ? "/var/log/journal" : "/run/log/journal";
+}
+
+int analyze_config_sources(const struct ev_config *cfg, const struct collector_reader_opts *base,
+                           struct analyze_source **ret, size_t *ret_n) {
+	size_t n = 0, cap = MIN(cfg->sources.n_files + 1, (size_t)ANALYZE_MAX_SOURCES);
+	struct analyze_source *v = calloc(cap, sizeof(*v));
+	int r = v ? 0 : -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < cfg->sources.n_files && n < cap; i++) {
+		const struct ev_cfg_file_source *f = &cfg->sources.files[i];
+		struct analyze_source *s = &v[n];
+		s->ro = *base;
+		s->ro.format = base->format ? base->format : f->format;
+		s->ro.tz = base->tz ? base->tz : f->tz;
+		s->ro.program = f->program;
+		s->ro.service = f->service;
+		s->ro.max_line = f->max_line;
+		r = source_files(f->path, s);
+		if (s->n_files) {
+			n++;
+		} else {
+			free(s->files);
+			s->files = NULL;
+		}
+	}
+	if (r >= 0 && cfg->sources.journal && n < cap)
+		v[n++] = (struct analyze_source){.ro = *base, .journal_dir = journal_dir(cfg)};
+	if (r < 0) {
+		analyze_sources_free(v, n + 1 <= cap ? n + 1 : n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+void analyze_sources_free(struct analyze_source *v, size_t n) {
+	for (size_t i = 0; v && i < n; i++)
+		ev_strv_free_n(v[i].files, v[i].n_files);
+	free(v);
 }

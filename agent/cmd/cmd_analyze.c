@@ -58,6 +58,7 @@ static void print_errs(struct ev_errlist *errs) {
 
 struct an_opts {
 	bool assign, json;
+	bool configured; /* no input given: the configured sources over --since/--until */
 	const char *svg, *state, *config, *incident;
 	int64_t since_us, until_us; /* ANALYZE_NONE: from the input */
 	struct ev_strv services, traces, marks;
@@ -363,7 +364,14 @@ static int run_analyze(const struct an_opts *o, const struct ev_config *cfg, str
 	                           .services = o->services.v,
 	                           .n_services = o->services.n};
 	struct ev_errlist errs = {0};
-	int r = analyze_read(&a, m, &in, tr, &errs);
+	struct analyze_source *src = NULL;
+	int r = o->configured ? analyze_config_sources(cfg, &o->ro, &src, &in.n_sources) : 0;
+	in.sources = src;
+	if (r >= 0)
+		r = analyze_read(&a, m, &in, tr, &errs);
+	else
+		analyze_init(&a, m, 0, 0, NULL);
+	analyze_sources_free(src, in.n_sources);
 	print_errs(&errs);
 	int rc = r == -EINVAL ? ev_usage_error(&ev_cmd_analyze, "--until is before --since")
 	         : r < 0      ? EV_EXIT_USAGE
@@ -427,7 +435,7 @@ static int gather_inputs(struct an_opts *o, char **args, int n) {
 		for (size_t i = 0; i < o->in.n_files; i++)
 			o->files[o->n_files++] = o->in.files[i];
 	}
-	if (o->n_files == 0 && !o->in.refused && !o->incident)
+	if (o->n_files == 0 && !o->in.refused && !o->incident && !o->configured)
 		return ev_usage_error(&ev_cmd_analyze, "no input (the bundles hold no log member)");
 	return EV_EXIT_OK;
 }
@@ -512,9 +520,17 @@ static int analyze_run(int argc, char **argv) {
 	}
 	if (rc != EV_EXIT_OK)
 		goto out;
-	if (optind >= argc && !o.bundles.n && !o.incident) {
+	o.configured = optind >= argc && !o.bundles.n && !o.incident;
+	if (o.configured && o.since_us == ANALYZE_NONE) {
 		rc = ev_usage_error(&ev_cmd_analyze,
-		                    "no input (give FILE..., BUNDLE... or --incident INC)");
+		                    "no input (give FILE..., BUNDLE..., --incident "
+		                    "INC, or --since for the configured sources)");
+		goto out;
+	}
+	if (o.configured && o.until_us == ANALYZE_NONE)
+		o.until_us = ev_now_realtime_us();
+	if (o.assign && o.configured) {
+		rc = ev_usage_error(&ev_cmd_analyze, "--assign needs FILE... or BUNDLE...");
 		goto out;
 	}
 	if (o.assign && (o.svg || o.services.n || o.marks.n || o.incident)) {
