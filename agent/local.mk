@@ -131,11 +131,23 @@ agent_libagent_a_SOURCES += \
 	agent/analyze/analysis.c agent/analyze/analysis.h \
 	agent/analyze/timeline.c \
 	agent/analyze/svg.c agent/analyze/svg.h \
-	agent/analyze/tplstore.c agent/analyze/tplstore.h
+	agent/analyze/tplstore.c agent/analyze/tplstore.h \
+	agent/analyze/bundle_in.c agent/analyze/bundle_in.h \
+	agent/analyze/incident_in.c agent/analyze/incident_in.h \
+	agent/analyze/run.c agent/analyze/run.h
 TESTS += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
-	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh
+	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh \
+	tests/integration/analyze-bundle.sh tests/integration/analyze-incident.sh \
+	tests/integration/analyze-sources.sh
 EXTRA_DIST += tests/integration/analyze-ga.sh tests/integration/analyze-assign.sh \
-	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh
+	tests/integration/analyze-propagation.sh tests/integration/analyze-rules.sh \
+	tests/integration/analyze-bundle.sh tests/integration/analyze-incident.sh \
+	tests/integration/analyze-sources.sh
 EXTRA_DIST += tests/bench/bench-analyze.sh
 # Impact, reports, runbooks, action items (issue 14)
 include agent/report/local.mk
+# analyze_incident() as the report calls it, driven by analyze-incident.sh
+check_PROGRAMS += tests/helpers/analyze-incident-api
+tests_helpers_analyze_incident_api_SOURCES = tests/helpers/analyze_incident_api.c
+tests_helpers_analyze_incident_api_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
+tests_helpers_analyze_incident_api_LDADD = agent/libagent.a $(EV_LIBS) $(DEP_LIBS)

@@ -32,6 +32,7 @@ void analyze_done(struct analysis *a) {
 	for (size_t i = 0; i < a->n_markers; i++) {
 		free(a->markers[i].kind);
 		free(a->markers[i].label);
+		free(a->markers[i].host);
 	}
 	free(a->traces);
 	free(a->ts);
@@ -205,6 +206,11 @@ int analyze_add(struct analysis *a, const struct ev_record *rec) {
 }
 
 int analyze_add_marker(struct analysis *a, int64_t t_us, const char *kind, const char *label) {
+	return analyze_add_marker_host(a, t_us, kind, label, NULL);
+}
+
+int analyze_add_marker_host(struct analysis *a, int64_t t_us, const char *kind, const char *label,
+                            const char *host) {
 	if (a->n_markers == ANALYZE_MAX_MARKERS)
 		return -E2BIG;
 	struct analyze_marker *m = &a->markers[a->n_markers];
@@ -215,9 +221,16 @@ int analyze_add_marker(struct analysis *a, int64_t t_us, const char *kind, const
 	                        sizeof(lb));
 	m->kind = strndup(k.p, k.len);
 	m->label = strndup(l.p, l.len);
-	if (!m->kind || !m->label) {
+	m->host = NULL;
+	if (host) {
+		char hb[256];
+		struct ev_str h = clean((struct ev_str){host, strlen(host)}, hb, sizeof(hb));
+		m->host = strndup(h.p, h.len);
+	}
+	if (!m->kind || !m->label || (host && !m->host)) {
 		free(m->kind);
 		free(m->label);
+		free(m->host);
 		return -ENOMEM;
 	}
 	a->n_markers++;

@@ -26,6 +26,7 @@
 #define ANALYZE_MAX_HOPS     8
 #define ANALYZE_MAX_MARKERS  256
 #define ANALYZE_NONE         INT64_MIN
+#define ANALYZE_MAX_SOURCES  64 /* groups of inputs merged by time (configured sources) */
 
 struct analyze_service {
 	char *name;
@@ -54,6 +55,7 @@ struct analyze_marker {
 	int64_t t_us;
 	char *kind; /* "alert", "incident", ... */
 	char *label;
+	char *host; /* NULL when not known */
 };
 
 struct analyze_event {
@@ -61,6 +63,7 @@ struct analyze_event {
 	const char *kind; /* "first_error", "pattern_onset", "new_pattern", or a marker's kind */
 	char *service;    /* may be NULL */
 	char *text;
+	char *host; /* markers: the host, when known; else NULL */
 };
 
 struct analysis {
@@ -96,6 +99,9 @@ int analyze_add(struct analysis *a, const struct ev_record *rec);
 /* Add a marker (alert or incident time) for the timeline and the chart. -E2BIG at the
  * cap, -ENOMEM. */
 int analyze_add_marker(struct analysis *a, int64_t t_us, const char *kind, const char *label);
+/* The same with the host it happened on (NULL: not known). */
+int analyze_add_marker_host(struct analysis *a, int64_t t_us, const char *kind, const char *label,
+                            const char *host);
 
 /* Services that had errors, in the order their first error came (ties: name). Writes
  * up to max indexes into ret; returns the count. */
@@ -114,3 +120,39 @@ void analyze_timeline_free(struct analyze_event *v, size_t n);
 
 /* The whole analysis as JSON (see docs/analysis.md for the shape); NULL on OOM. */
 json_t *analyze_to_json(const struct analysis *a);
+
+/* ---- for the report: an incident's analysis in one call ----
+ *
+ * analyze_incident(cfg, id, &a, errs) runs what `evident analyze --incident ID` runs:
+ * the incident under cfg->agent.state_dir (ledger checked with the keys of
+ * cfg->store.path), its window (t_impact, else t_detect, .. t_resolve, else now), every
+ * bundle its ledger records (sealed here or imported; each verified with the keys of the
+ * store it sits in and required to have the manifest hash the ledger recorded; only
+ * verified log members are read), the template store in cfg->agent.state_dir (read, so
+ * ids resolve as they did; not written), cfg->analyze.trace_fields, and the ledger's
+ * entries on the timeline (incident_in.h). Returns 0 with *out set (free it with
+ * analyze_free), or -ENOENT (no such incident), -EINVAL (bad id), -EIO, -ENOMEM, with a
+ * message in errs. Bundles left out are not errors: analyze_inputs() lists them.
+ *
+ * Example (the report helper):
+ *	struct analysis *a;
+ *	if (analyze_incident(cfg, "INC-7", &a, &errs) == 0) {
+ *		char *svg = analyze_svg_string(a, NULL);   // self-contained <svg>
+ *		json_t *tl = analyze_timeline_json(a);     // [{time, kind, text, service?, host?}]
+ *		...
+ *		free(svg); json_decref(tl); analyze_free(a);
+ *	} */
+struct ev_config;
+struct ev_errlist;
+int analyze_incident(const struct ev_config *cfg, const char *id, struct analysis **out,
+                     struct ev_errlist *errs);
+/* Free what analyze_incident() returned (NULL is fine). */
+void analyze_free(struct analysis *a);
+/* The bundles of an analyze_incident() result: [{bundle, member?, analysed, reason?}]
+ * (borrowed; NULL when there were none). */
+json_t *analyze_inputs(const struct analysis *a);
+/* The chart as an SVG document (malloc'd, NUL-terminated; length in *ret_len when not
+ * NULL), or NULL on OOM. */
+char *analyze_svg_string(const struct analysis *a, size_t *ret_len);
+/* The timeline as JSON (the "timeline" array of analyze_to_json); new reference. */
+json_t *analyze_timeline_json(const struct analysis *a);

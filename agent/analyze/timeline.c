@@ -28,11 +28,12 @@ static int event_cmp(const void *x, const void *y) {
 	if (r)
 		return r;
 	r = strcmp(a->service ? a->service : "", b->service ? b->service : "");
-	return r ? r : strcmp(a->text, b->text);
+	r = r ? r : strcmp(a->text, b->text);
+	return r ? r : strcmp(a->host ? a->host : "", b->host ? b->host : "");
 }
 
 static int push(struct analyze_event **v, size_t *n, int64_t t, const char *kind, const char *svc,
-                const char *text) {
+                const char *text, const char *host) {
 	struct analyze_event *nv = realloc(*v, (*n + 1) * sizeof(**v));
 	if (!nv)
 		return -ENOMEM;
@@ -41,9 +42,11 @@ static int push(struct analyze_event **v, size_t *n, int64_t t, const char *kind
 	*e = (struct analyze_event){.t_us = t, .kind = kind};
 	e->service = svc ? strdup(svc) : NULL;
 	e->text = strdup(text);
-	if ((svc && !e->service) || !e->text) {
+	e->host = host ? strdup(host) : NULL;
+	if ((svc && !e->service) || !e->text || (host && !e->host)) {
 		free(e->service);
 		free(e->text);
+		free(e->host);
 		return -ENOMEM;
 	}
 	(*n)++;
@@ -62,14 +65,15 @@ int analyze_timeline(const struct analysis *a, struct analyze_event **ret) {
 	for (size_t i = 0; i < a->n_svc && r >= 0; i++)
 		if (a->svc[i].first_error_us != ANALYZE_NONE)
 			r = push(&v, &n, a->svc[i].first_error_us, "first_error", a->svc[i].name,
-			         tpl_text(a, a->svc[i].first_error_tpl));
+			         tpl_text(a, a->svc[i].first_error_tpl), NULL);
 	for (size_t i = 0; i < a->n_ts && r >= 0; i++)
 		if (a->ts[i].first_error_us != ANALYZE_NONE)
 			r = push(&v, &n, a->ts[i].first_error_us,
 			         analyze_template_new(a, i) ? "new_pattern" : "pattern_onset", NULL,
-			         tpl_text(a, (int)i));
+			         tpl_text(a, (int)i), NULL);
 	for (size_t i = 0; i < a->n_markers && r >= 0; i++)
-		r = push(&v, &n, a->markers[i].t_us, a->markers[i].kind, NULL, a->markers[i].label);
+		r = push(&v, &n, a->markers[i].t_us, a->markers[i].kind, NULL, a->markers[i].label,
+		         a->markers[i].host);
 	if (r < 0) {
 		analyze_timeline_free(v, n);
 		return r;
@@ -84,6 +88,7 @@ void analyze_timeline_free(struct analyze_event *v, size_t n) {
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].service);
 		free(v[i].text);
+		free(v[i].host);
 	}
 	free(v);
 }
@@ -227,6 +232,8 @@ json_t *analyze_to_json(const struct analysis *a) {
 		if (ev[i].service)
 			json_object_set_new(e, "service", json_string(ev[i].service));
 		json_object_set_new(e, "text", json_string(ev[i].text));
+		if (ev[i].host)
+			json_object_set_new(e, "host", json_string(ev[i].host));
 		json_array_append_new(tl, e);
 	}
 	if (n > 0)

@@ -13,6 +13,9 @@
 #include <time.h>
 
 #include "agent/analyze/analysis.h"
+#include "agent/analyze/bundle_in.h"
+#include "agent/analyze/incident_in.h"
+#include "agent/analyze/run.h"
 #include "agent/analyze/svg.h"
 #include "agent/analyze/tplstore.h"
 #include "agent/cmd/commands.h"
@@ -21,6 +24,7 @@
 #include "agent/term.h"
 #include "collector/reader.h"
 #include "correlate/miner.h"
+#include "util/clock.h"
 #include "util/macro.h"
 #include "util/strv.h"
 #include "util/timefmt.h"
@@ -39,46 +43,39 @@ enum {
 	OPT_FORMAT,
 	OPT_NOW,
 	OPT_CONFIG,
+	OPT_BUNDLE,
+	OPT_PUB,
+	OPT_INCIDENT,
 };
+
+static void print_errs(struct ev_errlist *errs) {
+	for (size_t i = 0; i < errs->n; i++) {
+		_cleanup_free_ char *m = ev_error_format(&errs->v[i]);
+		ev_log_error("%s", m ? m : "error");
+	}
+	ev_errlist_clear(errs);
+}
 
 struct an_opts {
 	bool assign, json;
-	const char *svg, *state, *config;
+	bool configured; /* no input given: the configured sources over --since/--until */
+	const char *svg, *state, *config, *incident;
 	int64_t since_us, until_us; /* ANALYZE_NONE: from the input */
 	struct ev_strv services, traces, marks;
 	struct collector_reader_opts ro;
 	char **files;
 	int n_files;
+	struct ev_strv bundles, pubs;
+	struct analyze_bundles in;         /* the bundles' verified members */
+	struct analyze_incident_input inc; /* --incident */
 };
 
 static int open_reader(const struct an_opts *o, char **files, int n,
                        struct collector_reader **ret) {
 	struct ev_errlist errs = {0};
-	struct collector_reader *rd = NULL;
-	int r = collector_reader_new(&o->ro, &rd, &errs);
-	for (int i = 0; r >= 0 && i < n; i++)
-		r = collector_reader_add_file(rd, files[i], &errs);
-	for (size_t i = 0; i < errs.n; i++) {
-		_cleanup_free_ char *m = ev_error_format(&errs.v[i]);
-		ev_log_error("%s", m ? m : "error");
-	}
-	ev_errlist_clear(&errs);
-	if (r < 0) {
-		collector_reader_free(rd);
-		return r;
-	}
-	*ret = rd;
-	return 0;
-}
-
-static bool service_wanted(const struct an_opts *o, const struct ev_record *rec) {
-	if (o->services.n == 0)
-		return true;
-	struct ev_str s = analyze_record_service(rec);
-	for (size_t i = 0; i < o->services.n; i++)
-		if (strlen(o->services.v[i]) == s.len && !memcmp(o->services.v[i], s.p, s.len))
-			return true;
-	return false;
+	int r = analyze_open_reader(&o->ro, files, (size_t)n, ret, &errs);
+	print_errs(&errs);
+	return r;
 }
 
 static int load_store(const struct an_opts *o, struct miner *m) {
@@ -160,32 +157,6 @@ static int run_assign(const struct an_opts *o, struct miner *m) {
 	if (fflush(stdout) != 0)
 		rc = EV_EXIT_USAGE;
 	return rc;
-}
-
-/* The input's time range, for a window not given. */
-static int input_range(const struct an_opts *o, int64_t *ret_min, int64_t *ret_max) {
-	struct collector_reader *rd = NULL;
-	struct ev_record rec;
-	int64_t lo = INT64_MAX, hi = INT64_MIN;
-	int r;
-	if (open_reader(o, o->files, o->n_files, &rd) < 0)
-		return -EIO;
-	ev_record_init(&rec);
-	while ((r = replay_next_record(rd, &rec)) != 0) {
-		if (r == -ENOMEM)
-			break;
-		if (r > 0 && service_wanted(o, &rec)) {
-			lo = MIN(lo, rec.time_us);
-			hi = MAX(hi, rec.time_us);
-		}
-	}
-	ev_record_free(&rec);
-	collector_reader_free(rd);
-	if (r == -ENOMEM)
-		return r;
-	*ret_min = lo == INT64_MAX ? 0 : lo;
-	*ret_max = hi == INT64_MIN ? 0 : hi;
-	return 0;
 }
 
 static void fmt_time(int64_t us, char *buf, size_t len) {
@@ -291,9 +262,39 @@ static void print_human(const struct analysis *a) {
 		               : "",
 		       json_object_get(e, "service") ? "] " : "");
 		ev_term_put_text(stdout, json_string_value(json_object_get(e, "text")));
+		if (json_object_get(e, "host")) {
+			fputs("  (host ", stdout);
+			ev_term_put_text(stdout, json_string_value(json_object_get(e, "host")));
+			putchar(')');
+		}
 		putchar('\n');
 	}
 	json_decref(j);
+}
+
+/* What the bundles gave: members analysed (one line a bundle) and what was left out. */
+static void print_notes(const struct an_opts *o, FILE *f) {
+	size_t i, n_ok = 0;
+	json_t *e;
+	const char *last = NULL;
+	json_array_foreach(o->in.notes, i, e) {
+		const char *b = json_string_value(json_object_get(e, "bundle"));
+		const char *m = json_string_value(json_object_get(e, "member"));
+		if (json_is_true(json_object_get(e, "analysed"))) {
+			if (!last || strcmp(last, b))
+				fprintf(f, "Bundle %s: verified\n", b);
+			fprintf(f, "  analysed %s\n", m);
+			n_ok++;
+		} else {
+			fprintf(f, "Bundle %s%s%s: NOT analysed: ", b, m ? " member " : "",
+			        m ? m : "");
+			ev_term_put_text(f, json_string_value(json_object_get(e, "reason")));
+			fputc('\n', f);
+		}
+		last = b;
+	}
+	if (json_array_size(o->in.notes) && f == stdout)
+		fputc('\n', f);
 }
 
 static int add_marks(const struct an_opts *o, struct analysis *a) {
@@ -310,43 +311,73 @@ static int add_marks(const struct an_opts *o, struct analysis *a) {
 	return EV_EXIT_OK;
 }
 
-static int run_analyze(const struct an_opts *o, struct miner *m) {
-	int64_t lo = o->since_us, hi = o->until_us;
-	if (lo == ANALYZE_NONE || hi == ANALYZE_NONE) {
-		int64_t a0, a1;
-		if (input_range(o, &a0, &a1) < 0)
-			return EV_EXIT_USAGE;
-		lo = lo == ANALYZE_NONE ? a0 : lo;
-		hi = hi == ANALYZE_NONE ? a1 : hi;
-	}
-	if (hi < lo)
-		return ev_usage_error(&ev_cmd_analyze, "--until is before --since");
-	struct analysis a;
-	struct ev_config *cfg = replay_rules_load_config(o->config);
-	if (!cfg)
+/* --incident: its window (unless given), its bundles, its ledger on the timeline. */
+static int incident_input(struct an_opts *o, const struct ev_config *cfg) {
+	struct ev_errlist errs = {0};
+	int r = analyze_incident_read(cfg, o->state, o->incident, ev_now_realtime_us(), &o->inc,
+	                              &errs);
+	print_errs(&errs);
+	if (r < 0)
 		return EV_EXIT_USAGE;
+	if (o->inc.n_invalid)
+		ev_log_warning("incident %s: %zu ledger lines do not verify and are left out",
+		               o->incident, o->inc.n_invalid);
+	o->since_us = o->since_us == ANALYZE_NONE ? o->inc.since_us : o->since_us;
+	o->until_us = o->until_us == ANALYZE_NONE ? o->inc.until_us : o->until_us;
+	size_t i;
+	json_t *e;
+	json_array_foreach(o->inc.bundles, i, e) {
+		if (analyze_bundles_add(&o->in, json_string_value(json_object_get(e, "bundle")),
+		                        o->pubs.v, o->pubs.n,
+		                        json_string_value(json_object_get(e, "manifest_sha256"))) <
+		    0)
+			return EV_EXIT_USAGE;
+	}
+	return EV_EXIT_OK;
+}
+
+static void print_json(const struct an_opts *o, const struct analysis *a, int *rc) {
+	json_t *j = analyze_to_json(a);
+	if (j && o->in.notes)
+		json_object_set(j, "bundles", o->in.notes);
+	if (j && o->incident)
+		json_object_set_new(j, "incident", json_string(o->incident));
+	if (!j || json_dumpf(j, stdout, JSON_COMPACT | JSON_SORT_KEYS) < 0)
+		*rc = EV_EXIT_USAGE;
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
+static int run_analyze(const struct an_opts *o, const struct ev_config *cfg, struct miner *m) {
+	struct analysis a;
 	const struct ev_strv *trv = o->traces.n ? &o->traces : &cfg->analyze.trace_fields;
 	_cleanup_free_ const char **tr = calloc(trv->n + 1, sizeof(char *));
-	if (!tr) {
-		ev_config_free(cfg);
+	if (!tr)
 		return EV_EXIT_USAGE;
-	}
 	for (size_t i = 0; i < trv->n; i++)
 		tr[i] = trv->v[i];
-	analyze_init(&a, m, lo, hi, tr);
-	int rc = add_marks(o, &a);
-	struct collector_reader *rd = NULL;
-	struct ev_record rec;
-	ev_record_init(&rec);
-	if (rc == EV_EXIT_OK && open_reader(o, o->files, o->n_files, &rd) < 0)
+	struct analyze_input in = {.files = o->files,
+	                           .n_files = (size_t)o->n_files,
+	                           .since_us = o->since_us,
+	                           .until_us = o->until_us,
+	                           .ro = o->ro,
+	                           .services = o->services.v,
+	                           .n_services = o->services.n};
+	struct ev_errlist errs = {0};
+	struct analyze_source *src = NULL;
+	int r = o->configured ? analyze_config_sources(cfg, &o->ro, &src, &in.n_sources) : 0;
+	in.sources = src;
+	if (r >= 0)
+		r = analyze_read(&a, m, &in, tr, &errs);
+	else
+		analyze_init(&a, m, 0, 0, NULL);
+	analyze_sources_free(src, in.n_sources);
+	print_errs(&errs);
+	int rc = r == -EINVAL ? ev_usage_error(&ev_cmd_analyze, "--until is before --since")
+	         : r < 0      ? EV_EXIT_USAGE
+	                      : add_marks(o, &a);
+	if (rc == EV_EXIT_OK && analyze_incident_markers(&a, &o->inc) < 0)
 		rc = EV_EXIT_USAGE;
-	int r;
-	while (rc == EV_EXIT_OK && (r = replay_next_record(rd, &rec)) != 0)
-		if (r == -ENOMEM ||
-		    (r > 0 && service_wanted(o, &rec) && analyze_add(&a, &rec) < 0)) {
-			ev_log_error("out of memory");
-			rc = EV_EXIT_USAGE;
-		}
 	if (rc == EV_EXIT_OK && o->svg) {
 		FILE *f = fopen(o->svg, "we");
 		int w = f ? analyze_svg_write(&a, f) : -errno;
@@ -358,20 +389,15 @@ static int run_analyze(const struct an_opts *o, struct miner *m) {
 			rc = EV_EXIT_USAGE;
 		}
 	}
-	if (rc == EV_EXIT_OK && o->json) {
-		json_t *j = analyze_to_json(&a);
-		if (!j || json_dumpf(j, stdout, JSON_COMPACT | JSON_SORT_KEYS) < 0)
-			rc = EV_EXIT_USAGE;
-		fputc('\n', stdout);
-		json_decref(j);
-	} else if (rc == EV_EXIT_OK)
+	if (rc == EV_EXIT_OK && o->json)
+		print_json(o, &a, &rc);
+	else if (rc == EV_EXIT_OK) {
+		print_notes(o, stdout);
 		print_human(&a);
+	}
 	if (rc == EV_EXIT_OK && save_store(o, m) < 0)
 		rc = EV_EXIT_USAGE;
-	ev_record_free(&rec);
-	collector_reader_free(rd);
 	analyze_done(&a);
-	ev_config_free(cfg);
 	return rc;
 }
 
@@ -380,6 +406,38 @@ static int parse_when(const char *opt, const char *v, int64_t *ret) {
 		return ev_usage_error(&ev_cmd_analyze, "invalid %s '%s' (want " EV_TIME_FORMS ")",
 		                      opt, v);
 	return 0;
+}
+
+static bool is_bundle_name(const char *p) {
+	size_t n = strlen(p);
+	return n > 7 && !strcmp(p + n - 7, ".tar.gz");
+}
+
+/* The files to read: the FILE arguments, and the verified members of every bundle (given
+ * with --bundle or as an argument ending in .tar.gz). What was left out is in o->in.notes. */
+static int gather_inputs(struct an_opts *o, char **args, int n) {
+	o->files = calloc((size_t)n + 1, sizeof(char *));
+	if (!o->files)
+		return EV_EXIT_USAGE;
+	for (int i = 0; i < n; i++)
+		if (!is_bundle_name(args[i]))
+			o->files[o->n_files++] = args[i];
+		else if (analyze_bundles_add(&o->in, args[i], o->pubs.v, o->pubs.n, NULL) < 0)
+			return EV_EXIT_USAGE;
+	for (size_t i = 0; i < o->bundles.n; i++)
+		if (analyze_bundles_add(&o->in, o->bundles.v[i], o->pubs.v, o->pubs.n, NULL) < 0)
+			return EV_EXIT_USAGE;
+	if (o->in.n_files) {
+		char **v = realloc(o->files, ((size_t)o->n_files + o->in.n_files) * sizeof(*v));
+		if (!v)
+			return EV_EXIT_USAGE;
+		o->files = v;
+		for (size_t i = 0; i < o->in.n_files; i++)
+			o->files[o->n_files++] = o->in.files[i];
+	}
+	if (o->n_files == 0 && !o->in.refused && !o->incident && !o->configured)
+		return ev_usage_error(&ev_cmd_analyze, "no input (the bundles hold no log member)");
+	return EV_EXIT_OK;
 }
 
 static int analyze_run(int argc, char **argv) {
@@ -396,10 +454,14 @@ static int analyze_run(int argc, char **argv) {
 	                                     {"format", required_argument, NULL, OPT_FORMAT},
 	                                     {"now", required_argument, NULL, OPT_NOW},
 	                                     {"config", required_argument, NULL, OPT_CONFIG},
+	                                     {"bundle", required_argument, NULL, OPT_BUNDLE},
+	                                     {"pub", required_argument, NULL, OPT_PUB},
+	                                     {"incident", required_argument, NULL, OPT_INCIDENT},
 	                                     {NULL, 0, NULL, 0}};
 	struct an_opts o = {.since_us = ANALYZE_NONE, .until_us = ANALYZE_NONE};
 	int rc = EV_EXIT_OK, c;
 	struct miner *m = NULL;
+	struct ev_config *cfg = NULL;
 	while (rc == EV_EXIT_OK && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -420,6 +482,9 @@ static int analyze_run(int argc, char **argv) {
 		case OPT_CONFIG:
 			o.config = optarg;
 			break;
+		case OPT_INCIDENT:
+			o.incident = optarg;
+			break;
 		case OPT_TZ:
 			o.ro.tz = optarg;
 			break;
@@ -438,9 +503,13 @@ static int analyze_run(int argc, char **argv) {
 		case OPT_SERVICE:
 		case OPT_TRACE:
 		case OPT_MARK:
-			if (ev_strv_push(c == OPT_SERVICE ? &o.services
-			                 : c == OPT_TRACE ? &o.traces
-			                                  : &o.marks,
+		case OPT_BUNDLE:
+		case OPT_PUB:
+			if (ev_strv_push(c == OPT_SERVICE  ? &o.services
+			                 : c == OPT_TRACE  ? &o.traces
+			                 : c == OPT_BUNDLE ? &o.bundles
+			                 : c == OPT_PUB    ? &o.pubs
+			                                   : &o.marks,
 			                 optarg) < 0)
 				rc = EV_EXIT_USAGE;
 			break;
@@ -451,24 +520,51 @@ static int analyze_run(int argc, char **argv) {
 	}
 	if (rc != EV_EXIT_OK)
 		goto out;
-	if (optind >= argc) {
-		rc = ev_usage_error(&ev_cmd_analyze, "no input (give FILE...)");
+	o.configured = optind >= argc && !o.bundles.n && !o.incident;
+	if (o.configured && o.since_us == ANALYZE_NONE) {
+		rc = ev_usage_error(&ev_cmd_analyze,
+		                    "no input (give FILE..., BUNDLE..., --incident "
+		                    "INC, or --since for the configured sources)");
 		goto out;
 	}
-	if (o.assign && (o.svg || o.services.n || o.marks.n)) {
+	if (o.configured && o.until_us == ANALYZE_NONE)
+		o.until_us = ev_now_realtime_us();
+	if (o.assign && o.configured) {
+		rc = ev_usage_error(&ev_cmd_analyze, "--assign needs FILE... or BUNDLE...");
+		goto out;
+	}
+	if (o.assign && (o.svg || o.services.n || o.marks.n || o.incident)) {
 		rc = ev_usage_error(&ev_cmd_analyze,
 		                    "--assign takes only --json, --state and input options");
 		goto out;
 	}
-	o.files = argv + optind;
-	o.n_files = argc - optind;
+	cfg = replay_rules_load_config(o.config);
+	if (!cfg) {
+		rc = EV_EXIT_USAGE;
+		goto out;
+	}
+	if (o.incident && (rc = incident_input(&o, cfg)) != EV_EXIT_OK)
+		goto out;
+	rc = gather_inputs(&o, argv + optind, argc - optind);
+	if (rc != EV_EXIT_OK)
+		goto out;
 	m = miner_new();
 	if (!m || load_store(&o, m) < 0) {
 		rc = EV_EXIT_USAGE;
 		goto out;
 	}
-	rc = o.assign ? run_assign(&o, m) : run_analyze(&o, m);
+	if (o.assign)
+		print_notes(&o, stderr);
+	rc = o.assign ? run_assign(&o, m) : run_analyze(&o, cfg, m);
+	if (rc == EV_EXIT_OK && o.in.refused)
+		rc = EV_EXIT_FINDING;
 out:
+	ev_config_free(cfg);
+	analyze_incident_input_done(&o.inc);
+	analyze_bundles_done(&o.in);
+	free(o.files);
+	free(o.bundles.v);
+	free(o.pubs.v);
 	miner_free(m);
 	free(o.services.v);
 	free(o.traces.v);
@@ -482,9 +578,12 @@ const struct ev_command ev_cmd_analyze = {
         .run = analyze_run,
         .usage = "Usage: evident analyze [--since TIME] [--until TIME] [--service S]...\n"
                  "                       [--trace-field F]... [--mark KIND@TIME]... [--svg FILE]\n"
-                 "                       [--state DIR] [--config FILE] [--json] [input options] "
-                 "FILE...\n"
-                 "       evident analyze --assign [--json] [--state DIR] [input options] FILE...\n"
+                 "                       [--state DIR] [--config FILE] [--json] [input options]\n"
+                 "                       [--incident INC] [--bundle B]... [--pub KEY]...\n"
+                 "                       [FILE|BUNDLE.tar.gz]...\n"
+                 "       evident analyze --since TIME [--until TIME] [--service S]... [...]\n"
+                 "       evident analyze --assign [--json] [--state DIR] [input options] "
+                 "FILE|BUNDLE...\n"
                  "\n"
                  "Group every line's message (after its header is parsed) into templates with\n"
                  "stable ids, and analyse the window: error patterns (count, first and last\n"
@@ -494,14 +593,25 @@ const struct ev_command ev_cmd_analyze = {
                  "trace ids took across services, and a timeline. With --assign, print for\n"
                  "every input line, in order, the id and template it was grouped into.\n"
                  "\n"
+                 "Input: log files; sealed bundles (an argument ending in .tar.gz, or --bundle),\n"
+                 "verified first, of which only the verified log members are read; an incident\n"
+                 "(--incident: its window, every bundle its ledger records, from every host,\n"
+                 "and its ledger on the timeline); with none of these, the configured sources\n"
+                 "(sources.files with rotated generations, the journal) over --since/--until.\n"
+                 "\n"
                  "  --assign           per input line: id and template (JSON: one object a line)\n"
                  "  --since TIME       window start (default: the input's first time)\n"
-                 "  --until TIME       window end (default: the input's last time)\n"
+                 "  --until TIME       window end (default: the input's last time; now for\n"
+                 "                     the configured sources; t_resolve or now for --incident)\n"
                  "  --service S        only lines of service S (repeatable)\n"
+                 "  --bundle B         a sealed bundle to read (repeatable)\n"
+                 "  --pub KEY          verify bundles with this public key (repeatable;\n"
+                 "                     default: the keys of the store a bundle sits in)\n"
+                 "  --incident INC     the incident INC (under --state DIR, else agent.state_dir)\n"
                  "  --trace-field F    field naming a trace or request id (repeatable;\n"
                  "                     default: analyze.trace_fields)\n"
-                 "  --config FILE      take analyze.trace_fields from FILE (default: the\n"
-                 "                     embedded configuration)\n"
+                 "  --config FILE      the configuration (analyze.trace_fields, sources,\n"
+                 "                     agent.state_dir; default: the embedded one)\n"
                  "  --mark KIND@TIME   an alert or incident time for the timeline and chart\n"
                  "  --svg FILE         write the error-rate chart as a self-contained SVG\n"
                  "  --state DIR        template store: DIR/templates/templates.jsonl is read\n"
@@ -509,8 +619,10 @@ const struct ev_command ev_cmd_analyze = {
                  "  --format FMT       line format (default auto; see evident replay)\n"
                  "  --tz ZONE          zone for times without one (default: local time)\n"
                  "  --now TIME         reference time for year inference\n"
-                 "  --json             print JSON\n"
+                 "  --json             print JSON (with \"bundles\": what each bundle gave)\n"
                  "  -h, --help         show this help\n"
                  "\n"
-                 "Exit status: 0 success, 2 usage or I/O error.\n",
+                 "Exit status: 0 success, 1 a bundle or member was left out (it does not\n"
+                 "verify, is encrypted or cannot be read; the output says which and why),\n"
+                 "2 usage or I/O error.\n",
 };

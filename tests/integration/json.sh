@@ -75,6 +75,9 @@ jcheck doc 0 "demo --json" demo --json --data "$EV_SRCDIR/conf"
 jcheck doc 0 "formats --json" formats --json
 jcheck doc 0 "analyze --json" analyze --json --tz UTC "$LOG"
 jcheck lines 0 "analyze --assign --json" analyze --assign --json --tz UTC "$LOG"
+jcheck doc 0 "analyze --json BUNDLE" analyze --json --tz UTC --pub "$K/evident.pub" "$B"
+printf 'sources:\n  journal: false\n  files: [%s]\n' "$LOG" >"$T_TMP/analyze.yaml"
+jcheck doc 0 "analyze --json --since (configured sources)" analyze --json --tz UTC --config "$T_TMP/analyze.yaml" --since 2020-01-01T00:00:00Z
 
 # the agent: tail (the configured sources), status, reload, triage
 agent_write_config "$T_TMP/evident.yaml"
@@ -98,6 +101,7 @@ jcheck doc 0 "runbook --json" runbook --json --impact service_outage
 jcheck doc 0 "incident action list --json" incident --config "$T_TMP/evident.yaml" action list INC-JSON --json
 jcheck doc 0 "maintenance list --json" maintenance --config "$T_TMP/evident.yaml" list --json
 jcheck doc 0 "drill --list --json" drill --config "$T_TMP/evident.yaml" --list --json
+jcheck doc 0 "analyze --json --incident" analyze --config "$T_TMP/evident.yaml" --incident INC-JSON --json
 agent_stop
 
 # every command: --json accepted means documented and covered above; else refused
