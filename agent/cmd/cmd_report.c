@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/analyze/analysis.h"
 #include "agent/cmd/cmd_report.h"
 #include "agent/cmd/cmd_store_common.h"
 #include "agent/cmd/commands.h"
@@ -206,6 +207,58 @@ int ev_report_write_out(const char *path, const char *text) {
 	return ok ? 0 : EV_EXIT_USAGE;
 }
 
+/* The analysis of the incident's window and bundles (evident analyze --incident): its
+ * chart for the HTML report, and its first errors and pattern onsets for the timeline
+ * (the ledger's entries are in the timeline already). No chart when no log line of the
+ * incident's evidence could be analysed: the report then says nothing about one. */
+static struct analysis *report_analysis(struct ev_config *cfg, const char *state_dir,
+                                        const char *id, char **ret_svg) {
+	struct analysis *a = NULL;
+	struct ev_errlist errs = {0};
+	char *saved = cfg->agent.state_dir; /* --state-dir: the incident lives there */
+	cfg->agent.state_dir = (char *)state_dir;
+	int r = analyze_incident(cfg, id, &a, &errs);
+	cfg->agent.state_dir = saved;
+	ev_errlist_clear(&errs);
+	*ret_svg = NULL;
+	if (r < 0)
+		return NULL;
+	if (a->n_svc > 0) { /* lines were analysed: their error rate per service */
+		*ret_svg = analyze_svg_string(a, NULL);
+		char *s = *ret_svg, *nl;
+		/* inline in HTML: without the XML declaration of the standalone document */
+		if (s && !strncmp(s, "<?xml", 5) && (nl = strchr(s, '\n')))
+			memmove(s, nl + 1, strlen(nl + 1) + 1);
+	}
+	return a;
+}
+
+static void report_merge_analysis(json_t *model, const struct analysis *a) {
+	struct analyze_event *ev = NULL;
+	int n = a ? analyze_timeline(a, &ev) : 0;
+	json_t *add = json_array();
+	for (int i = 0; add && i < n; i++) {
+		const char *k = ev[i].kind;
+		if (strcmp(k, "first_error") && strcmp(k, "pattern_onset") &&
+		    strcmp(k, "new_pattern"))
+			continue;
+		char *detail = NULL;
+		if (asprintf(&detail, "%s%s%s", ev[i].service ? ev[i].service : "",
+		             ev[i].service ? ": " : "", ev[i].text ? ev[i].text : "") < 0)
+			continue;
+		json_array_append_new(add, json_pack("{s:I, s:o, s:s, s:s, s:s}", "at_us",
+		                                     (json_int_t)ev[i].t_us, "at",
+		                                     ev_incident_time_json(ev[i].t_us), "event", k,
+		                                     "detail", detail, "source", "analysis"));
+		free(detail);
+	}
+	if (add && json_array_size(add))
+		ev_report_timeline_merge(model, add);
+	json_decref(add);
+	if (n > 0)
+		analyze_timeline_free(ev, (size_t)n);
+}
+
 static int report_make(struct ropts *ro, const char *id) {
 	struct ev_config *cfg = NULL;
 	struct store_keyring kr = {0};
@@ -220,7 +273,14 @@ static int report_make(struct ropts *ro, const char *id) {
 	                           .postmortem = ro->postmortem,
 	                           .now = ev_now_realtime_us(),
 	                           .impact = ro->impact};
+	char *svg = NULL;
+	struct analysis *an = report_analysis(cfg, state_dir, id, &svg);
+	o.chart_svg = svg;
 	json_t *model = ev_report_model(&o);
+	if (model)
+		report_merge_analysis(model, an);
+	analyze_free(an);
+	free(svg);
 	char *text = NULL;
 	ret = model ? render(ro, model, &text) : EV_EXIT_USAGE;
 	if (!ret)

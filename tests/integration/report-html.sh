@@ -35,6 +35,13 @@ done
 grep -c '<span class="ok">verified</span>' "$T_TMP/dom.html" | grep -qx 2 && ok "both bundles verified in the DOM" || fail "bundles: $(grep -c verified "$T_TMP/dom.html")"
 grep -q '<td>host-2</td>' "$T_TMP/dom.html" || [ "$R_HOST2_NAMED" != 1 ] && ok "host 2 named" || fail "host 2 missing"
 grep -q 'Revenue impact: 1800.00' "$T_TMP/dom.html" && ok "the revenue in the DOM" || fail "revenue missing"
+# the chart of evident analyze, inline: an <svg> element in the DOM (not a declaration
+# left in the text), with its title, one series per service and the ledger's markers
+grep -q '<div class="chart"><svg ' "$T_TMP/dom.html" && ! grep -q '<?xml' "$T_TMP/dom.html" &&
+	grep -q '<title>Errors per service</title>' "$T_TMP/dom.html" && ok "the error-rate chart is inline in the DOM" ||
+	fail "no inline chart in the DOM"
+grep -q 'class="legend"[^>]*>api ' "$T_TMP/dom.html" && grep -q 'class="marker-label"[^>]*>acknowledged<' "$T_TMP/dom.html" &&
+	ok "the chart has the api series and the acknowledgement marker" || fail "chart series or markers missing"
 
 chrome "$T_TMP/postmortem.html" --dump-dom >"$T_TMP/pdom.html"
 for s in "summary:Summary" "impact:Impact" "timeline:Timeline" "root-cause:Root Cause" \
