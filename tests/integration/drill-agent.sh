@@ -15,6 +15,12 @@ done
 grep '"drill":true' "$T_TMP/agent.out" | grep -q '"drill_id":"ssh-brute-force-' &&
 	ok "the agent's alerts carry drill:true and the drill id" || fail "no drill marks in the alerts"
 grep -v '"drill":true' "$T_TMP/agent.out" | grep -q '"rule":{' && fail "an alert without the drill mark" || ok "no drill alert left unmarked"
+# the notification channels get the drill's alerts marked too (a command channel: the
+# alert JSON on its stdin)
+wait_for "a notification" grep -q '"rule"' "$T_TMP/notified" || true
+grep '"rule"' "$T_TMP/notified" | grep -q '"drill": *true' &&
+	! grep '"rule"' "$T_TMP/notified" | grep -v -q '"drill": *true' &&
+	ok "every alert notification of a drill carries the drill mark" || fail "notifications: $(head -c 600 "$T_TMP/notified" 2>/dev/null)"
 run "$EVIDENT" metrics -c "$CONF" --json
 expect_rc 0 "metrics"
 printf '%s' "$T_OUT" | python3 -c 'import json,sys; m=json.load(sys.stdin); assert m["drills_excluded"] >= 4 and m["incidents"] == 0, m' &&

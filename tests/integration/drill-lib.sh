@@ -27,6 +27,13 @@ actions:
   open_incident: ["level:high", "level:critical"]
   seal_commands: []
   lookback: 5m
+notify:
+  interval: 200ms
+  channels:
+    - name: pager
+      type: command
+      command: [/bin/sh, -c, "cat >> $T_TMP/notified; echo >> $T_TMP/notified"]
+      events: [critical, high]
 EOC
 agent_start --config "$CONF"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; cat "$T_TMP/agent.err"; done_testing; }
