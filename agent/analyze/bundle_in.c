@@ -198,13 +198,13 @@ static int verify_keep(struct analyze_bundles *b, const char *bundle, int fd,
 		;
 	else if (r < 0 || s.err)
 		r = note(b, bundle, NULL, false, strerror(s.err ? -s.err : -r));
-	else if (is_encrypted(&rep, info.manifest))
-		r = note(b, bundle, NULL, false,
-		         "encrypted (format 2): not readable without a key (decrypt it first)");
 	else if (!info.authenticated) {
 		_cleanup_free_ char *why = findings_for(&rep, NULL);
 		r = note(b, bundle, NULL, false, why ? why : "manifest not authenticated");
-	} else if (expect_manifest && strcmp(expect_manifest, mh))
+	} else if (is_encrypted(&rep, info.manifest))
+		r = note(b, bundle, NULL, false,
+		         "encrypted (format 2): not readable without a key (decrypt it first)");
+	else if (expect_manifest && strcmp(expect_manifest, mh))
 		r = note(b, bundle, NULL, false,
 		         "not the bundle the incident recorded (its manifest_sha256 differs)");
 	else

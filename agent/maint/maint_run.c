@@ -271,7 +271,10 @@ static json_t *finish_results(struct mctx *c, const struct ev_maint_bundle *b, i
 	json_t *health = ev_maint_health_run(json_object_get(start, "checks"),
 	                                     c->cfg->maintenance.check_timeout);
 	json_t *regressed = ev_maint_health_regressed(json_object_get(start, "baseline"), health);
-	int64_t t0 = c->ch.started_us, span = MAX(now - t0, (int64_t)1000000);
+	/* Log times often have whole seconds: a line stamped in the second the change started
+	 * may have been written after the start, so that second counts as after it. */
+	int64_t t0 = c->ch.started_us - c->ch.started_us % 1000000;
+	int64_t span = MAX(now - t0, (int64_t)1000000);
 	json_t *pats = json_object_get(json_object_get(start, "scope"), "files");
 	json_t *before = ev_maint_errors(pats, t0 - span, t0);
 	json_t *after = ev_maint_errors(pats, t0, now + 1);

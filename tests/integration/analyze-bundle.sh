@@ -92,9 +92,16 @@ run "$EVIDENT" analyze --pub "$T_TMP/keys/k.pub" "$T_TMP/x/manifest.tar.gz" "$T_
 expect_rc 1 "a refused bundle next to a plain file: exit 1"
 expect_out "^Window .*: 2 lines" "the plain file is still analysed"
 
-# an encrypted bundle (format_version 2 with an encryption object): reported, no crash
-rewrite "$B" "$T_TMP/x/enc.tar.gz" MANIFEST.json \
-	'data.replace(b"\"format_version\":1", b"\"encryption\":{\"cipher\":\"aes-256-gcm\"},\"format_version\":2")' || fail "rewrite"
+# an encrypted bundle (store.encrypt.recipients: format_version 2), sealed for real and
+# verified: reported as not readable without the recipient's key, no crash
+"$EVIDENT" keygen --x25519 --out "$T_TMP/keys" --name r >/dev/null 2>&1 || fail "keygen --x25519"
+printf 'store:\n  path: %s\n  key: %s\n  encrypt:\n    recipients: ["%s"]\nactions:\n  seal_commands: []\n' \
+	"$T_TMP/encstore" "$T_TMP/keys/k.key" "$T_TMP/keys/r.x25519.pub" >"$T_TMP/enc.yaml"
+"$EVIDENT" seal --config "$T_TMP/enc.yaml" --offline --no-immutable --file "$T_TMP/api.log" --since -1h \
+	--json >"$T_TMP/encseal.json" 2>&1 || fail "encrypted seal: $(cat "$T_TMP/encseal.json")"
+EB=$(sed -n 's/.*"bundle":"\([^"]*\)".*/\1/p' "$T_TMP/encseal.json")
+tar -xzOf "$EB" MANIFEST.json | grep -q '"format_version":2,' && ok "a real encrypted bundle (format 2)" || fail "not encrypted: $EB"
+cp "$EB" "$T_TMP/x/enc.tar.gz"
 run "$EVIDENT" analyze --pub "$T_TMP/keys/k.pub" "$T_TMP/x/enc.tar.gz"
 expect_rc 1 "an encrypted bundle: exit 1"
 expect_out "enc.tar.gz: NOT analysed: encrypted .*not readable without a key" "reported as not readable without a key"
