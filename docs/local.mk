@@ -33,7 +33,7 @@ docs/man/%.5: $(srcdir)/docs/man/%.5.scd Makefile
 # The guides an installed evident points at (man pages, README).
 doc_DATA = README.md docs/FORMAT.md docs/rules.md docs/agent.md docs/operations.md \
 	docs/security.md docs/fleet.md docs/records.md docs/formats.md docs/incidents.md \
-	docs/analysis.md docs/reports.md docs/maintenance.md
+	docs/analysis.md docs/reports.md docs/maintenance.md docs/notifications.md
 
 # Every command, option and configuration key is in the man pages.
 TESTS += tests/integration/docs-man.sh
@@ -42,4 +42,4 @@ EXTRA_DIST += tests/integration/docs-man.sh
 # The README's runnable blocks run against the build.
 TESTS += tests/integration/docs-readme.sh
 EXTRA_DIST += tests/integration/docs-readme.sh
-EXTRA_DIST += docs/formats.md
+EXTRA_DIST += docs/formats.md docs/analysis.md docs/maintenance.md
