@@ -35,12 +35,16 @@ struct ev_config *replay_rules_load_config(const char *path) {
 	return cfg;
 }
 
-const char *replay_rules_datadir(const char *sub) {
-	static char buf[PATH_MAX];
+const char *replay_rules_dataroot(void) {
 	const char *d = getenv("EVIDENT_DATADIR");
 	if (!d || !*d)
 		d = ev_running_from_build_tree() ? EV_ABS_SRCDIR "/conf" : EV_PKGDATADIR;
-	snprintf(buf, sizeof(buf), "%s/%s", d, sub);
+	return d;
+}
+
+const char *replay_rules_datadir(const char *sub) {
+	static char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s/%s", replay_rules_dataroot(), sub);
 	return buf;
 }
 

@@ -37,6 +37,9 @@ int replay_next_record(struct collector_reader *rd, struct ev_record *rec);
  * binary of a build tree (run before `make install`), the source tree's conf/; else the
  * package data directory. Returns DIR/sub in a static buffer. */
 const char *replay_rules_datadir(const char *sub);
+/* The data root itself: $EVIDENT_DATADIR, else the source tree's conf/ for a binary run
+ * from its build tree, else the installed package data directory. */
+const char *replay_rules_dataroot(void);
 /* Add the shipped decoders (replay_rules_datadir("decoders")). When they cannot be read,
  * one warning says where it looked and how to point elsewhere (--decoders,
  * rules.decoders, EVIDENT_DATADIR). Returns what correlate_engine_add_decoders returns. */

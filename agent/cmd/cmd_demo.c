@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "agent/cmd/commands.h"
+#include "agent/replay_rules.h"
 #include "agent/settings.h"
 #include "agent/term.h"
 #include "agent/version.h"
@@ -96,7 +97,7 @@ static int demo_run(int argc, char **argv) {
 	                                     {"data", required_argument, NULL, 'd'},
 	                                     {"workdir", required_argument, NULL, 'w'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *data = EV_PKGDATADIR;
+	const char *data = replay_rules_dataroot();
 	const char *workdir = NULL;
 	bool json = false;
 	int c;
@@ -332,7 +333,8 @@ const struct ev_command ev_cmd_demo = {
                  "temporary directory (removed afterwards) or to --workdir (kept).\n"
                  "\n"
                  "  --data DIR     data root holding demo/, rules/ and decoders/\n"
-                 "                 (default: " EV_PKGDATADIR ")\n"
+                 "                 (default: " EV_PKGDATADIR ", or the source tree's conf/\n"
+                 "                 for a binary run from its build tree)\n"
                  "  --workdir DIR  keep the keys, alerts and store in DIR\n"
                  "  --json         no step-by-step text; one JSON document at the end: ok,\n"
                  "                 key_id, alerts, seals (each seal's --json), verify (the\n"

@@ -40,4 +40,16 @@ expect_rc 1 "an edited excerpt is a finding"
 expect_out "^MEMBER_MODIFIED $m: content differs from the manifest" "MEMBER_MODIFIED names the edited member ($m)"
 expect_out "^BUNDLE_MODIFIED $name: " "BUNDLE_MODIFIED names the rebuilt bundle"
 chmod -R u+w "$T_TMP/demo"
+
+# A new user runs the binary of the build tree with no --data: it finds the source tree's
+# bundled data, as `make demo` does, instead of the not yet installed package directory.
+case "$EVIDENT" in
+"$EV_BUILDDIR"/*)
+	run env -u EVIDENT_DATADIR "$EVIDENT" demo --workdir "$T_TMP/demo2"
+	expect_rc 0 "demo without --data runs from the build tree"
+	expect_out 'store verified' "demo without --data: store verified"
+	chmod -R u+w "$T_TMP/demo2" 2>/dev/null
+	;;
+*) skip_part "the binary under test is not the build tree's" ;;
+esac
 done_testing
