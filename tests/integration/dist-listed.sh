@@ -36,4 +36,28 @@ if [ -s "$T_TMP/missing" ]; then
 else
 	ok "every tracked file ($(wc -l <"$T_TMP/files")) is listed for build, install or dist"
 fi
+
+# The same question asked of automake itself: `make distdir` builds the tarball's tree, and
+# every tracked file must be in it. A file named only in a variable automake does not
+# distribute (doc_DATA without EXTRA_DIST) passes the textual check above and fails here.
+if [ -f "$EV_BUILDDIR/Makefile" ] && command -v make >/dev/null; then
+	if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$EV_BUILDDIR" distdir distdir="$T_TMP/dd" >"$T_TMP/dd.out" 2>&1; then
+		while IFS= read -r f; do
+			case "$f" in .* | */.*) continue ;; esac
+			[ -e "$T_TMP/dd/$f" ] || echo "$f"
+		done <"$T_TMP/files" >"$T_TMP/notdist"
+		if [ -s "$T_TMP/notdist" ]; then
+			sed 's/^/  not in the tarball: /' "$T_TMP/notdist"
+			fail "$(wc -l <"$T_TMP/notdist") tracked file(s) are missing from 'make distdir' (add them to EXTRA_DIST or a dist_ variable)"
+		else
+			ok "'make distdir' holds every tracked file"
+		fi
+	else
+		tail -20 "$T_TMP/dd.out"
+		fail "make distdir failed"
+	fi
+	chmod -R u+w "$T_TMP/dd" 2>/dev/null
+else
+	skip_part "no build tree Makefile for 'make distdir'"
+fi
 exit $((T_FAILS > 0))
