@@ -13,7 +13,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/sigma_corr.c \
 	correlate/sigma_det.c \
 	correlate/sigma_value.c \
-	correlate/prefilter.c \
+	correlate/prefilter.c correlate/prefilter_block.c \
 	correlate/window.c \
 	correlate/pending.c \
 	correlate/group.c \
