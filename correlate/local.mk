@@ -31,7 +31,8 @@ UNIT_TEST_SOURCES += \
 	tests/unit/correlate/test_sigma_more.c \
 	tests/unit/correlate/test_alert.c \
 	tests/unit/correlate/test_category.c \
-	tests/unit/correlate/test_miner.c
+	tests/unit/correlate/test_miner.c \
+	tests/unit/correlate/test_block.c
 EXTRA_DIST += tests/unit/correlate/helpers.h docs/rules.md
 
 TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
