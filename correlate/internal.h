@@ -177,7 +177,7 @@ struct correlate_engine {
 	size_t n_prog_slots;
 	const struct ev_str *ls_service; /* this record's "service" field (opts.service_field) */
 #ifdef HAVE_VECTORSCAN
-	hs_database_t *db; /* every message leaf of every active rule (when bdb is NULL) */
+	hs_database_t *db; /* the message leaves not in bdb (every one when bdb is NULL) */
 	size_t n_dbs;      /* 0: no prefilter, else 1 */
 	hs_scratch_t *scratch;
 	bool *in_db;
@@ -282,9 +282,10 @@ void prefilter_mark(struct correlate_engine *e, unsigned id);
 /* The longest literal every match of `re` must contain, every byte as \xHH (caller frees),
  * or NULL (none of 4 bytes or more, or out of memory). */
 char *prefilter_required_literal(const char *re, uint32_t opts);
-/* prefilter_block.c: the block database (none when a leaf has no literal: not an error);
- * 0 or -ENOMEM. */
-int prefilter_block_build(struct correlate_engine *e);
+/* prefilter_block.c: the block database of the leaves in the database that have a
+ * literal; the others are marked in `rest` (n_leaves) and *ret_any_rest says whether there
+ * are any. No database (e->bdb NULL) is not an error. Returns 0 or -ENOMEM. */
+int prefilter_block_build(struct correlate_engine *e, bool *rest, bool *ret_any_rest);
 /* Mark the candidates of `rec`'s message from the announced block; false when the record
  * is not served by it (then scan it alone). */
 bool prefilter_block_take(struct correlate_engine *e, const struct ev_record *rec);

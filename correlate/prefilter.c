@@ -157,7 +157,10 @@ char *prefilter_required_literal(const char *re, uint32_t opts) {
 	return out;
 }
 
-static int compile_db(struct correlate_engine *e, hs_database_t **ret, struct ev_errlist *errs) {
+/* The database of the leaves in the database (only those marked in `only`, unless it
+ * is NULL). */
+static int compile_db(struct correlate_engine *e, const bool *only, hs_database_t **ret,
+                      struct ev_errlist *errs) {
 	const char **exprs = calloc(e->n_leaves + 1, sizeof(char *));
 	char **lits = calloc(e->n_leaves + 1, sizeof(char *));
 	unsigned *flags = calloc(e->n_leaves + 1, sizeof(unsigned)),
@@ -172,7 +175,7 @@ static int compile_db(struct correlate_engine *e, hs_database_t **ret, struct ev
 		size_t n = 0;
 		for (size_t i = 0; i < e->n_leaves; i++) {
 			const struct leaf *l = e->leaves[i];
-			if (!e->in_db[i])
+			if (!e->in_db[i] || (only && !only[i]))
 				continue;
 			unsigned f = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY |
 			             (l->pcre_opts & PCRE2_CASELESS ? HS_FLAG_CASELESS : 0);
@@ -321,10 +324,13 @@ int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
 		         (!l->alt_field || !engine_is_std_field(l->alt_field)))
 			e->in_db[i] = true; /* a decoded field: see the top of the file */
 	}
-	/* one database: the literals one when every leaf has a literal, else the patterns */
-	int r = prefilter_block_build(e);
-	if (r >= 0 && !e->bdb)
-		r = compile_db(e, &e->db, errs);
+	/* the literals' database (prefilter_block.c) and the patterns' for the leaves without
+	 * a literal, or the patterns' for every leaf */
+	bool *rest = calloc(e->n_leaves + 1, sizeof(bool)), any_rest = false;
+	int r = rest ? prefilter_block_build(e, rest, &any_rest) : -ENOMEM;
+	if (r >= 0 && (!e->bdb || any_rest))
+		r = compile_db(e, e->bdb ? rest : NULL, &e->db, errs);
+	free(rest);
 	if (r < 0)
 		return r;
 	e->n_dbs = e->db || e->bdb ? 1 : 0;
@@ -359,10 +365,9 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 void prefilter_scan(struct correlate_engine *e, const struct ev_record *rec) {
 	const char *m = rec->message.p ? rec->message.p : "";
 	unsigned len = (unsigned)MIN(rec->message.len, UINT32_MAX);
-	if (e->bdb) {
-		if (!prefilter_block_take(e, rec))
-			prefilter_block_scan(e, m, len);
-	} else
+	if (e->bdb && !prefilter_block_take(e, rec))
+		prefilter_block_scan(e, m, len);
+	if (e->db)
 		hs_scan(e->db, m, len, 0, e->scratch, on_match, e);
 	/* keywords search the program tag too (eval_keyword): a candidate there counts. The
 	 * same program gives the same matches: one that gave none is not scanned again. */
@@ -372,7 +377,7 @@ void prefilter_scan(struct correlate_engine *e, const struct ev_record *rec) {
 		uint64_t hits = e->hs_hits;
 		if (e->bdb)
 			prefilter_block_scan(e, p->p, (unsigned)MIN(p->len, UINT32_MAX));
-		else
+		if (e->db)
 			hs_scan(e->db, p->p, (unsigned)MIN(p->len, UINT32_MAX), 0, e->scratch,
 			        on_match, e);
 		if (memo)

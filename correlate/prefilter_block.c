@@ -4,9 +4,9 @@
  * The reader announces a block of complete lines (correlate_engine_set_block()); the
  * engine scans it lazily, a chunk of about BLOCK_CHUNK bytes at a time that starts at the
  * message of the record being fed and ends at a newline, with a second database (`bdb`)
- * that holds every prefilter leaf as one plain literal and reports every occurrence
- * (no HS_FLAG_SINGLEMATCH). A hit counts for a record only when it lies wholly inside the
- * record's message span, so a literal in the header, or straddling the header and the
+ * that holds the prefilter leaves that can be written as one plain literal and reports
+ * every occurrence (no HS_FLAG_SINGLEMATCH). A hit counts for a record only when it lies wholly
+ * inside the record's message span, so a literal in the header, or straddling the header and the
  * message, or two lines, is no candidate: exactly the candidates the scan of the message
  * alone gives (a literal needs no context: its start is its end less its length, so no
  * SOM flag is needed). A leaf anchored at the start or end of the message (`startswith`,
@@ -17,10 +17,12 @@
  * at its line's place in the block (ev_record.offset and .length, less a trailing '\r'),
  * and only once, in line order (a record before the last one served, a copy fed again,
  * or a record from elsewhere is scanned alone as before); the block's bytes do not
- * change until the next announcement. The block database exists only when every leaf in
- * the per-record database can be written as a literal (pure literals, or the required
- * literal of a pattern, which gives a superset: PCRE2 still decides every candidate);
- * otherwise, and in a build without Vectorscan, every record is scanned alone. */
+ * change until the next announcement. A leaf goes into the block database as its value
+ * (exact, anchors kept) or as a literal every match contains (a superset: PCRE2 still
+ * decides every candidate); the leaves that have no such literal (a regex with top-level
+ * alternation, ...) stay in the pattern database (prefilter.c), which is then scanned
+ * per record as before, besides the block. In a build without Vectorscan every record is
+ * matched by PCRE2 alone. */
 #include "config.h"
 
 #ifdef HAVE_VECTORSCAN
@@ -45,13 +47,16 @@ static int hexval(char c) {
 	return -1;
 }
 
-/* A pure literal leaf pattern: [\A] then bytes written as themselves ([A-Za-z0-9 _]) or
- * \xHH, then [\z]. Returns the number of literal bytes (their Vectorscan form, every byte
- * as \xHH, in `out`, which holds 4 * strlen(re) + 1), 0 when the pattern is anything
- * else. */
-static size_t pure_literal(const char *re, char *out, unsigned *ret_anchor) {
+/* The literal of a leaf pattern made from a Sigma value: [\A] then bytes written as
+ * themselves ([A-Za-z0-9 _]) or \xHH and wildcards (`.*`, `.`), then [\z]. Without
+ * wildcards the literal is the whole value and keeps the anchors; with them it is the
+ * longest run of bytes between them (at least 2), which every match contains, without
+ * anchors. Returns the literal's length (its Vectorscan form, every byte as \xHH, in
+ * `out`, which holds 4 * strlen(re) + 1), 0 when the pattern has any other form. */
+static size_t value_literal(const char *re, char *out, unsigned *ret_anchor) {
 	unsigned anchor = 0;
-	size_t n = 0, o = 0;
+	size_t cur = 0, best = 0, best_at = 0, o = 0;
+	bool wild = false;
 	if (!strncmp(re, "\\A", 2)) {
 		anchor |= ANCHOR_START;
 		re += 2;
@@ -70,13 +75,28 @@ static size_t pure_literal(const char *re, char *out, unsigned *ret_anchor) {
 		} else if (c == '\\' && re[i + 1] == 'z' && !re[i + 2]) {
 			anchor |= ANCHOR_END;
 			break;
+		} else if (c == '.') {
+			wild = true;
+			cur = 0;
+			i += re[i + 1] == '*' ? 2 : 1;
+			continue;
 		} else
 			return 0;
 		o += (size_t)snprintf(out + o, 5, "\\x%02x", (unsigned)b);
-		n++;
+		if (++cur > best) {
+			best = cur;
+			best_at = o - 4 * cur;
+		}
+	}
+	if (wild) {
+		if (best < 2)
+			return 0;
+		memmove(out, out + best_at, 4 * best);
+		out[4 * best] = 0;
+		anchor = 0;
 	}
 	*ret_anchor = anchor;
-	return n;
+	return best;
 }
 
 static int block_free_parts(char **exprs, unsigned *flags, unsigned *ids, size_t n, int r) {
@@ -88,7 +108,7 @@ static int block_free_parts(char **exprs, unsigned *flags, unsigned *ids, size_t
 	return r;
 }
 
-int prefilter_block_build(struct correlate_engine *e) {
+int prefilter_block_build(struct correlate_engine *e, bool *rest, bool *ret_any_rest) {
 	char **exprs = calloc(e->n_leaves + 1, sizeof(char *));
 	unsigned *flags = calloc(e->n_leaves + 1, sizeof(unsigned)),
 	         *ids = calloc(e->n_leaves + 1, sizeof(unsigned));
@@ -97,28 +117,28 @@ int prefilter_block_build(struct correlate_engine *e) {
 	if (!exprs || !flags || !ids || !e->blit_len || !e->blit_anchor)
 		return block_free_parts(exprs, flags, ids, 0, -ENOMEM);
 	size_t n = 0;
+	bool any_rest = false;
 	for (size_t i = 0; i < e->n_leaves; i++) {
 		const struct leaf *l = e->leaves[i];
 		if (!e->in_db[i])
 			continue;
-		if (l->pcre_opts & ~(uint32_t)(PCRE2_CASELESS | PCRE2_MULTILINE | PCRE2_DOTALL))
-			return block_free_parts(exprs, flags, ids, n, 0);
 		exprs[n] = malloc(strlen(l->regex) * 4 + 1);
 		if (!exprs[n])
 			return block_free_parts(exprs, flags, ids, n, -ENOMEM);
 		unsigned anchor = 0;
-		size_t len = l->is_re ? 0 : pure_literal(l->regex, exprs[n], &anchor);
-		if (!len) { /* a pattern: its required literal (a superset), unanchored */
+		size_t len = l->is_re ? 0 : value_literal(l->regex, exprs[n], &anchor);
+		if (!len) { /* a regex: its required literal (a superset), unanchored */
 			free(exprs[n]);
 			exprs[n] = prefilter_required_literal(l->regex, l->pcre_opts);
-			if (!exprs[n] && !l->std_field) {
-				e->in_db[i] = false; /* a decoded field needs a literal */
-				continue;
-			}
-			if (!exprs[n]) /* no literal (or out of memory): the pattern database */
-				return block_free_parts(exprs, flags, ids, n, 0);
-			len = strlen(exprs[n]) / 4;
+			len = exprs[n] ? strlen(exprs[n]) / 4 : 0;
 			anchor = 0;
+		}
+		if (!exprs[n] ||
+		    l->pcre_opts & ~(uint32_t)(PCRE2_CASELESS | PCRE2_MULTILINE | PCRE2_DOTALL)) {
+			free(exprs[n]);
+			exprs[n] = NULL;
+			rest[i] = any_rest = true; /* to the pattern database */
+			continue;
 		}
 		/* a decoded field's anchors are the field's, not the message's */
 		e->blit_anchor[i] = (uint8_t)(l->std_field ? anchor : 0);
@@ -130,7 +150,7 @@ int prefilter_block_build(struct correlate_engine *e) {
 	hs_compile_error_t *ce = NULL;
 	if (n && hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)n,
 	                          HS_MODE_BLOCK, NULL, &e->bdb, &ce) != HS_SUCCESS) {
-		hs_free_compile_error(ce); /* not fatal: records are scanned alone */
+		hs_free_compile_error(ce); /* not fatal: the pattern database takes every leaf */
 		e->bdb = NULL;
 	}
 	if (e->bdb && hs_alloc_scratch(e->bdb, &e->scratch) != HS_SUCCESS) {
@@ -138,6 +158,7 @@ int prefilter_block_build(struct correlate_engine *e) {
 		e->bdb = NULL;
 		return block_free_parts(exprs, flags, ids, n, -ENOMEM);
 	}
+	*ret_any_rest = any_rest;
 	return block_free_parts(exprs, flags, ids, n, 0);
 }
 
