@@ -25,15 +25,17 @@
  * matched by PCRE2 alone. */
 #include "config.h"
 
-#ifdef HAVE_VECTORSCAN
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "correlate/internal.h"
 
+#ifdef HAVE_VECTORSCAN
+
 #define BLOCK_CHUNK    (64 * 1024)
 #define BLOCK_HITS_MAX (1u << 20) /* hits kept per chunk; past it the chunk is not used */
+#define BLOCK_LIT_MIN  4          /* shorter literals stay in the pattern database */
 
 enum { ANCHOR_START = 1, ANCHOR_END = 2 };
 
@@ -50,7 +52,7 @@ static int hexval(char c) {
 /* The literal of a leaf pattern made from a Sigma value: [\A] then bytes written as
  * themselves ([A-Za-z0-9 _]) or \xHH and wildcards (`.*`, `.`), then [\z]. Without
  * wildcards the literal is the whole value and keeps the anchors; with them it is the
- * longest run of bytes between them (at least 2), which every match contains, without
+ * longest run of bytes between them (BLOCK_LIT_MIN at least), which every match contains, without
  * anchors. Returns the literal's length (its Vectorscan form, every byte as \xHH, in
  * `out`, which holds 4 * strlen(re) + 1), 0 when the pattern has any other form. */
 static size_t value_literal(const char *re, char *out, unsigned *ret_anchor) {
@@ -89,7 +91,7 @@ static size_t value_literal(const char *re, char *out, unsigned *ret_anchor) {
 		}
 	}
 	if (wild) {
-		if (best < 2)
+		if (best < BLOCK_LIT_MIN)
 			return 0;
 		memmove(out, out + best_at, 4 * best);
 		out[4 * best] = 0;
@@ -126,14 +128,20 @@ int prefilter_block_build(struct correlate_engine *e, bool *rest, bool *ret_any_
 		if (!exprs[n])
 			return block_free_parts(exprs, flags, ids, n, -ENOMEM);
 		unsigned anchor = 0;
-		size_t len = l->is_re ? 0 : value_literal(l->regex, exprs[n], &anchor);
-		if (!len) { /* a regex: its required literal (a superset), unanchored */
+		size_t len =
+		        l->is_re || !l->std_field ? 0 : value_literal(l->regex, exprs[n], &anchor);
+		if (!len) { /* a regex, a decoded field: the required literal, unanchored */
 			free(exprs[n]);
 			exprs[n] = prefilter_required_literal(l->regex, l->pcre_opts);
 			len = exprs[n] ? strlen(exprs[n]) / 4 : 0;
 			anchor = 0;
 		}
-		if (!exprs[n] ||
+		if (!exprs[n] && !l->std_field) {
+			e->in_db[i] = false; /* a decoded field needs a literal (as compile_db) */
+			continue;
+		}
+		/* a short literal is found everywhere: the pattern database reports it once */
+		if (!exprs[n] || len < BLOCK_LIT_MIN ||
 		    l->pcre_opts & ~(uint32_t)(PCRE2_CASELESS | PCRE2_MULTILINE | PCRE2_DOTALL)) {
 			free(exprs[n]);
 			exprs[n] = NULL;
