@@ -59,7 +59,7 @@ med() { # med FILE COLUMN
 	cut -d' ' -f"$2" "$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-rate() { awk -v l="$LINES" -v c="$1" 'BEGIN { printf "%.2f M", c > 0 ? l / c / 1e6 : 0 }'; }
+rate() { awk -v l="$LINES" -v c="$1" 'BEGIN { printf "%.2f M", (c > 0 ? l / c / 1e6 : 0) }'; }
 echo "| $LINES lines, CPU s (median of $ROUNDS alternated rounds) | before | after | after, lines/s | peak RSS after MiB |"
 echo "|---|---|---|---|---|"
 for s in $SETS; do
