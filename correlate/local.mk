@@ -58,4 +58,4 @@ tests_fuzz_fuzz_condition_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
 
 # benchmark (make bench): tests/bench/bench-correlate.sh and its inputs
 EXTRA_DIST += tests/bench/bench-correlate.sh tests/bench/gen-rare-rules.py tests/bench/rules-sec/sec10.yml \
-	tests/bench/bench-match.sh
+	tests/bench/bench-match.sh tests/bench/corpus-setup.sh

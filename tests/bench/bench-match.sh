@@ -7,28 +7,12 @@
 # BENCH_BASE=BIN adds an older binary to every round (a before/after table).
 # BENCH_ROUNDS (default 5), BENCH_LINES (default 1000000). Prints a Markdown table.
 set -u
-: "${EV_SRCDIR:=.}"
-: "${EVIDENT:=$EV_SRCDIR/build/agent/evident}"
-: "${EV_SHARED:=$EV_SRCDIR/../shared}"
 LINES=${BENCH_LINES:-1000000}
 ROUNDS=${BENCH_ROUNDS:-5}
 BASE=${BENCH_BASE:-}
-gen="$EV_SHARED/bench/gen_corpus.py"
-secrules="$EV_SHARED/bench/sec-baseline.sec"
+BENCH_NAME=bench-match
+. "${EV_SRCDIR:-.}/tests/bench/corpus-setup.sh"
 sigma="$EV_SHARED/data/sigma/sigmahq-linux-full/rules/linux"
-if [ ! -f "$gen" ] || [ ! -f "$secrules" ]; then echo "bench-match: SKIP (no $EV_SHARED/bench)"; exit 0; fi
-if [ ! -x "$EVIDENT" ]; then echo "bench-match: SKIP (no $EVIDENT)"; exit 0; fi
-command -v python3 >/dev/null || { echo "bench-match: SKIP (no python3)"; exit 0; }
-T=$(mktemp -d /tmp/evident-bench-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-EVIDENT_DATADIR="$EV_SRCDIR/conf"
-EVIDENT_QUIET_WARNINGS=1
-export EVIDENT_DATADIR EVIDENT_QUIET_WARNINGS
-
-python3 "$gen" "$LINES" > "$T/corpus.log"
-python3 "$EV_SRCDIR/tests/bench/gen-rare-rules.py" 90 "$T/rare" "$T/rare.sec" "$T/rare.rg"
-grep '^pattern' "$secrules" | sed 's/^pattern2\{0,1\}=//' > "$T/rg.pat"
-cat "$T/rare.rg" >> "$T/rg.pat"
 
 SETS="starter r100"
 [ -d "$sigma" ] && SETS="$SETS sigma"
