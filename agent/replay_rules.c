@@ -92,6 +92,10 @@ static void on_alert(void *ctx, const struct correlate_alert *a) {
 		o->write_failed = true;
 }
 
+static void block_to_engine(void *ctx, const char *p, size_t len, uint64_t off) {
+	correlate_engine_set_block(ctx, p, len, off);
+}
+
 int replay_next_record(struct collector_reader *rd, struct ev_record *rec) {
 	if (ev_interrupted())
 		return 0;
@@ -138,6 +142,8 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	}
 	struct out out = {.quiet = o->stats_only};
 	correlate_engine_set_callback(e, on_alert, &out);
+	/* one Vectorscan scan per read buffer, not per message (correlate_engine_set_block) */
+	collector_reader_set_block_fn(rd, block_to_engine, e);
 	struct ev_record rec;
 	ev_record_init(&rec);
 	struct ev_feed feed;
@@ -165,6 +171,7 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 			fprintf(stderr, "\r\033[Kevident: replay: %" PRIu64 " records...", n);
 	}
 	ev_record_free(&rec);
+	collector_reader_set_block_fn(rd, NULL, NULL);
 	if (fed && ev_feed_expire(&feed, e, INT64_MAX) < 0) {
 		ev_log_error("replay: out of memory");
 		rc = EV_EXIT_USAGE;

@@ -68,6 +68,10 @@ int collector_lines_open_regular(struct collector_lines *l, const char *path, si
 }
 
 static int fill(struct collector_lines *l) {
+	if (l->on_block && l->block_valid) {
+		l->on_block(l->block_ctx, NULL, 0, 0); /* the bytes move or are read over */
+		l->block_valid = false;
+	}
 	if (l->start > 0) {
 		memmove(l->buf, l->buf + l->start, l->end - l->start);
 		l->buf_off += l->start;
@@ -98,9 +102,36 @@ static int fill(struct collector_lines *l) {
 	return 0;
 }
 
+void collector_lines_set_block_fn(struct collector_lines *l, collector_block_fn fn, void *ctx) {
+	if (l->on_block && l->block_valid)
+		l->on_block(l->block_ctx, NULL, 0, 0);
+	l->on_block = fn;
+	l->block_ctx = ctx;
+	l->block_valid = false;
+}
+
+/* The complete lines from buf[start] on, told of once (see collector_block_fn). */
+static void announce_block(struct collector_lines *l) {
+	uint64_t off = l->buf_off + l->start;
+	if (l->block_valid && off < l->block_end)
+		return;
+	const char *s = l->buf + l->start, *nl = memrchr(s, '\n', l->end - l->start);
+	if (!nl) {
+		if (l->block_valid)
+			l->on_block(l->block_ctx, NULL, 0, 0);
+		l->block_valid = false;
+		return;
+	}
+	l->on_block(l->block_ctx, s, (size_t)(nl - s), off);
+	l->block_end = off + (uint64_t)(nl - s);
+	l->block_valid = true;
+}
+
 int collector_lines_next(struct collector_lines *l, const char **ret_line, size_t *ret_len,
                          uint64_t *ret_off, bool *ret_part) {
 	for (;;) {
+		if (l->on_block)
+			announce_block(l);
 		size_t avail = l->end - l->start;
 		size_t look = MIN(avail, l->max_line + 1);
 		char *s = l->buf + l->start;

@@ -9,6 +9,12 @@
 #include <stdint.h>
 #include <zlib.h>
 
+/* Told of the complete lines ahead in the read buffer before the first of them is
+ * returned: `p` holds `len` bytes (whole lines, the last newline excluded) that start at
+ * stream offset `off` and stay unchanged until the next call; `p` NULL: the bytes told of
+ * before are about to change (the buffer is refilled). */
+typedef void (*collector_block_fn)(void *ctx, const char *p, size_t len, uint64_t off);
+
 struct collector_lines {
 	int fd;
 	gzFile gz; /* set for compressed input (and stdin, which zlib passes through) */
@@ -18,8 +24,12 @@ struct collector_lines {
 	size_t cap, start, end;
 	uint64_t buf_off; /* stream offset of buf[0] */
 	size_t max_line;
-	int64_t read_us; /* clock when the last chunk was read (arrival time) */
-	bool last_nl;    /* the last line returned was followed by a newline */
+	int64_t read_us;             /* clock when the last chunk was read (arrival time) */
+	bool last_nl;                /* the last line returned was followed by a newline */
+	collector_block_fn on_block; /* optional (collector_lines_set_block_fn) */
+	void *block_ctx;
+	uint64_t block_end; /* stream offset of the end of the block told of */
+	bool block_valid;
 };
 
 /* Take `fd` (closed by collector_lines_close). `gzip`: read through zlib. `start_off`:
@@ -39,6 +49,9 @@ int collector_lines_open_regular(struct collector_lines *l, const char *path, si
 int collector_lines_next(struct collector_lines *l, const char **ret_line, size_t *ret_len,
                          uint64_t *ret_off, bool *ret_part);
 void collector_lines_close(struct collector_lines *l);
+/* Tell `fn` of each block of complete lines in the buffer (see collector_block_fn) from
+ * the next line on; fn NULL: stop. */
+void collector_lines_set_block_fn(struct collector_lines *l, collector_block_fn fn, void *ctx);
 
 /* Read a whole regular file of at most `cap` bytes into memory (NUL appended), opened
  * with O_NONBLOCK|O_CLOEXEC (and O_NOFOLLOW unless `follow`): a FIFO or device (or a

@@ -313,6 +313,13 @@ int collector_reader_input_formats(const struct collector_reader *r, size_t i,
 	return 1;
 }
 
+bool collector_reader_set_block_fn(struct collector_reader *r, collector_block_fn fn, void *ctx) {
+	if (r->n_in != 1 || r->in[0]->kind != INPUT_LINES)
+		return false;
+	collector_lines_set_block_fn(&r->in[0]->lines, fn, ctx);
+	return true;
+}
+
 struct collector_reader *collector_reader_free(struct collector_reader *r) {
 	if (!r)
 		return NULL;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collector/lines.h"
 #include "collector/record.h"
 #include "util/err.h"
 
@@ -56,4 +57,9 @@ void collector_reader_get_stats(const struct collector_reader *r,
  * journal (buf is "journal"), -ENOENT when there is no input i. */
 int collector_reader_input_formats(const struct collector_reader *r, size_t i,
                                    const char **ret_name, char *buf, size_t len);
+/* Tell `fn` of the blocks of complete lines read ahead (collector_lines_set_block_fn)
+ * when the reader has exactly one input and it is a line stream: with one input the
+ * records come out in line order, straight from the buffer. Returns true when set up,
+ * false otherwise (nothing happens then). fn NULL: stop. */
+bool collector_reader_set_block_fn(struct collector_reader *r, collector_block_fn fn, void *ctx);
 struct collector_reader *collector_reader_free(struct collector_reader *r);

@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 #include <systemd/sd-journal.h>
 
+#include "collector/lines.h"
 #include "collector/parse.h"
 #include "collector/tail.h"
 
@@ -116,9 +117,11 @@ struct collector_tail {
 	bool polling;
 	uint64_t seq;
 	bool names_changed;
-	bool dirty;               /* positions changed since the last checkpoint */
-	uint64_t over_cap;        /* files past MAX_TFILES met in this scan */
-	uint64_t over_cap_logged; /* the largest such number reported through notice */
+	bool dirty;                  /* positions changed since the last checkpoint */
+	uint64_t over_cap;           /* files past MAX_TFILES met in this scan */
+	uint64_t over_cap_logged;    /* the largest such number reported through notice */
+	collector_block_fn on_block; /* collector_tail_set_block_fn(); NULL: none */
+	void *block_ctx;
 	struct ghost ghosts[N_GHOSTS];
 	unsigned next_ghost; /* an inotify event that may add, move or remove a name */
 	bool j_more;

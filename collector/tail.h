@@ -72,6 +72,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "collector/lines.h"
 #include "collector/record.h"
 #include "util/err.h"
 
@@ -158,6 +159,10 @@ int collector_tail_checkpoint(struct collector_tail *t, struct ev_errlist *errs)
 void collector_tail_get_stats(struct collector_tail *t, struct collector_tail_stats *ret);
 /* Checkpoint (when state_dir is set), detach from the loop and free. NULL is fine. */
 struct collector_tail *collector_tail_free(struct collector_tail *t);
+/* Tell `fn` of each file's block of complete lines before they are delivered, and that it
+ * is gone (p NULL) before the buffer changes or another file's lines are delivered (see
+ * collector_block_fn in collector/lines.h). fn NULL: stop. */
+void collector_tail_set_block_fn(struct collector_tail *t, collector_block_fn fn, void *ctx);
 
 /* The tail's symbolic-link policy (above) for a name read outside the tail, such as
  * evidence collection: `path` checked against the configured `patterns` (paths and

@@ -199,6 +199,25 @@ static int deliver(struct collector_tail *t, struct tfile *f, size_t n, size_t c
 	return 0;
 }
 
+void collector_tail_set_block_fn(struct collector_tail *t, collector_block_fn fn, void *ctx) {
+	t->on_block = fn;
+	t->block_ctx = ctx;
+}
+
+/* The complete lines in f's buffer, told of before they are delivered (true when told). */
+static bool announce_block(struct collector_tail *t, struct tfile *f) {
+	const char *s = f->buf + f->start, *nl = t->on_block ? memrchr(s, '\n', f->len) : NULL;
+	if (nl)
+		t->on_block(t->block_ctx, s, (size_t)(nl - s), f->offset);
+	return nl != NULL;
+}
+
+static void block_gone(struct collector_tail *t, bool *told) {
+	if (*told)
+		t->on_block(t->block_ctx, NULL, 0, 0);
+	*told = false;
+}
+
 /* Read and deliver what the file has. `final`: the file is being let go, so a last line
  * without a newline is delivered too. Returns 0, or <0 when delivery stopped. */
 static int tfile_read(struct collector_tail *t, struct tfile *f, bool final) {
@@ -218,6 +237,7 @@ static int tfile_read(struct collector_tail *t, struct tfile *f, bool final) {
 			break;
 		}
 		/* complete lines in the buffer */
+		bool told = announce_block(t, f);
 		while (f->len > 0) {
 			size_t look = MIN(f->len, ml + 1);
 			char *s = f->buf + f->start;
@@ -246,9 +266,12 @@ static int tfile_read(struct collector_tail *t, struct tfile *f, bool final) {
 					f->in_long = false;
 			} else
 				break;
-			if (r < 0)
+			if (r < 0) {
+				block_gone(t, &told);
 				return r;
+			}
 		}
+		block_gone(t, &told);
 		/* refill */
 		if (f->start > 0 && f->len > 0)
 			memmove(f->buf, f->buf + f->start, f->len);

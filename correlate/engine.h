@@ -70,9 +70,11 @@ struct correlate_stats {
 	uint64_t sources_capped;   /* samples labelled "(source)": more than 4,096 sources */
 	uint64_t suppressed;       /* events ignored in a suppressed group */
 	uint64_t live_groups;
-	uint64_t decoded; /* records a decoder added fields to */
-	bool vectorscan;  /* the Vectorscan prefilter is in use */
-	bool jit;         /* every pattern is JIT-compiled */
+	uint64_t decoded;       /* records a decoder added fields to */
+	uint64_t candidates;    /* leaves the Vectorscan prefilter marked, once per record */
+	uint64_t block_records; /* records whose message a block scan served */
+	bool vectorscan;        /* the Vectorscan prefilter is in use */
+	bool jit;               /* every pattern is JIT-compiled */
 	int64_t watermark_us;
 	int64_t max_time_us; /* the largest accepted event time (INT64_MIN: none yet) */
 };
@@ -121,6 +123,17 @@ void correlate_engine_set_callback(struct correlate_engine *e, correlate_alert_f
  * caller hands a record it owns and may change until the call returns. Alerts for matches are
  * delivered at once; correlation alerts as the watermark passes. Returns 0 or -ENOMEM. */
 int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec);
+/* Block scanning (Vectorscan builds; a no-op otherwise). The records fed from now on
+ * may come from the complete lines in `p` (`len` bytes; `off` is the stream offset of
+ * p[0], the coordinate of ev_record.offset): the engine scans these bytes once, a chunk
+ * at a time, instead of each record's message on its own. A record is served by the block
+ * only when its message is, byte for byte, the end of its line there (ev_record.offset
+ * and .length, less a '\r'), and records are served in line order; any other record is
+ * scanned alone, so the results are the same either way. The bytes must not change until
+ * the next call; call it with `len` 0 before they do (the reader refills its buffer).
+ * The pointer is borrowed. */
+void correlate_engine_set_block(struct correlate_engine *e, const char *p, size_t len,
+                                uint64_t off);
 /* Daemon: the clock says `now_us`; the watermark advances to now - lateness, and the
  * clock becomes the reference for far-future events. */
 int correlate_engine_advance(struct correlate_engine *e, int64_t now_us);

@@ -177,10 +177,23 @@ struct correlate_engine {
 	size_t n_prog_slots;
 	const struct ev_str *ls_service; /* this record's "service" field (opts.service_field) */
 #ifdef HAVE_VECTORSCAN
-	hs_database_t *db; /* every message leaf of every active rule */
+	hs_database_t *db; /* the message leaves not in bdb (every one when bdb is NULL) */
 	size_t n_dbs;      /* 0: no prefilter, else 1 */
 	hs_scratch_t *scratch;
 	bool *in_db;
+	/* block scanning (prefilter_block.c): the database of every leaf as one literal, the
+	 * announced block of lines and the hits of its chunk being served */
+	hs_database_t *bdb;
+	uint32_t *blit_len;      /* per leaf: its literal's length in bdb */
+	uint8_t *blit_anchor;    /* per leaf: its hit must start (1) / end (2) with the message */
+	const char *blk;         /* NULL: no block */
+	size_t blk_len, blk_pos; /* blk_pos: the end of the last message served */
+	unsigned alone_len;      /* the length of the string prefilter_block_scan() scans */
+	uint64_t blk_off;        /* stream offset of blk[0] */
+	size_t chunk_lo, chunk_hi;
+	bool chunk_ok, hits_unsorted;
+	struct block_hit *hits;
+	size_t n_hits, hit_cur, alloc_hits;
 #endif
 	/* correlation */
 	struct corr_state *cs; /* per rule (only correlations used) */
@@ -264,6 +277,26 @@ void decoder_free_all(struct correlate_engine *e);
 int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs);
 void prefilter_scan(struct correlate_engine *e, const struct ev_record *rec);
 void prefilter_free(struct correlate_engine *e);
+/* Leaf `id` is a candidate for the current record. */
+void prefilter_mark(struct correlate_engine *e, unsigned id);
+/* The longest literal every match of `re` must contain, every byte as \xHH (caller frees),
+ * or NULL (none of 4 bytes or more, or out of memory). */
+char *prefilter_required_literal(const char *re, uint32_t opts);
+/* prefilter_block.c: the block database of the leaves in the database that have a
+ * literal; the others are marked in `rest` (n_leaves) and *ret_any_rest says whether there
+ * are any. No database (e->bdb NULL) is not an error. Returns 0 or -ENOMEM. */
+int prefilter_block_build(struct correlate_engine *e, bool *rest, bool *ret_any_rest);
+/* Mark the candidates of `rec`'s message from the announced block; false when the record
+ * is not served by it (then scan it alone). */
+bool prefilter_block_take(struct correlate_engine *e, const struct ev_record *rec);
+/* Scan `p` alone with the block database (a message not served by a block, a program):
+ * the same candidates as the pattern database would mark. */
+void prefilter_block_scan(struct correlate_engine *e, const char *p, unsigned len);
+void prefilter_block_free(struct correlate_engine *e);
+struct block_hit {
+	uint32_t end; /* offset in the block just past the hit */
+	uint32_t leaf;
+};
 #endif
 
 /* window.c */

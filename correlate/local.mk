@@ -13,7 +13,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/sigma_corr.c \
 	correlate/sigma_det.c \
 	correlate/sigma_value.c \
-	correlate/prefilter.c \
+	correlate/prefilter.c correlate/prefilter_block.c \
 	correlate/window.c \
 	correlate/pending.c \
 	correlate/group.c \
@@ -31,7 +31,8 @@ UNIT_TEST_SOURCES += \
 	tests/unit/correlate/test_sigma_more.c \
 	tests/unit/correlate/test_alert.c \
 	tests/unit/correlate/test_category.c \
-	tests/unit/correlate/test_miner.c
+	tests/unit/correlate/test_miner.c \
+	tests/unit/correlate/test_block.c
 EXTRA_DIST += tests/unit/correlate/helpers.h docs/rules.md
 
 TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
@@ -56,4 +57,5 @@ tests_fuzz_fuzz_condition_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
 tests_fuzz_fuzz_condition_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
 
 # benchmark (make bench): tests/bench/bench-correlate.sh and its inputs
-EXTRA_DIST += tests/bench/bench-correlate.sh tests/bench/gen-rare-rules.py tests/bench/rules-sec/sec10.yml
+EXTRA_DIST += tests/bench/bench-correlate.sh tests/bench/gen-rare-rules.py tests/bench/rules-sec/sec10.yml \
+	tests/bench/bench-match.sh tests/bench/corpus-setup.sh

@@ -14,7 +14,7 @@
  * candidate like one matching the message (other leaves it marks are decided by PCRE2).
  *
  * A `re` leaf goes into the database as the longest literal every match of it must
- * contain (required_literal()) when it has one of at least MIN_LIT bytes: a cheaper and
+ * contain (prefilter_required_literal()) when it has one of at least MIN_LIT bytes: a cheaper and
  * equally valid prefilter (a superset of the regex's matches), and Vectorscan compiles a
  * literal in microseconds where PREFILTER mode can take milliseconds per pattern.
  *
@@ -41,7 +41,7 @@
  * classes and assertions, POSIX classes). Conservative: a byte is taken only when it is
  * certainly required; quantified bytes and everything inside groups and classes end a
  * run. */
-static char *required_literal(const char *re, uint32_t opts) {
+char *prefilter_required_literal(const char *re, uint32_t opts) {
 	if (opts & ~(uint32_t)(PCRE2_CASELESS | PCRE2_MULTILINE | PCRE2_DOTALL))
 		return NULL;
 	char cur[256], best[256];
@@ -157,7 +157,10 @@ static char *required_literal(const char *re, uint32_t opts) {
 	return out;
 }
 
-static int compile_db(struct correlate_engine *e, hs_database_t **ret, struct ev_errlist *errs) {
+/* The database of the leaves in the database (only those marked in `only`, unless it
+ * is NULL). */
+static int compile_db(struct correlate_engine *e, const bool *only, hs_database_t **ret,
+                      struct ev_errlist *errs) {
 	const char **exprs = calloc(e->n_leaves + 1, sizeof(char *));
 	char **lits = calloc(e->n_leaves + 1, sizeof(char *));
 	unsigned *flags = calloc(e->n_leaves + 1, sizeof(unsigned)),
@@ -172,12 +175,12 @@ static int compile_db(struct correlate_engine *e, hs_database_t **ret, struct ev
 		size_t n = 0;
 		for (size_t i = 0; i < e->n_leaves; i++) {
 			const struct leaf *l = e->leaves[i];
-			if (!e->in_db[i])
+			if (!e->in_db[i] || (only && !only[i]))
 				continue;
 			unsigned f = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY |
 			             (l->pcre_opts & PCRE2_CASELESS ? HS_FLAG_CASELESS : 0);
 			if ((l->is_re || !l->std_field) && !lits[i])
-				lits[i] = required_literal(l->regex, l->pcre_opts);
+				lits[i] = prefilter_required_literal(l->regex, l->pcre_opts);
 			if (!lits[i] && !l->std_field) {
 				e->in_db[i] = false; /* a decoded field needs a literal */
 				continue;
@@ -321,11 +324,17 @@ int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
 		         (!l->alt_field || !engine_is_std_field(l->alt_field)))
 			e->in_db[i] = true; /* a decoded field: see the top of the file */
 	}
-	int r = compile_db(e, &e->db, errs);
+	/* the literals' database (prefilter_block.c) and the patterns' for the leaves without
+	 * a literal, or the patterns' for every leaf */
+	bool *rest = calloc(e->n_leaves + 1, sizeof(bool)), any_rest = false;
+	int r = rest ? prefilter_block_build(e, rest, &any_rest) : -ENOMEM;
+	if (r >= 0 && (!e->bdb || any_rest))
+		r = compile_db(e, e->bdb ? rest : NULL, &e->db, errs);
+	free(rest);
 	if (r < 0)
 		return r;
-	e->n_dbs = e->db ? 1 : 0;
-	if (!e->db)
+	e->n_dbs = e->db || e->bdb ? 1 : 0;
+	if (!e->n_dbs)
 		memset(e->in_db, 0, e->n_leaves * sizeof(bool));
 	return build_gates(e);
 }
@@ -337,27 +346,40 @@ static void trigger(struct correlate_engine *e, int r) {
 	}
 }
 
+void prefilter_mark(struct correlate_engine *e, unsigned id) {
+	e->hs_hits++;
+	if (e->cand[id] == e->gen)
+		return;
+	e->st.candidates++;
+	e->cand[id] = e->gen;
+	trigger(e, e->leaf_gate[id]);
+}
+
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                     void *ctx) {
 	(void)from, (void)to, (void)flags;
-	struct correlate_engine *e = ctx;
-	e->hs_hits++;
-	e->cand[id] = e->gen;
-	trigger(e, e->leaf_gate[id]);
+	prefilter_mark(ctx, id);
 	return 0;
 }
 
 void prefilter_scan(struct correlate_engine *e, const struct ev_record *rec) {
 	const char *m = rec->message.p ? rec->message.p : "";
 	unsigned len = (unsigned)MIN(rec->message.len, UINT32_MAX);
-	hs_scan(e->db, m, len, 0, e->scratch, on_match, e);
+	if (e->bdb && !prefilter_block_take(e, rec))
+		prefilter_block_scan(e, m, len);
+	if (e->db)
+		hs_scan(e->db, m, len, 0, e->scratch, on_match, e);
 	/* keywords search the program tag too (eval_keyword): a candidate there counts. The
 	 * same program gives the same matches: one that gave none is not scanned again. */
 	const struct ev_str *p = &rec->program;
 	struct ls_memo *memo = e->ls_cur;
 	if (e->kw_in_db && p->p && p->len && !(memo && memo->prog_scan == 0)) {
 		uint64_t hits = e->hs_hits;
-		hs_scan(e->db, p->p, (unsigned)MIN(p->len, UINT32_MAX), 0, e->scratch, on_match, e);
+		if (e->bdb)
+			prefilter_block_scan(e, p->p, (unsigned)MIN(p->len, UINT32_MAX));
+		if (e->db)
+			hs_scan(e->db, p->p, (unsigned)MIN(p->len, UINT32_MAX), 0, e->scratch,
+			        on_match, e);
 		if (memo)
 			memo->prog_scan = e->hs_hits != hits;
 	}
@@ -371,6 +393,7 @@ void prefilter_free(struct correlate_engine *e) {
 	free(e->rule_gen);
 	free(e->trig);
 	free(e->fg_rules);
+	prefilter_block_free(e);
 	hs_free_scratch(e->scratch);
 	hs_free_database(e->db);
 	free(e->in_db);

@@ -89,6 +89,14 @@ static int on_record(void *userdata, struct ev_record *rec) {
 	return 0;
 }
 
+/* One Vectorscan scan per block of a file's lines (correlate_engine_set_block); a new
+ * engine after a reload scans records alone until the next block. */
+static void on_block(void *userdata, const char *p, size_t len, uint64_t off) {
+	struct ev_seams *s = userdata;
+	if (s->engine)
+		correlate_engine_set_block(s->engine, p, len, off);
+}
+
 static uint64_t caps_sum(const struct correlate_stats *cs) {
 	return cs->evicted + cs->values_dropped + cs->times_dropped + cs->captures_dropped +
 	       cs->sources_capped;
@@ -302,6 +310,8 @@ static int seams_start(struct ev_seams *s, const struct ev_config *cfg, const ch
 		if (r >= 0)
 			r = collector_tail_new(s->event, &s->sources.tc, on_record, s, &s->tail,
 			                       &errs);
+		if (r >= 0)
+			collector_tail_set_block_fn(s->tail, on_block, s);
 		if (r < 0) {
 			log_errs(&errs);
 			ev_errlist_clear(&errs);

@@ -4,25 +4,11 @@
 # floor, and the memory of 1M distinct keys through an event_count rule.
 # Prints a Markdown table. Skips what it cannot run (no data, no sec, no rg).
 set -u
-: "${EV_SRCDIR:=.}"
-: "${EVIDENT:=$EV_SRCDIR/build/agent/evident}"
-: "${EV_SHARED:=$EV_SRCDIR/../shared}"
 LINES=${BENCH_LINES:-1000000}
 SEC_LINES=${BENCH_SEC_LINES:-100000}
-gen="$EV_SHARED/bench/gen_corpus.py"
-secrules="$EV_SHARED/bench/sec-baseline.sec"
-if [ ! -f "$gen" ] || [ ! -f "$secrules" ]; then echo "bench-correlate: SKIP (no $EV_SHARED/bench)"; exit 0; fi
-if [ ! -x "$EVIDENT" ]; then echo "bench-correlate: SKIP (no $EVIDENT)"; exit 0; fi
-command -v python3 >/dev/null || { echo "bench-correlate: SKIP (no python3)"; exit 0; }
-T=$(mktemp -d /tmp/evident-bench-XXXXXX)
-trap 'rm -rf "$T"' EXIT
-EVIDENT_DATADIR="$EV_SRCDIR/conf"
-EVIDENT_QUIET_WARNINGS=1
-export EVIDENT_DATADIR EVIDENT_QUIET_WARNINGS
-
-python3 "$gen" "$LINES" > "$T/corpus.log"
+BENCH_NAME=bench-correlate
+. "${EV_SRCDIR:-.}/tests/bench/corpus-setup.sh"
 head -n "$SEC_LINES" "$T/corpus.log" > "$T/slice.log"
-python3 "$EV_SRCDIR/tests/bench/gen-rare-rules.py" 90 "$T/rare" "$T/rare.sec" "$T/rare.rg"
 cat "$secrules" "$T/rare.sec" > "$T/sec100.sec"
 
 # run NAME LINES CMD...: time one run (CPU = user+sys, one core) and print a table row
@@ -61,8 +47,6 @@ timed "$T/e100p" $EVR --engine pcre2 $R100 "$T/corpus.log"
 row "evident, 100 rules, pcre2 only" "$LINES" "$W" "$C" "$R" "$(wc -l < "$T/e100p.out")"
 if cmp -s "$T/e100.out" "$T/e100p.out"; then same=identical; else same=DIFFERENT; fi
 if command -v rg >/dev/null; then
-	grep '^pattern' "$secrules" | sed 's/^pattern2\{0,1\}=//' > "$T/rg.pat"
-	cat "$T/rare.rg" >> "$T/rg.pat"
 	timed "$T/rg" rg -c -f "$T/rg.pat" "$T/corpus.log"
 	row "rg -c, same 100 patterns (matching floor)" "$LINES" "$W" "$C" "$R" "$(cat "$T/rg.out") lines"
 else
