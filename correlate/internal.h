@@ -104,11 +104,30 @@ struct logsource_ent {
 	uint32_t category; /* EV_REC_* of a Sigma category entry (its records only); 0: a service */
 };
 
+/* A decoder pattern's named groups, read once from its name table. */
+struct dec_name {
+	uint32_t group;
+	uint32_t len;
+	const char *name; /* into the pattern's name table */
+};
+
+/* What decode() needs of a pattern besides the code: its named groups and, for an
+ * anchored pattern that cannot match the empty string, the bytes a match can start with
+ * (PCRE2's own start-of-match bitmap or first code unit): a message whose first byte is
+ * not one of them cannot match, so the pattern is not run on it. */
+struct dec_pat {
+	struct dec_name *names;
+	uint32_t n_names;
+	bool first_known;
+	uint8_t first[32]; /* bitmap by byte value */
+};
+
 struct decoder {
 	char *name;
 	char **programs;
 	size_t n_programs;
 	pcre2_code **pats;
+	struct dec_pat *pinfo; /* parallel to pats */
 	size_t n_pats;
 };
 
@@ -172,6 +191,7 @@ struct correlate_engine {
 	int8_t *ls_rows;  /* LS_MEMO rows remembered by program and facility, then a scratch row */
 	struct ls_memo *ls_memo;
 	struct ls_memo *ls_cur; /* this record's entry (NULL: the scratch row) */
+	bool ls_turn;           /* which of a hash's two entries a miss replaces */
 	int8_t *prog_cache;     /* per leaf prog_slot - 1: -1 unknown, else its result */
 	int8_t *prog_rows;      /* LS_MEMO rows like ls_rows, then a scratch row */
 	size_t n_prog_slots;
@@ -230,7 +250,9 @@ struct ls_memo {
 	int facility;
 	uint32_t len; /* UINT32_MAX: no program */
 	bool used;
-	int8_t prog_scan; /* the program alone scanned: -1 not yet, 0 no match, 1 matches */
+	int8_t prog_scan;  /* the program alone scanned: -1 not yet, 0 no match, 1 matches */
+	bool dec_known;    /* dec_mask is set (decoder.c) */
+	uint64_t dec_mask; /* the decoders (of the first 64) for this program */
 	char program[48];
 };
 int engine_ls_init(struct correlate_engine *e);
