@@ -20,17 +20,19 @@
 #define SOURCES_MAX     4096       /* distinct sample sources interned (sources_capped) */
 #define GROUP_TIMES_MAX 1024 /* event times kept per temporal/value_count group (times_dropped) */
 
-/* 12 bytes of header: a group keeps up to SAMPLE_MAX of these, and a table holds up to
- * max_groups groups (see docs/benchmarks.md, the memory run). */
+/* A sample event: one per record that feeds a correlation, shared (counted references)
+ * by its events waiting for the watermark and every group that keeps it, so a record
+ * that feeds four correlations costs one copy of its message. 16 bytes of header. */
 struct sample {
 	int64_t time;
+	uint32_t refs;    /* sample_ref() / sample_unref() */
 	uint16_t src;     /* index into the engine's interned sources (sources are few) */
 	uint16_t msg_len; /* <= SAMPLE_MSG_CAP */
 	char msg[];       /* not NUL-terminated; allocated as offsetof(msg) + msg_len */
 };
 
 /* An event handed to a correlation: one per (match, correlation, reference position).
- * One allocation holds the cev, its key, its value and (8-aligned) its sample; up to
+ * One allocation holds the cev, its key and its value; the sample is a reference. Up to
  * the allowed lateness of them wait in the reorder buffer. */
 struct cev {
 	int64_t time;
@@ -40,19 +42,32 @@ struct cev {
 	uint32_t key_len, value_len;
 	char *key;             /* group key: per group-by value, 4-byte length + bytes */
 	char *value;           /* value_count field, or NULL */
-	struct sample *sample; /* NULL, or inside the cev's allocation (borrowed) */
+	struct sample *sample; /* NULL, or a reference the cev holds */
 };
 
 struct gev {
 	int64_t time;
-	struct sample *s; /* NULL for all but the last SAMPLE_MAX */
+	struct sample *s; /* a reference; NULL for all but the last SAMPLE_MAX */
 };
 
+/* A value_count value: up to GVAL_INLINE bytes in the entry itself (user names, most
+ * addresses), longer ones in their own allocation. */
+#define GVAL_INLINE 8
 struct gval {
 	int64_t last;
 	uint32_t len;
-	char *v;
+	union {
+		char *v;               /* len > GVAL_INLINE */
+		char inl[GVAL_INLINE]; /* len <= GVAL_INLINE */
+	};
 };
+static inline const char *gval_str(const struct gval *gv) {
+	return gv->len > GVAL_INLINE ? gv->v : gv->inl;
+}
+static inline void gval_drop(struct gval *gv) {
+	if (gv->len > GVAL_INLINE)
+		free(gv->v);
+}
 
 /* Per-group state that only value_count, temporal and deadline (lt/lte, absence)
  * correlations need; a plain counting event_count group has none. */
@@ -60,15 +75,14 @@ struct gext {
 	uint32_t heap_idx; /* in the deadline heap; UINT32_MAX: not in it */
 	uint32_t corr;     /* rule index of the correlation (the deadline heap needs it) */
 	uint32_t count;    /* deadline mode: events in the open window (saturates) */
-	int64_t *t;        /* temporal: per ref last seen / ordered chain start */
+	int64_t *t;        /* temporal: per ref last seen / ordered chain start (in the gext's
+	                    * allocation, after it) */
 	struct gval *vals;
 	uint32_t n_vals, cap_vals;
 };
 
 /* Kept small: a table holds up to max_groups of these (see docs/benchmarks.md). One
- * allocation holds the group, its key and, right after the key (8-aligned), a copy of
- * the sample of the event that created it (group_inline()), so that the common group
- * of one event costs one malloc chunk above the fastbin sizes (freed chunks coalesce). */
+ * allocation holds the group and its key; its samples are references. */
 struct group {
 	struct group *hnext, *lprev, *lnext;
 	union {                         /* by the correlation's mode: */
@@ -305,9 +319,14 @@ int window_release(struct correlate_engine *e, int64_t upto, bool all);
 void *slab_get(struct correlate_engine *e, size_t n);
 void slab_put(struct correlate_engine *e, void *p);
 void slab_drain(struct correlate_engine *e);
-void sample_fill(struct correlate_engine *e, struct sample *s, int64_t time, const char *src,
-                 size_t src_len, const char *msg, size_t msg_len);
-struct sample *sample_dup(const struct sample *s);
+/* A new sample (one reference) of the record's time, source and message (capped at
+ * SAMPLE_MSG_CAP). NULL: out of memory. */
+struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
+                          const char *msg, size_t msg_len);
+/* One more reference to s (NULL: none); returns s. */
+struct sample *sample_ref(struct sample *s);
+/* Drop a reference; the last frees the sample. NULL is a no-op. */
+void sample_unref(struct correlate_engine *e, struct sample *s);
 int pend_push(struct correlate_engine *e, struct cev *c);
 struct cev *pend_peek(const struct correlate_engine *e);
 struct cev *pend_pop(struct correlate_engine *e);
@@ -316,20 +335,21 @@ void dl_remove(struct correlate_engine *e, struct group *g);
 
 /* group.c: group tables */
 struct gev *gevs(struct group *g);
-void group_clear(struct group *g);
+void group_clear(struct correlate_engine *e, struct group *g);
 void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct group *g);
-/* Find or make the group. A new group takes a copy of *sp (if any) into its own
- * allocation and points *sp at the copy. NULL: out of memory. */
+/* Find or make the group. NULL: out of memory. */
 struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
-                        uint32_t key_len, struct sample **sp);
-void ev_expire(struct group *g, int64_t from);
+                        uint32_t key_len);
+void ev_expire(struct correlate_engine *e, struct group *g, int64_t from);
 /* Append (time, sample); keep at most `cap` times and the last SAMPLE_MAX samples (or,
- * with keep_first, the first SAMPLE_MAX). Takes the sample. */
-int ev_add(struct group *g, int64_t time, struct sample *s, uint32_t cap, bool keep_first);
-struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
-                          const char *msg, size_t msg_len);
+ * with keep_first, the first SAMPLE_MAX). Takes the sample's reference. */
+int ev_add(struct correlate_engine *e, struct group *g, int64_t time, struct sample *s,
+           uint32_t cap, bool keep_first);
 /* The sample's source path, NUL-terminated. */
 const char *sample_src(const struct correlate_engine *e, const struct sample *s);
+
+/* window.c: release a waiting event (its sample reference with it) */
+void cev_free(struct correlate_engine *e, struct cev *c);
 
 /* timeguard.c: far-future events (see docs/rules.md, "Far-future events") */
 enum tg_class { TG_NORMAL, TG_SUSPECT, TG_FUTURE };

@@ -1,5 +1,6 @@
-/* Correlation windows, the waiting side: free lists for events and groups (no malloc and
- * free per event once the windows are warm), interned sample sources and samples, the events
+/* Correlation windows, the waiting side: free lists for events, groups and samples (no
+ * malloc and free per event once the windows are warm), interned sample sources and
+ * counted references to samples, the events
  * waiting for the watermark (in-order arrivals in a FIFO ring, the others in a heap
  * ordered by (time, arrival, correlation, reference position descending)) and the
  * deadline heap of lt/lte windows and absence rules (by deadline, correlation, key). */
@@ -94,35 +95,33 @@ const char *sample_src(const struct correlate_engine *e, const struct sample *s)
 	return s->src == SRC_MANY ? "(source)" : "";
 }
 
-void sample_fill(struct correlate_engine *e, struct sample *s, int64_t time, const char *src,
-                 size_t src_len, const char *msg, size_t msg_len) {
+struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
+                          const char *msg, size_t msg_len) {
 	if (msg_len > SAMPLE_MSG_CAP)
 		msg_len = SAMPLE_MSG_CAP;
 	if (src_len > 4096)
 		src_len = 4096;
+	struct sample *s = slab_get(e, offsetof(struct sample, msg) + msg_len);
+	if (!s)
+		return NULL;
 	s->time = time;
+	s->refs = 1;
 	s->src = intern(e, src ? src : "", src ? src_len : 0);
 	s->msg_len = (uint16_t)msg_len;
 	if (msg_len)
 		memcpy(s->msg, msg, msg_len);
-}
-
-struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
-                          const char *msg, size_t msg_len) {
-	struct sample *s =
-	        malloc(offsetof(struct sample, msg) + MIN(msg_len, (size_t)SAMPLE_MSG_CAP));
-	if (s)
-		sample_fill(e, s, time, src, src_len, msg, msg_len);
 	return s;
 }
 
-struct sample *sample_dup(const struct sample *s) {
-	if (!s)
-		return NULL;
-	struct sample *d = malloc(offsetof(struct sample, msg) + s->msg_len);
-	if (d)
-		memcpy(d, s, offsetof(struct sample, msg) + s->msg_len);
-	return d;
+struct sample *sample_ref(struct sample *s) {
+	if (s)
+		s->refs++;
+	return s;
+}
+
+void sample_unref(struct correlate_engine *e, struct sample *s) {
+	if (s && --s->refs == 0)
+		slab_put(e, s);
 }
 
 /* ---- heaps ---- */
