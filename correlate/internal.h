@@ -21,29 +21,38 @@
 #define GROUP_TIMES_MAX 1024 /* event times kept per temporal/value_count group (times_dropped) */
 
 /* A sample event: one per record that feeds a correlation, shared (counted references)
- * by its events waiting for the watermark and every group that keeps it, so a record
- * that feeds four correlations costs one copy of its message. 16 bytes of header. */
+ * by its events waiting for the watermark and the groups that keep it; a new group
+ * copies the sample of its first event into its own allocation instead (the common group
+ * of one event: one malloc chunk, not two). 16 bytes of header. */
 struct sample {
 	int64_t time;
-	uint32_t refs;    /* sample_ref() / sample_unref() */
+	uint32_t refs;    /* sample_ref() / sample_unref(); 0: a group's inline copy */
 	uint16_t src;     /* index into the engine's interned sources (sources are few) */
 	uint16_t msg_len; /* <= SAMPLE_MSG_CAP */
 	char msg[];       /* not NUL-terminated; allocated as offsetof(msg) + msg_len */
 };
 
 /* An event handed to a correlation: one per (match, correlation, reference position).
- * One allocation holds the cev, its key and its value; the sample is a reference. Up to
- * the allowed lateness of them wait in the reorder buffer. */
+ * One allocation holds the cev (40 bytes), then its key (per group-by value, 4-byte
+ * length + bytes) and NUL, then its value_count value and NUL (cev_key(), cev_value());
+ * the sample is a reference. Up to the allowed lateness of them wait in the reorder
+ * buffer. */
+#define CEV_NO_VALUE UINT32_MAX
 struct cev {
 	int64_t time;
 	uint64_t seq;
 	unsigned corr; /* rule index of the correlation */
 	unsigned ref;  /* position in its `rules` */
-	uint32_t key_len, value_len;
-	char *key;             /* group key: per group-by value, 4-byte length + bytes */
-	char *value;           /* value_count field, or NULL */
+	uint32_t key_len;
+	uint32_t value_len;    /* CEV_NO_VALUE: none */
 	struct sample *sample; /* NULL, or a reference the cev holds */
 };
+static inline char *cev_key(const struct cev *c) {
+	return (char *)(c + 1);
+}
+static inline char *cev_value(const struct cev *c) {
+	return c->value_len == CEV_NO_VALUE ? NULL : cev_key(c) + c->key_len + 1;
+}
 
 struct gev {
 	int64_t time;
@@ -82,7 +91,9 @@ struct gext {
 };
 
 /* Kept small: a table holds up to max_groups of these (see docs/benchmarks.md). One
- * allocation holds the group and its key; its samples are references. */
+ * allocation holds the group, its key and, right after the key (8-aligned), a copy of
+ * the sample of the event that created it (group_inline(), refs 0); its other samples
+ * are references. */
 struct group {
 	struct group *hnext, *lprev, *lnext;
 	union {                         /* by the correlation's mode: */
@@ -323,9 +334,10 @@ void slab_drain(struct correlate_engine *e);
  * SAMPLE_MSG_CAP). NULL: out of memory. */
 struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
                           const char *msg, size_t msg_len);
-/* One more reference to s (NULL: none); returns s. */
-struct sample *sample_ref(struct sample *s);
-/* Drop a reference; the last frees the sample. NULL is a no-op. */
+/* One more reference to s (NULL: none); returns s, or for a group's inline copy a new
+ * counted copy (NULL: out of memory, the sample is left out). */
+struct sample *sample_ref(struct correlate_engine *e, struct sample *s);
+/* Drop a reference; the last frees the sample. NULL and inline copies: a no-op. */
 void sample_unref(struct correlate_engine *e, struct sample *s);
 int pend_push(struct correlate_engine *e, struct cev *c);
 struct cev *pend_peek(const struct correlate_engine *e);
@@ -337,9 +349,10 @@ void dl_remove(struct correlate_engine *e, struct group *g);
 struct gev *gevs(struct group *g);
 void group_clear(struct correlate_engine *e, struct group *g);
 void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct group *g);
-/* Find or make the group. NULL: out of memory. */
+/* Find or make the group. A new group takes a copy of *sp (if any) into its own
+ * allocation and points *sp at the copy. NULL: out of memory. */
 struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
-                        uint32_t key_len);
+                        uint32_t key_len, struct sample **sp);
 void ev_expire(struct correlate_engine *e, struct group *g, int64_t from);
 /* Append (time, sample); keep at most `cap` times and the last SAMPLE_MAX samples (or,
  * with keep_first, the first SAMPLE_MAX). Takes the sample's reference. */

@@ -113,14 +113,24 @@ struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *
 	return s;
 }
 
-struct sample *sample_ref(struct sample *s) {
-	if (s)
+struct sample *sample_ref(struct correlate_engine *e, struct sample *s) {
+	if (!s)
+		return NULL;
+	if (s->refs) {
 		s->refs++;
-	return s;
+		return s;
+	}
+	/* a group's inline copy: not counted, so a copy of it */
+	struct sample *d = slab_get(e, offsetof(struct sample, msg) + s->msg_len);
+	if (d) {
+		memcpy(d, s, offsetof(struct sample, msg) + s->msg_len);
+		d->refs = 1;
+	}
+	return d;
 }
 
 void sample_unref(struct correlate_engine *e, struct sample *s) {
-	if (s && --s->refs == 0)
+	if (s && s->refs && --s->refs == 0)
 		slab_put(e, s);
 }
 

@@ -142,9 +142,9 @@ static int gval_add(struct group *g, const struct cev *c, int64_t t) {
 		gv.v = malloc(c->value_len + 1);
 		if (!gv.v)
 			return -ENOMEM;
-		memcpy(gv.v, c->value, c->value_len + 1);
+		memcpy(gv.v, cev_value(c), c->value_len + 1);
 	} else if (c->value_len)
-		memcpy(gv.inl, c->value, c->value_len);
+		memcpy(gv.inl, cev_value(c), c->value_len);
 	g->x->vals[g->x->n_vals++] = gv;
 	return 0;
 }
@@ -152,13 +152,20 @@ static int gval_add(struct group *g, const struct cev *c, int64_t t) {
 static struct gval *gval_find(struct group *g, const struct cev *c) {
 	for (uint32_t i = 0; i < g->x->n_vals; i++)
 		if (g->x->vals[i].len == c->value_len &&
-		    !memcmp(gval_str(&g->x->vals[i]), c->value, c->value_len))
+		    !memcmp(gval_str(&g->x->vals[i]), cev_value(c), c->value_len))
 			return &g->x->vals[i];
 	return NULL;
 }
 
+/* A sample for a group to keep: its own inline copy as it is, a reference to the cev's. */
+static struct sample *sample_keep(struct correlate_engine *e, const struct cev *c,
+                                  struct sample *s) {
+	return s == c->sample ? sample_ref(e, s) : s;
+}
+
 /* Absence: `present` opens a deadline, `absent` in time frees the group. */
-static int process_absence(struct correlate_engine *e, struct cev *c, struct group *g) {
+static int process_absence(struct correlate_engine *e, struct cev *c, struct group *g,
+                           struct sample *s) {
 	const struct correlation *k = &e->rules.v[c->corr].corr;
 	struct corr_state *cs = &e->cs[c->corr];
 	if (c->ref == k->present_ref && g->deadline == INT64_MAX) {
@@ -166,7 +173,7 @@ static int process_absence(struct correlate_engine *e, struct cev *c, struct gro
 		int r = dl_push(e, g);
 		if (r < 0)
 			return r;
-		return ev_add(e, g, c->time, sample_ref(c->sample), SAMPLE_MAX, true);
+		return ev_add(e, g, c->time, sample_keep(e, c, s), SAMPLE_MAX, true);
 	}
 	/* a `finished` in time, or one with nothing started: the group is done; a second
 	 * `started` while one waits changes nothing */
@@ -176,7 +183,8 @@ static int process_absence(struct correlate_engine *e, struct cev *c, struct gro
 }
 
 /* lt/lte windows: count (and collect values) until the deadline decides. */
-static int process_deadline(struct correlate_engine *e, struct cev *c, struct group *g) {
+static int process_deadline(struct correlate_engine *e, struct cev *c, struct group *g,
+                            struct sample *s) {
 	const struct correlation *k = &e->rules.v[c->corr].corr;
 	const struct corr_state *cs = &e->cs[c->corr];
 	if (g->deadline == INT64_MAX) {
@@ -187,7 +195,7 @@ static int process_deadline(struct correlate_engine *e, struct cev *c, struct gr
 	}
 	if (g->x->count < UINT32_MAX)
 		g->x->count++;
-	if (k->type == CORR_VALUE_COUNT && c->value && !gval_find(g, c)) {
+	if (k->type == CORR_VALUE_COUNT && cev_value(c) && !gval_find(g, c)) {
 		if (g->x->n_vals < cs->val_cap) {
 			int r = gval_add(g, c, c->time);
 			if (r < 0)
@@ -195,7 +203,7 @@ static int process_deadline(struct correlate_engine *e, struct cev *c, struct gr
 		} else if (!cs->val_cap_exact)
 			e->st.values_dropped++;
 	}
-	return ev_add(e, g, c->time, sample_ref(c->sample), SAMPLE_MAX, true);
+	return ev_add(e, g, c->time, sample_keep(e, c, s), SAMPLE_MAX, true);
 }
 
 /* value_count: forget values that left the window, note this one; the distinct count. */
@@ -260,7 +268,8 @@ static bool temporal_ordered_update(const struct correlation *k, const struct ce
 
 /* event_count (gt, gte, eq, neq), value_count, temporal, temporal_ordered: alert when the
  * condition holds at this event, then clear the group and suppress it for a timespan. */
-static int process_window(struct correlate_engine *e, struct cev *c, struct group *g) {
+static int process_window(struct correlate_engine *e, struct cev *c, struct group *g,
+                          struct sample *s) {
 	const struct rule *r = &e->rules.v[c->corr];
 	const struct correlation *k = &r->corr;
 	struct corr_state *cs = &e->cs[c->corr];
@@ -272,7 +281,7 @@ static int process_window(struct correlate_engine *e, struct cev *c, struct grou
 	ev_expire(e, g, from);
 	if (g->n_ev >= cs->ev_cap && k->type != CORR_EVENT_COUNT)
 		e->st.times_dropped++; /* event_count keeps enough to decide; the others lose */
-	int rr = ev_add(e, g, t, sample_ref(c->sample), cs->ev_cap, false);
+	int rr = ev_add(e, g, t, sample_keep(e, c, s), cs->ev_cap, false);
 	if (rr < 0)
 		return rr;
 	bool ok = false;
@@ -315,14 +324,17 @@ static int process(struct correlate_engine *e, struct cev *c) {
 	 * least recently used groups are the oldest) */
 	for (int n = 0; n < 2 && cs->lru_tail && group_idle(k, cs, cs->lru_tail, c->time); n++)
 		group_unlink_free(e, cs, cs->lru_tail);
-	struct group *g = group_get(e, c->corr, c->key, c->key_len);
+	/* a new group copies the cev's sample into its own allocation; otherwise the group
+	 * takes a reference (sample_keep()) */
+	struct sample *s = c->sample;
+	struct group *g = group_get(e, c->corr, cev_key(c), c->key_len, &s);
 	if (!g)
 		return -ENOMEM;
 	if (k->type == CORR_ABSENCE)
-		return process_absence(e, c, g);
+		return process_absence(e, c, g, s);
 	if (cs->deadline_mode)
-		return process_deadline(e, c, g);
-	return process_window(e, c, g);
+		return process_deadline(e, c, g, s);
+	return process_window(e, c, g, s);
 }
 
 static int fire_deadline(struct correlate_engine *e, struct group *g) {
@@ -451,21 +463,20 @@ static struct cev *cev_new(struct correlate_engine *e, int64_t time, unsigned ci
 	c->seq = e->seq;
 	c->corr = ci;
 	c->ref = (unsigned)j;
-	c->key = (char *)(c + 1);
+	char *key = cev_key(c);
 	if (klen)
-		memcpy(c->key, e->kbuf, klen);
-	c->key[klen] = 0;
+		memcpy(key, e->kbuf, klen);
+	key[klen] = 0;
 	c->key_len = klen;
-	c->value = NULL;
-	c->value_len = 0;
+	c->value_len = CEV_NO_VALUE;
 	if (val) {
-		c->value = c->key + klen + 1;
+		char *v = key + klen + 1;
 		if (vlen)
-			memcpy(c->value, val->p, vlen);
-		c->value[vlen] = 0;
+			memcpy(v, val->p, vlen);
+		v[vlen] = 0;
 		c->value_len = (uint32_t)vlen;
 	}
-	c->sample = sample_ref(m->s);
+	c->sample = sample_ref(e, m->s);
 	return c;
 }
 
