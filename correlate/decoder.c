@@ -167,6 +167,8 @@ static int pattern_info(struct dec_pat *pi, const pcre2_code *c) {
 		pi->names[k].len = (uint32_t)strlen(pi->names[k].name);
 	}
 	pi->n_names = nn;
+	size_t jit = 0;
+	pi->jit = pcre2_pattern_info(c, PCRE2_INFO_JITSIZE, &jit) == 0 && jit > 0;
 	pcre2_pattern_info(c, PCRE2_INFO_ALLOPTIONS, &opts);
 	pcre2_pattern_info(c, PCRE2_INFO_MATCHEMPTY, &empty);
 	pcre2_pattern_info(c, PCRE2_INFO_FIRSTCODETYPE, &fct);
@@ -365,7 +367,9 @@ static bool decode_with(struct correlate_engine *e, const struct decoder *d,
 				continue;
 		}
 		pcre2_match_data *md = e->md;
-		int rc = pcre2_match(d->pats[j], (PCRE2_SPTR)m, len, 0, 0, md, NULL);
+		/* the JIT entry skips pcre2_match()'s checks and dispatch (the same match) */
+		int rc = pi->jit ? pcre2_jit_match(d->pats[j], (PCRE2_SPTR)m, len, 0, 0, md, NULL)
+		                 : pcre2_match(d->pats[j], (PCRE2_SPTR)m, len, 0, 0, md, NULL);
 		if (rc < 0)
 			continue;
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -401,8 +405,11 @@ static void decode(struct correlate_engine *e, struct ev_record *rec) {
 bool engine_is_std_field(const char *n) {
 	static const char *std[] = {"message",  "host",     "program", "pid",
 	                            "priority", "facility", "unit",    "source"};
+	/* every standard name starts with one of these letters: most names end here */
+	if (!n[0] || !strchr("hmpfus", n[0]))
+		return false;
 	for (size_t i = 0; i < ELEMENTSOF(std); i++)
-		if (!strcmp(n, std[i]))
+		if (n[0] == std[i][0] && !strcmp(n, std[i]))
 			return true;
 	return false;
 }

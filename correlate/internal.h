@@ -143,6 +143,7 @@ struct dec_name {
 struct dec_pat {
 	struct dec_name *names;
 	uint32_t n_names;
+	bool jit; /* JIT-compiled: pcre2_jit_match() */
 	bool first_known;
 	uint8_t first[32]; /* bitmap by byte value */
 };
