@@ -1,8 +1,7 @@
 /* Correlation windows, the group tables: per correlation a hash table of groups (key: the
  * group-by values) with an LRU list; at max_groups the least recently used group is
- * evicted and counted. A group keeps at most ev_cap event times and SAMPLE_MAX samples: a
- * new group holds the sample of its first event in its own allocation, the later ones are
- * references to samples shared with the other groups and events of the same record. */
+ * evicted and counted. A group keeps at most ev_cap event times and SAMPLE_MAX samples
+ * (references to samples shared with the other groups and events of the same record). */
 #include "config.h"
 
 #include <errno.h>
@@ -23,14 +22,6 @@ static uint32_t hash_key(const char *k, size_t n) {
 
 struct gev *gevs(struct group *g) {
 	return g->cap_ev > 1 ? g->evp : &g->ev1;
-}
-
-static size_t inline_off(uint32_t key_len) {
-	return (offsetof(struct group, key) + key_len + 7) & ~(size_t)7;
-}
-
-static struct sample *group_inline(struct group *g) {
-	return (struct sample *)((char *)g + inline_off(g->key_len));
 }
 
 void group_clear(struct correlate_engine *e, struct group *g) {
@@ -109,7 +100,7 @@ static int grow_buckets(struct corr_state *cs) {
 }
 
 struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
-                        uint32_t key_len, struct sample **sp) {
+                        uint32_t key_len) {
 	struct corr_state *cs = &e->cs[corr];
 	uint32_t h = hash_key(key, key_len);
 	if (cs->n_buckets)
@@ -124,10 +115,7 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 	}
 	if (cs->n_groups >= 2 * cs->n_buckets && grow_buckets(cs) < 0)
 		return NULL;
-	const struct sample *s0 = *sp;
-	size_t sz = s0 ? inline_off(key_len) + offsetof(struct sample, msg) + s0->msg_len
-	               : offsetof(struct group, key) + key_len;
-	sz = MAX(sz, sizeof(struct group));
+	size_t sz = MAX(offsetof(struct group, key) + key_len, sizeof(struct group));
 	struct group *g = slab_get(e, sz);
 	if (!g)
 		return NULL;
@@ -157,12 +145,6 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 		g->suppress_until = INT64_MIN;
 	g->key_len = key_len;
 	memcpy(g->key, key, key_len);
-	if (s0) {
-		struct sample *in = group_inline(g);
-		memcpy(in, s0, offsetof(struct sample, msg) + s0->msg_len);
-		in->refs = 0;
-		*sp = in;
-	}
 	g->hnext = cs->buckets[h & (cs->n_buckets - 1)];
 	cs->buckets[h & (cs->n_buckets - 1)] = g;
 	cs->n_groups++;

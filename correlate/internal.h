@@ -18,18 +18,20 @@
 #define SLAB_KEEP       (1u << 18) /* bytes kept in the free lists at most */
 #define CAPTURES_MAX    64         /* named captures kept per record (captures_dropped) */
 #define SOURCES_MAX     4096       /* distinct sample sources interned (sources_capped) */
+#define TEMPLATES_MAX   4096 /* sample message templates interned (beyond: messages as they are) */
 #define GROUP_TIMES_MAX 1024 /* event times kept per temporal/value_count group (times_dropped) */
 
 /* A sample event: one per record that feeds a correlation, shared (counted references)
- * by its events waiting for the watermark and the groups that keep it; a new group
- * copies the sample of its first event into its own allocation instead (the common group
- * of one event: one malloc chunk, not two). 16 bytes of header. */
+ * by its events waiting for the watermark and the groups that keep it; its message is a
+ * template and variable tokens (sample.c). 24 bytes of header. */
+struct tpl;
 struct sample {
 	int64_t time;
-	uint32_t refs;    /* sample_ref() / sample_unref(); 0: a group's inline copy */
+	uint32_t refs;    /* sample_ref() / sample_unref(); 0: a decoded view (sample_views()) */
 	uint16_t src;     /* index into the engine's interned sources (sources are few) */
-	uint16_t msg_len; /* <= SAMPLE_MSG_CAP */
-	char msg[];       /* not NUL-terminated; allocated as offsetof(msg) + msg_len */
+	uint16_t msg_len; /* the message's length, <= SAMPLE_MSG_CAP */
+	struct tpl *tpl;  /* the message's template, or NULL: msg is the message */
+	char msg[];       /* tpl ? the variable tokens : the message (not NUL-terminated) */
 };
 
 /* An event handed to a correlation: one per (match, correlation, reference position).
@@ -91,9 +93,7 @@ struct gext {
 };
 
 /* Kept small: a table holds up to max_groups of these (see docs/benchmarks.md). One
- * allocation holds the group, its key and, right after the key (8-aligned), a copy of
- * the sample of the event that created it (group_inline(), refs 0); its other samples
- * are references. */
+ * allocation holds the group and its key; its samples are references. */
 struct group {
 	struct group *hnext, *lprev, *lnext;
 	union {                         /* by the correlation's mode: */
@@ -238,6 +238,9 @@ struct correlate_engine {
 	size_t n_dl, alloc_dl;
 	char **sources; /* interned sample sources */
 	size_t n_sources;
+	struct tpl **tpl_buckets; /* interned sample templates (sample.c) */
+	size_t n_tpl_buckets, n_tpls;
+	char *views;              /* SAMPLE_MAX decoded samples for an alert (sample_views()) */
 	void *slab[SLAB_CLASSES]; /* free blocks by size class (pending.c) */
 	size_t slab_bytes;        /* kept in the free lists */
 	char *kbuf;               /* scratch for group keys */
@@ -331,15 +334,24 @@ int window_release(struct correlate_engine *e, int64_t upto, bool all);
 void *slab_get(struct correlate_engine *e, size_t n);
 void slab_put(struct correlate_engine *e, void *p);
 void slab_drain(struct correlate_engine *e);
-/* A new sample (one reference) of the record's time, source and message (capped at
- * SAMPLE_MSG_CAP). NULL: out of memory. */
+/* sample.c. A new sample (one reference) of the record's time, source and message
+ * (capped at SAMPLE_MSG_CAP). NULL: out of memory. */
 struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
                           const char *msg, size_t msg_len);
-/* One more reference to s (NULL: none); returns s, or for a group's inline copy a new
- * counted copy (NULL: out of memory, the sample is left out). */
+/* One more reference to s (NULL: none); returns s, or for a decoded view a new counted
+ * copy (NULL: out of memory, the sample is left out). */
 struct sample *sample_ref(struct correlate_engine *e, struct sample *s);
-/* Drop a reference; the last frees the sample. NULL and inline copies: a no-op. */
+/* Drop a reference; the last frees the sample. NULL and views: a no-op. */
 void sample_unref(struct correlate_engine *e, struct sample *s);
+/* Decoded views of in[0..n) (n <= SAMPLE_MAX) into out, valid until the next call: for
+ * the alert code, which reads msg and msg_len. Returns 0 or -ENOMEM. */
+int sample_views(struct correlate_engine *e, struct sample *const *in, size_t n,
+                 struct sample **out);
+/* The sample's source path, NUL-terminated. */
+const char *sample_src(const struct correlate_engine *e, const struct sample *s);
+/* After every sample is released: the template table and the views. */
+void sample_templates_free(struct correlate_engine *e);
+
 int pend_push(struct correlate_engine *e, struct cev *c);
 struct cev *pend_peek(const struct correlate_engine *e);
 struct cev *pend_pop(struct correlate_engine *e);
@@ -350,18 +362,14 @@ void dl_remove(struct correlate_engine *e, struct group *g);
 struct gev *gevs(struct group *g);
 void group_clear(struct correlate_engine *e, struct group *g);
 void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct group *g);
-/* Find or make the group. A new group takes a copy of *sp (if any) into its own
- * allocation and points *sp at the copy. NULL: out of memory. */
+/* Find or make the group. NULL: out of memory. */
 struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
-                        uint32_t key_len, struct sample **sp);
+                        uint32_t key_len);
 void ev_expire(struct correlate_engine *e, struct group *g, int64_t from);
 /* Append (time, sample); keep at most `cap` times and the last SAMPLE_MAX samples (or,
  * with keep_first, the first SAMPLE_MAX). Takes the sample's reference. */
 int ev_add(struct correlate_engine *e, struct group *g, int64_t time, struct sample *s,
            uint32_t cap, bool keep_first);
-/* The sample's source path, NUL-terminated. */
-const char *sample_src(const struct correlate_engine *e, const struct sample *s);
-
 /* window.c: release a waiting event (its sample reference with it) */
 void cev_free(struct correlate_engine *e, struct cev *c);
 

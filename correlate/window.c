@@ -71,12 +71,14 @@ static int fire(struct correlate_engine *e, unsigned corr, struct group *g, cons
 	struct ev_str vals[64];
 	size_t ng = MIN(k->n_group_by, ELEMENTSOF(vals));
 	decode_key(g, vals, ng);
-	struct sample *smp[SAMPLE_MAX];
+	struct sample *kept[SAMPLE_MAX], *smp[SAMPLE_MAX];
 	size_t ns = 0;
 	struct gev *ev = gevs(g);
 	for (uint32_t i = 0; i < g->n_ev && ns < SAMPLE_MAX; i++)
 		if (ev[i].s)
-			smp[ns++] = ev[i].s;
+			kept[ns++] = ev[i].s;
+	if (sample_views(e, kept, ns, smp) < 0)
+		return -ENOMEM;
 	struct alert_data a = {.rule = r,
 	                       .kind = kind,
 	                       .time = time,
@@ -93,10 +95,10 @@ static int fire(struct correlate_engine *e, unsigned corr, struct group *g, cons
 	e->rule_matches[corr]++;
 	if (!r->quiet || !r->n_users)
 		alert_emit(e, &a);
-	if (r->n_users)
-		return window_on_match(e, corr, time, NULL, k->group_by, vals, ng,
-		                       ns ? smp[0] : NULL);
-	return 0;
+	if (!r->n_users)
+		return 0;
+	/* the views are the next alert's: the events take the first sample itself */
+	return window_on_match(e, corr, time, NULL, k->group_by, vals, ng, ns ? kept[0] : NULL);
 }
 
 static bool ref_seen(void *p, unsigned ref) {
@@ -157,15 +159,8 @@ static struct gval *gval_find(struct group *g, const struct cev *c) {
 	return NULL;
 }
 
-/* A sample for a group to keep: its own inline copy as it is, a reference to the cev's. */
-static struct sample *sample_keep(struct correlate_engine *e, const struct cev *c,
-                                  struct sample *s) {
-	return s == c->sample ? sample_ref(e, s) : s;
-}
-
 /* Absence: `present` opens a deadline, `absent` in time frees the group. */
-static int process_absence(struct correlate_engine *e, struct cev *c, struct group *g,
-                           struct sample *s) {
+static int process_absence(struct correlate_engine *e, struct cev *c, struct group *g) {
 	const struct correlation *k = &e->rules.v[c->corr].corr;
 	struct corr_state *cs = &e->cs[c->corr];
 	if (c->ref == k->present_ref && g->deadline == INT64_MAX) {
@@ -173,7 +168,7 @@ static int process_absence(struct correlate_engine *e, struct cev *c, struct gro
 		int r = dl_push(e, g);
 		if (r < 0)
 			return r;
-		return ev_add(e, g, c->time, sample_keep(e, c, s), SAMPLE_MAX, true);
+		return ev_add(e, g, c->time, sample_ref(e, c->sample), SAMPLE_MAX, true);
 	}
 	/* a `finished` in time, or one with nothing started: the group is done; a second
 	 * `started` while one waits changes nothing */
@@ -183,8 +178,7 @@ static int process_absence(struct correlate_engine *e, struct cev *c, struct gro
 }
 
 /* lt/lte windows: count (and collect values) until the deadline decides. */
-static int process_deadline(struct correlate_engine *e, struct cev *c, struct group *g,
-                            struct sample *s) {
+static int process_deadline(struct correlate_engine *e, struct cev *c, struct group *g) {
 	const struct correlation *k = &e->rules.v[c->corr].corr;
 	const struct corr_state *cs = &e->cs[c->corr];
 	if (g->deadline == INT64_MAX) {
@@ -203,7 +197,7 @@ static int process_deadline(struct correlate_engine *e, struct cev *c, struct gr
 		} else if (!cs->val_cap_exact)
 			e->st.values_dropped++;
 	}
-	return ev_add(e, g, c->time, sample_keep(e, c, s), SAMPLE_MAX, true);
+	return ev_add(e, g, c->time, sample_ref(e, c->sample), SAMPLE_MAX, true);
 }
 
 /* value_count: forget values that left the window, note this one; the distinct count. */
@@ -268,8 +262,7 @@ static bool temporal_ordered_update(const struct correlation *k, const struct ce
 
 /* event_count (gt, gte, eq, neq), value_count, temporal, temporal_ordered: alert when the
  * condition holds at this event, then clear the group and suppress it for a timespan. */
-static int process_window(struct correlate_engine *e, struct cev *c, struct group *g,
-                          struct sample *s) {
+static int process_window(struct correlate_engine *e, struct cev *c, struct group *g) {
 	const struct rule *r = &e->rules.v[c->corr];
 	const struct correlation *k = &r->corr;
 	struct corr_state *cs = &e->cs[c->corr];
@@ -281,7 +274,7 @@ static int process_window(struct correlate_engine *e, struct cev *c, struct grou
 	ev_expire(e, g, from);
 	if (g->n_ev >= cs->ev_cap && k->type != CORR_EVENT_COUNT)
 		e->st.times_dropped++; /* event_count keeps enough to decide; the others lose */
-	int rr = ev_add(e, g, t, sample_keep(e, c, s), cs->ev_cap, false);
+	int rr = ev_add(e, g, t, sample_ref(e, c->sample), cs->ev_cap, false);
 	if (rr < 0)
 		return rr;
 	bool ok = false;
@@ -324,17 +317,14 @@ static int process(struct correlate_engine *e, struct cev *c) {
 	 * least recently used groups are the oldest) */
 	for (int n = 0; n < 2 && cs->lru_tail && group_idle(k, cs, cs->lru_tail, c->time); n++)
 		group_unlink_free(e, cs, cs->lru_tail);
-	/* a new group copies the cev's sample into its own allocation; otherwise the group
-	 * takes a reference (sample_keep()) */
-	struct sample *s = c->sample;
-	struct group *g = group_get(e, c->corr, cev_key(c), c->key_len, &s);
+	struct group *g = group_get(e, c->corr, cev_key(c), c->key_len);
 	if (!g)
 		return -ENOMEM;
 	if (k->type == CORR_ABSENCE)
-		return process_absence(e, c, g, s);
+		return process_absence(e, c, g);
 	if (cs->deadline_mode)
-		return process_deadline(e, c, g, s);
-	return process_window(e, c, g, s);
+		return process_deadline(e, c, g);
+	return process_window(e, c, g);
 }
 
 static int fire_deadline(struct correlate_engine *e, struct group *g) {
@@ -595,4 +585,5 @@ void window_free(struct correlate_engine *e) {
 	e->kbuf = NULL;
 	e->n_dl = 0;
 	slab_drain(e);
+	sample_templates_free(e);
 }
