@@ -378,21 +378,28 @@ TEST(test_correlate_alert_json) {
 	CU_ASSERT_EQUAL(correlate_parse_time("2024-03-01 nope", &us), -EINVAL);
 }
 
-TEST(test_correlate_decoders) {
-	const char *dec = "decoder: demo\nprograms: [demo]\npatterns:\n  - '^login (?<who>\\w+) "
-	                  "from (?<addr>\\S+)'\n"
-	                  "fields:\n  SourceIP: addr\n";
-	const char *path = unit_write_str("demo-decoder.yml", dec);
+/* A PCRE2 engine with the decoders of `dec` (written to `file`; n_dec of them load) and
+ * the rules `rules`, alerts collected. */
+static struct th *dec_engine(const char *file, const char *dec, int n_dec, const char *rules) {
+	const char *path = unit_write_str(file, dec);
 	struct th *t = calloc(1, sizeof(*t));
 	struct correlate_opts o = {.engine = "pcre2", .allowed_lateness_us = -1};
 	CU_ASSERT_EQUAL_FATAL(correlate_engine_new(&o, &t->e, &t->errs), 0);
 	t->alerts = json_array();
-	CU_ASSERT_EQUAL(correlate_engine_add_decoders(t->e, path, &t->errs), 1);
-	const char *y = "title: t\ndetection:\n  s:\n    SourceIP|cidr: 10.0.0.0/8\n    who: "
-	                "root\n  condition: s\n";
-	correlate_engine_add_rules_buffer(t->e, "t.yml", y, strlen(y), &t->errs);
+	CU_ASSERT_EQUAL(correlate_engine_add_decoders(t->e, path, &t->errs), n_dec);
+	correlate_engine_add_rules_buffer(t->e, "t.yml", rules, strlen(rules), &t->errs);
 	CU_ASSERT_EQUAL(correlate_engine_compile(t->e, &t->errs, &t->warns), 0);
 	correlate_engine_set_callback(t->e, th_collect, t);
+	return t;
+}
+
+TEST(test_correlate_decoders) {
+	const char *dec = "decoder: demo\nprograms: [demo]\npatterns:\n  - '^login (?<who>\\w+) "
+	                  "from (?<addr>\\S+)'\n"
+	                  "fields:\n  SourceIP: addr\n";
+	const char *y = "title: t\ndetection:\n  s:\n    SourceIP|cidr: 10.0.0.0/8\n    who: "
+	                "root\n  condition: s\n";
+	struct th *t = dec_engine("demo-decoder.yml", dec, 1, y);
 	th_feed(t, 0, "demo", "login root from 10.1.1.1", (char *)NULL);
 	th_feed(t, 1, "demo", "login root from 192.168.1.1", (char *)NULL);
 	th_feed(t, 2, "other", "login root from 10.1.1.1",
@@ -405,9 +412,10 @@ TEST(test_correlate_decoders) {
 
 	/* errors are positioned */
 	const char *bad = "decoder: bad\nprograms: [x]\npatterns:\n  - '(unclosed'\nextra: 1\n";
-	path = unit_write_str("bad-decoder.yml", bad);
+	const char *path = unit_write_str("bad-decoder.yml", bad);
 	struct ev_errlist errs = {0};
 	struct correlate_engine *e = NULL;
+	struct correlate_opts o = {.engine = "pcre2", .allowed_lateness_us = -1};
 	CU_ASSERT_EQUAL_FATAL(correlate_engine_new(&o, &e, &errs), 0);
 	CU_ASSERT_EQUAL(correlate_engine_add_decoders(e, path, &errs), 0);
 	CU_ASSERT_EQUAL_FATAL(errs.n, 1);
@@ -453,17 +461,9 @@ TEST(test_correlate_decoder_first_byte) {
 	                  "decoder: two\nprograms: [demo2]\npatterns:\n"
 	                  "  - '^zzz (?<z>\\S+)'\n"
 	                  "  - '^(?<any>.*)$'\n";
-	const char *path = unit_write_str("first-byte-decoder.yml", dec);
-	struct th *t = calloc(1, sizeof(*t));
-	struct correlate_opts o = {.engine = "pcre2", .allowed_lateness_us = -1};
-	CU_ASSERT_EQUAL_FATAL(correlate_engine_new(&o, &t->e, &t->errs), 0);
-	t->alerts = json_array();
-	CU_ASSERT_EQUAL(correlate_engine_add_decoders(t->e, path, &t->errs), 2);
 	const char *y = "title: t\ndetection:\n  s:\n    program:\n      - demo\n      - demo2\n"
 	                "  condition: s\n";
-	correlate_engine_add_rules_buffer(t->e, "t.yml", y, strlen(y), &t->errs);
-	CU_ASSERT_EQUAL_FATAL(correlate_engine_compile(t->e, &t->errs, &t->warns), 0);
-	correlate_engine_set_callback(t->e, th_collect, t);
+	struct th *t = dec_engine("first-byte-decoder.yml", dec, 2, y);
 	th_feed(t, 0, "demo", "FAILED x1", (char *)NULL);  /* caseless first unit */
 	th_feed(t, 1, "demo", "fAiled x2", (char *)NULL);  /* ... either case */
 	th_feed(t, 2, "demo", "stopped y", (char *)NULL);  /* an alternation's bitmap */
