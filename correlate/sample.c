@@ -68,9 +68,15 @@ const char *sample_src(const struct correlate_engine *e, const struct sample *s)
 
 /* ---- templates ---- */
 
+/* FNV-1a over the first 32 and the last 16 bytes and the length: templates differ early
+ * (the program's words) or late (the user); a collision costs a memcmp, never a wrong
+ * match. */
 static uint32_t tpl_hash(const char *p, size_t n) {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
+	uint32_t h = 2166136261u ^ (uint32_t)n;
+	size_t head = MIN(n, (size_t)32), tail = n > 48 ? n - 16 : head;
+	for (size_t i = 0; i < head; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	for (size_t i = tail; i < n; i++)
 		h = (h ^ (unsigned char)p[i]) * 16777619u;
 	return h;
 }
@@ -150,12 +156,11 @@ static bool tpl_split(const char *m, size_t n, char *tpl, size_t *ret_tl, char *
 		return false;
 	size_t tl = 0, vl = 0;
 	for (size_t a = 0; a <= n;) {
-		size_t b = a;
+		const char *sp = memchr(m + a, ' ', n - a);
+		size_t b = sp ? (size_t)(sp - m) : n;
 		bool digit = false;
-		while (b < n && m[b] != ' ') {
-			digit |= m[b] >= '0' && m[b] <= '9';
-			b++;
-		}
+		for (size_t i = a; i < b && !digit; i++)
+			digit = (unsigned char)(m[i] - '0') < 10;
 		if (digit) {
 			if (b - a > 255)
 				return false;
