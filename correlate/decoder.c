@@ -19,9 +19,12 @@ static void decoder_free(struct decoder *d) {
 	for (size_t i = 0; i < d->n_programs; i++)
 		free(d->programs[i]);
 	free(d->programs);
-	for (size_t i = 0; i < d->n_pats; i++)
+	for (size_t i = 0; i < d->n_pats; i++) {
 		pcre2_code_free(d->pats[i]);
+		free(d->pinfo[i].names);
+	}
 	free(d->pats);
+	free(d->pinfo);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -145,13 +148,58 @@ static bool decoder_shape_ok(const char *file, const struct ytree_node *root,
 	return ok;
 }
 
+/* The pattern's named groups and its start-of-match filter (struct dec_pat). Returns 0 or
+ * -ENOMEM. */
+static int pattern_info(struct dec_pat *pi, const pcre2_code *c) {
+	uint32_t nn = 0, esz = 0, opts = 0, empty = 1, fct = 0, fcu = 0;
+	PCRE2_SPTR tab = NULL;
+	const uint8_t *bm = NULL;
+	pcre2_pattern_info(c, PCRE2_INFO_NAMECOUNT, &nn);
+	pcre2_pattern_info(c, PCRE2_INFO_NAMEENTRYSIZE, &esz);
+	pcre2_pattern_info(c, PCRE2_INFO_NAMETABLE, &tab);
+	pi->names = calloc(nn + 1, sizeof(*pi->names));
+	if (!pi->names)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < nn; k++) {
+		PCRE2_SPTR ent = tab + (size_t)k * esz;
+		pi->names[k].group = ((uint32_t)ent[0] << 8) | ent[1];
+		pi->names[k].name = (const char *)ent + 2;
+		pi->names[k].len = (uint32_t)strlen(pi->names[k].name);
+	}
+	pi->n_names = nn;
+	size_t jit = 0;
+	pi->jit = pcre2_pattern_info(c, PCRE2_INFO_JITSIZE, &jit) == 0 && jit > 0;
+	pcre2_pattern_info(c, PCRE2_INFO_ALLOPTIONS, &opts);
+	pcre2_pattern_info(c, PCRE2_INFO_MATCHEMPTY, &empty);
+	pcre2_pattern_info(c, PCRE2_INFO_FIRSTCODETYPE, &fct);
+	pcre2_pattern_info(c, PCRE2_INFO_FIRSTBITMAP, &bm);
+	if (!(opts & PCRE2_ANCHORED) || empty)
+		return 0; /* a match may start anywhere, or need no byte at all */
+	if (fct == 1) {
+		pcre2_pattern_info(c, PCRE2_INFO_FIRSTCODEUNIT, &fcu);
+		if (fcu >= 128)
+			return 0;
+		/* the unit may be caseless ((?i)): allow both cases */
+		unsigned char lo = (unsigned char)(fcu >= 'A' && fcu <= 'Z' ? fcu + 32 : fcu);
+		unsigned char up = (unsigned char)(fcu >= 'a' && fcu <= 'z' ? fcu - 32 : fcu);
+		pi->first[lo / 8] |= (uint8_t)(1u << (lo % 8));
+		pi->first[up / 8] |= (uint8_t)(1u << (up % 8));
+		pi->first_known = true;
+	} else if (bm) {
+		memcpy(pi->first, bm, sizeof(pi->first));
+		pi->first_known = true;
+	}
+	return 0;
+}
+
 /* Compile the patterns into d. Returns 0, -EINVAL (message in errs) or -ENOMEM. */
 static int decoder_compile(struct correlate_engine *e, struct decoder *d, const char *file,
                            const struct ytree_node *pats, struct ev_errlist *errs) {
 	if (!pats)
 		return 0;
 	d->pats = calloc(pats->n + 1, sizeof(pcre2_code *));
-	if (!d->pats)
+	d->pinfo = calloc(pats->n + 1, sizeof(*d->pinfo));
+	if (!d->pats || !d->pinfo)
 		return -ENOMEM;
 	for (size_t i = 0; i < pats->n; i++) {
 		const struct ytree_node *p = pats->items[i];
@@ -168,7 +216,9 @@ static int decoder_compile(struct correlate_engine *e, struct decoder *d, const 
 		}
 		if (!e->o.no_jit && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) != 0)
 			e->jit_ok = false;
-		d->pats[d->n_pats++] = c;
+		d->pats[d->n_pats] = c;
+		if (pattern_info(&d->pinfo[d->n_pats++], c) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -279,52 +329,87 @@ int correlate_engine_add_decoders(struct correlate_engine *e, const char *path,
 	return r < 0 ? r : c.n;
 }
 
+static bool decoder_for(const struct decoder *d, const struct ev_str *prog) {
+	for (size_t j = 0; j < d->n_programs; j++)
+		if (engine_program_is(prog, d->programs[j]))
+			return true;
+	return false;
+}
+
+/* The decoders for the record's program (bit i: e->dec[i], i < 64), remembered with the
+ * record's logsource answers (engine_ls_begin()) so the names are compared once per
+ * program. */
+static uint64_t decoder_mask(struct correlate_engine *e, const struct ev_str *prog) {
+	struct ls_memo *m = e->ls_cur;
+	if (m && m->dec_known)
+		return m->dec_mask;
+	uint64_t mask = 0;
+	for (size_t i = 0; i < e->n_dec && i < 64; i++)
+		if (decoder_for(&e->dec[i], prog))
+			mask |= (uint64_t)1 << i;
+	if (m) {
+		m->dec_known = true;
+		m->dec_mask = mask;
+	}
+	return mask;
+}
+
+/* Try d's patterns in order; at the first match add its named groups. */
+static bool decode_with(struct correlate_engine *e, const struct decoder *d,
+                        struct ev_record *rec) {
+	const char *m = rec->message.p ? rec->message.p : "";
+	size_t len = rec->message.len;
+	for (size_t j = 0; j < d->n_pats; j++) {
+		const struct dec_pat *pi = &d->pinfo[j];
+		if (pi->first_known) {
+			unsigned char c0 = len ? (unsigned char)m[0] : 0;
+			if (!len || !(pi->first[c0 / 8] & (1u << (c0 % 8))))
+				continue;
+		}
+		pcre2_match_data *md = e->md;
+		/* the JIT entry skips pcre2_match()'s checks and dispatch (the same match) */
+		int rc = pi->jit ? pcre2_jit_match(d->pats[j], (PCRE2_SPTR)m, len, 0, 0, md, NULL)
+		                 : pcre2_match(d->pats[j], (PCRE2_SPTR)m, len, 0, 0, md, NULL);
+		if (rc < 0)
+			continue;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		uint32_t ovn = pcre2_get_ovector_count(md);
+		for (uint32_t k = 0; k < pi->n_names; k++) {
+			uint32_t g = pi->names[k].group;
+			if (g >= ovn || ov[2 * g] == PCRE2_UNSET)
+				continue;
+			ev_record_add_field(rec, pi->names[k].name, pi->names[k].len, m + ov[2 * g],
+			                    ov[2 * g + 1] - ov[2 * g]);
+		}
+		e->st.decoded++;
+		return true;
+	}
+	return false;
+}
+
+/* The first pattern that matches, of the first decoder for the record's program that
+ * has one, adds its named groups. */
 static void decode(struct correlate_engine *e, struct ev_record *rec) {
 	if (!rec->program.p)
 		return;
+	uint64_t mask = decoder_mask(e, &rec->program);
 	for (size_t i = 0; i < e->n_dec; i++) {
 		const struct decoder *d = &e->dec[i];
-		bool prog = false;
-		for (size_t j = 0; !prog && j < d->n_programs; j++)
-			prog = engine_program_is(&rec->program, d->programs[j]);
-		if (!prog)
+		if (i < 64 ? !(mask >> i & 1) : !decoder_for(d, &rec->program))
 			continue;
-		for (size_t j = 0; j < d->n_pats; j++) {
-			pcre2_code *c = d->pats[j];
-			pcre2_match_data *md = e->md;
-			const char *m = rec->message.p ? rec->message.p : "";
-			int rc = pcre2_match(c, (PCRE2_SPTR)m, rec->message.len, 0, 0, md, NULL);
-			if (rc >= 0) {
-				uint32_t nn = 0, esz = 0;
-				PCRE2_SPTR tab;
-				pcre2_pattern_info(c, PCRE2_INFO_NAMECOUNT, &nn);
-				pcre2_pattern_info(c, PCRE2_INFO_NAMEENTRYSIZE, &esz);
-				pcre2_pattern_info(c, PCRE2_INFO_NAMETABLE, &tab);
-				PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-				uint32_t ovn = pcre2_get_ovector_count(md);
-				/* captures point into the message arena: copy name/value before
-				 * adding */
-				for (uint32_t k = 0; k < nn; k++) {
-					PCRE2_SPTR ent = tab + (size_t)k * esz;
-					unsigned g = ((unsigned)ent[0] << 8) | ent[1];
-					if (g >= ovn || ov[2 * g] == PCRE2_UNSET)
-						continue;
-					const char *nm = (const char *)ent + 2;
-					ev_record_add_field(rec, nm, strlen(nm), m + ov[2 * g],
-					                    ov[2 * g + 1] - ov[2 * g]);
-				}
-				e->st.decoded++;
-				return;
-			}
-		}
+		if (decode_with(e, d, rec))
+			return;
 	}
 }
 
 bool engine_is_std_field(const char *n) {
 	static const char *std[] = {"message",  "host",     "program", "pid",
 	                            "priority", "facility", "unit",    "source"};
+	/* every standard name starts with one of these letters: most names end here */
+	if (!n[0] || !strchr("hmpfus", n[0]))
+		return false;
 	for (size_t i = 0; i < ELEMENTSOF(std); i++)
-		if (!strcmp(n, std[i]))
+		if (n[0] == std[i][0] && !strcmp(n, std[i]))
 			return true;
 	return false;
 }

@@ -1,7 +1,7 @@
 /* Correlation windows, the group tables: per correlation a hash table of groups (key: the
  * group-by values) with an LRU list; at max_groups the least recently used group is
- * evicted and counted. A group keeps at most ev_cap event times and SAMPLE_MAX samples; a
- * new group holds the sample of its first event in its own allocation. */
+ * evicted and counted. A group keeps at most ev_cap event times and SAMPLE_MAX samples
+ * (references to samples shared with the other groups and events of the same record). */
 #include "config.h"
 
 #include <errno.h>
@@ -24,29 +24,14 @@ struct gev *gevs(struct group *g) {
 	return g->cap_ev > 1 ? g->evp : &g->ev1;
 }
 
-static size_t inline_off(uint32_t key_len) {
-	return (offsetof(struct group, key) + key_len + 7) & ~(size_t)7;
-}
-
-/* Where the group's allocation keeps the sample of its first event (if it was made with
- * one): that sample is released with the group, never freed on its own. */
-static struct sample *group_inline(struct group *g) {
-	return (struct sample *)((char *)g + inline_off(g->key_len));
-}
-
-static void sample_release(struct group *g, struct sample *s) {
-	if (s != group_inline(g))
-		free(s);
-}
-
-void group_clear(struct group *g) {
+void group_clear(struct correlate_engine *e, struct group *g) {
 	struct gev *ev = gevs(g);
 	for (uint32_t i = 0; i < g->n_ev; i++)
-		sample_release(g, ev[i].s);
+		sample_unref(e, ev[i].s);
 	g->n_ev = 0;
 	if (g->x) {
 		for (uint32_t i = 0; i < g->x->n_vals; i++)
-			free(g->x->vals[i].v);
+			gval_drop(&g->x->vals[i]);
 		g->x->n_vals = 0;
 		g->x->count = 0;
 	}
@@ -67,13 +52,12 @@ void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct
 	else
 		cs->lru_tail = g->lprev;
 	dl_remove(e, g);
-	group_clear(g);
+	group_clear(e, g);
 	if (g->cap_ev > 1)
 		free(g->evp);
 	if (g->x) {
 		free(g->x->vals);
-		free(g->x->t);
-		free(g->x);
+		free(g->x); /* and its t */
 	}
 	slab_put(e, g);
 	cs->n_groups--;
@@ -115,10 +99,8 @@ static int grow_buckets(struct corr_state *cs) {
 	return 0;
 }
 
-/* Find or make the group. A new group takes a copy of *sp (if any) into its own
- * allocation and points *sp at the copy. */
 struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
-                        uint32_t key_len, struct sample **sp) {
+                        uint32_t key_len) {
 	struct corr_state *cs = &e->cs[corr];
 	uint32_t h = hash_key(key, key_len);
 	if (cs->n_buckets)
@@ -133,33 +115,27 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 	}
 	if (cs->n_groups >= 2 * cs->n_buckets && grow_buckets(cs) < 0)
 		return NULL;
-	const struct sample *s0 = *sp;
-	size_t sz = s0 ? inline_off(key_len) + offsetof(struct sample, msg) + s0->msg_len
-	               : offsetof(struct group, key) + key_len;
-	sz = MAX(sz, sizeof(struct group));
+	size_t sz = MAX(offsetof(struct group, key) + key_len, sizeof(struct group));
 	struct group *g = slab_get(e, sz);
 	if (!g)
 		return NULL;
 	memset(g, 0, sz);
 	const struct rule *r = &e->rules.v[corr];
+	bool times = r->corr.type == CORR_TEMPORAL || r->corr.type == CORR_TEMPORAL_ORDERED ||
+	             r->corr.type == CORR_ABSENCE;
 	if (r->corr.type != CORR_EVENT_COUNT || cs->deadline_mode) {
-		g->x = calloc(1, sizeof(*g->x));
+		size_t nt = times ? r->corr.n_refs : 0;
+		g->x = calloc(1, sizeof(*g->x) + nt * sizeof(int64_t));
 		if (!g->x) {
 			slab_put(e, g);
 			return NULL;
 		}
 		g->x->heap_idx = UINT32_MAX;
-	}
-	if (r->corr.type == CORR_TEMPORAL || r->corr.type == CORR_TEMPORAL_ORDERED ||
-	    r->corr.type == CORR_ABSENCE) {
-		g->x->t = malloc(r->corr.n_refs * sizeof(int64_t));
-		if (!g->x->t) {
-			free(g->x);
-			slab_put(e, g);
-			return NULL;
+		if (times) {
+			g->x->t = (int64_t *)(g->x + 1);
+			for (size_t i = 0; i < nt; i++)
+				g->x->t[i] = INT64_MIN;
 		}
-		for (size_t i = 0; i < r->corr.n_refs; i++)
-			g->x->t[i] = INT64_MIN;
 	}
 	if (g->x)
 		g->x->corr = corr;
@@ -169,11 +145,6 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 		g->suppress_until = INT64_MIN;
 	g->key_len = key_len;
 	memcpy(g->key, key, key_len);
-	if (s0) {
-		struct sample *in = group_inline(g);
-		memcpy(in, s0, offsetof(struct sample, msg) + s0->msg_len);
-		*sp = in;
-	}
 	g->hnext = cs->buckets[h & (cs->n_buckets - 1)];
 	cs->buckets[h & (cs->n_buckets - 1)] = g;
 	cs->n_groups++;
@@ -183,27 +154,26 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 
 /* ---- group state ---- */
 
-void ev_expire(struct group *g, int64_t from) {
+void ev_expire(struct correlate_engine *e, struct group *g, int64_t from) {
 	struct gev *ev = gevs(g);
 	uint32_t k = 0;
 	while (k < g->n_ev && ev[k].time < from)
-		sample_release(g, ev[k++].s);
+		sample_unref(e, ev[k++].s);
 	if (k) {
 		memmove(ev, ev + k, (g->n_ev - k) * sizeof(*ev));
 		g->n_ev -= k;
 	}
 }
 
-/* Append (time, sample); keep at most `cap` times and the last SAMPLE_MAX samples (or,
- * with keep_first, the first SAMPLE_MAX). Takes the sample. */
-int ev_add(struct group *g, int64_t time, struct sample *s, uint32_t cap, bool keep_first) {
+int ev_add(struct correlate_engine *e, struct group *g, int64_t time, struct sample *s,
+           uint32_t cap, bool keep_first) {
 	struct gev *ev = gevs(g);
 	if (g->n_ev >= cap) {
 		if (keep_first) {
-			sample_release(g, s);
+			sample_unref(e, s);
 			return 0;
 		}
-		sample_release(g, ev[0].s);
+		sample_unref(e, ev[0].s);
 		memmove(ev, ev + 1, (g->n_ev - 1) * sizeof(*ev));
 		g->n_ev--;
 	}
@@ -221,7 +191,7 @@ int ev_add(struct group *g, int64_t time, struct sample *s, uint32_t cap, bool k
 					memcpy(v, &g->ev1, g->n_ev * sizeof(*v));
 			}
 			if (!v) {
-				sample_release(g, s);
+				sample_unref(e, s);
 				return -ENOMEM;
 			}
 			g->evp = v;
@@ -231,13 +201,13 @@ int ev_add(struct group *g, int64_t time, struct sample *s, uint32_t cap, bool k
 	}
 	ev[g->n_ev].time = time;
 	if (keep_first && g->n_ev >= SAMPLE_MAX) {
-		sample_release(g, s);
+		sample_unref(e, s);
 		s = NULL;
 	}
 	ev[g->n_ev].s = s;
 	g->n_ev++;
 	if (!keep_first && g->n_ev > SAMPLE_MAX) {
-		sample_release(g, ev[g->n_ev - SAMPLE_MAX - 1].s);
+		sample_unref(e, ev[g->n_ev - SAMPLE_MAX - 1].s);
 		ev[g->n_ev - SAMPLE_MAX - 1].s = NULL;
 	}
 	return 0;

@@ -18,41 +18,67 @@
 #define SLAB_KEEP       (1u << 18) /* bytes kept in the free lists at most */
 #define CAPTURES_MAX    64         /* named captures kept per record (captures_dropped) */
 #define SOURCES_MAX     4096       /* distinct sample sources interned (sources_capped) */
+#define TEMPLATES_MAX   4096 /* sample message templates interned (beyond: messages as they are) */
 #define GROUP_TIMES_MAX 1024 /* event times kept per temporal/value_count group (times_dropped) */
 
-/* 12 bytes of header: a group keeps up to SAMPLE_MAX of these, and a table holds up to
- * max_groups groups (see docs/benchmarks.md, the memory run). */
+/* A sample event: one per record that feeds a correlation, shared (counted references)
+ * by its events waiting for the watermark and the groups that keep it; its message is a
+ * template and variable tokens (sample.c). 24 bytes of header. */
+struct tpl;
 struct sample {
 	int64_t time;
+	uint32_t refs;    /* sample_ref() / sample_unref(); 0: a decoded view (sample_views()) */
 	uint16_t src;     /* index into the engine's interned sources (sources are few) */
-	uint16_t msg_len; /* <= SAMPLE_MSG_CAP */
-	char msg[];       /* not NUL-terminated; allocated as offsetof(msg) + msg_len */
+	uint16_t msg_len; /* the message's length, <= SAMPLE_MSG_CAP */
+	struct tpl *tpl;  /* the message's template, or NULL: msg is the message */
+	char msg[];       /* tpl ? the variable tokens : the message (not NUL-terminated) */
 };
 
 /* An event handed to a correlation: one per (match, correlation, reference position).
- * One allocation holds the cev, its key, its value and (8-aligned) its sample; up to
- * the allowed lateness of them wait in the reorder buffer. */
+ * One allocation holds the cev (40 bytes), then its key (per group-by value, 4-byte
+ * length + bytes) and NUL, then its value_count value and NUL (cev_key(), cev_value());
+ * the sample is a reference. Up to the allowed lateness of them wait in the reorder
+ * buffer. */
+#define CEV_NO_VALUE UINT32_MAX
 struct cev {
 	int64_t time;
 	uint64_t seq;
 	unsigned corr; /* rule index of the correlation */
 	unsigned ref;  /* position in its `rules` */
-	uint32_t key_len, value_len;
-	char *key;             /* group key: per group-by value, 4-byte length + bytes */
-	char *value;           /* value_count field, or NULL */
-	struct sample *sample; /* NULL, or inside the cev's allocation (borrowed) */
+	uint32_t key_len;
+	uint32_t value_len;    /* CEV_NO_VALUE: none */
+	struct sample *sample; /* NULL, or a reference the cev holds */
 };
+static inline char *cev_key(const struct cev *c) {
+	return (char *)(c + 1);
+}
+static inline char *cev_value(const struct cev *c) {
+	return c->value_len == CEV_NO_VALUE ? NULL : cev_key(c) + c->key_len + 1;
+}
 
 struct gev {
 	int64_t time;
-	struct sample *s; /* NULL for all but the last SAMPLE_MAX */
+	struct sample *s; /* a reference; NULL for all but the last SAMPLE_MAX */
 };
 
+/* A value_count value: up to GVAL_INLINE bytes in the entry itself (user names, most
+ * addresses), longer ones in their own allocation. */
+#define GVAL_INLINE 8
 struct gval {
 	int64_t last;
 	uint32_t len;
-	char *v;
+	union {
+		char *v;               /* len > GVAL_INLINE */
+		char inl[GVAL_INLINE]; /* len <= GVAL_INLINE */
+	};
 };
+static inline const char *gval_str(const struct gval *gv) {
+	return gv->len > GVAL_INLINE ? gv->v : gv->inl;
+}
+static inline void gval_drop(struct gval *gv) {
+	if (gv->len > GVAL_INLINE)
+		free(gv->v);
+}
 
 /* Per-group state that only value_count, temporal and deadline (lt/lte, absence)
  * correlations need; a plain counting event_count group has none. */
@@ -60,15 +86,14 @@ struct gext {
 	uint32_t heap_idx; /* in the deadline heap; UINT32_MAX: not in it */
 	uint32_t corr;     /* rule index of the correlation (the deadline heap needs it) */
 	uint32_t count;    /* deadline mode: events in the open window (saturates) */
-	int64_t *t;        /* temporal: per ref last seen / ordered chain start */
+	int64_t *t;        /* temporal: per ref last seen / ordered chain start (in the gext's
+	                    * allocation, after it) */
 	struct gval *vals;
 	uint32_t n_vals, cap_vals;
 };
 
 /* Kept small: a table holds up to max_groups of these (see docs/benchmarks.md). One
- * allocation holds the group, its key and, right after the key (8-aligned), a copy of
- * the sample of the event that created it (group_inline()), so that the common group
- * of one event costs one malloc chunk above the fastbin sizes (freed chunks coalesce). */
+ * allocation holds the group and its key; its samples are references. */
 struct group {
 	struct group *hnext, *lprev, *lnext;
 	union {                         /* by the correlation's mode: */
@@ -104,11 +129,31 @@ struct logsource_ent {
 	uint32_t category; /* EV_REC_* of a Sigma category entry (its records only); 0: a service */
 };
 
+/* A decoder pattern's named groups, read once from its name table. */
+struct dec_name {
+	uint32_t group;
+	uint32_t len;
+	const char *name; /* into the pattern's name table */
+};
+
+/* What decode() needs of a pattern besides the code: its named groups and, for an
+ * anchored pattern that cannot match the empty string, the bytes a match can start with
+ * (PCRE2's own start-of-match bitmap or first code unit): a message whose first byte is
+ * not one of them cannot match, so the pattern is not run on it. */
+struct dec_pat {
+	struct dec_name *names;
+	uint32_t n_names;
+	bool jit; /* JIT-compiled: pcre2_jit_match() */
+	bool first_known;
+	uint8_t first[32]; /* bitmap by byte value */
+};
+
 struct decoder {
 	char *name;
 	char **programs;
 	size_t n_programs;
 	pcre2_code **pats;
+	struct dec_pat *pinfo; /* parallel to pats */
 	size_t n_pats;
 };
 
@@ -172,6 +217,7 @@ struct correlate_engine {
 	int8_t *ls_rows;  /* LS_MEMO rows remembered by program and facility, then a scratch row */
 	struct ls_memo *ls_memo;
 	struct ls_memo *ls_cur; /* this record's entry (NULL: the scratch row) */
+	bool ls_turn;           /* which of a hash's two entries a miss replaces */
 	int8_t *prog_cache;     /* per leaf prog_slot - 1: -1 unknown, else its result */
 	int8_t *prog_rows;      /* LS_MEMO rows like ls_rows, then a scratch row */
 	size_t n_prog_slots;
@@ -205,6 +251,9 @@ struct correlate_engine {
 	size_t n_dl, alloc_dl;
 	char **sources; /* interned sample sources */
 	size_t n_sources;
+	struct tpl **tpl_buckets; /* interned sample templates (sample.c) */
+	size_t n_tpl_buckets, n_tpls;
+	char *views;              /* SAMPLE_MAX decoded samples for an alert (sample_views()) */
 	void *slab[SLAB_CLASSES]; /* free blocks by size class (pending.c) */
 	size_t slab_bytes;        /* kept in the free lists */
 	char *kbuf;               /* scratch for group keys */
@@ -243,7 +292,9 @@ struct ls_memo {
 	int facility;
 	uint32_t len; /* UINT32_MAX: no program */
 	bool used;
-	int8_t prog_scan; /* the program alone scanned: -1 not yet, 0 no match, 1 matches */
+	int8_t prog_scan;  /* the program alone scanned: -1 not yet, 0 no match, 1 matches */
+	bool dec_known;    /* dec_mask is set (decoder.c) */
+	uint64_t dec_mask; /* the decoders (of the first 64) for this program */
 	char program[48];
 };
 int engine_ls_init(struct correlate_engine *e);
@@ -316,9 +367,24 @@ int window_release(struct correlate_engine *e, int64_t upto, bool all);
 void *slab_get(struct correlate_engine *e, size_t n);
 void slab_put(struct correlate_engine *e, void *p);
 void slab_drain(struct correlate_engine *e);
-void sample_fill(struct correlate_engine *e, struct sample *s, int64_t time, const char *src,
-                 size_t src_len, const char *msg, size_t msg_len);
-struct sample *sample_dup(const struct sample *s);
+/* sample.c. A new sample (one reference) of the record's time, source and message
+ * (capped at SAMPLE_MSG_CAP). NULL: out of memory. */
+struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
+                          const char *msg, size_t msg_len);
+/* One more reference to s (NULL: none); returns s, or for a decoded view a new counted
+ * copy (NULL: out of memory, the sample is left out). */
+struct sample *sample_ref(struct correlate_engine *e, struct sample *s);
+/* Drop a reference; the last frees the sample. NULL and views: a no-op. */
+void sample_unref(struct correlate_engine *e, struct sample *s);
+/* Decoded views of in[0..n) (n <= SAMPLE_MAX) into out, valid until the next call: for
+ * the alert code, which reads msg and msg_len. Returns 0 or -ENOMEM. */
+int sample_views(struct correlate_engine *e, struct sample *const *in, size_t n,
+                 struct sample **out);
+/* The sample's source path, NUL-terminated. */
+const char *sample_src(const struct correlate_engine *e, const struct sample *s);
+/* After every sample is released: the template table and the views. */
+void sample_templates_free(struct correlate_engine *e);
+
 int pend_push(struct correlate_engine *e, struct cev *c);
 struct cev *pend_peek(const struct correlate_engine *e);
 struct cev *pend_pop(struct correlate_engine *e);
@@ -327,20 +393,18 @@ void dl_remove(struct correlate_engine *e, struct group *g);
 
 /* group.c: group tables */
 struct gev *gevs(struct group *g);
-void group_clear(struct group *g);
+void group_clear(struct correlate_engine *e, struct group *g);
 void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct group *g);
-/* Find or make the group. A new group takes a copy of *sp (if any) into its own
- * allocation and points *sp at the copy. NULL: out of memory. */
+/* Find or make the group. NULL: out of memory. */
 struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
-                        uint32_t key_len, struct sample **sp);
-void ev_expire(struct group *g, int64_t from);
+                        uint32_t key_len);
+void ev_expire(struct correlate_engine *e, struct group *g, int64_t from);
 /* Append (time, sample); keep at most `cap` times and the last SAMPLE_MAX samples (or,
- * with keep_first, the first SAMPLE_MAX). Takes the sample. */
-int ev_add(struct group *g, int64_t time, struct sample *s, uint32_t cap, bool keep_first);
-struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
-                          const char *msg, size_t msg_len);
-/* The sample's source path, NUL-terminated. */
-const char *sample_src(const struct correlate_engine *e, const struct sample *s);
+ * with keep_first, the first SAMPLE_MAX). Takes the sample's reference. */
+int ev_add(struct correlate_engine *e, struct group *g, int64_t time, struct sample *s,
+           uint32_t cap, bool keep_first);
+/* window.c: release a waiting event (its sample reference with it) */
+void cev_free(struct correlate_engine *e, struct cev *c);
 
 /* timeguard.c: far-future events (see docs/rules.md, "Far-future events") */
 enum tg_class { TG_NORMAL, TG_SUSPECT, TG_FUTURE };

@@ -16,6 +16,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/prefilter.c correlate/prefilter_block.c \
 	correlate/window.c \
 	correlate/pending.c \
+	correlate/sample.c \
 	correlate/group.c \
 	correlate/timeguard.c \
 	correlate/alert.c correlate/alert.h correlate/alert_json.c \

@@ -320,19 +320,32 @@ void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {
 	uint32_t h = 2166136261u ^ (uint32_t)rec->facility;
 	for (size_t i = 0; p->p && i < p->len; i++)
 		h = (h ^ (unsigned char)p->p[i]) * 16777619u;
-	struct ls_memo *m = &e->ls_memo[h % LS_MEMO];
-	e->ls_cur = m;
-	if (m->used && m->hash == h && m->facility == rec->facility && m->len == len &&
-	    (!p->p || !memcmp(m->program, p->p, len))) {
-		ls_row(e, (size_t)(m - e->ls_memo), false);
-		return;
+	/* two slots per hash (the low bits of FNV-1a alone put systemd, dhclient and postgres
+	 * in one slot); a miss takes an unused one, else the two in turn */
+	uint32_t x = (h ^ (h >> 15)) * 0x2c1b3c6du;
+	size_t s0 = (x ^ (x >> 12)) % LS_MEMO, s1 = (s0 + 1) % LS_MEMO;
+	for (int k = 0; k < 2; k++) {
+		struct ls_memo *m = &e->ls_memo[k ? s1 : s0];
+		if (m->used && m->hash == h && m->facility == rec->facility && m->len == len &&
+		    (!p->p || !memcmp(m->program, p->p, len))) {
+			e->ls_cur = m;
+			ls_row(e, (size_t)(m - e->ls_memo), false);
+			return;
+		}
 	}
-	ls_row(e, (size_t)(m - e->ls_memo), true);
+	size_t slot = !e->ls_memo[s0].used   ? s0
+	              : !e->ls_memo[s1].used ? s1
+	              : (e->ls_turn ^= 1)    ? s1
+	                                     : s0;
+	struct ls_memo *m = &e->ls_memo[slot];
+	e->ls_cur = m;
+	ls_row(e, slot, true);
 	m->used = true;
 	m->hash = h;
 	m->facility = rec->facility;
 	m->len = len;
 	m->prog_scan = -1;
+	m->dec_known = false;
 	if (p->p && len)
 		memcpy(m->program, p->p, len);
 }

@@ -1,5 +1,5 @@
-/* Correlation windows, the waiting side: free lists for events and groups (no malloc and
- * free per event once the windows are warm), interned sample sources and samples, the events
+/* Correlation windows, the waiting side: free lists for events, groups and samples (no
+ * malloc and free per event once the windows are warm), the events
  * waiting for the watermark (in-order arrivals in a FIFO ring, the others in a heap
  * ordered by (time, arrival, correlation, reference position descending)) and the
  * deadline heap of lt/lte windows and absence rules (by deadline, correlation, key). */
@@ -59,70 +59,6 @@ void slab_drain(struct correlate_engine *e) {
 			free(p);
 		}
 	e->slab_bytes = 0;
-}
-
-/* ---- samples ---- */
-
-#define SRC_MANY 0xffff /* more than SOURCES_MAX distinct sources: "(source)" */
-#define SRC_NONE 0xfffe /* out of memory: "" */
-
-static uint16_t intern(struct correlate_engine *e, const char *p, size_t n) {
-	for (size_t i = e->n_sources; i-- > 0;)
-		if (strlen(e->sources[i]) == n && !memcmp(e->sources[i], p, n))
-			return (uint16_t)i;
-	if (e->n_sources >= SOURCES_MAX) {
-		e->st.sources_capped++;
-		return SRC_MANY;
-	}
-	char **v = realloc(e->sources, (e->n_sources + 1) * sizeof(char *));
-	if (!v)
-		return SRC_NONE;
-	e->sources = v;
-	char *c = malloc(n + 1);
-	if (!c)
-		return SRC_NONE;
-	if (n)
-		memcpy(c, p, n);
-	c[n] = 0;
-	e->sources[e->n_sources++] = c;
-	return (uint16_t)(e->n_sources - 1);
-}
-
-const char *sample_src(const struct correlate_engine *e, const struct sample *s) {
-	if (s->src < e->n_sources)
-		return e->sources[s->src];
-	return s->src == SRC_MANY ? "(source)" : "";
-}
-
-void sample_fill(struct correlate_engine *e, struct sample *s, int64_t time, const char *src,
-                 size_t src_len, const char *msg, size_t msg_len) {
-	if (msg_len > SAMPLE_MSG_CAP)
-		msg_len = SAMPLE_MSG_CAP;
-	if (src_len > 4096)
-		src_len = 4096;
-	s->time = time;
-	s->src = intern(e, src ? src : "", src ? src_len : 0);
-	s->msg_len = (uint16_t)msg_len;
-	if (msg_len)
-		memcpy(s->msg, msg, msg_len);
-}
-
-struct sample *sample_new(struct correlate_engine *e, int64_t time, const char *src, size_t src_len,
-                          const char *msg, size_t msg_len) {
-	struct sample *s =
-	        malloc(offsetof(struct sample, msg) + MIN(msg_len, (size_t)SAMPLE_MSG_CAP));
-	if (s)
-		sample_fill(e, s, time, src, src_len, msg, msg_len);
-	return s;
-}
-
-struct sample *sample_dup(const struct sample *s) {
-	if (!s)
-		return NULL;
-	struct sample *d = malloc(offsetof(struct sample, msg) + s->msg_len);
-	if (d)
-		memcpy(d, s, offsetof(struct sample, msg) + s->msg_len);
-	return d;
 }
 
 /* ---- heaps ---- */

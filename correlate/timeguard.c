@@ -59,7 +59,7 @@ static int confirm(struct correlate_engine *e) {
 	for (size_t i = 0; i < e->n_held; i++) {
 		int r = pend_push(e, e->held[i]);
 		if (r < 0) {
-			free(e->held[i]);
+			cev_free(e, e->held[i]);
 			ret = r;
 		}
 	}
@@ -74,7 +74,7 @@ static void refute(struct correlate_engine *e) {
 	for (size_t i = 0; i < e->n_halerts; i++)
 		deliver(e, &e->halerts[i], true);
 	for (size_t i = 0; i < e->n_held; i++)
-		free(e->held[i]);
+		cev_free(e, e->held[i]);
 	e->st.future++;
 	e->st.last_future_us = e->held_time;
 	held_clear(e);
@@ -194,7 +194,7 @@ void timeguard_free(struct correlate_engine *e) {
 	for (size_t i = 0; i < e->n_halerts; i++)
 		correlate_alert_free(e->halerts[i].al);
 	for (size_t i = 0; i < e->n_held; i++)
-		free(e->held[i]);
+		cev_free(e, e->held[i]);
 	free(e->halerts);
 	free(e->held);
 	e->halerts = NULL;

@@ -71,12 +71,14 @@ static int fire(struct correlate_engine *e, unsigned corr, struct group *g, cons
 	struct ev_str vals[64];
 	size_t ng = MIN(k->n_group_by, ELEMENTSOF(vals));
 	decode_key(g, vals, ng);
-	struct sample *smp[SAMPLE_MAX];
+	struct sample *kept[SAMPLE_MAX], *smp[SAMPLE_MAX];
 	size_t ns = 0;
 	struct gev *ev = gevs(g);
 	for (uint32_t i = 0; i < g->n_ev && ns < SAMPLE_MAX; i++)
 		if (ev[i].s)
-			smp[ns++] = ev[i].s;
+			kept[ns++] = ev[i].s;
+	if (sample_views(e, kept, ns, smp) < 0)
+		return -ENOMEM;
 	struct alert_data a = {.rule = r,
 	                       .kind = kind,
 	                       .time = time,
@@ -93,10 +95,10 @@ static int fire(struct correlate_engine *e, unsigned corr, struct group *g, cons
 	e->rule_matches[corr]++;
 	if (!r->quiet || !r->n_users)
 		alert_emit(e, &a);
-	if (r->n_users)
-		return window_on_match(e, corr, time, NULL, k->group_by, vals, ng,
-		                       ns ? smp[0] : NULL);
-	return 0;
+	if (!r->n_users)
+		return 0;
+	/* the views are the next alert's: the events take the first sample itself */
+	return window_on_match(e, corr, time, NULL, k->group_by, vals, ng, ns ? kept[0] : NULL);
 }
 
 static bool ref_seen(void *p, unsigned ref) {
@@ -127,44 +129,38 @@ static bool group_idle(const struct correlation *k, const struct corr_state *cs,
 	return true;
 }
 
-/* A sample for a group to keep: the group's own inline copy as it is, the cev's (which
- * the cev frees) copied. NULL when there is none or no memory. */
-static struct sample *sample_keep(const struct cev *c, struct sample *s) {
-	return s && s == c->sample ? sample_dup(s) : s;
-}
-
 /* Append a copy of the cev's value to the group's values (the caller keeps to the cap). */
 static int gval_add(struct group *g, const struct cev *c, int64_t t) {
 	if (g->x->n_vals == g->x->cap_vals) {
-		uint32_t nc = g->x->cap_vals ? g->x->cap_vals * 2 : 4;
+		uint32_t nc = g->x->cap_vals ? g->x->cap_vals * 2 : 1;
 		struct gval *v = realloc(g->x->vals, nc * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
 		g->x->vals = v;
 		g->x->cap_vals = nc;
 	}
-	char *v = malloc(c->value_len + 1);
-	if (!v)
-		return -ENOMEM;
-	memcpy(v, c->value, c->value_len + 1);
-	struct gval *gv = &g->x->vals[g->x->n_vals++];
-	gv->last = t;
-	gv->len = c->value_len;
-	gv->v = v;
+	struct gval gv = {.last = t, .len = c->value_len};
+	if (c->value_len > GVAL_INLINE) {
+		gv.v = malloc(c->value_len + 1);
+		if (!gv.v)
+			return -ENOMEM;
+		memcpy(gv.v, cev_value(c), c->value_len + 1);
+	} else if (c->value_len)
+		memcpy(gv.inl, cev_value(c), c->value_len);
+	g->x->vals[g->x->n_vals++] = gv;
 	return 0;
 }
 
 static struct gval *gval_find(struct group *g, const struct cev *c) {
 	for (uint32_t i = 0; i < g->x->n_vals; i++)
 		if (g->x->vals[i].len == c->value_len &&
-		    !memcmp(g->x->vals[i].v, c->value, c->value_len))
+		    !memcmp(gval_str(&g->x->vals[i]), cev_value(c), c->value_len))
 			return &g->x->vals[i];
 	return NULL;
 }
 
 /* Absence: `present` opens a deadline, `absent` in time frees the group. */
-static int process_absence(struct correlate_engine *e, struct cev *c, struct group *g,
-                           struct sample *s) {
+static int process_absence(struct correlate_engine *e, struct cev *c, struct group *g) {
 	const struct correlation *k = &e->rules.v[c->corr].corr;
 	struct corr_state *cs = &e->cs[c->corr];
 	if (c->ref == k->present_ref && g->deadline == INT64_MAX) {
@@ -172,7 +168,7 @@ static int process_absence(struct correlate_engine *e, struct cev *c, struct gro
 		int r = dl_push(e, g);
 		if (r < 0)
 			return r;
-		return ev_add(g, c->time, sample_keep(c, s), SAMPLE_MAX, true);
+		return ev_add(e, g, c->time, sample_ref(e, c->sample), SAMPLE_MAX, true);
 	}
 	/* a `finished` in time, or one with nothing started: the group is done; a second
 	 * `started` while one waits changes nothing */
@@ -182,8 +178,7 @@ static int process_absence(struct correlate_engine *e, struct cev *c, struct gro
 }
 
 /* lt/lte windows: count (and collect values) until the deadline decides. */
-static int process_deadline(struct correlate_engine *e, struct cev *c, struct group *g,
-                            struct sample *s) {
+static int process_deadline(struct correlate_engine *e, struct cev *c, struct group *g) {
 	const struct correlation *k = &e->rules.v[c->corr].corr;
 	const struct corr_state *cs = &e->cs[c->corr];
 	if (g->deadline == INT64_MAX) {
@@ -194,7 +189,7 @@ static int process_deadline(struct correlate_engine *e, struct cev *c, struct gr
 	}
 	if (g->x->count < UINT32_MAX)
 		g->x->count++;
-	if (k->type == CORR_VALUE_COUNT && c->value && !gval_find(g, c)) {
+	if (k->type == CORR_VALUE_COUNT && cev_value(c) && !gval_find(g, c)) {
 		if (g->x->n_vals < cs->val_cap) {
 			int r = gval_add(g, c, c->time);
 			if (r < 0)
@@ -202,7 +197,7 @@ static int process_deadline(struct correlate_engine *e, struct cev *c, struct gr
 		} else if (!cs->val_cap_exact)
 			e->st.values_dropped++;
 	}
-	return ev_add(g, c->time, sample_keep(c, s), SAMPLE_MAX, true);
+	return ev_add(e, g, c->time, sample_ref(e, c->sample), SAMPLE_MAX, true);
 }
 
 /* value_count: forget values that left the window, note this one; the distinct count. */
@@ -212,7 +207,7 @@ static int value_count_update(struct correlate_engine *e, struct cev *c, struct 
 	uint32_t w = 0;
 	for (uint32_t i = 0; i < g->x->n_vals; i++) {
 		if (g->x->vals[i].last < from)
-			free(g->x->vals[i].v);
+			gval_drop(&g->x->vals[i]);
 		else
 			g->x->vals[w++] = g->x->vals[i];
 	}
@@ -227,7 +222,7 @@ static int value_count_update(struct correlate_engine *e, struct cev *c, struct 
 			for (uint32_t i = 1; i < g->x->n_vals; i++)
 				if (g->x->vals[i].last < g->x->vals[o].last)
 					o = i;
-			free(g->x->vals[o].v);
+			gval_drop(&g->x->vals[o]);
 			g->x->vals[o] = g->x->vals[--g->x->n_vals];
 			e->st.values_dropped++;
 		}
@@ -267,8 +262,7 @@ static bool temporal_ordered_update(const struct correlation *k, const struct ce
 
 /* event_count (gt, gte, eq, neq), value_count, temporal, temporal_ordered: alert when the
  * condition holds at this event, then clear the group and suppress it for a timespan. */
-static int process_window(struct correlate_engine *e, struct cev *c, struct group *g,
-                          struct sample *s) {
+static int process_window(struct correlate_engine *e, struct cev *c, struct group *g) {
 	const struct rule *r = &e->rules.v[c->corr];
 	const struct correlation *k = &r->corr;
 	struct corr_state *cs = &e->cs[c->corr];
@@ -277,10 +271,10 @@ static int process_window(struct correlate_engine *e, struct cev *c, struct grou
 		e->st.suppressed++;
 		return 0;
 	}
-	ev_expire(g, from);
+	ev_expire(e, g, from);
 	if (g->n_ev >= cs->ev_cap && k->type != CORR_EVENT_COUNT)
 		e->st.times_dropped++; /* event_count keeps enough to decide; the others lose */
-	int rr = ev_add(g, t, sample_keep(c, s), cs->ev_cap, false);
+	int rr = ev_add(e, g, t, sample_ref(e, c->sample), cs->ev_cap, false);
 	if (rr < 0)
 		return rr;
 	bool ok = false;
@@ -308,7 +302,7 @@ static int process_window(struct correlate_engine *e, struct cev *c, struct grou
 		return 0;
 	int fr = fire(e, c->corr, g, rule_kind_name(r), t, g->n_ev, distinct,
 	              k->type == CORR_VALUE_COUNT);
-	group_clear(g);
+	group_clear(e, g);
 	if (g->x && g->x->t)
 		for (size_t i = 0; i < k->n_refs; i++)
 			g->x->t[i] = INT64_MIN;
@@ -323,17 +317,14 @@ static int process(struct correlate_engine *e, struct cev *c) {
 	 * least recently used groups are the oldest) */
 	for (int n = 0; n < 2 && cs->lru_tail && group_idle(k, cs, cs->lru_tail, c->time); n++)
 		group_unlink_free(e, cs, cs->lru_tail);
-	/* the cev's sample is borrowed: a new group copies it into its own allocation,
-	 * otherwise sample_keep() copies it where the group keeps it */
-	struct sample *s = c->sample;
-	struct group *g = group_get(e, c->corr, c->key, c->key_len, &s);
+	struct group *g = group_get(e, c->corr, cev_key(c), c->key_len);
 	if (!g)
 		return -ENOMEM;
 	if (k->type == CORR_ABSENCE)
-		return process_absence(e, c, g, s);
+		return process_absence(e, c, g);
 	if (cs->deadline_mode)
-		return process_deadline(e, c, g, s);
-	return process_window(e, c, g, s);
+		return process_deadline(e, c, g);
+	return process_window(e, c, g);
 }
 
 static int fire_deadline(struct correlate_engine *e, struct group *g) {
@@ -353,8 +344,9 @@ static int fire_deadline(struct correlate_engine *e, struct group *g) {
 	return rr;
 }
 
-static void cev_free(struct correlate_engine *e, struct cev *c) {
-	/* key, value and sample live in the same allocation as the cev */
+void cev_free(struct correlate_engine *e, struct cev *c) {
+	/* key and value live in the same allocation as the cev */
+	sample_unref(e, c->sample);
 	slab_put(e, c);
 }
 
@@ -411,13 +403,14 @@ static const struct ev_str *lookup(struct correlate_engine *e, const struct ev_r
 }
 
 /* Where a match comes from: a record, or a correlation's alert (its group as fields and
- * its first sample). */
+ * its first sample). `s` is the sample the events take references to (for a record, made
+ * at its first event). */
 struct match_src {
 	const struct ev_record *rec;
 	char *const *gnames;
 	const struct ev_str *gvals;
 	size_t n_g;
-	const struct sample *s;
+	struct sample *s;
 };
 
 /* The group key of reference j of correlation k into e->kbuf (*ret_klen bytes) and the
@@ -448,81 +441,83 @@ static int match_key(struct correlate_engine *e, const struct correlation *k, si
 	return 0;
 }
 
-/* One allocation: the cev, its key (from e->kbuf), its value and (8-aligned) its sample. */
+/* One allocation: the cev, its key (from e->kbuf) and its value; a reference to the
+ * match's sample. */
 static struct cev *cev_new(struct correlate_engine *e, int64_t time, unsigned ci, size_t j,
                            uint32_t klen, const struct ev_str *val, const struct match_src *m) {
 	size_t vlen = val ? val->len : 0;
-	size_t mlen = m->rec ? MIN(m->rec->message.len, (size_t)SAMPLE_MSG_CAP)
-	              : m->s ? m->s->msg_len
-	                     : 0;
-	bool has_s = m->rec || m->s;
-	size_t soff = (sizeof(struct cev) + klen + vlen + 2 + 7) & ~(size_t)7;
-	struct cev *c = slab_get(e, has_s ? soff + offsetof(struct sample, msg) + mlen : soff);
+	struct cev *c = slab_get(e, sizeof(struct cev) + klen + vlen + 2);
 	if (!c)
 		return NULL;
 	c->time = time;
 	c->seq = e->seq;
 	c->corr = ci;
 	c->ref = (unsigned)j;
-	c->key = (char *)(c + 1);
+	char *key = cev_key(c);
 	if (klen)
-		memcpy(c->key, e->kbuf, klen);
-	c->key[klen] = 0;
+		memcpy(key, e->kbuf, klen);
+	key[klen] = 0;
 	c->key_len = klen;
-	c->value = NULL;
-	c->value_len = 0;
+	c->value_len = CEV_NO_VALUE;
 	if (val) {
-		c->value = c->key + klen + 1;
+		char *v = key + klen + 1;
 		if (vlen)
-			memcpy(c->value, val->p, vlen);
-		c->value[vlen] = 0;
+			memcpy(v, val->p, vlen);
+		v[vlen] = 0;
 		c->value_len = (uint32_t)vlen;
 	}
-	c->sample = has_s ? (struct sample *)((char *)c + soff) : NULL;
-	if (m->rec)
-		sample_fill(e, c->sample, m->rec->time_us, m->rec->source.p, m->rec->source.len,
-		            m->rec->message.p, m->rec->message.len);
-	else if (m->s)
-		memcpy(c->sample, m->s, offsetof(struct sample, msg) + m->s->msg_len);
+	c->sample = sample_ref(e, m->s);
 	return c;
+}
+
+/* Queue (a record's match) or process (a correlation's alert) one event. */
+static int cev_submit(struct correlate_engine *e, struct cev *c, bool from_rec) {
+	int r;
+	if (from_rec)
+		r = e->holding ? timeguard_hold_cev(e, c) : pend_push(e, c);
+	else {
+		/* a correlation's alert: the timeline is being drained in order */
+		r = process(e, c);
+		cev_free(e, c);
+	}
+	if (r < 0 && from_rec)
+		cev_free(e, c);
+	return r;
 }
 
 int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
                     const struct ev_record *rec, char *const *gnames, const struct ev_str *gvals,
                     size_t n_g, struct sample *s) {
 	const struct rule *src = &e->rules.v[rule];
-	const struct match_src m = {rec, gnames, gvals, n_g, s};
-	for (size_t u = 0; u < src->n_users; u++) {
+	struct match_src m = {rec, gnames, gvals, n_g, s};
+	struct sample *own = NULL; /* a record's sample, made at its first event */
+	int r = 0;
+	for (size_t u = 0; r >= 0 && u < src->n_users; u++) {
 		unsigned ci = src->users[u];
 		const struct correlation *k = &e->rules.v[ci].corr;
-		for (size_t j = 0; j < k->n_refs; j++) {
+		for (size_t j = 0; r >= 0 && j < k->n_refs; j++) {
 			if (k->ref_rule[j] != (int)rule)
 				continue;
 			uint32_t klen = 0;
 			const struct ev_str *val = NULL;
-			int r = match_key(e, k, j, &m, &klen, &val);
-			if (r < 0)
-				return r;
-			if (r > 0)
+			r = match_key(e, k, j, &m, &klen, &val);
+			if (r != 0)
 				continue;
+			if (rec && !own) {
+				own = sample_new(e, rec->time_us, rec->source.p, rec->source.len,
+				                 rec->message.p, rec->message.len);
+				if (!own) {
+					r = -ENOMEM;
+					break;
+				}
+				m.s = own;
+			}
 			struct cev *c = cev_new(e, time, ci, j, klen, val, &m);
-			if (!c)
-				return -ENOMEM;
-			if (rec)
-				r = e->holding ? timeguard_hold_cev(e, c) : pend_push(e, c);
-			else {
-				/* a correlation's alert: the timeline is being drained in order */
-				r = process(e, c);
-				cev_free(e, c);
-			}
-			if (r < 0) {
-				if (rec)
-					cev_free(e, c);
-				return r;
-			}
+			r = c ? cev_submit(e, c, rec != NULL) : -ENOMEM;
 		}
 	}
-	return 0;
+	sample_unref(e, own);
+	return r < 0 ? r : 0;
 }
 
 int window_init(struct correlate_engine *e) {
@@ -590,4 +585,5 @@ void window_free(struct correlate_engine *e) {
 	e->kbuf = NULL;
 	e->n_dl = 0;
 	slab_drain(e);
+	sample_templates_free(e);
 }

@@ -567,3 +567,50 @@ TEST(test_correlate_value_cap) {
 	CU_ASSERT_EQUAL(th_n(t), 0);
 	th_free(t);
 }
+
+/* Samples keep their messages as a template and variable tokens (correlate/sample.c): an
+ * alert lists every message exactly as it came, whatever its shape. */
+TEST(test_correlate_sample_messages) {
+	char big[700], longtok[364], marker[64];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	memcpy(big, "Failed ", 7);
+	for (size_t i = 7; i + 4 < sizeof(big); i += 9)
+		memcpy(big + i, "ab 12 ", 6); /* cut at 512 bytes inside a token */
+	/* a token of 300 digits (longer than a length byte) after enough words to be worth
+	 * a template */
+	const char *words = "Failed because a very long token follows here, and more words ";
+	memset(longtok, '7', sizeof(longtok) - 1);
+	longtok[sizeof(longtok) - 1] = 0;
+	memcpy(longtok, words, strlen(words));
+	snprintf(marker, sizeof(marker), "Failed %c marker 9 in the message here", 1);
+	const char *msgs[] = {
+	        "Failed password for root from 10.0.0.1 port 22 ssh2",
+	        "Failed  double  spaces 12  and trailing 7 ",
+	        " Failed leading space 42 and some more words",
+	        marker,
+	        longtok,
+	        "Failed short 1",
+	        "Failed with no digits at all in this message",
+	        "Failed 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0",
+	        big,
+	        "Failed password for root from 10.0.0.2 port 23 ssh2",
+	};
+	size_t n = ELEMENTSOF(msgs);
+	struct th *t = count_rule("{gte: 10}", "pcre2");
+	for (size_t i = 0; i < n; i++)
+		th_feed(t, (int64_t)i, "sshd", msgs[i], "ip", "1.1.1.1", (char *)NULL);
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	json_t *ev = json_object_get(th_get(t, 0), "events");
+	CU_ASSERT_EQUAL_FATAL(json_array_size(ev), n);
+	for (size_t i = 0; i < n; i++) {
+		const char *got =
+		        json_string_value(json_object_get(json_array_get(ev, i), "message"));
+		size_t want = MIN(strlen(msgs[i]), (size_t)512);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+		CU_ASSERT_EQUAL(strlen(got), want);
+		CU_ASSERT(!strncmp(got, msgs[i], want));
+	}
+	th_free(t);
+}

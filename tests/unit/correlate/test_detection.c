@@ -378,21 +378,28 @@ TEST(test_correlate_alert_json) {
 	CU_ASSERT_EQUAL(correlate_parse_time("2024-03-01 nope", &us), -EINVAL);
 }
 
-TEST(test_correlate_decoders) {
-	const char *dec = "decoder: demo\nprograms: [demo]\npatterns:\n  - '^login (?<who>\\w+) "
-	                  "from (?<addr>\\S+)'\n"
-	                  "fields:\n  SourceIP: addr\n";
-	const char *path = unit_write_str("demo-decoder.yml", dec);
+/* A PCRE2 engine with the decoders of `dec` (written to `file`; n_dec of them load) and
+ * the rules `rules`, alerts collected. */
+static struct th *dec_engine(const char *file, const char *dec, int n_dec, const char *rules) {
+	const char *path = unit_write_str(file, dec);
 	struct th *t = calloc(1, sizeof(*t));
 	struct correlate_opts o = {.engine = "pcre2", .allowed_lateness_us = -1};
 	CU_ASSERT_EQUAL_FATAL(correlate_engine_new(&o, &t->e, &t->errs), 0);
 	t->alerts = json_array();
-	CU_ASSERT_EQUAL(correlate_engine_add_decoders(t->e, path, &t->errs), 1);
-	const char *y = "title: t\ndetection:\n  s:\n    SourceIP|cidr: 10.0.0.0/8\n    who: "
-	                "root\n  condition: s\n";
-	correlate_engine_add_rules_buffer(t->e, "t.yml", y, strlen(y), &t->errs);
+	CU_ASSERT_EQUAL(correlate_engine_add_decoders(t->e, path, &t->errs), n_dec);
+	correlate_engine_add_rules_buffer(t->e, "t.yml", rules, strlen(rules), &t->errs);
 	CU_ASSERT_EQUAL(correlate_engine_compile(t->e, &t->errs, &t->warns), 0);
 	correlate_engine_set_callback(t->e, th_collect, t);
+	return t;
+}
+
+TEST(test_correlate_decoders) {
+	const char *dec = "decoder: demo\nprograms: [demo]\npatterns:\n  - '^login (?<who>\\w+) "
+	                  "from (?<addr>\\S+)'\n"
+	                  "fields:\n  SourceIP: addr\n";
+	const char *y = "title: t\ndetection:\n  s:\n    SourceIP|cidr: 10.0.0.0/8\n    who: "
+	                "root\n  condition: s\n";
+	struct th *t = dec_engine("demo-decoder.yml", dec, 1, y);
 	th_feed(t, 0, "demo", "login root from 10.1.1.1", (char *)NULL);
 	th_feed(t, 1, "demo", "login root from 192.168.1.1", (char *)NULL);
 	th_feed(t, 2, "other", "login root from 10.1.1.1",
@@ -405,9 +412,10 @@ TEST(test_correlate_decoders) {
 
 	/* errors are positioned */
 	const char *bad = "decoder: bad\nprograms: [x]\npatterns:\n  - '(unclosed'\nextra: 1\n";
-	path = unit_write_str("bad-decoder.yml", bad);
+	const char *path = unit_write_str("bad-decoder.yml", bad);
 	struct ev_errlist errs = {0};
 	struct correlate_engine *e = NULL;
+	struct correlate_opts o = {.engine = "pcre2", .allowed_lateness_us = -1};
 	CU_ASSERT_EQUAL_FATAL(correlate_engine_new(&o, &e, &errs), 0);
 	CU_ASSERT_EQUAL(correlate_engine_add_decoders(e, path, &errs), 0);
 	CU_ASSERT_EQUAL_FATAL(errs.n, 1);
@@ -423,6 +431,68 @@ TEST(test_correlate_decoders) {
 	CU_ASSERT_PTR_NOT_NULL(strstr(errs.v[0].msg, "invalid pattern"));
 	ev_errlist_clear(&errs);
 	correlate_engine_free(e);
+}
+
+/* The value of decoded field `name` in alert i's fields, or NULL. */
+static const char *dec_field(struct th *t, size_t i, const char *name) {
+	return json_string_value(json_object_get(json_object_get(th_get(t, i), "fields"), name));
+}
+
+static void dec_field_is(struct th *t, size_t i, const char *name, const char *want) {
+	const char *got = dec_field(t, i, name);
+	CU_ASSERT_PTR_NOT_NULL(got);
+	if (got)
+		CU_ASSERT_STRING_EQUAL(got, want);
+}
+
+/* Decoders skip a pattern when the message's first byte cannot start a match (anchored
+ * patterns) and remember per program which decoders apply: the fields out and the
+ * precedence (first decoder, first pattern that matches) stay those of trying every
+ * pattern in turn. */
+TEST(test_correlate_decoder_first_byte) {
+	const char *dec = "decoder: one\nprograms: [demo, demo2]\npatterns:\n"
+	                  "  - '(?i)^failed (?<a>\\S+)'\n"
+	                  "  - '^(?:Started|stopped) (?<b>\\S+)'\n"
+	                  "  - '^(?<c>\\d+) items'\n"
+	                  "  - 'code=(?<d>\\d+)'\n"
+	                  "  - '^A(?<first>\\S*)'\n"
+	                  "  - '^(?<second>A\\S*)'\n"
+	                  "---\n"
+	                  "decoder: two\nprograms: [demo2]\npatterns:\n"
+	                  "  - '^zzz (?<z>\\S+)'\n"
+	                  "  - '^(?<any>.*)$'\n";
+	const char *y = "title: t\ndetection:\n  s:\n    program:\n      - demo\n      - demo2\n"
+	                "  condition: s\n";
+	struct th *t = dec_engine("first-byte-decoder.yml", dec, 2, y);
+	th_feed(t, 0, "demo", "FAILED x1", (char *)NULL);  /* caseless first unit */
+	th_feed(t, 1, "demo", "fAiled x2", (char *)NULL);  /* ... either case */
+	th_feed(t, 2, "demo", "stopped y", (char *)NULL);  /* an alternation's bitmap */
+	th_feed(t, 3, "demo", "42 items", (char *)NULL);   /* a class */
+	th_feed(t, 4, "demo", "x code=7", (char *)NULL);   /* unanchored: anywhere */
+	th_feed(t, 5, "demo", "Abc", (char *)NULL);        /* the first pattern wins */
+	th_feed(t, 6, "demo", "zzz q", (char *)NULL);      /* decoder two is not demo's */
+	th_feed(t, 7, "demo2", "zzz q", (char *)NULL);     /* ... it is demo2's */
+	th_feed(t, 8, "demo2", "stopped w", (char *)NULL); /* decoder one before two */
+	th_feed(t, 9, "demo", "zzz r", (char *)NULL);      /* demo again (remembered) */
+	th_feed(t, 10, "demo2", "", (char *)NULL);         /* empty: only `any` can match */
+	th_feed(t, 11, "demo", "", (char *)NULL);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 12);
+	dec_field_is(t, 0, "a", "x1");
+	dec_field_is(t, 1, "a", "x2");
+	dec_field_is(t, 2, "b", "y");
+	dec_field_is(t, 3, "c", "42");
+	dec_field_is(t, 4, "d", "7");
+	dec_field_is(t, 5, "first", "bc");
+	CU_ASSERT_PTR_NULL(dec_field(t, 5, "second"));
+	CU_ASSERT_PTR_NULL(dec_field(t, 6, "z"));
+	CU_ASSERT_PTR_NULL(dec_field(t, 6, "any"));
+	dec_field_is(t, 7, "z", "q");
+	dec_field_is(t, 8, "b", "w");
+	CU_ASSERT_PTR_NULL(dec_field(t, 8, "any"));
+	CU_ASSERT_PTR_NULL(dec_field(t, 9, "z"));
+	dec_field_is(t, 10, "any", "");
+	CU_ASSERT_PTR_NULL(dec_field(t, 11, "any"));
+	th_free(t);
 }
 
 TEST(test_correlate_logsource_spec) {
