@@ -5,7 +5,7 @@ store_libstore_a_SOURCES = \
 	store/crypto.c store/crypto.h \
 	store/encrypt.c store/encrypt.h \
 	store/merkle.c store/merkle.h \
-	store/bundle.h store/bundle_write.c store/bundle_read.c \
+	store/bundle.h store/bundle_write.c store/bundle_read.c store/bundle_report.c \
 	store/ledger.c store/ledger.h \
 	store/store_verify.c store/store_prune.c \
 	store/store_recover.c store/store_recover.h
