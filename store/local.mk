@@ -18,7 +18,8 @@ agent_libagent_a_SOURCES += \
 	agent/cmd/cmd_custody.c agent/cmd/cmd_extract.c agent/cmd/cmd_prove.c agent/cmd/cmd_prove.h \
 	agent/cmd/cmd_prune.c agent/cmd/cmd_decrypt.c
 
-UNIT_TEST_SOURCES += tests/unit/store/test_store.c tests/unit/store/test_encrypt.c
+UNIT_TEST_SOURCES += tests/unit/store/test_store.c tests/unit/store/test_store_chain.c tests/unit/store/test_encrypt.c
+EXTRA_DIST += tests/unit/store/helpers.h
 
 TESTS += tests/integration/store-basic.sh tests/integration/store-journal.sh \
 	tests/integration/store-full-disk.sh tests/integration/store-attack.sh \
