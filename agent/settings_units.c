@@ -54,19 +54,32 @@ static uint64_t unit_mult(const struct duration_unit *t, size_t n, const char *s
 	return 0;
 }
 
+/* The decimal number at *sp (at least one digit), *sp moved past it. -EINVAL without a
+ * digit, -ERANGE when it grows too large. */
+static int leading_number(const char **sp, uint64_t *ret) {
+	const char *s = *sp;
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	uint64_t v = 0;
+	while (isdigit((unsigned char)*s)) {
+		if (v > UINT64_MAX / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s++ - '0');
+	}
+	*sp = s;
+	*ret = v;
+	return 0;
+}
+
 int ev_parse_duration(const char *s, uint64_t *ret_usec) {
 	uint64_t total = 0;
 	if (!*s)
 		return -EINVAL;
 	while (*s) {
-		if (!isdigit((unsigned char)*s))
-			return -EINVAL;
-		uint64_t v = 0;
-		while (isdigit((unsigned char)*s)) {
-			if (v > UINT64_MAX / 10)
-				return -ERANGE;
-			v = v * 10 + (uint64_t)(*s++ - '0');
-		}
+		uint64_t v;
+		int r = leading_number(&s, &v);
+		if (r < 0)
+			return r;
 		size_t ul = 0;
 		while (isalpha((unsigned char)s[ul]))
 			ul++;
@@ -107,14 +120,10 @@ void ev_format_duration(uint64_t usec, char *buf, size_t len) {
 }
 
 int ev_parse_size(const char *s, uint64_t *ret_bytes) {
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	uint64_t v = 0;
-	while (isdigit((unsigned char)*s)) {
-		if (v > UINT64_MAX / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(*s++ - '0');
-	}
+	uint64_t v;
+	int r = leading_number(&s, &v);
+	if (r < 0)
+		return r;
 	static const struct {
 		const char *suffix;
 		uint64_t mult;
