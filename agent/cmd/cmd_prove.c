@@ -202,6 +202,79 @@ static int prove_run(int argc, char **argv) {
 	return ret;
 }
 
+/* A proof file's lines (pointers into its buffer). */
+struct proof {
+	size_t idx, n, pn;
+	store_hash_t path[64];
+	char *member, *mb, *sb;
+	bool magic, bad;
+};
+
+static void proof_parse(char *buf, struct proof *p) {
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		if (!strcmp(l, "evident-proof 1"))
+			p->magic = true;
+		else if (!strncmp(l, "leaf_index ", 11))
+			p->idx = strtoull(l + 11, NULL, 10);
+		else if (!strncmp(l, "tree_size ", 10))
+			p->n = strtoull(l + 10, NULL, 10);
+		else if (!strncmp(l, "member ", 7))
+			p->member = l + 7;
+		else if (!strncmp(l, "path ", 5)) {
+			if (p->pn >= ELEMENTSOF(p->path) ||
+			    store_unhex(l + 5, p->path[p->pn++], STORE_HASH_LEN) < 0)
+				p->bad = true;
+		} else if (!strncmp(l, "manifest ", 9))
+			p->mb = l + 9;
+		else if (!strncmp(l, "signature ", 10))
+			p->sb = l + 10;
+	}
+}
+
+/* The embedded manifest (m, ml bytes, parsed into *ret_m even when a check fails), its
+ * signature by a key of kr, and the audit path from the member's leaf to its Merkle
+ * root. Every failure becomes a finding in rep. */
+static void proof_check(const struct proof *p, const char *pathname, const struct store_keyring *kr,
+                        const unsigned char *man, long ml, const unsigned char *sig,
+                        struct store_report *rep, json_t **ret_m) {
+	json_t *m = *ret_m =
+	        json_loadb((const char *)man, (size_t)ml, JSON_REJECT_DUPLICATES, NULL);
+	const char *kid = json_string_value(json_object_get(m, "key_id"));
+	const struct store_key *k = store_keyring_find(kr, kid, NULL);
+	if (!m || !kid) {
+		store_report_add(rep, STORE_FORMAT_INVALID, pathname,
+		                 "embedded manifest unreadable");
+		return;
+	}
+	if (!k) {
+		store_report_add(rep, STORE_UNKNOWN_KEY, pathname,
+		                 "manifest signed by key %s, not given with --pub", kid);
+		return;
+	}
+	if (store_key_verify(k, man, (size_t)ml, sig) < 0) {
+		store_report_add(rep, STORE_SIGNATURE_INVALID, pathname,
+		                 "manifest signature does not verify");
+		return;
+	}
+	uint8_t root[STORE_HASH_LEN];
+	if (store_unhex(json_string_value(json_object_get(m, "merkle_root")), root,
+	                STORE_HASH_LEN) < 0) {
+		store_report_add(rep, STORE_FORMAT_INVALID, pathname,
+		                 "manifest has no merkle_root");
+		return;
+	}
+	char line[800];
+	snprintf(line, sizeof(line), "%s\n", p->member);
+	store_hash_t leaf;
+	store_merkle_leaf(line, strlen(line), leaf);
+	if (store_merkle_verify(leaf, p->idx, p->n, (const store_hash_t *)p->path, p->pn, root) <
+	            0 ||
+	    p->n != json_array_size(json_object_get(m, "members")))
+		store_report_add(rep, STORE_MEMBER_MODIFIED, p->member,
+		                 "the audit path does not lead to the signed Merkle root");
+}
+
 int ev_proof_verify_file(const char *pathname, char **pubs, size_t n_pubs, bool json) {
 	struct store_keyring kr = {0};
 	int ret = ev_store_keyring(pubs, n_pubs, NULL, &kr);
@@ -216,75 +289,20 @@ int ev_proof_verify_file(const char *pathname, char **pubs, size_t n_pubs, bool 
 		return EV_EXIT_USAGE;
 	}
 	struct store_report rep = {0};
-	size_t idx = 0, n = 0, pn = 0;
-	store_hash_t path[64];
-	char *member = NULL, *mb = NULL, *sb = NULL;
-	bool magic = false, bad = false;
-	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l;
-	     l = strtok_r(NULL, "\n", &save)) {
-		if (!strcmp(l, "evident-proof 1"))
-			magic = true;
-		else if (!strncmp(l, "leaf_index ", 11))
-			idx = strtoull(l + 11, NULL, 10);
-		else if (!strncmp(l, "tree_size ", 10))
-			n = strtoull(l + 10, NULL, 10);
-		else if (!strncmp(l, "member ", 7))
-			member = l + 7;
-		else if (!strncmp(l, "path ", 5)) {
-			if (pn >= ELEMENTSOF(path) ||
-			    store_unhex(l + 5, path[pn++], STORE_HASH_LEN) < 0)
-				bad = true;
-		} else if (!strncmp(l, "manifest ", 9))
-			mb = l + 9;
-		else if (!strncmp(l, "signature ", 10))
-			sb = l + 10;
-	}
+	struct proof p = {0};
+	proof_parse(buf, &p);
 	unsigned char *man = NULL, *sig = NULL;
-	long ml = mb ? b64dec(mb, &man) : -1, sl = sb ? b64dec(sb, &sig) : -1;
+	long ml = p.mb ? b64dec(p.mb, &man) : -1, sl = p.sb ? b64dec(p.sb, &sig) : -1;
 	json_t *m = NULL;
-	if (!magic || bad || !member || ml < 0 || sl != STORE_SIG_LEN) {
+	if (!p.magic || p.bad || !p.member || ml < 0 || sl != STORE_SIG_LEN)
 		store_report_add(&rep, STORE_FORMAT_INVALID, pathname, "not an evident proof file");
-		goto done;
-	}
-	m = json_loadb((const char *)man, (size_t)ml, JSON_REJECT_DUPLICATES, NULL);
-	const char *kid = json_string_value(json_object_get(m, "key_id"));
-	const struct store_key *k = store_keyring_find(&kr, kid, NULL);
-	if (!m || !kid) {
-		store_report_add(&rep, STORE_FORMAT_INVALID, pathname,
-		                 "embedded manifest unreadable");
-		goto done;
-	}
-	if (!k) {
-		store_report_add(&rep, STORE_UNKNOWN_KEY, pathname,
-		                 "manifest signed by key %s, not given with --pub", kid);
-		goto done;
-	}
-	if (store_key_verify(k, man, (size_t)ml, sig) < 0) {
-		store_report_add(&rep, STORE_SIGNATURE_INVALID, pathname,
-		                 "manifest signature does not verify");
-		goto done;
-	}
-	uint8_t root[STORE_HASH_LEN];
-	if (store_unhex(json_string_value(json_object_get(m, "merkle_root")), root,
-	                STORE_HASH_LEN) < 0) {
-		store_report_add(&rep, STORE_FORMAT_INVALID, pathname,
-		                 "manifest has no merkle_root");
-		goto done;
-	}
-	char line[800];
-	snprintf(line, sizeof(line), "%s\n", member);
-	store_hash_t leaf;
-	store_merkle_leaf(line, strlen(line), leaf);
-	if (store_merkle_verify(leaf, idx, n, (const store_hash_t *)path, pn, root) < 0 ||
-	    n != json_array_size(json_object_get(m, "members")))
-		store_report_add(&rep, STORE_MEMBER_MODIFIED, member,
-		                 "the audit path does not lead to the signed Merkle root");
-done:;
-	json_t *extra = json_pack("{s:s?}", "member", member);
+	else
+		proof_check(&p, pathname, &kr, man, ml, sig, &rep, &m);
+	json_t *extra = json_pack("{s:s?}", "member", p.member);
 	ret = ev_store_print_report(&rep, json, extra);
 	json_decref(extra);
 	if (!json && ret == EV_EXIT_OK)
-		printf("proof holds: %s (leaf %zu of %zu, key %s)\n", member, idx, n,
+		printf("proof holds: %s (leaf %zu of %zu, key %s)\n", p.member, p.idx, p.n,
 		       json_string_value(json_object_get(m, "key_id")));
 	json_decref(m);
 	free(man);
