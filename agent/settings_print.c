@@ -1,4 +1,4 @@
-/* Printing the effective configuration (`evident config show`): every key of the schema
+/* Printing the effective configuration (`evident config check`): every key of the schema
  * (agent/settings.c) in schema order, as YAML-like text or as one JSON object. */
 #include "config.h"
 
