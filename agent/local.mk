@@ -6,7 +6,8 @@ noinst_LIBRARIES += agent/libagent.a
 agent_libagent_a_SOURCES = \
 	agent/cli.c agent/cli.h \
 	agent/cmd/commands.c agent/cmd/commands.h \
-	agent/settings.c agent/settings.h \
+	agent/settings.c agent/settings.h agent/settings_schema.h \
+	agent/settings_load.c agent/settings_print.c agent/settings_units.c \
 	agent/paths.c agent/paths.h \
 	agent/version.c agent/version.h \
 	agent/cmd/cmd_config.c \

@@ -18,150 +18,6 @@
 #include "store/bundle.h"
 #include "store/merkle.h"
 
-static const char *const finding_names[] = {
-#define STORE_FINDING_STR(x) #x,
-        STORE_FINDINGS(STORE_FINDING_STR)};
-
-const char *store_finding_name(enum store_finding_code c) {
-	return (unsigned)c < ELEMENTSOF(finding_names) ? finding_names[c] : "UNKNOWN";
-}
-
-#define REPORT_CAP 10000
-
-int store_report_add(struct store_report *r, enum store_finding_code c, const char *where,
-                     const char *fmt, ...) {
-	if (r->n >= REPORT_CAP) {
-		r->dropped++;
-		return 0;
-	}
-	if (r->n == r->alloc) {
-		size_t na = r->alloc ? r->alloc * 2 : 8;
-		struct store_finding *nv = realloc(r->v, na * sizeof(*nv));
-		if (!nv) {
-			r->dropped++;
-			return -ENOMEM;
-		}
-		r->v = nv;
-		r->alloc = na;
-	}
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = ev_vasprintf(fmt, ap);
-	va_end(ap);
-	r->v[r->n++] = (struct store_finding){c, where ? strdup(where) : NULL, msg};
-	return 0;
-}
-
-int store_report_warn(struct store_report *r, const char *fmt, ...) {
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = ev_vasprintf(fmt, ap);
-	va_end(ap);
-	if (!msg)
-		return -ENOMEM;
-	for (size_t i = 0; i < r->n_warnings; i++)
-		if (strcmp(r->warnings[i], msg) == 0) {
-			free(msg);
-			return 0;
-		}
-	char **nw = r->n_warnings < REPORT_CAP
-	                    ? realloc(r->warnings, (r->n_warnings + 1) * sizeof(*nw))
-	                    : NULL;
-	if (!nw) {
-		free(msg);
-		return -ENOMEM;
-	}
-	r->warnings = nw;
-	r->warnings[r->n_warnings++] = msg;
-	return 0;
-}
-
-void store_report_clear(struct store_report *r) {
-	for (size_t i = 0; i < r->n; i++) {
-		free(r->v[i].where);
-		free(r->v[i].msg);
-	}
-	for (size_t i = 0; i < r->n_warnings; i++)
-		free(r->warnings[i]);
-	free(r->v);
-	free(r->warnings);
-	*r = (struct store_report){0};
-}
-
-json_t *store_report_json(const struct store_report *r) {
-	json_t *a = json_array();
-	for (size_t i = 0; a && i < r->n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s?, s:s?}", "code",
-		                                   store_finding_name(r->v[i].code), "where",
-		                                   r->v[i].where, "message", r->v[i].msg));
-	return a;
-}
-
-int store_keyring_add(struct store_keyring *kr, struct store_key *k, bool pinned) {
-	for (size_t i = 0; i < kr->n; i++)
-		if (strcmp(store_key_id(kr->keys[i]), store_key_id(k)) == 0) {
-			kr->pinned[i] = kr->pinned[i] || pinned;
-			store_key_free(k);
-			return 0;
-		}
-	struct store_key **nk = realloc(kr->keys, (kr->n + 1) * sizeof(*nk));
-	if (!nk) {
-		store_key_free(k);
-		return -ENOMEM;
-	}
-	kr->keys = nk;
-	bool *np = realloc(kr->pinned, (kr->n + 1) * sizeof(*np));
-	if (!np) {
-		store_key_free(k);
-		return -ENOMEM;
-	}
-	kr->pinned = np;
-	kr->keys[kr->n] = k;
-	kr->pinned[kr->n++] = pinned;
-	return 0;
-}
-
-const struct store_key *store_keyring_find(const struct store_keyring *kr, const char *id,
-                                           bool *ret_pinned) {
-	for (size_t i = 0; kr && id && i < kr->n; i++)
-		if (strcmp(store_key_id(kr->keys[i]), id) == 0) {
-			if (ret_pinned)
-				*ret_pinned = kr->pinned[i];
-			return kr->keys[i];
-		}
-	return NULL;
-}
-
-int store_keyring_add_public(struct store_keyring *kr, const struct store_key *key, bool pinned) {
-	char *pem = store_key_public_pem(key);
-	struct store_key *k = NULL;
-	int r = pem ? store_key_public_from_pem(pem, strlen(pem), &k) : -ENOMEM;
-	free(pem);
-	return r < 0 ? r : store_keyring_add(kr, k, pinned);
-}
-
-int store_keyring_copy(struct store_keyring *dst, const struct store_keyring *src) {
-	for (size_t i = 0; src && i < src->n; i++) {
-		int r = store_keyring_add_public(dst, src->keys[i], src->pinned[i]);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-void store_keyring_clear(struct store_keyring *kr) {
-	for (size_t i = 0; i < kr->n; i++)
-		store_key_free(kr->keys[i]);
-	free(kr->keys);
-	free(kr->pinned);
-	*kr = (struct store_keyring){0};
-}
-
-void store_bundle_info_clear(struct store_bundle_info *i) {
-	json_decref(i->manifest);
-	*i = (struct store_bundle_info){0};
-}
-
 /* ---- reading ---- */
 
 struct seen {
@@ -661,6 +517,57 @@ static void check_duplicates(struct pass *ps) {
 		}
 }
 
+/* Phase 1: every tar entry in turn, then the zero blocks after the end marker. Stops at a
+ * damaged archive (a finding, ps->broken) or an I/O error (returned). */
+static int read_entries(struct pass *ps) {
+	int ret = 0;
+	while (ret == 0 && !ps->broken) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(ps->a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name,
+			                 "damaged archive: %s",
+			                 archive_error_string(ps->a) ? archive_error_string(ps->a)
+			                                             : "unreadable");
+			ps->broken = true;
+			break;
+		}
+		ret = read_entry(ps, e);
+	}
+	if (ret == 0 && !ps->broken)
+		drain(ps->rd);
+	if (ret == 0 && ps->rd->io_error)
+		ret = -ps->rd->err;
+	return ret;
+}
+
+/* Phase 2: what can be judged only after the whole archive was read: the gzip layer,
+ * duplicate members, and the manifest with its signature, sums and members. */
+static void check_read(struct pass *ps, const struct store_keyring *kr,
+                       struct store_bundle_info *info) {
+	if (ps->rd->gz_err[0])
+		store_report_add(ps->rep, STORE_FORMAT_INVALID, ps->name, "%s", ps->rd->gz_err);
+	check_duplicates(ps);
+	if (!ps->have_man)
+		store_report_add(ps->rep, ps->broken ? STORE_FORMAT_INVALID : STORE_MEMBER_MISSING,
+		                 ps->broken ? ps->name : "MANIFEST.json",
+		                 "MANIFEST.json is missing");
+	else
+		check_manifest(ps, kr, info);
+}
+
+static void pass_free(struct pass *ps) {
+	for (size_t i = 0; i < ps->n_seen; i++)
+		free(ps->seen[i].path);
+	free(ps->seen);
+	free(ps->man);
+	free(ps->sig);
+	free(ps->sums);
+	free(ps);
+}
+
 static int verify(struct archive *a, struct reader *rd, const char *name,
                   const struct store_keyring *kr, const struct store_verify_limits *lim,
                   const struct store_member_sink *sink, struct store_report *rep,
@@ -677,43 +584,10 @@ static int verify(struct archive *a, struct reader *rd, const char *name,
 	        .max_member = lim && lim->max_member_size ? lim->max_member_size : 1ull << 30,
 	        .max_total = lim && lim->max_total_size ? lim->max_total_size : 64ull << 30,
 	};
-	int ret = 0;
-	while (ret == 0 && !ps->broken) {
-		struct archive_entry *e;
-		int r = archive_read_next_header(a, &e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			store_report_add(rep, STORE_FORMAT_INVALID, name, "damaged archive: %s",
-			                 archive_error_string(a) ? archive_error_string(a)
-			                                         : "unreadable");
-			ps->broken = true;
-			break;
-		}
-		ret = read_entry(ps, e);
-	}
-	if (ret == 0 && !ps->broken)
-		drain(rd);
-	if (ret == 0 && rd->io_error)
-		ret = -rd->err;
-	if (ret == 0) {
-		if (rd->gz_err[0])
-			store_report_add(rep, STORE_FORMAT_INVALID, name, "%s", rd->gz_err);
-		check_duplicates(ps);
-		if (!ps->have_man)
-			store_report_add(
-			        rep, ps->broken ? STORE_FORMAT_INVALID : STORE_MEMBER_MISSING,
-			        ps->broken ? name : "MANIFEST.json", "MANIFEST.json is missing");
-		else
-			check_manifest(ps, kr, info);
-	}
-	for (size_t i = 0; i < ps->n_seen; i++)
-		free(ps->seen[i].path);
-	free(ps->seen);
-	free(ps->man);
-	free(ps->sig);
-	free(ps->sums);
-	free(ps);
+	int ret = read_entries(ps);
+	if (ret == 0)
+		check_read(ps, kr, info);
+	pass_free(ps);
 	return ret;
 }
 

@@ -455,6 +455,69 @@ static int add_blob(struct store_bundle_writer *w, const char *path, const void 
 	return r;
 }
 
+/* Every member (sorted by path) described three ways: a SHA256SUMS line (into sums,
+ * its length added to *len), a Merkle leaf, and its manifest entry (appended to members).
+ * All describe the stored bytes: the ciphertext of an encrypted bundle. */
+static void describe_members(struct store_bundle_writer *w, char *sums, size_t cap, size_t *len,
+                             store_hash_t *leaves, json_t *members) {
+	bool enc = w->o.n_recipients > 0;
+	for (size_t i = 0; i < w->n; i++) {
+		struct member *m = &w->m[i];
+		char hex[STORE_HEX_LEN + 1], phex[STORE_HEX_LEN + 1];
+		store_hex(enc ? m->csha : m->sha, STORE_HASH_LEN, hex);
+		size_t start = *len;
+		*len += (size_t)snprintf(sums + *len, cap - *len, "%s  %s\n", hex, m->path);
+		store_merkle_leaf(sums + start, *len - start, leaves[i]);
+		json_object_set_new(m->entry, "path", json_string(m->path));
+		json_object_set_new(m->entry, "size",
+		                    json_integer((json_int_t)(enc ? m->csize : m->size)));
+		json_object_set_new(m->entry, "sha256", json_string(hex));
+		if (enc) {
+			store_hex(m->sha, STORE_HASH_LEN, phex);
+			json_object_set_new(m->entry, "plaintext_sha256", json_string(phex));
+			json_object_set_new(m->entry, "plaintext_size",
+			                    json_integer((json_int_t)m->size));
+		}
+		json_array_append(members, m->entry);
+	}
+}
+
+/* The manifest's own fields (members is taken over): members, errors, format version,
+ * key id, Merkle root, the hash of SHA256SUMS. */
+static void manifest_fields(struct store_bundle_writer *w, json_t *fields, json_t *members,
+                            const store_hash_t root, const store_hash_t sums_sha,
+                            const struct store_key *key) {
+	bool enc = w->o.n_recipients > 0;
+	char hex[STORE_HEX_LEN + 1];
+	json_object_set_new(fields, "members", members);
+	json_object_set(fields, "errors", w->errors);
+	json_object_set_new(
+	        fields, "format_version",
+	        json_integer(enc ? STORE_FORMAT_VERSION_ENCRYPTED : STORE_FORMAT_VERSION));
+	json_object_set_new(fields, "key_id", json_string(store_key_id(key)));
+	store_hex(root, STORE_HASH_LEN, hex);
+	json_object_set_new(fields, "merkle_root", json_string(hex));
+	store_hex(sums_sha, STORE_HASH_LEN, hex);
+	json_object_set_new(fields, "sha256sums_sha256", json_string(hex));
+}
+
+/* The signed manifest and the last three members; the archive closed. */
+static int write_trailer(struct store_bundle_writer *w, const char *sums, size_t len,
+                         const char *man, size_t man_len, const struct store_key *key) {
+	uint8_t sig[STORE_SIG_LEN];
+	int r = store_key_sign(key, man, man_len, sig);
+	if (r < 0)
+		return r;
+	r = add_blob(w, "SHA256SUMS", sums, len);
+	if (r == 0)
+		r = add_blob(w, "MANIFEST.json", man, man_len);
+	if (r == 0)
+		r = add_blob(w, "MANIFEST.sig", sig, sizeof(sig));
+	if (r == 0 && archive_write_close(w->a) != ARCHIVE_OK)
+		r = arch_err(w);
+	return r;
+}
+
 int store_bundle_finish(struct store_bundle_writer *w, json_t *fields, const struct store_key *key,
                         struct store_bundle_result *ret) {
 	int r = 0;
@@ -477,28 +540,8 @@ int store_bundle_finish(struct store_bundle_writer *w, json_t *fields, const str
 		r = -ENOMEM;
 		goto out;
 	}
-	bool enc = w->o.n_recipients > 0;
-	for (size_t i = 0; i < w->n; i++) {
-		struct member *m = &w->m[i];
-		char hex[STORE_HEX_LEN + 1], phex[STORE_HEX_LEN + 1];
-		/* SHA256SUMS, the Merkle tree and "sha256"/"size" describe the stored bytes */
-		store_hex(enc ? m->csha : m->sha, STORE_HASH_LEN, hex);
-		size_t start = len;
-		len += (size_t)snprintf(sums + len, cap - len, "%s  %s\n", hex, m->path);
-		store_merkle_leaf(sums + start, len - start, leaves[i]);
-		json_object_set_new(m->entry, "path", json_string(m->path));
-		json_object_set_new(m->entry, "size",
-		                    json_integer((json_int_t)(enc ? m->csize : m->size)));
-		json_object_set_new(m->entry, "sha256", json_string(hex));
-		if (enc) {
-			store_hex(m->sha, STORE_HASH_LEN, phex);
-			json_object_set_new(m->entry, "plaintext_sha256", json_string(phex));
-			json_object_set_new(m->entry, "plaintext_size",
-			                    json_integer((json_int_t)m->size));
-		}
-		json_array_append(members, m->entry);
-	}
-	if (enc) {
+	describe_members(w, sums, cap, &len, leaves, members);
+	if (w->o.n_recipients > 0) {
 		json_t *e = NULL;
 		r = store_enc_wrap(w->o.cipher, w->dk, w->o.recipients, w->o.n_recipients, &e);
 		if (r < 0) {
@@ -510,17 +553,7 @@ int store_bundle_finish(struct store_bundle_writer *w, json_t *fields, const str
 	store_hash_t root, sums_sha;
 	store_merkle_root(leaves, w->n, root);
 	store_sha256(sums, len, sums_sha);
-	char hex[STORE_HEX_LEN + 1];
-	json_object_set_new(fields, "members", members);
-	json_object_set(fields, "errors", w->errors);
-	json_object_set_new(
-	        fields, "format_version",
-	        json_integer(enc ? STORE_FORMAT_VERSION_ENCRYPTED : STORE_FORMAT_VERSION));
-	json_object_set_new(fields, "key_id", json_string(store_key_id(key)));
-	store_hex(root, STORE_HASH_LEN, hex);
-	json_object_set_new(fields, "merkle_root", json_string(hex));
-	store_hex(sums_sha, STORE_HASH_LEN, hex);
-	json_object_set_new(fields, "sha256sums_sha256", json_string(hex));
+	manifest_fields(w, fields, members, root, sums_sha, key);
 	man = store_json_canonical(fields);
 	if (!man) {
 		r = -ENOMEM;
@@ -531,17 +564,7 @@ int store_bundle_finish(struct store_bundle_writer *w, json_t *fields, const str
 		r = -E2BIG;
 		goto out;
 	}
-	uint8_t sig[STORE_SIG_LEN];
-	r = store_key_sign(key, man, man_len, sig);
-	if (r < 0)
-		goto out;
-	r = add_blob(w, "SHA256SUMS", sums, len);
-	if (r == 0)
-		r = add_blob(w, "MANIFEST.json", man, man_len);
-	if (r == 0)
-		r = add_blob(w, "MANIFEST.sig", sig, sizeof(sig));
-	if (r == 0 && archive_write_close(w->a) != ARCHIVE_OK)
-		r = arch_err(w);
+	r = write_trailer(w, sums, len, man, man_len, key);
 	if (r < 0)
 		goto out;
 	store_sha256(man, man_len, ret->manifest_sha256);

@@ -5,7 +5,7 @@ store_libstore_a_SOURCES = \
 	store/crypto.c store/crypto.h \
 	store/encrypt.c store/encrypt.h \
 	store/merkle.c store/merkle.h \
-	store/bundle.h store/bundle_write.c store/bundle_read.c \
+	store/bundle.h store/bundle_write.c store/bundle_read.c store/bundle_report.c \
 	store/ledger.c store/ledger.h \
 	store/store_verify.c store/store_prune.c \
 	store/store_recover.c store/store_recover.h
@@ -18,7 +18,8 @@ agent_libagent_a_SOURCES += \
 	agent/cmd/cmd_custody.c agent/cmd/cmd_extract.c agent/cmd/cmd_prove.c agent/cmd/cmd_prove.h \
 	agent/cmd/cmd_prune.c agent/cmd/cmd_decrypt.c
 
-UNIT_TEST_SOURCES += tests/unit/store/test_store.c tests/unit/store/test_encrypt.c
+UNIT_TEST_SOURCES += tests/unit/store/test_store.c tests/unit/store/test_store_chain.c tests/unit/store/test_encrypt.c
+EXTRA_DIST += tests/unit/store/helpers.h
 
 TESTS += tests/integration/store-basic.sh tests/integration/store-journal.sh \
 	tests/integration/store-full-disk.sh tests/integration/store-attack.sh \

@@ -159,8 +159,109 @@ static void parser_error(struct builder *b, yaml_parser_t *p) {
 		ev_errlist_add(b->errs, b->name, line, col, "%s", what);
 }
 
-int ytree_parse_buffer(const char *name, const char *buf, size_t len, struct ytree_docs *ret_docs,
-                       struct ev_errlist *errs) {
+/* The documents parsed so far and where the current one started. */
+struct doc_list {
+	struct ytree_docs docs;
+	size_t alloc;
+	unsigned line, col;
+};
+
+/* A document ends: its tree (b->root) joins the list. */
+static int doc_end(struct builder *b, struct doc_list *dl) {
+	if (dl->docs.n == dl->alloc) {
+		size_t na = dl->alloc ? dl->alloc * 2 : 2;
+		struct ytree_doc *nv = realloc(dl->docs.v, na * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		dl->docs.v = nv;
+		dl->alloc = na;
+	}
+	dl->docs.v[dl->docs.n++] =
+	        (struct ytree_doc){.root = b->root, .line = dl->line, .col = dl->col};
+	b->root = NULL;
+	return 0;
+}
+
+static int refuse_anchor(struct builder *b, const yaml_mark_t *m, const yaml_char_t *anchor) {
+	ev_errlist_add(b->errs, b->name, m->line + 1, m->column + 1,
+	               "YAML anchors (&%s) are not supported", (const char *)anchor);
+	return -EINVAL;
+}
+
+static int on_scalar(struct builder *b, const yaml_event_t *ev) {
+	const yaml_mark_t *m = &ev->start_mark;
+	if (ev->data.scalar.anchor)
+		return refuse_anchor(b, m, ev->data.scalar.anchor);
+	struct ytree_node *n = node_new(b, YTREE_SCALAR, m);
+	if (!n)
+		return b->nodes > YTREE_MAX_NODES ? -EINVAL : -ENOMEM;
+	n->len = ev->data.scalar.length;
+	n->str = malloc(n->len + 1);
+	if (!n->str) {
+		node_free(n);
+		return -ENOMEM;
+	}
+	memcpy(n->str, ev->data.scalar.value, n->len);
+	n->str[n->len] = '\0';
+	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	return add_child(b, n);
+}
+
+/* A sequence or mapping starts: a new node on the stack, within the depth cap. */
+static int on_collection_start(struct builder *b, const yaml_event_t *ev) {
+	const yaml_mark_t *m = &ev->start_mark;
+	bool seq = ev->type == YAML_SEQUENCE_START_EVENT;
+	const yaml_char_t *anchor =
+	        seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
+	if (anchor)
+		return refuse_anchor(b, m, anchor);
+	if (b->depth >= YTREE_MAX_DEPTH) {
+		ev_errlist_add(b->errs, b->name, m->line + 1, m->column + 1,
+		               "nesting deeper than %d levels", YTREE_MAX_DEPTH);
+		return -EINVAL;
+	}
+	struct ytree_node *n = node_new(b, seq ? YTREE_SEQ : YTREE_MAP, m);
+	if (!n)
+		return b->nodes > YTREE_MAX_NODES ? -EINVAL : -ENOMEM;
+	b->stack[b->depth++] = (struct frame){.node = n};
+	return 0;
+}
+
+/* One parser event into the tree. Returns 1 at the end of the stream, 0 to go on, or
+ * -errno (a message in b->errs for input errors). */
+static int on_event(struct builder *b, struct doc_list *dl, const yaml_event_t *ev) {
+	const yaml_mark_t *m = &ev->start_mark;
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		return 1;
+	case YAML_DOCUMENT_START_EVENT:
+		dl->line = (unsigned)m->line + 1;
+		dl->col = (unsigned)m->column + 1;
+		return 0;
+	case YAML_DOCUMENT_END_EVENT:
+		return doc_end(b, dl);
+	case YAML_ALIAS_EVENT:
+		ev_errlist_add(b->errs, b->name, m->line + 1, m->column + 1,
+		               "YAML aliases (*%s) are not supported",
+		               (const char *)ev->data.alias.anchor);
+		return -EINVAL;
+	case YAML_SCALAR_EVENT:
+		return on_scalar(b, ev);
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		return on_collection_start(b, ev);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT: {
+		struct frame f = b->stack[--b->depth];
+		return add_child(b, f.node);
+	}
+	default:
+		return 0;
+	}
+}
+
+/* What is refused before parsing: NUL bytes and input over YTREE_MAX_INPUT. */
+static int check_input(const char *name, const char *buf, size_t len, struct ev_errlist *errs) {
 	const char *nul = memchr(buf, '\0', len);
 	if (nul) {
 		ev_errlist_add(errs, name, 0, 0,
@@ -173,128 +274,38 @@ int ytree_parse_buffer(const char *name, const char *buf, size_t len, struct ytr
 		               YTREE_MAX_INPUT);
 		return -EFBIG;
 	}
+	return 0;
+}
 
+int ytree_parse_buffer(const char *name, const char *buf, size_t len, struct ytree_docs *ret_docs,
+                       struct ev_errlist *errs) {
+	int r = check_input(name, buf, len, errs);
+	if (r < 0)
+		return r;
 	yaml_parser_t p;
 	if (!yaml_parser_initialize(&p))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
 
 	struct builder b = {.name = name, .errs = errs};
-	struct ytree_docs docs = {0};
-	size_t docs_alloc = 0;
-	unsigned doc_line = 1, doc_col = 1;
-	int r = 0;
-	for (bool done = false; !done;) {
+	struct doc_list dl = {.line = 1, .col = 1};
+	while (r == 0) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&p, &ev)) {
 			parser_error(&b, &p);
 			r = -EINVAL;
 			break;
 		}
-		const yaml_mark_t *m = &ev.start_mark;
-		struct ytree_node *n = NULL;
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			doc_line = (unsigned)m->line + 1;
-			doc_col = (unsigned)m->column + 1;
-			break;
-		case YAML_DOCUMENT_END_EVENT:
-			if (docs.n == docs_alloc) {
-				size_t na = docs_alloc ? docs_alloc * 2 : 2;
-				struct ytree_doc *nv = realloc(docs.v, na * sizeof(*nv));
-				if (!nv) {
-					r = -ENOMEM;
-					break;
-				}
-				docs.v = nv;
-				docs_alloc = na;
-			}
-			docs.v[docs.n++] = (struct ytree_doc){
-			        .root = b.root, .line = doc_line, .col = doc_col};
-			b.root = NULL;
-			break;
-		case YAML_ALIAS_EVENT:
-			ev_errlist_add(errs, name, m->line + 1, m->column + 1,
-			               "YAML aliases (*%s) are not supported",
-			               (const char *)ev.data.alias.anchor);
-			r = -EINVAL;
-			break;
-		case YAML_SCALAR_EVENT:
-			if (ev.data.scalar.anchor) {
-				ev_errlist_add(errs, name, m->line + 1, m->column + 1,
-				               "YAML anchors (&%s) are not supported",
-				               (const char *)ev.data.scalar.anchor);
-				r = -EINVAL;
-				break;
-			}
-			n = node_new(&b, YTREE_SCALAR, m);
-			if (!n) {
-				r = b.nodes > YTREE_MAX_NODES ? -EINVAL : -ENOMEM;
-				break;
-			}
-			n->len = ev.data.scalar.length;
-			n->str = malloc(n->len + 1);
-			if (!n->str) {
-				node_free(n);
-				r = -ENOMEM;
-				break;
-			}
-			memcpy(n->str, ev.data.scalar.value, n->len);
-			n->str[n->len] = '\0';
-			n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-			r = add_child(&b, n);
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT: {
-			const yaml_char_t *anchor = ev.type == YAML_SEQUENCE_START_EVENT
-			                                    ? ev.data.sequence_start.anchor
-			                                    : ev.data.mapping_start.anchor;
-			if (anchor) {
-				ev_errlist_add(errs, name, m->line + 1, m->column + 1,
-				               "YAML anchors (&%s) are not supported",
-				               (const char *)anchor);
-				r = -EINVAL;
-				break;
-			}
-			if (b.depth >= YTREE_MAX_DEPTH) {
-				ev_errlist_add(errs, name, m->line + 1, m->column + 1,
-				               "nesting deeper than %d levels", YTREE_MAX_DEPTH);
-				r = -EINVAL;
-				break;
-			}
-			n = node_new(&b,
-			             ev.type == YAML_SEQUENCE_START_EVENT ? YTREE_SEQ : YTREE_MAP,
-			             m);
-			if (!n) {
-				r = b.nodes > YTREE_MAX_NODES ? -EINVAL : -ENOMEM;
-				break;
-			}
-			b.stack[b.depth++] = (struct frame){.node = n};
-			break;
-		}
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT: {
-			struct frame f = b.stack[--b.depth];
-			r = add_child(&b, f.node);
-			break;
-		}
-		default:
-			break;
-		}
+		r = on_event(&b, &dl, &ev);
 		yaml_event_delete(&ev);
-		if (r < 0)
-			break;
 	}
 	yaml_parser_delete(&p);
 	if (r < 0) {
 		builder_reset(&b);
-		ytree_docs_free(&docs);
+		ytree_docs_free(&dl.docs);
 		return r;
 	}
-	*ret_docs = docs;
+	*ret_docs = dl.docs;
 	return 0;
 }
 

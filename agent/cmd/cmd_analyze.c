@@ -440,7 +440,66 @@ static int gather_inputs(struct an_opts *o, char **args, int n) {
 	return EV_EXIT_OK;
 }
 
-static int analyze_run(int argc, char **argv) {
+/* One option. Returns -1 to go on, or the exit code. */
+static int analyze_option(struct an_opts *o, int c, char **argv) {
+	int rc = EV_EXIT_OK;
+	switch (c) {
+	case 'h':
+		return ev_print_help(&ev_cmd_analyze);
+	case EV_OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_ASSIGN:
+		o->assign = true;
+		break;
+	case OPT_SVG:
+		o->svg = optarg;
+		break;
+	case OPT_STATE:
+		o->state = optarg;
+		break;
+	case OPT_CONFIG:
+		o->config = optarg;
+		break;
+	case OPT_INCIDENT:
+		o->incident = optarg;
+		break;
+	case OPT_TZ:
+		o->ro.tz = optarg;
+		break;
+	case OPT_FORMAT:
+		o->ro.format = optarg;
+		break;
+	case OPT_SINCE:
+		rc = parse_when("--since", optarg, &o->since_us);
+		break;
+	case OPT_UNTIL:
+		rc = parse_when("--until", optarg, &o->until_us);
+		break;
+	case OPT_NOW:
+		rc = parse_when("--now", optarg, &o->ro.now_us);
+		break;
+	case OPT_SERVICE:
+	case OPT_TRACE:
+	case OPT_MARK:
+	case OPT_BUNDLE:
+	case OPT_PUB:
+		if (ev_strv_push(c == OPT_SERVICE  ? &o->services
+		                 : c == OPT_TRACE  ? &o->traces
+		                 : c == OPT_BUNDLE ? &o->bundles
+		                 : c == OPT_PUB    ? &o->pubs
+		                                   : &o->marks,
+		                 optarg) < 0)
+			rc = EV_EXIT_USAGE;
+		break;
+	default:
+		return ev_option_error(&ev_cmd_analyze, argv);
+	}
+	return rc == EV_EXIT_OK ? -1 : rc;
+}
+
+/* The command line, and what it must not combine. Returns -1 to go on, or the exit code. */
+static int analyze_options(int argc, char **argv, struct an_opts *o) {
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"assign", no_argument, NULL, OPT_ASSIGN},
 	                                     {"svg", required_argument, NULL, OPT_SVG},
@@ -458,107 +517,56 @@ static int analyze_run(int argc, char **argv) {
 	                                     {"pub", required_argument, NULL, OPT_PUB},
 	                                     {"incident", required_argument, NULL, OPT_INCIDENT},
 	                                     {NULL, 0, NULL, 0}};
+	int c, rc;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if ((rc = analyze_option(o, c, argv)) >= 0)
+			return rc;
+	o->configured = optind >= argc && !o->bundles.n && !o->incident;
+	if (o->configured && o->since_us == ANALYZE_NONE)
+		return ev_usage_error(&ev_cmd_analyze,
+		                      "no input (give FILE..., BUNDLE..., --incident "
+		                      "INC, or --since for the configured sources)");
+	if (o->configured && o->until_us == ANALYZE_NONE)
+		o->until_us = ev_now_realtime_us();
+	if (o->assign && o->configured)
+		return ev_usage_error(&ev_cmd_analyze, "--assign needs FILE... or BUNDLE...");
+	if (o->assign && (o->svg || o->services.n || o->marks.n || o->incident))
+		return ev_usage_error(&ev_cmd_analyze,
+		                      "--assign takes only --json, --state and input options");
+	return -1;
+}
+
+/* Configuration, inputs (incident, files, bundles), the template store, then the
+ * analysis or --assign. */
+static int analyze_with(struct an_opts *o, char **args, int n_args, struct ev_config **cfg,
+                        struct miner **m) {
+	*cfg = replay_rules_load_config(o->config);
+	if (!*cfg)
+		return EV_EXIT_USAGE;
+	int rc;
+	if (o->incident && (rc = incident_input(o, *cfg)) != EV_EXIT_OK)
+		return rc;
+	rc = gather_inputs(o, args, n_args);
+	if (rc != EV_EXIT_OK)
+		return rc;
+	*m = miner_new();
+	if (!*m || load_store(o, *m) < 0)
+		return EV_EXIT_USAGE;
+	if (o->assign)
+		print_notes(o, stderr);
+	rc = o->assign ? run_assign(o, *m) : run_analyze(o, *cfg, *m);
+	if (rc == EV_EXIT_OK && o->in.refused)
+		rc = EV_EXIT_FINDING;
+	return rc;
+}
+
+static int analyze_run(int argc, char **argv) {
 	struct an_opts o = {.since_us = ANALYZE_NONE, .until_us = ANALYZE_NONE};
-	int rc = EV_EXIT_OK, c;
 	struct miner *m = NULL;
 	struct ev_config *cfg = NULL;
-	while (rc == EV_EXIT_OK && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			rc = ev_print_help(&ev_cmd_analyze);
-			goto out;
-		case EV_OPT_JSON:
-			o.json = true;
-			break;
-		case OPT_ASSIGN:
-			o.assign = true;
-			break;
-		case OPT_SVG:
-			o.svg = optarg;
-			break;
-		case OPT_STATE:
-			o.state = optarg;
-			break;
-		case OPT_CONFIG:
-			o.config = optarg;
-			break;
-		case OPT_INCIDENT:
-			o.incident = optarg;
-			break;
-		case OPT_TZ:
-			o.ro.tz = optarg;
-			break;
-		case OPT_FORMAT:
-			o.ro.format = optarg;
-			break;
-		case OPT_SINCE:
-			rc = parse_when("--since", optarg, &o.since_us);
-			break;
-		case OPT_UNTIL:
-			rc = parse_when("--until", optarg, &o.until_us);
-			break;
-		case OPT_NOW:
-			rc = parse_when("--now", optarg, &o.ro.now_us);
-			break;
-		case OPT_SERVICE:
-		case OPT_TRACE:
-		case OPT_MARK:
-		case OPT_BUNDLE:
-		case OPT_PUB:
-			if (ev_strv_push(c == OPT_SERVICE  ? &o.services
-			                 : c == OPT_TRACE  ? &o.traces
-			                 : c == OPT_BUNDLE ? &o.bundles
-			                 : c == OPT_PUB    ? &o.pubs
-			                                   : &o.marks,
-			                 optarg) < 0)
-				rc = EV_EXIT_USAGE;
-			break;
-		default:
-			rc = ev_option_error(&ev_cmd_analyze, argv);
-			goto out;
-		}
-	}
-	if (rc != EV_EXIT_OK)
-		goto out;
-	o.configured = optind >= argc && !o.bundles.n && !o.incident;
-	if (o.configured && o.since_us == ANALYZE_NONE) {
-		rc = ev_usage_error(&ev_cmd_analyze,
-		                    "no input (give FILE..., BUNDLE..., --incident "
-		                    "INC, or --since for the configured sources)");
-		goto out;
-	}
-	if (o.configured && o.until_us == ANALYZE_NONE)
-		o.until_us = ev_now_realtime_us();
-	if (o.assign && o.configured) {
-		rc = ev_usage_error(&ev_cmd_analyze, "--assign needs FILE... or BUNDLE...");
-		goto out;
-	}
-	if (o.assign && (o.svg || o.services.n || o.marks.n || o.incident)) {
-		rc = ev_usage_error(&ev_cmd_analyze,
-		                    "--assign takes only --json, --state and input options");
-		goto out;
-	}
-	cfg = replay_rules_load_config(o.config);
-	if (!cfg) {
-		rc = EV_EXIT_USAGE;
-		goto out;
-	}
-	if (o.incident && (rc = incident_input(&o, cfg)) != EV_EXIT_OK)
-		goto out;
-	rc = gather_inputs(&o, argv + optind, argc - optind);
-	if (rc != EV_EXIT_OK)
-		goto out;
-	m = miner_new();
-	if (!m || load_store(&o, m) < 0) {
-		rc = EV_EXIT_USAGE;
-		goto out;
-	}
-	if (o.assign)
-		print_notes(&o, stderr);
-	rc = o.assign ? run_assign(&o, m) : run_analyze(&o, cfg, m);
-	if (rc == EV_EXIT_OK && o.in.refused)
-		rc = EV_EXIT_FINDING;
-out:
+	int rc = analyze_options(argc, argv, &o);
+	if (rc < 0)
+		rc = analyze_with(&o, argv + optind, argc - optind, &cfg, &m);
 	ev_config_free(cfg);
 	analyze_incident_input_done(&o.inc);
 	analyze_bundles_done(&o.in);

@@ -92,27 +92,41 @@ static int64_t parse_time(const char *s) {
 	return (int64_t)timegm(&tm) * 1000000;
 }
 
-static int demo_run(int argc, char **argv) {
+#define DEMO_PATH (2 * PATH_MAX)
+
+/* One demo run: its options, its files and what it has found so far. */
+struct demo {
+	const char *data, *workdir;
+	bool json;
+	char abs_data[PATH_MAX], wd[PATH_MAX];
+	char logs[DEMO_PATH], rules[DEMO_PATH], decoders[DEMO_PATH], keys[DEMO_PATH],
+	        key[2 * DEMO_PATH], pub[2 * DEMO_PATH], store[DEMO_PATH], alerts[DEMO_PATH],
+	        errf[DEMO_PATH], outf[DEMO_PATH];
+	int64_t lookback, lookahead;
+	json_t *doc;
+	size_t n_alerts, n_sealed;
+	int ret;
+};
+
+/* Options into d. Returns -1 to go on, or the exit code (--help, usage error). */
+static int demo_options(int argc, char **argv, struct demo *d) {
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"data", required_argument, NULL, 'd'},
 	                                     {"workdir", required_argument, NULL, 'w'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *data = replay_rules_dataroot();
-	const char *workdir = NULL;
-	bool json = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "hd:w:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			return ev_print_help(&ev_cmd_demo);
 		case 'd':
-			data = optarg;
+			d->data = optarg;
 			break;
 		case 'w':
-			workdir = optarg;
+			d->workdir = optarg;
 			break;
 		case EV_OPT_JSON:
-			json = true;
+			d->json = true;
 			break;
 		default:
 			return ev_option_error(&ev_cmd_demo, argv);
@@ -120,56 +134,47 @@ static int demo_run(int argc, char **argv) {
 	}
 	if (optind < argc)
 		return ev_usage_error(&ev_cmd_demo, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
 
-	char abs_data[PATH_MAX];
-	if (!realpath(data, abs_data)) {
-		ev_log_error("demo data %s: %m", data);
+/* The data root (exported as EVIDENT_DATADIR to the steps), the work directory and the
+ * paths in both. Returns -1 to go on, or the exit code. */
+static int demo_setup(struct demo *d) {
+	if (!realpath(d->data, d->abs_data)) {
+		ev_log_error("demo data %s: %m", d->data);
 		return EV_EXIT_USAGE;
 	}
-	setenv("EVIDENT_DATADIR", abs_data, 1);
+	setenv("EVIDENT_DATADIR", d->abs_data, 1);
 
 	char tmpl[] = "/tmp/evident-demo-XXXXXX";
-	char wd[PATH_MAX];
-	if (workdir) {
-		if (mkdir(workdir, 0700) < 0 && errno != EEXIST) {
-			ev_log_error("cannot create %s: %m", workdir);
+	if (d->workdir) {
+		if (mkdir(d->workdir, 0700) < 0 && errno != EEXIST) {
+			ev_log_error("cannot create %s: %m", d->workdir);
 			return EV_EXIT_USAGE;
 		}
-		snprintf(wd, sizeof(wd), "%s", workdir);
+		snprintf(d->wd, sizeof(d->wd), "%s", d->workdir);
 	} else {
 		if (!mkdtemp(tmpl)) {
 			ev_log_error("cannot create a temporary directory: %m");
 			return EV_EXIT_USAGE;
 		}
-		snprintf(wd, sizeof(wd), "%s", tmpl);
+		snprintf(d->wd, sizeof(d->wd), "%s", tmpl);
 	}
+	snprintf(d->logs, sizeof(d->logs), "%s/demo/auth.log", d->abs_data);
+	snprintf(d->rules, sizeof(d->rules), "%s/rules", d->abs_data);
+	snprintf(d->decoders, sizeof(d->decoders), "%s/decoders", d->abs_data);
+	snprintf(d->keys, sizeof(d->keys), "%s/keys", d->wd);
+	snprintf(d->key, sizeof(d->key), "%s/evident.key", d->keys);
+	snprintf(d->pub, sizeof(d->pub), "%s/evident.pub", d->keys);
+	snprintf(d->store, sizeof(d->store), "%s/store", d->wd);
+	snprintf(d->alerts, sizeof(d->alerts), "%s/alerts.jsonl", d->wd);
+	snprintf(d->errf, sizeof(d->errf), "%s/step.err", d->wd);
+	snprintf(d->outf, sizeof(d->outf), "%s/step.out", d->wd);
+	return -1;
+}
 
-#define DEMO_PATH (2 * PATH_MAX)
-	char logs[DEMO_PATH], rules[DEMO_PATH], decoders[DEMO_PATH], keys[DEMO_PATH],
-	        key[2 * DEMO_PATH], pub[2 * DEMO_PATH], store[DEMO_PATH], alerts[DEMO_PATH],
-	        errf[DEMO_PATH], outf[DEMO_PATH];
-	snprintf(logs, sizeof(logs), "%s/demo/auth.log", abs_data);
-	snprintf(rules, sizeof(rules), "%s/rules", abs_data);
-	snprintf(decoders, sizeof(decoders), "%s/decoders", abs_data);
-	snprintf(keys, sizeof(keys), "%s/keys", wd);
-	snprintf(key, sizeof(key), "%s/evident.key", keys);
-	snprintf(pub, sizeof(pub), "%s/evident.pub", keys);
-	snprintf(store, sizeof(store), "%s/store", wd);
-	snprintf(alerts, sizeof(alerts), "%s/alerts.jsonl", wd);
-	snprintf(errf, sizeof(errf), "%s/step.err", wd);
-	snprintf(outf, sizeof(outf), "%s/step.out", wd);
-
-	out = json ? fopen("/dev/null", "we") : stdout;
-	if (!out) {
-		ev_log_error("cannot open /dev/null: %m");
-		return EV_EXIT_USAGE;
-	}
-	json_t *doc = json_pack("{s:s?, s:o, s:o}", "workdir", workdir ? wd : NULL, "alerts",
-	                        json_array(), "seals", json_array());
-	int ret = EV_EXIT_OK, r;
-	fprintf(out, "== evident demo (work directory %s) ==\n", wd);
-	ev_version_print(out, false);
-
+/* Step 1: the evidence window of the embedded configuration. */
+static int demo_config(struct demo *d) {
 	fprintf(out, "\n-- 1. configuration: the embedded default --\n");
 	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;
@@ -177,148 +182,191 @@ static int demo_run(int argc, char **argv) {
 		ev_errlist_print(&errs, stderr);
 		ev_errlist_clear(&errs);
 		ev_log_error("the embedded configuration does not load");
-		ret = EV_EXIT_FINDING;
-		goto out;
+		return -EINVAL;
 	}
-	int64_t lookback = (int64_t)cfg->actions.lookback,
-	        lookahead = (int64_t)cfg->actions.lookahead;
+	d->lookback = (int64_t)cfg->actions.lookback;
+	d->lookahead = (int64_t)cfg->actions.lookahead;
 	char lb[32], la[32];
-	ev_format_duration((uint64_t)lookback, lb, sizeof(lb));
-	ev_format_duration((uint64_t)lookahead, la, sizeof(la));
+	ev_format_duration((uint64_t)d->lookback, lb, sizeof(lb));
+	ev_format_duration((uint64_t)d->lookahead, la, sizeof(la));
 	fprintf(out, "   evidence window: %s before an alert's first event, %s after its last\n",
 	        lb, la);
 	ev_config_free(cfg);
+	return 0;
+}
 
+/* Step 2: a fresh signing key; its id goes into the document. */
+static int demo_keygen(struct demo *d) {
 	fprintf(out, "\n-- 2. a signing key --\n");
-	{
-		char *a[] = {"evident", "keygen", "--out", keys, NULL};
-		mkdir(keys, 0700);
-		r = run_self(a, outf, errf);
-		if (r != 0) {
-			cat_file(errf, "   ");
-			ev_log_error("keygen failed (exit %d)", r);
-			ret = EV_EXIT_FINDING;
-			goto out;
-		}
-		fprintf(out, "   key id ");
-		cat_file(outf, "");
-		char kid[128] = "";
-		FILE *kf = fopen(outf, "re");
-		if (kf && fgets(kid, sizeof(kid), kf))
-			kid[strcspn(kid, "\n")] = 0;
-		if (kf)
-			fclose(kf);
-		json_object_set_new(doc, "key_id", json_string(kid));
+	char *a[] = {"evident", "keygen", "--out", d->keys, NULL};
+	mkdir(d->keys, 0700);
+	int r = run_self(a, d->outf, d->errf);
+	if (r != 0) {
+		cat_file(d->errf, "   ");
+		ev_log_error("keygen failed (exit %d)", r);
+		return -EIO;
 	}
+	fprintf(out, "   key id ");
+	cat_file(d->outf, "");
+	char kid[128] = "";
+	FILE *kf = fopen(d->outf, "re");
+	if (kf && fgets(kid, sizeof(kid), kf))
+		kid[strcspn(kid, "\n")] = 0;
+	if (kf)
+		fclose(kf);
+	json_object_set_new(d->doc, "key_id", json_string(kid));
+	return 0;
+}
 
-	fprintf(out, "\n-- 3. replay %s through the rules in %s --\n", logs, rules);
-	{
-		char *a[] = {"evident",    "replay", "--rules", rules,
-		             "--decoders", decoders, logs,      NULL};
-		r = run_self(a, alerts, errf);
-		cat_file(errf, "   ");
-		if (r != 0) {
-			ev_log_error("replay failed (exit %d)", r);
-			ret = EV_EXIT_FINDING;
-			goto out;
-		}
+/* Step 3: the sample logs through the rules, alerts into d->alerts. */
+static int demo_replay(struct demo *d) {
+	fprintf(out, "\n-- 3. replay %s through the rules in %s --\n", d->logs, d->rules);
+	char *a[] = {"evident",    "replay",    "--rules", d->rules,
+	             "--decoders", d->decoders, d->logs,   NULL};
+	int r = run_self(a, d->alerts, d->errf);
+	cat_file(d->errf, "   ");
+	if (r != 0) {
+		ev_log_error("replay failed (exit %d)", r);
+		return -EIO;
 	}
+	return 0;
+}
 
-	/* Read the alerts. */
+/* Seal the evidence window of one alert (first - lookback .. last + lookahead). */
+static void demo_seal_alert(struct demo *d, const char *title, const char *t, int64_t first,
+                            int64_t last) {
+	char since[64], until[64], note[512];
+	ev_format_rfc3339(first - d->lookback, since, sizeof(since));
+	ev_format_rfc3339(last + d->lookahead + 999999, until, sizeof(until));
+	snprintf(note, sizeof(note), "demo: alert '%s' at %s", title ? title : "?", t ? t : "?");
+	char *s[] = {"evident", "seal",  "--store", d->store,       "--key",          d->key,
+	             "--file",  d->logs, "--since", since,          "--until",        until,
+	             "--note",  note,    "--actor", "evident demo", "--no-immutable", "--json",
+	             NULL};
+	if (!d->json)
+		s[ELEMENTSOF(s) - 2] = NULL; /* the human output of seal */
+	int r = run_self(s, d->outf, d->errf);
+	if (r == 0) {
+		d->n_sealed++;
+		cat_file(d->outf, "         ");
+		json_array_append_new(json_object_get(d->doc, "seals"), load_json(d->outf));
+	} else {
+		cat_file(d->errf, "         ");
+		ev_log_error("seal failed (exit %d)", r);
+		d->ret = EV_EXIT_FINDING;
+	}
+}
+
+/* One alert line: shown, kept in the document, and its evidence sealed. */
+static void demo_alert(struct demo *d, json_t *a) {
+	d->n_alerts++;
+	const char *title = json_string_value(json_object_get(json_object_get(a, "rule"), "title"));
+	const char *level = json_string_value(json_object_get(json_object_get(a, "rule"), "level"));
+	const char *kind = json_string_value(json_object_get(a, "kind"));
+	const char *t = json_string_value(json_object_get(a, "time"));
+	const char *first = json_string_value(json_object_get(a, "first"));
+	const char *last = json_string_value(json_object_get(a, "last"));
+	char *group = json_dumps(json_object_get(a, "group"), JSON_COMPACT | JSON_SORT_KEYS);
+	fprintf(out, "   ALERT %s [%s%s%s] %s (%s) group %s count %lld\n", t ? t : "?",
+	        ev_term_on(out, ev_term_level_color(level)), level ? level : "?", ev_term_off(out),
+	        title ? title : "?", kind ? kind : "?", group ? group : "{}",
+	        (long long)json_integer_value(json_object_get(a, "count")));
+	json_array_append(json_object_get(d->doc, "alerts"), a);
+	free(group);
+	int64_t f = first ? parse_time(first) : -1, l = last ? parse_time(last) : -1;
+	if (f >= 0 && l >= 0)
+		demo_seal_alert(d, title, t, f, l);
+}
+
+/* Step 4: every alert (up to DEMO_MAX_ALERTS), its evidence sealed into the store. */
+static void demo_alerts(struct demo *d) {
 	json_error_t jerr;
-	FILE *af = fopen(alerts, "re");
-	size_t n_alerts = 0, n_sealed = 0;
+	FILE *af = fopen(d->alerts, "re");
 	char line[65536];
-	fprintf(out, "\n-- 4. alerts, and the evidence of each sealed into %s --\n", store);
-	while (af && fgets(line, sizeof(line), af) && n_alerts < DEMO_MAX_ALERTS) {
+	fprintf(out, "\n-- 4. alerts, and the evidence of each sealed into %s --\n", d->store);
+	while (af && fgets(line, sizeof(line), af) && d->n_alerts < DEMO_MAX_ALERTS) {
 		json_t *a = json_loads(line, 0, &jerr);
 		if (!a)
 			continue;
-		n_alerts++;
-		const char *title =
-		        json_string_value(json_object_get(json_object_get(a, "rule"), "title"));
-		const char *level =
-		        json_string_value(json_object_get(json_object_get(a, "rule"), "level"));
-		const char *kind = json_string_value(json_object_get(a, "kind"));
-		const char *t = json_string_value(json_object_get(a, "time"));
-		const char *first = json_string_value(json_object_get(a, "first"));
-		const char *last = json_string_value(json_object_get(a, "last"));
-		char *group =
-		        json_dumps(json_object_get(a, "group"), JSON_COMPACT | JSON_SORT_KEYS);
-		fprintf(out, "   ALERT %s [%s%s%s] %s (%s) group %s count %lld\n", t ? t : "?",
-		        ev_term_on(out, ev_term_level_color(level)), level ? level : "?",
-		        ev_term_off(out), title ? title : "?", kind ? kind : "?",
-		        group ? group : "{}",
-		        (long long)json_integer_value(json_object_get(a, "count")));
-		json_array_append(json_object_get(doc, "alerts"), a);
-		free(group);
-		int64_t f = first ? parse_time(first) : -1, l = last ? parse_time(last) : -1;
-		if (f >= 0 && l >= 0) {
-			char since[64], until[64], note[512];
-			ev_format_rfc3339(f - lookback, since, sizeof(since));
-			ev_format_rfc3339(l + lookahead + 999999, until, sizeof(until));
-			snprintf(note, sizeof(note), "demo: alert '%s' at %s", title ? title : "?",
-			         t ? t : "?");
-			char *s[] = {"evident",        "seal",   "--store", store,
-			             "--key",          key,      "--file",  logs,
-			             "--since",        since,    "--until", until,
-			             "--note",         note,     "--actor", "evident demo",
-			             "--no-immutable", "--json", NULL};
-			if (!json)
-				s[ELEMENTSOF(s) - 2] = NULL; /* the human output of seal */
-			r = run_self(s, outf, errf);
-			if (r == 0) {
-				n_sealed++;
-				cat_file(outf, "         ");
-				json_array_append_new(json_object_get(doc, "seals"),
-				                      load_json(outf));
-			} else {
-				cat_file(errf, "         ");
-				ev_log_error("seal failed (exit %d)", r);
-				ret = EV_EXIT_FINDING;
-			}
-		}
+		demo_alert(d, a);
 		json_decref(a);
 	}
 	if (af)
 		fclose(af);
-	if (n_alerts == 0)
+	if (d->n_alerts == 0)
 		fprintf(out, "   (no alerts)\n");
+}
 
-	if (n_sealed) {
-		fprintf(out, "\n-- 5. verify the store against the pinned key --\n");
-		char *v[] = {"evident", "verify",       "--pub", pub,      "--key", key,
-		             "--actor", "evident demo", store,   "--json", NULL};
-		if (!json)
-			v[ELEMENTSOF(v) - 2] = NULL;
-		r = run_self(v, outf, errf);
-		cat_file(outf, "   ");
-		cat_file(errf, "   ");
-		json_object_set_new(doc, "verify", load_json(outf));
-		if (r != 0) {
-			ev_log_error("verification failed (exit %d)", r);
-			ret = EV_EXIT_FINDING;
-		}
+/* Step 5: verify the store against the pinned key (when anything was sealed). */
+static void demo_verify(struct demo *d) {
+	if (!d->n_sealed)
+		return;
+	fprintf(out, "\n-- 5. verify the store against the pinned key --\n");
+	char *v[] = {"evident", "verify",       "--pub",  d->pub,   "--key", d->key,
+	             "--actor", "evident demo", d->store, "--json", NULL};
+	if (!d->json)
+		v[ELEMENTSOF(v) - 2] = NULL;
+	int r = run_self(v, d->outf, d->errf);
+	cat_file(d->outf, "   ");
+	cat_file(d->errf, "   ");
+	json_object_set_new(d->doc, "verify", load_json(d->outf));
+	if (r != 0) {
+		ev_log_error("verification failed (exit %d)", r);
+		d->ret = EV_EXIT_FINDING;
 	}
+}
 
-	fprintf(out, "\n== %zu alert%s, %zu bundle%s sealed, store %s%s%s ==\n", n_alerts,
-	        n_alerts == 1 ? "" : "s", n_sealed, n_sealed == 1 ? "" : "s",
-	        ev_term_on(out, ret == EV_EXIT_OK ? EV_COLOR_GREEN : EV_COLOR_RED),
-	        ret == EV_EXIT_OK ? "verified" : "NOT verified", ev_term_off(out));
-	if (workdir)
-		fprintf(out, "kept: %s (alerts.jsonl, store/, keys/)\n", wd);
-out:
-	if (!workdir)
-		nftw(wd, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	if (json) {
-		json_object_set_new(doc, "ok", json_boolean(ret == EV_EXIT_OK));
-		char *s = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT);
+static void demo_summary(const struct demo *d) {
+	fprintf(out, "\n== %zu alert%s, %zu bundle%s sealed, store %s%s%s ==\n", d->n_alerts,
+	        d->n_alerts == 1 ? "" : "s", d->n_sealed, d->n_sealed == 1 ? "" : "s",
+	        ev_term_on(out, d->ret == EV_EXIT_OK ? EV_COLOR_GREEN : EV_COLOR_RED),
+	        d->ret == EV_EXIT_OK ? "verified" : "NOT verified", ev_term_off(out));
+	if (d->workdir)
+		fprintf(out, "kept: %s (alerts.jsonl, store/, keys/)\n", d->wd);
+}
+
+/* The end of every run past the setup: the temporary directory removed, and with --json
+ * the one document printed. */
+static void demo_finish(struct demo *d) {
+	if (!d->workdir)
+		nftw(d->wd, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	if (d->json) {
+		json_object_set_new(d->doc, "ok", json_boolean(d->ret == EV_EXIT_OK));
+		char *s = json_dumps(d->doc, JSON_SORT_KEYS | JSON_COMPACT);
 		printf("%s\n", s ? s : "{}");
 		free(s);
 		fclose(out);
 	}
-	json_decref(doc);
-	return ret;
+	json_decref(d->doc);
+}
+
+static int demo_run(int argc, char **argv) {
+	struct demo d = {.data = replay_rules_dataroot(), .ret = EV_EXIT_OK};
+	int r = demo_options(argc, argv, &d);
+	if (r < 0)
+		r = demo_setup(&d);
+	if (r >= 0)
+		return r;
+
+	out = d.json ? fopen("/dev/null", "we") : stdout;
+	if (!out) {
+		ev_log_error("cannot open /dev/null: %m");
+		return EV_EXIT_USAGE;
+	}
+	d.doc = json_pack("{s:s?, s:o, s:o}", "workdir", d.workdir ? d.wd : NULL, "alerts",
+	                  json_array(), "seals", json_array());
+	fprintf(out, "== evident demo (work directory %s) ==\n", d.wd);
+	ev_version_print(out, false);
+
+	if (demo_config(&d) < 0 || demo_keygen(&d) < 0 || demo_replay(&d) < 0)
+		d.ret = EV_EXIT_FINDING;
+	else {
+		demo_alerts(&d);
+		demo_verify(&d);
+		demo_summary(&d);
+	}
+	demo_finish(&d);
+	return d.ret;
 }
 
 const struct ev_command ev_cmd_demo = {

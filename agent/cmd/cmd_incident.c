@@ -414,30 +414,94 @@ static int dispatch(struct ictx *c, const char *name) {
 	return ev_incident_cmd_import(c);
 }
 
+/* The options of every subcommand (value options from O_AS to O_VALUE are plain strings). */
+enum {
+	O_AS = 0x2000,
+	O_AT,
+	O_ROLE,
+	O_PERSON,
+	O_DECISION,
+	O_RATIONALE,
+	O_ROOT,
+	O_RESOL,
+	O_REPORT,
+	O_REASON,
+	O_FIELD,
+	O_VALUE,
+	O_APPROVE,
+	O_STATE,
+	O_PUB,
+	O_HOST,
+	O_SINCE,
+	O_UNTIL,
+	O_OWNER,
+	O_DEADLINE,
+	O_KIND
+};
+
+/* One option into c. Returns -1 to go on, or what parse() returns. */
+static int incident_option(struct ictx *c, int o, char **argv) {
+	const char **dst[] = {[O_AS - O_AS] = &c->as,
+	                      [O_AT - O_AS] = &c->at_s,
+	                      [O_ROLE - O_AS] = &c->role,
+	                      [O_PERSON - O_AS] = &c->person,
+	                      [O_DECISION - O_AS] = &c->decision,
+	                      [O_RATIONALE - O_AS] = &c->rationale,
+	                      [O_ROOT - O_AS] = &c->root_cause,
+	                      [O_RESOL - O_AS] = &c->resolution,
+	                      [O_REPORT - O_AS] = &c->report,
+	                      [O_REASON - O_AS] = &c->reason,
+	                      [O_FIELD - O_AS] = &c->field,
+	                      [O_VALUE - O_AS] = &c->value};
+	switch (o) {
+	case 'h':
+		return ev_print_help(&ev_cmd_incident) + 1000;
+	case EV_OPT_JSON:
+		c->json = true;
+		break;
+	case 'c':
+		c->config = optarg;
+		break;
+	case O_STATE:
+		c->state_opt = optarg;
+		break;
+	case O_APPROVE:
+		c->approve = true;
+		break;
+	case O_PUB:
+		if (ev_strv_push(&c->pubs, optarg) < 0)
+			return EV_EXIT_USAGE;
+		break;
+	case O_HOST:
+		if (ev_strv_push(&c->hosts, optarg) < 0)
+			return EV_EXIT_USAGE;
+		break;
+	case O_SINCE:
+		c->since_s = optarg;
+		break;
+	case O_UNTIL:
+		c->until_s = optarg;
+		break;
+	case O_OWNER:
+		c->owner = optarg;
+		break;
+	case O_DEADLINE:
+		c->deadline = optarg;
+		break;
+	case O_KIND:
+		c->kind = optarg;
+		break;
+	default:
+		if (o >= O_AS && o <= O_VALUE) {
+			*dst[o - O_AS] = optarg;
+			break;
+		}
+		return ev_option_error(&ev_cmd_incident, argv);
+	}
+	return -1;
+}
+
 static int parse(int argc, char **argv, struct ictx *c) {
-	enum {
-		O_AS = 0x2000,
-		O_AT,
-		O_ROLE,
-		O_PERSON,
-		O_DECISION,
-		O_RATIONALE,
-		O_ROOT,
-		O_RESOL,
-		O_REPORT,
-		O_REASON,
-		O_FIELD,
-		O_VALUE,
-		O_APPROVE,
-		O_STATE,
-		O_PUB,
-		O_HOST,
-		O_SINCE,
-		O_UNTIL,
-		O_OWNER,
-		O_DEADLINE,
-		O_KIND
-	};
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"config", required_argument, NULL, 'c'},
 	                                     {"state-dir", required_argument, NULL, O_STATE},
@@ -463,19 +527,7 @@ static int parse(int argc, char **argv, struct ictx *c) {
 	                                     {"deadline", required_argument, NULL, O_DEADLINE},
 	                                     {"kind", required_argument, NULL, O_KIND},
 	                                     {NULL, 0, NULL, 0}};
-	const char **dst[] = {[O_AS - O_AS] = &c->as,
-	                      [O_AT - O_AS] = &c->at_s,
-	                      [O_ROLE - O_AS] = &c->role,
-	                      [O_PERSON - O_AS] = &c->person,
-	                      [O_DECISION - O_AS] = &c->decision,
-	                      [O_RATIONALE - O_AS] = &c->rationale,
-	                      [O_ROOT - O_AS] = &c->root_cause,
-	                      [O_RESOL - O_AS] = &c->resolution,
-	                      [O_REPORT - O_AS] = &c->report,
-	                      [O_REASON - O_AS] = &c->reason,
-	                      [O_FIELD - O_AS] = &c->field,
-	                      [O_VALUE - O_AS] = &c->value};
-	int o;
+	int o, r;
 	/* '+': stop at the first word; the subcommand's options come after it */
 	while ((o = getopt_long(argc, argv, "+hc:", opts, NULL)) != -1 || optind < argc) {
 		if (o == -1) { /* a word: collected, and option parsing goes on after it */
@@ -486,51 +538,8 @@ static int parse(int argc, char **argv, struct ictx *c) {
 			c->args[c->nargs++] = argv[optind++];
 			continue;
 		}
-		switch (o) {
-		case 'h':
-			return ev_print_help(&ev_cmd_incident) + 1000;
-		case EV_OPT_JSON:
-			c->json = true;
-			break;
-		case 'c':
-			c->config = optarg;
-			break;
-		case O_STATE:
-			c->state_opt = optarg;
-			break;
-		case O_APPROVE:
-			c->approve = true;
-			break;
-		case O_PUB:
-			if (ev_strv_push(&c->pubs, optarg) < 0)
-				return EV_EXIT_USAGE;
-			break;
-		case O_HOST:
-			if (ev_strv_push(&c->hosts, optarg) < 0)
-				return EV_EXIT_USAGE;
-			break;
-		case O_SINCE:
-			c->since_s = optarg;
-			break;
-		case O_UNTIL:
-			c->until_s = optarg;
-			break;
-		case O_OWNER:
-			c->owner = optarg;
-			break;
-		case O_DEADLINE:
-			c->deadline = optarg;
-			break;
-		case O_KIND:
-			c->kind = optarg;
-			break;
-		default:
-			if (o >= O_AS && o <= O_VALUE) {
-				*dst[o - O_AS] = optarg;
-				break;
-			}
-			return ev_option_error(&ev_cmd_incident, argv);
-		}
+		if ((r = incident_option(c, o, argv)) >= 0)
+			return r;
 	}
 	return 0;
 }

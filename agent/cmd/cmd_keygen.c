@@ -9,7 +9,13 @@
 #include "agent/cmd/commands.h"
 #include "util/mkdir.h"
 
-static int keygen_run(int argc, char **argv) {
+struct keygen_args {
+	const char *out, *name, *rotate, *store, *actor;
+	bool json, x25519;
+};
+
+/* The command line. Returns -1 to go on, or the exit code. */
+static int keygen_options(int argc, char **argv, struct keygen_args *a) {
 	enum { OPT_OUT = 0x2000, OPT_NAME, OPT_ROTATE, OPT_STORE, OPT_ACTOR, OPT_X25519 };
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"out", required_argument, NULL, OPT_OUT},
@@ -19,33 +25,31 @@ static int keygen_run(int argc, char **argv) {
 	                                     {"actor", required_argument, NULL, OPT_ACTOR},
 	                                     {"x25519", no_argument, NULL, OPT_X25519},
 	                                     {NULL, 0, NULL, 0}};
-	const char *out = ".", *name = "evident", *rotate = NULL, *store = NULL, *actor = NULL;
-	bool json = false, x25519 = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			return ev_print_help(&ev_cmd_keygen);
 		case EV_OPT_JSON:
-			json = true;
+			a->json = true;
 			break;
 		case OPT_OUT:
-			out = optarg;
+			a->out = optarg;
 			break;
 		case OPT_NAME:
-			name = optarg;
+			a->name = optarg;
 			break;
 		case OPT_ROTATE:
-			rotate = optarg;
+			a->rotate = optarg;
 			break;
 		case OPT_STORE:
-			store = optarg;
+			a->store = optarg;
 			break;
 		case OPT_ACTOR:
-			actor = optarg;
+			a->actor = optarg;
 			break;
 		case OPT_X25519:
-			x25519 = true;
+			a->x25519 = true;
 			break;
 		default:
 			return ev_option_error(&ev_cmd_keygen, argv);
@@ -53,40 +57,43 @@ static int keygen_run(int argc, char **argv) {
 	}
 	if (optind < argc)
 		return ev_usage_error(&ev_cmd_keygen, "unexpected argument '%s'", argv[optind]);
-	if (!*name || strchr(name, '/'))
+	if (!*a->name || strchr(a->name, '/'))
 		return ev_usage_error(&ev_cmd_keygen, "--name must be a plain file name");
-	if (!rotate != !store)
+	if (!a->rotate != !a->store)
 		return ev_usage_error(&ev_cmd_keygen, "--rotate-from and --store go together");
-	int r = ev_mkdir_p(out, 0700, 0755);
-	if (r < 0) {
-		ev_log_error("cannot create %s: %s", out, strerror(-r));
+	return -1;
+}
+
+/* --x25519: an encryption recipient key pair. */
+static int keygen_x25519(const struct keygen_args *a) {
+	struct ev_errlist errs = {0};
+	if (a->rotate)
+		return ev_usage_error(&ev_cmd_keygen, "--x25519 has no rotation");
+	char id[65];
+	if (store_x25519_keygen(a->out, a->name, id, &errs) < 0) {
+		ev_errlist_print(&errs, stderr);
+		ev_errlist_clear(&errs);
 		return EV_EXIT_USAGE;
 	}
-	struct ev_errlist errs = {0};
-	if (x25519) {
-		if (rotate)
-			return ev_usage_error(&ev_cmd_keygen, "--x25519 has no rotation");
-		char id[65];
-		if (store_x25519_keygen(out, name, id, &errs) < 0) {
-			ev_errlist_print(&errs, stderr);
-			ev_errlist_clear(&errs);
-			return EV_EXIT_USAGE;
-		}
-		if (json)
-			printf("{\"key_id\":\"%s\",\"private\":\"%s/%s.x25519.key\",\"public\":"
-			       "\"%s/%s.x25519.pub\"}\n",
-			       id, out, name, out, name);
-		else {
-			printf("%s\n", id);
-			fprintf(stderr,
-			        "evident: wrote %s/%s.x25519.key (private, 0600) and "
-			        "%s/%s.x25519.pub\n",
-			        out, name, out, name);
-		}
-		return EV_EXIT_OK;
+	if (a->json)
+		printf("{\"key_id\":\"%s\",\"private\":\"%s/%s.x25519.key\",\"public\":"
+		       "\"%s/%s.x25519.pub\"}\n",
+		       id, a->out, a->name, a->out, a->name);
+	else {
+		printf("%s\n", id);
+		fprintf(stderr,
+		        "evident: wrote %s/%s.x25519.key (private, 0600) and "
+		        "%s/%s.x25519.pub\n",
+		        a->out, a->name, a->out, a->name);
 	}
+	return EV_EXIT_OK;
+}
+
+/* An Ed25519 signing key pair; with --rotate-from, the rotation recorded in the store. */
+static int keygen_ed25519(const struct keygen_args *a) {
+	struct ev_errlist errs = {0};
 	struct store_key *old = NULL;
-	if (rotate && store_key_load_private(rotate, &old, &errs) < 0) {
+	if (a->rotate && store_key_load_private(a->rotate, &old, &errs) < 0) {
 		ev_errlist_print(&errs, stderr);
 		ev_errlist_clear(&errs);
 		return EV_EXIT_USAGE;
@@ -97,14 +104,14 @@ static int keygen_run(int argc, char **argv) {
 		store_key_free(old);
 		return EV_EXIT_USAGE;
 	}
-	r = store_key_write(k, out, name, &errs);
+	int r = store_key_write(k, a->out, a->name, &errs);
 	if (r == 0 && old) {
-		json_t *a = ev_store_actor(actor);
-		r = store_key_rotate(store, old, k, a, &errs);
-		json_decref(a);
+		json_t *actor = ev_store_actor(a->actor);
+		r = store_key_rotate(a->store, old, k, actor, &errs);
+		json_decref(actor);
 		if (r == 0)
 			fprintf(stderr, "evident: key_rotated recorded in %s, signed by %s\n",
-			        store, store_key_id(old));
+			        a->store, store_key_id(old));
 	}
 	store_key_free(old);
 	if (r < 0) {
@@ -113,16 +120,29 @@ static int keygen_run(int argc, char **argv) {
 		store_key_free(k);
 		return EV_EXIT_USAGE;
 	}
-	if (json)
+	if (a->json)
 		printf("{\"key_id\":\"%s\",\"private\":\"%s/%s.key\",\"public\":\"%s/%s.pub\"}\n",
-		       store_key_id(k), out, name, out, name);
+		       store_key_id(k), a->out, a->name, a->out, a->name);
 	else {
 		printf("%s\n", store_key_id(k));
-		fprintf(stderr, "evident: wrote %s/%s.key (private, 0600) and %s/%s.pub\n", out,
-		        name, out, name);
+		fprintf(stderr, "evident: wrote %s/%s.key (private, 0600) and %s/%s.pub\n", a->out,
+		        a->name, a->out, a->name);
 	}
 	store_key_free(k);
 	return EV_EXIT_OK;
+}
+
+static int keygen_run(int argc, char **argv) {
+	struct keygen_args a = {.out = ".", .name = "evident"};
+	int rc = keygen_options(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	int r = ev_mkdir_p(a.out, 0700, 0755);
+	if (r < 0) {
+		ev_log_error("cannot create %s: %s", a.out, strerror(-r));
+		return EV_EXIT_USAGE;
+	}
+	return a.x25519 ? keygen_x25519(&a) : keygen_ed25519(&a);
 }
 
 const struct ev_command ev_cmd_keygen = {

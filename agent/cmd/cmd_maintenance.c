@@ -217,6 +217,114 @@ enum {
 	OPT_NOIMM,
 };
 
+/* --duration and --days of `plan` (the context holds the rest). */
+struct maint_plan_args {
+	uint64_t duration;
+	unsigned long days;
+};
+
+/* --duration, --window, --days. Returns -1 to go on, or the exit code. */
+static int maint_number_option(struct mctx *c, int o, struct maint_plan_args *pa) {
+	char *end;
+	if (o == OPT_DAYS) {
+		errno = 0;
+		pa->days = strtoul(optarg, &end, 10);
+		if (errno || *end || pa->days < 1 || pa->days > 366)
+			return ev_usage_error(&ev_cmd_maintenance,
+			                      "--days: '%s' is not a number of days (1 to 366)",
+			                      optarg);
+		return -1;
+	}
+	if (ev_parse_duration(optarg, o == OPT_WINDOW ? &c->window : &pa->duration) < 0 ||
+	    (o == OPT_DURATION ? pa->duration : c->window) == 0)
+		return ev_usage_error(&ev_cmd_maintenance, "--%s: '%s' is not a duration",
+		                      o == OPT_WINDOW ? "window" : "duration", optarg);
+	return -1;
+}
+
+/* One option. Returns -1 to go on, or the exit code. */
+static int maint_option(struct mctx *c, int o, char **argv, struct maint_plan_args *pa) {
+	switch (o) {
+	case 'h':
+		return ev_print_help(&ev_cmd_maintenance);
+	case EV_OPT_JSON:
+		c->json = true;
+		break;
+	case OPT_CONFIG:
+		c->config = optarg;
+		break;
+	case OPT_STATE:
+		c->state_opt = optarg;
+		break;
+	case OPT_AS:
+		c->as = optarg;
+		break;
+	case OPT_SERVICE:
+		c->service = optarg;
+		break;
+	case OPT_COPY:
+		if (ev_strv_push(&c->copies, optarg) < 0)
+			return EV_EXIT_USAGE;
+		break;
+	case OPT_CHECK:
+		if (ev_strv_push(&c->checks, optarg) < 0)
+			return EV_EXIT_USAGE;
+		break;
+	case OPT_DURATION:
+	case OPT_WINDOW:
+	case OPT_DAYS:
+		return maint_number_option(c, o, pa);
+	case OPT_NOIMM:
+		c->no_immutable = true;
+		break;
+	default:
+		return ev_option_error(&ev_cmd_maintenance, argv);
+	}
+	return -1;
+}
+
+/* The subcommand and, for those that need one, the change id (into c->id). Returns -1
+ * with *ret_sub set, or the exit code. */
+static int maint_subcommand(int argc, char **argv, struct mctx *c, const char **ret_sub) {
+	if (optind >= argc)
+		return ev_usage_error(
+		        &ev_cmd_maintenance,
+		        "which subcommand? (plan, start, finish, rollback, list, show)");
+	const char *sub = argv[optind++];
+	static const char *const with_id[] = {"start", "finish", "rollback", "show"};
+	bool needs_id = false;
+	for (size_t i = 0; i < ELEMENTSOF(with_id); i++)
+		needs_id = needs_id || !strcmp(sub, with_id[i]);
+	if (!needs_id && strcmp(sub, "plan") && strcmp(sub, "list"))
+		return ev_usage_error(&ev_cmd_maintenance,
+		                      "unknown subcommand '%s' (plan, start, "
+		                      "finish, rollback, list, show)",
+		                      sub);
+	if (needs_id && optind >= argc)
+		return ev_usage_error(&ev_cmd_maintenance, "%s needs a change id", sub);
+	if (needs_id)
+		c->id = argv[optind++];
+	if (optind < argc)
+		return ev_usage_error(&ev_cmd_maintenance, "unexpected argument '%s'",
+		                      argv[optind]);
+	*ret_sub = sub;
+	return -1;
+}
+
+static int maint_dispatch(struct mctx *c, const char *sub, const struct maint_plan_args *pa) {
+	if (!strcmp(sub, "plan"))
+		return cmd_plan(c, pa->duration, (unsigned)pa->days);
+	if (!strcmp(sub, "list"))
+		return cmd_list(c);
+	if (!strcmp(sub, "show"))
+		return cmd_show(c);
+	if (!strcmp(sub, "start"))
+		return ev_maint_cmd_start(c);
+	if (!strcmp(sub, "finish"))
+		return ev_maint_cmd_finish(c);
+	return ev_maint_cmd_rollback(c);
+}
+
 static int maint_run(int argc, char **argv) {
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"config", required_argument, NULL, OPT_CONFIG},
@@ -231,110 +339,15 @@ static int maint_run(int argc, char **argv) {
 	                                     {"no-immutable", no_argument, NULL, OPT_NOIMM},
 	                                     {NULL, 0, NULL, 0}};
 	struct mctx c = {0};
-	uint64_t duration = 3600ULL * 1000000;
-	unsigned long days = 28;
-	int ret = EV_EXIT_USAGE, o;
-	char *end;
-	while ((o = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
-		switch (o) {
-		case 'h':
-			mctx_done(&c);
-			return ev_print_help(&ev_cmd_maintenance);
-		case EV_OPT_JSON:
-			c.json = true;
-			break;
-		case OPT_CONFIG:
-			c.config = optarg;
-			break;
-		case OPT_STATE:
-			c.state_opt = optarg;
-			break;
-		case OPT_AS:
-			c.as = optarg;
-			break;
-		case OPT_SERVICE:
-			c.service = optarg;
-			break;
-		case OPT_COPY:
-			if (ev_strv_push(&c.copies, optarg) < 0)
-				goto out;
-			break;
-		case OPT_CHECK:
-			if (ev_strv_push(&c.checks, optarg) < 0)
-				goto out;
-			break;
-		case OPT_DURATION:
-		case OPT_WINDOW:
-			if (ev_parse_duration(optarg, o == OPT_WINDOW ? &c.window : &duration) <
-			            0 ||
-			    (o == OPT_DURATION ? duration : c.window) == 0) {
-				ret = ev_usage_error(
-				        &ev_cmd_maintenance, "--%s: '%s' is not a duration",
-				        o == OPT_WINDOW ? "window" : "duration", optarg);
-				goto out;
-			}
-			break;
-		case OPT_DAYS:
-			errno = 0;
-			days = strtoul(optarg, &end, 10);
-			if (errno || *end || days < 1 || days > 366) {
-				ret = ev_usage_error(
-				        &ev_cmd_maintenance,
-				        "--days: '%s' is not a number of days (1 to 366)", optarg);
-				goto out;
-			}
-			break;
-		case OPT_NOIMM:
-			c.no_immutable = true;
-			break;
-		default:
-			ret = ev_option_error(&ev_cmd_maintenance, argv);
-			goto out;
-		}
-	}
-	if (optind >= argc) {
-		ret = ev_usage_error(
-		        &ev_cmd_maintenance,
-		        "which subcommand? (plan, start, finish, rollback, list, show)");
-		goto out;
-	}
-	const char *sub = argv[optind++];
-	static const char *const with_id[] = {"start", "finish", "rollback", "show"};
-	bool needs_id = false;
-	for (size_t i = 0; i < ELEMENTSOF(with_id); i++)
-		needs_id = needs_id || !strcmp(sub, with_id[i]);
-	if (!needs_id && strcmp(sub, "plan") && strcmp(sub, "list")) {
-		ret = ev_usage_error(&ev_cmd_maintenance,
-		                     "unknown subcommand '%s' (plan, start, "
-		                     "finish, rollback, list, show)",
-		                     sub);
-		goto out;
-	}
-	if (needs_id && optind >= argc) {
-		ret = ev_usage_error(&ev_cmd_maintenance, "%s needs a change id", sub);
-		goto out;
-	}
-	if (needs_id)
-		c.id = argv[optind++];
-	if (optind < argc) {
-		ret = ev_usage_error(&ev_cmd_maintenance, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if ((ret = mctx_open(&c, strcmp(sub, "start") != 0)) >= 0)
-		goto out;
-	if (!strcmp(sub, "plan"))
-		ret = cmd_plan(&c, duration, (unsigned)days);
-	else if (!strcmp(sub, "list"))
-		ret = cmd_list(&c);
-	else if (!strcmp(sub, "show"))
-		ret = cmd_show(&c);
-	else if (!strcmp(sub, "start"))
-		ret = ev_maint_cmd_start(&c);
-	else if (!strcmp(sub, "finish"))
-		ret = ev_maint_cmd_finish(&c);
-	else
-		ret = ev_maint_cmd_rollback(&c);
-out:
+	struct maint_plan_args pa = {.duration = 3600ULL * 1000000, .days = 28};
+	const char *sub = NULL;
+	int ret = -1, o;
+	while (ret < 0 && (o = getopt_long(argc, argv, "hc:", opts, NULL)) != -1)
+		ret = maint_option(&c, o, argv, &pa);
+	if (ret < 0)
+		ret = maint_subcommand(argc, argv, &c, &sub);
+	if (ret < 0 && (ret = mctx_open(&c, strcmp(sub, "start") != 0)) < 0)
+		ret = maint_dispatch(&c, sub, &pa);
 	mctx_done(&c);
 	return ret;
 }

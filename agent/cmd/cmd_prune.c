@@ -25,7 +25,15 @@ static json_t *upload_guard(const struct ev_config *cfg, const char *store) {
 	return ev_upload_confirmed(store) ?: json_object();
 }
 
-static int prune_run(int argc, char **argv) {
+struct prune_args {
+	char *pubs[64];
+	size_t n_pubs;
+	const char *before, *reason, *keyp, *actor, *config, *store;
+	bool json;
+};
+
+/* The command line. Returns -1 to go on, or the exit code. */
+static int prune_options(int argc, char **argv, struct prune_args *a) {
 	enum { OPT_PUB = 0x2000, OPT_BEFORE, OPT_REASON, OPT_KEY, OPT_ACTOR };
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"pub", required_argument, NULL, OPT_PUB},
@@ -35,76 +43,79 @@ static int prune_run(int argc, char **argv) {
 	                                     {"actor", required_argument, NULL, OPT_ACTOR},
 	                                     {"config", required_argument, NULL, 'c'},
 	                                     {NULL, 0, NULL, 0}};
-	char *pubs[64];
-	size_t n_pubs = 0;
-	const char *before = NULL, *reason = NULL, *keyp = NULL, *actor = NULL, *config = NULL;
-	bool json = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			return ev_print_help(&ev_cmd_prune);
 		case 'c':
-			config = optarg;
+			a->config = optarg;
 			break;
 		case EV_OPT_JSON:
-			json = true;
+			a->json = true;
 			break;
 		case OPT_PUB:
-			if (n_pubs >= ELEMENTSOF(pubs))
+			if (a->n_pubs >= ELEMENTSOF(a->pubs))
 				return ev_usage_error(&ev_cmd_prune, "too many --pub");
-			pubs[n_pubs++] = optarg;
+			a->pubs[a->n_pubs++] = optarg;
 			break;
 		case OPT_BEFORE:
-			before = optarg;
+			a->before = optarg;
 			break;
 		case OPT_REASON:
-			reason = optarg;
+			a->reason = optarg;
 			break;
 		case OPT_KEY:
-			keyp = optarg;
+			a->keyp = optarg;
 			break;
 		case OPT_ACTOR:
-			actor = optarg;
+			a->actor = optarg;
 			break;
 		default:
 			return ev_option_error(&ev_cmd_prune, argv);
 		}
 	}
-	if (argc - optind != 1 || !before || !reason || !*reason)
+	if (argc - optind != 1 || !a->before || !a->reason || !*a->reason)
 		return ev_usage_error(&ev_cmd_prune, "expected STORE --before DATE --reason TEXT");
-	const char *store = argv[optind];
-	int64_t now = (int64_t)time(NULL) * 1000000, b = 0;
-	if (ev_parse_time(before, now, &b) < 0)
-		return ev_usage_error(&ev_cmd_prune, "--before: want " EV_TIME_FORMS);
-	char bs[32];
-	ev_format_rfc3339(b, bs, sizeof(bs));
+	a->store = argv[optind];
+	return -1;
+}
+
+/* From the configuration (when it loads; an explicit -c must): the store key unless --key
+ * names one, and with uploads configured for this store what may go. Returns -1 to go
+ * on, or the exit code. */
+static int prune_config(const struct prune_args *a, char **ret_kp, json_t **ret_uploaded) {
 	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;
-	char *kp = NULL;
-	json_t *uploaded = NULL; /* with uploads configured for this store: what may go */
-	if (ev_config_load(config, &cfg, &errs) == 0) {
-		if (!keyp)
-			kp = strdup(cfg->store.key);
-		uploaded = upload_guard(cfg, store);
-	} else if (config) {
+	if (ev_config_load(a->config, &cfg, &errs) == 0) {
+		if (!a->keyp)
+			*ret_kp = strdup(cfg->store.key);
+		*ret_uploaded = upload_guard(cfg, a->store);
+	} else if (a->config) {
 		ev_errlist_print(&errs, stderr);
 		ev_errlist_clear(&errs);
 		return EV_EXIT_USAGE;
 	}
 	ev_config_free(cfg);
 	ev_errlist_clear(&errs);
+	return -1;
+}
+
+/* Remove the bundles created before `bs`, signed and recorded with the key. */
+static int prune_store(struct prune_args *a, const char *keypath, const char *bs,
+                       json_t *uploaded) {
+	struct ev_errlist errs = {0};
 	struct store_key *key = NULL;
 	struct store_keyring kr = {0};
 	int ret = EV_EXIT_USAGE;
-	if (store_key_load_private(keyp ? keyp : kp, &key, &errs) < 0) {
+	if (store_key_load_private(keypath, &key, &errs) < 0) {
 		ev_errlist_print(&errs, stderr);
 		goto out;
 	}
-	if ((ret = ev_store_keyring(pubs, n_pubs, store, &kr)))
+	if ((ret = ev_store_keyring(a->pubs, a->n_pubs, a->store, &kr)))
 		goto out;
-	json_t *act = ev_store_actor(actor);
-	int r = store_prune_only(store, key, &kr, bs, reason, act, uploaded, &errs);
+	json_t *act = ev_store_actor(a->actor);
+	int r = store_prune_only(a->store, key, &kr, bs, a->reason, act, uploaded, &errs);
 	json_decref(act);
 	ev_errlist_print(&errs, stderr);
 	if (r < 0) {
@@ -112,7 +123,7 @@ static int prune_run(int argc, char **argv) {
 		ret = EV_EXIT_USAGE;
 		goto out;
 	}
-	if (json)
+	if (a->json)
 		printf("{\"pruned\":%d,\"before\":\"%s\",\"upload_required\":%s}\n", r, bs,
 		       uploaded ? "true" : "false");
 	else
@@ -123,6 +134,24 @@ out:
 	ev_errlist_clear(&errs);
 	store_key_free(key);
 	store_keyring_clear(&kr);
+	return ret;
+}
+
+static int prune_run(int argc, char **argv) {
+	struct prune_args a = {0};
+	int ret = prune_options(argc, argv, &a);
+	if (ret >= 0)
+		return ret;
+	int64_t now = (int64_t)time(NULL) * 1000000, b = 0;
+	if (ev_parse_time(a.before, now, &b) < 0)
+		return ev_usage_error(&ev_cmd_prune, "--before: want " EV_TIME_FORMS);
+	char bs[32];
+	ev_format_rfc3339(b, bs, sizeof(bs));
+	char *kp = NULL;
+	json_t *uploaded = NULL; /* with uploads configured for this store: what may go */
+	ret = prune_config(&a, &kp, &uploaded);
+	if (ret < 0)
+		ret = prune_store(&a, a.keyp ? a.keyp : kp, bs, uploaded);
 	free(kp);
 	json_decref(uploaded);
 	return ret;

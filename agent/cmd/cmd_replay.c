@@ -132,7 +132,124 @@ static int parse_u64(const char *s, uint64_t *ret) {
 	return 0;
 }
 
-static int replay_run(int argc, char **argv) {
+/* The command line of one replay. The lists borrow their strings from argv. */
+struct replay_args {
+	struct collector_reader_opts o;
+	struct ev_strv jfiles, jdirs, rules, decoders;
+	const char *engine, *config;
+	bool stats_only;
+	struct ev_errlist errs;
+};
+
+/* Every message of errs, then the usage/I-O exit code. */
+static int replay_fail(const struct ev_errlist *errs) {
+	for (size_t i = 0; i < errs->n; i++) {
+		_cleanup_free_ char *m = ev_error_format(&errs->v[i]);
+		ev_log_error("%s", m ? m : "error");
+	}
+	return EV_EXIT_USAGE;
+}
+
+static int replay_oom(void) {
+	ev_log_error("out of memory");
+	return EV_EXIT_USAGE;
+}
+
+/* --year, --now, --max-line. Returns -1 to go on, or the exit code. */
+static int replay_number_option(struct replay_args *a, int c) {
+	uint64_t v;
+	switch (c) {
+	case OPT_YEAR:
+		if (parse_u64(optarg, &v) < 0 || v < 1 || v > 9999)
+			return ev_usage_error(&ev_cmd_replay, "invalid --year '%s' (1..9999)",
+			                      optarg);
+		a->o.year = (int)v;
+		break;
+	case OPT_NOW: /* reference time for year inference (tests): µs since the epoch, or
+	               * any time ev_parse_time() reads */
+		if (parse_u64(optarg, &v) == 0 && v <= INT64_MAX)
+			a->o.now_us = (int64_t)v;
+		else if (ev_parse_time(optarg, (int64_t)time(NULL) * 1000000, &a->o.now_us) < 0)
+			return ev_usage_error(&ev_cmd_replay,
+			                      "invalid --now '%s' (want µs since "
+			                      "the epoch, or " EV_TIME_FORMS ")",
+			                      optarg);
+		break;
+	case OPT_MAX_LINE:
+		if (parse_u64(optarg, &v) < 0 || v < 16 || v > (1u << 30))
+			return ev_usage_error(&ev_cmd_replay, "invalid --max-line '%s' (16..1GiB)",
+			                      optarg);
+		a->o.max_line = v;
+		break;
+	}
+	return -1;
+}
+
+/* One option. Returns -1 to go on, or the exit code. */
+static int replay_option(struct replay_args *a, int c, char **argv) {
+	struct ev_strv *list = NULL;
+	switch (c) {
+	case 'h':
+		return ev_print_help(&ev_cmd_replay);
+	case EV_OPT_JSON:
+	case OPT_RECORDS:
+		break;
+	case OPT_FORMAT:
+		a->o.format = optarg;
+		break;
+	case OPT_TZ:
+		a->o.tz = optarg;
+		break;
+	case OPT_PROGRAM:
+		a->o.program = optarg;
+		break;
+	case OPT_SERVICE:
+		a->o.service = optarg;
+		break;
+	case OPT_FMTDIR:
+		if (collector_formats_default_add_dir(optarg, &a->errs) < 0)
+			return replay_fail(&a->errs);
+		break;
+	case OPT_YEAR:
+	case OPT_NOW:
+	case OPT_MAX_LINE:
+		return replay_number_option(a, c);
+	case OPT_JFILE:
+		list = &a->jfiles;
+		break;
+	case OPT_JDIR:
+		list = &a->jdirs;
+		break;
+	case OPT_RULES:
+		list = &a->rules;
+		break;
+	case OPT_DECODERS:
+		list = &a->decoders;
+		break;
+	case OPT_ENGINE:
+		if (strcmp(optarg, "auto") && strcmp(optarg, "vectorscan") &&
+		    strcmp(optarg, "pcre2"))
+			return ev_usage_error(&ev_cmd_replay,
+			                      "invalid --engine '%s' (auto, vectorscan, pcre2)",
+			                      optarg);
+		a->engine = optarg;
+		break;
+	case OPT_STATS:
+		a->stats_only = true;
+		break;
+	case OPT_CONFIG:
+		a->config = optarg;
+		break;
+	default:
+		return ev_option_error(&ev_cmd_replay, argv);
+	}
+	if (list && ev_strv_push(list, optarg) < 0)
+		return replay_oom();
+	return -1;
+}
+
+/* The whole command line. Returns -1 to go on, or the exit code. */
+static int replay_options(int argc, char **argv, struct replay_args *a) {
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"records", no_argument, NULL, OPT_RECORDS},
 	                                     {"format", required_argument, NULL, OPT_FORMAT},
@@ -151,173 +268,81 @@ static int replay_run(int argc, char **argv) {
 	                                     {"service", required_argument, NULL, OPT_SERVICE},
 	                                     {"formats-dir", required_argument, NULL, OPT_FMTDIR},
 	                                     {NULL, 0, NULL, 0}};
-	struct collector_reader_opts o = {0};
-	struct ev_strv jfiles = {0}, jdirs = {0}, rules = {0}, decoders = {0};
-	const char *engine = NULL, *config = NULL;
-	struct ev_config *cfg = NULL;
-	bool stats_only = false;
-	int rc = EV_EXIT_USAGE, c;
-	uint64_t v;
-	struct collector_reader *rd = NULL;
-	struct ev_errlist errs = {0};
-
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			rc = ev_print_help(&ev_cmd_replay);
-			goto out;
-		case EV_OPT_JSON:
-		case OPT_RECORDS:
-			break;
-		case OPT_FORMAT:
-			o.format = optarg;
-			break;
-		case OPT_TZ:
-			o.tz = optarg;
-			break;
-		case OPT_PROGRAM:
-			o.program = optarg;
-			break;
-		case OPT_SERVICE:
-			o.service = optarg;
-			break;
-		case OPT_FMTDIR:
-			if (collector_formats_default_add_dir(optarg, &errs) < 0)
-				goto ioerr;
-			break;
-		case OPT_YEAR:
-			if (parse_u64(optarg, &v) < 0 || v < 1 || v > 9999) {
-				rc = ev_usage_error(&ev_cmd_replay, "invalid --year '%s' (1..9999)",
-				                    optarg);
-				goto out;
-			}
-			o.year = (int)v;
-			break;
-		case OPT_NOW: /* reference time for year inference (tests): µs since the epoch, or
-		               * any time ev_parse_time() reads */
-			if (parse_u64(optarg, &v) == 0 && v <= INT64_MAX)
-				o.now_us = (int64_t)v;
-			else if (ev_parse_time(optarg, (int64_t)time(NULL) * 1000000, &o.now_us) <
-			         0) {
-				rc = ev_usage_error(&ev_cmd_replay,
-				                    "invalid --now '%s' (want µs since "
-				                    "the epoch, or " EV_TIME_FORMS ")",
-				                    optarg);
-				goto out;
-			}
-			break;
-		case OPT_MAX_LINE:
-			if (parse_u64(optarg, &v) < 0 || v < 16 || v > (1u << 30)) {
-				rc = ev_usage_error(&ev_cmd_replay,
-				                    "invalid --max-line '%s' (16..1GiB)", optarg);
-				goto out;
-			}
-			o.max_line = v;
-			break;
-		case OPT_JFILE:
-			if (ev_strv_push(&jfiles, optarg) < 0)
-				goto oom;
-			break;
-		case OPT_JDIR:
-			if (ev_strv_push(&jdirs, optarg) < 0)
-				goto oom;
-			break;
-		case OPT_RULES:
-			if (ev_strv_push(&rules, optarg) < 0)
-				goto oom;
-			break;
-		case OPT_DECODERS:
-			if (ev_strv_push(&decoders, optarg) < 0)
-				goto oom;
-			break;
-		case OPT_ENGINE:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "vectorscan") &&
-			    strcmp(optarg, "pcre2")) {
-				rc = ev_usage_error(
-				        &ev_cmd_replay,
-				        "invalid --engine '%s' (auto, vectorscan, pcre2)", optarg);
-				goto out;
-			}
-			engine = optarg;
-			break;
-		case OPT_STATS:
-			stats_only = true;
-			break;
-		case OPT_CONFIG:
-			config = optarg;
-			break;
-		default:
-			rc = ev_option_error(&ev_cmd_replay, argv);
-			goto out;
-		}
-	}
-	if (optind >= argc && jfiles.n == 0 && jdirs.n == 0) {
-		rc = ev_usage_error(
+	int c, r;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if ((r = replay_option(a, c, argv)) >= 0)
+			return r;
+	if (optind >= argc && a->jfiles.n == 0 && a->jdirs.n == 0)
+		return ev_usage_error(
 		        &ev_cmd_replay,
 		        "no input (give FILE..., '-', --journal-file or --journal-dir)");
-		goto out;
-	}
-	int r = collector_reader_new(&o, &rd, &errs);
-	if (r < 0) {
-		if (r == -EINVAL) {
-			rc = ev_usage_error(&ev_cmd_replay, "%s",
-			                    errs.n ? errs.v[0].msg : "invalid option");
-			goto out;
-		}
-		goto oom;
-	}
-	for (int i = optind; i < argc; i++)
-		if (collector_reader_add_file(rd, argv[i], &errs) < 0)
-			goto ioerr;
-	for (size_t i = 0; i < jfiles.n; i++)
-		if (collector_reader_add_journal_file(rd, jfiles.v[i], &errs) < 0)
-			goto ioerr;
-	for (size_t i = 0; i < jdirs.n; i++)
-		if (collector_reader_add_journal_dir(rd, jdirs.v[i], &errs) < 0)
-			goto ioerr;
+	return -1;
+}
 
-	if (rules.n) {
-		cfg = replay_rules_load_config(config);
-		if (!cfg) {
-			rc = EV_EXIT_USAGE;
-			goto out;
-		}
-		struct replay_rules_opts ro = {
-		        .cfg = cfg,
-		        .rule_paths = rules.v,
-		        .n_rule_paths = rules.n,
-		        .decoder_paths = decoders.n ? decoders.v : NULL,
-		        .n_decoder_paths = decoders.n,
-		        .engine = engine,
-		        .progress = ev_stderr_is_tty(),
-		        .stats_only = stats_only,
-		        .service_field = o.service != NULL,
-		};
-		ev_catch_interrupts();
-		rc = replay_rules_run(rd, &ro);
-	} else {
-		ev_catch_interrupts();
-		rc = print_records(rd, stats_only, ev_stderr_is_tty());
-	}
-	goto out;
-ioerr:
-	for (size_t i = 0; i < errs.n; i++) {
-		_cleanup_free_ char *m = ev_error_format(&errs.v[i]);
-		ev_log_error("%s", m ? m : "error");
-	}
-	rc = EV_EXIT_USAGE;
-	goto out;
-oom:
-	ev_log_error("out of memory");
-	rc = EV_EXIT_USAGE;
-out:
+/* The reader over every input: files (argv from optind), journal files, journal
+ * directories. Returns -1 with *ret_rd set, or the exit code. */
+static int replay_open(struct replay_args *a, int argc, char **argv,
+                       struct collector_reader **ret_rd) {
+	struct collector_reader *rd = NULL;
+	int r = collector_reader_new(&a->o, &rd, &a->errs);
+	if (r == -EINVAL)
+		return ev_usage_error(&ev_cmd_replay, "%s",
+		                      a->errs.n ? a->errs.v[0].msg : "invalid option");
+	if (r < 0)
+		return replay_oom();
+	*ret_rd = rd; /* freed by the caller, also on failure below */
+	for (int i = optind; i < argc; i++)
+		if (collector_reader_add_file(rd, argv[i], &a->errs) < 0)
+			return replay_fail(&a->errs);
+	for (size_t i = 0; i < a->jfiles.n; i++)
+		if (collector_reader_add_journal_file(rd, a->jfiles.v[i], &a->errs) < 0)
+			return replay_fail(&a->errs);
+	for (size_t i = 0; i < a->jdirs.n; i++)
+		if (collector_reader_add_journal_dir(rd, a->jdirs.v[i], &a->errs) < 0)
+			return replay_fail(&a->errs);
+	return -1;
+}
+
+/* --rules: the records through the rules (agent/replay_rules.c). */
+static int replay_with_rules(const struct replay_args *a, struct collector_reader *rd) {
+	struct ev_config *cfg = replay_rules_load_config(a->config);
+	if (!cfg)
+		return EV_EXIT_USAGE;
+	struct replay_rules_opts ro = {
+	        .cfg = cfg,
+	        .rule_paths = a->rules.v,
+	        .n_rule_paths = a->rules.n,
+	        .decoder_paths = a->decoders.n ? a->decoders.v : NULL,
+	        .n_decoder_paths = a->decoders.n,
+	        .engine = a->engine,
+	        .progress = ev_stderr_is_tty(),
+	        .stats_only = a->stats_only,
+	        .service_field = a->o.service != NULL,
+	};
+	ev_catch_interrupts();
+	int rc = replay_rules_run(rd, &ro);
 	ev_config_free(cfg);
+	return rc;
+}
+
+static int replay_run(int argc, char **argv) {
+	struct replay_args a = {0};
+	struct collector_reader *rd = NULL;
+	int rc = replay_options(argc, argv, &a);
+	if (rc < 0)
+		rc = replay_open(&a, argc, argv, &rd);
+	if (rc < 0 && a.rules.n)
+		rc = replay_with_rules(&a, rd);
+	else if (rc < 0) {
+		ev_catch_interrupts();
+		rc = print_records(rd, a.stats_only, ev_stderr_is_tty());
+	}
 	collector_reader_free(rd);
-	ev_errlist_clear(&errs);
-	free(jfiles.v);
-	free(jdirs.v);
-	free(rules.v);
-	free(decoders.v);
+	ev_errlist_clear(&a.errs);
+	free(a.jfiles.v);
+	free(a.jdirs.v);
+	free(a.rules.v);
+	free(a.decoders.v);
 	return rc;
 }
 

@@ -86,7 +86,8 @@ static void print_sources(json_t *sources) {
 	}
 }
 
-static void print_status(json_t *a) {
+/* The agent, its sources, rules and correlation, and what went through. */
+static void print_pipeline(json_t *a) {
 	json_int_t up = geti(a, "uptime_us", NULL) / 1000000;
 	printf("evident agent %s, pid %" JSON_INTEGER_FORMAT ", up %" JSON_INTEGER_FORMAT
 	       "h%02dm%02ds\n",
@@ -102,7 +103,6 @@ static void print_status(json_t *a) {
 		       " files past the cap of 4096 open files\n",
 		       ev_term_on(stdout, EV_COLOR_RED), ev_term_off(stdout),
 		       geti(a, "files_over_cap", NULL));
-	size_t i;
 	printf("  rules          %" JSON_INTEGER_FORMAT " loaded (engine: %s, %s)\n",
 	       geti(a, "engine", "rules_loaded"), gets_(a, "engine", "matcher"),
 	       gets_(a, "engine", "state"));
@@ -119,6 +119,11 @@ static void print_status(json_t *a) {
 	printf("  lines          %" JSON_INTEGER_FORMAT " (%.0f/s)\n", geti(a, "lines", NULL),
 	       json_number_value(json_object_get(a, "lines_per_sec")));
 	printf("  alerts         %" JSON_INTEGER_FORMAT "\n", geti(a, "alerts", NULL));
+}
+
+/* What alerts led to: seals, the queue, the control socket, custody, sinks, forwarding,
+ * notifications, reloads. */
+static void print_actions(json_t *a) {
 	printf("  seals          %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT
 	       " failed, %" JSON_INTEGER_FORMAT " refused (store: %s)\n",
 	       geti(a, "seals", "ok"), geti(a, "seals", "failed"), geti(a, "seals", "refused"),
@@ -162,6 +167,10 @@ static void print_status(json_t *a) {
 	               json_integer_value(json_object_get(cv, "failed")));
 	printf("  reloads        %" JSON_INTEGER_FORMAT " ok, %" JSON_INTEGER_FORMAT " failed\n",
 	       geti(a, "reloads", "ok"), geti(a, "reloads", "failed"));
+}
+
+/* Uploads pending, and the last errors. */
+static void print_upload_and_errors(json_t *a) {
 	json_t *upl = json_object_get(a, "upload");
 	if (json_is_true(json_object_get(upl, "configured"))) {
 		json_t *p = json_object_get(upl, "pending"), *it;
@@ -181,10 +190,17 @@ static void print_status(json_t *a) {
 		printf("  %slast errors:%s\n", ev_term_on(stdout, EV_COLOR_RED),
 		       ev_term_off(stdout));
 		json_t *e;
+		size_t i;
 		json_array_foreach(errs, i, e) {
 			printf("    %s\n", json_string_value(e));
 		}
 	}
+}
+
+static void print_status(json_t *a) {
+	print_pipeline(a);
+	print_actions(a);
+	print_upload_and_errors(a);
 }
 
 static int parse_opts(const struct ev_command *cmd, int argc, char **argv, struct client_opts *o) {

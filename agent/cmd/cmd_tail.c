@@ -87,36 +87,40 @@ static int on_post(sd_event_source *s, void *userdata) {
 	return 0;
 }
 
-static int tail_run(int argc, char **argv) {
+struct tail_args {
+	const char *config, *state_dir;
+	bool from_start;
+};
+
+/* The command line into ctx (--json, --count) and ta. Returns -1 to go on, or the exit
+ * code. */
+static int tail_options(int argc, char **argv, struct tail_ctx *ctx, struct tail_args *ta) {
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"config", required_argument, NULL, 'c'},
 	                                     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	                                     {"from-start", no_argument, NULL, OPT_FROM_START},
 	                                     {"count", required_argument, NULL, OPT_COUNT},
 	                                     {NULL, 0, NULL, 0}};
-	struct tail_ctx ctx = {0};
-	const char *config = NULL, *state_dir = NULL;
-	bool from_start = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			return ev_print_help(&ev_cmd_tail);
 		case EV_OPT_JSON:
-			ctx.json = true;
+			ctx->json = true;
 			break;
 		case 'c':
-			config = optarg;
+			ta->config = optarg;
 			break;
 		case OPT_STATE_DIR:
-			state_dir = optarg;
+			ta->state_dir = optarg;
 			break;
 		case OPT_FROM_START:
-			from_start = true;
+			ta->from_start = true;
 			break;
 		case OPT_COUNT: {
 			char *e;
-			ctx.max = strtoull(optarg, &e, 10);
+			ctx->max = strtoull(optarg, &e, 10);
 			if (*e || !*optarg || optarg[0] == '-')
 				return ev_usage_error(&ev_cmd_tail, "invalid --count '%s'", optarg);
 			break;
@@ -127,64 +131,83 @@ static int tail_run(int argc, char **argv) {
 	}
 	if (optind < argc)
 		return ev_usage_error(&ev_cmd_tail, "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
 
-	struct ev_errlist errs = {0};
-	struct ev_config *cfg = NULL;
-	int r = ev_config_load(config, &cfg, &errs);
-	if (r < 0) {
-		ev_errlist_print(&errs, stderr);
-		ev_errlist_clear(&errs);
-		return EV_EXIT_USAGE;
-	}
-	int rc = EV_EXIT_USAGE;
-	struct ev_pipeline_sources src = {0};
-	struct collector_tail *t = NULL;
-	if (ev_pipeline_sources(cfg, state_dir, !from_start, &src) < 0) {
-		ev_log_error("out of memory");
-		goto out;
-	}
-	struct collector_tail_config tc = src.tc;
-	tc.notice = on_notice;
-	if (tc.n_files == 0 && !tc.journal) {
-		ev_log_error("%s: no sources configured (sources.files is empty and "
-		             "sources.journal is false)",
-		             cfg->origin);
-		goto out;
-	}
+/* The event loop: SIGINT and SIGTERM end it, stdout is flushed after every batch. */
+static int tail_loop_new(struct tail_ctx *ctx) {
 	sigset_t ss;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGTERM);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
-	if ((r = sd_event_new(&ctx.event)) < 0 ||
-	    (r = sd_event_add_signal(ctx.event, NULL, SIGINT, NULL, NULL)) < 0 ||
-	    (r = sd_event_add_signal(ctx.event, NULL, SIGTERM, NULL, NULL)) < 0 ||
-	    (r = sd_event_add_post(ctx.event, NULL, on_post, NULL)) < 0) {
+	int r;
+	if ((r = sd_event_new(&ctx->event)) < 0 ||
+	    (r = sd_event_add_signal(ctx->event, NULL, SIGINT, NULL, NULL)) < 0 ||
+	    (r = sd_event_add_signal(ctx->event, NULL, SIGTERM, NULL, NULL)) < 0 ||
+	    (r = sd_event_add_post(ctx->event, NULL, on_post, NULL)) < 0) {
 		ev_log_error("cannot set up the event loop: %s", strerror(-r));
-		goto out;
+		return r;
 	}
-	r = collector_tail_new(ctx.event, &tc, on_record, &ctx, &t, &errs);
+	return 0;
+}
+
+/* Follow the configured sources until a signal or --count. */
+static int tail_follow(const struct ev_config *cfg, const struct tail_args *ta,
+                       struct tail_ctx *ctx, struct ev_pipeline_sources *src,
+                       struct ev_errlist *errs) {
+	if (ev_pipeline_sources(cfg, ta->state_dir, !ta->from_start, src) < 0) {
+		ev_log_error("out of memory");
+		return EV_EXIT_USAGE;
+	}
+	struct collector_tail_config tc = src->tc;
+	tc.notice = on_notice;
+	if (tc.n_files == 0 && !tc.journal) {
+		ev_log_error("%s: no sources configured (sources.files is empty and "
+		             "sources.journal is false)",
+		             cfg->origin);
+		return EV_EXIT_USAGE;
+	}
+	if (tail_loop_new(ctx) < 0)
+		return EV_EXIT_USAGE;
+	struct collector_tail *t = NULL;
+	int r = collector_tail_new(ctx->event, &tc, on_record, ctx, &t, errs);
 	if (r < 0) {
-		for (size_t i = 0; i < errs.n; i++) {
-			char *m = ev_error_format(&errs.v[i]);
+		for (size_t i = 0; i < errs->n; i++) {
+			char *m = ev_error_format(&errs->v[i]);
 			ev_log_error("%s", m ? m : "error");
 			free(m);
 		}
-		if (!errs.n)
+		if (!errs->n)
 			ev_log_error("cannot start the sources: %s", strerror(-r));
-		goto out;
+		collector_tail_free(t);
+		return EV_EXIT_USAGE;
 	}
 	if (ev_stderr_is_tty())
 		ev_log_info("following %zu file pattern%s%s; Ctrl-C stops", tc.n_files,
 		            tc.n_files == 1 ? "" : "s", tc.journal ? " and the journal" : "");
-	r = sd_event_loop(ctx.event);
+	r = sd_event_loop(ctx->event);
 	if (r < 0)
 		ev_log_error("event loop: %s", strerror(-r));
-	else
-		rc = EV_EXIT_OK;
-	t = collector_tail_free(t); /* checkpoints */
-out:
-	collector_tail_free(t);
+	collector_tail_free(t); /* checkpoints */
+	return r < 0 ? EV_EXIT_USAGE : EV_EXIT_OK;
+}
+
+static int tail_run(int argc, char **argv) {
+	struct tail_ctx ctx = {0};
+	struct tail_args ta = {0};
+	int rc = tail_options(argc, argv, &ctx, &ta);
+	if (rc >= 0)
+		return rc;
+	struct ev_errlist errs = {0};
+	struct ev_config *cfg = NULL;
+	if (ev_config_load(ta.config, &cfg, &errs) < 0) {
+		ev_errlist_print(&errs, stderr);
+		ev_errlist_clear(&errs);
+		return EV_EXIT_USAGE;
+	}
+	struct ev_pipeline_sources src = {0};
+	rc = tail_follow(cfg, &ta, &ctx, &src, &errs);
 	sd_event_unref(ctx.event);
 	collector_buf_done(&ctx.b);
 	ev_pipeline_sources_done(&src);

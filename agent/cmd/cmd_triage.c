@@ -165,18 +165,75 @@ static int add_str(json_t *rq, const char *k, const char *v) {
 	return json_object_set_new(rq, k, json_string(v));
 }
 
+enum { O_SUMMARY = 0x2000, O_STARTED, O_DETECTED, O_REASON, O_AS, O_OFFLINE, O_STATE, O_DRY };
+
+/* One option into o or the request. Returns -1 to go on, or what parse() returns. */
+static int triage_option(int c, char **argv, struct triage_opts *o, json_t *rq) {
+	static const char *const keys[] = {[O_SUMMARY - O_SUMMARY] = "summary",
+	                                   [O_STARTED - O_SUMMARY] = "impact_started",
+	                                   [O_DETECTED - O_SUMMARY] = "detected",
+	                                   [O_REASON - O_SUMMARY] = "reason",
+	                                   [O_AS - O_SUMMARY] = "as"};
+	switch (c) {
+	case 'h':
+		return ev_print_help(&ev_cmd_triage) + 1000;
+	case EV_OPT_JSON:
+		o->json = true;
+		break;
+	case 'i':
+		add_str(rq, "incident", optarg);
+		break;
+	case 'I':
+		add_str(rq, "impact", optarg);
+		break;
+	case 'u':
+		add_str(rq, "urgency", optarg);
+		break;
+	case 'a': {
+		char *end = NULL;
+		errno = 0;
+		long long users = strtoll(optarg, &end, 10);
+		if (errno || !*optarg || *end || users < 0)
+			return ev_usage_error(&ev_cmd_triage,
+			                      "--affected-users: '%s' is not a count (0 or more)",
+			                      optarg);
+		json_object_set_new(rq, "affected_users", json_integer(users));
+		break;
+	}
+	case 's':
+		json_array_append_new(json_object_get(rq, "services"), json_string(optarg));
+		break;
+	case O_SUMMARY:
+	case O_STARTED:
+	case O_DETECTED:
+	case O_REASON:
+	case O_AS:
+		add_str(rq, keys[c - O_SUMMARY], optarg);
+		break;
+	case O_OFFLINE:
+		o->offline = true;
+		break;
+	case O_DRY:
+		o->dry_run = o->offline = true;
+		break;
+	case O_STATE:
+		o->state_dir = optarg;
+		o->offline = true;
+		break;
+	case 'S':
+		o->sock = optarg;
+		break;
+	case 'c':
+		o->config = optarg;
+		break;
+	default:
+		return ev_option_error(&ev_cmd_triage, argv);
+	}
+	return -1;
+}
+
 /* The options into the request object; 0, or an exit status. */
 static int parse(int argc, char **argv, struct triage_opts *o, json_t *rq) {
-	enum {
-		O_SUMMARY = 0x2000,
-		O_STARTED,
-		O_DETECTED,
-		O_REASON,
-		O_AS,
-		O_OFFLINE,
-		O_STATE,
-		O_DRY
-	};
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"incident", required_argument, NULL, 'i'},
 	                                     {"impact", required_argument, NULL, 'I'},
@@ -195,72 +252,12 @@ static int parse(int argc, char **argv, struct triage_opts *o, json_t *rq) {
 	                                     {"socket", required_argument, NULL, 'S'},
 	                                     {"config", required_argument, NULL, 'c'},
 	                                     {NULL, 0, NULL, 0}};
-	static const char *const keys[] = {[O_SUMMARY - O_SUMMARY] = "summary",
-	                                   [O_STARTED - O_SUMMARY] = "impact_started",
-	                                   [O_DETECTED - O_SUMMARY] = "detected",
-	                                   [O_REASON - O_SUMMARY] = "reason",
-	                                   [O_AS - O_SUMMARY] = "as"};
 	json_t *services = json_array();
 	json_object_set_new(rq, "services", services);
-	int c;
-	while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			return ev_print_help(&ev_cmd_triage) + 1000;
-		case EV_OPT_JSON:
-			o->json = true;
-			break;
-		case 'i':
-			add_str(rq, "incident", optarg);
-			break;
-		case 'I':
-			add_str(rq, "impact", optarg);
-			break;
-		case 'u':
-			add_str(rq, "urgency", optarg);
-			break;
-		case 'a': {
-			char *end = NULL;
-			errno = 0;
-			long long users = strtoll(optarg, &end, 10);
-			if (errno || !*optarg || *end || users < 0)
-				return ev_usage_error(
-				        &ev_cmd_triage,
-				        "--affected-users: '%s' is not a count (0 or more)",
-				        optarg);
-			json_object_set_new(rq, "affected_users", json_integer(users));
-			break;
-		}
-		case 's':
-			json_array_append_new(services, json_string(optarg));
-			break;
-		case O_SUMMARY:
-		case O_STARTED:
-		case O_DETECTED:
-		case O_REASON:
-		case O_AS:
-			add_str(rq, keys[c - O_SUMMARY], optarg);
-			break;
-		case O_OFFLINE:
-			o->offline = true;
-			break;
-		case O_DRY:
-			o->dry_run = o->offline = true;
-			break;
-		case O_STATE:
-			o->state_dir = optarg;
-			o->offline = true;
-			break;
-		case 'S':
-			o->sock = optarg;
-			break;
-		case 'c':
-			o->config = optarg;
-			break;
-		default:
-			return ev_option_error(&ev_cmd_triage, argv);
-		}
-	}
+	int c, r;
+	while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1)
+		if ((r = triage_option(c, argv, o, rq)) >= 0)
+			return r;
 	if (optind < argc)
 		return ev_usage_error(&ev_cmd_triage, "unexpected argument '%s'", argv[optind]);
 	if (!json_array_size(services))

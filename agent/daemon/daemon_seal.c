@@ -159,6 +159,90 @@ static void seal_actor(const json_t *req, const struct ev_peer *peer, char *buf,
 		         (int)peer->pid, peer->exe[0] ? peer->exe : "unknown");
 }
 
+/* The window, incident, note and actor of the request. */
+static void push_window(struct argv_builder *b, const json_t *req, const struct ev_peer *peer) {
+	const char *from = json_string_value(json_object_get(req, "from"));
+	const char *to = json_string_value(json_object_get(req, "to"));
+	const char *lookback = json_string_value(json_object_get(req, "lookback"));
+	char rel[80];
+	if (from)
+		push2(b, "--since", from);
+	else if (lookback) {
+		snprintf(rel, sizeof(rel), "-%s", lookback);
+		push2(b, "--since", rel);
+	}
+	if (to)
+		push2(b, "--until", to);
+	const char *incident = json_string_value(json_object_get(req, "incident"));
+	const char *note = json_string_value(json_object_get(req, "note"));
+	if (incident)
+		push2(b, "--incident", incident);
+	if (note)
+		push2(b, "--note", note);
+	char actor[512];
+	seal_actor(req, peer, actor, sizeof(actor));
+	push2(b, "--actor", actor);
+}
+
+/* The sources: the request's (files, or "journal" with its units), else the configured
+ * ones; then --offline, and the request's and configured evidence. */
+static void push_evidence(struct argv_builder *b, const json_t *req, const struct ev_config *cfg) {
+	json_t *sources = json_object_get(req, "sources");
+	json_t *units = json_object_get(req, "units");
+	bool journal = false;
+	if (json_array_size(sources)) {
+		size_t i;
+		json_t *s;
+		json_array_foreach(sources, i, s) {
+			if (strcmp(json_string_value(s), "journal") == 0) {
+				if (!journal)
+					ev_seal_config_journal(cfg, units, push_opt, b);
+				journal = true;
+			} else
+				push2(b, "--file", json_string_value(s));
+		}
+	} else {
+		ev_seal_config_sources(cfg, units, push_opt, b);
+		journal = cfg->sources.journal || json_array_size(units);
+	}
+	/* Never back through the agent: this child seals in-process. */
+	push(b, "--offline");
+	if (!journal && json_array_size(units)) /* units name the journal, as in `evident seal` */
+		ev_seal_config_journal(cfg, units, push_opt, b);
+	/* the request's evidence, then the configured evidence of every agent seal */
+	push_strings(b, "--copy", json_object_get(req, "copies"));
+	push_strings(b, "--command", json_object_get(req, "commands"));
+	ev_seal_config_extras(cfg, push_opt, b);
+}
+
+/* Level, immutability, bundle size and (automatic seals only) the trigger. */
+static void push_bundle_options(struct argv_builder *b, const json_t *req) {
+	char num[32];
+	json_t *v = json_object_get(req, "level");
+	if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		push2(b, "--level", num);
+	}
+	if (json_is_false(json_object_get(req, "immutable")))
+		push(b, "--no-immutable");
+	v = json_object_get(req, "max_bundle_size");
+	if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		push2(b, "--max-bundle-size", num);
+	}
+	/* automatic seals only (the control socket accepts no "trigger"): the rule and its
+	 * alerts, recorded in the manifest's trigger */
+	v = json_object_get(req, "trigger");
+	if (json_is_object(v)) {
+		char *t = trigger_arg(v);
+		if (t)
+			push2(b, "--trigger", t);
+		else
+			b->oom = true;
+		free(t);
+	}
+}
+
 int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *config_path,
                     const struct ev_peer *peer, struct ev_seal_job **ret) {
 	char exe[4096];
@@ -172,77 +256,9 @@ int ev_seal_job_new(const json_t *req, const struct ev_config *cfg, const char *
 	push(&b, "--json");
 	if (config_path)
 		push2(&b, "--config", config_path);
-	const char *from = json_string_value(json_object_get(req, "from"));
-	const char *to = json_string_value(json_object_get(req, "to"));
-	const char *lookback = json_string_value(json_object_get(req, "lookback"));
-	char rel[80];
-	if (from)
-		push2(&b, "--since", from);
-	else if (lookback) {
-		snprintf(rel, sizeof(rel), "-%s", lookback);
-		push2(&b, "--since", rel);
-	}
-	if (to)
-		push2(&b, "--until", to);
-	const char *incident = json_string_value(json_object_get(req, "incident"));
-	const char *note = json_string_value(json_object_get(req, "note"));
-	if (incident)
-		push2(&b, "--incident", incident);
-	if (note)
-		push2(&b, "--note", note);
-	char actor[512];
-	seal_actor(req, peer, actor, sizeof(actor));
-	push2(&b, "--actor", actor);
-	json_t *sources = json_object_get(req, "sources");
-	json_t *units = json_object_get(req, "units");
-	bool journal = false;
-	if (json_array_size(sources)) {
-		size_t i;
-		json_t *s;
-		json_array_foreach(sources, i, s) {
-			if (strcmp(json_string_value(s), "journal") == 0) {
-				if (!journal)
-					ev_seal_config_journal(cfg, units, push_opt, &b);
-				journal = true;
-			} else
-				push2(&b, "--file", json_string_value(s));
-		}
-	} else {
-		ev_seal_config_sources(cfg, units, push_opt, &b);
-		journal = cfg->sources.journal || json_array_size(units);
-	}
-	/* Never back through the agent: this child seals in-process. */
-	push(&b, "--offline");
-	if (!journal && json_array_size(units)) /* units name the journal, as in `evident seal` */
-		ev_seal_config_journal(cfg, units, push_opt, &b);
-	/* the request's evidence, then the configured evidence of every agent seal */
-	push_strings(&b, "--copy", json_object_get(req, "copies"));
-	push_strings(&b, "--command", json_object_get(req, "commands"));
-	ev_seal_config_extras(cfg, push_opt, &b);
-	char num[32];
-	json_t *v = json_object_get(req, "level");
-	if (json_is_integer(v)) {
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		push2(&b, "--level", num);
-	}
-	if (json_is_false(json_object_get(req, "immutable")))
-		push(&b, "--no-immutable");
-	v = json_object_get(req, "max_bundle_size");
-	if (json_is_integer(v)) {
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		push2(&b, "--max-bundle-size", num);
-	}
-	/* automatic seals only (the control socket accepts no "trigger"): the rule and its
-	 * alerts, recorded in the manifest's trigger */
-	v = json_object_get(req, "trigger");
-	if (json_is_object(v)) {
-		char *t = trigger_arg(v);
-		if (t)
-			push2(&b, "--trigger", t);
-		else
-			b.oom = true;
-		free(t);
-	}
+	push_window(&b, req, peer);
+	push_evidence(&b, req, cfg);
+	push_bundle_options(&b, req);
 	struct ev_seal_job *j = calloc(1, sizeof(*j));
 	char **env = seal_env();
 	if (b.oom || !j || !env) {

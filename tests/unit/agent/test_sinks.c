@@ -9,6 +9,7 @@
 
 #include "agent/daemon/sinks.h"
 #include "tests/unit/unit.h"
+#include "util/clock.h"
 
 TEST(test_sinks_parse_address) {
 	bool tcp = false;
@@ -120,9 +121,7 @@ TEST(test_sinks_udp_to_loopback_listener) {
 }
 
 static uint64_t mono_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)(ev_now_monotonic_us() / 1000);
 }
 
 TEST(test_sinks_hook_stdin_status_timeout) {

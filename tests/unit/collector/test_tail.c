@@ -10,6 +10,7 @@
 #include "collector/excerpt.h"
 #include "collector/tail.h"
 #include "tests/unit/unit.h"
+#include "util/clock.h"
 
 struct got {
 	char msgs[64][32];
@@ -147,9 +148,7 @@ TEST(test_collector_tail_time_index_excerpt) {
 /* ---- on a real sd-event loop ---- */
 
 static int64_t mono_ms(void) {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(ev_now_monotonic_us() / 1000);
 }
 
 /* Run the loop until `done(u)` holds or 10 s pass (a deadline, not a timing assertion). */
