@@ -10,7 +10,7 @@
 #include "store/bundle.h"
 #include "store/crypto.h"
 
-static void fuzz_keyring(struct store_keyring *kr) {
+static inline void fuzz_keyring(struct store_keyring *kr) {
 	static const char pem[] = "-----BEGIN PUBLIC KEY-----\n"
 	                          "MCowBQYDK2VwAyEALbdwRpa/7KeHgRYdFksyZux1+mjESyjwg07pEp2vHUc=\n"
 	                          "-----END PUBLIC KEY-----\n";
@@ -22,7 +22,7 @@ static void fuzz_keyring(struct store_keyring *kr) {
 
 /* A shallow copy of kr sharing its keys (a key_rotated entry may add keys to the copy),
  * and its release: only the keys added to the copy are freed. */
-static void fuzz_keyring_share(struct store_keyring *dst, const struct store_keyring *kr) {
+static inline void fuzz_keyring_share(struct store_keyring *dst, const struct store_keyring *kr) {
 	*dst = (struct store_keyring){.keys = malloc(kr->n * sizeof(*kr->keys)),
 	                              .pinned = malloc(kr->n * sizeof(*kr->pinned)),
 	                              .n = kr->n};
@@ -32,7 +32,7 @@ static void fuzz_keyring_share(struct store_keyring *dst, const struct store_key
 	memcpy(dst->pinned, kr->pinned, kr->n * sizeof(*kr->pinned));
 }
 
-static void fuzz_keyring_unshare(struct store_keyring *dst, const struct store_keyring *kr) {
+static inline void fuzz_keyring_unshare(struct store_keyring *dst, const struct store_keyring *kr) {
 	for (size_t i = kr->n; i < dst->n; i++)
 		store_key_free(dst->keys[i]);
 	free(dst->keys);
