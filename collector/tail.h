@@ -181,3 +181,15 @@ int collector_link_policy(const char *const *patterns, size_t n, bool follow_sym
  * Returns 0 when there is no index for this file, -errno on errors. */
 int collector_tail_index_lookup(const char *state_dir, const char *path, int64_t since_us,
                                 int64_t until_us, uint64_t *ret_start, uint64_t *ret_end);
+/* The same lookup on the text of a positions file (what collector_tail_index_lookup reads)
+ * for the log file open as `fd`, `st` its status (device and inode): the loader's own
+ * code, so that the fuzz target reaches it without files. 1, 0 as above. */
+struct stat;
+int collector_tail_index_lookup_mem(const char *text, size_t len, int fd, const struct stat *st,
+                                    int64_t since_us, int64_t until_us, uint64_t *ret_start,
+                                    uint64_t *ret_end);
+/* Check the text of a positions file the way collector_tail_new's loader does: *ret_n the
+ * file positions that survive, *ret_cursor whether a journal cursor does, `problem` what
+ * was wrong ("" when the file is whole). 0 or -ENOMEM. */
+int collector_tail_positions_parse(const char *text, size_t len, size_t *ret_n, bool *ret_cursor,
+                                   char *problem, size_t problem_size);

@@ -211,21 +211,10 @@ static int salvage(struct loaded *l, const char *text, size_t len) {
 
 #define STATE_MAX ((size_t)512 << 20)
 
-/* Read and check one positions file. 0: there is none; 1: read (l->problem says what
- * was wrong, if anything; the valid part is in l); -errno. */
-static int load_file(const char *p, struct loaded *l) {
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	int r = collector_read_regular(p, false, STATE_MAX, &text, &len, &l->mtime_us);
-	if (r == -ENOENT)
-		return 0;
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0) {
-		snprintf(l->problem, sizeof(l->problem), "cannot be read (%s)",
-		         r == -EINVAL ? "not a regular file" : strerror(-r));
-		return 1;
-	}
+/* Check the text of a positions file (NUL-terminated at len): 1 (l->problem says what
+ * was wrong, if anything; the valid part is in l) or -ENOMEM. */
+static int parse_text(const char *text, size_t len, struct loaded *l) {
+	int r = 0;
 	if (len == 0) {
 		snprintf(l->problem, sizeof(l->problem), "is empty (0 bytes)");
 		return 1;
@@ -270,6 +259,44 @@ static int load_file(const char *p, struct loaded *l) {
 	else if (!l->problem[0] && l->bad_index)
 		snprintf(l->problem, sizeof(l->problem), "has a malformed time index");
 	return 1;
+}
+
+/* Read and check one positions file. 0: there is none; 1: read (l->problem says what
+ * was wrong, if anything; the valid part is in l); -errno. */
+static int load_file(const char *p, struct loaded *l) {
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r = collector_read_regular(p, false, STATE_MAX, &text, &len, &l->mtime_us);
+	if (r == -ENOENT)
+		return 0;
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		snprintf(l->problem, sizeof(l->problem), "cannot be read (%s)",
+		         r == -EINVAL ? "not a regular file" : strerror(-r));
+		return 1;
+	}
+	return parse_text(text, len, l);
+}
+
+int collector_tail_positions_parse(const char *text, size_t len, size_t *ret_n, bool *ret_cursor,
+                                   char *problem, size_t problem_size) {
+	_cleanup_free_ char *copy = malloc(len + 1); /* parse_text wants the NUL */
+	if (!copy)
+		return -ENOMEM;
+	if (len)
+		memcpy(copy, text, len);
+	copy[len] = 0;
+	struct loaded l = {0};
+	int r = parse_text(copy, len, &l);
+	if (r >= 0) {
+		*ret_n = l.n;
+		*ret_cursor = l.cursor != NULL;
+		snprintf(problem, problem_size, "%s", l.problem);
+		r = 0;
+	}
+	loaded_free(&l);
+	return r;
 }
 
 /* Move a corrupt file aside (FILE.corrupt-YYYYmmddTHHMMSSZ); its new name in *ret. */
@@ -480,15 +507,10 @@ int collector_tail_checkpoint(struct collector_tail *t, struct ev_errlist *errs)
 	return 0;
 }
 
-int collector_tail_index_lookup(const char *state_dir, const char *path, int64_t since_us,
-                                int64_t until_us, uint64_t *ret_start, uint64_t *ret_end) {
-	_cleanup_free_ char *p = NULL;
-	if (asprintf(&p, "%s/positions.json", state_dir) < 0)
-		return -ENOMEM;
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return -errno;
-	json_t *root = json_load_file(p, 0, NULL);
+int collector_tail_index_lookup_mem(const char *text, size_t len, int fd, const struct stat *st,
+                                    int64_t since_us, int64_t until_us, uint64_t *ret_start,
+                                    uint64_t *ret_end) {
+	json_t *root = json_loadb(text, len, 0, NULL);
 	if (!root)
 		return 0;
 	int found = 0;
@@ -497,18 +519,13 @@ int collector_tail_index_lookup(const char *state_dir, const char *path, int64_t
 	json_array_foreach(files, i, o) {
 		uint64_t dev, ino, hl64, hh;
 		if (!collector_tail_ju64(o, "dev", &dev) || !collector_tail_ju64(o, "ino", &ino) ||
-		    (dev_t)dev != st.st_dev || (ino_t)ino != st.st_ino ||
+		    (dev_t)dev != st->st_dev || (ino_t)ino != st->st_ino ||
 		    !collector_tail_ju64(o, "head_len", &hl64) ||
 		    !collector_tail_ju64(o, "head_hash", &hh))
 			continue;
 		uint32_t hl = (uint32_t)MIN(hl64, (uint64_t)HEAD_MAX);
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		if (fd < 0)
-			break;
 		uint64_t h;
-		bool same = collector_tail_hash_range(fd, 0, hl, &h) == 0 && h == hh;
-		close(fd);
-		if (!same)
+		if (collector_tail_hash_range(fd, 0, hl, &h) < 0 || h != hh)
 			break;
 		uint64_t start = 0, end = UINT64_MAX;
 		json_t *ix = json_object_get(o, "index"), *e;
@@ -528,4 +545,24 @@ int collector_tail_index_lookup(const char *state_dir, const char *path, int64_t
 	}
 	json_decref(root);
 	return found;
+}
+
+int collector_tail_index_lookup(const char *state_dir, const char *path, int64_t since_us,
+                                int64_t until_us, uint64_t *ret_start, uint64_t *ret_end) {
+	_cleanup_free_ char *p = NULL, *text = NULL;
+	if (asprintf(&p, "%s/positions.json", state_dir) < 0)
+		return -ENOMEM;
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	size_t len = 0;
+	if (collector_read_regular(p, false, STATE_MAX, &text, &len, NULL) < 0)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	int r = collector_tail_index_lookup_mem(text, len, fd, &st, since_us, until_us, ret_start,
+	                                        ret_end);
+	close(fd);
+	return r;
 }

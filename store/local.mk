@@ -34,11 +34,11 @@ EXTRA_DIST += tests/integration/store-encrypt.sh
 
 # Fuzz targets for hostile input: the bundle reader and the ledger parser.
 FUZZ_TARGETS += tests/fuzz/fuzz-bundle tests/fuzz/fuzz-ledger
-tests_fuzz_fuzz_bundle_SOURCES = tests/fuzz/fuzz_bundle.c
+tests_fuzz_fuzz_bundle_SOURCES = tests/fuzz/fuzz_bundle.c tests/fuzz/fuzz_key.h
 tests_fuzz_fuzz_bundle_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_bundle_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
 tests_fuzz_fuzz_bundle_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
-tests_fuzz_fuzz_ledger_SOURCES = tests/fuzz/fuzz_ledger.c
+tests_fuzz_fuzz_ledger_SOURCES = tests/fuzz/fuzz_ledger.c tests/fuzz/fuzz_key.h
 tests_fuzz_fuzz_ledger_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_ledger_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
 tests_fuzz_fuzz_ledger_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)

@@ -8,6 +8,7 @@
 #   FUZZ_MERGE     1: minimise the committed corpus and the new inputs with -merge=1 into
 #                  FUZZ_OUT/TARGET/merged (copy it over the committed corpus by hand)
 #   FUZZ_TARGETS   space-separated target names (default: every corpus directory)
+#   FUZZ_FLAGS     further libFuzzer options for the campaign (e.g. -entropic=0)
 #   FUZZ_OUT       where new inputs and crash reproducers go (default: fuzz-out/)
 set -u
 : "${EV_SRCDIR:=.}" "${EV_BUILDDIR:=.}"
@@ -30,7 +31,8 @@ for t in $targets; do
 	mkdir -p "$work" "$crashes"
 	log="$out/$t/log"
 	start=$(date +%s)
-	"$bin" -max_total_time="$secs" -runs="$runs" -print_final_stats=1 \
+	# shellcheck disable=SC2086 # FUZZ_FLAGS: words
+	"$bin" -max_total_time="$secs" -runs="$runs" -print_final_stats=1 ${FUZZ_FLAGS:-} \
 		-artifact_prefix="$crashes/" -timeout=10 -rss_limit_mb=2048 \
 		"$work" "$EV_SRCDIR/tests/fuzz/corpus/$t" >"$log" 2>&1
 	rc=$?

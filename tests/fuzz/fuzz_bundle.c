@@ -1,19 +1,18 @@
 /* Fuzz target: the bundle verifier (zlib + libarchive tar + manifest checks) on arbitrary
- * bytes, and the chain-head parser. Must never crash, leak or read out of bounds. */
+ * bytes, and the chain-head parser, with the key that signed the corpus seeds pinned
+ * (fuzz_key.h). Must never crash, leak or read out of bounds. */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "store/store.h"
+#include "tests/fuzz/fuzz_key.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	static struct store_keyring kr;
-	if (!kr.n) {
-		struct store_key *k = store_key_generate();
-		if (k)
-			store_keyring_add(&kr, k, true);
-	}
+	if (!kr.n)
+		fuzz_keyring(&kr);
 	struct store_report rep = {0};
 	struct store_bundle_info info = {0};
 	struct store_verify_limits lim = {.max_member_size = 16u << 20,

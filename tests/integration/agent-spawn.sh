@@ -66,7 +66,7 @@ fds_ok() { # fds_ok FILE: the `ls -l /proc/PID/fd` listing
 T0=$(date +%s)
 run timeout 60 "$EVIDENT" seal --socket "$A_SOCK" --json --no-immutable \
 	--command 'fds=/bin/ls -l /proc/self/fd' --command 'env=env' \
-	--command 'slow=/bin/sh -c "sleep 31337 & exec sleep 31338"' --command 'big=seq 100000'
+	--command "slow=/bin/sh -c \"sleep 31337.$$ & exec sleep 31338.$$\"" --command 'big=seq 100000'
 T1=$(date +%s)
 expect_rc 0 "a seal with evidence commands through the agent"
 B=$(printf '%s' "$T_OUT" | sed -n 's/.*"bundle":"\([^"]*\)".*/\1/p')
@@ -84,7 +84,11 @@ slow=$(printf '%s' "$M" | python3 -c 'import json,sys; m=json.load(sys.stdin); p
 case "$slow" in *'"error": "killed after the 1000 ms time limit"'*'"timed_out": true'*) ok "the slow command is killed at the time limit and recorded" ;;
 *) fail "slow command: $slow" ;; esac
 [ $((T1 - T0)) -lt 20 ] && ok "the seal did not wait for it ($((T1 - T0)) s)" || fail "the seal took $((T1 - T0)) s"
-pgrep -f 'sleep 3133[78]' >/dev/null && { fail "the slow command's process group survived"; pkill -f 'sleep 3133[78]'; } ||
+# The slow command's sleeps carry this test's pid ($$) in their arguments: a survivor would
+# be an orphan (outside this test's process tree), and a test or agent running beside this
+# one has sleeps of its own that must neither count here nor be killed from here.
+LEFT=$(pgrep -f "sleep 3133[78]\\.$$\$")
+[ -n "$LEFT" ] && { fail "the slow command's process group survived: $LEFT"; kill $LEFT; } ||
 	ok "its whole process group was killed"
 big=$(printf '%s' "$M" | python3 -c 'import json,sys; m=json.load(sys.stdin); e=[e for e in m["members"] if e["path"]=="evidence/commands/big"][0]; print(e["size"], e["output_truncated"], e.get("output_bytes"))')
 [ "$big" = "1024 True 588895" ] && ok "output over the cap: cut at 1024 bytes, the 588895 produced recorded" ||

@@ -51,3 +51,14 @@ need_setpriv() {
 	elif ! setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then echo "setpriv cannot drop to uid 65534"
 	fi
 }
+# pgrep_tree ROOT PATTERN: the pids (one a line) of the processes below ROOT whose command
+# line matches PATTERN (pgrep -f), so that another test or agent running the same command
+# at the same time is never taken for this test's.
+pgrep_tree() {
+	_d=$(ps -e -o pid=,ppid= | awk -v root="$1" '{ up[$1] = $2 }
+		END { for (p in up) { q = up[p]; while (q != root && q in up && q > 1) q = up[q]; if (q == root) print p } }')
+	for _p in $(pgrep -f "$2"); do
+		printf '%s\n' "$_d" | grep -qx "$_p" && echo "$_p"
+	done
+	return 0
+}

@@ -29,7 +29,7 @@ interrupt() {
 	n=0
 	while [ ! -s "$T_TMP/out" ] && [ $n -lt 500 ]; do sleep 0.02; n=$((n + 1)); done
 	sleep 0.3
-	pid=$(pgrep -f "$EVIDENT replay $1" | head -1)
+	pid=$(pgrep_tree "$outer" "$EVIDENT replay $1" | head -1)
 	[ -n "$pid" ] && kill -"$sig" "$pid"
 	n=0
 	while [ ! -s "$T_TMP/rc" ] && [ $n -lt 500 ]; do sleep 0.02; n=$((n + 1)); done

@@ -1,8 +1,10 @@
 /* The tail API without a loop (collector_tail_poll by hand): delivery order, backpressure
  * (a failing callback gets the same record again), positions across a restart, partial
  * lines, stats. The rotation cases run against the binary in collector-tail.sh. */
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -424,4 +426,44 @@ TEST(test_collector_tail_copy_seen_empty) {
 	collector_tail_free(t);
 	sd_event_unref(e);
 	ev_errlist_clear(&er);
+}
+
+/* The loaders' memory entry points (the fuzz target's): what a positions file's text
+ * holds, and the time index of a log file named by device and inode (head_len 0: the head
+ * hash is collector_tail_fnv's starting value). */
+TEST(test_collector_tail_positions_from_memory) {
+	size_t n = 9;
+	bool cursor = true;
+	char problem[256];
+	CU_ASSERT_EQUAL(
+	        collector_tail_positions_parse("", 0, &n, &cursor, problem, sizeof(problem)), 0);
+	CU_ASSERT(n == 0 && !cursor && strstr(problem, "empty"));
+	static const char doc[] =
+	        "{\"version\":1,\"journal_cursor\":\"s=1\",\"files\":[{\"path\":\"/l\",\"dev\":1,"
+	        "\"ino\":2,\"head_len\":0,\"head_hash\":\"14650fb0739d0383\",\"offset\":300,"
+	        "\"index\":[[10,0],[20,100],[30,200]]},{\"path\":\"/x\"}]}";
+	CU_ASSERT_EQUAL(collector_tail_positions_parse(doc, strlen(doc), &n, &cursor, problem,
+	                                               sizeof(problem)),
+	                0);
+	CU_ASSERT(n == 1 && cursor && strstr(problem, "1 malformed entry"));
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/mem.log", unit_tmpdir());
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	struct stat st = {.st_dev = 1, .st_ino = 2}, other = {.st_dev = 1, .st_ino = 3};
+	uint64_t start = 0, end = 0;
+	CU_ASSERT_EQUAL(
+	        collector_tail_index_lookup_mem(doc, strlen(doc), fd, &st, 15, 25, &start, &end),
+	        1);
+	CU_ASSERT(start == 0 && end == 200);
+	CU_ASSERT_EQUAL(
+	        collector_tail_index_lookup_mem(doc, strlen(doc), fd, &st, 25, 25, &start, &end),
+	        1);
+	CU_ASSERT(start == 100 && end == 200);
+	CU_ASSERT_EQUAL(
+	        collector_tail_index_lookup_mem(doc, strlen(doc), fd, &other, 15, 25, &start, &end),
+	        0);
+	CU_ASSERT_EQUAL(collector_tail_index_lookup_mem("{", 1, fd, &st, 15, 25, &start, &end), 0);
+	close(fd);
+	unlink(path);
 }
