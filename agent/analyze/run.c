@@ -170,15 +170,17 @@ static int incident_bundles(const struct analyze_incident_input *ii, struct anal
 	return 0;
 }
 
-int analyze_incident(const struct ev_config *cfg, const char *id, struct analysis **out,
-                     struct ev_errlist *errs) {
+int analyze_incident(const struct ev_config *cfg, const char *state_dir, const char *id,
+                     struct analysis **out, struct ev_errlist *errs) {
 	struct analyze_incident_input ii = {0};
 	struct analyze_bundles b = {0};
 	struct analysis_owned *own = calloc(1, sizeof(*own));
 	if (!own)
 		return -ENOMEM;
 	struct analysis *a = &own->a;
-	int r = analyze_incident_read(cfg, NULL, id, ev_now_realtime_us(), &ii, errs);
+	if (!state_dir)
+		state_dir = cfg->agent.state_dir;
+	int r = analyze_incident_read(cfg, state_dir, id, ev_now_realtime_us(), &ii, errs);
 	if (r < 0) {
 		free(own);
 		return r;
@@ -190,8 +192,8 @@ int analyze_incident(const struct ev_config *cfg, const char *id, struct analysi
 	for (size_t i = 0; own->fields && i < tf->n; i++)
 		own->fields[i] = tf->v[i];
 	size_t bad;
-	if (r >= 0 && cfg->agent.state_dir)
-		(void)analyze_store_load(own->miner, cfg->agent.state_dir, &bad); /* ids resolve */
+	if (r >= 0 && state_dir)
+		(void)analyze_store_load(own->miner, state_dir, &bad); /* ids resolve */
 	struct analyze_input in = {.files = b.files,
 	                           .n_files = b.n_files,
 	                           .since_us = ii.since_us,
