@@ -133,7 +133,7 @@ static int cmp_last(const void *a, const void *b) {
 }
 
 json_t *ev_daemon_maint_status(struct ev_daemon *d) {
-	json_t *drills[EV_DRILLS_KEPT];
+	json_t *drills[EV_DRILLS_KEPT] = {0};
 	size_t n = 0, i;
 	const char *k;
 	json_t *v, *a;
