@@ -36,11 +36,10 @@ static int open_files(const json_t *patterns, struct collector_reader **ret) {
 	json_array_foreach(patterns, i, pat) {
 		char **v = NULL;
 		int n = r < 0 ? 0 : collector_files_expand(json_string_value(pat) ?: "", &v, &errs);
-		for (int k = 0; k < n; k++)
+		for (int k = 0; k < n; k++) /* a file that cannot be opened adds no line */
 			if (!json_object_get(seen, v[k]) &&
 			    json_object_set_new(seen, v[k], json_true()) == 0)
-				(void)collector_reader_add_file(rd, v[k],
-				                                &errs); /* gone: nothing */
+				(void)collector_reader_add_file(rd, v[k], &errs);
 		if (n > 0)
 			ev_strv_free(v);
 		if (n == -ENOMEM)
