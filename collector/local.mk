@@ -13,6 +13,7 @@ collector_libcollector_a_SOURCES = \
 	collector/recjson.c collector/recjson.h \
 	collector/reader.c collector/reader.h \
 	collector/excerpt.c collector/excerpt.h \
+	collector/files.c collector/files.h \
 	collector/tail.c collector/tail.h collector/tail_state.c collector/tail-internal.h \
 	collector/tail_file.c collector/tail_scan.c collector/tail_journal.c collector/tail_policy.c
 collector_libcollector_a_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
@@ -24,6 +25,7 @@ UNIT_TEST_SOURCES += \
 	tests/unit/collector/test_parse.c \
 	tests/unit/collector/test_format.c \
 	tests/unit/collector/test_reader.c \
+	tests/unit/collector/test_files.c \
 	tests/unit/collector/test_tail.c
 
 TESTS += tests/integration/collector-replay.sh tests/integration/collector-tail.sh \

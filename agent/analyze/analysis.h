@@ -123,12 +123,12 @@ json_t *analyze_to_json(const struct analysis *a);
 
 /* ---- for the report: an incident's analysis in one call ----
  *
- * analyze_incident(cfg, id, &a, errs) runs what `evident analyze --incident ID` runs:
- * the incident under cfg->agent.state_dir (ledger checked with the keys of
- * cfg->store.path), its window (t_impact, else t_detect, .. t_resolve, else now), every
- * bundle its ledger records (sealed here or imported; each verified with the keys of the
- * store it sits in and required to have the manifest hash the ledger recorded; only
- * verified log members are read), the template store in cfg->agent.state_dir (read, so
+ * analyze_incident(cfg, state_dir, id, &a, errs) runs what `evident analyze --incident ID
+ * [--state-dir DIR]` runs: the incident under state_dir (NULL: cfg->agent.state_dir;
+ * ledger checked with the keys of cfg->store.path), its window (t_impact, else t_detect, ..
+ *t_resolve, else now), every bundle its ledger records (sealed here or imported; each verified with
+ *the keys of the store it sits in and required to have the manifest hash the ledger recorded; only
+ * verified log members are read), the template store in that state_dir (read, so
  * ids resolve as they did; not written), cfg->analyze.trace_fields, and the ledger's
  * entries on the timeline (incident_in.h). Returns 0 with *out set (free it with
  * analyze_free), or -ENOENT (no such incident), -EINVAL (bad id), -EIO, -ENOMEM, with a
@@ -136,7 +136,7 @@ json_t *analyze_to_json(const struct analysis *a);
  *
  * Example (the report helper):
  *	struct analysis *a;
- *	if (analyze_incident(cfg, "INC-7", &a, &errs) == 0) {
+ *	if (analyze_incident(cfg, NULL, "INC-7", &a, &errs) == 0) {
  *		char *svg = analyze_svg_string(a, NULL);   // self-contained <svg>
  *		json_t *tl = analyze_timeline_json(a);     // [{time, kind, text, service?, host?}]
  *		...
@@ -144,8 +144,8 @@ json_t *analyze_to_json(const struct analysis *a);
  *	} */
 struct ev_config;
 struct ev_errlist;
-int analyze_incident(const struct ev_config *cfg, const char *id, struct analysis **out,
-                     struct ev_errlist *errs);
+int analyze_incident(const struct ev_config *cfg, const char *state_dir, const char *id,
+                     struct analysis **out, struct ev_errlist *errs);
 /* Free what analyze_incident() returned (NULL is fine). */
 void analyze_free(struct analysis *a);
 /* The bundles of an analyze_incident() result: [{bundle, member?, analysed, reason?}]

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "agent/analyze/tplstore.h"
 #include "agent/replay_rules.h"
 #include "agent/settings.h"
+#include "collector/files.h"
 #include "util/clock.h"
 #include "util/macro.h"
 #include "util/strv.h"
@@ -170,15 +170,17 @@ static int incident_bundles(const struct analyze_incident_input *ii, struct anal
 	return 0;
 }
 
-int analyze_incident(const struct ev_config *cfg, const char *id, struct analysis **out,
-                     struct ev_errlist *errs) {
+int analyze_incident(const struct ev_config *cfg, const char *state_dir, const char *id,
+                     struct analysis **out, struct ev_errlist *errs) {
 	struct analyze_incident_input ii = {0};
 	struct analyze_bundles b = {0};
 	struct analysis_owned *own = calloc(1, sizeof(*own));
 	if (!own)
 		return -ENOMEM;
 	struct analysis *a = &own->a;
-	int r = analyze_incident_read(cfg, NULL, id, ev_now_realtime_us(), &ii, errs);
+	if (!state_dir)
+		state_dir = cfg->agent.state_dir;
+	int r = analyze_incident_read(cfg, state_dir, id, ev_now_realtime_us(), &ii, errs);
 	if (r < 0) {
 		free(own);
 		return r;
@@ -190,8 +192,8 @@ int analyze_incident(const struct ev_config *cfg, const char *id, struct analysi
 	for (size_t i = 0; own->fields && i < tf->n; i++)
 		own->fields[i] = tf->v[i];
 	size_t bad;
-	if (r >= 0 && cfg->agent.state_dir)
-		(void)analyze_store_load(own->miner, cfg->agent.state_dir, &bad); /* ids resolve */
+	if (r >= 0 && state_dir)
+		(void)analyze_store_load(own->miner, state_dir, &bad); /* ids resolve */
 	struct analyze_input in = {.files = b.files,
 	                           .n_files = b.n_files,
 	                           .since_us = ii.since_us,
@@ -251,26 +253,17 @@ json_t *analyze_timeline_json(const struct analysis *a) {
 	return t;
 }
 
-/* The files of one sources.files entry: its glob's matches, or a plain path and its
- * rotated generations. */
+/* The files of one sources.files entry (collector/files.h); none when nothing matches. */
 static int source_files(const char *pattern, struct analyze_source *src) {
-	glob_t g = {0};
-	bool is_glob = strpbrk(pattern, "*?[") != NULL;
-	int gr = glob(pattern, GLOB_NOSORT, NULL, &g);
-	if (gr == 0 && !is_glob) {
-		char pat[4200];
-		snprintf(pat, sizeof(pat), "%s.[0-9]*", pattern);
-		(void)glob(pat, GLOB_APPEND | GLOB_NOSORT, NULL, &g);
-	}
-	int r = gr == GLOB_NOSPACE ? -ENOMEM : 0;
-	src->files = gr == 0 ? calloc(g.gl_pathc + 1, sizeof(char *)) : NULL;
-	if (gr == 0 && !src->files)
-		r = -ENOMEM;
-	for (size_t k = 0; r >= 0 && gr == 0 && k < g.gl_pathc; k++)
-		if (!(src->files[src->n_files++] = strdup(g.gl_pathv[k])))
-			r = -ENOMEM;
-	globfree(&g);
-	return r;
+	struct ev_errlist errs = {0};
+	char **v = NULL;
+	int n = collector_files_expand(pattern, &v, &errs);
+	ev_errlist_clear(&errs); /* a source without files is left out */
+	if (n < 0)
+		return n == -ENOMEM ? n : 0;
+	src->files = v;
+	src->n_files = (size_t)n;
+	return 0;
 }
 
 static const char *journal_dir(const struct ev_config *cfg) {

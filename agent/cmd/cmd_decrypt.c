@@ -10,61 +10,42 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "agent/cmd/cmd_store_common.h"
 #include "agent/cmd/commands.h"
 #include "util/io.h"
 
+/* The members written (out first: the sink's callbacks get a struct dx) and the
+ * decryption of the one being written. */
 struct dx {
-	int dirfd;
-	char **want;
-	size_t n_want;
-	json_t *manifest;
+	struct ev_store_out out;
 	const char *cipher;
 	uint8_t dk[STORE_ENC_KEY_LEN];
 	struct store_aead *aead;
 	struct store_sha256_ctx *psha;
-	int fd, parent;
-	char leaf[300];
-	size_t written;
-	int err;
-	struct store_report *rep;
-	json_t *done; /* --json: the paths written */
 };
 
 static int dx_out(void *ud, const void *buf, size_t len) {
 	struct dx *x = ud;
 	store_sha256_update(x->psha, buf, len);
-	int r = ev_write_all(x->fd, buf, len);
+	int r = ev_write_all(x->out.fd, buf, len);
 	if (r < 0)
-		x->err = r;
+		x->out.err = r;
 	return r;
 }
 
 static int dx_begin(void *ud, const char *path, uint64_t size) {
 	struct dx *x = ud;
 	(void)size;
-	bool sel = x->n_want == 0;
-	for (size_t i = 0; !sel && i < x->n_want; i++)
-		sel = !strcmp(x->want[i], path);
-	if (!sel || !store_member_path_valid(path))
-		return 1;
-	x->fd = ev_store_member_create(x->dirfd, path, &x->parent, x->leaf, sizeof(x->leaf));
-	if (x->fd < 0) {
-		x->err = x->fd;
-		x->fd = -1;
-		return -EIO;
-	}
+	int r = ev_store_out_begin(&x->out, path);
+	if (r != 0)
+		return r;
 	x->psha = store_sha256_new();
-	int r = x->psha ? store_aead_new(x->cipher, x->dk, false, path, dx_out, x, &x->aead)
-	                : -ENOMEM;
+	r = x->psha ? store_aead_new(x->cipher, x->dk, false, path, dx_out, x, &x->aead) : -ENOMEM;
 	if (r < 0) {
-		x->err = r;
+		x->out.err = r;
 		return -EIO;
 	}
 	return 0;
@@ -77,50 +58,23 @@ static int dx_data(void *ud, const void *buf, size_t len) {
 
 static int dx_end(void *ud, const char *path, const uint8_t sha[STORE_HASH_LEN]) {
 	struct dx *x = ud;
-	char hex[STORE_HEX_LEN + 1], phex[STORE_HEX_LEN + 1];
-	store_hex(sha, STORE_HASH_LEN, hex);
-	json_t *e = ev_store_manifest_member(x->manifest, path);
-	const char *want = json_string_value(json_object_get(e, "sha256"));
-	const char *pwant = json_string_value(json_object_get(e, "plaintext_sha256"));
+	char phex[STORE_HEX_LEN + 1];
+	const char *pwant = json_string_value(json_object_get(
+	        ev_store_manifest_member(x->out.info.manifest, path), "plaintext_sha256"));
 	int fin = store_aead_final(x->aead);
 	x->aead = store_aead_free(x->aead);
 	uint8_t ph[STORE_HASH_LEN];
 	store_sha256_final(x->psha, ph);
 	x->psha = NULL;
 	store_hex(ph, STORE_HASH_LEN, phex);
-	int r = fsync(x->fd) < 0 ? -errno : 0;
-	close(x->fd);
-	x->fd = -1;
-	const char *why = !want || strcmp(want, hex) ? "changed between verification and decryption"
-	                  : fin == -EBADMSG          ? "ciphertext does not authenticate"
-	                  : fin < 0                  ? "cannot be decrypted"
+	const char *why = !ev_store_out_unchanged(&x->out, path, sha)
+	                          ? "changed between verification and decryption"
+	                  : fin == -EBADMSG ? "ciphertext does not authenticate"
+	                  : fin < 0         ? "cannot be decrypted"
 	                  : !pwant || strcmp(pwant, phex)
 	                          ? "plaintext does not match the manifest's plaintext_sha256"
 	                          : NULL;
-	if (why) {
-		unlinkat(x->parent, x->leaf, 0);
-		store_report_add(x->rep, STORE_MEMBER_MODIFIED, path, "%s; removed", why);
-	} else if (x->done)
-		json_array_append_new(x->done, json_string(path));
-	else
-		printf("%s\n", path);
-	close(x->parent);
-	x->parent = -1;
-	if (!why)
-		x->written++;
-	return r;
-}
-
-/* The second pass over the verified bundle, writing plaintext under x->dirfd. */
-static int decrypt_members(const char *bundle, struct store_keyring *kr, struct dx *x) {
-	struct store_member_sink sink = {dx_begin, dx_data, dx_end, x};
-	int r = ev_store_member_pass(bundle, kr, &sink, x->rep, &x->fd, &x->parent, x->leaf);
-	x->aead = store_aead_free(x->aead);
-	store_sha256_free(x->psha);
-	x->psha = NULL;
-	if (r < 0)
-		ev_log_error("decryption stopped: %s", strerror(x->err ? -x->err : -r));
-	return r;
+	return ev_store_out_end(&x->out, path, why);
 }
 
 static int parse(int argc, char **argv, struct ev_store_read_opts *so, const char **key,
@@ -168,22 +122,15 @@ static int decrypt_run(int argc, char **argv) {
 	int ret = parse(argc, argv, &so, &key, &to);
 	if (ret >= 0)
 		return ret;
-	const char *bundle = argv[optind];
-	char *store = ev_store_of_bundle(bundle);
-	struct store_keyring kr = {0};
-	struct store_report rep = {0};
-	struct store_bundle_info info = {0};
 	struct ev_errlist errs = {0};
-	struct dx x = {.dirfd = -1, .fd = -1, .parent = -1, .rep = &rep};
-	json_t *extra = json_pack("{s:s, s:s}", "bundle", bundle, "to", to);
-	ret = ev_store_read_bundle(&so, store, bundle, extra, "nothing decrypted", &kr, &rep,
-	                           &info);
+	struct dx x = {0};
+	ret = ev_store_out_open(&x.out, &ev_cmd_decrypt, &so, argc, argv, to, "nothing decrypted");
+	json_t *enc = json_object_get(x.out.info.manifest, "encryption");
 	if (ret >= 0)
 		goto out;
 	ret = EV_EXIT_USAGE;
-	json_t *enc = json_object_get(info.manifest, "encryption");
 	if (!enc) {
-		ev_log_error("%s is not encrypted; use evident extract", bundle);
+		ev_log_error("%s is not encrypted; use evident extract", x.out.bundle);
 		goto out;
 	}
 	if (store_enc_unwrap(enc, key, x.dk, &errs) < 0) {
@@ -192,42 +139,19 @@ static int decrypt_run(int argc, char **argv) {
 		goto out;
 	}
 	x.cipher = json_string_value(json_object_get(enc, "cipher"));
-	x.manifest = info.manifest;
-	x.want = argv + optind + 1;
-	x.n_want = (size_t)(argc - optind - 1);
-	for (size_t i = 0; i < x.n_want; i++)
-		if (!ev_store_manifest_member(info.manifest, x.want[i])) {
-			ret = ev_usage_error(&ev_cmd_decrypt, "no member '%s' in %s", x.want[i],
-			                     bundle);
-			goto out;
-		}
-	if ((mkdir(to, 0750) < 0 && errno != EEXIST) ||
-	    (x.dirfd = open(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		ev_log_error("cannot create or open %s: %s", to, strerror(errno));
-		goto out;
-	}
-	store_report_clear(&rep);
-	if (so.json)
-		x.done = json_array();
-	if (decrypt_members(bundle, &kr, &x) < 0)
-		goto out;
-	if (x.done)
-		json_object_set(extra, "members", x.done);
-	ret = rep.n || x.done ? ev_store_print_report(&rep, so.json, extra) : EV_EXIT_OK;
-	json_t *d = json_pack("{s:s, s:I, s:I}", "to", to, "members", (json_int_t)x.written,
-	                      "refused", (json_int_t)rep.n);
-	ev_store_read_record(&so, store, "decrypted", bundle, d);
+	struct store_member_sink sink = {dx_begin, dx_data, dx_end, &x};
+	int r = ev_store_out_write(&x.out, so.json, &sink, "decryption");
+	x.aead = store_aead_free(x.aead); /* stopped inside a member */
+	store_sha256_free(x.psha);
+	if (r >= 0)
+		ret = ev_store_out_finish(&x.out, &so, "decrypted",
+		                          json_pack("{s:s, s:I, s:I}", "to", to, "members",
+		                                    (json_int_t)x.out.written, "refused",
+		                                    (json_int_t)x.out.rep.n));
 out:
 	explicit_bzero(x.dk, sizeof(x.dk));
 	ev_errlist_clear(&errs);
-	json_decref(x.done);
-	json_decref(extra);
-	if (x.dirfd >= 0)
-		close(x.dirfd);
-	store_bundle_info_clear(&info);
-	store_report_clear(&rep);
-	store_keyring_clear(&kr);
-	free(store);
+	ev_store_out_done(&x.out);
 	return ret;
 }
 

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,26 +23,16 @@
 #include "util/clock.h"
 #include "util/timefmt.h"
 
-int ictx_refuse(struct ictx *c, const char *fmt, ...) {
-	va_list ap;
-	va_start(ap, fmt);
-	char *m = ev_vasprintf(fmt, ap);
-	va_end(ap);
-	ev_log_error("incident %s: %s (nothing written)", c->id ? c->id : "", m ? m : fmt);
-	free(m);
-	return EV_EXIT_USAGE;
-}
-
 int ictx_record(struct ictx *c, const char *kind, const char *bundle, json_t *payload) {
-	struct ev_errlist errs = {0};
-	json_t *actor = ev_store_actor(c->as);
+	const struct ev_ledger_ctx l = {"incident", "incidents", c->state_dir,
+	                                c->id,      c->key,      c->as};
 	/* channels taking "resolved" or "update" hear of it (queued; the agent delivers) */
 	const char *event = !strcmp(kind, "resolved")      ? "resolved"
 	                    : !strcmp(kind, "update_sent") ? "update"
 	                                                   : NULL;
 	json_t *copy = event ? json_deep_copy(payload) : NULL;
-	int r = ev_incident_append(c->state_dir, c->id, c->key, kind, bundle, payload, actor,
-	                           &errs);
+	json_t *actor = NULL;
+	int r = ev_ledger_record(&l, kind, bundle, payload, &actor);
 	if (r >= 0 && event &&
 	    (r = ev_notify_queue_event(c->cfg, c->state_dir, event, c->id, copy, actor)) < 0) {
 		ev_log_error("incident %s: %s recorded, but not queued for notify.channels: %s",
@@ -52,11 +41,8 @@ int ictx_record(struct ictx *c, const char *kind, const char *bundle, json_t *pa
 	}
 	json_decref(copy);
 	json_decref(actor);
-	if (r < 0) {
-		ev_errlist_print(&errs, stderr);
-		ev_errlist_clear(&errs);
+	if (r < 0)
 		return EV_EXIT_USAGE;
-	}
 	char t[EV_RFC3339_MAX];
 	ev_format_rfc3339_us(c->at, t, sizeof(t));
 	if (c->json)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "agent/cli.h"
+#include "agent/cmd/ledger_ctx.h"
 #include "agent/incident/incident.h"
 #include "agent/settings.h"
 #include "util/strv.h"
@@ -39,8 +40,8 @@ struct ictx {
 /* Append an entry by this command's user (payload stolen) and print what was recorded
  * (human or JSON). Returns the exit status. */
 int ictx_record(struct ictx *c, const char *kind, const char *bundle, json_t *payload);
-/* A refusal: one line, exit 2, nothing written. */
-int ictx_refuse(struct ictx *c, const char *fmt, ...) _printf_(2, 3);
+/* A refusal: one line, exit 2, nothing written (ledger_ctx.h). */
+#define ictx_refuse(c, ...) ev_ledger_refuse("incident", (c)->id, __VA_ARGS__)
 
 int ev_incident_cmd_run(struct ictx *c);
 int ev_incident_cmd_import(struct ictx *c);

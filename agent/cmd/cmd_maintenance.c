@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,27 +22,9 @@
 #include "util/clock.h"
 #include "util/timefmt.h"
 
-int mctx_refuse(struct mctx *c, const char *fmt, ...) {
-	va_list ap;
-	va_start(ap, fmt);
-	char *m = ev_vasprintf(fmt, ap);
-	va_end(ap);
-	ev_log_error("change %s: %s (nothing written)", c->id ? c->id : "", m ? m : fmt);
-	free(m);
-	return EV_EXIT_USAGE;
-}
-
 int mctx_record(struct mctx *c, const char *action, const char *bundle, json_t *details) {
-	struct ev_errlist errs = {0};
-	json_t *actor = ev_store_actor(c->as);
-	int r = ev_change_append(c->state_dir, c->id, c->key, action, bundle, details, actor,
-	                         &errs);
-	json_decref(actor);
-	if (r < 0) {
-		ev_errlist_print(&errs, stderr);
-		ev_errlist_clear(&errs);
-	}
-	return r;
+	const struct ev_ledger_ctx l = {"change", "changes", c->state_dir, c->id, c->key, c->as};
+	return ev_ledger_record(&l, action, bundle, details, NULL);
 }
 
 json_t *mctx_scope(struct mctx *c, const char *service) {

@@ -211,14 +211,11 @@ int ev_report_write_out(const char *path, const char *text) {
  * chart for the HTML report, and its first errors and pattern onsets for the timeline
  * (the ledger's entries are in the timeline already). No chart when no log line of the
  * incident's evidence could be analysed: the report then says nothing about one. */
-static struct analysis *report_analysis(struct ev_config *cfg, const char *state_dir,
+static struct analysis *report_analysis(const struct ev_config *cfg, const char *state_dir,
                                         const char *id, char **ret_svg) {
 	struct analysis *a = NULL;
 	struct ev_errlist errs = {0};
-	char *saved = cfg->agent.state_dir; /* --state-dir: the incident lives there */
-	cfg->agent.state_dir = (char *)state_dir;
-	int r = analyze_incident(cfg, id, &a, &errs);
-	cfg->agent.state_dir = saved;
+	int r = analyze_incident(cfg, state_dir, id, &a, &errs);
 	ev_errlist_clear(&errs);
 	*ret_svg = NULL;
 	if (r < 0)

@@ -86,6 +86,28 @@ static void print_sources(json_t *sources) {
 	}
 }
 
+/* Open maintenance windows and the drills played into the agent. */
+static void print_maintenance(json_t *m) {
+	json_t *wins = json_object_get(m, "windows"), *drills = json_object_get(m, "drills"), *e;
+	size_t i;
+	char t1[EV_RFC3339_MAX], t2[EV_RFC3339_MAX];
+	if (!json_array_size(wins))
+		printf("  maintenance    no open window\n");
+	json_array_foreach(wins, i, e) {
+		ev_format_rfc3339(geti(e, "started_us", NULL), t1, sizeof(t1));
+		ev_format_rfc3339(geti(e, "until_us", NULL), t2, sizeof(t2));
+		printf("  maintenance    %s (service %s) open since %s, until %s\n",
+		       gets_(e, "change", NULL), gets_(e, "service", NULL), t1, t2);
+	}
+	json_array_foreach(drills, i, e) {
+		ev_format_rfc3339(geti(e, "last_us", NULL), t1, sizeof(t1));
+		printf("  drill          %s: %" JSON_INTEGER_FORMAT
+		       " records injected, %" JSON_INTEGER_FORMAT " alerts (last %s)\n",
+		       gets_(e, "drill", NULL), geti(e, "injected", NULL), geti(e, "alerts", NULL),
+		       t1);
+	}
+}
+
 /* The agent, its sources, rules and correlation, and what went through. */
 static void print_pipeline(json_t *a) {
 	json_int_t up = geti(a, "uptime_us", NULL) / 1000000;
@@ -200,6 +222,7 @@ static void print_upload_and_errors(json_t *a) {
 static void print_status(json_t *a) {
 	print_pipeline(a);
 	print_actions(a);
+	print_maintenance(json_object_get(a, "maintenance"));
 	print_upload_and_errors(a);
 }
 
@@ -290,7 +313,8 @@ const struct ev_command ev_cmd_status = {
         .usage = "Usage: evident status [--json] [--config FILE | --socket PATH]\n"
                  "\n"
                  "Ask the running agent for its state: uptime, sources, rules, lines/s, alerts,\n"
-                 "seals, queue depth, last errors. Exit 2 when no agent is running.\n"
+                 "seals, queue depth, open maintenance windows, drills played, last errors.\n"
+                 "Exit 2 when no agent is running.\n"
                  "\n"
                  "  --json         the agent's answer as one JSON object\n"
                  "  -c, --config FILE  the agent's configuration: its agent.control_socket\n"

@@ -358,3 +358,113 @@ int ev_store_member_pass(const char *bundle, const struct store_keyring *kr,
 	*parent = -1;
 	return r;
 }
+
+int ev_store_out_open(struct ev_store_out *x, const struct ev_command *cmd,
+                      const struct ev_store_read_opts *o, int argc, char **argv, const char *to,
+                      const char *consequence) {
+	*x = (struct ev_store_out){.bundle = argv[optind],
+	                           .to = to,
+	                           .want = argv + optind + 1,
+	                           .n_want = (size_t)(argc - optind - 1),
+	                           .dirfd = -1,
+	                           .fd = -1,
+	                           .parent = -1};
+	x->store = ev_store_of_bundle(x->bundle);
+	x->extra = json_pack("{s:s, s:s}", "bundle", x->bundle, "to", to);
+	int ret = ev_store_read_bundle(o, x->store, x->bundle, x->extra, consequence, &x->kr,
+	                               &x->rep, &x->info);
+	if (ret >= 0)
+		return ret;
+	for (size_t i = 0; i < x->n_want; i++)
+		if (!ev_store_manifest_member(x->info.manifest, x->want[i]))
+			return ev_usage_error(cmd, "no member '%s' in %s", x->want[i], x->bundle);
+	return -1;
+}
+
+int ev_store_out_write(struct ev_store_out *x, bool json, const struct store_member_sink *sink,
+                       const char *what) {
+	if ((mkdir(x->to, 0750) < 0 && errno != EEXIST) ||
+	    (x->dirfd = open(x->to, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		int r = -errno;
+		ev_log_error("cannot create or open %s: %s", x->to, strerror(-r));
+		return r;
+	}
+	store_report_clear(&x->rep);
+	if (json && !(x->done = json_array()))
+		return -ENOMEM;
+	int r = ev_store_member_pass(x->bundle, &x->kr, sink, &x->rep, &x->fd, &x->parent, x->leaf);
+	if (r < 0)
+		ev_log_error("%s stopped: %s", what, strerror(x->err ? -x->err : -r));
+	return r;
+}
+
+int ev_store_out_begin(struct ev_store_out *x, const char *path) {
+	bool sel = x->n_want == 0;
+	for (size_t i = 0; !sel && i < x->n_want; i++)
+		sel = !strcmp(x->want[i], path);
+	if (!sel || !store_member_path_valid(path))
+		return 1;
+	x->fd = ev_store_member_create(x->dirfd, path, &x->parent, x->leaf, sizeof(x->leaf));
+	if (x->fd < 0) {
+		x->err = x->fd;
+		x->fd = -1;
+		return -EIO;
+	}
+	return 0;
+}
+
+bool ev_store_out_unchanged(const struct ev_store_out *x, const char *path,
+                            const uint8_t sha[STORE_HASH_LEN]) {
+	char hex[STORE_HEX_LEN + 1];
+	store_hex(sha, STORE_HASH_LEN, hex);
+	const char *want = json_string_value(
+	        json_object_get(ev_store_manifest_member(x->info.manifest, path), "sha256"));
+	return want && !strcmp(want, hex);
+}
+
+int ev_store_out_end(struct ev_store_out *x, const char *path, const char *why) {
+	int r = fsync(x->fd) < 0 ? -errno : 0;
+	close(x->fd);
+	x->fd = -1;
+	if (why) {
+		unlinkat(x->parent, x->leaf, 0);
+		store_report_add(&x->rep, STORE_MEMBER_MODIFIED, path, "%s; removed", why);
+	} else {
+		if (x->done)
+			json_array_append_new(x->done, json_string(path));
+		else
+			printf("%s\n", path);
+		x->written++;
+	}
+	close(x->parent);
+	x->parent = -1;
+	return r;
+}
+
+int ev_store_out_finish(struct ev_store_out *x, const struct ev_store_read_opts *o,
+                        const char *action, json_t *details) {
+	if (x->done)
+		json_object_set(x->extra, "members", x->done);
+	int ret = x->rep.n || x->done ? ev_store_print_report(&x->rep, o->json, x->extra)
+	                              : EV_EXIT_OK;
+	ev_store_read_record(o, x->store, action, x->bundle, details);
+	return ret;
+}
+
+void ev_store_out_done(struct ev_store_out *x) {
+	if (!x)
+		return;
+	if (x->fd >= 0)
+		close(x->fd);
+	if (x->parent >= 0)
+		close(x->parent);
+	if (x->dirfd >= 0)
+		close(x->dirfd);
+	json_decref(x->done);
+	json_decref(x->extra);
+	store_bundle_info_clear(&x->info);
+	store_report_clear(&x->rep);
+	store_keyring_clear(&x->kr);
+	free(x->store);
+	*x = (struct ev_store_out){.dirfd = -1, .fd = -1, .parent = -1};
+}

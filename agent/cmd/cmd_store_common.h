@@ -105,3 +105,52 @@ json_t *ev_store_manifest_member(json_t *manifest, const char *path);
 int ev_store_member_pass(const char *bundle, const struct store_keyring *kr,
                          const struct store_member_sink *sink, struct store_report *rep, int *fd,
                          int *parent, const char *leaf);
+
+/* What extract and decrypt hold from verifying BUNDLE to writing its members under DIR:
+ * the bundle's store, the keys, the findings, the bundle's information, the JSON report's
+ * fields, the destination and the member being written. ev_store_out_open() fills it;
+ * ev_store_out_done() releases all of it, whatever state it is in. */
+struct ev_store_out {
+	const char *bundle, *to; /* borrowed (argv) */
+	char **want;             /* the MEMBER arguments (borrowed); none: every member */
+	size_t n_want;
+	char *store; /* the bundle's store directory (ev_store_of_bundle), or NULL */
+	struct store_keyring kr;
+	struct store_report rep;
+	struct store_bundle_info info;
+	json_t *extra;         /* the JSON report's fields: bundle, to, members */
+	json_t *done;          /* --json: the paths written, else NULL (printed as written) */
+	int dirfd, fd, parent; /* DIR, the member being written and its directory, or -1 */
+	char leaf[300];
+	size_t written; /* members written and kept */
+	int err;        /* the first write or create error of the pass */
+};
+/* Take BUNDLE [MEMBER...] from argv[optind..], verify BUNDLE (ev_store_read_bundle, with
+ * `consequence`) and check that every MEMBER is in it. Returns -1 when it verifies and
+ * the members exist, else the exit status (said). Call ev_store_out_done() in every case. */
+int ev_store_out_open(struct ev_store_out *x, const struct ev_command *cmd,
+                      const struct ev_store_read_opts *o, int argc, char **argv, const char *to,
+                      const char *consequence);
+/* The second pass: create and open DIR, then read BUNDLE again through `sink` (whose
+ * callbacks use ev_store_out_begin and ev_store_out_end). Findings of the first pass are
+ * cleared; with `json` the written paths are collected. 0, or -errno after saying
+ * "`what` stopped" (or why DIR cannot be used) on stderr. */
+int ev_store_out_write(struct ev_store_out *x, bool json, const struct store_member_sink *sink,
+                       const char *what);
+/* For a sink's begin: 1 when `path` is not wanted (or not a safe member path), 0 when its
+ * file was created (x->fd, x->parent), -EIO when it could not be (x->err set). */
+int ev_store_out_begin(struct ev_store_out *x, const char *path);
+/* Whether the stored bytes of `path` (their SHA-256 `sha`) are the manifest's. */
+bool ev_store_out_unchanged(const struct ev_store_out *x, const char *path,
+                            const uint8_t sha[STORE_HASH_LEN]);
+/* For a sink's end: sync and close the member's file; with `why` remove it and report it
+ * (MEMBER_MODIFIED "`why`; removed"), else list it (printed, or collected with --json) and
+ * count it. Returns 0 or the -errno of fsync. */
+int ev_store_out_end(struct ev_store_out *x, const char *path, const char *why);
+/* After the pass: the report (printed when there were findings or with --json) and the
+ * custody entry `action` with `details` (taken). Returns the exit status. */
+int ev_store_out_finish(struct ev_store_out *x, const struct ev_store_read_opts *o,
+                        const char *action, json_t *details);
+/* Release everything x holds, once ev_store_out_open() has run (whatever it returned);
+ * NULL is fine. */
+void ev_store_out_done(struct ev_store_out *x);

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "agent/cli.h"
 #include "agent/spawn.h"
 #include "collector/excerpt.h"
+#include "collector/files.h"
 #include "collector/tail.h"
 #include "util/macro.h"
 #include "util/strv.h"
@@ -364,29 +364,23 @@ static int seal_excerpt(struct seal_collect *c, const char *path) {
 }
 
 int ev_seal_files(struct seal_collect *c, const char *pattern) {
-	glob_t g = {0};
-	bool is_glob = strpbrk(pattern, "*?[") != NULL;
-	int r = 0, gr = glob(pattern, GLOB_NOSORT, NULL, &g);
-	if (gr == 0 && !is_glob) { /* rotated generations of a plain path */
-		char pat[4200];
-		snprintf(pat, sizeof(pat), "%s.[0-9]*", pattern);
-		int g2 = glob(pat, GLOB_APPEND | GLOB_NOSORT, NULL, &g);
-		if (g2 != 0 && g2 != GLOB_NOMATCH)
-			ev_log_warning("--file %s: cannot list its rotated generations (%s)",
-			               pattern,
-			               g2 == GLOB_NOSPACE ? "out of memory" : "read error");
-	}
-	if (gr != 0 && !is_glob) /* not there: the excerpt records why */
+	struct ev_errlist errs = {0};
+	char **v = NULL;
+	int r = 0, n = collector_files_expand(pattern, &v, &errs);
+	if (n < 0 && !collector_files_is_glob(pattern)) /* not there: the excerpt records why */
 		r = seal_excerpt(c, pattern);
-	else if (gr != 0)
+	else if (n < 0)
 		r = store_bundle_add_error(
 		        c->w, json_pack("{s:s, s:s}", "kind", "excerpt", "asked", pattern),
-		        gr == GLOB_NOMATCH   ? "no file matches"
-		        : gr == GLOB_NOSPACE ? "cannot list the matches: out of memory"
-		                             : "cannot list the matches: read error");
-	for (size_t k = 0; r >= 0 && gr == 0 && k < g.gl_pathc; k++)
-		r = seal_excerpt(c, g.gl_pathv[k]);
-	globfree(&g);
+		        errs.n ? errs.v[0].msg : strerror(-n));
+	else
+		for (size_t k = 0; k < errs.n; k++) /* rotated generations not listed */
+			ev_log_warning("--file %s: %s", pattern, errs.v[k].msg);
+	for (int k = 0; r >= 0 && k < n; k++)
+		r = seal_excerpt(c, v[k]);
+	if (n > 0)
+		ev_strv_free(v);
+	ev_errlist_clear(&errs);
 	return r;
 }
 

@@ -133,6 +133,7 @@ static void daemon_free(struct ev_daemon *d) {
 	ev_notifier_stop(d);
 	d->maint = ev_maint_windows_free(d->maint);
 	json_decref(d->drill_alerts);
+	json_decref(d->drills);
 	d->sinks = ev_sinks_free(d->sinks);
 	d->custody = ev_custody_free(d->custody);
 	for (size_t i = 0; i < d->n_last_errors; i++)

@@ -86,6 +86,7 @@ struct ev_daemon {
 	/* maintenance windows and drills (agent/maint/window.h, drill_agent.c) */
 	struct ev_maint_windows *maint;
 	json_t *drill_alerts; /* the last EV_DRILL_ALERTS_MAX drill alerts */
+	json_t *drills;       /* {DRILL-ID: {injected, first_us, last_us}}, EV_DRILLS_KEPT */
 };
 
 /* Run the daemon until SIGTERM/SIGINT. Returns the process exit status. */
@@ -182,6 +183,10 @@ void ev_incident_alert(struct ev_daemon *d, const struct correlate_alert *al, co
 /* agent/maint/drill_agent.c: a drill request (records injected into the pipeline marked
  * drill; the answer lists the drill's alerts so far), and the drill alerts' log. */
 json_t *ev_daemon_drill(struct ev_daemon *d, const json_t *req, const struct ev_peer *peer);
+/* For `evident status`: {"windows": the open maintenance windows
+ * (ev_maint_windows_status), "drills": [{drill, injected, first_us, last_us, alerts}] the
+ * drills played into this agent since it started, the latest first}. */
+json_t *ev_daemon_maint_status(struct ev_daemon *d);
 /* STATE_DIR/drills/DRILL.log: the drill's records as lines (sealed with its incidents). */
 int ev_drill_log_path(const char *state_dir, const char *drill, char *buf, size_t len);
 void ev_daemon_drill_alert(struct ev_daemon *d, const struct correlate_alert *a,

@@ -80,6 +80,7 @@ json_t *ev_daemon_status_json(struct ev_daemon *d) {
 	json_object_set_new(o, "incidents", ev_incident_clock_status(d));
 	json_object_set_new(o, "upload", ev_upload_clock_status(d));
 	json_object_set_new(o, "notify", ev_notifier_status(d));
+	json_object_set_new(o, "maintenance", ev_daemon_maint_status(d));
 	json_t *seams = ev_seams_status(d->seams, d->cfg);
 	if (seams)
 		json_object_update(o, seams);

@@ -10,8 +10,7 @@ agent_libagent_a_SOURCES += \
 	agent/fleet/fetch.c agent/fleet/fetch.h \
 	agent/fleet/fleet_cmd.c agent/fleet/fleet_cmd.h
 TESTS += tests/integration/fleet-s3.sh
-EXTRA_DIST += tests/integration/fleet-s3.sh tests/integration/fleet-lib.sh \
-	tests/integration/rgw-start.sh tests/integration/rgw-stop.sh
+EXTRA_DIST += tests/integration/fleet-s3.sh tests/integration/fleet-lib.sh
 # the agent's upload clock (a pass on the worker queue every store.upload.interval)
 agent_libagent_a_SOURCES += agent/daemon/daemon_upload.c
 TESTS += tests/integration/fleet-agent.sh

@@ -7,7 +7,8 @@ agent_libagent_a_SOURCES += \
 	agent/incident/seal.c agent/incident/seal.h
 EXTRA_DIST += docs/incidents.md
 agent_libagent_a_SOURCES += \
-	agent/cmd/cmd_incident.c agent/cmd/cmd_incident.h agent/cmd/cmd_incident_run.c
+	agent/cmd/cmd_incident.c agent/cmd/cmd_incident.h agent/cmd/cmd_incident_run.c \
+	agent/cmd/ledger_ctx.c agent/cmd/ledger_ctx.h
 UNIT_TEST_SOURCES += tests/unit/agent/test_incident_policy.c
 TESTS += tests/integration/incident-triage.sh tests/integration/incident-ledger.sh \
 	tests/integration/incident-timeline.sh

@@ -26,6 +26,7 @@
 #include "util/timefmt.h"
 
 #define EV_DRILL_ALERTS_MAX 1024
+#define EV_DRILLS_KEPT      64 /* drills remembered for status (the oldest forgotten) */
 
 /* One record of the request into rec. 0 or -ENOMEM. */
 static int build(struct ev_record *rec, const char *drill, json_t *in, int64_t now,
@@ -96,6 +97,70 @@ static void log_record(int fd, const struct ev_record *rec) {
 	free(line);
 }
 
+/* Count n records injected for `drill` (for status), forgetting the drill last played
+ * when EV_DRILLS_KEPT are known. */
+static void drill_seen(struct ev_daemon *d, const char *drill, size_t n, int64_t now) {
+	if (!d->drills && !(d->drills = json_object()))
+		return;
+	json_t *e = json_object_get(d->drills, drill);
+	if (!e && json_object_size(d->drills) >= EV_DRILLS_KEPT) {
+		const char *k, *old = NULL;
+		json_t *v;
+		json_object_foreach(d->drills, k, v) {
+			if (!old || json_integer_value(json_object_get(v, "last_us")) <
+			                    json_integer_value(json_object_get(
+			                            json_object_get(d->drills, old), "last_us")))
+				old = k;
+		}
+		json_object_del(d->drills, old);
+	}
+	if (!e) {
+		e = json_pack("{s:I, s:I, s:I}", "injected", (json_int_t)0, "first_us",
+		              (json_int_t)now, "last_us", (json_int_t)now);
+		if (json_object_set_new(d->drills, drill, e) < 0)
+			return;
+	}
+	json_object_set_new(
+	        e, "injected",
+	        json_integer(json_integer_value(json_object_get(e, "injected")) + (json_int_t)n));
+	json_object_set_new(e, "last_us", json_integer((json_int_t)now));
+}
+
+static int cmp_last(const void *a, const void *b) {
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "last_us"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "last_us"));
+	return x > y ? -1 : x < y;
+}
+
+json_t *ev_daemon_maint_status(struct ev_daemon *d) {
+	json_t *drills[EV_DRILLS_KEPT] = {0};
+	size_t n = 0, i;
+	const char *k;
+	json_t *v, *a;
+	json_object_foreach(d->drills, k, v) {
+		if (n == EV_DRILLS_KEPT)
+			break;
+		json_int_t alerts = 0;
+		json_array_foreach(d->drill_alerts, i, a) alerts +=
+		        !strcmp(json_string_value(json_object_get(a, "drill")) ?: "", k);
+		drills[n] = json_pack("{s:s, s:O, s:O, s:O, s:I}", "drill", k, "injected",
+		                      json_object_get(v, "injected"), "first_us",
+		                      json_object_get(v, "first_us"), "last_us",
+		                      json_object_get(v, "last_us"), "alerts", alerts);
+		if (drills[n])
+			n++;
+	}
+	qsort(drills, n, sizeof(drills[0]), cmp_last);
+	json_t *arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, drills[i]);
+	if (!d->maint) /* made at the first alert, or here */
+		d->maint = ev_maint_windows_new();
+	json_t *windows =
+	        d->maint ? ev_maint_windows_status(d->maint, d->cfg, d->state_dir) : json_array();
+	return json_pack("{s:o, s:o}", "windows", windows, "drills", arr);
+}
+
 json_t *ev_daemon_drill(struct ev_daemon *d, const json_t *req, const struct ev_peer *peer) {
 	const char *drill = json_string_value(json_object_get(req, "drill"));
 	json_t *records = json_object_get(req, "records");
@@ -124,6 +189,8 @@ json_t *ev_daemon_drill(struct ev_daemon *d, const json_t *req, const struct ev_
 	if (fd >= 0)
 		close(fd);
 	ev_record_free(&rec);
+	if (n)
+		drill_seen(d, drill, n, now);
 	if (n)
 		ev_dlog(LOG_NOTICE, "drill %s: %zu records injected by uid %u pid %d", drill, n,
 		        (unsigned)peer->uid, (int)peer->pid);

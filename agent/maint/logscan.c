@@ -1,19 +1,22 @@
-/* The service's logs for maintenance (logscan.h). Every file is read from its start with
- * a parser of its own; nothing is kept per line except the counters, and the table of
- * normalised messages has a cap (EV_MAINT_MESSAGES_MAX; more are counted only). */
+/* The service's logs for maintenance (logscan.h). Every file of the service's patterns
+ * (collector_files_expand: rotated generations, .gz included) goes through one reader, as
+ * `evident analyze` reads them; nothing is kept per line except the counters, and the
+ * error lines' templates are the analysis's (the miner's, with its caps). */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <glob.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "agent/analyze/analysis.h"
 #include "agent/maint/logscan.h"
-#include "collector/parse.h"
+#include "collector/files.h"
+#include "collector/reader.h"
 #include "util/macro.h"
+#include "util/strv.h"
 #include "util/timefmt.h"
 
 #define HOUR_US ((int64_t)3600 * 1000000)
@@ -21,66 +24,57 @@
 
 typedef void (*line_fn)(void *ud, const struct ev_record *rec);
 
-static void scan_file(const char *path, line_fn fn, void *ud) {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	struct collector_parser p;
+/* The files of every pattern, each once, into one reader. */
+static int open_files(const json_t *patterns, struct collector_reader **ret) {
+	struct collector_reader_opts o = {.format = "auto", .max_line = EV_MAINT_LINE_MAX};
 	struct ev_errlist errs = {0};
-	if (collector_parser_init(&p, "auto", NULL, 0, 0, &errs) < 0) {
-		ev_errlist_clear(&errs);
-		fclose(f);
-		return;
-	}
-	struct ev_record rec;
-	ev_record_init(&rec);
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		size_t len = (size_t)n;
-		if (line[len - 1] == '\n')
-			len--;
-		ev_record_reset(&rec);
-		if (collector_parse_line(&p, line, MIN(len, (size_t)EV_MAINT_LINE_MAX), 0, &rec) <
-		    0)
-			continue;
-		if (!(rec.flags & EV_REC_NO_TIME))
-			fn(ud, &rec);
-	}
-	free(line);
-	ev_record_free(&rec);
-	collector_parser_done(&p);
-	fclose(f);
-}
-
-/* Each pattern's files and their rotated generations PATH.N, each file once. */
-static void scan(const json_t *patterns, line_fn fn, void *ud) {
+	struct collector_reader *rd = NULL;
 	json_t *seen = json_object();
+	int r = seen ? collector_reader_new(&o, &rd, &errs) : -ENOMEM;
 	size_t i;
 	json_t *pat;
 	json_array_foreach(patterns, i, pat) {
-		for (int rot = 0; rot < 2; rot++) {
-			char g[4200];
-			snprintf(g, sizeof(g), rot ? "%s.[0-9]" : "%s",
-			         json_string_value(pat) ?: "");
-			glob_t gl;
-			if (glob(g, 0, NULL, &gl) != 0)
-				continue;
-			for (size_t k = 0; k < gl.gl_pathc; k++) {
-				if (json_object_get(seen, gl.gl_pathv[k]))
-					continue;
-				json_object_set_new(seen, gl.gl_pathv[k], json_true());
-				scan_file(gl.gl_pathv[k], fn, ud);
-			}
-			globfree(&gl);
-		}
+		char **v = NULL;
+		int n = r < 0 ? 0 : collector_files_expand(json_string_value(pat) ?: "", &v, &errs);
+		for (int k = 0; k < n; k++) /* a file that cannot be opened adds no line */
+			if (!json_object_get(seen, v[k]) &&
+			    json_object_set_new(seen, v[k], json_true()) == 0)
+				(void)collector_reader_add_file(rd, v[k], &errs);
+		if (n > 0)
+			ev_strv_free(v);
+		if (n == -ENOMEM)
+			r = n;
 	}
 	json_decref(seen);
+	ev_errlist_clear(&errs);
+	if (r < 0) {
+		collector_reader_free(rd);
+		return r;
+	}
+	*ret = rd;
+	return 0;
+}
+
+/* fn(ud, rec) for every line with a time of the patterns' files, by time. */
+static int scan(const json_t *patterns, line_fn fn, void *ud) {
+	struct collector_reader *rd = NULL;
+	int r = open_files(patterns, &rd);
+	if (r < 0)
+		return r;
+	struct ev_record rec;
+	ev_record_init(&rec);
+	struct ev_errlist errs = {0};
+	while ((r = collector_reader_next(rd, &rec, &errs)) != 0) {
+		ev_errlist_clear(&errs);
+		if (r == -ENOMEM)
+			break;
+		if (r > 0 && !(rec.flags & EV_REC_NO_TIME))
+			fn(ud, &rec);
+	}
+	ev_errlist_clear(&errs);
+	ev_record_free(&rec);
+	collector_reader_free(rd);
+	return r;
 }
 
 /* ---- planning ---- */
@@ -141,7 +135,7 @@ json_t *ev_maint_plan(const json_t *patterns, int64_t now_us, unsigned days, uin
 		return NULL;
 	p->to = now_us;
 	p->from = now_us - (int64_t)days * 24 * HOUR_US;
-	scan(patterns, plan_line, p);
+	(void)scan(patterns, plan_line, p); /* out of memory: the lines read so far */
 	unsigned k = (unsigned)((duration_us + (uint64_t)HOUR_US - 1) / (uint64_t)HOUR_US);
 	k = MAX(1u, MIN(k, (unsigned)WEEK_H));
 	struct window w[WEEK_H];
@@ -167,9 +161,9 @@ json_t *ev_maint_plan(const json_t *patterns, int64_t now_us, unsigned days, uin
 /* ---- errors ---- */
 
 struct errscan {
-	int64_t from, to;
-	uint64_t lines, errors, dropped;
-	json_t *messages;
+	int64_t t0, span;
+	uint64_t lines[2], errors[2]; /* [0]: the span before t0, [1]: from t0 */
+	struct analysis a;            /* of the error lines: window from t0, prior before */
 };
 
 static bool has_error_word(const char *m, size_t len) {
@@ -186,82 +180,91 @@ static bool has_error_word(const char *m, size_t len) {
 	return false;
 }
 
-static void normalise(const char *m, size_t len, char *out, size_t cap) {
-	size_t o = 0;
-	for (size_t i = 0; i < len && o + 1 < cap;) {
-		size_t hex = 0;
-		while (i + hex < len && strchr("0123456789abcdefABCDEF", m[i + hex]) && m[i + hex])
-			hex++;
-		if (hex >= 8) {
-			out[o++] = '%';
-			i += hex;
-		} else if (m[i] >= '0' && m[i] <= '9') {
-			out[o++] = '#';
-			while (i < len && m[i] >= '0' && m[i] <= '9')
-				i++;
-		} else {
-			unsigned char ch = (unsigned char)m[i++];
-			out[o++] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
-		}
-	}
-	out[o] = 0;
-}
-
 static void error_line(void *ud, const struct ev_record *rec) {
 	struct errscan *e = ud;
-	if (rec->time_us < e->from || rec->time_us >= e->to)
+	if (rec->time_us < e->t0 - e->span || rec->time_us > e->t0 + e->span)
 		return;
-	e->lines++;
-	bool err = rec->priority >= 0 ? rec->priority <= 3
-	                              : has_error_word(rec->message.p, rec->message.len);
+	int after = rec->time_us >= e->t0;
+	e->lines[after]++;
+	int prio;
+	bool err = analyze_record_is_error(rec, &prio) ||
+	           (prio < 0 && has_error_word(rec->message.p, rec->message.len));
 	if (!err)
 		return;
-	e->errors++;
-	char norm[256];
-	normalise(rec->message.p, rec->message.len, norm, sizeof(norm));
-	json_t *c = json_object_get(e->messages, norm);
-	if (c)
-		json_integer_set(c, json_integer_value(c) + 1);
-	else if (json_object_size(e->messages) < EV_MAINT_MESSAGES_MAX)
-		json_object_set_new(e->messages, norm, json_integer(1));
-	else
-		e->dropped++;
+	e->errors[after]++;
+	(void)analyze_add(&e->a, rec); /* out of memory: that line's template is not known */
 }
 
-json_t *ev_maint_errors(const json_t *patterns, int64_t from_us, int64_t to_us) {
-	struct errscan e = {.from = from_us, .to = to_us, .messages = json_object()};
-	if (!e.messages)
+static json_t *span_json(const struct errscan *e, int i) {
+	double hours = (double)MAX(e->span, (int64_t)1) / (double)HOUR_US;
+	return json_pack("{s:I, s:I, s:f}", "lines", (json_int_t)e->lines[i], "error_lines",
+	                 (json_int_t)e->errors[i], "errors_per_hour", (double)e->errors[i] / hours);
+}
+
+/* A template's text as a JSON string: bytes JSON cannot carry read '?'. */
+static json_t *text_json(const char *text) {
+	json_t *j = json_string(text);
+	if (j)
+		return j;
+	char *c = strdup(text);
+	for (size_t i = 0; c && c[i]; i++)
+		if ((unsigned char)c[i] < 0x20 || (unsigned char)c[i] >= 0x7f)
+			c[i] = '?';
+	j = c ? json_string(c) : NULL;
+	free(c);
+	return j;
+}
+
+/* The templates of error lines from t0 that no error line before t0 had, in the order
+ * they first appeared. */
+static json_t *new_templates(const struct analysis *a, size_t *ret_dropped) {
+	json_t *v = json_array();
+	*ret_dropped = 0;
+	for (size_t i = 0; v && i < a->n_ts; i++) {
+		if (a->ts[i].in == 0 || a->ts[i].prior > 0)
+			continue;
+		if (json_array_size(v) == EV_MAINT_MESSAGES_MAX) {
+			(*ret_dropped)++;
+			continue;
+		}
+		const struct miner_template *t = miner_template(a->miner, i);
+		char id[17];
+		snprintf(id, sizeof(id), "%016" PRIx64, t->id);
+		json_array_append_new(v, json_pack("{s:s, s:o, s:I}", "id", id, "template",
+		                                   text_json(t->text), "count",
+		                                   (json_int_t)a->ts[i].in));
+	}
+	return v;
+}
+
+json_t *ev_maint_errors_compare(const json_t *patterns, int64_t t0_us, int64_t span_us) {
+	struct errscan e = {.t0 = t0_us, .span = MAX(span_us, (int64_t)1)};
+	struct miner *m = miner_new();
+	if (!m)
 		return NULL;
-	scan(patterns, error_line, &e);
-	double hours = (double)MAX(to_us - from_us, (int64_t)1) / (double)HOUR_US;
-	return json_pack("{s:I, s:I, s:f, s:o, s:I}", "lines", (json_int_t)e.lines, "error_lines",
-	                 (json_int_t)e.errors, "errors_per_hour", (double)e.errors / hours,
-	                 "messages", e.messages, "messages_dropped", (json_int_t)e.dropped);
-}
-
-json_t *ev_maint_errors_compare(const json_t *before, const json_t *after) {
-	json_t *reasons = json_array(), *fresh = json_array();
-	json_int_t b = json_integer_value(json_object_get(before, "error_lines"));
-	json_int_t a = json_integer_value(json_object_get(after, "error_lines"));
-	if (a >= 2 * b && a - b >= 3) {
-		char m[160];
-		snprintf(m, sizeof(m), "error lines rose from %lld to %lld in the same span",
-		         (long long)b, (long long)a);
-		json_array_append_new(reasons, json_string(m));
+	analyze_init(&e.a, m, t0_us, t0_us + e.span, NULL);
+	int r = scan(patterns, error_line, &e);
+	size_t dropped = 0;
+	json_t *fresh = r == -ENOMEM ? NULL : new_templates(&e.a, &dropped);
+	analyze_done(&e.a);
+	miner_free(m);
+	if (!fresh)
+		return NULL;
+	json_t *reasons = json_array();
+	if (e.errors[1] >= 2 * e.errors[0] && e.errors[1] - e.errors[0] >= 3) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "error lines rose from %llu to %llu in the same span",
+		         (unsigned long long)e.errors[0], (unsigned long long)e.errors[1]);
+		json_array_append_new(reasons, json_string(msg));
 	}
-	const char *k;
-	json_t *v;
-	json_t *bm = json_object_get(before, "messages");
-	json_object_foreach(json_object_get(after, "messages"), k, v) {
-		if (!json_object_get(bm, k))
-			json_array_append_new(fresh, json_string(k));
+	size_t n = json_array_size(fresh) + dropped;
+	if (n) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "%zu new error template%s", n, n == 1 ? "" : "s");
+		json_array_append_new(reasons, json_string(msg));
 	}
-	if (json_array_size(fresh)) {
-		char m[160];
-		snprintf(m, sizeof(m), "%zu new error message%s", json_array_size(fresh),
-		         json_array_size(fresh) == 1 ? "" : "s");
-		json_array_append_new(reasons, json_string(m));
-	}
-	return json_pack("{s:b, s:o, s:o}", "regressed", json_array_size(reasons) > 0, "reasons",
-	                 reasons, "new_messages", fresh);
+	return json_pack("{s:o, s:o, s:o, s:I, s:b, s:o}", "before", span_json(&e, 0), "after",
+	                 span_json(&e, 1), "new_templates", fresh, "new_templates_dropped",
+	                 (json_int_t)dropped, "regressed", json_array_size(reasons) > 0, "reasons",
+	                 reasons);
 }

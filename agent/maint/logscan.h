@@ -1,16 +1,16 @@
 /* A service's logs read for maintenance: the traffic per hour of the week (window
- * planning) and the error lines of a span (the before/after comparison of a change).
- * The files are the service's patterns (incidents.services file:...) and their
- * uncompressed rotated generations (PATH.N); each line is parsed as the agent parses it
- * (collector/parse.h, format auto) for its time and priority. Lines longer than
- * EV_MAINT_LINE_MAX are counted with their first EV_MAINT_LINE_MAX bytes. */
+ * planning) and the error lines before and after a change (the comparison of `finish`).
+ * The files are the service's patterns (incidents.services file:...) with their rotated
+ * generations, .gz included (collector/files.h); each line is read as `evident analyze`
+ * reads it (collector reader, format auto) for its time and priority. Lines longer than
+ * EV_MAINT_LINE_MAX are cut there. */
 #pragma once
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #define EV_MAINT_LINE_MAX      (64 * 1024)
-#define EV_MAINT_MESSAGES_MAX  1000 /* distinct normalised error messages kept per span */
+#define EV_MAINT_MESSAGES_MAX  1000 /* new error templates listed (more are counted) */
 #define EV_MAINT_WINDOWS_SHOWN 5
 
 /* Windows of `duration_us` (rounded up to whole hours) starting on each hour of the
@@ -20,14 +20,15 @@
  * NULL on OOM. */
 json_t *ev_maint_plan(const json_t *patterns, int64_t now_us, unsigned days, uint64_t duration_us,
                       size_t top);
-/* The lines of [from_us, to_us): {"lines", "error_lines", "errors_per_hour",
- * "messages":{normalised message: count}}. An error line has a syslog priority of err or
- * worse, or (priority unknown) a word such as error, failed, fatal, panic, exception or
- * refused in its message. Normalised: digit runs become '#', hex words of 8+ characters
- * '%'. NULL on OOM. */
-json_t *ev_maint_errors(const json_t *patterns, int64_t from_us, int64_t to_us);
-/* What regressed from `before` to `after` (ev_maint_errors results of equal spans):
- * {"regressed":B, "reasons":[text], "new_messages":[...]}: the error lines at least
- * doubled and grew by at least 3, or an error message appeared that the span before
- * did not have. */
-json_t *ev_maint_errors_compare(const json_t *before, const json_t *after);
+/* The span before a change, [t0 - span, t0), against the same span from it, [t0, t0 +
+ * span]: {"before":{"lines", "error_lines", "errors_per_hour"}, "after":{...},
+ * "new_templates":[{"id", "template", "count"}], "new_templates_dropped", "regressed":B,
+ * "reasons":[text]}. An error line is one the analysis calls an error
+ * (analyze_record_is_error: priority err or worse, or a level field saying so) or, its
+ * priority unknown, one with a word such as error, fail, fatal, panic, exception or
+ * refused in its message. The error lines of both spans are grouped into templates by the
+ * template miner (agent/analyze/analysis.h, correlate/miner.h), in time order; a new
+ * template is one with error lines from t0 and none before (at most
+ * EV_MAINT_MESSAGES_MAX listed, in the order they first appeared). Regressed: the error lines at
+ * least doubled and grew by at least 3, or there is a new error template. NULL on OOM. */
+json_t *ev_maint_errors_compare(const json_t *patterns, int64_t t0_us, int64_t span_us);

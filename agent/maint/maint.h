@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "agent/cli.h"
+#include "agent/cmd/ledger_ctx.h"
 #include "agent/maint/change.h"
 #include "agent/settings.h"
 #include "util/strv.h"
@@ -32,8 +33,8 @@ struct mctx {
  * the exit status after saying why. */
 int mctx_open(struct mctx *c, bool must_exist);
 void mctx_done(struct mctx *c);
-/* A refusal: one line on stderr, exit 2. */
-int mctx_refuse(struct mctx *c, const char *fmt, ...) _printf_(2, 3);
+/* A refusal: one line on stderr, exit 2 (ledger_ctx.h). */
+#define mctx_refuse(c, ...) ev_ledger_refuse("change", (c)->id, __VA_ARGS__)
 /* Append an entry by this command's user (details stolen). 0 or -errno (said). */
 int mctx_record(struct mctx *c, const char *action, const char *bundle, json_t *details);
 /* The file patterns, units and programs of the service (new), or NULL after saying it is

@@ -276,9 +276,12 @@ static json_t *finish_results(struct mctx *c, const struct ev_maint_bundle *b, i
 	int64_t t0 = c->ch.started_us - c->ch.started_us % 1000000;
 	int64_t span = MAX(now - t0, (int64_t)1000000);
 	json_t *pats = json_object_get(json_object_get(start, "scope"), "files");
-	json_t *before = ev_maint_errors(pats, t0 - span, t0);
-	json_t *after = ev_maint_errors(pats, t0, now + 1);
-	json_t *cmp = ev_maint_errors_compare(before, after);
+	json_t *cmp = ev_maint_errors_compare(pats, t0, span);
+	if (!cmp) {
+		json_decref(health);
+		json_decref(regressed);
+		return NULL;
+	}
 	json_t *diff = json_array();
 	size_t i;
 	json_t *f;
@@ -292,14 +295,15 @@ static json_t *finish_results(struct mctx *c, const struct ev_maint_bundle *b, i
 		json_array_append_new(reasons, json_string(m));
 	}
 	json_array_extend(reasons, json_object_get(cmp, "reasons"));
-	json_t *o =
-	        json_pack("{s:s, s:o, s:o, s:{s:o, s:o, s:O, s:s, s:I}, s:o, s:o}", "result",
-	                  json_array_size(reasons) ? "regression" : "pass", "reasons", reasons,
-	                  "health", health, "errors", "before", before, "after", after,
-	                  "new_messages", json_object_get(cmp, "new_messages"), "method",
-	                  "error lines and distinct normalised messages (no template miner "
-	                  "in this build)",
-	                  "span_us", (json_int_t)span, "diff", diff, "health_regressed", regressed);
+	json_t *o = json_pack(
+	        "{s:s, s:o, s:o, s:{s:O, s:O, s:O, s:O, s:s, s:I}, s:o, s:o}", "result",
+	        json_array_size(reasons) ? "regression" : "pass", "reasons", reasons, "health",
+	        health, "errors", "before", json_object_get(cmp, "before"), "after",
+	        json_object_get(cmp, "after"), "new_templates",
+	        json_object_get(cmp, "new_templates"), "new_templates_dropped",
+	        json_object_get(cmp, "new_templates_dropped"), "method",
+	        "error lines, grouped into templates by the template miner (as evident analyze)",
+	        "span_us", (json_int_t)span, "diff", diff, "health_regressed", regressed);
 	json_decref(cmp);
 	return o;
 }
@@ -385,8 +389,11 @@ int ev_maint_cmd_finish(struct mctx *c) {
 	       (long long)json_integer_value(json_object_get(aft, "lines")));
 	size_t i;
 	json_t *v;
-	json_array_foreach(json_object_get(json_object_get(o, "errors"), "new_messages"), i, v)
-	        printf("  new error message: %s\n", json_string_value(v));
+	json_array_foreach(json_object_get(json_object_get(o, "errors"), "new_templates"), i, v)
+	        printf("  new error template: %s (%lld line%s)\n",
+	               json_string_value(json_object_get(v, "template")),
+	               (long long)json_integer_value(json_object_get(v, "count")),
+	               json_integer_value(json_object_get(v, "count")) == 1 ? "" : "s");
 	json_array_foreach(json_object_get(o, "diff"), i, v)
 	        printf("  %s: %s\n", json_string_value(json_object_get(v, "path")),
 	               json_is_true(json_object_get(v, "changed")) ? "changed" : "unchanged");

@@ -1,6 +1,6 @@
 /* Maintenance windows and drill marks in the agent (window.h). The open windows are a
- * small JSON array [{change, until_us, programs, units, files}] rebuilt from the change
- * ledgers when a second has passed since the last read; everything else is string
+ * small JSON array [{change, service, started_us, until_us, programs, units, files}] rebuilt from
+ * the change ledgers when a second has passed since the last read; everything else is string
  * comparison on the alert's fields, in the loop thread. */
 #include "config.h"
 
@@ -66,11 +66,14 @@ static void refresh(struct ev_maint_windows *w, const struct ev_config *cfg,
 			json_t *scope = json_object_get(c.start, "scope");
 			json_array_append_new(
 			        w->open,
-			        json_pack("{s:O, s:O, s:O, s:O, s:s?}", "change", id, "programs",
+			        json_pack("{s:O, s:O, s:O, s:O, s:s?, s:I, s:I}", "change", id,
+			                  "programs",
 			                  json_object_get(scope, "programs") ?: json_null(),
 			                  "units", json_object_get(scope, "units") ?: json_null(),
 			                  "files", json_object_get(scope, "files") ?: json_null(),
-			                  "service", c.service));
+			                  "service", c.service, "started_us",
+			                  (json_int_t)c.started_us, "until_us",
+			                  (json_int_t)c.until_us));
 		}
 		ev_change_done(&c);
 	}
@@ -134,6 +137,22 @@ const char *ev_maint_windows_match(struct ev_maint_windows *w, const struct ev_c
 		}
 	}
 	return NULL;
+}
+
+json_t *ev_maint_windows_status(struct ev_maint_windows *w, const struct ev_config *cfg,
+                                const char *state_dir) {
+	refresh(w, cfg, state_dir);
+	json_t *v = json_array();
+	size_t i;
+	json_t *win;
+	json_array_foreach(w->open, i, win) {
+		json_array_append_new(v, json_pack("{s:O, s:O?, s:O, s:O}", "change",
+		                                   json_object_get(win, "change"), "service",
+		                                   json_object_get(win, "service"), "started_us",
+		                                   json_object_get(win, "started_us"), "until_us",
+		                                   json_object_get(win, "until_us")));
+	}
+	return v;
 }
 
 static int drill_of(const struct ev_str *s, char *buf, size_t len) {

@@ -30,5 +30,9 @@ struct ev_maint_windows *ev_maint_windows_free(struct ev_maint_windows *w);
  * call). */
 const char *ev_maint_windows_match(struct ev_maint_windows *w, const struct ev_config *cfg,
                                    const char *state_dir, const struct correlate_alert *a);
+/* The open windows, as ev_maint_windows_match sees them (re-read when a second has
+ * passed): [{change, service, started_us, until_us}] (new; empty when none). */
+json_t *ev_maint_windows_status(struct ev_maint_windows *w, const struct ev_config *cfg,
+                                const char *state_dir);
 /* The drill id of a drill alert into buf (1), or 0 when it is not one. */
 int ev_drill_alert_id(const struct correlate_alert *a, char *buf, size_t len);

@@ -20,3 +20,6 @@ EXTRA_DIST += docs/reports.md tests/integration/report-lib.sh \
 	tests/integration/report-impact.sh tests/integration/report-actions.sh \
 	tests/integration/report-golden.sh tests/integration/report-html.sh \
 	tests/integration/report-runbook.sh tests/integration/data/report
+# the analysis's first errors and template onsets merged into the report's timeline
+TESTS += tests/integration/report-analysis.sh
+EXTRA_DIST += tests/integration/report-analysis.sh

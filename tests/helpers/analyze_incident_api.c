@@ -1,6 +1,7 @@
 /* A test driver for analyze_incident() (agent/analyze/analysis.h), the call the report
- * uses: analyze-incident-api CONFIG INC SVG-OUT prints the timeline JSON on stdout and
- * writes the SVG string to SVG-OUT; exit 0, or 2 with the errors on stderr. */
+ * uses: analyze-incident-api CONFIG INC SVG-OUT [STATE-DIR] prints the timeline JSON on
+ * stdout and writes the SVG string to SVG-OUT; exit 0, or 2 with the errors on stderr.
+ * STATE-DIR, when given, is where the incident lives (the report's --state-dir). */
 #include "config.h"
 
 #include <stdio.h>
@@ -16,8 +17,8 @@ const struct ev_command ev_cmd_help = {.name = "help"};
 const struct ev_command ev_cmd_version = {.name = "version"};
 
 int main(int argc, char **argv) {
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s CONFIG INC SVG-OUT\n", argv[0]);
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: %s CONFIG INC SVG-OUT [STATE-DIR]\n", argv[0]);
 		return 2;
 	}
 	struct ev_errlist errs = {0};
@@ -25,7 +26,7 @@ int main(int argc, char **argv) {
 	struct analysis *a = NULL;
 	int r = ev_config_load(argv[1], &cfg, &errs);
 	if (r >= 0)
-		r = analyze_incident(cfg, argv[2], &a, &errs);
+		r = analyze_incident(cfg, argc == 5 ? argv[4] : NULL, argv[2], &a, &errs);
 	char *svg = r >= 0 ? analyze_svg_string(a, NULL) : NULL;
 	json_t *tl = r >= 0 ? analyze_timeline_json(a) : NULL;
 	FILE *f = svg ? fopen(argv[3], "we") : NULL;

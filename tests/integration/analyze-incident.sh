@@ -99,6 +99,16 @@ PY
 	run "$API" "$I_CONF" NO-SUCH "$T_TMP/x.svg"
 	expect_rc 2 "analyze_incident() on an unknown incident: an error"
 	expect_err "no such incident" "with the reason in errs"
+	# the state directory as a parameter (the report's --state-dir), not the configured one
+	mkdir -p "$T_TMP/other-state"
+	run "$API" "$I_CONF" INC-9 "$T_TMP/x.svg" "$T_TMP/other-state"
+	expect_rc 2 "analyze_incident() in another state directory: not there"
+	expect_err "no such incident" "the incident is looked for in the given directory"
+	cp -r "$I_STATE/incidents" "$T_TMP/other-state/"
+	run "$API" "$I_CONF" INC-9 "$T_TMP/y.svg" "$T_TMP/other-state"
+	expect_rc 0 "analyze_incident() with the incident copied to the given directory"
+	printf '%s\n' "$T_OUT" | cmp -s - "$T_TMP/api-tl.json" && ok "the same timeline from the given directory" ||
+		fail "the timeline from the given directory differs"
 else
 	skip_part "tests/helpers/analyze-incident-api not built"
 fi

@@ -21,6 +21,19 @@ wait_for "a notification" grep -q '"rule"' "$T_TMP/notified" || true
 grep '"rule"' "$T_TMP/notified" | grep -q '"drill": *true' &&
 	! grep '"rule"' "$T_TMP/notified" | grep -v -q '"drill": *true' &&
 	ok "every alert notification of a drill carries the drill mark" || fail "notifications: $(head -c 600 "$T_TMP/notified" 2>/dev/null)"
+# evident status lists the drills played into the agent, with their records and alerts
+run "$EVIDENT" status --socket "$A_SOCK" --json
+printf '%s' "$T_OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["maintenance"]["drills"]
+# a drill id: the scenario name (cut at 16 characters) and a random part
+names = sorted(x["drill"].rsplit("-", 1)[0] for x in d)
+assert names == ["service-crash-lo", "ssh-brute-force", "sudo-privilege-e"], d
+assert all(x["injected"] > 0 and x["alerts"] > 0 for x in d), d
+assert [x["last_us"] for x in d] == sorted((x["last_us"] for x in d), reverse=True), d' &&
+	ok "status --json: the three drills, each with records injected and alerts, latest first" || fail "status --json: $T_OUT"
+run "$EVIDENT" status --socket "$A_SOCK"
+expect_out '^  drill +service-crash-lo-[0-9a-f]+: [1-9][0-9]* records injected, [1-9][0-9]* alerts \(last ' "status names the drill, its records and alerts"
 run "$EVIDENT" metrics -c "$CONF" --json
 expect_rc 0 "metrics"
 printf '%s' "$T_OUT" | python3 -c 'import json,sys; m=json.load(sys.stdin); assert m["drills_excluded"] >= 4 and m["incidents"] == 0, m' &&

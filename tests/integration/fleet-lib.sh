@@ -1,9 +1,14 @@
 # Helpers for the fleet-*.sh tests (sourced after lib.sh): a real Ceph radosgw with Object
-# Lock on 127.0.0.1 (tests/integration/rgw-start.sh; packages ceph-mon ceph-osd radosgw
-# ceph-common), started on free ports under $T_TMP and stopped in the EXIT trap.
-# rgw_start: SKIP (77) with a message when the binaries are absent.
+# Lock on 127.0.0.1 (the team's tool $EV_SHARED/tools/ceph-rgw: start-rgw.sh, stop-rgw.sh;
+# packages ceph-mon ceph-osd radosgw ceph-common), started on free ports under $T_TMP and
+# stopped in the EXIT trap. rgw_start: SKIP (77) with a message when the tool or the
+# binaries are absent.
 RGW_DIR="$T_TMP/rgw"
-rgw_stop() { S3_DIR="$RGW_DIR" bash "$EV_SRCDIR/tests/integration/rgw-stop.sh" >/dev/null 2>&1 || true; }
+RGW_TOOL="${EV_SHARED:-}/tools/ceph-rgw"
+rgw_stop() {
+	[ -f "$RGW_TOOL/stop-rgw.sh" ] && [ -f "$RGW_DIR/pids" ] || return 0
+	S3_DIR="$RGW_DIR" bash "$RGW_TOOL/stop-rgw.sh" >/dev/null 2>&1 || true
+}
 trap 'rgw_stop; chattr -R -i "$T_TMP" 2>/dev/null; rm -rf "$T_TMP"' EXIT
 free_port() { # a TCP port nothing listens on
 	while :; do
@@ -12,13 +17,15 @@ free_port() { # a TCP port nothing listens on
 	done
 }
 rgw_start() {
+	[ -f "$RGW_TOOL/start-rgw.sh" ] && [ -f "$RGW_TOOL/stop-rgw.sh" ] ||
+		skip "no Ceph radosgw tool at ${RGW_TOOL} (start-rgw.sh, stop-rgw.sh: the team's ../shared/tools/ceph-rgw; set EV_SHARED)"
 	for b in ceph-mon ceph-osd radosgw radosgw-admin ceph-authtool monmaptool ceph curl ss setsid uuidgen; do
 		command -v "$b" >/dev/null 2>&1 || skip "$b not installed (apt-get install ceph-mon ceph-osd radosgw ceph-common)"
 	done
 	for try in 1 2 3; do
 		RGW_PORT=$(free_port)
 		if S3_DIR="$RGW_DIR" S3_PORT=$RGW_PORT S3_MON_PORT=$(free_port) S3_MON_V1_PORT=$(free_port) \
-			bash "$EV_SRCDIR/tests/integration/rgw-start.sh" >"$T_TMP/rgw-start.log" 2>&1; then
+			bash "$RGW_TOOL/start-rgw.sh" >"$T_TMP/rgw-start.log" 2>&1; then
 			set -a; . "$RGW_DIR/s3.env"; set +a
 			return 0
 		fi

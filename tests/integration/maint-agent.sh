@@ -34,6 +34,12 @@ M="$EVIDENT maintenance -c $M_CONF --no-immutable"
 run $M start CHG-W --service svc --copy "$M_SVC/app.conf" --check "http=python3 $T_TMP/check.py $M_PORT"
 expect_rc 0 "start the change"
 sleep 1.2 # the agent re-reads the open windows at most once a second
+# evident status shows the open window (text and JSON)
+run "$EVIDENT" status --socket "$A_SOCK"
+expect_out '^  maintenance +CHG-W \(service svc\) open since [0-9TZ:.-]+, until [0-9TZ:.-]+$' "status names the open window, its service and its end"
+run "$EVIDENT" status --socket "$A_SOCK" --json
+printf '%s' "$T_OUT" | python3 -c 'import json,sys; w=json.load(sys.stdin)["maintenance"]["windows"]; assert [x["change"] for x in w] == ["CHG-W"] and w[0]["service"] == "svc" and w[0]["until_us"] > w[0]["started_us"] > 0, w' &&
+	ok "status --json: maintenance.windows [CHG-W] with its service and times" || fail "status --json: $T_OUT"
 printf 'mode = broken\n' >"$M_SVC/app.conf"; kill -HUP "$M_PID"
 wait_for "the service's alert" grep -q '"maintenance":"CHG-W"' "$T_TMP/agent.out" &&
 	ok "the service's alert is marked maintenance: CHG-W, not dropped" || fail "no marked alert: $(cat "$T_TMP/agent.out")"
@@ -51,6 +57,8 @@ L=$(ls -d "$A_STATE"/incidents/*/ledger.jsonl | head -1)
 run $M rollback CHG-W
 expect_rc 0 "rollback closes the window (healthy)"
 sleep 1.2
+run "$EVIDENT" status --socket "$A_SOCK"
+expect_out '^  maintenance +no open window$' "status: no open window after the rollback"
 printf 'mode = broken\n' >"$M_SVC/app.conf"; kill -HUP "$M_PID"
 T_DEADLINE=15 wait_for "the incident to take the alert once the window is closed" grep -q '"action":"alert"' "$L" &&
 	ok "after the window the service's alert goes to the rule's incident again" || fail "ledger: $(cat "$L")"

@@ -42,7 +42,10 @@ run $M finish CHG-1
 expect_rc 1 "finish reports the regression"
 expect_out 'REGRESSION' "the result is a regression"
 expect_out 'health http +FAILED' "the health check fails after the change"
-expect_out 'new error message: .*is invalid' "the new error message is named"
+expect_out 'new error template: ERROR configuration <\*> is invalid: cannot parse line <\*> \(1 line\)' \
+	"the new error template is named: the miner's template, its variable parts masked"
+printf '%s\n' "$T_OUT" | grep -q 'new error template: .*INFO' && fail "an INFO line named as an error template" ||
+	ok "lines that are no errors are not error templates"
 expect_out 'app.conf: changed' "the diff names the changed file"
 run $M finish CHG-1
 expect_rc 2 "a finished change cannot be finished again"
@@ -73,9 +76,16 @@ grep -rqs 'this is not a setting' "$T_TMP/replaced" && ok "what the rollback rep
 # 4. a change that changes nothing passes
 run $M start CHG-2 --service svc --copy "$M_SVC/app.conf" --check "http=python3 $T_TMP/check.py $M_PORT"
 expect_rc 0 "start CHG-2"
-run $M finish CHG-2
+# an error before the change and the same error (other numbers) after it: one template,
+# not new (and the error lines did not double)
+T0=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][0]["details"]["started_us"] // 1000000)' "$M_STATE/changes/CHG-2/ledger.jsonl")
+printf '%s host svc[1]: ERROR upstream timeout after 120 ms\n' "$(date -u -d "@$((T0 - 1))" +%Y-%m-%dT%H:%M:%S+00:00)" >>"$M_LOG"
+printf '%s host svc[1]: ERROR upstream timeout after 345 ms\n' "$(date -u +%Y-%m-%dT%H:%M:%S+00:00)" >>"$M_LOG"
+run $M finish CHG-2 --json
 expect_rc 0 "finish without a regression passes"
-expect_out 'CHG-2: pass' "the result is pass"
+expect_out '"result": *"pass"' "the result is pass"
+printf '%s\n' "$T_OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin)["errors"]; assert d["new_templates"] == [], d; assert d["after"]["error_lines"] == 1 <= d["before"]["error_lines"], d' &&
+	ok "CHG-2: the same error template before and after it: no new template" || fail "CHG-2 errors: $T_OUT"
 
 # 5. a corrupted pre-change bundle refuses the rollback
 run $M start CHG-3 --service svc --copy "$M_SVC/app.conf" --check "http=python3 $T_TMP/check.py $M_PORT"

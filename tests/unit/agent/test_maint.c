@@ -1,5 +1,5 @@
 /* Maintenance helpers: health check specs and runs, the error comparison of a change on the
- * normalised error messages of a crafted log (drill scenario files: drill-agent-more.sh). */
+ * error templates of a crafted log (drill scenario files: drill-agent-more.sh). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,26 +60,28 @@ TEST(test_maint_errors_compare) {
 	json_t *pats = json_pack("[s]", p);
 	int64_t t10 = 1772359200LL * 1000000; /* 2026-03-01T10:00:00Z */
 	int64_t hour = 3600LL * 1000000;
-	json_t *b = ev_maint_errors(pats, t10, t10 + hour);
-	json_t *a = ev_maint_errors(pats, t10 + hour, t10 + 2 * hour);
+	/* the change at 11:00: the hour before against the hour from it */
+	json_t *c = ev_maint_errors_compare(pats, t10 + hour, hour);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	json_t *b = json_object_get(c, "before"), *a = json_object_get(c, "after");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(b, "lines")), 2);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(b, "error_lines")), 1);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(a, "error_lines")), 4);
-	/* digits and long hex words are normalised: the timeout is one message, old */
-	CU_ASSERT_PTR_NOT_NULL(
-	        json_object_get(json_object_get(b, "messages"), "ERROR timeout after # ms id=%"));
-	json_t *c = ev_maint_errors_compare(b, a);
 	CU_ASSERT_TRUE(json_is_true(json_object_get(c, "regressed")));
-	json_t *fresh = json_object_get(c, "new_messages");
-	CU_ASSERT_EQUAL(json_array_size(fresh), 1);
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(fresh, 0)),
-	                       "ERROR config line # is invalid");
+	/* the miner's templates: the timeout (other numbers, another id) is the one from
+	 * before; the invalid configuration line is new, once, with its three lines */
+	json_t *fresh = json_object_get(c, "new_templates");
+	CU_ASSERT_EQUAL_FATAL(json_array_size(fresh), 1);
+	json_t *t = json_array_get(fresh, 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(t, "template")),
+	                       "ERROR config line <*> is invalid");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(t, "count")), 3);
+	CU_ASSERT_EQUAL(strlen(json_string_value(json_object_get(t, "id"))), 16);
 	json_decref(c);
-	/* the same span twice: nothing regressed */
-	c = ev_maint_errors_compare(a, a);
+	/* nothing after 12:00: no new template, no regression */
+	c = ev_maint_errors_compare(pats, t10 + 2 * hour, hour);
 	CU_ASSERT_FALSE(json_is_true(json_object_get(c, "regressed")));
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(c, "new_templates")), 0);
 	json_decref(c);
-	json_decref(a);
-	json_decref(b);
 	json_decref(pats);
 }
