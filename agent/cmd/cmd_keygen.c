@@ -3,6 +3,9 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "agent/cmd/cmd_store_common.h"
@@ -65,6 +68,20 @@ static int keygen_options(int argc, char **argv, struct keygen_args *a) {
 }
 
 /* --x25519: an encryption recipient key pair. */
+/* The --json answer: the key id and the two files, serialised by jansson (a directory or
+ * name holding '"' or '\\' stays valid JSON). */
+static int print_key_json(const char *id, const char *out, const char *name, const char *ext) {
+	char priv[PATH_MAX], pub[PATH_MAX];
+	snprintf(priv, sizeof(priv), "%s/%s%s.key", out, name, ext);
+	snprintf(pub, sizeof(pub), "%s/%s%s.pub", out, name, ext);
+	json_t *j = json_pack("{s:s, s:s, s:s}", "key_id", id, "private", priv, "public", pub);
+	int r = j && json_dumpf(j, stdout, JSON_COMPACT) == 0 ? 0 : -1;
+	json_decref(j);
+	if (r == 0)
+		putchar('\n');
+	return r;
+}
+
 static int keygen_x25519(const struct keygen_args *a) {
 	struct ev_errlist errs = {0};
 	if (a->rotate)
@@ -75,11 +92,10 @@ static int keygen_x25519(const struct keygen_args *a) {
 		ev_errlist_clear(&errs);
 		return EV_EXIT_USAGE;
 	}
-	if (a->json)
-		printf("{\"key_id\":\"%s\",\"private\":\"%s/%s.x25519.key\",\"public\":"
-		       "\"%s/%s.x25519.pub\"}\n",
-		       id, a->out, a->name, a->out, a->name);
-	else {
+	if (a->json) {
+		if (print_key_json(id, a->out, a->name, ".x25519") < 0)
+			return EV_EXIT_USAGE;
+	} else {
 		printf("%s\n", id);
 		fprintf(stderr,
 		        "evident: wrote %s/%s.x25519.key (private, 0600) and "
@@ -120,10 +136,12 @@ static int keygen_ed25519(const struct keygen_args *a) {
 		store_key_free(k);
 		return EV_EXIT_USAGE;
 	}
-	if (a->json)
-		printf("{\"key_id\":\"%s\",\"private\":\"%s/%s.key\",\"public\":\"%s/%s.pub\"}\n",
-		       store_key_id(k), a->out, a->name, a->out, a->name);
-	else {
+	if (a->json) {
+		if (print_key_json(store_key_id(k), a->out, a->name, "") < 0) {
+			store_key_free(k);
+			return EV_EXIT_USAGE;
+		}
+	} else {
 		printf("%s\n", store_key_id(k));
 		fprintf(stderr, "evident: wrote %s/%s.key (private, 0600) and %s/%s.pub\n", a->out,
 		        a->name, a->out, a->name);

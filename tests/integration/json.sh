@@ -46,6 +46,14 @@ printf 'Nov 27 02:40:00 host1 sshd[1]: Failed password for root from 10.1.1.1 po
 jcheck doc 0 "version --json" version --json
 jcheck doc 0 "config check --json" config check --json
 jcheck doc 0 "keygen --json" keygen --json --out "$K"
+# A directory and a name with a quote and a backslash: the answer is still JSON, and names
+# the files that were written.
+QK="$T_TMP/q\"k\\d"
+mkdir -p "$QK"
+jcheck doc 0 "keygen --json, quote in the path" keygen --json --out "$QK" --name 'n"1'
+printf '%s' "$T_OUT" | python3 -c 'import json,sys,os; d=json.load(sys.stdin); sys.exit(0 if os.path.isfile(d["private"]) and os.path.isfile(d["public"]) else 1)' &&
+	ok "keygen --json names the files it wrote" || fail "keygen --json: the named files do not exist"
+jcheck doc 0 "keygen --x25519 --json, quote in the path" keygen --x25519 --json --out "$QK" --name 'x"1'
 jcheck doc 0 "seal --json" seal --json --offline --store "$S" --key "$K/evident.key" --no-immutable --file "$LOG" --since 2020-01-01T00:00:00Z
 B=$(ls "$S"/bundles/*.tar.gz | head -1)
 M=$(tar -tzf "$B" | grep '^evidence/' | head -1)
