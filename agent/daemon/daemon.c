@@ -344,9 +344,12 @@ static int daemon_start(struct ev_daemon *d) {
 		r = ev_incident_clock_start(d);
 	if (r < 0)
 		return loop_fail(r);
-	/* Unchecked since it was added (a failure leaves only the upload clock off, silently):
-	 * kept so for this refactoring, to be decided separately. */
-	(void)ev_upload_clock_start(d);
+	/* Without the upload clock the agent still collects and seals; uploads then wait for
+	 * `evident upload`. Said in the log, not fatal. */
+	int ur = ev_upload_clock_start(d);
+	if (ur < 0)
+		ev_dlog_errno(LOG_ERR, ur,
+		              "upload clock not started: uploads wait for 'evident upload'");
 	r = ev_notifier_start(d);
 	if (r >= 0)
 		r = sd_event_set_watchdog(d->event, true);
