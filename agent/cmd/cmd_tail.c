@@ -3,6 +3,7 @@
  * SIGINT/SIGTERM stop it cleanly (checkpoint when --state-dir is given). */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -120,8 +121,9 @@ static int tail_options(int argc, char **argv, struct tail_ctx *ctx, struct tail
 			break;
 		case OPT_COUNT: {
 			char *e;
+			errno = 0;
 			ctx->max = strtoull(optarg, &e, 10);
-			if (*e || !*optarg || optarg[0] == '-')
+			if (*e || !*optarg || optarg[0] == '-' || errno == ERANGE)
 				return ev_usage_error(&ev_cmd_tail, "invalid --count '%s'", optarg);
 			break;
 		}

@@ -58,6 +58,9 @@ expect_err "^evident: option '-c' needs an argument\$" "missing short argument i
 run "$EVIDENT" tail -Z
 expect_rc 2 "tail -Z"
 expect_err "^evident: invalid option '-Z'\$" "unknown short option is named"
+run timeout 20 "$EVIDENT" tail --count 99999999999999999999999
+expect_rc 2 "tail --count past the range of a 64-bit number"
+expect_err "^evident: invalid --count '99999999999999999999999'\$" "the out-of-range count is named"
 run "$EVIDENT" rules frob
 expect_rc 2 "rules with an unknown subcommand"
 [ "$(printf '%s\n' "$T_ERR" | wc -l)" -eq 2 ] && ok "rules frob: two lines" || fail "rules frob: $T_ERR"
