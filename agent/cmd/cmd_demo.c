@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,37 +27,67 @@
 #include "agent/cmd/commands.h"
 #include "agent/replay_rules.h"
 #include "agent/settings.h"
+#include "agent/spawn.h"
 #include "agent/term.h"
 #include "agent/version.h"
+#include "util/io.h"
 #include "util/timefmt.h"
 
 #define DEMO_MAX_ALERTS 64
 
-/* Run `evident ARGV...` with stdout to `out` (NULL: inherit) and stderr to `err`
- * (NULL: inherit). Returns the exit status, or -errno when it could not run. */
-static int run_self(char *const argv[], const char *out, const char *err) {
-	pid_t pid = fork();
-	if (pid < 0)
+/* Write LEN bytes of BUF to PATH (created 0600, truncated); PATH NULL: nothing. */
+static int write_file(const char *path, const char *buf, size_t len) {
+	if (!path)
+		return 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return -errno;
-	if (pid == 0) {
-		if (out) {
-			int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
-				_exit(127);
-		}
-		if (err) {
-			int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-				_exit(127);
-		}
-		execv("/proc/self/exe", argv);
-		_exit(127);
+	int r = ev_write_all(fd, buf, len);
+	close(fd);
+	return r;
+}
+
+/* Run this binary with ARGV (argv[0] is replaced by its path) through the agent's one way
+ * of starting children (agent/spawn.c), its stdout and stderr written to the files OUT and
+ * ERR. The clean environment gets the variables a demo step depends on: the data root,
+ * the configuration, the time zone, colour and the sanitizers' options. Returns the exit
+ * status (128 + signal), 127 when it could not be started. */
+static int run_self(char *const argv[], const char *outp, const char *errp) {
+	static const char *const pass[] = {
+	        "EVIDENT_DATADIR", "EVIDENT_CONFIG", "EVIDENT_QUIET_WARNINGS", "TZ",
+	        "NO_COLOR",        "ASAN_OPTIONS",   "UBSAN_OPTIONS",          "LSAN_OPTIONS"};
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return 127;
+	exe[n] = 0;
+	char *av[32];
+	size_t k = 0;
+	av[k++] = exe;
+	for (size_t i = 1; argv[i] && k < ELEMENTSOF(av) - 1; i++)
+		av[k++] = argv[i];
+	av[k] = NULL;
+	char *env[ELEMENTSOF(pass) + 1];
+	size_t ne = 0;
+	for (size_t i = 0; i < ELEMENTSOF(pass); i++) {
+		const char *v = getenv(pass[i]);
+		if (v && asprintf(&env[ne], "%s=%s", pass[i], v) >= 0)
+			ne++;
 	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	env[ne] = NULL;
+	struct ev_spawn sp = {.argv = av, .env = env, .out_cap = 64u << 20, .err_cap = 1u << 20};
+	struct ev_spawn_result res = {0};
+	int st = 127;
+	if (ev_spawn_run(&sp, &res) == 0) {
+		st = WIFEXITED(res.status) ? WEXITSTATUS(res.status) : 128 + WTERMSIG(res.status);
+		if (write_file(outp, res.out, res.out_len) < 0 ||
+		    write_file(errp, res.err, res.err_len) < 0)
+			st = st ? st : 127;
+		ev_spawn_result_clear(&res);
+	}
+	for (size_t i = 0; i < ne; i++)
+		free(env[i]);
+	return st;
 }
 
 /* The human output: stdout, or nowhere with --json. */
