@@ -273,6 +273,114 @@ static void watches_refresh(struct collector_tail *t) {
 
 static void collector_tail_free_nockpt(struct collector_tail *t);
 
+/* validate every file of the configuration (path given, format known) and copy it */
+static int tail_copy_files(struct collector_tail *t, const struct collector_tail_config *c,
+                           struct ev_errlist *errs) {
+	t->files = calloc(c->n_files ? c->n_files : 1, sizeof(*t->files));
+	if (!t->files)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_files; i++) {
+		struct ev_errlist e2 = {0};
+		struct collector_parser p;
+		if (!c->files[i].path || !*c->files[i].path) {
+			ev_errlist_add(errs, NULL, 0, 0, "sources.files[%zu]: empty path", i);
+			return -EINVAL;
+		}
+		if (collector_parser_init(&p, c->files[i].format, c->files[i].tz, 0, 0, &e2) < 0) {
+			for (size_t k = 0; k < e2.n; k++)
+				ev_errlist_add(errs, NULL, 0, 0, "sources.files[%zu] (%s): %s", i,
+				               c->files[i].path, e2.v[k].msg);
+			ev_errlist_clear(&e2);
+			return -EINVAL;
+		}
+		collector_parser_done(&p);
+		t->files[i] = c->files[i];
+		t->files[i].path = strdup(c->files[i].path);
+		t->files[i].format = c->files[i].format ? strdup(c->files[i].format) : NULL;
+		t->files[i].tz = c->files[i].tz ? strdup(c->files[i].tz) : NULL;
+		t->files[i].program = c->files[i].program ? strdup(c->files[i].program) : NULL;
+		t->files[i].service = c->files[i].service ? strdup(c->files[i].service) : NULL;
+		t->cfg.n_files = i + 1;
+		if (!t->files[i].path || (c->files[i].format && !t->files[i].format) ||
+		    (c->files[i].tz && !t->files[i].tz) ||
+		    (c->files[i].program && !t->files[i].program) ||
+		    (c->files[i].service && !t->files[i].service))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* copy the state directory and create it if it is missing */
+static int tail_make_state_dir(struct collector_tail *t, const char *state_dir,
+                               struct ev_errlist *errs) {
+	t->cfg.state_dir = state_dir ? strdup(state_dir) : NULL;
+	if (state_dir && !t->cfg.state_dir)
+		return -ENOMEM;
+	if (t->cfg.state_dir && mkdir(t->cfg.state_dir, 0700) < 0 && errno != EEXIST) {
+		int r = -errno;
+		ev_errlist_add(errs, t->cfg.state_dir, 0, 0,
+		               "cannot create the state directory: %s", strerror(errno));
+		return r;
+	}
+	return 0;
+}
+
+/* open the journal with the borrowed journal settings of c, cleared again afterwards */
+static int tail_open_configured_journal(struct collector_tail *t,
+                                        const struct collector_tail_config *c,
+                                        struct ev_errlist *errs) {
+	t->cfg.journal_dir = c->journal_dir;
+	t->cfg.journal_files = c->journal_files;
+	t->cfg.journal_units = c->journal_units;
+	t->cfg.journal_identifiers = c->journal_identifiers;
+	int r = tail_journal_open(t, errs);
+	t->cfg.journal_dir = NULL;
+	t->cfg.journal_files = t->cfg.journal_units = t->cfg.journal_identifiers = NULL;
+	return r;
+}
+
+/* the event sources first, then the directory watches, then the initial scan (by the
+ * caller): a file is either there for the scan or announced by an event afterwards, and
+ * every file that matches now is a source when collector_tail_new returns */
+static int tail_add_event_sources(struct collector_tail *t, struct ev_errlist *errs) {
+	int r;
+	uint64_t now;
+	sd_event_now(t->event, CLOCK_MONOTONIC, &now);
+	if ((r = sd_event_add_time(t->event, &t->soon, CLOCK_MONOTONIC, now, 1, on_soon, t)) < 0 ||
+	    (r = sd_event_source_set_enabled(t->soon, SD_EVENT_OFF)) < 0 ||
+	    (r = sd_event_add_defer(t->event, &t->kick, on_kick, t)) < 0 ||
+	    (r = sd_event_source_set_priority(t->kick, SD_EVENT_PRIORITY_NORMAL + 1)) < 0 ||
+	    (r = sd_event_source_set_enabled(t->kick, SD_EVENT_OFF)) < 0 ||
+	    (r = sd_event_add_time(t->event, &t->stat_timer, CLOCK_MONOTONIC,
+	                           now + stat_interval(t), 0, on_stat_timer, t)) < 0 ||
+	    (t->cfg.state_dir &&
+	     (r = sd_event_add_time(t->event, &t->ckpt_timer, CLOCK_MONOTONIC,
+	                            now + (t->cfg.checkpoint_interval_us
+	                                           ? t->cfg.checkpoint_interval_us
+	                                           : 5000000),
+	                            0, on_ckpt_timer, t)) < 0)) {
+		ev_errlist_add(errs, NULL, 0, 0, "cannot set up timers: %s", strerror(-r));
+		return r;
+	}
+	watches_refresh(t);
+	return 0;
+}
+
+/* the initial scan: adopt renamed and rotated files, retire what is gone */
+static void tail_initial_scan(struct collector_tail *t) {
+	t->last_scan_us = ev_now_realtime_us();
+	tail_scan(t, true);
+	tail_adopt_renamed(t);
+	if (t->have_state)
+		tail_adopt_rotated(t, t->state_since_us);
+	for (size_t i = 0; i < t->n_tf; i++)
+		if (!t->tf[i]->seen)
+			t->tf[i]->retired = true;
+	/* the first read before the first wait of the loop, not at the first timer */
+	if (t->kick)
+		sd_event_source_set_enabled(t->kick, SD_EVENT_ONESHOT);
+}
+
 int collector_tail_new(sd_event *event, const struct collector_tail_config *c,
                        collector_tail_record_fn record_cb, void *userdata,
                        struct collector_tail **ret, struct ev_errlist *errs) {
@@ -288,114 +396,28 @@ int collector_tail_new(sd_event *event, const struct collector_tail_config *c,
 	ev_record_init(&t->rec);
 	t->jst.name = "journal";
 	t->jst.journal = true;
-	int r = 0;
-	t->files = calloc(c->n_files ? c->n_files : 1, sizeof(*t->files));
-	if (!t->files) {
-		r = -ENOMEM;
+	int r;
+	if ((r = tail_copy_files(t, c, errs)) < 0)
 		goto fail;
-	}
-	for (size_t i = 0; i < c->n_files; i++) {
-		struct ev_errlist e2 = {0};
-		struct collector_parser p;
-		if (!c->files[i].path || !*c->files[i].path) {
-			ev_errlist_add(errs, NULL, 0, 0, "sources.files[%zu]: empty path", i);
-			r = -EINVAL;
-			goto fail;
-		}
-		if (collector_parser_init(&p, c->files[i].format, c->files[i].tz, 0, 0, &e2) < 0) {
-			for (size_t k = 0; k < e2.n; k++)
-				ev_errlist_add(errs, NULL, 0, 0, "sources.files[%zu] (%s): %s", i,
-				               c->files[i].path, e2.v[k].msg);
-			ev_errlist_clear(&e2);
-			r = -EINVAL;
-			goto fail;
-		}
-		collector_parser_done(&p);
-		t->files[i] = c->files[i];
-		t->files[i].path = strdup(c->files[i].path);
-		t->files[i].format = c->files[i].format ? strdup(c->files[i].format) : NULL;
-		t->files[i].tz = c->files[i].tz ? strdup(c->files[i].tz) : NULL;
-		t->files[i].program = c->files[i].program ? strdup(c->files[i].program) : NULL;
-		t->files[i].service = c->files[i].service ? strdup(c->files[i].service) : NULL;
-		t->cfg.n_files = i + 1;
-		if (!t->files[i].path || (c->files[i].format && !t->files[i].format) ||
-		    (c->files[i].tz && !t->files[i].tz) ||
-		    (c->files[i].program && !t->files[i].program) ||
-		    (c->files[i].service && !t->files[i].service)) {
-			r = -ENOMEM;
-			goto fail;
-		}
-	}
 	t->cfg.files = t->files;
 	t->cfg.state_dir = NULL;
 	t->cfg.journal_dir = NULL;
 	t->cfg.journal_files = NULL;
 	t->cfg.journal_units = t->cfg.journal_identifiers = NULL;
 	/* the remaining pointers are used only during setup below */
-	t->cfg.state_dir = c->state_dir ? strdup(c->state_dir) : NULL;
-	if (c->state_dir && !t->cfg.state_dir) {
-		r = -ENOMEM;
+	if ((r = tail_make_state_dir(t, c->state_dir, errs)) < 0)
 		goto fail;
-	}
-	if (t->cfg.state_dir && mkdir(t->cfg.state_dir, 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		ev_errlist_add(errs, t->cfg.state_dir, 0, 0,
-		               "cannot create the state directory: %s", strerror(errno));
-		goto fail;
-	}
 	if ((r = tail_policy_init(t)) < 0)
 		goto fail;
 	if ((r = collector_tail_load_positions(t, errs)) < 0)
 		goto fail;
 	if (event)
 		t->event = sd_event_ref(event);
-	if (c->journal) {
-		t->cfg.journal_dir = c->journal_dir;
-		t->cfg.journal_files = c->journal_files;
-		t->cfg.journal_units = c->journal_units;
-		t->cfg.journal_identifiers = c->journal_identifiers;
-		r = tail_journal_open(t, errs);
-		t->cfg.journal_dir = NULL;
-		t->cfg.journal_files = t->cfg.journal_units = t->cfg.journal_identifiers = NULL;
-		if (r < 0)
-			goto fail;
-	}
-	if (t->event) {
-		/* the event sources first, then the directory watches, then the initial scan:
-		 * a file is either there for the scan or announced by an event afterwards, and
-		 * every file that matches now is a source when this returns */
-		uint64_t now;
-		sd_event_now(t->event, CLOCK_MONOTONIC, &now);
-		if ((r = sd_event_add_time(t->event, &t->soon, CLOCK_MONOTONIC, now, 1, on_soon,
-		                           t)) < 0 ||
-		    (r = sd_event_source_set_enabled(t->soon, SD_EVENT_OFF)) < 0 ||
-		    (r = sd_event_add_defer(t->event, &t->kick, on_kick, t)) < 0 ||
-		    (r = sd_event_source_set_priority(t->kick, SD_EVENT_PRIORITY_NORMAL + 1)) < 0 ||
-		    (r = sd_event_source_set_enabled(t->kick, SD_EVENT_OFF)) < 0 ||
-		    (r = sd_event_add_time(t->event, &t->stat_timer, CLOCK_MONOTONIC,
-		                           now + stat_interval(t), 0, on_stat_timer, t)) < 0 ||
-		    (t->cfg.state_dir &&
-		     (r = sd_event_add_time(t->event, &t->ckpt_timer, CLOCK_MONOTONIC,
-		                            now + (t->cfg.checkpoint_interval_us
-		                                           ? t->cfg.checkpoint_interval_us
-		                                           : 5000000),
-		                            0, on_ckpt_timer, t)) < 0)) {
-			ev_errlist_add(errs, NULL, 0, 0, "cannot set up timers: %s", strerror(-r));
-			goto fail;
-		}
-		watches_refresh(t);
-	}
-	t->last_scan_us = ev_now_realtime_us();
-	tail_scan(t, true);
-	tail_adopt_renamed(t);
-	if (t->have_state)
-		tail_adopt_rotated(t, t->state_since_us);
-	for (size_t i = 0; i < t->n_tf; i++)
-		if (!t->tf[i]->seen)
-			t->tf[i]->retired = true;
-	/* the first read before the first wait of the loop, not at the first timer */
-	if (t->kick)
-		sd_event_source_set_enabled(t->kick, SD_EVENT_ONESHOT);
+	if (c->journal && (r = tail_open_configured_journal(t, c, errs)) < 0)
+		goto fail;
+	if (t->event && (r = tail_add_event_sources(t, errs)) < 0)
+		goto fail;
+	tail_initial_scan(t);
 	*ret = t;
 	return 0;
 fail:

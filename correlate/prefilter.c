@@ -41,20 +41,93 @@
  * classes and assertions, POSIX classes). Conservative: a byte is taken only when it is
  * certainly required; quantified bytes and everything inside groups and classes end a
  * run. */
+/* the longest run of required literal bytes seen so far and the current one */
+struct lit_run {
+	char cur[256], best[256];
+	size_t cur_n, best_n;
+};
+
+static void lit_run_end(struct lit_run *r) {
+	if (r->cur_n > r->best_n) {
+		memcpy(r->best, r->cur, r->cur_n);
+		r->best_n = r->cur_n;
+	}
+	r->cur_n = 0;
+}
+
+/* the index after the class that opens at re[i] ('['), 0 to give up */
+static size_t class_end(const char *re, size_t i) {
+	size_t j = i + 1;
+	if (re[j] == '^')
+		j++;
+	if (re[j] == ']')
+		j++;
+	for (; re[j] && re[j] != ']'; j++) {
+		if (re[j] == '\\') {
+			if (!re[j + 1])
+				return 0;
+			j++;
+		} else if (re[j] == '[' &&
+		           (re[j + 1] == ':' || re[j + 1] == '.' || re[j + 1] == '='))
+			return 0;
+	}
+	if (!re[j])
+		return 0;
+	return j + 1;
+}
+
+/* the index after the quantifier {n}, {n,}, {n,m}, {,m} whose body starts at re[i], 0 when
+ * it is a literal '{' or something else: give up */
+static size_t quantifier_end(const char *re, size_t i) {
+	size_t j = i;
+	while (re[j] >= '0' && re[j] <= '9')
+		j++;
+	if (re[j] == ',')
+		j++;
+	while (re[j] >= '0' && re[j] <= '9')
+		j++;
+	if (re[j] != '}')
+		return 0;
+	return j + 1;
+}
+
+/* the literal byte at re[i] into *lb (-1 if none) and its width into *w; -1 to give up */
+static int atom_at(const char *re, size_t i, int *lb, size_t *w) {
+	unsigned char ch = (unsigned char)re[i];
+	*lb = -1;
+	*w = 1;
+	if (ch == '\\') {
+		unsigned char n = (unsigned char)re[i + 1];
+		if (!n)
+			return -1;
+		if ((n >= 'a' && n <= 'z') || (n >= 'A' && n <= 'Z') || (n >= '0' && n <= '9')) {
+			if (!strchr("dDwWsSbBAzZGhHvVRN", n))
+				return -1;
+		} else
+			*lb = n;
+		*w = 2;
+	} else if (ch != '.' && ch != '^' && ch != '$' && ch != '+')
+		*lb = ch;
+	if (*lb >= 0x80)
+		*lb = -1; /* keep to ASCII: case folding beyond it is PCRE2's business */
+	return 0;
+}
+
+/* the bytes as \xHH escapes (a pattern that matches them literally) */
+static char *hex_literal(const char *b, size_t n) {
+	char *out = malloc(n * 4 + 1);
+	if (!out)
+		return NULL;
+	for (size_t k = 0; k < n; k++)
+		snprintf(out + 4 * k, 5, "\\x%02x", (unsigned char)b[k]);
+	return out;
+}
+
 char *prefilter_required_literal(const char *re, uint32_t opts) {
 	if (opts & ~(uint32_t)(PCRE2_CASELESS | PCRE2_MULTILINE | PCRE2_DOTALL))
 		return NULL;
-	char cur[256], best[256];
-	size_t cur_n = 0, best_n = 0;
+	struct lit_run run = {.cur_n = 0, .best_n = 0};
 	int depth = 0;
-#define END_RUN()                                                                                  \
-	do {                                                                                       \
-		if (cur_n > best_n) {                                                              \
-			memcpy(best, cur, cur_n);                                                  \
-			best_n = cur_n;                                                            \
-		}                                                                                  \
-		cur_n = 0;                                                                         \
-	} while (0)
 	for (size_t i = 0; re[i];) {
 		unsigned char ch = (unsigned char)re[i];
 		if (ch == '(') {
@@ -63,98 +136,46 @@ char *prefilter_required_literal(const char *re, uint32_t opts) {
 			if (re[i + 1] == '?' && re[i + 2] != ':' && re[i + 2] != '<' &&
 			    re[i + 2] != '=' && re[i + 2] != '!')
 				return NULL; /* inline options, comments, conditionals, ... */
-			END_RUN();
+			lit_run_end(&run);
 			depth++;
 			i++;
-			continue;
-		}
-		if (ch == ')') {
+		} else if (ch == ')') {
 			if (depth == 0)
 				return NULL;
 			depth--;
 			i++;
-			continue;
-		}
-		if (ch == '[') { /* a class: skip it */
-			size_t j = i + 1;
-			if (re[j] == '^')
-				j++;
-			if (re[j] == ']')
-				j++;
-			for (; re[j] && re[j] != ']'; j++) {
-				if (re[j] == '\\') {
-					if (!re[j + 1])
-						return NULL;
-					j++;
-				} else if (re[j] == '[' && (re[j + 1] == ':' || re[j + 1] == '.' ||
-				                            re[j + 1] == '='))
-					return NULL;
-			}
-			if (!re[j])
+		} else if (ch == '[') { /* a class: skip it */
+			if (!(i = class_end(re, i)))
 				return NULL;
-			END_RUN();
-			i = j + 1;
-			continue;
-		}
-		if (ch == '|') {
+			lit_run_end(&run);
+		} else if (ch == '|') {
 			if (depth == 0)
 				return NULL;
 			i++;
-			continue;
-		}
-		if (ch == '{' || ch == '?' || ch == '*') {
+		} else if (ch == '{' || ch == '?' || ch == '*') {
 			/* the byte before is optional or repeated: not required */
-			if (cur_n)
-				cur_n--;
-			END_RUN();
+			if (run.cur_n)
+				run.cur_n--;
+			lit_run_end(&run);
 			i++;
-			if (ch == '{') { /* skip the quantifier: {n}, {n,}, {n,m}, {,m} */
-				size_t j = i;
-				while (re[j] >= '0' && re[j] <= '9')
-					j++;
-				if (re[j] == ',')
-					j++;
-				while (re[j] >= '0' && re[j] <= '9')
-					j++;
-				if (re[j] != '}')
-					return NULL; /* a literal '{' or something else: give up */
-				i = j + 1;
-			}
-			continue;
-		}
-		int lb = -1; /* the literal byte at i, if any */
-		size_t w = 1;
-		if (ch == '\\') {
-			unsigned char n = (unsigned char)re[i + 1];
-			if (!n)
+			if (ch == '{' && !(i = quantifier_end(re, i)))
 				return NULL;
-			if ((n >= 'a' && n <= 'z') || (n >= 'A' && n <= 'Z') ||
-			    (n >= '0' && n <= '9')) {
-				if (!strchr("dDwWsSbBAzZGhHvVRN", n))
-					return NULL;
-			} else
-				lb = n;
-			w = 2;
-		} else if (ch != '.' && ch != '^' && ch != '$' && ch != '+')
-			lb = ch;
-		if (lb >= 0x80)
-			lb = -1; /* keep to ASCII: case folding beyond it is PCRE2's business */
-		if (depth > 0 || lb < 0)
-			END_RUN();
-		else if (cur_n < sizeof(cur))
-			cur[cur_n++] = (char)lb;
-		i += w;
+		} else {
+			int lb;
+			size_t w;
+			if (atom_at(re, i, &lb, &w) < 0)
+				return NULL;
+			if (depth > 0 || lb < 0)
+				lit_run_end(&run);
+			else if (run.cur_n < sizeof(run.cur))
+				run.cur[run.cur_n++] = (char)lb;
+			i += w;
+		}
 	}
-	END_RUN();
-#undef END_RUN
-	if (depth != 0 || best_n < MIN_LIT)
+	lit_run_end(&run);
+	if (depth != 0 || run.best_n < MIN_LIT)
 		return NULL;
-	char *out = malloc(best_n * 4 + 1);
-	if (!out)
-		return NULL;
-	for (size_t k = 0; k < best_n; k++)
-		snprintf(out + 4 * k, 5, "\\x%02x", (unsigned char)best[k]);
-	return out;
+	return hex_literal(run.best, run.best_n);
 }
 
 /* The database of the leaves in the database (only those marked in `only`, unless it
