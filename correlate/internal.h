@@ -20,6 +20,9 @@
 #define SOURCES_MAX     4096       /* distinct sample sources interned (sources_capped) */
 #define TEMPLATES_MAX   4096 /* sample message templates interned (beyond: messages as they are) */
 #define GROUP_TIMES_MAX 1024 /* event times kept per temporal/value_count group (times_dropped) */
+#ifndef SAMPLE_TPL_MIN       /* -DSAMPLE_TPL_MIN=N to measure another (docs/benchmarks.md) */
+#define SAMPLE_TPL_MIN 24    /* shorter sample messages are kept as they are (sample.c) */
+#endif
 
 /* A sample event: one per record that feeds a correlation, shared (counted references)
  * by its events waiting for the watermark and the groups that keep it; its message is a

@@ -26,7 +26,6 @@
 #define SRC_MANY 0xffff /* more than SOURCES_MAX distinct sources: "(source)" */
 #define SRC_NONE 0xfffe /* out of memory: "" */
 #define TPL_VAR  0x01   /* a variable token's place in a template */
-#define TPL_MIN  24     /* shorter messages are kept as they are */
 #define VARS_MAX (2 * SAMPLE_MSG_CAP)
 
 struct tpl {
@@ -152,7 +151,7 @@ void sample_templates_free(struct correlate_engine *e) {
  * *ret_vl bytes). false: keep the message as it is. */
 static bool tpl_split(const char *m, size_t n, char *tpl, size_t *ret_tl, char *vars,
                       size_t *ret_vl) {
-	if (n < TPL_MIN || memchr(m, TPL_VAR, n))
+	if (n < SAMPLE_TPL_MIN || memchr(m, TPL_VAR, n))
 		return false;
 	size_t tl = 0, vl = 0;
 	for (size_t a = 0; a <= n;) {

@@ -3,6 +3,8 @@
  * out-of-order input within and beyond the lateness, eviction, chains, aliases, generate. */
 #include "tests/unit/correlate/helpers.h"
 
+#include "correlate/internal.h" /* SAMPLE_TPL_MIN, the engine's template count */
+
 #define DET_FAIL                                                                                   \
 	"title: fail\nid: fail\nlogsource: {product: linux}\ndetection:\n  k: ['Failed']\n  "      \
 	"condition: k\n"
@@ -611,6 +613,35 @@ TEST(test_correlate_sample_messages) {
 		CU_ASSERT_PTR_NOT_NULL_FATAL(got);
 		CU_ASSERT_EQUAL(strlen(got), want);
 		CU_ASSERT(!strncmp(got, msgs[i], want));
+	}
+	th_free(t);
+}
+
+/* The length threshold of the templates: a message of SAMPLE_TPL_MIN - 1 bytes is kept as
+ * it is, one of SAMPLE_TPL_MIN bytes becomes a template; both come back exactly. */
+TEST(test_correlate_sample_template_threshold) {
+	char m[2][SAMPLE_TPL_MIN + 1];
+	for (int k = 0; k < 2; k++) {
+		size_t len = SAMPLE_TPL_MIN - 1 + (size_t)k;
+		memset(m[k], 'a', len); /* "Failed aaa...a 7" */
+		memcpy(m[k], "Failed ", 7);
+		memcpy(m[k] + len - 2, " 7", 2);
+		m[k][len] = 0;
+	}
+	struct th *t = count_rule("{gte: 2}", "pcre2");
+	th_feed(t, 0, "sshd", m[0], "ip", "1.1.1.1", (char *)NULL);
+	CU_ASSERT_EQUAL(t->e->n_tpls, 0);
+	th_feed(t, S(1), "sshd", m[1], "ip", "1.1.1.1", (char *)NULL);
+	CU_ASSERT_EQUAL(t->e->n_tpls, 1);
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	json_t *ev = json_object_get(th_get(t, 0), "events");
+	CU_ASSERT_EQUAL_FATAL(json_array_size(ev), 2);
+	for (size_t i = 0; i < 2; i++) {
+		const char *got =
+		        json_string_value(json_object_get(json_array_get(ev, i), "message"));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+		CU_ASSERT_STRING_EQUAL(got, m[i]);
 	}
 	th_free(t);
 }
