@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "agent/analyze/analysis.h"
@@ -53,6 +54,51 @@ static int open_files(const json_t *patterns, struct collector_reader **ret) {
 	}
 	*ret = rd;
 	return 0;
+}
+
+json_t *ev_maint_log_marks(const json_t *patterns) {
+	json_t *marks = json_array();
+	struct ev_errlist errs = {0};
+	size_t i;
+	json_t *pat;
+	json_array_foreach(patterns, i, pat) {
+		char **v = NULL;
+		int n = marks ? collector_files_expand(json_string_value(pat) ?: "", &v, &errs) : 0;
+		for (int k = 0; k < n; k++) {
+			struct stat st;
+			size_t len = strlen(v[k]); /* compressed: offsets are not the file's */
+			bool gz = len > 3 && strcmp(v[k] + len - 3, ".gz") == 0;
+			if (!gz && stat(v[k], &st) == 0 && S_ISREG(st.st_mode))
+				json_array_append_new(marks,
+				                      json_pack("{s:s, s:I, s:I, s:I}", "path",
+				                                v[k], "dev", (json_int_t)st.st_dev,
+				                                "ino", (json_int_t)st.st_ino,
+				                                "size", (json_int_t)st.st_size));
+		}
+		if (n > 0)
+			ev_strv_free(v);
+	}
+	ev_errlist_clear(&errs);
+	return marks;
+}
+
+/* The offset where a file's lines from the start of a change begin: the size its file
+ * (same device and inode, wherever it is now) had at the mark, or -1 when the file was
+ * not marked or is shorter now (truncated: offsets no longer compare). */
+static int64_t mark_split(const json_t *marks, const char *path) {
+	struct stat st;
+	if (!marks || stat(path, &st) < 0)
+		return -1;
+	size_t i;
+	json_t *m;
+	json_array_foreach(marks, i, m) {
+		if (json_integer_value(json_object_get(m, "dev")) != (json_int_t)st.st_dev ||
+		    json_integer_value(json_object_get(m, "ino")) != (json_int_t)st.st_ino)
+			continue;
+		json_int_t size = json_integer_value(json_object_get(m, "size"));
+		return st.st_size >= size ? (int64_t)size : -1;
+	}
+	return -1;
 }
 
 /* fn(ud, rec) for every line with a time of the patterns' files, by time. */
@@ -162,6 +208,9 @@ json_t *ev_maint_plan(const json_t *patterns, int64_t now_us, unsigned days, uin
 
 struct errscan {
 	int64_t t0, span;
+	const json_t *marks; /* ev_maint_log_marks at t0, or NULL */
+	char *split_path;
+	int64_t split;
 	uint64_t lines[2], errors[2]; /* [0]: the span before t0, [1]: from t0 */
 	struct analysis a;            /* of the error lines: window from t0, prior before */
 };
@@ -185,6 +234,24 @@ static void error_line(void *ud, const struct ev_record *rec) {
 	if (rec->time_us < e->t0 - e->span || rec->time_us > e->t0 + e->span)
 		return;
 	int after = rec->time_us >= e->t0;
+	/* A marked file's position decides, not its whole-second times: a line written just
+	 * before the start, in the same second, is before it. */
+	if (e->marks && rec->source.p && rec->length) {
+		if (!e->split_path || strlen(e->split_path) != rec->source.len ||
+		    memcmp(e->split_path, rec->source.p, rec->source.len) != 0) {
+			free(e->split_path);
+			e->split_path = strndup(rec->source.p, rec->source.len);
+			e->split = e->split_path ? mark_split(e->marks, e->split_path) : -1;
+		}
+		if (e->split >= 0)
+			after = rec->offset >= (uint64_t)e->split;
+	}
+	struct ev_record moved = *rec; /* the analysis sees the side the position chose */
+	if (after && moved.time_us < e->t0)
+		moved.time_us = e->t0;
+	else if (!after && moved.time_us >= e->t0)
+		moved.time_us = e->t0 - 1;
+	rec = &moved;
 	e->lines[after]++;
 	int prio;
 	bool err = analyze_record_is_error(rec, &prio) ||
@@ -237,13 +304,15 @@ static json_t *new_templates(const struct analysis *a, size_t *ret_dropped) {
 	return v;
 }
 
-json_t *ev_maint_errors_compare(const json_t *patterns, int64_t t0_us, int64_t span_us) {
-	struct errscan e = {.t0 = t0_us, .span = MAX(span_us, (int64_t)1)};
+json_t *ev_maint_errors_compare(const json_t *patterns, const json_t *marks, int64_t t0_us,
+                                int64_t span_us) {
+	struct errscan e = {.t0 = t0_us, .span = MAX(span_us, (int64_t)1), .marks = marks};
 	struct miner *m = miner_new();
 	if (!m)
 		return NULL;
 	analyze_init(&e.a, m, t0_us, t0_us + e.span, NULL);
 	int r = scan(patterns, error_line, &e);
+	free(e.split_path);
 	size_t dropped = 0;
 	json_t *fresh = r == -ENOMEM ? NULL : new_templates(&e.a, &dropped);
 	analyze_done(&e.a);

@@ -29,6 +29,15 @@ json_t *ev_maint_plan(const json_t *patterns, int64_t now_us, unsigned days, uin
  * refused in its message. The error lines of both spans are grouped into templates by the
  * template miner (agent/analyze/analysis.h, correlate/miner.h), in time order; a new
  * template is one with error lines from t0 and none before (at most
- * EV_MAINT_MESSAGES_MAX listed, in the order they first appeared). Regressed: the error lines at
+ * EV_MAINT_MESSAGES_MAX listed, in the order they first appeared); `marks` (or NULL), see
+ * ev_maint_log_marks, decides before and after by position. Regressed: the error lines at
  * least doubled and grew by at least 3, or there is a new error template. NULL on OOM. */
-json_t *ev_maint_errors_compare(const json_t *patterns, int64_t t0_us, int64_t span_us);
+json_t *ev_maint_errors_compare(const json_t *patterns, const json_t *marks, int64_t t0_us,
+                                int64_t span_us);
+/* Where each of the patterns' uncompressed files ends now: [{"path", "dev", "ino",
+ * "size"}], taken when a change starts. Given to ev_maint_errors_compare, a line of a
+ * marked file (found by device and inode, so a rotated file still counts) is before the
+ * change when it starts before the file's marked size and after it otherwise, whatever
+ * its whole-second time says; lines of other files (new since, truncated since, or
+ * compressed) are split by time. NULL on OOM. */
+json_t *ev_maint_log_marks(const json_t *patterns);

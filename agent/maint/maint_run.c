@@ -146,6 +146,7 @@ int ev_maint_cmd_start(struct mctx *c) {
 	if ((st = stat_files(c, &files)) >= 0)
 		return st;
 	int64_t now = ev_now_realtime_us();
+	_cleanup_(json_decrefp) json_t *marks = ev_maint_log_marks(json_object_get(scope, "files"));
 	json_t *copies = json_array();
 	size_t i;
 	json_t *f;
@@ -184,12 +185,12 @@ int ev_maint_cmd_start(struct mctx *c) {
 	}
 	json_t *baseline = ev_maint_health_run(checks, c->cfg->maintenance.check_timeout);
 	uint64_t win = c->window ? c->window : c->cfg->maintenance.window;
-	json_t *d = json_pack("{s:s, s:I, s:I, s:O, s:O, s:O, s:O, s:O, s:s, s:O, s:b}", "service",
-	                      c->service, "started_us", (json_int_t)now, "until_us",
+	json_t *d = json_pack("{s:s, s:I, s:I, s:O, s:O, s:O, s:O, s:O, s:s, s:O, s:b, s:O*}",
+	                      "service", c->service, "started_us", (json_int_t)now, "until_us",
 	                      (json_int_t)(now + (int64_t)win), "files", files, "checks", checks,
 	                      "baseline", baseline, "bundle", json_object_get(res, "bundle"),
 	                      "bundle_id", json_object_get(res, "bundle_id"), "manifest_sha256",
-	                      b.manifest_sha256, "scope", scope, "verified", 1);
+	                      b.manifest_sha256, "scope", scope, "verified", 1, "log_marks", marks);
 	ev_maint_bundle_done(&b);
 	r = mctx_record(c, "started", json_string_value(json_object_get(res, "bundle_id")),
 	                json_incref(d));
@@ -276,7 +277,7 @@ static json_t *finish_results(struct mctx *c, const struct ev_maint_bundle *b, i
 	int64_t t0 = c->ch.started_us - c->ch.started_us % 1000000;
 	int64_t span = MAX(now - t0, (int64_t)1000000);
 	json_t *pats = json_object_get(json_object_get(start, "scope"), "files");
-	json_t *cmp = ev_maint_errors_compare(pats, t0, span);
+	json_t *cmp = ev_maint_errors_compare(pats, json_object_get(start, "log_marks"), t0, span);
 	if (!cmp) {
 		json_decref(health);
 		json_decref(regressed);
