@@ -61,12 +61,15 @@ static int run_self(char *const argv[], const char *outp, const char *errp) {
 	if (n < 0)
 		return 127;
 	exe[n] = 0;
-	char *av[32];
-	size_t k = 0;
-	av[k++] = exe;
-	for (size_t i = 1; argv[i] && k < ELEMENTSOF(av) - 1; i++)
-		av[k++] = argv[i];
-	av[k] = NULL;
+	size_t argc = 0;
+	while (argv[argc])
+		argc++;
+	_cleanup_free_ char **av = calloc(MAX(argc, (size_t)1) + 1, sizeof(*av));
+	if (!av)
+		return 127;
+	av[0] = exe;
+	for (size_t i = 1; i < argc; i++)
+		av[i] = argv[i];
 	char *env[ELEMENTSOF(pass) + 1];
 	size_t ne = 0;
 	for (size_t i = 0; i < ELEMENTSOF(pass); i++) {

@@ -1,10 +1,12 @@
 /* Helpers shared by the store unit tests: findings of a report, two signing keys made
- * once per test file, a keyring pinning one key, a whole file read into memory. */
+ * once per test file, a keyring pinning one key, a whole file read into memory, a bundle
+ * written to a file finished and verified. */
 #pragma once
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "tests/unit/unit.h"
@@ -46,4 +48,21 @@ static inline void ring(struct store_keyring *kr, const struct store_key *k) {
 	CU_ASSERT_FATAL(store_key_public_from_pem(pem, strlen(pem), &pub) == 0);
 	free(pem);
 	store_keyring_add(kr, pub, true);
+}
+
+/* Finish the bundle w writes to fd (signed with key_a), free w, verify the file from its
+ * start pinned to key_a and close fd: no finding expected. The caller clears kr, info. */
+static inline void finish_verified(struct store_bundle_writer *w, int fd, const char *name,
+                                   struct store_bundle_result *res, struct store_keyring *kr,
+                                   struct store_bundle_info *info) {
+	CU_ASSERT_FATAL(store_bundle_finish(w, json_object(), key_a, res) == 0);
+	store_bundle_writer_free(w);
+	lseek(fd, 0, SEEK_SET);
+	ring(kr, key_a);
+	struct store_report rep = {0};
+	CU_ASSERT(store_bundle_verify_fd(fd, name, kr, NULL, NULL, &rep, info) == 0);
+	close(fd);
+	dump(&rep);
+	CU_ASSERT(rep.n == 0);
+	store_report_clear(&rep);
 }
