@@ -425,24 +425,17 @@ static void case_result(const struct opts *o, const char *file, const char *name
 	json_decref(got);
 }
 
-static int run_test_file(const struct opts *o, const char *test, unsigned *pass, unsigned *fail) {
-	struct ev_errlist errs = {0};
-	struct ytree_docs docs = {0};
-	int rc = 0;
-	if (ytree_parse_file(test, &docs, &errs) < 0 || docs.n != 1 || !docs.v[0].root ||
-	    docs.v[0].root->kind != YTREE_MAP) {
-		if (!errs.n)
-			ev_errlist_add(&errs, test, 1, 1,
-			               "a rule test file holds one mapping with 'cases'");
-		case_result(o, test, NULL, "fail", errs_json(&errs), NULL, NULL);
-		ev_errlist_clear(&errs);
-		ytree_docs_free(&docs);
-		(*fail)++;
-		return -EINVAL;
-	}
-	const struct ytree_node *root = docs.v[0].root;
-	/* the rule file beside it, plus `rules:` (paths relative to the test file) */
-	char dir[PATH_MAX], rule[PATH_MAX];
+/* The rules a test file runs: the rule file beside it (NAME.yml or NAME.yaml), then those
+ * its `rules:` lists, relative to the test file's directory (at most 16). */
+struct test_rules {
+	char *paths[17];
+	size_t n;
+	char rule[PATH_MAX];
+	char extra[16][PATH_MAX];
+};
+
+static void test_rules_find(const char *test, const struct ytree_node *root, struct test_rules *t) {
+	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", test);
 	char *slash = strrchr(dir, '/');
 	if (slash)
@@ -452,87 +445,121 @@ static int run_test_file(const struct opts *o, const char *test, unsigned *pass,
 	size_t tl = strlen(test);
 	const char *suf =
 	        tl > 10 && !strcmp(test + tl - 10, ".test.yaml") ? ".test.yaml" : ".test.yml";
-	snprintf(rule, sizeof(rule), "%.*s.yml", (int)(tl - strlen(suf)), test);
+	snprintf(t->rule, sizeof(t->rule), "%.*s.yml", (int)(tl - strlen(suf)), test);
 	struct stat st;
-	if (stat(rule, &st) < 0)
-		snprintf(rule, sizeof(rule), "%.*s.yaml", (int)(tl - strlen(suf)), test);
-	char *paths[17];
-	char extra[16][PATH_MAX];
-	size_t np = 0;
-	paths[np++] = rule;
+	if (stat(t->rule, &st) < 0)
+		snprintf(t->rule, sizeof(t->rule), "%.*s.yaml", (int)(tl - strlen(suf)), test);
+	t->n = 0;
+	t->paths[t->n++] = t->rule;
 	const struct ytree_node *more = ytree_map_get(root, "rules");
-	for (size_t i = 0; more && more->kind == YTREE_SEQ && i < more->n && np < 17; i++) {
-		int w = snprintf(extra[np - 1], PATH_MAX, "%s/%s", dir, more->items[i]->str);
+	for (size_t i = 0; more && more->kind == YTREE_SEQ && i < more->n && t->n < 17; i++) {
+		int w = snprintf(t->extra[t->n - 1], PATH_MAX, "%s/%s", dir, more->items[i]->str);
 		if (w < 0 || w >= PATH_MAX)
 			continue;
-		paths[np] = extra[np - 1];
-		np++;
+		t->paths[t->n] = t->extra[t->n - 1];
+		t->n++;
 	}
-	const struct ytree_node *cases = ytree_map_get(root, "cases");
-	if (!cases || cases->kind != YTREE_SEQ) {
-		ev_errlist_add(&errs, test, root->line, root->col,
-		               "a rule test file needs a list 'cases'");
-		case_result(o, test, NULL, "fail", errs_json(&errs), NULL, NULL);
+}
+
+/* One case of a test file: its input through a fresh engine, the alerts against `expect`.
+ * Returns 0 when it passed, -EINVAL when not (reported). */
+static int run_case(const struct opts *o, const char *test, struct test_rules *t,
+                    const struct ytree_node *cs, unsigned *pass, unsigned *fail) {
+	struct ev_errlist errs = {0};
+	const struct ytree_node *name = cs->kind == YTREE_MAP ? ytree_map_get(cs, "name") : NULL;
+	const struct ytree_node *input = cs->kind == YTREE_MAP ? ytree_map_get(cs, "input") : NULL;
+	const struct ytree_node *expect =
+	        cs->kind == YTREE_MAP ? ytree_map_get(cs, "expect") : NULL;
+	const char *label = name && name->kind == YTREE_SCALAR ? name->str : "(unnamed)";
+	if (!input || input->kind != YTREE_SEQ || !expect || expect->kind != YTREE_SEQ) {
+		ev_errlist_add(&errs, test, cs->line, cs->col,
+		               "a case needs lists 'input' and 'expect'");
+		case_result(o, test, label, "fail", errs_json(&errs), NULL, NULL);
 		ev_errlist_clear(&errs);
-		ytree_docs_free(&docs);
 		(*fail)++;
 		return -EINVAL;
 	}
-	for (size_t c = 0; c < cases->n; c++) {
-		const struct ytree_node *cs = cases->items[c];
-		const struct ytree_node *name =
-		        cs->kind == YTREE_MAP ? ytree_map_get(cs, "name") : NULL;
-		const struct ytree_node *input =
-		        cs->kind == YTREE_MAP ? ytree_map_get(cs, "input") : NULL;
-		const struct ytree_node *expect =
-		        cs->kind == YTREE_MAP ? ytree_map_get(cs, "expect") : NULL;
-		const char *label = name && name->kind == YTREE_SCALAR ? name->str : "(unnamed)";
-		if (!input || input->kind != YTREE_SEQ || !expect || expect->kind != YTREE_SEQ) {
-			ev_errlist_add(&errs, test, cs->line, cs->col,
-			               "a case needs lists 'input' and 'expect'");
-			case_result(o, test, label, "fail", errs_json(&errs), NULL, NULL);
-			ev_errlist_clear(&errs);
-			(*fail)++;
-			rc = -EINVAL;
-			continue;
-		}
-		struct ev_errlist warns = {0};
-		size_t loaded = 0;
-		struct correlate_engine *e = load(o, paths, np, &errs, &warns, &loaded, NULL);
-		struct alerts al = {json_array()};
-		struct ev_feed feed;
-		bool ok = e && ev_errlist_count(&errs) == 0 && ev_feed_init(&feed, -1) == 0;
-		if (ok) {
-			correlate_engine_set_callback(e, collect, &al);
-			for (size_t i = 0; ok && i < input->n; i++)
-				ok = add_input(e, &feed, input->items[i], test, &errs) == 0;
-			if (ok)
-				ok = ev_feed_expire(&feed, e, INT64_MAX) == 0;
-			if (ok)
-				correlate_engine_finish(e);
-			ev_feed_done(&feed);
-		}
-		bool same = ok && json_array_size(al.arr) == expect->n;
-		for (size_t i = 0; same && i < expect->n; i++)
-			same = expect->items[i]->kind == YTREE_MAP &&
-			       alert_matches(expect->items[i], json_array_get(al.arr, i));
-		if (same) {
-			case_result(o, test, label, "pass", json_array(), NULL, NULL);
-			(*pass)++;
-		} else {
-			json_t *want = json_array();
-			for (size_t i = 0; i < expect->n; i++)
-				json_array_append_new(want, node_json(expect->items[i]));
-			case_result(o, test, label, "fail", errs_warns_json(&errs, &warns), want,
-			            json_incref(al.arr));
-			(*fail)++;
-			rc = -EINVAL;
-		}
-		json_decref(al.arr);
-		ev_errlist_clear(&errs);
-		ev_errlist_clear(&warns);
-		correlate_engine_free(e);
+	struct ev_errlist warns = {0};
+	size_t loaded = 0;
+	struct correlate_engine *e = load(o, t->paths, t->n, &errs, &warns, &loaded, NULL);
+	struct alerts al = {json_array()};
+	struct ev_feed feed;
+	bool ok = e && ev_errlist_count(&errs) == 0 && ev_feed_init(&feed, -1) == 0;
+	if (ok) {
+		correlate_engine_set_callback(e, collect, &al);
+		for (size_t i = 0; ok && i < input->n; i++)
+			ok = add_input(e, &feed, input->items[i], test, &errs) == 0;
+		if (ok)
+			ok = ev_feed_expire(&feed, e, INT64_MAX) == 0;
+		if (ok)
+			correlate_engine_finish(e);
+		ev_feed_done(&feed);
 	}
+	bool same = ok && json_array_size(al.arr) == expect->n;
+	for (size_t i = 0; same && i < expect->n; i++)
+		same = expect->items[i]->kind == YTREE_MAP &&
+		       alert_matches(expect->items[i], json_array_get(al.arr, i));
+	if (same) {
+		case_result(o, test, label, "pass", json_array(), NULL, NULL);
+		(*pass)++;
+	} else {
+		json_t *want = json_array();
+		for (size_t i = 0; i < expect->n; i++)
+			json_array_append_new(want, node_json(expect->items[i]));
+		case_result(o, test, label, "fail", errs_warns_json(&errs, &warns), want,
+		            json_incref(al.arr));
+		(*fail)++;
+	}
+	json_decref(al.arr);
+	ev_errlist_clear(&errs);
+	ev_errlist_clear(&warns);
+	correlate_engine_free(e);
+	return same ? 0 : -EINVAL;
+}
+
+/* A test file that is not one mapping with a list `cases`: one failed result, with msg
+ * unless the parser said why (or always). */
+static int test_file_invalid(const struct opts *o, const char *test, struct ev_errlist *errs,
+                             unsigned line, unsigned col, const char *msg, bool always,
+                             unsigned *fail) {
+	if (always || !errs->n)
+		ev_errlist_add(errs, test, line, col, "%s", msg);
+	case_result(o, test, NULL, "fail", errs_json(errs), NULL, NULL);
+	ev_errlist_clear(errs);
+	(*fail)++;
+	return -EINVAL;
+}
+
+static int run_test_file(const struct opts *o, const char *test, unsigned *pass, unsigned *fail) {
+	struct ev_errlist errs = {0};
+	struct ytree_docs docs = {0};
+	int rc = 0;
+	if (ytree_parse_file(test, &docs, &errs) < 0 || docs.n != 1 || !docs.v[0].root ||
+	    docs.v[0].root->kind != YTREE_MAP) {
+		rc = test_file_invalid(o, test, &errs, 1, 1,
+		                       "a rule test file holds one mapping with 'cases'", false,
+		                       fail);
+		ytree_docs_free(&docs);
+		return rc;
+	}
+	const struct ytree_node *root = docs.v[0].root;
+	const struct ytree_node *cases = ytree_map_get(root, "cases");
+	if (!cases || cases->kind != YTREE_SEQ) {
+		rc = test_file_invalid(o, test, &errs, root->line, root->col,
+		                       "a rule test file needs a list 'cases'", true, fail);
+		ytree_docs_free(&docs);
+		return rc;
+	}
+	struct test_rules *t = malloc(sizeof(*t));
+	if (!t) {
+		ytree_docs_free(&docs);
+		return -ENOMEM;
+	}
+	test_rules_find(test, root, t);
+	for (size_t c = 0; c < cases->n; c++)
+		if (run_case(o, test, t, cases->items[c], pass, fail) < 0)
+			rc = -EINVAL;
+	free(t);
 	ytree_docs_free(&docs);
 	return rc;
 }

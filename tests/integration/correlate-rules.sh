@@ -144,6 +144,17 @@ expect_rc 1 "a correlation with three mistakes is rejected"
 expect_out "corr3.yml:6:13: invalid timespan '5 minutes'" "correlation mistake 1 (timespan)"
 expect_out "corr3.yml:7:20: 'gte' needs a non-negative integer" "correlation mistake 2 (condition)"
 expect_out "corr3.yml:8:13: 'generate' must be true or false" "correlation mistake 3 (generate)"
+# test files that are not what they should be: each a failure with its position
+mkdir -p "$T_TMP/bad"
+printf 'foo: 1\n' >"$T_TMP/bad/nocases.test.yaml"
+printf -- '- a\n- b\n' >"$T_TMP/bad/list.test.yaml"
+printf 'cases:\n  - name: c1\n    input: 1\n' >"$T_TMP/bad/case.test.yaml"
+run "$EVIDENT" rules test "$T_TMP/bad"
+expect_rc 1 "broken rule test files fail"
+expect_out "nocases.test.yaml:1:1: a rule test file needs a list 'cases'" "a test file without cases"
+expect_out "list.test.yaml:1:1: a rule test file holds one mapping with 'cases'" "a test file that is a list"
+expect_out "case.test.yaml:2:5: a case needs lists 'input' and 'expect'" "a case without expect, with its position"
+expect_out '^0 passed, 3 failed$' "three failures counted"
 run "$EVIDENT" rules frobnicate
 expect_rc 2 "unknown subcommand"
 done_testing
