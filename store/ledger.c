@@ -317,6 +317,59 @@ int store_ledger_verify_mem(const char *buf, size_t len, const char *name, struc
 	                                  ret_entries);
 }
 
+/* One ledger entry, parsed from its line (line, ll) at lineno after the line whose hash is
+ * prev: canonical, numbered, chained, signed by a known key; a key_rotated entry adds its
+ * key to kr. Findings go to rep at `where` (the chain's own code: broken). */
+static bool entry_check(json_t *o, const char *line, size_t ll, size_t lineno, const char *prev,
+                        enum store_finding_code broken, struct store_keyring *kr,
+                        struct store_report *rep, const char *where) {
+	char *canon = store_json_canonical(o);
+	bool canonical = canon && strlen(canon) == ll && memcmp(canon, line, ll) == 0;
+	free(canon);
+	json_t *seq = json_object_get(o, "seq");
+	const char *p = json_string_value(json_object_get(o, "prev"));
+	const char *sighex = json_string_value(json_object_get(o, "sig"));
+	const char *kid = json_string_value(json_object_get(o, "key_id"));
+	uint8_t sig[STORE_SIG_LEN];
+	if (!canonical) {
+		store_report_add(rep, broken, where, "entry is not in canonical form");
+		return false;
+	}
+	if (!json_is_integer(seq) || json_integer_value(seq) != (json_int_t)lineno ||
+	    !json_is_string(json_object_get(o, "action")) ||
+	    !json_is_string(json_object_get(o, "time"))) {
+		store_report_add(rep, broken, where,
+		                 "sequence is not %zu (lines deleted, inserted or reordered)",
+		                 lineno);
+		return false;
+	}
+	if (!p || strcmp(p, prev) != 0) {
+		store_report_add(rep, broken, where,
+		                 "prev does not match the line before (edited, deleted or "
+		                 "reordered lines)");
+		return false;
+	}
+	if (!sighex || store_unhex(sighex, sig, sizeof(sig)) < 0) {
+		store_report_add(rep, broken, where, "missing or malformed signature");
+		return false;
+	}
+	int vr = entry_signed(o, sig, kr);
+	if (vr == -ENOKEY) {
+		store_report_add(rep, STORE_UNKNOWN_KEY, where, "entry signed by unknown key %s",
+		                 kid ? kid : "(none)");
+		return false;
+	}
+	if (vr < 0) {
+		store_report_add(rep, broken, where, "signature does not verify");
+		return false;
+	}
+	if (!strcmp(json_string_value(json_object_get(o, "action")), "key_rotated") &&
+	    apply_rotation(o, kr) == -EINVAL)
+		store_report_add(rep, broken, where,
+		                 "key_rotated announces a key that does not match its id");
+	return true;
+}
+
 int store_ledger_verify_mem_as(const char *buf, size_t len, const char *name,
                                enum store_finding_code broken, struct store_keyring *kr,
                                struct store_report *rep, json_t **ret_entries) {
@@ -349,59 +402,10 @@ int store_ledger_verify_mem_as(const char *buf, size_t len, const char *name,
 		}
 		json_error_t e;
 		json_t *o = json_loadb(line, ll, JSON_REJECT_DUPLICATES, &e);
-		bool ok = false;
-		if (!json_is_object(o)) {
+		if (!json_is_object(o))
 			store_report_add(rep, broken, where, "not a JSON object: %s", e.text);
-			goto next;
-		}
-		char *canon = store_json_canonical(o);
-		bool canonical = canon && strlen(canon) == ll && memcmp(canon, line, ll) == 0;
-		free(canon);
-		json_t *seq = json_object_get(o, "seq");
-		const char *p = json_string_value(json_object_get(o, "prev"));
-		const char *sighex = json_string_value(json_object_get(o, "sig"));
-		const char *kid = json_string_value(json_object_get(o, "key_id"));
-		uint8_t sig[STORE_SIG_LEN];
-		if (!canonical) {
-			store_report_add(rep, broken, where, "entry is not in canonical form");
-			goto next;
-		}
-		if (!json_is_integer(seq) || json_integer_value(seq) != (json_int_t)lineno ||
-		    !json_is_string(json_object_get(o, "action")) ||
-		    !json_is_string(json_object_get(o, "time"))) {
-			store_report_add(
-			        rep, broken, where,
-			        "sequence is not %zu (lines deleted, inserted or reordered)",
-			        lineno);
-			goto next;
-		}
-		if (!p || strcmp(p, prev) != 0) {
-			store_report_add(rep, broken, where,
-			                 "prev does not match the line before (edited, deleted or "
-			                 "reordered lines)");
-			goto next;
-		}
-		if (!sighex || store_unhex(sighex, sig, sizeof(sig)) < 0) {
-			store_report_add(rep, broken, where, "missing or malformed signature");
-			goto next;
-		}
-		int vr = entry_signed(o, sig, kr);
-		if (vr == -ENOKEY) {
-			store_report_add(rep, STORE_UNKNOWN_KEY, where,
-			                 "entry signed by unknown key %s", kid ? kid : "(none)");
-			goto next;
-		}
-		if (vr < 0) {
-			store_report_add(rep, broken, where, "signature does not verify");
-			goto next;
-		}
-		ok = true;
-		if (!strcmp(json_string_value(json_object_get(o, "action")), "key_rotated") &&
-		    apply_rotation(o, kr) == -EINVAL)
-			store_report_add(rep, broken, where,
-			                 "key_rotated announces a key that does not match its id");
-	next:
-		if (json_is_object(o)) {
+		else {
+			bool ok = entry_check(o, line, ll, lineno, prev, broken, kr, rep, where);
 			json_object_set_new(o, "_valid", json_boolean(ok));
 			json_object_set_new(o, "_line", json_integer((json_int_t)lineno));
 			json_array_append(entries, o);
