@@ -220,40 +220,41 @@ static json_t *triaged_payload(const json_t *rq, const json_t *cls,
 	return p;
 }
 
-int ev_triage_record(const struct ev_config *cfg, const char *state_dir, const json_t *rq,
-                     const json_t *cls, const json_t *seal_result, const json_t *actor,
-                     json_t **ret_answer, struct ev_errlist *errs) {
-	const char *id = json_string_value(json_object_get(rq, "incident"));
-	struct store_key *key = NULL;
-	struct store_keyring kr = {0};
-	struct ev_incident inc = {0};
-	int r = ev_incident_key(cfg, &key, &kr, errs);
-	if (r < 0)
-		return r;
-	int lr = ev_incident_load(state_dir, id, &kr, NULL, &inc);
-	bool created = lr == -ENOENT;
-	if (lr < 0 && !created) {
+/* Why an existing incident cannot be triaged now (its ledger does not verify, it is
+ * closed), or 0; lr is what loading it returned (-ENOENT: it is new). */
+static int triage_refused(const char *id, int lr, const struct ev_incident *inc,
+                          struct ev_errlist *errs) {
+	if (lr < 0 && lr != -ENOENT) {
 		ev_errlist_add(errs, id, 0, 0, "cannot read the incident: %s", strerror(-lr));
-		r = lr;
-		goto out;
+		return lr;
 	}
-	if (!created && inc.n_invalid) {
+	if (lr == -ENOENT)
+		return 0;
+	if (inc->n_invalid) {
 		ev_errlist_add(errs, id, 0, 0,
 		               "the incident's ledger does not verify (%zu bad "
 		               "lines): nothing written; see 'evident verify'",
-		               inc.n_invalid);
-		r = -EBADMSG;
-		goto out;
+		               inc->n_invalid);
+		return -EBADMSG;
 	}
-	if (!created && !strcmp(inc.state, "closed")) {
+	if (!strcmp(inc->state, "closed")) {
 		ev_errlist_add(errs, id, 0, 0,
 		               "the incident is closed: reopen it first "
 		               "('evident incident reopen %s --reason TEXT')",
 		               id);
-		r = -EEXIST;
-		goto out;
+		return -EEXIST;
 	}
-	if (created) {
+	return 0;
+}
+
+/* The ledger entries of one triage: "opened" for a new incident (announcing the key),
+ * "triaged", and "evidence" when it sealed. */
+static int triage_append(const char *state_dir, const char *id, const struct store_key *key,
+                         const json_t *rq, const json_t *cls, const json_t *seal_result,
+                         const json_t *actor, const struct ev_incident *inc,
+                         struct ev_errlist *errs) {
+	int r = 0;
+	if (!inc) {
 		/* the key is announced in the first entry: `evident verify` without --pub
 		 * trusts it (unpinned), as a store trusts the key it began with */
 		char *pem = store_key_public_pem(key);
@@ -267,8 +268,7 @@ int ev_triage_record(const struct ev_config *cfg, const char *state_dir, const j
 	}
 	if (r >= 0)
 		r = ev_incident_append(state_dir, id, key, "triaged", NULL,
-		                       triaged_payload(rq, cls, created ? NULL : &inc), actor,
-		                       errs);
+		                       triaged_payload(rq, cls, inc), actor, errs);
 	const char *bundle = json_string_value(json_object_get(seal_result, "bundle_id"));
 	if (r >= 0 && seal_result)
 		r = ev_incident_append(
@@ -279,8 +279,14 @@ int ev_triage_record(const struct ev_config *cfg, const char *state_dir, const j
 		                  json_object_get(seal_result, "manifest_sha256"), "sequence",
 		                  json_object_get(seal_result, "sequence"), "why", "triage"),
 		        actor, errs);
-	if (r < 0)
-		goto out;
+	return r;
+}
+
+/* The answer of a recorded triage: the classification, the incident, its ledger, the
+ * bundle, the notifications queued for a new one, its state and acknowledge deadline. */
+static json_t *triage_answer(const struct ev_config *cfg, const char *state_dir, const char *id,
+                             struct store_keyring *kr, const json_t *cls, const json_t *seal_result,
+                             const json_t *actor, bool created) {
 	/* channels taking "opened" (queued; the agent delivers): never fails the triage */
 	int nq = created ? ev_notify_queue_event(cfg, state_dir, "opened", id, cls, actor) : 0;
 	json_t *a = json_deep_copy(cls);
@@ -300,7 +306,7 @@ int ev_triage_record(const struct ev_config *cfg, const char *state_dir, const j
 	                            : json_null());
 	/* the acknowledge deadline runs from detection */
 	struct ev_incident now = {0};
-	if (ev_incident_load(state_dir, id, &kr, NULL, &now) == 0) {
+	if (ev_incident_load(state_dir, id, kr, NULL, &now) == 0) {
 		json_object_set_new(a, "state", json_string(now.state));
 		json_object_set_new(
 		        a, "ack_deadline",
@@ -310,8 +316,28 @@ int ev_triage_record(const struct ev_config *cfg, const char *state_dir, const j
 		                        : now.t[EV_T_DETECT] + (int64_t)cfg->incidents.ack_within));
 		ev_incident_done(&now);
 	}
-	*ret_answer = a;
-out:
+	return a;
+}
+
+int ev_triage_record(const struct ev_config *cfg, const char *state_dir, const json_t *rq,
+                     const json_t *cls, const json_t *seal_result, const json_t *actor,
+                     json_t **ret_answer, struct ev_errlist *errs) {
+	const char *id = json_string_value(json_object_get(rq, "incident"));
+	struct store_key *key = NULL;
+	struct store_keyring kr = {0};
+	struct ev_incident inc = {0};
+	int r = ev_incident_key(cfg, &key, &kr, errs);
+	if (r < 0)
+		return r;
+	int lr = ev_incident_load(state_dir, id, &kr, NULL, &inc);
+	bool created = lr == -ENOENT;
+	r = triage_refused(id, lr, &inc, errs);
+	if (r >= 0)
+		r = triage_append(state_dir, id, key, rq, cls, seal_result, actor,
+		                  created ? NULL : &inc, errs);
+	if (r >= 0)
+		*ret_answer =
+		        triage_answer(cfg, state_dir, id, &kr, cls, seal_result, actor, created);
 	if (!created)
 		ev_incident_done(&inc);
 	store_keyring_clear(&kr);
