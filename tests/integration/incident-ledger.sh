@@ -38,6 +38,11 @@ run inc note INC-7 "more"
 expect_rc 2 "a note on a ledger that does not verify is refused"
 expect_err "does not verify" "the refusal says why"
 cmp -s "$L" "$T_TMP/broken" && ok "nothing written to the broken ledger" || fail "the broken ledger changed"
+run "$EVIDENT" triage -c "$I_CONF" --offline --incident INC-7 --impact service_outage --urgency high
+expect_rc 1 "a triage onto a ledger that does not verify is refused"
+expect_err "INC-7: the incident's ledger does not verify \(2 bad lines\): nothing written" \
+	"the triage refusal counts the bad lines (the edited one and the next, whose prev no longer matches)"
+cmp -s "$L" "$T_TMP/broken" && ok "the triage wrote nothing" || fail "the triage wrote to the broken ledger"
 run inc show INC-7
 expect_rc 1 "show exits 1 on a ledger that does not verify"
 expect_out "note .*DOES NOT VERIFY" "show marks the bad line"
