@@ -18,43 +18,19 @@ int store_prune(const char *store_dir, const struct store_key *key, const struct
 	return store_prune_only(store_dir, key, kr, before, reason, actor, NULL, errs);
 }
 
-int store_prune_only(const char *store_dir, const struct store_key *key,
-                     const struct store_keyring *kr, const char *before, const char *reason,
-                     const json_t *actor, const json_t *allowed, struct ev_errlist *errs) {
-	char bdir[4096], lp[4096], hp[4096];
-	if (store_path_join(bdir, sizeof(bdir), store_dir, "bundles") < 0 ||
-	    store_path_join(lp, sizeof(lp), store_dir, ".lock") < 0 ||
-	    store_path_join(hp, sizeof(hp), store_dir, "HEAD") < 0)
-		return -ENAMETOOLONG;
-	int lock = store_check_permissions(store_dir, errs);
-	if (lock < 0)
-		return lock;
-	lock = store_open_regular(lp, O_RDWR | O_CREAT, 0640, errs);
-	if (lock < 0)
-		return lock;
-	if (flock(lock, LOCK_EX) < 0) {
-		int r = -errno;
-		ev_errlist_add(errs, lp, 0, 0, "cannot lock the store: %s", strerror(errno));
-		if (lock >= 0)
-			close(lock);
-		return r;
-	}
-	struct store_head h = {0};
-	char *hb = NULL;
-	size_t hl = 0;
-	if (store_read_file(hp, 8192, &hb, &hl) == 0)
-		store_head_parse(hb, hl, kr, &h);
-	free(hb);
+/* The authenticated bundles of bdir created before `before` (and named in `allowed`, when
+ * given), HEAD's own left out: [{bundle, chain_id, sequence, manifest_sha256,
+ * bundle_sha256, created}]. */
+static int prune_candidates(const char *bdir, const char *head_bundle,
+                            const struct store_keyring *kr, const char *before,
+                            const json_t *allowed, json_t **ret) {
 	DIR *d = opendir(bdir);
-	if (!d) {
-		int r = -errno;
-		close(lock);
-		return r;
-	}
+	if (!d)
+		return -errno;
 	json_t *list = json_array();
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, h.bundle) ||
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, head_bundle) ||
 		    (allowed && !json_object_get(allowed, de->d_name)))
 			continue;
 		char p[4096];
@@ -85,13 +61,15 @@ int store_prune_only(const char *store_dir, const struct store_key *key,
 		store_report_clear(&rep);
 	}
 	closedir(d);
-	size_t n = json_array_size(list);
+	*ret = list;
+	return list ? 0 : -ENOMEM;
+}
+
+/* Remove the listed bundles (recorded as pruned already), their immutable flag cleared
+ * first; the first failure stops it. */
+static int prune_remove(const char *bdir, const json_t *list, struct ev_errlist *errs) {
 	int r = 0;
-	if (n) {
-		json_t *det = json_pack("{s:s, s:s, s:O}", "reason", reason, "before", before,
-		                        "bundles", list);
-		r = store_record(store_dir, key, "pruned", NULL, det, actor, errs);
-	}
+	size_t n = json_array_size(list);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		const char *name =
 		        json_string_value(json_object_get(json_array_get(list, i), "bundle"));
@@ -111,6 +89,50 @@ int store_prune_only(const char *store_dir, const struct store_key *key,
 			               strerror(errno));
 		}
 	}
+	return r;
+}
+
+int store_prune_only(const char *store_dir, const struct store_key *key,
+                     const struct store_keyring *kr, const char *before, const char *reason,
+                     const json_t *actor, const json_t *allowed, struct ev_errlist *errs) {
+	char bdir[4096], lp[4096], hp[4096];
+	if (store_path_join(bdir, sizeof(bdir), store_dir, "bundles") < 0 ||
+	    store_path_join(lp, sizeof(lp), store_dir, ".lock") < 0 ||
+	    store_path_join(hp, sizeof(hp), store_dir, "HEAD") < 0)
+		return -ENAMETOOLONG;
+	int lock = store_check_permissions(store_dir, errs);
+	if (lock < 0)
+		return lock;
+	lock = store_open_regular(lp, O_RDWR | O_CREAT, 0640, errs);
+	if (lock < 0)
+		return lock;
+	if (flock(lock, LOCK_EX) < 0) {
+		int r = -errno;
+		ev_errlist_add(errs, lp, 0, 0, "cannot lock the store: %s", strerror(errno));
+		if (lock >= 0)
+			close(lock);
+		return r;
+	}
+	struct store_head h = {0};
+	char *hb = NULL;
+	size_t hl = 0;
+	if (store_read_file(hp, 8192, &hb, &hl) == 0)
+		store_head_parse(hb, hl, kr, &h);
+	free(hb);
+	json_t *list = NULL;
+	int r = prune_candidates(bdir, h.bundle, kr, before, allowed, &list);
+	if (r < 0) {
+		close(lock);
+		return r;
+	}
+	size_t n = json_array_size(list);
+	if (n) {
+		json_t *det = json_pack("{s:s, s:s, s:O}", "reason", reason, "before", before,
+		                        "bundles", list);
+		r = store_record(store_dir, key, "pruned", NULL, det, actor, errs);
+	}
+	if (r == 0)
+		r = prune_remove(bdir, list, errs);
 	json_decref(list);
 	close(lock);
 	return r < 0 ? r : (int)n;
