@@ -127,6 +127,42 @@ static void print_json(json_t *o) {
 	free(s);
 }
 
+/* Seal the pre-change bundle (the --copy files, the configuration, the service's scope)
+ * and verify it; each of `files` gets its member name and hash in it. -ECANCELED when the
+ * seal failed (said), another -errno with msg when the bundle is not what it must be. */
+static int seal_pre(struct mctx *c, json_t *files, const json_t *scope, json_t **ret_res,
+                    struct ev_maint_bundle *b, char *msg, size_t msglen) {
+	json_t *copies = json_array();
+	size_t i;
+	json_t *f;
+	json_array_foreach(files, i, f) json_array_append(copies, json_object_get(f, "path"));
+	if (strcmp(c->cfg->origin, "<embedded>") != 0)
+		json_array_append_new(copies, json_string(c->cfg->origin));
+	int r = seal(c, "pre-change bundle", copies, scope, "1h", true, ret_res);
+	json_decref(copies);
+	if (r < 0)
+		return -ECANCELED;
+	const char *bundle = json_string_value(json_object_get(*ret_res, "bundle"));
+	r = ev_maint_bundle_verify(bundle ?: "", &c->kr, false, b, msg, msglen);
+	json_array_foreach(files, i, f) {
+		json_t *cp = r >= 0 ? json_object_get(b->copies,
+		                                      json_string_value(json_object_get(f, "path")))
+		                    : NULL;
+		if (r >= 0 && !cp) {
+			snprintf(msg, msglen,
+			         "%s was not copied into the bundle (see 'evident "
+			         "show %s')",
+			         json_string_value(json_object_get(f, "path")), bundle);
+			r = -EIO;
+		}
+		if (r >= 0) {
+			json_object_set(f, "member", json_object_get(cp, "member"));
+			json_object_set(f, "sha256", json_object_get(cp, "sha256"));
+		}
+	}
+	return r;
+}
+
 int ev_maint_cmd_start(struct mctx *c) {
 	if (c->loaded)
 		return mctx_refuse(c, "it exists already (state %s): use a new change id",
@@ -147,37 +183,12 @@ int ev_maint_cmd_start(struct mctx *c) {
 		return st;
 	int64_t now = ev_now_realtime_us();
 	_cleanup_(json_decrefp) json_t *marks = ev_maint_log_marks(json_object_get(scope, "files"));
-	json_t *copies = json_array();
-	size_t i;
-	json_t *f;
-	json_array_foreach(files, i, f) json_array_append(copies, json_object_get(f, "path"));
-	if (strcmp(c->cfg->origin, "<embedded>") != 0)
-		json_array_append_new(copies, json_string(c->cfg->origin));
 	json_t *res = NULL;
-	int r = seal(c, "pre-change bundle", copies, scope, "1h", true, &res);
-	json_decref(copies);
-	if (r < 0)
-		return EV_EXIT_USAGE;
-	const char *bundle = json_string_value(json_object_get(res, "bundle"));
 	char msg[1024];
 	struct ev_maint_bundle b;
-	r = ev_maint_bundle_verify(bundle ?: "", &c->kr, false, &b, msg, sizeof(msg));
-	json_array_foreach(files, i, f) {
-		json_t *cp = r >= 0 ? json_object_get(b.copies,
-		                                      json_string_value(json_object_get(f, "path")))
-		                    : NULL;
-		if (r >= 0 && !cp) {
-			snprintf(msg, sizeof(msg),
-			         "%s was not copied into the bundle (see 'evident "
-			         "show %s')",
-			         json_string_value(json_object_get(f, "path")), bundle);
-			r = -EIO;
-		}
-		if (r >= 0) {
-			json_object_set(f, "member", json_object_get(cp, "member"));
-			json_object_set(f, "sha256", json_object_get(cp, "sha256"));
-		}
-	}
+	int r = seal_pre(c, files, scope, &res, &b, msg, sizeof(msg));
+	if (r == -ECANCELED)
+		return EV_EXIT_USAGE;
 	if (r < 0) {
 		ev_maint_bundle_done(&b);
 		json_decref(res);
@@ -202,8 +213,8 @@ int ev_maint_cmd_start(struct mctx *c) {
 		ev_format_rfc3339(now + (int64_t)win, until, sizeof(until));
 		printf("change %s: started for service %s; window open until %s\n", c->id,
 		       c->service, until);
-		printf("  pre-change bundle %s (%zu files, verified)\n", bundle,
-		       json_array_size(files));
+		printf("  pre-change bundle %s (%zu files, verified)\n",
+		       json_string_value(json_object_get(res, "bundle")), json_array_size(files));
 		print_health("baseline", baseline);
 	}
 	if (r >= 0 && !healthy)
