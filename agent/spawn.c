@@ -230,6 +230,37 @@ static char *stream_take(struct stream *s) {
 	return b;
 }
 
+/* Feed the child its input, read its output and wait for it (pump), then hand over what
+ * it wrote: *ret only on success. The three descriptors are closed. */
+static int collect(const struct ev_spawn *sp, pid_t pid, int in_w, int out_r, int err_r,
+                   struct ev_spawn_result *ret) {
+	struct ev_spawn_result res = {0};
+	struct stream so = {.fd = out_r, .cap = sp->out_cap};
+	struct stream se = {.fd = err_r, .cap = sp->err_cap};
+	int r = pump(sp, pid, in_w, &so, &se, &res);
+	if (so.fd >= 0)
+		close(so.fd);
+	if (se.fd >= 0)
+		close(se.fd);
+	res.out_total = so.total;
+	res.err_total = se.total;
+	res.out_truncated = so.cut;
+	res.err_truncated = se.cut;
+	res.out_len = so.len;
+	res.err_len = se.len;
+	res.out = sp->on_out ? NULL : stream_take(&so);
+	res.err = stream_take(&se);
+	free(so.buf);
+	free(se.buf);
+	if (r == 0 && ((!sp->on_out && !res.out) || !res.err))
+		r = -ENOMEM;
+	if (r < 0)
+		ev_spawn_result_clear(&res);
+	else
+		*ret = res;
+	return r;
+}
+
 int ev_spawn_run(const struct ev_spawn *sp, struct ev_spawn_result *ret) {
 	_cleanup_free_ char *path = NULL;
 	int r = resolve(sp->argv[0], &path);
@@ -275,30 +306,8 @@ int ev_spawn_run(const struct ev_spawn *sp, struct ev_spawn_result *ret) {
 		r = -e;
 		goto out;
 	}
-	struct ev_spawn_result res = {0};
-	struct stream so = {.fd = sp->stdout_null ? -1 : TAKE_FD(out[0]), .cap = sp->out_cap};
-	struct stream se = {.fd = TAKE_FD(err[0]), .cap = sp->err_cap};
-	r = pump(sp, pid, TAKE_FD(in[1]), &so, &se, &res);
-	if (so.fd >= 0)
-		close(so.fd);
-	if (se.fd >= 0)
-		close(se.fd);
-	res.out_total = so.total;
-	res.err_total = se.total;
-	res.out_truncated = so.cut;
-	res.err_truncated = se.cut;
-	res.out_len = so.len;
-	res.err_len = se.len;
-	res.out = sp->on_out ? NULL : stream_take(&so);
-	res.err = stream_take(&se);
-	free(so.buf);
-	free(se.buf);
-	if (r == 0 && ((!sp->on_out && !res.out) || !res.err))
-		r = -ENOMEM;
-	if (r < 0)
-		ev_spawn_result_clear(&res);
-	else
-		*ret = res;
+	r = collect(sp, pid, TAKE_FD(in[1]), sp->stdout_null ? -1 : TAKE_FD(out[0]),
+	            TAKE_FD(err[0]), ret);
 out:
 	for (int i = 0; i < 2; i++) {
 		if (in[i] >= 0)
