@@ -175,45 +175,23 @@ static int on_fire(sd_event_source *s, uint64_t usec, void *userdata) {
 	return 0;
 }
 
-void ev_autoseal_alert(struct ev_daemon *d, const struct correlate_alert *al,
-                       const char *alert_id_str) {
-	struct ev_autoseal *a = d->autoseal;
-	if (!a || !d->cfg->actions.seal_on.n || !ev_selectors_match(&d->cfg->actions.seal_on, al))
-		return;
-	const char *id = al->rule_id ? al->rule_id : al->rule_title;
-	if (!id)
-		id = "(unnamed rule)";
-	int64_t first = al->first_us, last = al->last_us;
-	struct rule_state *r = rule_find(a, id, true);
-	if (!r) {
-		if (a->rate_limited++ == 0)
-			ev_dlog(LOG_WARNING,
-			        "automatic seals: more than %d rules tracked, further rules are "
-			        "not sealed",
-			        EV_AUTOSEAL_RULES);
-		return;
-	}
-	/* serialised here, at the edge, for the seal's note */
-	json_t *alert = correlate_alert_to_json(al, alert_id_str);
-	json_t *alert_id = json_object_get(alert, "alert_id");
-	json_t *rule = json_object_get(alert, "rule");
-	json_t *summary =
-	        json_pack("{s:O?, s:O?, s:O?, s:O?}", "alert_id", alert_id, "time",
-	                  json_object_get(alert, "time"), "count", json_object_get(alert, "count"),
-	                  "group", json_object_get(alert, "group"));
-	if (r->pending) { /* joins the seal being prepared */
-		a->coalesced++;
-		r->n_alerts++;
-		r->first_us = MIN(r->first_us, first);
-		r->last_us = MAX(r->last_us, last);
-		if (summary && json_array_size(r->summaries) < EV_AUTOSEAL_NOTE_ALERTS)
-			json_array_append(r->summaries, summary);
-		if (alert_id && json_array_size(r->alert_ids) < EV_AUTOSEAL_ALERT_IDS)
-			json_array_append(r->alert_ids, alert_id);
-		json_decref(summary);
-		json_decref(alert);
-		return;
-	}
+/* An alert of a rule whose seal is being prepared joins it. */
+static void join_pending(struct ev_autoseal *a, struct rule_state *r,
+                         const struct correlate_alert *al, json_t *summary, json_t *alert_id) {
+	a->coalesced++;
+	r->n_alerts++;
+	r->first_us = MIN(r->first_us, al->first_us);
+	r->last_us = MAX(r->last_us, al->last_us);
+	if (summary && json_array_size(r->summaries) < EV_AUTOSEAL_NOTE_ALERTS)
+		json_array_append(r->summaries, summary);
+	if (alert_id && json_array_size(r->alert_ids) < EV_AUTOSEAL_ALERT_IDS)
+		json_array_append(r->alert_ids, alert_id);
+}
+
+/* Whether the rule may open another seal within its hourly rate (counted when so; logged
+ * once when it may not). */
+static bool rate_allows(struct ev_daemon *d, struct ev_autoseal *a, struct rule_state *r,
+                        const char *id) {
 	uint64_t now = ev_now_monotonic_us();
 	int64_t rate = d->cfg->actions.seal_rate_per_hour;
 	if ((int64_t)rate_count(r, now) >= rate) {
@@ -226,32 +204,32 @@ void ev_autoseal_alert(struct ev_daemon *d, const struct correlate_alert *al,
 			        id, rate);
 			r->limited_logged = true;
 		}
-		json_decref(summary);
-		json_decref(alert);
-		return;
+		return false;
 	}
-	if (rate_add(r, now) < 0) {
-		json_decref(summary);
-		json_decref(alert);
-		return;
-	}
+	if (rate_add(r, now) < 0)
+		return false;
 	r->limited_logged = false;
+	return true;
+}
+
+/* Open the rule's pending seal with its first alert; it fires after the look-ahead. */
+static void open_pending(struct ev_daemon *d, struct ev_autoseal *a, struct rule_state *r,
+                         const struct correlate_alert *al, json_t *summary, json_t *alert_id,
+                         const json_t *rule, const char *id) {
 	r->pending = true;
 	r->d = d;
-	r->first_us = first;
-	r->last_us = last;
+	r->first_us = al->first_us;
+	r->last_us = al->last_us;
 	r->n_alerts = 1;
 	r->summaries = json_array();
 	if (summary && r->summaries)
 		json_array_append(r->summaries, summary);
-	json_decref(summary);
 	r->alert_ids = json_array();
 	if (alert_id && r->alert_ids)
 		json_array_append(r->alert_ids, alert_id);
 	json_decref(r->rule_info);
 	r->rule_info = json_pack("{s:O?, s:O?}", "title", json_object_get(rule, "title"), "level",
 	                         json_object_get(rule, "level"));
-	json_decref(alert);
 	a->opened++;
 	int e = sd_event_add_time_relative(d->event, &r->timer, CLOCK_MONOTONIC,
 	                                   MAX(d->cfg->actions.lookahead, 1), 10000, on_fire, r);
@@ -259,6 +237,38 @@ void ev_autoseal_alert(struct ev_daemon *d, const struct correlate_alert *al,
 		ev_dlog_errno(LOG_ERR, e, "automatic seal for rule %s: cannot schedule", id);
 		r->pending = false;
 	}
+}
+
+void ev_autoseal_alert(struct ev_daemon *d, const struct correlate_alert *al,
+                       const char *alert_id_str) {
+	struct ev_autoseal *a = d->autoseal;
+	if (!a || !d->cfg->actions.seal_on.n || !ev_selectors_match(&d->cfg->actions.seal_on, al))
+		return;
+	const char *id = al->rule_id ? al->rule_id : al->rule_title;
+	if (!id)
+		id = "(unnamed rule)";
+	struct rule_state *r = rule_find(a, id, true);
+	if (!r) {
+		if (a->rate_limited++ == 0)
+			ev_dlog(LOG_WARNING,
+			        "automatic seals: more than %d rules tracked, further rules are "
+			        "not sealed",
+			        EV_AUTOSEAL_RULES);
+		return;
+	}
+	/* serialised here, at the edge, for the seal's note */
+	json_t *alert = correlate_alert_to_json(al, alert_id_str);
+	json_t *alert_id = json_object_get(alert, "alert_id");
+	json_t *summary =
+	        json_pack("{s:O?, s:O?, s:O?, s:O?}", "alert_id", alert_id, "time",
+	                  json_object_get(alert, "time"), "count", json_object_get(alert, "count"),
+	                  "group", json_object_get(alert, "group"));
+	if (r->pending)
+		join_pending(a, r, al, summary, alert_id);
+	else if (rate_allows(d, a, r, id))
+		open_pending(d, a, r, al, summary, alert_id, json_object_get(alert, "rule"), id);
+	json_decref(summary);
+	json_decref(alert);
 }
 
 int ev_autoseal_new(struct ev_autoseal **ret) {
