@@ -130,88 +130,98 @@ static int verify_incidents(const char *target, struct ev_store_read_opts *so) {
 	return ret;
 }
 
-static int verify_run(int argc, char **argv) {
+struct verify_opts {
+	struct ev_store_read_opts so;
+	const char *pin, *proof, *config;
+};
+
+/* The options; -1 to go on, else the exit status (--help, a usage error). */
+static int verify_parse(int argc, char **argv, struct verify_opts *o) {
 	enum { OPT_PIN = EV_SOPT_OWN, OPT_PROOF };
 	static const struct option opts[] = {EV_STORE_READ_LONGOPTS,
 	                                     {"pin-head", required_argument, NULL, OPT_PIN},
 	                                     {"proof", required_argument, NULL, OPT_PROOF},
 	                                     {"config", required_argument, NULL, 'c'},
 	                                     {NULL, 0, NULL, 0}};
-	struct ev_store_read_opts so = {0};
-	const char *pin = NULL, *proof = NULL, *config = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			config = optarg;
+			o->config = optarg;
 			break;
 		case OPT_PIN:
-			pin = optarg;
+			o->pin = optarg;
 			break;
 		case OPT_PROOF:
-			proof = optarg;
+			o->proof = optarg;
 			break;
 		default: {
-			int r = ev_store_read_opt(&ev_cmd_verify, c, argv, &so);
+			int r = ev_store_read_opt(&ev_cmd_verify, c, argv, &o->so);
 			if (r >= 0)
 				return r;
 		}
 		}
 	}
-	int ret = ev_store_read_check(&ev_cmd_verify, &so);
-	if (ret >= 0)
-		return ret;
-	if (proof) {
-		if (optind != argc)
-			return ev_usage_error(&ev_cmd_verify,
-			                      "--proof FILE takes no other argument");
-		return ev_proof_verify_file(proof, so.pubs, so.n_pubs, so.json);
-	}
-	if (argc - optind != 1)
-		return ev_usage_error(&ev_cmd_verify, "expected one BUNDLE or STORE");
-	const char *target = argv[optind];
-	if (ev_fleet_is_url(target))
-		return ev_fleet_verify(target, config, &so, pin);
-	if (ev_incident_is_target(target))
-		return verify_incidents(target, &so);
+	return ev_store_read_check(&ev_cmd_verify, &o->so);
+}
+
+/* A bundle or a store on this host: the keys (pinned, or those the store trusts), the
+ * verification, the report, and the custody record of it. */
+static int verify_local(const char *target, struct ev_store_read_opts *so, const char *pin) {
 	bool is_store = store_is_dir(target);
 	if (pin && !is_store)
 		return ev_usage_error(&ev_cmd_verify, "--pin-head needs a STORE");
 	char *store = is_store ? strdup(target) : ev_store_of_bundle(target);
 	struct store_keyring kr = {0};
 	struct store_report rep = {0};
-	ret = so.n_pubs || !store ? ev_store_keyring(so.pubs, so.n_pubs, store, &kr)
-	                          : store_trusted_keys(store, &kr, &rep) < 0; /* says why */
-	if (ret) {
-		store_report_clear(&rep);
-		store_keyring_clear(&kr);
-		free(store);
-		return EV_EXIT_USAGE;
-	}
+	int ret = so->n_pubs || !store ? ev_store_keyring(so->pubs, so->n_pubs, store, &kr)
+	                               : store_trusted_keys(store, &kr, &rep) < 0; /* says why */
 	size_t n = 1;
-	int r = verify_target(target, is_store, store, pin, &kr, &rep, &n);
-	if (!kr.n && !rep.n)
-		store_report_add(&rep, STORE_UNKNOWN_KEY, target,
-		                 "no key to verify with (use --pub)");
-	if (r < 0) {
+	if (ret)
 		ret = EV_EXIT_USAGE;
-		goto out;
+	else if (verify_target(target, is_store, store, pin, &kr, &rep, &n) < 0)
+		ret = EV_EXIT_USAGE;
+	else {
+		if (!kr.n && !rep.n)
+			store_report_add(&rep, STORE_UNKNOWN_KEY, target,
+			                 "no key to verify with (use --pub)");
+		json_t *extra = json_pack("{s:s, s:I}", "target", target, "bundles", (json_int_t)n);
+		ret = ev_store_print_report(&rep, so->json, extra);
+		json_decref(extra);
+		if (!so->json)
+			print_summary(target, &rep, n, ret == EV_EXIT_OK);
+		if (store || so->log) {
+			json_t *d = json_pack("{s:s, s:b, s:I}", "target", target, "ok",
+			                      ret == EV_EXIT_OK, "findings",
+			                      (json_int_t)(rep.n + rep.dropped));
+			ev_store_read_record(so, store, "verified", is_store ? NULL : target, d);
+		}
 	}
-	json_t *extra = json_pack("{s:s, s:I}", "target", target, "bundles", (json_int_t)n);
-	ret = ev_store_print_report(&rep, so.json, extra);
-	json_decref(extra);
-	if (!so.json)
-		print_summary(target, &rep, n, ret == EV_EXIT_OK);
-	if (store || so.log) {
-		json_t *d = json_pack("{s:s, s:b, s:I}", "target", target, "ok", ret == EV_EXIT_OK,
-		                      "findings", (json_int_t)(rep.n + rep.dropped));
-		ev_store_read_record(&so, store, "verified", is_store ? NULL : target, d);
-	}
-out:
 	store_report_clear(&rep);
 	store_keyring_clear(&kr);
 	free(store);
 	return ret;
+}
+
+static int verify_run(int argc, char **argv) {
+	struct verify_opts o = {0};
+	int ret = verify_parse(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	if (o.proof) {
+		if (optind != argc)
+			return ev_usage_error(&ev_cmd_verify,
+			                      "--proof FILE takes no other argument");
+		return ev_proof_verify_file(o.proof, o.so.pubs, o.so.n_pubs, o.so.json);
+	}
+	if (argc - optind != 1)
+		return ev_usage_error(&ev_cmd_verify, "expected one BUNDLE or STORE");
+	const char *target = argv[optind];
+	if (ev_fleet_is_url(target))
+		return ev_fleet_verify(target, o.config, &o.so, o.pin);
+	if (ev_incident_is_target(target))
+		return verify_incidents(target, &o.so);
+	return verify_local(target, &o.so, o.pin);
 }
 
 const struct ev_command ev_cmd_verify = {
