@@ -8,9 +8,50 @@
 #include "agent/cmd/cmd_store_common.h"
 #include "agent/cmd/commands.h"
 
-static const char *js(json_t *o, const char *k) {
+static const char *js(const json_t *o, const char *k) {
 	const char *s = json_string_value(json_object_get(o, k));
 	return s ? s : "-";
+}
+
+/* The manifest for a person: the bundle, its chain, host, trigger and window, then every
+ * member with its hash, and the errors, notes and warnings. */
+static void print_manifest(const json_t *m, const struct store_bundle_info *info,
+                           const struct store_report *rep) {
+	json_t *h = json_object_get(m, "host"), *t = json_object_get(m, "trigger"),
+	       *w = json_object_get(m, "window");
+	printf("bundle      %s\nchain       %s #%lld\ncreated     %s\nhost        %s "
+	       "(machine %s, boot %s)\n"
+	       "tool        %s\nkey         %s%s\ntrigger     %s, incident %s\nwindow      "
+	       "%s .. %s\n",
+	       js(m, "bundle_id"), js(m, "chain_id"),
+	       (long long)json_integer_value(json_object_get(m, "chain_sequence")),
+	       js(m, "created"), js(h, "hostname"), js(h, "machine_id"), js(h, "boot_id"),
+	       js(m, "tool_version"), js(m, "key_id"), info->key_pinned ? "" : " (unpinned)",
+	       js(t, "kind"), js(t, "incident"), js(w, "since"), js(w, "until"));
+	if (json_is_string(json_object_get(m, "note")))
+		printf("note        %s\n", js(m, "note"));
+	json_t *mem = json_object_get(m, "members");
+	printf("members     %zu (merkle root %s)\n", json_array_size(mem), js(m, "merkle_root"));
+	for (size_t i = 0; i < json_array_size(mem); i++) {
+		json_t *e = json_array_get(mem, i), *s = json_object_get(e, "source");
+		printf("  %s  %10lld  %s  [%s %s]%s%s\n", js(e, "sha256"),
+		       (long long)json_integer_value(json_object_get(e, "size")), js(e, "path"),
+		       js(s, "kind"), js(s, "asked"),
+		       json_object_get(e, "error") ? "  error: " : "",
+		       json_object_get(e, "error") ? js(e, "error") : "");
+	}
+	json_t *errs = json_object_get(m, "errors");
+	for (size_t i = 0; i < json_array_size(errs); i++) {
+		json_t *e = json_array_get(errs, i), *s = json_object_get(e, "source");
+		printf("  error: [%s %s] %s\n", js(s, "kind"), js(s, "asked"), js(e, "error"));
+	}
+	json_t *notes = json_object_get(m, "notes"); /* sources with nothing in the window */
+	for (size_t i = 0; i < json_array_size(notes); i++) {
+		json_t *e = json_array_get(notes, i), *s = json_object_get(e, "source");
+		printf("  note: [%s %s] %s\n", js(s, "kind"), js(s, "asked"), js(e, "note"));
+	}
+	for (size_t i = 0; i < rep->n_warnings; i++)
+		printf("warning: %s\n", rep->warnings[i]);
 }
 
 static int show_run(int argc, char **argv) {
@@ -44,47 +85,8 @@ static int show_run(int argc, char **argv) {
 		char *t = json_dumps(m, JSON_SORT_KEYS | JSON_INDENT(2));
 		printf("%s\n", t ? t : "{}");
 		free(t);
-	} else {
-		json_t *h = json_object_get(m, "host"), *t = json_object_get(m, "trigger"),
-		       *w = json_object_get(m, "window");
-		printf("bundle      %s\nchain       %s #%lld\ncreated     %s\nhost        %s "
-		       "(machine %s, boot %s)\n"
-		       "tool        %s\nkey         %s%s\ntrigger     %s, incident %s\nwindow      "
-		       "%s .. %s\n",
-		       js(m, "bundle_id"), js(m, "chain_id"),
-		       (long long)json_integer_value(json_object_get(m, "chain_sequence")),
-		       js(m, "created"), js(h, "hostname"), js(h, "machine_id"), js(h, "boot_id"),
-		       js(m, "tool_version"), js(m, "key_id"), info.key_pinned ? "" : " (unpinned)",
-		       js(t, "kind"), js(t, "incident"), js(w, "since"), js(w, "until"));
-		if (json_is_string(json_object_get(m, "note")))
-			printf("note        %s\n", js(m, "note"));
-		json_t *mem = json_object_get(m, "members");
-		printf("members     %zu (merkle root %s)\n", json_array_size(mem),
-		       js(m, "merkle_root"));
-		for (size_t i = 0; i < json_array_size(mem); i++) {
-			json_t *e = json_array_get(mem, i), *s = json_object_get(e, "source");
-			printf("  %s  %10lld  %s  [%s %s]%s%s\n", js(e, "sha256"),
-			       (long long)json_integer_value(json_object_get(e, "size")),
-			       js(e, "path"), js(s, "kind"), js(s, "asked"),
-			       json_object_get(e, "error") ? "  error: " : "",
-			       json_object_get(e, "error") ? js(e, "error") : "");
-		}
-		json_t *errs = json_object_get(m, "errors");
-		for (size_t i = 0; i < json_array_size(errs); i++) {
-			json_t *e = json_array_get(errs, i), *s = json_object_get(e, "source");
-			printf("  error: [%s %s] %s\n", js(s, "kind"), js(s, "asked"),
-			       js(e, "error"));
-		}
-		json_t *notes =
-		        json_object_get(m, "notes"); /* sources with nothing in the window */
-		for (size_t i = 0; i < json_array_size(notes); i++) {
-			json_t *e = json_array_get(notes, i), *s = json_object_get(e, "source");
-			printf("  note: [%s %s] %s\n", js(s, "kind"), js(s, "asked"),
-			       js(e, "note"));
-		}
-		for (size_t i = 0; i < rep.n_warnings; i++)
-			printf("warning: %s\n", rep.warnings[i]);
-	}
+	} else
+		print_manifest(m, &info, &rep);
 	ret = EV_EXIT_OK;
 	ev_store_read_record(&so, store, "shown", bundle, json_object());
 out:
