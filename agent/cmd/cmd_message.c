@@ -261,7 +261,8 @@ static int run_message(struct mctx *c) {
 	return ret;
 }
 
-static int message_main(int argc, char **argv) {
+/* The options and the incident ID into c; -1 to go on, else the exit status. */
+static int message_parse(int argc, char **argv, struct mctx *c) {
 	enum { O_AUD = 0x2000, O_SEND, O_CHANNEL, O_APPROVE, O_AS, O_TEXT, O_ETA, O_STATE };
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"config", required_argument, NULL, 'c'},
@@ -274,67 +275,62 @@ static int message_main(int argc, char **argv) {
 	                                     {"text", required_argument, NULL, O_TEXT},
 	                                     {"eta", required_argument, NULL, O_ETA},
 	                                     {NULL, 0, NULL, 0}};
-	struct mctx c = {0};
-	int o, ret;
+	int o;
 	while ((o = getopt_long(argc, argv, "hc:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'h':
-			ret = ev_print_help(&ev_cmd_message);
-			goto out;
+			return ev_print_help(&ev_cmd_message);
 		case EV_OPT_JSON:
-			c.json = true;
+			c->json = true;
 			break;
 		case 'c':
-			c.config = optarg;
+			c->config = optarg;
 			break;
 		case O_STATE:
-			c.state_opt = optarg;
+			c->state_opt = optarg;
 			break;
 		case O_AUD:
-			c.audience = optarg;
+			c->audience = optarg;
 			break;
 		case O_SEND:
-			c.send = true;
+			c->send = true;
 			break;
 		case O_CHANNEL:
-			if (ev_strv_push(&c.channels, optarg) < 0) {
-				ret = EV_EXIT_USAGE;
-				goto out;
-			}
+			if (ev_strv_push(&c->channels, optarg) < 0)
+				return EV_EXIT_USAGE;
 			break;
 		case O_APPROVE:
-			c.approve = true;
+			c->approve = true;
 			break;
 		case O_AS:
-			c.as = optarg;
+			c->as = optarg;
 			break;
 		case O_TEXT:
-			c.text = optarg;
+			c->text = optarg;
 			break;
 		case O_ETA:
-			c.eta = optarg;
+			c->eta = optarg;
 			break;
 		default:
-			ret = ev_option_error(&ev_cmd_message, argv);
-			goto out;
+			return ev_option_error(&ev_cmd_message, argv);
 		}
 	}
-	if (optind + 1 != argc) {
-		ret = ev_usage_error(&ev_cmd_message, "expected one incident ID");
-		goto out;
-	}
-	c.id = argv[optind];
-	if (!ev_message_audience_ok(c.audience)) {
-		ret = ev_usage_error(&ev_cmd_message,
-		                     "--audience: expected internal, customer or executive");
-		goto out;
-	}
-	if (c.channels.n && !c.send) {
-		ret = ev_usage_error(&ev_cmd_message, "--channel goes with --send");
-		goto out;
-	}
-	ret = run_message(&c);
-out:
+	if (optind + 1 != argc)
+		return ev_usage_error(&ev_cmd_message, "expected one incident ID");
+	c->id = argv[optind];
+	if (!ev_message_audience_ok(c->audience))
+		return ev_usage_error(&ev_cmd_message,
+		                      "--audience: expected internal, customer or executive");
+	if (c->channels.n && !c->send)
+		return ev_usage_error(&ev_cmd_message, "--channel goes with --send");
+	return -1;
+}
+
+static int message_main(int argc, char **argv) {
+	struct mctx c = {0};
+	int ret = message_parse(argc, argv, &c);
+	if (ret < 0)
+		ret = run_message(&c);
 	ev_message_done(&c.msg);
 	if (c.loaded)
 		ev_incident_done(&c.inc);
