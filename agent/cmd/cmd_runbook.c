@@ -70,7 +70,13 @@ static json_t *runbook_model(const struct ev_config *cfg, const char *impact, co
 	return m;
 }
 
-static int runbook_run(int argc, char **argv) {
+struct runbook_opts {
+	const char *impact, *format, *inc, *tmpl, *out, *config;
+	bool json;
+};
+
+/* The options, checked; -1 to go on, else the exit status. */
+static int runbook_parse(int argc, char **argv, struct runbook_opts *ro) {
 	enum { O_IMPACT = 0x2000, O_FORMAT, O_INC, O_TMPL };
 	static const struct option opts[] = {EV_COMMON_LONGOPTS,
 	                                     {"impact", required_argument, NULL, O_IMPACT},
@@ -80,34 +86,32 @@ static int runbook_run(int argc, char **argv) {
 	                                     {"output", required_argument, NULL, 'o'},
 	                                     {"config", required_argument, NULL, 'c'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *impact = NULL, *format = "md", *inc = "INC-ID", *tmpl = NULL, *out = NULL,
-	           *config = NULL;
-	bool json = false;
+	*ro = (struct runbook_opts){.format = "md", .inc = "INC-ID"};
 	int o;
 	while ((o = getopt_long(argc, argv, "hc:o:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'h':
 			return ev_print_help(&ev_cmd_runbook);
 		case EV_OPT_JSON:
-			json = true;
+			ro->json = true;
 			break;
 		case O_IMPACT:
-			impact = optarg;
+			ro->impact = optarg;
 			break;
 		case O_FORMAT:
-			format = optarg;
+			ro->format = optarg;
 			break;
 		case O_INC:
-			inc = optarg;
+			ro->inc = optarg;
 			break;
 		case O_TMPL:
-			tmpl = optarg;
+			ro->tmpl = optarg;
 			break;
 		case 'o':
-			out = optarg;
+			ro->out = optarg;
 			break;
 		case 'c':
-			config = optarg;
+			ro->config = optarg;
 			break;
 		default:
 			return ev_option_error(&ev_cmd_runbook, argv);
@@ -117,27 +121,35 @@ static int runbook_run(int argc, char **argv) {
 	ev_incident_choices(ev_incident_impacts, set, sizeof(set));
 	if (optind < argc)
 		return ev_usage_error(&ev_cmd_runbook, "unexpected argument '%s'", argv[optind]);
-	if (!impact || ev_incident_index(ev_incident_impacts, impact) < 0)
+	if (!ro->impact || ev_incident_index(ev_incident_impacts, ro->impact) < 0)
 		return ev_usage_error(&ev_cmd_runbook, "--impact: expected %s", set);
-	if (strcmp(format, "md") && strcmp(format, "html"))
+	if (strcmp(ro->format, "md") && strcmp(ro->format, "html"))
 		return ev_usage_error(&ev_cmd_runbook, "--format: expected md or html");
-	if (ev_incident_id_check(inc, msg, sizeof(msg)) < 0)
+	if (ev_incident_id_check(ro->inc, msg, sizeof(msg)) < 0)
 		return ev_usage_error(&ev_cmd_runbook, "--incident: %s", msg);
+	return -1;
+}
+
+static int runbook_run(int argc, char **argv) {
+	struct runbook_opts ro;
+	int st = runbook_parse(argc, argv, &ro);
+	if (st >= 0)
+		return st;
 	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;
 	struct ev_tmpl *t = NULL;
 	char *text = NULL, name[64];
-	snprintf(name, sizeof(name), "templates/runbook/runbook.%s", format);
-	int r = ev_config_load(config, &cfg, &errs);
-	json_t *model = r < 0 ? NULL : runbook_model(cfg, impact, inc, config);
-	if (model && json) {
+	snprintf(name, sizeof(name), "templates/runbook/runbook.%s", ro.format);
+	int r = ev_config_load(ro.config, &cfg, &errs);
+	json_t *model = r < 0 ? NULL : runbook_model(cfg, ro.impact, ro.inc, ro.config);
+	if (model && ro.json) {
 		text = json_dumps(model, JSON_INDENT(2) | JSON_SORT_KEYS);
 		r = text ? 0 : -ENOMEM;
-	} else if (model &&
-	           (r = ev_tmpl_load(tmpl ? tmpl : replay_rules_datadir(name), &t, &errs)) == 0)
-		r = ev_tmpl_render(t, model, !strcmp(format, "html") ? EV_TMPL_HTML : EV_TMPL_MD,
+	} else if (model && (r = ev_tmpl_load(ro.tmpl ? ro.tmpl : replay_rules_datadir(name), &t,
+	                                      &errs)) == 0)
+		r = ev_tmpl_render(t, model, !strcmp(ro.format, "html") ? EV_TMPL_HTML : EV_TMPL_MD,
 		                   &text, &errs);
-	if (json && text) { /* the JSON model ends with a newline, like the rendered text */
+	if (ro.json && text) { /* the JSON model ends with a newline, like the rendered text */
 		char *nl = NULL;
 		if (asprintf(&nl, "%s\n", text) < 0)
 			nl = NULL;
@@ -146,7 +158,7 @@ static int runbook_run(int argc, char **argv) {
 	}
 	bool failed = r < 0 || errs.n || !text;
 	ev_errlist_print(&errs, stderr);
-	if (!failed && ev_report_write_out(out, text))
+	if (!failed && ev_report_write_out(ro.out, text))
 		failed = true;
 	ev_errlist_clear(&errs);
 	free(text);
