@@ -492,6 +492,8 @@ class Soak:
         self.verify_out = (r.stdout + r.stderr).decode()[-2000:]
         self.bundles = len([n for n in os.listdir(os.path.join(self.store, "bundles"))
                             if n.endswith(".tar.gz")]) if os.path.isdir(os.path.join(self.store, "bundles")) else 0
+        self.store_bytes = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(self.store)
+                               for f in fs if os.path.isfile(os.path.join(dp, f)))
 
     def checkpoint_seconds(self):
         m = re.match(r"(\d+)(ms|s)$", self.a.checkpoint)
@@ -539,6 +541,7 @@ class Soak:
                   "kill9", "sigterm", "fill", "hostile", "seal_requests", "seal_ok", "seal_failed"):
             print("| %s | %d |" % (k.replace("_", " "), c[k]))
         print("| bundles in the store | %d |" % self.bundles)
+        print("| store size at the end (MiB, filesystem %d MiB) | %.1f |" % (self.a.store_mb, self.store_bytes / 2 ** 20))
         print()
         print("| check | value | holds |")
         print("|---|---|---|")
@@ -563,11 +566,15 @@ def main():
     p.add_argument("--seconds", type=int, default=int(os.environ.get("EV_SOAK_SECONDS", "1800")))
     p.add_argument("--max-rate", type=int, default=20000, help="top write rate, lines per second")
     p.add_argument("--max-rss", type=int, default=256, help="RSS cap in MiB")
-    p.add_argument("--store-mb", type=int, default=48, help="size of the store's tmpfs in MiB")
+    p.add_argument("--store-mb", type=int, default=0,
+                   help="size of the store's tmpfs in MiB (default: 48 per 10 minutes, so that the bundles the "
+                        "soak seals fit; the filler fills it on purpose)")
     p.add_argument("--checkpoint", default="1s", help="sources.checkpoint_interval")
     p.add_argument("--seed", type=int, default=int(os.environ.get("EV_SOAK_SEED", "0")) or int(time.time()))
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     a = p.parse_args()
+    if a.store_mb <= 0:
+        a.store_mb = 48 * max(1, -(-a.seconds // 600))
     if not a.evident or not os.access(a.evident, os.X_OK):
         print("SKIP: no evident binary (--evident or $EVIDENT)")
         return 77
