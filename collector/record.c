@@ -53,7 +53,7 @@ void ev_record_free(struct ev_record *r) {
 	ev_record_init(r);
 }
 
-struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len) {
+char *ev_record_alloc(struct ev_record *r, size_t len) {
 	struct chunk *c = (struct chunk *)r->arena;
 	if (!c || c->size - c->used < len + 1) {
 		size_t sz = ARENA_CHUNK;
@@ -61,7 +61,7 @@ struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len) {
 			sz *= 2;
 		struct chunk *n = malloc(sizeof(*n) + sz);
 		if (!n)
-			return (struct ev_str){NULL, 0};
+			return NULL;
 		n->size = sz;
 		n->used = 0;
 		n->next = c;
@@ -69,10 +69,17 @@ struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len) {
 		c = n;
 	}
 	char *d = c->data + c->used;
-	if (len)
-		memcpy(d, p, len);
 	d[len] = '\0';
 	c->used += len + 1;
+	return d;
+}
+
+struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len) {
+	char *d = ev_record_alloc(r, len);
+	if (!d)
+		return (struct ev_str){NULL, 0};
+	if (len)
+		memcpy(d, p, len);
 	return (struct ev_str){d, len};
 }
 
