@@ -245,8 +245,9 @@ static int parse_syslog_tail(struct ev_record *rec, const char *s, size_t len, b
 		tag = sp + 1;
 	}
 	/* program: up to '[' ':' or ' ' (max 128 bytes) */
-	const char *q = tag;
-	while (q < end && *q != '[' && *q != ':' && *q != ' ' && q - tag < 128)
+	static const bool tag_end[256] = {['['] = true, [':'] = true, [' '] = true};
+	const char *q = tag, *lim = end - tag > 128 ? tag + 128 : end;
+	while (q < lim && !tag_end[(unsigned char)*q])
 		q++;
 	const char *prog = tag;
 	size_t proglen = (size_t)(q - tag);

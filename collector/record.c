@@ -127,9 +127,15 @@ static const struct ev_str *num_field(const struct ev_record *r, int slot, int64
 		return NULL;
 	/* The rendered number lives in the record; casting away const is confined here. */
 	struct ev_record *w = (struct ev_record *)r;
-	int k = snprintf(w->num_buf[slot], sizeof(w->num_buf[slot]), "%lld", (long long)v);
-	w->num_str[slot].p = w->num_buf[slot];
-	w->num_str[slot].len = (size_t)k;
+	char t[24], *d = w->num_buf[slot];
+	size_t i = sizeof(t);
+	do
+		t[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	memcpy(d, t + i, sizeof(t) - i);
+	d[sizeof(t) - i] = '\0';
+	w->num_str[slot].p = d;
+	w->num_str[slot].len = sizeof(t) - i;
 	return &w->num_str[slot];
 }
 

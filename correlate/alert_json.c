@@ -165,9 +165,12 @@ static void jb_time(struct correlate_alert_buf *b, int64_t us) {
 }
 
 static void jb_u64(struct correlate_alert_buf *b, uint64_t v) {
-	char t[32];
-	int n = snprintf(t, sizeof(t), "%" PRIu64, v);
-	jb_put(b, t, (size_t)n);
+	char t[24];
+	size_t i = sizeof(t);
+	do
+		t[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	jb_put(b, t + i, sizeof(t) - i);
 }
 
 static void jb_fields(struct correlate_alert_buf *b, const struct correlate_alert_field *v,
