@@ -114,11 +114,16 @@ int ev_record_add_field(struct ev_record *r, const char *name, size_t name_len, 
 		r->fields = nf;
 		r->alloc_fields = na;
 	}
-	struct ev_str n = ev_record_strdup(r, name, name_len);
-	struct ev_str v = ev_record_strdup(r, value, value_len);
-	if (!n.p || !v.p)
+	/* name and value in one piece of the arena, each NUL-terminated */
+	char *d = ev_record_alloc(r, name_len + 1 + value_len);
+	if (!d)
 		return -ENOMEM;
-	r->fields[r->n_fields++] = (struct ev_field){n, v};
+	if (name_len)
+		memcpy(d, name, name_len);
+	d[name_len] = '\0';
+	if (value_len)
+		memcpy(d + name_len + 1, value, value_len);
+	r->fields[r->n_fields++] = (struct ev_field){{d, name_len}, {d + name_len + 1, value_len}};
 	return 0;
 }
 
