@@ -175,8 +175,9 @@ const struct ev_str *ev_record_get(const struct ev_record *r, const char *name) 
 			return r->source.p ? &r->source : NULL;
 		break;
 	}
+	size_t n = strlen(name);
 	for (size_t i = r->n_fields; i-- > 0;)
-		if (r->fields[i].name.len == strlen(name) &&
+		if (r->fields[i].name.len == n &&
 		    memcmp(r->fields[i].name.p, name, r->fields[i].name.len) == 0)
 			return &r->fields[i].value;
 	return NULL;

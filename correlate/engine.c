@@ -110,7 +110,7 @@ static int cmp_unsigned(const void *a, const void *b) {
 
 const struct ev_str *engine_field(struct correlate_engine *e, const struct ev_record *rec,
                                   const char *name) {
-	if (rec == e->rec && engine_decodable(e, name) && !engine_is_std_field(name))
+	if (rec == e->rec && !e->decoded && engine_decodable(e, name) && !engine_is_std_field(name))
 		engine_ensure_decoded(e);
 	const struct ev_str *v = ev_record_get(rec, name);
 	if (v)
