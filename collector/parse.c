@@ -177,13 +177,29 @@ static inline int64_t nearest_reading(struct collector_parser *p, int64_t local,
 	return nearest_reading_slow(p, local, utc);
 }
 
+/* The same stamp as the previous line's, read in the same state, reads the same (the year
+ * inferred from an unchanged month, the zone's reading nearest to itself). */
+static bool bsd_repeat(const struct collector_parser *p, unsigned mon, unsigned day, unsigned sod) {
+	return p->bsd_have && p->have_last && p->bsd_mon == mon && p->bsd_day == day &&
+	       p->bsd_sod == sod && p->last_mon == mon && p->last_year == p->bsd_year &&
+	       p->last_utc == p->bsd_utc;
+}
+
 static int64_t bsd_to_us(struct collector_parser *p, unsigned mon, unsigned day, unsigned sod) {
+	if (bsd_repeat(p, mon, day, sod))
+		return p->bsd_utc * 1000000;
 	bool have_prev = p->have_last;
 	int y = infer_year(p, mon);
 	int64_t local = ev_days_from_civil(y, mon, day) * 86400 + sod;
 	int64_t utc =
 	        nearest_reading(p, local, collector_tz_local_to_utc(&p->tz, local), have_prev);
 	p->last_utc = utc;
+	p->bsd_have = true;
+	p->bsd_mon = mon;
+	p->bsd_day = day;
+	p->bsd_sod = sod;
+	p->bsd_year = y;
+	p->bsd_utc = utc;
 	return utc * 1000000;
 }
 
@@ -229,8 +245,9 @@ static int parse_syslog_tail(struct ev_record *rec, const char *s, size_t len, b
 		tag = sp + 1;
 	}
 	/* program: up to '[' ':' or ' ' (max 128 bytes) */
-	const char *q = tag;
-	while (q < end && *q != '[' && *q != ':' && *q != ' ' && q - tag < 128)
+	static const bool tag_end[256] = {['['] = true, [':'] = true, [' '] = true};
+	const char *q = tag, *lim = end - tag > 128 ? tag + 128 : end;
+	while (q < lim && !tag_end[(unsigned char)*q])
 		q++;
 	const char *prog = tag;
 	size_t proglen = (size_t)(q - tag);
@@ -267,8 +284,6 @@ static int parse_syslog_tail(struct ev_record *rec, const char *s, size_t len, b
 	}
 	if (q < end && *q == ' ')
 		q++;
-	if (host)
-		rec->host = sdup(rec, host, hostlen);
 	/* legacy "sshd(pam_unix)[1]:" tags: the program is sshd, the module a field */
 	const char *open =
 	        proglen > 2 && prog[proglen - 1] == ')' ? memchr(prog, '(', proglen) : NULL;
@@ -278,10 +293,39 @@ static int parse_syslog_tail(struct ev_record *rec, const char *s, size_t len, b
 			return -ENOMEM;
 		proglen = (size_t)(open - prog);
 	}
-	rec->program = sdup(rec, prog, proglen);
+	/* one copy of the whole tail: host and program end where their separator was */
+	char *c = ev_record_alloc(rec, len);
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, s, len);
+	if (host) {
+		c[hostlen] = '\0';
+		rec->host = (struct ev_str){c, hostlen};
+	}
+	c[prog - s + proglen] = '\0';
+	rec->program = (struct ev_str){c + (prog - s), proglen};
 	rec->pid = pid;
-	rec->message = sdup(rec, q, (size_t)(end - q));
+	rec->message = (struct ev_str){c + (q - s), (size_t)(end - q)};
 	return 1;
+}
+
+/* collector_parse_bsd_time, or the previous line's answer when its 15 bytes repeat. */
+static bool bsd_time_cached(struct collector_parser *p, const char *l, size_t len, unsigned *mon,
+                            unsigned *day, unsigned *sod) {
+	if (len >= 15 && p->bsd_text_ok && !memcmp(l, p->bsd_text, 15)) {
+		*mon = p->bsd_text_v[0];
+		*day = p->bsd_text_v[1];
+		*sod = p->bsd_text_v[2];
+		return true;
+	}
+	if (!collector_parse_bsd_time(l, len, mon, day, sod))
+		return false;
+	p->bsd_text_ok = true;
+	memcpy(p->bsd_text, l, 15);
+	p->bsd_text_v[0] = *mon;
+	p->bsd_text_v[1] = *day;
+	p->bsd_text_v[2] = *sod;
+	return true;
 }
 
 static int parse_3164(struct collector_parser *p, const char *l, size_t len,
@@ -289,7 +333,7 @@ static int parse_3164(struct collector_parser *p, const char *l, size_t len,
 	int pri = -1;
 	size_t o = parse_pri(l, len, &pri);
 	unsigned mon, day, sod;
-	if (!collector_parse_bsd_time(l + o, len - o, &mon, &day, &sod))
+	if (!bsd_time_cached(p, l + o, len - o, &mon, &day, &sod))
 		return 0;
 	o += 15;
 	/* some daemons add fractions or a year: "Nov 27 01:39:13.123" */

@@ -39,7 +39,15 @@ struct collector_parser {
 	int last_year;
 	unsigned last_mon;
 	int64_t last_utc; /* seconds, the previous zone-less stamp (valid with have_last) */
-	char *scratch;    /* unescaping buffer */
+	/* lines of one second repeat their stamp: the last RFC 3164 stamp text parsed (month,
+	 * day, second of day), and the last one read (the year and UTC seconds it gave) */
+	bool bsd_text_ok, bsd_have;
+	char bsd_text[15];
+	unsigned bsd_text_v[3];
+	unsigned bsd_mon, bsd_day, bsd_sod;
+	int bsd_year;
+	int64_t bsd_utc;
+	char *scratch; /* unescaping buffer */
 	size_t scratch_len;
 	/* declarative formats (collector/format.h) */
 	const struct collector_fmtdef *def;    /* a named library format, or NULL */

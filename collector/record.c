@@ -53,7 +53,7 @@ void ev_record_free(struct ev_record *r) {
 	ev_record_init(r);
 }
 
-struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len) {
+char *ev_record_alloc(struct ev_record *r, size_t len) {
 	struct chunk *c = (struct chunk *)r->arena;
 	if (!c || c->size - c->used < len + 1) {
 		size_t sz = ARENA_CHUNK;
@@ -61,7 +61,7 @@ struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len) {
 			sz *= 2;
 		struct chunk *n = malloc(sizeof(*n) + sz);
 		if (!n)
-			return (struct ev_str){NULL, 0};
+			return NULL;
 		n->size = sz;
 		n->used = 0;
 		n->next = c;
@@ -69,10 +69,17 @@ struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len) {
 		c = n;
 	}
 	char *d = c->data + c->used;
-	if (len)
-		memcpy(d, p, len);
 	d[len] = '\0';
 	c->used += len + 1;
+	return d;
+}
+
+struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len) {
+	char *d = ev_record_alloc(r, len);
+	if (!d)
+		return (struct ev_str){NULL, 0};
+	if (len)
+		memcpy(d, p, len);
 	return (struct ev_str){d, len};
 }
 
@@ -107,11 +114,16 @@ int ev_record_add_field(struct ev_record *r, const char *name, size_t name_len, 
 		r->fields = nf;
 		r->alloc_fields = na;
 	}
-	struct ev_str n = ev_record_strdup(r, name, name_len);
-	struct ev_str v = ev_record_strdup(r, value, value_len);
-	if (!n.p || !v.p)
+	/* name and value in one piece of the arena, each NUL-terminated */
+	char *d = ev_record_alloc(r, name_len + 1 + value_len);
+	if (!d)
 		return -ENOMEM;
-	r->fields[r->n_fields++] = (struct ev_field){n, v};
+	if (name_len)
+		memcpy(d, name, name_len);
+	d[name_len] = '\0';
+	if (value_len)
+		memcpy(d + name_len + 1, value, value_len);
+	r->fields[r->n_fields++] = (struct ev_field){{d, name_len}, {d + name_len + 1, value_len}};
 	return 0;
 }
 
@@ -120,9 +132,15 @@ static const struct ev_str *num_field(const struct ev_record *r, int slot, int64
 		return NULL;
 	/* The rendered number lives in the record; casting away const is confined here. */
 	struct ev_record *w = (struct ev_record *)r;
-	int k = snprintf(w->num_buf[slot], sizeof(w->num_buf[slot]), "%lld", (long long)v);
-	w->num_str[slot].p = w->num_buf[slot];
-	w->num_str[slot].len = (size_t)k;
+	char t[24], *d = w->num_buf[slot];
+	size_t i = sizeof(t);
+	do
+		t[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	memcpy(d, t + i, sizeof(t) - i);
+	d[sizeof(t) - i] = '\0';
+	w->num_str[slot].p = d;
+	w->num_str[slot].len = sizeof(t) - i;
 	return &w->num_str[slot];
 }
 
@@ -157,8 +175,9 @@ const struct ev_str *ev_record_get(const struct ev_record *r, const char *name) 
 			return r->source.p ? &r->source : NULL;
 		break;
 	}
+	size_t n = strlen(name);
 	for (size_t i = r->n_fields; i-- > 0;)
-		if (r->fields[i].name.len == strlen(name) &&
+		if (r->fields[i].name.len == n &&
 		    memcmp(r->fields[i].name.p, name, r->fields[i].name.len) == 0)
 			return &r->fields[i].value;
 	return NULL;

@@ -71,6 +71,9 @@ void ev_record_free(struct ev_record *r);
 /* Copy bytes into the record's arena; returns the stored string ({NULL,0} on OOM).
  * Pointers returned earlier stay valid (the arena grows in chunks, never moves). */
 struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len);
+/* Room for len bytes and a NUL (set) in the arena, to fill in place; NULL on OOM. A parser
+ * copies a span once and points several fields into it. */
+char *ev_record_alloc(struct ev_record *r, size_t len);
 /* Set one standard string field (copies). `which` is one of "source", "host", "program",
  * "unit", "message". Returns 0, -EINVAL for another name, -ENOMEM. */
 int ev_record_set(struct ev_record *r, const char *which, const char *p, size_t len);

@@ -92,9 +92,20 @@ static int kv_cmp(const void *a, const void *b) {
 	return x->order > y->order ? -1 : x->order < y->order; /* winner first */
 }
 
-/* Sort v[0..n) and write the winner of each key to out; returns how many. */
+/* Sort v[0..n) (kv_cmp is a total order: any sort gives the same result) and write the
+ * winner of each key to out; returns how many. An alert has a dozen fields or so: an
+ * insertion sort up to 32, qsort beyond. */
 static size_t kv_unique(struct kv *v, size_t n, struct correlate_alert_field *out) {
-	qsort(v, n, sizeof(*v), kv_cmp);
+	if (n > 32)
+		qsort(v, n, sizeof(*v), kv_cmp);
+	else
+		for (size_t i = 1; i < n; i++) {
+			struct kv x = v[i];
+			size_t j = i;
+			for (; j > 0 && kv_cmp(&v[j - 1], &x) > 0; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && v[i].k.len == v[i - 1].k.len &&

@@ -94,6 +94,16 @@ static const char *escape_of(unsigned char c, char tmp[8]) {
 static const unsigned char special[256] = {
         [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1};
 
+/* Can the eight bytes at u hold a special byte? (No false "no": a control byte, '"', '\\'
+ * or a high bit always answers yes.) */
+static inline bool word_special(const unsigned char *u) {
+	const uint64_t ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	uint64_t x;
+	memcpy(&x, u, 8);
+	uint64_t q = x ^ (ones * '"'), s = x ^ (ones * '\\');
+	return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s)) & hi) != 0;
+}
+
 static void jb_str(struct correlate_alert_buf *b, const char *p, size_t n) {
 	JB_LIT(b, "\"");
 	const unsigned char *u = (const unsigned char *)(p ? p : "");
@@ -101,6 +111,10 @@ static void jb_str(struct correlate_alert_buf *b, const char *p, size_t n) {
 		n = 0;
 	size_t run = 0; /* start of a run of bytes copied verbatim */
 	for (size_t i = 0; i < n;) {
+		if (i + 8 <= n && !word_special(u + i)) {
+			i += 8;
+			continue;
+		}
 		unsigned char c = u[i];
 		if (!special[c]) {
 			i++;
@@ -165,9 +179,12 @@ static void jb_time(struct correlate_alert_buf *b, int64_t us) {
 }
 
 static void jb_u64(struct correlate_alert_buf *b, uint64_t v) {
-	char t[32];
-	int n = snprintf(t, sizeof(t), "%" PRIu64, v);
-	jb_put(b, t, (size_t)n);
+	char t[24];
+	size_t i = sizeof(t);
+	do
+		t[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	jb_put(b, t + i, sizeof(t) - i);
 }
 
 static void jb_fields(struct correlate_alert_buf *b, const struct correlate_alert_field *v,

@@ -110,7 +110,7 @@ static int cmp_unsigned(const void *a, const void *b) {
 
 const struct ev_str *engine_field(struct correlate_engine *e, const struct ev_record *rec,
                                   const char *name) {
-	if (rec == e->rec && engine_decodable(e, name) && !engine_is_std_field(name))
+	if (rec == e->rec && !e->decoded && engine_decodable(e, name) && !engine_is_std_field(name))
 		engine_ensure_decoded(e);
 	const struct ev_str *v = ev_record_get(rec, name);
 	if (v)
@@ -196,18 +196,19 @@ static bool eval_leaf(void *p, unsigned idx) {
 		return eval_keyword(e, l);
 	if (l->decodable)
 		engine_ensure_decoded(e);
+	/* the same program gives the same answer (logsource.c): known, no lookup */
+	int8_t *known = l->prog_slot ? &e->prog_cache[l->prog_slot - 1] : NULL;
+	if (known && *known >= 0)
+		return *known;
 	const struct ev_str *v = ev_record_get(e->rec, l->field);
 	if (!v && l->alt_field)
 		v = ev_record_get(e->rec, l->alt_field);
 	if (l->kind == LEAF_FIELDREF)
 		return leaf_fieldref_test(l, v, engine_field(e, e->rec, l->ref));
-	if (l->prog_slot) { /* the same program gives the same answer (logsource.c) */
-		int8_t *c = &e->prog_cache[l->prog_slot - 1];
-		if (*c < 0)
-			*c = leaf_test(l, v, e->md, e->jit_ok, on_capture, e);
-		return *c;
-	}
-	return leaf_test(l, v, e->md, e->jit_ok, on_capture, e);
+	bool hit = leaf_test(l, v, e->md, e->jit_ok, on_capture, e);
+	if (known)
+		*known = hit;
+	return hit;
 }
 
 static bool eval_sel(void *p, unsigned idx) {

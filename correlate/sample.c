@@ -147,34 +147,52 @@ void sample_templates_free(struct correlate_engine *e) {
 	e->views = NULL;
 }
 
+/* The offset of the first ASCII digit in m[i..n), or n: eight bytes at a time (a byte is
+ * a digit when its low seven bits are 0x30..0x39 and its high bit is clear). */
+static size_t next_digit(const char *m, size_t i, size_t n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL, hi = 0x8080808080808080ULL;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, m + i, 8);
+		uint64_t y = x & lo7;
+		uint64_t d = (y + 0x5050505050505050ULL) & ~(y + 0x4646464646464646ULL) & ~x & hi;
+		if (d)
+			return i + (size_t)__builtin_ctzll(d) / 8;
+	}
+#endif
+	for (; i < n; i++)
+		if ((unsigned char)(m[i] - '0') < 10)
+			return i;
+	return n;
+}
+
 /* Split m[0..n) into a template (tpl, *ret_tl bytes) and its variable tokens (vars,
- * *ret_vl bytes). false: keep the message as it is. */
+ * *ret_vl bytes): the tokens (split at spaces) that hold a digit. false: keep the message
+ * as it is. */
 static bool tpl_split(const char *m, size_t n, char *tpl, size_t *ret_tl, char *vars,
                       size_t *ret_vl) {
 	if (n < SAMPLE_TPL_MIN || memchr(m, TPL_VAR, n))
 		return false;
-	size_t tl = 0, vl = 0;
-	for (size_t a = 0; a <= n;) {
-		const char *sp = memchr(m + a, ' ', n - a);
-		size_t b = sp ? (size_t)(sp - m) : n;
-		bool digit = false;
-		for (size_t i = a; i < b && !digit; i++)
-			digit = (unsigned char)(m[i] - '0') < 10;
-		if (digit) {
-			if (b - a > 255)
-				return false;
-			tpl[tl++] = TPL_VAR;
-			vars[vl++] = (char)(unsigned char)(b - a);
-			memcpy(vars + vl, m + a, b - a);
-			vl += b - a;
-		} else {
-			memcpy(tpl + tl, m + a, b - a);
-			tl += b - a;
-		}
-		if (b < n)
-			tpl[tl++] = ' ';
-		a = b + 1;
+	size_t tl = 0, vl = 0, seg = 0; /* m[seg..) is not in the template yet */
+	for (size_t d = next_digit(m, 0, n); d < n; d = next_digit(m, d, n)) {
+		size_t a = d, b; /* the token [a, b) around the digit */
+		while (a > seg && m[a - 1] != ' ')
+			a--;
+		const char *sp = memchr(m + d, ' ', n - d);
+		b = sp ? (size_t)(sp - m) : n;
+		if (b - a > 255)
+			return false;
+		memcpy(tpl + tl, m + seg, a - seg);
+		tl += a - seg;
+		tpl[tl++] = TPL_VAR;
+		vars[vl++] = (char)(unsigned char)(b - a);
+		memcpy(vars + vl, m + a, b - a);
+		vl += b - a;
+		seg = d = b;
 	}
+	memcpy(tpl + tl, m + seg, n - seg);
+	tl += n - seg;
 	*ret_tl = tl;
 	*ret_vl = vl;
 	return vl + sizeof(void *) < n; /* smaller than the message as it is */

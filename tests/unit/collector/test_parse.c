@@ -378,6 +378,8 @@ TEST(test_collector_parse_dst_order) {
 	CU_ASSERT_EQUAL(R.time_us, 1793512799LL * S);
 	PARSE("Nov  1 01:00:00 h p: EST, the second 01:00:00");
 	CU_ASSERT_EQUAL(R.time_us, 1793512800LL * S);
+	PARSE("Nov  1 01:00:00 h p: the same stamp again (issue 9: read once): still EST");
+	CU_ASSERT_EQUAL(R.time_us, 1793512800LL * S);
 	PARSE("Nov  1 01:30:00 h p: EST");
 	CU_ASSERT_EQUAL(R.time_us, 1793514600LL * S);
 	PARSE("Nov  1 02:00:00 h p: EST");
@@ -432,5 +434,51 @@ TEST(test_collector_parse_legacy_tag) {
 	PARSE("Jun 14 15:16:02 combo (x)[1]: odd");
 	CU_ASSERT(streq(R.program, "(x)"));
 	CU_ASSERT_PTR_NULL(ev_record_get(&R, "module"));
+	done();
+}
+
+/* Issue 9: lines of one second repeat their stamp, and the parser reuses the previous
+ * reading of the same text. The reuse must follow the stream's state (another year set
+ * by a library format's line in between; the DST repeated hour: dst_order above) and
+ * keep each line's fraction. */
+TEST(test_collector_parse_repeated_stamp) {
+	setup("auto", "UTC", 2026, 0);
+	PARSE("Nov 27 00:00:00 h p: 2026");
+	CU_ASSERT_EQUAL(R.time_us, NOV27_2026 * S);
+	/* a line of a library format with its year (collector/format.c) moves the stream on */
+	CU_ASSERT_EQUAL(collector_parser_civil_to_us(&P, 2027, 11, 27, 0, false, 0),
+	                (NOV27_2026 + 365 * 86400) * S);
+	PARSE("Nov 27 00:00:00 h p: the same text, now read in 2027");
+	CU_ASSERT_EQUAL(R.time_us, (NOV27_2026 + 365 * 86400) * S);
+	PARSE("Nov 27 00:00:00.250 h p: a fraction");
+	CU_ASSERT_EQUAL(R.time_us, (NOV27_2026 + 365 * 86400) * S + 250000);
+	PARSE("Nov 27 00:00:00.500 h p: another");
+	CU_ASSERT_EQUAL(R.time_us, (NOV27_2026 + 365 * 86400) * S + 500000);
+	PARSE("Nov 27 00:00:01 h p: the next second");
+	CU_ASSERT_EQUAL(R.time_us, (NOV27_2026 + 365 * 86400 + 1) * S);
+	done();
+}
+
+/* Issue 9: host, program and message share one copy of the line in the record's arena,
+ * each still NUL-terminated at its own length. */
+TEST(test_collector_parse_tail_strings) {
+	setup("auto", "UTC", 2026, 0);
+	PARSE("Nov 27 01:39:13 web1 sshd[1]:");
+	CU_ASSERT(streq(R.host, "web1") && R.host.p[R.host.len] == '\0');
+	CU_ASSERT(streq(R.program, "sshd") && R.program.p[R.program.len] == '\0');
+	CU_ASSERT(streq(R.message, "") && R.message.p[0] == '\0');
+	CU_ASSERT_EQUAL(R.pid, 1);
+	PARSE("Nov 27 01:39:13 web1 kernel: x: y");
+	CU_ASSERT(streq(R.host, "web1") && R.host.p[R.host.len] == '\0');
+	CU_ASSERT(streq(R.program, "kernel") && R.program.p[R.program.len] == '\0');
+	CU_ASSERT(streq(R.message, "x: y") && R.message.p[R.message.len] == '\0');
+	PARSE("Nov 27 01:39:13 cron[7]: no host");
+	CU_ASSERT_PTR_NULL(R.host.p);
+	CU_ASSERT(streq(R.program, "cron") && R.program.p[R.program.len] == '\0');
+	CU_ASSERT(streq(R.message, "no host"));
+	ev_record_add_field(&R, "k", 1, "v", 1);
+	const struct ev_str *v = ev_record_get(&R, "k");
+	CU_ASSERT(v && streq(*v, "v") && v->p[1] == '\0');
+	CU_ASSERT(R.fields[0].name.p[1] == '\0');
 	done();
 }
