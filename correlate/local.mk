@@ -14,6 +14,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/sigma_det.c \
 	correlate/sigma_value.c \
 	correlate/prefilter.c correlate/prefilter_block.c \
+	correlate/dbcache.c correlate/dbcache.h \
 	correlate/window.c \
 	correlate/pending.c \
 	correlate/sample.c \
