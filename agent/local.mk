@@ -84,6 +84,8 @@ TESTS += tests/integration/agent-seal-evidence.sh tests/integration/agent-spawn.
 EXTRA_DIST += tests/integration/agent-seal-evidence.sh tests/integration/agent-spawn.sh
 TESTS += tests/integration/json.sh tests/integration/agent-readable.sh
 EXTRA_DIST += tests/integration/json.sh tests/integration/agent-readable.sh
+TESTS += tests/integration/agent-dbcache.sh
+EXTRA_DIST += tests/integration/agent-dbcache.sh
 # The agent as a new user meets it: client commands with --config, where alerts go when
 # detached, seal_on checked against the rules, relative --config, a new state directory.
 TESTS += tests/integration/agent-cli.sh
