@@ -41,6 +41,7 @@ agent_libagent_a_SOURCES += \
 	agent/cmd/cmd_seal_agent.c agent/cmd/cmd_seal_agent.h \
 	agent/cmd/seal_collect.c agent/cmd/seal_collect.h agent/cmd/seal_config.c agent/cmd/seal_config.h \
 	agent/spawn.c agent/spawn.h \
+	agent/curl_load.c agent/curl_load.h \
 	agent/daemon/daemon_log.c agent/daemon/daemon_log.h \
 	agent/daemon/control.c agent/daemon/control.h agent/daemon/control_request.c agent/daemon/control_client.c \
 	agent/daemon/queue.c agent/daemon/queue.h \

@@ -89,8 +89,8 @@ static void note(struct dbcache *c, const char *what, const char *name, const st
 		return;
 	if (asprintf(&c->note,
 	             "rule database cache %s%s%s: owned by uid %u with mode %04o, not by uid "
-	                "%u without group or other write access: not used (compiling instead)",
-	                what, name ? "/" : "", name ? name : "", (unsigned)st->st_uid,
+	             "%u without group or other write access: not used (compiling instead)",
+	             what, name ? "/" : "", name ? name : "", (unsigned)st->st_uid,
 	             (unsigned)(st->st_mode & 07777), (unsigned)geteuid()) < 0)
 		c->note = NULL;
 }
@@ -227,9 +227,9 @@ static void store(struct dbcache *c, int dfd, const char *name, const char *key,
 		h = snprintf(hdr, sizeof(hdr), "%skey %s\nsha256 %s\nsize %zu\n\n", DBCACHE_MAGIC,
 		             key, sum, len);
 	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", key, (long)getpid());
-	int fd = h > 0 ? openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	                        0600)
-	               : -1;
+	int fd =
+	        h > 0 ? openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)
+	              : -1;
 	bool ok = fd >= 0 && ev_write_all(fd, hdr, (size_t)h) >= 0 &&
 	          ev_write_all(fd, bytes, len) >= 0;
 	if (fd >= 0 && close(fd) < 0)

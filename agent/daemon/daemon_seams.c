@@ -238,8 +238,8 @@ static struct correlate_engine *engine_build(const struct ev_config *cfg, const 
 	char *cache = NULL;
 	if (state_dir && asprintf(&cache, "%s/cache", state_dir) < 0)
 		cache = NULL; /* out of memory: the user's cache is not the agent's; none */
-	struct correlate_engine *e = ev_pipeline_engine_for_agent(cfg, cache ? cache : "", errs,
-	                                                          &warns);
+	struct correlate_engine *e =
+	        ev_pipeline_engine_for_agent(cfg, cache ? cache : "", errs, &warns);
 	free(cache);
 	if (e)
 		ev_selectors_check(cfg, e, &sel);
