@@ -132,21 +132,13 @@ static char *read_file(struct dbcache *c, int dfd, const char *name, size_t *ret
 		return NULL;
 	}
 	char *buf = malloc((size_t)st.st_size);
-	size_t got = 0;
-	while (buf && got < (size_t)st.st_size) {
-		ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	if (buf && got != (size_t)st.st_size) {
+	long got = buf ? ev_read_full(fd, buf, (size_t)st.st_size) : 0;
+	if (buf && got != (long)st.st_size) {
 		free(buf);
 		return NULL;
 	}
 	(void)futimens(fd, NULL); /* recently used: kept when old files are removed */
-	*ret_len = got;
+	*ret_len = (size_t)got;
 	return buf;
 }
 
