@@ -59,6 +59,7 @@ yf=$(find "$T_TMP/cy/evident" -name '*.hsdb')
 tail -c +$(($(head -n 5 "$yf" | wc -c) + 1)) "$yf" > "$ypay"
 # poison FILE: FILE keeps its key and gets rule set y's database
 poison() {
+	[ -f "$1" ] || { fail "no cache file to replace ('$1')"; return; }
 	{ head -n 2 "$1"; echo "sha256 $(sha256sum < "$ypay" | cut -c1-64)"; echo "size $(wc -c < "$ypay")"; echo; cat "$ypay"; } > "$1.new"
 	chmod 600 "$1.new"
 	mv "$1.new" "$1"
