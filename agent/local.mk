@@ -41,6 +41,7 @@ agent_libagent_a_SOURCES += \
 	agent/cmd/cmd_seal_agent.c agent/cmd/cmd_seal_agent.h \
 	agent/cmd/seal_collect.c agent/cmd/seal_collect.h agent/cmd/seal_config.c agent/cmd/seal_config.h \
 	agent/spawn.c agent/spawn.h \
+	agent/curl_load.c agent/curl_load.h \
 	agent/daemon/daemon_log.c agent/daemon/daemon_log.h \
 	agent/daemon/control.c agent/daemon/control.h agent/daemon/control_request.c agent/daemon/control_client.c \
 	agent/daemon/queue.c agent/daemon/queue.h \
@@ -84,6 +85,8 @@ TESTS += tests/integration/agent-seal-evidence.sh tests/integration/agent-spawn.
 EXTRA_DIST += tests/integration/agent-seal-evidence.sh tests/integration/agent-spawn.sh
 TESTS += tests/integration/json.sh tests/integration/agent-readable.sh
 EXTRA_DIST += tests/integration/json.sh tests/integration/agent-readable.sh
+TESTS += tests/integration/agent-dbcache.sh
+EXTRA_DIST += tests/integration/agent-dbcache.sh
 # The agent as a new user meets it: client commands with --config, where alerts go when
 # detached, seal_on checked against the rules, relative --config, a new state directory.
 TESTS += tests/integration/agent-cli.sh

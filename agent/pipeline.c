@@ -4,8 +4,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "agent/pipeline.h"
 #include "agent/replay_rules.h"
@@ -96,6 +99,30 @@ static bool add_rules(struct correlate_engine *e, const struct ev_config *cfg,
 	return io;
 }
 
+char *ev_pipeline_user_cache_dir(void) {
+	const char *x = getenv("XDG_CACHE_HOME");
+	char *p;
+	if (x && x[0] == '/')
+		return asprintf(&p, "%s/evident", x) < 0 ? NULL : p;
+	const char *h = getenv("HOME");
+	if (!h || h[0] != '/') {
+		const struct passwd *pw = getpwuid(geteuid());
+		h = pw ? pw->pw_dir : NULL;
+	}
+	if (!h || h[0] != '/')
+		return NULL;
+	return asprintf(&p, "%s/.cache/evident", h) < 0 ? NULL : p;
+}
+
+/* The database cache directory for `r` (newly allocated), NULL: none. */
+static char *cache_dir(const struct ev_config *cfg, const struct ev_pipeline_rules *r) {
+	const char *off = getenv("EVIDENT_NO_CACHE");
+	if ((off && *off && strcmp(off, "0")) || (cfg && !cfg->rules.cache) ||
+	    (r->db_cache_dir && !*r->db_cache_dir))
+		return NULL;
+	return r->db_cache_dir ? strdup(r->db_cache_dir) : ev_pipeline_user_cache_dir();
+}
+
 struct correlate_engine *ev_pipeline_engine(const struct ev_config *cfg,
                                             const struct ev_pipeline_rules *r,
                                             struct ev_errlist *errs, struct ev_errlist *warns,
@@ -108,7 +135,11 @@ struct correlate_engine *ev_pipeline_engine(const struct ev_config *cfg,
 	struct correlate_engine *e = NULL;
 	struct ev_pipeline_info info = {0};
 	size_t before = ev_errlist_count(errs);
-	if (correlate_engine_new(&co, &e, errs) < 0)
+	char *dir = cache_dir(cfg, r);
+	co.db_cache_dir = dir;
+	int k = correlate_engine_new(&co, &e, errs); /* it keeps a copy of dir */
+	free(dir);
+	if (k < 0)
 		return NULL;
 	info.io |= add_cfg_engine_lines(e, cfg, errs) < 0;
 	info.io |= add_decoders(e, cfg, r, errs, warns);
@@ -126,8 +157,15 @@ struct correlate_engine *ev_pipeline_engine(const struct ev_config *cfg,
 struct correlate_engine *ev_pipeline_engine_for_config(const struct ev_config *cfg,
                                                        struct ev_errlist *errs,
                                                        struct ev_errlist *warns) {
+	return ev_pipeline_engine_for_agent(cfg, NULL, errs, warns);
+}
+
+struct correlate_engine *ev_pipeline_engine_for_agent(const struct ev_config *cfg,
+                                                      const char *db_cache_dir,
+                                                      struct ev_errlist *errs,
+                                                      struct ev_errlist *warns) {
 	size_t before = ev_errlist_count(errs);
-	struct ev_pipeline_rules r = {.from_config = true};
+	struct ev_pipeline_rules r = {.from_config = true, .db_cache_dir = db_cache_dir};
 	struct correlate_engine *e = ev_pipeline_engine(cfg, &r, errs, warns, NULL);
 	if (ev_errlist_count(errs) > before)
 		return correlate_engine_free(e);

@@ -34,6 +34,10 @@ struct ev_pipeline_rules {
 	/* records carry the field "service" (replay --service): rules of that logsource
 	 * service see them; the sources.files service: settings of cfg count too */
 	bool service_field;
+	/* Compiled Vectorscan databases kept there (correlate_opts.db_cache_dir); NULL: the
+	 * user's cache directory (ev_pipeline_user_cache_dir()), "": none. Off either way
+	 * when cfg's rules.cache is false or EVIDENT_NO_CACHE is set. */
+	const char *db_cache_dir;
 };
 
 struct ev_pipeline_info {
@@ -52,6 +56,15 @@ struct correlate_engine *ev_pipeline_engine(const struct ev_config *cfg,
 struct correlate_engine *ev_pipeline_engine_for_config(const struct ev_config *cfg,
                                                        struct ev_errlist *errs,
                                                        struct ev_errlist *warns);
+/* The same with its compiled databases kept in db_cache_dir (the daemon: STATE_DIR/cache). */
+struct correlate_engine *ev_pipeline_engine_for_agent(const struct ev_config *cfg,
+                                                      const char *db_cache_dir,
+                                                      struct ev_errlist *errs,
+                                                      struct ev_errlist *warns);
+/* $XDG_CACHE_HOME/evident when XDG_CACHE_HOME is an absolute path, else ~/.cache/evident
+ * ($HOME, else the password database), newly allocated; NULL when there is no home or
+ * out of memory. */
+char *ev_pipeline_user_cache_dir(void);
 
 /* The tail configuration for cfg's sources.* (files, journal, intervals), positions in
  * state_dir (may be NULL: none kept). It points into cfg, which must outlive it and the

@@ -102,6 +102,9 @@ static const struct cfg_key rules_keys[] = {
          "'SERVICE: PROGRAM... unit:UNIT... facility:N...'"},
         {"placeholders", CT_STRV, OFF(rules.placeholders), 0, 0, NULL, NULL, NULL,
          "values of %NAME% placeholders in Sigma '|expand' values, each 'NAME: VALUE...'"},
+        {"cache", CT_BOOL, OFF(rules.cache), 0, 0, "true", NULL, NULL,
+         "keep compiled Vectorscan databases (agent: STATE_DIR/cache; commands: "
+         "$XDG_CACHE_HOME/evident)"},
         END,
 };
 

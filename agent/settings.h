@@ -65,6 +65,7 @@ struct ev_config {
 		        logsources; /* "SERVICE: WORD..." (correlate_engine_add_logsource_spec) */
 		struct ev_strv
 		        placeholders; /* "NAME: VALUE..." (correlate_engine_add_placeholder_spec) */
+		bool cache;           /* compiled Vectorscan databases kept (correlate/dbcache.h) */
 	} rules;
 	struct {
 		char *path;

@@ -254,6 +254,8 @@ int correlate_engine_compile(struct correlate_engine *e, struct ev_errlist *errs
 #ifdef HAVE_VECTORSCAN
 	if (e->use_hs) {
 		r = prefilter_build(e, errs);
+		if (e->dbc.note) /* once: the database is built once per engine */
+			ev_errlist_add(warnings, NULL, 0, 0, "%s", e->dbc.note);
 		if (r < 0)
 			return r;
 	}

@@ -62,6 +62,13 @@ int correlate_engine_new(const struct correlate_opts *o, struct correlate_engine
 		return -EINVAL;
 	}
 	e->o.engine = NULL;
+	e->o.db_cache_dir = NULL;
+#ifdef HAVE_VECTORSCAN
+	if (o && o->db_cache_dir && !(e->dbc.dir = strdup(o->db_cache_dir))) {
+		free(e);
+		return -ENOMEM;
+	}
+#endif
 	int r = logsource_add_builtins(e);
 	if (r < 0) {
 		correlate_engine_free(e);
@@ -334,6 +341,8 @@ void correlate_engine_get_stats(const struct correlate_engine *e, struct correla
 	*ret = e->st;
 #ifdef HAVE_VECTORSCAN
 	ret->vectorscan = e->n_dbs > 0;
+	ret->db_loaded = e->dbc.loaded;
+	ret->db_compiled = e->dbc.compiled;
 #endif
 	ret->jit = e->jit_ok;
 	ret->watermark_us = e->watermark;

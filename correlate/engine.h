@@ -40,6 +40,10 @@ struct correlate_opts {
 	 * logsource service of that name as well as to those its program, unit and facility
 	 * give. Off: the field is not looked at (no cost per record). */
 	bool service_field;
+	/* A directory for compiled Vectorscan databases (correlate/dbcache.h), copied; NULL:
+	 * every database is compiled. A directory or file that is not the running user's
+	 * alone is not used: compile() names it in its warnings. */
+	const char *db_cache_dir;
 };
 
 /* The alert handed to the callback: see correlate/alert.h for its contract (borrowed,
@@ -74,6 +78,8 @@ struct correlate_stats {
 	uint64_t candidates;    /* leaves the Vectorscan prefilter marked, once per record */
 	uint64_t block_records; /* records whose message a block scan served */
 	bool vectorscan;        /* the Vectorscan prefilter is in use */
+	unsigned db_loaded;     /* Vectorscan databases taken from the cache (db_cache_dir) */
+	unsigned db_compiled;   /* Vectorscan databases compiled */
 	bool jit;               /* every pattern is JIT-compiled */
 	int64_t watermark_us;
 	int64_t max_time_us; /* the largest accepted event time (INT64_MIN: none yet) */

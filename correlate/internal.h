@@ -6,6 +6,8 @@
 
 #ifdef HAVE_VECTORSCAN
 #include <hs/hs.h>
+
+#include "correlate/dbcache.h"
 #endif
 
 #include "correlate/engine.h"
@@ -229,6 +231,7 @@ struct correlate_engine {
 	hs_database_t *db; /* the message leaves not in bdb (every one when bdb is NULL) */
 	size_t n_dbs;      /* 0: no prefilter, else 1 */
 	hs_scratch_t *scratch;
+	struct dbcache dbc; /* dbc.dir: the copy of opts.db_cache_dir */
 	bool *in_db;
 	/* block scanning (prefilter_block.c): the database of every leaf as one literal, the
 	 * announced block of lines and the hits of its chunk being served */

@@ -14,6 +14,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/sigma_det.c \
 	correlate/sigma_value.c \
 	correlate/prefilter.c correlate/prefilter_block.c \
+	correlate/dbcache.c correlate/dbcache.h \
 	correlate/window.c \
 	correlate/pending.c \
 	correlate/sample.c \
@@ -40,6 +41,8 @@ TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay
 	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh \
 	tests/integration/correlate-time.sh tests/integration/correlate-reload.sh
 TESTS += tests/integration/correlate-prefilter.sh tests/integration/correlate-sigma.sh tests/integration/correlate-lazy.sh
+TESTS += tests/integration/correlate-dbcache.sh
+EXTRA_DIST += tests/integration/correlate-dbcache.sh
 EXTRA_DIST += tests/integration/correlate-sigma.sh
 EXTRA_DIST += tests/integration/correlate-time.sh tests/integration/correlate-reload.sh
 EXTRA_DIST += tests/integration/correlate-prefilter.sh tests/integration/correlate-lazy.sh

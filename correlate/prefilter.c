@@ -221,8 +221,8 @@ static int compile_db(struct correlate_engine *e, const bool *only, hs_database_
 		if (n == 0)
 			break;
 		hs_compile_error_t *ce = NULL;
-		if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, ret,
-		                     &ce) == HS_SUCCESS) {
+		if (dbcache_compile(&e->dbc, exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, ret,
+		                    &ce) == HS_SUCCESS) {
 			if (hs_alloc_scratch(*ret, &e->scratch) != HS_SUCCESS)
 				r = -ENOMEM;
 			break;
@@ -418,5 +418,7 @@ void prefilter_free(struct correlate_engine *e) {
 	hs_free_scratch(e->scratch);
 	hs_free_database(e->db);
 	free(e->in_db);
+	dbcache_done(&e->dbc);
+	free(e->dbc.dir);
 }
 #endif

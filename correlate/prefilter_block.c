@@ -156,8 +156,8 @@ int prefilter_block_build(struct correlate_engine *e, bool *rest, bool *ret_any_
 		n++;
 	}
 	hs_compile_error_t *ce = NULL;
-	if (n && hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)n,
-	                          HS_MODE_BLOCK, NULL, &e->bdb, &ce) != HS_SUCCESS) {
+	if (n && dbcache_compile(&e->dbc, (const char *const *)exprs, flags, ids, (unsigned)n,
+	                         HS_MODE_BLOCK, &e->bdb, &ce) != HS_SUCCESS) {
 		hs_free_compile_error(ce); /* not fatal: the pattern database takes every leaf */
 		e->bdb = NULL;
 	}

@@ -255,15 +255,8 @@ static int read_small(const char *path, bool secret, char **ret, size_t *ret_len
 		close(fd);
 		return -ENOMEM;
 	}
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	long n = ev_read_full(fd, buf, (size_t)st.st_size);
+	size_t got = n > 0 ? (size_t)n : 0;
 	close(fd);
 	buf[got] = 0;
 	*ret = buf;

@@ -99,7 +99,7 @@ static void reload_apply(struct ev_daemon *d, struct ev_config *next, struct ev_
 
 static void *reload_thread(void *userdata) {
 	struct ev_reload *rl = userdata;
-	rl->engine = ev_seams_build_engine(rl->next, &rl->errs);
+	rl->engine = ev_seams_build_engine(rl->next, rl->d->state_dir, &rl->errs);
 	uint64_t one = 1;
 	while (write(rl->efd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;

@@ -229,11 +229,18 @@ static void log_warnings(struct ev_errlist *warns, const char *prefix) {
 	ev_errlist_clear(warns);
 }
 
-/* Build and compile an engine for cfg. Errors to errs (then NULL); warnings, those of the
- * rules and of actions.seal_on's selectors against them, are logged. */
-static struct correlate_engine *engine_build(const struct ev_config *cfg, struct ev_errlist *errs) {
+/* Build and compile an engine for cfg, its compiled databases kept in STATE_DIR/cache.
+ * Errors to errs (then NULL); warnings, those of the rules and of actions.seal_on's
+ * selectors against them, are logged. */
+static struct correlate_engine *engine_build(const struct ev_config *cfg, const char *state_dir,
+                                             struct ev_errlist *errs) {
 	struct ev_errlist warns = {0}, sel = {0};
-	struct correlate_engine *e = ev_pipeline_engine_for_config(cfg, errs, &warns);
+	char *cache = NULL;
+	if (state_dir && asprintf(&cache, "%s/cache", state_dir) < 0)
+		cache = NULL; /* out of memory: the user's cache is not the agent's; none */
+	struct correlate_engine *e =
+	        ev_pipeline_engine_for_agent(cfg, cache ? cache : "", errs, &warns);
+	free(cache);
 	if (e)
 		ev_selectors_check(cfg, e, &sel);
 	log_warnings(&warns, "rules: ");
@@ -271,7 +278,7 @@ static void warn_unreadable(const struct ev_config *c) {
 static int seams_start(struct ev_seams *s, const struct ev_config *cfg, const char *config_path,
                        const char *state_dir) {
 	struct ev_errlist errs = {0};
-	s->engine = engine_build(cfg, &errs);
+	s->engine = engine_build(cfg, state_dir, &errs);
 	if (!s->engine) {
 		log_errs(&errs);
 		ev_dlog(LOG_ERR, "rules: %zu error%s, not starting", ev_errlist_count(&errs),
@@ -367,9 +374,9 @@ static bool sources_differ(const struct ev_config *a, const struct ev_config *b)
 	return false;
 }
 
-struct correlate_engine *ev_seams_build_engine(const struct ev_config *next,
+struct correlate_engine *ev_seams_build_engine(const struct ev_config *next, const char *state_dir,
                                                struct ev_errlist *errs) {
-	return engine_build(next, errs);
+	return engine_build(next, state_dir, errs);
 }
 
 bool ev_seams_reload_empties(const struct ev_seams *s, const struct correlate_engine *next_engine,

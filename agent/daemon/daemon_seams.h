@@ -37,8 +37,9 @@ struct ev_seams *ev_seams_stop(struct ev_seams *s);
 
 /* Reload, in two steps: build and compile the engine of `next` (any thread: it touches
  * no daemon state; NULL with errors in errs), then install it in the loop thread (the old
- * engine is freed; cannot fail; s NULL: the engine is freed). */
-struct correlate_engine *ev_seams_build_engine(const struct ev_config *next,
+ * engine is freed; cannot fail; s NULL: the engine is freed). Compiled databases are
+ * kept in STATE_DIR/cache (rules.cache). */
+struct correlate_engine *ev_seams_build_engine(const struct ev_config *next, const char *state_dir,
                                                struct ev_errlist *errs);
 /* A reload must not silently end detection: a new engine with no rules while the running
  * one has rules is refused (message in errs, returns true); the caller keeps the old. */

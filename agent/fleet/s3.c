@@ -5,7 +5,7 @@
  * signs the query as written). Response bodies kept in memory are capped at 16 MiB. */
 #include "config.h"
 
-#include <curl/curl.h>
+#include "agent/curl_load.h" /* libcurl, loaded on first use */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -335,6 +335,11 @@ static CURL *make_handle(struct ev_s3 *s, struct req *r) {
 /* Run a request (the caller's headers already in r->hdrs). 0 for 2xx, else -errno with
  * s->err set. */
 static int perform(struct ev_s3 *s, struct req *r, const char *what) {
+	const char *why;
+	if (ev_curl_load(&why) < 0) {
+		set_err(s, "%s: %s", what, why);
+		return -ELIBACC;
+	}
 	payload_headers(s, r);
 	CURL *h = make_handle(s, r);
 	if (!h)

@@ -5,7 +5,7 @@
 
 #include "agent/notify/deliver.h"
 
-#include <curl/curl.h>
+#include "agent/curl_load.h" /* libcurl, loaded on first use */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -297,12 +297,26 @@ static int curl_result(CURLcode c, long status, const char *what, char **ret_det
 	return r;
 }
 
+/* libcurl cannot be loaded: the reason in *ret_detail. The delivery is retried (-EAGAIN),
+ * so that installing the library lets the queue go on. */
+static bool no_curl(char **ret_detail) {
+	const char *why;
+	if (ev_curl_load(&why) >= 0)
+		return false;
+	*ret_detail = strdup(why);
+	return true;
+}
+
 static int send_webhook(const json_t *ch, const char *bytes, size_t len, char **ret_detail) {
 	char *token = NULL, *auth = NULL;
 	if (jstr(ch, "token_file")) {
 		int r = ev_notify_read_token(jstr(ch, "token_file"), &token, ret_detail);
 		if (r < 0)
 			return r == -EPERM ? -EPERM : -EAGAIN;
+	}
+	if (no_curl(ret_detail)) {
+		free(token);
+		return -EAGAIN;
 	}
 	CURL *h = curl_easy_init();
 	if (!h) {
@@ -343,6 +357,8 @@ static int send_email(const json_t *ch, const json_t *item, const char *bytes, s
 			*ret_detail = NULL;
 		return -EINVAL;
 	}
+	if (no_curl(ret_detail))
+		return -EAGAIN;
 	CURL *h = curl_easy_init();
 	if (!h)
 		return -ENOMEM;

@@ -12,6 +12,8 @@ EXTRA_DIST += docs/notifications.md
 messagetemplatesdir = $(pkgdatadir)/templates/messages
 dist_messagetemplates_DATA = conf/templates/messages/internal.txt \
 	conf/templates/messages/customer.txt conf/templates/messages/executive.txt
+TESTS += tests/integration/notify-curl-load.sh
+EXTRA_DIST += tests/integration/notify-curl-load.sh
 TESTS += tests/integration/notify-webhook.sh tests/integration/notify-agent.sh \
 	tests/integration/notify-email.sh tests/integration/notify-statuspage.sh
 EXTRA_DIST += tests/integration/notify-webhook.sh tests/integration/notify-agent.sh \

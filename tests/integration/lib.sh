@@ -9,6 +9,9 @@ T_CHECKS=0
 T_SKIPPED=""
 T_TMP=$(mktemp -d /tmp/evident-it-XXXXXX)
 trap 'rm -rf "$T_TMP"' EXIT
+# compiled rule databases (rules.cache) go to the test's own directory, not ~/.cache
+XDG_CACHE_HOME="$T_TMP/cache"
+export XDG_CACHE_HOME
 
 ok() { T_CHECKS=$((T_CHECKS + 1)); echo "ok - $*"; }
 fail() { T_CHECKS=$((T_CHECKS + 1)); T_FAILS=$((T_FAILS + 1)); echo "FAIL - $*"; }
