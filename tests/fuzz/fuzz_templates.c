@@ -9,6 +9,7 @@
  * why in the error list. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,8 +45,10 @@ static json_t *vars, *model;
 static void context(void) {
 	struct ev_errlist errs = {0};
 	struct ev_config *cfg = NULL;
-	if (ev_config_load(EV_CONFIG_EMBEDDED, &cfg, &errs) < 0)
+	if (ev_config_load(EV_CONFIG_EMBEDDED, &cfg, &errs) < 0) {
+		ev_errlist_print(&errs, stderr);
 		abort();
+	}
 	struct ev_incident inc = {.id = "INC-2026-11-27-1",
 	                          .state = "mitigated",
 	                          .impact = 1,
@@ -61,8 +64,10 @@ static void context(void) {
 	inc.roles = json_pack("{s:s, s:s}", "commander", "alice", "communication_lead", "carol");
 	inc.evidence = json_array();
 	inc.services = json_pack("[s, s]", "api", "web");
-	if (!inc.entries || !inc.roles || !inc.services)
+	if (!inc.entries || !inc.roles || !inc.services) {
+		fprintf(stderr, "fuzz-templates: cannot build the incident\n");
 		abort();
+	}
 	int64_t now = INT64_C(1764212400000000);
 	vars = ev_message_vars(cfg, &inc, now, "We are <on it> & {{not a tag}}", "03:00 UTC");
 	struct ev_report_opts o = {.cfg = cfg,
@@ -77,8 +82,10 @@ static void context(void) {
 	                                 .sla_micro = 99900000,
 	                                 .period_us = INT64_C(2592000000000)};
 	model = ev_report_model(&o);
-	if (!vars || !model)
+	if (!vars || !model) {
+		fprintf(stderr, "fuzz-templates: no %s\n", vars ? "report model" : "message variables");
 		abort();
+	}
 	json_decref(inc.entries);
 	json_decref(inc.roles);
 	json_decref(inc.evidence);
@@ -89,10 +96,12 @@ static void context(void) {
 
 /* A render either returns a string or fails with a reason. */
 static void check(int r, char *out, struct ev_errlist *errs) {
-	if (r == 0 && (!out || errs->n))
+	if ((r == 0 && (!out || errs->n)) || (r < 0 && (out || (r == -EINVAL && !errs->n)))) {
+		fprintf(stderr, "fuzz-templates: render returned %d, %s, %zu error(s)\n", r,
+		        out ? "a string" : "no string", errs->n);
+		ev_errlist_print(errs, stderr);
 		abort();
-	if (r < 0 && (out || (r == -EINVAL && !errs->n)))
-		abort();
+	}
 	free(out);
 	ev_errlist_clear(errs);
 }
@@ -103,13 +112,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	const char *text = (const char *)data;
 	struct ev_errlist errs = {0};
 	char *out = NULL;
-	check(ev_template_render("fuzz.txt", text, size, vars, &out, &errs), out, &errs);
+	int r = ev_template_render("fuzz.txt", text, size, vars, &out, &errs);
+	check(r, out, &errs);
 	struct ev_tmpl *t = NULL;
 	if (ev_tmpl_parse(text, size, "fuzz.tmpl", &t, &errs) == 0) {
 		static const enum ev_tmpl_escape esc[] = {EV_TMPL_TEXT, EV_TMPL_HTML, EV_TMPL_MD};
 		for (size_t i = 0; i < sizeof(esc) / sizeof(esc[0]); i++) {
 			out = NULL;
-			check(ev_tmpl_render(t, model, esc[i], &out, &errs), out, &errs);
+			r = ev_tmpl_render(t, model, esc[i], &out, &errs);
+			check(r, out, &errs);
 		}
 		ev_tmpl_free(t);
 	}
