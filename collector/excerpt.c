@@ -69,8 +69,7 @@ static int copy_range(int fd, uint64_t start, uint64_t end, collector_write_fn w
 /* Open the lines of the file (fd < 0: `path`), from `start`, or of `mem` (mem_len
  * bytes; not NULL: no file). 0, or -errno with a message. */
 static int excerpt_open(struct collector_lines *l, int fd, const char *path, const char *mem,
-                        size_t mem_len, uint64_t start, size_t max_line,
-                        struct ev_errlist *errs) {
+                        size_t mem_len, uint64_t start, size_t max_line, struct ev_errlist *errs) {
 	int r;
 	if (mem)
 		r = collector_lines_open_mem(l, mem, mem_len, max_line);

@@ -18,22 +18,21 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Lookups of the fields the shipped decoders add (named groups) and map (fields:). */
-static const char rule[] =
-        "title: fuzz decoded fields\n"
-        "id: 5d0c6f3e-2b1a-4c9d-8e7f-6a5b4c3d2e1f\n"
-        "logsource:\n    product: linux\n"
-        "detection:\n"
-        "    sel_user:\n        user|contains: root\n"
-        "    sel_ip:\n        src_ip|cidr: 10.0.0.0/8\n"
-        "    sel_port:\n        src_port: '22'\n"
-        "    sel_cmd:\n        command|contains: /bin/sh\n"
-        "    sel_map:\n        SourceIP|startswith: '203.'\n"
-        "    sel_target:\n        TargetUserName: admin\n"
-        "    sel_status:\n        sc-status|re: '^5\\d\\d$'\n"
-        "    sel_path:\n        path|endswith: .php\n"
-        "    sel_unit:\n        unit_name|contains: ssh\n"
-        "    condition: 1 of sel_*\n"
-        "level: low\n";
+static const char rule[] = "title: fuzz decoded fields\n"
+                           "id: 5d0c6f3e-2b1a-4c9d-8e7f-6a5b4c3d2e1f\n"
+                           "logsource:\n    product: linux\n"
+                           "detection:\n"
+                           "    sel_user:\n        user|contains: root\n"
+                           "    sel_ip:\n        src_ip|cidr: 10.0.0.0/8\n"
+                           "    sel_port:\n        src_port: '22'\n"
+                           "    sel_cmd:\n        command|contains: /bin/sh\n"
+                           "    sel_map:\n        SourceIP|startswith: '203.'\n"
+                           "    sel_target:\n        TargetUserName: admin\n"
+                           "    sel_status:\n        sc-status|re: '^5\\d\\d$'\n"
+                           "    sel_path:\n        path|endswith: .php\n"
+                           "    sel_unit:\n        unit_name|contains: ssh\n"
+                           "    condition: 1 of sel_*\n"
+                           "level: low\n";
 
 static void ignore(void *ctx, const struct correlate_alert *a) {
 	(void)ctx;
@@ -50,8 +49,8 @@ static struct correlate_engine *engine(const char *dec, size_t len) {
 	if (r == 0)
 		r = dec ? correlate_engine_add_decoders_buffer(e, "fuzz.yml", dec, len, &errs)
 		        : correlate_engine_add_decoders(e, EV_ABS_SRCDIR "/conf/decoders", &errs);
-	if (r > 0 && correlate_engine_add_rules_buffer(e, "rule.yml", rule, sizeof(rule) - 1,
-	                                               &errs) != 1)
+	if (r > 0 &&
+	    correlate_engine_add_rules_buffer(e, "rule.yml", rule, sizeof(rule) - 1, &errs) != 1)
 		abort(); /* the rule itself is fixed: it must load */
 	if (r > 0 && !dec && errs.n)
 		abort(); /* a shipped decoder has an error */

@@ -83,7 +83,8 @@ static void context(void) {
 	                                 .period_us = INT64_C(2592000000000)};
 	model = ev_report_model(&o);
 	if (!vars || !model) {
-		fprintf(stderr, "fuzz-templates: no %s\n", vars ? "report model" : "message variables");
+		fprintf(stderr, "fuzz-templates: no %s\n",
+		        vars ? "report model" : "message variables");
 		abort();
 	}
 	json_decref(inc.entries);

@@ -235,13 +235,14 @@ TEST(test_collector_excerpt_mem) {
 		for (int b = a; b <= 7; b++) {
 			struct sink s = {0};
 			struct ev_errlist e = {0};
-			int64_t nf = collector_excerpt_file(path, &o, (NOV27 + a) * S, (NOV27 + b) * S,
-			                                    put_a, &s, &e);
+			int64_t nf = collector_excerpt_file(path, &o, (NOV27 + a) * S,
+			                                    (NOV27 + b) * S, put_a, &s, &e);
 			int64_t nm = collector_excerpt_mem("mem.log", text, (size_t)k, &o,
-			                                   (NOV27 + a) * S, (NOV27 + b) * S, put_b, &s,
-			                                   &e);
+			                                   (NOV27 + a) * S, (NOV27 + b) * S, put_b,
+			                                   &s, &e);
 			CU_ASSERT_EQUAL(nf, nm);
-			CU_ASSERT(s.a.len == s.b.len && (!s.a.len || !memcmp(s.a.p, s.b.p, s.a.len)));
+			CU_ASSERT(s.a.len == s.b.len &&
+			          (!s.a.len || !memcmp(s.a.p, s.b.p, s.a.len)));
 			CU_ASSERT_EQUAL(e.n, 0);
 			if (a == 2 && b == 2) /* the long line, its parts and the untimed lines */
 				CU_ASSERT_EQUAL(nm, 21 + 200 + 1 + 15 + 1);
