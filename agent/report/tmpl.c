@@ -56,18 +56,6 @@ static struct node *push(struct ev_tmpl *t) {
 	return &t->v[t->n++];
 }
 
-static void position(const char *text, const char *p, unsigned *line, unsigned *col) {
-	*line = 1;
-	*col = 1;
-	for (const char *q = text; q < p; q++) {
-		if (*q == '\n') {
-			(*line)++;
-			*col = 1;
-		} else
-			(*col)++;
-	}
-}
-
 /* Whether the tag [a, b) stands alone on its line: only blanks between the line's start
  * and a, and between b and the line's end. On yes, *ls is the line start and *le just
  * past its newline. */
@@ -107,12 +95,13 @@ struct parser {
 	struct ev_errlist *errs;
 	size_t open[TMPL_MAX_DEPTH];
 	size_t depth;
+	struct ev_textpos tp; /* positions of tags, found in one pass */
 };
 
 static int perr(struct parser *ps, const char *at, const char *fmt, ...) _printf_(3, 4);
 static int perr(struct parser *ps, const char *at, const char *fmt, ...) {
 	unsigned line, col;
-	position(ps->t->text, at, &line, &col);
+	ev_textpos_at(&ps->tp, at, &line, &col);
 	va_list ap;
 	va_start(ap, fmt);
 	ev_errlist_addv(ps->errs, ps->t->file, line, col, fmt, ap);
@@ -164,7 +153,7 @@ static int add_tag(struct parser *ps, const char *a, const char *in, const char 
 	if (!n)
 		return -ENOMEM;
 	unsigned line, col;
-	position(t->text, a, &line, &col);
+	ev_textpos_at(&ps->tp, a, &line, &col);
 	n->line = line;
 	n->col = col;
 	n->kind = sigil == '#' ? N_SECTION : sigil == '^' ? N_INVERTED : raw ? N_RAW : N_VAR;
@@ -242,6 +231,7 @@ int ev_tmpl_parse(const char *text, size_t len, const char *file, struct ev_tmpl
 		return -EINVAL;
 	}
 	struct parser ps = {.t = t, .errs = errs};
+	ev_textpos_init(&ps.tp, t->text);
 	int r = parse_all(&ps, len);
 	if (r < 0) {
 		ev_tmpl_free(t);
