@@ -91,7 +91,7 @@ TEST(test_agent_report_tmpl_positions_linear) {
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	for (size_t i = 0; i < n; i++)
 		memcpy(text + 6 * i, "{{a}}\n", 6);
-	strcpy(text + len, "xx{{/b}}");
+	memcpy(text + len, "xx{{/b}}", 9);
 	struct ev_errlist errs = {0};
 	struct ev_tmpl *t = NULL;
 	double t0 = cpu_seconds();
@@ -112,7 +112,7 @@ TEST(test_agent_report_tmpl_positions_linear) {
 	n = EV_TEMPLATE_MAX / 7, len = 7 * n;
 	for (size_t i = 0; i < n; i++)
 		memcpy(text + 7 * i, "{{ a}}\n", 7);
-	strcpy(text + len, "x{{zz}}");
+	memcpy(text + len, "x{{zz}}", 8);
 	CU_ASSERT_EQUAL(ev_template_render("t.txt", text, len, m, &out, &errs), 0);
 	CU_ASSERT(out && strlen(out) == 2 * n);
 	free(out);
