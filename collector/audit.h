@@ -69,6 +69,9 @@ struct collector_audit;
  * older open event. NULL when out of memory. */
 struct collector_audit *collector_audit_new(int64_t lateness_us);
 struct collector_audit *collector_audit_free(struct collector_audit *a);
+/* Back to the state collector_audit_new left (same lateness): open events, processes,
+ * waiting records and statistics dropped, the tables kept for reuse. */
+void collector_audit_reset(struct collector_audit *a);
 /* Offer a record: an auditd record of a syscall event is copied into its event (1);
  * any other record is left alone (0). -ENOMEM. */
 int collector_audit_push(struct collector_audit *a, const struct ev_record *rec);

@@ -58,15 +58,33 @@ static void aev_clear(struct aev *v) {
 	memset(v, 0, sizeof(*v));
 }
 
+/* Forget every open event, process and waiting record (the tables stay allocated). */
+static void audit_clear(struct collector_audit *a) {
+	for (size_t i = 0; i < a->n_open; i++)
+		aev_clear(&a->open[i]);
+	a->n_open = 0;
+	for (size_t i = 0; a->procs && i < AUDIT_PROCS_MAX; i++) {
+		struct proc *p = &a->procs[i];
+		if (p->pid || p->exe || p->cmdline) {
+			free(p->exe);
+			free(p->cmdline);
+			memset(p, 0, sizeof(*p));
+		}
+	}
+	for (size_t i = a->head; i < a->n; i++)
+		ev_record_reset(&a->q[i]);
+	a->head = a->n = 0;
+	memset(&a->st, 0, sizeof(a->st));
+}
+
+void collector_audit_reset(struct collector_audit *a) {
+	audit_clear(a);
+}
+
 struct collector_audit *collector_audit_free(struct collector_audit *a) {
 	if (!a)
 		return NULL;
-	for (size_t i = 0; i < a->n_open; i++)
-		aev_clear(&a->open[i]);
-	for (size_t i = 0; a->procs && i < AUDIT_PROCS_MAX; i++) {
-		free(a->procs[i].exe);
-		free(a->procs[i].cmdline);
-	}
+	audit_clear(a);
 	for (size_t i = 0; i < a->n_alloc; i++)
 		ev_record_free(&a->q[i]);
 	free(a->procs);

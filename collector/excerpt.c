@@ -66,33 +66,46 @@ static int copy_range(int fd, uint64_t start, uint64_t end, collector_write_fn w
  * line before them). By position: nothing is written here; the byte range from the first
  * line of the window to the end of its last one is found (*info), with the count of lines
  * in between whose own time lies outside the window. */
-static int64_t excerpt_pass(int fd, const char *path, const struct collector_reader_opts *o,
-                            int64_t since_us, int64_t until_us, uint64_t start, uint64_t end,
-                            bool positional, collector_write_fn write, void *userdata,
+/* Open the lines of the file (fd < 0: `path`), from `start`, or of `mem` (mem_len
+ * bytes; not NULL: no file). 0, or -errno with a message. */
+static int excerpt_open(struct collector_lines *l, int fd, const char *path, const char *mem,
+                        size_t mem_len, uint64_t start, size_t max_line, struct ev_errlist *errs) {
+	int r;
+	if (mem)
+		r = collector_lines_open_mem(l, mem, mem_len, max_line);
+	else if (fd < 0)
+		r = collector_lines_open_regular(l, path, max_line);
+	else if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		r = -errno;
+	else /* the caller's descriptor, opened and checked by it: read a duplicate */
+		r = collector_lines_open_fd(l, fd, max_line);
+	if (r >= 0 && start > 0 && !l->gz && !mem) {
+		if (lseek(l->fd, (off_t)start, SEEK_SET) < 0)
+			r = -errno;
+		else
+			l->buf_off = start;
+		if (r < 0)
+			collector_lines_close(l);
+	}
+	if (r < 0)
+		ev_errlist_add(errs, path, 0, 0, "cannot open: %s",
+		               r == -EINVAL ? "not a regular file" : strerror(-r));
+	return r;
+}
+
+static int64_t excerpt_pass(int fd, const char *path, const char *mem, size_t mem_len,
+                            const struct collector_reader_opts *o, int64_t since_us,
+                            int64_t until_us, uint64_t start, uint64_t end, bool positional,
+                            collector_write_fn write, void *userdata,
                             struct collector_excerpt_info *info, struct ev_errlist *errs) {
 	struct collector_parser p;
 	int r = collector_parser_init(&p, o->format, o->tz, o->year, o->now_us, errs);
 	if (r < 0)
 		return r;
 	struct collector_lines l;
-	size_t max_line = o->max_line ? o->max_line : 64 * 1024;
-	if (fd < 0)
-		r = collector_lines_open_regular(&l, path, max_line);
-	else if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
-		r = -errno;
-	else /* the caller's descriptor, opened and checked by it: read a duplicate */
-		r = collector_lines_open_fd(&l, fd, max_line);
-	if (r >= 0 && start > 0 && !l.gz) {
-		if (lseek(l.fd, (off_t)start, SEEK_SET) < 0)
-			r = -errno;
-		else
-			l.buf_off = start;
-		if (r < 0)
-			collector_lines_close(&l);
-	}
+	r = excerpt_open(&l, fd, path, mem, mem_len, start, o->max_line ? o->max_line : 64 * 1024,
+	                 errs);
 	if (r < 0) {
-		ev_errlist_add(errs, path, 0, 0, "cannot open: %s",
-		               r == -EINVAL ? "not a regular file" : strerror(-r));
 		collector_parser_done(&p);
 		return r;
 	}
@@ -171,8 +184,8 @@ static int64_t excerpt_range(int fd, const char *path, const struct collector_re
                              struct collector_excerpt_info *ret_info, struct ev_errlist *errs) {
 	struct collector_reader_opts d = {0};
 	struct collector_excerpt_info info = {.method = positional ? "position" : "time"};
-	int64_t r = excerpt_pass(fd, path, o ? o : &d, since_us, until_us, start, end, positional,
-	                         write, userdata, &info, errs);
+	int64_t r = excerpt_pass(fd, path, NULL, 0, o ? o : &d, since_us, until_us, start, end,
+	                         positional, write, userdata, &info, errs);
 	if (r >= 0 && ret_info)
 		*ret_info = info;
 	return r;
@@ -183,6 +196,16 @@ int64_t collector_excerpt_file(const char *path, const struct collector_reader_o
                                void *userdata, struct ev_errlist *errs) {
 	return excerpt_range(-1, path, o, since_us, until_us, 0, UINT64_MAX, false, write, userdata,
 	                     NULL, errs);
+}
+
+int64_t collector_excerpt_mem(const char *name, const char *buf, size_t len,
+                              const struct collector_reader_opts *o, int64_t since_us,
+                              int64_t until_us, collector_write_fn write, void *userdata,
+                              struct ev_errlist *errs) {
+	struct collector_reader_opts d = {0};
+	struct collector_excerpt_info info = {.method = "time"};
+	return excerpt_pass(-1, name, buf, len, o ? o : &d, since_us, until_us, 0, UINT64_MAX,
+	                    false, write, userdata, &info, errs);
 }
 
 int64_t collector_excerpt_fd_indexed(int fd, const char *path, const char *state_dir,

@@ -21,6 +21,14 @@ int64_t collector_excerpt_file(const char *path, const struct collector_reader_o
                                int64_t since_us, int64_t until_us, collector_write_fn write,
                                void *userdata, struct ev_errlist *errs);
 
+/* The same cut by time of `len` bytes in memory (not compressed; `name` in messages):
+ * the fuzz target's entry, which spares it a file and the line reader's buffer per
+ * input. */
+int64_t collector_excerpt_mem(const char *name, const char *buf, size_t len,
+                              const struct collector_reader_opts *o, int64_t since_us,
+                              int64_t until_us, collector_write_fn write, void *userdata,
+                              struct ev_errlist *errs);
+
 /* How an excerpt was cut, for the record (the seal puts it in the member's manifest
  * entry). */
 struct collector_excerpt_info {

@@ -37,6 +37,18 @@ int collector_lines_open(struct collector_lines *l, int fd, bool gzip, uint64_t 
 	return 0;
 }
 
+int collector_lines_open_mem(struct collector_lines *l, const char *buf, size_t len,
+                             size_t max_line) {
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->max_line = max_line ? max_line : 64 * 1024;
+	l->buf = (char *)buf; /* never written: the whole input is there, fill() never runs */
+	l->cap = l->end = len;
+	l->eof = true;
+	l->mem = true;
+	return 0;
+}
+
 static int open_path(struct collector_lines *l, const char *path, size_t max_line,
                      bool regular_only) {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (regular_only ? O_NONBLOCK : 0));
@@ -185,7 +197,8 @@ void collector_lines_close(struct collector_lines *l) {
 		close(l->fd);
 	l->gz = NULL;
 	l->fd = -1;
-	free(l->buf);
+	if (!l->mem)
+		free(l->buf);
 	l->buf = NULL;
 }
 

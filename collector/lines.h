@@ -30,6 +30,7 @@ struct collector_lines {
 	void *block_ctx;
 	uint64_t block_end; /* stream offset of the end of the block told of */
 	bool block_valid;
+	bool mem; /* buf is the caller's (collector_lines_open_mem) */
 };
 
 /* Take `fd` (closed by collector_lines_close). `gzip`: read through zlib. `start_off`:
@@ -39,6 +40,10 @@ int collector_lines_open(struct collector_lines *l, int fd, bool gzip, uint64_t 
 /* Take `fd` (closed by collector_lines_close, or here on failure) from its start, gzip
  * detected by its magic bytes. Returns 0 or -errno. */
 int collector_lines_open_fd(struct collector_lines *l, int fd, size_t max_line);
+/* Lines of `len` bytes in memory (borrowed, read only, not compressed; valid until
+ * collector_lines_close). Returns 0. */
+int collector_lines_open_mem(struct collector_lines *l, const char *buf, size_t len,
+                             size_t max_line);
 /* Open a path: gzip detected by its magic bytes. Returns 0 or -errno. */
 int collector_lines_open_path(struct collector_lines *l, const char *path, size_t max_line);
 /* The same for a regular file only, opened without blocking: a FIFO or device is -EINVAL

@@ -306,26 +306,40 @@ struct dec_ctx {
 	int n;
 };
 
-static int load_decoder_file(const char *file, void *p) {
-	struct dec_ctx *c = p;
-	struct ytree_docs docs = {0};
-	int r = ytree_parse_file(file, &docs, c->errs);
-	if (r < 0)
-		return r == -ENOMEM ? r : 0;
-	for (size_t i = 0; i < docs.n; i++) {
-		r = load_decoder_doc(c->e, file, docs.v[i].root, c->errs);
+/* Every document of a parsed file or buffer (freed here): 0 or -ENOMEM. */
+static int load_decoder_docs(struct dec_ctx *c, const char *file, struct ytree_docs *docs,
+                             int parsed) {
+	if (parsed < 0)
+		return parsed == -ENOMEM ? parsed : 0;
+	int r = 0;
+	for (size_t i = 0; i < docs->n; i++) {
+		r = load_decoder_doc(c->e, file, docs->v[i].root, c->errs);
 		if (r < 0)
 			break;
 		c->n += r;
 	}
-	ytree_docs_free(&docs);
+	ytree_docs_free(docs);
 	return r < 0 ? r : 0;
+}
+
+static int load_decoder_file(const char *file, void *p) {
+	struct dec_ctx *c = p;
+	struct ytree_docs docs = {0};
+	return load_decoder_docs(c, file, &docs, ytree_parse_file(file, &docs, c->errs));
 }
 
 int correlate_engine_add_decoders(struct correlate_engine *e, const char *path,
                                   struct ev_errlist *errs) {
 	struct dec_ctx c = {e, errs, 0};
 	int r = sigma_walk(path, load_decoder_file, &c, errs);
+	return r < 0 ? r : c.n;
+}
+
+int correlate_engine_add_decoders_buffer(struct correlate_engine *e, const char *name,
+                                         const char *buf, size_t len, struct ev_errlist *errs) {
+	struct dec_ctx c = {e, errs, 0};
+	struct ytree_docs docs = {0};
+	int r = load_decoder_docs(&c, name, &docs, ytree_parse_buffer(name, buf, len, &docs, errs));
 	return r < 0 ? r : c.n;
 }
 

@@ -101,6 +101,9 @@ int correlate_engine_add_rules_buffer(struct correlate_engine *e, const char *na
 /* Load decoders (file or directory of *.yml). Returns the number loaded or -errno. */
 int correlate_engine_add_decoders(struct correlate_engine *e, const char *path,
                                   struct ev_errlist *errs);
+/* The same from `len` bytes named `name` (the fuzz target; messages name `name`). */
+int correlate_engine_add_decoders_buffer(struct correlate_engine *e, const char *name,
+                                         const char *buf, size_t len, struct ev_errlist *errs);
 /* Extend the logsource table: service NAME is any of these programs or units. */
 int correlate_engine_add_logsource(struct correlate_engine *e, const char *service,
                                    const char *const *programs, size_t n_programs,

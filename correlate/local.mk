@@ -59,6 +59,13 @@ tests_fuzz_fuzz_condition_SOURCES = tests/fuzz/fuzz_condition.c
 tests_fuzz_fuzz_condition_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_condition_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
 tests_fuzz_fuzz_condition_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+# decoders: the shipped set on fuzzed records, and the decoder-file loader
+FUZZ_TARGETS += tests/fuzz/fuzz-decoders
+tests_fuzz_fuzz_decoders_SOURCES = tests/fuzz/fuzz_decoders.c
+tests_fuzz_fuzz_decoders_CPPFLAGS = $(AM_CPPFLAGS) -DEV_ABS_SRCDIR=\"$(abs_top_srcdir)\"
+tests_fuzz_fuzz_decoders_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_decoders_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_decoders_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
 
 # benchmark (make bench): tests/bench/bench-correlate.sh and its inputs
 EXTRA_DIST += tests/bench/bench-correlate.sh tests/bench/gen-rare-rules.py tests/bench/rules-sec/sec10.yml \

@@ -84,3 +84,22 @@ void ev_errlist_clear(struct ev_errlist *l) {
 	free(l->v);
 	*l = (struct ev_errlist){0};
 }
+
+void ev_textpos_init(struct ev_textpos *tp, const char *text) {
+	tp->text = tp->at = text;
+	tp->line = tp->col = 1;
+}
+
+void ev_textpos_at(struct ev_textpos *tp, const char *p, unsigned *line, unsigned *col) {
+	if (p < tp->at)
+		ev_textpos_init(tp, tp->text);
+	for (; tp->at < p; tp->at++) {
+		if (*tp->at == '\n') {
+			tp->line++;
+			tp->col = 1;
+		} else
+			tp->col++;
+	}
+	*line = tp->line;
+	*col = tp->col;
+}

@@ -35,6 +35,16 @@ void ev_errlist_print(const struct ev_errlist *l, FILE *f);
 /* Format one entry into a new string; NULL on OOM. */
 char *ev_error_format(const struct ev_error *e);
 void ev_errlist_clear(struct ev_errlist *l);
+
+/* LINE:COL (1-based) of positions in one text, found by walking forward from the last
+ * position asked for (back to the start when asked for an earlier one), so the
+ * positions of every tag of a text in order cost one pass, not one pass each. */
+struct ev_textpos {
+	const char *text, *at;
+	unsigned line, col;
+};
+void ev_textpos_init(struct ev_textpos *tp, const char *text);
+void ev_textpos_at(struct ev_textpos *tp, const char *p, unsigned *line, unsigned *col);
 static inline size_t ev_errlist_count(const struct ev_errlist *l) {
 	return l->n + l->dropped;
 }

@@ -15,18 +15,6 @@
 
 #define NAME_MAX_LEN 64
 
-static void pos_of(const char *text, const char *p, unsigned *line, unsigned *col) {
-	*line = 1;
-	*col = 1;
-	for (const char *q = text; q < p; q++) {
-		if (*q == '\n') {
-			(*line)++;
-			*col = 1;
-		} else
-			(*col)++;
-	}
-}
-
 int ev_template_render(const char *file, const char *text, size_t len, const json_t *vars,
                        char **ret, struct ev_errlist *errs) {
 	char *out = NULL;
@@ -37,6 +25,8 @@ int ev_template_render(const char *file, const char *text, size_t len, const jso
 	int r = 0;
 	const char *p = text, *end = text + len;
 	unsigned line, col;
+	struct ev_textpos tp;
+	ev_textpos_init(&tp, text);
 	while (p < end) {
 		const char *o = memmem(p, (size_t)(end - p), "{{", 2);
 		if (!o) {
@@ -46,7 +36,7 @@ int ev_template_render(const char *file, const char *text, size_t len, const jso
 		fwrite(p, 1, (size_t)(o - p), f);
 		const char *c = memmem(o + 2, (size_t)(end - o - 2), "}}", 2);
 		const char *nl = memchr(o + 2, '\n', (size_t)(end - o - 2));
-		pos_of(text, o, &line, &col);
+		ev_textpos_at(&tp, o, &line, &col);
 		if (!c || (nl && nl < c)) {
 			ev_errlist_add(errs, file, line, col,
 			               "'{{' is not closed by '}}' on this line");

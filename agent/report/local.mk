@@ -23,3 +23,9 @@ EXTRA_DIST += docs/reports.md tests/integration/report-lib.sh \
 # the analysis's first errors and template onsets merged into the report's timeline
 TESTS += tests/integration/report-analysis.sh
 EXTRA_DIST += tests/integration/report-analysis.sh
+# fuzz target (see tests/local.mk): the message and report template languages
+FUZZ_TARGETS += tests/fuzz/fuzz-templates
+tests_fuzz_fuzz_templates_SOURCES = tests/fuzz/fuzz_templates.c
+tests_fuzz_fuzz_templates_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_templates_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_templates_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)

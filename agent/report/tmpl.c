@@ -12,6 +12,7 @@
 
 #include "agent/report/tmpl.h"
 #include "store/ledger.h"
+#include "util/macro.h"
 
 #define TMPL_MAX_SIZE  (1u << 20)
 #define TMPL_MAX_DEPTH 32
@@ -30,7 +31,7 @@ struct node {
 struct ev_tmpl {
 	char *file, *text, *names;
 	struct node *v;
-	size_t n, alloc, names_len;
+	size_t n, alloc, names_len, names_alloc;
 };
 
 void ev_tmpl_free(struct ev_tmpl *t) {
@@ -54,18 +55,6 @@ static struct node *push(struct ev_tmpl *t) {
 	}
 	memset(&t->v[t->n], 0, sizeof(t->v[0]));
 	return &t->v[t->n++];
-}
-
-static void position(const char *text, const char *p, unsigned *line, unsigned *col) {
-	*line = 1;
-	*col = 1;
-	for (const char *q = text; q < p; q++) {
-		if (*q == '\n') {
-			(*line)++;
-			*col = 1;
-		} else
-			(*col)++;
-	}
 }
 
 /* Whether the tag [a, b) stands alone on its line: only blanks between the line's start
@@ -107,12 +96,13 @@ struct parser {
 	struct ev_errlist *errs;
 	size_t open[TMPL_MAX_DEPTH];
 	size_t depth;
+	struct ev_textpos tp; /* positions of tags, found in one pass */
 };
 
 static int perr(struct parser *ps, const char *at, const char *fmt, ...) _printf_(3, 4);
 static int perr(struct parser *ps, const char *at, const char *fmt, ...) {
 	unsigned line, col;
-	position(ps->t->text, at, &line, &col);
+	ev_textpos_at(&ps->tp, at, &line, &col);
 	va_list ap;
 	va_start(ap, fmt);
 	ev_errlist_addv(ps->errs, ps->t->file, line, col, fmt, ap);
@@ -164,15 +154,20 @@ static int add_tag(struct parser *ps, const char *a, const char *in, const char 
 	if (!n)
 		return -ENOMEM;
 	unsigned line, col;
-	position(t->text, a, &line, &col);
+	ev_textpos_at(&ps->tp, a, &line, &col);
 	n->line = line;
 	n->col = col;
 	n->kind = sigil == '#' ? N_SECTION : sigil == '^' ? N_INVERTED : raw ? N_RAW : N_VAR;
 	/* names are kept NUL-terminated in t->names; offsets fixed up after parsing */
-	char *nn = realloc(t->names, t->names_len + nl + 1);
-	if (!nn)
-		return -ENOMEM;
-	t->names = nn;
+	if (t->names_len + nl + 1 >
+	    t->names_alloc) { /* grown by doubling: one copy per tag was quadratic */
+		size_t na = MAX(2 * t->names_alloc, t->names_len + nl + 1);
+		char *nn = realloc(t->names, na);
+		if (!nn)
+			return -ENOMEM;
+		t->names = nn;
+		t->names_alloc = na;
+	}
 	memcpy(t->names + t->names_len, in, nl);
 	t->names[t->names_len + nl] = '\0';
 	n->s = NULL;
@@ -191,11 +186,13 @@ static int parse_all(struct parser *ps, size_t len) {
 	struct ev_tmpl *t = ps->t;
 	const char *p = t->text, *end = t->text + len, *text_start = p;
 	while (p < end) {
-		const char *a = strstr(p, "{{");
-		if (!a || a >= end)
+		/* memmem within [p, end): strstr would measure the rest of the text each time */
+		const char *a = memmem(p, (size_t)(end - p), "{{", 2);
+		if (!a)
 			break;
 		bool raw = a + 2 < end && a[2] == '{';
-		const char *close = strstr(a + 2, raw ? "}}}" : "}}");
+		const char *close =
+		        memmem(a + 2, (size_t)(end - a - 2), raw ? "}}}" : "}}", raw ? 3 : 2);
 		if (!close)
 			return perr(ps, a, "a tag opened here is never closed ('%s')",
 			            raw ? "}}}" : "}}");
@@ -242,6 +239,7 @@ int ev_tmpl_parse(const char *text, size_t len, const char *file, struct ev_tmpl
 		return -EINVAL;
 	}
 	struct parser ps = {.t = t, .errs = errs};
+	ev_textpos_init(&ps.tp, t->text);
 	int r = parse_all(&ps, len);
 	if (r < 0) {
 		ev_tmpl_free(t);

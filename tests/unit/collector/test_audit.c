@@ -171,6 +171,45 @@ TEST(test_audit_caps) {
 	collector_audit_free(a); /* open events freed */
 }
 
+/* A reset assembler is a new one: nothing waiting, nothing open, no process known. */
+TEST(test_audit_reset) {
+	struct collector_audit *a = collector_audit_new(2000000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	struct ev_record o;
+	ev_record_init(&o);
+	static const char *bash[] = {
+	        "type=SYSCALL msg=audit(100.000:1): arch=c000003e syscall=59 success=yes "
+	        "ppid=1 pid=10 auid=1000 uid=0 exe=\"/usr/bin/bash\"",
+	        "type=EXECVE msg=audit(100.000:1): argc=1 a0=\"bash\"",
+	        "type=PROCTITLE msg=audit(100.000:1): proctitle=62617368"};
+	static const char *child[] = {
+	        "type=SYSCALL msg=audit(101.000:2): arch=c000003e syscall=59 success=yes "
+	        "ppid=10 pid=11 auid=1000 uid=1000 exe=\"/usr/bin/curl\"",
+	        "type=EXECVE msg=audit(101.000:2): argc=1 a0=\"curl\"",
+	        "type=PROCTITLE msg=audit(101.000:2): proctitle=6375726C"};
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < 3; i++)
+			push_line(a, bash[i]); /* closed: one record waiting */
+		push_line(a, "type=CWD msg=audit(100.500:9): cwd=\"/\""); /* stays open */
+		collector_audit_reset(a);
+		struct collector_audit_stats st;
+		collector_audit_get_stats(a, &st);
+		CU_ASSERT_EQUAL(st.derived, 0);
+		CU_ASSERT_EQUAL(collector_audit_pop(a, &o), 0);
+		CU_ASSERT_EQUAL(collector_audit_expire(a, INT64_MAX), 0);
+		CU_ASSERT_EQUAL(collector_audit_pop(a, &o), 0);
+		/* pid 10's execve is forgotten: its child has no parent image */
+		for (size_t i = 0; i < 3; i++)
+			push_line(a, child[i]);
+		CU_ASSERT_EQUAL_FATAL(collector_audit_pop(a, &o), 1);
+		CU_ASSERT_STRING_EQUAL(f(&o, "Image"), "/usr/bin/curl");
+		CU_ASSERT_PTR_NULL(f(&o, "ParentImage"));
+		collector_audit_reset(a);
+	}
+	ev_record_free(&o);
+	collector_audit_free(a);
+}
+
 TEST(test_audit_journal) {
 	struct ev_record r;
 	ev_record_init(&r);

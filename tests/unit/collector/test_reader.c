@@ -220,6 +220,38 @@ TEST(test_collector_excerpt_file) {
 	ev_errlist_clear(&e);
 }
 
+/* The cut of bytes in memory is the cut of the same bytes in a file: every window, long
+ * lines split at max_line, untimed lines, no final newline. */
+TEST(test_collector_excerpt_mem) {
+	char text[4096];
+	int k = snprintf(text, sizeof(text),
+	                 "junk before\nNov 27 00:00:01 h p: one\nNov 27 00:00:02 h p: %0200d\n"
+	                 "  continuation\n\nNov 27 00:00:05 h p: five\r\nNov 27 00:00:03 h p: "
+	                 "back\nNov 27 00:00:06 h p: %0150d",
+	                 7, 9);
+	const char *path = unit_write_file("mem.log", text, (size_t)k);
+	struct collector_reader_opts o = {.tz = "UTC", .now_us = NOV27 * S, .max_line = 64};
+	for (int a = 0; a <= 7; a++)
+		for (int b = a; b <= 7; b++) {
+			struct sink s = {0};
+			struct ev_errlist e = {0};
+			int64_t nf = collector_excerpt_file(path, &o, (NOV27 + a) * S,
+			                                    (NOV27 + b) * S, put_a, &s, &e);
+			int64_t nm = collector_excerpt_mem("mem.log", text, (size_t)k, &o,
+			                                   (NOV27 + a) * S, (NOV27 + b) * S, put_b,
+			                                   &s, &e);
+			CU_ASSERT_EQUAL(nf, nm);
+			CU_ASSERT(s.a.len == s.b.len &&
+			          (!s.a.len || !memcmp(s.a.p, s.b.p, s.a.len)));
+			CU_ASSERT_EQUAL(e.n, 0);
+			if (a == 2 && b == 2) /* the long line, its parts and the untimed lines */
+				CU_ASSERT_EQUAL(nm, 21 + 200 + 1 + 15 + 1);
+			collector_buf_done(&s.a);
+			collector_buf_done(&s.b);
+			ev_errlist_clear(&e);
+		}
+}
+
 TEST(test_collector_journal_export) {
 	const char *j = make_journal("x.journal", journal_export, sizeof(journal_export) - 1);
 	if (!j) {
