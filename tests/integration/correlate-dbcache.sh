@@ -104,7 +104,11 @@ if [ -z "$(need_setpriv)" ]; then
 	poison "$xf"
 	chmod 755 "$T_TMP" "$T_TMP/cx" "$T_TMP/cx/evident" "$T_TMP/rx"
 	chmod 644 "$T_TMP/x.log" "$T_TMP/rx/r.yml" "$xf"
-	run as_nobody env XDG_CACHE_HOME="$T_TMP/cx" "$EVIDENT" replay --tz UTC --year 2026 --rules "$T_TMP/rx" "$T_TMP/x.log"
+	# the binary itself comes right after setpriv: a program between them (env) would have to
+	# reach it as nobody, and a build directory need not be searchable by nobody
+	XDG_CACHE_HOME="$T_TMP/cx"
+	run as_nobody "$EVIDENT" replay --tz UTC --year 2026 --rules "$T_TMP/rx" "$T_TMP/x.log"
+	XDG_CACHE_HOME="$T_TMP/cache"
 	[ "$(xalerts)" = 1 ] && ok "another user's cache directory is refused (as nobody)" || fail "nobody used root's cache: $(xalerts) alerts"
 	expect_err "rule database cache $T_TMP/cx/evident: owned by uid 0" "nobody is told whose directory it is"
 	chmod 700 "$T_TMP"
