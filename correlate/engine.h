@@ -73,6 +73,7 @@ struct correlate_stats {
 	uint64_t captures_dropped; /* named captures dropped past 64 a record */
 	uint64_t sources_capped;   /* samples labelled "(source)": more than 4,096 sources */
 	uint64_t suppressed;       /* events ignored in a suppressed group */
+	uint64_t unchained;        /* temporal_ordered: later-step events without the step before */
 	uint64_t live_groups;
 	uint64_t decoded;       /* records a decoder added fields to */
 	uint64_t candidates;    /* leaves the Vectorscan prefilter marked, once per record */

@@ -99,16 +99,28 @@ static int grow_buckets(struct corr_state *cs) {
 	return 0;
 }
 
-struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
-                        uint32_t key_len) {
-	struct corr_state *cs = &e->cs[corr];
-	uint32_t h = hash_key(key, key_len);
+static struct group *lookup(struct corr_state *cs, uint32_t h, const char *key, uint32_t key_len) {
 	if (cs->n_buckets)
 		for (struct group *g = cs->buckets[h & (cs->n_buckets - 1)]; g; g = g->hnext)
 			if (g->key_len == key_len && !memcmp(g->key, key, key_len)) {
 				lru_front(cs, g);
 				return g;
 			}
+	return NULL;
+}
+
+struct group *group_find(struct correlate_engine *e, unsigned corr, const char *key,
+                         uint32_t key_len) {
+	return lookup(&e->cs[corr], hash_key(key, key_len), key, key_len);
+}
+
+struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
+                        uint32_t key_len) {
+	struct corr_state *cs = &e->cs[corr];
+	uint32_t h = hash_key(key, key_len);
+	struct group *found = lookup(cs, h, key, key_len);
+	if (found)
+		return found;
 	if (cs->n_groups >= e->o.max_groups && cs->lru_tail) {
 		group_unlink_free(e, cs, cs->lru_tail);
 		e->st.evicted++;

@@ -401,6 +401,9 @@ void dl_remove(struct correlate_engine *e, struct group *g);
 struct gev *gevs(struct group *g);
 void group_clear(struct correlate_engine *e, struct group *g);
 void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct group *g);
+/* The group of this key, or NULL (none is made). */
+struct group *group_find(struct correlate_engine *e, unsigned corr, const char *key,
+                         uint32_t key_len);
 /* Find or make the group. NULL: out of memory. */
 struct group *group_get(struct correlate_engine *e, unsigned corr, const char *key,
                         uint32_t key_len);

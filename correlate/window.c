@@ -249,6 +249,14 @@ static bool temporal_update(const struct correlation *k, const struct cev *c, st
 	return true;
 }
 
+/* temporal_ordered: an event of a later step counts only when the step before it was
+ * seen in the window (events are processed in time order, so an earlier step can no
+ * longer arrive for it); others are not kept, not listed in an alert and not counted in
+ * its count (correlate_stats.unchained). */
+static bool ordered_chained(const struct group *g, const struct cev *c, int64_t from) {
+	return c->ref == 0 || (g->x->t[c->ref - 1] != INT64_MIN && g->x->t[c->ref - 1] >= from);
+}
+
 static bool temporal_ordered_update(const struct correlation *k, const struct cev *c,
                                     struct group *g, int64_t from) {
 	unsigned i = c->ref;
@@ -272,6 +280,10 @@ static int process_window(struct correlate_engine *e, struct cev *c, struct grou
 		return 0;
 	}
 	ev_expire(e, g, from);
+	if (k->type == CORR_TEMPORAL_ORDERED && !ordered_chained(g, c, from)) {
+		e->st.unchained++;
+		return 0;
+	}
 	if (g->n_ev >= cs->ev_cap && k->type != CORR_EVENT_COUNT)
 		e->st.times_dropped++; /* event_count keeps enough to decide; the others lose */
 	int rr = ev_add(e, g, t, sample_ref(e, c->sample), cs->ev_cap, false);
@@ -317,8 +329,16 @@ static int process(struct correlate_engine *e, struct cev *c) {
 	 * least recently used groups are the oldest) */
 	for (int n = 0; n < 2 && cs->lru_tail && group_idle(k, cs, cs->lru_tail, c->time); n++)
 		group_unlink_free(e, cs, cs->lru_tail);
-	struct group *g = group_get(e, c->corr, cev_key(c), c->key_len);
-	if (!g)
+	struct group *g;
+	if (k->type == CORR_TEMPORAL_ORDERED && c->ref > 0) {
+		/* a later step needs the step before it in the group's window: with no group
+		 * there is no such step, so no group is made for it */
+		g = group_find(e, c->corr, cev_key(c), c->key_len);
+		if (!g) {
+			e->st.unchained++;
+			return 0;
+		}
+	} else if (!(g = group_get(e, c->corr, cev_key(c), c->key_len)))
 		return -ENOMEM;
 	if (k->type == CORR_ABSENCE)
 		return process_absence(e, c, g);

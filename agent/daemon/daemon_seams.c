@@ -494,6 +494,7 @@ json_t *ev_seams_status(const struct ev_seams *s, const struct ev_config *cfg) {
 		                    json_integer((json_int_t)cs.captures_dropped));
 		json_object_set_new(eo, "sources_capped",
 		                    json_integer((json_int_t)cs.sources_capped));
+		json_object_set_new(eo, "unchained", json_integer((json_int_t)cs.unchained));
 		json_object_set_new(eo, "clock_steps", json_integer((json_int_t)s->clock_steps));
 	}
 	return o;

@@ -171,6 +171,31 @@ TEST(test_correlate_temporal_ordered) {
 	th_free(t);
 }
 
+TEST(test_correlate_temporal_ordered_unchained) {
+	/* a later step before the first one is not kept: no group for it, and neither
+	 * counted nor listed in the alert the sequence gives later */
+	struct th *t = th_new(temporal_yaml("temporal_ordered", ""), "pcre2");
+	CU_ASSERT_EQUAL(t->errs.n, 0);
+	for (int i = 0; i < 50; i++) {
+		char ip[16];
+		snprintf(ip, sizeof(ip), "x%d", i);
+		th_feed(t, S(1), "sshd", "Accepted", "ip", ip, (char *)NULL);
+	}
+	th_feed(t, S(1), "sshd", "Accepted", "ip", "a", (char *)NULL); /* before the failure */
+	th_feed(t, S(2), "sshd", "Failed", "ip", "a", (char *)NULL);
+	th_feed(t, S(3), "sshd", "Accepted", "ip", "a", (char *)NULL);
+	correlate_engine_finish(t->e);
+	struct correlate_stats cs;
+	correlate_engine_get_stats(t->e, &cs);
+	CU_ASSERT_EQUAL(cs.live_groups, 1); /* a's, suppressed after its alert */
+	CU_ASSERT_EQUAL(cs.unchained, 51);
+	CU_ASSERT_EQUAL_FATAL(th_n(t), 1);
+	CU_ASSERT_EQUAL(th_int(t, 0, "count"), 2);
+	CU_ASSERT_STRING_EQUAL(th_str(t, 0, "first"), "2024-03-01T10:00:02.000000Z");
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(th_get(t, 0), "events")), 2);
+	th_free(t);
+}
+
 TEST(test_correlate_absence) {
 	const char *y =
 	        "title: start\nid: start\ndetection:\n  k: ['backup started']\n  condition: "
