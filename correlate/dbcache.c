@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "correlate/dbcache.h"
+#include "util/hex.h"
 #include "util/io.h"
 #include "util/macro.h"
 #include "util/mkdir.h"
@@ -33,11 +34,6 @@
 #define DBCACHE_MAGIC    "evident-hsdb 1\n"
 #define DBCACHE_MAX_SIZE (512u << 20) /* a larger file is not read */
 #define HEX_LEN          64
-
-static void hex32(const unsigned char *b, char *out) {
-	for (size_t i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
 
 static void add_u64(SHA256_CTX *m, uint64_t v) {
 	unsigned char b[8];
@@ -72,16 +68,7 @@ static int cache_key(const char *const *exprs, const unsigned *flags, const unsi
 	unsigned char md[32];
 	if (!SHA256_Final(md, m))
 		return -ENOMEM;
-	hex32(md, out);
-	return 0;
-}
-
-static int sha256_hex(const void *p, size_t len, char *out) {
-	unsigned char md[32];
-	SHA256_CTX m;
-	if (!SHA256_Init(&m) || !SHA256_Update(&m, p, len) || !SHA256_Final(md, &m))
-		return -ENOMEM;
-	hex32(md, out);
+	ev_hex(md, sizeof(md), out);
 	return 0;
 }
 
@@ -160,7 +147,8 @@ static const char *payload(const char *buf, size_t len, const char *key, size_t 
 		return NULL;
 	p += 2;
 	char got[HEX_LEN + 1];
-	if (sha256_hex(p, (size_t)size, got) < 0 || memcmp(got, sum, HEX_LEN))
+	ev_sha256_hex(p, (size_t)size, got);
+	if (memcmp(got, sum, HEX_LEN))
 		return NULL;
 	*ret_len = (size_t)size;
 	return p;
@@ -215,10 +203,9 @@ static void store(struct dbcache *c, int dfd, const char *name, const char *key,
 	size_t len = 0;
 	if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
 		return;
-	int h = -1;
-	if (sha256_hex(bytes, len, sum) >= 0)
-		h = snprintf(hdr, sizeof(hdr), "%skey %s\nsha256 %s\nsize %zu\n\n", DBCACHE_MAGIC,
-		             key, sum, len);
+	ev_sha256_hex(bytes, len, sum);
+	int h = snprintf(hdr, sizeof(hdr), "%skey %s\nsha256 %s\nsize %zu\n\n", DBCACHE_MAGIC, key,
+	                 sum, len);
 	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", key, (long)getpid());
 	int fd =
 	        h > 0 ? openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)

@@ -2,6 +2,7 @@
  * Invariants: a struct store_key always holds an Ed25519 key and its id; private key
  * file bytes are wiped with explicit_bzero as soon as they are parsed. */
 #include "store/crypto.h"
+#include "util/hex.h"
 #include "util/io.h"
 
 #include <errno.h>
@@ -28,12 +29,7 @@ const char store_zero_hex[STORE_HEX_LEN + 1] =
         "0000000000000000000000000000000000000000000000000000000000000000";
 
 void store_hex(const uint8_t *in, size_t len, char *out) {
-	static const char hx[] = "0123456789abcdef";
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = hx[in[i] >> 4];
-		out[2 * i + 1] = hx[in[i] & 15];
-	}
-	out[2 * len] = 0;
+	ev_hex(in, len, out);
 }
 
 static int hexval(char c) {
@@ -57,9 +53,7 @@ int store_unhex(const char *in, uint8_t *out, size_t len) {
 }
 
 void store_sha256(const void *data, size_t len, uint8_t out[STORE_HASH_LEN]) {
-	unsigned n = 0;
-	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1)
-		abort(); /* only fails on OOM inside libcrypto */
+	ev_sha256(data, len, out);
 }
 
 struct store_sha256_ctx *store_sha256_new(void) {

@@ -5,6 +5,7 @@ UNIT_TEST_SOURCES += \
 	tests/unit/util/test_ytree.c \
 	tests/unit/util/test_strdist.c \
 	tests/unit/util/test_timefmt.c \
+	tests/unit/util/test_hex.c \
 	tests/unit/agent/test_config.c
 if HAVE_CUNIT
 check_PROGRAMS += tests/unit/unit-tests
