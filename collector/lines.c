@@ -1,4 +1,4 @@
-/* Line splitting over a reusable buffer: one buffer of max(1 MiB, 2*max_line) per stream,
+/* Line splitting over a reusable buffer: one buffer of max(256 KiB, 2*max_line) per stream,
  * refilled with read()/gzread(); lines are returned as pointers into it, so no per-line
  * allocation or copy. Invariant: buf[start..end) holds unread bytes, buf_off is the
  * stream offset of buf[0]. */
@@ -20,7 +20,7 @@ int collector_lines_open(struct collector_lines *l, int fd, bool gzip, uint64_t 
 	memset(l, 0, sizeof(*l));
 	l->fd = fd;
 	l->max_line = max_line ? max_line : 64 * 1024;
-	l->cap = MAX((size_t)1 << 20, 2 * l->max_line + 1);
+	l->cap = MAX((size_t)256 << 10, 2 * l->max_line + 1);
 	l->buf = malloc(l->cap);
 	if (!l->buf)
 		return -ENOMEM;

@@ -314,6 +314,8 @@ int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec) {
 	e->holding = e->flag_future = false;
 	timeguard_end(e, cls, rec->time_us);
 	int k = window_release(e, e->watermark, false);
+	sample_unref(e, e->rec_sample); /* the events hold their own references */
+	e->rec_sample = NULL;
 	e->rec = NULL;
 	return ret < 0 ? ret : k;
 }

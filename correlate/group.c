@@ -55,10 +55,8 @@ void group_unlink_free(struct correlate_engine *e, struct corr_state *cs, struct
 	group_clear(e, g);
 	if (g->cap_ev > 1)
 		free(g->evp);
-	if (g->x) {
-		free(g->x->vals);
-		free(g->x); /* and its t */
-	}
+	if (g->x && g->x->vals != gext_tail(g->x))
+		free(g->x->vals); /* the group's allocation holds the gext, its t and one value */
 	slab_put(e, g);
 	cs->n_groups--;
 }
@@ -127,30 +125,36 @@ struct group *group_get(struct correlate_engine *e, unsigned corr, const char *k
 	}
 	if (cs->n_groups >= 2 * cs->n_buckets && grow_buckets(cs) < 0)
 		return NULL;
+	const struct rule *r = &e->rules.v[corr];
+	bool times = r->corr.type == CORR_TEMPORAL || r->corr.type == CORR_TEMPORAL_ORDERED ||
+	             r->corr.type == CORR_ABSENCE;
+	bool has_x = r->corr.type != CORR_EVENT_COUNT || cs->deadline_mode;
+	/* one allocation: the group and its key, then (aligned) the gext and its tail: the
+	 * times of a temporal group, the first value of a value_count group */
 	size_t sz = MAX(offsetof(struct group, key) + key_len, sizeof(struct group));
+	size_t xoff = (sz + _Alignof(struct gext) - 1) & ~(_Alignof(struct gext) - 1);
+	if (has_x)
+		sz = xoff + sizeof(struct gext) +
+		     (times                              ? r->corr.n_refs * sizeof(int64_t)
+		      : r->corr.type == CORR_VALUE_COUNT ? sizeof(struct gval)
+		                                         : 0);
 	struct group *g = slab_get(e, sz);
 	if (!g)
 		return NULL;
 	memset(g, 0, sz);
-	const struct rule *r = &e->rules.v[corr];
-	bool times = r->corr.type == CORR_TEMPORAL || r->corr.type == CORR_TEMPORAL_ORDERED ||
-	             r->corr.type == CORR_ABSENCE;
-	if (r->corr.type != CORR_EVENT_COUNT || cs->deadline_mode) {
-		size_t nt = times ? r->corr.n_refs : 0;
-		g->x = calloc(1, sizeof(*g->x) + nt * sizeof(int64_t));
-		if (!g->x) {
-			slab_put(e, g);
-			return NULL;
-		}
+	if (has_x) {
+		g->x = (struct gext *)((char *)g + xoff);
 		g->x->heap_idx = UINT32_MAX;
+		g->x->corr = corr;
 		if (times) {
-			g->x->t = (int64_t *)(g->x + 1);
-			for (size_t i = 0; i < nt; i++)
+			g->x->t = gext_tail(g->x);
+			for (size_t i = 0; i < r->corr.n_refs; i++)
 				g->x->t[i] = INT64_MIN;
+		} else if (r->corr.type == CORR_VALUE_COUNT) {
+			g->x->vals = gext_tail(g->x);
+			g->x->cap_vals = 1;
 		}
 	}
-	if (g->x)
-		g->x->corr = corr;
 	if (cs->deadline_mode || r->corr.type == CORR_ABSENCE)
 		g->deadline = INT64_MAX;
 	else

@@ -91,11 +91,17 @@ struct gext {
 	uint32_t heap_idx; /* in the deadline heap; UINT32_MAX: not in it */
 	uint32_t corr;     /* rule index of the correlation (the deadline heap needs it) */
 	uint32_t count;    /* deadline mode: events in the open window (saturates) */
-	int64_t *t;        /* temporal: per ref last seen / ordered chain start (in the gext's
-	                    * allocation, after it) */
+	int64_t *t;        /* temporal: per ref last seen / ordered chain start (after the gext,
+	                    * gext_tail()) */
 	struct gval *vals;
 	uint32_t n_vals, cap_vals;
 };
+
+/* What follows a gext in its group's allocation: a temporal group's times, or a
+ * value_count group's first value (more values move to their own allocation). */
+static inline void *gext_tail(const struct gext *x) {
+	return (void *)(x + 1);
+}
 
 /* Kept small: a table holds up to max_groups of these (see docs/benchmarks.md). One
  * allocation holds the group and its key; its samples are references. */
@@ -210,7 +216,9 @@ struct correlate_engine {
 	pcre2_match_data *md;
 	/* per-record */
 	struct ev_record *rec;
-	bool decoded; /* decoders run lazily, at the first non-standard field lookup */
+	struct sample *rec_sample; /* the record's sample, made at its first correlation event
+	                            * and shared by every rule it matches (one reference) */
+	bool decoded;              /* decoders run lazily, at the first non-standard field lookup */
 	uint32_t gen;
 	uint32_t *cand; /* Vectorscan candidates: cand[leaf] == gen */
 	const struct rule *cur;

@@ -133,9 +133,12 @@ static bool group_idle(const struct correlation *k, const struct corr_state *cs,
 static int gval_add(struct group *g, const struct cev *c, int64_t t) {
 	if (g->x->n_vals == g->x->cap_vals) {
 		uint32_t nc = g->x->cap_vals ? g->x->cap_vals * 2 : 1;
-		struct gval *v = realloc(g->x->vals, nc * sizeof(*v));
+		bool inl = g->x->vals == gext_tail(g->x); /* the first value, in the group */
+		struct gval *v = realloc(inl ? NULL : g->x->vals, nc * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
+		if (inl)
+			memcpy(v, g->x->vals, g->x->n_vals * sizeof(*v));
 		g->x->vals = v;
 		g->x->cap_vals = nc;
 	}
@@ -509,8 +512,7 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
                     const struct ev_record *rec, char *const *gnames, const struct ev_str *gvals,
                     size_t n_g, struct sample *s) {
 	const struct rule *src = &e->rules.v[rule];
-	struct match_src m = {rec, gnames, gvals, n_g, s};
-	struct sample *own = NULL; /* a record's sample, made at its first event */
+	struct match_src m = {rec, gnames, gvals, n_g, rec ? e->rec_sample : s};
 	int r = 0;
 	for (size_t u = 0; r >= 0 && u < src->n_users; u++) {
 		unsigned ci = src->users[u];
@@ -523,20 +525,20 @@ int window_on_match(struct correlate_engine *e, unsigned rule, int64_t time,
 			r = match_key(e, k, j, &m, &klen, &val);
 			if (r != 0)
 				continue;
-			if (rec && !own) {
-				own = sample_new(e, rec->time_us, rec->source.p, rec->source.len,
-				                 rec->message.p, rec->message.len);
-				if (!own) {
+			if (rec && !e->rec_sample) {
+				e->rec_sample =
+				        sample_new(e, rec->time_us, rec->source.p, rec->source.len,
+				                   rec->message.p, rec->message.len);
+				if (!e->rec_sample) {
 					r = -ENOMEM;
 					break;
 				}
-				m.s = own;
+				m.s = e->rec_sample;
 			}
 			struct cev *c = cev_new(e, time, ci, j, klen, val, &m);
 			r = c ? cev_submit(e, c, rec != NULL) : -ENOMEM;
 		}
 	}
-	sample_unref(e, own);
 	return r < 0 ? r : 0;
 }
 
