@@ -107,41 +107,24 @@ int replay_next_record(struct collector_reader *rd, struct ev_record *rec) {
 	return r < 0 && ev_interrupted() ? 0 : r;
 }
 
-int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts *o) {
-	struct ev_errlist errs = {0}, warns = {0};
-	struct ev_pipeline_rules pr = {.rule_paths = o->rule_paths,
-	                               .n_rule_paths = o->n_rule_paths,
-	                               .decoder_paths = o->decoder_paths,
-	                               .n_decoder_paths = o->n_decoder_paths,
-	                               .engine = o->engine,
-	                               .service_field = o->service_field};
-	struct ev_pipeline_info info;
-	int rc = EV_EXIT_OK;
-	struct correlate_engine *e = ev_pipeline_engine(o->cfg, &pr, &errs, &warns, &info);
-	if (!e) {
-		ev_errlist_print(&errs, stderr);
-		ev_errlist_clear(&errs);
-		return EV_EXIT_USAGE;
-	}
-	bool io = info.io;
-	int r;
-	for (size_t i = 0; i < warns.n; i++) {
-		char *s = ev_error_format(&warns.v[i]);
-		if (s && !getenv("EVIDENT_QUIET_WARNINGS"))
+static void print_warnings(const struct ev_errlist *warns) {
+	if (getenv("EVIDENT_QUIET_WARNINGS"))
+		return;
+	for (size_t i = 0; i < warns->n; i++) {
+		char *s = ev_error_format(&warns->v[i]);
+		if (s)
 			fprintf(stderr, "warning: %s\n", s);
 		free(s);
 	}
-	if (warns.dropped && !getenv("EVIDENT_QUIET_WARNINGS"))
-		fprintf(stderr, "warning: (%zu more warnings not shown)\n", warns.dropped);
-	if (ev_errlist_count(&errs)) {
-		ev_errlist_print(&errs, stderr);
-		fprintf(stderr, "evident: replay: %zu rule error%s, nothing replayed\n",
-		        ev_errlist_count(&errs), ev_errlist_count(&errs) == 1 ? "" : "s");
-		rc = io ? EV_EXIT_USAGE : EV_EXIT_FINDING;
-		goto out;
-	}
-	struct out out = {.quiet = o->stats_only};
-	correlate_engine_set_callback(e, on_alert, &out);
+	if (warns->dropped)
+		fprintf(stderr, "warning: (%zu more warnings not shown)\n", warns->dropped);
+}
+
+/* Every record of rd through the feed into e, then the end of input. Returns an exit
+ * code (EV_EXIT_OK, or EV_EXIT_USAGE after an unreadable line or running out of memory). */
+static int feed_all(struct collector_reader *rd, struct correlate_engine *e,
+                    const struct replay_rules_opts *o) {
+	int rc = EV_EXIT_OK, r;
 	/* one Vectorscan scan per read buffer, not per message (correlate_engine_set_block) */
 	collector_reader_set_block_fn(rd, block_to_engine, e);
 	struct ev_record rec;
@@ -178,14 +161,14 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 	}
 	ev_feed_done(&feed);
 	correlate_engine_finish(e);
-	correlate_alert_buf_done(&out.buf);
 	if (o->progress && n >= 0x100000)
 		fprintf(stderr, "\r\033[K");
-	fflush(stdout);
-	if (out.write_failed || ferror(stdout)) {
-		ev_log_error("replay: cannot write alerts to stdout");
-		rc = EV_EXIT_USAGE;
-	}
+	return rc;
+}
+
+/* The summary on stderr: counts, formats, far-future records, an interruption, matches
+ * per rule. Returns the interruption's exit code, or rc. */
+static int print_summary(struct collector_reader *rd, const struct correlate_engine *e, int rc) {
 	struct collector_reader_stats rs;
 	collector_reader_get_stats(rd, &rs);
 	struct correlate_stats cs;
@@ -226,7 +209,43 @@ int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts
 			        : rst.name ? rst.name
 			        : rst.id   ? rst.id
 			                   : "?");
-out:
+	return rc;
+}
+
+int replay_rules_run(struct collector_reader *rd, const struct replay_rules_opts *o) {
+	struct ev_errlist errs = {0}, warns = {0};
+	struct ev_pipeline_rules pr = {.rule_paths = o->rule_paths,
+	                               .n_rule_paths = o->n_rule_paths,
+	                               .decoder_paths = o->decoder_paths,
+	                               .n_decoder_paths = o->n_decoder_paths,
+	                               .engine = o->engine,
+	                               .service_field = o->service_field};
+	struct ev_pipeline_info info;
+	int rc = EV_EXIT_OK;
+	struct correlate_engine *e = ev_pipeline_engine(o->cfg, &pr, &errs, &warns, &info);
+	if (!e) {
+		ev_errlist_print(&errs, stderr);
+		ev_errlist_clear(&errs);
+		return EV_EXIT_USAGE;
+	}
+	print_warnings(&warns);
+	if (ev_errlist_count(&errs)) {
+		ev_errlist_print(&errs, stderr);
+		fprintf(stderr, "evident: replay: %zu rule error%s, nothing replayed\n",
+		        ev_errlist_count(&errs), ev_errlist_count(&errs) == 1 ? "" : "s");
+		rc = info.io ? EV_EXIT_USAGE : EV_EXIT_FINDING;
+	} else {
+		struct out out = {.quiet = o->stats_only};
+		correlate_engine_set_callback(e, on_alert, &out);
+		rc = feed_all(rd, e, o);
+		correlate_alert_buf_done(&out.buf);
+		fflush(stdout);
+		if (out.write_failed || ferror(stdout)) {
+			ev_log_error("replay: cannot write alerts to stdout");
+			rc = EV_EXIT_USAGE;
+		}
+		rc = print_summary(rd, e, rc);
+	}
 	ev_errlist_clear(&errs);
 	ev_errlist_clear(&warns);
 	correlate_engine_free(e);

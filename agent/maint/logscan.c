@@ -25,8 +25,29 @@
 
 typedef void (*line_fn)(void *ud, const struct ev_record *rec);
 
-/* The files of every pattern, each once, into one reader. */
-static int open_files(const json_t *patterns, struct collector_reader **ret) {
+/* The offset where a file's lines from the start of a change begin: the size its file
+ * (same device and inode, wherever it is now) had at the mark, or -1 when the file was
+ * not marked or is shorter now (truncated: offsets no longer compare). */
+static int64_t mark_split(const json_t *marks, const char *path) {
+	struct stat st;
+	if (!marks || stat(path, &st) < 0)
+		return -1;
+	size_t i;
+	json_t *m;
+	json_array_foreach(marks, i, m) {
+		if (json_integer_value(json_object_get(m, "dev")) != (json_int_t)st.st_dev ||
+		    json_integer_value(json_object_get(m, "ino")) != (json_int_t)st.st_ino)
+			continue;
+		json_int_t size = json_integer_value(json_object_get(m, "size"));
+		return st.st_size >= size ? (int64_t)size : -1;
+	}
+	return -1;
+}
+
+/* The files of every pattern, each once, into one reader; with marks, also each file's
+ * mark_split() into splits (path -> offset), read once here rather than per line. */
+static int open_files(const json_t *patterns, const json_t *marks, json_t *splits,
+                      struct collector_reader **ret) {
 	struct collector_reader_opts o = {.format = "auto", .max_line = EV_MAINT_LINE_MAX};
 	struct ev_errlist errs = {0};
 	struct collector_reader *rd = NULL;
@@ -39,8 +60,13 @@ static int open_files(const json_t *patterns, struct collector_reader **ret) {
 		int n = r < 0 ? 0 : collector_files_expand(json_string_value(pat) ?: "", &v, &errs);
 		for (int k = 0; k < n; k++) /* a file that cannot be opened adds no line */
 			if (!json_object_get(seen, v[k]) &&
-			    json_object_set_new(seen, v[k], json_true()) == 0)
+			    json_object_set_new(seen, v[k], json_true()) == 0) {
+				if (splits)
+					json_object_set_new(
+					        splits, v[k],
+					        json_integer((json_int_t)mark_split(marks, v[k])));
 				(void)collector_reader_add_file(rd, v[k], &errs);
+			}
 		if (n > 0)
 			ev_strv_free(v);
 		if (n == -ENOMEM)
@@ -82,29 +108,11 @@ json_t *ev_maint_log_marks(const json_t *patterns) {
 	return marks;
 }
 
-/* The offset where a file's lines from the start of a change begin: the size its file
- * (same device and inode, wherever it is now) had at the mark, or -1 when the file was
- * not marked or is shorter now (truncated: offsets no longer compare). */
-static int64_t mark_split(const json_t *marks, const char *path) {
-	struct stat st;
-	if (!marks || stat(path, &st) < 0)
-		return -1;
-	size_t i;
-	json_t *m;
-	json_array_foreach(marks, i, m) {
-		if (json_integer_value(json_object_get(m, "dev")) != (json_int_t)st.st_dev ||
-		    json_integer_value(json_object_get(m, "ino")) != (json_int_t)st.st_ino)
-			continue;
-		json_int_t size = json_integer_value(json_object_get(m, "size"));
-		return st.st_size >= size ? (int64_t)size : -1;
-	}
-	return -1;
-}
-
-/* fn(ud, rec) for every line with a time of the patterns' files, by time. */
-static int scan(const json_t *patterns, line_fn fn, void *ud) {
+/* fn(ud, rec) for every line with a time of the patterns' files, by time (splits: see
+ * open_files()). */
+static int scan(const json_t *patterns, const json_t *marks, json_t *splits, line_fn fn, void *ud) {
 	struct collector_reader *rd = NULL;
-	int r = open_files(patterns, &rd);
+	int r = open_files(patterns, marks, splits, &rd);
 	if (r < 0)
 		return r;
 	struct ev_record rec;
@@ -181,7 +189,7 @@ json_t *ev_maint_plan(const json_t *patterns, int64_t now_us, unsigned days, uin
 		return NULL;
 	p->to = now_us;
 	p->from = now_us - (int64_t)days * 24 * HOUR_US;
-	(void)scan(patterns, plan_line, p); /* out of memory: the lines read so far */
+	(void)scan(patterns, NULL, NULL, plan_line, p); /* out of memory: the lines read so far */
 	unsigned k = (unsigned)((duration_us + (uint64_t)HOUR_US - 1) / (uint64_t)HOUR_US);
 	k = MAX(1u, MIN(k, (unsigned)WEEK_H));
 	struct window w[WEEK_H];
@@ -208,7 +216,7 @@ json_t *ev_maint_plan(const json_t *patterns, int64_t now_us, unsigned days, uin
 
 struct errscan {
 	int64_t t0, span;
-	const json_t *marks; /* ev_maint_log_marks at t0, or NULL */
+	json_t *splits; /* with marks: each file's split offset (-1: split by time) */
 	char *split_path;
 	int64_t split;
 	uint64_t lines[2], errors[2]; /* [0]: the span before t0, [1]: from t0 */
@@ -236,12 +244,14 @@ static void error_line(void *ud, const struct ev_record *rec) {
 	int after = rec->time_us >= e->t0;
 	/* A marked file's position decides, not its whole-second times: a line written just
 	 * before the start, in the same second, is before it. */
-	if (e->marks && rec->source.p && rec->length) {
+	if (e->splits && rec->source.p && rec->length) {
 		if (!e->split_path || strlen(e->split_path) != rec->source.len ||
 		    memcmp(e->split_path, rec->source.p, rec->source.len) != 0) {
 			free(e->split_path);
 			e->split_path = strndup(rec->source.p, rec->source.len);
-			e->split = e->split_path ? mark_split(e->marks, e->split_path) : -1;
+			json_t *o =
+			        e->split_path ? json_object_get(e->splits, e->split_path) : NULL;
+			e->split = o ? (int64_t)json_integer_value(o) : -1;
 		}
 		if (e->split >= 0)
 			after = rec->offset >= (uint64_t)e->split;
@@ -306,13 +316,18 @@ static json_t *new_templates(const struct analysis *a, size_t *ret_dropped) {
 
 json_t *ev_maint_errors_compare(const json_t *patterns, const json_t *marks, int64_t t0_us,
                                 int64_t span_us) {
-	struct errscan e = {.t0 = t0_us, .span = MAX(span_us, (int64_t)1), .marks = marks};
-	struct miner *m = miner_new();
-	if (!m)
+	struct errscan e = {.t0 = t0_us, .span = MAX(span_us, (int64_t)1)};
+	if (marks && !(e.splits = json_object()))
 		return NULL;
+	struct miner *m = miner_new();
+	if (!m) {
+		json_decref(e.splits);
+		return NULL;
+	}
 	analyze_init(&e.a, m, t0_us, t0_us + e.span, NULL);
-	int r = scan(patterns, error_line, &e);
+	int r = scan(patterns, marks, e.splits, error_line, &e);
 	free(e.split_path);
+	json_decref(e.splits);
 	size_t dropped = 0;
 	json_t *fresh = r == -ENOMEM ? NULL : new_templates(&e.a, &dropped);
 	analyze_done(&e.a);
