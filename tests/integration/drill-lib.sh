@@ -2,8 +2,10 @@
 # a copy of the shipped rule pack (the backup rule's 6 h timespan cut to 3 s), rules that
 # open incidents at levels high and critical, and an "on-call" person in the background
 # who acknowledges every drill incident once it is on record (touch $T_TMP/stop-acker to
-# stop; $ONCALL is its pid). play_drill SCENARIO checks the scorecard of a PASS.
-trap 'touch "$T_TMP/stop-acker"; chattr -R -i "$T_TMP" 2>/dev/null; agent_cleanup' EXIT
+# stop; $ONCALL is its pid; it stops by itself when $T_TMP is gone). play_drill SCENARIO checks the scorecard of a PASS.
+# the on-call loop is killed before the directory goes: a touched stop-acker removed with
+# the directory before the loop looked at it left the loop running for ever
+trap '[ -n "${ONCALL:-}" ] && kill "$ONCALL" 2>/dev/null && wait "$ONCALL" 2>/dev/null; chattr -R -i "$T_TMP" 2>/dev/null; agent_cleanup' EXIT
 mkdir -p "$T_TMP/keys" "$T_TMP/rules"
 "$EVIDENT" keygen --out "$T_TMP/keys" --name k >/dev/null 2>&1 || fail "keygen"
 cp "$EV_SRCDIR"/conf/rules/*.yml "$T_TMP/rules/"
@@ -40,7 +42,7 @@ wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; cat
 
 # the on-call person: acknowledges every drill incident once it is on record
 oncall() {
-	while [ ! -e "$T_TMP/stop-acker" ]; do
+	while [ ! -e "$T_TMP/stop-acker" ] && [ -d "$T_TMP" ]; do
 		for d in "$A_STATE"/incidents/D-*; do
 			[ -e "$d/ledger.jsonl" ] || continue
 			id=${d##*/}
