@@ -62,6 +62,11 @@ int collector_audit_from_journal(struct ev_record *rec);
  * that of the stamp; the message, host and source stay. Returns 1 done, 0 not such a
  * record (rec unchanged), -ENOMEM. */
 int collector_audit_from_syslog(struct ev_record *rec);
+/* Can a syslog message be a record of a Sigma category: an audit line
+ * (collector_audit_from_syslog: "type=", "node=" or "audit: type=" first) or a Sysmon
+ * event (collector_sysmon_decode: "<Event" after spaces)? False means both of them would
+ * return 0, so a caller may skip them; true means only "maybe". Cheap: the first bytes. */
+bool collector_maybe_category(const char *msg, size_t len);
 
 struct collector_audit;
 
