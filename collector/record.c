@@ -3,6 +3,7 @@
 #include "collector/record.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +38,16 @@ void ev_record_reset(struct ev_record *r) {
 	struct chunk *c = (struct chunk *)r->arena;
 	/* keep the first (largest, most recent) chunk, drop the rest */
 	if (c) {
-		chunks_free(c->next);
+		if (c->next)
+			chunks_free(c->next);
 		c->next = NULL;
 		c->used = 0;
 	}
-	ev_record_init(r);
+	/* as ev_record_init, less the rendered numbers (once per record read: keep it short) */
+	memset(r, 0, offsetof(struct ev_record, num_buf));
+	r->pid = -1;
+	r->priority = -1;
+	r->facility = -1;
 	r->fields = f;
 	r->alloc_fields = fa;
 	r->arena = (char *)c;

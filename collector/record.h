@@ -58,7 +58,9 @@ struct ev_record {
 	/* arena */
 	char *arena;
 	size_t arena_len, arena_alloc;
-	char num_buf[3][24]; /* rendered pid/priority/facility for ev_record_get */
+	/* rendered pid/priority/facility for ev_record_get, written before each read: last,
+	 * because ev_record_reset() clears only the members before them */
+	char num_buf[3][24];
 	struct ev_str num_str[3];
 };
 
