@@ -317,11 +317,17 @@ void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {
 		return;
 	}
 	uint32_t len = p->p ? (uint32_t)p->len : UINT32_MAX;
+	/* the length, facility and three bytes of the name: no loop per byte (the entry is
+	 * compared whole below, so a shared hash costs a miss, never a wrong answer) */
 	uint32_t h = 2166136261u ^ (uint32_t)rec->facility;
-	for (size_t i = 0; p->p && i < p->len; i++)
-		h = (h ^ (unsigned char)p->p[i]) * 16777619u;
-	/* two slots per hash (the low bits of FNV-1a alone put systemd, dhclient and postgres
-	 * in one slot); a miss takes an unused one, else the two in turn */
+	if (p->p && len) {
+		const unsigned char *b = (const unsigned char *)p->p;
+		h = (h ^ len) * 16777619u;
+		h = (h ^
+		     ((uint32_t)b[0] | (uint32_t)b[len / 2] << 8 | (uint32_t)b[len - 1] << 16)) *
+		    16777619u;
+	}
+	/* two slots per hash; a miss takes an unused one, else the two in turn */
 	uint32_t x = (h ^ (h >> 15)) * 0x2c1b3c6du;
 	size_t s0 = (x ^ (x >> 12)) % LS_MEMO, s1 = (s0 + 1) % LS_MEMO;
 	for (int k = 0; k < 2; k++) {
