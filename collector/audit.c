@@ -276,28 +276,6 @@ static char *kmsg_to_line(const char *m, size_t n) {
 	return line;
 }
 
-bool collector_maybe_category(const char *msg, size_t len) {
-	if (!msg || !len)
-		return false;
-	switch (msg[0]) {
-	case 't': /* collector_audit_looks */
-		return has_prefix(msg, len, "type=");
-	case 'n':
-		return has_prefix(msg, len, "node=");
-	case 'a': /* the kernel's own line (kmsg_to_line) */
-		return has_prefix(msg, len, "audit: type=");
-	case ' ':
-	case '<': { /* collector_sysmon_decode skips spaces before "<Event" */
-		size_t i = 0;
-		while (i < len && msg[i] == ' ')
-			i++;
-		return has_prefix(msg + i, len - i, "<Event");
-	}
-	default:
-		return false;
-	}
-}
-
 int collector_audit_from_syslog(struct ev_record *rec) {
 	const struct ev_str m = rec->message;
 	if (!m.p || (rec->program.p && !strcmp(rec->program.p, "auditd")))
