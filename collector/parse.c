@@ -221,6 +221,31 @@ int64_t collector_parser_civil_to_us(struct collector_parser *p, int year, unsig
 	return utc * 1000000;
 }
 
+/* The run of decimal digits (0..7 of them) that starts the 8 readable bytes at p, and
+ * its value, without a loop: -1 when all 8 are digits (the caller reads on). */
+static inline int digits8(const char *p, int64_t *ret_v) {
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t w, t;
+	memcpy(&w, p, 8);
+	t = w - ones * '0'; /* a byte below '0' borrows from the bytes after it: not read */
+	uint64_t bad = ((t + ones * 0x76) | t) & ones * 0x80; /* per byte: b - '0' >= 10 */
+	if (!bad)
+		return -1;
+	int k = __builtin_ctzll(bad) / 8;
+	if (k == 0) {
+		*ret_v = 0;
+		return 0;
+	}
+	/* k digits as the last bytes of eight (leading zeros first), then pairs, fours */
+	t = (t & ((1ull << (8 * k)) - 1)) << (64 - 8 * k);
+	t = t * 10 + (t >> 8);
+	t = (((t & 0x000000ff000000ffull) * (100 + (1000000ull << 32))) +
+	     (((t >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >>
+	    32;
+	*ret_v = (int64_t)(uint32_t)t;
+	return k;
+}
+
 /* "host program[pid]: message" / "program[pid]: message" / "host message".
  * `need_tag`: accept only when a tag ending in ':' is found (ISO prefixed lines).
  * Returns 1 when parsed (fields set), 0 when not (nothing set). */
@@ -256,10 +281,14 @@ static int parse_syslog_tail(struct ev_record *rec, const char *s, size_t len, b
 	if (proglen > 0 && q < end && *q == '[') {
 		const char *r = q + 1, *dlim = end - r > 18 ? r + 18 : end;
 		int64_t v = 0;
-		while (r < dlim && (unsigned)(*r - '0') < 10) {
-			v = v * 10 + (*r - '0');
-			r++;
-		}
+		int k = end - r >= 8 ? digits8(r, &v) : -1;
+		if (k >= 0)
+			r += k;
+		else /* eight digits or more, or near the end */
+			while (r < dlim && (unsigned)(*r - '0') < 10) {
+				v = v * 10 + (*r - '0');
+				r++;
+			}
 		int nd = (int)(r - (q + 1)); /* at most 18 digits */
 		if (r + 1 < end + 1 && r < end && *r == ']' && r + 1 < end && r[1] == ':') {
 			pid = nd ? v : -1;
