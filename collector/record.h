@@ -56,7 +56,9 @@ struct ev_record {
 	uint32_t length;
 	struct ev_field *fields;
 	size_t n_fields, alloc_fields;
-	/* arena: a list of chunks; the free room of the newest (ev_record_alloc) */
+	/* arena: a list of chunks; the free room of the newest (ev_record_alloc). The room is
+	 * the record's, not the chunk's: of two copies of one record (a struct assignment),
+	 * at most one may allocate (swap records, or ev_record_copy()). */
 	char *arena;
 	char *arena_next;
 	size_t arena_left;
