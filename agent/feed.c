@@ -54,28 +54,11 @@ static int drain(struct ev_feed *f, struct correlate_engine *e) {
 	return r;
 }
 
-/* Can the message be a Sysmon event ("<Event", after spaces) or an audit record ("type=",
- * "node=", "audit: type=")? The first byte says no for most lines. */
-static bool maybe_category(const struct ev_record *rec) {
-	if (!rec->message.p || !rec->message.len)
-		return false;
-	switch (rec->message.p[0]) {
-	case ' ':
-	case '<':
-	case 't':
-	case 'n':
-	case 'a':
-		return true;
-	default:
-		return false;
-	}
-}
-
 int ev_feed_record(struct ev_feed *f, struct correlate_engine *e, struct ev_record *rec) {
 	int r = f->miner ? template_fields(f->miner, rec) : 0;
 	if (r < 0)
 		return r;
-	if (maybe_category(rec)) {
+	if (collector_maybe_category(rec->message.p, rec->message.len)) {
 		r = collector_sysmon_decode(rec);
 		if (r == 0)
 			r = collector_audit_from_syslog(rec);

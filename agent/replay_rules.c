@@ -103,7 +103,8 @@ int replay_next_record(struct collector_reader *rd, struct ev_record *rec) {
 	int r = collector_reader_next(rd, rec, &errs);
 	if (r < 0 && !ev_interrupted())
 		ev_errlist_print(&errs, stderr);
-	ev_errlist_clear(&errs);
+	if (errs.v || errs.n) /* once per record: no call for the empty list */
+		ev_errlist_clear(&errs);
 	return r < 0 && ev_interrupted() ? 0 : r;
 }
 

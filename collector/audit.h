@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "collector/record.h"
 
@@ -62,6 +63,31 @@ int collector_audit_from_journal(struct ev_record *rec);
  * that of the stamp; the message, host and source stay. Returns 1 done, 0 not such a
  * record (rec unchanged), -ENOMEM. */
 int collector_audit_from_syslog(struct ev_record *rec);
+/* Can a syslog message be a record of a Sigma category: an audit line
+ * (collector_audit_from_syslog: "type=", "node=" or "audit: type=" first) or a Sysmon
+ * event (collector_sysmon_decode: "<Event" after spaces)? False means both of them would
+ * return 0, so a caller may skip them; true means only "maybe". Cheap, inline: the first bytes. */
+static inline bool collector_maybe_category(const char *msg, size_t len) {
+	if (!msg || !len)
+		return false;
+	switch (msg[0]) {
+	case 't': /* collector_audit_looks */
+		return len >= 5 && !memcmp(msg, "type=", 5);
+	case 'n':
+		return len >= 5 && !memcmp(msg, "node=", 5);
+	case 'a': /* the kernel's own line (kmsg_to_line) */
+		return len >= 12 && !memcmp(msg, "audit: type=", 12);
+	case ' ':
+	case '<': { /* collector_sysmon_decode skips spaces before "<Event" */
+		size_t i = 0;
+		while (i < len && msg[i] == ' ')
+			i++;
+		return len - i >= 6 && !memcmp(msg + i, "<Event", 6);
+	}
+	default:
+		return false;
+	}
+}
 
 struct collector_audit;
 

@@ -221,6 +221,31 @@ int64_t collector_parser_civil_to_us(struct collector_parser *p, int year, unsig
 	return utc * 1000000;
 }
 
+/* The run of decimal digits (0..7 of them) that starts the 8 readable bytes at p, and
+ * its value, without a loop: -1 when all 8 are digits (the caller reads on). */
+static inline int digits8(const char *p, int64_t *ret_v) {
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t w, t;
+	memcpy(&w, p, 8);
+	t = w - ones * '0'; /* a byte below '0' borrows from the bytes after it: not read */
+	uint64_t bad = ((t + ones * 0x76) | t) & ones * 0x80; /* per byte: b - '0' >= 10 */
+	if (!bad)
+		return -1;
+	int k = __builtin_ctzll(bad) / 8;
+	if (k == 0) {
+		*ret_v = 0;
+		return 0;
+	}
+	/* k digits as the last bytes of eight (leading zeros first), then pairs, fours */
+	t = (t & ((1ull << (8 * k)) - 1)) << (64 - 8 * k);
+	t = t * 10 + (t >> 8);
+	t = (((t & 0x000000ff000000ffull) * (100 + (1000000ull << 32))) +
+	     (((t >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >>
+	    32;
+	*ret_v = (int64_t)(uint32_t)t;
+	return k;
+}
+
 /* "host program[pid]: message" / "program[pid]: message" / "host message".
  * `need_tag`: accept only when a tag ending in ':' is found (ISO prefixed lines).
  * Returns 1 when parsed (fields set), 0 when not (nothing set). */
@@ -254,14 +279,17 @@ static int parse_syslog_tail(struct ev_record *rec, const char *s, size_t len, b
 	int64_t pid = -1;
 	bool ok = false;
 	if (proglen > 0 && q < end && *q == '[') {
-		const char *r = q + 1;
+		const char *r = q + 1, *dlim = end - r > 18 ? r + 18 : end;
 		int64_t v = 0;
-		int nd = 0;
-		while (r < end && *r >= '0' && *r <= '9' && nd < 18) {
-			v = v * 10 + (*r - '0');
-			r++;
-			nd++;
-		}
+		int k = end - r >= 8 ? digits8(r, &v) : -1;
+		if (k >= 0)
+			r += k;
+		else /* eight digits or more, or near the end */
+			while (r < dlim && (unsigned)(*r - '0') < 10) {
+				v = v * 10 + (*r - '0');
+				r++;
+			}
+		int nd = (int)(r - (q + 1)); /* at most 18 digits */
 		if (r + 1 < end + 1 && r < end && *r == ']' && r + 1 < end && r[1] == ':') {
 			pid = nd ? v : -1;
 			q = r + 2;
@@ -309,10 +337,20 @@ static int parse_syslog_tail(struct ev_record *rec, const char *s, size_t len, b
 	return 1;
 }
 
+/* memcmp(a, b, 15) == 0 in two loads each, no call (once per line) */
+static inline bool same15(const char *a, const char *b) {
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 7, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 7, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 /* collector_parse_bsd_time, or the previous line's answer when its 15 bytes repeat. */
 static bool bsd_time_cached(struct collector_parser *p, const char *l, size_t len, unsigned *mon,
                             unsigned *day, unsigned *sod) {
-	if (len >= 15 && p->bsd_text_ok && !memcmp(l, p->bsd_text, 15)) {
+	if (len >= 15 && p->bsd_text_ok && same15(l, p->bsd_text)) {
 		*mon = p->bsd_text_v[0];
 		*day = p->bsd_text_v[1];
 		*sod = p->bsd_text_v[2];

@@ -26,6 +26,7 @@ enum input_kind { INPUT_LINES, INPUT_JOURNAL };
 struct input {
 	enum input_kind kind;
 	char *name;
+	size_t name_len; /* copied into every record as its source */
 	struct collector_lines lines;
 	struct collector_parser parser;
 	sd_journal *j;
@@ -113,6 +114,7 @@ static struct input *input_new(enum input_kind k, const char *name) {
 	in->kind = k;
 	in->lines.fd = -1;
 	in->name = strdup(name);
+	in->name_len = strlen(name);
 	in->last_time = INT64_MIN;
 	ev_record_init(&in->pending);
 	if (!in->name) {
@@ -247,7 +249,7 @@ static int input_next(struct collector_reader *r, struct input *in, uint32_t idx
 		}
 		if (k < 0)
 			return k;
-		rec->source = ev_record_strdup(rec, in->name, strlen(in->name));
+		rec->source = ev_record_strdup(rec, in->name, in->name_len);
 	}
 	rec->source_id = idx;
 	if (rec->flags & EV_REC_UNPARSED)

@@ -3,6 +3,8 @@
 #include "collector/record.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,7 @@
 
 struct chunk {
 	struct chunk *next;
-	size_t used, size;
+	size_t size;
 	char data[];
 };
 
@@ -36,15 +38,30 @@ void ev_record_reset(struct ev_record *r) {
 	size_t fa = r->alloc_fields;
 	struct chunk *c = (struct chunk *)r->arena;
 	/* keep the first (largest, most recent) chunk, drop the rest */
-	if (c) {
+	if (c && c->next) {
 		chunks_free(c->next);
 		c->next = NULL;
-		c->used = 0;
 	}
-	ev_record_init(r);
+	/* as ev_record_init, less the rendered numbers, member by member (once per record
+	 * read: a few stores, no string instruction); a new member is reset here too */
+	_Static_assert(sizeof(void *) != 8 || offsetof(struct ev_record, num_buf) == 184,
+	               "struct ev_record changed: reset every new member in ev_record_reset");
+	r->time_us = 0;
+	r->seq = 0;
+	r->source_id = 0;
+	r->flags = 0;
+	r->source = r->host = r->program = r->unit = r->message = (struct ev_str){NULL, 0};
+	r->pid = -1;
+	r->priority = -1;
+	r->facility = -1;
+	r->offset = 0;
+	r->length = 0;
+	r->n_fields = 0;
 	r->fields = f;
 	r->alloc_fields = fa;
 	r->arena = (char *)c;
+	r->arena_next = c ? c->data : NULL;
+	r->arena_left = c ? c->size : 0;
 }
 
 void ev_record_free(struct ev_record *r) {
@@ -53,34 +70,24 @@ void ev_record_free(struct ev_record *r) {
 	ev_record_init(r);
 }
 
-char *ev_record_alloc(struct ev_record *r, size_t len) {
-	struct chunk *c = (struct chunk *)r->arena;
-	if (!c || c->size - c->used < len + 1) {
-		size_t sz = ARENA_CHUNK;
-		while (sz < len + 1)
-			sz *= 2;
-		struct chunk *n = malloc(sizeof(*n) + sz);
-		if (!n)
-			return NULL;
-		n->size = sz;
-		n->used = 0;
-		n->next = c;
-		r->arena = (char *)n;
-		c = n;
-	}
-	char *d = c->data + c->used;
+char *ev_record_alloc_slow(struct ev_record *r, size_t len) {
+	/* the newest chunk lacks the room: a new one (the rest of the old one unused) */
+	if (len > SIZE_MAX / 4)
+		return NULL;
+	size_t sz = ARENA_CHUNK;
+	while (sz < len + 1)
+		sz *= 2;
+	struct chunk *n = malloc(sizeof(*n) + sz);
+	if (!n)
+		return NULL;
+	n->size = sz;
+	n->next = (struct chunk *)r->arena;
+	r->arena = (char *)n;
+	char *d = n->data;
 	d[len] = '\0';
-	c->used += len + 1;
+	r->arena_next = d + len + 1;
+	r->arena_left = sz - len - 1;
 	return d;
-}
-
-struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len) {
-	char *d = ev_record_alloc(r, len);
-	if (!d)
-		return (struct ev_str){NULL, 0};
-	if (len)
-		memcpy(d, p, len);
-	return (struct ev_str){d, len};
 }
 
 int ev_record_set(struct ev_record *r, const char *which, const char *p, size_t len) {

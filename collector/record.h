@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum {
 	EV_REC_NO_TIME = 1u << 0,   /* no parseable time: time_us is the arrival time */
@@ -55,10 +56,15 @@ struct ev_record {
 	uint32_t length;
 	struct ev_field *fields;
 	size_t n_fields, alloc_fields;
-	/* arena */
+	/* arena: a list of chunks; the free room of the newest (ev_record_alloc). The room is
+	 * the record's, not the chunk's: of two copies of one record (a struct assignment),
+	 * at most one may allocate (swap records, or ev_record_copy()). */
 	char *arena;
-	size_t arena_len, arena_alloc;
-	char num_buf[3][24]; /* rendered pid/priority/facility for ev_record_get */
+	char *arena_next;
+	size_t arena_left;
+	/* rendered pid/priority/facility for ev_record_get, written before each read: last,
+	 * because ev_record_reset() clears only the members before them */
+	char num_buf[3][24];
 	struct ev_str num_str[3];
 };
 
@@ -68,12 +74,29 @@ void ev_record_init(struct ev_record *r);
 void ev_record_reset(struct ev_record *r);
 void ev_record_free(struct ev_record *r);
 
+/* ev_record_alloc past the room of the newest chunk: a new chunk. */
+char *ev_record_alloc_slow(struct ev_record *r, size_t len);
+/* Room for len bytes and a NUL (set) in the arena, to fill in place; NULL on OOM. A parser
+ * copies a span once and points several fields into it. Inline: a few calls per record. */
+static inline char *ev_record_alloc(struct ev_record *r, size_t len) {
+	if (len >= r->arena_left)
+		return ev_record_alloc_slow(r, len);
+	char *d = r->arena_next;
+	d[len] = '\0';
+	r->arena_next = d + len + 1;
+	r->arena_left -= len + 1;
+	return d;
+}
 /* Copy bytes into the record's arena; returns the stored string ({NULL,0} on OOM).
  * Pointers returned earlier stay valid (the arena grows in chunks, never moves). */
-struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len);
-/* Room for len bytes and a NUL (set) in the arena, to fill in place; NULL on OOM. A parser
- * copies a span once and points several fields into it. */
-char *ev_record_alloc(struct ev_record *r, size_t len);
+static inline struct ev_str ev_record_strdup(struct ev_record *r, const char *p, size_t len) {
+	char *d = ev_record_alloc(r, len);
+	if (!d)
+		return (struct ev_str){NULL, 0};
+	if (len)
+		memcpy(d, p, len);
+	return (struct ev_str){d, len};
+}
 /* Set one standard string field (copies). `which` is one of "source", "host", "program",
  * "unit", "message". Returns 0, -EINVAL for another name, -ENOMEM. */
 int ev_record_set(struct ev_record *r, const char *which, const char *p, size_t len);

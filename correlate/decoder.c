@@ -47,6 +47,12 @@ void decoder_free_all(struct correlate_engine *e) {
 	e->n_dec_names = 0;
 }
 
+/* A name's bit in dec_sig (1,024 bits) */
+static unsigned name_sig(const char *n) {
+	unsigned a = (unsigned char)n[0], b = a ? (unsigned char)n[1] : 0;
+	return (a * 31 + b) & 1023;
+}
+
 static int cmp_name(const void *a, const void *b) {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -80,11 +86,19 @@ int decoder_names_build(struct correlate_engine *e) {
 		e->dec_names[e->n_dec_names++] = e->fmap_to[i];
 	}
 	qsort(e->dec_names, e->n_dec_names, sizeof(char *), cmp_name);
+	memset(e->dec_sig, 0, sizeof(e->dec_sig));
+	for (size_t i = 0; i < e->n_dec_names; i++) {
+		unsigned sig = name_sig(e->dec_names[i]);
+		e->dec_sig[sig >> 6] |= 1ull << (sig & 63);
+	}
 	return 0;
 }
 
 bool engine_decodable(const struct correlate_engine *e, const char *name) {
-	return name && e->n_dec_names &&
+	if (!name || !e->n_dec_names)
+		return false;
+	unsigned sig = name_sig(name);
+	return (e->dec_sig[sig >> 6] >> (sig & 63) & 1) &&
 	       bsearch(&name, e->dec_names, e->n_dec_names, sizeof(char *), cmp_name);
 }
 

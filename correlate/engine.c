@@ -242,8 +242,16 @@ static void feed_begin(struct correlate_engine *e, struct ev_record *rec) {
 	if (e->n_dbs)
 		prefilter_scan(e, rec);
 #endif
-	if (e->n_trig > 1)
+	if (e->n_trig > 16)
 		qsort(e->trig, e->n_trig, sizeof(unsigned), cmp_unsigned);
+	else /* mostly one or two: no call */
+		for (size_t i = 1; i < e->n_trig; i++) {
+			unsigned v = e->trig[i];
+			size_t j = i;
+			for (; j > 0 && e->trig[j - 1] > v; j--)
+				e->trig[j] = e->trig[j - 1];
+			e->trig[j] = v;
+		}
 }
 
 /* Rule i matched the current record: its alert (unless quiet), then the correlations

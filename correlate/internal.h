@@ -212,6 +212,7 @@ struct correlate_engine {
 	size_t n_fmap;
 	char **dec_names; /* what decoding can add or map, sorted (decoder_names_build) */
 	size_t n_dec_names;
+	uint64_t dec_sig[16]; /* dec_names' first two bytes, hashed: most names miss at once */
 	bool compiled;
 	pcre2_match_data *md;
 	/* per-record */

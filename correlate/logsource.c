@@ -308,6 +308,17 @@ static void ls_row(struct correlate_engine *e, size_t row, bool forget) {
 	}
 }
 
+/* Is m the entry of this program and facility? Names are short: compared inline. */
+static inline bool memo_is(const struct ls_memo *m, uint32_t h, int facility,
+                           const struct ev_str *p, uint32_t len) {
+	if (!m->used || m->hash != h || m->facility != facility || m->len != len)
+		return false;
+	for (uint32_t i = 0; p->p && i < len; i++)
+		if (m->program[i] != p->p[i])
+			return false;
+	return true;
+}
+
 void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {
 	const struct ev_str *p = &rec->program;
 	e->ls_service = e->o.service_field ? ev_record_get(rec, "service") : NULL;
@@ -317,27 +328,31 @@ void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {
 		return;
 	}
 	uint32_t len = p->p ? (uint32_t)p->len : UINT32_MAX;
+	/* the length, facility and three bytes of the name: no loop per byte (the entry is
+	 * compared whole below, so a shared hash costs a miss, never a wrong answer) */
 	uint32_t h = 2166136261u ^ (uint32_t)rec->facility;
-	for (size_t i = 0; p->p && i < p->len; i++)
-		h = (h ^ (unsigned char)p->p[i]) * 16777619u;
-	/* two slots per hash (the low bits of FNV-1a alone put systemd, dhclient and postgres
-	 * in one slot); a miss takes an unused one, else the two in turn */
+	if (p->p && len) {
+		const unsigned char *b = (const unsigned char *)p->p;
+		h = (h ^ len) * 16777619u;
+		h = (h ^
+		     ((uint32_t)b[0] | (uint32_t)b[len / 2] << 8 | (uint32_t)b[len - 1] << 16)) *
+		    16777619u;
+	}
+	/* two slots per hash; a miss takes an unused one, else the two in turn */
 	uint32_t x = (h ^ (h >> 15)) * 0x2c1b3c6du;
 	size_t s0 = (x ^ (x >> 12)) % LS_MEMO, s1 = (s0 + 1) % LS_MEMO;
-	for (int k = 0; k < 2; k++) {
-		struct ls_memo *m = &e->ls_memo[k ? s1 : s0];
-		if (m->used && m->hash == h && m->facility == rec->facility && m->len == len &&
-		    (!p->p || !memcmp(m->program, p->p, len))) {
-			e->ls_cur = m;
-			ls_row(e, (size_t)(m - e->ls_memo), false);
-			return;
-		}
+	struct ls_memo *m = &e->ls_memo[s0];
+	if (memo_is(m, h, rec->facility, p, len) ||
+	    memo_is(m = &e->ls_memo[s1], h, rec->facility, p, len)) {
+		e->ls_cur = m;
+		ls_row(e, (size_t)(m - e->ls_memo), false);
+		return;
 	}
 	size_t slot = !e->ls_memo[s0].used   ? s0
 	              : !e->ls_memo[s1].used ? s1
 	              : (e->ls_turn ^= 1)    ? s1
 	                                     : s0;
-	struct ls_memo *m = &e->ls_memo[slot];
+	m = &e->ls_memo[slot];
 	e->ls_cur = m;
 	ls_row(e, slot, true);
 	m->used = true;

@@ -12,9 +12,30 @@ static const char *f(const struct ev_record *r, const char *name) {
 	return s ? s->p : NULL;
 }
 
+/* The feed's gate (collector_maybe_category) against the parsers it gates: a message that
+ * collector_sysmon_decode or collector_audit_from_syslog takes must pass it. Returns
+ * whether either took it. */
+static bool gate_holds(const char *m, size_t len) {
+	struct ev_record r;
+	ev_record_init(&r);
+	ev_record_set(&r, "program", "audisp-syslog", 13);
+	ev_record_set(&r, "message", m, len);
+	int k = collector_sysmon_decode(&r);
+	if (k == 0)
+		k = collector_audit_from_syslog(&r);
+	ev_record_free(&r);
+	CU_ASSERT(k >= 0);
+	if (k > 0)
+		CU_ASSERT(collector_maybe_category(m, len));
+	return k > 0;
+}
+
 static int parse(struct ev_record *r, const char *line) {
 	ev_record_reset(r);
-	return collector_audit_parse_line(line, strlen(line), r);
+	int k = collector_audit_parse_line(line, strlen(line), r);
+	if (k > 0) /* every audit.log line of these fixtures is also a syslog message */
+		CU_ASSERT(gate_holds(line, strlen(line)));
+	return k;
 }
 
 TEST(test_audit_parse_line) {
@@ -82,6 +103,7 @@ static void push_line(struct collector_audit *a, const char *line) {
 	struct ev_record r;
 	ev_record_init(&r);
 	CU_ASSERT_EQUAL(collector_audit_parse_line(line, strlen(line), &r), 1);
+	CU_ASSERT(gate_holds(line, strlen(line)));
 	CU_ASSERT_EQUAL(collector_audit_push(a, &r), 1);
 	ev_record_free(&r);
 }
@@ -241,6 +263,7 @@ TEST(test_sysmon_decode) {
 	                "<Data Name=\"ParentUser\"/></EventData></Event>";
 	ev_record_set(&r, "message", m, strlen(m));
 	CU_ASSERT_EQUAL(collector_sysmon_decode(&r), 1);
+	CU_ASSERT(gate_holds(m, strlen(m)));
 	CU_ASSERT_EQUAL(r.flags & EV_REC_CATEGORIES, EV_REC_PROCESS_CREATION);
 	CU_ASSERT_STRING_EQUAL(f(&r, "Image"), "/usr/bin/id");
 	CU_ASSERT_STRING_EQUAL(f(&r, "CommandLine"), "id && echo <x>");
@@ -250,6 +273,7 @@ TEST(test_sysmon_decode) {
 	ev_record_reset(&r);
 	ev_record_set(&r, "message", m, 200);
 	CU_ASSERT_EQUAL(collector_sysmon_decode(&r), 1);
+	CU_ASSERT(gate_holds(m, 200));
 	ev_record_reset(&r);
 	ev_record_set(&r, "message", "<Event><System><Provider Name=\"Other\"/>", 39);
 	CU_ASSERT_EQUAL(collector_sysmon_decode(&r), 0);
@@ -266,6 +290,7 @@ TEST(test_audit_from_syslog) {
 	ev_record_set(&r, "host", "web1", 4);
 	ev_record_set(&r, "message", m, strlen(m));
 	CU_ASSERT_EQUAL(collector_audit_from_syslog(&r), 1);
+	CU_ASSERT(gate_holds(m, strlen(m)));
 	CU_ASSERT_STRING_EQUAL(r.program.p, "auditd");
 	CU_ASSERT_STRING_EQUAL(r.host.p, "web1");
 	CU_ASSERT_EQUAL(r.time_us, 1700000000100000LL);
@@ -277,6 +302,7 @@ TEST(test_audit_from_syslog) {
 	ev_record_set(&r, "program", "kernel", 6);
 	ev_record_set(&r, "message", m, strlen(m));
 	CU_ASSERT_EQUAL(collector_audit_from_syslog(&r), 1);
+	CU_ASSERT(gate_holds(m, strlen(m)));
 	CU_ASSERT_STRING_EQUAL(f(&r, "type"), "PROCTITLE");
 	CU_ASSERT_STRING_EQUAL(f(&r, "msg"), "audit(1700000000.200:10)");
 	CU_ASSERT_STRING_EQUAL(f(&r, "proctitle"), "id");
@@ -305,4 +331,42 @@ TEST(test_audit_long_argument) {
 	CU_ASSERT_STRING_EQUAL(f(&o, "CommandLine"), "echo ABCD x");
 	ev_record_free(&o);
 	collector_audit_free(a);
+}
+
+/* collector_maybe_category is true for every message the Sysmon and audit parsers take in
+ * the fixtures above (parse() and push_line() check theirs), at every cut of each, and
+ * false for the everyday lines the feed sees. */
+TEST(test_collector_maybe_category) {
+	static const char *const taken[] = {
+	        "<Event><System><Provider Name=\"Linux-Sysmon\" Guid=\"{x}\"/><EventID>1</EventID>"
+	        "<Computer>web1</Computer></System><EventData><Data Name=\"Image\">/usr/bin/id"
+	        "</Data></EventData></Event>",
+	        "   <Event><System><Provider Name=\"Linux-Sysmon\"/><EventID>3</EventID></System>"
+	        "</Event>",
+	        "node=n1 type=EXECVE msg=audit(1700000000.100:9): argc=1 a0=\"id\"",
+	        "type=SYSCALL msg=audit(100.000:1): arch=c000003e syscall=59 success=yes pid=10",
+	        "audit: type=1327 audit(1700000000.200:10): proctitle=6964",
+	};
+	for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		size_t n = strlen(taken[i]);
+		CU_ASSERT(gate_holds(taken[i], n));
+		for (size_t cut = 0; cut < n; cut++)
+			gate_holds(taken[i], cut);
+	}
+	static const char *const plain[] = {
+	        "Failed password for root from 10.0.0.1 port 22 ssh2",
+	        "authentication failure; logname=bob",
+	        "tty=pts/0 ruser=root",
+	        "new session 4 of user root",
+	        "<13>not sysmon",
+	        "  indented line",
+	        "Event <Event> later in the line",
+	        "audit: backlog limit exceeded",
+	        "",
+	};
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		CU_ASSERT(!gate_holds(plain[i], strlen(plain[i])));
+		CU_ASSERT(!collector_maybe_category(plain[i], strlen(plain[i])));
+	}
+	CU_ASSERT(!collector_maybe_category(NULL, 0));
 }

@@ -482,3 +482,37 @@ TEST(test_collector_parse_tail_strings) {
 	CU_ASSERT(R.fields[0].name.p[1] == '\0');
 	done();
 }
+
+/* The pid of "prog[PID]:" for every count of digits up to 19 and tails of every length
+ * after it (the eight-byte read and the byte loop near the end of the line), checked
+ * against the digits themselves. */
+TEST(test_collector_parse_pid_digits) {
+	setup("auto", "UTC", 0, NOV27_2026 * S);
+	static const char *digits = "9081726354453627189";
+	for (size_t nd = 0; nd <= 19; nd++)
+		for (size_t tail = 0; tail <= 10; tail++) {
+			char line[96];
+			int n = snprintf(line, sizeof(line), "Nov 27 00:00:00 h p[%.*s]:%.*s",
+			                 (int)nd, digits + (19 - nd), (int)tail, " message!!");
+			parse(line, (size_t)n);
+			/* 19 digits: not a pid tag; the line is "host message" */
+			CU_ASSERT(nd <= 18 ? streq(R.program, "p") : !R.program.p);
+			int64_t want = -1;
+			if (nd && nd <= 18) {
+				want = 0;
+				for (size_t i = 0; i < nd; i++)
+					want = want * 10 + (digits[19 - nd + i] - '0');
+			}
+			CU_ASSERT_EQUAL(R.pid, want);
+		}
+	/* a non-digit right after '[' and digits next to other bytes */
+	PARSE("Nov 27 00:00:00 h p[x1]: m");
+	CU_ASSERT_EQUAL(R.pid, -1);
+	PARSE("Nov 27 00:00:00 h p[0/]: m");
+	CU_ASSERT_EQUAL(R.pid, -1);
+	PARSE("Nov 27 00:00:00 h p[007]: message");
+	CU_ASSERT_EQUAL(R.pid, 7);
+	PARSE("Nov 27 00:00:00 h p[12:]: message");
+	CU_ASSERT_EQUAL(R.pid, -1);
+	done();
+}

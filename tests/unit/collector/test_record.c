@@ -39,3 +39,40 @@ TEST(test_record_arena_stable) {
 	ev_record_free(&r);
 	ev_record_free(&c);
 }
+
+/* ev_record_reset clears member by member: every member an init clears is clear again,
+ * the arena is reused from its start, and a string larger than a chunk still fits. */
+TEST(test_record_reset_clears) {
+	struct ev_record r, z;
+	ev_record_init(&r);
+	ev_record_init(&z);
+	for (int round = 0; round < 3; round++) {
+		r.time_us = 5, r.seq = 6, r.source_id = 7, r.flags = EV_REC_PART;
+		r.pid = 8, r.priority = 3, r.facility = 4, r.offset = 9, r.length = 10;
+		CU_ASSERT_EQUAL(ev_record_set(&r, "source", "f", 1), 0);
+		CU_ASSERT_EQUAL(ev_record_set(&r, "host", "h", 1), 0);
+		CU_ASSERT_EQUAL(ev_record_set(&r, "program", "p", 1), 0);
+		CU_ASSERT_EQUAL(ev_record_set(&r, "unit", "u", 1), 0);
+		CU_ASSERT_EQUAL(ev_record_set(&r, "message", "m", 1), 0);
+		CU_ASSERT_EQUAL(ev_record_add_field(&r, "k", 1, "v", 1), 0);
+		char big[10000];
+		memset(big, 'x', sizeof(big));
+		struct ev_str b = ev_record_strdup(&r, big, sizeof(big));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(b.p);
+		CU_ASSERT_EQUAL(b.p[sizeof(big)], '\0');
+		CU_ASSERT_EQUAL(memcmp(b.p, big, sizeof(big)), 0);
+		ev_record_reset(&r);
+		/* the members up to `length` (no padding among them), then the rest */
+		CU_ASSERT_EQUAL(
+		        memcmp(&r, &z, offsetof(struct ev_record, length) + sizeof(r.length)), 0);
+		CU_ASSERT_EQUAL(r.n_fields, 0);
+		CU_ASSERT_PTR_NULL(ev_record_get(&r, "k"));
+		CU_ASSERT_PTR_NULL(ev_record_get(&r, "pid"));
+		/* the kept chunk is reused from its start */
+		char *a = ev_record_alloc(&r, 3);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		CU_ASSERT_PTR_EQUAL(ev_record_alloc(&r, 0), a + 4);
+		ev_record_reset(&r);
+	}
+	ev_record_free(&r);
+}
