@@ -7,13 +7,13 @@
  * pointer, curl_off_t, blob), and for that info (always a pointer). */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "agent/curl_load.h"
+#include "util/dlload.h"
 
 #define LIBCURL "libcurl.so.4"
 
@@ -34,37 +34,19 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int load_r;
 static char why[512];
 
-static void load(void) {
-	void *h = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL);
-	const char *missing = NULL;
-	if (h) {
-		/* dlsym() returns void *; POSIX guarantees it converts to a function pointer */
 #define SYM(field, name)                                                                           \
-	do {                                                                                       \
-		*(void **)&fn.field = dlsym(h, name);                                              \
-		if (!fn.field && !missing)                                                         \
-			missing = name;                                                            \
-	} while (0)
-		SYM(global_init, "curl_global_init");
-		SYM(easy_init, "curl_easy_init");
-		SYM(easy_setopt, "curl_easy_setopt");
-		SYM(easy_perform, "curl_easy_perform");
-		SYM(easy_getinfo, "curl_easy_getinfo");
-		SYM(easy_cleanup, "curl_easy_cleanup");
-		SYM(easy_strerror, "curl_easy_strerror");
-		SYM(slist_append, "curl_slist_append");
-		SYM(slist_free_all, "curl_slist_free_all");
-#undef SYM
-		if (!missing)
-			return;
-	}
-	snprintf(why, sizeof(why),
-	         "%s cannot be loaded (%s): notifications and uploads need libcurl (Debian: "
-	         "install libcurl4)",
-	         LIBCURL, h ? missing : dlerror());
-	load_r = -ELIBACC;
-	/* the handle stays open (a half-loaded library is not used, and dlclose() here would
-	 * race with nothing but gains nothing either) */
+	{ name, (void **)&fn.field }
+static const struct ev_dlsym syms[] = {
+        SYM(global_init, "curl_global_init"),       SYM(easy_init, "curl_easy_init"),
+        SYM(easy_setopt, "curl_easy_setopt"),       SYM(easy_perform, "curl_easy_perform"),
+        SYM(easy_getinfo, "curl_easy_getinfo"),     SYM(easy_cleanup, "curl_easy_cleanup"),
+        SYM(easy_strerror, "curl_easy_strerror"),   SYM(slist_append, "curl_slist_append"),
+        SYM(slist_free_all, "curl_slist_free_all"),
+};
+
+static void load(void) {
+	load_r = ev_dlload(LIBCURL, syms, sizeof(syms) / sizeof(*syms),
+	                   "notifications and uploads need libcurl", "libcurl4", why, sizeof(why));
 }
 
 int ev_curl_load(const char **ret_why) {

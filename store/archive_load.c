@@ -2,10 +2,10 @@
  *
  * Invariant: the table is filled once, under pthread_once, with every function or none;
  * after a failure every call fails the same way and store_archive_load() keeps the reason.
- * Each wrapper's type is checked against libarchive's own prototype at compile time. */
+ * Each wrapper's type is checked against libarchive's own prototype at compile time
+ * (util/dlload.h). */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -16,45 +16,22 @@
 #define STORE_ARCHIVE_NO_RENAME 1
 #include "store/archive_load.h"
 #include "store/bundle.h"
+#include "util/dlload.h"
 
 #define LIBARCHIVE "libarchive.so.13"
 
-#define FIELD(ret, name, params, args, fail) __typeof__(name) *name;
-#define FIELD_VOID(name, params, args)       __typeof__(name) *name;
-static struct {
-	STORE_ARCHIVE_FUNCS(FIELD)
-	STORE_ARCHIVE_VOID_FUNCS(FIELD_VOID)
-	__typeof__(archive_set_error) *archive_set_error;
-} fn;
+/* The table: both lists and the variadic archive_set_error (wrapped by hand below). */
+#define ALL(X)                                                                                     \
+	STORE_ARCHIVE_FUNCS(X) STORE_ARCHIVE_VOID_FUNCS(X) X(void, archive_set_error, (), (), )
+static struct { ALL(EV_DL_FIELD) } fn;
+static const struct ev_dlsym syms[] = {ALL(EV_DL_SYM)};
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int load_r;
 static char why[512];
 
 static void load(void) {
-	void *h = dlopen(LIBARCHIVE, RTLD_NOW | RTLD_LOCAL);
-	const char *missing = NULL;
-	if (h) {
-		/* dlsym() returns void *; POSIX guarantees it converts to a function pointer */
-#define SYM(name)                                                                                  \
-	do {                                                                                       \
-		*(void **)&fn.name = dlsym(h, #name);                                              \
-		if (!fn.name && !missing)                                                          \
-			missing = #name;                                                           \
-	} while (0);
-#define SYM_FN(ret, name, params, args, fail) SYM(name)
-#define SYM_VOID(name, params, args)          SYM(name)
-		STORE_ARCHIVE_FUNCS(SYM_FN)
-		STORE_ARCHIVE_VOID_FUNCS(SYM_VOID)
-		SYM(archive_set_error)
-		if (!missing)
-			return;
-	}
-	snprintf(why, sizeof(why),
-	         "%s cannot be loaded (%s): evidence bundles need libarchive (Debian: install "
-	         "libarchive13)",
-	         LIBARCHIVE, h ? missing : dlerror());
-	load_r = -ELIBACC;
-	/* a half-loaded library is not used; its handle stays open */
+	load_r = ev_dlload(LIBARCHIVE, syms, sizeof(syms) / sizeof(*syms),
+	                   "evidence bundles need libarchive", "libarchive13", why, sizeof(why));
 }
 
 int store_archive_load(const char **ret_why) {
@@ -75,25 +52,10 @@ static bool loaded(void) {
 	return store_archive_load(NULL) == 0;
 }
 
-#define WRAP(ret, name, params, args, fail)                                                        \
-	_Static_assert(                                                                            \
-	        __builtin_types_compatible_p(__typeof__(store_dl_##name), __typeof__(name)),       \
-	        #name "'s wrapper has libarchive's type");                                         \
-	ret store_dl_##name params {                                                               \
-		return loaded() ? fn.name args : fail;                                             \
-	}
-#define WRAP_VOID(name, params, args)                                                              \
-	_Static_assert(                                                                            \
-	        __builtin_types_compatible_p(__typeof__(store_dl_##name), __typeof__(name)),       \
-	        #name "'s wrapper has libarchive's type");                                         \
-	void store_dl_##name params {                                                              \
-		if (loaded())                                                                      \
-			fn.name args;                                                              \
-	}
-STORE_ARCHIVE_FUNCS(WRAP)
-STORE_ARCHIVE_VOID_FUNCS(WRAP_VOID)
+STORE_ARCHIVE_FUNCS(EV_DL_WRAP)
+STORE_ARCHIVE_VOID_FUNCS(EV_DL_WRAP_VOID)
 
-void store_dl_archive_set_error(struct archive *a, int err, const char *fmt, ...) {
+void ev_dl_archive_set_error(struct archive *a, int err, const char *fmt, ...) {
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);

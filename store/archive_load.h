@@ -17,6 +17,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "util/dlload.h"
 #include "util/macro.h"
 
 /* Load libarchive if not yet done. Returns 0, or -ELIBACC with *ret_why (static text: the
@@ -25,7 +26,7 @@
 int store_archive_load(const char **ret_why);
 
 /* Every libarchive function store/ calls: return type, name, parameters, arguments, and
- * what it returns when the library is not loaded. */
+ * what it returns when the library is not loaded (util/dlload.h). */
 #define STORE_ARCHIVE_FUNCS(X)                                                                     \
 	X(struct archive *, archive_read_new, (void), (), NULL)                                    \
 	X(int, archive_read_support_filter_gzip, (struct archive * a), (a), ARCHIVE_FATAL)         \
@@ -75,63 +76,62 @@ int store_archive_load(const char **ret_why);
 	X(la_int64_t, archive_entry_size, (struct archive_entry * e), (e), 0)                      \
 	X(int, archive_entry_size_is_set, (struct archive_entry * e), (e), 0)
 
-/* The ones that return nothing: name, parameters, arguments. */
+/* The ones that return nothing. */
 #define STORE_ARCHIVE_VOID_FUNCS(X)                                                                \
-	X(archive_entry_free, (struct archive_entry * e), (e))                                     \
-	X(archive_entry_set_pathname, (struct archive_entry * e, const char *p), (e, p))           \
-	X(archive_entry_set_symlink, (struct archive_entry * e, const char *p), (e, p))            \
-	X(archive_entry_set_size, (struct archive_entry * e, la_int64_t n), (e, n))                \
-	X(archive_entry_set_filetype, (struct archive_entry * e, unsigned t), (e, t))              \
-	X(archive_entry_set_perm, (struct archive_entry * e, __LA_MODE_T m), (e, m))               \
-	X(archive_entry_set_mtime, (struct archive_entry * e, time_t s, long ns), (e, s, ns))      \
-	X(archive_entry_set_uid, (struct archive_entry * e, la_int64_t id), (e, id))               \
-	X(archive_entry_set_gid, (struct archive_entry * e, la_int64_t id), (e, id))
+	X(void, archive_entry_free, (struct archive_entry * e), (e), )                             \
+	X(void, archive_entry_set_pathname, (struct archive_entry * e, const char *p), (e, p), )   \
+	X(void, archive_entry_set_symlink, (struct archive_entry * e, const char *p), (e, p), )    \
+	X(void, archive_entry_set_size, (struct archive_entry * e, la_int64_t n), (e, n), )        \
+	X(void, archive_entry_set_filetype, (struct archive_entry * e, unsigned t), (e, t), )      \
+	X(void, archive_entry_set_perm, (struct archive_entry * e, __LA_MODE_T m), (e, m), )       \
+	X(void, archive_entry_set_mtime, (struct archive_entry * e, time_t s, long ns),            \
+	  (e, s, ns), )                                                                            \
+	X(void, archive_entry_set_uid, (struct archive_entry * e, la_int64_t id), (e, id), )       \
+	X(void, archive_entry_set_gid, (struct archive_entry * e, la_int64_t id), (e, id), )
 
-#define STORE_ARCHIVE_DECLARE(ret, name, params, args, fail) ret store_dl_##name params;
-#define STORE_ARCHIVE_DECLARE_VOID(name, params, args)       void store_dl_##name params;
-STORE_ARCHIVE_FUNCS(STORE_ARCHIVE_DECLARE)
-STORE_ARCHIVE_VOID_FUNCS(STORE_ARCHIVE_DECLARE_VOID)
-void store_dl_archive_set_error(struct archive *a, int err, const char *fmt, ...) _printf_(3, 4);
+STORE_ARCHIVE_FUNCS(EV_DL_DECLARE)
+STORE_ARCHIVE_VOID_FUNCS(EV_DL_DECLARE)
+void ev_dl_archive_set_error(struct archive *a, int err, const char *fmt, ...) _printf_(3, 4);
 
 #ifndef STORE_ARCHIVE_NO_RENAME /* defined by store/archive_load.c only */
-#define archive_read_new                        store_dl_archive_read_new
-#define archive_read_support_filter_gzip        store_dl_archive_read_support_filter_gzip
-#define archive_read_support_format_tar         store_dl_archive_read_support_format_tar
-#define archive_read_open                       store_dl_archive_read_open
-#define archive_read_open_memory                store_dl_archive_read_open_memory
-#define archive_read_next_header                store_dl_archive_read_next_header
-#define archive_read_data                       store_dl_archive_read_data
-#define archive_read_free                       store_dl_archive_read_free
-#define archive_write_new                       store_dl_archive_write_new
-#define archive_write_set_format_pax_restricted store_dl_archive_write_set_format_pax_restricted
-#define archive_write_add_filter_gzip           store_dl_archive_write_add_filter_gzip
-#define archive_write_set_filter_option         store_dl_archive_write_set_filter_option
-#define archive_write_set_bytes_per_block       store_dl_archive_write_set_bytes_per_block
-#define archive_write_set_bytes_in_last_block   store_dl_archive_write_set_bytes_in_last_block
-#define archive_write_open                      store_dl_archive_write_open
-#define archive_write_open_memory               store_dl_archive_write_open_memory
-#define archive_write_header                    store_dl_archive_write_header
-#define archive_write_data                      store_dl_archive_write_data
-#define archive_write_finish_entry              store_dl_archive_write_finish_entry
-#define archive_write_close                     store_dl_archive_write_close
-#define archive_write_free                      store_dl_archive_write_free
-#define archive_errno                           store_dl_archive_errno
-#define archive_error_string                    store_dl_archive_error_string
-#define archive_set_error                       store_dl_archive_set_error
-#define archive_entry_new                       store_dl_archive_entry_new
-#define archive_entry_free                      store_dl_archive_entry_free
-#define archive_entry_pathname                  store_dl_archive_entry_pathname
-#define archive_entry_filetype                  store_dl_archive_entry_filetype
-#define archive_entry_hardlink                  store_dl_archive_entry_hardlink
-#define archive_entry_symlink                   store_dl_archive_entry_symlink
-#define archive_entry_size                      store_dl_archive_entry_size
-#define archive_entry_size_is_set               store_dl_archive_entry_size_is_set
-#define archive_entry_set_pathname              store_dl_archive_entry_set_pathname
-#define archive_entry_set_symlink               store_dl_archive_entry_set_symlink
-#define archive_entry_set_size                  store_dl_archive_entry_set_size
-#define archive_entry_set_filetype              store_dl_archive_entry_set_filetype
-#define archive_entry_set_perm                  store_dl_archive_entry_set_perm
-#define archive_entry_set_mtime                 store_dl_archive_entry_set_mtime
-#define archive_entry_set_uid                   store_dl_archive_entry_set_uid
-#define archive_entry_set_gid                   store_dl_archive_entry_set_gid
+#define archive_read_new                        ev_dl_archive_read_new
+#define archive_read_support_filter_gzip        ev_dl_archive_read_support_filter_gzip
+#define archive_read_support_format_tar         ev_dl_archive_read_support_format_tar
+#define archive_read_open                       ev_dl_archive_read_open
+#define archive_read_open_memory                ev_dl_archive_read_open_memory
+#define archive_read_next_header                ev_dl_archive_read_next_header
+#define archive_read_data                       ev_dl_archive_read_data
+#define archive_read_free                       ev_dl_archive_read_free
+#define archive_write_new                       ev_dl_archive_write_new
+#define archive_write_set_format_pax_restricted ev_dl_archive_write_set_format_pax_restricted
+#define archive_write_add_filter_gzip           ev_dl_archive_write_add_filter_gzip
+#define archive_write_set_filter_option         ev_dl_archive_write_set_filter_option
+#define archive_write_set_bytes_per_block       ev_dl_archive_write_set_bytes_per_block
+#define archive_write_set_bytes_in_last_block   ev_dl_archive_write_set_bytes_in_last_block
+#define archive_write_open                      ev_dl_archive_write_open
+#define archive_write_open_memory               ev_dl_archive_write_open_memory
+#define archive_write_header                    ev_dl_archive_write_header
+#define archive_write_data                      ev_dl_archive_write_data
+#define archive_write_finish_entry              ev_dl_archive_write_finish_entry
+#define archive_write_close                     ev_dl_archive_write_close
+#define archive_write_free                      ev_dl_archive_write_free
+#define archive_errno                           ev_dl_archive_errno
+#define archive_error_string                    ev_dl_archive_error_string
+#define archive_set_error                       ev_dl_archive_set_error
+#define archive_entry_new                       ev_dl_archive_entry_new
+#define archive_entry_free                      ev_dl_archive_entry_free
+#define archive_entry_pathname                  ev_dl_archive_entry_pathname
+#define archive_entry_filetype                  ev_dl_archive_entry_filetype
+#define archive_entry_hardlink                  ev_dl_archive_entry_hardlink
+#define archive_entry_symlink                   ev_dl_archive_entry_symlink
+#define archive_entry_size                      ev_dl_archive_entry_size
+#define archive_entry_size_is_set               ev_dl_archive_entry_size_is_set
+#define archive_entry_set_pathname              ev_dl_archive_entry_set_pathname
+#define archive_entry_set_symlink               ev_dl_archive_entry_set_symlink
+#define archive_entry_set_size                  ev_dl_archive_entry_set_size
+#define archive_entry_set_filetype              ev_dl_archive_entry_set_filetype
+#define archive_entry_set_perm                  ev_dl_archive_entry_set_perm
+#define archive_entry_set_mtime                 ev_dl_archive_entry_set_mtime
+#define archive_entry_set_uid                   ev_dl_archive_entry_set_uid
+#define archive_entry_set_gid                   ev_dl_archive_entry_set_gid
 #endif

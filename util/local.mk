@@ -10,5 +10,6 @@ util_libutil_a_SOURCES = \
 	util/strdist.c util/strdist.h \
 	util/timefmt.c util/timefmt.h \
 	util/strv.c util/strv.h \
-	util/io.c util/io.h
+	util/io.c util/io.h \
+	util/dlload.c util/dlload.h
 util_libutil_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS)
