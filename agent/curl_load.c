@@ -1,6 +1,6 @@
 /* libcurl through dlopen() on first use (agent/curl_load.h).
  *
- * Invariant: the table is filled once, under pthread_once, with every function or none;
+ * Invariant: the table is filled once (ev_dllib_load()) with every function or none;
  * after a failure every call fails the same way and ev_curl_load() keeps the reason. The
  * variadic curl_easy_setopt() and curl_easy_getinfo() pass their one argument on with the
  * type libcurl reads for that option (its number range: long, object pointer, function
@@ -8,14 +8,11 @@
 #include "config.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "agent/curl_load.h"
 #include "util/dlload.h"
-
-#define LIBCURL "libcurl.so.4"
 
 typedef void (*any_fn)(void);
 
@@ -30,10 +27,6 @@ static struct {
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void (*slist_free_all)(struct curl_slist *);
 } fn;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static int load_r;
-static char why[512];
-
 #define SYM(field, name)                                                                           \
 	{ name, (void **)&fn.field }
 static const struct ev_dlsym syms[] = {
@@ -44,16 +37,11 @@ static const struct ev_dlsym syms[] = {
         SYM(slist_free_all, "curl_slist_free_all"),
 };
 
-static void load(void) {
-	load_r = ev_dlload(LIBCURL, syms, sizeof(syms) / sizeof(*syms),
-	                   "notifications and uploads need libcurl", "libcurl4", why, sizeof(why));
-}
+static struct ev_dllib lib = {"libcurl.so.4", syms, sizeof(syms) / sizeof(*syms),
+                              "notifications and uploads need libcurl", "libcurl4"};
 
 int ev_curl_load(const char **ret_why) {
-	pthread_once(&once, load);
-	if (load_r < 0 && ret_why)
-		*ret_why = why;
-	return load_r;
+	return ev_dllib_load(&lib, ret_why);
 }
 
 CURLcode ev_curl_global_init(long flags) {
@@ -104,7 +92,7 @@ void ev_curl_easy_cleanup(CURL *h) {
 }
 
 const char *ev_curl_easy_strerror(CURLcode c) {
-	return ev_curl_load(NULL) < 0 ? why : fn.easy_strerror(c);
+	return ev_curl_load(NULL) < 0 ? lib.why : fn.easy_strerror(c);
 }
 
 struct curl_slist *ev_curl_slist_append(struct curl_slist *l, const char *s) {

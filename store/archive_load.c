@@ -1,13 +1,12 @@
 /* libarchive through dlopen() on first use (store/archive_load.h).
  *
- * Invariant: the table is filled once, under pthread_once, with every function or none;
+ * Invariant: the table is filled once (ev_dllib_load()) with every function or none;
  * after a failure every call fails the same way and store_archive_load() keeps the reason.
  * Each wrapper's type is checked against libarchive's own prototype at compile time
  * (util/dlload.h). */
 #include "config.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,27 +17,16 @@
 #include "store/bundle.h"
 #include "util/dlload.h"
 
-#define LIBARCHIVE "libarchive.so.13"
-
 /* The table: both lists and the variadic archive_set_error (wrapped by hand below). */
 #define ALL(X)                                                                                     \
 	STORE_ARCHIVE_FUNCS(X) STORE_ARCHIVE_VOID_FUNCS(X) X(void, archive_set_error, (), (), )
 static struct { ALL(EV_DL_FIELD) } fn;
 static const struct ev_dlsym syms[] = {ALL(EV_DL_SYM)};
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static int load_r;
-static char why[512];
-
-static void load(void) {
-	load_r = ev_dlload(LIBARCHIVE, syms, sizeof(syms) / sizeof(*syms),
-	                   "evidence bundles need libarchive", "libarchive13", why, sizeof(why));
-}
+static struct ev_dllib lib = {"libarchive.so.13", syms, sizeof(syms) / sizeof(*syms),
+                              "evidence bundles need libarchive", "libarchive13"};
 
 int store_archive_load(const char **ret_why) {
-	pthread_once(&once, load);
-	if (load_r < 0 && ret_why)
-		*ret_why = why;
-	return load_r;
+	return ev_dllib_load(&lib, ret_why);
 }
 
 const char *store_strerror(int r) {
