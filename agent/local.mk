@@ -157,4 +157,4 @@ tests_helpers_analyze_incident_api_SOURCES = tests/helpers/analyze_incident_api.
 tests_helpers_analyze_incident_api_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 tests_helpers_analyze_incident_api_LDADD = agent/libagent.a $(EV_LIBS) $(DEP_LIBS)
 TESTS += tests/integration/agent-forward-ssl-load.sh
-EXTRA_DIST += tests/integration/agent-forward-ssl-load.sh
+EXTRA_DIST += tests/integration/agent-forward-ssl-load.sh tests/integration/dlopen-lib.sh

@@ -7,25 +7,11 @@
 # of a crash. (Delivery over TLS to a real rsyslog: agent-forward.sh.)
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
+. "$EV_SRCDIR/tests/integration/dlopen-lib.sh"
 
 # ---- not linked, not mapped by a replay ----
-if command -v readelf >/dev/null 2>&1; then
-	readelf -d "$EVIDENT" | grep NEEDED > "$T_TMP/needed"
-	grep -q 'libc\.so' "$T_TMP/needed" || fail "readelf shows no NEEDED entries: $(cat "$T_TMP/needed")"
-	grep -q 'libssl' "$T_TMP/needed" && fail "the binary links libssl: $(grep libssl "$T_TMP/needed")" ||
-		ok "the binary does not link libssl"
-else
-	skip_part "readelf missing"
-fi
-mkfifo "$T_TMP/in"
-"$EVIDENT" replay --rules "$EV_SRCDIR/conf/rules" "$T_TMP/in" >/dev/null 2>&1 &
-RP=$!
-exec 9>"$T_TMP/in" # the replay waits for lines
-wait_for "replay running" grep -q libpcre2 "/proc/$RP/maps"
-cp "/proc/$RP/maps" "$T_TMP/maps"
-exec 9>&-
-wait "$RP"
-grep -q libpcre2 "$T_TMP/maps" && ok "replay started (its libraries mapped)" || fail "replay did not start"
+not_linked libssl
+replay_maps "$T_TMP/maps"
 grep -q 'libssl\.so' "$T_TMP/maps" && fail "a replay maps libssl" || ok "a replay does not map libssl"
 
 # ---- an agent maps it only when it forwards ----

@@ -7,26 +7,11 @@
 # install, without touching the store, instead of a crash or "out of memory".
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
+. "$EV_SRCDIR/tests/integration/dlopen-lib.sh"
 
 # ---- not linked, not mapped at start ----
-if command -v readelf >/dev/null 2>&1; then
-	readelf -d "$EVIDENT" | grep NEEDED > "$T_TMP/needed"
-	grep -q 'libc\.so' "$T_TMP/needed" || fail "readelf shows no NEEDED entries: $(cat "$T_TMP/needed")"
-	grep -q 'libarchive' "$T_TMP/needed" && fail "the binary links libarchive: $(grep libarchive "$T_TMP/needed")" ||
-		ok "the binary does not link libarchive"
-else
-	skip_part "readelf missing"
-fi
-mkfifo "$T_TMP/in"
-"$EVIDENT" replay --rules "$EV_SRCDIR/conf/rules" "$T_TMP/in" >/dev/null 2>&1 &
-RP=$!
-exec 9>"$T_TMP/in" # the replay waits for lines
-echo "Nov 30 10:00:00 host sshd[1]: Accepted password for alice from 10.0.0.1 port 22 ssh2" >&9
-wait_for "replay running" grep -q libpcre2 "/proc/$RP/maps"
-cp "/proc/$RP/maps" "$T_TMP/maps"
-exec 9>&-
-wait "$RP"
-grep -q libpcre2 "$T_TMP/maps" && ok "replay started (its libraries mapped)" || fail "replay did not start"
+not_linked libarchive
+replay_maps "$T_TMP/maps"
 grep -q libarchive "$T_TMP/maps" && fail "a replay maps libarchive" || ok "a replay does not map libarchive"
 grep -Eq 'libxml2|libicuuc' "$T_TMP/maps" && fail "a replay maps libxml2 or ICU" ||
 	ok "a replay does not map libxml2 or ICU"
