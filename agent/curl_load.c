@@ -1,21 +1,18 @@
 /* libcurl through dlopen() on first use (agent/curl_load.h).
  *
- * Invariant: the table is filled once, under pthread_once, with every function or none;
+ * Invariant: the table is filled once (ev_dllib_load()) with every function or none;
  * after a failure every call fails the same way and ev_curl_load() keeps the reason. The
  * variadic curl_easy_setopt() and curl_easy_getinfo() pass their one argument on with the
  * type libcurl reads for that option (its number range: long, object pointer, function
  * pointer, curl_off_t, blob), and for that info (always a pointer). */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "agent/curl_load.h"
-
-#define LIBCURL "libcurl.so.4"
+#include "util/dlload.h"
 
 typedef void (*any_fn)(void);
 
@@ -30,48 +27,21 @@ static struct {
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void (*slist_free_all)(struct curl_slist *);
 } fn;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static int load_r;
-static char why[512];
-
-static void load(void) {
-	void *h = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL);
-	const char *missing = NULL;
-	if (h) {
-		/* dlsym() returns void *; POSIX guarantees it converts to a function pointer */
 #define SYM(field, name)                                                                           \
-	do {                                                                                       \
-		*(void **)&fn.field = dlsym(h, name);                                              \
-		if (!fn.field && !missing)                                                         \
-			missing = name;                                                            \
-	} while (0)
-		SYM(global_init, "curl_global_init");
-		SYM(easy_init, "curl_easy_init");
-		SYM(easy_setopt, "curl_easy_setopt");
-		SYM(easy_perform, "curl_easy_perform");
-		SYM(easy_getinfo, "curl_easy_getinfo");
-		SYM(easy_cleanup, "curl_easy_cleanup");
-		SYM(easy_strerror, "curl_easy_strerror");
-		SYM(slist_append, "curl_slist_append");
-		SYM(slist_free_all, "curl_slist_free_all");
-#undef SYM
-		if (!missing)
-			return;
-	}
-	snprintf(why, sizeof(why),
-	         "%s cannot be loaded (%s): notifications and uploads need libcurl (Debian: "
-	         "install libcurl4)",
-	         LIBCURL, h ? missing : dlerror());
-	load_r = -ELIBACC;
-	/* the handle stays open (a half-loaded library is not used, and dlclose() here would
-	 * race with nothing but gains nothing either) */
-}
+	{ name, (void **)&fn.field }
+static const struct ev_dlsym syms[] = {
+        SYM(global_init, "curl_global_init"),       SYM(easy_init, "curl_easy_init"),
+        SYM(easy_setopt, "curl_easy_setopt"),       SYM(easy_perform, "curl_easy_perform"),
+        SYM(easy_getinfo, "curl_easy_getinfo"),     SYM(easy_cleanup, "curl_easy_cleanup"),
+        SYM(easy_strerror, "curl_easy_strerror"),   SYM(slist_append, "curl_slist_append"),
+        SYM(slist_free_all, "curl_slist_free_all"),
+};
+
+static struct ev_dllib lib = {"libcurl.so.4", syms, sizeof(syms) / sizeof(*syms),
+                              "notifications and uploads need libcurl", "libcurl4"};
 
 int ev_curl_load(const char **ret_why) {
-	pthread_once(&once, load);
-	if (load_r < 0 && ret_why)
-		*ret_why = why;
-	return load_r;
+	return ev_dllib_load(&lib, ret_why);
 }
 
 CURLcode ev_curl_global_init(long flags) {
@@ -122,7 +92,7 @@ void ev_curl_easy_cleanup(CURL *h) {
 }
 
 const char *ev_curl_easy_strerror(CURLcode c) {
-	return ev_curl_load(NULL) < 0 ? why : fn.easy_strerror(c);
+	return ev_curl_load(NULL) < 0 ? lib.why : fn.easy_strerror(c);
 }
 
 struct curl_slist *ev_curl_slist_append(struct curl_slist *l, const char *s) {

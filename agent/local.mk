@@ -42,6 +42,7 @@ agent_libagent_a_SOURCES += \
 	agent/cmd/seal_collect.c agent/cmd/seal_collect.h agent/cmd/seal_config.c agent/cmd/seal_config.h \
 	agent/spawn.c agent/spawn.h \
 	agent/curl_load.c agent/curl_load.h \
+	agent/ssl_load.c agent/ssl_load.h \
 	agent/daemon/daemon_log.c agent/daemon/daemon_log.h \
 	agent/daemon/control.c agent/daemon/control.h agent/daemon/control_request.c agent/daemon/control_client.c \
 	agent/daemon/queue.c agent/daemon/queue.h \
@@ -155,3 +156,5 @@ check_PROGRAMS += tests/helpers/analyze-incident-api
 tests_helpers_analyze_incident_api_SOURCES = tests/helpers/analyze_incident_api.c
 tests_helpers_analyze_incident_api_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 tests_helpers_analyze_incident_api_LDADD = agent/libagent.a $(EV_LIBS) $(DEP_LIBS)
+TESTS += tests/integration/agent-forward-ssl-load.sh
+EXTRA_DIST += tests/integration/agent-forward-ssl-load.sh tests/integration/dlopen-lib.sh

@@ -185,5 +185,8 @@ int store_bundle_verify_mem(const void *buf, size_t len, const char *name,
                             const struct store_keyring *kr, const struct store_verify_limits *lim,
                             const struct store_member_sink *sink, struct store_report *rep,
                             struct store_bundle_info *ret_info);
+/* strerror(-r) for the errors above, except -ELIBACC when libarchive cannot be loaded
+ * (store/archive_load.h): then the reason, naming the library and the package. */
+const char *store_strerror(int r);
 /* The canonical bytes of a JSON value (JSON_SORT_KEYS|JSON_COMPACT, UTF-8). */
 char *store_json_canonical(const json_t *v);

@@ -6,8 +6,6 @@
  * sink, and every problem becomes a finding rather than a crash. */
 #include "config.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "store/archive_load.h"
 #include "store/bundle.h"
 #include "store/merkle.h"
 
@@ -603,10 +602,12 @@ static int verify_common(struct reader *rd, const char *name, const struct store
                          const struct store_verify_limits *lim,
                          const struct store_member_sink *sink, struct store_report *rep,
                          struct store_bundle_info *info) {
+	int r = store_archive_load(NULL);
+	if (r < 0)
+		return r; /* -ELIBACC: store_strerror() says why */
 	struct archive *a = reader_new();
 	if (!a)
 		return -ENOMEM;
-	int r = 0;
 	if (archive_read_open(a, rd, NULL, rd_read, NULL) != ARCHIVE_OK) {
 		if (rd->io_error)
 			r = -rd->err;

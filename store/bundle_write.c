@@ -6,8 +6,6 @@
  * SPILL_AT bytes) or in the unnamed `spill_fd`; every byte stored is hashed exactly once. */
 #include "config.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "store/archive_load.h"
 #include "store/bundle.h"
 #include "store/encrypt.h"
 #include "store/merkle.h"
@@ -85,6 +84,9 @@ static int arch_err(struct store_bundle_writer *w) {
 
 int store_bundle_writer_new(const struct store_bundle_writer_opts *o,
                             struct store_bundle_writer **ret) {
+	int r = store_archive_load(NULL);
+	if (r < 0)
+		return r; /* -ELIBACC: store_strerror() says why */
 	struct store_bundle_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -112,7 +114,7 @@ int store_bundle_writer_new(const struct store_bundle_writer_opts *o,
 	    archive_write_set_bytes_per_block(w->a, 65536) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
 	    archive_write_open(w->a, w, NULL, out_write, NULL) != ARCHIVE_OK) {
-		int r = arch_err(w);
+		r = arch_err(w);
 		store_bundle_writer_free(w);
 		return r;
 	}

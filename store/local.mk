@@ -5,7 +5,7 @@ store_libstore_a_SOURCES = \
 	store/crypto.c store/crypto.h \
 	store/encrypt.c store/encrypt.h \
 	store/merkle.c store/merkle.h \
-	store/bundle.h store/bundle_write.c store/bundle_read.c store/bundle_report.c \
+	store/bundle.h store/archive_load.c store/archive_load.h store/bundle_write.c store/bundle_read.c store/bundle_report.c \
 	store/ledger.c store/ledger.h \
 	store/store_verify.c store/store_prune.c \
 	store/store_recover.c store/store_recover.h
@@ -45,3 +45,5 @@ tests_fuzz_fuzz_ledger_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
 EXTRA_DIST += docs/FORMAT.md tests/bench/bench-store.sh
 TESTS += tests/integration/store-key-file.sh
 EXTRA_DIST += tests/integration/store-key-file.sh
+TESTS += tests/integration/store-archive-load.sh
+EXTRA_DIST += tests/integration/store-archive-load.sh

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/archive_load.h"
 #include "store/store_recover.h"
 #include "util/timefmt.h"
 #include "util/clock.h"
@@ -505,6 +506,13 @@ static int seal_open_tmp(struct store_seal *s, struct ev_errlist *errs) {
 
 int store_seal_begin(struct store_seal_params *p, struct store_seal **ret,
                      struct ev_errlist *errs) {
+	const char *why;
+	int r = store_archive_load(&why);
+	if (r < 0) { /* before the store is touched */
+		ev_errlist_add(errs, p->store_dir, 0, 0, "%s; nothing was sealed", why);
+		json_decref(p->fields);
+		return r;
+	}
 	struct store_seal *s = calloc(1, sizeof(*s));
 	if (!s) {
 		json_decref(p->fields);
@@ -517,7 +525,7 @@ int store_seal_begin(struct store_seal_params *p, struct store_seal **ret,
 	s->lock_fd = s->fd = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s", p->store_dir);
 	store_path_join(s->bdir, sizeof(s->bdir), p->store_dir, "bundles");
-	int r = seal_dirs(s, errs);
+	r = seal_dirs(s, errs);
 	if (r < 0)
 		goto fail;
 	r = seal_chain_state(s, errs);

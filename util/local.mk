@@ -11,5 +11,6 @@ util_libutil_a_SOURCES = \
 	util/timefmt.c util/timefmt.h \
 	util/strv.c util/strv.h \
 	util/io.c util/io.h \
-	util/hex.c util/hex.h
+	util/hex.c util/hex.h \
+	util/dlload.c util/dlload.h
 util_libutil_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(LIBCRYPTO_CFLAGS)

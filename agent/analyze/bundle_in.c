@@ -197,7 +197,7 @@ static int verify_keep(struct analyze_bundles *b, const char *bundle, int fd,
 	if (r == -ENOMEM)
 		;
 	else if (r < 0 || s.err)
-		r = note(b, bundle, NULL, false, strerror(s.err ? -s.err : -r));
+		r = note(b, bundle, NULL, false, store_strerror(s.err ? s.err : r));
 	else if (!info.authenticated) {
 		_cleanup_free_ char *why = findings_for(&rep, NULL);
 		r = note(b, bundle, NULL, false, why ? why : "manifest not authenticated");

@@ -399,7 +399,7 @@ int ev_incident_cmd_import(struct ictx *c) {
 			char per[512] = "";
 			ev_store_summary(&rep, per, sizeof(per));
 			ret = ictx_refuse(c, "import of store %s refused: %s", src,
-			                  r < 0 ? strerror(-r) : per);
+			                  r < 0 ? store_strerror(r) : per);
 		}
 		store_report_clear(&rep);
 		char bd[4096];

@@ -228,7 +228,7 @@ int ev_store_verify_bundle(const char *path, struct store_keyring *kr, struct st
 	int r = store_bundle_verify_fd(fd, path, kr, &lim, NULL, rep, info);
 	close(fd);
 	if (r < 0)
-		ev_log_error("cannot read %s: %s", path, strerror(-r));
+		ev_log_error("cannot read %s: %s", path, store_strerror(r));
 	return r;
 }
 
@@ -394,7 +394,7 @@ int ev_store_out_write(struct ev_store_out *x, bool json, const struct store_mem
 		return -ENOMEM;
 	int r = ev_store_member_pass(x->bundle, &x->kr, sink, &x->rep, &x->fd, &x->parent, x->leaf);
 	if (r < 0)
-		ev_log_error("%s stopped: %s", what, strerror(x->err ? -x->err : -r));
+		ev_log_error("%s stopped: %s", what, store_strerror(x->err ? x->err : r));
 	return r;
 }
 

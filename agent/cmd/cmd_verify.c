@@ -68,7 +68,7 @@ static int verify_target(const char *target, bool is_store, const char *store, c
 			        "seal', or a bundle file SSSSSSSSSS-ID.tar.gz)",
 			        target);
 		else if (r < 0)
-			ev_log_error("cannot read store %s: %s", target, strerror(-r));
+			ev_log_error("cannot read store %s: %s", target, store_strerror(r));
 		return r;
 	}
 	struct store_bundle_info info = {0};

@@ -13,7 +13,6 @@
 #include <inttypes.h>
 #include <netdb.h>
 #include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "agent/daemon/daemon_log.h"
+#include "agent/ssl_load.h"
 #include "util/clock.h"
 #include "util/io.h"
 #include "util/macro.h"
@@ -508,6 +508,12 @@ static void *worker(void *userdata) {
 
 static int ctx_setup(struct ev_forward *f, const struct ev_config *cfg, struct ev_errlist *errs) {
 	const typeof(cfg->actions.forward) *c = &cfg->actions.forward;
+	const char *why;
+	int r = ev_ssl_load(&why);
+	if (r < 0) {
+		ev_errlist_add(errs, cfg->origin, 0, 0, "actions.forward: %s", why);
+		return r;
+	}
 	f->ctx = SSL_CTX_new(TLS_client_method());
 	if (!f->ctx)
 		return -ENOMEM;
@@ -622,7 +628,8 @@ struct ev_forward *ev_forward_free(struct ev_forward *f) {
 		close(f->dir_fd);
 	if (f->wake_fd >= 0)
 		close(f->wake_fd);
-	SSL_CTX_free(f->ctx);
+	if (f->ctx) /* not loading libssl for nothing */
+		SSL_CTX_free(f->ctx);
 	pthread_mutex_destroy(&f->lock);
 	free(f->q);
 	free(f->host);

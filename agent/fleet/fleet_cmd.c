@@ -70,7 +70,7 @@ static int verify_fetched(const char *url, const char *dir, const struct ev_stor
 		return EV_EXIT_USAGE;
 	}
 	if (r < 0) {
-		ev_log_error("cannot verify the copy of %s: %s", url, strerror(-r));
+		ev_log_error("cannot verify the copy of %s: %s", url, store_strerror(r));
 		return EV_EXIT_USAGE;
 	}
 	json_t *extra = json_pack("{s:s, s:I}", "target", url, "bundles", (json_int_t)n);

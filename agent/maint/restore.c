@@ -100,7 +100,8 @@ int ev_maint_bundle_verify(const char *path, const struct store_keyring *kr, boo
 	int r = store_bundle_verify_fd(fd, path, kr, &lim, &sink, &rep, &info);
 	close(fd);
 	if (r < 0) {
-		snprintf(msg, len, "cannot read the pre-change bundle %s: %s", path, strerror(-r));
+		snprintf(msg, len, "cannot read the pre-change bundle %s: %s", path,
+		         store_strerror(r));
 	} else if (rep.n || !info.authenticated || k.over) {
 		size_t o = (size_t)snprintf(msg, len, "the pre-change bundle %s does not verify",
 		                            path);

@@ -8,25 +8,12 @@
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 . "$EV_SRCDIR/tests/integration/incident-lib.sh"
 . "$EV_SRCDIR/tests/integration/notify-lib.sh"
+. "$EV_SRCDIR/tests/integration/dlopen-lib.sh"
 
 # ---- not linked, not mapped at start ----
-if command -v readelf >/dev/null 2>&1; then
-	readelf -d "$EVIDENT" | grep NEEDED > "$T_TMP/needed"
-	grep -q 'libc\.so' "$T_TMP/needed" || fail "readelf shows no NEEDED entries: $(cat "$T_TMP/needed")"
-	grep -q 'libcurl' "$T_TMP/needed" && fail "the binary links libcurl: $(grep libcurl "$T_TMP/needed")" ||
-		ok "the binary does not link libcurl"
-else
-	skip_part "readelf missing"
-fi
-mkfifo "$T_TMP/in"
-"$EVIDENT" replay --rules "$EV_SRCDIR/conf/rules" "$T_TMP/in" >/dev/null 2>&1 &
-RP=$!
-exec 9>"$T_TMP/in" # the replay waits for lines
-wait_for "replay running" grep -q libpcre2 "/proc/$RP/maps"
-grep -q libpcre2 "/proc/$RP/maps" && ok "replay started (its libraries mapped)" || fail "replay did not start"
-grep -q libcurl "/proc/$RP/maps" && fail "a replay maps libcurl" || ok "a replay does not map libcurl"
-exec 9>&-
-wait "$RP"
+not_linked libcurl
+replay_maps "$T_TMP/maps"
+grep -q libcurl "$T_TMP/maps" && fail "a replay maps libcurl" || ok "a replay does not map libcurl"
 
 # ---- sending loads it; a library that cannot be loaded is a clear failure ----
 http_recv plain

@@ -50,6 +50,8 @@ dpkg-deb -I "$deb1" conffiles >"$T_TMP/conffiles" 2>&1
 dep=$(dpkg-deb -f "$deb1" Depends)
 case "$dep" in *libsystemd0*systemd* | *systemd*libsystemd0*) ok "Depends: $dep" ;; *) fail "Depends lacks libsystemd0/systemd: $dep" ;; esac
 case "$dep" in *libcurl4*) ok "Depends names libcurl4 (dlopen()ed when sending, not linked)" ;; *) fail "Depends lacks libcurl4: $dep" ;; esac
+case "$dep" in *libssl3*) ok "Depends names libssl3 (libssl dlopen()ed for forwarding; libcrypto.so.3 linked)" ;; *) fail "Depends lacks libssl3: $dep" ;; esac
+case "$dep" in *libarchive13*) ok "Depends names libarchive13 (dlopen()ed for bundles, not linked)" ;; *) fail "Depends lacks libarchive13: $dep" ;; esac
 
 # ---- lintian: no error, no warning (the remaining notes are in README.source) ----
 if command -v lintian >/dev/null 2>&1; then

@@ -4,14 +4,13 @@
  * are in test_store_chain.c. */
 #include "config.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "store/archive_load.h"
 #include "store/merkle.h"
 #include "store/store.h"
 #include "tests/unit/store/helpers.h"
