@@ -34,6 +34,8 @@ struct collector_audit {
 	struct aev open[AUDIT_OPEN_MAX];
 	size_t n_open;
 	struct proc *procs; /* AUDIT_PROCS_MAX, by pid modulo (a newer pid evicts) */
+	uint16_t *used;     /* the indexes of the non-empty procs, n_used of them */
+	size_t n_used;
 	struct ev_record *q;
 	size_t head, n, n_alloc;
 	struct collector_audit_stats st;
@@ -44,8 +46,9 @@ struct collector_audit *collector_audit_new(int64_t lateness_us) {
 	if (!a)
 		return NULL;
 	a->procs = calloc(AUDIT_PROCS_MAX, sizeof(*a->procs));
+	a->used = calloc(AUDIT_PROCS_MAX, sizeof(*a->used));
 	a->q = calloc(AUDIT_OUT_MAX, sizeof(*a->q));
-	if (!a->procs || !a->q)
+	if (!a->procs || !a->used || !a->q)
 		return collector_audit_free(a);
 	a->lateness_us = lateness_us < 0 ? 0 : lateness_us;
 	return a;
@@ -58,19 +61,19 @@ static void aev_clear(struct aev *v) {
 	memset(v, 0, sizeof(*v));
 }
 
-/* Forget every open event, process and waiting record (the tables stay allocated). */
+/* Forget every open event, process and waiting record (the tables stay allocated). Only
+ * the process slots in use are visited: a walk over all 4,096 was most of a reset. */
 static void audit_clear(struct collector_audit *a) {
 	for (size_t i = 0; i < a->n_open; i++)
 		aev_clear(&a->open[i]);
 	a->n_open = 0;
-	for (size_t i = 0; a->procs && i < AUDIT_PROCS_MAX; i++) {
-		struct proc *p = &a->procs[i];
-		if (p->pid || p->exe || p->cmdline) {
-			free(p->exe);
-			free(p->cmdline);
-			memset(p, 0, sizeof(*p));
-		}
+	for (size_t i = 0; a->procs && a->used && i < a->n_used; i++) {
+		struct proc *p = &a->procs[a->used[i]];
+		free(p->exe);
+		free(p->cmdline);
+		memset(p, 0, sizeof(*p));
 	}
+	a->n_used = 0;
 	for (size_t i = a->head; i < a->n; i++)
 		ev_record_reset(&a->q[i]);
 	a->head = a->n = 0;
@@ -88,6 +91,7 @@ struct collector_audit *collector_audit_free(struct collector_audit *a) {
 	for (size_t i = 0; i < a->n_alloc; i++)
 		ev_record_free(&a->q[i]);
 	free(a->procs);
+	free(a->used);
 	free(a->q);
 	free(a);
 	return NULL;
@@ -256,6 +260,8 @@ static int process_creation(struct collector_audit *a, const struct aev *v,
 	}
 	struct proc *p = proc_slot(a, get(sys, "pid"));
 	if (r >= 0 && p) {
+		if (!p->pid && !p->exe && !p->cmdline)
+			a->used[a->n_used++] = (uint16_t)(p - a->procs);
 		free(p->exe);
 		free(p->cmdline);
 		p->pid = strtoll(get(sys, "pid"), NULL, 10);

@@ -371,6 +371,10 @@ bool collector_fmtdef_auto(const struct collector_fmtdef *d) {
 	return d->auto_detect;
 }
 
+bool collector_fmtdef_shadowed(const struct collector_fmtdef *d) {
+	return d->shadowed;
+}
+
 const struct collector_fmtdef *collector_formats_find(const struct collector_formats *lib,
                                                       const char *name) {
 	for (size_t i = lib->n; i-- > 0;)

@@ -71,6 +71,9 @@ int collector_formats_default_add_dir(const char *dir, struct ev_errlist *errs);
 const char *collector_fmtdef_name(const struct collector_fmtdef *d);
 const char *collector_fmtdef_description(const struct collector_fmtdef *d);
 bool collector_fmtdef_auto(const struct collector_fmtdef *d);
+/* Whether a later definition of the same name in d's library shadows d (auto-detection
+ * skips it; set when the later one is added, so nothing is looked up per line). */
+bool collector_fmtdef_shadowed(const struct collector_fmtdef *d);
 /* Whether `line` is a continuation of the previous line in format d (false without a
  * continuation regex). */
 bool collector_fmtdef_continues(const struct collector_fmtdef *d, struct collector_parser *p,

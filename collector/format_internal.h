@@ -35,6 +35,7 @@ struct collector_fmtdef {
 	char *time_layout;
 	bool utc; /* zone rule: times without an offset are UTC (else the source's zone) */
 	bool auto_detect;
+	bool shadowed; /* a later definition in its library has the same name */
 	char *program; /* when the line has none */
 	struct {
 		char word[16];

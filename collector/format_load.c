@@ -328,6 +328,10 @@ static int lib_add(struct collector_formats *lib, struct collector_fmtdef *d) {
 	if (!v)
 		return -ENOMEM;
 	lib->v = v;
+	for (size_t i = 0; i < lib->n; i++)
+		if (!lib->v[i]->shadowed && strcmp(lib->v[i]->name, d->name) == 0)
+			lib->v[i]->shadowed =
+			        true; /* marked once here, not looked up at every line */
 	lib->v[lib->n++] = d;
 	return 0;
 }

@@ -127,8 +127,7 @@ static int try_library(struct collector_parser *p, const char *line, size_t len,
 	const struct collector_formats *lib = collector_formats_default();
 	for (size_t i = 0; i < lib->n; i++) {
 		const struct collector_fmtdef *d = lib->v[i];
-		if (d == skip || !collector_fmtdef_auto(d) ||
-		    collector_formats_find(lib, collector_fmtdef_name(d)) != d)
+		if (d == skip || !collector_fmtdef_auto(d) || collector_fmtdef_shadowed(d))
 			continue;
 		collector_record_reset_keep(rec);
 		int k = collector_fmtdef_apply(d, p, line, len, rec);

@@ -4,6 +4,7 @@
 #include "collector/recjson.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,92 @@ static bool same_name(const struct ev_field *a, const struct ev_field *b) {
 	return a->name.len == b->name.len && memcmp(a->name.p, b->name.p, a->name.len) == 0;
 }
 
+#define FIELDS_ON_STACK 32 /* records with more fields sort on the heap */
+
+struct by_name {
+	const struct ev_str *name;
+	size_t i;
+};
+
+static int cmp_by_name(const void *x, const void *y) {
+	const struct by_name *a = x, *b = y;
+	size_t l = MIN(a->name->len, b->name->len);
+	int c = l ? memcmp(a->name->p, b->name->p, l) : 0;
+	if (c == 0)
+		c = (a->name->len > b->name->len) - (a->name->len < b->name->len);
+	return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+/* The fields of one name, in record order, as one member: `next[i]` is the next field of
+ * i's name (SIZE_MAX: none), `count[i]` the number of them when i is the first, else 0.
+ * Found by sorting (name, position): comparing every field with every other was
+ * quadratic in the fields of a record, which a hostile line chooses. */
+static int group_fields(const struct ev_record *r, size_t *next, size_t *count) {
+	size_t n = r->n_fields;
+	struct by_name small[FIELDS_ON_STACK];
+	struct by_name *v = n <= FIELDS_ON_STACK ? small : malloc(n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct by_name){&r->fields[i].name, i};
+	qsort(v, n, sizeof(*v), cmp_by_name);
+	for (size_t k = 0, lead = 0; k < n; k++) {
+		size_t i = v[k].i;
+		next[i] = SIZE_MAX;
+		count[i] = 0;
+		if (k > 0 && same_name(&r->fields[v[k - 1].i], &r->fields[i])) {
+			next[v[k - 1].i] = i;
+			count[lead]++;
+		} else {
+			lead = i;
+			count[i] = 1;
+		}
+	}
+	if (v != small)
+		free(v);
+	return 0;
+}
+
+/* ,"fields":{NAME:VALUE or NAME:[VALUE,...],...} in the order of each name's first field. */
+static int put_fields(struct collector_buf *b, const struct ev_record *r, int *bad) {
+	size_t n = r->n_fields, small[2 * FIELDS_ON_STACK];
+	size_t *next = n <= FIELDS_ON_STACK ? small : malloc(2 * n * sizeof(*next));
+	size_t *count = next ? next + n : NULL;
+	if (!next || group_fields(r, next, count) < 0) {
+		if (next != small)
+			free(next);
+		return -ENOMEM;
+	}
+	int e = PUTS(b, ",\"fields\":{");
+	bool first = true;
+	for (size_t i = 0; i < n; i++) {
+		if (!count[i])
+			continue;
+		const struct ev_field *f = &r->fields[i];
+		if (!first)
+			e |= PUTS(b, ",");
+		first = false;
+		e |= collector_json_str(b, f->name.p, f->name.len, bad);
+		e |= PUTS(b, ":");
+		if (count[i] == 1) {
+			e |= collector_json_str(b, f->value.p, f->value.len, bad);
+			continue;
+		}
+		e |= PUTS(b, "[");
+		for (size_t j = i; j != SIZE_MAX; j = next[j]) {
+			if (j != i)
+				e |= PUTS(b, ",");
+			e |= collector_json_str(b, r->fields[j].value.p, r->fields[j].value.len,
+			                        bad);
+		}
+		e |= PUTS(b, "]");
+	}
+	e |= PUTS(b, "}");
+	if (next != small)
+		free(next);
+	return e ? -ENOMEM : 0;
+}
+
 int collector_record_to_json(const struct ev_record *r, struct collector_buf *b) {
 	char t[40];
 	int bad = 0, e = 0;
@@ -228,41 +315,8 @@ int collector_record_to_json(const struct ev_record *r, struct collector_buf *b)
 			}
 		e |= PUTS(b, "]");
 	}
-	if (r->n_fields) {
-		e |= PUTS(b, ",\"fields\":{");
-		bool first = true;
-		for (size_t i = 0; i < r->n_fields; i++) {
-			const struct ev_field *f = &r->fields[i];
-			bool seen = false;
-			for (size_t j = 0; j < i && !seen; j++)
-				seen = same_name(&r->fields[j], f);
-			if (seen)
-				continue;
-			size_t count = 1;
-			for (size_t j = i + 1; j < r->n_fields; j++)
-				count += same_name(&r->fields[j], f);
-			if (!first)
-				e |= PUTS(b, ",");
-			first = false;
-			e |= collector_json_str(b, f->name.p, f->name.len, &bad);
-			e |= PUTS(b, ":");
-			if (count == 1)
-				e |= collector_json_str(b, f->value.p, f->value.len, &bad);
-			else {
-				e |= PUTS(b, "[");
-				for (size_t j = i; j < r->n_fields; j++)
-					if (same_name(&r->fields[j], f)) {
-						if (j != i)
-							e |= PUTS(b, ",");
-						e |= collector_json_str(b, r->fields[j].value.p,
-						                        r->fields[j].value.len,
-						                        &bad);
-					}
-				e |= PUTS(b, "]");
-			}
-		}
-		e |= PUTS(b, "}");
-	}
+	if (r->n_fields)
+		e |= put_fields(b, r, &bad);
 	if (bad)
 		e |= PUTS(b, ",\"invalid_utf8\":true");
 	e |= PUTS(b, "}\n");

@@ -7,6 +7,11 @@
  * at 16; strings longer than 64 bytes are 16 apart from everything. */
 unsigned ev_edit_distance(const char *a, const char *b);
 
+/* The same distance when it is at most `max` (itself at most 15), otherwise max + 1 (16
+ * for strings longer than 64 bytes): the work is that of the band of the table within
+ * `max` of its diagonal, and stops once the distance is known to exceed `max`. */
+unsigned ev_edit_distance_max(const char *a, const char *b, unsigned max);
+
 /* The closest of a set of candidates, fed one at a time:
  *
  *   struct ev_suggest s = ev_suggest_init(word);

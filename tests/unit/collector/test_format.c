@@ -186,6 +186,19 @@ TEST(test_collector_format_dir) {
 	CU_ASSERT(str_is(r.message, "hello"));
 	CU_ASSERT_EQUAL(r.time_us, 1226262975LL * 1000000);
 	collector_parser_done(&p);
+	/* auto-detection tries the site hdfs, never the shipped one it shadows (marked when
+	 * the site file was added): the shipped format's line gets no pid or level from it */
+	CU_ASSERT_EQUAL_FATAL(collector_parser_init(&p, "auto", "UTC", 0, NOW_US, &e), 0);
+	static const char shipped[] = "081109 203615 148 INFO dfs.DataNode: block received";
+	ev_record_reset(&r);
+	CU_ASSERT_EQUAL(collector_parse_line(&p, shipped, sizeof(shipped) - 1, 42, &r), 0);
+	CU_ASSERT(!str_is(r.program, "dfs.DataNode"));
+	CU_ASSERT_NOT_EQUAL(r.pid, 148);
+	ev_record_reset(&r);
+	CU_ASSERT_EQUAL(collector_parse_line(&p, l, sizeof(l) - 1, 42, &r), 0);
+	CU_ASSERT(str_is(r.program, "site"));
+	CU_ASSERT(str_is(r.message, "hello"));
+	collector_parser_done(&p);
 	/* a regex that backtracks exponentially gives up at the match limit: unparsed */
 	CU_ASSERT_EQUAL_FATAL(collector_parser_init(&p, "slow", "UTC", 0, NOW_US, &e), 0);
 	static const char aab[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab";
