@@ -79,6 +79,9 @@ TEST(test_record_reset_clears) {
 		CU_ASSERT_PTR_EQUAL(ev_record_alloc(&r, 0), a + 4);
 		ev_record_reset(&r);
 	}
+	ev_record_free(&r);
+}
+
 /* The JSON of a record's fields: each name once, in the order of its first field, the
  * values of a repeated name as an array in record order; and the grouping costs little for
  * a record of very many fields (a hostile line chooses how many): 40,000 fields, every
