@@ -266,7 +266,7 @@ static bool temporal_ordered_update(const struct correlation *k, const struct ce
 	int64_t *t = g->x->t;
 	if (i == 0)
 		t[0] = c->time;
-	else if (t[i - 1] != INT64_MIN && t[i - 1] >= from && t[i - 1] > t[i])
+	else if (t[i - 1] > t[i]) /* step i - 1 is in the window: ordered_chained() */
 		t[i] = t[i - 1];
 	return t[k->n_refs - 1] != INT64_MIN && t[k->n_refs - 1] >= from;
 }
