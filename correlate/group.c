@@ -10,14 +10,12 @@
 #include <string.h>
 
 #include "correlate/internal.h"
+#include "util/hash.h"
 
 /* ---- groups ---- */
 
 static uint32_t hash_key(const char *k, size_t n) {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)k[i]) * 16777619u;
-	return h;
+	return ev_hash_fold(ev_hash_mix(EV_HASH_SEED ^ n, k, n));
 }
 
 struct gev *gevs(struct group *g) {

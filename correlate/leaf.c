@@ -65,6 +65,12 @@ int leaf_compile(struct leaf *l, bool jit, bool *ret_jit_ok, char *msg, size_t m
 	uint32_t n = 0;
 	pcre2_pattern_info(l->code, PCRE2_INFO_NAMECOUNT, &n);
 	l->n_names = n;
+	if (n) {
+		PCRE2_SPTR tab;
+		pcre2_pattern_info(l->code, PCRE2_INFO_NAMETABLE, &tab);
+		pcre2_pattern_info(l->code, PCRE2_INFO_NAMEENTRYSIZE, &l->name_esz);
+		l->name_tab = tab;
+	}
 	if (jit) {
 		int r = pcre2_jit_compile(l->code, PCRE2_JIT_COMPLETE);
 		if (ret_jit_ok && r != 0)
@@ -158,10 +164,8 @@ bool leaf_test(const struct leaf *l, const struct ev_str *value, pcre2_match_dat
 			rc = pcre2_match(l->code, s, value->len, 0, 0, md, NULL);
 		r = rc >= 0;
 		if (r && l->n_names && on_capture && !l->negate) {
-			PCRE2_SPTR table;
-			uint32_t esz;
-			pcre2_pattern_info(l->code, PCRE2_INFO_NAMETABLE, &table);
-			pcre2_pattern_info(l->code, PCRE2_INFO_NAMEENTRYSIZE, &esz);
+			PCRE2_SPTR table = l->name_tab;
+			uint32_t esz = l->name_esz;
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 			uint32_t ovn = pcre2_get_ovector_count(md);
 			for (uint32_t i = 0; i < l->n_names; i++) {

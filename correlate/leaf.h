@@ -44,7 +44,9 @@ struct leaf {
 	uint32_t pcre_opts;
 	bool is_re; /* from |re: Vectorscan only as a prefilter */
 	pcre2_code *code;
-	uint32_t n_names; /* named captures that become fields of the match */
+	uint32_t n_names;        /* named captures that become fields of the match */
+	uint32_t name_esz;       /* the name table's entry size (read once at compile) */
+	const uint8_t *name_tab; /* the name table, inside code */
 	/* LEAF_EXISTS */
 	bool exists;
 	/* LEAF_CIDR */

@@ -308,15 +308,12 @@ static void ls_row(struct correlate_engine *e, size_t row, bool forget) {
 	}
 }
 
-/* Is m the entry of this program and facility? Names are short: compared inline. */
+/* Is m the entry of this program and facility? */
 static inline bool memo_is(const struct ls_memo *m, uint32_t h, int facility,
                            const struct ev_str *p, uint32_t len) {
 	if (!m->used || m->hash != h || m->facility != facility || m->len != len)
 		return false;
-	for (uint32_t i = 0; p->p && i < len; i++)
-		if (m->program[i] != p->p[i])
-			return false;
-	return true;
+	return !p->p || !memcmp(m->program, p->p, len);
 }
 
 void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {

@@ -20,8 +20,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "correlate/internal.h"
+#include "util/hash.h"
 
 #define SRC_MANY 0xffff /* more than SOURCES_MAX distinct sources: "(source)" */
 #define SRC_NONE 0xfffe /* out of memory: "" */
@@ -67,27 +71,13 @@ const char *sample_src(const struct correlate_engine *e, const struct sample *s)
 
 /* ---- templates ---- */
 
-/* A hash of the first 32 and the last 16 bytes and the length, eight bytes at a time:
- * templates differ early (the program's words) or late (the user); a collision costs a
- * memcmp, never a wrong match. */
-static uint64_t tpl_mix(uint64_t h, const char *p, size_t from, size_t to) {
-	size_t i = from;
-	for (; i + 8 <= to; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 32;
-	}
-	for (; i < to; i++)
-		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
-	return h;
-}
-
+/* A hash of the first 32 and the last 16 bytes and the length: templates differ early
+ * (the program's words) or late (the user); a collision costs a memcmp, never a wrong
+ * match. */
 static uint32_t tpl_hash(const char *p, size_t n) {
 	size_t head = MIN(n, (size_t)32), tail = n > 48 ? n - 16 : head;
-	uint64_t h = tpl_mix(0xcbf29ce484222325ull ^ n, p, 0, head);
-	h = tpl_mix(h, p, tail, n);
-	return (uint32_t)(h ^ (h >> 29));
+	uint64_t h = ev_hash_mix(EV_HASH_SEED ^ n, p, head);
+	return ev_hash_fold(ev_hash_mix(h, p + tail, n - tail));
 }
 
 static int tpl_grow(struct correlate_engine *e) {
@@ -157,24 +147,73 @@ void sample_templates_free(struct correlate_engine *e) {
 	e->views = NULL;
 }
 
-/* The offset of the first ASCII digit in m[i..n), or n: eight bytes at a time (a byte is
- * a digit when its low seven bits are 0x30..0x39 and its high bit is clear). */
-static size_t next_digit(const char *m, size_t i, size_t n) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL, hi = 0x8080808080808080ULL;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x;
-		memcpy(&x, m + i, 8);
-		uint64_t y = x & lo7;
-		uint64_t d = (y + 0x5050505050505050ULL) & ~(y + 0x4646464646464646ULL) & ~x & hi;
-		if (d)
-			return i + (size_t)__builtin_ctzll(d) / 8;
+/* Bit masks of a message (at most SAMPLE_MSG_CAP bytes), bit i of word i / 64 for byte i:
+ * its ASCII digits and its spaces. Returns false when it holds the byte TPL_VAR. SSE2
+ * (every x86-64) takes 16 bytes a step; elsewhere a byte at a time. */
+#define MASK_WORDS (SAMPLE_MSG_CAP / 64)
+_Static_assert(SAMPLE_MSG_CAP % 64 == 0, "whole mask words");
+static bool msg_masks(const char *m, size_t n, uint64_t *dig, uint64_t *spc) {
+	memset(dig, 0, MASK_WORDS * sizeof(*dig));
+	memset(spc, 0, MASK_WORDS * sizeof(*spc));
+#ifdef __SSE2__
+	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+	const __m128i space = _mm_set1_epi8(' '), var = _mm_set1_epi8(TPL_VAR);
+	unsigned bad = 0;
+	for (size_t i = 0; i < n; i += 16) {
+		__m128i v;
+		if (i + 16 <= n) {
+			v = _mm_loadu_si128((const __m128i *)(const void *)(m + i));
+		} else { /* the tail, padded with NULs (no digit, space or TPL_VAR): never read
+			  * past the message */
+			char t[16] = {0};
+			memcpy(t, m + i, n - i);
+			v = _mm_loadu_si128((const __m128i *)(const void *)t);
+		}
+		__m128i d = _mm_sub_epi8(v, zero); /* a digit: 0..9 unsigned */
+		uint64_t dm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
+		uint64_t sm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, space));
+		bad |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, var));
+		dig[i / 64] |= dm << (i % 64);
+		spc[i / 64] |= sm << (i % 64);
 	}
+	return bad == 0;
+#else
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)m[i];
+		if (c == TPL_VAR)
+			return false;
+		if ((unsigned char)(c - '0') < 10)
+			dig[i / 64] |= (uint64_t)1 << (i % 64);
+		else if (c == ' ')
+			spc[i / 64] |= (uint64_t)1 << (i % 64);
+	}
+	return true;
 #endif
-	for (; i < n; i++)
-		if ((unsigned char)(m[i] - '0') < 10)
-			return i;
+}
+
+/* The first set bit at or after i and before n, or n. */
+static size_t bit_next(const uint64_t *w, size_t i, size_t n) {
+	while (i < n) {
+		uint64_t x = w[i / 64] >> (i % 64);
+		if (x)
+			return MIN(i + (size_t)__builtin_ctzll(x), n);
+		i = (i | 63) + 1;
+	}
 	return n;
+}
+
+/* One past the last set bit before i and at or after lo, or lo. */
+static size_t bit_after_prev(const uint64_t *w, size_t i, size_t lo) {
+	while (i > lo) {
+		size_t k = i - 1; /* bits [k & ~63, k] of word k / 64 */
+		uint64_t x = w[k / 64] & (~(uint64_t)0 >> (63 - k % 64));
+		if (x) {
+			size_t b = (k & ~(size_t)63) + 63 - (size_t)__builtin_clzll(x);
+			return b >= lo ? b + 1 : lo;
+		}
+		i = k & ~(size_t)63;
+	}
+	return lo;
 }
 
 /* Split m[0..n) into a template (tpl, *ret_tl bytes) and its variable tokens (vars,
@@ -182,15 +221,13 @@ static size_t next_digit(const char *m, size_t i, size_t n) {
  * as it is. */
 static bool tpl_split(const char *m, size_t n, char *tpl, size_t *ret_tl, char *vars,
                       size_t *ret_vl) {
-	if (n < SAMPLE_TPL_MIN || memchr(m, TPL_VAR, n))
+	uint64_t dig[MASK_WORDS], spc[MASK_WORDS];
+	if (n < SAMPLE_TPL_MIN || n > SAMPLE_MSG_CAP || !msg_masks(m, n, dig, spc))
 		return false;
 	size_t tl = 0, vl = 0, seg = 0; /* m[seg..) is not in the template yet */
-	for (size_t d = next_digit(m, 0, n); d < n; d = next_digit(m, d, n)) {
-		size_t a = d, b; /* the token [a, b) around the digit */
-		while (a > seg && m[a - 1] != ' ')
-			a--;
-		const char *sp = memchr(m + d, ' ', n - d);
-		b = sp ? (size_t)(sp - m) : n;
+	for (size_t d = bit_next(dig, 0, n); d < n; d = bit_next(dig, d, n)) {
+		size_t a = bit_after_prev(spc, d, seg); /* the token [a, b) around the digit */
+		size_t b = bit_next(spc, d, n);
 		if (b - a > 255)
 			return false;
 		memcpy(tpl + tl, m + seg, a - seg);

@@ -12,5 +12,6 @@ util_libutil_a_SOURCES = \
 	util/strv.c util/strv.h \
 	util/io.c util/io.h \
 	util/hex.c util/hex.h \
+	util/hash.h \
 	util/dlload.c util/dlload.h
 util_libutil_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(LIBCRYPTO_CFLAGS)

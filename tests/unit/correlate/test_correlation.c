@@ -670,3 +670,68 @@ TEST(test_correlate_sample_template_threshold) {
 	}
 	th_free(t);
 }
+
+/* The template rule, a byte at a time (the reference for sample.c's masks): a message of
+ * SAMPLE_TPL_MIN..SAMPLE_MSG_CAP bytes without the byte 0x01 becomes a template when no
+ * token (split at spaces) holding an ASCII digit is longer than 255 bytes and the tokens
+ * kept, each with its length byte, take fewer than len - 8 bytes. */
+static bool ref_templated(const char *m, size_t n) {
+	if (n < SAMPLE_TPL_MIN || memchr(m, 1, n))
+		return false;
+	size_t vl = 0;
+	for (size_t a = 0; a < n;) {
+		size_t b = a;
+		bool digit = false;
+		for (; b < n && m[b] != ' '; b++)
+			digit |= (unsigned char)(m[b] - '0') < 10;
+		if (digit) {
+			if (b - a > 255)
+				return false;
+			vl += 1 + (b - a);
+		}
+		a = b + 1;
+	}
+	return vl + sizeof(void *) < n;
+}
+
+/* Random messages over an alphabet of digits, spaces, letters, 0x01 and bytes with the
+ * high bit set whose low seven bits are digits (not digits): every length up to the cap,
+ * so that tokens cross the 16- and 64-byte steps of the masks. Each comes back exactly,
+ * and is a template exactly when the reference says so. */
+TEST(test_correlate_sample_split_random) {
+	struct th *t = count_rule("{gte: 2}", "pcre2");
+	static const char alpha[] = {' ', ' ', ' ', '1', '9',        '0',        'a',
+	                             'z', 'Q', ':', '.', (char)0xb1, (char)0xb9, (char)0x80};
+	uint32_t seed = 12345;
+	char m[SAMPLE_MSG_CAP + 64];
+	struct sample *out[1];
+	size_t templated = 0, plain = 0;
+	for (int round = 0; round < 4000; round++) {
+		size_t n = (size_t)round % (SAMPLE_MSG_CAP + 1);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t k = (seed >> 16) % sizeof(alpha);
+			m[i] = alpha[k];
+			/* long runs without a space now and then: tokens near 255 bytes */
+			if (round % 7 == 0 && m[i] == ' ' && (seed >> 8) % 64)
+				m[i] = 'x';
+		}
+		if (round % 11 == 0 && n > 3)
+			m[n / 2] = 1;
+		struct sample *s = sample_new(t->e, 0, "src", 3, m, n);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		bool want = ref_templated(m, n);
+		CU_ASSERT_EQUAL(s->tpl != NULL, want);
+		if (want)
+			templated++;
+		else
+			plain++;
+		CU_ASSERT_EQUAL_FATAL(sample_views(t->e, &s, 1, out), 0);
+		CU_ASSERT_EQUAL(out[0]->msg_len, n);
+		CU_ASSERT(!memcmp(out[0]->msg, m, n));
+		sample_unref(t->e, s);
+	}
+	CU_ASSERT(templated > 1000); /* both kinds were exercised */
+	CU_ASSERT(plain > 300);
+	th_free(t);
+}
