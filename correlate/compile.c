@@ -157,6 +157,7 @@ static int compile_leaves(struct correlate_engine *e, struct ev_errlist *errs) {
 			l->rule = (unsigned)i;
 			e->leaves[k++] = l;
 			l->std_field = !l->field || engine_is_std_field(l->field);
+			l->is_message = l->field && !strcmp(l->field, "message");
 			for (size_t m = 0; l->field && !l->std_field && m < e->n_fmap; m++)
 				if (!strcmp(e->fmap_from[m], l->field) && !l->alt_field) {
 					l->alt_field = strdup(e->fmap_to[m]);

@@ -207,7 +207,9 @@ static bool eval_leaf(void *p, unsigned idx) {
 	int8_t *known = l->prog_slot ? &e->prog_cache[l->prog_slot - 1] : NULL;
 	if (known && *known >= 0)
 		return *known;
-	const struct ev_str *v = ev_record_get(e->rec, l->field);
+	const struct ev_str *v = !l->is_message      ? ev_record_get(e->rec, l->field)
+	                         : e->rec->message.p ? &e->rec->message
+	                                             : NULL;
 	if (!v && l->alt_field)
 		v = ev_record_get(e->rec, l->alt_field);
 	if (l->kind == LEAF_FIELDREF)

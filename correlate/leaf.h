@@ -35,6 +35,7 @@ struct leaf {
 	char *field;        /* NULL: the message (keyword search) */
 	char *alt_field;    /* mapped name tried when `field` is absent (decoder field map) */
 	bool std_field;     /* a standard record field (decoders cannot change it) */
+	bool is_message;    /* the field is `message`: read without a lookup by name */
 	bool decodable;     /* not standard, and a decoder can add it (or alt_field) */
 	unsigned prog_slot; /* > 0: a test of the program alone, remembered per program */
 	enum leaf_kind kind;
