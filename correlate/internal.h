@@ -238,7 +238,11 @@ struct correlate_engine {
 	const struct ev_str *ls_service; /* this record's "service" field (opts.service_field) */
 #ifdef HAVE_VECTORSCAN
 	hs_database_t *db; /* the message leaves not in bdb (every one when bdb is NULL) */
-	size_t n_dbs;      /* 0: no prefilter, else 1 */
+	/* the logsource entries of the rules with a leaf in db: a record none of them applies
+	 * to is not scanned with db (no rule could use what it marks) */
+	int *db_ls;
+	size_t n_db_ls;
+	size_t n_dbs; /* 0: no prefilter, else 1 */
 	hs_scratch_t *scratch;
 	struct dbcache dbc; /* dbc.dir: the copy of opts.db_cache_dir */
 	bool *in_db;
@@ -308,6 +312,7 @@ struct ls_memo {
 	uint32_t len; /* UINT32_MAX: no program */
 	bool used;
 	int8_t prog_scan;  /* the program alone scanned: -1 not yet, 0 no match, 1 matches */
+	int8_t db_need;    /* a rule with a leaf in db applies (prefilter.c): -1 not known yet */
 	bool dec_known;    /* dec_mask is set (decoder.c) */
 	uint64_t dec_mask; /* the decoders (of the first 64) for this program */
 	char program[48];

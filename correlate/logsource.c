@@ -357,6 +357,7 @@ void engine_ls_begin(struct correlate_engine *e, const struct ev_record *rec) {
 	m->facility = rec->facility;
 	m->len = len;
 	m->prog_scan = -1;
+	m->db_need = -1;
 	m->dec_known = false;
 	if (p->p && len)
 		memcpy(m->program, p->p, len);

@@ -1,7 +1,12 @@
 /* Vectorscan prefilter: every message-level pattern leaf of every active rule, compiled
  * into one database, so a record is scanned once whatever logsources its rules name. The
  * logsource is checked after a candidate: a leaf of a rule whose logsource does not apply
- * may be marked, but the engine never evaluates that rule for the record.
+ * may be marked, but the engine never evaluates that rule for the record. The one
+ * exception is the pattern database of the leaves that are no plain literal of four bytes
+ * or more (the literals' is scanned a block of lines at a time, prefilter_block.c): it is
+ * scanned per record, so it holds only leaves that open a gate (rest_gates_only()), and
+ * a record that no rule with a leaf in it applies to is not scanned with it
+ * (db_applies()).
  *
  * Invariant: Vectorscan never decides a match. A leaf it did not report is false (exact
  * literal patterns, or a superset in PREFILTER mode for `re`), and PCRE2 confirms every
@@ -296,17 +301,22 @@ static bool must_set(const struct correlate_engine *e, const struct rule *r, con
 	}
 }
 
+/* The gates of the rules over the leaves now in_db (again after a change of in_db). */
 static int build_gates(struct correlate_engine *e) {
-	e->leaf_gate = malloc((e->n_leaves + 1) * sizeof(int));
-	e->rule_gated = calloc(e->rules.n + 1, sizeof(bool));
-	e->rule_gen = calloc(e->rules.n + 1, sizeof(uint32_t));
-	e->trig = calloc(e->rules.n + 1, sizeof(unsigned));
-	e->fg_rules = calloc(e->rules.n + 1, sizeof(unsigned));
+	if (!e->leaf_gate) {
+		e->leaf_gate = malloc((e->n_leaves + 1) * sizeof(int));
+		e->rule_gated = calloc(e->rules.n + 1, sizeof(bool));
+		e->rule_gen = calloc(e->rules.n + 1, sizeof(uint32_t));
+		e->trig = calloc(e->rules.n + 1, sizeof(unsigned));
+		e->fg_rules = calloc(e->rules.n + 1, sizeof(unsigned));
+	}
 	bool *mark = calloc(e->n_leaves + 1, sizeof(bool));
 	if (!e->leaf_gate || !e->rule_gated || !e->rule_gen || !e->trig || !e->fg_rules || !mark) {
 		free(mark);
 		return -ENOMEM;
 	}
+	memset(e->rule_gated, 0, (e->rules.n + 1) * sizeof(bool));
+	e->n_fg = 0;
 	for (size_t i = 0; i < e->n_leaves; i++)
 		e->leaf_gate[i] = -1;
 	for (size_t i = 0; i < e->rules.n; i++) {
@@ -330,6 +340,48 @@ static int build_gates(struct correlate_engine *e) {
 	return 0;
 }
 
+/* e->db_ls: the logsource entries of the rules that own a leaf in db (those marked in
+ * `only`, unless it is NULL). */
+static int db_logsources(struct correlate_engine *e, const bool *only) {
+	e->db_ls = calloc(e->rules.n + 1, sizeof(int));
+	if (!e->db_ls)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n_leaves; i++) {
+		if (!e->in_db[i] || (only && !only[i]))
+			continue;
+		int ls = e->rules.v[e->leaves[i]->rule].logsource;
+		size_t k = 0;
+		while (k < e->n_db_ls && e->db_ls[k] != ls)
+			k++;
+		if (k == e->n_db_ls)
+			e->db_ls[e->n_db_ls++] = ls;
+	}
+	return 0;
+}
+
+/* The pattern database is scanned per record (the literals' is scanned a block at a
+ * time): of the leaves left to it, keep only those that open a gate. A leaf of a gated
+ * rule that is not in the rule's gate is only looked at once the gate has let the rule
+ * through, and then PCRE2 decides it alone (SigmaHQ's "Remote File Copy" is gated by
+ * `scp `, `rsync `, `sftp `; its `@` and `:` cost a scan of every record). Leaves of
+ * ungated rules stay: those rules run for every record their logsource applies to. */
+static int rest_gates_only(struct correlate_engine *e, bool *rest, bool *ret_any_rest) {
+	int r = build_gates(e);
+	if (r < 0)
+		return r;
+	bool any = false;
+	for (size_t i = 0; i < e->n_leaves; i++) {
+		if (!rest[i])
+			continue;
+		if (e->rule_gated[e->leaves[i]->rule] && e->leaf_gate[i] < 0)
+			rest[i] = e->in_db[i] = false;
+		else
+			any = true;
+	}
+	*ret_any_rest = any;
+	return 0;
+}
+
 int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
 	e->in_db = calloc(e->n_leaves + 1, sizeof(bool));
 	if (!e->in_db)
@@ -349,8 +401,12 @@ int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
 	 * a literal, or the patterns' for every leaf */
 	bool *rest = calloc(e->n_leaves + 1, sizeof(bool)), any_rest = false;
 	int r = rest ? prefilter_block_build(e, rest, &any_rest) : -ENOMEM;
+	if (r >= 0 && e->bdb && any_rest)
+		r = rest_gates_only(e, rest, &any_rest);
 	if (r >= 0 && (!e->bdb || any_rest))
 		r = compile_db(e, e->bdb ? rest : NULL, &e->db, errs);
+	if (r >= 0 && e->db)
+		r = db_logsources(e, e->bdb ? rest : NULL);
 	free(rest);
 	if (r < 0)
 		return r;
@@ -383,25 +439,43 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
+/* Does a rule with a leaf in db apply to rec? Remembered with the program's logsource
+ * answers (engine_ls_begin()) for records that are not category records: for those the
+ * answer depends on the program and facility alone. */
+static bool db_applies(struct correlate_engine *e, const struct ev_record *rec) {
+	struct ls_memo *m = rec->flags & EV_REC_CATEGORIES ? NULL : e->ls_cur;
+	if (m && m->db_need >= 0)
+		return m->db_need;
+	bool need = false;
+	for (size_t k = 0; !need && k < e->n_db_ls; k++)
+		need = engine_ls_applies(e, e->db_ls[k], rec);
+	if (m)
+		m->db_need = need;
+	return need;
+}
+
 void prefilter_scan(struct correlate_engine *e, const struct ev_record *rec) {
 	const char *m = rec->message.p ? rec->message.p : "";
 	unsigned len = (unsigned)MIN(rec->message.len, UINT32_MAX);
 	if (e->bdb && !prefilter_block_take(e, rec))
 		prefilter_block_scan(e, m, len);
-	if (e->db)
+	bool db = e->db && db_applies(e, rec);
+	if (db)
 		hs_scan(e->db, m, len, 0, e->scratch, on_match, e);
 	/* keywords search the program tag too (eval_keyword): a candidate there counts. The
-	 * same program gives the same matches: one that gave none is not scanned again. */
+	 * same program gives the same matches: one that gave none is not scanned again (what
+	 * a scan without db found is not remembered: another record of the program may need
+	 * db, a category record derived from it for one). */
 	const struct ev_str *p = &rec->program;
 	struct ls_memo *memo = e->ls_cur;
 	if (e->kw_in_db && p->p && p->len && !(memo && memo->prog_scan == 0)) {
 		uint64_t hits = e->hs_hits;
 		if (e->bdb)
 			prefilter_block_scan(e, p->p, (unsigned)MIN(p->len, UINT32_MAX));
-		if (e->db)
+		if (db)
 			hs_scan(e->db, p->p, (unsigned)MIN(p->len, UINT32_MAX), 0, e->scratch,
 			        on_match, e);
-		if (memo)
+		if (memo && (db || !e->db))
 			memo->prog_scan = e->hs_hits != hits;
 	}
 	for (size_t i = 0; e->rec_fields && i < e->n_fg; i++)
@@ -414,6 +488,7 @@ void prefilter_free(struct correlate_engine *e) {
 	free(e->rule_gen);
 	free(e->trig);
 	free(e->fg_rules);
+	free(e->db_ls);
 	prefilter_block_free(e);
 	hs_free_scratch(e->scratch);
 	hs_free_database(e->db);

@@ -167,3 +167,76 @@ TEST(test_correlate_block_split_line) {
 	check(unit_write_file("split.log", t.p, t.n), "b-split\nb-mid\n");
 	free(t.p);
 }
+
+/* The pattern database (scanned per record) keeps only leaves that open a gate: the
+ * `@` and `:` of a rule gated by `scp ` / `rsync ` are left to PCRE2, which sees them only
+ * once the gate let the rule through, while the short literal that gates rule `ab` stays.
+ * Both engines must give the same alerts; with Vectorscan, a line with only a `:` (on
+ * almost every line) is no candidate at all. */
+TEST(test_correlate_pattern_db_gates_only) {
+	const char *y = "title: copy\nid: copy\nlogsource: {product: linux}\n"
+	                "detection:\n  tools: ['scp ', 'rsync ']\n  filter: ['@', ':']\n"
+	                "  condition: tools and filter\n---\n"
+	                "title: ab\nid: ab\nlogsource: {product: linux}\n"
+	                "detection: {sel: {message|contains: qz}, condition: sel}\n";
+	const char *msgs[] = {"scp a.tgz bob@h:/tmp", "scp a.tgz /tmp", "rsync -a x y:z",
+	                      "time: 12:00 @ noon",   "qz here",        "nothing"};
+	char *out[2];
+	for (int k = 0; k < 2; k++) {
+		struct th *t = th_new(y, k ? "vectorscan" : "pcre2");
+		CU_ASSERT_EQUAL_FATAL(t->errs.n, 0);
+		for (size_t i = 0; i < ELEMENTSOF(msgs); i++)
+			th_feed(t, S(i), "bash", msgs[i], (char *)NULL);
+		correlate_engine_finish(t->e);
+		out[k] = json_dumps(t->alerts, JSON_SORT_KEYS | JSON_COMPACT);
+		CU_ASSERT_EQUAL(th_n(t), 3); /* copy, copy, ab */
+#ifdef HAVE_VECTORSCAN
+		if (k) {
+			struct correlate_stats st;
+			correlate_engine_get_stats(t->e, &st);
+			uint64_t before = st.candidates;
+			th_feed(t, S(10), "bash", "time: 12:00", (char *)NULL);
+			th_feed(t, S(11), "bash", "mail to bob@example.org", (char *)NULL);
+			correlate_engine_get_stats(t->e, &st);
+			CU_ASSERT_EQUAL(st.candidates, before);
+			th_feed(t, S(12), "bash", "qz again", (char *)NULL);
+			correlate_engine_get_stats(t->e, &st);
+			CU_ASSERT_EQUAL(st.candidates, before + 1);
+		}
+#endif
+		th_free(t);
+	}
+	CU_ASSERT_STRING_EQUAL(out[0], out[1]);
+	free(out[0]);
+	free(out[1]);
+}
+
+/* A record that no rule with a leaf in the pattern database applies to (by logsource) is
+ * not scanned with it: a short literal of an sshd rule in a bash line is no candidate,
+ * in an sshd line it is, and the alerts are the PCRE2 engine's. */
+TEST(test_correlate_pattern_db_logsource) {
+	const char *y = "title: svc\nid: svc\nlogsource: {product: linux, service: sshd}\n"
+	                "detection: {sel: {message|contains: zv}, condition: sel}\n";
+	char *out[2];
+	for (int k = 0; k < 2; k++) {
+		struct th *t = th_new(y, k ? "vectorscan" : "pcre2");
+		CU_ASSERT_EQUAL_FATAL(t->errs.n, 0);
+		struct correlate_stats st;
+		th_feed(t, S(1), "bash", "zv in a shell", (char *)NULL);
+		correlate_engine_get_stats(t->e, &st);
+		CU_ASSERT_EQUAL(st.candidates, 0);
+		th_feed(t, S(2), "sshd", "zv in sshd", (char *)NULL);
+		th_feed(t, S(3), "bash", "zv in a shell again", (char *)NULL);
+		correlate_engine_get_stats(t->e, &st);
+#ifdef HAVE_VECTORSCAN
+		CU_ASSERT_EQUAL(st.candidates, k ? 1 : 0);
+#endif
+		correlate_engine_finish(t->e);
+		CU_ASSERT_EQUAL(th_n(t), 1);
+		out[k] = json_dumps(t->alerts, JSON_SORT_KEYS | JSON_COMPACT);
+		th_free(t);
+	}
+	CU_ASSERT_STRING_EQUAL(out[0], out[1]);
+	free(out[0]);
+	free(out[1]);
+}
