@@ -167,7 +167,7 @@ static int compile_leaves(struct correlate_engine *e, struct ev_errlist *errs) {
 			l->decodable = !l->std_field && (engine_decodable(e, l->field) ||
 			                                 engine_decodable(e, l->alt_field));
 			char msg[300];
-			if (leaf_compile(l, !e->o.no_jit, &e->jit_ok, msg, sizeof(msg)) < 0) {
+			if (leaf_compile(l, msg, sizeof(msg)) < 0) {
 				/* a `re` value that PCRE2 rejects: the rule is unusable */
 				ev_errlist_add(errs, r->file, r->line, r->col, "rule '%s': %s: %s",
 				               r->title ? r->title : "?", l->regex, msg);
@@ -180,7 +180,7 @@ static int compile_leaves(struct correlate_engine *e, struct ev_errlist *errs) {
 			}
 		}
 	}
-	if (e->o.no_jit)
+	if (e->o.no_jit || (e->jit_ok && !leaf_jit_available()))
 		e->jit_ok = false;
 	if (engine_prog_memo_init(e) < 0)
 		return -ENOMEM;

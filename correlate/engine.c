@@ -181,7 +181,7 @@ static void on_capture(void *p, const char *name, size_t nl, const char *v, size
 
 /* A keyword (a leaf without a field) searches the event text: the message, then the
  * program tag (docs/rules.md, "Detection"), so `pkexec` finds pkexec's lines. */
-static bool eval_keyword(struct correlate_engine *e, const struct leaf *l) {
+static bool eval_keyword(struct correlate_engine *e, struct leaf *l) {
 	static const struct ev_str empty = {"", 0};
 	const struct ev_str *m = e->rec->message.p ? &e->rec->message : &empty;
 	if (leaf_test(l, m, e->md, e->jit_ok, on_capture, e))
@@ -192,7 +192,7 @@ static bool eval_keyword(struct correlate_engine *e, const struct leaf *l) {
 
 static bool eval_leaf(void *p, unsigned idx) {
 	struct correlate_engine *e = p;
-	const struct leaf *l = &e->cur->leaves[idx];
+	struct leaf *l = &e->cur->leaves[idx];
 #ifdef HAVE_VECTORSCAN
 	/* Vectorscan saw no match: PCRE2 would not either (prefilter.c says when) */
 	if (e->n_dbs && e->in_db[l->id] && e->cand[l->id] != e->gen &&

@@ -48,7 +48,20 @@ char *leaf_wildcard_to_regex(const char *v, size_t len, bool allow_wildcards) {
 	return out;
 }
 
-int leaf_compile(struct leaf *l, bool jit, bool *ret_jit_ok, char *msg, size_t msg_len) {
+bool leaf_jit_available(void) {
+	uint32_t have = 0;
+	if (pcre2_config(PCRE2_CONFIG_JIT, &have) < 0 || !have)
+		return false;
+	int err;
+	PCRE2_SIZE off;
+	pcre2_code *c =
+	        pcre2_compile((PCRE2_SPTR) "a+b", PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+	bool ok = c && pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) == 0;
+	pcre2_code_free(c);
+	return ok;
+}
+
+int leaf_compile(struct leaf *l, char *msg, size_t msg_len) {
 	if (l->kind != LEAF_PATTERN)
 		return 0;
 	int err;
@@ -70,11 +83,6 @@ int leaf_compile(struct leaf *l, bool jit, bool *ret_jit_ok, char *msg, size_t m
 		pcre2_pattern_info(l->code, PCRE2_INFO_NAMETABLE, &tab);
 		pcre2_pattern_info(l->code, PCRE2_INFO_NAMEENTRYSIZE, &l->name_esz);
 		l->name_tab = tab;
-	}
-	if (jit) {
-		int r = pcre2_jit_compile(l->code, PCRE2_JIT_COMPLETE);
-		if (ret_jit_ok && r != 0)
-			*ret_jit_ok = false;
 	}
 	return 0;
 }
@@ -136,7 +144,7 @@ static bool num_test(const struct leaf *l, const struct ev_str *v) {
 	return false;
 }
 
-bool leaf_test(const struct leaf *l, const struct ev_str *value, pcre2_match_data *md, bool jit,
+bool leaf_test(struct leaf *l, const struct ev_str *value, pcre2_match_data *md, bool jit,
                leaf_capture_fn on_capture, void *ctx) {
 	bool r = false;
 	switch (l->kind) {
@@ -158,6 +166,10 @@ bool leaf_test(const struct leaf *l, const struct ev_str *value, pcre2_match_dat
 		if (!value)
 			break;
 		const PCRE2_SPTR s = (PCRE2_SPTR)(value->p ? value->p : "");
+		if (jit && !l->jit_tried) { /* a failure leaves the interpreter (BADOPTION below) */
+			l->jit_tried = true;
+			pcre2_jit_compile(l->code, PCRE2_JIT_COMPLETE);
+		}
 		int rc = jit ? pcre2_jit_match(l->code, s, value->len, 0, 0, md, NULL)
 		             : pcre2_match(l->code, s, value->len, 0, PCRE2_NO_JIT, md, NULL);
 		if (rc == PCRE2_ERROR_JIT_BADOPTION)

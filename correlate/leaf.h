@@ -48,6 +48,7 @@ struct leaf {
 	uint32_t n_names;        /* named captures that become fields of the match */
 	uint32_t name_esz;       /* the name table's entry size (read once at compile) */
 	const uint8_t *name_tab; /* the name table, inside code */
+	bool jit_tried;          /* JIT compile attempted (leaf_test(), on first use) */
 	/* LEAF_EXISTS */
 	bool exists;
 	/* LEAF_CIDR */
@@ -68,15 +69,20 @@ struct leaf {
  * NULL on OOM. */
 char *leaf_wildcard_to_regex(const char *v, size_t len, bool allow_wildcards);
 
-/* Compile the leaf's PCRE2 pattern (and JIT it unless `jit` is false). Returns 0, or
- * -EINVAL with the PCRE2 message in `ret_msg` (static storage of the leaf module). */
-int leaf_compile(struct leaf *l, bool jit, bool *ret_jit_ok, char *msg, size_t msg_len);
+/* Compile the leaf's PCRE2 pattern. Returns 0, or -EINVAL with the PCRE2 message in
+ * `msg`. The JIT compile waits for the first leaf_test() with `jit`: most leaves of a large
+ * rule set are never tested (the prefilter rules them out), and JIT compiling them all
+ * was most of the start-up (SigmaHQ rules/linux: some 70 M instructions). */
+int leaf_compile(struct leaf *l, char *msg, size_t msg_len);
+/* Can this process JIT compile (PCRE2 built with JIT, writable executable memory allowed:
+ * systemd's MemoryDenyWriteExecute refuses it)? One small pattern is tried. */
+bool leaf_jit_available(void);
 
 /* Test a value. The match data is the caller's (sized for the largest pattern). When the
  * leaf has named captures and it matched, `on_capture` is called for each set one. */
 typedef void (*leaf_capture_fn)(void *ctx, const char *name, size_t name_len, const char *v,
                                 size_t v_len);
-bool leaf_test(const struct leaf *l, const struct ev_str *value, pcre2_match_data *md, bool jit,
+bool leaf_test(struct leaf *l, const struct ev_str *value, pcre2_match_data *md, bool jit,
                leaf_capture_fn on_capture, void *ctx);
 
 /* LEAF_FIELDREF: the field's value against the other field's (`ref`, NULL when the record

@@ -389,6 +389,36 @@ TEST(test_correlate_engines_identical) {
 	free(out[1]);
 }
 
+static size_t jit_size(struct th *t, size_t rule) {
+	size_t n = 0;
+	pcre2_pattern_info(t->e->rules.v[rule].leaves[0].code, PCRE2_INFO_JITSIZE, &n);
+	return n;
+}
+
+/* PCRE2's JIT compile waits for a leaf's first test: a leaf the prefilter always rules out
+ * is never JIT compiled, one that is tested is, and JIT is still reported in use. */
+TEST(test_correlate_jit_on_first_use) {
+	const char *y = "title: a\nid: a\ndetection:\n  s:\n    message|re: 'disk [0-9]+ failed'\n"
+	                "  condition: s\n---\n"
+	                "title: b\nid: b\ndetection:\n  s:\n    message|re: 'fan [0-9]+ stopped'\n"
+	                "  condition: s\n";
+	struct th *t = th_new(y, "vectorscan");
+	CU_ASSERT_EQUAL_FATAL(t->errs.n, 0);
+	CU_ASSERT_EQUAL_FATAL(t->e->rules.n, 2);
+	for (size_t i = 0; i < 2; i++)
+		CU_ASSERT_EQUAL(jit_size(t, i), 0);
+	th_feed(t, S(1), "kernel", "disk 3 failed", (char *)NULL);
+	correlate_engine_finish(t->e);
+	CU_ASSERT_EQUAL(th_n(t), 1);
+	struct correlate_stats st;
+	correlate_engine_get_stats(t->e, &st);
+	CU_ASSERT_TRUE(st.jit == (jit_size(t, 0) > 0));
+#ifdef HAVE_VECTORSCAN
+	CU_ASSERT_EQUAL(jit_size(t, 1), 0); /* never a candidate */
+#endif
+	th_free(t);
+}
+
 TEST(test_correlate_reference_cycle) {
 	const char *y =
 	        "title: a\nid: a\ncorrelation:\n  type: event_count\n  rules: [b]\n  timespan: 1m\n"
