@@ -26,6 +26,8 @@ agent_libagent_a_CPPFLAGS = $(AM_CPPFLAGS) -DEV_ABS_BUILDDIR=\"$(abs_top_builddi
 agent_evident_SOURCES = agent/main.c
 agent_evident_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS)
 agent_evident_LDADD = agent/libagent.a $(EV_LIBS) $(DEP_LIBS)
+# the one program linked with link-time optimisation (configure --enable-lto)
+agent_evident_LDFLAGS = $(EV_LDFLAGS) $(EV_LTO_LDFLAGS)
 
 agent/default-config.c: $(srcdir)/conf/evident.yaml $(srcdir)/agent/gen-embed.sh
 	$(AM_V_GEN)$(MKDIR_P) agent && $(SHELL) $(srcdir)/agent/gen-embed.sh ev_default_config $(srcdir)/conf/evident.yaml > $@.tmp && mv $@.tmp $@

@@ -1,5 +1,5 @@
 #!/bin/sh
-# build-deb.sh [--version V] [--out DIR] [--check] [SRCDIR]
+# build-deb.sh [--version V] [--out DIR] [--log FILE] [--check] [SRCDIR]
 # Build the Debian binary package of evident from a clean copy of the source tree
 # (SRCDIR, default: this script's tree): the files git tracks or would track (or, outside a git checkout,
 # the tree without build directories), with packaging/debian/ copied to debian/, then
@@ -7,17 +7,19 @@
 # the current directory); the path of the .deb is printed last.
 #   --version V  build as version V (a changelog entry is added to the copy), e.g. to test
 #                an upgrade
+#   --log FILE   keep the build log (every compile and link command line) in FILE
 #   --check      run the package's own tests (unit tests, man page check); default: nocheck,
 #                since CI runs the whole suite on the same tree
 # Needs: dpkg-dev, debhelper, fakeroot and the Build-Depends (packaging/install-deps.sh).
 set -eu
-version="" out=$PWD check=0
+version="" out=$PWD check=0 log=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--version) version=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
 	--check) check=1; shift ;;
-	-h | --help) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) echo "build-deb.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -50,8 +52,11 @@ if [ -n "$version" ]; then
 fi
 opts=nocheck
 [ "$check" = 0 ] || opts=""
+rc=0
 (cd "$tree" && DEB_BUILD_OPTIONS="$opts${DEB_BUILD_OPTIONS:+ $DEB_BUILD_OPTIONS}" \
-	dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1) || {
+	dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1) || rc=$?
+[ -z "$log" ] || cp "$work/build.log" "$log"
+[ "$rc" = 0 ] || {
 	tail -40 "$work/build.log" >&2
 	echo "build-deb.sh: dpkg-buildpackage failed (log above)" >&2
 	exit 1

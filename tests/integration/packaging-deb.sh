@@ -22,11 +22,33 @@ V=$(dpkg-parsechangelog -l "$EV_SRCDIR/packaging/debian/changelog" -S Version)
 V2="$V.1"
 
 # ---- build ----
-if deb1=$("$EV_SRCDIR/packaging/build-deb.sh" --out "$T_TMP/deb1" "$EV_SRCDIR" 2>"$T_TMP/build1.err" | tail -1) && [ -f "$deb1" ]; then
+if deb1=$("$EV_SRCDIR/packaging/build-deb.sh" --out "$T_TMP/deb1" --log "$T_TMP/build1.log" "$EV_SRCDIR" 2>"$T_TMP/build1.err" | tail -1) && [ -f "$deb1" ]; then
 	ok "build-deb.sh builds evident $V ($(basename "$deb1"))"
 else
 	fail "build-deb.sh failed"; tail -30 "$T_TMP/build1.err"; done_testing
 fi
+
+# ---- the packaged binary is built as the benchmarks measure it (docs/HACKING.md, "Build
+# options"): every object with -O3 (the last -O wins) and -flto=auto -ffat-lto-objects,
+# agent/evident linked with -flto=auto and dpkg's hardening; with DEB_BUILD_OPTIONS=noopt
+# (the rebuild below) -O0 and no LTO. Read from the compile and link lines of the log. ----
+last_opt() { printf '%s\n' "$1" | tr ' ' '\n' | grep -E '^-O[0-9sgz]?$' | tail -1; }
+has() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
+check_flags() { # check_flags LOG OPT LTO(yes|no)
+	compiles=$(grep -E ' -c -o [^ ]+\.o ' "$1" | grep -c .)
+	bad=$(grep -E ' -c -o [^ ]+\.o ' "$1" | while read -r l; do
+		if [ "$(last_opt "$l")" != "$2" ] || { [ "$3" = yes ] && ! has "$l" -ffat-lto-objects; } ||
+			{ [ "$3" = no ] && has "$l" -flto=auto; }; then echo "$l"; fi; done | head -3)
+	link=$(grep -E ' -o agent/evident( |$)' "$1" | tail -1)
+	if [ "$compiles" -lt 50 ]; then fail "$1: only $compiles compile lines (silent rules?)"
+	elif [ -n "$bad" ]; then fail "$1: compiled without $2 / LTO=$3: $bad"
+	elif [ -z "$link" ]; then fail "$1: no link of agent/evident"
+	elif [ "$(last_opt "$link")" != "$2" ] || ! has "$link" -Wl,-z,now; then fail "$1: agent/evident linked with: $link"
+	elif [ "$3" = yes ] && { ! has "$link" -flto=auto || has "$link" -fno-lto; }; then fail "$1: agent/evident linked without LTO: $link"
+	elif [ "$3" = no ] && has "$link" -flto=auto; then fail "$1: agent/evident linked with LTO: $link"
+	else ok "$(basename "$1"): $compiles objects compiled with $2, LTO $3; agent/evident linked with $2, LTO $3, -Wl,-z,now"; fi
+}
+check_flags "$T_TMP/build1.log" -O3 yes
 
 # ---- file list, conffile, dependencies ----
 dpkg-deb -c "$deb1" | awk '{print $6}' | sed 's|^\./|/|; s|/$||' >"$T_TMP/files"
@@ -136,9 +158,10 @@ grep -q 'bundles/' "$T_TMP/before.sums" || fail "no bundle in the store before t
 
 # ---- upgrade to a rebuilt, higher version ----
 if deb2=$(DEB_BUILD_OPTIONS="noopt noautodbgsym" "$EV_SRCDIR/packaging/build-deb.sh" --version "$V2" \
-	--out "$T_TMP/deb2" "$EV_SRCDIR" 2>"$T_TMP/build2.err" | tail -1) && [ -f "$deb2" ]; then
+	--out "$T_TMP/deb2" --log "$T_TMP/build2.log" "$EV_SRCDIR" 2>"$T_TMP/build2.err" | tail -1) && [ -f "$deb2" ]; then
 	ok "rebuilt as $V2"
 else fail "rebuild as $V2 failed"; tail -30 "$T_TMP/build2.err"; done_testing; fi
+check_flags "$T_TMP/build2.log" -O0 no
 if dpkg_root -i "$deb2"; then ok "dpkg -i: upgrade $V -> $V2"
 else fail "upgrade failed"; tail -20 "$T_TMP/dpkg.log"; fi
 [ -e "$T_TMP/started" ] && fail "the upgrade called: $(cat "$T_TMP/started")" || ok "upgrade: nothing restarted under dpkg --root"
