@@ -55,6 +55,8 @@ static int drain(struct ev_feed *f, struct correlate_engine *e) {
 }
 
 int ev_feed_record(struct ev_feed *f, struct correlate_engine *e, struct ev_record *rec) {
+	if (rec->flags & EV_REC_QUIET) /* time only: no template, category or audit record */
+		return e ? correlate_engine_feed(e, rec) : 0;
 	int r = f->miner ? template_fields(f->miner, rec) : 0;
 	if (r < 0)
 		return r;

@@ -96,6 +96,10 @@ static void block_to_engine(void *ctx, const char *p, size_t len, uint64_t off) 
 	correlate_engine_set_block(ctx, p, len, off);
 }
 
+static bool quiet_to_engine(void *ctx, uint64_t off, size_t len) {
+	return correlate_engine_line_quiet(ctx, off, len);
+}
+
 int replay_next_record(struct collector_reader *rd, struct ev_record *rec) {
 	if (ev_interrupted())
 		return 0;
@@ -134,6 +138,9 @@ static int feed_all(struct collector_reader *rd, struct correlate_engine *e,
 	bool fed = ev_feed_init(&feed, o->cfg ? (int64_t)o->cfg->rules.allowed_lateness : -1) >= 0;
 	if (fed && o->cfg && o->cfg->analyze.template_fields)
 		fed = ev_feed_enable_templates(&feed) >= 0;
+	else if (correlate_engine_can_quiet(e)) /* lines no rule can match are read for
+	                                         * their time only (templates need every message) */
+		collector_reader_set_quiet_fn(rd, quiet_to_engine, e);
 	if (!fed) {
 		ev_log_error("replay: out of memory");
 		rc = EV_EXIT_USAGE;
@@ -156,6 +163,7 @@ static int feed_all(struct collector_reader *rd, struct correlate_engine *e,
 	}
 	ev_record_free(&rec);
 	collector_reader_set_block_fn(rd, NULL, NULL);
+	collector_reader_set_quiet_fn(rd, NULL, NULL);
 	if (fed && ev_feed_expire(&feed, e, INT64_MAX) < 0) {
 		ev_log_error("replay: out of memory");
 		rc = EV_EXIT_USAGE;
@@ -179,11 +187,12 @@ static int print_summary(struct collector_reader *rd, const struct correlate_eng
 	        " unparsed, %zu rules (%s%s), %" PRIu64 " matches, %" PRIu64 " alerts, %" PRIu64
 	        " late events, %" PRIu64 " evicted groups, %" PRIu64 " far-future events, %" PRIu64
 	        " values dropped, %" PRIu64 " event times dropped, %" PRIu64
-	        " captures dropped, %" PRIu64 " samples without source\n",
+	        " captures dropped, %" PRIu64 " samples without source, %" PRIu64
+	        " lines read for their time only\n",
 	        rs.lines, rs.records, rs.unparsed, cs.rules,
 	        cs.vectorscan ? "vectorscan+pcre2" : "pcre2", cs.jit ? " JIT" : " interpreter",
 	        cs.matches, cs.alerts, cs.late, cs.evicted, cs.future, cs.values_dropped,
-	        cs.times_dropped, cs.captures_dropped, cs.sources_capped);
+	        cs.times_dropped, cs.captures_dropped, cs.sources_capped, cs.quiet_records);
 	replay_print_formats(rd);
 	if (cs.future) {
 		char t[48];

@@ -366,8 +366,12 @@ static bool bsd_time_cached(struct collector_parser *p, const char *l, size_t le
 	return true;
 }
 
-static int parse_3164(struct collector_parser *p, const char *l, size_t len,
-                      struct ev_record *rec) {
+/* An RFC 3164 line's priority and time; *ret_o is where the tail starts. 1, or 0 when the
+ * line is not that (then the parser's state is as before, but for bsd_time_cached's). */
+static inline __attribute__((always_inline)) int parse_3164_head(struct collector_parser *p,
+                                                                 const char *l, size_t len,
+                                                                 struct ev_record *rec,
+                                                                 size_t *ret_o) {
 	int pri = -1;
 	size_t o = parse_pri(l, len, &pri);
 	unsigned mon, day, sod;
@@ -401,6 +405,15 @@ static int parse_3164(struct collector_parser *p, const char *l, size_t len,
 	}
 	if (o < len)
 		o++;
+	*ret_o = o;
+	return 1;
+}
+
+static int parse_3164(struct collector_parser *p, const char *l, size_t len,
+                      struct ev_record *rec) {
+	size_t o;
+	if (!parse_3164_head(p, l, len, rec, &o))
+		return 0;
 	if (!parse_syslog_tail(rec, l + o, len - o, false, true))
 		rec->message = sdup(rec, l + o, len - o);
 	return 1;
@@ -721,6 +734,21 @@ int collector_parse_line(struct collector_parser *p, const char *line, size_t le
 		collector_record_reset_keep(rec);
 	}
 	return collector_parse_line_full(p, line, len, arrival_us, rec);
+}
+
+bool collector_parse_quiet_ok(const struct collector_parser *p, const char *line, size_t len) {
+	return p->format == COLLECTOR_FMT_AUTO && !p->def && !p->locked && !p->program &&
+	       !p->service && collector_detect_builtin(line, len) == COLLECTOR_FMT_RFC3164;
+}
+
+int collector_parse_line_quiet(struct collector_parser *p, const char *line, size_t len,
+                               struct ev_record *rec) {
+	size_t o;
+	if (!collector_parse_quiet_ok(p, line, len) || !parse_3164_head(p, line, len, rec, &o))
+		return 0;
+	p->n_builtin[COLLECTOR_FMT_RFC3164]++;
+	rec->flags |= EV_REC_QUIET;
+	return 1;
 }
 
 int collector_parse_builtin(struct collector_parser *p, enum collector_format f, const char *line,

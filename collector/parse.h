@@ -100,6 +100,15 @@ int64_t collector_parser_civil_to_us(struct collector_parser *p, int year, unsig
  * caller's). `arrival_us` is used when the line has no time. Returns 0 or -ENOMEM. */
 int collector_parse_line(struct collector_parser *p, const char *line, size_t len,
                          int64_t arrival_us, struct ev_record *rec);
+/* Would collector_parse_line read `line` with its RFC 3164 fast path (auto-detection,
+ * nothing configured that could claim the line first)? No state is changed. */
+bool collector_parse_quiet_ok(const struct collector_parser *p, const char *line, size_t len);
+/* A line the engine will only keep time with (correlate_engine_line_quiet): when
+ * collector_parse_line would read it as RFC 3164, only its time (and priority) are read,
+ * with the same effect on the parser's state, and EV_REC_QUIET set: returns 1. Otherwise
+ * returns 0 with the record untouched; parse it with collector_parse_line. */
+int collector_parse_line_quiet(struct collector_parser *p, const char *line, size_t len,
+                               struct ev_record *rec);
 /* A continuation part of a line longer than max_line: not parsed; the message is the
  * bytes, the time that of the part before (`prev_us`, or `arrival_us` and EV_REC_NO_TIME
  * when there is none). Sets EV_REC_PART. Returns 0 or -ENOMEM. */

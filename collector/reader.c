@@ -46,6 +46,8 @@ struct collector_reader {
 	size_t n_in;
 	uint64_t seq;
 	struct collector_reader_stats st;
+	collector_quiet_fn quiet; /* collector_reader_set_quiet_fn */
+	void *quiet_ctx;
 };
 
 int collector_reader_new(const struct collector_reader_opts *o, struct collector_reader **ret,
@@ -241,7 +243,11 @@ static int input_next(struct collector_reader *r, struct input *in, uint32_t idx
 		if (cont) {
 			k = collector_parse_continuation(line, len, in->prev_timed, in->prev_time,
 			                                 arrival, rec);
-		} else
+		} else if (r->quiet && !part && collector_parse_quiet_ok(&in->parser, line, plen) &&
+		           r->quiet(r->quiet_ctx, off, len) &&
+		           collector_parse_line_quiet(&in->parser, line, plen, rec) == 1)
+			k = 0; /* time only: no rule can match it */
+		else
 			k = collector_parse_line(&in->parser, line, plen, arrival, rec);
 		if (k >= 0) {
 			in->prev_timed = !(rec->flags & EV_REC_NO_TIME);
@@ -319,6 +325,14 @@ bool collector_reader_set_block_fn(struct collector_reader *r, collector_block_f
 	if (r->n_in != 1 || r->in[0]->kind != INPUT_LINES)
 		return false;
 	collector_lines_set_block_fn(&r->in[0]->lines, fn, ctx);
+	return true;
+}
+
+bool collector_reader_set_quiet_fn(struct collector_reader *r, collector_quiet_fn fn, void *ctx) {
+	if (r->n_in != 1 || r->in[0]->kind != INPUT_LINES)
+		return false;
+	r->quiet = fn;
+	r->quiet_ctx = ctx;
 	return true;
 }
 

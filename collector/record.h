@@ -26,6 +26,10 @@ enum {
 	EV_REC_FILE_EVENT = 1u << 5,
 	EV_REC_NETWORK_CONNECTION = 1u << 6,
 	EV_REC_CATEGORIES = EV_REC_PROCESS_CREATION | EV_REC_FILE_EVENT | EV_REC_NETWORK_CONNECTION,
+	/* A line no rule can match (the engine said so before it was parsed,
+	 * correlate_engine_line_quiet): only its time, source, offset and length are set,
+	 * and the engine only keeps time with it. */
+	EV_REC_QUIET = 1u << 7,
 };
 
 struct ev_str {

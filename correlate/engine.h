@@ -78,6 +78,7 @@ struct correlate_stats {
 	uint64_t decoded;       /* records a decoder added fields to */
 	uint64_t candidates;    /* leaves the Vectorscan prefilter marked, once per record */
 	uint64_t block_records; /* records whose message a block scan served */
+	uint64_t quiet_records; /* records fed for their time only (EV_REC_QUIET) */
 	bool vectorscan;        /* the Vectorscan prefilter is in use */
 	unsigned db_loaded;     /* Vectorscan databases taken from the cache (db_cache_dir) */
 	unsigned db_compiled;   /* Vectorscan databases compiled */
@@ -144,6 +145,20 @@ int correlate_engine_feed(struct correlate_engine *e, struct ev_record *rec);
  * The pointer is borrowed. */
 void correlate_engine_set_block(struct correlate_engine *e, const char *p, size_t len,
                                 uint64_t off);
+/* Can no rule match the line at stream offset `off` (`len` bytes) of the announced block,
+ * whatever its parse gives? True only when every rule is gated by a literal of the block
+ * database (no rule runs on every record, but those of a Sigma category, which only see
+ * the category records of audit and Sysmon lines; none on the fields a parse adds, no
+ * pattern-database leaf), the line holds no hit of that database (a hit anywhere in the
+ * line, header included, says no), nor a sign of an audit or Sysmon line ("type=",
+ * "node=", "<Event"), which the feed turns into category records. Lines are asked in
+ * order, at most once each; a true answer consumes the line, which is then fed with
+ * EV_REC_QUIET (its time only); after a false one it is fed as it is. Vectorscan builds;
+ * false otherwise. */
+bool correlate_engine_line_quiet(struct correlate_engine *e, uint64_t off, size_t len);
+/* Can any line be quiet with these rules (the conditions above but for the line's own)?
+ * When false, correlate_engine_line_quiet is always false: do not ask. */
+bool correlate_engine_can_quiet(const struct correlate_engine *e);
 /* Daemon: the clock says `now_us`; the watermark advances to now - lateness, and the
  * clock becomes the reference for far-future events. */
 int correlate_engine_advance(struct correlate_engine *e, int64_t now_us);

@@ -249,6 +249,10 @@ struct correlate_engine {
 	/* block scanning (prefilter_block.c): the database of every leaf as one literal, the
 	 * announced block of lines and the hits of its chunk being served */
 	hs_database_t *bdb;
+	bool block_quiet; /* bdb holds the sentinels: lines may be quiet */
+	char **bp_exprs;  /* the block database prepared, not compiled yet */
+	unsigned *bp_flags, *bp_ids;
+	size_t bp_n;
 	uint32_t *blit_len;      /* per leaf: its literal's length in bdb */
 	uint8_t *blit_anchor;    /* per leaf: its hit must start (1) / end (2) with the message */
 	const char *blk;         /* NULL: no block */
@@ -353,13 +357,20 @@ void prefilter_mark(struct correlate_engine *e, unsigned id);
 /* The longest literal every match of `re` must contain, every byte as \xHH (caller frees),
  * or NULL (none of 4 bytes or more, or out of memory). */
 char *prefilter_required_literal(const char *re, uint32_t opts);
-/* prefilter_block.c: the block database of the leaves in the database that have a
- * literal; the others are marked in `rest` (n_leaves) and *ret_any_rest says whether there
- * are any. No database (e->bdb NULL) is not an error. Returns 0 or -ENOMEM. */
-int prefilter_block_build(struct correlate_engine *e, bool *rest, bool *ret_any_rest);
+/* prefilter_block.c: prepare the block database of the leaves in the database that have
+ * a literal (e->bp_n of them: none is not an error); the others are marked in `rest`
+ * (n_leaves) and *ret_any_rest says whether there are any. Returns 0 or -ENOMEM. */
+int prefilter_block_prepare(struct correlate_engine *e, bool *rest, bool *ret_any_rest);
+/* Compile the block database prepared (e->bp_*), with the sentinels when `sentinel`
+ * (correlate_engine_line_quiet); e->bdb NULL when there is none or it failed to compile
+ * (not an error). Returns 0 or -ENOMEM. */
+int prefilter_block_compile(struct correlate_engine *e, bool sentinel);
 /* Mark the candidates of `rec`'s message from the announced block; false when the record
  * is not served by it (then scan it alone). */
 bool prefilter_block_take(struct correlate_engine *e, const struct ev_record *rec);
+/* Does the line at `off` (`len` bytes) of the block hold no hit (see
+ * correlate_engine_line_quiet)? True consumes it. */
+bool prefilter_block_quiet(struct correlate_engine *e, uint64_t off, size_t len);
 /* Scan `p` alone with the block database (a message not served by a block, a program):
  * the same candidates as the pattern database would mark. */
 void prefilter_block_scan(struct correlate_engine *e, const char *p, unsigned len);

@@ -40,12 +40,14 @@ EXTRA_DIST += tests/unit/correlate/helpers.h docs/rules.md
 TESTS += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
 	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh \
 	tests/integration/correlate-time.sh tests/integration/correlate-reload.sh
-TESTS += tests/integration/correlate-prefilter.sh tests/integration/correlate-sigma.sh tests/integration/correlate-lazy.sh
+TESTS += tests/integration/correlate-prefilter.sh tests/integration/correlate-sigma.sh tests/integration/correlate-lazy.sh \
+	tests/integration/correlate-quiet.sh
 TESTS += tests/integration/correlate-dbcache.sh
 EXTRA_DIST += tests/integration/correlate-dbcache.sh
 EXTRA_DIST += tests/integration/correlate-sigma.sh
 EXTRA_DIST += tests/integration/correlate-time.sh tests/integration/correlate-reload.sh
-EXTRA_DIST += tests/integration/correlate-prefilter.sh tests/integration/correlate-lazy.sh
+EXTRA_DIST += tests/integration/correlate-prefilter.sh tests/integration/correlate-lazy.sh \
+	tests/integration/correlate-quiet.sh
 EXTRA_DIST += tests/integration/correlate-rules.sh tests/integration/correlate-replay.sh \
 	tests/integration/correlate-config.sh tests/integration/correlate-builds.sh
 

@@ -382,10 +382,10 @@ static int rest_gates_only(struct correlate_engine *e, bool *rest, bool *ret_any
 	return 0;
 }
 
-int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
-	e->in_db = calloc(e->n_leaves + 1, sizeof(bool));
-	if (!e->in_db)
-		return -ENOMEM;
+/* Which leaves can go to a database at all (before the block and pattern databases
+ * split them). */
+static void init_in_db(struct correlate_engine *e) {
+	memset(e->in_db, 0, (e->n_leaves + 1) * sizeof(bool));
 	for (size_t i = 0; i < e->n_leaves; i++) {
 		const struct leaf *l = e->leaves[i];
 		if (l->kind != LEAF_PATTERN || e->rules.v[l->rule].inactive)
@@ -397,19 +397,63 @@ int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
 		         (!l->alt_field || !engine_is_std_field(l->alt_field)))
 			e->in_db[i] = true; /* a decoded field: see the top of the file */
 	}
+}
+
+/* Every active detection rule gated by the block database alone (no pattern database,
+ * no rule on the fields a parse adds), but for the rules of a Sigma category, which only
+ * see the category records of audit and Sysmon lines (and those hold a sentinel): then a
+ * line without a hit of it triggers nothing, and the block database gets the sentinels
+ * (prefilter_block.c) so that such lines need not be parsed. */
+static bool quiet_possible(const struct correlate_engine *e) {
+	if (!e->bp_n || e->db || e->n_fg)
+		return false;
+	for (size_t i = 0; i < e->rules.n; i++) {
+		const struct rule *r = &e->rules.v[i];
+		bool category = r->logsource >= 0 && e->ls[r->logsource].category;
+		if (r->kind == RULE_DETECTION && !r->inactive && r->condition &&
+		    !e->rule_gated[i] && !category)
+			return false;
+	}
+	return true;
+}
+
+int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
+	e->in_db = calloc(e->n_leaves + 1, sizeof(bool));
+	if (!e->in_db)
+		return -ENOMEM;
+	init_in_db(e);
 	/* the literals' database (prefilter_block.c) and the patterns' for the leaves without
-	 * a literal, or the patterns' for every leaf */
+	 * a literal, or the patterns' for every leaf; the literals' is compiled last, when it
+	 * is known whether it needs the sentinels */
 	bool *rest = calloc(e->n_leaves + 1, sizeof(bool)), any_rest = false;
-	int r = rest ? prefilter_block_build(e, rest, &any_rest) : -ENOMEM;
-	if (r >= 0 && e->bdb && any_rest)
+	int r = rest ? prefilter_block_prepare(e, rest, &any_rest) : -ENOMEM;
+	bool blk = r >= 0 && e->bp_n;
+	if (r >= 0 && blk && any_rest)
 		r = rest_gates_only(e, rest, &any_rest);
-	if (r >= 0 && (!e->bdb || any_rest))
-		r = compile_db(e, e->bdb ? rest : NULL, &e->db, errs);
+	if (r >= 0 && (!blk || any_rest))
+		r = compile_db(e, blk ? rest : NULL, &e->db, errs);
 	if (r >= 0 && e->db)
-		r = db_logsources(e, e->bdb ? rest : NULL);
+		r = db_logsources(e, blk ? rest : NULL);
 	free(rest);
+	if (r >= 0)
+		r = build_gates(e);
+	if (r >= 0 && blk)
+		r = prefilter_block_compile(e, quiet_possible(e));
 	if (r < 0)
 		return r;
+	if (blk && !e->bdb) { /* it did not compile: the pattern database takes every leaf */
+		hs_free_database(e->db);
+		e->db = NULL;
+		free(e->db_ls);
+		e->db_ls = NULL;
+		e->n_db_ls = 0;
+		init_in_db(e);
+		r = compile_db(e, NULL, &e->db, errs);
+		if (r >= 0 && e->db)
+			r = db_logsources(e, NULL);
+		if (r < 0)
+			return r;
+	}
 	e->n_dbs = e->db || e->bdb ? 1 : 0;
 	if (!e->n_dbs)
 		memset(e->in_db, 0, e->n_leaves * sizeof(bool));

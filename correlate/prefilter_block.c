@@ -22,7 +22,13 @@
  * decides every candidate); the leaves that have no such literal (a regex with top-level
  * alternation, ...) stay in the pattern database (prefilter.c), which is then scanned
  * per record as before, besides the block. In a build without Vectorscan every record is
- * matched by PCRE2 alone. */
+ * matched by PCRE2 alone.
+ *
+ * Quiet lines: when every rule is gated by a literal of this database (and there is no
+ * pattern database), a line of the block without any hit cannot trigger a rule however it
+ * parses, so the reader need not parse it (correlate_engine_line_quiet()). The database
+ * then also holds three sentinels (ids past the leaves, never candidates) for the lines
+ * the feed turns into category records: "type=" and "node=" (audit), "<Event" (Sysmon). */
 #include "config.h"
 
 #include <errno.h>
@@ -36,6 +42,9 @@
 #define BLOCK_CHUNK    (64 * 1024)
 #define BLOCK_HITS_MAX (1u << 20) /* hits kept per chunk; past it the chunk is not used */
 #define BLOCK_LIT_MIN  4          /* shorter literals stay in the pattern database */
+#define N_SENTINELS    3
+
+static const char *const sentinels[N_SENTINELS] = {"type=", "node=", "<Event"};
 
 enum { ANCHOR_START = 1, ANCHOR_END = 2 };
 
@@ -110,12 +119,12 @@ static int block_free_parts(char **exprs, unsigned *flags, unsigned *ids, size_t
 	return r;
 }
 
-int prefilter_block_build(struct correlate_engine *e, bool *rest, bool *ret_any_rest) {
-	char **exprs = calloc(e->n_leaves + 1, sizeof(char *));
-	unsigned *flags = calloc(e->n_leaves + 1, sizeof(unsigned)),
-	         *ids = calloc(e->n_leaves + 1, sizeof(unsigned));
-	e->blit_len = calloc(e->n_leaves + 1, sizeof(uint32_t));
-	e->blit_anchor = calloc(e->n_leaves + 1, sizeof(uint8_t));
+int prefilter_block_prepare(struct correlate_engine *e, bool *rest, bool *ret_any_rest) {
+	size_t cap = e->n_leaves + N_SENTINELS + 1;
+	char **exprs = calloc(cap, sizeof(char *));
+	unsigned *flags = calloc(cap, sizeof(unsigned)), *ids = calloc(cap, sizeof(unsigned));
+	e->blit_len = calloc(cap, sizeof(uint32_t));
+	e->blit_anchor = calloc(cap, sizeof(uint8_t));
 	if (!exprs || !flags || !ids || !e->blit_len || !e->blit_anchor)
 		return block_free_parts(exprs, flags, ids, 0, -ENOMEM);
 	size_t n = 0;
@@ -155,6 +164,33 @@ int prefilter_block_build(struct correlate_engine *e, bool *rest, bool *ret_any_
 		ids[n] = (unsigned)i;
 		n++;
 	}
+	e->bp_exprs = exprs;
+	e->bp_flags = flags;
+	e->bp_ids = ids;
+	e->bp_n = n;
+	*ret_any_rest = any_rest;
+	return 0;
+}
+
+int prefilter_block_compile(struct correlate_engine *e, bool sentinel) {
+	char **exprs = e->bp_exprs;
+	unsigned *flags = e->bp_flags, *ids = e->bp_ids;
+	size_t n = e->bp_n;
+	e->bp_exprs = NULL;
+	e->bp_flags = e->bp_ids = NULL;
+	e->bp_n = 0;
+	for (size_t k = 0; sentinel && n && k < N_SENTINELS; k++) {
+		size_t len = strlen(sentinels[k]);
+		exprs[n] = malloc(4 * len + 1);
+		if (!exprs[n])
+			return block_free_parts(exprs, flags, ids, n, -ENOMEM);
+		for (size_t j = 0; j < len; j++)
+			snprintf(exprs[n] + 4 * j, 5, "\\x%02x", (unsigned char)sentinels[k][j]);
+		e->blit_len[e->n_leaves + k] = (uint32_t)len;
+		flags[n] = 0;
+		ids[n] = (unsigned)(e->n_leaves + k);
+		n++;
+	}
 	hs_compile_error_t *ce = NULL;
 	if (n && dbcache_compile(&e->dbc, (const char *const *)exprs, flags, ids, (unsigned)n,
 	                         HS_MODE_BLOCK, &e->bdb, &ce) != HS_SUCCESS) {
@@ -166,7 +202,7 @@ int prefilter_block_build(struct correlate_engine *e, bool *rest, bool *ret_any_
 		e->bdb = NULL;
 		return block_free_parts(exprs, flags, ids, n, -ENOMEM);
 	}
-	*ret_any_rest = any_rest;
+	e->block_quiet = sentinel && e->bdb;
 	return block_free_parts(exprs, flags, ids, n, 0);
 }
 
@@ -240,7 +276,8 @@ bool prefilter_block_take(struct correlate_engine *e, const struct ev_record *re
 	for (; i < e->n_hits && h[i].end <= le; i++) {
 		unsigned id = h[i].leaf;
 		size_t start = h[i].end - e->blit_len[id];
-		if (start < ms || (e->blit_anchor[id] & ANCHOR_START && start != ms) ||
+		if (id >= e->n_leaves || start < ms ||
+		    (e->blit_anchor[id] & ANCHOR_START && start != ms) ||
 		    (e->blit_anchor[id] & ANCHOR_END && h[i].end != le))
 			continue;
 		prefilter_mark(e, id);
@@ -250,11 +287,31 @@ bool prefilter_block_take(struct correlate_engine *e, const struct ev_record *re
 	return true;
 }
 
+bool prefilter_block_quiet(struct correlate_engine *e, uint64_t off, size_t len) {
+	if (!e->blk || !e->bdb || off < e->blk_off || off - e->blk_off > e->blk_len)
+		return false;
+	size_t ls = (size_t)(off - e->blk_off), le = ls + len;
+	if (le > e->blk_len || le < ls || ls < e->blk_pos)
+		return false;
+	if (ls < e->chunk_lo || le > e->chunk_hi)
+		scan_chunk(e, ls, le);
+	if (!e->chunk_ok)
+		return false;
+	const struct block_hit *h = e->hits;
+	size_t i = e->hit_cur;
+	for (; i < e->n_hits && h[i].end <= le; i++)
+		if (h[i].end - e->blit_len[h[i].leaf] >= ls)
+			return false; /* a hit inside the line: parse it */
+	e->hit_cur = i;
+	e->blk_pos = le;
+	return true;
+}
+
 static int on_alone_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                         void *ctx) {
 	(void)from, (void)flags;
 	struct correlate_engine *e = ctx;
-	if ((e->blit_anchor[id] & ANCHOR_START && to != e->blit_len[id]) ||
+	if (id >= e->n_leaves || (e->blit_anchor[id] & ANCHOR_START && to != e->blit_len[id]) ||
 	    (e->blit_anchor[id] & ANCHOR_END && to != e->alone_len))
 		return 0;
 	prefilter_mark(e, id);
@@ -267,12 +324,31 @@ void prefilter_block_scan(struct correlate_engine *e, const char *p, unsigned le
 }
 
 void prefilter_block_free(struct correlate_engine *e) {
+	block_free_parts(e->bp_exprs, e->bp_flags, e->bp_ids, e->bp_n, 0);
 	hs_free_database(e->bdb);
 	free(e->hits);
 	free(e->blit_len);
 	free(e->blit_anchor);
 }
 #endif
+
+bool correlate_engine_can_quiet(const struct correlate_engine *e) {
+#ifdef HAVE_VECTORSCAN
+	return e->compiled && e->block_quiet;
+#else
+	(void)e;
+	return false;
+#endif
+}
+
+bool correlate_engine_line_quiet(struct correlate_engine *e, uint64_t off, size_t len) {
+#ifdef HAVE_VECTORSCAN
+	return e->block_quiet && prefilter_block_quiet(e, off, len);
+#else
+	(void)e, (void)off, (void)len;
+	return false;
+#endif
+}
 
 void correlate_engine_set_block(struct correlate_engine *e, const char *p, size_t len,
                                 uint64_t off) {
