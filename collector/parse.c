@@ -744,7 +744,7 @@ bool collector_parse_quiet_ok(const struct collector_parser *p, const char *line
 int collector_parse_line_quiet(struct collector_parser *p, const char *line, size_t len,
                                struct ev_record *rec) {
 	size_t o;
-	if (!collector_parse_quiet_ok(p, line, len) || !parse_3164_head(p, line, len, rec, &o))
+	if (!parse_3164_head(p, line, len, rec, &o))
 		return 0;
 	p->n_builtin[COLLECTOR_FMT_RFC3164]++;
 	rec->flags |= EV_REC_QUIET;

@@ -103,8 +103,8 @@ int collector_parse_line(struct collector_parser *p, const char *line, size_t le
 /* Would collector_parse_line read `line` with its RFC 3164 fast path (auto-detection,
  * nothing configured that could claim the line first)? No state is changed. */
 bool collector_parse_quiet_ok(const struct collector_parser *p, const char *line, size_t len);
-/* A line the engine will only keep time with (correlate_engine_line_quiet): when
- * collector_parse_line would read it as RFC 3164, only its time (and priority) are read,
+/* A line the engine will only keep time with (correlate_engine_line_quiet), for which
+ * collector_parse_quiet_ok said yes (not checked again): only its time (and priority) are read,
  * with the same effect on the parser's state, and EV_REC_QUIET set: returns 1. Otherwise
  * returns 0 with the record untouched; parse it with collector_parse_line. */
 int collector_parse_line_quiet(struct collector_parser *p, const char *line, size_t len,

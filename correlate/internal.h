@@ -268,6 +268,11 @@ struct correlate_engine {
 	struct corr_state *cs; /* per rule (only correlations used) */
 	struct cev **pend;     /* reorder heap by (time, seq, corr, -ref) */
 	size_t n_pend, alloc_pend;
+	/* window_release's last pass: the watermark it released up to and the adds to the
+	 * waiting events and deadlines (win_adds) it had seen; the same again finds nothing */
+	uint64_t win_adds, rel_adds;
+	int64_t rel_upto;
+	bool rel_valid;
 	struct cev **fifo; /* in-order arrivals: a ring, sorted by construction */
 	size_t fifo_head, fifo_n, fifo_cap;
 	struct group **dl; /* deadline heap */

@@ -117,6 +117,7 @@ static struct cev *heap_pop(struct correlate_engine *e) {
 /* Pending events: those that arrive in order (the common case) go to a FIFO, the others
  * to the heap; the next event is the smaller of the two heads. */
 int pend_push(struct correlate_engine *e, struct cev *c) {
+	e->win_adds++;
 	if (e->fifo_n == 0 ||
 	    !cev_before(c, e->fifo[(e->fifo_head + e->fifo_n - 1) % e->fifo_cap])) {
 		if (e->fifo_n == e->fifo_cap) {
@@ -203,6 +204,7 @@ static void dl_down(struct correlate_engine *e, size_t i) {
 }
 
 int dl_push(struct correlate_engine *e, struct group *g) {
+	e->win_adds++;
 	if (e->n_dl == e->alloc_dl) {
 		size_t na = e->alloc_dl ? e->alloc_dl * 2 : 64;
 		struct group **v = realloc(e->dl, na * sizeof(*v));

@@ -392,6 +392,9 @@ int window_release(struct correlate_engine *e, int64_t upto, bool all) {
 		if (r < 0)
 			ret = r;
 	}
+	e->rel_valid = !all;
+	e->rel_upto = upto;
+	e->rel_adds = e->win_adds;
 	return ret;
 }
 
