@@ -297,9 +297,7 @@ static __attribute__((noinline)) int feed_quiet(struct correlate_engine *e,
 	int ret = 0;
 	enum tg_class cls = timeguard_begin(e, rec->time_us, &ret);
 	timeguard_end(e, cls, rec->time_us);
-	/* nothing added and the same watermark as the last release: it would find nothing */
-	bool same = e->rel_valid && e->rel_upto == e->watermark && e->rel_adds == e->win_adds;
-	int k = same ? 0 : window_release(e, e->watermark, false);
+	int k = window_release(e, e->watermark, false);
 	return ret < 0 ? ret : k;
 }
 

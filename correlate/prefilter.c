@@ -457,7 +457,8 @@ int prefilter_build(struct correlate_engine *e, struct ev_errlist *errs) {
 	e->n_dbs = e->db || e->bdb ? 1 : 0;
 	if (!e->n_dbs)
 		memset(e->in_db, 0, e->n_leaves * sizeof(bool));
-	return build_gates(e);
+	/* the gates again only when which leaves are in a database changed since */
+	return (blk && !e->bdb) || !e->n_dbs ? build_gates(e) : 0;
 }
 
 static void trigger(struct correlate_engine *e, int r) {

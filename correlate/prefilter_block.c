@@ -252,11 +252,28 @@ static void scan_chunk(struct correlate_engine *e, size_t ms, size_t le) {
 		qsort(e->hits, e->n_hits, sizeof(*e->hits), cmp_hit);
 }
 
-bool prefilter_block_take(struct correlate_engine *e, const struct ev_record *rec) {
-	if (!e->blk || !e->bdb || rec->offset < e->blk_off || rec->offset - e->blk_off > e->blk_len)
+/* The line at stream offset `off` (`len` bytes) as offsets [*ls, *le) in the announced
+ * block; false when there is no block or the line is not wholly in it. */
+static bool block_line(const struct correlate_engine *e, uint64_t off, size_t len, size_t *ls,
+                       size_t *le) {
+	if (!e->blk || !e->bdb || off < e->blk_off || off - e->blk_off > e->blk_len)
 		return false;
-	size_t ls = (size_t)(rec->offset - e->blk_off), le = ls + rec->length;
-	if (le > e->blk_len || le < ls)
+	*ls = (size_t)(off - e->blk_off);
+	*le = *ls + len;
+	return *le <= e->blk_len && *le >= *ls;
+}
+
+/* The hits of [from, to) at hand (the chunk scanned when it does not hold them); false
+ * when the chunk has too many hits to be used. */
+static bool chunk_covers(struct correlate_engine *e, size_t from, size_t to) {
+	if (from < e->chunk_lo || to > e->chunk_hi)
+		scan_chunk(e, from, to);
+	return e->chunk_ok;
+}
+
+bool prefilter_block_take(struct correlate_engine *e, const struct ev_record *rec) {
+	size_t ls, le;
+	if (!block_line(e, rec->offset, rec->length, &ls, &le))
 		return false;
 	if (le > ls && e->blk[le - 1] == '\r')
 		le--;
@@ -266,9 +283,7 @@ bool prefilter_block_take(struct correlate_engine *e, const struct ev_record *re
 	size_t ms = le - mlen;
 	if (ms < e->blk_pos || (mlen && memcmp(e->blk + ms, rec->message.p, mlen)))
 		return false;
-	if (ms < e->chunk_lo || le > e->chunk_hi)
-		scan_chunk(e, ms, le);
-	if (!e->chunk_ok) /* a chunk with too many hits: its records are scanned alone */
+	if (!chunk_covers(e, ms, le)) /* too many hits: its records are scanned alone */
 		return false;
 	e->blk_pos = le;
 	const struct block_hit *h = e->hits;
@@ -288,14 +303,8 @@ bool prefilter_block_take(struct correlate_engine *e, const struct ev_record *re
 }
 
 bool prefilter_block_quiet(struct correlate_engine *e, uint64_t off, size_t len) {
-	if (!e->blk || !e->bdb || off < e->blk_off || off - e->blk_off > e->blk_len)
-		return false;
-	size_t ls = (size_t)(off - e->blk_off), le = ls + len;
-	if (le > e->blk_len || le < ls || ls < e->blk_pos)
-		return false;
-	if (ls < e->chunk_lo || le > e->chunk_hi)
-		scan_chunk(e, ls, le);
-	if (!e->chunk_ok)
+	size_t ls, le;
+	if (!block_line(e, off, len, &ls, &le) || ls < e->blk_pos || !chunk_covers(e, ls, le))
 		return false;
 	const struct block_hit *h = e->hits;
 	size_t i = e->hit_cur;

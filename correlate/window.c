@@ -374,6 +374,9 @@ void cev_free(struct correlate_engine *e, struct cev *c) {
 }
 
 int window_release(struct correlate_engine *e, int64_t upto, bool all) {
+	/* nothing added since the last pass up to the same time: it would find nothing */
+	if (!all && e->rel_valid && e->rel_upto == upto && e->rel_adds == e->win_adds)
+		return 0;
 	int ret = 0;
 	for (;;) {
 		struct cev *c = pend_peek(e);
