@@ -30,6 +30,9 @@ wait_for() { # wait_for CMD...: up to 10 s
 }
 have_count() { [ "$(count)" -ge "$1" ]; }
 offset_saved() { grep -q "\"offset\":$1," "$P" 2>/dev/null && grep -q "\"offset\":$1," "$P.prev" 2>/dev/null; }
+# a checkpoint holds the offset (positions.json.prev gets it at the next write, which
+# the stop makes: waiting for both while running timed out every time, 70 s in all)
+offset_checkpointed() { grep -q "\"offset\":$1," "$P" 2>/dev/null; }
 numbers() { grep -o '"message":"n=[0-9a-z]*' "$T_TMP/rec.jsonl" | sed 's/.*n=//'; }
 
 # first run: old lines are skipped (from end), 1..10 read; the positions file and the
@@ -46,7 +49,7 @@ prepare() {
 	line x1 >>"$D/other.log"
 	wait_for have_count 11
 	off=$(stat -c %s "$D/app.log")
-	wait_for offset_saved "$off"
+	wait_for offset_checkpointed "$off"
 	stop
 	offset_saved "$off" || echo "# note: positions.json.prev does not cover every line yet"
 	: >"$T_TMP/rec.jsonl"

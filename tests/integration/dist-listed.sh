@@ -10,18 +10,17 @@ git -C "$EV_SRCDIR" rev-parse --is-inside-work-tree >/dev/null 2>&1 || skip "not
 git -C "$EV_SRCDIR" ls-files >"$T_TMP/files" || skip "git ls-files failed"
 (cd "$EV_SRCDIR" && cat Makefile.am $(git ls-files '*local.mk')) >"$T_TMP/mk"
 unlisted() { # unlisted FILES MK: print the files of FILES that MK neither names nor covers
-	while IFS= read -r f; do
-		case "$f" in
-		.* | */.* | configure.ac | m4/.keep) continue ;; # dotfiles; automake ships configure.ac itself
-		esac
-		grep -qF -- "$f" "$2" && continue
-		d=$(dirname "$f") listed=0
-		while [ "$d" != . ]; do
-			if grep -qE -- "(^|[[:space:]])$d/?([[:space:]]|\\\\|\$)" "$2"; then listed=1; break; fi
-			d=$(dirname "$d")
-		done
-		[ "$listed" = 1 ] || echo "$f"
-	done <"$1"
+	# One awk pass (a shell loop with a grep per file took 90 s for 14,000 files): a file
+	# is listed when MK contains its path, or when one of its directories is a word of MK
+	# (with or without a trailing slash or line-continuation backslash).
+	awk 'NR == FNR { mk = mk $0 "\n"; n = split($0, w, /[ \t]+/)
+			for (i = 1; i <= n; i++) { t = w[i]; sub(/\\$/, "", t); sub(/\/$/, "", t); if (t != "") word[t] = 1 }
+			next }
+		/^\./ || /\/\./ || $0 == "configure.ac" || $0 == "m4/.keep" { next } # dotfiles; automake ships configure.ac
+		index(mk, $0) { next }
+		{ d = $0; listed = 0
+		  while (sub(/\/[^\/]*$/, "", d)) if (d in word) { listed = 1; break }
+		  if (!listed) print }' "$2" "$1"
 }
 # The check itself, on a made-up tree: a listed file, a file under a directory listed whole,
 # and one named nowhere (only that one is reported).

@@ -10,9 +10,9 @@ rgw_stop() {
 	S3_DIR="$RGW_DIR" bash "$RGW_TOOL/stop-rgw.sh" >/dev/null 2>&1 || true
 }
 trap 'rgw_stop; chattr -R -i "$T_TMP" 2>/dev/null; rm -rf "$T_TMP"' EXIT
-free_port() { # a TCP port nothing listens on
+free_port() { # a TCP port nothing listens on (no $RANDOM: these tests also run under dash)
 	while :; do
-		p=$(( (RANDOM % 30000) + 20000 ))
+		p=$(( $(od -An -N2 -tu2 /dev/urandom) % 30000 + 20000 ))
 		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
 	done
 }
