@@ -62,12 +62,8 @@ int collector_reader_input_formats(const struct collector_reader *r, size_t i,
  * records come out in line order, straight from the buffer. Returns true when set up,
  * false otherwise (nothing happens then). fn NULL: stop. */
 bool collector_reader_set_block_fn(struct collector_reader *r, collector_block_fn fn, void *ctx);
-/* Asked, with the block fn set, of each whole line (not a part of a long line) that the
- * parser would read as RFC 3164 (collector_parse_quiet_ok), before it is parsed: true
- * means no rule can match the line whatever it holds (correlate_engine_line_quiet), and
- * the record comes out with its time only (EV_REC_QUIET, collector_parse_line_quiet).
- * `off` and `len` are the line's stream offset and length. */
-typedef bool (*collector_quiet_fn)(void *ctx, uint64_t off, size_t len);
-/* Set it (with one line stream as for the block fn; false otherwise). fn NULL: stop. */
+/* Ask `fn` before each line is parsed whether it is quiet (collector_quiet_fn in
+ * collector/lines.h); with one line stream as for the block fn, false otherwise. fn
+ * NULL: stop. */
 bool collector_reader_set_quiet_fn(struct collector_reader *r, collector_quiet_fn fn, void *ctx);
 struct collector_reader *collector_reader_free(struct collector_reader *r);

@@ -122,6 +122,8 @@ struct collector_tail {
 	uint64_t over_cap_logged;    /* the largest such number reported through notice */
 	collector_block_fn on_block; /* collector_tail_set_block_fn(); NULL: none */
 	void *block_ctx;
+	collector_quiet_fn quiet; /* collector_tail_set_quiet_fn(); NULL: none */
+	void *quiet_ctx;
 	struct ghost ghosts[N_GHOSTS];
 	unsigned next_ghost; /* an inotify event that may add, move or remove a name */
 	bool j_more;

@@ -163,6 +163,11 @@ struct collector_tail *collector_tail_free(struct collector_tail *t);
  * is gone (p NULL) before the buffer changes or another file's lines are delivered (see
  * collector_block_fn in collector/lines.h). fn NULL: stop. */
 void collector_tail_set_block_fn(struct collector_tail *t, collector_block_fn fn, void *ctx);
+/* Ask `fn` of each whole line of a file's block told of (collector_quiet_fn in
+ * collector/lines.h) before it is parsed; a quiet line is delivered with its time only
+ * (EV_REC_QUIET): no message, fields or priority, its source the file's name. Journal
+ * entries are never quiet. fn NULL: stop. */
+void collector_tail_set_quiet_fn(struct collector_tail *t, collector_quiet_fn fn, void *ctx);
 
 /* The tail's symbolic-link policy (above) for a name read outside the tail, such as
  * evidence collection: `path` checked against the configured `patterns` (paths and

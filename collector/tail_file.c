@@ -153,9 +153,10 @@ static void index_add(struct collector_tail *t, struct tfile *f, int64_t time_us
 	f->last_index_off = off;
 }
 
-/* Deliver one line (bytes at buf+start, n bytes, `consumed` bytes incl. newline). */
+/* Deliver one line (bytes at buf+start, n bytes, `consumed` bytes incl. newline). `told`:
+ * the line is in the block told of (announce_block), so the quiet fn may be asked. */
 static int deliver(struct collector_tail *t, struct tfile *f, size_t n, size_t consumed, bool part,
-                   int64_t arrival) {
+                   bool told, int64_t arrival) {
 	struct ev_record *rec = &t->rec;
 	const char *line = f->buf + f->start;
 	ev_record_reset(rec);
@@ -164,12 +165,20 @@ static int deliver(struct collector_tail *t, struct tfile *f, size_t n, size_t c
 	if (part)
 		rec->flags |= EV_REC_PART;
 	size_t plen = n && line[n - 1] == '\r' ? n - 1 : n;
-	int r = f->in_long ? collector_parse_continuation(line, n, f->prev_timed, f->prev_time,
-	                                                  arrival, rec)
-	                   : collector_parse_line(&f->parser, line, plen, arrival, rec);
+	int r;
+	if (f->in_long)
+		r = collector_parse_continuation(line, n, f->prev_timed, f->prev_time, arrival, rec);
+	else if (told && t->quiet && !part && collector_parse_quiet_ok(&f->parser, line, plen) &&
+	         t->quiet(t->quiet_ctx, f->offset, n) &&
+	         collector_parse_line_quiet(&f->parser, line, plen, rec) == 1)
+		r = 0; /* time only: no rule can match it */
+	else
+		r = collector_parse_line(&f->parser, line, plen, arrival, rec);
 	if (r < 0)
 		return r;
-	rec->source = ev_record_strdup(rec, f->path, strlen(f->path));
+	/* a quiet record's source is the file's name itself (nothing keeps it) */
+	rec->source = rec->flags & EV_REC_QUIET ? (struct ev_str){f->path, strlen(f->path)}
+	                                        : ev_record_strdup(rec, f->path, strlen(f->path));
 	rec->source_id = (uint32_t)f->cfg;
 	rec->seq = t->seq + 1;
 	r = t->cb(t->userdata, rec);
@@ -202,6 +211,11 @@ static int deliver(struct collector_tail *t, struct tfile *f, size_t n, size_t c
 void collector_tail_set_block_fn(struct collector_tail *t, collector_block_fn fn, void *ctx) {
 	t->on_block = fn;
 	t->block_ctx = ctx;
+}
+
+void collector_tail_set_quiet_fn(struct collector_tail *t, collector_quiet_fn fn, void *ctx) {
+	t->quiet = fn;
+	t->quiet_ctx = ctx;
 }
 
 /* The complete lines in f's buffer, told of before they are delivered (true when told). */
@@ -247,21 +261,21 @@ static int tfile_read(struct collector_tail *t, struct tfile *f, bool final) {
 			if (nl) {
 				size_t n = (size_t)(nl - s);
 				if (n > ml) {
-					r = deliver(t, f, ml, ml, true, now);
+					r = deliver(t, f, ml, ml, true, told, now);
 					if (r >= 0)
 						f->in_long = true;
 				} else {
 					bool part = f->in_long;
-					r = deliver(t, f, n, n + 1, part, now);
+					r = deliver(t, f, n, n + 1, part, told, now);
 					if (r >= 0)
 						f->in_long = false;
 				}
 			} else if (f->len >= ml) {
-				r = deliver(t, f, ml, ml, true, now);
+				r = deliver(t, f, ml, ml, true, told, now);
 				if (r >= 0)
 					f->in_long = true;
 			} else if (final && f->offset + f->len >= f->size) {
-				r = deliver(t, f, f->len, f->len, f->in_long, now);
+				r = deliver(t, f, f->len, f->len, f->in_long, told, now);
 				if (r >= 0)
 					f->in_long = false;
 			} else

@@ -33,11 +33,13 @@ TESTS += \
 	tests/integration/config.sh \
 	tests/integration/demo.sh \
 	tests/integration/agent-replay-live.sh \
+	tests/integration/agent-replay-quiet.sh \
 	tests/fuzz/run-corpora.sh \
 	tests/fuzz/replay-clean.sh
 EXTRA_DIST += tests/fuzz/replay-clean.sh tests/integration/dist-listed.sh
 EXTRA_DIST += tests/integration/lib.sh tests/integration/cli.sh tests/integration/config.sh \
 	tests/integration/demo.sh tests/integration/agent-replay-live.sh \
+	tests/integration/agent-replay-quiet.sh \
 	tests/integration/data tests/fuzz/run-corpora.sh tests/fuzz/corpus
 # Times typed on the command line (one parser for --since, --until, --before, --now).
 TESTS += tests/integration/cli-times.sh

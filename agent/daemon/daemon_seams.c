@@ -51,6 +51,7 @@ struct ev_seams {
 	struct correlate_engine *engine;
 	struct ev_feed feed; /* category records (audit events, Sysmon) */
 	bool feed_ok;
+	bool quiet; /* the engine reads lines no rule can match for their time only */
 	sd_event_source *advance_timer;
 	uint64_t feed_errors;
 	bool logged_checkpoint_error;
@@ -95,6 +96,18 @@ static void on_block(void *userdata, const char *p, size_t len, uint64_t off) {
 	struct ev_seams *s = userdata;
 	if (s->engine)
 		correlate_engine_set_block(s->engine, p, len, off);
+}
+
+/* Lines no rule of the engine can match are read for their time only, as in replay
+ * (correlate_engine_can_quiet); not while the feed mines templates, which need every
+ * message. Asked again for each engine installed. */
+static void set_quiet(struct ev_seams *s) {
+	s->quiet = s->engine && !s->feed.miner && correlate_engine_can_quiet(s->engine);
+}
+
+static bool on_quiet(void *userdata, uint64_t off, size_t len) {
+	struct ev_seams *s = userdata;
+	return s->quiet && s->feed_ok && correlate_engine_line_quiet(s->engine, off, len);
 }
 
 static uint64_t caps_sum(const struct correlate_stats *cs) {
@@ -311,14 +324,17 @@ static int seams_start(struct ev_seams *s, const struct ev_config *cfg, const ch
 	s->feed_ok = r >= 0;
 	if (r < 0)
 		return r;
+	set_quiet(s);
 	if (c->sources.n_files || c->sources.journal) {
 		r = ev_pipeline_sources(c, state_dir, true, &s->sources);
 		s->sources.tc.notice = on_notice;
 		if (r >= 0)
 			r = collector_tail_new(s->event, &s->sources.tc, on_record, s, &s->tail,
 			                       &errs);
-		if (r >= 0)
+		if (r >= 0) {
 			collector_tail_set_block_fn(s->tail, on_block, s);
+			collector_tail_set_quiet_fn(s->tail, on_quiet, s);
+		}
 		if (r < 0) {
 			log_errs(&errs);
 			ev_errlist_clear(&errs);
@@ -409,6 +425,7 @@ void ev_seams_install_engine(struct ev_seams *s, struct correlate_engine *e,
 	correlate_engine_set_clock(e, ev_now_realtime_us());
 	correlate_engine_free(s->engine);
 	s->engine = e;
+	set_quiet(s);
 	s->logged_future = s->logged_late = 0; /* the new engine counts from zero */
 	s->logged_caps = 0;
 	if (s->src_cfg && sources_differ(s->src_cfg, next))
@@ -495,6 +512,8 @@ json_t *ev_seams_status(const struct ev_seams *s, const struct ev_config *cfg) {
 		json_object_set_new(eo, "sources_capped",
 		                    json_integer((json_int_t)cs.sources_capped));
 		json_object_set_new(eo, "unchained", json_integer((json_int_t)cs.unchained));
+		json_object_set_new(eo, "quiet_records",
+		                    json_integer((json_int_t)cs.quiet_records));
 		json_object_set_new(eo, "clock_steps", json_integer((json_int_t)s->clock_steps));
 	}
 	return o;

@@ -13,53 +13,7 @@
 EVIDENT_DATADIR="$EV_SRCDIR/conf"
 EVIDENT_QUIET_WARNINGS=1
 export EVIDENT_DATADIR EVIDENT_QUIET_WARNINGS
-cat > "$T_TMP/rules.yml" <<'YAML'
-title: failed password
-name: failed_password
-logsource: {product: linux}
-detection:
-  kw: ['Failed password']
-  condition: kw
-level: low
----
-title: accepted password
-name: accepted_password
-logsource: {product: linux}
-detection:
-  kw: ['Accepted password']
-  condition: kw
-level: low
----
-title: brute force
-correlation: {type: event_count, rules: [failed_password], group-by: [src_ip], timespan: 1m, condition: {gte: 3}}
-level: high
----
-title: failed then accepted
-correlation: {type: temporal_ordered, rules: [failed_password, accepted_password], group-by: [src_ip], timespan: 5m}
-level: high
----
-title: invalid user
-logsource: {product: linux}
-detection:
-  kw: ['Invalid user']
-  condition: kw
-level: low
----
-title: backdoor program
-logsource: {product: linux}
-detection:
-  kw: [backdoord]
-  condition: kw
-level: high
----
-title: wget started
-logsource: {category: process_creation, product: linux}
-detection:
-  s:
-    Image|endswith: /wget
-  condition: s
-level: medium
-YAML
+cp "$EV_SRCDIR/tests/integration/data/quiet-rules.yml" "$T_TMP/rules.yml"
 log="$T_TMP/in.log"
 # Q marks the lines that must be read for their time only (the marker is cut below)
 cat > "$log.src" <<'LOG'
@@ -140,16 +94,7 @@ if [ "$(summary "$T_TMP/pcre2.err")" = "$(summary "$T_TMP/err")" ]; then
 else fail "counts differ: $(summary "$T_TMP/pcre2.err") / $(summary "$T_TMP/err")"; fi
 # the same rules plus one that runs on every record (no literal): no line is quiet
 cat "$T_TMP/rules.yml" > "$T_TMP/all.yml"
-cat >> "$T_TMP/all.yml" <<'YAML'
----
-title: any cron line
-logsource: {product: linux}
-detection:
-  s:
-    program: cron
-  condition: s
-level: informational
-YAML
+cat "$EV_SRCDIR/tests/integration/data/quiet-ungated-rule.yml" >>"$T_TMP/all.yml"
 run "$EVIDENT" replay --engine vectorscan --tz Europe/Berlin --year 2024 --rules "$T_TMP/all.yml" \
 	--decoders "$EV_SRCDIR/conf/decoders" "$log"
 expect_rc 0 "replay with an ungated rule"
