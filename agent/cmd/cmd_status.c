@@ -138,8 +138,10 @@ static void print_pipeline(json_t *a) {
 	       geti(a, "engine", "future"), geti(a, "engine", "evicted"),
 	       geti(a, "engine", "values_dropped"), geti(a, "engine", "times_dropped"),
 	       geti(a, "engine", "captures_dropped"), geti(a, "engine", "sources_capped"));
-	printf("  lines          %" JSON_INTEGER_FORMAT " (%.0f/s)\n", geti(a, "lines", NULL),
-	       json_number_value(json_object_get(a, "lines_per_sec")));
+	printf("  lines          %" JSON_INTEGER_FORMAT " (%.0f/s; %" JSON_INTEGER_FORMAT
+	       " read for their time only: no rule can match them)\n",
+	       geti(a, "lines", NULL), json_number_value(json_object_get(a, "lines_per_sec")),
+	       geti(a, "engine", "quiet_records"));
 	printf("  alerts         %" JSON_INTEGER_FORMAT "\n", geti(a, "alerts", NULL));
 }
 

@@ -79,6 +79,7 @@ EOF
 	}
 	wait_for "watermark past the last line" past_last || fail "the agent's watermark did not pass the last line"
 	"$EVIDENT" status --json --socket "$A_SOCK" >"$T_TMP/status.json"
+	"$EVIDENT" status --socket "$A_SOCK" >"$T_TMP/status.txt"
 	agent_stop
 	[ "$A_RC" -eq 0 ] || fail "agent exit $A_RC"
 	grep '"kind":' "$T_TMP/agent.out" >"$T_TMP/agent.jsonl"
@@ -111,6 +112,7 @@ for t in 'brute force' 'failed then accepted' 'invalid user' 'backdoor program';
 done
 if [ "$vs" = 1 ]; then
 	expect_file_has "$T_TMP/status.json" "\"quiet_records\":$WANT[,}]" "the agent read exactly the $WANT marked lines for their time only"
+	expect_file_has "$T_TMP/status.txt" "lines  *$N_LINES (.*; $WANT read for their time only" "status shows them"
 else
 	expect_file_has "$T_TMP/status.json" '"quiet_records":0[,}]' "without Vectorscan no line is quiet"
 fi
