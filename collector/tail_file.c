@@ -250,14 +250,15 @@ static int tfile_read(struct collector_tail *t, struct tfile *f, bool final) {
 			f->more = true;
 			break;
 		}
-		/* complete lines in the buffer */
+		/* complete lines in the buffer, all of which arrived by now (one clock reading
+		 * a buffer, not one a line) */
 		bool told = announce_block(t, f);
+		int64_t now = ev_now_realtime_us();
 		while (f->len > 0) {
 			size_t look = MIN(f->len, ml + 1);
 			char *s = f->buf + f->start;
 			char *nl = memchr(s, '\n', look);
 			int r;
-			int64_t now = ev_now_realtime_us();
 			if (nl) {
 				size_t n = (size_t)(nl - s);
 				if (n > ml) {
