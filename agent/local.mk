@@ -81,7 +81,7 @@ UNIT_TEST_SOURCES += \
 	tests/unit/agent/test_queue.c \
 	tests/unit/agent/test_sinks.c \
 	tests/unit/agent/test_spawn.c
-EXTRA_DIST += tests/bench/bench-agent.sh
+EXTRA_DIST += tests/bench/bench-agent.sh tests/bench/bench-agent-cpu.sh
 EXTRA_DIST += docs/agent.md
 # evidence collection: hostile and empty sources, least-privilege children (issues 9-11)
 TESTS += tests/integration/agent-seal-evidence.sh tests/integration/agent-spawn.sh
