@@ -74,8 +74,10 @@ assert w[0]["start"] == "Tue 02:00" and w[0]["hours"] == 2, w[0]
 # 1 line an hour, two hours: 2 a week (1.75 when the current hour is one of them)
 assert 1.5 <= w[0]["expected_lines"] <= 2.0, w[0]
 assert w[0]["peak_hour_lines"] <= 1.0, w[0]
-# every other window holds at least one night hour of 10 lines, none a working hour
-assert all(10 <= x["expected_lines"] <= 20 for x in w[1:]), w
+# every other window holds at least one night hour of 10 lines, none a working hour (60);
+# the current hour is not in the history, so when it is a night hour next to the quiet
+# window (Tuesday 01:00 or 04:00) that hour averages 7.5 over the four weeks
+assert all(7.5 <= x["expected_lines"] <= 20 for x in w[1:]), w
 assert [x["expected_lines"] for x in w] == sorted(x["expected_lines"] for x in w), w
 assert w[0]["next"].endswith("Z") or "+" in w[0]["next"], w[0]
 EOPY
