@@ -86,7 +86,8 @@ void ev_daemon_alert(struct ev_daemon *d, const struct correlate_alert *alert) {
 		json_object_set_new(marks, "drill_id", json_string(drill));
 	}
 	ev_sinks_emit_marked(d->sinks, alert, id, marks);
-	if (d->notifier && alert->level) { /* the channels see the marks too (DRILL) */
+	/* the channels see the marks too (DRILL); the alert's JSON only when one takes it */
+	if (alert->level && ev_notifier_wants(d, alert->level)) {
 		json_t *aj = correlate_alert_to_json(alert, id);
 		if (aj && marks)
 			json_object_update(aj, marks);

@@ -169,6 +169,26 @@ static json_t *agent_actor(void) {
 	                 (json_int_t)getuid(), "name", "evident agent");
 }
 
+/* Channel ch gets `event` queued: it takes the event and is not a status page (public:
+ * only approved messages). */
+static bool channel_gets(const json_t *ch, const char *event) {
+	const char *type = json_string_value(json_object_get(ch, "type"));
+	return ev_notify_channel_takes_event(ch, event) && type && strcmp(type, "statuspage") != 0;
+}
+
+bool ev_notifier_wants(const struct ev_daemon *d, const char *event) {
+	const struct ev_notifier *n = d->notifier;
+	if (!n)
+		return false;
+	size_t i;
+	const json_t *ch;
+	json_array_foreach(n->loop_env.channels, i, ch) {
+		if (channel_gets(ch, event))
+			return true;
+	}
+	return false;
+}
+
 void ev_notifier_event(struct ev_daemon *d, const char *event, const char *incident,
                        const json_t *payload) {
 	struct ev_notifier *n = d->notifier;
@@ -178,11 +198,8 @@ void ev_notifier_event(struct ev_daemon *d, const char *event, const char *incid
 	const json_t *ch;
 	bool any = false;
 	json_array_foreach(n->loop_env.channels, i, ch) {
-		if (!ev_notify_channel_takes_event(ch, event))
+		if (!channel_gets(ch, event))
 			continue;
-		const char *type = json_string_value(json_object_get(ch, "type"));
-		if (!strcmp(type, "statuspage"))
-			continue; /* public: only approved messages */
 		json_t *item = json_pack("{s:s, s:O, s:o, s:s}", "channel",
 		                         json_string_value(json_object_get(ch, "name")), "event",
 		                         payload, "actor", agent_actor(), "audience", "internal");

@@ -18,6 +18,9 @@ void ev_notifier_stop(struct ev_daemon *d);
  * update_due, ...); incident may be NULL. Loop thread. */
 void ev_notifier_event(struct ev_daemon *d, const char *event, const char *incident,
                        const json_t *payload);
+/* Whether a channel would get `event` (ev_notifier_event): false when none, so the
+ * caller need not build the payload. Loop thread. */
+bool ev_notifier_wants(const struct ev_daemon *d, const char *event);
 /* An update is due on inc: the internal update message (notify.auto_internal) or the
  * event. Loop thread. */
 void ev_notifier_update_due(struct ev_daemon *d, const struct ev_incident *inc,
