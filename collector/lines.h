@@ -14,13 +14,6 @@
  * stream offset `off` and stay unchanged until the next call; `p` NULL: the bytes told of
  * before are about to change (the buffer is refilled). */
 typedef void (*collector_block_fn)(void *ctx, const char *p, size_t len, uint64_t off);
-/* Asked, with a block told of, of each whole line of it (not a part of a long line) that
- * the parser would read as RFC 3164 (collector_parse_quiet_ok), before it is parsed: true
- * means no rule can match the line whatever it holds (correlate_engine_line_quiet), and
- * the record comes out with its time only (EV_REC_QUIET, collector_parse_line_quiet).
- * `off` and `len` are the line's stream offset and length. Used by the reader
- * (collector_reader_set_quiet_fn) and the tail (collector_tail_set_quiet_fn). */
-typedef bool (*collector_quiet_fn)(void *ctx, uint64_t off, size_t len);
 
 struct collector_lines {
 	int fd;

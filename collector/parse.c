@@ -736,19 +736,23 @@ int collector_parse_line(struct collector_parser *p, const char *line, size_t le
 	return collector_parse_line_full(p, line, len, arrival_us, rec);
 }
 
-bool collector_parse_quiet_ok(const struct collector_parser *p, const char *line, size_t len) {
+/* Would collector_parse_line read `line` with its RFC 3164 fast path? No state changes. */
+static bool quiet_ok(const struct collector_parser *p, const char *line, size_t len) {
 	return p->format == COLLECTOR_FMT_AUTO && !p->def && !p->locked && !p->program &&
 	       !p->service && collector_detect_builtin(line, len) == COLLECTOR_FMT_RFC3164;
 }
 
-int collector_parse_line_quiet(struct collector_parser *p, const char *line, size_t len,
-                               struct ev_record *rec) {
+int collector_parse_line_asking(struct collector_parser *p, const char *line, size_t len,
+                                uint64_t off, size_t raw_len, collector_quiet_fn quiet,
+                                void *quiet_ctx, int64_t arrival_us, struct ev_record *rec) {
 	size_t o;
-	if (!parse_3164_head(p, line, len, rec, &o))
-		return 0;
-	p->n_builtin[COLLECTOR_FMT_RFC3164]++;
-	rec->flags |= EV_REC_QUIET;
-	return 1;
+	if (quiet && quiet_ok(p, line, len) && quiet(quiet_ctx, off, raw_len) &&
+	    parse_3164_head(p, line, len, rec, &o)) {
+		p->n_builtin[COLLECTOR_FMT_RFC3164]++;
+		rec->flags |= EV_REC_QUIET;
+		return 0; /* time only: no rule can match it */
+	}
+	return collector_parse_line(p, line, len, arrival_us, rec);
 }
 
 int collector_parse_builtin(struct collector_parser *p, enum collector_format f, const char *line,

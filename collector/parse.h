@@ -100,15 +100,21 @@ int64_t collector_parser_civil_to_us(struct collector_parser *p, int year, unsig
  * caller's). `arrival_us` is used when the line has no time. Returns 0 or -ENOMEM. */
 int collector_parse_line(struct collector_parser *p, const char *line, size_t len,
                          int64_t arrival_us, struct ev_record *rec);
-/* Would collector_parse_line read `line` with its RFC 3164 fast path (auto-detection,
- * nothing configured that could claim the line first)? No state is changed. */
-bool collector_parse_quiet_ok(const struct collector_parser *p, const char *line, size_t len);
-/* A line the engine will only keep time with (correlate_engine_line_quiet), for which
- * collector_parse_quiet_ok said yes (not checked again): only its time (and priority) are read,
- * with the same effect on the parser's state, and EV_REC_QUIET set: returns 1. Otherwise
- * returns 0 with the record untouched; parse it with collector_parse_line. */
-int collector_parse_line_quiet(struct collector_parser *p, const char *line, size_t len,
-                               struct ev_record *rec);
+/* Asked, with a block told of (collector_block_fn in collector/lines.h), of each whole line
+ * of it (not a part of a long line) that the parser would read with its RFC 3164 fast path
+ * (auto-detection, nothing configured that could claim the line first), before it is
+ * parsed: true means no rule can match the line whatever it holds
+ * (correlate_engine_line_quiet), and the record comes out with its time only
+ * (EV_REC_QUIET). `off` and `len` are the line's stream offset and length. Used by the
+ * reader (collector_reader_set_quiet_fn) and the tail (collector_tail_set_quiet_fn). */
+typedef bool (*collector_quiet_fn)(void *ctx, uint64_t off, size_t len);
+/* collector_parse_line, but when `quiet` (NULL: never) says the line is quiet, only its time
+ * (and priority) are read, with the same effect on the parser's state, and EV_REC_QUIET is
+ * set. `off` and `raw_len` (the line with a trailing CR, which `len` leaves out) are what
+ * `quiet` is asked with. Returns 0 or -ENOMEM. */
+int collector_parse_line_asking(struct collector_parser *p, const char *line, size_t len,
+                                uint64_t off, size_t raw_len, collector_quiet_fn quiet,
+                                void *quiet_ctx, int64_t arrival_us, struct ev_record *rec);
 /* A continuation part of a line longer than max_line: not parsed; the message is the
  * bytes, the time that of the part before (`prev_us`, or `arrival_us` and EV_REC_NO_TIME
  * when there is none). Sets EV_REC_PART. Returns 0 or -ENOMEM. */

@@ -243,12 +243,10 @@ static int input_next(struct collector_reader *r, struct input *in, uint32_t idx
 		if (cont) {
 			k = collector_parse_continuation(line, len, in->prev_timed, in->prev_time,
 			                                 arrival, rec);
-		} else if (r->quiet && !part && collector_parse_quiet_ok(&in->parser, line, plen) &&
-		           r->quiet(r->quiet_ctx, off, len) &&
-		           collector_parse_line_quiet(&in->parser, line, plen, rec) == 1)
-			k = 0; /* time only: no rule can match it */
-		else
-			k = collector_parse_line(&in->parser, line, plen, arrival, rec);
+		} else
+			k = collector_parse_line_asking(&in->parser, line, plen, off, len,
+			                                part ? NULL : r->quiet, r->quiet_ctx,
+			                                arrival, rec);
 		if (k >= 0) {
 			in->prev_timed = !(rec->flags & EV_REC_NO_TIME);
 			in->prev_time = rec->time_us;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "collector/lines.h"
+#include "collector/parse.h"
 #include "collector/record.h"
 #include "util/err.h"
 
@@ -63,7 +64,7 @@ int collector_reader_input_formats(const struct collector_reader *r, size_t i,
  * false otherwise (nothing happens then). fn NULL: stop. */
 bool collector_reader_set_block_fn(struct collector_reader *r, collector_block_fn fn, void *ctx);
 /* Ask `fn` before each line is parsed whether it is quiet (collector_quiet_fn in
- * collector/lines.h); with one line stream as for the block fn, false otherwise. fn
+ * collector/parse.h); with one line stream as for the block fn, false otherwise. fn
  * NULL: stop. */
 bool collector_reader_set_quiet_fn(struct collector_reader *r, collector_quiet_fn fn, void *ctx);
 struct collector_reader *collector_reader_free(struct collector_reader *r);

@@ -73,6 +73,7 @@
 #include <systemd/sd-event.h>
 
 #include "collector/lines.h"
+#include "collector/parse.h"
 #include "collector/record.h"
 #include "util/err.h"
 
@@ -164,7 +165,7 @@ struct collector_tail *collector_tail_free(struct collector_tail *t);
  * collector_block_fn in collector/lines.h). fn NULL: stop. */
 void collector_tail_set_block_fn(struct collector_tail *t, collector_block_fn fn, void *ctx);
 /* Ask `fn` of each whole line of a file's block told of (collector_quiet_fn in
- * collector/lines.h) before it is parsed; a quiet line is delivered with its time only
+ * collector/parse.h) before it is parsed; a quiet line is delivered with its time only
  * (EV_REC_QUIET): no message, fields or priority, its source the file's name. Journal
  * entries are never quiet. fn NULL: stop. */
 void collector_tail_set_quiet_fn(struct collector_tail *t, collector_quiet_fn fn, void *ctx);

@@ -167,13 +167,12 @@ static int deliver(struct collector_tail *t, struct tfile *f, size_t n, size_t c
 	size_t plen = n && line[n - 1] == '\r' ? n - 1 : n;
 	int r;
 	if (f->in_long)
-		r = collector_parse_continuation(line, n, f->prev_timed, f->prev_time, arrival, rec);
-	else if (told && t->quiet && !part && collector_parse_quiet_ok(&f->parser, line, plen) &&
-	         t->quiet(t->quiet_ctx, f->offset, n) &&
-	         collector_parse_line_quiet(&f->parser, line, plen, rec) == 1)
-		r = 0; /* time only: no rule can match it */
+		r = collector_parse_continuation(line, n, f->prev_timed, f->prev_time, arrival,
+		                                 rec);
 	else
-		r = collector_parse_line(&f->parser, line, plen, arrival, rec);
+		r = collector_parse_line_asking(&f->parser, line, plen, f->offset, n,
+		                                told && !part ? t->quiet : NULL, t->quiet_ctx,
+		                                arrival, rec);
 	if (r < 0)
 		return r;
 	/* a quiet record's source is the file's name itself (nothing keeps it) */
