@@ -253,10 +253,7 @@ static int input_next(struct collector_reader *r, struct input *in, uint32_t idx
 		}
 		if (k < 0)
 			return k;
-		/* a quiet record's source is the input's name itself (nothing keeps it) */
-		rec->source = rec->flags & EV_REC_QUIET
-		                      ? (struct ev_str){in->name, in->name_len}
-		                      : ev_record_strdup(rec, in->name, in->name_len);
+		ev_record_set_source(rec, in->name, in->name_len);
 	}
 	rec->source_id = idx;
 	if (rec->flags & EV_REC_UNPARSED)

@@ -101,6 +101,13 @@ static inline struct ev_str ev_record_strdup(struct ev_record *r, const char *p,
 		memcpy(d, p, len);
 	return (struct ev_str){d, len};
 }
+/* Set the record's source to a reader's name for it. A quiet record (EV_REC_QUIET: kept
+ * for its time only, never stored) points at the caller's name, which outlives it; any
+ * other record gets its own copy in the arena. */
+static inline void ev_record_set_source(struct ev_record *r, const char *name, size_t len) {
+	r->source = r->flags & EV_REC_QUIET ? (struct ev_str){name, len}
+	                                    : ev_record_strdup(r, name, len);
+}
 /* Set one standard string field (copies). `which` is one of "source", "host", "program",
  * "unit", "message". Returns 0, -EINVAL for another name, -ENOMEM. */
 int ev_record_set(struct ev_record *r, const char *which, const char *p, size_t len);

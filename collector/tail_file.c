@@ -175,9 +175,7 @@ static int deliver(struct collector_tail *t, struct tfile *f, size_t n, size_t c
 		                                arrival, rec);
 	if (r < 0)
 		return r;
-	/* a quiet record's source is the file's name itself (nothing keeps it) */
-	rec->source = rec->flags & EV_REC_QUIET ? (struct ev_str){f->path, strlen(f->path)}
-	                                        : ev_record_strdup(rec, f->path, strlen(f->path));
+	ev_record_set_source(rec, f->path, strlen(f->path));
 	rec->source_id = (uint32_t)f->cfg;
 	rec->seq = t->seq + 1;
 	r = t->cb(t->userdata, rec);
