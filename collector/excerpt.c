@@ -255,6 +255,34 @@ static int json_value(struct collector_buf *b, const char *v, size_t n) {
 	return e ? -ENOMEM : 0;
 }
 
+int collector_journal_export_field(struct collector_buf *ex, struct collector_buf *js,
+                                   const void *data, size_t len) {
+	const char *d = data, *eq = memchr(d, '=', len);
+	if (!eq)
+		return 0;
+	size_t nl = (size_t)(eq - d), vl = len - nl - 1;
+	int e = 0;
+	/* export format cannot carry an empty name or one with a newline: JSON only */
+	if (nl == 0 || memchr(d, '\n', nl))
+		;
+	else if (needs_binary(eq + 1, vl)) {
+		uint64_t le = htole64((uint64_t)vl);
+		e |= collector_buf_put(ex, d, nl);
+		e |= collector_buf_put(ex, "\n", 1);
+		e |= collector_buf_put(ex, &le, 8);
+		e |= collector_buf_put(ex, eq + 1, vl);
+		e |= collector_buf_put(ex, "\n", 1);
+	} else {
+		e |= collector_buf_put(ex, d, len);
+		e |= collector_buf_put(ex, "\n", 1);
+	}
+	e |= collector_buf_put(js, ",", 1);
+	e |= collector_json_str(js, d, nl, NULL);
+	e |= collector_buf_put(js, ":", 1);
+	e |= json_value(js, eq + 1, vl);
+	return e ? -ENOMEM : 0;
+}
+
 static int export_entry(sd_journal *j, struct collector_buf *ex, struct collector_buf *js) {
 	_cleanup_free_ char *cursor = NULL;
 	uint64_t rt, mono;
@@ -287,27 +315,9 @@ static int export_entry(sd_journal *j, struct collector_buf *ex, struct collecto
 	size_t len;
 	sd_journal_restart_data(j);
 	while ((r = sd_journal_enumerate_data(j, &data, &len)) > 0) {
-		const char *d = data, *eq = memchr(d, '=', len);
-		if (!eq)
-			continue;
-		size_t nl = (size_t)(eq - d), vl = len - nl - 1;
-		if (nl == 8 && memcmp(d, "_BOOT_ID", 8) == 0)
+		if (len >= 9 && memcmp(data, "_BOOT_ID=", 9) == 0)
 			continue; /* already in the header */
-		if (needs_binary(eq + 1, vl)) {
-			uint64_t le = htole64((uint64_t)vl);
-			e |= collector_buf_put(ex, d, nl);
-			e |= collector_buf_put(ex, "\n", 1);
-			e |= collector_buf_put(ex, &le, 8);
-			e |= collector_buf_put(ex, eq + 1, vl);
-			e |= collector_buf_put(ex, "\n", 1);
-		} else {
-			e |= collector_buf_put(ex, d, len);
-			e |= collector_buf_put(ex, "\n", 1);
-		}
-		e |= collector_buf_put(js, ",", 1);
-		e |= collector_json_str(js, d, nl, NULL);
-		e |= collector_buf_put(js, ":", 1);
-		e |= json_value(js, eq + 1, vl);
+		e |= collector_journal_export_field(ex, js, data, len);
 	}
 	if (r < 0)
 		return r;

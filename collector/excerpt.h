@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "collector/reader.h"
+#include "collector/recjson.h"
 #include "util/err.h"
 
 /* Called with consecutive chunks of one output; returns 0 or -errno to stop. */
@@ -76,3 +77,11 @@ int64_t collector_journal_export(const char *dir, const char *file, const char *
                                  int64_t since_us, int64_t until_us, collector_write_fn export_fn,
                                  collector_write_fn json_fn, void *userdata,
                                  struct ev_errlist *errs);
+
+/* One journal field ("NAME=value", `len` bytes; data without '=' is skipped) of an entry
+ * being exported: appended to `ex` in export format (text, or the binary form with a
+ * little-endian length when the value holds control bytes or is not UTF-8; a name that
+ * export format cannot carry, empty or holding a newline, is left out there) and to `js`
+ * as ',"NAME":value' (a string, or an array of byte values). Returns 0 or -ENOMEM. */
+int collector_journal_export_field(struct collector_buf *ex, struct collector_buf *js,
+                                   const void *data, size_t len);

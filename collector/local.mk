@@ -79,6 +79,12 @@ tests_fuzz_fuzz_positions_SOURCES = tests/fuzz/fuzz_positions.c
 tests_fuzz_fuzz_positions_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_positions_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
 tests_fuzz_fuzz_positions_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
+# Fuzz target: journal entries -> records, and their export (journal export format, JSON).
+FUZZ_TARGETS += tests/fuzz/fuzz-journal
+tests_fuzz_fuzz_journal_SOURCES = tests/fuzz/fuzz_journal.c
+tests_fuzz_fuzz_journal_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_journal_LDADD = $(FUZZ_DRIVER) $(FUZZ_LDADD)
+tests_fuzz_fuzz_journal_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LINKFLAGS)
 # auditd and Sysmon for Linux records and their Sigma categories (issue 12).
 TESTS += tests/integration/collector-audit.sh
 EXTRA_DIST += tests/integration/collector-audit.sh tests/integration/audit-gen.py
