@@ -3,7 +3,7 @@
 # ledger with only a POSIX shell, coreutils, tar, sed/awk and openssl (docs/FORMAT.md,
 # "Verifying without evident"). No jq, no evident.
 #
-#   verify-bundle.sh -k KEY.pub [-k KEY.pub]... BUNDLE.tar.gz|STORE...
+#   verify-bundle.sh [-m BYTES] -k KEY.pub [-k KEY.pub]... BUNDLE.tar.gz|STORE...
 #   verify-bundle.sh --help
 #
 # Every check that fails prints "FAIL CODE WHERE: message" with the codes of
@@ -15,7 +15,7 @@ export LC_ALL
 me=${0##*/}
 help() {
 	cat <<EOF
-Usage: $me -k PUBKEY.pem [-k PUBKEY.pem]... BUNDLE.tar.gz|STORE...
+Usage: $me [-m BYTES] -k PUBKEY.pem [-k PUBKEY.pem]... BUNDLE.tar.gz|STORE...
 
 Verify evident evidence bundles, or a whole store (its bundles, hash chain, signed HEAD
 and custody ledger), with only a POSIX shell, coreutils, tar, sed, awk and openssl: no
@@ -23,7 +23,15 @@ evident needed. Each key is an Ed25519 public key (PEM) you trust, from the stor
 owner through a channel other than the store itself.
 
   -k PUBKEY.pem  a trusted public key (repeatable; at least one)
+  -m BYTES       the largest evidence member extracted (default 1073741824, 1 GiB,
+                 as 'evident verify')
   -h, --help     show this help
+
+A hostile bundle cannot fill the disk: every member's declared size is checked before
+anything is extracted (BYTES per member, 16 MiB for MANIFEST.json and SHA256SUMS, 4 KiB
+for MANIFEST.sig, 64 GiB and 100000 members in all, and no more than the free space of
+TMPDIR), and the extraction runs under a file size limit as well. HEAD (8 KiB), the
+custody ledger (256 MiB) and its lines (1 MiB) are bounded the same way.
 
 Every failed check prints "FAIL CODE WHERE: message" (the codes of 'evident verify');
 then "OK" or "FAILED: N finding(s)".
@@ -37,11 +45,15 @@ usage() { # usage MESSAGE: one line, the hint, exit 2
 }
 case ${1:-} in --help | -h) help; exit 0 ;; --) ;; --*) usage "unrecognized option '$1'" ;; esac
 keys=""
-while getopts :hk: opt; do
+max_member=1073741824
+while getopts :hk:m: opt; do
 	case $opt in
 	h) help; exit 0 ;;
 	k) [ -r "$OPTARG" ] || { echo "$me: cannot read key $OPTARG" >&2; exit 2; }
 	   keys="$keys $OPTARG" ;;
+	m) case $OPTARG in '' | *[!0-9]*) usage "-m needs a size in bytes, not '$OPTARG'" ;; esac
+	   [ "${#OPTARG}" -le 12 ] || usage "-m $OPTARG is too large"
+	   max_member=$OPTARG ;;
 	:) usage "option -$OPTARG needs an argument" ;;
 	*) usage "invalid option -$OPTARG" ;;
 	esac
@@ -52,7 +64,7 @@ shift $((OPTIND - 1))
 # Every external command used below: a missing one stops here, not half-way (without
 # this, a missing tool could leave a loop below without progress).
 for t in openssl tar gzip sha256sum base64 awk sed grep cut tr od sort uniq comm wc head \
-	tail cat rm mkdir mktemp chmod basename; do
+	tail cat rm mkdir mktemp chmod basename df; do
 	command -v "$t" >/dev/null 2>&1 || { echo "$me: $t is required" >&2; exit 2; }
 done
 
@@ -121,12 +133,44 @@ verify_bundle() {
 	B_OK=0; B_CHAIN=""; B_SEQ=""; B_PREV=""; B_MHASH=""
 	d="$TMP/b"
 	rm -rf "$d"; mkdir "$d"
-	if ! tar -tvzf "$b" > "$TMP/list" 2>"$TMP/tarerr"; then
-		fail FORMAT_INVALID "$b" "not a readable gzip'd tar ($(head -n 1 "$TMP/tarerr"))"
-		return
+	# One listing pass checks every member's type, declared size and the member count
+	# before anything is extracted; awk stops at the first member over a cap (tar is then
+	# stopped by SIGPIPE at its next listing line: a bomb is never written, only read).
+	# GNU tar lists "MODE OWNER/GROUP SIZE ...", bsdtar "MODE LINKS OWNER GROUP SIZE ...".
+	verdict=$({ tar -tvzf "$b" 2>"$TMP/tarerr"; echo "tar-rc $?"; } | awk -v mm="$max_member" '
+		$1 == "tar-rc" && NF == 2 { rc = $2; next }
+		{
+			n++
+			if (n > 100000) { bad = "more than 100000 members"; exit }
+			if (substr($1, 1, 1) != "-") { bad = "member " $NF " is not a regular file (type " $1 ")"; exit }
+			sz = ($2 ~ /\//) ? $3 : $5
+			if (sz !~ /^[0-9]+$/) { bad = "cannot read the size of member " $NF; exit }
+			cap = mm
+			if ($NF == "MANIFEST.json" || $NF == "SHA256SUMS") cap = 16777216
+			else if ($NF == "MANIFEST.sig") cap = 4096
+			if (sz + 0 > cap + 0) { bad = "member " $NF " declares " sz " bytes, over the cap of " cap "; not extracted"; exit }
+			total += sz
+			if (total > 68719476736) { bad = "members declare more than 64 GiB in all; not extracted"; exit }
+		}
+		END {
+			if (bad != "") print "cap " bad
+			else if (rc != "0") print "unreadable"
+			else printf "ok %.0f\n", total
+		}')
+	case $verdict in
+	"cap "*) fail FORMAT_INVALID "$b" "${verdict#cap }"; return ;;
+	ok*) ;;
+	*) fail FORMAT_INVALID "$b" "not a readable gzip'd tar ($(head -n 1 "$TMP/tarerr"))"; return ;;
+	esac
+	need=${verdict#ok }
+	# free space of TMPDIR, in KiB (POSIX df -P: the fourth column)
+	avail=$(df -Pk "$TMP" | awk 'NR == 2 { print $4 }')
+	if [ -n "$avail" ] && [ $((need / 1024 + 1024)) -gt "$avail" ]; then
+		echo "$me: $b: its members need $need bytes, TMPDIR ($TMP) has ${avail} KiB free" >&2
+		exit 2
 	fi
 	# only regular files with safe names, before anything is extracted
-	bad=$(awk '{ if (substr($1, 1, 1) != "-") print "type " $1 " " $NF }' "$TMP/list")
+	bad=""
 	tar -tzf "$b" > "$TMP/names"
 	bad="$bad$(grep -Ev '^(SHA256SUMS|MANIFEST\.json|MANIFEST\.sig|evidence(/[A-Za-z0-9._@+=:,-]+)+)$' "$TMP/names")"
 	bad="$bad$(grep -E '(^|/)\.\.?(/|$)' "$TMP/names")"
@@ -138,7 +182,9 @@ verify_bundle() {
 		fail FORMAT_INVALID "$b" "duplicate members"
 		return
 	fi
-	tar -xzf "$b" -C "$d" --no-same-owner --no-same-permissions 2>/dev/null || {
+	# the file size limit (512-byte blocks) backs the listing: no file outgrows the caps
+	lim=$(((max_member > 16777216 ? max_member : 16777216) / 512 + 1))
+	(ulimit -f "$lim" && exec tar -xzf "$b" -C "$d" --no-same-owner --no-same-permissions) 2>/dev/null || {
 		fail FORMAT_INVALID "$b" "cannot extract"; return; }
 	chmod -R u+rwX "$d"
 	for f in MANIFEST.json MANIFEST.sig SHA256SUMS; do
@@ -179,6 +225,7 @@ verify_head() { # STORE -> H_SEQ H_MHASH H_CHAIN
 	h="$1/HEAD"
 	H_SEQ=""
 	[ -f "$h" ] || { fail CHAIN_GAP "$h" "chain head is missing"; return; }
+	[ "$(head -c 8193 "$h" | wc -c)" -le 8192 ] || { fail FORMAT_INVALID "$h" "chain head is over 8 KiB"; return; }
 	sed '$d' "$h" > "$TMP/head.body"
 	sed -n '$s/^signature //p' "$h" | base64 -d > "$TMP/head.sig" 2>/dev/null
 	kid=$(sed -n 's/^key_id //p' "$TMP/head.body")
@@ -195,6 +242,10 @@ verify_head() { # STORE -> H_SEQ H_MHASH H_CHAIN
 verify_ledger() { # FILE: canonical lines, sequence, prev hashes, signatures
 	l=$1
 	[ -f "$l" ] || { fail CUSTODY_BROKEN "$l" "custody ledger is missing"; return; }
+	if [ "$(head -c 268435457 "$l" | wc -c)" -gt 268435456 ]; then
+		fail CUSTODY_BROKEN "$l" "custody ledger is over 256 MiB; not read"; return; fi
+	long=$(awk 'length($0) > 1048576 { print NR; exit }' "$l")
+	[ -z "$long" ] || { fail CUSTODY_BROKEN "$l:$long" "line is over 1 MiB; ledger not read"; return; }
 	[ -z "$(tail -c 1 "$l")" ] || fail CUSTODY_BROKEN "$l" "partial last line"
 	prev=0000000000000000000000000000000000000000000000000000000000000000
 	n=0
