@@ -53,6 +53,7 @@ agent_libagent_a_SOURCES += \
 	agent/cmd/cmd_agent.c agent/cmd/cmd_status.c agent/cmd/cmd_triage.c
 TESTS += \
 	tests/integration/agent-alerts.sh \
+	tests/integration/agent-workers.sh \
 	tests/integration/agent-forward.sh \
 	tests/integration/agent-journal.sh \
 	tests/integration/agent-audit.sh \
@@ -65,6 +66,7 @@ TESTS += \
 	tests/integration/agent-systemd.sh
 EXTRA_DIST += tests/integration/agent-lib.sh \
 	tests/integration/agent-alerts.sh \
+	tests/integration/agent-workers.sh \
 	tests/integration/agent-forward.sh \
 	tests/integration/agent-journal.sh \
 	tests/integration/agent-audit.sh \

@@ -23,10 +23,12 @@ EXTRA_DIST += tests/unit/store/helpers.h
 
 TESTS += tests/integration/store-basic.sh tests/integration/store-journal.sh \
 	tests/integration/store-full-disk.sh tests/integration/store-attack.sh \
-	tests/integration/store-interrupt.sh tests/integration/store-agent-reset.sh
+	tests/integration/store-interrupt.sh tests/integration/store-agent-reset.sh \
+	tests/integration/store-agent-perms.sh
 EXTRA_DIST += tests/integration/store-basic.sh tests/integration/store-journal.sh \
 	tests/integration/store-full-disk.sh tests/integration/store-attack.sh \
-	tests/integration/store-interrupt.sh tests/integration/store-agent-reset.sh packaging/verify-bundle.sh
+	tests/integration/store-interrupt.sh tests/integration/store-agent-reset.sh packaging/verify-bundle.sh \
+	tests/integration/store-agent-perms.sh
 TESTS += tests/integration/store-investigator.sh
 EXTRA_DIST += tests/integration/store-investigator.sh
 TESTS += tests/integration/store-encrypt.sh

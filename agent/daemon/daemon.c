@@ -270,7 +270,9 @@ static int daemon_open_state(struct ev_daemon *d) {
 	}
 	ev_custody_set_limits(d->custody, d->cfg->agent.audit_max_size,
 	                      (unsigned)d->cfg->agent.audit_files);
-	if (ev_custody_set_ledger(d->custody, d->cfg->store.path, d->cfg->store.key) < 0)
+	int lr = ev_custody_set_ledger(d->custody, d->cfg->store.path, d->cfg->store.key);
+	int bad = ev_custody_preflight(d->custody, d->cfg->store.path, d->cfg->store.key);
+	if (lr < 0 && !(bad & EV_PREFLIGHT_KEY))
 		ev_dlog(LOG_NOTICE,
 		        "custody ledger: store key %s not usable: control requests are audited in "
 		        "%s only",

@@ -151,6 +151,13 @@ void ev_custody_set_limits(struct ev_custody *c, uint64_t max_size, unsigned kee
  * with the key at key_path. Returns 0, or -errno when the key cannot be loaded (the
  * ledger part is then off; status says why). Called again on reload. */
 int ev_custody_set_ledger(struct ev_custody *c, const char *store_dir, const char *key_path);
+/* The checks a seal makes, made at start and when the store or key changes, so that a
+ * store a seal would refuse (writable by others or a non-root group: see
+ * store_check_permissions) or a refused private key (readable by others, ...) is an
+ * error in the log at once, not at the first alert. The agent keeps running (detection
+ * goes on). Returns the problems logged: EV_PREFLIGHT_KEY | EV_PREFLIGHT_STORE. */
+enum { EV_PREFLIGHT_KEY = 1, EV_PREFLIGHT_STORE = 2 };
+int ev_custody_preflight(const struct ev_custody *c, const char *store_dir, const char *key_path);
 json_t *ev_custody_status(const struct ev_custody *c);
 uint64_t ev_custody_failures(const struct ev_custody *c);
 void ev_daemon_audit(void *userdata, json_t *entry);

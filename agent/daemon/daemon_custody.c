@@ -27,6 +27,7 @@
 #include "agent/daemon/daemon.h"
 #include "agent/daemon/daemon_log.h"
 #include "store/store.h"
+#include "store/store_recover.h"
 #include "util/timefmt.h"
 #include "util/clock.h"
 
@@ -40,6 +41,7 @@ struct ev_custody {
 	struct store_key *key;
 	char *store_dir;
 	char *ledger_off; /* why the ledger is not used, or NULL */
+	int ledger_err;   /* the -errno that turned it off, or 0 */
 	uint64_t ledger_entries, ledger_failures, ledger_skipped;
 };
 
@@ -51,6 +53,7 @@ int ev_custody_set_ledger(struct ev_custody *c, const char *store_dir, const cha
 	c->ledger_off = NULL;
 	struct ev_errlist errs = {0};
 	int r = key_path ? store_key_load_private(key_path, &c->key, &errs) : -ENOKEY;
+	c->ledger_err = r < 0 ? r : 0;
 	if (r >= 0 && mkdir(store_dir, 0750) < 0 && errno != EEXIST)
 		r = -errno;
 	if (r >= 0 && !(c->store_dir = strdup(store_dir)))
@@ -64,6 +67,39 @@ int ev_custody_set_ledger(struct ev_custody *c, const char *store_dir, const cha
 	}
 	ev_errlist_clear(&errs);
 	return r;
+}
+
+int ev_custody_preflight(const struct ev_custody *c, const char *store_dir, const char *key_path) {
+	int problems = 0;
+	/* a key that exists but is refused (readable by others, a public key, too large):
+	 * the ledger is off and every seal would fail the same way */
+	if (c->ledger_err && c->ledger_err != -ENOENT && c->ledger_err != -ENOKEY) {
+		ev_dlog(LOG_ERR,
+		        "store key %s refused: %s; seals and the custody ledger are off "
+		        "until it is fixed",
+		        key_path ? key_path : "(none)",
+		        c->ledger_off && !strncmp(c->ledger_off, "off: ", 5) ? c->ledger_off + 5
+		                                                             : "cannot be loaded");
+		problems |= EV_PREFLIGHT_KEY;
+	}
+	struct stat st;
+	if (!store_dir || stat(store_dir, &st) < 0)
+		return problems; /* created by the first seal */
+	struct ev_errlist errs = {0};
+	if (store_check_permissions(store_dir, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++) {
+			char *m = ev_error_format(&errs.v[i]);
+			ev_dlog(LOG_ERR, "store refused: %s; seals fail until it is fixed",
+			        m ? m : store_dir);
+			free(m);
+		}
+		if (!errs.n)
+			ev_dlog(LOG_ERR, "store %s refused; seals fail until it is fixed",
+			        store_dir);
+		problems |= EV_PREFLIGHT_STORE;
+	}
+	ev_errlist_clear(&errs);
+	return problems;
 }
 
 json_t *ev_custody_status(const struct ev_custody *c) {

@@ -83,8 +83,10 @@ static void reload_apply(struct ev_daemon *d, struct ev_config *next, struct ev_
 		        next->agent.control_group ? next->agent.control_group : "");
 	ev_dlog_set_level(next->agent.log_level);
 	if (str_differs(next->store.key, d->cfg->store.key) ||
-	    str_differs(next->store.path, d->cfg->store.path))
+	    str_differs(next->store.path, d->cfg->store.path)) {
 		(void)ev_custody_set_ledger(d->custody, next->store.path, next->store.key);
+		(void)ev_custody_preflight(d->custody, next->store.path, next->store.key);
+	}
 	ev_custody_set_limits(d->custody, next->agent.audit_max_size,
 	                      (unsigned)next->agent.audit_files);
 	if (ev_notifier_reload(d, next) < 0)

@@ -123,4 +123,28 @@ expect_out '"distinct":3,' "defaults: three users alert"
 run "$EVIDENT" $R --config "$T_TMP/vals2.yaml" --rules "$T_TMP/vals.yml" "$T_TMP/vals.log"
 expect_err ' 1 values dropped' "rules.max_values: 2 drops one value, counted"
 if [ -z "$T_OUT" ]; then ok "rules.max_values: 2: no alert at 3 distinct"; else fail "alert despite the cap: $T_OUT"; fi
+
+# event_count keeps at most 65,535 event times per group (a 16-bit count): a threshold
+# the group could never reach is refused when the rule loads, never silently dead.
+# thr N OP: the rule of cnt.yml with condition {OP: N}
+thr() { sed "s/condition: {gte: 5}/condition: {$2: $1}/" "$T_TMP/cnt.yml" > "$T_TMP/thr.yml"; }
+thr 65535 gte
+run "$EVIDENT" rules check "$T_TMP/thr.yml"
+expect_rc 1 "rules check: gte 65535"
+expect_out "event_count thresholds above 65534 are not supported" "is refused with the reason"
+thr 65535 gt
+run "$EVIDENT" rules check "$T_TMP/thr.yml"
+expect_out "event_count thresholds above 65534 are not supported" "gt 65535 as well"
+thr 100000 lt
+run "$EVIDENT" rules check "$T_TMP/thr.yml"
+expect_rc 0 "lt 100000 is accepted (an upper bound needs no times kept past it)"
+thr 65534 gte
+run "$EVIDENT" rules check "$T_TMP/thr.yml"
+expect_rc 0 "gte 65534 is accepted"
+awk 'BEGIN { for (i = 0; i < 65534; i++) printf "Nov 27 10:00:00 h1 sshd[1]: Failed password for root from 10.0.0.7 port 22 ssh2\n" }' > "$T_TMP/many.log"
+run "$EVIDENT" $R --rules "$T_TMP/thr.yml" "$T_TMP/many.log"
+expect_out '"count":65534' "and fires at exactly 65,534 events"
+head -n 65533 "$T_TMP/many.log" > "$T_TMP/fewer.log"
+run "$EVIDENT" $R --rules "$T_TMP/thr.yml" "$T_TMP/fewer.log"
+case $T_OUT in *'"correlation"'*|*'"count":'*) fail "an alert at 65,533 events: $(printf '%s' "$T_OUT" | head -c 300)" ;; *) ok "and not at 65,533" ;; esac
 done_testing
