@@ -147,4 +147,39 @@ expect_out '"count":65534' "and fires at exactly 65,534 events"
 head -n 65533 "$T_TMP/many.log" > "$T_TMP/fewer.log"
 run "$EVIDENT" $R --rules "$T_TMP/thr.yml" "$T_TMP/fewer.log"
 case $T_OUT in *'"correlation"'*|*'"count":'*) fail "an alert at 65,533 events: $(printf '%s' "$T_OUT" | head -c 300)" ;; *) ok "and not at 65,533" ;; esac
+
+# rules.placeholders: 1,024 values per placeholder; one `expand` value stands for at most
+# 1,024 strings (SIGMA_PH_VALUES_MAX, SIGMA_EXPAND_MAX): beyond, a message, never a crash
+# ph FILE NAME COUNT [NAME COUNT]: a configuration with placeholders of COUNT words each
+ph() {
+	f=$1; shift
+	{ printf 'rules:\n  placeholders:\n'
+	  while [ $# -gt 1 ]; do
+		printf "    - '%s:" "$1"; i=0
+		while [ "$i" -lt "$2" ]; do printf ' %s%d' "$1" "$i"; i=$((i + 1)); done
+		printf "'\n"; shift 2
+	  done; } > "$T_TMP/$f"
+}
+cat > "$T_TMP/exp.yml" <<'YAML'
+title: expand
+logsource: {product: linux, service: sshd}
+detection:
+  s:
+    user|expand: '%a%-%b%'
+  condition: s
+YAML
+ph ph1024.yaml a 1024 b 1
+run "$EVIDENT" rules check --config "$T_TMP/ph1024.yaml" "$T_TMP/exp.yml"
+expect_rc 0 "a placeholder of 1,024 values (1,024 strings) loads"
+ph ph1025.yaml a 1025 b 1
+run "$EVIDENT" config check "$T_TMP/ph1025.yaml"
+expect_rc 1 "config check: a placeholder of 1,025 values"
+expect_err "placeholder 'a' has more than 1024 values" "is refused, named"
+ph ph32.yaml a 32 b 33
+run "$EVIDENT" rules check --config "$T_TMP/ph32.yaml" "$T_TMP/exp.yml"
+expect_rc 1 "32 x 33 = 1,056 combinations"
+expect_out "'%a%-%b%' expands to more than 1024 values" "the rule is refused, naming the value"
+ph ph32b.yaml a 32 b 32
+run "$EVIDENT" rules check --config "$T_TMP/ph32b.yaml" "$T_TMP/exp.yml"
+expect_rc 0 "32 x 32 = 1,024 combinations load"
 done_testing
