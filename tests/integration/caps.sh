@@ -6,7 +6,8 @@
 #   64 named captures per record       captures_dropped
 #   1,024 event times per group        times_dropped (value_count)
 #   4,096 sample sources               sources_capped
-#   64 control connections             control.refused_cap, a log line, an answer
+#   64 control connections             control.refused_cap, a log line, an answer;
+#                                      non-members never hold one (control.refused_peers)
 #   strings / ids / lists in a request  4,096 / 128 bytes / 64 items accepted, one more refused
 #   1 MiB of unread answers             the connection closed, logged
 . "$EV_SRCDIR/tests/integration/lib.sh"
@@ -83,7 +84,52 @@ expect_out '76 event times dropped, 6 captures dropped' "human status shows them
 wait_for "caps logged" grep -q 'correlation caps reached (totals): 0 groups evicted .*, 6 captures dropped (64 a record)' "$T_TMP/agent.err" &&
 	ok "the caps are logged" || fail "the caps are not logged"
 
+# connections of a user who is neither root nor in the control group never hold a slot:
+# 100 of them, all kept open, are each refused at once (permission_denied), and root's
+# requests go through meanwhile
+NOPRIV=$(need_setpriv)
+[ -x /usr/bin/python3 ] || NOPRIV="/usr/bin/python3 missing" # (uid 65534 cannot use ~root's)
+if [ -n "$NOPRIV" ]; then
+	skip_part "non-member connections against the connection cap: $NOPRIV"
+else
+	chmod 755 "$T_TMP" "$T_TMP/run"
+	as_nonmember /usr/bin/python3 - "$A_SOCK" "$T_TMP/nm-done" >"$T_TMP/nm.out" 2>&1 <<'EOPY' &
+import os, socket, sys, time
+held, refused = [], 0
+for i in range(100):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    held.append(s)
+end = time.monotonic() + 5  # the refusals are sent at accept time
+for s in held:
+    s.settimeout(max(0.01, end - time.monotonic()))
+    try:
+        if b'"code":"permission_denied"' in s.recv(65536):
+            refused += 1
+    except OSError:
+        pass
+print("refused", refused)
+sys.stdout.flush()
+end = time.monotonic() + 30
+while not os.path.exists(sys.argv[2]) and time.monotonic() < end:
+    time.sleep(0.05)  # every socket stays open until root was served
+EOPY
+	NM=$!
+	if wait_for "non-member connections" grep -q '^refused' "$T_TMP/nm.out"; then
+		grep -qx 'refused 100' "$T_TMP/nm.out" && ok "100 non-member connections: each refused (permission_denied)" ||
+			fail "non-member connections: $(cat "$T_TMP/nm.out")"
+		run "$EVIDENT" status --json --socket "$A_SOCK"
+		expect_rc 0 "root is served while they are open"
+		expect_out '"refused_cap":0,"refused_peers":100,' "counted as refused peers, not against the cap"
+	else
+		fail "the non-member connections did not run: $(cat "$T_TMP/nm.out")"
+	fi
+	mkdir "$T_TMP/nm-done"
+	wait "$NM"
+fi
+
 # 64 idle connections hold every slot; the 65th is refused with an answer, counted, logged
+# (root's own: root and members share the 64 slots until the idle sweep, agent-socket.sh)
 python3 - "$A_SOCK" >"$T_TMP/conns.out" 2>&1 <<'EOPY' &
 import socket, sys, time
 held = []
