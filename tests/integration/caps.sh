@@ -2,13 +2,14 @@
 # Resource caps (issue 10, docs/operations.md): each cap below is driven past its limit
 # through the real binary, and the test checks that it is counted where the operator
 # looks (replay summary, status, the agent's log) and that nothing crashes:
-#   --max-line / sources.max_line      a long line is split into flagged parts
+#   --max-line / sources.max_line      a long line is split into flagged parts (replay),
+#                                      into that many records (the agent's status)
 #   64 named captures per record       captures_dropped
 #   1,024 event times per group        times_dropped (value_count)
-#   4,096 sample sources               sources_capped
+#   4,096 sample sources               "samples without source" (replay summary)
 #   64 control connections             control.refused_cap, a log line, an answer;
 #                                      non-members never hold one (control.refused_peers)
-#   strings / ids / lists in a request  4,096 / 128 bytes / 64 items accepted, one more refused
+#   strings / ids / lists in a request  4,096 / 64 bytes / 64 items accepted, one more refused
 #   1 MiB of unread answers             the connection closed, logged
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
@@ -66,7 +67,7 @@ expect_err ' 4 samples without source' "replay counts the samples past 4,096 sou
 LOG="$T_TMP/app.log"
 : >"$LOG"
 agent_write_config "$T_TMP/evident.yaml"
-sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]\n  stat_interval: 200ms|" "$T_TMP/evident.yaml"
+sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]\n  stat_interval: 200ms\n  max_line: 1024|" "$T_TMP/evident.yaml"
 printf 'rules:\n  paths: [%s]\n' "$R" >>"$T_TMP/evident.yaml"
 agent_start --config "$T_TMP/evident.yaml"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; sed 's/^/  | /' "$T_TMP/agent.err"; done_testing; }
@@ -83,6 +84,15 @@ expect_out '76 event times dropped, 6 captures dropped' "human status shows them
 # (the first tick that sees a cap logs at once, later ones at most once a minute)
 wait_for "caps logged" grep -q 'correlation caps reached (totals): 0 groups evicted .*, 6 captures dropped (64 a record)' "$T_TMP/agent.err" &&
 	ok "the caps are logged" || fail "the caps are not logged"
+
+# sources.max_line 1024 (after files: in the configuration, which once left the files at
+# the default 64 KiB): the agent reads a 3 KB line as 3 records
+records() { "$EVIDENT" status --json --socket "$A_SOCK" | sed -n 's/.*"records":\([0-9]*\).*/\1/p'; }
+n0=$(records)
+cat "$T_TMP/long.log" >>"$LOG"
+if wait_for "the long line read" sh -c "[ \"\$('$EVIDENT' status --json --socket '$A_SOCK' | sed -n 's/.*\"records\":\\([0-9]*\\).*/\\1/p')\" = $((n0 + 3)) ]"; then
+	ok "sources.max_line 1024: a 3 KB line is 3 records in the agent"
+else fail "sources.max_line: $n0 records before the 3 KB line, $(records) after"; fi
 
 # connections of a user who is neither root nor in the control group never hold a slot:
 # 100 of them, all kept open, are each refused at once (permission_denied), and root's
@@ -193,6 +203,8 @@ EOPY
 if wait_for "unread answers logged" grep -q 'control: peer pid [0-9]* uid 0 does not read its answers, closing' "$T_TMP/agent.err"; then
 	ok "a peer that does not read its answers is cut off and logged"
 else fail "no cut-off for unread answers ($(cat "$T_TMP/unread.out"))"; fi
+grep -q '^closed:' "$T_TMP/unread.out" && ok "the peer sees its connection closed" ||
+	fail "the peer's connection was not closed: $(cat "$T_TMP/unread.out")"
 run "$EVIDENT" status --json --socket "$A_SOCK"
 expect_rc 0 "the agent answers others after the cut-off"
 
