@@ -197,6 +197,8 @@ try:
     for i in range(40):  # 40 x 1,500 status requests, never a byte read
         s.sendall(b'{"request":"status"}\n' * 1500)
     print("not closed")
+except socket.timeout:  # the agent stopped reading, but kept the connection
+    print("not closed: timed out")
 except OSError as e:
     print("closed:", e)
 EOPY
