@@ -375,7 +375,7 @@ static int load_files(struct loader *L, const struct cfg_key *k, struct ev_confi
 		const struct ytree_node *it = n->items[i];
 		struct ev_cfg_file_source *f = &c->sources.files[c->sources.n_files];
 		apply_defaults(ev_settings_file_keys, f);
-		f->max_line = c->sources.max_line;
+		f->max_line = 0; /* sources.max_line, which may come after files: (files_inherit) */
 		c->sources.n_files++;
 		if (it->kind == YTREE_SCALAR) {
 			if (set_scalar(L, &ev_settings_file_keys[0], &f->path, it->str, it) < 0)
@@ -639,6 +639,14 @@ static void check_formats(const struct ev_config *c, struct ev_errlist *errs) {
 	}
 }
 
+/* A file without its own max_line takes sources.max_line, known only once every file
+ * (includes too) is read: the key may follow files:, or come from an include. */
+static void files_inherit(struct ev_config *c) {
+	for (size_t i = 0; i < c->sources.n_files; i++)
+		if (!c->sources.files[i].max_line) /* 0 is below the key's minimum: unset */
+			c->sources.files[i].max_line = c->sources.max_line;
+}
+
 int ev_config_load(const char *path, struct ev_config **ret, struct ev_errlist *errs) {
 	struct ev_config *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -660,6 +668,7 @@ int ev_config_load(const char *path, struct ev_config **ret, struct ev_errlist *
 		ev_config_free(c);
 		return -ENOMEM;
 	}
+	files_inherit(c);
 	if (r == 0)
 		check_formats(c, errs);
 	if (r < 0 || ev_errlist_count(errs) > before) {

@@ -64,8 +64,9 @@ int store_open_regular(const char *path, int flags, mode_t mode, struct ev_errli
 	int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode);
 	if (fd < 0) {
 		int r = -errno;
-		ev_errlist_add(errs, path, 0, 0, "cannot open: %s%s", strerror(errno),
-		               errno == ELOOP ? " (a symbolic link; refused)" : "");
+		if (errs)
+			ev_errlist_add(errs, path, 0, 0, "cannot open: %s%s", strerror(-r),
+			               r == -ELOOP ? " (a symbolic link; refused)" : "");
 		return r;
 	}
 	struct stat st;
@@ -75,12 +76,14 @@ int store_open_regular(const char *path, int flags, mode_t mode, struct ev_errli
 		return r;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
-		ev_errlist_add(errs, path, 0, 0,
-		               "%s; refusing to write to it (planted by someone? remove it and "
-		               "check who can write to the store)",
-		               !S_ISREG(st.st_mode)
-		                       ? "not a regular file (FIFO, device or directory)"
-		                       : "has other hard links");
+		if (errs)
+			ev_errlist_add(
+			        errs, path, 0, 0,
+			        "%s; refusing to write to it (planted by someone? remove it and "
+			        "check who can write to the store)",
+			        !S_ISREG(st.st_mode)
+			                ? "not a regular file (FIFO, device or directory)"
+			                : "has other hard links");
 		close(fd);
 		return -EPERM;
 	}

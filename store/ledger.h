@@ -43,7 +43,8 @@ size_t store_ledger_intact_end(const char *buf, size_t len, size_t *ret_lines);
 int store_ledger_add_rotations(const char *buf, size_t len, struct store_keyring *kr, json_t *why);
 /* Open a file the store writes (O_NOFOLLOW|O_CLOEXEC plus `flags`), refusing anything
  * but a regular file with one link (a planted symlink, hard link or FIFO): -ELOOP,
- * -EPERM, -errno, with a message naming the path in errs. Returns the fd. */
+ * -EPERM, -errno, with a message naming the path in errs (none when errs is NULL).
+ * Returns the fd. */
 int store_open_regular(const char *path, int flags, mode_t mode, struct ev_errlist *errs);
 /* Read a whole small file (at most cap bytes; O_NOFOLLOW). -ENOENT, -EFBIG, -errno. */
 int store_read_file(const char *path, size_t cap, char **ret, size_t *ret_len);

@@ -3,7 +3,10 @@
 # the OpenSSL stream driver) on 127.0.0.1, with a test CA made by openssl here: the alert
 # arrives with its structured data; while the receiver is down alerts wait in the on-disk
 # queue, which survives an agent restart and drains when rsyslog is back (nothing lost);
-# a receiver whose certificate comes from another CA is refused and counted.
+# a receiver whose certificate comes from another CA, or from the right CA for another
+# name, or that speaks only TLS 1.1, is refused and counted (the alert stays queued); a
+# full queue (forward.queue_max) drops what does not fit, counted and logged, and the
+# queued alerts still drain.
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 
@@ -13,7 +16,9 @@ ls /usr/lib/*/rsyslog/lmnsd_ossl.so >/dev/null 2>&1 || skip "rsyslog's OpenSSL d
 command -v openssl >/dev/null 2>&1 || skip "openssl is needed for the test CA"
 
 RS_PID=""
+TS_PID=""
 rs_stop() {
+	[ -z "$TS_PID" ] || { kill "$TS_PID" 2>/dev/null; wait "$TS_PID" 2>/dev/null; TS_PID=""; }
 	[ -n "$RS_PID" ] || return 0
 	kill -TERM "$RS_PID" 2>/dev/null
 	_n=500
@@ -36,6 +41,13 @@ mkca() { # mkca NAME: NAME-ca.pem, NAME-server.pem, NAME-server.key
 }
 mkca good || { fail "test CA"; done_testing; }
 mkca evil || { fail "second CA"; done_testing; }
+# the good CA's certificate for another name (no 127.0.0.1 in it)
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=wrong.example" \
+	-keyout "$T_TMP/wrong-server.key" -out "$T_TMP/wrong-server.csr" 2>/dev/null &&
+	printf 'subjectAltName=DNS:wrong.example\nextendedKeyUsage=serverAuth\n' >"$T_TMP/wrong.ext" &&
+	openssl x509 -req -in "$T_TMP/wrong-server.csr" -CA "$T_TMP/good-ca.pem" -CAkey "$T_TMP/good-ca.key" \
+		-CAcreateserial -days 2 -extfile "$T_TMP/wrong.ext" -out "$T_TMP/wrong-server.pem" 2>/dev/null ||
+	{ fail "certificate for another name"; done_testing; }
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
@@ -58,6 +70,44 @@ EOF
 	RS_PID=$!
 	wait_for "rsyslog listening" python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)"
 }
+
+# ts_start NAME VERSION OUT: a TLS server (Python's ssl) on 127.0.0.1:$PORT with NAME's
+# server certificate, speaking only TLS VERSION (1.1: at OpenSSL security level 0, which
+# its old signature algorithms need) or any version (any); it writes one line per
+# connection to OUT: "handshake VERSION", then "data BYTES" for what it receives, or
+# "error REASON".
+ts_start() {
+	python3 -W ignore::DeprecationWarning - "$PORT" "$T_TMP/$1-server.pem" "$T_TMP/$1-server.key" "$2" "$3" <<'EOPY' &
+import socket, ssl, sys
+port, cert, key, ver, out = sys.argv[1:]
+o = open(out, "a", buffering=1)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+if ver == "1.1":
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+ctx.load_cert_chain(cert, key)
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(port)))
+ls.listen(8)
+while True:
+    c, _ = ls.accept()
+    try:
+        s = ctx.wrap_socket(c, server_side=True)
+        o.write("handshake %s\n" % s.version())
+        s.settimeout(2)
+        d = s.recv(65536)
+        while d:
+            o.write("data %r\n" % d)
+            d = s.recv(65536)
+    except Exception as e:
+        o.write("error %s\n" % e)
+    c.close()
+EOPY
+	TS_PID=$!
+	wait_for "TLS server listening" python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)"
+}
+tls_failures() { status_json | sed -n 's/.*"tls_failures":\([0-9]*\).*/\1/p'; }
 
 LOG="$T_TMP/auth.log"
 RECV="$T_TMP/received.log"
@@ -133,6 +183,65 @@ status_json | grep -q '"queued":1,' && ok "the alert stays queued" || fail "aler
 ! grep -q "10.9.9.5" "$T_TMP/evil.log" 2>/dev/null && ok "the impostor received nothing" || fail "alert sent to the impostor"
 "$EVIDENT" status --socket "$A_SOCK" | grep -Eq "forward +not connected; 1 queued, 3 sent, 0 dropped, [1-9][0-9]* TLS failures" &&
 	ok "human status shows the forward counters" || { fail "human status"; "$EVIDENT" status --socket "$A_SOCK"; }
+
+# 4. the right CA's certificate for another name: refused (127.0.0.1 is checked as an IP)
+rs_stop
+ts_start wrong any "$T_TMP/wrong.log"
+F0=$(tls_failures)
+if T_DEADLINE=15 wait_for "name refusal" sh -c "[ \$('$EVIDENT' status --json --socket '$A_SOCK' | sed -n 's/.*\"tls_failures\":\\([0-9]*\\).*/\\1/p') -gt $F0 ]"; then
+	ok "a certificate for another name is refused (TLS failures counted)"; else fail "no TLS failure for the wrong name"; status_json; fi
+grep -q "certificate refused: IP address mismatch" "$T_TMP/agent.err" && ok "logged as an IP address mismatch" ||
+	{ fail "wrong name not logged"; tail -5 "$T_TMP/agent.err"; }
+grep -q '^data' "$T_TMP/wrong.log" && fail "the server with the wrong name received: $(grep '^data' "$T_TMP/wrong.log" | head -2)" ||
+	ok "the server with the wrong name received nothing"
+status_json | grep -q '"queued":1,' && ok "the alert stays queued" || fail "alert not kept"
+
+# 5. a server that speaks only TLS 1.1: refused (the agent requires TLS 1.2)
+rs_stop
+ts_start good 1.1 "$T_TMP/old.log"
+# the server must really speak TLS 1.1, or the refusal would prove nothing
+if python3 -W ignore::DeprecationWarning -c '
+import socket, ssl, sys
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+c.check_hostname = False
+c.verify_mode = ssl.CERT_NONE
+c.set_ciphers("DEFAULT:@SECLEVEL=0")
+c.minimum_version = c.maximum_version = ssl.TLSVersion.TLSv1_1
+s = c.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), 3))
+sys.exit(s.version() != "TLSv1.1")' "$PORT" 2>"$T_TMP/probe.err"; then
+	F0=$(tls_failures)
+	if T_DEADLINE=15 wait_for "TLS 1.1 refusal" sh -c "[ \$('$EVIDENT' status --json --socket '$A_SOCK' | sed -n 's/.*\"tls_failures\":\\([0-9]*\\).*/\\1/p') -gt $F0 ]"; then
+		ok "a TLS 1.1 server is refused (TLS failures counted)"; else fail "no TLS failure for TLS 1.1"; status_json; fi
+	grep -Eq "TLS handshake failed: .*(protocol version|unsupported protocol|no protocols available)" "$T_TMP/agent.err" &&
+		ok "logged with the protocol as the reason" || { fail "TLS 1.1 refusal not logged"; tail -5 "$T_TMP/agent.err"; }
+	grep -q '^handshake TLSv1.1' "$T_TMP/old.log" && [ "$(grep -c '^handshake' "$T_TMP/old.log")" -eq 1 ] &&
+		! grep -q '^data' "$T_TMP/old.log" && ok "no TLS 1.1 session but the probe's, nothing received" ||
+		{ fail "the TLS 1.1 server:"; sed 's/^/  | /' "$T_TMP/old.log"; }
+else
+	skip_part "TLS 1.1 refusal: the local OpenSSL cannot speak TLS 1.1 ($(tail -1 "$T_TMP/probe.err"))"
+fi
+rs_stop
+
+# 6. the queue's cap (forward.queue_max): with the receiver away, what does not fit is
+# dropped, counted and logged; the agent goes on and the queued alerts drain later
+agent_stop
+sed -i "s|^    ca_file: .*|&\n    queue_max: 3|" "$T_TMP/evident.yaml"
+mv "$T_TMP/agent.err" "$T_TMP/agent.err.2"
+agent_start --config "$T_TMP/evident.yaml"
+wait_for "control socket" test -S "$A_SOCK" || fail "agent did not restart"
+for n in 6 7 8 9; do attack $n; done # with alert 5 still queued: 5, 6, 7 fit
+if T_DEADLINE=15 wait_for "two dropped" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"dropped\":2,'"; then
+	ok "queue full: the 2 alerts past queue_max 3 are dropped (status)"; else fail "not dropped"; status_json; fi
+status_json | grep -q '"queued":3,' && ok "3 alerts queued" || { fail "queued"; status_json; }
+[ "$(grep -c 'forward 127.0.0.1:[0-9]*: queue full (3 messages), alert dropped' "$T_TMP/agent.err")" -eq 2 ] &&
+	ok "each drop is logged" || { fail "drops not logged"; grep forward "$T_TMP/agent.err" | tail -5; }
+agent_alive && ok "the agent is still running" || fail "the agent died at the queue cap"
+rs_start good "$RECV" || fail "rsyslog did not restart"
+if T_DEADLINE=20 wait_for "queue drained" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"queued\":0,'"; then
+	ok "receiver back: the queue drained"; else fail "queue did not drain"; status_json; fi
+sleep 0.5
+for n in 5 6 7; do grep -q "10.9.9.$n port" "$RECV" && ok "queued alert $n delivered" || fail "queued alert $n lost"; done
+grep -Eq "10.9.9.[89] port" "$RECV" && fail "a dropped alert was delivered" || ok "the dropped alerts were not sent"
 rs_stop
 agent_stop
 done_testing

@@ -4,6 +4,8 @@
 # and executable); garbage, unknown requests, a 100 MB request, a half-closed and a stuck
 # connection get error answers or are closed without hurting the daemon; seal and triage
 # go through the worker queue and report the seal's own failure (no key in this test).
+# A connection that sends nothing is closed by the idle sweep (30 s), counted
+# (control.timeouts) and logged: one is held from the start to the end.
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 
@@ -13,6 +15,23 @@ agent_start --config "$T_TMP/evident.yaml"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; cat "$T_TMP/agent.err"; done_testing; }
 
 status_ok() { "$EVIDENT" status --json --socket "$A_SOCK" | grep -q '"ok":true'; }
+
+# an idle connection held from here: prints "closed SECONDS" when the agent closes it
+python3 - "$A_SOCK" >"$T_TMP/idle.out" 2>&1 <<'EOPY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+t0 = time.monotonic()
+s.settimeout(60)
+try:
+    d = s.recv(65536)
+    print("closed" if d == b"" else "data %r" % d, int(time.monotonic() - t0))
+except OSError as e:
+    print("still open:", e)
+EOPY
+IDLE=$!
+wait_for "idle connection counted" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"connections\":2,'" ||
+	fail "the idle connection is not open"
 
 # --- peers ---
 run "$EVIDENT" status --json --socket "$A_SOCK"
@@ -70,7 +89,8 @@ A=$(raw_request half '{"request":"status"}')
 case "$A" in *'"code":"incomplete"'*) ok "no newline before EOF is incomplete too" ;; *) fail "no-newline: '$A'" ;; esac
 raw_request stuck 3 >"$T_TMP/stuck.out" &
 STUCK=$!
-wait_for "stuck connection counted" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"connections\":[2-9]'" &&
+# (status's own, the idle one and the stuck one)
+wait_for "stuck connection counted" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"connections\":[3-9]'" &&
 	ok "status served while another connection is stuck" || fail "status blocked by a stuck connection"
 wait "$STUCK"
 
@@ -88,6 +108,19 @@ expect_out '"seals":\{"failed":2,' "both queued requests counted as failed seals
 expect_out '"queue":\{"cancelled":0,"capacity":64,"completed":0,"depth":0,"failed":2' "queue ran both work items"
 if grep -q '"event":"request".*"request":"seal"' "$AUDIT" && grep -q '"code":"failed".*"event":"answer".*"request":"seal"' "$AUDIT"; then
 	ok "seal request and its answer in the audit log"; else fail "seal not audited"; fi
+
+# the idle connection: closed by the sweep once 30 s passed, not before; counted, logged
+T_DEADLINE=45 wait_for "the idle sweep" test -s "$T_TMP/idle.out"
+wait "$IDLE"
+read -r how secs <"$T_TMP/idle.out" || how=
+if [ "$how" = closed ]; then
+	ok "an idle connection is closed by the agent"
+	[ "$secs" -ge 29 ] && ok "not before the 30 s idle time ($secs s)" || fail "closed after $secs s"
+else fail "the idle connection: $(cat "$T_TMP/idle.out")"; fi
+run "$EVIDENT" status --json --socket "$A_SOCK"
+expect_out '"timeouts":1[,}]' "status counts it (control.timeouts)"
+grep -q 'control: closing idle connection of pid [1-9]' "$T_TMP/agent.err" && ok "the close is logged" ||
+	fail "the idle close is not logged"
 
 agent_alive && ok "daemon alive after all of it" || fail "daemon died"
 agent_stop

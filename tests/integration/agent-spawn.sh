@@ -3,7 +3,9 @@
 # child the agent starts) and the alert hook see only fds 0-2 (not a descriptor the agent
 # inherited), a clean environment (PATH and LANG=C, nothing of the agent's), their own
 # process group killed at the time limit (recorded), and their output capped (the cut
-# and the bytes produced recorded).
+# and the bytes produced recorded). Neither runs through a shell: arguments holding `;`,
+# `$(...)`, backquotes, a redirection or a glob arrive as they were written, and the
+# commands a shell would have run leave no file behind.
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
 
@@ -11,7 +13,11 @@ LOG="$T_TMP/auth.log"
 OUT="$T_TMP/hook-out"
 # the system python3 itself, not a wrapper that sets its own variables (pyenv shims)
 [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is needed for the hook"
-mkdir -p "$T_TMP/rules" "$T_TMP/keys" "$T_TMP/no-decoders" "$OUT"
+# what a shell would make of the literal arguments lands in $SIDE; glob-match is what
+# its glob would expand to
+SIDE="$T_TMP/side"
+mkdir -p "$T_TMP/rules" "$T_TMP/keys" "$T_TMP/no-decoders" "$OUT" "$SIDE"
+: >"$SIDE/glob-match"
 : >"$LOG"
 RULE_ID=5d0c1e2f-3a4b-4c5d-8e6f-708192a3b4c5
 agent_write_rule "$T_TMP/rules/failed.yml" "$RULE_ID" "Test failed password"
@@ -27,13 +33,16 @@ rules:
 actions:
   seal_commands: []
   seal_rate_per_hour: 0
-  hook: [/usr/bin/python3, -I, $T_TMP/hook.py, $OUT]
+  hook: [/usr/bin/python3, -I, $T_TMP/hook.py, $OUT, 'a;touch $SIDE/hook-semi', '\$(touch $SIDE/hook-subst)', '\`touch $SIDE/hook-tick\`', '$SIDE/glob*', '>$SIDE/hook-redir']
   hook_timeout: 5s
 EOF
 
-# the hook records its descriptors ("FD TARGET") and the environment it was started with
+# the hook records its descriptors ("FD TARGET"), the environment it was started with
+# and its arguments after OUT (one a line)
 cat >"$T_TMP/hook.py" <<'EOF'
 import os, sys
+with open(sys.argv[1] + "/argv", "w") as a:
+    a.write("".join(x + "\n" for x in sys.argv[2:]))
 out = []
 for f in sorted(os.listdir("/proc/self/fd"), key=int):
     try:
@@ -66,7 +75,8 @@ fds_ok() { # fds_ok FILE: the `ls -l /proc/PID/fd` listing
 T0=$(date +%s)
 run timeout 60 "$EVIDENT" seal --socket "$A_SOCK" --json --no-immutable \
 	--command 'fds=/bin/ls -l /proc/self/fd' --command 'env=env' \
-	--command "slow=/bin/sh -c \"sleep 31337.$$ & exec sleep 31338.$$\"" --command 'big=seq 100000'
+	--command "slow=/bin/sh -c \"sleep 31337.$$ & exec sleep 31338.$$\"" --command 'big=seq 100000' \
+	--command "lit=printf '%s\\n' 'a;touch $SIDE/semi' '\$(touch $SIDE/subst)' '\`touch $SIDE/tick\`' '$SIDE/glob*' '>$SIDE/redir'"
 T1=$(date +%s)
 expect_rc 0 "a seal with evidence commands through the agent"
 B=$(printf '%s' "$T_OUT" | sed -n 's/.*"bundle":"\([^"]*\)".*/\1/p')
@@ -93,6 +103,10 @@ LEFT=$(pgrep -f "sleep 3133[78]\\.$$\$")
 big=$(printf '%s' "$M" | python3 -c 'import json,sys; m=json.load(sys.stdin); e=[e for e in m["members"] if e["path"]=="evidence/commands/big"][0]; print(e["size"], e["output_truncated"], e.get("output_bytes"))')
 [ "$big" = "1024 True 588895" ] && ok "output over the cap: cut at 1024 bytes, the 588895 produced recorded" ||
 	fail "big command (size truncated produced): $big"
+# the arguments a shell would have interpreted, word by word as the command got them
+printf '%s\n' "a;touch $SIDE/semi" "\$(touch $SIDE/subst)" "\`touch $SIDE/tick\`" "$SIDE/glob*" ">$SIDE/redir" >"$T_TMP/want-argv"
+cmp -s "$C/lit" "$T_TMP/want-argv" && ok "a command's arguments arrive literally (no shell: ; \$() \`\` > and * untouched)" ||
+	{ fail "a command's arguments:"; printf '%s\n' "$(cat "$C/lit")" | sed 's/^/  | /'; }
 
 # the hook, run by a worker of the agent for an alert
 printf 'Nov 27 02:41:00 host1 sshd[2]: Failed password for root from 10.9.9.9 port 22 ssh2\n' >>"$LOG"
@@ -103,9 +117,15 @@ if wait_for "hook output" test -s "$OUT/env"; then
 		ok "the hook: the alert on stdin, stdout /dev/null, stderr to the agent" || fail "hook stdio: $(cat "$OUT/fds")"
 	sort "$OUT/env" | cmp -s - "$T_TMP/want-env" && ok "the hook's environment is PATH and LANG=C only" ||
 		fail "hook environment: $(tr '\n' ' ' <"$OUT/env")"
+	sed 's|/side/|/side/hook-|; s|hook-glob|glob|' "$T_TMP/want-argv" | cmp -s "$OUT/argv" - &&
+		ok "the hook's arguments arrive literally" ||
+		{ fail "the hook's arguments:"; printf '%s\n' "$(cat "$OUT/argv")" | sed 's/^/  | /'; }
 else
 	fail "the hook did not run"
 	sed 's/^/  | /' "$T_TMP/agent.err"
 fi
 agent_stop
+# nothing a shell would have run: only the file the glob would have matched is there
+LEFT=$(ls "$SIDE" | tr '\n' ' ')
+[ "$LEFT" = "glob-match " ] && ok "no command a shell would have run left a file" || fail "files a shell made: $LEFT"
 done_testing

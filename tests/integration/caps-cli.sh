@@ -47,8 +47,12 @@ expect_out 'deep.yml:9:[0-9]+: condition: condition nested too deeply' "with a m
 yaml_nest() { python3 -c 'import sys; n = int(sys.argv[1]); print("sources:\n  journal: false\nx: " + "[" * n + "]" * n)' "$1" >"$T_TMP/c.yaml"; }
 yaml_nest 63
 run "$EVIDENT" config check "$T_TMP/c.yaml"
+# the top-level key `x` is unknown: that is the one error, not the nesting
+expect_rc 1 "64 levels of YAML: config check fails on the unknown key"
+expect_err "c.yaml:3:1: unknown key 'x' in the top level" "which is reported"
 printf '%s%s' "$T_OUT" "$T_ERR" | grep -q 'nesting deeper' && fail "64 levels of YAML rejected as too deep" ||
 	ok "64 levels of YAML are read (only the unknown key is reported)"
+expect_err 'c.yaml: 1 error$' "and it is the only error"
 yaml_nest 64
 run "$EVIDENT" config check "$T_TMP/c.yaml"
 expect_rc 1 "65 levels of YAML"

@@ -2,12 +2,14 @@
 # Resource caps (issue 10, docs/operations.md): each cap below is driven past its limit
 # through the real binary, and the test checks that it is counted where the operator
 # looks (replay summary, status, the agent's log) and that nothing crashes:
-#   --max-line / sources.max_line      a long line is split into flagged parts
+#   --max-line / sources.max_line      a long line is split into flagged parts (replay),
+#                                      into that many records (the agent's status)
 #   64 named captures per record       captures_dropped
 #   1,024 event times per group        times_dropped (value_count)
-#   4,096 sample sources               sources_capped
-#   64 control connections             control.refused_cap, a log line, an answer
-#   strings / ids / lists in a request  4,096 / 128 bytes / 64 items accepted, one more refused
+#   4,096 sample sources               "samples without source" (replay summary)
+#   64 control connections             control.refused_cap, a log line, an answer;
+#                                      non-members never hold one (control.refused_peers)
+#   strings / ids / lists in a request  4,096 / 64 bytes / 64 items accepted, one more refused
 #   1 MiB of unread answers             the connection closed, logged
 . "$EV_SRCDIR/tests/integration/lib.sh"
 . "$EV_SRCDIR/tests/integration/agent-lib.sh"
@@ -65,7 +67,7 @@ expect_err ' 4 samples without source' "replay counts the samples past 4,096 sou
 LOG="$T_TMP/app.log"
 : >"$LOG"
 agent_write_config "$T_TMP/evident.yaml"
-sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]\n  stat_interval: 200ms|" "$T_TMP/evident.yaml"
+sed -i -e "s|^  journal: false|  journal: false\n  files: [$LOG]\n  stat_interval: 200ms\n  max_line: 1024|" "$T_TMP/evident.yaml"
 printf 'rules:\n  paths: [%s]\n' "$R" >>"$T_TMP/evident.yaml"
 agent_start --config "$T_TMP/evident.yaml"
 wait_for "control socket" test -S "$A_SOCK" || { fail "agent did not start"; sed 's/^/  | /' "$T_TMP/agent.err"; done_testing; }
@@ -83,7 +85,61 @@ expect_out '76 event times dropped, 6 captures dropped' "human status shows them
 wait_for "caps logged" grep -q 'correlation caps reached (totals): 0 groups evicted .*, 6 captures dropped (64 a record)' "$T_TMP/agent.err" &&
 	ok "the caps are logged" || fail "the caps are not logged"
 
+# sources.max_line 1024 (after files: in the configuration, which once left the files at
+# the default 64 KiB): the agent reads a 3 KB line as 3 records
+records() { "$EVIDENT" status --json --socket "$A_SOCK" | sed -n 's/.*"records":\([0-9]*\).*/\1/p'; }
+n0=$(records)
+cat "$T_TMP/long.log" >>"$LOG"
+if wait_for "the long line read" sh -c "[ \"\$('$EVIDENT' status --json --socket '$A_SOCK' | sed -n 's/.*\"records\":\\([0-9]*\\).*/\\1/p')\" = $((n0 + 3)) ]"; then
+	ok "sources.max_line 1024: a 3 KB line is 3 records in the agent"
+else fail "sources.max_line: $n0 records before the 3 KB line, $(records) after"; fi
+
+# connections of a user who is neither root nor in the control group never hold a slot:
+# 100 of them, all kept open, are each refused at once (permission_denied), and root's
+# requests go through meanwhile
+NOPRIV=$(need_setpriv)
+[ -x /usr/bin/python3 ] || NOPRIV="/usr/bin/python3 missing" # (uid 65534 cannot use ~root's)
+if [ -n "$NOPRIV" ]; then
+	skip_part "non-member connections against the connection cap: $NOPRIV"
+else
+	chmod 755 "$T_TMP" "$T_TMP/run"
+	as_nonmember /usr/bin/python3 - "$A_SOCK" "$T_TMP/nm-done" >"$T_TMP/nm.out" 2>&1 <<'EOPY' &
+import os, socket, sys, time
+held, refused = [], 0
+for i in range(100):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    held.append(s)
+end = time.monotonic() + 5  # the refusals are sent at accept time
+for s in held:
+    s.settimeout(max(0.01, end - time.monotonic()))
+    try:
+        if b'"code":"permission_denied"' in s.recv(65536):
+            refused += 1
+    except OSError:
+        pass
+print("refused", refused)
+sys.stdout.flush()
+end = time.monotonic() + 30
+while not os.path.exists(sys.argv[2]) and time.monotonic() < end:
+    time.sleep(0.05)  # every socket stays open until root was served
+EOPY
+	NM=$!
+	if wait_for "non-member connections" grep -q '^refused' "$T_TMP/nm.out"; then
+		grep -qx 'refused 100' "$T_TMP/nm.out" && ok "100 non-member connections: each refused (permission_denied)" ||
+			fail "non-member connections: $(cat "$T_TMP/nm.out")"
+		run "$EVIDENT" status --json --socket "$A_SOCK"
+		expect_rc 0 "root is served while they are open"
+		expect_out '"refused_cap":0,"refused_peers":100,' "counted as refused peers, not against the cap"
+	else
+		fail "the non-member connections did not run: $(cat "$T_TMP/nm.out")"
+	fi
+	mkdir "$T_TMP/nm-done"
+	wait "$NM"
+fi
+
 # 64 idle connections hold every slot; the 65th is refused with an answer, counted, logged
+# (root's own: root and members share the 64 slots until the idle sweep, agent-socket.sh)
 python3 - "$A_SOCK" >"$T_TMP/conns.out" 2>&1 <<'EOPY' &
 import socket, sys, time
 held = []
@@ -141,12 +197,16 @@ try:
     for i in range(40):  # 40 x 1,500 status requests, never a byte read
         s.sendall(b'{"request":"status"}\n' * 1500)
     print("not closed")
+except socket.timeout:  # the agent stopped reading, but kept the connection
+    print("not closed: timed out")
 except OSError as e:
     print("closed:", e)
 EOPY
 if wait_for "unread answers logged" grep -q 'control: peer pid [0-9]* uid 0 does not read its answers, closing' "$T_TMP/agent.err"; then
 	ok "a peer that does not read its answers is cut off and logged"
 else fail "no cut-off for unread answers ($(cat "$T_TMP/unread.out"))"; fi
+grep -q '^closed:' "$T_TMP/unread.out" && ok "the peer sees its connection closed" ||
+	fail "the peer's connection was not closed: $(cat "$T_TMP/unread.out")"
 run "$EVIDENT" status --json --socket "$A_SOCK"
 expect_rc 0 "the agent answers others after the cut-off"
 

@@ -98,7 +98,7 @@ if command -v logrotate >/dev/null 2>&1; then
 	wait_count 25; sleep 0.3; stop
 	expect_exactly 25 "fresh state, logrotate copytruncate with unread lines"
 else
-	echo "# logrotate not installed: its case is not run"
+	skip_part "the logrotate copytruncate case: logrotate not installed"
 fi
 
 done_testing

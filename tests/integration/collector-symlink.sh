@@ -86,9 +86,9 @@ for how in o+w 1777 group owner; do
 	ln -s "$S/shadow" "$D/evil.log"
 	case $how in
 	group) { chgrp nogroup "$D" 2>/dev/null || chgrp 65534 "$D" 2>/dev/null; } &&
-		[ "$(stat -c %g "$D")" != "$(id -g)" ] || { echo "# group case not run (chgrp)"; continue; }
+		[ "$(stat -c %g "$D")" != "$(id -g)" ] || { skip_part "the foreign group case: chgrp to nogroup failed"; continue; }
 		chmod 0775 "$D" ;;
-	owner) chown 65534 "$D" 2>/dev/null || { echo "# owner case not run (needs root)"; continue; } ;;
+	owner) chown 65534 "$D" 2>/dev/null || { skip_part "the foreign owner case: chown needs root"; continue; } ;;
 	*) chmod "$how" "$D" ;;
 	esac
 	tail_run

@@ -102,10 +102,48 @@ base; rm "$T_TMP/t/HEAD"; mkfifo "$T_TMP/t/HEAD"
 seal "$T_TMP/t" "$K/evident.key"
 [ "$T_RC" -ne 124 ] && ok "a FIFO at HEAD does not hang the seal" || fail "seal hung on a FIFO head"
 expect_err 'chain head invalid' "it is an invalid head: a recorded reset"
+base; rm "$T_TMP/t/HEAD"; ln -s "$T_TMP/victim" "$T_TMP/t/HEAD"
+seal "$T_TMP/t" "$K/evident.key"
+expect_rc 0 "a symlink at HEAD: the seal goes on"
+expect_err 'chain head invalid \(Too many levels of symbolic links\)' "the link is not followed: an invalid head, a recorded reset"
+[ "$(cat "$T_TMP/victim")" = victim ] && ok "the symlink's target is untouched" || fail "the target was written"
+[ -L "$T_TMP/t/HEAD" ] && fail "HEAD is still the planted link" || ok "HEAD is replaced, not written through"
+# a second name for a valid HEAD: HEAD is replaced (rename), never written in place
+base; ln "$T_TMP/t/HEAD" "$T_TMP/head-link"
+seal "$T_TMP/t" "$K/evident.key"
+expect_rc 0 "a hard link at HEAD: the seal goes on"
+grep -qx 'sequence 8' "$T_TMP/head-link" && ok "the hard link's other name keeps the old head" ||
+	fail "the linked file was written: $(grep sequence "$T_TMP/head-link")"
+grep -qx 'sequence 9' "$T_TMP/t/HEAD" && ok "and HEAD is the new one" || fail "HEAD was not updated"
+base; rm -f "$T_TMP/t/.lock"; ln -s "$T_TMP/victim" "$T_TMP/t/.lock"
+seal "$T_TMP/t" "$K/evident.key"
+expect_rc 2 "a symlink at .lock is refused"
+expect_err '\.lock: cannot open: .*a symbolic link; refused' "naming the path"
+[ "$(cat "$T_TMP/victim")" = victim ] && ok "the symlink's target is untouched" || fail "the target was written"
+base; rm -f "$T_TMP/t/.lock"; ln "$T_TMP/victim" "$T_TMP/t/.lock"
+seal "$T_TMP/t" "$K/evident.key"
+expect_rc 2 "a hard link at .lock is refused"
+expect_err '\.lock: has other hard links' "and says why"
+[ "$(cat "$T_TMP/victim")" = victim ] && ok "the hard link's other name is untouched" || fail "the linked file was written"
 base; mkfifo "$T_TMP/t/.lock.new"; rm -f "$T_TMP/t/.lock"; mv "$T_TMP/t/.lock.new" "$T_TMP/t/.lock"
 seal "$T_TMP/t" "$K/evident.key"
 [ "$T_RC" -ne 124 ] && ok "a FIFO at .lock does not hang the seal" || fail "seal hung on a FIFO lock"
 expect_rc 2 "and is refused"
+# the bundle name one past HEAD is where a seal looks for a bundle a failed seal placed
+# (roll forward): a link or FIFO planted there is not adopted (this crashed the seal)
+for how in symlink 'hard link' FIFO; do
+	base; P="$T_TMP/t/bundles/0000000009-dddddddddddddddddddddddddddddddd.tar.gz"
+	case $how in
+	symlink) ln -s "$T_TMP/victim" "$P" ;;
+	'hard link') ln "$T_TMP/victim" "$P" ;;
+	FIFO) mkfifo "$P" ;;
+	esac
+	seal "$T_TMP/t" "$K/evident.key"
+	expect_rc 0 "a $how at the next bundle name: the seal goes on"
+	expect_out 'sequence 9' "$how: the seal takes sequence 9 itself"
+	grep -q 'dddddddd' "$T_TMP/t/HEAD" && fail "$how: the planted name became the head" || ok "$how: the planted name is not adopted"
+	[ "$(cat "$T_TMP/victim")" = victim ] && ok "$how: the target is untouched" || fail "$how: the target was written"
+done
 base; ln -s "$T_TMP/victim" "$T_TMP/t/.HEAD.tmp"
 seal "$T_TMP/t" "$K/evident.key"
 expect_rc 0 "a symlink planted at .HEAD.tmp is removed, the seal goes on"

@@ -61,6 +61,30 @@ TEST(test_config_values) {
 	ev_config_free(c);
 }
 
+/* sources.max_line is every file's unless the file sets its own, wherever the key is */
+TEST(test_config_max_line_any_order) {
+	static const char *const texts[] = {
+	        "sources:\n  files:\n    - /a.log\n    - {path: /b.log, max_line: 2KiB}\n"
+	        "  max_line: 1KiB\n",
+	        "sources:\n  max_line: 1KiB\n  files:\n    - /a.log\n"
+	        "    - {path: /b.log, max_line: 2KiB}\n",
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct ev_config *c = NULL;
+		struct ev_errlist e = {0};
+		CU_ASSERT_EQUAL_FATAL(load(texts[i], &c, &e), 0);
+		CU_ASSERT_EQUAL_FATAL(c->sources.n_files, 2);
+		CU_ASSERT_EQUAL(c->sources.files[0].max_line, 1024);
+		CU_ASSERT_EQUAL(c->sources.files[1].max_line, 2048);
+		ev_config_free(c);
+	}
+	struct ev_config *c = NULL;
+	struct ev_errlist e = {0};
+	CU_ASSERT_EQUAL_FATAL(load("sources:\n  files: [/a.log]\n", &c, &e), 0);
+	CU_ASSERT_EQUAL(c->sources.files[0].max_line, 64 * 1024);
+	ev_config_free(c);
+}
+
 TEST(test_config_unknown_key_suggests) {
 	expect_one("agent:\n  stat_dir: /x\n", 2, 3,
 	           "unknown key 'stat_dir' in agent (did you mean 'state_dir'?)");

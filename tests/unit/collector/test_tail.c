@@ -2,6 +2,7 @@
  * (a failing callback gets the same record again), positions across a restart, partial
  * lines, stats. The rotation cases run against the binary in collector-tail.sh. */
 #include <fcntl.h>
+#include <jansson.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "collector/tail.h"
 #include "tests/unit/unit.h"
 #include "util/clock.h"
+#include "util/macro.h"
 
 struct got {
 	char msgs[64][32];
@@ -144,6 +146,94 @@ TEST(test_collector_tail_time_index_excerpt) {
 	CU_ASSERT(a.len > 10 && memcmp(a.p + a.len - 28, "Nov 27 00:19:59 h p: n=1199\n", 28) == 0);
 	free(a.p);
 	free(b.p);
+	ev_errlist_clear(&e);
+}
+
+/* The time index of one file is capped at 4,096 entries (INDEX_CAP, docs/operations.md):
+ * with an entry for every line (index_interval 1) a file of 10,000 lines fills it twice
+ * over. Thinned, the saved index stays at the cap or below, still runs from the first
+ * line to near the last, in order, and excerpts cut by position still match a scan. */
+TEST(test_collector_tail_time_index_cap) {
+	char dir[4096], path[4200], state[4200], pos[4300];
+	snprintf(dir, sizeof(dir), "%s/tixcap", unit_tmpdir());
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/app.log", dir);
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(pos, sizeof(pos), "%s/positions.json", state);
+	enum { LINES = 10000 };
+	FILE *f = fopen(path, "we");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	for (int i = 0; i < LINES; i++) /* one line a second, from midnight */
+		fprintf(f, "Nov 27 %02d:%02d:%02d h p: n=%05d\n", i / 3600, i / 60 % 60, i % 60, i);
+	long size = ftell(f);
+	fclose(f);
+	const long line_len = size / LINES; /* every line has the same length */
+	struct collector_tail_file files[] = {{.path = path, .tz = "UTC"}};
+	struct collector_tail_config c = {
+	        .files = files, .n_files = 1, .state_dir = state, .index_interval = 1};
+	struct got g = {0};
+	struct collector_tail *t = NULL;
+	struct ev_errlist e = {0};
+	CU_ASSERT_EQUAL_FATAL(collector_tail_new(NULL, &c, cb, &g, &t, &e), 0);
+	for (int i = 0; i < 100 && g.n < LINES; i++) /* polls stop for fairness: go on */
+		collector_tail_poll(t);
+	CU_ASSERT_EQUAL(g.n, LINES);
+	collector_tail_free(t); /* checkpoints, with the index */
+
+	json_t *root = json_load_file(pos, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	json_t *ix = json_object_get(json_array_get(json_object_get(root, "files"), 0), "index");
+	size_t n = json_array_size(ix);
+	CU_ASSERT(n <= 4096);
+	CU_ASSERT(n >= 2048); /* thinned by half, not emptied */
+	int64_t prev_t = INT64_MIN;
+	uint64_t prev_off = 0, max_gap = 0, first = UINT64_MAX, last = 0;
+	for (size_t k = 0; k < n; k++) {
+		json_t *en = json_array_get(ix, k);
+		int64_t tm = json_integer_value(json_array_get(en, 0));
+		uint64_t off = (uint64_t)json_integer_value(json_array_get(en, 1));
+		CU_ASSERT(tm > prev_t); /* in order, one entry per line at most */
+		CU_ASSERT(k == 0 || off > prev_off);
+		CU_ASSERT(off % (uint64_t)line_len == 0); /* at a line's start */
+		if (k)
+			max_gap = MAX(max_gap, off - prev_off);
+		first = MIN(first, off);
+		last = MAX(last, off);
+		prev_t = tm;
+		prev_off = off;
+	}
+	json_decref(root);
+	/* it covers the file: from the first line to the last few, with no gap wider than
+	 * 2^3 lines (10,000 lines thin the oldest entries three times at most) */
+	CU_ASSERT_EQUAL(first, 0);
+	CU_ASSERT((uint64_t)size - last <= 8 * (uint64_t)line_len);
+	CU_ASSERT(max_gap <= 8 * (uint64_t)line_len);
+
+	/* windows at the start, in the middle and at the end: cut by position, the same
+	 * bytes as a scan of the whole file */
+	const int64_t base = 1795737600LL * 1000000; /* 2026-11-27T00:00:00Z */
+	const int windows[][2] = {{0, 99}, {5000, 5599}, {9900, LINES - 1}};
+	for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
+		int64_t since = base + windows[w][0] * 1000000LL;
+		int64_t until = base + windows[w][1] * 1000000LL;
+		uint64_t start = 0, end = 0;
+		CU_ASSERT_EQUAL(
+		        collector_tail_index_lookup(state, path, since, until, &start, &end), 1);
+		CU_ASSERT(start <= (uint64_t)windows[w][0] * (uint64_t)line_len);
+		CU_ASSERT(start + 8 * (uint64_t)line_len >= (uint64_t)windows[w][0] * line_len);
+		struct collector_reader_opts o = {.tz = "UTC", .now_us = base};
+		struct outbuf a = {0}, b = {0};
+		struct collector_excerpt_info info;
+		int64_t na = collector_excerpt_file(path, &o, since, until, put, &a, &e);
+		int64_t nb = collector_excerpt_file_indexed(path, state, &o, since, until, 0, put,
+		                                            &b, &info, &e);
+		CU_ASSERT_STRING_EQUAL(info.method, "position");
+		CU_ASSERT_EQUAL(info.lines, (uint64_t)(windows[w][1] - windows[w][0] + 1));
+		CU_ASSERT_EQUAL(na, nb);
+		CU_ASSERT(na > 0 && a.len == b.len && memcmp(a.p, b.p, a.len) == 0);
+		free(a.p);
+		free(b.p);
+	}
 	ev_errlist_clear(&e);
 }
 
