@@ -53,12 +53,20 @@ with open(sys.argv[1] + "/env.tmp", "wb") as e:
     e.write(open("/proc/self/environ", "rb").read().replace(b"\0", b"\n"))
 with open(sys.argv[1] + "/fds", "w") as o:
     o.write("\n".join(out) + "\n")
+import resource
+with open(sys.argv[1] + "/proc", "w") as p:  # "PID PGID SID PARENT-PGID CORE-SOFT CORE-HARD"
+    p.write("%d %d %d %d %d %d\n" % ((os.getpid(), os.getpgid(0), os.getsid(0), os.getpgid(os.getppid()))
+                                     + resource.getrlimit(resource.RLIMIT_CORE)))
 os.rename(sys.argv[1] + "/env.tmp", sys.argv[1] + "/env")
 EOF
 
 # the agent inherits a descriptor and a variable that no child of it may see
 export EVIDENT_TEST_SECRET=leaked
 exec 7>"$T_TMP/inherited-fd"
+# core dumps allowed for the agent (the soft limit up to the hard one), so that the
+# children's limit of 0 is the spawner's doing, not the environment's default
+ulimit -S -c "$(ulimit -H -c)" 2>/dev/null
+CORE=$(ulimit -c)
 agent_start --config "$T_TMP/evident.yaml"
 exec 7>&-
 unset EVIDENT_TEST_SECRET
@@ -115,6 +123,12 @@ if wait_for "hook output" test -s "$OUT/env"; then
 		fail "hook fds: $(cat "$OUT/fds")"
 	grep -q '^1 /dev/null$' "$OUT/fds" && grep -q '^0 pipe:' "$OUT/fds" && grep -q '^2 pipe:' "$OUT/fds" &&
 		ok "the hook: the alert on stdin, stdout /dev/null, stderr to the agent" || fail "hook stdio: $(cat "$OUT/fds")"
+	read -r hpid hpgid hsid ppgid csoft chard <"$OUT/proc"
+	[ "$hpgid" = "$hpid" ] && [ "$hsid" = "$hpid" ] && [ "$ppgid" != "$hpgid" ] &&
+		ok "the hook leads its own session and process group (not the agent's)" ||
+		fail "hook pid $hpid, pgid $hpgid, sid $hsid, its parent's pgid $ppgid"
+	if [ "$CORE" = 0 ]; then skip_part "the core limit cannot be raised here, so the hook's 0 proves nothing"
+	else [ "$csoft $chard" = "0 0" ] && ok "the hook runs with no core dumps (RLIMIT_CORE 0; the agent's is $CORE)" || fail "hook core limit: $csoft $chard"; fi
 	sort "$OUT/env" | cmp -s - "$T_TMP/want-env" && ok "the hook's environment is PATH and LANG=C only" ||
 		fail "hook environment: $(tr '\n' ' ' <"$OUT/env")"
 	sed 's|/side/|/side/hook-|; s|hook-glob|glob|' "$T_TMP/want-argv" | cmp -s "$OUT/argv" - &&
