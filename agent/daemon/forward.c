@@ -67,6 +67,33 @@ struct ev_forward {
 static atomic_uint_fast64_t st_sent, st_dropped, st_tls, st_connect, st_disk;
 static atomic_bool st_connected;
 
+/* A dropped alert is always counted (st_dropped); the log gets the first drop at once and
+ * then at most one line a minute with the number dropped since, so a receiver that stays
+ * down behind a flood of alerts cannot flood the log too. Either thread may drop. */
+#define DROP_LOG_INTERVAL_US (60 * 1000000ULL)
+static pthread_mutex_t drop_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t drop_logged_at, drops_unlogged;
+
+static void drop(const struct ev_forward *f, const char *why) {
+	st_dropped++;
+	uint64_t now = ev_now_monotonic_us(), n = 0;
+	pthread_mutex_lock(&drop_lock);
+	drops_unlogged++;
+	if (!drop_logged_at || now - drop_logged_at >= DROP_LOG_INTERVAL_US) {
+		n = drops_unlogged;
+		drops_unlogged = 0;
+		drop_logged_at = now;
+	}
+	pthread_mutex_unlock(&drop_lock);
+	if (n == 1)
+		ev_dlog(LOG_WARNING, "forward %s: %s, alert dropped", f->addr, why);
+	else if (n > 1)
+		ev_dlog(LOG_WARNING,
+		        "forward %s: %s, alert dropped (%" PRIu64
+		        " dropped since the last such line; at most one a minute)",
+		        f->addr, why, n);
+}
+
 void ev_forward_sd_escape(char *buf, size_t size, size_t *pos, const char *v, size_t len) {
 	size_t o = *pos;
 	for (size_t i = 0; i < len && o + 2 < size; i++) {
@@ -83,12 +110,12 @@ void ev_forward_sd_escape(char *buf, size_t size, size_t *pos, const char *v, si
 
 void ev_forward_submit(struct ev_forward *f, const char *msg, size_t len) {
 	if (len > MSG_CAP) {
-		st_dropped++;
+		drop(f, "message over 64 KiB");
 		return;
 	}
 	struct pmsg *m = malloc(sizeof(*m) + len);
 	if (!m) {
-		st_dropped++;
+		drop(f, "out of memory");
 		return;
 	}
 	m->next = NULL;
@@ -98,7 +125,7 @@ void ev_forward_submit(struct ev_forward *f, const char *msg, size_t len) {
 	if (f->n_pending >= PENDING_CAP) {
 		pthread_mutex_unlock(&f->lock);
 		free(m);
-		st_dropped++;
+		drop(f, "1024 alerts wait for the forwarding thread");
 		return;
 	}
 	*f->tail = m;
@@ -213,16 +240,15 @@ static void q_absorb(struct ev_forward *f) {
 	while (m) {
 		struct pmsg *next = m->next;
 		int r = q_store(f, m);
-		if (r < 0) {
-			st_dropped++;
-			if (r == -ENOSPC)
-				ev_dlog(LOG_WARNING,
-				        "forward %s: queue full (%" PRId64
-				        " messages), alert dropped",
-				        f->addr, f->queue_max);
-			else
-				ev_dlog_errno(LOG_WARNING, r, "forward %s: cannot queue an alert",
-				              f->addr);
+		if (r == -ENOSPC) {
+			char why[64];
+			snprintf(why, sizeof(why), "queue full (%" PRId64 " messages)",
+			         f->queue_max);
+			drop(f, why);
+		} else if (r < 0) {
+			char why[160];
+			snprintf(why, sizeof(why), "cannot queue an alert: %s", strerror(-r));
+			drop(f, why);
 		}
 		stored = stored || r >= 0;
 		free(m);
@@ -616,11 +642,17 @@ struct ev_forward *ev_forward_free(struct ev_forward *f) {
 		(void)k;
 		pthread_join(f->thread, NULL);
 	}
+	uint64_t lost = 0;
 	for (struct pmsg *m = f->head, *n; m; m = n) { /* the worker had no lock: lost */
 		n = m->next;
 		st_dropped++;
+		lost++;
 		free(m);
 	}
+	if (lost)
+		ev_dlog(LOG_WARNING,
+		        "forward %s: %" PRIu64 " alerts dropped at stop (not queued yet)", f->addr,
+		        lost);
 	conn_close(f);
 	if (f->lock_fd >= 0)
 		close(f->lock_fd); /* releases the flock */

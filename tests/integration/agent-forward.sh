@@ -233,8 +233,10 @@ for n in 6 7 8 9; do attack $n; done # with alert 5 still queued: 5, 6, 7 fit
 if T_DEADLINE=15 wait_for "two dropped" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"dropped\":2,'"; then
 	ok "queue full: the 2 alerts past queue_max 3 are dropped (status)"; else fail "not dropped"; status_json; fi
 status_json | grep -q '"queued":3,' && ok "3 alerts queued" || { fail "queued"; status_json; }
-[ "$(grep -c 'forward 127.0.0.1:[0-9]*: queue full (3 messages), alert dropped' "$T_TMP/agent.err")" -eq 2 ] &&
-	ok "each drop is logged" || { fail "drops not logged"; grep forward "$T_TMP/agent.err" | tail -5; }
+# the first drop is logged at once, later ones at most once a minute (with their number)
+[ "$(grep -c 'forward 127.0.0.1:[0-9]*: queue full (3 messages), alert dropped' "$T_TMP/agent.err")" -eq 1 ] &&
+	ok "the first drop is logged, the second within the minute is not (counted only)" ||
+	{ fail "drop log lines"; grep forward "$T_TMP/agent.err" | tail -5; }
 agent_alive && ok "the agent is still running" || fail "the agent died at the queue cap"
 rs_start good "$RECV" || fail "rsyslog did not restart"
 if T_DEADLINE=20 wait_for "queue drained" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"queued\":0,'"; then
@@ -242,6 +244,7 @@ if T_DEADLINE=20 wait_for "queue drained" sh -c "'$EVIDENT' status --json --sock
 sleep 0.5
 for n in 5 6 7; do grep -q "10.9.9.$n port" "$RECV" && ok "queued alert $n delivered" || fail "queued alert $n lost"; done
 grep -Eq "10.9.9.[89] port" "$RECV" && fail "a dropped alert was delivered" || ok "the dropped alerts were not sent"
+
 rs_stop
 agent_stop
 done_testing
