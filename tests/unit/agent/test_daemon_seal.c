@@ -116,6 +116,19 @@ TEST(test_daemon_seal_run_reports_the_child_failure) {
 	CU_ASSERT_PTR_NULL(res);
 	CU_ASSERT_STRING_EQUAL(msg, "evident seal failed (exit 2): no key here");
 	free(msg);
+	/* messages over ERR_CAP (64 KiB): the reason keeps the first 65,536 bytes */
+	char *loud[] = {(char *)"/bin/sh", (char *)"-c",
+	                (char *)"head -c 200000 /dev/zero | tr '\\000' e >&2; exit 2", NULL};
+	j.argv = loud;
+	msg = NULL;
+	CU_ASSERT_EQUAL(ev_seal_job_run(&j, NULL, &msg, &res), -EIO);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+	const char *pre = "evident seal failed (exit 2): ";
+	CU_ASSERT_EQUAL(strncmp(msg, pre, strlen(pre)), 0);
+	CU_ASSERT_EQUAL(strlen(msg), strlen(pre) + 65536);
+	CU_ASSERT_EQUAL(strspn(msg + strlen(pre), "e"), 65536);
+	free(msg);
+	j.argv = argv;
 	/* success: the JSON on stdout is the result */
 	char *ok[] = {(char *)"/bin/echo", (char *)"{\"bundle\":\"b.tar.gz\"}", NULL};
 	j.argv = ok;
