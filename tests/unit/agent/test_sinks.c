@@ -7,7 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/daemon/forward.h"
 #include "agent/daemon/sinks.h"
+#include "agent/settings.h"
 #include "tests/unit/unit.h"
 #include "util/clock.h"
 
@@ -165,4 +167,40 @@ TEST(test_sinks_hook_stdin_status_timeout) {
 	/* a missing program */
 	char *none[] = {(char *)"/nonexistent/hook", NULL};
 	CU_ASSERT_EQUAL(ev_sink_run_hook(none, in, strlen(in), 200000, NULL), -ENOENT);
+}
+
+TEST(test_sinks_forward_message_cap) {
+	/* A message over MSG_CAP (64 KiB) is dropped and counted, never queued; one at the cap
+	 * is queued (the receiver, port 9 of loopback, is down: it waits on disk). */
+	struct ev_config *c = NULL;
+	struct ev_errlist e = {0};
+	const char *p = unit_write_str("fwd-cfg.yaml", "actions:\n  forward:\n    address: "
+	                                               "127.0.0.1:9\n    verify: false\n");
+	CU_ASSERT_EQUAL_FATAL(ev_config_load(p, &c, &e), 0);
+	struct ev_forward *f = NULL;
+	CU_ASSERT_EQUAL_FATAL(ev_forward_new(c, unit_tmpdir(), &f, &e), 0);
+	ev_errlist_clear(&e);
+	struct ev_forward_stats st0, st;
+	ev_forward_get_stats(f, &st0); /* the counters are per process */
+	size_t n = 64 * 1024 + 1;
+	char *big = malloc(n);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	memset(big, 'm', n);
+	ev_forward_submit(f, big, n);
+	ev_forward_get_stats(f, &st);
+	CU_ASSERT_EQUAL(st.dropped, st0.dropped + 1);
+	CU_ASSERT_EQUAL(st.queued, st0.queued);
+	ev_forward_submit(f, big, n - 1);
+	uint64_t t0 = mono_ms();
+	do {
+		ev_forward_get_stats(f, &st);
+		if (st.queued > st0.queued)
+			break;
+		usleep(10000);
+	} while (mono_ms() - t0 < 5000);
+	CU_ASSERT_EQUAL(st.dropped, st0.dropped + 1);
+	CU_ASSERT_EQUAL(st.queued, st0.queued + 1);
+	free(big);
+	ev_forward_free(f);
+	ev_config_free(c);
 }
