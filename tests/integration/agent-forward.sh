@@ -145,7 +145,8 @@ if grep -Eq "^<83>1 [0-9T:.-]+Z [^ ]+ evident [0-9]+ alert \[evident@32473 rule=
 else fail "structured data missing"; cat "$RECV"; fi
 ID=$(sed -n 's/.* alert="\([^"]*\)".*/\1/p' "$RECV" | head -1)
 grep -q "\"alert_id\":\"$ID\"" "$T_TMP/agent.out" && ok "the SD alert id is the stdout alert's id" || fail "alert id $ID not on stdout"
-status_json | grep -q '"forward":{"connect_failures":0,"connected":true,"dropped":0,"enabled":true,"queued":0,"sent":1,"tls_failures":0}' &&
+# rsyslog may write the line before the agent has taken the message off its queue
+wait_for "the forward status" sh -c "'$EVIDENT' status --json --socket '$A_SOCK' | grep -q '\"forward\":{\"connect_failures\":0,\"connected\":true,\"dropped\":0,\"enabled\":true,\"queued\":0,\"sent\":1,\"tls_failures\":0}'" &&
 	ok "status: forward connected, 1 sent, 0 queued" || { fail "status forward"; status_json; }
 
 # 2. receiver down: alerts queue on disk, survive an agent restart, drain when it is back

@@ -122,6 +122,8 @@ ev_kinds=$(for i in 1 2 3; do python3 -c "import json,sys; d=json.load(open(sys.
 [ "$ev_kinds" = "incident_event opened INC-A;incident_event update INC-A;incident_event resolved INC-A;" ] &&
 	ok "opened, update and resolved reached the channel taking them" || fail "events: $ev_kinds"
 grep -q '"root_cause":"disk full"' "$T_TMP/ops/req-3.body" && ok "the resolved event carries the entry" || fail "resolved: $(cat "$T_TMP/ops/req-3.body")"
-[ "$(grep -c '"action":"notified"' "$(ledger INC-A)")" -ge 3 ] && ok "each event notification is a notified entry" || fail "notified entries: $(kinds INC-A)"
+# the notified entry is written once the channel has answered, after it saw the request
+wait_for "three notified entries" sh -c "[ \$(grep -c '\"action\":\"notified\"' '$(ledger INC-A)') -ge 3 ]" &&
+	ok "each event notification is a notified entry" || fail "notified entries: $(kinds INC-A)"
 agent_stop
 done_testing
