@@ -64,9 +64,8 @@ int store_open_regular(const char *path, int flags, mode_t mode, struct ev_errli
 	int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode);
 	if (fd < 0) {
 		int r = -errno;
-		if (errs)
-			ev_errlist_add(errs, path, 0, 0, "cannot open: %s%s", strerror(-r),
-			               r == -ELOOP ? " (a symbolic link; refused)" : "");
+		ev_errlist_add(errs, path, 0, 0, "cannot open: %s%s", strerror(-r),
+		               r == -ELOOP ? " (a symbolic link; refused)" : "");
 		return r;
 	}
 	struct stat st;
@@ -76,14 +75,12 @@ int store_open_regular(const char *path, int flags, mode_t mode, struct ev_errli
 		return r;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
-		if (errs)
-			ev_errlist_add(
-			        errs, path, 0, 0,
-			        "%s; refusing to write to it (planted by someone? remove it and "
-			        "check who can write to the store)",
-			        !S_ISREG(st.st_mode)
-			                ? "not a regular file (FIFO, device or directory)"
-			                : "has other hard links");
+		ev_errlist_add(errs, path, 0, 0,
+		               "%s; refusing to write to it (planted by someone? remove it and "
+		               "check who can write to the store)",
+		               !S_ISREG(st.st_mode)
+		                       ? "not a regular file (FIFO, device or directory)"
+		                       : "has other hard links");
 		close(fd);
 		return -EPERM;
 	}

@@ -23,7 +23,8 @@ struct ev_errlist {
 	size_t dropped;
 };
 
-/* Append one error. Returns 0, or -ENOMEM (the error is then counted as dropped). */
+/* Append one error. Returns 0, or -ENOMEM (the error is then counted as dropped). A NULL
+ * list takes nothing: callers that want no messages pass NULL. */
 int ev_errlist_add(struct ev_errlist *l, const char *file, unsigned line, unsigned col,
                    const char *fmt, ...) _printf_(5, 6);
 int ev_errlist_addv(struct ev_errlist *l, const char *file, unsigned line, unsigned col,
